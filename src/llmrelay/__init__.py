@@ -1,0 +1,97 @@
+"""llmrelay: one call shape for every LLM provider, and a gateway that speaks it.
+
+Importing this package does no work: names are resolved on first access."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # SDK functions
+    "completion": "llmrelay.functions",
+    "acompletion": "llmrelay.functions",
+    "embedding": "llmrelay.functions",
+    "aembedding": "llmrelay.functions",
+    "text_completion": "llmrelay.functions",
+    "atext_completion": "llmrelay.functions",
+    "completion_cost": "llmrelay.functions",
+    "cost_per_token": "llmrelay.functions",
+    "register_model": "llmrelay.functions",
+    "token_counter": "llmrelay.cost.tokens",
+    "stream_chunk_builder": "llmrelay.core.assemble",
+    # objects
+    "Client": "llmrelay.client",
+    "Callback": "llmrelay.events.callbacks",
+    "CallRecord": "llmrelay.events.record",
+    "ChatResponse": "llmrelay.types.response",
+    "ChatChunk": "llmrelay.types.response",
+    "EmbeddingResponse": "llmrelay.types.embedding",
+    "Usage": "llmrelay.types.response",
+    "ChatStream": "llmrelay.core.streaming",
+    "exceptions": "llmrelay.exceptions",
+}
+_ERRORS = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
+    "BudgetExceededError",
+    "ContentPolicyViolationError",
+    "ContextWindowExceededError",
+    "InternalServerError",
+    "LLMError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "ServiceUnavailableError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "UnsupportedParamsError",
+]
+_EXPORTS.update(dict.fromkeys(_ERRORS, "llmrelay.types.errors"))
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if name == "exceptions" else getattr(module, name)
+    globals()[name] = value  # cache: later accesses skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from llmrelay import exceptions
+    from llmrelay.client import Client
+    from llmrelay.core.assemble import stream_chunk_builder
+    from llmrelay.core.streaming import ChatStream
+    from llmrelay.cost.tokens import token_counter
+    from llmrelay.events.callbacks import Callback
+    from llmrelay.events.record import CallRecord
+    from llmrelay.functions import (
+        acompletion,
+        aembedding,
+        atext_completion,
+        completion,
+        completion_cost,
+        cost_per_token,
+        embedding,
+        register_model,
+        text_completion,
+    )
+    from llmrelay.types.embedding import EmbeddingResponse
+    from llmrelay.types.errors import *
+    from llmrelay.types.response import ChatChunk, ChatResponse, Usage

@@ -1,0 +1,1 @@
+"""The call engine shared by the SDK, the router and the gateway: resolve, send, parse, price, report."""

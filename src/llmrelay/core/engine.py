@@ -1,0 +1,165 @@
+"""One attempt of one call against one deployment: prepare → send → parse → price.
+
+The engine neither retries nor reports; the Client and the Router wrap it with their own policies
+and emit one CallRecord per logical call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from llmrelay.core.streaming import ChatStream, StreamFinished, decode_stream
+from llmrelay.cost.catalog import Catalog
+from llmrelay.cost.pricing import cost_micros
+from llmrelay.providers.base import Provider
+from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.errors import LLMError
+from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.response import ChatResponse, Usage, hidden_params
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTimeouts:
+    """first_token bounds the wait for the response head and first chunk; between_chunks each later
+    gap. None = no limit beyond the call's overall timeout."""
+
+    first_token: float | None = None
+    between_chunks: float | None = None
+
+
+class Engine:
+    def __init__(self, transport: HttpTransport, registry: ProviderRegistry, catalog: Catalog) -> None:
+        self.transport = transport
+        self.registry = registry
+        self.catalog = catalog
+
+    def adapter(self, deployment: Deployment) -> Provider:
+        return self.registry.get(deployment.provider)
+
+    # ---- pricing
+    def price(self, usage: Usage | None, deployment: Deployment) -> int:
+        if usage is None:
+            return 0
+        info = self.catalog.get(deployment.model, deployment.provider)
+        return cost_micros(usage, info) if info is not None else 0
+
+    # ---- chat
+    async def chat(
+        self, request: ChatRequest, deployment: Deployment, *, drop_params: bool, timeout: float | None
+    ) -> ChatResponse:
+        adapter = self.adapter(deployment)
+        request = adapter.check_params(request, drop_params)
+        http_request = adapter.prepare_chat(request, deployment)
+        response = await self._send(adapter, http_request, deployment, timeout)
+        result = adapter.parse_chat(response, request)
+        self._annotate(result, deployment, self.price(result.usage, deployment))
+        return result
+
+    async def chat_stream(
+        self,
+        request: ChatRequest,
+        deployment: Deployment,
+        *,
+        drop_params: bool,
+        timeout: float | None,
+        stream_timeouts: StreamTimeouts = StreamTimeouts(),
+        on_finish: StreamFinished | None = None,
+    ) -> ChatStream:
+        """Open the stream and read its first chunk; failures up to there raise here."""
+        adapter = self.adapter(deployment)
+        request = adapter.check_params(request, drop_params)
+        http_request = adapter.prepare_chat(request, deployment)
+        started = time.monotonic()
+        first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
+        upstream = await self.transport.open_stream(
+            http_request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+        )
+        if upstream.status >= 400:
+            body = await upstream.read()
+            await upstream.aclose()
+            raise self._error(adapter, upstream.status, upstream.headers, body, deployment)
+        source = decode_stream(
+            upstream.iter_bytes(), adapter.chat_stream_decoder(request), adapter.name, deployment.model
+        )
+        stream = ChatStream(
+            source,
+            request,
+            started=started,
+            price=lambda usage: self.price(usage, deployment),
+            on_finish=on_finish,
+            close=upstream.aclose,
+        )
+        stream.hidden_params.update(_deployment_params(deployment))
+        await stream.prefetch()
+        return stream
+
+    # ---- embeddings and text completions
+    async def embedding(
+        self, request: EmbeddingRequest, deployment: Deployment, *, timeout: float | None
+    ) -> EmbeddingResponse:
+        adapter = self.adapter(deployment)
+        http_request = adapter.prepare_embedding(request, deployment)
+        response = await self._send(adapter, http_request, deployment, timeout)
+        result = adapter.parse_embedding(response, request)
+        usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
+        self._annotate(result, deployment, self.price(usage, deployment))
+        return result
+
+    async def text_completion(
+        self, request: TextCompletionRequest, deployment: Deployment, *, timeout: float | None
+    ) -> TextCompletionResponse:
+        adapter = self.adapter(deployment)
+        http_request = adapter.prepare_text_completion(request, deployment)
+        response = await self._send(adapter, http_request, deployment, timeout)
+        result = adapter.parse_text_completion(response, request)
+        self._annotate(result, deployment, self.price(result.usage, deployment))
+        return result
+
+    # ---- plumbing
+    async def _send(
+        self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
+    ) -> HttpResponse:
+        try:
+            response = await self.transport.send(request, _timeout(timeout, deployment))
+        except LLMError as exc:
+            exc.provider, exc.model = adapter.name, deployment.model
+            raise
+        if response.status >= 400:
+            raise self._error(adapter, response.status, response.headers, response.body, deployment)
+        return response
+
+    @staticmethod
+    def _error(adapter: Provider, status: int, headers: Any, body: bytes, deployment: Deployment) -> LLMError:
+        error = adapter.classify_error(status, headers, body)
+        error.provider = adapter.name
+        error.model = deployment.model
+        return error
+
+    @staticmethod
+    def _annotate(result: Any, deployment: Deployment, micros: int) -> None:
+        params = hidden_params(result)
+        params.update(_deployment_params(deployment))
+        params["cost_micros"] = micros
+        params["response_cost"] = micros / 1_000_000
+
+
+def _timeout(timeout: float | None, deployment: Deployment) -> float:
+    if timeout is not None:
+        return timeout
+    return deployment.timeout if deployment.timeout is not None else DEFAULT_TIMEOUT
+
+
+def _deployment_params(deployment: Deployment) -> dict[str, Any]:
+    return {
+        "provider": deployment.provider,
+        "model": deployment.qualified_model,
+        "deployment_id": deployment.id,
+        "model_group": deployment.model_name,
+        "api_base": deployment.api_base,
+    }

@@ -1,0 +1,36 @@
+"""SDK keyword arguments → typed canonical requests, with errors that name the bad field."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest
+from llmrelay.types.embedding import EmbeddingRequest
+from llmrelay.types.errors import BadRequestError
+
+T = TypeVar("T", ChatRequest, EmbeddingRequest, TextCompletionRequest)
+
+
+def build_request(cls: type[T], fields: dict[str, Any]) -> T:
+    """Validate known fields by type; unknown ones go to `extra_body`, passed to the provider as is."""
+    known = cls.__struct_fields__
+    extra = {k: fields.pop(k) for k in list(fields) if k not in known}
+    if extra:
+        fields["extra_body"] = {**(fields.get("extra_body") or {}), **extra}
+    try:
+        return msgspec.convert(fields, cls)
+    except msgspec.ValidationError as exc:
+        param = _path_of(str(exc))
+        raise BadRequestError(f"invalid request: {exc}", param=param) from exc
+
+
+def _path_of(message: str) -> str | None:
+    # msgspec reports "... - at `$.messages[0].role`"
+    marker = "at `$."
+    start = message.find(marker)
+    if start == -1:
+        return None
+    return message[start + len(marker) :].rstrip("`")

@@ -1,0 +1,182 @@
+"""A streamed chat answer: an async iterator of OpenAI-shaped chunks that tracks time to first token,
+usage and cost, and reports once when it ends (however it ends)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from llmrelay.core.assemble import ChunkAssembler
+from llmrelay.providers.base import StreamDecoder
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import ChatChunk, ChatResponse, Usage
+
+if TYPE_CHECKING:
+    from llmrelay.core.loop_thread import LoopThread
+
+
+async def decode_stream(
+    chunks: AsyncIterator[bytes], decoder: StreamDecoder, provider: str, model: str
+) -> AsyncIterator[ChatChunk]:
+    """Bytes → canonical chunks. Errors carry the provider and model they came from."""
+    try:
+        async for data in chunks:
+            for chunk in decoder.feed(data):
+                yield chunk
+        for chunk in decoder.end():
+            yield chunk
+    except LLMError as exc:
+        exc.provider = exc.provider or provider
+        exc.model = exc.model or model
+        raise
+
+
+StreamFinished = Callable[["ChatStream", "LLMError | None"], None]
+
+
+class ChatStream:
+    """Iterate with `async for`. The usage-only last chunk is passed on only when the request asked
+    for `stream_options.include_usage`; usage and cost are known either way once the stream ends."""
+
+    def __init__(
+        self,
+        source: AsyncIterator[ChatChunk],
+        request: ChatRequest,
+        *,
+        started: float,
+        price: Callable[[Usage], int],
+        on_finish: StreamFinished | None = None,
+        close: Callable[[], Any] | None = None,
+    ) -> None:
+        self._source = source
+        self.request = request
+        self.started = started
+        self._price = price
+        self._on_finish = on_finish
+        self._close = close
+        self._pending: list[ChatChunk] = []
+        self._want_usage = request.wants_stream_usage()
+        self._assembler = ChunkAssembler()
+        self._finished = False
+        self.first_token_at: float | None = None
+        self.usage: Usage | None = None
+        self.cost_micros = 0
+        self.error: LLMError | None = None
+        self.hidden_params: dict[str, Any] = {}
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return None if self.first_token_at is None else self.first_token_at - self.started
+
+    async def prefetch(self) -> None:
+        """Read up to the first chunk now, so a stream that fails before its first byte fails here
+        (where the caller can still retry or fall back) rather than in the consumer's loop."""
+        chunk = await self._next_from_source()
+        if chunk is not None:
+            self._pending.append(chunk)
+
+    def __aiter__(self) -> ChatStream:
+        return self
+
+    async def __anext__(self) -> ChatChunk:
+        while True:
+            chunk = self._pending.pop(0) if self._pending else await self._next_from_source()
+            if chunk is None:
+                raise StopAsyncIteration
+            if not chunk.choices and chunk.usage is not None and not self._want_usage:
+                continue
+            return chunk
+
+    async def _next_from_source(self) -> ChatChunk | None:
+        if self._finished:
+            return None
+        try:
+            chunk = await self._source.__anext__()
+        except StopAsyncIteration:
+            await self._finish(None)
+            return None
+        except LLMError as exc:
+            await self._finish(exc)
+            raise
+        except BaseException:
+            # cancelled, or a bug: still release the connection, and report nothing as a success
+            await self._release()
+            self._finished = True
+            raise
+        if self.first_token_at is None:
+            self.first_token_at = time.monotonic()
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+            self.cost_micros = self._price(chunk.usage)
+            chunk._hidden_params = {"cost_micros": self.cost_micros}  # type: ignore[attr-defined]
+        self._assembler.add(chunk)
+        return chunk
+
+    async def _finish(self, error: LLMError | None) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self.error = error
+        await self._release()
+        if self._on_finish is not None:
+            self._on_finish(self, error)
+
+    async def _release(self) -> None:
+        if self._close is not None:
+            close, self._close = self._close, None
+            result = close()
+            if hasattr(result, "__await__"):
+                await result
+
+    async def aclose(self) -> None:
+        """Stop early (client went away): release the upstream connection; reported as cancelled."""
+        if not self._finished:
+            self._finished = True
+            await self._release()
+
+    def response(self) -> ChatResponse:
+        """Everything streamed so far, assembled into one ChatResponse."""
+        return self._assembler.build(self.usage)
+
+    @property
+    def text(self) -> str:
+        return self._assembler.text()
+
+
+class SyncChatStream:
+    """The sync face of a ChatStream: each step runs on the client's loop thread."""
+
+    def __init__(self, stream: ChatStream, loop_thread: LoopThread) -> None:
+        self._stream = stream
+        self._loop_thread = loop_thread
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        return self
+
+    def __next__(self) -> ChatChunk:
+        try:
+            return self._loop_thread.run(self._stream.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        self._loop_thread.run(self._stream.aclose())
+
+    def __enter__(self) -> SyncChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def response(self) -> ChatResponse:
+        return self._stream.response()
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._stream.usage
+
+    @property
+    def cost_micros(self) -> int:
+        return self._stream.cost_micros

@@ -1,0 +1,99 @@
+"""The model catalog: prices (integer pico-USD per token, so cheap models stay exact), context windows,
+modes and capabilities, keyed by `provider/model`. Loaded from data/catalog.json on first use.
+
+The data file is derived from the shared community price list by scripts/build_catalog.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import resources
+
+import msgspec
+
+PICO_PER_USD = 1_000_000_000_000
+
+
+class ModelInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+    provider: str
+    mode: str = "chat"
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    # prices in pico-USD per token (1 USD = 10**12); None = unknown
+    input: int | None = None
+    output: int | None = None
+    cache_read: int | None = None
+    cache_write: int | None = None
+    reasoning: int | None = None
+    # tiered pricing: above `tier_threshold` prompt tokens, these prices apply to the whole call
+    tier_threshold: int | None = None
+    input_above: int | None = None
+    output_above: int | None = None
+    cache_read_above: int | None = None
+    # capability names: function_calling, parallel_function_calling, vision, response_schema,
+    # reasoning, prompt_caching, audio_input, pdf_input, tool_choice, system_messages
+    capabilities: frozenset[str] = frozenset()
+
+    def supports(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+
+class CatalogFile(msgspec.Struct, kw_only=True):
+    version: int
+    source: str
+    models: dict[str, ModelInfo]
+    # bare model name → "provider/model", for calls that name no provider
+    aliases: dict[str, str]
+
+
+def load_catalog_file() -> CatalogFile:
+    raw = resources.files("llmrelay.cost").joinpath("data/catalog.json").read_bytes()
+    return msgspec.json.decode(raw, type=CatalogFile)
+
+
+class Catalog:
+    """Lookups over the shipped catalog plus the owner's custom entries (which win)."""
+
+    def __init__(self, data: CatalogFile | None = None) -> None:
+        self._data = data
+        self._custom: dict[str, ModelInfo] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def data(self) -> CatalogFile:
+        if self._data is None:
+            with self._lock:
+                if self._data is None:
+                    self._data = load_catalog_file()
+        return self._data
+
+    def register(self, model: str, info: ModelInfo) -> None:
+        """Add or override a model's entry. `model` is `provider/model` (or a bare name)."""
+        self._custom[model] = info
+
+    def get(self, model: str, provider: str | None = None) -> ModelInfo | None:
+        """Find a model by `provider/model`, by `model` under `provider`, or by bare name."""
+        keys = [f"{provider}/{model}", model] if provider else [model]
+        for key in keys:
+            info = self._custom.get(key)
+            if info is not None:
+                return info
+        models = self.data.models
+        for key in keys:
+            info = models.get(key)
+            if info is not None:
+                return info
+        alias = self.data.aliases.get(model)
+        if alias is not None and (provider is None or alias.startswith(provider + "/")):
+            return models.get(alias)
+        return None
+
+    def provider_for(self, bare_model: str) -> str | None:
+        """The provider that serves a bare model name (`gpt-4o` → `openai`), if the catalog knows."""
+        info = self._custom.get(bare_model)
+        if info is not None:
+            return info.provider
+        alias = self.data.aliases.get(bare_model)
+        if alias is not None:
+            return alias.partition("/")[0]
+        return None

@@ -1,0 +1,51 @@
+"""Module-level SDK functions (`llmrelay.completion(...)` & co.), each served by the default Client.
+
+For callbacks, private price tables or separate pools, create a `llmrelay.Client` instead: the
+default client is only a convenience and holds no callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmrelay.client import default_client
+from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.cost import api as cost_api
+from llmrelay.types.completion import TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingResponse
+from llmrelay.types.response import ChatResponse
+
+
+def completion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
+    return default_client().completion(model, messages, **kwargs)
+
+
+async def acompletion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | ChatStream:
+    return await default_client().acompletion(model, messages, **kwargs)
+
+
+def embedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
+    return default_client().embedding(model, input, **kwargs)
+
+
+async def aembedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
+    return await default_client().aembedding(model, input, **kwargs)
+
+
+def text_completion(model: str, prompt: str | list[Any], **kwargs: Any) -> TextCompletionResponse:
+    return default_client().text_completion(model, prompt, **kwargs)
+
+
+async def atext_completion(model: str, prompt: str | list[Any], **kwargs: Any) -> TextCompletionResponse:
+    return await default_client().atext_completion(model, prompt, **kwargs)
+
+
+def completion_cost(completion_response: Any = None, **kwargs: Any) -> float:
+    return cost_api.completion_cost(default_client().catalog, completion_response, **kwargs)
+
+
+def cost_per_token(model: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> tuple[float, float]:
+    return cost_api.cost_per_token(default_client().catalog, model, prompt_tokens, completion_tokens)
+
+
+def register_model(models: dict[str, dict[str, Any]]) -> None:
+    cost_api.register_model(default_client().catalog, models)

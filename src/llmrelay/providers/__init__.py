@@ -1,0 +1,1 @@
+"""Provider adapters: pure functions between canonical types and each provider's wire format."""

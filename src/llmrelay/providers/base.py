@@ -1,0 +1,187 @@
+"""The provider adapter contract (sans-IO): build HTTP requests, parse responses, decode streams.
+
+An adapter never touches the network, servers, keys or budgets. The transport sends what `prepare_*`
+builds; the adapter parses what comes back. Everything here must be testable with bytes alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Protocol
+
+import msgspec
+
+from llmrelay.types.chat import CALL_FIELDS, ChatRequest, set_fields
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.errors import (
+    AuthenticationError,
+    BadRequestError,
+    LLMError,
+    UnsupportedParamsError,
+    error_class_for_status,
+    parse_retry_after,
+    refine_bad_request,
+)
+from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.response import ChatChunk, ChatResponse
+
+
+class StreamDecoder(Protocol):
+    """Turns a provider's streamed bytes into canonical chunks.
+
+    Output must not depend on how the bytes were split. Decoders emit a final usage-only chunk (empty
+    `choices`) whenever the provider reported usage, so cost is always known; the client drops it when
+    the caller did not ask for `stream_options.include_usage`. An error event raises an LLMError.
+    """
+
+    def feed(self, data: bytes) -> list[ChatChunk]: ...
+
+    def end(self) -> list[ChatChunk]: ...
+
+
+class TextStreamDecoder(Protocol):
+    def feed(self, data: bytes) -> list[TextCompletionResponse]: ...
+
+    def end(self) -> list[TextCompletionResponse]: ...
+
+
+class Provider:
+    """Base adapter. Subclasses set the class attributes and override what they support."""
+
+    name: str = ""
+    default_api_base: str = ""
+    # environment variables tried, in order, for the API key
+    api_key_env: tuple[str, ...] = ()
+    api_base_env: tuple[str, ...] = ()
+    # optional ChatRequest fields this provider can take; others raise UnsupportedParamsError
+    # (or are dropped with drop_params)
+    supported_params: frozenset[str] = frozenset()
+    requires_api_key: bool = True
+
+    # ---- chat
+    def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
+        raise self.unsupported("chat completions")
+
+    def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
+        raise self.unsupported("chat completions")
+
+    def chat_stream_decoder(self, request: ChatRequest) -> StreamDecoder:
+        raise self.unsupported("streaming")
+
+    # ---- embeddings
+    def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
+        raise self.unsupported("embeddings")
+
+    def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
+        raise self.unsupported("embeddings")
+
+    # ---- legacy text completions (providers without them are served through chat by the client)
+    supports_text_completion: bool = False
+
+    def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
+        raise self.unsupported("text completions")
+
+    def parse_text_completion(
+        self, response: HttpResponse, request: TextCompletionRequest
+    ) -> TextCompletionResponse:
+        raise self.unsupported("text completions")
+
+    def text_stream_decoder(self, request: TextCompletionRequest) -> TextStreamDecoder:
+        raise self.unsupported("text completion streaming")
+
+    # ---- errors
+    def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
+        """Map an error response onto the hierarchy. Providers override `error_message` for their
+        body shape; the status decides the class, refined by the message for 400s."""
+        message = self.error_message(body) or f"HTTP {status}"
+        cls = error_class_for_status(status)
+        if cls is BadRequestError:
+            cls = refine_bad_request(message)
+        return cls(
+            message,
+            provider=self.name,
+            status_code=status,
+            retry_after=parse_retry_after(headers),
+        )
+
+    def error_message(self, body: bytes) -> str | None:
+        """The human message in an error body; default reads OpenAI's {"error": {"message"}}."""
+        return openai_style_error_message(body)
+
+    # ---- helpers
+    def unsupported(self, what: str) -> LLMError:
+        return BadRequestError(f"provider {self.name!r} does not support {what}", provider=self.name)
+
+    def api_key(self, deployment: Deployment) -> str:
+        """The deployment's key, else the provider's usual environment variable."""
+        if deployment.api_key:
+            return deployment.api_key
+        for var in self.api_key_env:
+            value = os.environ.get(var)
+            if value:
+                return value
+        if not self.requires_api_key:
+            return ""
+        names = " or ".join(self.api_key_env) or "api_key"
+        raise AuthenticationError(
+            f"no API key: pass api_key= or set {names}", provider=self.name, model=deployment.model
+        )
+
+    def api_base(self, deployment: Deployment) -> str:
+        if deployment.api_base:
+            return deployment.api_base.rstrip("/")
+        for var in self.api_base_env:
+            value = os.environ.get(var)
+            if value:
+                return value.rstrip("/")
+        return self.default_api_base
+
+    def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        """Raise for (or with `drop`, remove) optional fields this provider cannot take."""
+        unsupported = [
+            f for f in set_fields(request) if f not in CALL_FIELDS and f not in self.supported_params
+        ]
+        if not unsupported:
+            return request
+        if drop:
+            return msgspec.structs.replace(request, **dict.fromkeys(unsupported))
+        raise UnsupportedParamsError(
+            f"provider {self.name!r} does not support parameter(s) {', '.join(sorted(unsupported))}; "
+            "remove them or pass drop_params=True",
+            provider=self.name,
+            model=request.model,
+            param=sorted(unsupported)[0],
+        )
+
+
+class _ErrorDetail(msgspec.Struct):
+    message: str | None = None
+
+
+class _ErrorEnvelope(msgspec.Struct):
+    error: _ErrorDetail | str | None = None
+    message: str | None = None
+
+
+_error_decoder = msgspec.json.Decoder(_ErrorEnvelope)
+
+
+def openai_style_error_message(body: bytes) -> str | None:
+    """Read {"error": {"message": ...}}, {"error": "..."} or {"message": ...}; else the raw text."""
+    try:
+        env = _error_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        text = body.decode("utf-8", errors="replace").strip()
+        return text[:500] or None
+    if isinstance(env.error, _ErrorDetail) and env.error.message:
+        return env.error.message
+    if isinstance(env.error, str):
+        return env.error
+    return env.message
+
+
+def join_url(base: str, path: str) -> str:
+    return base.rstrip("/") + "/" + path.lstrip("/")

@@ -1,0 +1,40 @@
+"""OpenAI-compatible providers as data: each row of openai_compat.toml is one provider."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from importlib import resources
+
+import msgspec
+
+
+class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    api_base: str = ""
+    api_key_env: tuple[str, ...] = ()
+    api_base_env: tuple[str, ...] = ()
+    requires_api_key: bool = True
+    # sends stream_options.include_usage (else the provider reports usage on its own, or not at all)
+    stream_usage: bool = True
+    embeddings: bool = True
+    text_completions: bool = False
+    # ChatRequest fields the provider rejects
+    unsupported_params: frozenset[str] = frozenset()
+    # "max_tokens" or "max_completion_tokens": which name the provider reads for the output cap
+    max_tokens_field: str = "max_tokens"
+    # put between api_base and the endpoint path, for providers whose usual base is the host root
+    path_prefix: str = ""
+    docs: str = ""
+
+
+class _CompatFile(msgspec.Struct):
+    provider: list[CompatSpec]
+
+
+@functools.cache
+def compat_specs() -> dict[str, CompatSpec]:
+    """All rows, by provider name. Read once, on first use (never at import)."""
+    raw = resources.files("llmrelay.providers").joinpath("openai_compat.toml").read_text()
+    parsed = msgspec.convert(tomllib.loads(raw), _CompatFile)
+    return {spec.name: spec for spec in parsed.provider}

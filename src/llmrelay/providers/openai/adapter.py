@@ -1,0 +1,131 @@
+"""OpenAI's wire format: chat completions, legacy completions, embeddings.
+
+The canonical types are OpenAI's shapes, so requests encode nearly as they are: the model id is
+rewritten, llmrelay-only fields are removed and `extra_body` is merged into the body.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.compat import CompatSpec
+from llmrelay.providers.openai.stream import OpenAIChatStreamDecoder, OpenAITextStreamDecoder
+from llmrelay.types.chat import ChatRequest, StreamOptions
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.errors import InternalServerError
+from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.response import ChatResponse
+
+# Fields of ChatRequest OpenAI's chat API takes. `thinking` and `top_k` are other dialects' knobs.
+OPENAI_CHAT_PARAMS = frozenset(
+    {
+        "temperature", "top_p", "n", "stop", "max_tokens", "max_completion_tokens", "presence_penalty",
+        "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed", "tools", "tool_choice",
+        "parallel_tool_calls", "response_format", "reasoning_effort", "modalities", "audio",
+        "prediction", "service_tier", "store",
+    }
+)  # fmt: skip
+
+T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder()
+_chat_decoder = msgspec.json.Decoder(ChatResponse)
+_embedding_decoder = msgspec.json.Decoder(EmbeddingResponse)
+_text_decoder = msgspec.json.Decoder(TextCompletionResponse)
+
+
+class OpenAICompatible(Provider):
+    """The OpenAI adapter; each OpenAI-compatible provider is an instance with its own CompatSpec."""
+
+    def __init__(self, spec: CompatSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.default_api_base = spec.api_base
+        self.api_key_env = spec.api_key_env
+        self.api_base_env = spec.api_base_env
+        self.requires_api_key = spec.requires_api_key
+        self.supported_params = OPENAI_CHAT_PARAMS - spec.unsupported_params
+        self.supports_text_completion = spec.text_completions
+
+    # ---- requests
+    def url(self, deployment: Deployment, endpoint: str) -> str:
+        return join_url(self.api_base(deployment), self.spec.path_prefix + endpoint)
+
+    def headers(self, deployment: Deployment) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        key = self.api_key(deployment)
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        if deployment.organization:
+            headers["openai-organization"] = deployment.organization
+        if deployment.extra_headers:
+            headers.update(deployment.extra_headers)
+        return headers
+
+    def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
+        changes: dict[str, Any] = {"model": deployment.model, "extra_body": None, "thinking": None}
+        changes["top_k"] = None
+        if request.stream:
+            # always ask for usage so every stream can be priced; the client strips it if unasked
+            changes["stream_options"] = StreamOptions(include_usage=True) if self.spec.stream_usage else None
+        if request.max_tokens is not None and self.spec.max_tokens_field == "max_completion_tokens":
+            changes["max_tokens"] = None
+            changes["max_completion_tokens"] = request.max_output_tokens()
+        body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
+        url = self.url(deployment, "chat/completions")
+        return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
+
+    def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
+        if not self.spec.embeddings:
+            raise self.unsupported("embeddings")
+        body = self.encode(
+            msgspec.structs.replace(request, model=deployment.model, extra_body=None, task_type=None),
+            request.extra_body,
+        )
+        url = self.url(deployment, "embeddings")
+        return HttpRequest(url=url, headers=self.headers(deployment), body=body)
+
+    def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
+        changes: dict[str, Any] = {"model": deployment.model, "extra_body": None}
+        if request.stream and self.spec.stream_usage:
+            changes["stream_options"] = StreamOptions(include_usage=True)
+        body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
+        url = self.url(deployment, "completions")
+        return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
+
+    @staticmethod
+    def encode(struct: msgspec.Struct, extra_body: dict[str, Any] | None) -> bytes:
+        if not extra_body:
+            return _encoder.encode(struct)
+        data = msgspec.to_builtins(struct)
+        data.update(extra_body)
+        return _encoder.encode(data)
+
+    # ---- responses
+    def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
+        return self._decode(_chat_decoder, response.body)
+
+    def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
+        return self._decode(_embedding_decoder, response.body)
+
+    def parse_text_completion(
+        self, response: HttpResponse, request: TextCompletionRequest
+    ) -> TextCompletionResponse:
+        return self._decode(_text_decoder, response.body)
+
+    def chat_stream_decoder(self, request: ChatRequest) -> OpenAIChatStreamDecoder:
+        return OpenAIChatStreamDecoder(self)
+
+    def text_stream_decoder(self, request: TextCompletionRequest) -> OpenAITextStreamDecoder:
+        return OpenAITextStreamDecoder(self)
+
+    def _decode(self, decoder: msgspec.json.Decoder[T], body: bytes) -> T:
+        try:
+            return decoder.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise InternalServerError(f"malformed response from provider: {exc}", provider=self.name) from exc

@@ -1,0 +1,71 @@
+"""Decoders for OpenAI's SSE streams (`data: {chunk}` ... `data: [DONE]`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import msgspec
+
+from llmrelay.types.completion import TextCompletionResponse
+from llmrelay.types.errors import APIConnectionError, InternalServerError
+from llmrelay.types.response import ChatChunk
+from llmrelay.wire.sse import SSEEvent, SSEParser
+
+if TYPE_CHECKING:
+    from llmrelay.providers.base import Provider
+
+T = TypeVar("T")
+
+
+_chunk_decoder = msgspec.json.Decoder(ChatChunk)
+_text_chunk_decoder = msgspec.json.Decoder(TextCompletionResponse)
+
+
+class _SSEJsonDecoder(Generic[T]):
+    def __init__(self, provider: Provider, decoder: msgspec.json.Decoder[T]) -> None:
+        self._provider = provider
+        self._decoder = decoder
+        self._sse = SSEParser()
+        self._done = False
+
+    def feed(self, data: bytes) -> list[T]:
+        return self._decode(self._sse.feed(data))
+
+    def end(self) -> list[T]:
+        out = self._decode(self._sse.end())
+        if not self._done:
+            # a stream must end with [DONE]; anything else means the connection was cut
+            raise APIConnectionError(
+                "stream ended before [DONE]: the connection was cut", provider=self._provider.name
+            )
+        return out
+
+    def _decode(self, events: list[SSEEvent]) -> list[T]:
+        out: list[T] = []
+        for ev in events:
+            data = ev.data
+            if data == "[DONE]":
+                self._done = True
+                continue
+            if not data:
+                continue
+            raw = data.encode()
+            if ev.event == "error" or raw.startswith(b'{"error"'):
+                raise self._provider.classify_error(500, {}, raw)
+            try:
+                out.append(self._decoder.decode(raw))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise InternalServerError(
+                    f"malformed stream chunk from provider: {exc}", provider=self._provider.name
+                ) from exc
+        return out
+
+
+class OpenAIChatStreamDecoder(_SSEJsonDecoder[ChatChunk]):
+    def __init__(self, provider: Provider) -> None:
+        super().__init__(provider, _chunk_decoder)
+
+
+class OpenAITextStreamDecoder(_SSEJsonDecoder[TextCompletionResponse]):
+    def __init__(self, provider: Provider) -> None:
+        super().__init__(provider, _text_chunk_decoder)

@@ -1,0 +1,149 @@
+"""Sends HttpRequests over pooled aiohttp sessions, one per event loop, and maps network failures
+onto the error hierarchy (connection refused → APIConnectionError, deadline → Timeout)."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from types import TracebackType
+
+import aiohttp
+
+from llmrelay.types.errors import APIConnectionError, Timeout
+from llmrelay.types.http import HttpRequest, HttpResponse
+
+DEFAULT_TIMEOUT = 600.0
+
+
+class StreamingResponse:
+    """An open streamed response: status and headers now, body bytes as they arrive."""
+
+    def __init__(self, response: aiohttp.ClientResponse, read_timeout: float | None) -> None:
+        self._response = response
+        self._read_timeout = read_timeout
+        self.status = response.status
+        self.headers = {k.lower(): v for k, v in response.headers.items()}
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        content = self._response.content
+        try:
+            while True:
+                if self._read_timeout is None:
+                    data = await content.readany()
+                else:
+                    async with asyncio.timeout(self._read_timeout):
+                        data = await content.readany()
+                if not data:
+                    return
+                yield data
+        except TimeoutError as exc:
+            raise Timeout(f"no stream data for {self._read_timeout}s") from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(f"stream broken: {type(exc).__name__}: {exc}") from exc
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.read()
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(f"reading body failed: {type(exc).__name__}: {exc}") from exc
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+    async def __aenter__(self) -> StreamingResponse:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # close rather than release on error: a half-read body must not go back to the pool
+        if et is None:
+            self._response.release()
+        else:
+            self._response.close()
+
+
+class HttpTransport:
+    """Keep-alive connection pools, one aiohttp session per event loop that uses this transport."""
+
+    def __init__(self, *, pool_size: int = 1000, pool_size_per_host: int = 0) -> None:
+        self._pool_size = pool_size
+        self._per_host = pool_size_per_host
+        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size,
+                limit_per_host=self._per_host,
+                ttl_dns_cache=300,
+                enable_cleanup_closed=True,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=True,
+                skip_auto_headers=("User-Agent",),
+            )
+            self._sessions[loop] = session
+        return session
+
+    async def send(self, request: HttpRequest, timeout: float | None = DEFAULT_TIMEOUT) -> HttpResponse:
+        """Send and read the whole response within `timeout` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self.session().request(
+                    request.method, request.url, data=request.body, headers=request.headers
+                ) as resp:
+                    body = await resp.read()
+                    headers = {k.lower(): v for k, v in resp.headers.items()}
+                    return HttpResponse(status=resp.status, body=body, headers=headers)
+        except TimeoutError as exc:
+            raise Timeout(f"request timed out after {timeout}s") from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(_describe(exc, request)) from exc
+
+    async def open_stream(
+        self,
+        request: HttpRequest,
+        *,
+        connect_timeout: float | None = DEFAULT_TIMEOUT,
+        read_timeout: float | None = None,
+    ) -> StreamingResponse:
+        """Send and return once the response head arrives (within `connect_timeout`, which thus
+        bounds time to first byte); the body is then read chunk by chunk, each within read_timeout."""
+        try:
+            async with asyncio.timeout(connect_timeout):
+                resp = await self.session().request(
+                    request.method, request.url, data=request.body, headers=request.headers
+                )
+        except TimeoutError as exc:
+            raise Timeout(f"no response within {connect_timeout}s") from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(_describe(exc, request)) from exc
+        return StreamingResponse(resp, read_timeout)
+
+    async def aclose(self) -> None:
+        sessions = list(self._sessions.values())
+        self._sessions.clear()
+        for session in sessions:
+            if not session.closed:
+                await session.close()
+
+    async def aclose_current_loop(self) -> None:
+        """Close the session of the running loop only (others belong to other threads)."""
+        loop = asyncio.get_running_loop()
+        session = self._sessions.pop(loop, None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def _describe(exc: aiohttp.ClientError, request: HttpRequest) -> str:
+    # the URL may carry a key in its query (Gemini's ?key=): print only scheme, host and path
+    url = request.url.split("?", 1)[0]
+    return f"cannot reach {url}: {type(exc).__name__}: {exc}"

@@ -1,0 +1,42 @@
+"""Embedding request and response types (OpenAI shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmrelay.types.base import Model
+
+
+class EmbeddingRequest(Model):
+    model: str
+    input: str | list[str] | list[int] | list[list[int]]
+    encoding_format: str | None = None
+    dimensions: int | None = None
+    user: str | None = None
+    # provider-specific hint, e.g. Gemini's task_type
+    task_type: str | None = None
+    extra_body: dict[str, Any] | None = None
+
+    def texts(self) -> list[str]:
+        """The inputs as strings; token-id inputs are only valid for OpenAI-style providers."""
+        if isinstance(self.input, str):
+            return [self.input]
+        return [x for x in self.input if isinstance(x, str)]
+
+
+class EmbeddingData(Model):
+    index: int
+    embedding: list[float] | str
+    object: str = "embedding"
+
+
+class EmbeddingUsage(Model):
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+
+
+class EmbeddingResponse(Model, dict=True):
+    data: list[EmbeddingData]
+    model: str
+    usage: EmbeddingUsage
+    object: str = "list"

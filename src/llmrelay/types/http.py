@@ -1,0 +1,29 @@
+"""The boundary between pure provider code and the transport: plain HTTP request/response values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+
+
+class HttpRequest(msgspec.Struct, kw_only=True):
+    url: str
+    headers: dict[str, str]
+    body: bytes | None = None
+    method: str = "POST"
+    stream: bool = False
+
+    def __repr__(self) -> str:
+        # headers carry credentials: never print them
+        return f"HttpRequest({self.method} {self.url}, {len(self.body or b'')} bytes)"
+
+
+class HttpResponse(msgspec.Struct, kw_only=True):
+    status: int
+    body: bytes
+    # lower-cased header names
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())

@@ -1,0 +1,128 @@
+"""Chat response and stream-chunk types, shaped like OpenAI's so clients read them unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from llmrelay.types.base import Model
+from llmrelay.types.chat import ToolCall
+
+
+class PromptTokensDetails(Model):
+    cached_tokens: int | None = None
+    audio_tokens: int | None = None
+    # tokens written to a provider's prompt cache (Anthropic cache_creation_input_tokens)
+    cache_creation_tokens: int | None = None
+
+
+class CompletionTokensDetails(Model):
+    reasoning_tokens: int | None = None
+    audio_tokens: int | None = None
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
+
+
+class Usage(Model):
+    """Token counts. prompt_tokens includes cached and cache-write tokens, as in OpenAI's usage."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+    @property
+    def cached_tokens(self) -> int:
+        d = self.prompt_tokens_details
+        return (d.cached_tokens or 0) if d else 0
+
+    @property
+    def cache_creation_tokens(self) -> int:
+        d = self.prompt_tokens_details
+        return (d.cache_creation_tokens or 0) if d else 0
+
+    @property
+    def reasoning_tokens(self) -> int:
+        d = self.completion_tokens_details
+        return (d.reasoning_tokens or 0) if d else 0
+
+
+class ResponseMessage(Model):
+    content: str | None
+    role: str = "assistant"
+    tool_calls: list[ToolCall] | None = None
+    reasoning_content: str | None = None
+    thinking_blocks: list[dict[str, Any]] | None = None
+    refusal: str | None = None
+    annotations: list[dict[str, Any]] | None = None
+
+
+class Choice(Model):
+    index: int
+    message: ResponseMessage
+    finish_reason: str | None
+    logprobs: dict[str, Any] | None = None
+
+
+class ChatResponse(Model, dict=True):
+    """A chat completion. `hidden_params` (not serialized) carries provider, cost and routing facts."""
+
+    id: str
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage | None = None
+    object: str = "chat.completion"
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+
+
+class ToolCallDeltaFunction(Model):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCallDelta(Model):
+    index: int
+    id: str | None = None
+    type: str | None = None
+    function: ToolCallDeltaFunction | None = None
+
+
+class Delta(Model):
+    role: str | None = None
+    content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+    reasoning_content: str | None = None
+    thinking_blocks: list[dict[str, Any]] | None = None
+    refusal: str | None = None
+
+
+class ChunkChoice(Model):
+    index: int
+    delta: Delta
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+
+class ChatChunk(Model, dict=True):
+    """One streamed chunk, as OpenAI's chat.completion.chunk. The last may carry only usage."""
+
+    id: str
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+    object: str = "chat.completion.chunk"
+    system_fingerprint: str | None = None
+
+
+def hidden_params(obj: msgspec.Struct) -> dict[str, Any]:
+    """The unserialized side-channel of a response or chunk (provider, cost, deployment...)."""
+    params: dict[str, Any] | None = getattr(obj, "_hidden_params", None)
+    if params is None:
+        params = {}
+        obj._hidden_params = params  # type: ignore[attr-defined]
+    return params
