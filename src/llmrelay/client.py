@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
-from llmrelay.core.mock import mock_chat_chunks, mock_chat_response
+from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
+from llmrelay.core.options import CallOptions, call_options, mock_error
 from llmrelay.core.requests import build_request
 from llmrelay.core.resolve import resolve_deployment
-from llmrelay.core.retry import backoff_delay, should_retry
+from llmrelay.core.retry import RetryPolicy, should_retry
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
@@ -36,12 +38,12 @@ T = TypeVar("T")
 
 
 class _Call:
-    """Bookkeeping for one logical call: ids, clocks, attempts."""
+    """Bookkeeping for one logical call: id, clocks, attempts."""
 
     __slots__ = ("attempts", "call_id", "call_type", "metadata", "model", "started_mono", "started_wall")
 
-    def __init__(self, call_type: str, model: str, metadata: dict[str, Any] | None) -> None:
-        self.call_id = uuid.uuid4().hex
+    def __init__(self, call_id: str, call_type: str, model: str, metadata: dict[str, Any] | None) -> None:
+        self.call_id = call_id
         self.call_type = call_type
         self.model = model
         self.metadata = metadata
@@ -51,7 +53,10 @@ class _Call:
 
 
 class Client:
-    """One door to every provider. Two clients share nothing: not pools, not callbacks, not prices."""
+    """One door to every provider. Two clients share nothing: not pools, not callbacks, not prices.
+
+    `num_retries` and `timeout` are defaults for every call (each call may override them);
+    `drop_params=True` drops parameters a provider cannot take instead of raising."""
 
     def __init__(
         self,
@@ -60,18 +65,26 @@ class Client:
         drop_params: bool = False,
         num_retries: int = 0,
         timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None,
         catalog: Catalog | None = None,
         transport: HttpTransport | None = None,
     ) -> None:
         self.drop_params = drop_params
         self.num_retries = num_retries
         self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
         self.catalog = catalog or Catalog()
         self.registry = ProviderRegistry()
         self.engine = Engine(transport or HttpTransport(), self.registry, self.catalog)
-        self._loop_thread = LoopThread()
+        # the sync API's loop; callbacks get a loop of their own, so a slow sync callback never
+        # holds up a sync call
+        self._loop_thread = LoopThread("llmrelay-sdk")
+        self._callback_thread = LoopThread("llmrelay-callbacks")
         self._callbacks = list(callbacks)
         self._dispatcher: CallbackDispatcher | None = None
+        # call ids: a random prefix per client and a counter (cheaper than a uuid per call)
+        self._id_prefix = os.urandom(6).hex()
+        self._call_numbers = itertools.count(1)
 
     # ---- callbacks
     @property
@@ -81,25 +94,25 @@ class Client:
     def add_callback(self, callback: Any) -> None:
         self._callbacks.append(callback)
 
-    def _emit(self, hook: str, record: CallRecord) -> None:
+    def _report(self, hook: str, call: _Call, deployment: Deployment | None, **facts: Any) -> None:
         if not self._callbacks:
             return
         if self._dispatcher is None:
-            self._dispatcher = CallbackDispatcher(self._callbacks, self._loop_thread.loop)
-        self._dispatcher.emit(hook, record)
+            self._dispatcher = CallbackDispatcher(self._callbacks, self._callback_thread.loop)
+        self._dispatcher.emit(hook, self._record(call, deployment, **facts))
 
     def flush_callbacks(self, timeout: float = 10.0) -> None:
         """Block until every reported call has reached the callbacks (for tests and short scripts)."""
         if self._dispatcher is not None:
-            self._loop_thread.run(self._dispatcher.join(), timeout)
+            self._callback_thread.run(self._dispatcher.join(), timeout)
 
     async def aflush_callbacks(self) -> None:
         if self._dispatcher is not None:
-            fut = asyncio.run_coroutine_threadsafe(self._dispatcher.join(), self._loop_thread.loop)
+            fut = asyncio.run_coroutine_threadsafe(self._dispatcher.join(), self._callback_thread.loop)
             await asyncio.wrap_future(fut)
 
+    @staticmethod
     def _record(
-        self,
         call: _Call,
         deployment: Deployment | None,
         *,
@@ -133,19 +146,40 @@ class Client:
             response=response,
         )
 
-    # ---- retries
-    async def _with_retries(self, call: _Call, num_retries: int, attempt: Callable[[], Awaitable[T]]) -> T:
+    # ---- plumbing shared by every call type
+    def _call(self, call_type: str, model: str, metadata: dict[str, Any] | None) -> _Call:
+        return _Call(f"{self._id_prefix}-{next(self._call_numbers):x}", call_type, model, metadata)
+
+    def _deployment(self, model: str, opts: CallOptions) -> Deployment:
+        return resolve_deployment(
+            model,
+            self.registry,
+            self.catalog,
+            provider=opts.custom_llm_provider,
+            api_key=opts.api_key,
+            api_base=opts.api_base,
+            api_version=opts.api_version,
+            timeout=opts.timeout,
+            extra_headers=opts.extra_headers,
+            organization=opts.organization,
+        )
+
+    async def _with_retries(self, call: _Call, opts: CallOptions, attempt: Callable[[], Awaitable[T]]) -> T:
+        retries = self.num_retries if opts.num_retries is None else opts.num_retries
         while True:
             call.attempts += 1
             try:
                 return await attempt()
             except LLMError as exc:
-                if call.attempts > num_retries or not should_retry(exc):
+                if call.attempts > retries or not should_retry(exc):
                     raise
-                await asyncio.sleep(backoff_delay(call.attempts, exc))
+                await asyncio.sleep(self.retry_policy.delay(call.attempts, exc))
 
-    def _deployment(self, model: str, opts: dict[str, Any]) -> Deployment:
-        return resolve_deployment(model, self.registry, self.catalog, **opts)
+    def _timeout(self, opts: CallOptions) -> float | None:
+        return opts.timeout if opts.timeout is not None else self.timeout
+
+    def _drop(self, opts: CallOptions) -> bool:
+        return self.drop_params if opts.drop_params is None else opts.drop_params
 
     # ---- chat
     async def acompletion(
@@ -162,111 +196,113 @@ class Client:
         max_retries: int | None = None,
         num_retries: int | None = None,
         extra_headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
         organization: str | None = None,
         drop_params: bool | None = None,
-        mock_response: str | Exception | None = None,
+        custom_llm_provider: str | None = None,
+        mock_response: str | ChatResponse | BaseException | None = None,
         stream_timeouts: StreamTimeouts | None = None,
         **params: Any,
     ) -> ChatResponse | ChatStream:
-        """A chat completion from any provider; `stream=True` returns an async iterator of chunks."""
-        params.update(model=model, messages=messages, stream=stream or None)
+        """A chat completion from any provider; `stream=True` returns an async iterator of chunks.
+        `params` are the OpenAI chat fields (temperature, tools, ...); unknown ones pass through to
+        the provider in the request body."""
+        opts = call_options(
+            api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
+            timeout=timeout, max_retries=max_retries, num_retries=num_retries,
+            extra_headers=extra_headers, headers=headers, organization=organization,
+            drop_params=drop_params, custom_llm_provider=custom_llm_provider,
+            mock_response=mock_response, stream_timeouts=stream_timeouts,
+        )  # fmt: skip
+        params["model"] = model
+        params["messages"] = messages
+        params["stream"] = stream or None
         request = build_request(ChatRequest, params)
-        call = _Call("completion", model, request.metadata)
-        deployment = self._deployment(
-            model,
-            dict(
-                api_key=api_key,
-                api_base=api_base or base_url,
-                api_version=api_version,
-                timeout=timeout,
-                extra_headers=extra_headers,
-                organization=organization,
-            ),
-        )
-        if mock_response is not None:
-            return await self._mock(call, request, deployment, mock_response)
-        drop = self.drop_params if drop_params is None else drop_params
-        retries = _first(num_retries, max_retries, self.num_retries)
-        call_timeout = timeout if timeout is not None else self.timeout
+        call = self._call("completion", model, request.metadata)
+        deployment = self._deployment(model, opts)
+        if opts.mock_response is not None:
+            return await self._mock(call, request, deployment, opts.mock_response)
+        drop, call_timeout = self._drop(opts), self._timeout(opts)
         try:
             if stream:
-                return await self._with_retries(
+                timeouts = opts.stream_timeouts or StreamTimeouts()
+                streamed = await self._with_retries(
                     call,
-                    retries,
+                    opts,
                     lambda: self.engine.chat_stream(
-                        request,
-                        deployment,
-                        drop_params=drop,
-                        timeout=call_timeout,
-                        stream_timeouts=stream_timeouts or StreamTimeouts(),
-                        on_finish=lambda s, err: self._stream_done(call, deployment, s, err),
+                        request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
                     ),
                 )
+                streamed.set_on_finish(lambda s, err: self._stream_done(call, deployment, s, err))
+                return streamed
             response: ChatResponse = await self._with_retries(
                 call,
-                retries,
+                opts,
                 lambda: self.engine.chat(request, deployment, drop_params=drop, timeout=call_timeout),
             )
         except LLMError as exc:
-            self._emit(
-                "on_failure", self._record(call, deployment, error=exc, stream=stream, request=request)
-            )
+            self._report("on_failure", call, deployment, error=exc, stream=stream, request=request)
             raise
-        cost = hidden_params(response)["cost_micros"]
-        hidden_params(response)["attempts"] = call.attempts
-        self._emit(
-            "on_success",
-            self._record(
-                call, deployment, usage=response.usage, cost=cost, request=request, response=response
-            ),
-        )
+        params_out = hidden_params(response)
+        params_out["attempts"] = call.attempts
+        self._report(
+            "on_success", call, deployment, usage=response.usage, cost=params_out["cost_micros"],
+            request=request, response=response,
+        )  # fmt: skip
         return response
 
     def _stream_done(
         self, call: _Call, deployment: Deployment, stream: ChatStream, error: LLMError | None
     ) -> None:
-        record = self._record(
-            call,
-            deployment,
-            usage=stream.usage,
-            cost=stream.cost_micros,
-            error=error,
-            stream=True,
-            ttft=stream.time_to_first_token,
-            request=stream.request,
-            response=stream.response() if self._callbacks else None,
-        )
-        self._emit("on_failure" if error else "on_stream_complete", record)
+        if not self._callbacks:
+            return
+        self._report(
+            "on_failure" if error else "on_stream_complete", call, deployment,
+            usage=stream.usage, cost=stream.cost_micros, error=error, stream=True,
+            ttft=stream.time_to_first_token, request=stream.request, response=stream.response(),
+        )  # fmt: skip
 
     async def _mock(
-        self, call: _Call, request: ChatRequest, deployment: Deployment, mock: str | Exception
+        self, call: _Call, request: ChatRequest, deployment: Deployment, mock: Any
     ) -> ChatResponse | ChatStream:
-        if isinstance(mock, Exception):
-            error = mock if isinstance(mock, LLMError) else LLMError(str(mock))
-            self._emit("on_failure", self._record(call, deployment, error=error, request=request))
-            raise mock
+        """An answer (or error) shaped exactly like a real one, without a network; priced and
+        reported to callbacks like a real call."""
+        call.attempts = 1
+        raised = mock_error(mock, request.model)
+        if raised is not None:
+            error = raised if isinstance(raised, LLMError) else LLMError(str(raised), model=request.model)
+            self._report(
+                "on_failure", call, deployment, error=error, stream=bool(request.stream), request=request
+            )
+            raise raised
+        content = mock_content(mock)
         if request.stream:
             stream = ChatStream(
-                mock_chat_chunks(request, mock),
+                mock_chat_chunks(request, content),
                 request,
                 started=call.started_mono,
                 price=lambda usage: self.engine.price(usage, deployment),
-                on_finish=lambda s, err: self._stream_done(call, deployment, s, err),
             )
+            stream.hidden_params["mock"] = True
             await stream.prefetch()
+            stream.set_on_finish(lambda s, err: self._stream_done(call, deployment, s, err))
             return stream
-        response = mock_chat_response(request, mock)
+        response = mock if isinstance(mock, ChatResponse) else mock_chat_response(request, content)
         cost = self.engine.price(response.usage, deployment)
-        hidden_params(response).update(cost_micros=cost, response_cost=cost / 1e6, mock=True)
-        self._emit(
+        hidden_params(response).update(cost_micros=cost, response_cost=cost / 1e6, mock=True, attempts=1)
+        self._report(
             "on_success",
-            self._record(
-                call, deployment, usage=response.usage, cost=cost, request=request, response=response
-            ),
+            call,
+            deployment,
+            usage=response.usage,
+            cost=cost,
+            request=request,
+            response=response,
         )
         return response
 
     def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
+        """The sync twin of `acompletion` (run on the client's loop thread)."""
         result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
         if isinstance(result, ChatStream):
             return SyncChatStream(result, self._loop_thread)
@@ -280,39 +316,41 @@ class Client:
         *,
         api_key: str | None = None,
         api_base: str | None = None,
+        base_url: str | None = None,
         api_version: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         num_retries: int | None = None,
         extra_headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        organization: str | None = None,
+        custom_llm_provider: str | None = None,
         metadata: dict[str, Any] | None = None,
         **params: Any,
     ) -> EmbeddingResponse:
-        params.update(model=model, input=input)
-        request = build_request(EmbeddingRequest, params)
-        call = _Call("embedding", model, metadata)
-        deployment = self._deployment(
-            model,
-            dict(api_key=api_key, api_base=api_base, api_version=api_version, timeout=timeout,
-                 extra_headers=extra_headers),
+        opts = call_options(
+            api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
+            timeout=timeout, max_retries=max_retries, num_retries=num_retries,
+            extra_headers=extra_headers, headers=headers, organization=organization,
+            custom_llm_provider=custom_llm_provider, metadata=metadata,
         )  # fmt: skip
-        retries = _first(num_retries, max_retries, self.num_retries)
+        params["model"] = model
+        params["input"] = input
+        request = build_request(EmbeddingRequest, params)
+        call = self._call("embedding", model, metadata)
+        deployment = self._deployment(model, opts)
+        call_timeout = self._timeout(opts)
         try:
             response: EmbeddingResponse = await self._with_retries(
-                call,
-                retries,
-                lambda: self.engine.embedding(request, deployment, timeout=timeout or self.timeout),
+                call, opts, lambda: self.engine.embedding(request, deployment, timeout=call_timeout)
             )
         except LLMError as exc:
-            self._emit("on_failure", self._record(call, deployment, error=exc, request=request))
+            self._report("on_failure", call, deployment, error=exc, request=request)
             raise
         usage = Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens)
-        self._emit(
-            "on_success",
-            self._record(
-                call, deployment, usage=usage, cost=hidden_params(response)["cost_micros"],
-                request=request, response=response,
-            ),
+        self._report(
+            "on_success", call, deployment, usage=usage, cost=hidden_params(response)["cost_micros"],
+            request=request, response=response,
         )  # fmt: skip
         return response
 
@@ -327,49 +365,53 @@ class Client:
         *,
         api_key: str | None = None,
         api_base: str | None = None,
+        base_url: str | None = None,
         api_version: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         num_retries: int | None = None,
         extra_headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        organization: str | None = None,
+        drop_params: bool | None = None,
+        custom_llm_provider: str | None = None,
         metadata: dict[str, Any] | None = None,
         **params: Any,
     ) -> TextCompletionResponse:
         """Legacy completions. Providers without a completions endpoint are served through chat.
         (Streaming text completions are not offered by the SDK yet.)"""
-        params.update(model=model, prompt=prompt)
-        request = build_request(TextCompletionRequest, params)
-        call = _Call("text_completion", model, metadata)
-        deployment = self._deployment(
-            model,
-            dict(api_key=api_key, api_base=api_base, api_version=api_version, timeout=timeout,
-                 extra_headers=extra_headers),
+        opts = call_options(
+            api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
+            timeout=timeout, max_retries=max_retries, num_retries=num_retries,
+            extra_headers=extra_headers, headers=headers, organization=organization,
+            drop_params=drop_params, custom_llm_provider=custom_llm_provider, metadata=metadata,
         )  # fmt: skip
-        retries = _first(num_retries, max_retries, self.num_retries)
+        params["model"] = model
+        params["prompt"] = prompt
+        request = build_request(TextCompletionRequest, params)
+        call = self._call("text_completion", model, metadata)
+        deployment = self._deployment(model, opts)
         adapter = self.engine.adapter(deployment)
-        call_timeout = timeout or self.timeout
+        call_timeout, drop = self._timeout(opts), self._drop(opts)
 
         async def attempt() -> TextCompletionResponse:
             if adapter.supports_text_completion:
                 return await self.engine.text_completion(request, deployment, timeout=call_timeout)
             chat = await self.engine.chat(
-                text_request_to_chat(request), deployment, drop_params=self.drop_params, timeout=call_timeout
+                text_request_to_chat(request), deployment, drop_params=drop, timeout=call_timeout
             )
             result = chat_to_text_response(chat)
             result._hidden_params = hidden_params(chat)  # type: ignore[attr-defined]
             return result
 
         try:
-            response: TextCompletionResponse = await self._with_retries(call, retries, attempt)
+            response: TextCompletionResponse = await self._with_retries(call, opts, attempt)
         except LLMError as exc:
-            self._emit("on_failure", self._record(call, deployment, error=exc, request=request))
+            self._report("on_failure", call, deployment, error=exc, request=request)
             raise
-        self._emit(
-            "on_success",
-            self._record(
-                call, deployment, usage=response.usage, cost=hidden_params(response)["cost_micros"],
-                request=request, response=response,
-            ),
+        self._report(
+            "on_success", call, deployment, usage=response.usage, cost=hidden_params(response)["cost_micros"],
+            request=request, response=response,
         )  # fmt: skip
         return response
 
@@ -378,26 +420,43 @@ class Client:
 
     # ---- lifecycle
     async def aclose(self) -> None:
-        """Close the pools of the running loop and of the client's own loop thread."""
+        """Close the pools of the running loop and of the client's loop thread; deliver pending
+        callback records. Safe to call more than once."""
         await self.engine.transport.aclose_current_loop()
         if self._loop_thread.started:
-            fut = asyncio.run_coroutine_threadsafe(self._close_on_thread(), self._loop_thread.loop)
+            fut = asyncio.run_coroutine_threadsafe(
+                self.engine.transport.aclose_current_loop(), self._loop_thread.loop
+            )
+            await asyncio.wrap_future(fut)
+        await self._astop_callbacks()
+
+    async def _astop_callbacks(self) -> None:
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            fut = asyncio.run_coroutine_threadsafe(dispatcher.stop(), self._callback_thread.loop)
             await asyncio.wrap_future(fut)
 
-    async def _close_on_thread(self) -> None:
-        if self._dispatcher is not None:
-            await self._dispatcher.join()
-        await self.engine.transport.aclose_current_loop()
-
     def close(self) -> None:
+        """The sync twin of `aclose`; also stops the client's threads."""
         if self._loop_thread.started:
-            self._loop_thread.run(self._close_on_thread())
+            self._loop_thread.run(self.engine.transport.aclose_current_loop())
             self._loop_thread.stop()
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            self._callback_thread.run(dispatcher.stop())
+        self._callback_thread.stop()
 
+    async def __aenter__(self) -> Client:
+        return self
 
-def _first(*values: int | None) -> int:
-    # the last value is always set (the client's default)
-    return next(v for v in values if v is not None)
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @functools.cache

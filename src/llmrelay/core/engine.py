@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from llmrelay.core.streaming import ChatStream, StreamFinished, decode_stream
+from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.providers.base import Provider
@@ -69,20 +69,26 @@ class Engine:
         drop_params: bool,
         timeout: float | None,
         stream_timeouts: StreamTimeouts = StreamTimeouts(),
-        on_finish: StreamFinished | None = None,
     ) -> ChatStream:
-        """Open the stream and read its first chunk; failures up to there raise here."""
+        """Open the stream and read its first chunk; failures up to there raise here (so the caller
+        can retry). The caller attaches its end-of-stream report with `set_on_finish`."""
         adapter = self.adapter(deployment)
         request = adapter.check_params(request, drop_params)
         http_request = adapter.prepare_chat(request, deployment)
         started = time.monotonic()
         first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
-        upstream = await self.transport.open_stream(
-            http_request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
-        )
+        try:
+            upstream = await self.transport.open_stream(
+                http_request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+            )
+        except LLMError as exc:
+            exc.provider, exc.model = adapter.name, deployment.model
+            raise
         if upstream.status >= 400:
-            body = await upstream.read()
-            await upstream.aclose()
+            try:
+                body = await upstream.read()
+            finally:
+                await upstream.aclose()
             raise self._error(adapter, upstream.status, upstream.headers, body, deployment)
         source = decode_stream(
             upstream.iter_bytes(), adapter.chat_stream_decoder(request), adapter.name, deployment.model
@@ -92,7 +98,6 @@ class Engine:
             request,
             started=started,
             price=lambda usage: self.price(usage, deployment),
-            on_finish=on_finish,
             close=upstream.aclose,
         )
         stream.hidden_params.update(_deployment_params(deployment))

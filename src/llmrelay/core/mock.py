@@ -18,6 +18,17 @@ from llmrelay.types.response import (
 )
 
 
+def mock_content(mock: str | ChatResponse) -> str:
+    """The text a mock answers with: the string itself, or a given response's first message."""
+    if isinstance(mock, ChatResponse):
+        return (mock.choices[0].message.content or "") if mock.choices else ""
+    if not isinstance(mock, str):
+        raise TypeError(
+            f"mock_response must be a str, a ChatResponse or an exception, not {type(mock).__name__}"
+        )
+    return mock
+
+
 def _estimate_tokens(text: str) -> int:
     # ~4 characters a token: mock usage needs to be plausible, not exact
     return max(1, (len(text) + 3) // 4)

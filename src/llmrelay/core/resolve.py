@@ -44,6 +44,7 @@ def resolve_deployment(
     registry: ProviderRegistry,
     catalog: Catalog,
     *,
+    provider: str | None = None,
     api_key: str | None = None,
     api_base: str | None = None,
     api_version: str | None = None,
@@ -52,7 +53,17 @@ def resolve_deployment(
     extra_headers: dict[str, str] | None = None,
     organization: str | None = None,
 ) -> Deployment:
-    provider, provider_model = split_model(model, registry, catalog)
+    """`provider` (LiteLLM's custom_llm_provider) names the provider outright: the whole model string
+    is then the provider's model id, unless it starts with `provider/`."""
+    if provider is not None:
+        if provider not in registry:
+            raise BadRequestError(
+                f"unknown provider {provider!r}; known providers: {', '.join(registry.known())}",
+                param="custom_llm_provider",
+            )
+        provider_model = model.removeprefix(provider + "/")
+    else:
+        provider, provider_model = split_model(model, registry, catalog)
     return Deployment(
         provider=provider,
         model=provider_model,

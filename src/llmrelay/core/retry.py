@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from llmrelay.types.errors import LLMError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to wait before retry number `attempt` (1-based): a provider's retry-after when it
+    sent one (capped, since retrying earlier would only be refused again), else a random wait in
+    [0, base * 2**(attempt-1)], capped ("full jitter": retries from many clients spread out)."""
+
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, attempt: int, error: LLMError | None = None, rng: random.Random | None = None) -> float:
+        if error is not None and error.retry_after is not None:
+            return min(error.retry_after, self.cap)
+        ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
+        return (rng or random).uniform(0, ceiling)
 
 
 def backoff_delay(
@@ -15,12 +32,8 @@ def backoff_delay(
     cap: float = 30.0,
     rng: random.Random | None = None,
 ) -> float:
-    """Seconds to wait before retry number `attempt` (1-based). A retry-after from the provider wins
-    (capped), since retrying earlier would only be refused again."""
-    if error is not None and error.retry_after is not None:
-        return min(error.retry_after, cap)
-    ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return (rng or random).uniform(0, ceiling)
+    """RetryPolicy(base, cap).delay(...), as a function."""
+    return RetryPolicy(base, cap).delay(attempt, error, rng)
 
 
 def should_retry(error: BaseException) -> bool:

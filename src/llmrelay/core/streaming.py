@@ -60,6 +60,7 @@ class ChatStream:
         self._want_usage = request.wants_stream_usage()
         self._assembler = ChunkAssembler()
         self._finished = False
+        self._ended = False
         self.first_token_at: float | None = None
         self.usage: Usage | None = None
         self.cost_micros = 0
@@ -114,10 +115,18 @@ class ChatStream:
         self._assembler.add(chunk)
         return chunk
 
+    def set_on_finish(self, callback: StreamFinished) -> None:
+        """Report the stream's end to `callback` (now, if it already ended). The client attaches it
+        only once the stream is handed to the caller, so failed attempts are not reported twice."""
+        self._on_finish = callback
+        if self._ended:
+            callback(self, self.error)
+
     async def _finish(self, error: LLMError | None) -> None:
         if self._finished:
             return
         self._finished = True
+        self._ended = True
         self.error = error
         await self._release()
         if self._on_finish is not None:
@@ -131,10 +140,17 @@ class ChatStream:
                 await result
 
     async def aclose(self) -> None:
-        """Stop early (client went away): release the upstream connection; reported as cancelled."""
+        """Stop early (the consumer went away): release the upstream connection. A stream closed
+        before its end is not reported to callbacks (it has neither a result nor an error)."""
         if not self._finished:
             self._finished = True
             await self._release()
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def response(self) -> ChatResponse:
         """Everything streamed so far, assembled into one ChatResponse."""
@@ -180,3 +196,11 @@ class SyncChatStream:
     @property
     def cost_micros(self) -> int:
         return self._stream.cost_micros
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return self._stream.time_to_first_token
+
+    @property
+    def text(self) -> str:
+        return self._stream.text

@@ -11,7 +11,9 @@ from importlib import resources
 
 import msgspec
 
-PICO_PER_USD = 1_000_000_000_000
+from llmrelay.cost.litellm_format import PICO_PER_USD
+
+__all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_file"]
 
 
 class ModelInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -30,6 +32,7 @@ class ModelInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     input_above: int | None = None
     output_above: int | None = None
     cache_read_above: int | None = None
+    cache_write_above: int | None = None
     # capability names: function_calling, parallel_function_calling, vision, response_schema,
     # reasoning, prompt_caching, audio_input, pdf_input, tool_choice, system_messages
     capabilities: frozenset[str] = frozenset()

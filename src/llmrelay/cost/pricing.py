@@ -9,19 +9,22 @@ from llmrelay.types.response import Usage
 PICOS_PER_MICRO = 1_000_000
 
 
+def _pick(above: bool, tiered: int | None, base: int | None) -> int | None:
+    return tiered if above and tiered is not None else base
+
+
 def cost_picos(usage: Usage, info: ModelInfo) -> int:
-    """Price a usage block. prompt_tokens includes cached reads and cache writes (OpenAI's convention);
-    each is priced at its own rate when the model has one, else at the input rate. Reasoning tokens are
-    part of completion_tokens and use the reasoning rate when the model has one."""
+    """Price a usage block in pico-USD.
+
+    prompt_tokens includes cached reads and cache writes (OpenAI's convention); each is priced at its
+    own rate when the model has one, else at the input rate. completion_tokens includes reasoning
+    tokens; they use the reasoning rate when the model has one, else the output rate. Above a model's
+    tier threshold (prompt tokens), the tier's prices apply to the whole call, as providers bill it."""
     above = info.tier_threshold is not None and usage.prompt_tokens > info.tier_threshold
-    input_price = (info.input_above if above and info.input_above is not None else info.input) or 0
-    output_price = (info.output_above if above and info.output_above is not None else info.output) or 0
-    cache_read_price = (
-        info.cache_read_above if above and info.cache_read_above is not None else info.cache_read
-    )
-    if cache_read_price is None:
-        cache_read_price = input_price
-    cache_write_price = info.cache_write if info.cache_write is not None else input_price
+    input_price = _pick(above, info.input_above, info.input) or 0
+    output_price = _pick(above, info.output_above, info.output) or 0
+    cache_read_price = _pick(above, info.cache_read_above, info.cache_read)
+    cache_write_price = _pick(above, info.cache_write_above, info.cache_write)
 
     cached = usage.cached_tokens
     written = usage.cache_creation_tokens
@@ -30,12 +33,17 @@ def cost_picos(usage: Usage, info: ModelInfo) -> int:
     plain_output = max(0, usage.completion_tokens - reasoning)
     return (
         uncached * input_price
-        + cached * cache_read_price
-        + written * cache_write_price
+        + cached * (input_price if cache_read_price is None else cache_read_price)
+        + written * (input_price if cache_write_price is None else cache_write_price)
         + plain_output * output_price
         + reasoning * (info.reasoning or 0)
     )
 
 
+def picos_to_micros(picos: int) -> int:
+    """Round pico-USD to micro-USD, half up."""
+    return (picos + PICOS_PER_MICRO // 2) // PICOS_PER_MICRO
+
+
 def cost_micros(usage: Usage, info: ModelInfo) -> int:
-    return (cost_picos(usage, info) + PICOS_PER_MICRO // 2) // PICOS_PER_MICRO
+    return picos_to_micros(cost_picos(usage, info))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from llmrelay.events.record import CallRecord
@@ -38,10 +37,13 @@ class CallbackDispatcher:
     """A bounded queue drained by one task on the owner's background loop.
 
     `emit` may be called from any thread or loop: it only schedules a put. When the queue is full the
-    record is dropped and counted (`dropped`), so a slow sink can never stall calls."""
+    record is dropped and counted (`dropped`), so a slow sink can never stall calls.
 
-    def __init__(self, callbacks: Sequence[Any], loop: asyncio.AbstractEventLoop, maxsize: int = 10_000):
-        self._callbacks = list(callbacks)
+    `callbacks` is the owner's live list (callbacks added later are heard). Each entry is a Callback
+    (or any object with some of its hooks), or a plain function `fn(record)` called for every hook."""
+
+    def __init__(self, callbacks: list[Any], loop: asyncio.AbstractEventLoop, maxsize: int = 10_000):
+        self._callbacks = callbacks
         self._loop = loop
         self._queue: asyncio.Queue[tuple[str, CallRecord] | None] = asyncio.Queue(maxsize)
         self._task: asyncio.Task[None] | None = None
@@ -76,7 +78,7 @@ class CallbackDispatcher:
                 if item is None:
                     return
                 hook, record = item
-                for cb in self._callbacks:
+                for cb in list(self._callbacks):
                     await self._run(cb, hook, record)
             finally:
                 self._queue.task_done()
@@ -84,7 +86,9 @@ class CallbackDispatcher:
     async def _run(self, callback: Any, hook: str, record: CallRecord) -> None:
         fn = getattr(callback, hook, None)
         if fn is None:
-            return
+            if not inspect.isroutine(callback):
+                return
+            fn = callback
         try:
             result = fn(record)
             if inspect.isawaitable(result):

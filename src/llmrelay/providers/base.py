@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -94,22 +94,30 @@ class Provider:
 
     # ---- errors
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
-        """Map an error response onto the hierarchy. Providers override `error_message` for their
-        body shape; the status decides the class, refined by the message for 400s."""
+        """Map an error response onto the hierarchy. Providers override `error_message` (or
+        `error_details`) for their body shape; the status decides the class, refined for 400s by the
+        error code and message (context window, content policy)."""
+        details = self.error_details(body)
         message = self.error_message(body) or f"HTTP {status}"
         cls = error_class_for_status(status)
         if cls is BadRequestError:
-            cls = refine_bad_request(message)
+            cls = refine_bad_request(f"{details.code or ''} {message}")
         return cls(
             message,
             provider=self.name,
             status_code=status,
             retry_after=parse_retry_after(headers),
+            code=details.code,
+            param=details.param,
         )
 
     def error_message(self, body: bytes) -> str | None:
         """The human message in an error body; default reads OpenAI's {"error": {"message"}}."""
         return openai_style_error_message(body)
+
+    def error_details(self, body: bytes) -> ErrorDetails:
+        """Machine-readable parts of an error body; default reads OpenAI's {"error": {"code", "param"}}."""
+        return openai_style_error_details(body)
 
     # ---- helpers
     def unsupported(self, what: str) -> LLMError:
@@ -137,6 +145,15 @@ class Provider:
             value = os.environ.get(var)
             if value:
                 return value.rstrip("/")
+        if not self.default_api_base:
+            env = " or ".join(self.api_base_env)
+            hint = f" or set {env}" if env else ""
+            raise BadRequestError(
+                f"provider {self.name!r} has no default endpoint: pass api_base={hint}",
+                provider=self.name,
+                model=deployment.model,
+                param="api_base",
+            )
         return self.default_api_base
 
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
@@ -157,30 +174,63 @@ class Provider:
         )
 
 
-class _ErrorDetail(msgspec.Struct):
+class ErrorDetails(msgspec.Struct):
     message: str | None = None
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+
+
+class _WireErrorDetails(msgspec.Struct):
+    # loosely typed: providers send numbers or objects where OpenAI sends strings
+    message: Any = None
+    type: Any = None
+    code: Any = None
+    param: Any = None
 
 
 class _ErrorEnvelope(msgspec.Struct):
-    error: _ErrorDetail | str | None = None
-    message: str | None = None
+    error: _WireErrorDetails | str | None = None
+    message: Any = None
 
 
 _error_decoder = msgspec.json.Decoder(_ErrorEnvelope)
+_NO_DETAILS = ErrorDetails()
+
+
+def _decode_error(body: bytes) -> _ErrorEnvelope | None:
+    try:
+        return _error_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def openai_style_error_message(body: bytes) -> str | None:
     """Read {"error": {"message": ...}}, {"error": "..."} or {"message": ...}; else the raw text."""
-    try:
-        env = _error_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    env = _decode_error(body)
+    if env is None:
         text = body.decode("utf-8", errors="replace").strip()
         return text[:500] or None
-    if isinstance(env.error, _ErrorDetail) and env.error.message:
-        return env.error.message
+    if isinstance(env.error, _WireErrorDetails) and env.error.message:
+        return str(env.error.message)
     if isinstance(env.error, str):
         return env.error
-    return env.message
+    return str(env.message) if env.message else None
+
+
+def openai_style_error_details(body: bytes) -> ErrorDetails:
+    """{"error": {"type", "code", "param"}}; `code` may be a string or a number in the wild."""
+    env = _decode_error(body)
+    if env is None or not isinstance(env.error, _WireErrorDetails):
+        return _NO_DETAILS
+    e = env.error
+    return ErrorDetails(
+        message=_text(e.message), type=_text(e.type), code=_text(e.code), param=_text(e.param)
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, dict | list) else str(value)
 
 
 def join_url(base: str, path: str) -> str:

@@ -46,6 +46,16 @@ class LLMError(Exception):
     def status(self) -> int:
         return self.status_code
 
+    @property
+    def llm_provider(self) -> str | None:
+        """LiteLLM's name for `provider`."""
+        return self.provider
+
+    @property
+    def type(self) -> str:
+        """OpenAI's error `type` (as the OpenAI SDK's exceptions expose it)."""
+        return self.error_type
+
     def __str__(self) -> str:
         where = "/".join(x for x in (self.provider, self.model) if x)
         prefix = f"{type(self).__name__}"
@@ -187,7 +197,13 @@ _CONTEXT_WINDOW_MARKERS = (
     "exceeds the maximum number of tokens",
     "input token count",
 )
-_CONTENT_POLICY_MARKERS = ("content_policy", "content policy", "content management policy", "safety")
+_CONTENT_POLICY_MARKERS = (
+    "content_policy",
+    "content policy",
+    "content_filter",
+    "content management policy",
+    "safety",
+)
 
 
 def refine_bad_request(message: str) -> type[BadRequestError]:

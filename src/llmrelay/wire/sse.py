@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+_BOM = b"\xef\xbb\xbf"
+
 
 class SSEEvent(NamedTuple):
     event: str  # "message" when the stream gave no event name
@@ -19,9 +21,10 @@ class SSEEvent(NamedTuple):
 class SSEParser:
     """Feed raw bytes as they arrive; get back the events they complete."""
 
-    __slots__ = ("_buf", "_data", "_event", "_id", "_pending_cr")
+    __slots__ = ("_buf", "_data", "_event", "_id", "_pending_cr", "_started")
 
     def __init__(self) -> None:
+        self._started = False
         self._buf = b""
         self._pending_cr = False
         self._event = ""
@@ -31,6 +34,17 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         if not chunk:
             return []
+        if not self._started:
+            # a UTF-8 byte-order mark may open the stream; it is not part of the first line
+            pending = self._buf + chunk
+            if len(pending) < 3 and _BOM.startswith(pending):
+                self._buf = pending
+                return []
+            self._started = True
+            self._buf = b""
+            chunk = pending[3:] if pending.startswith(_BOM) else pending
+            if not chunk:
+                return []
         if self._pending_cr and chunk.startswith(b"\n"):
             # the CR that ended the previous chunk was half of a CRLF
             chunk = chunk[1:]
@@ -91,7 +105,9 @@ class SSEParser:
         return None
 
     def _dispatch(self) -> SSEEvent | None:
-        if not self._data and not self._event:
+        if not self._data:
+            # WHATWG: a block without data lines dispatches nothing (its event name is forgotten)
+            self._event = ""
             return None
         event = SSEEvent(self._event or "message", "\n".join(self._data), self._id)
         self._event = ""

@@ -68,17 +68,28 @@ class OpenAICompatible(Provider):
         return headers
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
-        changes: dict[str, Any] = {"model": deployment.model, "extra_body": None, "thinking": None}
-        changes["top_k"] = None
+        # metadata is llmrelay's (callbacks, logs), as in LiteLLM: OpenAI's own goes via extra_body
+        changes: dict[str, Any] = {
+            "model": deployment.model,
+            "extra_body": None,
+            "thinking": None,
+            "top_k": None,
+            "metadata": None,
+        }
         if request.stream:
             # always ask for usage so every stream can be priced; the client strips it if unasked
             changes["stream_options"] = StreamOptions(include_usage=True) if self.spec.stream_usage else None
-        if request.max_tokens is not None and self.spec.max_tokens_field == "max_completion_tokens":
+        if request.max_tokens is not None and self._takes_max_completion_tokens(deployment.model):
             changes["max_tokens"] = None
             changes["max_completion_tokens"] = request.max_output_tokens()
         body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
         url = self.url(deployment, "chat/completions")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
+
+    def _takes_max_completion_tokens(self, model: str) -> bool:
+        if self.spec.max_tokens_field == "max_completion_tokens":
+            return True
+        return bool(self.spec.reasoning_models) and model.startswith(self.spec.reasoning_models)
 
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         if not self.spec.embeddings:

@@ -32,15 +32,18 @@ class _SSEJsonDecoder(Generic[T]):
         return self._decode(self._sse.feed(data))
 
     def end(self) -> list[T]:
-        out = self._decode(self._sse.end())
+        out = self._decode(self._sse.end(), at_end=True)
         if not self._done:
             # a stream must end with [DONE]; anything else means the connection was cut
-            raise APIConnectionError(
-                "stream ended before [DONE]: the connection was cut", provider=self._provider.name
-            )
+            raise self._cut()
         return out
 
-    def _decode(self, events: list[SSEEvent]) -> list[T]:
+    def _cut(self) -> APIConnectionError:
+        return APIConnectionError(
+            "stream ended before [DONE]: the connection was cut", provider=self._provider.name
+        )
+
+    def _decode(self, events: list[SSEEvent], at_end: bool = False) -> list[T]:
         out: list[T] = []
         for ev in events:
             data = ev.data
@@ -55,6 +58,9 @@ class _SSEJsonDecoder(Generic[T]):
             try:
                 out.append(self._decoder.decode(raw))
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                if at_end and not self._done:
+                    # a half-received last event: the connection was cut mid-chunk
+                    raise self._cut() from exc
                 raise InternalServerError(
                     f"malformed stream chunk from provider: {exc}", provider=self._provider.name
                 ) from exc
