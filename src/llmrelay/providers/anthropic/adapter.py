@@ -1,0 +1,98 @@
+"""The Anthropic Messages API adapter (sans-IO).
+
+`api_base` is the host root, as in LiteLLM (default https://api.anthropic.com); the adapter appends
+/v1/messages, unless the base already ends in /v1 or /v1/messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+
+from llmrelay.providers.anthropic.errors import classify, read_error
+from llmrelay.providers.anthropic.request import build_body, json_schema_of
+from llmrelay.providers.anthropic.response import message_decoder, to_chat_response
+from llmrelay.providers.anthropic.stream import AnthropicStreamDecoder
+from llmrelay.providers.base import Provider
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.errors import InternalServerError, LLMError
+from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.response import ChatResponse
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+# ChatRequest fields the Messages API can take (directly or through a documented mapping). Not here,
+# so refused by check_params: n > 1, presence/frequency penalties, logit_bias, logprobs, top_logprobs,
+# seed, modalities, audio, prediction, service_tier, store.
+ANTHROPIC_CHAT_PARAMS = frozenset(
+    {
+        "temperature", "top_p", "top_k", "stop", "max_tokens", "max_completion_tokens", "tools",
+        "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "thinking",
+    }
+)  # fmt: skip
+
+_encoder = msgspec.json.Encoder()
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+    default_api_base = "https://api.anthropic.com"
+    api_key_env = ("ANTHROPIC_API_KEY",)
+    api_base_env = ("ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL")
+    supported_params = ANTHROPIC_CHAT_PARAMS
+
+    # ---- requests
+    def messages_url(self, deployment: Deployment) -> str:
+        base = self.api_base(deployment)
+        if base.endswith("/v1/messages"):
+            return base
+        if base.endswith("/v1"):
+            return base + "/messages"
+        return base + "/v1/messages"
+
+    def headers(self, deployment: Deployment) -> dict[str, str]:
+        headers = {
+            "content-type": "application/json",
+            "anthropic-version": ANTHROPIC_VERSION,
+            "x-api-key": self.api_key(deployment),
+        }
+        if deployment.extra_headers:
+            headers.update({k.lower(): v for k, v in deployment.extra_headers.items()})
+        return headers
+
+    def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        if request.n == 1:
+            # one choice is what Anthropic always gives; only n > 1 is unsupported
+            request = msgspec.structs.replace(request, n=None)
+        return super().check_params(request, drop)
+
+    def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
+        body = _encoder.encode(build_body(request, deployment.model))
+        return HttpRequest(
+            url=self.messages_url(deployment),
+            headers=self.headers(deployment),
+            body=body,
+            stream=bool(request.stream),
+        )
+
+    # ---- responses
+    def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
+        try:
+            message = message_decoder.decode(response.body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise InternalServerError(f"malformed response from provider: {exc}", provider=self.name) from exc
+        return to_chat_response(message, json_mode=json_schema_of(request.response_format) is not None)
+
+    def chat_stream_decoder(self, request: ChatRequest) -> AnthropicStreamDecoder:
+        return AnthropicStreamDecoder(
+            self.name, json_mode=json_schema_of(request.response_format) is not None
+        )
+
+    # ---- errors
+    def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
+        return classify(self.name, status, headers, body)
+
+    def error_message(self, body: bytes) -> str | None:
+        return read_error(body)[1]
