@@ -1,0 +1,67 @@
+"""The async engine and its per-dialect setup; one `Database` per process, owned by the gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from llmrelay.storage.url import redact, to_async_driver
+
+
+class Database:
+    """Owns an `AsyncEngine`. `schema` (PostgreSQL only) puts every table in that schema by setting
+    the connection's search_path, which is how tests isolate themselves."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, schema: str | None = None, echo: bool = False):
+        self.url = to_async_driver(url)
+        self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if self.dialect == "postgresql":
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = pool_size
+            if schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        elif schema:
+            raise ValueError("schema is a PostgreSQL option")
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def begin(self) -> Any:
+        """`async with db.begin() as conn:` — one transaction, committed on success."""
+        return self.engine.begin()
+
+    def connect(self) -> Any:
+        return self.engine.connect()
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision (called by the gateway on start)."""
+        from llmrelay.storage.migrate import upgrade_engine
+
+        await upgrade_engine(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({redact(self.url)})"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; busy_timeout waits for that writer instead of
+    # failing at once; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+__all__ = ["AsyncConnection", "Database"]

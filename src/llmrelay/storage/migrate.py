@@ -1,0 +1,76 @@
+"""Alembic, driven from code: `upgrade_engine` on gateway start, `upgrade(url)` for `llmrelay db
+upgrade`. The scripts live in llmrelay/storage/migrations and ship inside the package."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key: "llmrelay" as an int, so two instances starting together migrate once
+_PG_LOCK_KEY = 0x6C6C6D72656C6179
+
+
+def _config(connection: Connection) -> object:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade_sync(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    command.upgrade(_config(connection), revision)  # type: ignore[arg-type]
+
+
+def _current_sync(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade_sync, revision)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current_sync)
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def upgrade(database_url: str, revision: str = "head") -> str | None:
+    """Blocking entry point for the CLI (`llmrelay db upgrade`): migrate and return the revision.
+    Must not be called from inside a running event loop."""
+    from llmrelay.storage.database import Database
+
+    async def run() -> str | None:
+        db = Database(database_url)
+        try:
+            await upgrade_engine(db.engine, revision)
+            return await current_revision(db.engine)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())

@@ -1,0 +1,1 @@
+"""One repository per aggregate; each method is one transaction with bound parameters only."""

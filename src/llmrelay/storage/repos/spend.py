@@ -1,0 +1,244 @@
+"""Spend: the idempotent batch write, log queries, daily reports, retention and budget resets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from llmrelay.storage.durations import next_reset
+from llmrelay.storage.records import (
+    DailySpendFilter,
+    DailyTotal,
+    SpendLogFilter,
+    SpendLogRecord,
+)
+from llmrelay.storage.repos.base import Repository, new_values, record_changes, to_records
+from llmrelay.storage.rollup import DAILY_DIMENSIONS, roll_up
+from llmrelay.storage.schema import (
+    daily_spend,
+    end_users,
+    organizations,
+    spend_logs,
+    teams,
+    users,
+    virtual_keys,
+)
+
+S = spend_logs.c
+D = daily_spend.c
+
+DailyGroup = Literal[
+    "model", "key_hash", "user_id", "team_id", "organization_id", "end_user", "deployment", "provider"
+]
+
+# owner table, its id column, the auth change kind announced when the owner crosses its budget
+_COUNTERS: tuple[tuple[str, Table, str, str], ...] = (
+    ("keys", virtual_keys, "key_hash", "key"),
+    ("users", users, "user_id", "user"),
+    ("teams", teams, "team_id", "team"),
+)
+
+
+class SpendRepository(Repository):
+    def _insert(self, table: Table) -> Any:
+        return (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(table)
+
+    async def apply(self, logs: list[SpendLogRecord]) -> int:
+        """Record a batch exactly once: the log rows, the spend counters of key, user, team,
+        organization and end user, and the daily aggregates, in one transaction. Rows whose
+        request_id is already stored are skipped and add nothing, so replaying a batch is harmless.
+        Returns how many rows were new."""
+        unique = list({log.request_id: log for log in reversed(logs)}.values())
+        if not unique:
+            return 0
+        now = self.clock()
+        async with self.db.begin() as conn:
+            stmt = self._insert(spend_logs).on_conflict_do_nothing(index_elements=["request_id"])
+            inserted = await conn.execute(stmt.returning(S.request_id), [new_values(log) for log in unique])
+            new_ids = set(inserted.scalars())
+            fresh = [log for log in unique if log.request_id in new_ids]
+            if not fresh:
+                return 0
+            crossed = await self._add_to_counters(conn, fresh)
+            await self._add_to_daily(conn, fresh)
+            logged = await record_changes(conn, crossed, now)
+        await self._notify(logged)
+        return len(fresh)
+
+    async def _add_to_counters(
+        self, conn: AsyncConnection, fresh: list[SpendLogRecord]
+    ) -> list[tuple[str, str]]:
+        """Add the batch's cost to each owner; return the owners whose budget this batch used up, so
+        every instance's auth cache reloads them and sees the budget reached."""
+        rollup = roll_up(fresh)
+        crossed: list[tuple[str, str]] = []
+        for attr, table, id_column, kind in _COUNTERS:
+            for owner, cost in sorted(getattr(rollup, attr).items()):
+                row = (
+                    await conn.execute(
+                        update(table)
+                        .where(table.c[id_column] == owner)
+                        .values(spend_micros=table.c.spend_micros + cost)
+                        .returning(table.c.spend_micros, table.c.max_budget_micros)
+                    )
+                ).first()
+                if row is None or row.max_budget_micros is None:
+                    continue
+                if row.spend_micros - cost < row.max_budget_micros <= row.spend_micros:
+                    crossed.append((kind, owner))
+        for org, cost in sorted(rollup.organizations.items()):
+            await conn.execute(
+                update(organizations)
+                .where(organizations.c.organization_id == org)
+                .values(spend_micros=organizations.c.spend_micros + cost)
+            )
+        if rollup.end_users:
+            now = self.clock()
+            stmt = self._insert(end_users)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["end_user_id"],
+                set_={
+                    "spend_micros": end_users.c.spend_micros + stmt.excluded.spend_micros,
+                    "updated_at": now,
+                },
+            )
+            await conn.execute(
+                stmt,
+                [
+                    {
+                        "end_user_id": end_user,
+                        "spend_micros": cost,
+                        "blocked": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for end_user, cost in sorted(rollup.end_users.items())
+                ],
+            )
+        return crossed
+
+    async def _add_to_daily(self, conn: AsyncConnection, fresh: list[SpendLogRecord]) -> None:
+        rows = roll_up(fresh).daily
+        stmt = self._insert(daily_spend)
+        sums = ("requests", "failures", "prompt_tokens", "completion_tokens", "cost_micros")
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(DAILY_DIMENSIONS),
+            set_={name: D[name] + stmt.excluded[name] for name in sums},
+        )
+        await conn.execute(stmt, [new_values(row) for row in rows])
+
+    # ---- reads ----
+
+    async def logs(self, flt: SpendLogFilter) -> list[SpendLogRecord]:
+        query = select(spend_logs)
+        for column, value in (
+            (S.key_hash, flt.key_hash),
+            (S.user_id, flt.user_id),
+            (S.team_id, flt.team_id),
+            (S.organization_id, flt.organization_id),
+            (S.end_user, flt.end_user),
+            (S.model, flt.model),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if flt.start is not None:
+            query = query.where(S.start_time >= flt.start)
+        if flt.end is not None:
+            query = query.where(S.start_time < flt.end)
+        query = query.order_by(S.start_time.desc(), S.request_id).limit(flt.limit).offset(flt.offset)
+        async with self.db.connect() as conn:
+            return to_records(SpendLogRecord, await conn.execute(query))
+
+    async def get_log(self, request_id: str) -> SpendLogRecord | None:
+        async with self.db.connect() as conn:
+            rows = to_records(
+                SpendLogRecord, await conn.execute(select(spend_logs).where(S.request_id == request_id))
+            )
+        return rows[0] if rows else None
+
+    async def daily(self, flt: DailySpendFilter, group_by: DailyGroup = "model") -> list[DailyTotal]:
+        group = D[group_by]
+        query = select(
+            D.day,
+            group.label("group"),
+            func.sum(D.requests).label("requests"),
+            func.sum(D.failures).label("failures"),
+            func.sum(D.prompt_tokens).label("prompt_tokens"),
+            func.sum(D.completion_tokens).label("completion_tokens"),
+            func.sum(D.cost_micros).label("cost_micros"),
+        )
+        for column, value in (
+            (D.key_hash, flt.key_hash),
+            (D.user_id, flt.user_id),
+            (D.team_id, flt.team_id),
+            (D.organization_id, flt.organization_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if flt.start is not None:
+            query = query.where(D.day >= flt.start)
+        if flt.end is not None:
+            query = query.where(D.day <= flt.end)
+        query = query.group_by(D.day, group).order_by(D.day, group)
+        async with self.db.connect() as conn:
+            rows = await conn.execute(query)
+            return [
+                DailyTotal(
+                    day=_as_date(row.day),
+                    group=row.group,
+                    requests=int(row.requests),
+                    failures=int(row.failures),
+                    prompt_tokens=int(row.prompt_tokens),
+                    completion_tokens=int(row.completion_tokens),
+                    cost_micros=int(row.cost_micros),
+                )
+                for row in rows
+            ]
+
+    # ---- upkeep ----
+
+    async def purge_logs(self, before: datetime, batch_size: int = 5000) -> int:
+        """Delete spend log rows that started before `before` (the retention setting), in batches so
+        no single transaction holds locks for long. Daily aggregates are kept."""
+        total = 0
+        while True:
+            async with self.db.begin() as conn:
+                victims = (
+                    select(S.request_id).where(S.start_time < before).limit(batch_size).scalar_subquery()
+                )
+                result = await conn.execute(delete(spend_logs).where(S.request_id.in_(victims)))
+                deleted = int(result.rowcount)
+            total += deleted
+            if deleted < batch_size:
+                return total
+
+    async def reset_due_budgets(self) -> list[tuple[str, str]]:
+        """Zero the spend of every key, user and team whose budget_reset_at has passed and schedule
+        its next reset from its budget_duration. Returns (kind, id) of what was reset."""
+        now = self.clock()
+        reset: list[tuple[str, str]] = []
+        async with self.db.begin() as conn:
+            for _, table, id_column, kind in _COUNTERS:
+                due = await conn.execute(
+                    select(table.c[id_column], table.c.budget_duration).where(table.c.budget_reset_at <= now)
+                )
+                for owner, duration in due.all():
+                    after = next_reset(duration, now) if duration else None
+                    await conn.execute(
+                        update(table)
+                        .where(table.c[id_column] == owner)
+                        .values(spend_micros=0, budget_reset_at=after, updated_at=now)
+                    )
+                    reset.append((kind, str(owner)))
+            logged = await record_changes(conn, reset, now)
+        await self._notify(logged)
+        return reset
+
+
+def _as_date(value: date | str) -> date:
+    # SQLite returns DATE columns through an aggregate query as text
+    return value if isinstance(value, date) else date.fromisoformat(value)
