@@ -1,0 +1,400 @@
+"""A simulator of OpenAI's API: chat completions (JSON and SSE, tools, JSON mode, n), legacy
+completions, embeddings (float and base64) and the model list, with OpenAI's checks and errors."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from llmrelay.testing import content as c
+from llmrelay.testing.base import (
+    Call,
+    Handler,
+    JsonReply,
+    ProviderError,
+    ProviderSimulator,
+    Reply,
+    StreamReply,
+)
+from llmrelay.testing.base import encode_json as _json
+from llmrelay.testing.base import sse_data as _data
+from llmrelay.testing.openai_validate import (
+    check_chat_request,
+    message_text,
+    prompt_tokens_of,
+    require_model,
+)
+
+DONE = b"data: [DONE]\n\n"
+FINGERPRINT = "fp_llmrelay_sim"
+DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo-instruct", "text-embedding-3-small")
+_ERROR_TYPES = {
+    401: "invalid_request_error",
+    403: "invalid_request_error",
+    404: "invalid_request_error",
+    429: "requests",
+    500: "server_error",
+    502: "server_error",
+    503: "server_error",
+    504: "server_error",
+}
+
+
+class OpenAISimulator(ProviderSimulator):
+    kind = "openai"
+    api_base_path = "/v1"
+
+    # ---- provider specifics
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("POST", "/v1/chat/completions", self.chat),
+            ("POST", "/v1/completions", self.completions),
+            ("POST", "/v1/embeddings", self.embeddings),
+            ("GET", "/v1/models", self.list_models),
+            ("GET", "/v1/models/{model}", self.get_model),
+        ]
+
+    def error_body(self, status: int, message: str, **detail: Any) -> Any:
+        return {
+            "error": {
+                "message": message,
+                "type": detail.get("type") or _ERROR_TYPES.get(status, "invalid_request_error"),
+                "param": detail.get("param"),
+                "code": detail.get("code"),
+            }
+        }
+
+    def error_headers(self, retry_after: float | None) -> dict[str, str]:
+        headers = super().error_headers(retry_after)
+        if retry_after is not None:
+            headers["retry-after-ms"] = str(int(retry_after * 1000))
+        return headers
+
+    def stream_error_event(self, status: int, message: str) -> bytes:
+        return _data(self.error_body(status, message))
+
+    def check_auth(self, call: Call) -> ProviderError | None:
+        auth = call.headers.get("authorization", "")
+        scheme, _, key = auth.partition(" ")
+        if not auth or scheme.lower() != "bearer" or not key.strip():
+            return ProviderError(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an Authorization "
+                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        if not self.key_accepted(key.strip()):
+            return ProviderError(401, "Incorrect API key provided.", code="invalid_api_key")
+        return None
+
+    def kind_error(self, kind: str, call: Call) -> Reply | ProviderError:
+        if kind == "context_window":
+            tokens = self.settings.context_window + 1
+            return ProviderError(
+                400,
+                f"This model's maximum context length is {self.settings.context_window} tokens. "
+                f"However, your messages resulted in {tokens} tokens. Please reduce the length of "
+                "the messages.",
+                param="messages",
+                code="context_length_exceeded",
+            )
+        return ProviderError(
+            400,
+            "Your request was rejected as a result of our safety system. Your prompt may contain text "
+            "that is not allowed by our safety system.",
+            code="content_policy_violation",
+        )
+
+    # ---- chat completions
+    async def chat(self, call: Call) -> Reply:
+        body = call.body
+        check_chat_request(body)
+        model: str = body["model"]
+        prompt_tokens = prompt_tokens_of(body)
+        if prompt_tokens > self.settings.context_window:
+            raise _context_error(self.settings.context_window, prompt_tokens)
+        answer = _plan_answer(body)
+        n = int(body.get("n") or 1)
+        cap = body.get("max_completion_tokens") or body.get("max_tokens")
+        completion_id = c.stable_id("chatcmpl-", model, _json(body["messages"]).decode())
+        created = int(time.time())
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            events = _chat_stream(
+                completion_id, created, model, answer, n, cap, prompt_tokens, include_usage, call.chunks
+            )
+            return StreamReply(events, headers=_headers(completion_id))
+        choices = []
+        completion_tokens = 0
+        for index in range(n):
+            message, finish, tokens = _final_message(answer, cap)
+            completion_tokens += tokens
+            choices.append({"index": index, "message": message, "logprobs": None, "finish_reason": finish})
+        return JsonReply(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": choices,
+                "usage": _usage(prompt_tokens, completion_tokens),
+                "service_tier": "default",
+                "system_fingerprint": FINGERPRINT,
+            },
+            headers=_headers(completion_id),
+        )
+
+    # ---- legacy completions
+    async def completions(self, call: Call) -> Reply:
+        body = call.body
+        model = require_model(body)
+        prompt = body.get("prompt")
+        if prompt is None:
+            raise ProviderError(400, "you must provide a prompt parameter", param="prompt")
+        prompts = [prompt] if isinstance(prompt, str) else [str(p) for p in prompt] or [""]
+        n = int(body.get("n") or 1)
+        cap = body.get("max_tokens", 16)
+        cid = c.stable_id("cmpl-", model, _json(prompt).decode())
+        created = int(time.time())
+        texts = []
+        for p in prompts:
+            text, cut = c.truncate_to_tokens(c.reply_text(p), cap)
+            texts.extend([(text, "length" if cut else "stop")] * n)
+        prompt_tokens = sum(c.count_tokens(p) for p in prompts)
+        completion_tokens = sum(len(c.word_pieces(t)) for t, _ in texts)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if body.get("stream"):
+            events = []
+            base = {"id": cid, "object": "text_completion", "created": created, "model": model}
+            for index, (text, finish) in enumerate(texts):
+                for piece in c.group_pieces(c.word_pieces(text), call.chunks):
+                    choice = {"text": piece, "index": index, "logprobs": None, "finish_reason": None}
+                    events.append(_data({**base, "choices": [choice]}))
+                last = {"text": "", "index": index, "logprobs": None, "finish_reason": finish}
+                events.append(_data({**base, "choices": [last]}))
+            if (body.get("stream_options") or {}).get("include_usage"):
+                events.append(_data({**base, "choices": [], "usage": usage}))
+            events.append(DONE)
+            return StreamReply(events, headers=_headers(cid))
+        choices = [
+            {"text": text, "index": i, "logprobs": None, "finish_reason": finish}
+            for i, (text, finish) in enumerate(texts)
+        ]
+        return JsonReply(
+            {
+                "id": cid,
+                "object": "text_completion",
+                "created": created,
+                "model": model,
+                "choices": choices,
+                "usage": usage,
+                "system_fingerprint": FINGERPRINT,
+            },
+            headers=_headers(cid),
+        )
+
+    # ---- embeddings
+    async def embeddings(self, call: Call) -> Reply:
+        body = call.body
+        model = require_model(body)
+        inputs, tokens = _embedding_inputs(body.get("input"))
+        fmt = body.get("encoding_format") or "float"
+        if fmt not in ("float", "base64"):
+            raise ProviderError(
+                400, f"Invalid value for 'encoding_format': {fmt!r}.", param="encoding_format"
+            )
+        dims = body.get("dimensions")
+        if dims is not None and not model.startswith("text-embedding-3"):
+            raise ProviderError(400, "This model does not support specifying dimensions.", param="dimensions")
+        size = int(dims) if dims else (3072 if "large" in model else 1536)
+        data = []
+        for index, text in enumerate(inputs):
+            vector = c.embedding_vector(text, size)
+            encoded: Any = c.embedding_base64(vector) if fmt == "base64" else list(vector)
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        return JsonReply(
+            {
+                "object": "list",
+                "data": data,
+                "model": model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
+    # ---- models
+    async def list_models(self, call: Call) -> Reply:
+        return JsonReply({"object": "list", "data": [_model_card(m) for m in DEFAULT_MODELS]})
+
+    async def get_model(self, call: Call) -> Reply:
+        return JsonReply(_model_card(call.match["model"]))
+
+
+# ---- helpers
+class _Answer:
+    """What the model will say: text, or a call of one tool."""
+
+    __slots__ = ("arguments", "call_id", "text", "tool_name")
+
+    def __init__(
+        self, text: str | None = None, tool_name: str | None = None, arguments: str = "", call_id: str = ""
+    ) -> None:
+        self.text = text
+        self.tool_name = tool_name
+        self.arguments = arguments
+        self.call_id = call_id
+
+
+def _plan_answer(body: dict[str, Any]) -> _Answer:
+    messages = body["messages"]
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return _Answer(text=c.tool_result_reply(message_text(last)))
+    user_text = next((message_text(m) for m in reversed(messages) if m.get("role") == "user"), "")
+    tools = body.get("tools") or []
+    choice = body.get("tool_choice")
+    if tools and choice != "none":
+        tool = tools[0]
+        if isinstance(choice, dict):
+            wanted = (choice.get("function") or {}).get("name")
+            tool = next((t for t in tools if (t.get("function") or {}).get("name") == wanted), tool)
+        fn = tool.get("function") or {}
+        args = c.example_object(fn.get("parameters"), c.snippet(user_text, 8))
+        arguments = _json(args).decode()
+        call_id = c.stable_id("call_", fn.get("name", ""), arguments, user_text)
+        return _Answer(tool_name=fn.get("name", ""), arguments=arguments, call_id=call_id)
+    text = c.reply_text(user_text)
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object":
+        text = _json({"reply": text}).decode()
+    elif fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        text = _json(c.example_object(schema, c.snippet(user_text, 8))).decode()
+    return _Answer(text=text)
+
+
+def _final_message(answer: _Answer, cap: int | None) -> tuple[dict[str, Any], str, int]:
+    """(message, finish_reason, completion tokens) for a non-streamed choice."""
+    if answer.tool_name is not None:
+        tool_call = {
+            "id": answer.call_id,
+            "type": "function",
+            "function": {"name": answer.tool_name, "arguments": answer.arguments},
+        }
+        message = {"role": "assistant", "content": None, "tool_calls": [tool_call], "refusal": None}
+        return message, "tool_calls", c.count_tokens(answer.tool_name + answer.arguments) + 3
+    text, cut = c.truncate_to_tokens(answer.text or "", cap)
+    message = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+    return message, "length" if cut else "stop", len(c.word_pieces(text))
+
+
+def _chat_stream(
+    cid: str,
+    created: int,
+    model: str,
+    answer: _Answer,
+    n: int,
+    cap: int | None,
+    prompt_tokens: int,
+    include_usage: bool,
+    chunks: int | None,
+) -> list[bytes]:
+    base: dict[str, Any] = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "system_fingerprint": FINGERPRINT,
+    }
+    if include_usage:
+        base["usage"] = None  # as OpenAI: every chunk has the key, null until the last
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return _data({**base, "choices": [choice]})
+
+    events: list[bytes] = []
+    completion_tokens = 0
+    for index in range(n):
+        if answer.tool_name is not None:
+            head = {
+                "index": 0,
+                "id": answer.call_id,
+                "type": "function",
+                "function": {"name": answer.tool_name, "arguments": ""},
+            }
+            events.append(chunk(index, {"role": "assistant", "content": None, "tool_calls": [head]}))
+            for piece in c.split_text(answer.arguments, chunks or 4):
+                events.append(chunk(index, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+            events.append(chunk(index, {}, "tool_calls"))
+            completion_tokens += c.count_tokens(answer.tool_name + answer.arguments) + 3
+            continue
+        text, cut = c.truncate_to_tokens(answer.text or "", cap)
+        events.append(chunk(index, {"role": "assistant", "content": "", "refusal": None}))
+        for piece in c.group_pieces(c.word_pieces(text), chunks):
+            events.append(chunk(index, {"content": piece}))
+        events.append(chunk(index, {}, "length" if cut else "stop"))
+        completion_tokens += len(c.word_pieces(text))
+    if include_usage:
+        events.append(_data({**base, "choices": [], "usage": _usage(prompt_tokens, completion_tokens)}))
+    events.append(DONE)
+    return events
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _embedding_inputs(value: Any) -> tuple[list[str], int]:
+    """(texts to embed, prompt tokens). Token-id inputs are embedded by their ids' text."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ProviderError(400, "'input' must be a non-empty string or array.", param="input")
+    if all(isinstance(v, int) for v in value):
+        return [" ".join(map(str, value))], len(value)
+    texts: list[str] = []
+    tokens = 0
+    for item in value:
+        if isinstance(item, str):
+            if not item:
+                raise ProviderError(400, "'input' cannot contain an empty string.", param="input")
+            texts.append(item)
+            tokens += c.count_tokens(item)
+        elif isinstance(item, list) and all(isinstance(v, int) for v in item):
+            texts.append(" ".join(map(str, item)))
+            tokens += len(item)
+        else:
+            raise ProviderError(400, "'input' items must be strings or arrays of token ids.", param="input")
+    return texts, tokens
+
+
+def _context_error(window: int, tokens: int) -> ProviderError:
+    return ProviderError(
+        400,
+        f"This model's maximum context length is {window} tokens. However, your messages resulted in "
+        f"{tokens} tokens. Please reduce the length of the messages.",
+        param="messages",
+        code="context_length_exceeded",
+    )
+
+
+def _model_card(model: str) -> dict[str, Any]:
+    return {"id": model, "object": "model", "created": 1700000000, "owned_by": "system"}
+
+
+def _headers(request_id: str) -> dict[str, str]:
+    return {"x-request-id": "req_" + request_id[-24:], "openai-processing-ms": "1"}

@@ -1,0 +1,56 @@
+"""Shared fixtures: provider simulators for any test folder.
+
+One server thread (started once per session) serves the OpenAI, Anthropic and Gemini simulators;
+each fixture resets its simulator before and after the test, so faults and records never leak.
+Running on their own thread, they serve sync SDK calls and async tests alike.
+Need a second, independent upstream (e.g. two deployments to balance over)? Use `start_sim`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from llmrelay.testing import RunningSimulator, SimulatorGroup, SimulatorThread
+
+
+@pytest.fixture(scope="session")
+def simulators() -> Iterator[SimulatorGroup]:
+    with SimulatorThread() as group:
+        yield group
+
+
+def _fresh(sim: RunningSimulator) -> Iterator[RunningSimulator]:
+    sim.reset()
+    yield sim
+    sim.reset()
+
+
+@pytest.fixture
+def openai_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.openai)
+
+
+@pytest.fixture
+def anthropic_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.anthropic)
+
+
+@pytest.fixture
+def gemini_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.gemini)
+
+
+@pytest.fixture
+def start_sim() -> Iterator[Callable[..., RunningSimulator]]:
+    """Start extra simulators on their own ports for this test: `start_sim("openai", chunks=3)`."""
+    threads: list[SimulatorThread] = []
+
+    def start(kind: str, **settings: object) -> RunningSimulator:
+        thread = SimulatorThread((kind,), **settings)
+        threads.append(thread)
+        return thread.start()[kind]
+
+    yield start
+    for thread in threads:
+        thread.stop()
