@@ -64,6 +64,11 @@ def parse_embedding(body: bytes, request: EmbeddingRequest, model: str) -> Embed
         raise InternalServerError(
             f"malformed embedding response from Gemini: {exc}", provider="gemini"
         ) from exc
+    expected = len(request.texts())
+    if len(vectors) != expected:
+        raise InternalServerError(
+            f"Gemini returned {len(vectors)} embeddings for {expected} inputs", provider="gemini"
+        )
     as_base64 = request.encoding_format == "base64"
     data = [
         EmbeddingData(index=i, embedding=_to_base64(v) if as_base64 else v) for i, v in enumerate(vectors)
