@@ -11,7 +11,7 @@ from llmrelay.types.response import Usage
 
 class TextCompletionRequest(Model):
     model: str
-    prompt: str | list[str] | list[int] | list[list[int]]
+    prompt: str | list[str | int | list[int]]  # msgspec allows one array type per union
     max_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None

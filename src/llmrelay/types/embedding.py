@@ -9,7 +9,7 @@ from llmrelay.types.base import Model
 
 class EmbeddingRequest(Model):
     model: str
-    input: str | list[str] | list[int] | list[list[int]]
+    input: str | list[str | int | list[int]]  # msgspec allows one array type per union
     encoding_format: str | None = None
     dimensions: int | None = None
     user: str | None = None
