@@ -1,0 +1,216 @@
+"""Load a LiteLLM-style config.yaml: resolve `os.environ/NAME` references, check types, report
+unknown keys as warnings. Every error names the file, the path inside it and what was expected."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from llmrelay.config.schema import (
+    ACCEPTED_UNUSED_SECTIONS,
+    PROVIDER_PARAMS,
+    TOP_LEVEL_SECTIONS,
+    GeneralSettings,
+    LitellmParams,
+    LitellmSettings,
+    ModelEntry,
+    RouterSettings,
+)
+
+ENV_PREFIX = "os.environ/"
+
+
+class ConfigError(ValueError):
+    """The config cannot be used. The message says where (file and path) and what was expected."""
+
+    def __init__(self, source: str, path: str, problem: str) -> None:
+        where = f"{source}: {path}" if path else source
+        super().__init__(f"{where}: {problem}")
+        self.source = source
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class GatewayConfig:
+    """A loaded config. `model_list` keeps LiteLLM's dict shape (secrets resolved), as the Router takes."""
+
+    source: str
+    model_list: list[dict[str, Any]]
+    router_settings: RouterSettings
+    litellm_settings: LitellmSettings
+    general: GeneralSettings
+    environment_variables: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def router_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
+        rs, ls = self.router_settings, self.litellm_settings
+        kwargs: dict[str, Any] = {"model_list": self.model_list}
+        chosen = {
+            "routing_strategy": rs.routing_strategy,
+            "num_retries": _first(rs.num_retries, ls.num_retries),
+            "retry_after": rs.retry_after,
+            "timeout": _first(rs.timeout, ls.request_timeout),
+            "fallbacks": _first(rs.fallbacks, ls.fallbacks),
+            "context_window_fallbacks": _first(rs.context_window_fallbacks, ls.context_window_fallbacks),
+            "content_policy_fallbacks": _first(rs.content_policy_fallbacks, ls.content_policy_fallbacks),
+            "default_fallbacks": _first(rs.default_fallbacks, ls.default_fallbacks),
+            "allowed_fails": rs.allowed_fails,
+            "cooldown_time": rs.cooldown_time,
+            "redis_url": rs.redis_url or _redis_url(rs),
+            "enable_pre_call_checks": rs.enable_pre_call_checks,
+            "drop_params": ls.drop_params,
+        }
+        kwargs.update({k: v for k, v in chosen.items() if v is not None})
+        return kwargs
+
+    def apply_environment(self, environ: os._Environ[str] | dict[str, str] | None = None) -> None:
+        """Export `environment_variables` (LiteLLM sets them for the process; providers read keys there)."""
+        target = os.environ if environ is None else environ
+        for name, value in self.environment_variables.items():
+            target[name] = value
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Read and check a config file. Raises ConfigError."""
+    import yaml  # lazy: only the CLI and the server load config files
+
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(source, "", f"cannot read the file ({exc.strerror or exc})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown position"
+        raise ConfigError(source, at, f"not valid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, "", f"not valid YAML: {exc}") from exc
+    return parse_config(data if data is not None else {}, source=source, environ=environ)
+
+
+def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Check an already-parsed config document (a dict) and resolve its secrets."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, "", f"expected a mapping of sections at the top, got {_kind(data)}")
+    warnings: list[str] = []
+    for key in data:
+        if key in ACCEPTED_UNUSED_SECTIONS:
+            warnings.append(f"{source}: {key}: section is not supported by llmrelay yet and is ignored")
+        elif key not in TOP_LEVEL_SECTIONS:
+            known = ", ".join(TOP_LEVEL_SECTIONS)
+            warnings.append(f"{source}: {key}: unknown section, ignored (known: {known})")
+
+    env_vars = _check(
+        data.get("environment_variables") or {}, dict[str, str], source, "environment_variables"
+    )
+    env: dict[str, str] = dict(os.environ if environ is None else environ)
+    env_vars = _resolve(env_vars, env, source, "environment_variables")
+    env.update(env_vars)
+
+    raw_models = data.get("model_list") or []
+    if not isinstance(raw_models, list):
+        raise ConfigError(source, "model_list", f"expected a list of models, got {_kind(raw_models)}")
+    models: list[dict[str, Any]] = _resolve(raw_models, env, source, "model_list")
+    _check(models, list[ModelEntry], source, "model_list")
+    for i, entry in enumerate(models):
+        warnings.extend(_unknown_keys(entry, ModelEntry, source, f"model_list[{i}]"))
+        params = entry.get("litellm_params") or {}
+        known_params = set(_fields(LitellmParams)) | PROVIDER_PARAMS
+        for key in params:
+            if key not in known_params:
+                warnings.append(
+                    f"{source}: model_list[{i}].litellm_params.{key}: unknown parameter, "
+                    "passed to the provider as given"
+                )
+
+    def section(name: str, cls: type[Any]) -> Any:
+        raw = _resolve(data.get(name) or {}, env, source, name)
+        if not isinstance(raw, dict):
+            raise ConfigError(source, name, f"expected a mapping, got {_kind(raw)}")
+        warnings.extend(_unknown_keys(raw, cls, source, name))
+        return _check(raw, cls, source, name)
+
+    return GatewayConfig(
+        source=source,
+        model_list=models,
+        router_settings=section("router_settings", RouterSettings),
+        litellm_settings=section("litellm_settings", LitellmSettings),
+        general=section("general_settings", GeneralSettings),
+        environment_variables=env_vars,
+        warnings=warnings,
+    )
+
+
+def _fields(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(getattr(cls, "__struct_fields__", ()))
+
+
+def _unknown_keys(raw: dict[str, Any], cls: type[Any], source: str, path: str) -> list[str]:
+    known = _fields(cls)
+    return [
+        f"{source}: {path}.{key}: unknown key, ignored (known: {', '.join(known)})"
+        for key in raw
+        if key not in known
+    ]
+
+
+_MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
+
+
+def _check(value: Any, cls: Any, source: str, path: str) -> Any:
+    try:
+        return msgspec.convert(value, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = _MSGSPEC_PATH.search(message)
+        inner = match.group(1) if match else ""
+        problem = _MSGSPEC_PATH.sub("", message)
+        problem = problem.replace("Expected", "expected").replace("Object missing", "missing")
+        raise ConfigError(source, path + inner, problem) from exc
+
+
+def _resolve(value: Any, env: Mapping[str, str], source: str, path: str) -> Any:
+    """Replace every `os.environ/NAME` string with the variable's value, anywhere in the document."""
+    if isinstance(value, str):
+        if not value.startswith(ENV_PREFIX):
+            return value
+        name = value[len(ENV_PREFIX) :]
+        resolved = env.get(name)
+        if resolved is None:
+            raise ConfigError(
+                source, path, f"environment variable {name} is not set (referenced as {ENV_PREFIX}{name})"
+            )
+        return resolved
+    if isinstance(value, dict):
+        return {k: _resolve(v, env, source, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, env, source, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    kinds: dict[type[Any], str] = {dict: "a mapping", list: "a list", str: "a string"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _redis_url(rs: RouterSettings) -> str | None:
+    if not rs.redis_host:
+        return None
+    auth = f":{rs.redis_password}@" if rs.redis_password else ""
+    return f"redis://{auth}{rs.redis_host}:{rs.redis_port or 6379}"

@@ -1,0 +1,145 @@
+"""The typed shape of config.yaml, in LiteLLM's schema.
+
+Each section is a msgspec Struct used to check types (errors then name the path inside the file). The
+Structs do not forbid unknown keys: the loader reports those as warnings itself, so a file written for
+LiteLLM that uses settings llmrelay does not know still loads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class LitellmParams(msgspec.Struct, kw_only=True):
+    model: str
+    api_key: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    base_url: str | None = None
+    organization: str | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    timeout: float | None = None
+    stream_timeout: float | None = None
+    max_retries: int | None = None
+    weight: float | None = None
+    order: int | None = None
+    max_parallel_requests: int | None = None
+    tags: list[str] | None = None
+    extra_headers: dict[str, str] | None = None
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+
+
+# provider-specific litellm_params LiteLLM users set; known, passed through to the router untouched
+PROVIDER_PARAMS = frozenset(
+    {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_region_name",
+        "aws_session_token",
+        "aws_profile_name",
+        "aws_role_name",
+        "vertex_project",
+        "vertex_location",
+        "vertex_credentials",
+        "azure_ad_token",
+        "region_name",
+        "custom_llm_provider",
+        "drop_params",
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "seed",
+        "use_in_pass_through",
+        "mock_response",
+    }
+)
+
+
+class ModelEntry(msgspec.Struct, kw_only=True):
+    model_name: str
+    litellm_params: LitellmParams
+    model_info: dict[str, Any] | None = None
+
+
+class RouterSettings(msgspec.Struct, kw_only=True):
+    routing_strategy: str | None = None
+    num_retries: int | None = None
+    retry_after: float | None = None
+    timeout: float | None = None
+    stream_timeout: float | None = None
+    fallbacks: list[dict[str, list[str]]] | None = None
+    context_window_fallbacks: list[dict[str, list[str]]] | None = None
+    content_policy_fallbacks: list[dict[str, list[str]]] | None = None
+    default_fallbacks: list[str] | None = None
+    allowed_fails: int | None = None
+    cooldown_time: float | None = None
+    redis_url: str | None = None
+    redis_host: str | None = None
+    redis_port: int | None = None
+    redis_password: str | None = None
+    enable_pre_call_checks: bool | None = None
+    model_group_alias: dict[str, Any] | None = None
+
+
+class LitellmSettings(msgspec.Struct, kw_only=True):
+    drop_params: bool | None = None
+    num_retries: int | None = None
+    request_timeout: float | None = None
+    set_verbose: bool | None = None
+    json_logs: bool | None = None
+    fallbacks: list[dict[str, list[str]]] | None = None
+    context_window_fallbacks: list[dict[str, list[str]]] | None = None
+    content_policy_fallbacks: list[dict[str, list[str]]] | None = None
+    default_fallbacks: list[str] | None = None
+    callbacks: list[str] | str | None = None
+    success_callback: list[str] | None = None
+    failure_callback: list[str] | None = None
+    cache: bool | None = None
+    cache_params: dict[str, Any] | None = None
+    telemetry: bool | None = None
+
+
+class GeneralSettings(msgspec.Struct, kw_only=True):
+    """Gateway-wide settings. The first group is LiteLLM's; the rest are llmrelay's own."""
+
+    master_key: str | None = None
+    database_url: str | None = None
+    database_connection_pool_limit: int | None = None
+    alerting: list[str] | None = None
+    proxy_batch_write_at: int | None = None
+    disable_spend_logs: bool | None = None
+    max_request_size_mb: float | None = None
+    # llmrelay: seconds between SSE keep-alive comments while a stream waits for its first token
+    stream_keepalive_seconds: float = 10.0
+    # llmrelay: overall deadline of one request through the gateway, seconds (None = the router's)
+    request_timeout_seconds: float | None = None
+    # llmrelay: seconds in-flight requests get to finish on shutdown
+    graceful_shutdown_seconds: float = 30.0
+    # llmrelay: serve the OpenAPI document at /openapi.json and its viewer at /docs
+    enable_docs: bool = True
+
+    def max_body_bytes(self) -> int:
+        mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0
+        return int(mb * 1024 * 1024)
+
+    def __repr__(self) -> str:
+        # never print the master key or a database URL with its password
+        key = "set" if self.master_key else "unset"
+        return f"GeneralSettings(master_key={key}, database_url={'set' if self.database_url else 'unset'})"
+
+
+TOP_LEVEL_SECTIONS: dict[str, Any] = {
+    "model_list": list[ModelEntry],
+    "router_settings": RouterSettings,
+    "litellm_settings": LitellmSettings,
+    "general_settings": GeneralSettings,
+    "environment_variables": dict[str, str],
+}
+# sections LiteLLM knows that llmrelay does not act on yet: accepted with a warning
+ACCEPTED_UNUSED_SECTIONS = frozenset(
+    {"guardrails", "files_settings", "assistant_settings", "credential_list"}
+)

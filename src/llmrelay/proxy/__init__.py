@@ -1,0 +1,15 @@
+"""The gateway server: a bare RSGI app on Granian for the proxy routes (see docs/adr/0003)."""
+
+from llmrelay.proxy.app import GatewayApp
+from llmrelay.proxy.auth import Authenticator, MasterKeyAuthenticator, Principal
+from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.proxy.state import GatewayState
+
+__all__ = [
+    "Authenticator",
+    "GatewayApp",
+    "GatewayState",
+    "MasterKeyAuthenticator",
+    "ModelRouter",
+    "Principal",
+]

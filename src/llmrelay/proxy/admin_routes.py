@@ -1,0 +1,62 @@
+"""Health, model info and API docs. Off the hot path; kept as plain handlers all the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.http import JSON_ENCODER, Request
+from llmrelay.proxy.openapi import docs_page, openapi_document
+from llmrelay.proxy.state import GatewayState
+
+# deployment states the router reports for a deployment that is not taking traffic
+_UNHEALTHY_STATES = frozenset({"cooling", "cooldown", "unhealthy", "down", "failed"})
+
+
+class AdminRoutes:
+    def __init__(self, state: GatewayState, version: str) -> None:
+        self.state = state
+        self.version = version
+        self._openapi = JSON_ENCODER.encode(openapi_document(version))
+
+    async def health(self, req: Request, principal: Principal) -> None:
+        """Per deployment, from the router's view (cooldowns, last errors); makes no upstream calls."""
+        healthy: list[dict[str, Any]] = []
+        unhealthy: list[dict[str, Any]] = []
+        for entry in self.state.router.health():
+            state = str(entry.get("state", "")).lower()
+            (unhealthy if state in _UNHEALTHY_STATES else healthy).append(entry)
+        body = {
+            "healthy_endpoints": healthy,
+            "unhealthy_endpoints": unhealthy,
+            "healthy_count": len(healthy),
+            "unhealthy_count": len(unhealthy),
+        }
+        req.send_json(200, JSON_ENCODER.encode(body))
+
+    async def liveliness(self, req: Request, principal: Principal) -> None:
+        req.send_json(200, b'"I\'m alive!"')
+
+    async def readiness(self, req: Request, principal: Principal) -> None:
+        body = {
+            "status": "healthy",
+            "db": "connected" if self.state.settings.database_url else "Not connected",
+            "llmrelay_version": self.version,
+            "models": len(self.state.router.model_names()),
+        }
+        req.send_json(200, JSON_ENCODER.encode(body))
+
+    async def model_info(self, req: Request, principal: Principal) -> None:
+        entries = self.state.model_info
+        if principal.models is not None:
+            entries = [e for e in entries if e.get("model_name") in principal.models]
+        req.send_json(200, JSON_ENCODER.encode({"data": entries}))
+
+    async def openapi(self, req: Request, principal: Principal) -> None:
+        req.send_json(200, self._openapi)
+
+    async def docs(self, req: Request, principal: Principal) -> None:
+        req.started = True
+        req.proto.response_str(
+            200, [("content-type", "text/html; charset=utf-8"), *req.response_headers], docs_page()
+        )

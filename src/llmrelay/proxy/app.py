@@ -1,0 +1,122 @@
+"""The gateway as a bare RSGI application: a dict lookup from (method, path) to a handler, auth as a
+plain function call, and one place that turns any failure into a well-formed error answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from llmrelay.proxy.admin_routes import AdminRoutes
+from llmrelay.proxy.answers import openai_error_body
+from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
+from llmrelay.proxy.auth import ANONYMOUS, Principal
+from llmrelay.proxy.http import Request, RSGIProto, RSGIScope
+from llmrelay.proxy.openai_routes import OpenAIRoutes
+from llmrelay.proxy.state import GatewayState
+from llmrelay.types.errors import LLMError, NotFoundError
+
+log = logging.getLogger("llmrelay.proxy")
+
+Handler = Callable[[Request, Principal], Awaitable[None]]
+# dialects decide the error body shape and which headers carry the key
+OPENAI, ANTHROPIC, PUBLIC = "openai", "anthropic", "public"
+
+
+class _MethodNotAllowed(LLMError):
+    status_code = 405
+    error_type = "invalid_request_error"
+
+
+class GatewayApp:
+    """RSGI entry point (`__rsgi__`). One per worker process; owns its GatewayState."""
+
+    def __init__(self, state: GatewayState, *, version: str = "0") -> None:
+        self.state = state
+        openai = OpenAIRoutes(state)
+        anthropic = AnthropicRoutes(state)
+        admin = AdminRoutes(state, version)
+        self._models_route = openai.get_model
+        routes: dict[tuple[str, str], tuple[Handler, str]] = {}
+
+        def add(method: str, path: str, handler: Handler, dialect: str, *, v1_alias: bool = True) -> None:
+            routes[(method, path)] = (handler, dialect)
+            if v1_alias and path.startswith("/v1/"):
+                routes[(method, path[3:])] = (handler, dialect)
+
+        add("POST", "/v1/chat/completions", openai.chat_completions, OPENAI)
+        add("POST", "/v1/completions", openai.completions, OPENAI)
+        add("POST", "/v1/embeddings", openai.embeddings, OPENAI)
+        add("GET", "/v1/models", openai.list_models, OPENAI)
+        add("POST", "/v1/messages", anthropic.messages, ANTHROPIC)
+        add("POST", "/v1/messages/count_tokens", anthropic.count_tokens, ANTHROPIC)
+        add("GET", "/health", admin.health, OPENAI)
+        add("GET", "/health/liveliness", admin.liveliness, PUBLIC)
+        add("GET", "/health/liveness", admin.liveliness, PUBLIC)
+        add("GET", "/health/readiness", admin.readiness, PUBLIC)
+        add("GET", "/model/info", admin.model_info, OPENAI)
+        add("GET", "/v1/model/info", admin.model_info, OPENAI)
+        if state.settings.enable_docs:
+            add("GET", "/openapi.json", admin.openapi, PUBLIC)
+            add("GET", "/docs", admin.docs, PUBLIC)
+        self._routes = routes
+        self._paths = {path for _, path in routes}
+
+    async def __rsgi__(self, scope: RSGIScope, proto: RSGIProto) -> None:
+        if scope.proto != "http":
+            return
+        path = scope.path
+        if len(path) > 1 and path.endswith("/"):
+            path = path.rstrip("/")
+        req = Request(scope, proto, path)
+        route = self._routes.get((scope.method, path))
+        dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+        try:
+            if route is None:
+                await self._unrouted(req, scope.method, path)
+                return
+            handler, dialect = route
+            principal = ANONYMOUS
+            if dialect != PUBLIC:
+                assert self.state.authenticate is not None
+                principal = self.state.authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+            await handler(req, principal)
+        except LLMError as error:
+            self._fail(req, error, dialect)
+        except Exception:
+            # a bug, not a user error: answer 500 and keep the worker serving
+            log.exception("unhandled error on %s %s (request %s)", scope.method, path, req.request_id)
+            self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
+
+    async def _unrouted(self, req: Request, method: str, path: str) -> None:
+        model_prefix = next((p for p in ("/v1/models/", "/models/") if path.startswith(p)), None)
+        if model_prefix is not None and method == "GET":
+            assert self.state.authenticate is not None
+            principal = self.state.authenticate(req.header, anthropic_dialect=False)
+            await self._models_route(req, principal, path[len(model_prefix) :])
+            return
+        if path in self._paths:
+            raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
+        raise NotFoundError(f"no route {method} {path}", code="not_found")
+
+    @staticmethod
+    def _fail(req: Request, error: LLMError, dialect: str) -> None:
+        if req.started:
+            # the status line is out (a stream): nothing more can be said on this connection
+            log.warning("request %s failed after its answer started: %s", req.request_id, error)
+            return
+        body = anthropic_error_body(error) if dialect == ANTHROPIC else openai_error_body(error)
+        req.send_error(error, body)
+
+    # granian calls these around the worker's serving loop
+    def __rsgi_init__(self, loop: Any) -> None:
+        return None
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        # Granian's worker processes call this after their loop stopped: flush and close the router
+        # there. An embedding server (loop still running) must await `aclose()` itself.
+        if not loop.is_running():
+            loop.run_until_complete(self.aclose())
+
+    async def aclose(self) -> None:
+        await self.state.router.aclose()

@@ -1,0 +1,64 @@
+"""`llmrelay serve --demo`: the provider simulators on a background thread of the parent process,
+and the gateway (its own worker processes) on the built-in demo config pointing at them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DEMO_CONFIG = Path(__file__).with_name("demo_config.yaml")
+DEMO_MASTER_KEY = "sk-llmrelay-demo"
+
+
+def curl_example(port: int, host: str = "localhost") -> str:
+    body = '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello!"}]}'
+    return (
+        f"curl http://{host}:{port}/v1/chat/completions "
+        f"-H 'Authorization: Bearer {DEMO_MASTER_KEY}' -H 'Content-Type: application/json' -d '{body}'"
+    )
+
+
+def demo_environment(openai_base: str, anthropic_base: str, gemini_base: str, key: str) -> dict[str, str]:
+    return {
+        "LLMRELAY_DEMO_OPENAI_BASE": openai_base,
+        "LLMRELAY_DEMO_ANTHROPIC_BASE": anthropic_base,
+        "LLMRELAY_DEMO_GEMINI_BASE": gemini_base,
+        "LLMRELAY_DEMO_SIM_KEY": key,
+    }
+
+
+def run_demo(*, host: str, port: int, workers: int, debug: bool) -> int:
+    import yaml
+
+    from llmrelay.proxy.server import ServeOptions, serve
+    from llmrelay.testing import SimulatorThread
+
+    simulators = SimulatorThread()
+    group = simulators.start()
+    try:
+        os.environ.update(
+            demo_environment(group.openai.api_base, group.anthropic.api_base, group.gemini.api_base,
+                             group.openai.api_key)
+        )  # fmt: skip
+        document = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        print(f"llmrelay demo: provider simulators at {group.base_url}", file=sys.stderr)
+        print(
+            "llmrelay demo: models gpt-4o-mini (OpenAI sim), claude-sonnet (Anthropic sim), "
+            "gemini-flash (Gemini sim), text-embedding-3-small",
+            file=sys.stderr,
+        )
+        print(
+            f"llmrelay demo: gateway on http://{shown}:{port}  (master key {DEMO_MASTER_KEY})",
+            file=sys.stderr,
+        )
+        print(f"try:\n  {curl_example(port, shown)}\n", file=sys.stderr, flush=True)
+        serve(
+            ServeOptions(
+                host=host, port=port, workers=workers, debug=debug, document=document, source=str(DEMO_CONFIG)
+            )
+        )
+    finally:
+        simulators.stop()
+    return 0

@@ -1,0 +1,120 @@
+"""A thin view of one RSGI request: headers, a size-limited body, and the ways to answer.
+
+RSGI (Granian's native interface) is used directly: no framework sits on the proxy routes."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Protocol
+
+import msgspec
+
+from llmrelay.types.errors import LLMError, RequestTooLargeError
+
+JSON_HEADERS = ("content-type", "application/json")
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+class RSGIScope(Protocol):
+    @property
+    def proto(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query_string(self) -> str: ...
+    @property
+    def headers(self) -> Any: ...
+
+
+class StreamTransport(Protocol):
+    async def send_bytes(self, data: bytes) -> None: ...
+
+
+class RSGIProto(Protocol):
+    async def __call__(self) -> bytes: ...
+    def __aiter__(self) -> Any: ...
+    async def client_disconnect(self) -> None: ...
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None: ...
+    def response_str(self, status: int, headers: list[tuple[str, str]], body: str) -> None: ...
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> StreamTransport: ...
+
+
+class Request:
+    """One request in flight. `response_headers` collects what every answer carries (request id...)."""
+
+    __slots__ = ("_headers", "path", "proto", "request_id", "response_headers", "scope", "started")
+
+    def __init__(self, scope: RSGIScope, proto: RSGIProto, path: str) -> None:
+        self.scope = scope
+        self.proto = proto
+        self.path = path
+        self._headers = scope.headers
+        self.request_id = _request_id(self._headers.get("x-request-id"))
+        self.response_headers: list[tuple[str, str]] = [("x-request-id", self.request_id)]
+        # set once a status line went out: later failures can no longer change it
+        self.started = False
+
+    def header(self, name: str) -> str | None:
+        value: str | None = self._headers.get(name)
+        return value
+
+    async def body(self, limit: int) -> bytes:
+        """The whole body, refused with 413 past `limit` bytes (checked before reading when declared)."""
+        declared = self._headers.get("content-length")
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                raise _too_large(limit)
+            return await self.proto()
+        parts: list[bytes] = []
+        size = 0
+        async for part in self.proto:
+            size += len(part)
+            if size > limit:
+                raise _too_large(limit)
+            parts.append(part)
+        return b"".join(parts)
+
+    def send_json(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
+        headers = [JSON_HEADERS, *self.response_headers]
+        if extra:
+            headers.extend(extra)
+        self.started = True
+        self.proto.response_bytes(status, headers, body)
+
+    def send_error(self, error: LLMError, body: bytes) -> None:
+        extra = None
+        if error.retry_after is not None:
+            extra = [("retry-after", str(max(0, round(error.retry_after))))]
+        self.send_json(error.status_code, body, extra)
+
+    def open_stream(self, extra: list[tuple[str, str]]) -> StreamTransport:
+        headers = [
+            ("content-type", "text/event-stream"),
+            ("cache-control", "no-cache"),
+            # tell nginx-style buffering proxies to pass chunks through as they come
+            ("x-accel-buffering", "no"),
+            *self.response_headers,
+            *extra,
+        ]
+        self.started = True
+        return self.proto.response_stream(200, headers)
+
+
+def _request_id(given: str | None) -> str:
+    """Echo the caller's id when it is a sane token (it lands in logs and headers); else make one."""
+    if given and _REQUEST_ID_OK.match(given):
+        return given
+    return os.urandom(16).hex()
+
+
+def _too_large(limit: int) -> RequestTooLargeError:
+    return RequestTooLargeError(
+        f"request body larger than {limit} bytes (general_settings.max_request_size_mb)",
+        code="request_too_large",
+    )
+
+
+JSON_ENCODER = msgspec.json.Encoder()

@@ -1,0 +1,117 @@
+"""The OpenAI-compatible routes: chat completions, completions, embeddings, models."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
+from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.http import JSON_ENCODER, Request
+from llmrelay.proxy.relay import answer_chat
+from llmrelay.proxy.state import GatewayState
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.errors import NotFoundError
+from llmrelay.types.response import ChatResponse
+from llmrelay.wire.sse import DONE
+
+
+def call_metadata(
+    req: Request, principal: Principal, request_metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What the router and its callbacks learn about the caller (never the key itself)."""
+    meta: dict[str, Any] = dict(request_metadata) if request_metadata else {}
+    meta["request_id"] = req.request_id
+    meta["endpoint"] = req.path
+    meta["principal"] = principal
+    return meta
+
+
+def request_tags(metadata: dict[str, Any] | None) -> list[str] | None:
+    tags = metadata.get("tags") if metadata else None
+    return [str(t) for t in tags] if isinstance(tags, list) else None
+
+
+class OpenAIRoutes:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+        self._answerer = OpenAIChatAnswerer()
+
+    async def chat_completions(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        request = state.chat_decoder.decode(await req.body(state.body_limit))
+        await self.serve_chat(req, principal, request)
+
+    async def serve_chat(self, req: Request, principal: Principal, request: ChatRequest) -> None:
+        state = self.state
+        call = state.within_deadline(
+            state.router.route_chat(
+                request,
+                metadata=call_metadata(req, principal, request.metadata),
+                tags=request_tags(request.metadata),
+            )
+        )
+        if not request.stream:
+            result = await call
+            if isinstance(result, ChatResponse):
+                self._answerer.respond(req, result)
+                return
+            await answer_chat(req, _settled(result), self._answerer, OpenAIStreamEncoder, state.keepalive)
+            return
+        await answer_chat(req, call, self._answerer, OpenAIStreamEncoder, state.keepalive)
+
+    async def completions(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        request = state.text_decoder.decode(await req.body(state.body_limit))
+        streamed = bool(request.stream)
+        if streamed:
+            # the router answers text completions whole; a stream request gets them as one event
+            request = msgspec.structs.replace(request, stream=None, stream_options=None)
+        result = await state.within_deadline(
+            state.router.route_text_completion(request, metadata=call_metadata(req, principal, None))
+        )
+        if not streamed:
+            req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+            return
+        transport = req.open_stream(result_headers(result))
+        await transport.send_bytes(b"data: " + JSON_ENCODER.encode(result) + b"\n\n" + DONE)
+
+    async def embeddings(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        request = state.embedding_decoder.decode(await req.body(state.body_limit))
+        result = await state.within_deadline(
+            state.router.route_embedding(request, metadata=call_metadata(req, principal, None))
+        )
+        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+
+    async def list_models(self, req: Request, principal: Principal) -> None:
+        data = [_model_card(name) for name in self._visible_models(principal)]
+        req.send_json(200, JSON_ENCODER.encode({"object": "list", "data": data}))
+
+    async def get_model(self, req: Request, principal: Principal, model_id: str) -> None:
+        if model_id not in self._visible_models(principal):
+            error = NotFoundError(f"model {model_id!r} not found", code="model_not_found", param="model")
+            req.send_error(error, openai_error_body(error))
+            return
+        req.send_json(200, JSON_ENCODER.encode(_model_card(model_id)))
+
+    def _visible_models(self, principal: Principal) -> list[str]:
+        names = self.state.router.model_names()
+        if principal.models is None:
+            return names
+        return [n for n in names if n in principal.models]
+
+
+async def _settled(stream: ChatStream) -> ChatStream:
+    return stream
+
+
+def _model_card(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": _STARTED, "owned_by": "llmrelay"}
+
+
+# shown as every model's creation time: the gateway has no better date for a configured group
+_STARTED = int(time.time())

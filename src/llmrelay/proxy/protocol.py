@@ -1,0 +1,36 @@
+"""What the gateway needs from a router. The real one is llmrelay.router.Router; tests may pass a fake.
+
+Every proxied request goes through one of the three `route_*` calls; `request.model` is the model group
+the client asked for."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.response import ChatResponse
+
+
+class ModelRouter(Protocol):
+    async def route_chat(
+        self, request: ChatRequest, *, metadata: dict[str, Any] | None = None, tags: list[str] | None = None
+    ) -> ChatResponse | ChatStream: ...
+
+    async def route_embedding(
+        self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
+    ) -> EmbeddingResponse: ...
+
+    async def route_text_completion(
+        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
+    ) -> TextCompletionResponse: ...
+
+    def model_names(self) -> list[str]: ...
+
+    def deployments(self, model_name: str | None = None) -> list[Any]: ...
+
+    def health(self) -> list[dict[str, Any]]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,205 @@
+"""Answer a chat call that may stream: relay chunks as they come, keep the connection alive while the
+first token is slow, cancel the upstream call when the client goes away.
+
+Order of events for a streamed call:
+- the router call runs as a task, raced against the client's disconnect;
+- if it settles within the keep-alive interval, the answer gets its real status: an upstream error
+  before the first token is an ordinary JSON error (404, 429...), not a 200 stream;
+- if it does not, a 200 event stream is opened and `: keep-alive` comments are sent every interval
+  until it settles; an error then becomes an error event in the client's dialect;
+- chunks are relayed one by one; a mid-stream error becomes an error event, then the stream ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.proxy.http import Request, StreamTransport
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import ChatChunk, ChatResponse, ChunkChoice, Delta
+from llmrelay.wire.sse import KEEPALIVE
+
+
+class StreamEncoder(Protocol):
+    """Canonical chunks → the client dialect's SSE bytes. Stateful: one per response."""
+
+    def chunk(self, chunk: ChatChunk) -> bytes: ...
+
+    def error(self, error: LLMError) -> bytes: ...
+
+    def end(self) -> bytes: ...
+
+
+class ChatAnswerer(Protocol):
+    """How a route answers once the call settles without streaming (or fails before streaming)."""
+
+    def respond(self, req: Request, result: ChatResponse) -> None: ...
+
+    def respond_error(self, req: Request, error: LLMError) -> None: ...
+
+    def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]: ...
+
+
+class ClientGone(Exception):
+    """The client closed the connection while we were writing to it."""
+
+
+async def answer_chat(
+    req: Request,
+    call: Awaitable[ChatResponse | ChatStream],
+    answerer: ChatAnswerer,
+    new_encoder: Callable[[], StreamEncoder],
+    keepalive: float,
+) -> None:
+    task: asyncio.Future[ChatResponse | ChatStream] = asyncio.ensure_future(call)
+    gone: asyncio.Future[Any] = asyncio.ensure_future(req.proto.client_disconnect())
+    try:
+        done, _ = await asyncio.wait({task, gone}, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED)
+        if gone in done:
+            return
+        transport: StreamTransport | None = None
+        if task not in done:
+            # slow first token: commit to a stream now and keep the connection warm
+            transport = req.open_stream(answerer.stream_headers(None))
+            if not await _keep_alive(transport, task, gone, keepalive):
+                return
+        try:
+            result = task.result()
+        except LLMError as error:
+            if transport is None:
+                answerer.respond_error(req, error)
+            else:
+                await _send_quietly(transport, new_encoder().error(error))
+            return
+        if isinstance(result, ChatResponse):
+            if transport is None:
+                answerer.respond(req, result)
+            else:
+                # the router answered whole after keep-alives were sent: relay it as one chunk
+                encoder = new_encoder()
+                await _send_quietly(transport, encoder.chunk(response_as_chunk(result)) + encoder.end())
+            return
+        if transport is None:
+            transport = req.open_stream(answerer.stream_headers(result))
+        await _pump_until_gone(result, transport, new_encoder(), gone)
+    finally:
+        # Granian ends the response when its transport object is freed; an error's traceback can
+        # keep this frame (and so the transport) alive, so let go of it explicitly
+        transport = None
+        if not task.done():
+            task.cancel()
+            await _settle_cancelled(task)
+        if not gone.done():
+            gone.cancel()
+
+
+async def _keep_alive(
+    transport: StreamTransport, task: asyncio.Future[Any], gone: asyncio.Future[Any], interval: float
+) -> bool:
+    """Send comments until the call settles. False if the client left first."""
+    while True:
+        try:
+            await transport.send_bytes(KEEPALIVE)
+        except RuntimeError:  # granian's ProtocolClosed: the client is gone
+            return False
+        done, _ = await asyncio.wait({task, gone}, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        if gone in done:
+            return False
+        if task in done:
+            return True
+
+
+async def _pump_until_gone(
+    stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder, gone: asyncio.Future[Any]
+) -> None:
+    pump = asyncio.ensure_future(_pump(stream, transport, encoder))
+    try:
+        done, _ = await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if pump in done:
+            try:
+                pump.result()
+            except ClientGone:
+                return
+    finally:
+        if not pump.done():
+            pump.cancel()
+            await _settle_cancelled(pump)
+        # releases the upstream connection when the client left mid-stream; no-op after a full read
+        await stream.aclose()
+        del transport
+
+
+async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
+    send = transport.send_bytes
+    try:
+        try:
+            async for chunk in stream:
+                data = encoder.chunk(chunk)
+                if data:
+                    await send(data)
+            tail = encoder.end()
+        except LLMError as error:
+            tail = encoder.error(error)
+        except RuntimeError as exc:  # granian's ProtocolClosed
+            raise ClientGone(str(exc)) from exc
+        await _send_quietly(transport, tail)
+    finally:
+        # the stream keeps its error, whose traceback holds this frame: drop the transport (see above)
+        del send, transport
+
+
+async def _send_quietly(transport: StreamTransport, data: bytes) -> None:
+    """Last writes of a stream: a client that already left is not an error worth raising."""
+    if not data:
+        return
+    try:
+        await transport.send_bytes(data)
+    except RuntimeError:
+        return
+
+
+async def _settle_cancelled(fut: asyncio.Future[Any]) -> None:
+    try:
+        await fut
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except (LLMError, ClientGone):
+        return
+
+
+def response_as_chunk(response: ChatResponse) -> ChatChunk:
+    """A whole answer as one stream chunk (content, tool calls and finish reason in one delta)."""
+    from llmrelay.types.response import ToolCallDelta, ToolCallDeltaFunction
+
+    choices = []
+    for choice in response.choices:
+        msg = choice.message
+        calls = None
+        if msg.tool_calls:
+            calls = [
+                ToolCallDelta(
+                    index=i,
+                    id=call.id,
+                    type=call.type,
+                    function=ToolCallDeltaFunction(
+                        name=call.function.name, arguments=call.function.arguments
+                    ),
+                )
+                for i, call in enumerate(msg.tool_calls)
+            ]
+        delta = Delta(
+            role=msg.role,
+            content=msg.content,
+            tool_calls=calls,
+            reasoning_content=msg.reasoning_content,
+            thinking_blocks=msg.thinking_blocks,
+        )
+        choices.append(ChunkChoice(index=choice.index, delta=delta, finish_reason=choice.finish_reason))
+    return ChatChunk(
+        id=response.id, created=response.created, model=response.model, choices=choices, usage=response.usage
+    )

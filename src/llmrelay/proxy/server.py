@@ -1,0 +1,103 @@
+"""Building the app from a config, and running it on Granian (one or more worker processes).
+
+Worker processes rebuild the app themselves (Granian imports `app_from_env` in each): the parent passes
+the config document and options through one environment variable, so `--workers N` needs no shared
+state and no pickling. The document holds `os.environ/NAME` references unresolved when it came from a
+file; each worker resolves them from its own environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import msgspec
+
+from llmrelay.config.loader import GatewayConfig, parse_config
+from llmrelay.proxy.app import GatewayApp
+from llmrelay.proxy.state import GatewayState, public_model_info
+
+SERVE_ENV = "LLMRELAY_SERVE_DOCUMENT"
+
+
+class ServeOptions(msgspec.Struct, kw_only=True):
+    host: str = "0.0.0.0"
+    port: int = 4000
+    workers: int = 1
+    debug: bool = False
+    # the raw config document and where it came from (for error messages)
+    document: dict[str, Any] = msgspec.field(default_factory=dict)
+    source: str = "<config>"
+
+
+def build_router(config: GatewayConfig) -> Any:
+    import importlib
+
+    router_cls = importlib.import_module("llmrelay.router").Router
+    return router_cls(**config.router_kwargs())
+
+
+def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
+    from llmrelay import __version__
+
+    config.apply_environment()
+    state = GatewayState(
+        router=router if router is not None else build_router(config),
+        settings=config.general,
+        model_info=public_model_info(config.model_list),
+    )
+    return GatewayApp(state, version=__version__)
+
+
+def app_from_env() -> GatewayApp:
+    """Granian's factory, run in each worker process."""
+    options = msgspec.json.decode(os.environ[SERVE_ENV], type=ServeOptions)
+    config = parse_config(options.document, source=options.source)
+    return build_app(config)
+
+
+def startup_notes(config: GatewayConfig) -> list[str]:
+    """Warnings to print before serving: unknown keys, and an open gateway."""
+    notes = [f"warning: {w}" for w in config.warnings]
+    if not config.general.master_key:
+        notes.append(
+            "WARNING: no general_settings.master_key configured: the gateway accepts requests from "
+            "ANYONE who can reach it. Set a master key before exposing it."
+        )
+    if not config.model_list:
+        notes.append("warning: model_list is empty: every model request will get 404")
+    return notes
+
+
+def serve(options: ServeOptions) -> None:
+    """Run until SIGINT/SIGTERM; in-flight requests get general_settings.graceful_shutdown_seconds."""
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    config = parse_config(options.document, source=options.source)
+    for note in startup_notes(config):
+        print(note, file=sys.stderr)
+    os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
+    server = Server(
+        "llmrelay.proxy.server:app_from_env",
+        address=options.host,
+        port=options.port,
+        interface=Interfaces.RSGI,
+        workers=options.workers,
+        loop=Loops.uvloop if _has_uvloop() else Loops.asyncio,
+        factory=True,
+        log_level=LogLevels.debug if options.debug else LogLevels.warning,
+        log_access=options.debug,
+        workers_kill_timeout=max(1, round(config.general.graceful_shutdown_seconds)),
+        backlog=2048,
+    )
+    server.serve()
+
+
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True

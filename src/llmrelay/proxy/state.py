@@ -1,0 +1,71 @@
+"""Everything a gateway worker holds while serving: built once per worker, passed to the routes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from llmrelay.config.schema import GeneralSettings
+from llmrelay.proxy.auth import Authenticator, authenticator_for
+from llmrelay.proxy.decode import BodyDecoder
+from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest
+from llmrelay.types.embedding import EmbeddingRequest
+from llmrelay.types.errors import Timeout
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class GatewayState:
+    router: ModelRouter
+    settings: GeneralSettings = field(default_factory=GeneralSettings)
+    # the configured model_list with secrets removed, for /model/info
+    model_info: list[dict[str, Any]] = field(default_factory=list)
+    authenticate: Authenticator | None = None
+    chat_decoder: BodyDecoder[ChatRequest] = field(default_factory=lambda: BodyDecoder(ChatRequest))
+    embedding_decoder: BodyDecoder[EmbeddingRequest] = field(
+        default_factory=lambda: BodyDecoder(EmbeddingRequest)
+    )
+    text_decoder: BodyDecoder[TextCompletionRequest] = field(
+        default_factory=lambda: BodyDecoder(TextCompletionRequest)
+    )
+    body_limit: int = 0
+    keepalive: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.authenticate is None:
+            self.authenticate = authenticator_for(self.settings.master_key)
+        self.body_limit = self.settings.max_body_bytes()
+        self.keepalive = self.settings.stream_keepalive_seconds
+
+    async def within_deadline(self, call: Awaitable[T]) -> T:
+        """The gateway's own request deadline (general_settings.request_timeout_seconds), if set."""
+        seconds = self.settings.request_timeout_seconds
+        if seconds is None:
+            return await call
+        try:
+            async with asyncio.timeout(seconds):
+                return await call
+        except TimeoutError as exc:
+            raise Timeout(f"request exceeded the gateway's {seconds}s deadline", code="timeout") from exc
+
+
+SECRET_PARAMS = frozenset(
+    {"api_key", "aws_secret_access_key", "aws_session_token", "vertex_credentials", "azure_ad_token"}
+)
+
+
+def public_model_info(model_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """model_list without credentials, LiteLLM's /model/info shape."""
+    out = []
+    for entry in model_list:
+        params = {k: v for k, v in (entry.get("litellm_params") or {}).items() if k not in SECRET_PARAMS}
+        out.append(
+            {"model_name": entry.get("model_name"), "litellm_params": params,
+             "model_info": entry.get("model_info") or {}}
+        )  # fmt: skip
+    return out

@@ -1,0 +1,116 @@
+"""A small ModelRouter for testing the HTTP layer alone: echoes the last user message."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingData, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage
+from llmrelay.types.errors import LLMError, NotFoundError
+from llmrelay.types.response import (
+    ChatChunk,
+    ChatResponse,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ResponseMessage,
+    Usage,
+    hidden_params,
+)
+
+PARAMS = {"provider": "openai", "model": "openai/fake-1", "deployment_id": "dep-1", "model_group": "gpt"}
+
+
+class FakeRouter:
+    def __init__(self, *, chunks: int = 3, first_token_delay: float = 0.0, fail_after: int | None = None,
+                 chunk_delay: float = 0.0, route_delay: float = 0.0) -> None:  # fmt: skip
+        self.route_delay = route_delay
+        self.groups = ["gpt", "claude"]
+        self.chunks = chunks
+        self.first_token_delay = first_token_delay
+        self.chunk_delay = chunk_delay
+        self.fail_after = fail_after
+        self.calls: list[tuple[Any, dict[str, Any] | None]] = []
+        self.stream_closed = asyncio.Event()  # bound lazily to the server loop on first wait
+        self.closed_streams = 0
+
+    def _check(self, model: str) -> None:
+        if model not in self.groups:
+            raise NotFoundError(f"model group {model!r} not found; known: {', '.join(self.groups)}")
+
+    async def route_chat(self, request: ChatRequest, *, metadata: dict[str, Any] | None = None,
+                         tags: list[str] | None = None) -> ChatResponse | ChatStream:  # fmt: skip
+        self.calls.append((request, metadata))
+        if self.route_delay:
+            await asyncio.sleep(self.route_delay)
+        self._check(request.model)
+        text = "echo: " + request.messages[-1].text()
+        if not request.stream:
+            response = ChatResponse(
+                id="chatcmpl-1", created=1, model="fake-1",
+                choices=[Choice(index=0, message=ResponseMessage(content=text), finish_reason="stop")],
+                usage=Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5),
+            )  # fmt: skip
+            hidden_params(response).update(PARAMS, cost_micros=1234)
+            return response
+        stream = ChatStream(self._chunks(text), request, started=time.monotonic(), price=lambda u: 0)
+        stream.hidden_params.update(PARAMS)
+        await stream.prefetch()
+        return stream
+
+    async def _chunks(self, text: str) -> AsyncIterator[ChatChunk]:
+        try:
+            if self.first_token_delay:
+                await asyncio.sleep(self.first_token_delay)
+            for i in range(self.chunks):
+                if self.fail_after is not None and i == self.fail_after:
+                    raise LLMError("upstream broke mid-stream", provider="openai")
+                if i and self.chunk_delay:
+                    await asyncio.sleep(self.chunk_delay)
+                delta = Delta(role="assistant" if i == 0 else None, content=f"{text}[{i}]")
+                yield ChatChunk(
+                    id="c1", created=1, model="fake-1", choices=[ChunkChoice(index=0, delta=delta)]
+                )
+            yield ChatChunk(id="c1", created=1, model="fake-1",
+                            choices=[ChunkChoice(index=0, delta=Delta(), finish_reason="stop")])  # fmt: skip
+        finally:
+            self.closed_streams += 1
+
+    async def route_embedding(self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
+                              ) -> EmbeddingResponse:  # fmt: skip
+        self._check(request.model)
+        data = [EmbeddingData(index=i, embedding=[0.5, 0.25]) for i, _ in enumerate(request.texts())]
+        response = EmbeddingResponse(
+            data=data, model="fake-embed", usage=EmbeddingUsage(prompt_tokens=2, total_tokens=2)
+        )
+        hidden_params(response).update(PARAMS, cost_micros=10)
+        return response
+
+    async def route_text_completion(
+        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
+    ) -> TextCompletionResponse:
+        self._check(request.model)
+        response = TextCompletionResponse(
+            id="cmpl-1", created=1, model="fake-1",
+            choices=[TextChoice(index=0, text="echo: " + str(request.prompt), finish_reason="stop")],
+        )  # fmt: skip
+        hidden_params(response).update(PARAMS, cost_micros=5)
+        return response
+
+    def model_names(self) -> list[str]:
+        return list(self.groups)
+
+    def deployments(self, model_name: str | None = None) -> list[Any]:
+        return []
+
+    def health(self) -> list[dict[str, Any]]:
+        return [{"id": "dep-1", "model_name": "gpt", "state": "healthy"},
+                {"id": "dep-2", "model_name": "claude", "state": "cooling"}]  # fmt: skip
+
+    async def aclose(self) -> None:
+        return None
