@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "stream_chunk_builder": "llmrelay.core.assemble",
     # objects
     "Client": "llmrelay.client",
+    "Router": "llmrelay.router",
     "Callback": "llmrelay.events.callbacks",
     "CallRecord": "llmrelay.events.record",
     "ChatResponse": "llmrelay.types.response",
@@ -92,6 +93,7 @@ if TYPE_CHECKING:
         register_model,
         text_completion,
     )
+    from llmrelay.router import Router
     from llmrelay.types.embedding import EmbeddingResponse
     from llmrelay.types.errors import *
     from llmrelay.types.response import ChatChunk, ChatResponse, Usage

@@ -1,0 +1,176 @@
+"""The LiteLLM-style model_list → typed router deployments.
+
+A router deployment is a call target (llmrelay Deployment) plus what routing needs: its group, limits,
+weight, priority order, tags and catalog facts (model_info)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from llmrelay.core.resolve import split_model
+from llmrelay.cost.catalog import Catalog
+from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.errors import BadRequestError
+
+# litellm_params keys that configure routing rather than the provider call
+_ROUTING_KEYS = frozenset(
+    {"rpm", "tpm", "weight", "order", "tags", "max_parallel_requests", "stream_chunk_timeout"}
+)
+_DEPLOYMENT_KEYS = frozenset(
+    {"api_key", "api_base", "api_version", "timeout", "stream_timeout", "max_retries",
+     "extra_headers", "organization"}
+)  # fmt: skip
+_ENV_PREFIX = "os.environ/"
+
+
+@dataclass(frozen=True, slots=True)
+class RouterDeployment:
+    id: str
+    model_name: str
+    target: Deployment
+    rpm: int | None = None
+    tpm: int | None = None
+    weight: float | None = None
+    order: int = 1
+    tags: frozenset[str] = frozenset()
+    max_parallel_requests: int | None = None
+    stream_chunk_timeout: float | None = None
+    model_info: Mapping[str, Any] = field(default_factory=dict)
+    # a hash of the call settings: an auth cooldown lasts until this changes
+    fingerprint: str = ""
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.target.model.endswith("*")
+
+    @property
+    def balance_weight(self) -> float:
+        """weight, else rpm, else tpm, else 1 (LiteLLM's simple-shuffle rule)."""
+        for value in (self.weight, self.rpm, self.tpm):
+            if value is not None and value > 0:
+                return float(value)
+        return 1.0
+
+    def for_model(self, requested: str, registry: ProviderRegistry, catalog: Catalog) -> Deployment:
+        """The concrete call target; a wildcard deployment takes the requested model's name."""
+        if not self.is_wildcard:
+            return self.target
+        stem = self.target.model[:-1]
+        name = requested
+        if self.target.provider != "*":
+            prefix = f"{self.target.provider}/"
+            name = requested[len(prefix) :] if requested.startswith(prefix) else requested
+            return msgspec.structs.replace(
+                self.target, model=stem + name if stem else name, model_name=requested
+            )
+        provider, model = split_model(requested, registry, catalog)
+        return msgspec.structs.replace(self.target, provider=provider, model=model, model_name=requested)
+
+    def public(self) -> dict[str, Any]:
+        """The deployment as `/model/info` shows it: no key."""
+        t = self.target
+        return {
+            "model_name": self.model_name,
+            "litellm_params": {
+                "model": t.qualified_model if t.provider != "*" else t.model,
+                "api_base": t.api_base,
+                "api_version": t.api_version,
+                "rpm": self.rpm,
+                "tpm": self.tpm,
+                "weight": self.weight,
+                "order": self.order,
+                "tags": sorted(self.tags),
+                "max_parallel_requests": self.max_parallel_requests,
+                "timeout": t.timeout,
+                "stream_timeout": t.stream_timeout,
+            },
+            "model_info": {**self.model_info, "id": self.id},
+        }
+
+
+def parse_model_list(
+    model_list: Sequence[Mapping[str, Any]], registry: ProviderRegistry, catalog: Catalog
+) -> list[RouterDeployment]:
+    deployments = [_parse_one(i, entry, registry, catalog) for i, entry in enumerate(model_list)]
+    seen: set[str] = set()
+    for d in deployments:
+        if d.id in seen:
+            raise BadRequestError(f"duplicate deployment id {d.id!r} in model_list")
+        seen.add(d.id)
+    return deployments
+
+
+def _parse_one(
+    index: int, entry: Mapping[str, Any], registry: ProviderRegistry, catalog: Catalog
+) -> RouterDeployment:
+    where = f"model_list[{index}]"
+    model_name = entry.get("model_name")
+    params = dict(entry.get("litellm_params") or {})
+    if not isinstance(model_name, str) or not model_name:
+        raise BadRequestError(f"{where}: model_name is required")
+    model = params.pop("model", None)
+    if not isinstance(model, str) or not model:
+        raise BadRequestError(f"{where}: litellm_params.model is required")
+    params = {k: _env(v) for k, v in params.items()}
+    if model == "*":
+        provider, provider_model = "*", "*"
+    else:
+        try:
+            provider, provider_model = split_model(model, registry, catalog)
+        except BadRequestError as exc:
+            raise BadRequestError(f"{where}: {exc.message}") from exc
+    call = {k: params[k] for k in _DEPLOYMENT_KEYS if params.get(k) is not None}
+    options = {k: v for k, v in params.items() if k not in _DEPLOYMENT_KEYS | _ROUTING_KEYS}
+    info = dict(entry.get("model_info") or {})
+    fingerprint = _fingerprint(model_name, model, call, options)
+    deployment_id = str(info.get("id") or fingerprint[:16])
+    target = Deployment(
+        provider=provider,
+        model=provider_model,
+        options=options or None,
+        id=deployment_id,
+        model_name=model_name,
+        **call,
+    )
+    return RouterDeployment(
+        id=deployment_id,
+        model_name=model_name,
+        target=target,
+        rpm=_opt_int(params.get("rpm")),
+        tpm=_opt_int(params.get("tpm")),
+        weight=_opt_float(params.get("weight")),
+        order=int(params.get("order") or 1),
+        tags=frozenset(params.get("tags") or ()),
+        max_parallel_requests=_opt_int(params.get("max_parallel_requests")),
+        stream_chunk_timeout=_opt_float(params.get("stream_chunk_timeout")),
+        model_info=info,
+        fingerprint=fingerprint,
+    )
+
+
+def _env(value: Any) -> Any:
+    """`os.environ/NAME` → the variable's value (LiteLLM's secret reference syntax)."""
+    if isinstance(value, str) and value.startswith(_ENV_PREFIX):
+        return os.environ.get(value[len(_ENV_PREFIX) :])
+    return value
+
+
+def _fingerprint(model_name: str, model: str, call: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    # the key enters only as a digest, so ids and logs never reveal it
+    material = repr((model_name, model, sorted((k, repr(v)) for k, v in {**call, **options}.items())))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,79 @@
+"""Optional background health checks: a tiny call to each deployment every `interval` seconds.
+A failing check counts like a failed call (it can start a cooldown); a passing one clears the
+deployment's last error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from llmrelay.router.deployments import RouterDeployment
+from llmrelay.router.picking import Pick
+from llmrelay.types.chat import ChatRequest, Message
+from llmrelay.types.embedding import EmbeddingRequest
+from llmrelay.types.errors import LLMError
+
+if TYPE_CHECKING:
+    from llmrelay.router.router import Router
+
+log = logging.getLogger("llmrelay.router.health")
+
+
+class HealthChecker:
+    def __init__(self, router: Router, interval: float | None) -> None:
+        self._router = router
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval is None or self._task is not None:
+            return
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                log.debug("health checks stopped")
+
+    async def _loop(self) -> None:
+        assert self.interval is not None
+        while True:
+            await self.check_all()
+            await asyncio.sleep(self.interval)
+
+    async def check_all(self) -> dict[str, str | None]:
+        """Check every concrete deployment once; returns id → error (None when healthy)."""
+        targets = [d for d in self._router.router_deployments() if not d.is_wildcard]
+        results = await asyncio.gather(*(self.check(d) for d in targets))
+        return {d.id: r for d, r in zip(targets, results, strict=True)}
+
+    async def check(self, deployment: RouterDeployment) -> str | None:
+        router = self._router
+        runner = router._runner
+        pick = Pick(deployment, deployment.target, None)
+        try:
+            if deployment.model_info.get("mode") == "embedding":
+                await router.engine.embedding(
+                    EmbeddingRequest(model=deployment.target.model, input="ping"), deployment.target,
+                    timeout=runner.timing.timeout,
+                )  # fmt: skip
+            else:
+                request = ChatRequest(
+                    model=deployment.target.model,
+                    messages=[Message(role="user", content="ping")],
+                    max_tokens=1,
+                )
+                await router.engine.chat(
+                    request, deployment.target, drop_params=True, timeout=runner.timing.timeout
+                )
+        except LLMError as exc:
+            await runner.attempt_failed(pick, exc)
+            log.warning("health check failed for deployment %s: %s", deployment.id, exc)
+            return str(exc)
+        runner.last_errors.pop(deployment.id, None)
+        return None

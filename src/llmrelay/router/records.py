@@ -1,0 +1,117 @@
+"""One CallRecord per logical call (however many attempts and fallbacks it took), handed to the
+router's own callbacks through the shared CallbackDispatcher on the router's loop thread."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from llmrelay.core.loop_thread import LoopThread
+from llmrelay.events.callbacks import CallbackDispatcher
+from llmrelay.events.record import CallRecord
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import Usage
+
+
+class CallTrace:
+    """What happened during one logical call: ids, clocks, attempts, who answered."""
+
+    __slots__ = (
+        "attempts",
+        "call_id",
+        "call_type",
+        "fallback_from",
+        "metadata",
+        "model",
+        "request",
+        "started_mono",
+        "started_wall",
+        "stream",
+    )
+
+    def __init__(
+        self, call_type: str, model: str, request: Any, metadata: dict[str, Any] | None, stream: bool
+    ) -> None:
+        self.call_id = uuid.uuid4().hex
+        self.call_type = call_type
+        self.model = model
+        self.request = request
+        self.metadata = metadata
+        self.stream = stream
+        self.started_wall = time.time()
+        self.started_mono = time.monotonic()
+        self.attempts = 0
+        self.fallback_from: str | None = None
+
+    def routing_params(self) -> dict[str, Any]:
+        return {"attempts": max(1, self.attempts), "fallback_from": self.fallback_from}
+
+
+class CallReporter:
+    """Owns the router's callbacks; nothing is dispatched (or started) until one is registered."""
+
+    def __init__(self, callbacks: Sequence[Any], loop_thread: LoopThread) -> None:
+        self._callbacks = list(callbacks)
+        self._loop_thread = loop_thread
+        self._dispatcher: CallbackDispatcher | None = None
+
+    @property
+    def callbacks(self) -> list[Any]:
+        return self._callbacks
+
+    @property
+    def active(self) -> bool:
+        return bool(self._callbacks)
+
+    def add(self, callback: Any) -> None:
+        # the dispatcher reads this same list, so it hears callbacks added later
+        self._callbacks.append(callback)
+
+    def emit(
+        self,
+        hook: str,
+        trace: CallTrace,
+        deployment: Deployment | None,
+        *,
+        usage: Usage | None = None,
+        cost: int = 0,
+        error: LLMError | None = None,
+        ttft: float | None = None,
+        response: Any = None,
+    ) -> None:
+        if not self._callbacks:
+            return
+        if self._dispatcher is None:
+            self._dispatcher = CallbackDispatcher(self._callbacks, self._loop_thread.loop)
+        now = time.monotonic()
+        metadata = trace.metadata
+        if trace.fallback_from is not None:
+            metadata = {**(metadata or {}), "fallback_from": trace.fallback_from}
+        record = CallRecord(
+            call_id=trace.call_id,
+            call_type=trace.call_type,
+            model=trace.model,
+            provider=deployment.provider if deployment else None,
+            deployment=(deployment.id or deployment.qualified_model) if deployment else None,
+            start_time=trace.started_wall,
+            end_time=trace.started_wall + (now - trace.started_mono),
+            latency_s=now - trace.started_mono,
+            stream=trace.stream,
+            time_to_first_token_s=ttft,
+            usage=usage,
+            cost_micros=cost,
+            error=error,
+            metadata=metadata,
+            model_group=deployment.model_name if deployment else trace.model,
+            attempts=max(1, trace.attempts),
+            request=trace.request,
+            response=response,
+        )
+        self._dispatcher.emit(hook, record)
+
+    async def join(self) -> None:
+        if self._dispatcher is not None:
+            await self._dispatcher.join()

@@ -1,0 +1,433 @@
+"""`Router`: load balancing, retries, fallbacks, cooldowns and deployment limits over a model_list.
+
+The SDK's `Router(model_list=...)` and the gateway's config.yaml build the same object. A router owns
+its state (counters, cooldowns, callbacks, loop thread); two routers share nothing unless they are
+pointed at the same Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from llmrelay.core.engine import Engine, StreamTimeouts
+from llmrelay.core.loop_thread import LoopThread
+from llmrelay.core.requests import build_request
+from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
+from llmrelay.cost.catalog import Catalog
+from llmrelay.cost.tokens import token_counter
+from llmrelay.router.deployments import RouterDeployment, parse_model_list
+from llmrelay.router.groups import ModelGroups
+from llmrelay.router.health import HealthChecker
+from llmrelay.router.picking import Pick, Picker, PickRequest
+from llmrelay.router.policy import FallbackPolicy, RetryPolicy, fallback_map
+from llmrelay.router.records import CallReporter, CallTrace
+from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
+from llmrelay.router.shared import SharedBackends, open_backends
+from llmrelay.router.strategies import check_strategy
+from llmrelay.transport.http import DEFAULT_TIMEOUT
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import ChatResponse, Usage, hidden_params
+
+log = logging.getLogger("llmrelay.router")
+
+# keyword arguments of acompletion & co. that steer the router rather than the model
+_ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
+                   "drop_params")  # fmt: skip
+
+
+class Router:
+    def __init__(
+        self,
+        model_list: Sequence[Mapping[str, Any]] = (),
+        *,
+        routing_strategy: str = "simple-shuffle",
+        num_retries: int = 0,
+        retry_after: float = 0.0,
+        retry_policy: Mapping[str, int] | None = None,
+        fallbacks: Any = None,
+        context_window_fallbacks: Any = None,
+        content_policy_fallbacks: Any = None,
+        default_fallbacks: Sequence[str] | None = None,
+        allowed_fails: int = 3,
+        cooldown_time: float = 60.0,
+        cooldown_window: float = 60.0,
+        timeout: float | None = None,
+        stream_timeout: float | None = None,
+        stream_chunk_timeout: float | None = None,
+        redis_url: str | None = None,
+        redis_key_prefix: str = "llmrelay:router:",
+        enable_pre_call_checks: bool = False,
+        routing_strategy_args: Mapping[str, Any] | None = None,
+        health_check_interval: float | None = None,
+        callbacks: Sequence[Any] = (),
+        drop_params: bool = False,
+        client: Any = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        seed: int | None = None,
+    ) -> None:
+        check_strategy(routing_strategy)
+        self._owns_engine = client is None
+        if client is not None:
+            self.engine: Engine = client.engine
+        else:
+            from llmrelay.providers.registry import ProviderRegistry
+            from llmrelay.transport.http import HttpTransport
+
+            self.engine = Engine(HttpTransport(), ProviderRegistry(), Catalog())
+        self.catalog = self.engine.catalog
+        self.routing_strategy = routing_strategy
+        self.drop_params = drop_params
+        self.clock = clock
+        self._groups = ModelGroups(parse_model_list(model_list, self.engine.registry, self.catalog))
+        self._loop_thread = LoopThread("llmrelay-router")
+        self._reporter = CallReporter(callbacks, self._loop_thread)
+        self._backends: SharedBackends = open_backends(redis_url, redis_key_prefix)
+        rng = random.Random(seed)
+        args = dict(routing_strategy_args or {})
+        self._picker = Picker(
+            strategy=routing_strategy,
+            state=self._backends.state,
+            limiter=self._backends.limiter,
+            catalog=self.catalog,
+            registry=self.engine.registry,
+            rng=rng,
+            clock=clock,
+            latency_buffer=float(args.get("lowest_latency_buffer", 0.5)),
+            pre_call_checks=enable_pre_call_checks,
+        )
+        self._runner = CallRunner(
+            engine=self.engine,
+            groups=self._groups,
+            picker=self._picker,
+            state=self._backends.state,
+            limiter=self._backends.limiter,
+            reporter=self._reporter,
+            retry=RetryPolicy(num_retries, dict(retry_policy or {})),
+            fallbacks=FallbackPolicy(
+                fallback_map(fallbacks),
+                fallback_map(context_window_fallbacks),
+                fallback_map(content_policy_fallbacks),
+                list(default_fallbacks or ()),
+            ),
+            cooldowns=CooldownSettings(allowed_fails, cooldown_time, cooldown_window),
+            timing=Timing(timeout, stream_timeout, stream_chunk_timeout, retry_after),
+            clock=clock,
+            sleep=sleep,
+            rng=rng,
+            latency_alpha=float(args.get("latency_alpha", 0.3)),
+        )
+        self._health = HealthChecker(self, health_check_interval)
+
+    # ---- introspection
+    def model_names(self) -> list[str]:
+        return self._groups.names()
+
+    def deployments(self, model_name: str | None = None) -> list[dict[str, Any]]:
+        return [d.public() for d in self._groups.of(model_name)]
+
+    def router_deployments(self, model_name: str | None = None) -> list[RouterDeployment]:
+        return self._groups.of(model_name)
+
+    def health(self) -> list[dict[str, Any]]:
+        """Each deployment's state as this router last saw it (shared cooldowns are refreshed on
+        every pick; `ahealth()` reads them now)."""
+        now = self.clock()
+        report = []
+        for d in self._groups.deployments:
+            cooldown = self._picker.seen_cooldowns.get(d.id)
+            cooling = cooldown is not None and cooldown.active(now, d.fingerprint)
+            report.append(
+                {
+                    "id": d.id,
+                    "model_name": d.model_name,
+                    "model": d.target.qualified_model,
+                    "state": "cooling" if cooling else "healthy",
+                    "cooling_until": cooldown.until if cooling and cooldown else None,
+                    "cooling_reason": cooldown.reason if cooling and cooldown else None,
+                    "last_error": self._runner.last_errors.get(d.id),
+                }
+            )
+        return report
+
+    async def ahealth(self) -> list[dict[str, Any]]:
+        await self._picker.available(self._groups.deployments, self.clock())
+        return self.health()
+
+    def add_callback(self, callback: Any) -> None:
+        self._reporter.add(callback)
+
+    @property
+    def callbacks(self) -> list[Any]:
+        return self._reporter.callbacks
+
+    # ---- typed entry points (the gateway's)
+    async def route_chat(
+        self,
+        request: ChatRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        stream_timeouts: StreamTimeouts | None = None,
+        num_retries: int | None = None,
+        drop_params: bool | None = None,
+    ) -> ChatResponse | ChatStream:
+        stream = bool(request.stream)
+        trace = CallTrace("completion", request.model, request, metadata or request.metadata, stream)
+        options = self._options(tags, metadata, timeout, stream_timeouts, num_retries, drop_params)
+        call = self._pick_request(request.model, options, stream, timeout,
+                                  lambda: _chat_tokens(request), request)  # fmt: skip
+        runner = self._runner
+        try:
+            if stream:
+
+                async def open_stream(pick: Pick) -> ChatStream:
+                    return await runner.open_stream(
+                        trace,
+                        pick,
+                        lambda: self.engine.chat_stream(
+                            request,
+                            pick.target,
+                            drop_params=options.drop_params,
+                            timeout=runner.timeout_for(pick, options),
+                            stream_timeouts=runner.stream_timeouts_for(pick, options),
+                        ),
+                    )
+
+                result, _ = await runner.route(trace, call, options, open_stream)
+                return result
+
+            async def chat(pick: Pick) -> ChatResponse:
+                started = time.monotonic()
+                response = await self.engine.chat(
+                    request, pick.target, drop_params=options.drop_params,
+                    timeout=runner.timeout_for(pick, options),
+                )  # fmt: skip
+                await runner.attempt_succeeded(
+                    pick, response.usage, latency=time.monotonic() - started, ttft=None
+                )
+                return response
+
+            response, pick = await runner.route(trace, call, options, chat)
+        except LLMError as exc:
+            self._reporter.emit("on_failure", trace, None, error=exc)
+            raise
+        self._finish(trace, pick, response, response.usage)
+        return response
+
+    async def route_embedding(
+        self,
+        request: EmbeddingRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> EmbeddingResponse:
+        trace = CallTrace("embedding", request.model, request, metadata, False)
+        options = self._options(tags, metadata, timeout, None, num_retries, None)
+        call = self._pick_request(
+            request.model, options, False, timeout, lambda: _input_tokens(request.input)
+        )
+        runner = self._runner
+
+        async def embed(pick: Pick) -> EmbeddingResponse:
+            started = time.monotonic()
+            result = await self.engine.embedding(
+                request, pick.target, timeout=runner.timeout_for(pick, options)
+            )
+            usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
+            await runner.attempt_succeeded(pick, usage, latency=time.monotonic() - started, ttft=None)
+            return result
+
+        try:
+            response, pick = await runner.route(trace, call, options, embed)
+        except LLMError as exc:
+            self._reporter.emit("on_failure", trace, None, error=exc)
+            raise
+        usage = Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens)
+        self._finish(trace, pick, response, usage)
+        return response
+
+    async def route_text_completion(
+        self,
+        request: TextCompletionRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> TextCompletionResponse:
+        trace = CallTrace("text_completion", request.model, request, metadata, False)
+        options = self._options(tags, metadata, timeout, None, num_retries, None)
+        call = self._pick_request(
+            request.model, options, False, timeout, lambda: _input_tokens(request.prompt)
+        )
+        runner = self._runner
+
+        async def complete(pick: Pick) -> TextCompletionResponse:
+            started = time.monotonic()
+            call_timeout = runner.timeout_for(pick, options)
+            if self.engine.adapter(pick.target).supports_text_completion:
+                result = await self.engine.text_completion(request, pick.target, timeout=call_timeout)
+            else:
+                chat = await self.engine.chat(
+                    text_request_to_chat(request), pick.target, drop_params=options.drop_params,
+                    timeout=call_timeout,
+                )  # fmt: skip
+                result = chat_to_text_response(chat)
+                result._hidden_params = hidden_params(chat)  # type: ignore[attr-defined]
+            await runner.attempt_succeeded(pick, result.usage, latency=time.monotonic() - started, ttft=None)
+            return result
+
+        try:
+            response, pick = await runner.route(trace, call, options, complete)
+        except LLMError as exc:
+            self._reporter.emit("on_failure", trace, None, error=exc)
+            raise
+        self._finish(trace, pick, response, response.usage)
+        return response
+
+    def _finish(self, trace: CallTrace, pick: Pick, response: Any, usage: Usage | None) -> None:
+        self._runner.annotate(response, trace)
+        if self._reporter.active:
+            self._reporter.emit(
+                "on_success", trace, pick.target, usage=usage,
+                cost=hidden_params(response).get("cost_micros", 0), response=response,
+            )  # fmt: skip
+
+    def _options(
+        self,
+        tags: Sequence[str] | None,
+        metadata: Mapping[str, Any] | None,
+        timeout: float | None,
+        stream_timeouts: StreamTimeouts | None,
+        num_retries: int | None,
+        drop_params: bool | None,
+    ) -> CallOptions:
+        all_tags = set(tags or ())
+        if metadata and isinstance(metadata.get("tags"), list):
+            all_tags.update(str(t) for t in metadata["tags"])
+        return CallOptions(
+            tags=frozenset(all_tags),
+            timeout=timeout,
+            stream_timeouts=stream_timeouts,
+            num_retries=num_retries,
+            drop_params=self.drop_params if drop_params is None else drop_params,
+        )
+
+    def _pick_request(
+        self,
+        model: str,
+        options: CallOptions,
+        stream: bool,
+        timeout: float | None,
+        estimate: Callable[[], int],
+        chat: ChatRequest | None = None,
+    ) -> PickRequest:
+        # a parallel slot outlives a crashed holder by at most the call's timeout plus a minute
+        lease = (timeout or self._runner.timing.timeout or DEFAULT_TIMEOUT) + 60.0
+        return PickRequest(model, options.tags, stream, estimate, chat, lease)
+
+    # ---- SDK style (LiteLLM Router's kwargs)
+    async def acompletion(
+        self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
+    ) -> ChatResponse | ChatStream:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        params.update(model=model, messages=messages, stream=stream or None)
+        request = build_request(ChatRequest, params)
+        timeouts = routing.get("stream_timeouts")
+        if timeouts is None and routing.get("stream_timeout") is not None:
+            timeouts = StreamTimeouts(first_token=float(routing["stream_timeout"]))
+        return await self.route_chat(
+            request,
+            metadata=request.metadata,
+            tags=routing.get("tags"),
+            timeout=routing.get("timeout"),
+            stream_timeouts=timeouts,
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+            drop_params=routing.get("drop_params"),
+        )
+
+    def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
+        result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
+        if isinstance(result, ChatStream):
+            return SyncChatStream(result, self._loop_thread)
+        return result
+
+    async def aembedding(self, model: str, input: Any, **params: Any) -> EmbeddingResponse:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, input=input)
+        request = build_request(EmbeddingRequest, params)
+        return await self.route_embedding(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
+        return self._loop_thread.run(self.aembedding(model, input, **kwargs))
+
+    async def atext_completion(self, model: str, prompt: Any, **params: Any) -> TextCompletionResponse:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, prompt=prompt)
+        request = build_request(TextCompletionRequest, params)
+        return await self.route_text_completion(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def text_completion(self, model: str, prompt: Any, **kwargs: Any) -> TextCompletionResponse:
+        return self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
+
+    # ---- lifecycle
+    def start_health_checks(self) -> None:
+        """Start the background health checks (needs a running loop; idempotent)."""
+        self._health.start()
+
+    async def aflush(self) -> None:
+        """Wait for pending bookkeeping and callbacks (tests, short scripts)."""
+        await self._runner.drain()
+        if self._reporter.active and self._loop_thread.started:
+            fut = asyncio.run_coroutine_threadsafe(self._reporter.join(), self._loop_thread.loop)
+            await asyncio.wrap_future(fut)
+
+    async def aclose(self) -> None:
+        await self._health.stop()
+        await self.aflush()
+        await self._backends.aclose()
+        if self._loop_thread.started and self._owns_engine:
+            transport = self.engine.transport
+            fut = asyncio.run_coroutine_threadsafe(transport.aclose_current_loop(), self._loop_thread.loop)
+            await asyncio.wrap_future(fut)
+        self._loop_thread.stop()
+        if self._owns_engine:
+            await self.engine.transport.aclose_current_loop()
+
+
+def _first_int(*values: Any) -> int | None:
+    return next((int(v) for v in values if v is not None), None)
+
+
+def _chat_tokens(request: ChatRequest) -> int:
+    return token_counter(request.model, request.messages) + (request.max_output_tokens() or 0)
+
+
+def _input_tokens(data: Any) -> int:
+    if isinstance(data, str):
+        return token_counter(text=data)
+    if isinstance(data, list) and data and isinstance(data[0], str):
+        return sum(token_counter(text=item) for item in data)
+    if isinstance(data, list):
+        return len(data) if data and isinstance(data[0], int) else sum(len(x) for x in data)
+    return 0

@@ -1,0 +1,270 @@
+"""One logical call through the router: attempts with retries inside a model group, then fallback
+groups in order; bookkeeping after each attempt (limits settled, failures counted, cooldowns set,
+latency averaged) and one CallRecord at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from llmrelay.core.engine import Engine, StreamTimeouts
+from llmrelay.core.retry import backoff_delay
+from llmrelay.core.streaming import ChatStream
+from llmrelay.limits.base import Limiter
+from llmrelay.router.groups import ModelGroups
+from llmrelay.router.picking import Pick, Picker, PickRequest
+from llmrelay.router.policy import FallbackPolicy, RetryPolicy, cooldown_action
+from llmrelay.router.records import CallReporter, CallTrace
+from llmrelay.router.state import Cooldown, RouterState
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import Usage, hidden_params
+
+T = TypeVar("T")
+Attempt = Callable[[Pick], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownSettings:
+    allowed_fails: int = 3
+    cooldown_time: float = 60.0
+    window: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Router-wide defaults; a deployment's own values win, a request's win over both."""
+
+    timeout: float | None = None
+    stream_first_token: float | None = None
+    stream_between_chunks: float | None = None
+    retry_after: float = 0.0  # minimum wait before a retry
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+
+
+@dataclass(slots=True)
+class CallOptions:
+    """Per-call knobs from the caller."""
+
+    tags: frozenset[str] = frozenset()
+    timeout: float | None = None
+    stream_timeouts: StreamTimeouts | None = None
+    num_retries: int | None = None
+    drop_params: bool = False
+
+
+class CallRunner:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        groups: ModelGroups,
+        picker: Picker,
+        state: RouterState,
+        limiter: Limiter,
+        reporter: CallReporter,
+        retry: RetryPolicy,
+        fallbacks: FallbackPolicy,
+        cooldowns: CooldownSettings,
+        timing: Timing,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        rng: random.Random,
+        latency_alpha: float = 0.3,
+    ) -> None:
+        self.engine = engine
+        self.groups = groups
+        self.picker = picker
+        self.state = state
+        self.limiter = limiter
+        self.reporter = reporter
+        self.retry = retry
+        self.fallbacks = fallbacks
+        self.cooldowns = cooldowns
+        self.timing = timing
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng
+        self.latency_alpha = latency_alpha
+        self.last_errors: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- the route: group → retries → fallbacks
+    async def route(
+        self, trace: CallTrace, call: PickRequest, options: CallOptions, attempt: Attempt[T]
+    ) -> tuple[T, Pick]:
+        first = call.model
+        try:
+            return await self._in_group(trace, first, call, options, attempt)
+        except LLMError as exc:
+            error = exc
+        for group in self.fallbacks.groups_for(self.groups.group_name(first), error):
+            trace.fallback_from = first
+            try:
+                return await self._in_group(
+                    trace, group, PickRequest(group, call.tags, call.stream, call.estimate_tokens,
+                                              call.chat, call.lease), options, attempt,
+                )  # fmt: skip
+            except LLMError as exc:
+                error = exc
+        raise error
+
+    async def _in_group(
+        self, trace: CallTrace, model: str, call: PickRequest, options: CallOptions, attempt: Attempt[T]
+    ) -> tuple[T, Pick]:
+        group, deployments = self.groups.resolve(model)
+        tried: set[str] = set()
+        retries_done = 0
+        while True:
+            pick = await self.picker.pick(group, deployments, call, tried)
+            tried.add(pick.deployment.id)
+            trace.attempts += 1
+            try:
+                result = await attempt(pick)
+            except LLMError as exc:
+                await self.attempt_failed(pick, exc)
+                allowed = self._retries(exc, options, pick)
+                if retries_done >= allowed:
+                    raise
+                retries_done += 1
+                await self.sleep(await self._delay(retries_done, exc, deployments, tried))
+                continue
+            return result, pick
+
+    def _retries(self, error: LLMError, options: CallOptions, pick: Pick) -> int:
+        if options.num_retries is not None:
+            return options.num_retries if error.retryable else 0
+        return self.retry.retries_for(error, pick.deployment.target.max_retries)
+
+    async def _delay(self, retry: int, error: LLMError, deployments: Any, tried: set[str]) -> float:
+        """No backoff when another healthy deployment is there to take the retry; otherwise
+        exponential backoff with jitter, or the provider's retry-after when it gave one."""
+        live, _ = await self.picker.available(deployments, self.clock())
+        if any(d.id not in tried for d in live):
+            return self.timing.retry_after
+        delay = backoff_delay(
+            retry, error, base=self.timing.backoff_base, cap=self.timing.backoff_cap, rng=self.rng
+        )
+        return max(self.timing.retry_after, delay)
+
+    # ---- bookkeeping
+    async def attempt_failed(self, pick: Pick, error: LLMError) -> None:
+        deployment = pick.deployment
+        self.last_errors[deployment.id] = f"{type(error).__name__}: {error.message}"[:500]
+        if pick.reservation is not None:
+            await self.limiter.settle(pick.reservation, 0, now=self.clock())
+        action = cooldown_action(error)
+        now = self.clock()
+        if action.kind == "cool":
+            fingerprint = deployment.fingerprint if action.reason == "auth" else ""
+            cooldown = Cooldown(now + action.seconds, action.reason, fingerprint)
+            await self.state.cool(deployment.id, cooldown, now)
+            self.picker.seen_cooldowns[deployment.id] = cooldown
+        elif action.kind == "count":
+            started = await self.state.record_failure(
+                deployment.id,
+                now,
+                window=self.cooldowns.window,
+                allowed_fails=self.cooldowns.allowed_fails,
+                cooldown_time=self.cooldowns.cooldown_time,
+            )
+            if started is not None:
+                self.picker.seen_cooldowns[deployment.id] = started
+
+    async def attempt_succeeded(
+        self, pick: Pick, usage: Usage | None, *, latency: float | None, ttft: float | None
+    ) -> None:
+        self.last_errors.pop(pick.deployment.id, None)
+        if pick.reservation is not None:
+            actual = usage.total_tokens if usage is not None else None
+            await self.limiter.settle(pick.reservation, actual, now=self.clock())
+        if self.picker.strategy == "latency-based-routing":
+            await self.state.record_latency(
+                pick.deployment.id, latency=latency, ttft=ttft, alpha=self.latency_alpha
+            )
+
+    # ---- helpers for the call types
+    def timeout_for(self, pick: Pick, options: CallOptions) -> float | None:
+        if options.timeout is not None:
+            return options.timeout
+        if pick.target.timeout is not None:
+            return pick.target.timeout
+        return self.timing.timeout
+
+    def stream_timeouts_for(self, pick: Pick, options: CallOptions) -> StreamTimeouts:
+        asked = options.stream_timeouts or StreamTimeouts()
+        return StreamTimeouts(
+            first_token=_first(asked.first_token, pick.target.stream_timeout, self.timing.stream_first_token),
+            between_chunks=_first(
+                asked.between_chunks,
+                pick.deployment.stream_chunk_timeout,
+                self.timing.stream_between_chunks,
+            ),
+        )
+
+    def annotate(self, result: Any, trace: CallTrace) -> None:
+        hidden_params(result).update(trace.routing_params())
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run bookkeeping off the caller's path; the router keeps the task until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    # ---- streams
+    async def open_stream(
+        self, trace: CallTrace, pick: Pick, open_: Callable[[], Awaitable[ChatStream]]
+    ) -> ChatStream:
+        """Open one streaming attempt. Failures before the first chunk raise here (the route
+        retries or falls back); the stream's end is booked when it comes, as success or failure.
+        The end report is attached only now, so a failed attempt is never booked twice."""
+        stream = await open_()
+        stream.hidden_params.update(trace.routing_params())
+        stream.set_on_finish(lambda s, error: self.spawn(self._stream_finished(trace, pick, s, error)))
+        if pick.reservation is not None:
+            # a stream dropped without being read to the end still frees its slot
+            weakref.finalize(stream, self._release_abandoned, pick, asyncio.get_running_loop())
+        return stream
+
+    def _release_abandoned(self, pick: Pick, loop: asyncio.AbstractEventLoop) -> None:
+        reservation = pick.reservation
+        if reservation is None or reservation.settled or loop.is_closed():
+            return
+
+        def settle() -> None:
+            self.spawn(self.limiter.settle(reservation, None, now=self.clock()))
+
+        loop.call_soon_threadsafe(settle)
+
+    async def _stream_finished(
+        self, trace: CallTrace, pick: Pick, stream: ChatStream, error: LLMError | None
+    ) -> None:
+        elapsed = time.monotonic() - stream.started
+        if error is None:
+            await self.attempt_succeeded(pick, stream.usage, latency=elapsed, ttft=stream.time_to_first_token)
+        else:
+            await self.attempt_failed(pick, error)
+        if self.reporter.active:
+            self.reporter.emit(
+                "on_failure" if error else "on_stream_complete",
+                trace,
+                pick.target,
+                usage=stream.usage,
+                cost=stream.cost_micros,
+                error=error,
+                ttft=stream.time_to_first_token,
+                response=stream.response(),
+            )
+
+
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)

@@ -1,0 +1,25 @@
+"""Where router state lives: in this process, or in Redis for every process that uses the same URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmrelay.limits.base import Limiter
+from llmrelay.limits.memory import MemoryLimiter
+from llmrelay.router.state import MemoryRouterState, RouterState
+
+
+@dataclass(slots=True)
+class SharedBackends:
+    state: RouterState
+    limiter: Limiter
+
+    async def aclose(self) -> None:
+        await self.state.aclose()
+        await self.limiter.aclose()
+
+
+def open_backends(redis_url: str | None, key_prefix: str) -> SharedBackends:
+    if redis_url is None:
+        return SharedBackends(MemoryRouterState(), MemoryLimiter())
+    raise NotImplementedError("redis_url: shared router state is coming in the next commit")
