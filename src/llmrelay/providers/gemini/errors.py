@@ -57,7 +57,7 @@ def _refine_400(rpc: RpcStatus, message: str) -> type[LLMError]:
     low = message.lower()
     if reasons & _BAD_KEY_REASONS or any(m in low for m in _BAD_KEY_MARKERS):
         return AuthenticationError
-    if rpc.status == "FAILED_PRECONDITION" and "location" in low:
+    if rpc.status == "FAILED_PRECONDITION" and any(m in low for m in ("location", "country", "region")):
         # "User location is not supported for the API use." — another region/provider may serve it
         return PermissionDeniedError
     return refine_bad_request(message) if rpc.status in ("", "INVALID_ARGUMENT") else BadRequestError
