@@ -342,3 +342,17 @@ def test_batch_embedding_count_mismatch_is_a_server_error() -> None:
     body = json.dumps({"embeddings": [{"values": [0.1]}]}).encode()
     with pytest.raises(errors.InternalServerError, match="1 embeddings for 2 inputs"):
         GeminiProvider().parse_embedding(HttpResponse(status=200, body=body), request)
+
+
+def test_unterminated_final_error_event_keeps_its_class() -> None:
+    decoder = GeminiProvider().chat_stream_decoder(chat(stream=True))
+    decoder.feed(b'data: {"candidates": [{"content": {"parts": [{"text": "x"}]}}]}\n\n')
+    decoder.feed(b'data: [{"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}]')
+    with pytest.raises(errors.RateLimitError, match="slow down"):
+        decoder.end()
+
+
+def test_malformed_complete_event_is_a_server_error() -> None:
+    decoder = GeminiProvider().chat_stream_decoder(chat(stream=True))
+    with pytest.raises(errors.InternalServerError, match="malformed stream event"):
+        decoder.feed(b"data: {oops\n\n")

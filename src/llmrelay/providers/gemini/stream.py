@@ -13,7 +13,7 @@ import time
 import msgspec
 
 from llmrelay.providers.base import Provider
-from llmrelay.providers.gemini.errors import classify, from_rpc_status, parse_status
+from llmrelay.providers.gemini.errors import from_rpc_status, parse_status
 from llmrelay.providers.gemini.response import (
     candidate_index,
     check_prompt_blocked,
@@ -43,6 +43,15 @@ class _CandidateState:
         self.tool_calls = 0
 
 
+class _MalformedEvent(InternalServerError):
+    """An event whose data is not a GenerateContentResponse."""
+
+
+def _http_status(code: int) -> int:
+    """The HTTP status an in-stream google.rpc.Status names (its `code`), else 500."""
+    return code if 400 <= code < 600 else 500
+
+
 class GeminiStreamDecoder:
     def __init__(self, provider: Provider, model: str, *, created: int | None = None) -> None:
         self._provider = provider
@@ -59,7 +68,7 @@ class GeminiStreamDecoder:
     def end(self) -> list[ChatChunk]:
         try:
             out = self._decode(self._sse.end())
-        except InternalServerError as exc:
+        except _MalformedEvent as exc:
             # the last event had no closing blank line and does not parse: the stream was cut inside it
             raise APIConnectionError(
                 "Gemini stream cut in the middle of an event", provider=self._provider.name, model=self._model
@@ -84,14 +93,14 @@ class GeminiStreamDecoder:
             try:
                 response = response_decoder.decode(raw)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                if parse_status(raw) is not None:  # an error sent as a one-element array
-                    raise classify(500, {}, raw) from None
-                raise InternalServerError(
+                rpc = parse_status(raw)  # an error sent as a one-element array
+                if rpc is not None:
+                    raise from_rpc_status(rpc, _http_status(rpc.code), {}) from None
+                raise _MalformedEvent(
                     f"malformed stream event from Gemini: {exc}", provider=self._provider.name
                 ) from exc
             if response.error is not None:
-                code = response.error.code
-                raise from_rpc_status(response.error, code if 400 <= code < 600 else 500, {})
+                raise from_rpc_status(response.error, _http_status(response.error.code), {})
             chunk = self._convert(response)
             if chunk is not None:
                 out.append(chunk)
