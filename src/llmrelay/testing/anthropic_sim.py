@@ -74,6 +74,10 @@ class AnthropicSimulator(ProviderSimulator):
     def check_auth(self, call: Call) -> ProviderError | None:
         key = call.headers.get("x-api-key")
         if not key:
+            # newer official SDKs send the key as a bearer token, which the API also takes
+            scheme, _, token = call.headers.get("authorization", "").partition(" ")
+            key = token.strip() if scheme.lower() == "bearer" else None
+        if not key:
             return ProviderError(401, "x-api-key header is required")
         if not self.key_accepted(key):
             return ProviderError(401, "invalid x-api-key")
@@ -243,9 +247,11 @@ def _stream(
     }
     events = [_event("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(blocks):
-        events.extend(_block_events(index, block, chunks))
-        if index == 0:
+        start, *rest = _block_events(index, block, chunks)
+        events.append(start)
+        if index == 0:  # as the API does: a ping right after the first block opens
             events.append(_event("ping", {"type": "ping"}))
+        events.extend(rest)
     events.append(
         _event(
             "message_delta",

@@ -21,7 +21,7 @@ SECRET_QUERY = frozenset({"key", "api_key"})
 
 def redact(value: str) -> str:
     """Keep a hint of which key it was (the last 4 characters) without the key itself."""
-    return f"***{value[-4:]}" if len(value) > 12 else "***"
+    return f"***{value[-4:]}" if len(value) >= 24 else "***"
 
 
 @dataclass(frozen=True, slots=True)
