@@ -16,6 +16,10 @@ TOOL = {
 }
 
 
+ORPHAN_RESULT = {"type": "tool_result", "tool_use_id": "t1", "content": "x"}
+DANGLING_USE = {"type": "tool_use", "id": "t1", "name": "lookup", "input": {}}
+
+
 def headers(sim: RunningSimulator) -> dict[str, str]:
     return {"x-api-key": sim.api_key, "anthropic-version": "2023-06-01"}
 
@@ -52,12 +56,10 @@ async def test_missing_version_header_is_400(anthropic_sim: RunningSimulator) ->
         (body(temperature=1.5), "temperature"),
         (body(thinking={"type": "enabled", "budget_tokens": 500}), "budget_tokens"),
         (body(thinking={"type": "enabled", "budget_tokens": 2048}, max_tokens=1000), "max_tokens"),
-        (body(messages=[{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "x"}]}]),
-         "tool_use_id"),
-        (body(messages=[*USER, {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "lookup",
-                                                                 "input": {}}]}, *USER]), "tool_result"),
+        (body(messages=[{"role": "user", "content": [ORPHAN_RESULT]}]), "tool_use_id"),
+        (body(messages=[*USER, {"role": "assistant", "content": [DANGLING_USE]}, *USER]), "tool_result"),
     ],
-)  # fmt: skip
+)
 async def test_invalid_requests_are_400(
     anthropic_sim: RunningSimulator, request_body: dict, fragment: str
 ) -> None:

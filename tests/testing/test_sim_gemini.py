@@ -101,8 +101,8 @@ async def test_function_call_and_response(gemini_sim: RunningSimulator) -> None:
     answer = decode((await generate(gemini_sim, {"contents": CONTENTS, "tools": TOOLS}))[2])
     part = answer["candidates"][0]["content"]["parts"][0]
     assert part == {"functionCall": {"name": "find", "args": {"q": "Describe the sea"}}}
-    follow = [*CONTENTS, {"role": "model", "parts": [part]},
-              {"role": "user", "parts": [{"functionResponse": {"name": "find", "response": {"r": 1}}}]}]  # fmt: skip
+    result = {"functionResponse": {"name": "find", "response": {"r": 1}}}
+    follow = [*CONTENTS, {"role": "model", "parts": [part]}, {"role": "user", "parts": [result]}]
     answer = decode((await generate(gemini_sim, {"contents": follow, "tools": TOOLS}))[2])
     assert answer["candidates"][0]["content"]["parts"][0]["text"] == 'Tool result received: {"r":1}'
     none = {"contents": CONTENTS, "tools": TOOLS, "toolConfig": {"functionCallingConfig": {"mode": "NONE"}}}
@@ -125,8 +125,10 @@ async def test_thoughts_are_counted(gemini_sim: RunningSimulator) -> None:
 async def test_embed_and_batch_embed(gemini_sim: RunningSimulator) -> None:
     one = decode((await generate(gemini_sim, {"content": {"parts": [{"text": "hi"}]}}, "embedContent"))[2])
     assert one["embedding"]["values"] == list(embedding_vector("hi", 3072))
-    requests = [{"model": "models/gemini-2.5-flash", "content": {"parts": [{"text": t}]}, "outputDimensionality": 4}
-                for t in ("a", "b")]  # fmt: skip
+    model = "models/gemini-2.5-flash"
+    requests = [
+        {"model": model, "content": {"parts": [{"text": t}]}, "outputDimensionality": 4} for t in "ab"
+    ]
     many = decode((await generate(gemini_sim, {"requests": requests}, "batchEmbedContents"))[2])
     assert [e["values"] for e in many["embeddings"]] == [list(embedding_vector(t, 4)) for t in ("a", "b")]
     requests[1]["model"] = "models/other"
