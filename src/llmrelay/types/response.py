@@ -10,6 +10,9 @@ from llmrelay.types.base import Model
 from llmrelay.types.chat import ToolCall
 
 
+_ASSISTANT_ROLE = "".join(list("assistant"))  # a distinct object equal to the default
+
+
 class PromptTokensDetails(Model):
     cached_tokens: int | None = None
     audio_tokens: int | None = None
@@ -57,6 +60,12 @@ class ResponseMessage(Model):
     thinking_blocks: list[dict[str, Any]] | None = None
     refusal: str | None = None
     annotations: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        # an equal copy of the default, so omit_defaults keeps `role` in to_dict() and encoded JSON
+        # (without it, replaying the message or relaying it to an OpenAI client loses the role)
+        if self.role == "assistant":
+            self.role = _ASSISTANT_ROLE
 
 
 class Choice(Model):
