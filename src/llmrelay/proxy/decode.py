@@ -45,6 +45,9 @@ def _shadow(cls: type[Any]) -> tuple[type[Any], tuple[str, ...]]:
         else:
             default = f.default if f.default is not msgspec.NODEFAULT else None
             fields.append((f.name, kind, default))
+    if not loose:
+        # decodable as is: a strict subclass, so the decoded object *is* a `cls`
+        return type(f"Strict{cls.__name__}", (cls,), {}, forbid_unknown_fields=True), ()
     shadow = msgspec.defstruct(f"Strict{cls.__name__}", fields, kw_only=True, forbid_unknown_fields=True)
     return shadow, tuple(loose)
 
