@@ -38,6 +38,8 @@ class Upstream:
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     max_in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     hold: dict[str, asyncio.Event] = field(default_factory=dict)
+    # seconds before answering (a slow deployment)
+    delay: dict[str, float] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     def base(self, name: str) -> str:
@@ -85,6 +87,8 @@ async def start_upstream() -> Upstream:
             gate = (fault.hold if fault else None) or upstream.hold.get(name)
             if gate is not None:
                 await gate.wait()
+            if name in upstream.delay:
+                await asyncio.sleep(upstream.delay[name])
             if fault is not None and fault.cut_after is None:
                 return web.json_response(
                     fault.body or error_body("boom"), status=fault.status, headers=fault.headers

@@ -33,6 +33,8 @@ class Reservation:
     tokens: int
     bucket: int
     settled: bool = field(default=False)
+    # which backend granted it ("memory" | "redis"), so a degraded limiter settles it there
+    origin: str = "memory"
 
 
 @dataclass(frozen=True, slots=True)

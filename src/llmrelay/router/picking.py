@@ -75,6 +75,7 @@ class Picker:
         rng: random.Random,
         clock: Callable[[], float],
         latency_buffer: float,
+        latency_ttl: float,
         pre_call_checks: bool,
     ) -> None:
         self.strategy = strategy
@@ -85,6 +86,7 @@ class Picker:
         self.rng = rng
         self.clock = clock
         self.latency_buffer = latency_buffer
+        self.latency_ttl = latency_ttl
         self.pre_call_checks = pre_call_checks
         # the last cooldowns this router saw, for health()
         self.seen_cooldowns: dict[str, Cooldown] = {}
@@ -157,7 +159,13 @@ class Picker:
         if self.strategy in NEEDS_USAGE:
             usage = await self.limiter.usage([limiter_key(d.id) for d in tier], now=now)
         if self.strategy in NEEDS_LATENCY:
-            latency = await self.state.latencies([d.id for d in tier])
+            # averages older than the ttl count as unmeasured: one slow spell (a cold start) must
+            # not keep a deployment out of the band forever
+            latency = {
+                k: v
+                for k, v in (await self.state.latencies([d.id for d in tier])).items()
+                if v.updated_at is None or now - v.updated_at < self.latency_ttl
+            }
         prices = self.strategy == "cost-based-routing"
         return [
             Candidate(

@@ -102,6 +102,7 @@ class Router:
             rng=rng,
             clock=clock,
             latency_buffer=float(args.get("lowest_latency_buffer", 0.5)),
+            latency_ttl=float(args.get("ttl", 60.0)),
             pre_call_checks=enable_pre_call_checks,
         )
         self._runner = CallRunner(

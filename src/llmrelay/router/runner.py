@@ -185,7 +185,7 @@ class CallRunner:
             await self.limiter.settle(pick.reservation, actual, now=self.clock())
         if self.picker.strategy == "latency-based-routing":
             await self.state.record_latency(
-                pick.deployment.id, latency=latency, ttft=ttft, alpha=self.latency_alpha
+                pick.deployment.id, latency=latency, ttft=ttft, alpha=self.latency_alpha, now=self.clock()
             )
 
     # ---- helpers for the call types

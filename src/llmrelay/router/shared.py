@@ -22,4 +22,6 @@ class SharedBackends:
 def open_backends(redis_url: str | None, key_prefix: str) -> SharedBackends:
     if redis_url is None:
         return SharedBackends(MemoryRouterState(), MemoryLimiter())
-    raise NotImplementedError("redis_url: shared router state is coming in the next commit")
+    from llmrelay.router.redis_state import redis_backends  # redis is an optional extra
+
+    return redis_backends(redis_url, key_prefix)

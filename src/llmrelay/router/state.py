@@ -32,6 +32,8 @@ class LatencyStats:
 
     latency: float | None = None
     ttft: float | None = None
+    # clock time of the last sample, so stale averages can be re-measured
+    updated_at: float | None = None
 
 
 class RouterState(Protocol):
@@ -49,7 +51,7 @@ class RouterState(Protocol):
     async def latencies(self, ids: Sequence[str]) -> dict[str, LatencyStats]: ...
 
     async def record_latency(
-        self, deployment_id: str, *, latency: float | None, ttft: float | None, alpha: float
+        self, deployment_id: str, *, latency: float | None, ttft: float | None, alpha: float, now: float
     ) -> None: ...
 
     async def aclose(self) -> None: ...
@@ -65,6 +67,7 @@ class _Entry:
     failures: list[float] = field(default_factory=list)
     latency: float | None = None
     ttft: float | None = None
+    updated_at: float | None = None
 
 
 class MemoryRouterState:
@@ -116,16 +119,17 @@ class MemoryRouterState:
     async def latencies(self, ids: Sequence[str]) -> dict[str, LatencyStats]:
         with self._lock:
             return {
-                i: LatencyStats(e.latency, e.ttft)
+                i: LatencyStats(e.latency, e.ttft, e.updated_at)
                 for i in ids
                 if (e := self._entries.get(i)) is not None and (e.latency is not None or e.ttft is not None)
             }
 
     async def record_latency(
-        self, deployment_id: str, *, latency: float | None, ttft: float | None, alpha: float
+        self, deployment_id: str, *, latency: float | None, ttft: float | None, alpha: float, now: float
     ) -> None:
         with self._lock:
             entry = self._entry(deployment_id)
+            entry.updated_at = now
             if latency is not None:
                 entry.latency = ewma(entry.latency, latency, alpha)
             if ttft is not None:
