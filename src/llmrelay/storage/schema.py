@@ -80,6 +80,7 @@ organizations = Table(
     Column("blocked", Boolean, nullable=False, server_default=false()),
     *_stamps(),
     Index(None, "organization_alias"),
+    Index(None, "budget_id"),
 )
 
 users = Table(

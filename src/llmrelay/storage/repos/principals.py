@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import Label, Row, Table, func, select
+from sqlalchemy import Label, Row, Table, bindparam, func, or_, select
 
 from llmrelay.storage.records import (
     BudgetRecord,
@@ -31,22 +31,58 @@ def _labelled(prefix: str, table: Table) -> list[Label[Any]]:
     return [column.label(f"{prefix}__{column.name}") for column in table.c]
 
 
+_OWNER_COLUMNS: dict[str, Any] = {
+    "user": virtual_keys.c.user_id,
+    "team": virtual_keys.c.team_id,
+    # either index (keys.organization_id, teams.organization_id) serves this OR
+    "organization": or_(
+        virtual_keys.c.organization_id == bindparam("ident"), teams.c.organization_id == bindparam("ident")
+    ),
+    "budget": organizations.c.budget_id,
+}
+
+
+def _principal_query() -> Any:
+    """Keys with their user, team, organization (the key's own, else its team's) and that
+    organization's budget; joins on primary keys only."""
+    org_id = func.coalesce(virtual_keys.c.organization_id, teams.c.organization_id)
+    return (
+        select(*[label for prefix, table, _ in _PARTS for label in _labelled(prefix, table)])
+        .select_from(virtual_keys)
+        .outerjoin(users, users.c.user_id == virtual_keys.c.user_id)
+        .outerjoin(teams, teams.c.team_id == virtual_keys.c.team_id)
+        .outerjoin(organizations, organizations.c.organization_id == org_id)
+        .outerjoin(budgets, budgets.c.budget_id == organizations.c.budget_id)
+    )
+
+
 class PrincipalRepository(Repository):
     async def load(self, key_hash: str) -> PrincipalRecord | None:
-        """One indexed query (primary keys only). A key's organization is its own, else its team's."""
-        org_id = func.coalesce(virtual_keys.c.organization_id, teams.c.organization_id)
+        """The auth path's miss: one query by primary key."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(_principal_query().where(virtual_keys.c.key_hash == key_hash))).first()
+        return None if row is None else _split(row)
+
+    async def load_page(self, after_hash: str, limit: int = 1000) -> list[PrincipalRecord]:
+        """Every key, in key-hash order, a page at a time (a cache warming up)."""
         query = (
-            select(*[label for prefix, table, _ in _PARTS for label in _labelled(prefix, table)])
-            .select_from(virtual_keys)
-            .outerjoin(users, users.c.user_id == virtual_keys.c.user_id)
-            .outerjoin(teams, teams.c.team_id == virtual_keys.c.team_id)
-            .outerjoin(organizations, organizations.c.organization_id == org_id)
-            .outerjoin(budgets, budgets.c.budget_id == organizations.c.budget_id)
-            .where(virtual_keys.c.key_hash == key_hash)
+            _principal_query()
+            .where(virtual_keys.c.key_hash > after_hash)
+            .order_by(virtual_keys.c.key_hash)
+            .limit(limit)
         )
         async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else _split(row)
+            return [_split(row) for row in await conn.execute(query)]
+
+    async def load_for_owner(self, kind: str, ident: str) -> list[PrincipalRecord]:
+        """Every key that depends on a user, team, organization or budget (after that owner changed)."""
+        column = _OWNER_COLUMNS.get(kind)
+        if column is None:
+            raise ValueError(f"no keys depend on a {kind!r}")
+        condition = column if kind == "organization" else column == bindparam("ident")
+        async with self.db.connect() as conn:
+            rows = await conn.execute(_principal_query().where(condition), {"ident": ident})
+            return [_split(row) for row in rows]
 
 
 def _split(row: Row[Any]) -> PrincipalRecord:

@@ -179,6 +179,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_organizations_organization_alias"), ["organization_alias"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_organizations_budget_id"), ["budget_id"], unique=False)
 
     op.create_table(
         "teams",
@@ -339,6 +340,7 @@ def downgrade() -> None:
     op.drop_table("teams")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_organizations_organization_alias"))
+        batch_op.drop_index(batch_op.f("ix_organizations_budget_id"))
 
     op.drop_table("organizations")
     op.drop_table("end_users")

@@ -1,0 +1,147 @@
+"""`KeyPrincipal`: what one virtual key may do, flattened from its key, user, team and organization
+rows into the shape the request path reads (no database, no datetime arithmetic per request)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from llmrelay.storage.records import LimitFields, PrincipalRecord
+
+ALL_MODELS = "all-proxy-models"  # LiteLLM's spelling of "no model restriction"
+
+
+class ScopeLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """The budget and rate limits of one scope ("key", "user", "team", "organization"), with its
+    spend as of the last load (the spend writer announces a crossed budget, which triggers a reload)."""
+
+    scope: str
+    ident: str
+    spend_micros: int = 0
+    max_budget_micros: int | None = None
+    soft_budget_micros: int | None = None
+    budget_reset_at: float | None = None  # epoch seconds
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    max_parallel_requests: int | None = None
+
+    @property
+    def budget_exceeded(self) -> bool:
+        return self.max_budget_micros is not None and self.spend_micros >= self.max_budget_micros
+
+
+class KeyPrincipal(msgspec.Struct, frozen=True, kw_only=True):
+    key_hash: str
+    key_name: str
+    key_alias: str | None = None
+    user_id: str | None = None
+    team_id: str | None = None
+    organization_id: str | None = None
+    user_role: str | None = None
+    # the models this key may call: the intersection of the key's, team's, user's and organization's
+    # non-empty lists; None = every model
+    models: frozenset[str] | None = None
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    expires_at: float | None = None  # epoch seconds
+    # why the key may not be used at all (a blocked key, user, team or organization); None = usable
+    blocked_by: str | None = None
+    # outermost last: key, user, team, organization
+    limits: tuple[ScopeLimits, ...] = ()
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def may_use(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+    def exceeded_budget(self) -> ScopeLimits | None:
+        """The first scope whose budget is used up, or None."""
+        for scope in self.limits:
+            if scope.budget_exceeded:
+                return scope
+        return None
+
+    def scope(self, name: str) -> ScopeLimits | None:
+        for scope in self.limits:
+            if scope.scope == name:
+                return scope
+        return None
+
+    def __repr__(self) -> str:
+        return f"KeyPrincipal({self.key_name}, user={self.user_id!r}, team={self.team_id!r})"
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _scope(scope: str, ident: str, fields: LimitFields, spend: int) -> ScopeLimits:
+    return ScopeLimits(
+        scope=scope,
+        ident=ident,
+        spend_micros=spend,
+        max_budget_micros=fields.max_budget_micros,
+        soft_budget_micros=fields.soft_budget_micros,
+        budget_reset_at=_epoch(fields.budget_reset_at),
+        rpm_limit=fields.rpm_limit,
+        tpm_limit=fields.tpm_limit,
+        max_parallel_requests=fields.max_parallel_requests,
+    )
+
+
+def _allowed_models(lists: list[list[str]]) -> frozenset[str] | None:
+    allowed: frozenset[str] | None = None
+    for models in lists:
+        if not models or ALL_MODELS in models:
+            continue
+        allowed = frozenset(models) if allowed is None else allowed & frozenset(models)
+    return allowed
+
+
+def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
+    key, user, team, org, org_budget = (
+        record.key,
+        record.user,
+        record.team,
+        record.organization,
+        record.organization_budget,
+    )
+    blocked_by = None
+    for scope, row in (("key", key), ("user", user), ("team", team), ("organization", org)):
+        if row is not None and row.blocked:
+            blocked_by = scope
+            break
+    limits = [_scope("key", key.key_hash, key, key.spend_micros)]
+    if user is not None:
+        limits.append(_scope("user", user.user_id, user, user.spend_micros))
+    if team is not None:
+        limits.append(_scope("team", team.team_id, team, team.spend_micros))
+    if org is not None:
+        org_limits = org_budget if org_budget is not None else LimitFields()
+        limits.append(_scope("organization", org.organization_id, org_limits, org.spend_micros))
+    # a team key is governed by the team's model list; a personal key by its user's
+    model_lists = [key.models]
+    if team is not None:
+        model_lists.append(team.models)
+    elif user is not None:
+        model_lists.append(user.models)
+    if org is not None:
+        model_lists.append(org.models)
+    return KeyPrincipal(
+        key_hash=key.key_hash,
+        key_name=key.key_name,
+        key_alias=key.key_alias,
+        user_id=key.user_id,
+        team_id=key.team_id,
+        organization_id=org.organization_id if org is not None else key.organization_id,
+        user_role=user.user_role if user is not None else None,
+        models=_allowed_models(model_lists),
+        tags=tuple(key.tags),
+        metadata=key.metadata,
+        expires_at=_epoch(key.expires),
+        blocked_by=blocked_by,
+        limits=tuple(limits),
+    )
