@@ -60,9 +60,6 @@ async def storage(db: Database) -> Storage:
     return Storage(db)
 
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
 @pytest.fixture
 def redis_channel() -> str:
     return scratch_name("llmrelay-test-auth")

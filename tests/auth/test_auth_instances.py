@@ -4,6 +4,7 @@ a change made through one is enforced by the other within a second."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,8 @@ from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import KeyUpdate, NewKey, NewTeam, NewUser, SpendLogRecord, UserUpdate
 from llmrelay.types.errors import AuthenticationError
 
-from conftest import REDIS_URL
-
 MASTER_KEY = "sk-master-for-tests"
+REDIS_URL = os.environ.get("LLMRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 async def add_key(storage: Storage, **fields: object) -> str:
@@ -138,7 +138,7 @@ async def test_change_on_one_instance_reaches_the_other_within_a_second(
     redis = {"redis_url": REDIS_URL, "channel": redis_channel} if with_redis else {}
     a = KeyAuthService(storage, master_key=MASTER_KEY, poll_interval=0.25, **redis)  # type: ignore[arg-type]
     await a.start()
-    db_b, storage_b, b = await _second_instance(database_url, poll_interval=0.25, **redis)
+    db_b, _, b = await _second_instance(database_url, poll_interval=0.25, **redis)
     try:
         if b.bus is not None:
             await asyncio.wait_for(b.bus.subscribed.wait(), 2.0)
