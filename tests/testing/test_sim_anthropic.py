@@ -163,3 +163,12 @@ async def test_overloaded_529_and_in_stream_error(anthropic_sim: RunningSimulato
     events = sse_events(raw)
     assert [e.event for e in events][-1] == "error" and len(events) == 4
     assert decode(events[-1].data)["error"]["type"] == "overloaded_error"
+
+
+async def test_refusal_is_a_200_with_stop_reason_refusal(anthropic_sim: RunningSimulator) -> None:
+    msg = decode((await messages(anthropic_sim, body(), {"x-sim-fault": "content-policy"}))[2])
+    assert msg["stop_reason"] == "refusal" and msg["content"][0]["type"] == "text"
+    trigger = [{"role": "user", "content": "ANTHROPIC_MAGIC_STRING_TRIGGER_REFUSAL_1FAEFB"}]
+    raw = (await messages(anthropic_sim, body(messages=trigger, stream=True)))[2]
+    delta = next(decode(e.data) for e in sse_events(raw) if e.event == "message_delta")
+    assert delta["delta"]["stop_reason"] == "refusal"

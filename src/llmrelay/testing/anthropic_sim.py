@@ -20,6 +20,8 @@ from llmrelay.testing.base import (
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_event as _event
 
+# Anthropic's documented test prompt prefix that makes the API refuse
+REFUSAL_TRIGGER = "ANTHROPIC_MAGIC_STRING_TRIGGER_REFUSAL"
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -89,7 +91,8 @@ class AnthropicSimulator(ProviderSimulator):
         if kind == "context_window":
             window = self.settings.context_window
             return ProviderError(400, f"prompt is too long: {window + 1} tokens > {window} maximum")
-        return ProviderError(400, "Output blocked by content filtering policy")
+        # Claude 4 models refuse with a 200: partial text and stop_reason "refusal"
+        return self._reply(call, refused=True)
 
     # ---- endpoints
     async def count_tokens(self, call: Call) -> Reply:
@@ -97,6 +100,9 @@ class AnthropicSimulator(ProviderSimulator):
         return JsonReply({"input_tokens": sum(tokens for _, tokens in _prompt_segments(call.body))})
 
     async def messages(self, call: Call) -> Reply:
+        return self._reply(call, refused=False)
+
+    def _reply(self, call: Call, *, refused: bool) -> Reply:
         body = call.body
         check_messages_request(body)
         segments = _prompt_segments(body)
@@ -106,6 +112,10 @@ class AnthropicSimulator(ProviderSimulator):
             raise ProviderError(400, f"prompt is too long: {prompt_tokens} tokens > {window} maximum")
         usage = self._input_usage(body, segments, prompt_tokens)
         blocks, stop_reason, stop_sequence = _answer(body)
+        refused = refused or any(REFUSAL_TRIGGER in block_text(b) for b in blocks_of(body["messages"][-1]))
+        if refused:
+            text = "".join(c.word_pieces(c.reply_text(""))[:2])
+            blocks, stop_reason, stop_sequence = [{"type": "text", "text": text}], "refusal", None
         output_tokens = sum(_block_tokens(b) for b in blocks)
         message_id = c.stable_id("msg_", body["model"], _json(body["messages"]).decode())
         headers = {"request-id": "req_" + message_id[4:], "anthropic-organization-id": "sim-org"}
@@ -247,8 +257,8 @@ def _stream(
     }
     events = [_event("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(blocks):
-        start, *rest = _block_events(index, block, chunks)
-        events.append(start)
+        opening, *rest = _block_events(index, block, chunks)
+        events.append(opening)
         if index == 0:  # as the API does: a ping right after the first block opens
             events.append(_event("ping", {"type": "ping"}))
         events.extend(rest)
