@@ -1,0 +1,79 @@
+"""Two separate OS processes sharing the real Redis: together they never exceed a deployment's rpm
+(counted at the simulator), and a cooldown set by one is seen by the other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from llmrelay.testing import RunningSimulator, start_simulator
+
+WORKER = str(Path(__file__).with_name("redis_worker.py"))
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    from redis.asyncio import Redis
+
+    prefix = f"test:router:{uuid.uuid4().hex}:"
+    yield prefix
+    redis = Redis.from_url(REDIS_URL)
+    keys = [k async for k in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[RunningSimulator]:
+    async with start_simulator("openai") as running:
+        yield running
+
+
+async def _spawn(sim: RunningSimulator, prefix: str, mode: str, calls: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, WORKER, sim.api_base, sim.api_key, prefix, mode, str(calls),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def _result(process: asyncio.subprocess.Process) -> dict[str, object]:
+    assert process.stdout is not None
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0
+    return json.loads(out.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+async def test_two_processes_never_exceed_rpm_together(sim: RunningSimulator, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    workers = [await _spawn(sim, prefix, "burst", 40) for _ in range(2)]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert (await asyncio.wait_for(worker.stdout.readline(), timeout=30)).strip() == b"ready"
+    redis = Redis.from_url(REDIS_URL)
+    await redis.rpush(prefix + "go", "1", "1")  # both start together
+    await redis.aclose()
+    results = [await _result(w) for w in workers]
+    assert sum(r["ok"] for r in results) == 30  # type: ignore[misc]
+    assert sum(r["refused"] for r in results) == 50  # type: ignore[misc]
+    # each process served part of the budget: the limit is shared, not per process
+    assert all(r["ok"] for r in results)  # type: ignore[misc]
+    assert sim.requests.count() == 30
+
+
+async def test_a_cooldown_set_by_one_process_is_seen_by_the_other(sim: RunningSimulator, prefix: str) -> None:
+    sim.faults.fail_next(1, 429, retry_after=30)
+    first = await _result(await _spawn(sim, prefix, "call", 1))
+    assert first["error"] == "RateLimitError"
+    second = await _result(await _spawn(sim, prefix, "call", 1))
+    assert second["error"] == "ServiceUnavailableError"
+    assert 0 < second["retry_after"] <= 30  # type: ignore[operator]
+    assert sim.requests.count() == 1  # the second process did not call the cooling deployment
