@@ -1,0 +1,8 @@
+"""Spend tracking: attribution, a durable local spool, the batched database writer, retention."""
+
+from llmrelay.spend.attribution import Attribution, spend_log_for_call
+from llmrelay.spend.maintenance import SpendMaintenance
+from llmrelay.spend.spool import Spool, SpoolLocked
+from llmrelay.spend.writer import SpendWriter
+
+__all__ = ["Attribution", "SpendMaintenance", "SpendWriter", "Spool", "SpoolLocked", "spend_log_for_call"]

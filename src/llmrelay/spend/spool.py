@@ -1,0 +1,135 @@
+"""A durable local spool of spend records: append-only segment files, fsync'd, replayed on start.
+
+Layout: `<dir>/spend-<seq>.spool`, one active segment taking appends, older ones sealed and waiting to
+be written to the database. Each record is a frame: 4-byte length, 4-byte CRC-32, msgspec JSON. A
+crash can leave a torn frame at the end of the segment being written; reading stops there, and since
+the append that wrote it never returned, no caller was told that record was safe.
+
+One process owns a spool directory at a time (an exclusive flock on `<dir>/.lock`). Methods block on
+disk I/O: the writer calls them from a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import msgspec
+
+from llmrelay.storage.records import SpendLogRecord
+
+_HEADER = struct.Struct(">II")  # payload length, crc32(payload)
+_MAX_FRAME = 1 << 20
+_PREFIX, _SUFFIX = "spend-", ".spool"
+
+
+class SpoolLocked(RuntimeError):
+    """Another process owns this spool directory."""
+
+
+class Spool:
+    def __init__(self, directory: Path, *, fsync: bool = True):
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder(SpendLogRecord)
+        self._lock = open(directory / ".lock", "a+b")  # noqa: SIM115 - held for the spool's lifetime
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise SpoolLocked(f"spool directory {directory} is in use by another process") from None
+        existing = self.segments()
+        self._next_seq = (_seq(existing[-1]) + 1) if existing else 1
+        self._active: IO[bytes] | None = None
+        self._active_path: Path | None = None
+        self._active_records = 0
+
+    # ---- appending (the active segment) ----
+
+    def append(self, records: list[SpendLogRecord]) -> None:
+        """Write records and make them durable before returning."""
+        if not records:
+            return
+        out = self._active if self._active is not None else self._open_segment()
+        frames = bytearray()
+        for record in records:
+            payload = self._encoder.encode(record)
+            frames += _HEADER.pack(len(payload), zlib.crc32(payload))
+            frames += payload
+        out.write(frames)
+        out.flush()
+        if self._fsync:
+            os.fsync(out.fileno())
+        self._active_records += len(records)
+
+    def seal(self) -> Path | None:
+        """Close the active segment so it can be drained; the next append starts a new one."""
+        if self._active is None:
+            return None
+        path, self._active_path = self._active_path, None
+        self._active.close()
+        self._active, self._active_records = None, 0
+        return path
+
+    def _open_segment(self) -> IO[bytes]:
+        path = self.directory / f"{_PREFIX}{self._next_seq:012d}{_SUFFIX}"
+        self._next_seq += 1
+        self._active = open(path, "xb")  # noqa: SIM115 - stays open across appends
+        self._active_path = path
+        if self._fsync:
+            _fsync_directory(self.directory)  # the new file's name must survive a crash too
+        return self._active
+
+    # ---- draining (sealed segments) ----
+
+    def segments(self) -> list[Path]:
+        """Every segment file, oldest first (including the active one)."""
+        return sorted(self.directory.glob(f"{_PREFIX}*{_SUFFIX}"), key=_seq)
+
+    def sealed(self) -> list[Path]:
+        return [path for path in self.segments() if path != self._active_path]
+
+    def read(self, path: Path) -> list[SpendLogRecord]:
+        return list(self._frames(path))
+
+    def _frames(self, path: Path) -> Iterator[SpendLogRecord]:
+        data = path.read_bytes()
+        offset = 0
+        while offset + _HEADER.size <= len(data):
+            length, crc = _HEADER.unpack_from(data, offset)
+            start, end = offset + _HEADER.size, offset + _HEADER.size + length
+            if length > _MAX_FRAME or end > len(data) or zlib.crc32(data[start:end]) != crc:
+                return  # a torn final frame: its append never returned
+            yield self._decoder.decode(data[start:end])
+            offset = end
+
+    def remove(self, path: Path) -> None:
+        path.unlink()
+        if self._fsync:
+            _fsync_directory(self.directory)
+
+    def pending_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.segments())
+
+    def close(self) -> None:
+        self.seal()
+        self._lock.close()
+
+
+def _seq(path: Path) -> int:
+    return int(path.name[len(_PREFIX) : -len(_SUFFIX)])
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

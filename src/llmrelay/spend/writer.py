@@ -1,0 +1,234 @@
+"""The spend writer: every call's spend goes to the local spool first (durable, group-committed), then
+to the database in batches by a background task. The database write is idempotent by request id, so
+a segment replayed after a crash, or retried after an outage, is counted exactly once.
+
+    record() ──▶ pending list ──(spool task: one write + fsync per group)──▶ active segment
+                                                       seal every flush_interval ──▶ sealed segments
+                                         (drain task: apply in chunks, then delete) ──▶ database
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from llmrelay.spend.spool import Spool
+from llmrelay.storage.records import SpendLogRecord
+
+log = logging.getLogger("llmrelay.spend")
+
+Apply = Callable[[list[SpendLogRecord]], Awaitable[int]]
+T = TypeVar("T")
+
+
+class SpendWriterStats:
+    """Counters for health checks and metrics (plain ints, read without locks)."""
+
+    def __init__(self) -> None:
+        self.spooled = 0  # records made durable in the spool
+        self.applied = 0  # records newly written to the database
+        self.duplicates = 0  # records the database already had (replays)
+        self.failed_drains = 0  # database writes that failed and will be retried
+        self.last_error: str | None = None  # exception class of the last failed drain
+
+
+class SpendWriter:
+    """`apply` is `SpendRepository.apply` (or anything with its contract: idempotent by request_id,
+    returns how many records were new). Start it before recording; stop it on shutdown."""
+
+    def __init__(
+        self,
+        apply: Apply,
+        spool_dir: Path,
+        *,
+        flush_interval: float = 1.0,
+        max_batch: int = 1000,
+        max_backoff: float = 30.0,
+        fsync: bool = True,
+    ):
+        self._apply = apply
+        self._spool_dir = spool_dir
+        self._fsync = fsync
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self.max_backoff = max_backoff
+        self.stats = SpendWriterStats()
+        self._spool: Spool | None = None
+        self._pending: list[tuple[SpendLogRecord, asyncio.Future[None] | None]] = []
+        self._wake_spooler = asyncio.Event()
+        self._spool_lock = asyncio.Lock()  # one thread touches the spool files at a time
+        self._drain_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        """Open the spool (taking its lock) and start the background tasks. Segments left by a
+        previous run are drained first, by the same path as new ones."""
+        self._spool = await asyncio.to_thread(Spool, self._spool_dir, fsync=self._fsync)
+        self._stopping = False
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self._spool_loop(), name="spend-spool"),
+            asyncio.create_task(self._drain_loop(), name="spend-drain"),
+        ]
+
+    # ---- the request side ----
+
+    async def record(self, entry: SpendLogRecord) -> None:
+        """Return once `entry` is durable on local disk (it will reach the database even if this
+        process dies now). Concurrent callers share one fsync."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._enqueue(entry, future)
+        await future
+
+    def record_nowait(self, entry: SpendLogRecord) -> None:
+        """Queue `entry` without waiting for the disk; it is durable within one spool write."""
+        self._enqueue(entry, None)
+
+    def _enqueue(self, entry: SpendLogRecord, future: asyncio.Future[None] | None) -> None:
+        if self._spool is None or self._stopping:
+            raise RuntimeError("spend writer is not running")
+        self._pending.append((entry, future))
+        self._wake_spooler.set()
+
+    # ---- background: spool ----
+
+    async def _spool_loop(self) -> None:
+        while not (self._stop.is_set() and not self._pending):
+            await self._wake_spooler.wait()
+            self._wake_spooler.clear()
+            try:
+                await self._write_pending()
+            except OSError:
+                await asyncio.sleep(1.0)  # disk full or failing; _write_pending logged it
+                self._wake_spooler.set()
+
+    async def _write_pending(self) -> None:
+        group, self._pending = self._pending, []
+        if not group:
+            return
+        spool = self._spool
+        assert spool is not None
+        try:
+            await self._in_thread(spool.append, [entry for entry, _ in group])
+        except OSError as exc:
+            waiting = [future for _, future in group if future is not None]
+            queued = [(entry, None) for entry, future in group if future is None]
+            log.error(
+                "spend spool write failed (%s): %d callers told, %d queued records kept for retry",
+                type(exc).__name__,
+                len(waiting),
+                len(queued),
+            )
+            for caller in waiting:
+                if not caller.done():
+                    caller.set_exception(exc)
+            self._pending[:0] = queued
+            raise
+        self.stats.spooled += len(group)
+        for _, future in group:
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking spool operation in a worker thread, one at a time. If the caller is
+        cancelled, the lock is held until the thread finishes, so two never touch the files at once."""
+        async with self._spool_lock:
+            work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                await asyncio.wait([work])
+                raise
+
+    # ---- background: drain ----
+
+    async def _drain_loop(self) -> None:
+        backoff = self.flush_interval
+        while not self._stop.is_set():
+            try:
+                await self.flush()
+                backoff = self.flush_interval
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+                # the database is unreachable or refused the batch: the segment stays on disk and is
+                # retried; the spool grows meanwhile. No record content goes into the log.
+                self._count_failure(exc)
+                log.warning(
+                    "spend write to database failed (%s); retrying in %.1fs", type(exc).__name__, backoff
+                )
+            except Exception as exc:
+                self._count_failure(exc)
+                log.exception("unexpected error writing spend; retrying in %.1fs", backoff)
+            else:
+                await self._sleep_unless_stopping(self.flush_interval)
+                continue
+            backoff = min(self.max_backoff, backoff * 2)
+            await self._sleep_unless_stopping(backoff)
+
+    def _count_failure(self, exc: Exception) -> None:
+        self.stats.failed_drains += 1
+        self.stats.last_error = type(exc).__name__
+
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+    async def flush(self) -> int:
+        """Write everything spooled so far to the database now; returns how many records were new.
+        Raises if the database write fails (what was not written stays spooled)."""
+        async with self._drain_lock:
+            await self._write_pending()
+            spool = self._spool
+            assert spool is not None
+            await self._in_thread(spool.seal)
+            segments = spool.sealed()
+            applied = 0
+            for segment in segments:
+                applied += await self._drain_segment(spool, segment)
+            return applied
+
+    async def _drain_segment(self, spool: Spool, segment: Path) -> int:
+        records = await self._in_thread(spool.read, segment)
+        applied = 0
+        for start in range(0, len(records), self.max_batch):
+            chunk = records[start : start + self.max_batch]
+            new = await self._apply(chunk)
+            applied += new
+            self.stats.applied += new
+            self.stats.duplicates += len(chunk) - new
+        # only after every chunk is committed; a crash before this line replays harmlessly
+        await self._in_thread(spool.remove, segment)
+        return applied
+
+    def pending_segments(self) -> int:
+        return len(self._spool.segments()) if self._spool is not None else 0
+
+    async def stop(self, *, timeout: float = 10.0) -> None:
+        """Stop accepting records, spool what is queued, give the database one last chance (up to
+        `timeout` seconds), release the spool. What the database did not take stays spooled and is
+        written after the next start."""
+        if self._spool is None:
+            return
+        self._stopping = True
+        self._stop.set()
+        self._wake_spooler.set()
+        try:
+            await asyncio.wait_for(asyncio.gather(*self._tasks), timeout)
+            await asyncio.wait_for(self.flush(), timeout)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("final spend flush did not finish (%s); records stay spooled", type(exc).__name__)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            spool, self._spool = self._spool, None
+            async with self._spool_lock:
+                await asyncio.to_thread(spool.close)
