@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import threading
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +41,7 @@ class MemoryLimiter:
         self.window = window or Window()
         self._keys: dict[str, _KeyState] = {}
         self._lock = threading.Lock()
+        self._ids = random.Random()
 
     def _state(self, key: str, now: float) -> _KeyState:
         state = self._keys.get(key)
@@ -64,7 +65,7 @@ class MemoryLimiter:
                 refusal = self._check(limit, state, tokens, now)
                 if refusal is not None:
                     return refusal
-            rid = uuid.uuid4().hex
+            rid = f"{self._ids.getrandbits(128):032x}"
             for state in states:
                 counts = state.buckets.setdefault(bucket, [0, 0])
                 counts[0] += 1

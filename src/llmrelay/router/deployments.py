@@ -53,10 +53,11 @@ class RouterDeployment:
     @property
     def balance_weight(self) -> float:
         """weight, else rpm, else tpm, else 1 (LiteLLM's simple-shuffle rule)."""
-        for value in (self.weight, self.rpm, self.tpm):
-            if value is not None and value > 0:
-                return float(value)
-        return 1.0
+        if self.weight:
+            return float(self.weight)
+        if self.rpm:
+            return float(self.rpm)
+        return float(self.tpm) if self.tpm else 1.0
 
     def for_model(self, requested: str, registry: ProviderRegistry, catalog: Catalog) -> Deployment:
         """The concrete call target; a wildcard deployment takes the requested model's name."""

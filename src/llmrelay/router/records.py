@@ -33,9 +33,15 @@ class CallTrace:
     )
 
     def __init__(
-        self, call_type: str, model: str, request: Any, metadata: dict[str, Any] | None, stream: bool
+        self,
+        call_type: str,
+        model: str,
+        request: Any,
+        metadata: dict[str, Any] | None,
+        stream: bool,
+        call_id: str | None = None,
     ) -> None:
-        self.call_id = uuid.uuid4().hex
+        self.call_id = call_id or uuid.uuid4().hex
         self.call_type = call_type
         self.model = model
         self.request = request

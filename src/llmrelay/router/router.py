@@ -92,6 +92,8 @@ class Router:
         self._reporter = CallReporter(callbacks, self._loop_thread)
         self._backends: SharedBackends = open_backends(redis_url, redis_key_prefix)
         rng = random.Random(seed)
+        # call ids from a generator seeded once from the OS: uuid4 reads the OS per call
+        self._ids = random.Random()
         args = dict(routing_strategy_args or {})
         self._picker = Picker(
             strategy=routing_strategy,
@@ -183,7 +185,9 @@ class Router:
         drop_params: bool | None = None,
     ) -> ChatResponse | ChatStream:
         stream = bool(request.stream)
-        trace = CallTrace("completion", request.model, request, metadata or request.metadata, stream)
+        trace = CallTrace(
+            "completion", request.model, request, metadata or request.metadata, stream, self._call_id()
+        )
         options = self._options(tags, metadata, timeout, stream_timeouts, num_retries, drop_params)
         call = self._pick_request(request.model, options, stream, timeout,
                                   lambda: _chat_tokens(request), request)  # fmt: skip
@@ -234,7 +238,7 @@ class Router:
         timeout: float | None = None,
         num_retries: int | None = None,
     ) -> EmbeddingResponse:
-        trace = CallTrace("embedding", request.model, request, metadata, False)
+        trace = CallTrace("embedding", request.model, request, metadata, False, self._call_id())
         options = self._options(tags, metadata, timeout, None, num_retries, None)
         call = self._pick_request(
             request.model, options, False, timeout, lambda: _input_tokens(request.input)
@@ -268,7 +272,7 @@ class Router:
         timeout: float | None = None,
         num_retries: int | None = None,
     ) -> TextCompletionResponse:
-        trace = CallTrace("text_completion", request.model, request, metadata, False)
+        trace = CallTrace("text_completion", request.model, request, metadata, False, self._call_id())
         options = self._options(tags, metadata, timeout, None, num_retries, None)
         call = self._pick_request(
             request.model, options, False, timeout, lambda: _input_tokens(request.prompt)
@@ -297,6 +301,9 @@ class Router:
             raise
         self._finish(trace, pick, response, response.usage)
         return response
+
+    def _call_id(self) -> str:
+        return f"{self._ids.getrandbits(128):032x}"
 
     def _finish(self, trace: CallTrace, pick: Pick, response: Any, usage: Usage | None) -> None:
         self._runner.annotate(response, trace)
