@@ -7,6 +7,13 @@ from typing import Any
 import msgspec
 
 
+def always_encoded(value: str) -> str:
+    """A fresh copy of a constant string, for fields like `object: "chat.completion"` that OpenAI's
+    format always carries. msgspec's omit_defaults omits a field whose value *is* (by identity) its
+    default; a type's `__post_init__` swaps the default for this equal copy, so it is encoded."""
+    return "".join(list(value))
+
+
 class Model(msgspec.Struct, omit_defaults=True, kw_only=True):
     """A msgspec Struct that reads like the OpenAI SDK's objects and converts to plain data.
 

@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 import msgspec
 
-from llmrelay.types.base import Model
+from llmrelay.types.base import Model, always_encoded
+
+_FUNCTION = always_encoded("function")
 
 
 class TextPart(Model, tag_field="type", tag="text"):
@@ -59,6 +61,10 @@ class ToolCall(Model):
     function: FunctionCall
     type: str = "function"
 
+    def __post_init__(self) -> None:
+        if self.type == "function":
+            self.type = _FUNCTION
+
 
 class Message(Model):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
@@ -94,6 +100,10 @@ class Tool(Model):
     type: str = "function"
     cache_control: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.type == "function":
+            self.type = _FUNCTION
+
 
 class ToolChoiceFunction(Model):
     name: str
@@ -102,6 +112,10 @@ class ToolChoiceFunction(Model):
 class NamedToolChoice(Model):
     function: ToolChoiceFunction
     type: str = "function"
+
+    def __post_init__(self) -> None:
+        if self.type == "function":
+            self.type = _FUNCTION
 
 
 class JsonSchemaFormat(Model):

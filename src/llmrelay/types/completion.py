@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmrelay.types.base import Model
+from llmrelay.types.base import Model, always_encoded
 from llmrelay.types.chat import StreamOptions
 from llmrelay.types.response import Usage
+
+_TEXT_COMPLETION = always_encoded("text_completion")
 
 
 class TextCompletionRequest(Model):
@@ -46,3 +48,7 @@ class TextCompletionResponse(Model, dict=True):
     usage: Usage | None = None
     object: str = "text_completion"
     system_fingerprint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.object == "text_completion":
+            self.object = _TEXT_COMPLETION

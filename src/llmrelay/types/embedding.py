@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmrelay.types.base import Model
+from llmrelay.types.base import Model, always_encoded
+
+_EMBEDDING = always_encoded("embedding")
+_LIST = always_encoded("list")
 
 
 class EmbeddingRequest(Model):
@@ -29,6 +32,10 @@ class EmbeddingData(Model):
     embedding: list[float] | str
     object: str = "embedding"
 
+    def __post_init__(self) -> None:
+        if self.object == "embedding":
+            self.object = _EMBEDDING
+
 
 class EmbeddingUsage(Model):
     prompt_tokens: int = 0
@@ -40,3 +47,7 @@ class EmbeddingResponse(Model, dict=True):
     model: str
     usage: EmbeddingUsage
     object: str = "list"
+
+    def __post_init__(self) -> None:
+        if self.object == "list":
+            self.object = _LIST

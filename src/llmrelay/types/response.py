@@ -6,8 +6,11 @@ from typing import Any
 
 import msgspec
 
-from llmrelay.types.base import Model
+from llmrelay.types.base import Model, always_encoded
 from llmrelay.types.chat import ToolCall
+
+_CHAT_COMPLETION = always_encoded("chat.completion")
+_CHAT_COMPLETION_CHUNK = always_encoded("chat.completion.chunk")
 
 
 _ASSISTANT_ROLE = "".join(list("assistant"))  # a distinct object equal to the default
@@ -87,6 +90,10 @@ class ChatResponse(Model, dict=True):
     system_fingerprint: str | None = None
     service_tier: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.object == "chat.completion":
+            self.object = _CHAT_COMPLETION
+
 
 class ToolCallDeltaFunction(Model):
     name: str | None = None
@@ -126,6 +133,10 @@ class ChatChunk(Model, dict=True):
     usage: Usage | None = None
     object: str = "chat.completion.chunk"
     system_fingerprint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.object == "chat.completion.chunk":
+            self.object = _CHAT_COMPLETION_CHUNK
 
 
 def hidden_params(obj: msgspec.Struct) -> dict[str, Any]:

@@ -1,0 +1,107 @@
+"""The OpenAI stream decoder: same chunks however the bytes are split, transcripts assembled into the
+expected responses, cut streams and error events reported as errors."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmrelay.core.assemble import stream_chunk_builder
+from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.types import errors
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.response import ChatChunk
+
+STREAMS = Path(__file__).resolve().parents[2] / "fixtures" / "openai" / "streams"
+NAMES = ["text", "tool_calls", "reasoning"]
+REQUEST = ChatRequest(model="gpt-4o", messages=[], stream=True)
+
+
+def transcript(name: str, newline: bytes = b"\n") -> bytes:
+    return (STREAMS / f"{name}.sse").read_bytes().replace(b"\n", newline)
+
+
+def decode(pieces: list[bytes]) -> list[ChatChunk]:
+    decoder = ProviderRegistry().get("openai").chat_stream_decoder(REQUEST)
+    out: list[ChatChunk] = []
+    for piece in pieces:
+        out.extend(decoder.feed(piece))
+    out.extend(decoder.end())
+    return out
+
+
+def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transcript_assembles_to_expected_response(name: str) -> None:
+    expected = json.loads((STREAMS / f"{name}.expected.json").read_text())
+    chunks = decode([transcript(name)])
+    assert len(chunks) == expected["chunks"]
+    assert stream_chunk_builder(chunks).to_dict() == expected["response"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_seeded_random_splits_give_identical_chunks(name: str, newline: bytes) -> None:
+    data = transcript(name, newline)
+    whole = decode([data])
+    rng = random.Random(f"{name}-{newline!r}")
+    for _ in range(50):
+        cuts = [rng.randrange(len(data) + 1) for _ in range(rng.randrange(1, 40))]
+        assert decode(split_at(data, cuts)) == whole
+    # the worst case: one byte at a time (splits UTF-8 sequences and CRLF pairs)
+    assert decode([data[i : i + 1] for i in range(len(data))]) == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(NAMES), cuts=st.lists(st.integers(min_value=0), max_size=30))
+def test_any_split_gives_identical_chunks(name: str, cuts: list[int]) -> None:
+    data = transcript(name, b"\r\n")
+    assert decode(split_at(data, cuts)) == decode([data])
+
+
+def test_streamed_tool_call_deltas_keep_index_and_id() -> None:
+    chunks = decode([transcript("tool_calls")])
+    first = chunks[0].choices[0].delta.tool_calls
+    assert first is not None and (first[0].index, first[0].id, first[0].type) == (0, "call_w1", "function")
+    assert first[0].function is not None and first[0].function.name == "get_weather"
+    pieces = [
+        tc.function.arguments
+        for c in chunks
+        for ch in c.choices
+        for tc in ch.delta.tool_calls or ()
+        if tc.index == 0 and tc.function and tc.function.arguments
+    ]
+    assert pieces == ['{"loc', 'ation": "Paris"}']
+    usage_chunk = chunks[-1]
+    assert (
+        usage_chunk.choices == [] and usage_chunk.usage is not None and usage_chunk.usage.total_tokens == 160
+    )
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.95])
+def test_cut_stream_is_a_connection_error(keep: float) -> None:
+    data = transcript("text")
+    cut = data[: int(len(data) * keep)]
+    with pytest.raises(errors.APIConnectionError, match="before \\[DONE\\]"):
+        decode([cut])
+
+
+def test_error_event_mid_stream_is_classified() -> None:
+    data = transcript("text").split(b"\n\n")[0] + b"\n\n"
+    data += b'data: {"error": {"message": "The server had an error", "type": "server_error"}}\n\n'
+    with pytest.raises(errors.InternalServerError, match="The server had an error"):
+        decode([data])
+
+
+def test_malformed_chunk_is_a_server_error() -> None:
+    with pytest.raises(errors.InternalServerError, match="malformed"):
+        decode([b'data: {"id": "x", "choices": 5}\n\ndata: [DONE]\n\n'])
