@@ -85,13 +85,28 @@ class PrincipalRepository(Repository):
             return [_split(row) for row in rows]
 
 
-def _split(row: Row[Any]) -> PrincipalRecord:
-    mapping = row._mapping
-    parts: dict[str, Any] = {}
+def _layout() -> tuple[tuple[str, type[Any], tuple[str, ...], int, int], ...]:
+    """Per part: (prefix, record type, field names, first column position, primary key offset)."""
+    layout = []
+    position = 0
     for prefix, table, kind in _PARTS:
-        values = {str(column.name): mapping[f"{prefix}__{column.name}"] for column in table.c}
-        primary = next(iter(table.primary_key.columns)).name
-        parts[prefix] = None if values[primary] is None else msgspec.convert(values, kind)
+        names = tuple(str(column.name) for column in table.c)
+        primary = names.index(next(iter(table.primary_key.columns)).name)
+        layout.append((prefix, kind, names, position, primary))
+        position += len(names)
+    return tuple(layout)
+
+
+_LAYOUT = _layout()
+
+
+def _split(row: Row[Any]) -> PrincipalRecord:
+    parts: dict[str, Any] = {}
+    for prefix, kind, names, first, primary in _LAYOUT:
+        values = row[first : first + len(names)]
+        parts[prefix] = (
+            None if values[primary] is None else msgspec.convert(dict(zip(names, values, strict=True)), kind)
+        )
     return PrincipalRecord(
         key=parts["k"],
         user=parts["u"],
