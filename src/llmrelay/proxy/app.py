@@ -11,7 +11,7 @@ from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
 from llmrelay.proxy.auth import ANONYMOUS, Principal
-from llmrelay.proxy.http import Request, RSGIProto, RSGIScope
+from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.types.errors import LLMError, NotFoundError
@@ -33,6 +33,7 @@ class GatewayApp:
 
     def __init__(self, state: GatewayState, *, version: str = "0") -> None:
         self.state = state
+        self._ids = RequestIds()
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         admin = AdminRoutes(state, version)
@@ -68,7 +69,7 @@ class GatewayApp:
         path = scope.path
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/")
-        req = Request(scope, proto, path)
+        req = Request(scope, proto, path, self._ids)
         route = self._routes.get((scope.method, path))
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
         try:

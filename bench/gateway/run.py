@@ -1,0 +1,300 @@
+"""Benchmark the gateway against the direct simulator and the floor proxy, with wrk.
+
+    .venv/bin/python -m bench.gateway.run [--duration 3] [--rounds 2] [--asgi-floor]
+                                          [--other-gateway "CMD with {port} and {upstream}"]
+
+Targets (each started once, pinned to core 0; the simulator and wrk pinned to core 1):
+  direct     the OpenAI simulator itself (the baseline for "latency added")
+  floor      bench/gateway/floor_rsgi.py: bare pass-through on Granian RSGI + llmrelay's HttpTransport
+  gateway    `llmrelay serve` with a master key and the router, one worker
+  floor-asgi the same floor as raw ASGI on uvicorn (--asgi-floor; needs uvicorn installed)
+  other      any command given with --other-gateway (e.g. LiteLLM from its own virtualenv)
+Scenarios: 1, 16 and 64 connections non-streamed; 16 connections streaming 20 chunks.
+Rounds run the targets in a shuffled order each time; figures are medians over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MASTER_KEY = "sk-bench"
+SIM_KEY = "sim-key"
+SCENARIOS = [("c1", 1, False), ("c16", 16, False), ("c64", 64, False), ("stream20", 16, True)]
+CHUNKS = 20
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(core: int, cmd: list[str]) -> list[str]:
+    return ["taskset", "-c", str(core), *cmd] if os.cpu_count() and os.cpu_count() > 1 else cmd  # type: ignore[operator]
+
+
+def tree(pid: int) -> list[int]:
+    pids = [pid]
+    for p in pids:
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        pids.extend(int(c) for c in children)
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / TICKS
+
+
+def rss_mb(pid: int) -> float:
+    """RSS of the process that serves (the largest in the tree: Granian's worker, not its supervisor)."""
+    best = 0
+    for p in tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if match:
+            best = max(best, int(match.group(1)))
+    return best / 1024
+
+
+def body(stream: bool, model: str) -> str:
+    data = {"model": model, "messages": [{"role": "user", "content": "Say hello to the benchmark"}]}
+    if stream:
+        data["stream"] = True
+    return json.dumps(data)
+
+
+def first_answer(url: str, model: str, deadline: float) -> None:
+    req = urllib.request.Request(
+        url + "/v1/chat/completions", data=body(False, model).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}"},
+    )  # fmt: skip
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                resp.read()
+                return
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError(f"no answer from {url}")
+
+
+@dataclass
+class Target:
+    name: str
+    cmd: list[str]
+    port: int
+    model: str
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    startup_s: float = 0.0
+    rss_idle: float = 0.0
+    rss_loaded: float = 0.0
+    results: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, core: int) -> None:
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            pinned(core, self.cmd), env={**os.environ, **self.env}, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        first_answer(self.url, self.model, started + 30)
+        self.startup_s = time.monotonic() - started
+        self.rss_idle = rss_mb(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    assert match, text
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(target: Target, connections: int, stream: bool, duration: float) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(body(stream, target.model))}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {MASTER_KEY}"\n'
+        )
+    assert target.proc is not None
+    cpu_before = cpu_seconds(target.proc.pid)
+    out = subprocess.run(
+        pinned(1, ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency",
+                   "-s", script.name, target.url + "/v1/chat/completions"]),
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    cpu = cpu_seconds(target.proc.pid) - cpu_before
+    os.unlink(script.name)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    latency = dict(re.findall(r"\s+(50|99)%\s+(\S+)", out))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+        "cpu_us_per_req": cpu / max(1, requests) * 1e6,
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def gateway_config(upstream: str) -> str:
+    path = Path(tempfile.mkdtemp()) / "bench.yaml"
+    path.write_text(json.dumps({
+        "model_list": [{"model_name": "bench-model",
+                        "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": upstream,
+                                           "api_key": SIM_KEY}}],
+        "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
+        "general_settings": {"master_key": MASTER_KEY},
+    }))  # fmt: skip
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per scenario run")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--asgi-floor", action="store_true", help="also run the floor on uvicorn (raw ASGI)")
+    parser.add_argument(
+        "--other-gateway", help="command for another gateway; {port} and {upstream} are filled in"
+    )
+    parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
+    parser.add_argument("--json", help="write the results here too")
+    args = parser.parse_args(argv)
+
+    sim_port = free_port()
+    sim = subprocess.Popen(
+        pinned(1, [str(BIN / "llmrelay"), "sim", "--provider", "openai", "--port", str(sim_port),
+                   "--chunks", str(CHUNKS)]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    upstream = f"http://127.0.0.1:{sim_port}/v1"
+    targets = [
+        Target("direct", [], sim_port, "gpt-4o-mini"),
+        Target("floor", [str(BIN / "granian"), "--interface", "rsgi", "--loop", "uvloop", "--port", "{port}",
+                         "--no-ws", "--log-level", "warning", "bench.gateway.floor_rsgi:app"],
+               0, "gpt-4o-mini", {"FLOOR_UPSTREAM": upstream}),
+        Target("gateway", [str(BIN / "llmrelay"), "serve", "--config", gateway_config(upstream),
+                           "--host", "127.0.0.1", "--port", "{port}"], 0, "bench-model"),
+    ]  # fmt: skip
+    if args.asgi_floor:
+        targets.append(Target("floor-asgi", [str(BIN / "uvicorn"), "--loop", "uvloop", "--http", "httptools",
+                                             "--port", "{port}", "--log-level", "warning",
+                                             "bench.gateway.floor_asgi:app"],
+                              0, "gpt-4o-mini", {"FLOOR_UPSTREAM": upstream}))  # fmt: skip
+    if args.other_gateway:
+        targets.append(Target("other", shlex.split(args.other_gateway), 0, args.other_model))
+    try:
+        first_answer(f"http://127.0.0.1:{sim_port}", "gpt-4o-mini", time.monotonic() + 20)
+        for t in targets:
+            if t.name == "direct":
+                t.proc = sim
+                t.rss_idle = rss_mb(sim.pid)
+                continue
+            t.port = free_port()
+            t.cmd = [c.replace("{port}", str(t.port)).replace("{upstream}", upstream) for c in t.cmd]
+            t.start(core=0)
+        for _ in range(args.rounds):
+            for name, conns, stream in SCENARIOS:
+                for t in random.sample(targets, len(targets)):
+                    t.results.setdefault(name, []).append(run_wrk(t, conns, stream, args.duration))
+        for t in targets:
+            assert t.proc is not None
+            t.rss_loaded = rss_mb(t.proc.pid)
+    finally:
+        for t in targets:
+            if t.name != "direct":
+                t.stop()
+        sim.terminate()
+        sim.wait(10)
+    report = summarize(targets)
+    print(render(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def summarize(targets: list[Target]) -> dict[str, dict[str, object]]:
+    report: dict[str, dict[str, object]] = {}
+    direct = next(t for t in targets if t.name == "direct")
+    for t in targets:
+        row: dict[str, object] = {"startup_s": round(t.startup_s, 3), "rss_idle_mb": round(t.rss_idle, 1),
+                                  "rss_loaded_mb": round(t.rss_loaded, 1)}  # fmt: skip
+        for scenario, runs in t.results.items():
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            base = {k: statistics.median(r[k] for r in direct.results[scenario]) for k in runs[0]}
+            med["added_p50_ms"] = med["p50_ms"] - base["p50_ms"]
+            med["added_p99_ms"] = med["p99_ms"] - base["p99_ms"]
+            if scenario == "stream20":
+                med["cpu_us_per_chunk"] = med["cpu_us_per_req"] / CHUNKS
+            row[scenario] = {k: round(v, 3) for k, v in med.items()}
+        report[t.name] = row
+    return report
+
+
+def render(report: dict[str, dict[str, object]]) -> str:
+    lines = []
+    for scenario, _, _ in SCENARIOS:
+        lines.append(f"\n{scenario}: target | rps | p50 ms | p99 ms | +p50 | +p99 | CPU us/req | errors")
+        for name, row in report.items():
+            m = row.get(scenario)
+            if isinstance(m, dict):
+                lines.append(
+                    f"  {name:<10} {m['rps']:>9.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
+                    f"{m['added_p50_ms']:>6.2f} {m['added_p99_ms']:>6.2f} {m['cpu_us_per_req']:>9.0f} "
+                    f"{m['errors']:>5.0f}"
+                )
+    lines.append("\ntarget | start to first answer s | RSS idle MB | RSS after load MB")
+    for name, row in report.items():
+        lines.append(f"  {name:<10} {row['startup_s']:>6} {row['rss_idle_mb']:>7} {row['rss_loaded_mb']:>7}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
