@@ -298,3 +298,54 @@ async def test_wildcard_group_passes_the_model_through(upstream: Upstream) -> No
         assert hidden_params(response)["model"] == "openai/gpt-4.1-nano"
     finally:
         await router.aclose()
+
+
+async def test_slow_first_token_times_out_and_falls_back(upstream: Upstream) -> None:
+    upstream.delay["slow"] = 2.0
+    router = Router(
+        model_list=[dep(upstream, "slow", stream_timeout=0.1), dep(upstream, "fast", "backup")],
+        fallbacks=[{"gpt": ["backup"]}],
+    )
+    try:
+        stream = await router.acompletion(model="gpt", messages=MESSAGES, stream=True)
+        assert stream.hidden_params["deployment_id"] == "fast"
+        assert "".join([c.choices[0].delta.content or "" async for c in stream if c.choices]).strip()
+        assert "Timeout" in {h["id"]: h for h in router.health()}["slow"]["last_error"]
+    finally:
+        await router.aclose()
+
+
+async def test_failure_record_names_the_last_deployment_tried(upstream: Upstream, clock) -> None:
+    upstream.fail("a", Fault(500))
+    recorder = Recorder()
+    router = Router(model_list=[dep(upstream, "a")], callbacks=[recorder], clock=clock)
+    try:
+        with pytest.raises(InternalServerError):
+            await router.acompletion(model="gpt", messages=MESSAGES)
+        await router.aflush()
+        ((kind, record),) = recorder.records
+        assert kind == "failure" and record.deployment == "a" and record.error is not None  # type: ignore[attr-defined]
+    finally:
+        await router.aclose()
+
+
+async def test_health_checks_report_and_cool_failing_deployments(upstream: Upstream, clock) -> None:
+    upstream.fail("bad", Fault(500))
+    router = Router(
+        model_list=[dep(upstream, "good"), dep(upstream, "bad")],
+        allowed_fails=0,
+        health_check_interval=30,
+        clock=clock,
+    )
+    try:
+        results = await router.arun_health_checks()
+        assert results["good"] is None and "InternalServerError" in (results["bad"] or "")
+        health = {h["id"]: h for h in router.health()}
+        assert health["good"]["state"] == "healthy"
+        assert health["bad"]["state"] == "cooling" and health["bad"]["last_error"]
+        # the background loop runs the same checks on its interval
+        router.start_health_checks()
+        await asyncio.sleep(0)
+        assert router._health._task is not None and not router._health._task.done()
+    finally:
+        await router.aclose()

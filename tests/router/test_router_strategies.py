@@ -98,12 +98,15 @@ async def test_least_busy_picks_the_deployment_with_fewest_in_flight(upstream: U
 async def test_latency_based_prefers_the_fast_deployment(upstream: Upstream) -> None:
     upstream.delay["slow"] = 0.15
     router = Router(
-        model_list=[dep(upstream, "fast"), dep(upstream, "slow")],
+        model_list=[dep(upstream, "fast"), dep(upstream, "slow"), dep(upstream, "warm", "warm")],
         routing_strategy="latency-based-routing",
         routing_strategy_args={"lowest_latency_buffer": 0.5},
         seed=2,
     )
     try:
+        # the first call of a process loads the catalog and the adapter (~0.5 s): not a latency
+        # the strategy should learn from, so it goes to another group
+        await router.acompletion(model="warm", messages=MESSAGES)
         # unmeasured deployments count as fastest, so the first two calls measure both
         warmup = await _served_by(router, 2)
         assert warmup == {"fast": 1, "slow": 1}
@@ -117,13 +120,14 @@ async def test_latency_band_spreads_traffic_between_similar_deployments(upstream
     # 30 ms and 33 ms: within the 50% band of each other, so neither is herded onto
     upstream.delay.update(a=0.03, b=0.033)
     router = Router(
-        model_list=[dep(upstream, "a"), dep(upstream, "b")],
+        model_list=[dep(upstream, "a"), dep(upstream, "b"), dep(upstream, "warm", "warm")],
         routing_strategy="latency-based-routing",
         # a short ttl re-measures a deployment whose first call was slow (cold start)
         routing_strategy_args={"lowest_latency_buffer": 0.5, "ttl": 0.2},
         seed=4,
     )
     try:
+        await router.acompletion(model="warm", messages=MESSAGES)  # first-call costs, as above
         served = await _served_by(router, 30)
         # even split expected (15 each); a noisy sample can exclude one for a ttl, so >= 5
         assert served["a"] >= 5 and served["b"] >= 5, served

@@ -120,6 +120,14 @@ def _parse_one(
     if not isinstance(model, str) or not model:
         raise BadRequestError(f"{where}: litellm_params.model is required")
     params = {k: _env(v) for k, v in params.items()}
+    custom_provider = params.pop("custom_llm_provider", None)
+    if custom_provider and not model.startswith(f"{custom_provider}/"):
+        model = f"{custom_provider}/{model}"
+    info = dict(entry.get("model_info") or {})
+    # LiteLLM accepts per-deployment prices in litellm_params; routing reads them from model_info
+    for price in ("input_cost_per_token", "output_cost_per_token"):
+        if price in params:
+            info.setdefault(price, params.pop(price))
     if model == "*":
         provider, provider_model = "*", "*"
     else:
@@ -129,7 +137,6 @@ def _parse_one(
             raise BadRequestError(f"{where}: {exc.message}") from exc
     call = {k: params[k] for k in _DEPLOYMENT_KEYS if params.get(k) is not None}
     options = {k: v for k, v in params.items() if k not in _DEPLOYMENT_KEYS | _ROUTING_KEYS}
-    info = dict(entry.get("model_info") or {})
     fingerprint = _fingerprint(model_name, model, call, options)
     deployment_id = str(info.get("id") or fingerprint[:16])
     target = Deployment(

@@ -24,6 +24,7 @@ class CallTrace:
         "call_id",
         "call_type",
         "fallback_from",
+        "last_target",
         "metadata",
         "model",
         "request",
@@ -51,6 +52,8 @@ class CallTrace:
         self.started_mono = time.monotonic()
         self.attempts = 0
         self.fallback_from: str | None = None
+        # the deployment of the latest attempt, so a failure record says where it failed
+        self.last_target: Deployment | None = None
 
     def routing_params(self) -> dict[str, Any]:
         return {"attempts": max(1, self.attempts), "fallback_from": self.fallback_from}

@@ -224,7 +224,7 @@ class Router:
 
             response, pick = await runner.route(trace, call, options, chat)
         except LLMError as exc:
-            self._reporter.emit("on_failure", trace, None, error=exc)
+            self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
             raise
         self._finish(trace, pick, response, response.usage)
         return response
@@ -257,7 +257,7 @@ class Router:
         try:
             response, pick = await runner.route(trace, call, options, embed)
         except LLMError as exc:
-            self._reporter.emit("on_failure", trace, None, error=exc)
+            self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
             raise
         usage = Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens)
         self._finish(trace, pick, response, usage)
@@ -297,7 +297,7 @@ class Router:
         try:
             response, pick = await runner.route(trace, call, options, complete)
         except LLMError as exc:
-            self._reporter.emit("on_failure", trace, None, error=exc)
+            self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
             raise
         self._finish(trace, pick, response, response.usage)
         return response
@@ -399,6 +399,10 @@ class Router:
         return self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
 
     # ---- lifecycle
+    async def arun_health_checks(self) -> dict[str, str | None]:
+        """Check every deployment once now: id → error text, None when healthy."""
+        return await self._health.check_all()
+
     def start_health_checks(self) -> None:
         """Start the background health checks (needs a running loop; idempotent)."""
         self._health.start()

@@ -124,6 +124,7 @@ class CallRunner:
             pick = await self.picker.pick(group, deployments, call, tried)
             tried.add(pick.deployment.id)
             trace.attempts += 1
+            trace.last_target = pick.target
             try:
                 result = await attempt(pick)
             except LLMError as exc:
