@@ -349,3 +349,53 @@ async def test_health_checks_report_and_cool_failing_deployments(upstream: Upstr
         assert router._health._task is not None and not router._health._task.done()
     finally:
         await router.aclose()
+
+
+async def test_content_policy_error_goes_to_its_fallback(upstream: Upstream, clock) -> None:
+    refused = error_body("Your request was rejected by our content_policy", "invalid_request_error")
+    upstream.fail("strict", Fault(400, refused))
+    router = Router(
+        model_list=[dep(upstream, "strict", "gpt"), dep(upstream, "lenient", "other")],
+        content_policy_fallbacks=[{"gpt": ["other"]}],
+        clock=clock,
+    )
+    try:
+        response = await router.acompletion(model="gpt", messages=MESSAGES)
+        assert hidden_params(response)["deployment_id"] == "lenient"
+    finally:
+        await router.aclose()
+
+
+async def test_default_fallbacks_serve_groups_without_their_own(upstream: Upstream, clock) -> None:
+    upstream.fail("a", Fault(503))
+    router = Router(
+        model_list=[dep(upstream, "a", "gpt"), dep(upstream, "z", "last-resort")],
+        default_fallbacks=["last-resort"],
+        clock=clock,
+    )
+    try:
+        response = await router.acompletion(model="gpt", messages=MESSAGES)
+        assert hidden_params(response)["deployment_id"] == "z"
+        assert hidden_params(response)["fallback_from"] == "gpt"
+    finally:
+        await router.aclose()
+
+
+async def test_a_plain_bad_request_never_falls_back(upstream: Upstream, clock) -> None:
+    upstream.fail("a", Fault(400, error_body("temperature must be <= 2", "invalid_request_error")))
+    router = Router(
+        model_list=[dep(upstream, "a", "gpt"), dep(upstream, "b", "other")],
+        fallbacks=[{"gpt": ["other"]}],
+        clock=clock,
+    )
+    try:
+        with pytest.raises(LLMError, match="temperature"):
+            await router.acompletion(model="gpt", messages=MESSAGES)
+        assert upstream.received["b"] == 0
+    finally:
+        await router.aclose()
+
+
+def test_fallbacks_to_unknown_groups_are_refused_at_construction(upstream: Upstream) -> None:
+    with pytest.raises(LLMError, match="unknown model groups: clade"):
+        Router(model_list=[dep(upstream, "a")], fallbacks=[{"gpt": ["clade"]}])

@@ -70,3 +70,22 @@ async def test_stream_falls_back_across_providers_before_the_first_byte(sims: Si
         assert sims.anthropic.requests.last.body["stream"] is True
     finally:
         await router.aclose()
+
+
+async def test_text_completions_and_embeddings_are_routed(sims: SimulatorGroup) -> None:
+    router = Router(
+        model_list=[
+            {"model_name": "instruct",
+             "litellm_params": {"model": "openai/gpt-3.5-turbo-instruct", **sims.openai.sdk_kwargs()}},
+            {"model_name": "embed",
+             "litellm_params": {"model": "openai/text-embedding-3-small", **sims.openai.sdk_kwargs()}},
+        ]
+    )  # fmt: skip
+    try:
+        text = await router.atext_completion(model="instruct", prompt="Say hi", max_tokens=5)
+        assert text.choices[0].text and hidden_params(text)["model_group"] == "instruct"
+        vectors = await router.aembedding(model="embed", input=["a", "b"])
+        assert len(vectors.data) == 2 and hidden_params(vectors)["attempts"] == 1
+        assert sims.openai.requests.count("/v1/completions") == 1
+    finally:
+        await router.aclose()

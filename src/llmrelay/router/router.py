@@ -33,7 +33,7 @@ from llmrelay.transport.http import DEFAULT_TIMEOUT
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import BadRequestError, LLMError
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
 log = logging.getLogger("llmrelay.router")
@@ -129,6 +129,20 @@ class Router:
             latency_alpha=float(args.get("latency_alpha", 0.3)),
         )
         self._health = HealthChecker(self, health_check_interval)
+        self._check_fallback_names()
+
+    def _check_fallback_names(self) -> None:
+        """A fallback naming no group is a config mistake: say so now, not on the first outage."""
+        policy = self._runner.fallbacks
+        named = {g for table in (policy.fallbacks, policy.context_window, policy.content_policy)
+                 for key, targets in table.items() for g in (key, *targets) if g != "*"}  # fmt: skip
+        named.update(policy.default)
+        unknown = sorted(n for n in named if self._groups.group_name(n) not in self._groups.names())
+        if unknown:
+            raise BadRequestError(
+                f"fallbacks name unknown model groups: {', '.join(unknown)}; "
+                f"known groups: {', '.join(sorted(self._groups.names()))}"
+            )
 
     # ---- introspection
     def model_names(self) -> list[str]:
