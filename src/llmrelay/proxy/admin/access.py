@@ -1,0 +1,41 @@
+"""Who may use the admin API: the master key or a key of a `proxy_admin` user manage everything; an
+internal user's key manages only that user's own keys and reads only that user's spend."""
+
+from __future__ import annotations
+
+import msgspec
+
+from llmrelay.auth.authenticator import KeyAuthenticator
+from llmrelay.proxy.auth import Principal
+from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
+
+ADMIN_ROLES = frozenset({"proxy_admin"})
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    is_admin: bool
+    user_id: str | None = None
+
+    def require_admin(self, action: str) -> None:
+        if not self.is_admin:
+            raise PermissionDeniedError(f"{action} needs the master key or an admin", code="not_admin")
+
+    def require_user(self, action: str) -> str:
+        if self.user_id is None:
+            raise PermissionDeniedError(f"{action} needs a key that belongs to a user", code="no_user")
+        return self.user_id
+
+    def may_manage(self, owner_user_id: str | None) -> bool:
+        return self.is_admin or (self.user_id is not None and owner_user_id == self.user_id)
+
+
+def caller_of(principal: Principal, keys: KeyAuthenticator) -> Caller:
+    if principal.kind == "master":
+        return Caller(is_admin=True)
+    if principal.kind == "virtual_key" and principal.key_hash is not None:
+        found = keys.principal(principal.key_hash)
+        role = found.user_role if found is not None else None
+        return Caller(is_admin=role in ADMIN_ROLES, user_id=principal.user_id)
+    raise AuthenticationError(
+        "the admin API needs a master key to be configured and sent", code="no_master_key"
+    )

@@ -1,0 +1,63 @@
+"""`AdminApi`: every admin route as a gateway Handler `(Request, Principal) -> None`, for the gateway's
+route table:
+
+    admin = AdminApi(storage, key_service.authenticator)
+    for method, path, handler in admin.routes():
+        add(method, path, handler, OPENAI)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from llmrelay.auth.authenticator import KeyAuthenticator
+from llmrelay.proxy.admin.access import Caller, caller_of
+from llmrelay.proxy.admin.keys import KeyRoutes
+from llmrelay.proxy.admin.people import PeopleRoutes
+from llmrelay.proxy.admin.spend import SpendRoutes
+from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.http import Request
+from llmrelay.storage.storage import Storage
+
+AdminHandler = Callable[[Request, Caller], Awaitable[None]]
+Handler = Callable[[Request, Principal], Awaitable[None]]
+
+
+class AdminApi:
+    def __init__(self, storage: Storage, keys: KeyAuthenticator) -> None:
+        self.keys = keys
+        self._key_routes = KeyRoutes(storage)
+        self._people = PeopleRoutes(storage)
+        self._spend = SpendRoutes(storage)
+
+    def _guarded(self, handler: AdminHandler) -> Handler:
+        async def handle(req: Request, principal: Principal) -> None:
+            await handler(req, caller_of(principal, self.keys))
+
+        return handle
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        k, p, s = self._key_routes, self._people, self._spend
+        table: list[tuple[str, str, AdminHandler]] = [
+            ("POST", "/key/generate", k.generate),
+            ("POST", "/key/update", k.update),
+            ("GET", "/key/info", k.info),
+            ("GET", "/key/list", k.list_keys),
+            ("POST", "/key/delete", k.delete),
+            ("POST", "/key/regenerate", k.regenerate),
+            ("POST", "/key/block", k.block),
+            ("POST", "/key/unblock", k.unblock),
+            ("POST", "/user/new", p.user_new),
+            ("GET", "/user/info", p.user_info),
+            ("POST", "/user/update", p.user_update),
+            ("POST", "/user/delete", p.user_delete),
+            ("POST", "/team/new", p.team_new),
+            ("GET", "/team/info", p.team_info),
+            ("POST", "/team/update", p.team_update),
+            ("POST", "/team/delete", p.team_delete),
+            ("POST", "/team/member_add", p.member_add),
+            ("POST", "/team/member_delete", p.member_delete),
+            ("GET", "/spend/logs", s.logs),
+            ("GET", "/spend/daily", s.daily),
+        ]
+        return [(method, path, self._guarded(handler)) for method, path, handler in table]

@@ -1,0 +1,92 @@
+"""Reading admin requests and writing their answers; turning LiteLLM's USD floats and durations into
+storage values."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import msgspec
+from msgspec import UNSET
+
+from llmrelay.proxy.admin.schemas import LimitsIn
+from llmrelay.proxy.http import JSON_ENCODER, Request
+from llmrelay.storage.durations import next_reset, validate_duration
+from llmrelay.types.errors import BadRequestError
+
+T = TypeVar("T")
+ADMIN_BODY_LIMIT = 1 << 20
+
+
+async def read_body(req: Request, kind: type[T]) -> T:
+    raw = await req.body(ADMIN_BODY_LIMIT)
+    try:
+        return msgspec.json.decode(raw or b"{}", type=kind)
+    except msgspec.ValidationError as exc:
+        raise BadRequestError(f"invalid request body: {exc}", code="invalid_request") from None
+    except msgspec.DecodeError:
+        raise BadRequestError("request body is not valid JSON", code="invalid_json") from None
+
+
+def query(req: Request) -> dict[str, str]:
+    """Query parameters, the first value of each."""
+    return {name: values[0] for name, values in parse_qs(req.scope.query_string).items() if values}
+
+
+def int_param(params: dict[str, str], name: str, default: int, low: int = 1, high: int = 1000) -> int:
+    value = params.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise BadRequestError(f"{name} must be an integer from {low} to {high}", param=name)
+    return int(value)
+
+
+def send(req: Request, body: Any, status: int = 200) -> None:
+    req.send_json(status, JSON_ENCODER.encode(body))
+
+
+def to_micros(usd: float | None, field: str) -> int | None:
+    if usd is None:
+        return None
+    if not math.isfinite(usd) or usd < 0:
+        raise BadRequestError(f"{field} must be a non-negative number of USD", param=field)
+    return round(usd * 1_000_000)
+
+
+def to_usd(micros: int | None) -> float | None:
+    return None if micros is None else micros / 1_000_000
+
+
+def checked_duration(text: str | None, field: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return validate_duration(text)
+    except ValueError as exc:
+        raise BadRequestError(str(exc), param=field) from None
+
+
+def limit_fields(body: LimitsIn, now: datetime, *, creating: bool) -> dict[str, Any]:
+    """The LimitFields/LimitUpdate values a request sets. A new budget_duration starts its first
+    period now."""
+    out: dict[str, Any] = {}
+    for usd_name, micros_name in (("max_budget", "max_budget_micros"), ("soft_budget", "soft_budget_micros")):
+        value = getattr(body, usd_name)
+        if value is not UNSET:
+            out[micros_name] = to_micros(value, usd_name)
+    for name in ("rpm_limit", "tpm_limit", "max_parallel_requests"):
+        value = getattr(body, name)
+        if value is not UNSET:
+            if value is not None and value < 0:
+                raise BadRequestError(f"{name} must not be negative", param=name)
+            out[name] = value
+    if body.budget_duration is not UNSET:
+        duration = checked_duration(body.budget_duration, "budget_duration")
+        out["budget_duration"] = duration
+        out["budget_reset_at"] = next_reset(duration, now) if duration else None
+    if creating:
+        out.setdefault("budget_reset_at", None)
+    return out

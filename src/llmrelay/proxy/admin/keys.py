@@ -1,0 +1,185 @@
+"""/key/* — LiteLLM's key management routes. A key is shown once, in the answer that creates it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET
+
+from llmrelay.auth.keys import KEY_PREFIX, display_name, generate_key, hash_key, looks_like_hash
+from llmrelay.proxy.admin.access import Caller
+from llmrelay.proxy.admin.io import (
+    checked_duration,
+    int_param,
+    limit_fields,
+    query,
+    read_body,
+    send,
+    to_micros,
+)
+from llmrelay.proxy.admin.schemas import DeleteKeysRequest, GenerateKeyRequest, KeyRef, UpdateKeyRequest
+from llmrelay.proxy.admin.views import key_view
+from llmrelay.proxy.http import Request
+from llmrelay.storage.durations import next_reset
+from llmrelay.storage.errors import StorageConflict
+from llmrelay.storage.records import KeyRecord, KeyUpdate, NewKey, NewUser
+from llmrelay.storage.storage import Storage
+from llmrelay.types.errors import BadRequestError, NotFoundError, PermissionDeniedError
+
+MIN_CUSTOM_KEY_CHARS = 16  # after the sk- prefix
+
+
+def key_hash_of(value: str) -> str:
+    """Admin calls name a key by the key itself or by its hash (`token`), as LiteLLM allows."""
+    return value if looks_like_hash(value) else hash_key(value)
+
+
+def conflict(exc: StorageConflict) -> BadRequestError:
+    return BadRequestError(str(exc), code="conflict")
+
+
+class KeyRoutes:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    async def _owned_key(self, caller: Caller, value: str) -> KeyRecord:
+        found = await self.storage.keys.get(key_hash_of(value))
+        # a key the caller may not manage is reported as missing: its existence is not theirs to learn
+        if found is None or not caller.may_manage(found.user_id):
+            raise NotFoundError("key not found", code="key_not_found")
+        return found
+
+    async def generate(self, req: Request, caller: Caller) -> None:
+        body = await read_body(req, GenerateKeyRequest)
+        if not caller.is_admin:
+            if body.team_id is not None or body.organization_id is not None:
+                raise PermissionDeniedError("only an admin may create team or organization keys")
+            if any(getattr(body, f) not in (UNSET, None) for f in ("max_budget", "rpm_limit", "tpm_limit")):
+                raise PermissionDeniedError("only an admin may set budgets and limits")
+            body.user_id = caller.require_user("creating a key")
+        key = body.key if body.key is not None else generate_key()
+        if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + MIN_CUSTOM_KEY_CHARS:
+            raise BadRequestError(
+                f"a chosen key must start with {KEY_PREFIX} and be at least 19 characters", param="key"
+            )
+        now = self.storage.keys.clock()
+        duration = checked_duration(body.duration, "duration")
+        new = NewKey(
+            key_hash=hash_key(key),
+            key_name=display_name(key),
+            key_alias=body.key_alias,
+            user_id=body.user_id,
+            team_id=body.team_id,
+            organization_id=body.organization_id,
+            models=body.models,
+            expires=next_reset(duration, now) if duration else None,
+            metadata=body.metadata,
+            tags=body.tags,
+            blocked=body.blocked,
+            created_by=caller.user_id or ("master" if caller.is_admin else None),
+            **limit_fields(body, now, creating=True),
+        )
+        try:
+            if body.user_id is not None and await self.storage.users.get(body.user_id) is None:
+                # LiteLLM creates the user a key names; so do we
+                await self.storage.users.create(NewUser(user_id=body.user_id))
+            record = await self.storage.keys.create(new)
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        send(req, {"key": key, **key_view(record)})
+
+    async def update(self, req: Request, caller: Caller) -> None:
+        body = await read_body(req, UpdateKeyRequest)
+        record = await self._owned_key(caller, body.key)
+        changes: dict[str, Any] = {}
+        for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
+            value = getattr(body, name)
+            if value is not UNSET:
+                changes[name] = value
+        now = self.storage.keys.clock()
+        if body.duration is not UNSET:
+            duration = checked_duration(body.duration, "duration")
+            changes["expires"] = next_reset(duration, now) if duration else None
+        if body.spend is not UNSET:
+            changes["spend_micros"] = to_micros(body.spend, "spend")
+        changes |= limit_fields(body, now, creating=False)
+        privileged = {"user_id", "team_id", "spend_micros", "blocked"} | set(
+            limit_fields(body, now, creating=False)
+        )
+        if not caller.is_admin and privileged & set(changes):
+            raise PermissionDeniedError(
+                "only an admin may change a key's owner, spend, limits or block state"
+            )
+        try:
+            updated = await self.storage.keys.update(record.key_hash, KeyUpdate(**changes))
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        if updated is None:
+            raise NotFoundError("key not found", code="key_not_found")
+        send(req, key_view(updated))
+
+    async def info(self, req: Request, caller: Caller) -> None:
+        value = query(req).get("key")
+        if not value:
+            raise BadRequestError("pass ?key=<key or token>", param="key")
+        record = await self._owned_key(caller, value)
+        send(req, {"key": record.key_hash, "info": key_view(record)})
+
+    async def list_keys(self, req: Request, caller: Caller) -> None:
+        params = query(req)
+        page, size = int_param(params, "page", 1, high=10**6), int_param(params, "size", 10)
+        user_id = params.get("user_id")
+        if not caller.is_admin:
+            user_id = caller.require_user("listing keys")
+        keys = await self.storage.keys.list_keys(
+            user_id=user_id,
+            team_id=params.get("team_id"),
+            organization_id=params.get("organization_id"),
+            key_alias=params.get("key_alias"),
+            limit=size + 1,
+            offset=(page - 1) * size,
+        )
+        full = params.get("return_full_object", "false").lower() == "true"
+        shown = keys[:size]
+        send(
+            req,
+            {
+                "keys": [key_view(k) if full else k.key_hash for k in shown],
+                "current_page": page,
+                "has_more": len(keys) > size,
+            },
+        )
+
+    async def delete(self, req: Request, caller: Caller) -> None:
+        body = await read_body(req, DeleteKeysRequest)
+        hashes = [(await self._owned_key(caller, value)).key_hash for value in body.keys]
+        for alias in body.key_aliases:
+            found = await self.storage.keys.get_by_alias(alias)
+            if found is None or not caller.may_manage(found.user_id):
+                raise NotFoundError(f"no key with alias {alias!r}", code="key_not_found")
+            hashes.append(found.key_hash)
+        deleted = await self.storage.keys.delete(hashes)
+        send(req, {"deleted_keys": deleted})
+
+    async def regenerate(self, req: Request, caller: Caller) -> None:
+        body = await read_body(req, KeyRef)
+        record = await self._owned_key(caller, body.key)
+        key = generate_key()
+        renewed = await self.storage.keys.regenerate(record.key_hash, hash_key(key), display_name(key))
+        if renewed is None:
+            raise NotFoundError("key not found", code="key_not_found")
+        send(req, {"key": key, **key_view(renewed)})
+
+    async def block(self, req: Request, caller: Caller) -> None:
+        await self._set_blocked(req, caller, True)
+
+    async def unblock(self, req: Request, caller: Caller) -> None:
+        await self._set_blocked(req, caller, False)
+
+    async def _set_blocked(self, req: Request, caller: Caller, blocked: bool) -> None:
+        caller.require_admin("blocking keys")
+        body = await read_body(req, KeyRef)
+        updated = await self.storage.keys.set_blocked(key_hash_of(body.key), blocked)
+        if updated is None:
+            raise NotFoundError("key not found", code="key_not_found")
+        send(req, key_view(updated))

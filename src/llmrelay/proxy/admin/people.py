@@ -1,0 +1,224 @@
+"""/user/* and /team/* — LiteLLM's user and team management routes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from msgspec import UNSET
+
+from llmrelay.auth.keys import display_name, generate_key, hash_key
+from llmrelay.proxy.admin.access import Caller
+from llmrelay.proxy.admin.io import checked_duration, limit_fields, query, read_body, send, to_micros
+from llmrelay.proxy.admin.keys import conflict
+from llmrelay.proxy.admin.schemas import (
+    DeleteTeamsRequest,
+    DeleteUsersRequest,
+    MemberAddRequest,
+    MemberDeleteRequest,
+    NewTeamRequest,
+    NewUserRequest,
+    UpdateTeamRequest,
+    UpdateUserRequest,
+)
+from llmrelay.proxy.admin.views import key_view, team_view, user_view
+from llmrelay.proxy.http import Request
+from llmrelay.storage.durations import next_reset
+from llmrelay.storage.errors import StorageConflict
+from llmrelay.storage.records import NewKey, NewTeam, NewUser, TeamMember, TeamUpdate, UserUpdate
+from llmrelay.storage.storage import Storage
+from llmrelay.types.errors import BadRequestError, NotFoundError
+
+USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
+TEAM_ROLES = frozenset({"admin", "user"})
+
+
+def _given(body: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: value for name in names if (value := getattr(body, name)) is not UNSET}
+
+
+class PeopleRoutes:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    # ---- users ----
+
+    async def user_new(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("creating users")
+        body = await read_body(req, NewUserRequest)
+        if body.user_role not in USER_ROLES:
+            raise BadRequestError(f"user_role must be one of {sorted(USER_ROLES)}", param="user_role")
+        now = self.storage.users.clock()
+        user_id = body.user_id or str(uuid.uuid4())
+        try:
+            user = await self.storage.users.create(
+                NewUser(
+                    user_id=user_id,
+                    user_alias=body.user_alias,
+                    user_email=body.user_email,
+                    user_role=body.user_role,
+                    organization_id=body.organization_id,
+                    models=body.models,
+                    metadata=body.metadata,
+                    **limit_fields(body, now, creating=True),
+                )
+            )
+            for team_id in body.teams:
+                await self.storage.teams.add_member(TeamMember(team_id=team_id, user_id=user_id))
+            answer: dict[str, Any] = user_view(user)
+            if body.auto_create_key:
+                key = generate_key()
+                duration = checked_duration(body.duration, "duration")
+                record = await self.storage.keys.create(
+                    NewKey(
+                        key_hash=hash_key(key),
+                        key_name=display_name(key),
+                        key_alias=body.key_alias,
+                        user_id=user_id,
+                        expires=next_reset(duration, now) if duration else None,
+                        created_by="master" if caller.user_id is None else caller.user_id,
+                    )
+                )
+                answer |= {"key": key, "token": record.key_hash, "key_name": record.key_name}
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        send(req, answer)
+
+    async def user_info(self, req: Request, caller: Caller) -> None:
+        user_id = query(req).get("user_id") or caller.require_user("user info without ?user_id=")
+        if not caller.may_manage(user_id):
+            raise NotFoundError("user not found", code="user_not_found")
+        user = await self.storage.users.get(user_id)
+        if user is None:
+            raise NotFoundError("user not found", code="user_not_found")
+        keys = await self.storage.keys.list_keys(user_id=user_id, limit=1000)
+        teams = await self.storage.teams.teams_of(user_id)
+        send(
+            req,
+            {
+                "user_id": user_id,
+                "user_info": user_view(user),
+                "keys": [key_view(k) for k in keys],
+                "teams": [{"team_id": m.team_id, "role": m.role} for m in teams],
+            },
+        )
+
+    async def user_update(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("updating users")
+        body = await read_body(req, UpdateUserRequest)
+        if body.user_role is not UNSET and body.user_role not in USER_ROLES:
+            raise BadRequestError(f"user_role must be one of {sorted(USER_ROLES)}", param="user_role")
+        changes = _given(body, ("user_alias", "user_email", "user_role", "models", "metadata", "blocked"))
+        if body.spend is not UNSET:
+            changes["spend_micros"] = to_micros(body.spend, "spend")
+        changes |= limit_fields(body, self.storage.users.clock(), creating=False)
+        try:
+            user = await self.storage.users.update(body.user_id, UserUpdate(**changes))
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        if user is None:
+            raise NotFoundError("user not found", code="user_not_found")
+        send(req, user_view(user))
+
+    async def user_delete(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("deleting users")
+        body = await read_body(req, DeleteUsersRequest)
+        send(req, {"deleted_users": await self.storage.users.delete(body.user_ids)})
+
+    # ---- teams ----
+
+    async def team_new(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("creating teams")
+        body = await read_body(req, NewTeamRequest)
+        members = [
+            TeamMember(team_id="", user_id=m.user_id, role=self._role(m.role))
+            for m in body.members_with_roles
+        ]
+        team_id = body.team_id or str(uuid.uuid4())
+        try:
+            for member in members:
+                if await self.storage.users.get(member.user_id) is None:
+                    await self.storage.users.create(NewUser(user_id=member.user_id))
+            team = await self.storage.teams.create(
+                NewTeam(
+                    team_id=team_id,
+                    team_alias=body.team_alias,
+                    organization_id=body.organization_id,
+                    models=body.models,
+                    metadata=body.metadata,
+                    blocked=body.blocked,
+                    **limit_fields(body, self.storage.teams.clock(), creating=True),
+                ),
+                members=members,
+            )
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        send(req, team_view(team, await self.storage.teams.members(team_id)))
+
+    async def team_info(self, req: Request, caller: Caller) -> None:
+        team_id = query(req).get("team_id")
+        if not team_id:
+            raise BadRequestError("pass ?team_id=", param="team_id")
+        members = await self.storage.teams.members(team_id)
+        if not caller.is_admin and all(m.user_id != caller.user_id for m in members):
+            raise NotFoundError("team not found", code="team_not_found")
+        team = await self.storage.teams.get(team_id)
+        if team is None:
+            raise NotFoundError("team not found", code="team_not_found")
+        keys = await self.storage.keys.list_keys(team_id=team_id, limit=1000)
+        send(
+            req,
+            {"team_id": team_id, "team_info": team_view(team, members), "keys": [key_view(k) for k in keys]},
+        )
+
+    async def team_update(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("updating teams")
+        body = await read_body(req, UpdateTeamRequest)
+        changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
+        if body.spend is not UNSET:
+            changes["spend_micros"] = to_micros(body.spend, "spend")
+        changes |= limit_fields(body, self.storage.teams.clock(), creating=False)
+        try:
+            team = await self.storage.teams.update(body.team_id, TeamUpdate(**changes))
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        if team is None:
+            raise NotFoundError("team not found", code="team_not_found")
+        send(req, team_view(team, await self.storage.teams.members(body.team_id)))
+
+    async def team_delete(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("deleting teams")
+        body = await read_body(req, DeleteTeamsRequest)
+        send(req, {"deleted_teams": await self.storage.teams.delete(body.team_ids)})
+
+    async def member_add(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("adding team members")
+        body = await read_body(req, MemberAddRequest)
+        members = body.member if isinstance(body.member, list) else [body.member]
+        if await self.storage.teams.get(body.team_id) is None:
+            raise NotFoundError("team not found", code="team_not_found")
+        try:
+            for member in members:
+                if await self.storage.users.get(member.user_id) is None:
+                    await self.storage.users.create(NewUser(user_id=member.user_id))
+                await self.storage.teams.add_member(
+                    TeamMember(team_id=body.team_id, user_id=member.user_id, role=self._role(member.role))
+                )
+        except StorageConflict as exc:
+            raise conflict(exc) from None
+        team = await self.storage.teams.get(body.team_id)
+        assert team is not None
+        send(req, team_view(team, await self.storage.teams.members(body.team_id)))
+
+    async def member_delete(self, req: Request, caller: Caller) -> None:
+        caller.require_admin("removing team members")
+        body = await read_body(req, MemberDeleteRequest)
+        if not await self.storage.teams.remove_member(body.team_id, body.user_id):
+            raise NotFoundError("no such member in that team", code="member_not_found")
+        send(req, {"team_id": body.team_id, "user_id": body.user_id, "removed": True})
+
+    @staticmethod
+    def _role(role: str) -> str:
+        if role not in TEAM_ROLES:
+            raise BadRequestError(f"team member role must be one of {sorted(TEAM_ROLES)}", param="role")
+        return role

@@ -1,0 +1,120 @@
+"""Request bodies of the admin API, with LiteLLM's field names. Money arrives as float USD."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+
+class LimitsIn(msgspec.Struct, kw_only=True):
+    max_budget: float | UnsetType | None = UNSET
+    soft_budget: float | UnsetType | None = UNSET
+    budget_duration: str | UnsetType | None = UNSET
+    rpm_limit: int | UnsetType | None = UNSET
+    tpm_limit: int | UnsetType | None = UNSET
+    max_parallel_requests: int | UnsetType | None = UNSET
+
+
+class GenerateKeyRequest(LimitsIn, kw_only=True):
+    key: str | None = None  # a caller-chosen key (must start with sk-); generated otherwise
+    key_alias: str | None = None
+    duration: str | None = None  # "30d": the key expires that long after creation
+    models: list[str] = msgspec.field(default_factory=list)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    tags: list[str] = msgspec.field(default_factory=list)
+    user_id: str | None = None
+    team_id: str | None = None
+    organization_id: str | None = None
+    blocked: bool = False
+
+
+class UpdateKeyRequest(LimitsIn, kw_only=True):
+    key: str
+    key_alias: str | UnsetType | None = UNSET
+    duration: str | UnsetType | None = UNSET  # resets expiry to now + duration; None = never expires
+    models: list[str] | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    user_id: str | UnsetType | None = UNSET
+    team_id: str | UnsetType | None = UNSET
+    blocked: bool | UnsetType = UNSET
+    spend: float | UnsetType = UNSET
+
+
+class KeyRef(msgspec.Struct, kw_only=True):
+    key: str
+
+
+class DeleteKeysRequest(msgspec.Struct, kw_only=True):
+    keys: list[str] = msgspec.field(default_factory=list)
+    key_aliases: list[str] = msgspec.field(default_factory=list)
+
+
+class NewUserRequest(LimitsIn, kw_only=True):
+    user_id: str | None = None
+    user_alias: str | None = None
+    user_email: str | None = None
+    user_role: str = "internal_user"
+    organization_id: str | None = None
+    teams: list[str] = msgspec.field(default_factory=list)
+    models: list[str] = msgspec.field(default_factory=list)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    auto_create_key: bool = True  # LiteLLM's default: /user/new also returns a key for the user
+    key_alias: str | None = None
+    duration: str | None = None
+
+
+class UpdateUserRequest(LimitsIn, kw_only=True):
+    user_id: str
+    user_alias: str | UnsetType | None = UNSET
+    user_email: str | UnsetType | None = UNSET
+    user_role: str | UnsetType = UNSET
+    models: list[str] | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    spend: float | UnsetType = UNSET
+    blocked: bool | UnsetType = UNSET
+
+
+class DeleteUsersRequest(msgspec.Struct, kw_only=True):
+    user_ids: list[str]
+
+
+class Member(msgspec.Struct, kw_only=True):
+    user_id: str
+    role: str = "user"  # "admin" | "user"
+
+
+class NewTeamRequest(LimitsIn, kw_only=True):
+    team_id: str | None = None
+    team_alias: str | None = None
+    organization_id: str | None = None
+    members_with_roles: list[Member] = msgspec.field(default_factory=list)
+    models: list[str] = msgspec.field(default_factory=list)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    blocked: bool = False
+
+
+class UpdateTeamRequest(LimitsIn, kw_only=True):
+    team_id: str
+    team_alias: str | UnsetType | None = UNSET
+    organization_id: str | UnsetType | None = UNSET
+    models: list[str] | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    blocked: bool | UnsetType = UNSET
+    spend: float | UnsetType = UNSET
+
+
+class DeleteTeamsRequest(msgspec.Struct, kw_only=True):
+    team_ids: list[str]
+
+
+class MemberAddRequest(msgspec.Struct, kw_only=True):
+    team_id: str
+    member: Member | list[Member]
+
+
+class MemberDeleteRequest(msgspec.Struct, kw_only=True):
+    team_id: str
+    user_id: str

@@ -1,0 +1,93 @@
+"""Stored records as LiteLLM shows them: USD floats, ISO-8601 times, `token` for the key hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from llmrelay.proxy.admin.io import to_usd
+from llmrelay.storage.records import KeyRecord, SpendLogRecord, TeamMember, TeamRecord, UserRecord
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _limits(record: KeyRecord | UserRecord | TeamRecord) -> dict[str, Any]:
+    return {
+        "max_budget": to_usd(record.max_budget_micros),
+        "soft_budget": to_usd(record.soft_budget_micros),
+        "budget_duration": record.budget_duration,
+        "budget_reset_at": _iso(record.budget_reset_at),
+        "rpm_limit": record.rpm_limit,
+        "tpm_limit": record.tpm_limit,
+        "max_parallel_requests": record.max_parallel_requests,
+        "spend": to_usd(record.spend_micros),
+        "models": record.models,
+        "metadata": record.metadata,
+        "blocked": record.blocked,
+        "created_at": _iso(record.created_at),
+        "updated_at": _iso(record.updated_at),
+    }
+
+
+def key_view(key: KeyRecord) -> dict[str, Any]:
+    return {
+        "token": key.key_hash,
+        "key_name": key.key_name,
+        "key_alias": key.key_alias,
+        "user_id": key.user_id,
+        "team_id": key.team_id,
+        "organization_id": key.organization_id,
+        "expires": _iso(key.expires),
+        "tags": key.tags,
+        "created_by": key.created_by,
+        **_limits(key),
+    }
+
+
+def user_view(user: UserRecord) -> dict[str, Any]:
+    return {
+        "user_id": user.user_id,
+        "user_alias": user.user_alias,
+        "user_email": user.user_email,
+        "user_role": user.user_role,
+        "organization_id": user.organization_id,
+        **_limits(user),
+    }
+
+
+def team_view(team: TeamRecord, members: list[TeamMember] | None = None) -> dict[str, Any]:
+    view = {
+        "team_id": team.team_id,
+        "team_alias": team.team_alias,
+        "organization_id": team.organization_id,
+        **_limits(team),
+    }
+    if members is not None:
+        view["members_with_roles"] = [{"user_id": m.user_id, "role": m.role} for m in members]
+    return view
+
+
+def spend_log_view(log: SpendLogRecord) -> dict[str, Any]:
+    return {
+        "request_id": log.request_id,
+        "call_type": log.call_type,
+        "api_key": log.key_hash,
+        "spend": to_usd(log.cost_micros),
+        "total_tokens": log.total_tokens,
+        "prompt_tokens": log.prompt_tokens,
+        "completion_tokens": log.completion_tokens,
+        "startTime": _iso(log.start_time),
+        "endTime": _iso(log.end_time),
+        "model": log.model,
+        "model_group": log.model_group,
+        "model_id": log.deployment,
+        "custom_llm_provider": log.provider,
+        "user": log.user_id,
+        "team_id": log.team_id,
+        "organization_id": log.organization_id,
+        "end_user": log.end_user,
+        "status": log.status,
+        "error": log.error,
+    }
