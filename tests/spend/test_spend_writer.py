@@ -239,3 +239,22 @@ def test_call_record_becomes_an_attributed_log_row() -> None:
         "o",
         "e",
     )
+
+
+async def test_orphaned_spools_are_drained_and_live_ones_left_alone(keyed: Storage, tmp_path: Path) -> None:
+    from llmrelay.spend import drain_orphan_spools
+
+    base = tmp_path / "spools"
+    orphan = Spool(base / "worker-3")
+    orphan.append([rec(1), rec(2)])
+    orphan.close()  # its process is gone
+    live = Spool(base / "worker-0")
+    live.append([rec(3)])
+    live.seal()
+    try:
+        assert await drain_orphan_spools(base, keyed.spend.apply) == 2
+        assert await key_spend(keyed) == 23
+        assert len(live.sealed()) == 1  # still owned: untouched
+        assert Spool(base / "worker-3").segments() == []
+    finally:
+        live.close()

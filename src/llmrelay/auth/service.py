@@ -14,6 +14,7 @@ from llmrelay.auth.bus import DEFAULT_CHANNEL, RedisChangeBus
 from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MasterKey
 from llmrelay.auth.sync import PrincipalSync
+from llmrelay.proxy.auth import Authenticator
 from llmrelay.storage.storage import Storage
 
 
@@ -33,6 +34,10 @@ class KeyAuthService:
         self.cache = PrincipalCache(negative_ttl=negative_ttl)
         self.sync = PrincipalSync(storage, self.cache, bus=self.bus, poll_interval=poll_interval)
         self.authenticator = KeyAuthenticator(self.sync, MasterKey(master_key) if master_key else None)
+
+    def gateway_authenticator(self) -> Authenticator:
+        """The authenticator, typed as the gateway's seam (mypy checks that it conforms)."""
+        return self.authenticator
 
     async def start(self) -> None:
         # writes made through this process's storage are applied here at once and announced
