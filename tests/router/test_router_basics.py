@@ -132,3 +132,16 @@ async def test_sync_completion_runs_on_the_router_thread(upstream: Upstream) -> 
         )
     finally:
         await router.aclose()
+
+
+async def test_two_routers_in_one_process_share_nothing(upstream: Upstream) -> None:
+    first = Router(model_list=[dep(upstream, "gpt", "a", rpm=1)])
+    second = Router(model_list=[dep(upstream, "gpt", "a", rpm=1)])
+    try:
+        await first.acompletion(model="gpt", messages=MESSAGES)
+        # the same deployment id with rpm 1 in another router: its own counters
+        await second.acompletion(model="gpt", messages=MESSAGES)
+        assert upstream.received["a"] == 2
+    finally:
+        await first.aclose()
+        await second.aclose()

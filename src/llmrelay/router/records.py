@@ -124,3 +124,9 @@ class CallReporter:
     async def join(self) -> None:
         if self._dispatcher is not None:
             await self._dispatcher.join()
+
+    async def stop(self) -> None:
+        """Deliver what is queued, then end the dispatcher's task (on the loop thread)."""
+        if self._dispatcher is not None:
+            await self._dispatcher.stop()
+            self._dispatcher = None

@@ -432,11 +432,15 @@ class Router:
         await self._health.stop()
         await self.aflush()
         await self._backends.aclose()
-        if self._loop_thread.started and self._owns_engine:
-            transport = self.engine.transport
-            fut = asyncio.run_coroutine_threadsafe(transport.aclose_current_loop(), self._loop_thread.loop)
+        if self._loop_thread.started:
+            fut = asyncio.run_coroutine_threadsafe(self._close_on_thread(), self._loop_thread.loop)
             await asyncio.wrap_future(fut)
-        self._loop_thread.stop()
+            self._loop_thread.stop()
+        if self._owns_engine:
+            await self.engine.transport.aclose_current_loop()
+
+    async def _close_on_thread(self) -> None:
+        await self._reporter.stop()
         if self._owns_engine:
             await self.engine.transport.aclose_current_loop()
 
