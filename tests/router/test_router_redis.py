@@ -77,3 +77,27 @@ async def test_a_cooldown_set_by_one_process_is_seen_by_the_other(sim: RunningSi
     assert second["error"] == "ServiceUnavailableError"
     assert 0 < second["retry_after"] <= 30  # type: ignore[operator]
     assert sim.requests.count() == 1  # the second process did not call the cooling deployment
+
+
+async def test_auth_cooldown_is_shared_and_ends_with_a_new_key(sim: RunningSimulator, prefix: str) -> None:
+    from llmrelay.router import Router
+    from llmrelay.types.errors import AuthenticationError, ServiceUnavailableError
+
+    def router(key: str) -> Router:
+        params = {"model": "openai/gpt-4o-mini", "api_base": sim.api_base, "api_key": key}
+        entry = {"model_name": "gpt", "litellm_params": params, "model_info": {"id": "shared-1"}}
+        return Router(model_list=[entry], redis_url=REDIS_URL, redis_key_prefix=prefix)
+
+    messages = [{"role": "user", "content": "hi"}]
+    bad, same, fixed = router("sk-wrong"), router("sk-wrong"), router(sim.api_key)
+    sim.configure(api_keys=frozenset({sim.api_key}))
+    try:
+        with pytest.raises(AuthenticationError):
+            await bad.acompletion(model="gpt", messages=messages)
+        with pytest.raises(ServiceUnavailableError, match="auth"):
+            await same.acompletion(model="gpt", messages=messages)  # same config: cooling
+        await fixed.acompletion(model="gpt", messages=messages)  # new key: a new config, not cooling
+        assert sim.requests.count() == 2
+    finally:
+        for r in (bad, same, fixed):
+            await r.aclose()

@@ -15,8 +15,7 @@ from typing import Any
 
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
-from llmrelay.core.requests import build_request
-from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.tokens import token_counter
@@ -27,6 +26,7 @@ from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy, fallback_map
 from llmrelay.router.records import CallReporter, CallTrace
 from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
+from llmrelay.router.sdk import SdkMethods
 from llmrelay.router.shared import SharedBackends, open_backends
 from llmrelay.router.strategies import check_strategy
 from llmrelay.transport.http import DEFAULT_TIMEOUT
@@ -38,12 +38,8 @@ from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
 log = logging.getLogger("llmrelay.router")
 
-# keyword arguments of acompletion & co. that steer the router rather than the model
-_ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
-                   "drop_params")  # fmt: skip
 
-
-class Router:
+class Router(SdkMethods):
     def __init__(
         self,
         model_list: Sequence[Mapping[str, Any]] = (),
@@ -360,58 +356,6 @@ class Router:
         lease = (timeout or self._runner.timing.timeout or DEFAULT_TIMEOUT) + 60.0
         return PickRequest(model, options.tags, stream, estimate, chat, lease)
 
-    # ---- SDK style (LiteLLM Router's kwargs)
-    async def acompletion(
-        self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
-    ) -> ChatResponse | ChatStream:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
-        params.update(model=model, messages=messages, stream=stream or None)
-        request = build_request(ChatRequest, params)
-        timeouts = routing.get("stream_timeouts")
-        if timeouts is None and routing.get("stream_timeout") is not None:
-            timeouts = StreamTimeouts(first_token=float(routing["stream_timeout"]))
-        return await self.route_chat(
-            request,
-            metadata=request.metadata,
-            tags=routing.get("tags"),
-            timeout=routing.get("timeout"),
-            stream_timeouts=timeouts,
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-            drop_params=routing.get("drop_params"),
-        )
-
-    def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
-        result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
-        if isinstance(result, ChatStream):
-            return SyncChatStream(result, self._loop_thread)
-        return result
-
-    async def aembedding(self, model: str, input: Any, **params: Any) -> EmbeddingResponse:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
-        metadata = params.pop("metadata", None)
-        params.update(model=model, input=input)
-        request = build_request(EmbeddingRequest, params)
-        return await self.route_embedding(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
-
-    def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
-        return self._loop_thread.run(self.aembedding(model, input, **kwargs))
-
-    async def atext_completion(self, model: str, prompt: Any, **params: Any) -> TextCompletionResponse:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
-        metadata = params.pop("metadata", None)
-        params.update(model=model, prompt=prompt)
-        request = build_request(TextCompletionRequest, params)
-        return await self.route_text_completion(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
-
-    def text_completion(self, model: str, prompt: Any, **kwargs: Any) -> TextCompletionResponse:
-        return self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
-
     # ---- lifecycle
     async def arun_health_checks(self) -> dict[str, str | None]:
         """Check every deployment once now: id → error text, None when healthy."""
@@ -443,10 +387,6 @@ class Router:
         await self._reporter.stop()
         if self._owns_engine:
             await self.engine.transport.aclose_current_loop()
-
-
-def _first_int(*values: Any) -> int | None:
-    return next((int(v) for v in values if v is not None), None)
 
 
 def _chat_tokens(request: ChatRequest) -> int:

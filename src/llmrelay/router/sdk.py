@@ -1,0 +1,117 @@
+"""The SDK face of the Router: LiteLLM-style keyword calls (`acompletion(model=, messages=, **params)`)
+turned into typed requests for the `route_*` methods, plus their sync twins, which run on the
+router's own loop thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from llmrelay.core.engine import StreamTimeouts
+from llmrelay.core.loop_thread import LoopThread
+from llmrelay.core.requests import build_request
+from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.response import ChatResponse
+
+# keyword arguments of acompletion & co. that steer the router rather than the model
+_ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
+                   "drop_params")  # fmt: skip
+
+
+class SdkMethods:
+    """Mixed into Router, which provides the route_* methods and the loop thread."""
+
+    _loop_thread: LoopThread
+
+    async def route_chat(
+        self,
+        request: ChatRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        stream_timeouts: StreamTimeouts | None = None,
+        num_retries: int | None = None,
+        drop_params: bool | None = None,
+    ) -> ChatResponse | ChatStream:
+        raise NotImplementedError
+
+    async def route_embedding(
+        self,
+        request: EmbeddingRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> EmbeddingResponse:
+        raise NotImplementedError
+
+    async def route_text_completion(
+        self,
+        request: TextCompletionRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> TextCompletionResponse:
+        raise NotImplementedError
+
+    async def acompletion(
+        self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
+    ) -> ChatResponse | ChatStream:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        params.update(model=model, messages=messages, stream=stream or None)
+        request = build_request(ChatRequest, params)
+        timeouts = routing.get("stream_timeouts")
+        if timeouts is None and routing.get("stream_timeout") is not None:
+            timeouts = StreamTimeouts(first_token=float(routing["stream_timeout"]))
+        return await self.route_chat(
+            request,
+            metadata=request.metadata,
+            tags=routing.get("tags"),
+            timeout=routing.get("timeout"),
+            stream_timeouts=timeouts,
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+            drop_params=routing.get("drop_params"),
+        )
+
+    def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
+        result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
+        if isinstance(result, ChatStream):
+            return SyncChatStream(result, self._loop_thread)
+        return result
+
+    async def aembedding(self, model: str, input: Any, **params: Any) -> EmbeddingResponse:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, input=input)
+        request = build_request(EmbeddingRequest, params)
+        return await self.route_embedding(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
+        return self._loop_thread.run(self.aembedding(model, input, **kwargs))
+
+    async def atext_completion(self, model: str, prompt: Any, **params: Any) -> TextCompletionResponse:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, prompt=prompt)
+        request = build_request(TextCompletionRequest, params)
+        return await self.route_text_completion(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def text_completion(self, model: str, prompt: Any, **kwargs: Any) -> TextCompletionResponse:
+        return self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
+
+
+def _first_int(*values: Any) -> int | None:
+    return next((int(v) for v in values if v is not None), None)
