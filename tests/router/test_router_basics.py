@@ -145,3 +145,21 @@ async def test_two_routers_in_one_process_share_nothing(upstream: Upstream) -> N
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_redis_down_degrades_to_local_limits_with_a_warning(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from llmrelay.types.errors import RateLimitError
+
+    router = Router(model_list=[dep(upstream, "gpt", "a", rpm=1)], redis_url="redis://127.0.0.1:1/0")
+    try:
+        with caplog.at_level(logging.WARNING, logger="llmrelay.limits"):
+            await router.acompletion(model="gpt", messages=MESSAGES)
+            with pytest.raises(RateLimitError):  # the limit still holds, in this process
+                await router.acompletion(model="gpt", messages=MESSAGES)
+        assert "Redis unavailable" in caplog.text and upstream.received["a"] == 1
+    finally:
+        await router.aclose()
