@@ -60,6 +60,8 @@ class Catalog:
     def __init__(self, data: CatalogFile | None = None) -> None:
         self._data = data
         self._custom: dict[str, ModelInfo] = {}
+        # (model, provider) → answer; every call prices its response, so lookups are remembered
+        self._memo: dict[tuple[str, str | None], ModelInfo | None] = {}
         self._lock = threading.Lock()
 
     @property
@@ -73,9 +75,21 @@ class Catalog:
     def register(self, model: str, info: ModelInfo) -> None:
         """Add or override a model's entry. `model` is `provider/model` (or a bare name)."""
         self._custom[model] = info
+        self._memo.clear()
 
     def get(self, model: str, provider: str | None = None) -> ModelInfo | None:
         """Find a model by `provider/model`, by `model` under `provider`, or by bare name."""
+        key = (model, provider)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        info = self._lookup(model, provider)
+        if len(self._memo) < 10_000:  # bounded: model names come from callers
+            self._memo[key] = info
+        return info
+
+    def _lookup(self, model: str, provider: str | None) -> ModelInfo | None:
         keys = [f"{provider}/{model}", model] if provider else [model]
         for key in keys:
             info = self._custom.get(key)

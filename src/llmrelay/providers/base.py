@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from llmrelay.types.chat import CALL_FIELDS, ChatRequest, set_fields
+from llmrelay.types.chat import CALL_FIELDS, ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -156,11 +156,23 @@ class Provider:
             )
         return self.default_api_base
 
+    def _unsupported_fields(self) -> tuple[str, ...]:
+        """ChatRequest fields outside `supported_params`, computed once per adapter (hot path: only
+        these need looking at on each call)."""
+        cached: tuple[frozenset[str], tuple[str, ...]] | None = self.__dict__.get("_unsupported_cache")
+        if cached is None or cached[0] is not self.supported_params:
+            fields = tuple(
+                f
+                for f in ChatRequest.__struct_fields__
+                if f not in CALL_FIELDS and f not in self.supported_params
+            )
+            cached = (self.supported_params, fields)
+            self.__dict__["_unsupported_cache"] = cached
+        return cached[1]
+
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
         """Raise for (or with `drop`, remove) optional fields this provider cannot take."""
-        unsupported = [
-            f for f in set_fields(request) if f not in CALL_FIELDS and f not in self.supported_params
-        ]
+        unsupported = [f for f in self._unsupported_fields() if getattr(request, f) is not None]
         if not unsupported:
             return request
         if drop:

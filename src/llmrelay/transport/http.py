@@ -101,8 +101,8 @@ class HttpTransport:
                     request.method, request.url, data=request.body, headers=request.headers
                 ) as resp:
                     body = await resp.read()
-                    headers = {k.lower(): v for k, v in resp.headers.items()}
-                    return HttpResponse(status=resp.status, body=body, headers=headers)
+                    # aiohttp's header view is already a case-insensitive mapping: no copy per call
+                    return HttpResponse(status=resp.status, body=body, headers=resp.headers)
         except TimeoutError as exc:
             raise Timeout(f"request timed out after {timeout}s") from exc
         except aiohttp.ClientError as exc:

@@ -22,7 +22,7 @@ class HttpRequest(msgspec.Struct, kw_only=True):
 class HttpResponse(msgspec.Struct, kw_only=True):
     status: int
     body: bytes
-    # lower-cased header names
+    # read with lower-case names: a lower-cased dict, or the transport's case-insensitive view
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
