@@ -13,7 +13,7 @@ Three measurements, in one run:
 2. `sdk-no-network`: the same `acompletion` with a transport that returns a canned response in memory:
    what the SDK itself costs per call (request building, adapter, decode, pricing, bookkeeping).
 
-Overhead = sdk − raw (latency and CPU). Results go to docs/adr/0002-sdk-overhead.md.
+Overhead = sdk - raw (latency and CPU). Results go to docs/adr/0002-sdk-overhead.md.
 """
 
 from __future__ import annotations
@@ -135,13 +135,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     proc, api_base = start_simulator()
     try:
         network = await network_rounds(api_base, args.calls, args.rounds)
-        async with aiohttp.ClientSession() as session:
-            async with session.post(
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
                 api_base + "/chat/completions",
                 json={"model": "gpt-4o-mini", "messages": MESSAGES},
                 headers={"authorization": f"Bearer {KEY}"},
-            ) as resp:
-                canned = await resp.read()
+            ) as resp,
+        ):
+            canned = await resp.read()
     finally:
         proc.terminate()
         proc.wait(10)
