@@ -67,3 +67,34 @@ def test_one_process_per_spool_directory(tmp_path: Path) -> None:
         Spool(tmp_path)
     spool.close()
     Spool(tmp_path).close()
+
+
+class FailingHalfway:
+    """Stands in for the segment file: writes half of what it is given, then fails like a full disk."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+
+    def write(self, data: bytes) -> int:
+        self.real.write(data[: len(data) // 2])  # type: ignore[attr-defined]
+        self.real.flush()  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    def close(self) -> None:
+        self.real.close()  # type: ignore[attr-defined]
+
+
+def test_a_failed_append_leaves_earlier_and_later_records_readable(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append([rec(1)])
+    spool._active = FailingHalfway(spool._active)  # type: ignore[assignment]
+    with pytest.raises(OSError):
+        spool.append([rec(2), rec(3)])
+    spool.append([rec(4)])  # goes to a fresh segment
+    spool.close()
+    reader = Spool(tmp_path / "reader")
+    ids = [r.request_id for s in Spool.segments(spool) for r in reader.read(s)]
+    # a whole record of the failed batch may have reached the disk (the database dedupes it by id);
+    # what matters is that the torn tail does not hide what was appended after it
+    assert ids[0] == "r1" and ids[-1] == "r4" and set(ids[1:-1]) <= {"r2"}
+    reader.close()

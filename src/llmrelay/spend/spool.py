@@ -11,6 +11,7 @@ disk I/O: the writer calls them from a worker thread, never on the event loop.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import struct
@@ -63,10 +64,16 @@ class Spool:
             payload = self._encoder.encode(record)
             frames += _HEADER.pack(len(payload), zlib.crc32(payload))
             frames += payload
-        out.write(frames)
-        out.flush()
-        if self._fsync:
-            os.fsync(out.fileno())
+        try:
+            out.write(frames)
+            out.flush()
+            if self._fsync:
+                os.fsync(out.fileno())
+        except OSError:
+            # the segment may now end in a torn frame; frames appended after it would be unreadable,
+            # so this segment takes no more appends
+            self._abandon_active()
+            raise
         self._active_records += len(records)
 
     def seal(self) -> Path | None:
@@ -77,6 +84,12 @@ class Spool:
         self._active.close()
         self._active, self._active_records = None, 0
         return path
+
+    def _abandon_active(self) -> None:
+        active, self._active, self._active_path, self._active_records = self._active, None, None, 0
+        if active is not None:
+            with contextlib.suppress(OSError):  # already failing; the segment is sealed either way
+                active.close()
 
     def _open_segment(self) -> IO[bytes]:
         path = self.directory / f"{_PREFIX}{self._next_seq:012d}{_SUFFIX}"

@@ -118,20 +118,25 @@ class SpendWriter:
         assert spool is not None
         try:
             await self._in_thread(spool.append, [entry for entry, _ in group])
-        except OSError as exc:
+        except Exception as exc:
+            # never leave a caller waiting: every awaiting record() gets the error
             waiting = [future for _, future in group if future is not None]
-            queued = [(entry, None) for entry, future in group if future is None]
-            log.error(
-                "spend spool write failed (%s): %d callers told, %d queued records kept for retry",
-                type(exc).__name__,
-                len(waiting),
-                len(queued),
-            )
             for caller in waiting:
                 if not caller.done():
                     caller.set_exception(exc)
-            self._pending[:0] = queued
-            raise
+            if isinstance(exc, OSError):
+                # disk full or failing: queued records are kept and retried
+                queued = [(entry, None) for entry, future in group if future is None]
+                self._pending[:0] = queued
+                log.error(
+                    "spend spool write failed (%s): %d callers told, %d queued records kept for retry",
+                    type(exc).__name__,
+                    len(waiting),
+                    len(queued),
+                )
+                raise
+            log.exception("spend spool write failed unexpectedly; %d records not recorded", len(group))
+            return
         self.stats.spooled += len(group)
         for _, future in group:
             if future is not None and not future.done():
