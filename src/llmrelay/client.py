@@ -9,10 +9,10 @@ import asyncio
 import functools
 import itertools
 import os
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from llmrelay.core.call_state import CallState
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
@@ -24,7 +24,6 @@ from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
 from llmrelay.events.callbacks import CallbackDispatcher
-from llmrelay.events.record import CallRecord
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types.chat import ChatRequest
@@ -35,21 +34,6 @@ from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
 T = TypeVar("T")
-
-
-class _Call:
-    """Bookkeeping for one logical call: id, clocks, attempts."""
-
-    __slots__ = ("attempts", "call_id", "call_type", "metadata", "model", "started_mono", "started_wall")
-
-    def __init__(self, call_id: str, call_type: str, model: str, metadata: dict[str, Any] | None) -> None:
-        self.call_id = call_id
-        self.call_type = call_type
-        self.model = model
-        self.metadata = metadata
-        self.started_wall = time.time()
-        self.started_mono = time.monotonic()
-        self.attempts = 0
 
 
 class Client:
@@ -94,12 +78,12 @@ class Client:
     def add_callback(self, callback: Any) -> None:
         self._callbacks.append(callback)
 
-    def _report(self, hook: str, call: _Call, deployment: Deployment | None, **facts: Any) -> None:
+    def _report(self, hook: str, call: CallState, deployment: Deployment | None, **facts: Any) -> None:
         if not self._callbacks:
             return
         if self._dispatcher is None:
             self._dispatcher = CallbackDispatcher(self._callbacks, self._callback_thread.loop)
-        self._dispatcher.emit(hook, self._record(call, deployment, **facts))
+        self._dispatcher.emit(hook, call.record(deployment, **facts))
 
     def flush_callbacks(self, timeout: float = 10.0) -> None:
         """Block until every reported call has reached the callbacks (for tests and short scripts)."""
@@ -111,44 +95,9 @@ class Client:
             fut = asyncio.run_coroutine_threadsafe(self._dispatcher.join(), self._callback_thread.loop)
             await asyncio.wrap_future(fut)
 
-    @staticmethod
-    def _record(
-        call: _Call,
-        deployment: Deployment | None,
-        *,
-        usage: Usage | None = None,
-        cost: int = 0,
-        error: LLMError | None = None,
-        stream: bool = False,
-        ttft: float | None = None,
-        request: Any = None,
-        response: Any = None,
-    ) -> CallRecord:
-        now = time.monotonic()
-        return CallRecord(
-            call_id=call.call_id,
-            call_type=call.call_type,
-            model=call.model,
-            provider=deployment.provider if deployment else None,
-            deployment=(deployment.id or deployment.qualified_model) if deployment else None,
-            start_time=call.started_wall,
-            end_time=call.started_wall + (now - call.started_mono),
-            latency_s=now - call.started_mono,
-            stream=stream,
-            time_to_first_token_s=ttft,
-            usage=usage,
-            cost_micros=cost,
-            error=error,
-            metadata=call.metadata,
-            model_group=deployment.model_name if deployment else None,
-            attempts=max(1, call.attempts),
-            request=request,
-            response=response,
-        )
-
     # ---- plumbing shared by every call type
-    def _call(self, call_type: str, model: str, metadata: dict[str, Any] | None) -> _Call:
-        return _Call(f"{self._id_prefix}-{next(self._call_numbers):x}", call_type, model, metadata)
+    def _call(self, call_type: str, model: str, metadata: dict[str, Any] | None) -> CallState:
+        return CallState(f"{self._id_prefix}-{next(self._call_numbers):x}", call_type, model, metadata)
 
     def _deployment(self, model: str, opts: CallOptions) -> Deployment:
         return resolve_deployment(
@@ -164,7 +113,9 @@ class Client:
             organization=opts.organization,
         )
 
-    async def _with_retries(self, call: _Call, opts: CallOptions, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def _with_retries(
+        self, call: CallState, opts: CallOptions, attempt: Callable[[], Awaitable[T]]
+    ) -> T:
         retries = self.num_retries if opts.num_retries is None else opts.num_retries
         while True:
             call.attempts += 1
@@ -252,7 +203,7 @@ class Client:
         return response
 
     def _stream_done(
-        self, call: _Call, deployment: Deployment, stream: ChatStream, error: LLMError | None
+        self, call: CallState, deployment: Deployment, stream: ChatStream, error: LLMError | None
     ) -> None:
         if not self._callbacks:
             return
@@ -263,7 +214,7 @@ class Client:
         )  # fmt: skip
 
     async def _mock(
-        self, call: _Call, request: ChatRequest, deployment: Deployment, mock: Any
+        self, call: CallState, request: ChatRequest, deployment: Deployment, mock: Any
     ) -> ChatResponse | ChatStream:
         """An answer (or error) shaped exactly like a real one, without a network; priced and
         reported to callbacks like a real call."""
