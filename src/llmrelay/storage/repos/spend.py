@@ -17,7 +17,7 @@ from llmrelay.storage.records import (
     SpendLogRecord,
 )
 from llmrelay.storage.repos.base import Repository, new_values, record_changes, to_records
-from llmrelay.storage.rollup import DAILY_DIMENSIONS, roll_up
+from llmrelay.storage.rollup import DAILY_DIMENSIONS, SpendRollup, roll_up
 from llmrelay.storage.schema import (
     daily_spend,
     end_users,
@@ -63,18 +63,16 @@ class SpendRepository(Repository):
             fresh = [log for log in unique if log.request_id in new_ids]
             if not fresh:
                 return 0
-            crossed = await self._add_to_counters(conn, fresh)
-            await self._add_to_daily(conn, fresh)
+            rollup = roll_up(fresh)
+            crossed = await self._add_to_counters(conn, rollup)
+            await self._add_to_daily(conn, rollup)
             logged = await record_changes(conn, crossed, now)
         await self._notify(logged)
         return len(fresh)
 
-    async def _add_to_counters(
-        self, conn: AsyncConnection, fresh: list[SpendLogRecord]
-    ) -> list[tuple[str, str]]:
+    async def _add_to_counters(self, conn: AsyncConnection, rollup: SpendRollup) -> list[tuple[str, str]]:
         """Add the batch's cost to each owner; return the owners whose budget this batch used up, so
         every instance's auth cache reloads them and sees the budget reached."""
-        rollup = roll_up(fresh)
         crossed: list[tuple[str, str]] = []
         for attr, table, id_column, kind in _COUNTERS:
             for owner, cost in sorted(getattr(rollup, attr).items()):
@@ -121,8 +119,9 @@ class SpendRepository(Repository):
             )
         return crossed
 
-    async def _add_to_daily(self, conn: AsyncConnection, fresh: list[SpendLogRecord]) -> None:
-        rows = roll_up(fresh).daily
+    async def _add_to_daily(self, conn: AsyncConnection, rollup: SpendRollup) -> None:
+        # a fixed row order, so two instances upserting the same rows cannot deadlock
+        rows = sorted(rollup.daily, key=lambda row: tuple(str(getattr(row, d)) for d in DAILY_DIMENSIONS))
         stmt = self._insert(daily_spend)
         sums = ("requests", "failures", "prompt_tokens", "completion_tokens", "cost_micros")
         stmt = stmt.on_conflict_do_update(
