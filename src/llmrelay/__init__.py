@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "completion_cost": "llmrelay.functions",
     "cost_per_token": "llmrelay.functions",
     "register_model": "llmrelay.functions",
+    "get_model_info": "llmrelay.functions",
     "token_counter": "llmrelay.cost.tokens",
     "stream_chunk_builder": "llmrelay.core.assemble",
     # objects
@@ -90,6 +91,7 @@ if TYPE_CHECKING:
         completion_cost,
         cost_per_token,
         embedding,
+        get_model_info,
         register_model,
         text_completion,
     )

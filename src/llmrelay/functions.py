@@ -40,12 +40,26 @@ async def atext_completion(model: str, prompt: str | list[Any], **kwargs: Any) -
 
 
 def completion_cost(completion_response: Any = None, **kwargs: Any) -> float:
+    """USD cost of a response, or of `model=` with token counts or prompt/messages/completion text.
+    Keywords: model, usage, prompt, messages, completion, prompt_tokens, completion_tokens."""
     return cost_api.completion_cost(default_client().catalog, completion_response, **kwargs)
 
 
-def cost_per_token(model: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> tuple[float, float]:
-    return cost_api.cost_per_token(default_client().catalog, model, prompt_tokens, completion_tokens)
+def cost_per_token(
+    model: str, prompt_tokens: int = 0, completion_tokens: int = 0, **kwargs: Any
+) -> tuple[float, float]:
+    """(prompt cost, completion cost) in USD. Keywords: cache_read_input_tokens,
+    cache_creation_input_tokens, reasoning_tokens, custom_llm_provider."""
+    return cost_api.cost_per_token(
+        default_client().catalog, model, prompt_tokens, completion_tokens, **kwargs
+    )
 
 
 def register_model(models: dict[str, dict[str, Any]]) -> None:
+    """Custom prices (LiteLLM's format) for the default client; a `Client` has its own catalog."""
     cost_api.register_model(default_client().catalog, models)
+
+
+def get_model_info(model: str, custom_llm_provider: str | None = None) -> dict[str, Any]:
+    """A model's prices, context window and capabilities, in LiteLLM's field names."""
+    return cost_api.get_model_info(default_client().catalog, model, custom_llm_provider)

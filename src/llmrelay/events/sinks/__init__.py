@@ -1,0 +1,13 @@
+"""Built-in event sinks, chosen by name in config.yaml (LiteLLM's `litellm_settings.callbacks`,
+`success_callback`, `failure_callback`):
+
+- "prometheus": metrics served at GET /metrics (`PrometheusSink`);
+- "json_log" (also "json_logs", "jsonl"): one JSON line per call (`JsonLogSink`).
+
+Sinks are router callbacks: the router hands records to them through its bounded callback queue,
+on its own thread, so they never run on a request's path. Heavy imports (prometheus_client) happen
+only when a sink that needs them is configured."""
+
+from llmrelay.events.sinks.selection import ConfiguredSinks, SinkOnly, configure_sinks, resolve_names
+
+__all__ = ["ConfiguredSinks", "SinkOnly", "configure_sinks", "resolve_names"]

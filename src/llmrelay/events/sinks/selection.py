@@ -1,0 +1,111 @@
+"""From callback names (and per-sink settings) to sink objects, with warnings for names llmrelay
+does not provide (a LiteLLM config naming "langfuse" still loads)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SUCCESS_HOOKS = ("on_success", "on_stream_complete")
+FAILURE_HOOKS = ("on_failure",)
+ALL_HOOKS = SUCCESS_HOOKS + FAILURE_HOOKS
+
+PROMETHEUS = "prometheus"
+JSON_LOG = "json_log"
+_ALIASES = {"prometheus": PROMETHEUS, "json_log": JSON_LOG, "json_logs": JSON_LOG, "jsonl": JSON_LOG}
+
+
+class SinkOnly:
+    """A sink restricted to some hooks (a name listed only in success_callback hears successes).
+    The callback dispatcher looks hooks up by attribute; absent ones are skipped."""
+
+    def __init__(self, sink: Any, hooks: Sequence[str]) -> None:
+        self.sink = sink
+        for hook in hooks:
+            setattr(self, hook, getattr(sink, hook))
+
+    def __repr__(self) -> str:
+        hooks = [h for h in ALL_HOOKS if h in self.__dict__]
+        return f"SinkOnly({type(self.sink).__name__}, {hooks})"
+
+
+@dataclass(slots=True)
+class ConfiguredSinks:
+    callbacks: list[Any] = field(default_factory=list)  # register these on the router
+    sinks: list[Any] = field(default_factory=list)  # each once, to close at shutdown
+    metrics: Any = None  # the PrometheusSink, when configured (serves /metrics)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def resolve_names(
+    callbacks: Any, success_callback: Any, failure_callback: Any, warnings: list[str]
+) -> dict[str, set[str]]:
+    """Sink name → the hooks it hears. Names llmrelay does not provide become warnings."""
+    hooks: dict[str, set[str]] = {}
+    for names, wanted in (
+        (_names(callbacks), ALL_HOOKS),
+        (_names(success_callback), SUCCESS_HOOKS),
+        (_names(failure_callback), FAILURE_HOOKS),
+    ):
+        for raw in names:
+            name = _ALIASES.get(raw.strip().lower())
+            if name is None:
+                warnings.append(
+                    f"callback {raw!r} is not provided by llmrelay and is ignored "
+                    f"(available: {', '.join(sorted(set(_ALIASES.values())))})"
+                )
+                continue
+            hooks.setdefault(name, set()).update(wanted)
+    return hooks
+
+
+def configure_sinks(
+    callbacks: Any = None,
+    success_callback: Any = None,
+    failure_callback: Any = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ConfiguredSinks:
+    """`settings` holds per-sink options by name, e.g. {"json_log": {"path": "calls.jsonl",
+    "log_messages": False}} (config.yaml: `litellm_settings.callback_settings`)."""
+    result = ConfiguredSinks()
+    hooks = resolve_names(callbacks, success_callback, failure_callback, result.warnings)
+    options = settings or {}
+    for name, chosen in hooks.items():
+        sink = _build(name, dict(options.get(name) or {}), result.warnings)
+        result.sinks.append(sink)
+        if name == PROMETHEUS:
+            result.metrics = sink
+        ordered = [h for h in ALL_HOOKS if h in chosen]
+        result.callbacks.append(sink if len(ordered) == len(ALL_HOOKS) else SinkOnly(sink, ordered))
+    return result
+
+
+def _build(name: str, options: dict[str, Any], warnings: list[str]) -> Any:
+    if name == PROMETHEUS:
+        from llmrelay.events.sinks.prometheus import PrometheusSink
+
+        _warn_unknown(name, options, (), warnings)
+        return PrometheusSink()
+    from llmrelay.events.sinks.jsonlog import JsonLogSink
+
+    _warn_unknown(name, options, ("path", "log_messages", "flush_seconds"), warnings)
+    return JsonLogSink(
+        options.get("path"),
+        log_messages=bool(options.get("log_messages", False)),
+        flush_seconds=float(options.get("flush_seconds", 1.0)),
+    )
+
+
+def _warn_unknown(name: str, options: dict[str, Any], known: Sequence[str], warnings: list[str]) -> None:
+    for key in options:
+        if key not in known:
+            warnings.append(f"callback_settings.{name}.{key}: unknown option, ignored")
