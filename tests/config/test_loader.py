@@ -64,7 +64,9 @@ def write(tmp_path, text: str):
 
 def test_litellm_file_loads_with_env_references(tmp_path):
     config = load_config(write(tmp_path, LITELLM_STYLE), environ=ENV)
-    assert config.warnings == []
+    # the one thing llmrelay does not provide is named, not silently dropped
+    (warning,) = config.warnings
+    assert "litellm_settings: callback 'langfuse' is not provided by llmrelay" in warning
     assert config.model_list[0]["litellm_params"]["api_key"] == "sk-openai"
     # environment_variables feed os.environ/ references too
     assert config.model_list[1]["litellm_params"]["api_base"] == "https://example.openai.azure.com"

@@ -38,6 +38,7 @@ class FakeRouter:
         self.calls: list[tuple[Any, dict[str, Any] | None]] = []
         self.stream_closed = asyncio.Event()  # bound lazily to the server loop on first wait
         self.closed_streams = 0
+        self.callbacks: list[Any] = []
 
     def _check(self, model: str) -> None:
         if model not in self.groups:
@@ -111,6 +112,9 @@ class FakeRouter:
     def health(self) -> list[dict[str, Any]]:
         return [{"id": "dep-1", "model_name": "gpt", "state": "healthy"},
                 {"id": "dep-2", "model_name": "claude", "state": "cooling"}]  # fmt: skip
+
+    def add_callback(self, callback: Any) -> None:
+        self.callbacks.append(callback)
 
     async def aclose(self) -> None:
         return None

@@ -22,6 +22,7 @@ from llmrelay.config.schema import (
     ModelEntry,
     RouterSettings,
 )
+from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
 
 ENV_PREFIX = "os.environ/"
 
@@ -70,6 +71,11 @@ class GatewayConfig:
         }
         kwargs.update({k: v for k, v in chosen.items() if v is not None})
         return kwargs
+
+    def sinks(self) -> ConfiguredSinks:
+        """The event sinks named in litellm_settings (callbacks, success_callback, failure_callback)."""
+        ls = self.litellm_settings
+        return configure_sinks(ls.callbacks, ls.success_callback, ls.failure_callback, ls.callback_settings)
 
     def apply_environment(self, environ: os._Environ[str] | dict[str, str] | None = None) -> None:
         """Export `environment_variables` (LiteLLM sets them for the process; providers read keys there)."""
@@ -140,11 +146,16 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         warnings.extend(_unknown_keys(raw, cls, source, name))
         return _check(raw, cls, source, name)
 
+    litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)
+    callback_warnings: list[str] = []
+    ls = litellm_settings
+    resolve_names(ls.callbacks, ls.success_callback, ls.failure_callback, callback_warnings)
+    warnings.extend(f"{source}: litellm_settings: {w}" for w in callback_warnings)
     return GatewayConfig(
         source=source,
         model_list=models,
         router_settings=section("router_settings", RouterSettings),
-        litellm_settings=section("litellm_settings", LitellmSettings),
+        litellm_settings=litellm_settings,
         general=section("general_settings", GeneralSettings),
         environment_variables=env_vars,
         warnings=warnings,

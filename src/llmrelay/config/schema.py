@@ -98,6 +98,8 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     callbacks: list[str] | str | None = None
     success_callback: list[str] | None = None
     failure_callback: list[str] | None = None
+    # per-sink options by sink name, e.g. {"json_log": {"path": "calls.jsonl"}}
+    callback_settings: dict[str, dict[str, Any]] | None = None
     cache: bool | None = None
     cache_params: dict[str, Any] | None = None
     telemetry: bool | None = None
@@ -113,6 +115,8 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     proxy_batch_write_at: int | None = None
     disable_spend_logs: bool | None = None
     max_request_size_mb: float | None = None
+    # LiteLLM's: GET /metrics asks for the master key too (open by default, as in LiteLLM)
+    require_auth_for_metrics_endpoint: bool | None = None
     # llmrelay: seconds between SSE keep-alive comments while a stream waits for its first token
     stream_keepalive_seconds: float = 10.0
     # llmrelay: overall deadline of one request through the gateway, seconds (None = the router's)

@@ -52,6 +52,13 @@ class AdminRoutes:
             entries = [e for e in entries if e.get("model_name") in principal.models]
         req.send_json(200, JSON_ENCODER.encode({"data": entries}))
 
+    async def metrics(self, req: Request, principal: Principal) -> None:
+        from llmrelay.events.sinks.prometheus import CONTENT_TYPE
+
+        body = self.state.metrics.render()
+        req.started = True
+        req.proto.response_bytes(200, [("content-type", CONTENT_TYPE), *req.response_headers], body)
+
     async def openapi(self, req: Request, principal: Principal) -> None:
         req.send_json(200, self._openapi)
 

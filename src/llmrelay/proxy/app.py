@@ -57,6 +57,9 @@ class GatewayApp:
         add("GET", "/health/readiness", admin.readiness, PUBLIC)
         add("GET", "/model/info", admin.model_info, OPENAI)
         add("GET", "/v1/model/info", admin.model_info, OPENAI)
+        if state.metrics is not None:
+            metrics_auth = OPENAI if state.settings.require_auth_for_metrics_endpoint else PUBLIC
+            add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)
@@ -120,4 +123,7 @@ class GatewayApp:
             loop.run_until_complete(self.aclose())
 
     async def aclose(self) -> None:
+        # the router's close waits for queued callbacks, so the sinks have heard everything by then
         await self.state.router.aclose()
+        for sink in self.state.sinks:
+            sink.close()

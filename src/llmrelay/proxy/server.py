@@ -41,10 +41,18 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     from llmrelay import __version__
 
     config.apply_environment()
+    router = router if router is not None else build_router(config)
+    sinks = config.sinks()
+    for callback in sinks.callbacks:
+        router.add_callback(callback)
+    if sinks.metrics is not None:
+        sinks.metrics.watch_deployments(router.health)
     state = GatewayState(
-        router=router if router is not None else build_router(config),
+        router=router,
         settings=config.general,
         model_info=public_model_info(config.model_list),
+        metrics=sinks.metrics,
+        sinks=sinks.sinks,
     )
     return GatewayApp(state, version=__version__)
 

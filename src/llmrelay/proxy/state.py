@@ -33,6 +33,9 @@ class GatewayState:
     text_decoder: BodyDecoder[TextCompletionRequest] = field(
         default_factory=lambda: BodyDecoder(TextCompletionRequest)
     )
+    # the Prometheus sink when configured (GET /metrics renders it); every sink, to close at shutdown
+    metrics: Any = None
+    sinks: list[Any] = field(default_factory=list)
     body_limit: int = 0
     keepalive: float = 10.0
 
