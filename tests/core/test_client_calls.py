@@ -279,3 +279,37 @@ def test_sync_wrappers_run_the_async_core() -> None:
         assert stream.usage is not None
     finally:
         client.close()
+
+
+async def test_stream_reports_once_per_logical_call(upstream: Upstream) -> None:
+    records: list[tuple[str, object]] = []
+
+    class Hooks(llmrelay.Callback):
+        def on_failure(self, record: llmrelay.CallRecord) -> None:
+            records.append(("failure", type(record.error).__name__))
+
+        def on_stream_complete(self, record: llmrelay.CallRecord) -> None:
+            records.append(("stream", record.attempts))
+
+    client = Client(callbacks=[Hooks()], retry_policy=llmrelay.client.RetryPolicy(0, 0))
+    try:
+        # a failed first attempt, then a good stream: one stream-complete record, no failure
+        upstream.queue(
+            Reply(503, b'{"error": {"message": "busy"}}'), Reply(body=stream_body(["x"]), stream=True)
+        )
+        stream = await client.acompletion(
+            "openai/gpt-4o-mini", MESSAGES, stream=True, api_key="k", api_base=upstream.base, num_retries=1
+        )
+        [c async for c in stream]
+        # a stream cut mid-way: one failure record
+        upstream.queue(Reply(body=stream_body(["a", "b"], done=False), stream=True))
+        stream = await client.acompletion(
+            "openai/gpt-4o-mini", MESSAGES, stream=True, api_key="k", api_base=upstream.base
+        )
+        with pytest.raises(llmrelay.APIConnectionError):
+            [c async for c in stream]
+        await client.aflush_callbacks()
+        assert records == [("stream", 2), ("failure", "APIConnectionError")]
+    finally:
+        await client.aclose()
+        client.close()

@@ -170,3 +170,12 @@ def test_catalog_file_is_not_read_until_needed() -> None:
     empty = CatalogFile(version=1, source="t", models={}, aliases={})
     catalog = Catalog(empty)
     assert catalog.get("gpt-4o") is None
+
+
+def test_registering_after_a_lookup_takes_effect() -> None:
+    catalog = Catalog()
+    before = catalog.get("gpt-4o", "openai")
+    assert before is not None and before.input == 2_500_000
+    api.register_model(catalog, {"openai/gpt-4o": {"input_cost_per_token": 1e-6}})
+    after = catalog.get("gpt-4o", "openai")
+    assert after is not None and after.input == 1_000_000
