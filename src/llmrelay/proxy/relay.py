@@ -13,14 +13,16 @@ Order of events for a streamed call:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, Generic, Protocol, TypeVar
 
 from llmrelay.core.streaming import ChatStream
 from llmrelay.proxy.http import Request, StreamTransport
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChatResponse, ChunkChoice, Delta
 from llmrelay.wire.sse import KEEPALIVE
+
+T = TypeVar("T")
 
 
 class StreamEncoder(Protocol):
@@ -133,22 +135,80 @@ async def _pump_until_gone(
 
 
 async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
+    """Relay the stream, one send per upstream read: chunks that are ready without waiting (those
+    decoded from one read) are encoded into one buffer, which is sent when the next chunk would have
+    to wait. Each send is a round trip through the server's I/O thread, so this matters more than
+    anything else per chunk."""
     send = transport.send_bytes
+    buffer: list[bytes] = []
     try:
         try:
-            async for chunk in stream:
+            while True:
+                step = stream.__anext__()
+                try:
+                    ready, value, waiting = _step_once(step)
+                    if not ready:
+                        if buffer:
+                            data = b"".join(buffer)
+                            buffer.clear()
+                            await send(data)
+                        value = await _Resume(step, waiting)
+                except StopAsyncIteration:
+                    break
+                chunk: ChatChunk = value
                 data = encoder.chunk(chunk)
                 if data:
-                    await send(data)
-            tail = encoder.end()
+                    buffer.append(data)
+            buffer.append(encoder.end())
         except LLMError as error:
-            tail = encoder.error(error)
+            buffer.append(encoder.error(error))
         except RuntimeError as exc:  # granian's ProtocolClosed
             raise ClientGone(str(exc)) from exc
-        await _send_quietly(transport, tail)
+        await _send_quietly(transport, b"".join(buffer))
     finally:
         # the stream keeps its error, whose traceback holds this frame: drop the transport (see above)
         del send, transport
+
+
+def _step_once(step: Coroutine[Any, Any, T]) -> tuple[bool, Any, Any]:
+    """Run a coroutine up to its first suspension: (True, result, None) if it finished without
+    waiting, else (False, None, what it waits on) — to be finished with `await _Resume(...)`."""
+    try:
+        waiting = step.send(None)
+    except StopIteration as done:
+        return True, done.value, None
+    return False, None, waiting
+
+
+class _Resume(Generic[T]):
+    """Awaiting this finishes a coroutine that `_step_once` left suspended: it hands the awaited
+    future to the running task, and passes the task's wake-ups (and cancellation) back in, exactly
+    as if the coroutine had been awaited directly."""
+
+    __slots__ = ("_step", "_waiting")
+
+    def __init__(self, step: Coroutine[Any, Any, T], waiting: Any) -> None:
+        self._step = step
+        self._waiting = waiting
+
+    def __await__(self) -> Generator[Any, None, T]:
+        step, waiting = self._step, self._waiting
+        while True:
+            try:
+                yield waiting
+            except GeneratorExit:
+                step.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - not caught: handed on to the coroutine
+                try:
+                    waiting = step.throw(exc)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                continue
+            try:
+                waiting = step.send(None)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
 
 
 async def _send_quietly(transport: StreamTransport, data: bytes) -> None:
