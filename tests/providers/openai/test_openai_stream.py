@@ -105,3 +105,15 @@ def test_error_event_mid_stream_is_classified() -> None:
 def test_malformed_chunk_is_a_server_error() -> None:
     with pytest.raises(errors.InternalServerError, match="malformed"):
         decode([b'data: {"id": "x", "choices": 5}\n\ndata: [DONE]\n\n'])
+
+
+def test_usage_chunk_with_null_choices_is_accepted() -> None:
+    data = (
+        b'data: {"id": "v", "object": "chat.completion.chunk", "created": 1, "model": "m",'
+        b' "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}\n\n'
+        b'data: {"id": "v", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": null,'
+        b' "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    chunks = decode([data])
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 4

@@ -55,6 +55,11 @@ class _SSEJsonDecoder(Generic[T]):
             raw = data.encode()
             if ev.event == "error" or raw.startswith(b'{"error"'):
                 raise self._provider.classify_error(500, {}, raw)
+            if b'"choices":null' in raw or b'"choices": null' in raw:
+                # some servers (vLLM) send the usage-only last chunk with null choices
+                raw = raw.replace(b'"choices":null', b'"choices":[]').replace(
+                    b'"choices": null', b'"choices": []'
+                )
             try:
                 out.append(self._decoder.decode(raw))
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
