@@ -6,6 +6,7 @@ Async is the source of truth; every sync method runs its async twin on the clien
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import itertools
 import os
@@ -412,5 +413,8 @@ class Client:
 
 @functools.cache
 def default_client() -> Client:
-    """The Client behind the module-level functions; created on first call, never at import."""
-    return Client()
+    """The Client behind the module-level functions; created on first call, never at import, and
+    closed at interpreter exit (its pools and threads)."""
+    client = Client()
+    atexit.register(client.close)
+    return client

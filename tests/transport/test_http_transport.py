@@ -91,3 +91,28 @@ async def test_stream_reads_pieces(server: str) -> None:
         assert data == b"one two three"
     finally:
         await transport.aclose()
+
+
+def test_asyncio_run_closes_the_session_of_its_loop() -> None:
+    transport = HttpTransport()
+    sessions = []
+
+    async def one_script_run() -> None:
+        async def ok(request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_post("/", ok)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        response = await transport.send(HttpRequest(url=url, headers={}, body=b""))
+        assert response.body == b"ok"
+        sessions.append(transport.session())
+        await runner.cleanup()
+
+    asyncio.run(one_script_run())
+    asyncio.run(one_script_run())
+    assert len(sessions) == 2 and sessions[0] is not sessions[1]
+    assert all(s.closed for s in sessions)

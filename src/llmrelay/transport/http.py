@@ -4,8 +4,9 @@ onto the error hierarchy (connection refused â†’ APIConnectionError, deadline â†
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 
 import aiohttp
@@ -73,6 +74,10 @@ class HttpTransport:
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
         )
+        # per loop, an async generator whose cleanup closes that loop's session (see _close_at_shutdown)
+        self._guards: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -91,6 +96,7 @@ class HttpTransport:
                 skip_auto_headers=("User-Agent",),
             )
             self._sessions[loop] = session
+            self._guards[loop] = _close_at_shutdown(session)
         return session
 
     async def send(self, request: HttpRequest, timeout: float | None = DEFAULT_TIMEOUT) -> HttpResponse:
@@ -141,6 +147,26 @@ class HttpTransport:
         session = self._sessions.pop(loop, None)
         if session is not None and not session.closed:
             await session.close()
+
+
+def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Tie the session's life to its event loop. The generator is started here, inside the running
+    loop, which registers it with asyncio's async-generator hooks; `asyncio.run()` (and uvloop's,
+    and pytest-asyncio) finalise live generators before closing the loop, and the generator's
+    `finally` then closes the session. Without this, each `asyncio.run(acompletion(...))` would
+    leave a session and its sockets open on a dead loop."""
+
+    async def guard() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            if not session.closed:
+                await session.close()
+
+    agen = guard()
+    with contextlib.suppress(StopIteration):
+        agen.__anext__().send(None)  # runs to the `yield`: no await happens before it
+    return agen
 
 
 def _describe(exc: aiohttp.ClientError, request: HttpRequest) -> str:
