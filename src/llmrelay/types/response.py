@@ -63,6 +63,9 @@ class ResponseMessage(Model):
     thinking_blocks: list[dict[str, Any]] | None = None
     refusal: str | None = None
     annotations: list[dict[str, Any]] | None = None
+    # what some OpenAI-compatible servers (OpenRouter, Groq, newer vLLM) call reasoning_content;
+    # adapters move it to reasoning_content on input, so it is never set on output
+    reasoning: str | None = None
 
     def __post_init__(self) -> None:
         # an equal copy of the default, so omit_defaults keeps `role` in to_dict() and encoded JSON
@@ -114,6 +117,8 @@ class Delta(Model):
     reasoning_content: str | None = None
     thinking_blocks: list[dict[str, Any]] | None = None
     refusal: str | None = None
+    # input alias of reasoning_content (see ResponseMessage.reasoning)
+    reasoning: str | None = None
 
 
 class ChunkChoice(Model):

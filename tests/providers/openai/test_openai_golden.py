@@ -198,3 +198,14 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(v) for v in value]
     return value
+
+
+def test_reasoning_alias_in_responses(registry: ProviderRegistry) -> None:
+    raw = load("responses/reasoning_content.json")
+    message = raw["choices"][0]["message"]
+    message["reasoning"] = message.pop("reasoning_content")
+    parsed = registry.get("openrouter").parse_chat(
+        HttpResponse(status=200, body=json.dumps(raw).encode()), ChatRequest(model="m", messages=[])
+    )
+    assert parsed.choices[0].message.reasoning_content == message["reasoning"]
+    assert "reasoning" not in parsed.to_dict()["choices"][0]["message"]

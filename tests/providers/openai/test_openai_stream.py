@@ -117,3 +117,16 @@ def test_usage_chunk_with_null_choices_is_accepted() -> None:
     )
     chunks = decode([data])
     assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 4
+
+
+def test_reasoning_alias_becomes_reasoning_content() -> None:
+    data = (
+        b'data: {"id": "g", "object": "chat.completion.chunk", "created": 1, "model": "m",'
+        b' "choices": [{"index": 0, "delta": {"role": "assistant", "reasoning": "think"}}]}\n\n'
+        b'data: {"id": "g", "object": "chat.completion.chunk", "created": 1, "model": "m",'
+        b' "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    chunks = decode([data])
+    assert chunks[0].choices[0].delta.reasoning_content == "think"
+    assert "reasoning" not in chunks[0].to_dict()["choices"][0]["delta"]

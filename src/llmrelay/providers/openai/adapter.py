@@ -119,7 +119,13 @@ class OpenAICompatible(Provider):
 
     # ---- responses
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
-        return self._decode(_chat_decoder, response.body)
+        result = self._decode(_chat_decoder, response.body)
+        for choice in result.choices:
+            message = choice.message
+            if message.reasoning is not None:
+                message.reasoning_content = message.reasoning_content or message.reasoning
+                message.reasoning = None
+        return result
 
     def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
         return self._decode(_embedding_decoder, response.body)

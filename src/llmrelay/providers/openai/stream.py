@@ -76,6 +76,17 @@ class OpenAIChatStreamDecoder(_SSEJsonDecoder[ChatChunk]):
     def __init__(self, provider: Provider) -> None:
         super().__init__(provider, _chunk_decoder)
 
+    def _decode(self, events: list[SSEEvent], at_end: bool = False) -> list[ChatChunk]:
+        chunks = super()._decode(events, at_end)
+        for chunk in chunks:
+            for choice in chunk.choices:
+                delta = choice.delta
+                if delta.reasoning is not None:
+                    # OpenRouter / Groq / newer vLLM spelling of reasoning_content
+                    delta.reasoning_content = delta.reasoning_content or delta.reasoning
+                    delta.reasoning = None
+        return chunks
+
 
 class OpenAITextStreamDecoder(_SSEJsonDecoder[TextCompletionResponse]):
     def __init__(self, provider: Provider) -> None:
