@@ -66,4 +66,9 @@ def test_refine_bad_request_by_message() -> None:
         is errors.ContextWindowExceededError
     )
     assert errors.refine_bad_request("content_filter triggered") is errors.ContentPolicyViolationError
+    # Anthropic's wording for a blocked output
+    assert (
+        errors.refine_bad_request("Output blocked by content filtering policy")
+        is errors.ContentPolicyViolationError
+    )
     assert errors.refine_bad_request("temperature must be <= 2") is errors.BadRequestError

@@ -201,6 +201,7 @@ _CONTENT_POLICY_MARKERS = (
     "content_policy",
     "content policy",
     "content_filter",
+    "content filtering",
     "content management policy",
     "safety",
 )
