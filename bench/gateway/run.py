@@ -210,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument(
+        "--scenarios", help="comma-separated subset of: " + ", ".join(n for n, _, _ in SCENARIOS)
+    )
     args = parser.parse_args(argv)
 
     sim_port = free_port()
@@ -244,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
             t.port = free_port()
             t.cmd = [c.replace("{port}", str(t.port)).replace("{upstream}", upstream) for c in t.cmd]
             t.start(core=0)
+        chosen = set(args.scenarios.split(",")) if args.scenarios else {n for n, _, _ in SCENARIOS}
         for _ in range(args.rounds):
-            for name, conns, stream in SCENARIOS:
+            for name, conns, stream in [s for s in SCENARIOS if s[0] in chosen]:
                 for t in random.sample(targets, len(targets)):
                     t.results.setdefault(name, []).append(run_wrk(t, conns, stream, args.duration))
         for t in targets:
