@@ -32,7 +32,7 @@ from llmrelay.types.completion import TextCompletionRequest, TextCompletionRespo
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatResponse, Usage, hidden_params
+from llmrelay.types.response import ChatResponse, hidden_params
 
 T = TypeVar("T")
 
@@ -299,10 +299,9 @@ class Client:
         except LLMError as exc:
             self._report("on_failure", call, deployment, error=exc, request=request)
             raise
-        usage = Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens)
         self._report(
-            "on_success", call, deployment, usage=usage, cost=hidden_params(response)["cost_micros"],
-            request=request, response=response,
+            "on_success", call, deployment, usage=response.usage.as_usage(),
+            cost=hidden_params(response)["cost_micros"], request=request, response=response,
         )  # fmt: skip
         return response
 

@@ -112,8 +112,7 @@ class Engine:
         http_request = adapter.prepare_embedding(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
         result = adapter.parse_embedding(response, request)
-        usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
-        self._annotate(result, deployment, self.price(usage, deployment))
+        self._annotate(result, deployment, self.price(result.usage.as_usage(), deployment))
         return result
 
     async def text_completion(

@@ -260,8 +260,9 @@ class Router(SdkMethods):
             result = await self.engine.embedding(
                 request, pick.target, timeout=runner.timeout_for(pick, options)
             )
-            usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
-            await runner.attempt_succeeded(pick, usage, latency=time.monotonic() - started, ttft=None)
+            await runner.attempt_succeeded(
+                pick, result.usage.as_usage(), latency=time.monotonic() - started, ttft=None
+            )
             return result
 
         try:
@@ -269,8 +270,7 @@ class Router(SdkMethods):
         except LLMError as exc:
             self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
             raise
-        usage = Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens)
-        self._finish(trace, pick, response, usage)
+        self._finish(trace, pick, response, response.usage.as_usage())
         return response
 
     async def route_text_completion(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmrelay.types.base import Model, always_encoded
+from llmrelay.types.response import Usage
 
 _EMBEDDING = always_encoded("embedding")
 _LIST = always_encoded("list")
@@ -40,6 +41,10 @@ class EmbeddingData(Model):
 class EmbeddingUsage(Model):
     prompt_tokens: int = 0
     total_tokens: int = 0
+
+    def as_usage(self) -> Usage:
+        """The chat-shaped Usage that pricing, limits and call records take."""
+        return Usage(prompt_tokens=self.prompt_tokens, total_tokens=self.total_tokens)
 
 
 class EmbeddingResponse(Model, dict=True):
