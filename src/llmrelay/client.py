@@ -22,7 +22,6 @@ from llmrelay.core.requests import build_request
 from llmrelay.core.resolve import resolve_deployment
 from llmrelay.core.retry import RetryPolicy, should_retry
 from llmrelay.core.streaming import ChatStream, SyncChatStream
-from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
 from llmrelay.events.callbacks import CallbackDispatcher
 from llmrelay.providers.registry import ProviderRegistry
@@ -342,21 +341,15 @@ class Client:
         request = build_request(TextCompletionRequest, params)
         call = self._call("text_completion", model, metadata)
         deployment = self._deployment(model, opts)
-        adapter = self.engine.adapter(deployment)
         call_timeout, drop = self._timeout(opts), self._drop(opts)
-
-        async def attempt() -> TextCompletionResponse:
-            if adapter.supports_text_completion:
-                return await self.engine.text_completion(request, deployment, timeout=call_timeout)
-            chat = await self.engine.chat(
-                text_request_to_chat(request), deployment, drop_params=drop, timeout=call_timeout
-            )
-            result = chat_to_text_response(chat)
-            result._hidden_params = hidden_params(chat)  # type: ignore[attr-defined]
-            return result
-
         try:
-            response: TextCompletionResponse = await self._with_retries(call, opts, attempt)
+            response: TextCompletionResponse = await self._with_retries(
+                call,
+                opts,
+                lambda: self.engine.text_completion(
+                    request, deployment, drop_params=drop, timeout=call_timeout
+                ),
+            )
         except LLMError as exc:
             self._report("on_failure", call, deployment, error=exc, request=request)
             raise

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmrelay.core.streaming import ChatStream, decode_stream
+from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.providers.base import Provider
@@ -116,9 +117,22 @@ class Engine:
         return result
 
     async def text_completion(
-        self, request: TextCompletionRequest, deployment: Deployment, *, timeout: float | None
+        self,
+        request: TextCompletionRequest,
+        deployment: Deployment,
+        *,
+        drop_params: bool,
+        timeout: float | None,
     ) -> TextCompletionResponse:
+        """A provider without a completions endpoint is asked through its chat API instead."""
         adapter = self.adapter(deployment)
+        if not adapter.supports_text_completion:
+            chat = await self.chat(
+                text_request_to_chat(request), deployment, drop_params=drop_params, timeout=timeout
+            )
+            via_chat = chat_to_text_response(chat)
+            via_chat._hidden_params = hidden_params(chat)  # type: ignore[attr-defined]
+            return via_chat
         http_request = adapter.prepare_text_completion(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
         result = adapter.parse_text_completion(response, request)

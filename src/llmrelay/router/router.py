@@ -16,7 +16,6 @@ from typing import Any
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.streaming import ChatStream
-from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.tokens import token_counter
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
@@ -291,16 +290,12 @@ class Router(SdkMethods):
 
         async def complete(pick: Pick) -> TextCompletionResponse:
             started = time.monotonic()
-            call_timeout = runner.timeout_for(pick, options)
-            if self.engine.adapter(pick.target).supports_text_completion:
-                result = await self.engine.text_completion(request, pick.target, timeout=call_timeout)
-            else:
-                chat = await self.engine.chat(
-                    text_request_to_chat(request), pick.target, drop_params=options.drop_params,
-                    timeout=call_timeout,
-                )  # fmt: skip
-                result = chat_to_text_response(chat)
-                result._hidden_params = hidden_params(chat)  # type: ignore[attr-defined]
+            result = await self.engine.text_completion(
+                request,
+                pick.target,
+                drop_params=options.drop_params,
+                timeout=runner.timeout_for(pick, options),
+            )
             await runner.attempt_succeeded(pick, result.usage, latency=time.monotonic() - started, ttft=None)
             return result
 
