@@ -5,6 +5,7 @@ llmrelay serve --demo                 simulators + gateway on a built-in config,
 llmrelay --model openai/gpt-4o [--api-key KEY] [--api-base URL]   one-model quick start
 llmrelay --config config.yaml         same as `serve --config` (LiteLLM's spelling)
 llmrelay sim [...]                    the provider simulators alone
+llmrelay db upgrade [--config FILE] [--database-url URL]   apply the schema migrations
 llmrelay --version
 """
 
@@ -60,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         result: int = run_simulators_cli(args[1:])
         return result
+    if args and args[0] == "db":
+        return _db(args[1:])
     if args and args[0] == "serve":
         ns = build_serve_parser().parse_args(args[1:])
         if ns.demo:
@@ -77,6 +80,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.config:
         return _serve_file(ns)
     parser.print_help()
+    return 0
+
+
+def _db(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="llmrelay db", description="Manage the gateway's database.")
+    parser.add_argument("action", choices=["upgrade"], help="upgrade: apply every schema migration")
+    parser.add_argument("--config", "-c", help="config.yaml whose general_settings.database_url to use")
+    parser.add_argument(
+        "--database-url", help="the database (else the config's, DATABASE_URL, ./llmrelay.db)"
+    )
+    ns = parser.parse_args(args)
+    import os
+
+    from llmrelay.config.loader import ConfigError, load_config
+    from llmrelay.storage import resolve_database_url, upgrade
+    from llmrelay.storage.url import redact
+
+    configured = ns.database_url
+    if configured is None and ns.config:
+        try:
+            configured = load_config(ns.config).general.database_url
+        except ConfigError as exc:
+            print(f"llmrelay: config error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    url = resolve_database_url(configured, os.environ)
+    revision = upgrade(url)
+    print(f"{redact(url)}: at revision {revision}")
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,6 +43,8 @@ class PrincipalSync:
         self._loads: dict[str, asyncio.Future[KeyPrincipal | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[KeyPrincipal | None]] = set()
+        # told about every change after the cache applied it (e.g. the end-user budget cache)
+        self.listeners: list[Callable[[list[AuthChange]], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.full_reload()
@@ -125,6 +128,12 @@ class PrincipalSync:
         Redis and from the poll."""
         key_hashes = list(dict.fromkeys(c.ident for c in changes if c.kind == "key"))
         owners = list(dict.fromkeys((c.kind, c.ident) for c in changes if c.kind in OWNER_KINDS))
+        await self.reload(key_hashes, owners)
+        for listener in self.listeners:
+            await listener(changes)
+
+    async def reload(self, key_hashes: list[str], owners: list[tuple[str, str]]) -> None:
+        """Reload these keys, and every key of these owners, from the database."""
         for key_hash in key_hashes:
             principal = await self.load_key(key_hash)
             if principal is None:

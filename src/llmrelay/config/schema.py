@@ -103,6 +103,8 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     cache: bool | None = None
     cache_params: dict[str, Any] | None = None
     telemetry: bool | None = None
+    # default budget (USD) of every end user (a request's `user` field) without a budget of their own
+    max_end_user_budget: float | None = None
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):
@@ -125,6 +127,11 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     graceful_shutdown_seconds: float = 30.0
     # llmrelay: serve the OpenAPI document at /openapi.json and its viewer at /docs
     enable_docs: bool = True
+    # LiteLLM's: how long spend log rows are kept ("30d"; unset = 30d) and how often they are purged
+    maximum_spend_logs_retention_period: str | None = None
+    maximum_spend_logs_retention_interval: str | None = None
+    # llmrelay: where each worker process keeps its spend spool (one subdirectory per worker)
+    spend_spool_dir: str = "llmrelay-spool"
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0

@@ -17,7 +17,7 @@ class AdminRoutes:
     def __init__(self, state: GatewayState, version: str) -> None:
         self.state = state
         self.version = version
-        self._openapi = JSON_ENCODER.encode(openapi_document(version))
+        self._openapi = JSON_ENCODER.encode(openapi_document(version, state.extra_openapi))
 
     async def health(self, req: Request, principal: Principal) -> None:
         """Per deployment, from the router's view (cooldowns, last errors); makes no upstream calls."""
@@ -65,5 +65,7 @@ class AdminRoutes:
     async def docs(self, req: Request, principal: Principal) -> None:
         req.started = True
         req.proto.response_str(
-            200, [("content-type", "text/html; charset=utf-8"), *req.response_headers], docs_page()
+            200,
+            [("content-type", "text/html; charset=utf-8"), *req.response_headers],
+            docs_page(self.state.extra_openapi),
         )

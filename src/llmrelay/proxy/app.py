@@ -60,6 +60,8 @@ class GatewayApp:
         if state.metrics is not None:
             metrics_auth = OPENAI if state.settings.require_auth_for_metrics_endpoint else PUBLIC
             add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)
+        for method, path, handler in state.extra_routes:
+            add(method, path, handler, OPENAI, v1_alias=False)
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)
@@ -114,7 +116,14 @@ class GatewayApp:
 
     # granian calls these around the worker's serving loop
     def __rsgi_init__(self, loop: Any) -> None:
-        return None
+        # Granian's worker processes call this before their loop runs: start the services there. An
+        # embedding server (loop already running) must await `astart()` itself.
+        if self.state.services and not loop.is_running():
+            loop.run_until_complete(self.astart())
+
+    async def astart(self) -> None:
+        for service in self.state.services:
+            await service.start()
 
     def __rsgi_del__(self, loop: Any) -> None:
         # Granian's worker processes call this after their loop stopped: flush and close the router
@@ -127,3 +136,5 @@ class GatewayApp:
         await self.state.router.aclose()
         for sink in self.state.sinks:
             sink.close()
+        for service in reversed(self.state.services):
+            await service.stop()

@@ -46,9 +46,12 @@ _ROUTES: list[tuple[str, str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
-def openapi_document(version: str) -> dict[str, Any]:
+Operation = tuple[str, str, dict[str, Any]]
+
+
+def openapi_document(version: str, extra: list[Operation] | None = None) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, op in _ROUTES:
+    for method, path, op in [*_ROUTES, *(extra or [])]:
         paths.setdefault(path, {})[method] = op
     return {
         "openapi": "3.1.0",
@@ -64,11 +67,11 @@ def openapi_document(version: str) -> dict[str, Any]:
     }
 
 
-def docs_page() -> str:
+def docs_page(extra: list[Operation] | None = None) -> str:
     rows = "\n".join(
         f"<tr><td><code>{m.upper()}</code></td><td><code>{html.escape(p)}</code></td>"
         f"<td>{html.escape(op['summary'])}</td></tr>"
-        for m, p, op in _ROUTES
+        for m, p, op in [*_ROUTES, *(extra or [])]
     )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>llmrelay API</title></head><body>"

@@ -30,11 +30,17 @@ class ServeOptions(msgspec.Struct, kw_only=True):
     source: str = "<config>"
 
 
+def database_configured(database_url: str | None, environ: Any) -> bool:
+    """Virtual keys are on when a database is: general_settings.database_url or DATABASE_URL."""
+    return bool(database_url or environ.get("DATABASE_URL"))
+
+
 def build_router(config: GatewayConfig) -> Any:
     import importlib
 
     router_cls = importlib.import_module("llmrelay.router").Router
-    return router_cls(**config.router_kwargs())
+    # one serving loop per worker: the event sinks run on it as a background task, not on a thread
+    return router_cls(**config.router_kwargs(), callbacks_on_caller_loop=True)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
@@ -54,6 +60,10 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         metrics=sinks.metrics,
         sinks=sinks.sinks,
     )
+    if database_configured(config.general.database_url, os.environ):
+        from llmrelay.proxy.keys_setup import install_keys
+
+        install_keys(state, config)
     return GatewayApp(state, version=__version__)
 
 
@@ -67,10 +77,15 @@ def app_from_env() -> GatewayApp:
 def startup_notes(config: GatewayConfig) -> list[str]:
     """Warnings to print before serving: unknown keys, and an open gateway."""
     notes = [f"warning: {w}" for w in config.warnings]
-    if not config.general.master_key:
+    if not config.general.master_key and not database_configured(config.general.database_url, os.environ):
         notes.append(
             "WARNING: no general_settings.master_key configured: the gateway accepts requests from "
             "ANYONE who can reach it. Set a master key before exposing it."
+        )
+    if database_configured(config.general.database_url, os.environ) and not config.general.master_key:
+        notes.append(
+            "warning: a database is configured (virtual keys) but no general_settings.master_key: "
+            "the admin API cannot be used and only existing virtual keys are accepted"
         )
     if not config.model_list:
         notes.append("warning: model_list is empty: every model request will get 404")

@@ -38,6 +38,11 @@ class GatewayState:
     sinks: list[Any] = field(default_factory=list)
     body_limit: int = 0
     keepalive: float = 10.0
+    # optional features (virtual keys): routes they add — (method, path, handler) with the OpenAPI
+    # operations describing them — and objects to `start()` on the worker's loop and `stop()` at exit
+    extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
+    extra_openapi: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    services: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

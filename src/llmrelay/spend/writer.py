@@ -24,6 +24,8 @@ from llmrelay.storage.records import SpendLogRecord
 log = logging.getLogger("llmrelay.spend")
 
 Apply = Callable[[list[SpendLogRecord]], Awaitable[int]]
+# told about each chunk after the database committed it (e.g. to refresh cached spend)
+Applied = Callable[[list[SpendLogRecord]], Awaitable[None]]
 T = TypeVar("T")
 
 
@@ -51,8 +53,10 @@ class SpendWriter:
         max_batch: int = 1000,
         max_backoff: float = 30.0,
         fsync: bool = True,
+        on_applied: Applied | None = None,
     ):
         self._apply = apply
+        self._on_applied = on_applied
         self._spool_dir = spool_dir
         self._fsync = fsync
         self.flush_interval = flush_interval
@@ -208,6 +212,8 @@ class SpendWriter:
             applied += new
             self.stats.applied += new
             self.stats.duplicates += len(chunk) - new
+            if self._on_applied is not None:
+                await self._on_applied(chunk)
         # only after every chunk is committed; a crash before this line replays harmlessly
         await self._in_thread(spool.remove, segment)
         return applied

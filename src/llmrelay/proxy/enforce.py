@@ -1,0 +1,172 @@
+"""The gateway's per-call gate: an async step between authentication and the router.
+
+`GatedRouter` wraps the gateway's ModelRouter, so every route (OpenAI, Anthropic, embeddings, text
+completions) goes through it without a line of its own:
+
+    pass_ = await gate.admit(principal, call)   # refuse (401/400/429) or reserve limits
+    result = await router.route_*(...)
+    await pass_.succeeded(usage, params)        # settle limits, record spend durably
+
+For a stream the last step runs when the upstream stream ends, before the gateway sends the final
+event, so a client that received the whole answer was billed for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.proxy.auth import ANONYMOUS, Principal
+from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import ChatChunk, ChatResponse, Usage, hidden_params
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class CallInfo:
+    """What the gate knows about a call before it is made."""
+
+    call_type: str  # "completion" | "embedding" | "text_completion"
+    model: str  # the model group asked for
+    end_user: str | None  # the request's `user` field
+    stream: bool = False
+    started: float = field(default_factory=time.time)  # wall clock, for the spend log
+    started_mono: float = field(default_factory=time.monotonic)
+
+
+class Pass(Protocol):
+    """An admitted call. Exactly one of the three ends it."""
+
+    async def succeeded(self, usage: Usage | None, params: dict[str, Any]) -> None: ...
+
+    async def failed(self, error: LLMError, usage: Usage | None, params: dict[str, Any]) -> None: ...
+
+    def abandoned(self, usage: Usage | None, params: dict[str, Any]) -> None:
+        """The caller went away (cancelled, or a stream closed early): release without waiting."""
+        ...
+
+
+class CallGate(Protocol):
+    async def admit(self, principal: Principal, call: CallInfo) -> Pass:
+        """Raise an LLMError (which says which check or limit refused) or admit the call."""
+        ...
+
+
+def _principal(metadata: dict[str, Any] | None) -> Principal:
+    found = metadata.get("principal") if metadata else None
+    return found if isinstance(found, Principal) else ANONYMOUS
+
+
+class GatedRouter:
+    """A ModelRouter that puts `gate` around every call of `inner`."""
+
+    def __init__(self, inner: ModelRouter, gate: CallGate) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    async def route_chat(
+        self, request: ChatRequest, *, metadata: dict[str, Any] | None = None, tags: list[str] | None = None
+    ) -> ChatResponse | ChatStream:
+        info = CallInfo("completion", request.model, request.user, bool(request.stream))
+        pass_ = await self.gate.admit(_principal(metadata), info)
+        result = await _guarded(pass_, self.inner.route_chat(request, metadata=metadata, tags=tags))
+        if isinstance(result, ChatResponse):
+            await pass_.succeeded(result.usage, hidden_params(result))
+            return result
+        return MeteredStream(result, pass_)
+
+    async def route_embedding(
+        self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
+    ) -> EmbeddingResponse:
+        pass_ = await self.gate.admit(
+            _principal(metadata), CallInfo("embedding", request.model, request.user)
+        )
+        result = await _guarded(pass_, self.inner.route_embedding(request, metadata=metadata))
+        usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
+        await pass_.succeeded(usage, hidden_params(result))
+        return result
+
+    async def route_text_completion(
+        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
+    ) -> TextCompletionResponse:
+        info = CallInfo("text_completion", request.model, request.user)
+        pass_ = await self.gate.admit(_principal(metadata), info)
+        result = await _guarded(pass_, self.inner.route_text_completion(request, metadata=metadata))
+        await pass_.succeeded(result.usage, hidden_params(result))
+        return result
+
+    def model_names(self) -> list[str]:
+        return self.inner.model_names()
+
+    def deployments(self, model_name: str | None = None) -> list[Any]:
+        return self.inner.deployments(model_name)
+
+    def health(self) -> list[dict[str, Any]]:
+        return self.inner.health()
+
+    def add_callback(self, callback: Any) -> None:
+        self.inner.add_callback(callback)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def _guarded(pass_: Pass, call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except LLMError as error:
+        await pass_.failed(error, None, {})
+        raise
+    except (asyncio.CancelledError, Exception):
+        pass_.abandoned(None, {})
+        raise
+
+
+class MeteredStream(ChatStream):
+    """A ChatStream whose end settles its Pass. ChatStream.__init__ is deliberately not run: every
+    attribute not set here (usage, cost_micros, error...) is read from the wrapped stream."""
+
+    def __init__(self, inner: ChatStream, pass_: Pass) -> None:
+        self._inner = inner
+        self._pass = pass_
+        self._settled = False
+        self.hidden_params = inner.hidden_params
+        self.request = inner.request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def __anext__(self) -> ChatChunk:
+        try:
+            return await self._inner.__anext__()
+        except StopAsyncIteration:
+            if not self._settled:
+                self._settled = True
+                await self._pass.succeeded(self._inner.usage, self._params())
+            raise
+        except LLMError as error:
+            if not self._settled:
+                self._settled = True
+                await self._pass.failed(error, self._inner.usage, self._params())
+            raise
+
+    def _params(self) -> dict[str, Any]:
+        return {**self._inner.hidden_params, "cost_micros": self._inner.cost_micros}
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+        if not self._settled:
+            self._settled = True
+            self._pass.abandoned(self._inner.usage, self._params())
+
+    def response(self) -> ChatResponse:
+        return self._inner.response()

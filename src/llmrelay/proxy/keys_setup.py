@@ -1,0 +1,206 @@
+"""Virtual keys for one gateway worker process: the database, the key cache, the per-call gate, the
+spend writer and its upkeep, and the admin API — built from the config, started on the worker's loop.
+
+Turned on by a database: `general_settings.database_url` or DATABASE_URL. Without one the gateway
+keeps its master-key-only (or open) behaviour and none of this is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from llmrelay.auth.end_users import EndUserBudgets
+from llmrelay.auth.service import KeyAuthService
+from llmrelay.limits.base import Limiter
+from llmrelay.limits.memory import MemoryLimiter
+from llmrelay.proxy.admin.api import AdminApi
+from llmrelay.proxy.admin.openapi import admin_operations
+from llmrelay.proxy.enforce import GatedRouter
+from llmrelay.proxy.enforce_keys import KeyGate
+from llmrelay.proxy.state import GatewayState
+from llmrelay.spend.ledger import PendingSpend
+from llmrelay.spend.maintenance import SpendMaintenance
+from llmrelay.spend.recovery import drain_orphan_spools
+from llmrelay.spend.spool import SpoolLocked
+from llmrelay.spend.writer import SpendWriter
+from llmrelay.storage.database import Database
+from llmrelay.storage.durations import next_reset
+from llmrelay.storage.records import SpendLogRecord
+from llmrelay.storage.storage import Storage
+from llmrelay.storage.url import resolve_database_url
+
+log = logging.getLogger("llmrelay.proxy")
+
+MAX_WORKER_SPOOLS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class KeysSettings:
+    database_url: str
+    master_key: str | None
+    redis_url: str | None = None
+    spool_dir: Path = Path("llmrelay-spool")
+    retention: timedelta | None = timedelta(days=30)
+    maintenance_interval: float = 60.0
+    max_end_user_budget_micros: int | None = None
+    poll_interval: float = 0.25
+    flush_interval: float = 1.0
+    # the spend spool's fsync (off only for benchmarks that measure everything else)
+    durable_spend: bool = True
+    record_spend: bool = True
+    redis_prefix: str = "llmrelay:keys:"
+
+    @classmethod
+    def from_config(cls, config: Any, environ: Mapping[str, str] = os.environ) -> KeysSettings:
+        general, litellm = config.general, config.litellm_settings
+        budget = litellm.max_end_user_budget
+        return cls(
+            database_url=resolve_database_url(general.database_url, environ),
+            master_key=general.master_key,
+            redis_url=config.router_kwargs().get("redis_url"),
+            spool_dir=Path(general.spend_spool_dir),
+            retention=_duration(general.maximum_spend_logs_retention_period, timedelta(days=30)),
+            maintenance_interval=_seconds(general.maximum_spend_logs_retention_interval, 60.0),
+            max_end_user_budget_micros=None if budget is None else round(budget * 1_000_000),
+        )
+
+
+def _duration(text: str | None, default: timedelta) -> timedelta:
+    if not text:
+        return default
+    from datetime import UTC, datetime
+
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    return next_reset(text, start) - start
+
+
+def _seconds(text: str | None, default: float) -> float:
+    return _duration(text, timedelta(seconds=default)).total_seconds()
+
+
+def _limiter(redis_url: str | None, prefix: str) -> tuple[Limiter, Any]:
+    """The limiter, and the Redis client to close at the end (None without Redis)."""
+    if redis_url is None:
+        return MemoryLimiter(), None
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    from llmrelay.limits.degrade import DegradingLimiter, RedisGuard
+    from llmrelay.limits.redis import RedisLimiter
+
+    # as the router's: short timeouts (a slow Redis degrades to local limits instead of stalling
+    # every call) and a bounded pool that queues a burst
+    pool = BlockingConnectionPool.from_url(
+        redis_url, max_connections=64, timeout=2.0, socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    redis = Redis(connection_pool=pool)
+    limiter = DegradingLimiter(
+        RedisLimiter(redis, prefix=prefix + "limits:"), MemoryLimiter(), RedisGuard("key limits")
+    )
+    return limiter, redis
+
+
+class KeysRuntime:
+    def __init__(self, settings: KeysSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.storage = Storage(self.db)
+        self.service = KeyAuthService(
+            self.storage,
+            master_key=settings.master_key,
+            redis_url=settings.redis_url,
+            channel=settings.redis_prefix + "auth-changes",
+            poll_interval=settings.poll_interval,
+        )
+        self.pending = PendingSpend()
+        self.end_users = EndUserBudgets(
+            self.storage, default_max_budget_micros=settings.max_end_user_budget_micros
+        )
+        self.service.sync.listeners.append(self.end_users.on_changes)
+        self.limiter, self._redis = _limiter(settings.redis_url, settings.redis_prefix)
+        self.gate = KeyGate(
+            self.service.authenticator,
+            self.limiter,
+            writer=None,
+            pending=self.pending,
+            end_users=self.end_users,
+        )
+        self.admin = AdminApi(self.storage, self.service.authenticator)
+        self.maintenance = SpendMaintenance(
+            self.storage.spend, retention=settings.retention, interval=settings.maintenance_interval
+        )
+        self.writer: SpendWriter | None = None
+
+    @property
+    def authenticator(self) -> Any:
+        return self.service.gateway_authenticator()
+
+    async def start(self) -> None:
+        """Migrate, write out spools nobody owns, take a spool of our own, load every key."""
+        await self.db.migrate()
+        if self.settings.record_spend:
+            recovered = await drain_orphan_spools(self.settings.spool_dir, self.storage.spend.apply)
+            if recovered:
+                log.warning("recorded %d spend rows left by a previous run", recovered)
+            self.writer = await self._open_writer()
+            self.gate.writer = self.writer
+        await self.service.start()
+        self.maintenance.start()
+
+    async def _open_writer(self) -> SpendWriter:
+        # worker-N: the first directory no live process holds; a restarted worker replays its own
+        for index in range(MAX_WORKER_SPOOLS):
+            writer = SpendWriter(
+                self.storage.spend.apply,
+                self.settings.spool_dir / f"worker-{index}",
+                flush_interval=self.settings.flush_interval,
+                fsync=self.settings.durable_spend,
+                on_applied=self._counted,
+            )
+            try:
+                await writer.start()
+            except SpoolLocked:
+                continue
+            return writer
+        raise RuntimeError(f"every spend spool under {self.settings.spool_dir} is in use")
+
+    async def _counted(self, rows: list[SpendLogRecord]) -> None:
+        """The database now counts `rows`: reload the spend the cache holds for their owners, then
+        drop them from the pending ledger (in that order, so they are never counted zero times)."""
+        keys = list(dict.fromkeys(r.key_hash for r in rows if r.key_hash))
+        owners: list[tuple[str, str]] = []
+        for kind, attr in (("user", "user_id"), ("team", "team_id"), ("organization", "organization_id")):
+            owners += [(kind, ident) for ident in dict.fromkeys(getattr(r, attr) for r in rows) if ident]
+        await self.service.sync.reload(keys, owners)
+        await self.end_users.refresh(list(dict.fromkeys(r.end_user for r in rows if r.end_user)))
+        self.pending.settled(r.request_id for r in rows)
+
+    def routes(self) -> list[tuple[str, str, Any]]:
+        return self.admin.routes()
+
+    async def stop(self) -> None:
+        await self.maintenance.stop()
+        if self.writer is not None:
+            await self.writer.stop()
+        await self.service.stop()
+        await self.limiter.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+        await self.db.close()
+
+
+def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
+    """Put virtual keys into a gateway worker's state: the authenticator, the gate around the router,
+    the admin routes (and their OpenAPI), and the runtime to start and stop with the worker."""
+    runtime = KeysRuntime(KeysSettings.from_config(config))
+    state.authenticate = runtime.authenticator
+    state.router = GatedRouter(state.router, runtime.gate)
+    state.extra_routes.extend(runtime.routes())
+    state.extra_openapi.extend(admin_operations())
+    state.services.append(runtime)
+    return runtime

@@ -1,0 +1,64 @@
+"""Spend this process has recorded but the database has not yet counted, per owner.
+
+The auth cache holds each owner's spend as of its last load; the spend writer reaches the database
+about a second later. Budget checks add this ledger to the cached spend, so a budget is enforced on
+the very next request of this process, not a flush later. An entry leaves the ledger only after its
+batch is committed and the owners it touched are reloaded (`SpendWriter.on_applied`), so for a moment
+it may count twice (a stricter check), never zero times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from llmrelay.storage.records import SpendLogRecord
+
+Owner = tuple[str, str]  # ("key" | "user" | "team" | "organization" | "end_user", id)
+
+
+def owners_of(row: SpendLogRecord) -> list[Owner]:
+    owners: list[Owner] = []
+    for kind, ident in (
+        ("key", row.key_hash),
+        ("user", row.user_id),
+        ("team", row.team_id),
+        ("organization", row.organization_id),
+        ("end_user", row.end_user),
+    ):
+        if ident:
+            owners.append((kind, ident))
+    return owners
+
+
+class PendingSpend:
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[int, list[Owner]]] = {}  # request id → (cost, owners)
+        self._by_owner: dict[Owner, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, row: SpendLogRecord) -> None:
+        if row.cost_micros <= 0 or row.request_id in self._rows:
+            return
+        owners = owners_of(row)
+        self._rows[row.request_id] = (row.cost_micros, owners)
+        for owner in owners:
+            self._by_owner[owner] = self._by_owner.get(owner, 0) + row.cost_micros
+
+    def pending(self, kind: str, ident: str) -> int:
+        return self._by_owner.get((kind, ident), 0)
+
+    def settled(self, request_ids: Iterable[str]) -> None:
+        """The database now counts these rows (and the cache was reloaded from it)."""
+        for request_id in request_ids:
+            entry = self._rows.pop(request_id, None)
+            if entry is None:
+                continue
+            cost, owners = entry
+            for owner in owners:
+                left = self._by_owner[owner] - cost
+                if left:
+                    self._by_owner[owner] = left
+                else:
+                    del self._by_owner[owner]
