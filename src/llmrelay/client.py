@@ -31,7 +31,7 @@ from llmrelay.types.completion import TextCompletionRequest, TextCompletionRespo
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatResponse, hidden_params
+from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
 T = TypeVar("T")
 
@@ -114,8 +114,16 @@ class Client:
         )
 
     async def _with_retries(
-        self, call: CallState, opts: CallOptions, attempt: Callable[[], Awaitable[T]]
+        self,
+        call: CallState,
+        opts: CallOptions,
+        deployment: Deployment,
+        request: Any,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        stream: bool = False,
     ) -> T:
+        """Run attempts until one answers or retries run out; the final error is reported, then raised."""
         retries = self.num_retries if opts.num_retries is None else opts.num_retries
         while True:
             call.attempts += 1
@@ -123,8 +131,18 @@ class Client:
                 return await attempt()
             except LLMError as exc:
                 if call.attempts > retries or not should_retry(exc):
+                    self._report("on_failure", call, deployment, error=exc, stream=stream, request=request)
                     raise
                 await asyncio.sleep(self.retry_policy.delay(call.attempts, exc))
+
+    def _report_success(
+        self, call: CallState, deployment: Deployment, request: Any, response: Any, usage: Usage | None
+    ) -> None:
+        if self._callbacks:
+            cost = hidden_params(response)["cost_micros"]
+            self._report(
+                "on_success", call, deployment, usage=usage, cost=cost, request=request, response=response
+            )
 
     def _timeout(self, opts: CallOptions) -> float | None:
         return opts.timeout if opts.timeout is not None else self.timeout
@@ -174,32 +192,29 @@ class Client:
         if opts.mock_response is not None:
             return await self._mock(call, request, deployment, opts.mock_response)
         drop, call_timeout = self._drop(opts), self._timeout(opts)
-        try:
-            if stream:
-                timeouts = opts.stream_timeouts or StreamTimeouts()
-                streamed = await self._with_retries(
-                    call,
-                    opts,
-                    lambda: self.engine.chat_stream(
-                        request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
-                    ),
-                )
-                streamed.set_on_finish(lambda s, err: self._stream_done(call, deployment, s, err))
-                return streamed
-            response: ChatResponse = await self._with_retries(
+        if stream:
+            timeouts = opts.stream_timeouts or StreamTimeouts()
+            streamed = await self._with_retries(
                 call,
                 opts,
-                lambda: self.engine.chat(request, deployment, drop_params=drop, timeout=call_timeout),
+                deployment,
+                request,
+                lambda: self.engine.chat_stream(
+                    request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
+                ),
+                stream=True,
             )
-        except LLMError as exc:
-            self._report("on_failure", call, deployment, error=exc, stream=stream, request=request)
-            raise
-        params_out = hidden_params(response)
-        params_out["attempts"] = call.attempts
-        self._report(
-            "on_success", call, deployment, usage=response.usage, cost=params_out["cost_micros"],
-            request=request, response=response,
-        )  # fmt: skip
+            streamed.set_on_finish(lambda s, err: self._stream_done(call, deployment, s, err))
+            return streamed
+        response: ChatResponse = await self._with_retries(
+            call,
+            opts,
+            deployment,
+            request,
+            lambda: self.engine.chat(request, deployment, drop_params=drop, timeout=call_timeout),
+        )
+        hidden_params(response)["attempts"] = call.attempts
+        self._report_success(call, deployment, request, response, response.usage)
         return response
 
     def _stream_done(
@@ -241,15 +256,7 @@ class Client:
         response = mock if isinstance(mock, ChatResponse) else mock_chat_response(request, content)
         cost = self.engine.price(response.usage, deployment)
         hidden_params(response).update(cost_micros=cost, response_cost=cost / 1e6, mock=True, attempts=1)
-        self._report(
-            "on_success",
-            call,
-            deployment,
-            usage=response.usage,
-            cost=cost,
-            request=request,
-            response=response,
-        )
+        self._report_success(call, deployment, request, response, response.usage)
         return response
 
     def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
@@ -291,17 +298,14 @@ class Client:
         call = self._call("embedding", model, metadata)
         deployment = self._deployment(model, opts)
         call_timeout = self._timeout(opts)
-        try:
-            response: EmbeddingResponse = await self._with_retries(
-                call, opts, lambda: self.engine.embedding(request, deployment, timeout=call_timeout)
-            )
-        except LLMError as exc:
-            self._report("on_failure", call, deployment, error=exc, request=request)
-            raise
-        self._report(
-            "on_success", call, deployment, usage=response.usage.as_usage(),
-            cost=hidden_params(response)["cost_micros"], request=request, response=response,
-        )  # fmt: skip
+        response: EmbeddingResponse = await self._with_retries(
+            call,
+            opts,
+            deployment,
+            request,
+            lambda: self.engine.embedding(request, deployment, timeout=call_timeout),
+        )
+        self._report_success(call, deployment, request, response, response.usage.as_usage())
         return response
 
     def embedding(self, model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
@@ -342,21 +346,14 @@ class Client:
         call = self._call("text_completion", model, metadata)
         deployment = self._deployment(model, opts)
         call_timeout, drop = self._timeout(opts), self._drop(opts)
-        try:
-            response: TextCompletionResponse = await self._with_retries(
-                call,
-                opts,
-                lambda: self.engine.text_completion(
-                    request, deployment, drop_params=drop, timeout=call_timeout
-                ),
-            )
-        except LLMError as exc:
-            self._report("on_failure", call, deployment, error=exc, request=request)
-            raise
-        self._report(
-            "on_success", call, deployment, usage=response.usage, cost=hidden_params(response)["cost_micros"],
-            request=request, response=response,
-        )  # fmt: skip
+        response: TextCompletionResponse = await self._with_retries(
+            call,
+            opts,
+            deployment,
+            request,
+            lambda: self.engine.text_completion(request, deployment, drop_params=drop, timeout=call_timeout),
+        )
+        self._report_success(call, deployment, request, response, response.usage)
         return response
 
     def text_completion(self, model: str, prompt: str | list[Any], **kwargs: Any) -> TextCompletionResponse:
