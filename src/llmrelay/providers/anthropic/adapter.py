@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import msgspec
 
 from llmrelay.providers.anthropic.errors import classify, read_error
-from llmrelay.providers.anthropic.request import build_body, json_schema_of
+from llmrelay.providers.anthropic.request import build_body, wants_json
 from llmrelay.providers.anthropic.response import message_decoder, to_chat_response
 from llmrelay.providers.anthropic.stream import AnthropicStreamDecoder
 from llmrelay.providers.base import Provider
@@ -83,12 +83,10 @@ class AnthropicProvider(Provider):
             message = message_decoder.decode(response.body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise InternalServerError(f"malformed response from provider: {exc}", provider=self.name) from exc
-        return to_chat_response(message, json_mode=json_schema_of(request.response_format) is not None)
+        return to_chat_response(message, json_mode=wants_json(request.response_format))
 
     def chat_stream_decoder(self, request: ChatRequest) -> AnthropicStreamDecoder:
-        return AnthropicStreamDecoder(
-            self.name, json_mode=json_schema_of(request.response_format) is not None
-        )
+        return AnthropicStreamDecoder(self.name, json_mode=wants_json(request.response_format))
 
     # ---- errors
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:

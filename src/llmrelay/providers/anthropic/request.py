@@ -26,8 +26,6 @@ DEFAULT_MAX_TOKENS = 4096
 # thinking budget_tokens per reasoning_effort ("none" sends no thinking); Anthropic's minimum is 1024
 REASONING_BUDGETS = {"minimal": 1024, "low": 2048, "medium": 4096, "high": 8192, "xhigh": 16384}
 JSON_TOOL_NAME = "json_response"
-_ANY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": True}
-_EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 _json_decode = msgspec.json.Decoder()
 
@@ -187,13 +185,19 @@ def _max_tokens(request: ChatRequest, thinking: dict[str, Any] | None) -> int:
 # ---- tools
 
 
+def wants_json(fmt: ResponseFormat | None) -> bool:
+    """Whether the caller asked for a JSON answer (served as a forced tool call)."""
+    return fmt is not None and fmt.type != "text"
+
+
 def json_schema_of(fmt: ResponseFormat | None) -> dict[str, Any] | None:
     """The schema of the JSON answer the caller asked for, or None when it asked for none."""
-    if fmt is None or fmt.type == "text":
+    if fmt is None or not wants_json(fmt):
         return None
     if fmt.type == "json_schema" and fmt.json_schema is not None and fmt.json_schema.schema:
         return fmt.json_schema.schema
-    return _ANY_OBJECT_SCHEMA
+    # a fresh dict per body: nothing shared between requests can be changed through one of them
+    return {"type": "object", "additionalProperties": True}
 
 
 def _tools(request: ChatRequest) -> list[Block]:
@@ -203,7 +207,7 @@ def _tools(request: ChatRequest) -> list[Block]:
         spec: Block = {"name": fn.name}
         if fn.description:
             spec["description"] = fn.description
-        spec["input_schema"] = fn.parameters or _EMPTY_OBJECT_SCHEMA
+        spec["input_schema"] = fn.parameters or {"type": "object", "properties": {}}
         tools.append(with_cache(spec, tool.cache_control))
     schema = json_schema_of(request.response_format)
     if schema is not None:
@@ -219,7 +223,7 @@ def _tools(request: ChatRequest) -> list[Block]:
 
 def _tool_choice(request: ChatRequest, thinking: dict[str, Any] | None) -> Block | None:
     choice = request.tool_choice
-    json_mode = json_schema_of(request.response_format) is not None
+    json_mode = wants_json(request.response_format)
     thinking_on = thinking is not None and thinking.get("type") == "enabled"
     result: Block | None
     if isinstance(choice, NamedToolChoice):
