@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 REDIS_URL = os.environ.get("LLMRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -88,3 +94,60 @@ class GatewayThread:
     def run(self, coro: Any, timeout: float = 10) -> Any:
         """Run a coroutine on the gateway's loop (to look at its state)."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+class GatewayProcess:
+    """`llmrelay serve --config FILE` as its own process group (Granian's parent and worker), so a
+    SIGKILL takes the whole gateway down at once, as a crash or an OOM kill would."""
+
+    def __init__(self, config_path: str, port: int | None = None) -> None:
+        self.config_path = config_path
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> GatewayProcess:
+        code = "import sys; from llmrelay.cli import main; sys.exit(main(sys.argv[1:]))"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, "serve", "--config", self.config_path,
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, self._stderr()
+            try:
+                with urllib.request.urlopen(self.base_url + "/health/readiness", timeout=1) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                pass  # not listening yet
+            assert time.monotonic() < deadline, "gateway process did not become ready"
+            time.sleep(0.05)
+
+    def _stderr(self) -> str:
+        assert self.proc is not None and self.proc.stderr is not None
+        return self.proc.stderr.read().decode(errors="replace")[-3000:]
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def write_config(path: Path, document: dict[str, Any]) -> str:
+    path.write_text(json.dumps(document))  # JSON is YAML
+    return str(path)
