@@ -74,6 +74,7 @@ class KeyGate:
         self._id_prefix = os.urandom(8).hex()
         self._counter = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._limits: dict[tuple[str, str], tuple[KeyPrincipal, list[Limit]]] = {}
 
     def next_id(self) -> str:
         return f"{self._id_prefix}{next(self._counter):012x}"
@@ -97,7 +98,7 @@ class KeyGate:
                 self._check_budget(scope, now)
         if call.end_user and self.end_users is not None:
             await self._check_end_user(call.end_user)
-        limits = _limits(found, call.model) if found is not None else []
+        limits = self._limits_for(found, call.model) if found is not None else []
         reservation: Reservation | None = None
         if limits:
             got = await self.limiter.reserve(limits, 1, now=now, lease=self.lease)
@@ -105,6 +106,18 @@ class KeyGate:
                 raise _rate_limited(got, limits, found)
             reservation = got
         return KeyPass(self, principal, found, call, reservation)
+
+    def _limits_for(self, found: KeyPrincipal, model: str) -> list[Limit]:
+        """The key's limits for this model, built once per cached principal (a reload replaces the
+        principal object, which invalidates the entry)."""
+        entry = self._limits.get((found.key_hash, model))
+        if entry is not None and entry[0] is found:
+            return entry[1]
+        limits = _limits(found, model)
+        if len(self._limits) >= 100_000:
+            self._limits.clear()
+        self._limits[(found.key_hash, model)] = (found, limits)
+        return limits
 
     def _check_budget(self, scope: ScopeLimits, now: float) -> None:
         if scope.max_budget_micros is None:
@@ -206,11 +219,13 @@ class KeyPass:
 
     async def succeeded(self, usage: Usage | None, params: dict[str, Any]) -> None:
         await self._settle(usage)
-        await self.gate.record(self.gate.spend_row(self, usage, params, None), wait=True)
+        if self.gate.writer is not None:
+            await self.gate.record(self.gate.spend_row(self, usage, params, None), wait=True)
 
     async def failed(self, error: LLMError, usage: Usage | None, params: dict[str, Any]) -> None:
         await self._settle(usage if usage is not None else Usage())
-        await self.gate.record(self.gate.spend_row(self, usage, params, error), wait=False)
+        if self.gate.writer is not None:
+            await self.gate.record(self.gate.spend_row(self, usage, params, error), wait=False)
 
     def abandoned(self, usage: Usage | None, params: dict[str, Any]) -> None:
         if self.reservation is not None:
