@@ -149,3 +149,31 @@ def test_unknown_keys_are_warnings_not_errors():
 def test_empty_file_is_an_empty_config(tmp_path):
     config = load_config(write(tmp_path, ""), environ={})
     assert config.model_list == [] and config.general.master_key is None
+
+
+def test_router_settings_reach_the_router():
+    config = parse_config(
+        {
+            "model_list": [],
+            "router_settings": {
+                "stream_timeout": 12,
+                "stream_chunk_timeout": 3,
+                "retry_policy": {"RateLimitErrorRetries": 4},
+                "routing_strategy_args": {"lowest_latency_buffer": 0.2},
+                "cooldown_window": 30,
+                "redis_key_prefix": "gw1:",
+            },
+            "general_settings": {"background_health_checks": True},
+        },
+        source="test",
+    )
+    kwargs = config.router_kwargs()
+    assert kwargs["stream_timeout"] == 12
+    assert kwargs["stream_chunk_timeout"] == 3
+    assert kwargs["retry_policy"] == {"RateLimitErrorRetries": 4}
+    assert kwargs["routing_strategy_args"] == {"lowest_latency_buffer": 0.2}
+    assert kwargs["cooldown_window"] == 30
+    assert kwargs["redis_key_prefix"] == "gw1:"
+    # background checks on without an interval: LiteLLM's default of 300 s
+    assert kwargs["health_check_interval"] == 300.0
+    assert config.warnings == []

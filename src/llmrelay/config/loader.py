@@ -59,6 +59,13 @@ class GatewayConfig:
             "num_retries": _first(rs.num_retries, ls.num_retries),
             "retry_after": rs.retry_after,
             "timeout": _first(rs.timeout, ls.request_timeout),
+            "stream_timeout": rs.stream_timeout,
+            "stream_chunk_timeout": rs.stream_chunk_timeout,
+            "retry_policy": rs.retry_policy,
+            "routing_strategy_args": rs.routing_strategy_args,
+            "cooldown_window": rs.cooldown_window,
+            "redis_key_prefix": rs.redis_key_prefix,
+            "health_check_interval": self._health_check_interval(),
             "fallbacks": _first(rs.fallbacks, ls.fallbacks),
             "context_window_fallbacks": _first(rs.context_window_fallbacks, ls.context_window_fallbacks),
             "content_policy_fallbacks": _first(rs.content_policy_fallbacks, ls.content_policy_fallbacks),
@@ -71,6 +78,13 @@ class GatewayConfig:
         }
         kwargs.update({k: v for k, v in chosen.items() if v is not None})
         return kwargs
+
+    def _health_check_interval(self) -> float | None:
+        general = self.general
+        if not general.background_health_checks:
+            return None
+        # LiteLLM's default interval when background checks are on
+        return general.health_check_interval if general.health_check_interval is not None else 300.0
 
     def sinks(self) -> ConfiguredSinks:
         """The event sinks named in litellm_settings (callbacks, success_callback, failure_callback)."""

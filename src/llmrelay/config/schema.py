@@ -83,6 +83,16 @@ class RouterSettings(msgspec.Struct, kw_only=True):
     redis_password: str | None = None
     enable_pre_call_checks: bool | None = None
     model_group_alias: dict[str, Any] | None = None
+    # LiteLLM's: retries per error class, e.g. {"RateLimitErrorRetries": 3, "BadRequestErrorRetries": 0}
+    retry_policy: dict[str, int] | None = None
+    # LiteLLM's: strategy options, e.g. {"ttl": 60} or {"lowest_latency_buffer": 0.1}
+    routing_strategy_args: dict[str, Any] | None = None
+    # llmrelay: seconds over which allowed_fails are counted
+    cooldown_window: float | None = None
+    # llmrelay: seconds allowed between two chunks of a stream
+    stream_chunk_timeout: float | None = None
+    # llmrelay: prefix of the router's keys in Redis (several gateways sharing one Redis)
+    redis_key_prefix: str | None = None
 
 
 class LitellmSettings(msgspec.Struct, kw_only=True):
@@ -117,6 +127,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     proxy_batch_write_at: int | None = None
     disable_spend_logs: bool | None = None
     max_request_size_mb: float | None = None
+    # LiteLLM's: probe every deployment in the background every health_check_interval seconds
+    background_health_checks: bool | None = None
+    health_check_interval: float | None = None
     # LiteLLM's: GET /metrics asks for the master key too (open by default, as in LiteLLM)
     require_auth_for_metrics_endpoint: bool | None = None
     # llmrelay: seconds between SSE keep-alive comments while a stream waits for its first token

@@ -60,6 +60,10 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         metrics=sinks.metrics,
         sinks=sinks.sinks,
     )
+    if config.router_kwargs().get("health_check_interval") is not None:
+        from llmrelay.proxy.background import RouterHealthChecks
+
+        state.services.append(RouterHealthChecks(router))
     if database_configured(config.general.database_url, os.environ):
         from llmrelay.proxy.keys_setup import install_keys
 
