@@ -1,5 +1,5 @@
-"""Callbacks registered per client, run on the client's background loop — never on the caller's
-request path, and a callback that raises is logged, never propagated."""
+"""Callbacks registered per client or router, run off the caller's request path; a callback that
+raises is logged, never propagated."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ import inspect
 import logging
 from typing import Any
 
+from llmrelay.core.loop_thread import LoopThread
 from llmrelay.events.record import CallRecord
 
 log = logging.getLogger("llmrelay.callbacks")
 
 HOOKS = ("on_success", "on_failure", "on_stream_complete")
+
+# records handed to the callbacks between two yields to the loop, in caller-loop mode: a burst of
+# records never holds requests back for longer than this many callback runs
+_RECORDS_PER_SLICE = 32
 
 
 class Callback:
@@ -35,23 +40,51 @@ class Callback:
 
 
 class CallbackDispatcher:
-    """A bounded queue drained by one task on the owner's background loop.
+    """A bounded inbox of records drained in batches by one task.
 
-    `emit` may be called from any thread or loop: it only schedules a put. When the queue is full the
-    record is dropped and counted (`dropped`), so a slow sink can never stall calls.
+    Where that task runs is the constructor's choice:
+    - `loop` given (a background thread's loop, as the SDK Client uses): `emit` may be called from
+      any thread; the owner loop is woken once per batch, not per record (waking another thread costs
+      a syscall and a GIL hand-over);
+    - `loop=None` (caller-loop mode, for a server with one serving loop per process): the task runs
+      on the loop that emits, as a low-priority background task — it waits `batch_delay` after a
+      record arrives so records are handled in batches, and yields to the loop every few records.
+      Only callbacks that declare `loop_safe = True` (quick, never block: the built-in sinks) run
+      there, with no thread hop at all; any other callback could block the loop, so records for
+      those are handed on, a batch at a time, to a thread-mode dispatcher on a thread of its own
+      (started only when such a callback is registered).
 
-    `callbacks` is the owner's live list (callbacks added later are heard). Each entry is a Callback
-    (or any object with some of its hooks), or a plain function `fn(record)` called for every hook."""
+    Either way a full inbox drops the record and counts it (`dropped`): a slow sink never stalls a
+    call. `callbacks` is the owner's live list (callbacks added later are heard). Each entry is a
+    Callback (or any object with some of its hooks), or a plain function `fn(record)` called for
+    every hook."""
 
-    def __init__(self, callbacks: list[Any], loop: asyncio.AbstractEventLoop, maxsize: int = 10_000):
+    def __init__(
+        self,
+        callbacks: list[Any],
+        loop: asyncio.AbstractEventLoop | None = None,
+        maxsize: int = 10_000,
+        *,
+        batch_delay: float = 0.005,
+    ) -> None:
         self._callbacks = callbacks
+        self._caller_loop = loop is None
         self._loop = loop
-        self._queue: asyncio.Queue[tuple[str, CallRecord] | None] = asyncio.Queue(maxsize)
-        self._task: asyncio.Task[None] | None = None
         self._maxsize = maxsize
-        # records handed over from any thread (deque appends and pops are thread-safe)
+        self._batch_delay = batch_delay if loop is None else 0.0
+        # deque appends and pops are thread-safe: producers on other threads only append
         self._inbox: collections.deque[tuple[str, CallRecord]] = collections.deque()
         self._wakeup_pending = False
+        self._task: asyncio.Task[None] | None = None
+        # the drain task's wait for records, and callers of join() waiting for it to be idle
+        self._waiter: asyncio.Future[None] | None = None
+        self._joiners: list[asyncio.Future[None]] = []
+        self._busy = False
+        self._closing = False
+        # caller-loop mode: callbacks that are not loop-safe, run by a dispatcher on a thread
+        self._offloaded: list[Any] = []
+        self._offload: CallbackDispatcher | None = None
+        self._offload_thread: LoopThread | None = None
         self.dropped = 0
 
     @property
@@ -64,30 +97,38 @@ class CallbackDispatcher:
     def emit(self, hook: str, record: CallRecord) -> None:
         if not self._callbacks:
             return
-        # one wake-up of the owner loop per batch, not per record: waking another thread costs a
-        # syscall and a GIL hand-over, which under load would cost more than the callbacks
         if len(self._inbox) >= self._maxsize:
             self._count_drop()
             return
         self._inbox.append((hook, record))
+        if self._caller_loop:
+            running = _running_loop()
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                if running is None:
+                    raise RuntimeError("caller-loop callbacks are emitted from a running event loop")
+                # first record, or the previous serving loop has gone: deliver on this one
+                self._loop = loop = running
+                self._task = None
+            if loop is running:
+                self._wake()
+                return
         if not self._wakeup_pending:
             self._wakeup_pending = True
-            self._loop.call_soon_threadsafe(self._take_inbox)
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._wake)
 
-    def _take_inbox(self) -> None:
-        # cleared before draining: a record appended after this line schedules its own wake-up
+    def _wake(self) -> None:
+        """On the delivering loop: start the drain task, or wake it if it waits for records."""
+        # cleared before waking: a record appended after this line schedules its own wake-up
         self._wakeup_pending = False
-        inbox = self._inbox
-        while inbox:
-            self._put(*inbox.popleft())
-
-    def _put(self, hook: str, record: CallRecord) -> None:
         if self._task is None:
+            assert self._loop is not None
             self._task = self._loop.create_task(self._drain())
-        try:
-            self._queue.put_nowait((hook, record))
-        except asyncio.QueueFull:
-            self._count_drop()
+            return
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _count_drop(self) -> None:
         self.dropped += 1
@@ -95,16 +136,56 @@ class CallbackDispatcher:
             log.warning("callback queue full: %d records dropped so far", self.dropped)
 
     async def _drain(self) -> None:
+        inbox = self._inbox
+        loop = asyncio.get_running_loop()
+        if self._batch_delay:
+            await asyncio.sleep(self._batch_delay)
         while True:
-            item = await self._queue.get()
-            try:
-                if item is None:
+            if not inbox:
+                self._busy = False
+                self._release_joiners()
+                if self._closing:
                     return
-                hook, record = item
-                for cb in list(self._callbacks):
+                self._waiter = loop.create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
+                if self._batch_delay:
+                    # low priority: let records gather and the requests in flight go first
+                    await asyncio.sleep(self._batch_delay)
+                continue
+            self._busy = True
+            callbacks = list(self._callbacks)
+            offload = None
+            if self._caller_loop:
+                callbacks = [cb for cb in callbacks if getattr(cb, "loop_safe", False)]
+                offload = self._offload_for(len(callbacks) < len(self._callbacks))
+            for _ in range(min(len(inbox), _RECORDS_PER_SLICE)):
+                hook, record = inbox.popleft()
+                for cb in callbacks:
                     await self._run(cb, hook, record)
-            finally:
-                self._queue.task_done()
+                if offload is not None:
+                    offload.emit(hook, record)
+            if self._caller_loop:
+                await asyncio.sleep(0)
+
+    def _offload_for(self, needed: bool) -> CallbackDispatcher | None:
+        """The thread-mode dispatcher for callbacks that may block, started on first need."""
+        if not needed:
+            return None
+        # refreshed in place: the offload dispatcher reads this list on its own thread
+        self._offloaded[:] = [cb for cb in self._callbacks if not getattr(cb, "loop_safe", False)]
+        if self._offload is None:
+            self._offload_thread = LoopThread("llmrelay-callbacks")
+            self._offload = CallbackDispatcher(self._offloaded, self._offload_thread.loop, self._maxsize)
+        return self._offload
+
+    def _release_joiners(self) -> None:
+        joiners, self._joiners = self._joiners, []
+        for fut in joiners:
+            if not fut.done():
+                fut.set_result(None)
 
     async def _run(self, callback: Any, hook: str, record: CallRecord) -> None:
         fn = getattr(callback, hook, None)
@@ -120,11 +201,41 @@ class CallbackDispatcher:
             log.exception("callback %s.%s raised; the call is unaffected", type(callback).__name__, hook)
 
     async def join(self) -> None:
-        """Wait until every queued record has been handed to the callbacks (runs on the owner loop)."""
-        await self._queue.join()
+        """Wait until every record emitted so far has been handed to the callbacks (call it on the
+        delivering loop)."""
+        while self._inbox or self._busy or self._wakeup_pending:
+            if self._task is None and not self._wakeup_pending:
+                self._wake()
+            fut = asyncio.get_running_loop().create_future()
+            self._joiners.append(fut)
+            await fut
+        if self._offload is not None and self._offload_thread is not None:
+            await _on_thread(self._offload_thread, self._offload.join())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await self._queue.put(None)
-            await self._task
-            self._task = None
+        """Deliver what is queued, then end the drain task (call it on the delivering loop)."""
+        task = self._task
+        if task is not None:
+            self._closing = True
+            try:
+                self._wake()
+                await task
+            finally:
+                self._closing = False
+                self._task = None
+        offload, thread = self._offload, self._offload_thread
+        if offload is not None and thread is not None:
+            self._offload = self._offload_thread = None
+            await _on_thread(thread, offload.stop())
+            thread.stop()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _on_thread(thread: LoopThread, step: Any) -> None:
+    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(step, thread.loop))

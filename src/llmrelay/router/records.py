@@ -1,11 +1,13 @@
 """One CallRecord per logical call (however many attempts and fallbacks it took), handed to the
-router's own callbacks through the shared CallbackDispatcher on the router's loop thread."""
+router's own callbacks through the shared CallbackDispatcher: on the router's loop thread, or (for a
+server) on the loop that made the call."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from llmrelay.core.loop_thread import LoopThread
@@ -60,9 +62,12 @@ class CallTrace:
 
 
 class CallReporter:
-    """Owns the router's callbacks; nothing is dispatched (or started) until one is registered."""
+    """Owns the router's callbacks; nothing is dispatched (or started) until one is registered.
 
-    def __init__(self, callbacks: Sequence[Any], loop_thread: LoopThread) -> None:
+    With a `loop_thread`, callbacks run on that thread's loop; with None, on the loop that made the
+    call, as a low-priority background task (no thread hop; what a single-loop server wants)."""
+
+    def __init__(self, callbacks: Sequence[Any], loop_thread: LoopThread | None) -> None:
         self._callbacks = list(callbacks)
         self._loop_thread = loop_thread
         self._dispatcher: CallbackDispatcher | None = None
@@ -94,7 +99,8 @@ class CallReporter:
         if not self._callbacks:
             return
         if self._dispatcher is None:
-            self._dispatcher = CallbackDispatcher(self._callbacks, self._loop_thread.loop)
+            loop = self._loop_thread.loop if self._loop_thread is not None else None
+            self._dispatcher = CallbackDispatcher(self._callbacks, loop)
         now = time.monotonic()
         metadata = trace.metadata
         if trace.fallback_from is not None:
@@ -121,12 +127,21 @@ class CallReporter:
         )
         self._dispatcher.emit(hook, record)
 
-    async def join(self) -> None:
-        if self._dispatcher is not None:
-            await self._dispatcher.join()
+    async def flush(self) -> None:
+        """Wait until the callbacks have heard every record so far (from the caller's loop)."""
+        dispatcher = self._dispatcher
+        if dispatcher is not None:
+            await self._on_delivery_loop(dispatcher.join())
 
-    async def stop(self) -> None:
-        """Deliver what is queued, then end the dispatcher's task (on the loop thread)."""
-        if self._dispatcher is not None:
-            await self._dispatcher.stop()
-            self._dispatcher = None
+    async def close(self) -> None:
+        """Deliver what is queued, then end the dispatcher's task (from the caller's loop)."""
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            await self._on_delivery_loop(dispatcher.stop())
+
+    async def _on_delivery_loop(self, step: Coroutine[Any, Any, None]) -> None:
+        thread = self._loop_thread
+        if thread is None or not thread.started:
+            await step
+            return
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(step, thread.loop))

@@ -68,6 +68,7 @@ class Router(SdkMethods):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         seed: int | None = None,
+        callbacks_on_caller_loop: bool = False,
     ) -> None:
         check_strategy(routing_strategy)
         self._owns_engine = client is None
@@ -84,7 +85,9 @@ class Router(SdkMethods):
         self.clock = clock
         self._groups = ModelGroups(parse_model_list(model_list, self.engine.registry, self.catalog))
         self._loop_thread = LoopThread("llmrelay-router")
-        self._reporter = CallReporter(callbacks, self._loop_thread)
+        # callbacks run on the router's own thread, or (a server's choice) as a background task on
+        # the loop that made the call: no thread hop per record
+        self._reporter = CallReporter(callbacks, None if callbacks_on_caller_loop else self._loop_thread)
         self._backends: SharedBackends = open_backends(redis_url, redis_key_prefix)
         rng = random.Random(seed)
         # call ids from a generator seeded once from the OS: uuid4 reads the OS per call
@@ -363,14 +366,13 @@ class Router(SdkMethods):
     async def aflush(self) -> None:
         """Wait for pending bookkeeping and callbacks (tests, short scripts)."""
         await self._runner.drain()
-        if self._reporter.active and self._loop_thread.started:
-            fut = asyncio.run_coroutine_threadsafe(self._reporter.join(), self._loop_thread.loop)
-            await asyncio.wrap_future(fut)
+        await self._reporter.flush()
 
     async def aclose(self) -> None:
         await self._health.stop()
         await self.aflush()
         await self._backends.aclose()
+        await self._reporter.close()
         if self._loop_thread.started:
             fut = asyncio.run_coroutine_threadsafe(self._close_on_thread(), self._loop_thread.loop)
             await asyncio.wrap_future(fut)
@@ -379,7 +381,6 @@ class Router(SdkMethods):
             await self.engine.transport.aclose_current_loop()
 
     async def _close_on_thread(self) -> None:
-        await self._reporter.stop()
         if self._owns_engine:
             await self.engine.transport.aclose_current_loop()
 

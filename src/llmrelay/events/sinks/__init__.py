@@ -5,8 +5,9 @@
 - "json_log" (also "json_logs", "jsonl"): one JSON line per call (`JsonLogSink`).
 
 Sinks are router callbacks: the router hands records to them through its bounded callback queue,
-on its own thread, so they never run on a request's path. Heavy imports (prometheus_client) happen
-only when a sink that needs them is configured."""
+so they never run on a request's path. In the gateway they run as a background task on the serving
+loop (they declare `loop_safe`: quick, never blocking); callbacks that do not are run on a thread.
+Heavy imports (prometheus_client) happen only when a sink that needs them is configured."""
 
 from llmrelay.events.sinks.selection import ConfiguredSinks, SinkOnly, configure_sinks, resolve_names
 

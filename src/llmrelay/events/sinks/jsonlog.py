@@ -4,9 +4,9 @@ What is written is chosen field by field (an allowlist), so nothing secret leaks
 no headers, no api_base credentials, and no message contents unless `log_messages` is set. Error
 messages from providers sometimes echo a key prefix; anything shaped like a key is masked.
 
-Hooks run on the router's callback thread. Lines are buffered and written at most every
-`flush_seconds` (or when the buffer grows past `flush_bytes`), so a slow disk costs that thread a
-write per interval, never a request anything."""
+Hooks run wherever the router delivers records (its callback thread, or a background task on the
+gateway's serving loop). Lines are buffered and written at most every `flush_seconds` (or when the
+buffer grows past `flush_bytes`): one write per interval, never one per request."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def mask_secrets(text: str) -> str:
 
 
 class JsonLogSink:
+    # hooks only buffer lines; the buffer is written once per interval: fine on a serving loop
+    loop_safe = True
+
     def __init__(
         self,
         path: str | None = None,

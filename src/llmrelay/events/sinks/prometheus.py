@@ -2,8 +2,9 @@
 time-to-first-token histograms, token and spend counters, and each deployment's state at scrape time.
 
 Each sink owns its CollectorRegistry (never prometheus_client's global one), so two gateways or two
-tests in one process never share counters. Hooks run on the router's callback thread; scrapes run on
-the server's thread: prometheus_client's metric objects are thread-safe."""
+tests in one process never share counters. Hooks run wherever the router delivers records (its
+callback thread, or the gateway's serving loop); scrapes run on the server's loop: prometheus_client's
+metric objects are thread-safe."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class _DeploymentStateCollector(Collector):
 
 class PrometheusSink:
     """A router callback; `render()` gives the text exposition served at GET /metrics."""
+
+    # hooks only update in-memory metrics: fine to run on a serving loop
+    loop_safe = True
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)

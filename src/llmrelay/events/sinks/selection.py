@@ -22,6 +22,7 @@ class SinkOnly:
 
     def __init__(self, sink: Any, hooks: Sequence[str]) -> None:
         self.sink = sink
+        self.loop_safe = bool(getattr(sink, "loop_safe", False))
         for hook in hooks:
             setattr(self, hook, getattr(sink, hook))
 
