@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
@@ -91,15 +92,26 @@ class Engine:
             finally:
                 await upstream.aclose()
             raise self._error(adapter, upstream.status, upstream.headers, body, deployment)
-        source = decode_stream(
-            upstream.iter_bytes(), adapter.chat_stream_decoder(request), adapter.name, deployment.model
-        )
+        decoder = adapter.chat_stream_decoder(request)
+        tap = ByteTap(upstream.iter_bytes())
+        raw = None
+        dialect = getattr(decoder, "wire_dialect", None)
+        if dialect is not None:
+            # the bytes are in a dialect a client may speak: a gateway can relay them as they are
+            raw = RawUpstream(
+                tap,
+                dialect,
+                lambda: adapter.chat_stream_decoder(request),
+                provider=adapter.name,
+                model=deployment.model,
+            )
         stream = ChatStream(
-            source,
+            decode_stream(tap, decoder, adapter.name, deployment.model),
             request,
             started=started,
             price=lambda usage: self.price(usage, deployment),
             close=upstream.aclose,
+            raw=raw,
         )
         stream.hidden_params.update(_deployment_params(deployment))
         await stream.prefetch()

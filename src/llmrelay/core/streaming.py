@@ -1,13 +1,17 @@
 """A streamed chat answer: an async iterator of OpenAI-shaped chunks that tracks time to first token,
-usage and cost, and reports once when it ends (however it ends)."""
+usage and cost, and reports once when it ends (however it ends).
+
+A gateway whose client speaks the upstream's wire dialect may instead take the upstream's bytes as
+they come (`raw_batches`): the same bookkeeping, without decoding and re-encoding every chunk."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from llmrelay.core.assemble import ChunkAssembler
+from llmrelay.core.sse_relay import OpenAIEventFilter, RawUpstream
 from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import LLMError
@@ -33,6 +37,11 @@ async def decode_stream(
         raise
 
 
+def _raise_pending(events: OpenAIEventFilter) -> None:
+    if events.error is not None:
+        raise events.error
+
+
 StreamFinished = Callable[["ChatStream", "LLMError | None"], None]
 
 
@@ -49,8 +58,18 @@ class ChatStream:
         price: Callable[[Usage], int],
         on_finish: StreamFinished | None = None,
         close: Callable[[], Any] | None = None,
+        raw: RawUpstream | None = None,
     ) -> None:
         self._source = source
+        # set while the raw bytes can still be relayed: nothing read past the prefetch yet
+        self._raw = raw
+        # the bytes relayed raw, decoded only if someone asks for `response()`
+        self._relayed: list[bytes] | None = None
+        self._raw_decoder: Callable[[], StreamDecoder] | None = None
+        # the raw prefetch's state: the filter, the first events to send, whether the bytes ended
+        self._raw_events: OpenAIEventFilter | None = None
+        self._raw_first = b""
+        self._raw_ended = False
         self.request = request
         self.started = started
         self._price = price
@@ -74,14 +93,54 @@ class ChatStream:
     async def prefetch(self) -> None:
         """Read up to the first chunk now, so a stream that fails before its first byte fails here
         (where the caller can still retry or fall back) rather than in the consumer's loop."""
+        if self._raw is not None:
+            await self._prefetch_raw(self._raw)
+            return
         chunk = await self._next_from_source()
         if chunk is not None:
             self._pending.append(chunk)
+
+    async def _prefetch_raw(self, raw: RawUpstream) -> None:
+        """Prefetch for a stream that may be relayed raw: read bytes up to the first complete event
+        without decoding it (only events that can hold an error are looked into). The bytes are kept
+        so that `async for` decodes them after all if that is how the stream is read."""
+        events = OpenAIEventFilter(raw.new_decoder, self._want_usage)
+        tap = raw.tap
+        tap.recording = True
+        out = b""
+        try:
+            while not out and not self._raw_ended:
+                try:
+                    data = await tap.__anext__()
+                except StopAsyncIteration:
+                    self._raw_ended = True
+                    out = events.end()
+                else:
+                    out = events.feed(data)
+                _raise_pending(events)
+        except LLMError as exc:
+            exc.provider = exc.provider or raw.provider
+            exc.model = exc.model or raw.model
+            await self._finish(exc)
+            raise
+        except BaseException:
+            await self._release()
+            self._finished = True
+            raise
+        finally:
+            tap.recording = False
+        self.first_token_at = time.monotonic()
+        self._raw_events = events
+        self._raw_first = out
 
     def __aiter__(self) -> ChatStream:
         return self
 
     async def __anext__(self) -> ChatChunk:
+        if self._raw is not None:
+            # read decoded after all: the decoder starts from the bytes the prefetch looked at
+            self._raw.tap.replay()
+            self._raw = None
         while True:
             chunk = self._pending.pop(0) if self._pending else await self._next_from_source()
             if chunk is None:
@@ -114,6 +173,62 @@ class ChatStream:
             chunk._hidden_params = {"cost_micros": self.cost_micros}  # type: ignore[attr-defined]
         self._assembler.add(chunk)
         return chunk
+
+    def relays_raw(self, dialect: str) -> bool:
+        """Whether `raw_batches()` can serve a client speaking `dialect` (only "openai" for now, and
+        only before any chunk was taken with `async for`)."""
+        return (
+            self._raw_events is not None
+            and self._raw is not None
+            and self._raw.dialect == dialect == "openai"
+        )
+
+    async def raw_batches(self) -> AsyncGenerator[bytes, None]:
+        """The upstream's SSE bytes as they arrive, whole events only, in its own dialect (see
+        `relays_raw`), ending with its own end marker. Usage, cost, time to first token and the end
+        report are kept as with `async for`; an upstream error raises once the events before it are
+        out, a cut stream raises at the end."""
+        raw, events = self._raw, self._raw_events
+        if raw is None or events is None:
+            raise RuntimeError("raw bytes are not available for this stream")
+        self._raw = None
+        self._raw_decoder = raw.new_decoder
+        raw.tap.recorded.clear()
+        self._relayed = relayed = []
+        try:
+            out, self._raw_first = self._raw_first, b""
+            if out:
+                relayed.append(out)
+                yield out
+            if not self._raw_ended and not self._finished:
+                async for data in raw.tap:
+                    out = events.feed(data)
+                    if out:
+                        relayed.append(out)
+                        yield out
+                    _raise_pending(events)
+                out = events.end()
+                if out:
+                    relayed.append(out)
+                    yield out
+            _raise_pending(events)
+        except LLMError as exc:
+            exc.provider = exc.provider or raw.provider
+            exc.model = exc.model or raw.model
+            await self._finish_raw(events, exc)
+            raise
+        except BaseException:
+            # cancelled, closed early, or a bug: release the connection, report nothing
+            await self._release()
+            self._finished = True
+            raise
+        await self._finish_raw(events, None)
+
+    async def _finish_raw(self, events: OpenAIEventFilter, error: LLMError | None) -> None:
+        if events.usage is not None:
+            self.usage = events.usage
+            self.cost_micros = self._price(events.usage)
+        await self._finish(error)
 
     def set_on_finish(self, callback: StreamFinished) -> None:
         """Report the stream's end to `callback` (now, if it already ended). The client attaches it
@@ -154,6 +269,14 @@ class ChatStream:
 
     def response(self) -> ChatResponse:
         """Everything streamed so far, assembled into one ChatResponse."""
+        relayed, self._relayed = self._relayed, None
+        if relayed and self._raw_decoder is not None:
+            # relayed raw: the chunks are decoded now, once, for whoever asked
+            decoder = self._raw_decoder()
+            self._assembler = ChunkAssembler()
+            for data in relayed:
+                for chunk in decoder.feed(data):
+                    self._assembler.add(chunk)
         return self._assembler.build(self.usage)
 
     @property

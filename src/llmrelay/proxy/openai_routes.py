@@ -61,7 +61,8 @@ class OpenAIRoutes:
                 return
             await answer_chat(req, _settled(result), self._answerer, OpenAIStreamEncoder, state.keepalive)
             return
-        await answer_chat(req, call, self._answerer, OpenAIStreamEncoder, state.keepalive)
+        # an OpenAI-speaking upstream's stream goes out as its own bytes (see core/sse_relay.py)
+        await answer_chat(req, call, self._answerer, OpenAIStreamEncoder, state.keepalive, "openai")
 
     async def completions(self, req: Request, principal: Principal) -> None:
         state = self.state

@@ -55,7 +55,9 @@ async def answer_chat(
     answerer: ChatAnswerer,
     new_encoder: Callable[[], StreamEncoder],
     keepalive: float,
+    dialect: str | None = None,
 ) -> None:
+    """`dialect`: the client's wire dialect; a stream whose upstream speaks it is relayed as bytes."""
     task: asyncio.Future[ChatResponse | ChatStream] = asyncio.ensure_future(call)
     gone: asyncio.Future[Any] = asyncio.ensure_future(req.proto.client_disconnect())
     try:
@@ -86,7 +88,7 @@ async def answer_chat(
             return
         if transport is None:
             transport = req.open_stream(answerer.stream_headers(result))
-        await _pump_until_gone(result, transport, new_encoder(), gone)
+        await _pump_until_gone(result, transport, new_encoder(), gone, dialect)
     finally:
         # Granian ends the response when its transport object is freed; an error's traceback can
         # keep this frame (and so the transport) alive, so let go of it explicitly
@@ -115,9 +117,16 @@ async def _keep_alive(
 
 
 async def _pump_until_gone(
-    stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder, gone: asyncio.Future[Any]
+    stream: ChatStream,
+    transport: StreamTransport,
+    encoder: StreamEncoder,
+    gone: asyncio.Future[Any],
+    dialect: str | None,
 ) -> None:
-    pump = asyncio.ensure_future(_pump(stream, transport, encoder))
+    if dialect is not None and stream.relays_raw(dialect):
+        pump = asyncio.ensure_future(_pump_raw(stream, transport, encoder))
+    else:
+        pump = asyncio.ensure_future(_pump(stream, transport, encoder))
     try:
         done, _ = await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
         if pump in done:
@@ -167,6 +176,23 @@ async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamE
         await _send_quietly(transport, b"".join(buffer))
     finally:
         # the stream keeps its error, whose traceback holds this frame: drop the transport (see above)
+        del send, transport
+
+
+async def _pump_raw(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
+    """Relay the upstream's own bytes, one send per upstream read; they end with its own [DONE]."""
+    send = transport.send_bytes
+    batches = stream.raw_batches()
+    try:
+        try:
+            async for data in batches:
+                await send(data)
+        except LLMError as error:
+            await _send_quietly(transport, encoder.error(error))
+        except RuntimeError as exc:  # granian's ProtocolClosed
+            raise ClientGone(str(exc)) from exc
+    finally:
+        await batches.aclose()
         del send, transport
 
 

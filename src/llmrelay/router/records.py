@@ -80,6 +80,12 @@ class CallReporter:
     def active(self) -> bool:
         return bool(self._callbacks)
 
+    @property
+    def wants_contents(self) -> bool:
+        """Whether some callback reads a record's response (callbacks say `wants_contents = False`
+        when they never do; a relayed stream's response is then never assembled)."""
+        return any(getattr(cb, "wants_contents", True) for cb in self._callbacks)
+
     def add(self, callback: Any) -> None:
         # the dispatcher reads this same list, so it hears callbacks added later
         self._callbacks.append(callback)

@@ -275,7 +275,7 @@ class CallRunner:
                 cost=stream.cost_micros,
                 error=error,
                 ttft=stream.time_to_first_token,
-                response=stream.response(),
+                response=stream.response() if self.reporter.wants_contents else None,
             )
 
 

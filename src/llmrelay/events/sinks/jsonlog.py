@@ -46,6 +46,8 @@ class JsonLogSink:
     ) -> None:
         self.path = path
         self.log_messages = log_messages
+        # whether records must carry the response (a relayed stream's is decoded only if so)
+        self.wants_contents = log_messages
         self._flush_seconds = flush_seconds
         self._flush_bytes = flush_bytes
         self._stream = stream

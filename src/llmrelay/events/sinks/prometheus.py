@@ -49,8 +49,9 @@ class _DeploymentStateCollector(Collector):
 class PrometheusSink:
     """A router callback; `render()` gives the text exposition served at GET /metrics."""
 
-    # hooks only update in-memory metrics: fine to run on a serving loop
+    # hooks only update in-memory metrics: fine to run on a serving loop; no contents needed
     loop_safe = True
+    wants_contents = False
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)

@@ -23,6 +23,7 @@ class SinkOnly:
     def __init__(self, sink: Any, hooks: Sequence[str]) -> None:
         self.sink = sink
         self.loop_safe = bool(getattr(sink, "loop_safe", False))
+        self.wants_contents = bool(getattr(sink, "wants_contents", True))
         for hook in hooks:
             setattr(self, hook, getattr(sink, hook))
 

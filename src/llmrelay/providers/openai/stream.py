@@ -73,6 +73,9 @@ class _SSEJsonDecoder(Generic[T]):
 
 
 class OpenAIChatStreamDecoder(_SSEJsonDecoder[ChatChunk]):
+    # the bytes are OpenAI chat-completion SSE: a gateway may relay them to OpenAI clients unchanged
+    wire_dialect = "openai"
+
     def __init__(self, provider: Provider) -> None:
         super().__init__(provider, _chunk_decoder)
 

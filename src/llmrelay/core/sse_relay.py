@@ -1,0 +1,157 @@
+"""Relaying an upstream's SSE bytes unchanged when the client speaks the upstream's dialect.
+
+Only what must be known is looked at: an event is decoded only when its bytes can hold usage (to price
+the call), an error, or the end marker; every other event goes out as the upstream wrote it. Events
+are relayed whole (an event split across reads waits for its end), so the output does not depend on
+how the upstream's bytes were split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from llmrelay.providers.base import StreamDecoder
+from llmrelay.types.errors import APIConnectionError, LLMError
+from llmrelay.types.response import Usage
+
+_USAGE = b'"usage"'
+_NULL_USAGE = (b'"usage":null', b'"usage": null')
+_DONE_LINES = (b"data: [DONE]", b"data:[DONE]")
+
+
+class ByteTap:
+    """Wraps the upstream's byte iterator and keeps what passes through while `recording`: the bytes
+    a raw prefetch looked at, which `replay()` hands out again to a decoder reading the stream."""
+
+    __slots__ = ("_replay", "_source", "recorded", "recording")
+
+    def __init__(self, source: AsyncIterator[bytes]) -> None:
+        self._source = source
+        self.recording = False
+        self.recorded: list[bytes] = []
+        self._replay: list[bytes] = []
+
+    def replay(self) -> None:
+        """The next reads return the recorded bytes again, then carry on with the upstream's."""
+        self._replay, self.recorded = self.recorded, []
+        self._replay.reverse()
+
+    def __aiter__(self) -> ByteTap:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._replay:
+            return self._replay.pop()
+        data = await self._source.__anext__()
+        if self.recording:
+            self.recorded.append(data)
+        return data
+
+
+class RawUpstream:
+    """What a ChatStream needs to relay raw: the tapped bytes, the wire dialect they are in, and a
+    factory of decoders for the few events that must be read."""
+
+    __slots__ = ("dialect", "model", "new_decoder", "provider", "tap")
+
+    def __init__(
+        self,
+        tap: ByteTap,
+        dialect: str,
+        new_decoder: Callable[[], StreamDecoder],
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.tap = tap
+        self.dialect = dialect
+        self.new_decoder = new_decoder
+        # named on the errors raised while relaying
+        self.provider = provider
+        self.model = model
+
+
+class OpenAIEventFilter:
+    """OpenAI chat-completion SSE in, the same bytes out — minus the usage-only last event when the
+    client did not ask for usage. Usage is kept in `usage`; an error event becomes `error` (the bytes
+    before it are still returned)."""
+
+    __slots__ = ("_new_decoder", "_tail", "_want_usage", "done", "error", "usage")
+
+    def __init__(self, new_decoder: Callable[[], StreamDecoder], want_usage: bool) -> None:
+        self._new_decoder = new_decoder
+        self._want_usage = want_usage
+        self._tail = b""
+        self.done = False
+        self.usage: Usage | None = None
+        self.error: LLMError | None = None
+
+    def feed(self, data: bytes) -> bytes:
+        """The complete events in what arrived so far, ready to send (b"" when none completed)."""
+        if self.error is not None:
+            return b""
+        buf = self._tail + data if self._tail else data
+        held = b""
+        if b"\r" in buf:
+            # CR and CRLF line ends become LF; a CR at the very end may be half of a CRLF
+            if buf.endswith(b"\r"):
+                buf, held = buf[:-1], b"\r"
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        cut = buf.rfind(b"\n\n")
+        if cut < 0:
+            self._tail = buf + held
+            return b""
+        complete, self._tail = buf[: cut + 2], buf[cut + 2 :] + held
+        if not _may_matter(complete):
+            return complete
+        return self._filter(complete)
+
+    def end(self) -> bytes:
+        """At the end of the upstream's bytes: a last event without its blank line still counts;
+        a stream that never said [DONE] was cut."""
+        out = b""
+        tail, self._tail = self._tail.replace(b"\r", b"\n"), b""
+        if tail.strip() and self.error is None:
+            out = self._filter(tail.rstrip(b"\n") + b"\n\n")
+        if not self.done and self.error is None:
+            self.error = APIConnectionError("stream ended before [DONE]: the connection was cut")
+        return out
+
+    def _filter(self, block: bytes) -> bytes:
+        kept: list[bytes] = []
+        for event in block.split(b"\n\n"):
+            if not event or self.error is not None:
+                continue
+            if not _may_matter(event):
+                kept.append(event)
+                continue
+            if any(line in event for line in _DONE_LINES):
+                self.done = True
+                kept.append(event)
+                continue
+            try:
+                chunks = self._new_decoder().feed(event + b"\n\n")
+            except LLMError as exc:
+                self.error = exc
+                continue
+            if any(self._takes_usage(chunk.usage, not chunk.choices) for chunk in chunks):
+                continue
+            kept.append(event)
+        return b"".join(event + b"\n\n" for event in kept)
+
+    def _takes_usage(self, usage: Usage | None, usage_only: bool) -> bool:
+        """Note the usage; True when the event carrying it is to be dropped."""
+        if usage is None:
+            return False
+        self.usage = usage
+        return usage_only and not self._want_usage
+
+
+def _may_matter(data: bytes) -> bool:
+    """Cheap byte tests: False means no event in `data` can carry usage, an error or the end."""
+    if b"[DONE]" in data or b'"error"' in data or b"event:" in data:
+        return True
+    if _USAGE not in data:
+        return False
+    nulls = data.count(_NULL_USAGE[0]) + data.count(_NULL_USAGE[1])
+    return data.count(_USAGE) != nulls

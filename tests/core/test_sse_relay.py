@@ -1,0 +1,175 @@
+"""Raw SSE relay (core/sse_relay.py and ChatStream.raw_batches): the upstream's bytes go out
+unchanged, whole events only, whatever the split; usage is read for pricing and its chunk dropped when
+the client did not ask for it; errors and cut streams raise after the events before them."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from llmrelay.core.sse_relay import ByteTap, OpenAIEventFilter, RawUpstream
+from llmrelay.core.streaming import ChatStream, decode_stream
+from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.types.chat import ChatRequest, Message
+from llmrelay.types.errors import APIConnectionError, LLMError
+from llmrelay.types.response import Usage
+
+ADAPTER = ProviderRegistry().get("openai")
+USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+
+
+def event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+def chunk(content: str | None = None, finish: str | None = None) -> bytes:
+    delta = {} if content is None else {"content": content}
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return event({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+                  "usage": None, "choices": [choice]})  # fmt: skip
+
+
+USAGE_EVENT = event({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+                     "choices": [], "usage": USAGE})  # fmt: skip
+DONE = b"data: [DONE]\n\n"
+# content that mentions the marker words must not be mistaken for them
+BODY = [chunk("Hello"), chunk(' "usage": {"error": 1} [DONE]'), chunk("!"), chunk(finish="stop")]
+STREAM = b"".join(BODY) + USAGE_EVENT + DONE
+
+
+def random_splits(data: bytes, rng: random.Random) -> list[bytes]:
+    cuts = sorted(rng.sample(range(1, len(data)), rng.randint(1, min(40, len(data) - 1))))
+    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+
+
+def run_filter(parts: list[bytes], want_usage: bool) -> tuple[bytes, OpenAIEventFilter]:
+    events = OpenAIEventFilter(lambda: ADAPTER.chat_stream_decoder(REQUEST), want_usage)
+    out = b"".join(events.feed(p) for p in parts) + events.end()
+    return out, events
+
+
+REQUEST = ChatRequest(model="gpt-4o-mini", messages=[Message(role="user", content="hi")], stream=True)
+
+
+@pytest.fixture
+def request_() -> ChatRequest:
+    return REQUEST
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("want_usage", [True, False])
+def test_bytes_relayed_unchanged_whatever_the_split(seed: int, want_usage: bool) -> None:
+    out, events = run_filter(random_splits(STREAM, random.Random(seed)), want_usage)
+    assert out == (STREAM if want_usage else STREAM.replace(USAGE_EVENT, b""))
+    assert events.usage == Usage(**USAGE) and events.done and events.error is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_crlf_streams_come_out_with_lf_line_ends(seed: int) -> None:
+    crlf = STREAM.replace(b"\n", b"\r\n")
+    out, events = run_filter(random_splits(crlf, random.Random(seed)), True)
+    assert out == STREAM and events.done
+
+
+def test_events_go_out_only_when_complete() -> None:
+    events = OpenAIEventFilter(lambda: ADAPTER.chat_stream_decoder(REQUEST), True)
+    first = BODY[0]
+    assert events.feed(first[:10]) == b""
+    assert events.feed(first[10:] + BODY[1][:5]) == first
+    assert events.feed(BODY[1][5:]) == BODY[1]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_error_event_raises_after_the_events_before_it(seed: int) -> None:
+    error = event({"error": {"message": "slow down", "type": "rate_limit_error", "code": "rate_limit"}})
+    data = BODY[0] + BODY[1] + error + BODY[2] + DONE
+    out, events = run_filter(random_splits(data, random.Random(seed)), False)
+    assert out == BODY[0] + BODY[1]
+    assert isinstance(events.error, LLMError)
+
+
+def test_a_stream_without_done_was_cut() -> None:
+    out, events = run_filter([b"".join(BODY)], True)
+    assert out == b"".join(BODY)
+    assert isinstance(events.error, APIConnectionError)
+
+
+async def _parts(parts: list[bytes]) -> AsyncIterator[bytes]:
+    for p in parts:
+        yield p
+
+
+def _stream(parts: list[bytes], request: ChatRequest, closed: list[bool]) -> ChatStream:
+    tap = ByteTap(_parts(parts))
+    decoder = ADAPTER.chat_stream_decoder(request)
+    raw = RawUpstream(tap, "openai", lambda: ADAPTER.chat_stream_decoder(request), provider="openai")
+    return ChatStream(
+        decode_stream(tap, decoder, "openai", "gpt-4o-mini"), request, started=time.monotonic(),
+        price=lambda usage: usage.total_tokens * 100, close=lambda: closed.append(True), raw=raw,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_chat_stream_raw_batches_keep_the_bookkeeping(seed: int, request_: ChatRequest) -> None:
+    closed: list[bool] = []
+    stream = _stream(random_splits(STREAM, random.Random(seed)), request_, closed)
+    finished: list[Any] = []
+    stream.set_on_finish(lambda s, error: finished.append((s.usage, s.cost_micros, error)))
+    await stream.prefetch()
+    assert stream.relays_raw("openai") and not stream.relays_raw("anthropic")
+    out = b"".join([data async for data in stream.raw_batches()])
+    assert out == STREAM.replace(USAGE_EVENT, b"")  # the request did not ask for usage
+    assert finished == [(Usage(**USAGE), 1000, None)] and closed == [True]
+    assert stream.time_to_first_token is not None
+    assert stream.response().choices[0].message.content == 'Hello "usage": {"error": 1} [DONE]!'
+
+
+async def test_chat_stream_raw_error_mid_stream_is_reported(request_: ChatRequest) -> None:
+    closed: list[bool] = []
+    error = event({"error": {"message": "slow down", "type": "rate_limit_error", "code": "rate_limit"}})
+    stream = _stream([BODY[0], BODY[1] + error, BODY[2] + DONE], request_, closed)
+    finished: list[Any] = []
+    stream.set_on_finish(lambda s, e: finished.append(e))
+    await stream.prefetch()
+    got: list[bytes] = []
+    with pytest.raises(LLMError, match="slow down") as caught:
+        async for data in stream.raw_batches():
+            got.append(data)
+    assert b"".join(got) == BODY[0] + BODY[1]
+    assert finished == [caught.value] and caught.value.provider == "openai" and closed == [True]
+
+
+async def test_after_async_for_the_raw_bytes_are_gone(request_: ChatRequest) -> None:
+    stream = _stream([STREAM], request_, [])
+    await stream.prefetch()
+    chunks = [c async for c in stream]
+    assert len(chunks) == len(BODY)
+    assert not stream.relays_raw("openai")
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_read_decoded_after_a_raw_prefetch_every_chunk_arrives(
+    seed: int, request_: ChatRequest
+) -> None:
+    closed: list[bool] = []
+    stream = _stream(random_splits(STREAM, random.Random(seed)), request_, closed)
+    await stream.prefetch()
+    chunks = [c async for c in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == 'Hello "usage": {"error": 1} [DONE]!'
+    assert [c.choices[0].finish_reason for c in chunks][-1] == "stop"
+    assert stream.usage == Usage(**USAGE) and closed == [True]
+
+
+async def test_an_error_before_the_first_event_raises_from_prefetch(request_: ChatRequest) -> None:
+    error = event({"error": {"message": "overloaded", "type": "server_error"}})
+    closed: list[bool] = []
+    stream = _stream([error[:7], error[7:] + DONE], request_, closed)
+    with pytest.raises(LLMError, match="overloaded") as caught:
+        await stream.prefetch()
+    assert caught.value.provider == "openai" and closed == [True]
