@@ -12,7 +12,11 @@ import msgspec
 
 from llmrelay.providers.base import Provider, join_url
 from llmrelay.providers.compat import CompatSpec
-from llmrelay.providers.openai.stream import OpenAIChatStreamDecoder, OpenAITextStreamDecoder
+from llmrelay.providers.openai.stream import (
+    OpenAIChatStreamDecoder,
+    OpenAITextStreamDecoder,
+    adopt_reasoning_spelling,
+)
 from llmrelay.types.chat import ChatRequest, StreamOptions
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -121,10 +125,7 @@ class OpenAICompatible(Provider):
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
         result = self._decode(_chat_decoder, response.body)
         for choice in result.choices:
-            message = choice.message
-            if message.reasoning is not None:
-                message.reasoning_content = message.reasoning_content or message.reasoning
-                message.reasoning = None
+            adopt_reasoning_spelling(choice.message)
         return result
 
     def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:

@@ -8,7 +8,7 @@ import msgspec
 
 from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.errors import APIConnectionError, InternalServerError
-from llmrelay.types.response import ChatChunk
+from llmrelay.types.response import ChatChunk, Delta, ResponseMessage
 from llmrelay.wire.sse import SSEEvent, SSEParser
 
 if TYPE_CHECKING:
@@ -72,6 +72,13 @@ class _SSEJsonDecoder(Generic[T]):
         return out
 
 
+def adopt_reasoning_spelling(part: ResponseMessage | Delta) -> None:
+    """Move `reasoning` (OpenRouter's, Groq's and newer vLLM's spelling) into reasoning_content."""
+    if part.reasoning is not None:
+        part.reasoning_content = part.reasoning_content or part.reasoning
+        part.reasoning = None
+
+
 class OpenAIChatStreamDecoder(_SSEJsonDecoder[ChatChunk]):
     # the bytes are OpenAI chat-completion SSE: a gateway may relay them to OpenAI clients unchanged
     wire_dialect = "openai"
@@ -83,11 +90,7 @@ class OpenAIChatStreamDecoder(_SSEJsonDecoder[ChatChunk]):
         chunks = super()._decode(events, at_end)
         for chunk in chunks:
             for choice in chunk.choices:
-                delta = choice.delta
-                if delta.reasoning is not None:
-                    # OpenRouter / Groq / newer vLLM spelling of reasoning_content
-                    delta.reasoning_content = delta.reasoning_content or delta.reasoning
-                    delta.reasoning = None
+                adopt_reasoning_spelling(choice.delta)
         return chunks
 
 
