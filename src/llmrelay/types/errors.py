@@ -225,7 +225,7 @@ def parse_retry_after(headers: Any) -> float | None:
         try:
             return max(0.0, float(raw_ms) / 1000.0)
         except ValueError:
-            pass
+            pass  # a malformed retry-after-ms: the plain retry-after header may still be usable
     raw = headers.get("retry-after")
     if not raw:
         return None
