@@ -118,26 +118,35 @@ class OpenAIEventFilter:
         return out
 
     def _filter(self, block: bytes) -> bytes:
-        kept: list[bytes] = []
-        for event in block.split(b"\n\n"):
-            if not event or self.error is not None:
-                continue
-            if not _may_matter(event):
-                kept.append(event)
-                continue
-            if any(line in event for line in _DONE_LINES):
-                self.done = True
-                kept.append(event)
-                continue
-            try:
-                chunks = self._new_decoder().feed(event + b"\n\n")
-            except LLMError as exc:
-                self.error = exc
-                continue
-            if any(self._takes_usage(chunk.usage, not chunk.choices) for chunk in chunks):
-                continue
-            kept.append(event)
-        return b"".join(event + b"\n\n" for event in kept)
+        """`block` holds whole events; only those that `_events_that_matter` points at are read,
+        the bytes between them go out untouched."""
+        out: list[bytes] = []
+        prev = 0
+        for start, end in _events_that_matter(block):
+            head = block[prev:start]
+            keep = self._inspect(block[start:end])
+            if self.error is not None:
+                out.append(head)
+                return b"".join(out)
+            out.append(head)
+            out.append(keep)
+            prev = end
+        out.append(block[prev:])
+        return b"".join(out)
+
+    def _inspect(self, event: bytes) -> bytes:
+        """One event (with its blank line): what to send of it."""
+        if any(line in event for line in _DONE_LINES):
+            self.done = True
+            return event
+        try:
+            chunks = self._new_decoder().feed(event)
+        except LLMError as exc:
+            self.error = exc
+            return b""
+        if any(self._takes_usage(chunk.usage, not chunk.choices) for chunk in chunks):
+            return b""
+        return event
 
     def _takes_usage(self, usage: Usage | None, usage_only: bool) -> bool:
         """Note the usage; True when the event carrying it is to be dropped."""
@@ -145,6 +154,31 @@ class OpenAIEventFilter:
             return False
         self.usage = usage
         return usage_only and not self._want_usage
+
+
+def _events_that_matter(block: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each event in `block` (whole events, LF line ends) that can carry usage, an
+    error or the end marker, in order. Found by searching for the markers, not by walking events."""
+    hits: list[int] = []
+    for marker in (b"[DONE]", b'"error"', b"event:"):
+        at = block.find(marker)
+        while at >= 0:
+            hits.append(at)
+            at = block.find(marker, at + 1)
+    at = block.find(_USAGE)
+    while at >= 0:
+        after = at + len(_USAGE)
+        if not block.startswith(b":null", after) and not block.startswith(b": null", after):
+            hits.append(at)
+        at = block.find(_USAGE, after)
+    spans: list[tuple[int, int]] = []
+    for at in sorted(hits):
+        if spans and at < spans[-1][1]:
+            continue  # in the event already found
+        start = block.rfind(b"\n\n", 0, at)
+        end = block.find(b"\n\n", at)
+        spans.append((0 if start < 0 else start + 2, len(block) if end < 0 else end + 2))
+    return spans
 
 
 def _may_matter(data: bytes) -> bool:

@@ -123,21 +123,35 @@ async def _pump_until_gone(
     gone: asyncio.Future[Any],
     dialect: str | None,
 ) -> None:
-    if dialect is not None and stream.relays_raw(dialect):
-        pump = asyncio.ensure_future(_pump_raw(stream, transport, encoder))
-    else:
-        pump = asyncio.ensure_future(_pump(stream, transport, encoder))
+    """Relay in this task; the client's disconnect cancels it (a callback, not a second task and
+    a wait per stream), and only that cancellation is absorbed here."""
+    current = asyncio.current_task()
+    assert current is not None
+    client_left = False
+    pumping = True
+
+    def on_gone(_: asyncio.Future[Any]) -> None:
+        # callbacks run later than the future settles: one may arrive after the pump ended
+        nonlocal client_left
+        if pumping:
+            client_left = True
+            current.cancel()
+
+    gone.add_done_callback(on_gone)
     try:
-        done, _ = await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
-        if pump in done:
-            try:
-                pump.result()
-            except ClientGone:
-                return
+        if dialect is not None and stream.relays_raw(dialect):
+            await _pump_raw(stream, transport, encoder)
+        else:
+            await _pump(stream, transport, encoder)
+    except ClientGone:
+        return
+    except asyncio.CancelledError:
+        # ours (the client left) unless someone else cancelled this task as well
+        if not client_left or current.uncancel() > 0:
+            raise
     finally:
-        if not pump.done():
-            pump.cancel()
-            await _settle_cancelled(pump)
+        pumping = False
+        gone.remove_done_callback(on_gone)
         # releases the upstream connection when the client left mid-stream; no-op after a full read
         await stream.aclose()
         del transport
