@@ -173,3 +173,15 @@ async def test_an_error_before_the_first_event_raises_from_prefetch(request_: Ch
     with pytest.raises(LLMError, match="overloaded") as caught:
         await stream.prefetch()
     assert caught.value.provider == "openai" and closed == [True]
+
+
+def test_only_events_with_markers_are_looked_into() -> None:
+    from llmrelay.core.sse_relay import _events_that_matter
+
+    spaced = b'data: {"usage": null, "choices": []}\n\n'
+    tight = b'data: {"usage":null}\n\n'
+    usage = b'data: {"choices": [], "usage": {"total_tokens": 3}}\n\n'
+    block = spaced + tight + usage + DONE
+    start = len(spaced + tight)
+    assert _events_that_matter(block) == [(start, start + len(usage)), (start + len(usage), len(block))]
+    assert _events_that_matter(spaced + tight) == []

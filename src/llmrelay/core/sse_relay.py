@@ -8,15 +8,16 @@ how the upstream's bytes were split.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 
 from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.errors import APIConnectionError, LLMError
 from llmrelay.types.response import Usage
 
-_USAGE = b'"usage"'
-_NULL_USAGE = (b'"usage":null', b'"usage": null')
 _DONE_LINES = (b"data: [DONE]", b"data:[DONE]")
+# where an event may matter: the end marker, an error, a named event, usage that is not null
+_MARKERS = re.compile(rb'\[DONE\]|"error"|event:|"usage"\s*:(?!\s*null)')
 
 
 class ByteTap:
@@ -102,7 +103,7 @@ class OpenAIEventFilter:
             self._tail = buf + held
             return b""
         complete, self._tail = buf[: cut + 2], buf[cut + 2 :] + held
-        if not _may_matter(complete):
+        if _MARKERS.search(complete) is None:  # most reads: plain content chunks
             return complete
         return self._filter(complete)
 
@@ -158,34 +159,13 @@ class OpenAIEventFilter:
 
 def _events_that_matter(block: bytes) -> list[tuple[int, int]]:
     """(start, end) of each event in `block` (whole events, LF line ends) that can carry usage, an
-    error or the end marker, in order. Found by searching for the markers, not by walking events."""
-    hits: list[int] = []
-    for marker in (b"[DONE]", b'"error"', b"event:"):
-        at = block.find(marker)
-        while at >= 0:
-            hits.append(at)
-            at = block.find(marker, at + 1)
-    at = block.find(_USAGE)
-    while at >= 0:
-        after = at + len(_USAGE)
-        if not block.startswith(b":null", after) and not block.startswith(b": null", after):
-            hits.append(at)
-        at = block.find(_USAGE, after)
+    error or the end marker, in order. Found by one regex scan for the markers, not by walking events."""
     spans: list[tuple[int, int]] = []
-    for at in sorted(hits):
+    for hit in _MARKERS.finditer(block):
+        at = hit.start()
         if spans and at < spans[-1][1]:
             continue  # in the event already found
         start = block.rfind(b"\n\n", 0, at)
         end = block.find(b"\n\n", at)
         spans.append((0 if start < 0 else start + 2, len(block) if end < 0 else end + 2))
     return spans
-
-
-def _may_matter(data: bytes) -> bool:
-    """Cheap byte tests: False means no event in `data` can carry usage, an error or the end."""
-    if b"[DONE]" in data or b'"error"' in data or b"event:" in data:
-        return True
-    if _USAGE not in data:
-        return False
-    nulls = data.count(_NULL_USAGE[0]) + data.count(_NULL_USAGE[1])
-    return data.count(_USAGE) != nulls
