@@ -19,6 +19,10 @@ class RedisGuard:
     """Tracks whether Redis is usable; shared by the limiter and the router state of one owner."""
 
     def __init__(self, what: str, retry_interval: float = 5.0) -> None:
+        # imported here, not per call: a guard exists only where Redis is configured
+        from redis.exceptions import RedisError
+
+        self._outage_errors: tuple[type[BaseException], ...] = (RedisError, OSError)
         self.what = what
         self.retry_interval = retry_interval
         self.down_since: float | None = None
@@ -30,14 +34,12 @@ class RedisGuard:
         return self.down_since is not None
 
     async def run(self, primary: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]) -> T:
-        from redis.exceptions import RedisError
-
         now = time.monotonic()
         if self.down_since is not None and now < self._retry_at:
             return await fallback()
         try:
             result = await primary()
-        except (RedisError, OSError) as exc:
+        except self._outage_errors as exc:
             self.failures += 1
             if self.down_since is None:
                 self.down_since = now
