@@ -2,12 +2,13 @@
 first token is slow, cancel the upstream call when the client goes away.
 
 Order of events for a streamed call:
-- the router call runs as a task, raced against the client's disconnect;
+- the router call runs in the request's task; the client's disconnect cancels that task;
 - if it settles within the keep-alive interval, the answer gets its real status: an upstream error
   before the first token is an ordinary JSON error (404, 429...), not a 200 stream;
 - if it does not, a 200 event stream is opened and `: keep-alive` comments are sent every interval
   until it settles; an error then becomes an error event in the client's dialect;
-- chunks are relayed one by one; a mid-stream error becomes an error event, then the stream ends.
+- chunks are relayed as they come, one send per upstream read (as the upstream's own bytes when the
+  client speaks its dialect); a mid-stream error becomes an error event, then the stream ends.
 """
 
 from __future__ import annotations
@@ -57,27 +58,29 @@ async def answer_chat(
     keepalive: float,
     dialect: str | None = None,
 ) -> None:
-    """`dialect`: the client's wire dialect; a stream whose upstream speaks it is relayed as bytes."""
-    task: asyncio.Future[ChatResponse | ChatStream] = asyncio.ensure_future(call)
+    """`dialect`: the client's wire dialect; a stream whose upstream speaks it is relayed as bytes.
+
+    Everything runs in the request's own task: the client's disconnect cancels it through a callback,
+    and keep-alives start from a timer only when the call is slow (no extra task and wait per call)."""
+    current = asyncio.current_task()
+    assert current is not None
     gone: asyncio.Future[Any] = asyncio.ensure_future(req.proto.client_disconnect())
+    watch = _ClientWatch(current)
+    gone.add_done_callback(watch)
+    warm = _KeepWarm(req, answerer, keepalive, watch)
+    result: ChatResponse | ChatStream | None = None
+    transport: StreamTransport | None = None
     try:
-        done, _ = await asyncio.wait({task, gone}, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED)
-        if gone in done:
-            return
-        transport: StreamTransport | None = None
-        if task not in done:
-            # slow first token: commit to a stream now and keep the connection warm
-            transport = req.open_stream(answerer.stream_headers(None))
-            if not await _keep_alive(transport, task, gone, keepalive):
-                return
         try:
-            result = task.result()
+            result = await call
         except LLMError as error:
+            transport = await warm.stop()
             if transport is None:
                 answerer.respond_error(req, error)
             else:
                 await _send_quietly(transport, new_encoder().error(error))
             return
+        transport = await warm.stop()
         if isinstance(result, ChatResponse):
             if transport is None:
                 answerer.respond(req, result)
@@ -88,73 +91,85 @@ async def answer_chat(
             return
         if transport is None:
             transport = req.open_stream(answerer.stream_headers(result))
-        await _pump_until_gone(result, transport, new_encoder(), gone, dialect)
-    finally:
-        # Granian ends the response when its transport object is freed; an error's traceback can
-        # keep this frame (and so the transport) alive, so let go of it explicitly
-        transport = None
-        if not task.done():
-            task.cancel()
-            await _settle_cancelled(task)
-        if not gone.done():
-            gone.cancel()
-
-
-async def _keep_alive(
-    transport: StreamTransport, task: asyncio.Future[Any], gone: asyncio.Future[Any], interval: float
-) -> bool:
-    """Send comments until the call settles. False if the client left first."""
-    while True:
-        try:
-            await transport.send_bytes(KEEPALIVE)
-        except RuntimeError:  # granian's ProtocolClosed: the client is gone
-            return False
-        done, _ = await asyncio.wait({task, gone}, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
-        if gone in done:
-            return False
-        if task in done:
-            return True
-
-
-async def _pump_until_gone(
-    stream: ChatStream,
-    transport: StreamTransport,
-    encoder: StreamEncoder,
-    gone: asyncio.Future[Any],
-    dialect: str | None,
-) -> None:
-    """Relay in this task; the client's disconnect cancels it (a callback, not a second task and
-    a wait per stream), and only that cancellation is absorbed here."""
-    current = asyncio.current_task()
-    assert current is not None
-    client_left = False
-    pumping = True
-
-    def on_gone(_: asyncio.Future[Any]) -> None:
-        # callbacks run later than the future settles: one may arrive after the pump ended
-        nonlocal client_left
-        if pumping:
-            client_left = True
-            current.cancel()
-
-    gone.add_done_callback(on_gone)
-    try:
-        if dialect is not None and stream.relays_raw(dialect):
-            await _pump_raw(stream, transport, encoder)
+        if dialect is not None and result.relays_raw(dialect):
+            await _pump_raw(result, transport, new_encoder())
         else:
-            await _pump(stream, transport, encoder)
+            await _pump(result, transport, new_encoder())
     except ClientGone:
         return
     except asyncio.CancelledError:
         # ours (the client left) unless someone else cancelled this task as well
-        if not client_left or current.uncancel() > 0:
+        if not watch.left or current.uncancel() > 0:
             raise
     finally:
-        pumping = False
-        gone.remove_done_callback(on_gone)
-        # releases the upstream connection when the client left mid-stream; no-op after a full read
-        await stream.aclose()
-        del transport
+        watch.active = False
+        gone.remove_done_callback(watch)
+        if not gone.done():
+            gone.cancel()
+        await warm.stop()
+        if isinstance(result, ChatStream):
+            # releases the upstream connection when the client left mid-stream; no-op after a full read
+            await result.aclose()
+        # Granian ends the response when its transport object is freed; an error's traceback can
+        # keep this frame (and so the transport) alive, so let go of it explicitly
+        transport = None
+
+
+class _ClientWatch:
+    """Done-callback of the client's disconnect: cancels the request's task while it is answering.
+    (Callbacks run a loop turn after the future settles: one may come after the answer ended.)"""
+
+    __slots__ = ("active", "left", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.active = True
+        self.left = False
+
+    def __call__(self, _: object = None) -> None:
+        if self.active and not self.left:
+            self.left = True
+            self.task.cancel()
+
+
+class _KeepWarm:
+    """If the call has not settled after `interval`, commit to a 200 event stream and send a
+    keep-alive comment every interval until `stop()`; `stop()` returns that stream, if opened."""
+
+    __slots__ = ("_answerer", "_interval", "_req", "_task", "_timer", "_watch", "transport")
+
+    def __init__(self, req: Request, answerer: ChatAnswerer, interval: float, watch: _ClientWatch) -> None:
+        self._req = req
+        self._answerer = answerer
+        self._interval = interval
+        self._watch = watch
+        self._task: asyncio.Future[None] | None = None
+        self.transport: StreamTransport | None = None
+        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(interval, self._start)
+
+    def _start(self) -> None:
+        self._timer = None
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        transport = self.transport = self._req.open_stream(self._answerer.stream_headers(None))
+        while True:
+            try:
+                await transport.send_bytes(KEEPALIVE)
+            except RuntimeError:  # granian's ProtocolClosed: the client is gone
+                self._watch()
+                return
+            await asyncio.sleep(self._interval)
+
+    async def stop(self) -> StreamTransport | None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await _settle_cancelled(task)
+        return self.transport
 
 
 async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
