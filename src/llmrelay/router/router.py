@@ -32,8 +32,8 @@ from llmrelay.transport.http import DEFAULT_TIMEOUT
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.errors import BadRequestError, LLMError
-from llmrelay.types.response import ChatResponse, Usage, hidden_params
+from llmrelay.types.errors import BadRequestError
+from llmrelay.types.response import ChatResponse
 
 log = logging.getLogger("llmrelay.router")
 
@@ -204,42 +204,37 @@ class Router(SdkMethods):
         call = self._pick_request(request.model, options, stream, timeout,
                                   lambda: _chat_tokens(request), request)  # fmt: skip
         runner = self._runner
-        try:
-            if stream:
+        if stream:
 
-                async def open_stream(pick: Pick) -> ChatStream:
-                    return await runner.open_stream(
-                        trace,
-                        pick,
-                        lambda: self.engine.chat_stream(
-                            request,
-                            pick.target,
-                            drop_params=options.drop_params,
-                            timeout=runner.timeout_for(pick, options),
-                            stream_timeouts=runner.stream_timeouts_for(pick, options),
-                        ),
-                    )
-
-                result, _ = await runner.route(trace, call, options, open_stream)
-                return result
-
-            async def chat(pick: Pick) -> ChatResponse:
-                started = time.monotonic()
-                response = await self.engine.chat(
-                    request, pick.target, drop_params=options.drop_params,
-                    timeout=runner.timeout_for(pick, options),
-                )  # fmt: skip
-                await runner.attempt_succeeded(
-                    pick, response.usage, latency=time.monotonic() - started, ttft=None
+            async def open_stream(pick: Pick) -> ChatStream:
+                return await runner.open_stream(
+                    trace,
+                    pick,
+                    lambda: self.engine.chat_stream(
+                        request,
+                        pick.target,
+                        drop_params=options.drop_params,
+                        timeout=runner.timeout_for(pick, options),
+                        stream_timeouts=runner.stream_timeouts_for(pick, options),
+                    ),
                 )
-                return response
 
-            response, pick = await runner.route(trace, call, options, chat)
-        except LLMError as exc:
-            self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
-            raise
-        self._finish(trace, pick, response, response.usage)
-        return response
+            # the stream reports its own end (success or failure) when it is read to the end
+            streamed, _ = await runner.route_reported(trace, call, options, open_stream)
+            return streamed
+
+        return await runner.route_answer(
+            trace,
+            call,
+            options,
+            lambda pick: self.engine.chat(
+                request,
+                pick.target,
+                drop_params=options.drop_params,
+                timeout=runner.timeout_for(pick, options),
+            ),
+            lambda response: response.usage,
+        )
 
     async def route_embedding(
         self,
@@ -255,25 +250,15 @@ class Router(SdkMethods):
         call = self._pick_request(
             request.model, options, False, timeout, lambda: _input_tokens(request.input)
         )
-        runner = self._runner
-
-        async def embed(pick: Pick) -> EmbeddingResponse:
-            started = time.monotonic()
-            result = await self.engine.embedding(
-                request, pick.target, timeout=runner.timeout_for(pick, options)
-            )
-            await runner.attempt_succeeded(
-                pick, result.usage.as_usage(), latency=time.monotonic() - started, ttft=None
-            )
-            return result
-
-        try:
-            response, pick = await runner.route(trace, call, options, embed)
-        except LLMError as exc:
-            self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
-            raise
-        self._finish(trace, pick, response, response.usage.as_usage())
-        return response
+        return await self._runner.route_answer(
+            trace,
+            call,
+            options,
+            lambda pick: self.engine.embedding(
+                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            ),
+            lambda response: response.usage.as_usage(),
+        )
 
     async def route_text_completion(
         self,
@@ -289,37 +274,21 @@ class Router(SdkMethods):
         call = self._pick_request(
             request.model, options, False, timeout, lambda: _input_tokens(request.prompt)
         )
-        runner = self._runner
-
-        async def complete(pick: Pick) -> TextCompletionResponse:
-            started = time.monotonic()
-            result = await self.engine.text_completion(
+        return await self._runner.route_answer(
+            trace,
+            call,
+            options,
+            lambda pick: self.engine.text_completion(
                 request,
                 pick.target,
                 drop_params=options.drop_params,
-                timeout=runner.timeout_for(pick, options),
-            )
-            await runner.attempt_succeeded(pick, result.usage, latency=time.monotonic() - started, ttft=None)
-            return result
-
-        try:
-            response, pick = await runner.route(trace, call, options, complete)
-        except LLMError as exc:
-            self._reporter.emit("on_failure", trace, trace.last_target, error=exc)
-            raise
-        self._finish(trace, pick, response, response.usage)
-        return response
+                timeout=self._runner.timeout_for(pick, options),
+            ),
+            lambda response: response.usage,
+        )
 
     def _call_id(self) -> str:
         return f"{self._ids.getrandbits(128):032x}"
-
-    def _finish(self, trace: CallTrace, pick: Pick, response: Any, usage: Usage | None) -> None:
-        self._runner.annotate(response, trace)
-        if self._reporter.active:
-            self._reporter.emit(
-                "on_success", trace, pick.target, usage=usage,
-                cost=hidden_params(response).get("cost_micros", 0), response=response,
-            )  # fmt: skip
 
     def _options(
         self,

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import msgspec
+
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.retry import backoff_delay
 from llmrelay.core.streaming import ChatStream
@@ -25,6 +27,7 @@ from llmrelay.types.errors import LLMError
 from llmrelay.types.response import Usage, hidden_params
 
 T = TypeVar("T")
+Answer = TypeVar("Answer", bound=msgspec.Struct)
 Attempt = Callable[[Pick], Awaitable[T]]
 
 
@@ -137,6 +140,43 @@ class CallRunner:
                 continue
             return result, pick
 
+    async def route_reported(
+        self, trace: CallTrace, call: PickRequest, options: CallOptions, attempt: Attempt[T]
+    ) -> tuple[T, Pick]:
+        """`route`, and a call that fails for good is reported (a stream reports its own end)."""
+        try:
+            return await self.route(trace, call, options, attempt)
+        except LLMError as exc:
+            self.reporter.emit("on_failure", trace, trace.last_target, error=exc)
+            raise
+
+    async def route_answer(
+        self,
+        trace: CallTrace,
+        call: PickRequest,
+        options: CallOptions,
+        send: Attempt[Answer],
+        usage_of: Callable[[Answer], Usage | None],
+    ) -> Answer:
+        """Route a call answered in one piece: each attempt timed and booked, the outcome reported."""
+
+        async def attempt(pick: Pick) -> Answer:
+            started = time.monotonic()
+            result = await send(pick)
+            await self.attempt_succeeded(
+                pick, usage_of(result), latency=time.monotonic() - started, ttft=None
+            )
+            return result
+
+        response, pick = await self.route_reported(trace, call, options, attempt)
+        hidden_params(response).update(trace.routing_params())
+        if self.reporter.active:
+            self.reporter.emit(
+                "on_success", trace, pick.target, usage=usage_of(response),
+                cost=hidden_params(response).get("cost_micros", 0), response=response,
+            )  # fmt: skip
+        return response
+
     def _retries(self, error: LLMError, options: CallOptions, pick: Pick) -> int:
         if options.num_retries is not None:
             return options.num_retries if error.retryable else 0
@@ -207,9 +247,6 @@ class CallRunner:
                 self.timing.stream_between_chunks,
             ),
         )
-
-    def annotate(self, result: Any, trace: CallTrace) -> None:
-        hidden_params(result).update(trace.routing_params())
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run bookkeeping off the caller's path; the router keeps the task until it ends."""
