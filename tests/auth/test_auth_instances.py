@@ -138,7 +138,9 @@ async def test_change_on_one_instance_reaches_the_other_within_a_second(
     redis = {"redis_url": REDIS_URL, "channel": redis_channel} if with_redis else {}
     a = KeyAuthService(storage, master_key=MASTER_KEY, poll_interval=0.25, **redis)  # type: ignore[arg-type]
     await a.start()
-    db_b, _, b = await _second_instance(database_url, poll_interval=0.25, **redis)
+    # with Redis, instance b polls so rarely that only the Redis announcement can reach it in time:
+    # that proves the pub/sub path without timing one path against the other
+    db_b, _, b = await _second_instance(database_url, poll_interval=60.0 if with_redis else 0.25, **redis)
     try:
         if b.bus is not None:
             await asyncio.wait_for(b.bus.subscribed.wait(), 2.0)
@@ -157,9 +159,7 @@ async def test_change_on_one_instance_reaches_the_other_within_a_second(
         await eventually(lambda: code_of(b, key) == "virtual_key", within=1.0)
 
         await storage.keys.delete([hash_key(key)])
-        took = await eventually(lambda: code_of(b, key) == "invalid_api_key", within=1.0)
-        if with_redis:
-            assert took < 0.25, "the Redis announcement should beat the poll"
+        await eventually(lambda: code_of(b, key) == "invalid_api_key", within=1.0)
     finally:
         await b.stop()
         await db_b.close()
