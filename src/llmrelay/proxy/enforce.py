@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -144,6 +144,14 @@ class MeteredStream(ChatStream):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+    def relays_raw(self, dialect: str) -> bool:
+        # The raw relay sends the upstream's last bytes before the stream learns it has ended, so the
+        # spend could not be made durable before the client's last byte: metered streams are decoded.
+        return False
+
+    def raw_batches(self) -> AsyncGenerator[bytes, None]:
+        raise RuntimeError("a metered stream is relayed chunk by chunk, never as raw bytes")
 
     async def __anext__(self) -> ChatChunk:
         try:
