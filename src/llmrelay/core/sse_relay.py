@@ -18,6 +18,8 @@ from llmrelay.types.response import Usage
 _DONE_LINES = (b"data: [DONE]", b"data:[DONE]")
 # where an event may matter: the end marker, an error, a named event, usage that is not null
 _MARKERS = re.compile(rb'\[DONE\]|"error"|event:|"usage"\s*:(?!\s*null)')
+# what follows `"usage"`: a colon, and the null value when it is null
+_USAGE_VALUE = re.compile(rb"\s*:(\s*null)?")
 
 
 class ByteTap:
@@ -39,6 +41,13 @@ class ByteTap:
 
     def __aiter__(self) -> ByteTap:
         return self
+
+    def rest(self) -> AsyncIterator[bytes]:
+        """What is left to read: the upstream's own iterator once nothing is recorded or left to
+        replay (one call less per read), else this tap."""
+        if self.recording or self._replay:
+            return self
+        return self._source
 
     async def __anext__(self) -> bytes:
         if self._replay:
@@ -103,7 +112,7 @@ class OpenAIEventFilter:
             self._tail = buf + held
             return b""
         complete, self._tail = buf[: cut + 2], buf[cut + 2 :] + held
-        if _MARKERS.search(complete) is None:  # most reads: plain content chunks
+        if not _may_matter(complete):  # most reads: plain content chunks
             return complete
         return self._filter(complete)
 
@@ -155,6 +164,20 @@ class OpenAIEventFilter:
             return False
         self.usage = usage
         return usage_only and not self._want_usage
+
+
+def _may_matter(block: bytes) -> bool:
+    """Whether `_MARKERS` occurs in `block`, found with substring searches (quicker than the regex
+    on content chunks, where every `"` would start a regex attempt)."""
+    if b"[DONE]" in block or b'"error"' in block or b"event:" in block:
+        return True
+    at = block.find(b'"usage"')
+    while at >= 0:
+        after = _USAGE_VALUE.match(block, at + 7)
+        if after is not None and after.group(1) is None:
+            return True  # a colon, then a value that is not null
+        at = block.find(b'"usage"', at + 1)
+    return False
 
 
 def _events_that_matter(block: bytes) -> list[tuple[int, int]]:

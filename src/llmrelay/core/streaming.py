@@ -201,7 +201,7 @@ class ChatStream:
                 relayed.append(out)
                 yield out
             if not self._raw_ended and not self._finished:
-                async for data in raw.tap:
+                async for data in raw.tap.rest():
                     out = events.feed(data)
                     if out:
                         relayed.append(out)

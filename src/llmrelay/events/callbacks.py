@@ -7,6 +7,7 @@ import asyncio
 import collections
 import inspect
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from llmrelay.core.loop_thread import LoopThread
@@ -164,7 +165,9 @@ class CallbackDispatcher:
             for _ in range(min(len(inbox), _RECORDS_PER_SLICE)):
                 hook, record = inbox.popleft()
                 for cb in callbacks:
-                    await self._run(cb, hook, record)
+                    pending = self._start(cb, hook, record)
+                    if pending is not None:
+                        await self._finish(cb, hook, pending)
                 if offload is not None:
                     offload.emit(hook, record)
             if self._caller_loop:
@@ -187,16 +190,26 @@ class CallbackDispatcher:
             if not fut.done():
                 fut.set_result(None)
 
-    async def _run(self, callback: Any, hook: str, record: CallRecord) -> None:
+    @staticmethod
+    def _start(callback: Any, hook: str, record: CallRecord) -> Awaitable[Any] | None:
+        """Call the callback's hook; what is left to await when it is async (a plain function's
+        call is over here: no coroutine per record and callback)."""
         fn = getattr(callback, hook, None)
         if fn is None:
             if not inspect.isroutine(callback):
-                return
+                return None
             fn = callback
         try:
             result = fn(record)
-            if inspect.isawaitable(result):
-                await result
+        except Exception:
+            log.exception("callback %s.%s raised; the call is unaffected", type(callback).__name__, hook)
+            return None
+        return result if inspect.isawaitable(result) else None
+
+    @staticmethod
+    async def _finish(callback: Any, hook: str, pending: Awaitable[Any]) -> None:
+        try:
+            await pending
         except Exception:
             log.exception("callback %s.%s raised; the call is unaffected", type(callback).__name__, hook)
 

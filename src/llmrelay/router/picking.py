@@ -109,6 +109,10 @@ class Picker:
         self, group: str, deployments: Sequence[RouterDeployment], call: PickRequest, tried: set[str]
     ) -> Pick:
         now = self.clock()
+        if len(deployments) == 1 and not call.tags and not (self.pre_call_checks and call.chat is not None):
+            only = deployments[0]
+            if not self.needs_reservation(only):
+                return await self._pick_only(group, only, call, now)
         eligible = select_by_tags(deployments, call.tags)
         if self.pre_call_checks and call.chat is not None:
             eligible = filter_deployments(eligible, call.chat, self.catalog)
@@ -139,6 +143,18 @@ class Picker:
             model=group,
             retry_after=min(waits) if waits else 1.0,
         )
+
+    async def _pick_only(
+        self, group: str, deployment: RouterDeployment, call: PickRequest, now: float
+    ) -> Pick:
+        """A group of one deployment without limits: the full pick could only choose it, so the
+        candidate lists, ranking and reservation are skipped; a cooling deployment still refuses."""
+        live, cooldowns = await self.available((deployment,), now)
+        if not live:
+            raise self._all_cooling(group, (deployment,), cooldowns, now)
+        # the one draw ranking makes for a single candidate: seeded picks elsewhere stay the same
+        self.rng.random()
+        return Pick(deployment, deployment.for_model(call.model, self.registry, self.catalog), None)
 
     def needs_reservation(self, deployment: RouterDeployment) -> bool:
         return self.strategy in NEEDS_USAGE or any(

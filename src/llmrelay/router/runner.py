@@ -279,7 +279,7 @@ class CallRunner:
         The end report is attached only now, so a failed attempt is never booked twice."""
         stream = await open_()
         stream.hidden_params.update(trace.routing_params())
-        stream.set_on_finish(lambda s, error: self.spawn(self._stream_finished(trace, pick, s, error)))
+        stream.set_on_finish(lambda s, error: self._stream_ended(trace, pick, s, error))
         if pick.reservation is not None:
             # a stream dropped without being read to the end still frees its slot
             weakref.finalize(stream, self._release_abandoned, pick, asyncio.get_running_loop())
@@ -295,6 +295,15 @@ class CallRunner:
 
         loop.call_soon_threadsafe(settle)
 
+    def _stream_ended(self, trace: CallTrace, pick: Pick, stream: Any, error: LLMError | None) -> None:
+        """A success with nothing to settle or measure is booked and reported at once; anything
+        that awaits (a reservation, latency stats, a failure's cooldown) goes to a task."""
+        if error is None and pick.reservation is None and self.picker.strategy != "latency-based-routing":
+            self.last_errors.pop(pick.deployment.id, None)
+            self._report_stream_end(trace, pick, stream, None)
+            return
+        self.spawn(self._stream_finished(trace, pick, stream, error))
+
     async def _stream_finished(
         self, trace: CallTrace, pick: Pick, stream: ChatStream, error: LLMError | None
     ) -> None:
@@ -303,6 +312,9 @@ class CallRunner:
             await self.attempt_succeeded(pick, stream.usage, latency=elapsed, ttft=stream.time_to_first_token)
         else:
             await self.attempt_failed(pick, error)
+        self._report_stream_end(trace, pick, stream, error)
+
+    def _report_stream_end(self, trace: CallTrace, pick: Pick, stream: Any, error: LLMError | None) -> None:
         if self.reporter.active:
             self.reporter.emit(
                 "on_failure" if error else "on_stream_complete",

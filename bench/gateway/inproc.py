@@ -1,0 +1,235 @@
+"""The gateway's own CPU per request, in process: no sockets, no server, no upstream.
+
+The bench config's gateway (master key, Router, Prometheus + JSON log sinks) answers requests handed
+to it through a fake RSGI request, and its upstream calls get a canned OpenAI answer from a fake
+transport. What is timed is exactly what the gateway adds over a bare pass-through (the server and the
+HTTP client are shared with the floor, so they are left out). Quiet and repeatable enough to measure
+changes of a few microseconds, which the wrk bench cannot.
+
+    .venv/bin/python -m bench.gateway.inproc                    # non-streamed and 20-chunk streams
+    .venv/bin/python -m bench.gateway.inproc --profile chat     # cProfile of the non-streamed path
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from llmrelay.config.loader import parse_config
+from llmrelay.proxy.server import build_app
+from llmrelay.types.http import HttpRequest, HttpResponse
+
+MASTER_KEY = "sk-bench"
+CHUNKS = 20
+
+_ANSWER = json.dumps({
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 1795607241, "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": "Simulated reply", "annotations": []}}],
+    "usage": {"prompt_tokens": 8, "completion_tokens": 4, "total_tokens": 12,
+              "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+              "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                            "accepted_prediction_tokens": 0,
+                                            "rejected_prediction_tokens": 0}},
+    "system_fingerprint": "fp_bench", "service_tier": "default",
+}).encode()  # fmt: skip
+
+
+def _stream_events(usage: bool) -> list[bytes]:
+    base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1795607241,
+            "model": "gpt-4o-mini", "system_fingerprint": "fp_bench"}  # fmt: skip
+    events = []
+    for i in range(CHUNKS):
+        delta = {"role": "assistant", "content": ""} if i == 0 else {"content": f"w{i} "}
+        chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        if usage:
+            chunk["usage"] = None
+        events.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+    last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if usage:
+        last["usage"] = None
+    events.append(b"data: " + json.dumps(last).encode() + b"\n\n")
+    if usage:
+        tail = {
+            **base,
+            "choices": [],
+            "usage": {"prompt_tokens": 8, "completion_tokens": 20, "total_tokens": 28},
+        }
+        events.append(b"data: " + json.dumps(tail).encode() + b"\n\n")
+    events.append(b"data: [DONE]\n\n")
+    return events
+
+
+class _Stream:
+    def __init__(self, events: list[bytes]) -> None:
+        self.status = 200
+        self.headers: dict[str, str] = {"content-type": "text/event-stream"}
+        self._events = events
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        for event in self._events:
+            yield event
+
+    async def read(self) -> bytes:
+        return b"".join(self._events)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class CannedTransport:
+    """Answers every call with the same OpenAI body (or SSE events), as the simulator would."""
+
+    async def send(self, request: HttpRequest, timeout: float | None = None) -> HttpResponse:
+        return HttpResponse(status=200, body=_ANSWER, headers={"content-type": "application/json"})
+
+    def __init__(self) -> None:
+        self._events = {usage: _stream_events(usage) for usage in (False, True)}
+
+    async def open_stream(self, request: HttpRequest, **_: Any) -> _Stream:
+        asks_usage = request.body is not None and b'"include_usage":true' in request.body
+        return _Stream(self._events[asks_usage])
+
+    async def aclose(self) -> None:
+        return None
+
+    async def aclose_current_loop(self) -> None:
+        return None
+
+
+class _Headers(dict[str, str]):
+    pass
+
+
+class _Scope:
+    proto = "http"
+    method = "POST"
+    path = "/v1/chat/completions"
+    query_string = ""
+
+    def __init__(self, body: bytes) -> None:
+        self.headers = _Headers({"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}",
+                                 "content-length": str(len(body))})  # fmt: skip
+
+
+class _Sink:
+    async def send_bytes(self, data: bytes) -> None:
+        return None
+
+    async def send_str(self, data: str) -> None:
+        return None
+
+
+class _Proto:
+    """One request's RSGI protocol object: the body, and answers that go nowhere."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+        self.status = 0
+
+    async def __call__(self) -> bytes:
+        return self._body
+
+    def __aiter__(self) -> Any:
+        raise NotImplementedError
+
+    async def client_disconnect(self) -> None:
+        await asyncio.Event().wait()
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+
+    def response_str(self, status: int, headers: list[tuple[str, str]], body: str) -> None:
+        self.status = status
+
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> _Sink:
+        self.status = status
+        return _Sink()
+
+
+def _config_document(folder: Path) -> dict[str, Any]:
+    return {
+        "model_list": [{"model_name": "bench-model",
+                        "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": "http://127.0.0.1:9/v1",
+                                           "api_key": "sim-key"}}],
+        "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
+        "litellm_settings": {"callbacks": ["prometheus", "json_log"],
+                             "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
+        "general_settings": {"master_key": MASTER_KEY},
+    }  # fmt: skip
+
+
+async def _run(kind: str, count: int, profile: bool, rounds: int) -> list[float]:
+    folder = Path(tempfile.mkdtemp())
+    app = build_app(parse_config(_config_document(folder), source="inproc"))
+    app.state.router.engine.transport = CannedTransport()
+    stream = kind == "stream"
+    body = json.dumps({
+        "model": "bench-model", "messages": [{"role": "user", "content": "Say hello to the benchmark"}],
+        **({"stream": True} if stream else {}),
+    }).encode()  # fmt: skip
+    scope = _Scope(body)
+
+    async def one() -> None:
+        proto = _Proto(body)
+        await app.__rsgi__(scope, proto)  # type: ignore[arg-type]
+        assert proto.status == 200, proto.status
+
+    for _ in range(200):  # warm up
+        await one()
+    results = []
+    profiler = cProfile.Profile() if profile else None
+    for _ in range(rounds):
+        if profiler:
+            profiler.enable()
+        started = time.process_time()
+        for i in range(count):
+            await one()
+            if i % 100 == 99:
+                # idle time as under real load: the sinks' batch task runs (sleeping costs no CPU)
+                await asyncio.sleep(0.006)
+        await asyncio.sleep(0.02)
+        results.append((time.process_time() - started) / count * 1e6)
+        if profiler:
+            profiler.disable()
+    await app.aclose()
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", choices=["chat", "stream"])
+    parser.add_argument("--kinds", default="chat,stream")
+    args = parser.parse_args(argv)
+    try:
+        import uvloop
+
+        runner: Any = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    kinds = [args.profile] if args.profile else args.kinds.split(",")
+    for kind in kinds:
+        results = runner(_run(kind, args.count, args.profile is not None, args.rounds))
+        best = min(results)
+        median = sorted(results)[len(results) // 2]
+        print(f"{kind:6s} CPU µs/request: min {best:6.1f}  median {median:6.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
