@@ -22,6 +22,7 @@ from llmrelay.core.requests import build_request
 from llmrelay.core.resolve import resolve_deployment
 from llmrelay.core.retry import RetryPolicy, should_retry
 from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost.catalog import Catalog
 from llmrelay.events.callbacks import CallbackDispatcher
 from llmrelay.providers.registry import ProviderRegistry
@@ -317,6 +318,7 @@ class Client:
         model: str,
         prompt: str | list[Any],
         *,
+        stream: bool = False,
         api_key: str | None = None,
         api_base: str | None = None,
         base_url: str | None = None,
@@ -330,22 +332,39 @@ class Client:
         drop_params: bool | None = None,
         custom_llm_provider: str | None = None,
         metadata: dict[str, Any] | None = None,
+        stream_timeouts: StreamTimeouts | None = None,
         **params: Any,
-    ) -> TextCompletionResponse:
-        """Legacy completions. Providers without a completions endpoint are served through chat.
-        (Streaming text completions are not offered by the SDK yet.)"""
+    ) -> TextCompletionResponse | TextStream:
+        """Legacy completions; `stream=True` returns an async iterator of text-completion chunks.
+        Providers without a completions endpoint are served (and streamed) through chat."""
         opts = call_options(
             api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
             timeout=timeout, max_retries=max_retries, num_retries=num_retries,
             extra_headers=extra_headers, headers=headers, organization=organization,
             drop_params=drop_params, custom_llm_provider=custom_llm_provider, metadata=metadata,
+            stream_timeouts=stream_timeouts,
         )  # fmt: skip
         params["model"] = model
         params["prompt"] = prompt
+        params["stream"] = stream or None
         request = build_request(TextCompletionRequest, params)
         call = self._call("text_completion", model, metadata)
         deployment = self._deployment(model, opts)
         call_timeout, drop = self._timeout(opts), self._drop(opts)
+        if stream:
+            timeouts = opts.stream_timeouts or StreamTimeouts()
+            streamed = await self._with_retries(
+                call,
+                opts,
+                deployment,
+                request,
+                lambda: self.engine.text_completion_stream(
+                    request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
+                ),
+                stream=True,
+            )
+            streamed.set_on_finish(lambda s, err: self._text_stream_done(call, deployment, s, err))
+            return streamed
         response: TextCompletionResponse = await self._with_retries(
             call,
             opts,
@@ -356,8 +375,25 @@ class Client:
         self._report_success(call, deployment, request, response, response.usage)
         return response
 
-    def text_completion(self, model: str, prompt: str | list[Any], **kwargs: Any) -> TextCompletionResponse:
-        return self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
+    def _text_stream_done(
+        self, call: CallState, deployment: Deployment, stream: TextStream, error: LLMError | None
+    ) -> None:
+        if not self._callbacks:
+            return
+        self._report(
+            "on_failure" if error else "on_stream_complete", call, deployment,
+            usage=stream.usage, cost=stream.cost_micros, error=error, stream=True,
+            ttft=stream.time_to_first_token, request=stream.request, response=stream.response(),
+        )  # fmt: skip
+
+    def text_completion(
+        self, model: str, prompt: str | list[Any], **kwargs: Any
+    ) -> TextCompletionResponse | SyncTextStream:
+        """The sync twin of `atext_completion` (run on the client's loop thread)."""
+        result = self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
+        if isinstance(result, TextStream):
+            return SyncTextStream(result, self._loop_thread)
+        return result
 
     # ---- lifecycle
     async def aclose(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from llmrelay.client import default_client
 from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost import api as cost_api
 from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingResponse
@@ -31,11 +32,15 @@ async def aembedding(model: str, input: str | list[Any], **kwargs: Any) -> Embed
     return await default_client().aembedding(model, input, **kwargs)
 
 
-def text_completion(model: str, prompt: str | list[Any], **kwargs: Any) -> TextCompletionResponse:
+def text_completion(
+    model: str, prompt: str | list[Any], **kwargs: Any
+) -> TextCompletionResponse | SyncTextStream:
     return default_client().text_completion(model, prompt, **kwargs)
 
 
-async def atext_completion(model: str, prompt: str | list[Any], **kwargs: Any) -> TextCompletionResponse:
+async def atext_completion(
+    model: str, prompt: str | list[Any], **kwargs: Any
+) -> TextCompletionResponse | TextStream:
     return await default_client().atext_completion(model, prompt, **kwargs)
 
 

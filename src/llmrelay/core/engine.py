@@ -9,14 +9,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
+from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
-from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport
+from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport, StreamingResponse
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -151,7 +154,70 @@ class Engine:
         self._annotate(result, deployment, self.price(result.usage, deployment))
         return result
 
+    async def text_completion_stream(
+        self,
+        request: TextCompletionRequest,
+        deployment: Deployment,
+        *,
+        drop_params: bool,
+        timeout: float | None,
+        stream_timeouts: StreamTimeouts = StreamTimeouts(),
+    ) -> TextStream:
+        """As `chat_stream`, for text completions: failures up to the first chunk raise here. A
+        provider without a completions endpoint is streamed through its chat API."""
+        adapter = self.adapter(deployment)
+        if not adapter.supports_text_completion:
+            chat_request = msgspec.structs.replace(
+                text_request_to_chat(request), stream=True, stream_options=request.stream_options
+            )
+            chat = await self.chat_stream(
+                chat_request, deployment, drop_params=drop_params, timeout=timeout,
+                stream_timeouts=stream_timeouts,
+            )  # fmt: skip
+            return TextStream(chat, request)
+        if not request.stream:
+            request = msgspec.structs.replace(request, stream=True)
+        http_request = adapter.prepare_text_completion(request, deployment)
+        started = time.monotonic()
+        upstream = await self._open_stream(adapter, http_request, deployment, timeout, stream_timeouts)
+        decoder = adapter.text_stream_decoder(request)
+        chat = ChatStream(
+            decode_text_stream(upstream.iter_bytes(), decoder, adapter.name, deployment.model),
+            bookkeeping_request(request),
+            started=started,
+            price=lambda usage: self.price(usage, deployment),
+            close=upstream.aclose,
+        )
+        chat.hidden_params.update(_deployment_params(deployment))
+        await chat.prefetch()
+        return TextStream(chat, request)
+
     # ---- plumbing
+    async def _open_stream(
+        self,
+        adapter: Provider,
+        request: HttpRequest,
+        deployment: Deployment,
+        timeout: float | None,
+        stream_timeouts: StreamTimeouts,
+    ) -> StreamingResponse:
+        """The upstream's response head; an error status raises the provider's error."""
+        first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
+        try:
+            upstream = await self.transport.open_stream(
+                request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+            )
+        except LLMError as exc:
+            exc.provider, exc.model = adapter.name, deployment.model
+            raise
+        if upstream.status >= 400:
+            try:
+                body = await upstream.read()
+            finally:
+                await upstream.aclose()
+            raise self._error(adapter, upstream.status, upstream.headers, body, deployment)
+        return upstream
+
     async def _send(
         self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
     ) -> HttpResponse:

@@ -101,7 +101,10 @@ class Catalog:
             if info is not None:
                 return info
         alias = self.data.aliases.get(model)
-        if alias is not None and (provider is None or alias.startswith(provider + "/")):
+        # LiteLLM files OpenAI's completions-only models (gpt-3.5-turbo-instruct) as text-completion-openai
+        if alias is not None and (
+            provider is None or alias.startswith((f"{provider}/", f"text-completion-{provider}/"))
+        ):
             return models.get(alias)
         return None
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from llmrelay.core.streaming import ChatStream
+from llmrelay.core.text_stream import TextStream
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
@@ -97,10 +98,12 @@ class GatedRouter:
 
     async def route_text_completion(
         self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
-    ) -> TextCompletionResponse:
-        info = CallInfo("text_completion", request.model, request.user)
+    ) -> TextCompletionResponse | TextStream:
+        info = CallInfo("text_completion", request.model, request.user, bool(request.stream))
         pass_ = await self.gate.admit(_principal(metadata), info)
         result = await _guarded(pass_, self.inner.route_text_completion(request, metadata=metadata))
+        if isinstance(result, TextStream):
+            return result.with_chat_stream(MeteredStream(result.chat_stream, pass_))
         await pass_.succeeded(result.usage, hidden_params(result))
         return result
 

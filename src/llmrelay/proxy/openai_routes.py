@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import Any
 
-import msgspec
-
 from llmrelay.core.streaming import ChatStream
+from llmrelay.core.text_stream import TextStream, text_chunk_of_chat
 from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.state import GatewayState
 from llmrelay.types.chat import ChatRequest
-from llmrelay.types.errors import NotFoundError
-from llmrelay.types.response import ChatResponse
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.errors import LLMError, NotFoundError
+from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire.sse import DONE
 
 
@@ -67,18 +68,18 @@ class OpenAIRoutes:
     async def completions(self, req: Request, principal: Principal) -> None:
         state = self.state
         request = state.text_decoder.decode(await req.body(state.body_limit))
-        streamed = bool(request.stream)
-        if streamed:
-            # the router answers text completions whole; a stream request gets them as one event
-            request = msgspec.structs.replace(request, stream=None, stream_options=None)
-        result = await state.within_deadline(
+        call = state.within_deadline(
             state.router.route_text_completion(request, metadata=call_metadata(req, principal, None))
         )
-        if not streamed:
-            req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+        if request.stream:
+            # relayed like a chat stream (keep-alives, errors, disconnects), in text-completion chunks
+            stream = _chat_stream_of(call, request)
+            await answer_chat(req, stream, self._answerer, OpenAITextStreamEncoder, state.keepalive)
             return
-        transport = req.open_stream(result_headers(result))
-        await transport.send_bytes(b"data: " + JSON_ENCODER.encode(result) + b"\n\n" + DONE)
+        result = await call
+        if isinstance(result, TextStream):  # a router that streamed unasked: hand it out whole
+            result = await _drained(result)
+        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def embeddings(self, req: Request, principal: Principal) -> None:
         state = self.state
@@ -108,6 +109,43 @@ class OpenAIRoutes:
 
 async def _settled(stream: ChatStream) -> ChatStream:
     return stream
+
+
+class OpenAITextStreamEncoder:
+    """text_completion chunks, `data: [DONE]` at the end; an error as `data: {"error": ...}`."""
+
+    __slots__ = ("_chat",)
+
+    def __init__(self) -> None:
+        self._chat = OpenAIStreamEncoder()
+
+    def chunk(self, chunk: ChatChunk) -> bytes:
+        text = text_chunk_of_chat(chunk)
+        return b"" if text is None else b"data: " + JSON_ENCODER.encode(text) + b"\n\n"
+
+    def error(self, error: LLMError) -> bytes:
+        return self._chat.error(error)
+
+    def end(self) -> bytes:
+        return DONE
+
+
+async def _chat_stream_of(
+    call: Awaitable[TextCompletionResponse | TextStream], request: TextCompletionRequest
+) -> ChatStream:
+    """The chat stream under a text stream, which the relay sends through a text encoder; a
+    router that answered whole is relayed as a stream of one chunk."""
+    result = await call
+    if not isinstance(result, TextStream):
+        result = await TextStream.of_response(result, request)
+    return result.chat_stream
+
+
+async def _drained(stream: TextStream) -> TextCompletionResponse:
+    async with stream:
+        async for _ in stream:
+            pass
+    return stream.response()
 
 
 def _model_card(name: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from llmrelay.core.streaming import ChatStream
+from llmrelay.core.text_stream import TextStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -25,7 +26,7 @@ class ModelRouter(Protocol):
 
     async def route_text_completion(
         self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
-    ) -> TextCompletionResponse: ...
+    ) -> TextCompletionResponse | TextStream: ...
 
     def model_names(self) -> list[str]: ...
 

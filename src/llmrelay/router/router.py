@@ -16,6 +16,7 @@ from typing import Any
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.streaming import ChatStream
+from llmrelay.core.text_stream import TextStream
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.tokens import token_counter
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
@@ -267,13 +268,35 @@ class Router(SdkMethods):
         metadata: dict[str, Any] | None = None,
         tags: Sequence[str] | None = None,
         timeout: float | None = None,
+        stream_timeouts: StreamTimeouts | None = None,
         num_retries: int | None = None,
-    ) -> TextCompletionResponse:
-        trace = CallTrace("text_completion", request.model, request, metadata, False, self._call_id())
-        options = self._options(tags, metadata, timeout, None, num_retries, None)
+    ) -> TextCompletionResponse | TextStream:
+        stream = bool(request.stream)
+        trace = CallTrace("text_completion", request.model, request, metadata, stream, self._call_id())
+        options = self._options(tags, metadata, timeout, stream_timeouts, num_retries, None)
         call = self._pick_request(
-            request.model, options, False, timeout, lambda: _input_tokens(request.prompt)
+            request.model, options, stream, timeout, lambda: _input_tokens(request.prompt)
         )
+        runner = self._runner
+        if stream:
+
+            async def open_stream(pick: Pick) -> TextStream:
+                return await runner.open_stream(
+                    trace,
+                    pick,
+                    lambda: self.engine.text_completion_stream(
+                        request,
+                        pick.target,
+                        drop_params=options.drop_params,
+                        timeout=runner.timeout_for(pick, options),
+                        stream_timeouts=runner.stream_timeouts_for(pick, options),
+                    ),
+                )
+
+            # as for chat: retried and fallen back before the first chunk; the stream reports its end
+            streamed, _ = await runner.route_reported(trace, call, options, open_stream)
+            return streamed
+
         return await self._runner.route_answer(
             trace,
             call,

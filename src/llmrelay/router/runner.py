@@ -10,13 +10,12 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.retry import backoff_delay
-from llmrelay.core.streaming import ChatStream
 from llmrelay.limits.base import Limiter
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker, PickRequest
@@ -28,6 +27,32 @@ from llmrelay.types.response import Usage, hidden_params
 
 T = TypeVar("T")
 Answer = TypeVar("Answer", bound=msgspec.Struct)
+
+
+class RoutedStream(Protocol):
+    """What the runner books of a stream (a ChatStream, or a TextStream over one)."""
+
+    @property
+    def started(self) -> float: ...
+
+    @property
+    def usage(self) -> Usage | None: ...
+
+    @property
+    def cost_micros(self) -> int: ...
+
+    @property
+    def time_to_first_token(self) -> float | None: ...
+
+    @property
+    def hidden_params(self) -> dict[str, Any]: ...
+
+    def set_on_finish(self, callback: Callable[[Any, LLMError | None], None]) -> None: ...
+
+    def response(self) -> Any: ...
+
+
+Stream = TypeVar("Stream", bound=RoutedStream)
 Attempt = Callable[[Pick], Awaitable[T]]
 
 
@@ -272,8 +297,8 @@ class CallRunner:
 
     # ---- streams
     async def open_stream(
-        self, trace: CallTrace, pick: Pick, open_: Callable[[], Awaitable[ChatStream]]
-    ) -> ChatStream:
+        self, trace: CallTrace, pick: Pick, open_: Callable[[], Awaitable[Stream]]
+    ) -> Stream:
         """Open one streaming attempt. Failures before the first chunk raise here (the route
         retries or falls back); the stream's end is booked when it comes, as success or failure.
         The end report is attached only now, so a failed attempt is never booked twice."""
@@ -305,7 +330,7 @@ class CallRunner:
         self.spawn(self._stream_finished(trace, pick, stream, error))
 
     async def _stream_finished(
-        self, trace: CallTrace, pick: Pick, stream: ChatStream, error: LLMError | None
+        self, trace: CallTrace, pick: Pick, stream: RoutedStream, error: LLMError | None
     ) -> None:
         elapsed = time.monotonic() - stream.started
         if error is None:

@@ -11,6 +11,7 @@ from llmrelay.core.engine import StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
 from llmrelay.core.streaming import ChatStream, SyncChatStream
+from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -57,8 +58,9 @@ class SdkMethods:
         metadata: dict[str, Any] | None = None,
         tags: Sequence[str] | None = None,
         timeout: float | None = None,
+        stream_timeouts: StreamTimeouts | None = None,
         num_retries: int | None = None,
-    ) -> TextCompletionResponse:
+    ) -> TextCompletionResponse | TextStream:
         raise NotImplementedError
 
     async def acompletion(
@@ -67,15 +69,12 @@ class SdkMethods:
         routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
         params.update(model=model, messages=messages, stream=stream or None)
         request = build_request(ChatRequest, params)
-        timeouts = routing.get("stream_timeouts")
-        if timeouts is None and routing.get("stream_timeout") is not None:
-            timeouts = StreamTimeouts(first_token=float(routing["stream_timeout"]))
         return await self.route_chat(
             request,
             metadata=request.metadata,
             tags=routing.get("tags"),
             timeout=routing.get("timeout"),
-            stream_timeouts=timeouts,
+            stream_timeouts=_stream_timeouts(routing),
             num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
             drop_params=routing.get("drop_params"),
         )
@@ -99,18 +98,33 @@ class SdkMethods:
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         return self._loop_thread.run(self.aembedding(model, input, **kwargs))
 
-    async def atext_completion(self, model: str, prompt: Any, **params: Any) -> TextCompletionResponse:
+    async def atext_completion(
+        self, model: str, prompt: Any, *, stream: bool = False, **params: Any
+    ) -> TextCompletionResponse | TextStream:
         routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
         metadata = params.pop("metadata", None)
-        params.update(model=model, prompt=prompt)
+        params.update(model=model, prompt=prompt, stream=stream or None)
         request = build_request(TextCompletionRequest, params)
         return await self.route_text_completion(
             request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            stream_timeouts=_stream_timeouts(routing),
             num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
         )  # fmt: skip
 
-    def text_completion(self, model: str, prompt: Any, **kwargs: Any) -> TextCompletionResponse:
-        return self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
+    def text_completion(
+        self, model: str, prompt: Any, **kwargs: Any
+    ) -> TextCompletionResponse | SyncTextStream:
+        result = self._loop_thread.run(self.atext_completion(model, prompt, **kwargs))
+        if isinstance(result, TextStream):
+            return SyncTextStream(result, self._loop_thread)
+        return result
+
+
+def _stream_timeouts(routing: dict[str, Any]) -> StreamTimeouts | None:
+    timeouts: StreamTimeouts | None = routing.get("stream_timeouts")
+    if timeouts is None and routing.get("stream_timeout") is not None:
+        timeouts = StreamTimeouts(first_token=float(routing["stream_timeout"]))
+    return timeouts
 
 
 def _first_int(*values: Any) -> int | None:
