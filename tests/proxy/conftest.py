@@ -10,13 +10,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_router import FakeRouter
-from harness import running
+from harness import MASTER_KEY, running
 
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState
-
-MASTER_KEY = "sk-master-test"
 
 
 @pytest.fixture

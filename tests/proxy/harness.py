@@ -10,6 +10,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+# the master key of the gateways these tests start
+MASTER_KEY = "sk-master-test"
+
 
 def free_port() -> int:
     with socket.socket() as sock:

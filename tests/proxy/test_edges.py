@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from conftest import MASTER_KEY
+from harness import MASTER_KEY
 
 
 def call(url: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,

@@ -8,8 +8,8 @@ import time
 from urllib.parse import urlsplit
 
 from fake_router import FakeRouter
+from harness import MASTER_KEY
 
-from conftest import MASTER_KEY
 from llmrelay.wire.sse import SSEParser
 
 
