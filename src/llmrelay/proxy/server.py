@@ -7,6 +7,7 @@ file; each worker resolves them from its own environment."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -75,7 +76,17 @@ def app_from_env() -> GatewayApp:
     """Granian's factory, run in each worker process."""
     options = msgspec.json.decode(os.environ[SERVE_ENV], type=ServeOptions)
     config = parse_config(options.document, source=options.source)
-    return build_app(config)
+    app = build_app(config)
+    settle_worker_heap()
+    return app
+
+
+def settle_worker_heap() -> None:
+    """Once the app is built: move everything alive into the permanent generation, so the full
+    collections a busy worker runs never traverse the modules, config and router again.
+    (A larger gen-0 threshold was measured too, 7000 vs 700: no difference in the in-process bench.)"""
+    gc.collect()
+    gc.freeze()
 
 
 def startup_notes(config: GatewayConfig) -> list[str]:

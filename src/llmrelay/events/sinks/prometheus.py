@@ -3,12 +3,16 @@ time-to-first-token histograms, token and spend counters, and each deployment's 
 
 Each sink owns its CollectorRegistry (never prometheus_client's global one), so two gateways or two
 tests in one process never share counters. Hooks run wherever the router delivers records (its
-callback thread, or the gateway's serving loop); scrapes run on the server's loop: prometheus_client's
-metric objects are thread-safe."""
+callback thread, or the gateway's serving loop) and only add to plain integers per label set (one
+lock, no metric calls: six locked metric updates per record were the sink's whole cost); a scrape
+folds those counts into prometheus_client's metrics first, so /metrics reads exactly as if each
+record had been observed directly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -46,6 +50,81 @@ class _DeploymentStateCollector(Collector):
         yield family
 
 
+class _Tally:
+    """One label set's counts since the last scrape, and the metric children they fold into."""
+
+    __slots__ = (
+        "children",
+        "completion_tokens",
+        "latency_buckets",
+        "latency_sum",
+        "prompt_tokens",
+        "requests",
+        "spend_micros",
+        "ttft_buckets",
+        "ttft_sum",
+    )  # fmt: skip
+
+    def __init__(self, children: tuple[Any, ...]) -> None:
+        # requests, latency, ttft, prompt tokens, completion tokens, spend (created on first sight,
+        # so each series' _created time is its first record's, as with direct observation)
+        self.children = children
+        self.requests = 0
+        # non-cumulative counts per bucket as prometheus_client keeps them; the last one is +Inf
+        self.latency_buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.latency_sum = 0.0
+        self.ttft_buckets = [0] * (len(TTFT_BUCKETS) + 1)
+        self.ttft_sum = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.spend_micros = 0
+
+    def fold(self) -> None:
+        requests, latency, ttft, prompt, completion, spend = self.children
+        if self.requests:
+            requests.inc(self.requests)
+            self.requests = 0
+        _fold_histogram(latency, self.latency_buckets, self.latency_sum)
+        self.latency_sum = 0.0
+        _fold_histogram(ttft, self.ttft_buckets, self.ttft_sum)
+        self.ttft_sum = 0.0
+        if self.prompt_tokens:
+            prompt.inc(self.prompt_tokens)
+            self.prompt_tokens = 0
+        if self.completion_tokens:
+            completion.inc(self.completion_tokens)
+            self.completion_tokens = 0
+        if self.spend_micros:
+            spend.inc(self.spend_micros / 1_000_000)
+            self.spend_micros = 0
+
+
+def _fold_histogram(child: Any, buckets: list[int], total: float) -> None:
+    """Add bucket counts and a sum to a Histogram child: what that many `observe` calls would do
+    (prometheus_client has no public call for adding counts, so its per-bucket values are used)."""
+    if total:
+        child._sum.inc(total)
+    for index, count in enumerate(buckets):
+        if count:
+            child._buckets[index].inc(count)
+            buckets[index] = 0
+
+
+class _FoldBeforeScrape(Collector):
+    """Registered first, so every scrape of the registry folds the pending counts before the
+    metrics are read; yields no metrics of its own."""
+
+    def __init__(self, fold: Callable[[], None]) -> None:
+        self._fold = fold
+
+    def describe(self) -> Iterable[Any]:
+        return ()
+
+    def collect(self) -> Iterable[Any]:
+        self._fold()
+        return ()
+
+
 class PrometheusSink:
     """A router callback; `render()` gives the text exposition served at GET /metrics."""
 
@@ -56,6 +135,9 @@ class PrometheusSink:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._deployment_states: DeploymentStates | None = None
+        self._lock = threading.Lock()
+        self._tallies: dict[tuple[str, str, str], _Tally] = {}
+        self.registry.register(_FoldBeforeScrape(self._fold))
         labels = ["model", "provider"]
         self.requests = Counter(
             "llmrelay_requests", "Finished calls by model group, provider and status",
@@ -77,8 +159,6 @@ class PrometheusSink:
             "llmrelay_spend_usd", "Spend in USD as priced by the catalog", labels, registry=self.registry
         )
         self.registry.register(_DeploymentStateCollector(lambda: self._deployment_states))
-        # label lookups take a lock and build a tuple; the children of a label set are reused
-        self._children: dict[tuple[str, str, str], tuple[Any, ...]] = {}
 
     def watch_deployments(self, states: DeploymentStates) -> None:
         """Report these deployment states on every scrape (the gateway passes `router.health`)."""
@@ -102,30 +182,38 @@ class PrometheusSink:
         provider = record.provider or "unknown"
         status = "ok" if record.error is None else str(record.error.status_code)
         key = (model, provider, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(model, provider, status),
-                self.latency.labels(model, provider),
-                self.ttft.labels(model, provider),
-                self.tokens.labels(model, provider, "prompt"),
-                self.tokens.labels(model, provider, "completion"),
-                self.spend.labels(model, provider),
-            )
-            self._children[key] = children
-        requests, latency, ttft, prompt, completion, spend = children
-        requests.inc()
-        latency.observe(record.latency_s)
-        if record.time_to_first_token_s is not None:
-            ttft.observe(record.time_to_first_token_s)
+        latency_s = record.latency_s
+        ttft_s = record.time_to_first_token_s
         usage = record.usage
-        if usage is not None:
-            if usage.prompt_tokens:
-                prompt.inc(usage.prompt_tokens)
-            if usage.completion_tokens:
-                completion.inc(usage.completion_tokens)
-        if record.cost_micros:
-            spend.inc(record.cost_micros / 1_000_000)
+        with self._lock:
+            tally = self._tallies.get(key)
+            if tally is None:
+                tally = self._tallies[key] = _Tally(self._children(model, provider, status))
+            tally.requests += 1
+            tally.latency_buckets[bisect_left(LATENCY_BUCKETS, latency_s)] += 1
+            tally.latency_sum += latency_s
+            if ttft_s is not None:
+                tally.ttft_buckets[bisect_left(TTFT_BUCKETS, ttft_s)] += 1
+                tally.ttft_sum += ttft_s
+            if usage is not None:
+                tally.prompt_tokens += usage.prompt_tokens
+                tally.completion_tokens += usage.completion_tokens
+            tally.spend_micros += record.cost_micros
+
+    def _children(self, model: str, provider: str, status: str) -> tuple[Any, ...]:
+        return (
+            self.requests.labels(model, provider, status),
+            self.latency.labels(model, provider),
+            self.ttft.labels(model, provider),
+            self.tokens.labels(model, provider, "prompt"),
+            self.tokens.labels(model, provider, "completion"),
+            self.spend.labels(model, provider),
+        )
+
+    def _fold(self) -> None:
+        with self._lock:
+            for tally in self._tallies.values():
+                tally.fold()
 
     def close(self) -> None:
         return None
