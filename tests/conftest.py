@@ -13,6 +13,9 @@ import pytest
 
 from llmrelay.testing import RunningSimulator, SimulatorGroup, SimulatorThread
 
+# SQLite + PostgreSQL fixtures (database_url, db, storage) for the folders that test storage
+pytest_plugins = ["database_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def simulators() -> Iterator[SimulatorGroup]:

@@ -1,4 +1,6 @@
-"""Every storage test runs on SQLite and on the real PostgreSQL (a database made for this session)."""
+"""Database fixtures for the storage, auth, spend and keys tests: each test runs on SQLite and on the
+real PostgreSQL (one database made for the session, dropped after it), with its tables cleared first.
+Loaded for every folder by tests/conftest.py."""
 
 from __future__ import annotations
 
