@@ -7,18 +7,19 @@ they come (`raw_batches`): the same bookkeeping, without decoding and re-encodin
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from llmrelay.core.assemble import ChunkAssembler
 from llmrelay.core.sse_relay import OpenAIEventFilter, RawUpstream
+from llmrelay.core.sync_stream import SyncStream
 from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChatResponse, Usage
 
 if TYPE_CHECKING:
-    from llmrelay.core.loop_thread import LoopThread
+    pass
 
 
 async def decode_stream(
@@ -284,46 +285,5 @@ class ChatStream:
         return self._assembler.text()
 
 
-class SyncChatStream:
+class SyncChatStream(SyncStream[ChatChunk, ChatResponse]):
     """The sync face of a ChatStream: each step runs on the client's loop thread."""
-
-    def __init__(self, stream: ChatStream, loop_thread: LoopThread) -> None:
-        self._stream = stream
-        self._loop_thread = loop_thread
-
-    def __iter__(self) -> Iterator[ChatChunk]:
-        return self
-
-    def __next__(self) -> ChatChunk:
-        try:
-            return self._loop_thread.run(self._stream.__anext__())
-        except StopAsyncIteration:
-            raise StopIteration from None
-
-    def close(self) -> None:
-        self._loop_thread.run(self._stream.aclose())
-
-    def __enter__(self) -> SyncChatStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def response(self) -> ChatResponse:
-        return self._stream.response()
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._stream.usage
-
-    @property
-    def cost_micros(self) -> int:
-        return self._stream.cost_micros
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        return self._stream.time_to_first_token
-
-    @property
-    def text(self) -> str:
-        return self._stream.text

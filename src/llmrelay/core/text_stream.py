@@ -13,12 +13,13 @@ Either way the reader gets OpenAI text-completion chunks (`object: "text_complet
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from llmrelay.core.streaming import ChatStream
+from llmrelay.core.sync_stream import SyncStream
 from llmrelay.core.text_via_chat import chat_to_text_response
 from llmrelay.providers.base import TextStreamDecoder
 from llmrelay.types.chat import ChatRequest
@@ -27,7 +28,7 @@ from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage, hidden_params
 
 if TYPE_CHECKING:
-    from llmrelay.core.loop_thread import LoopThread
+    pass
 
 TextStreamFinished = Callable[["TextStream", "LLMError | None"], None]
 
@@ -192,46 +193,5 @@ class TextStream:
         await self.aclose()
 
 
-class SyncTextStream:
+class SyncTextStream(SyncStream[TextCompletionResponse, TextCompletionResponse]):
     """The sync face of a TextStream: each step runs on the client's loop thread."""
-
-    def __init__(self, stream: TextStream, loop_thread: LoopThread) -> None:
-        self._stream = stream
-        self._loop_thread = loop_thread
-
-    def __iter__(self) -> Iterator[TextCompletionResponse]:
-        return self
-
-    def __next__(self) -> TextCompletionResponse:
-        try:
-            return self._loop_thread.run(self._stream.__anext__())
-        except StopAsyncIteration:
-            raise StopIteration from None
-
-    def close(self) -> None:
-        self._loop_thread.run(self._stream.aclose())
-
-    def __enter__(self) -> SyncTextStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def response(self) -> TextCompletionResponse:
-        return self._stream.response()
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._stream.usage
-
-    @property
-    def cost_micros(self) -> int:
-        return self._stream.cost_micros
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        return self._stream.time_to_first_token
-
-    @property
-    def text(self) -> str:
-        return self._stream.text
