@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingResponse": "llmrelay.types.embedding",
     "Usage": "llmrelay.types.response",
     "ChatStream": "llmrelay.core.streaming",
+    "TextStream": "llmrelay.core.text_stream",
     "exceptions": "llmrelay.exceptions",
 }
 _ERRORS = [
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
     from llmrelay.client import Client
     from llmrelay.core.assemble import stream_chunk_builder
     from llmrelay.core.streaming import ChatStream
+    from llmrelay.core.text_stream import TextStream
     from llmrelay.cost.tokens import token_counter
     from llmrelay.events.callbacks import Callback
     from llmrelay.events.record import CallRecord
