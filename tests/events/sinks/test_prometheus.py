@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from records import auth_error, record
 
 from llmrelay.events.sinks.prometheus import PrometheusSink
@@ -61,3 +62,22 @@ def test_unknown_provider_and_model_group_fall_back() -> None:
     sink.on_failure(record(error=auth_error(), provider=None, model_group=None, model="asked-for"))
     text = sink.render().decode()
     assert sample(text, "llmrelay_requests_total", model="asked-for", provider="unknown") == 1
+
+
+def test_counts_keep_adding_up_across_scrapes() -> None:
+    # records between scrapes are folded in at each scrape, never twice and never lost
+    sink = PrometheusSink()
+    ok = {"model": "gpt-group", "provider": "openai"}
+    totals = 0
+    for batch in (3, 0, 5):
+        for _ in range(batch):
+            sink.on_success(record(latency_s=0.07))
+        totals += batch
+        text = sink.render().decode()
+        assert sample(text, "llmrelay_requests_total", status="ok", **ok) == totals
+        assert sample(text, "llmrelay_request_latency_seconds_bucket", le="0.1", **ok) == totals
+        assert sample(text, "llmrelay_request_latency_seconds_bucket", le="0.05", **ok) == 0
+        assert sample(text, "llmrelay_tokens_total", kind="prompt", **ok) == 11 * totals
+        assert sample(text, "llmrelay_spend_usd_total", **ok) == pytest.approx(0.0025 * totals)
+    latency_sum = sample(sink.render().decode(), "llmrelay_request_latency_seconds_sum", **ok)
+    assert latency_sum == pytest.approx(0.07 * totals)
