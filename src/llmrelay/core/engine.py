@@ -81,20 +81,7 @@ class Engine:
         request = adapter.check_params(request, drop_params)
         http_request = adapter.prepare_chat(request, deployment)
         started = time.monotonic()
-        first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
-        try:
-            upstream = await self.transport.open_stream(
-                http_request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
-            )
-        except LLMError as exc:
-            exc.provider, exc.model = adapter.name, deployment.model
-            raise
-        if upstream.status >= 400:
-            try:
-                body = await upstream.read()
-            finally:
-                await upstream.aclose()
-            raise self._error(adapter, upstream.status, upstream.headers, body, deployment)
+        upstream = await self._open_stream(adapter, http_request, deployment, timeout, stream_timeouts)
         decoder = adapter.chat_stream_decoder(request)
         tap = ByteTap(upstream.iter_bytes())
         raw = None
