@@ -107,11 +107,14 @@ class OpenAIEventFilter:
             if buf.endswith(b"\r"):
                 buf, held = buf[:-1], b"\r"
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        cut = buf.rfind(b"\n\n")
-        if cut < 0:
-            self._tail = buf + held
-            return b""
-        complete, self._tail = buf[: cut + 2], buf[cut + 2 :] + held
+        if buf.endswith(b"\n\n"):  # the usual read: whole events, nothing to keep for later
+            complete, self._tail = buf, held
+        else:
+            cut = buf.rfind(b"\n\n")
+            if cut < 0:
+                self._tail = buf + held
+                return b""
+            complete, self._tail = buf[: cut + 2], buf[cut + 2 :] + held
         if not _may_matter(complete):  # most reads: plain content chunks
             return complete
         return self._filter(complete)
@@ -171,6 +174,10 @@ def _may_matter(block: bytes) -> bool:
     on content chunks, where every `"` would start a regex attempt)."""
     if b"[DONE]" in block or b'"error"' in block or b"event:" in block:
         return True
+    # most chunks carry a null usage (or none): counting settles it without the regex
+    usages = block.count(b'"usage"')
+    if not usages or usages == block.count(b'"usage":null') + block.count(b'"usage": null'):
+        return False
     at = block.find(b'"usage"')
     while at >= 0:
         after = _USAGE_VALUE.match(block, at + 7)

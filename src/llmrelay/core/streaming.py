@@ -202,12 +202,14 @@ class ChatStream:
                 relayed.append(out)
                 yield out
             if not self._raw_ended and not self._finished:
+                feed, keep = events.feed, relayed.append
                 async for data in raw.tap.rest():
-                    out = events.feed(data)
+                    out = feed(data)
                     if out:
-                        relayed.append(out)
+                        keep(out)
                         yield out
-                    _raise_pending(events)
+                    if events.error is not None:
+                        raise events.error
                 out = events.end()
                 if out:
                     relayed.append(out)
