@@ -7,7 +7,7 @@ they come (`raw_batches`): the same bookkeeping, without decoding and re-encodin
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from llmrelay.core.assemble import ChunkAssembler
@@ -225,6 +225,51 @@ class ChatStream:
             await self._release()
             self._finished = True
             raise
+        await self._finish_raw(events, None)
+
+    async def relay_raw(self, send: Callable[[bytes], Awaitable[object]]) -> None:
+        """`raw_batches()` pushed instead of pulled: each batch goes to `send` as it is ready, with
+        the same bookkeeping and errors. The relay's per-read path (no async generator step)."""
+        raw, events = self._raw, self._raw_events
+        if raw is None or events is None:
+            raise RuntimeError("raw bytes are not available for this stream")
+        self._raw = None
+        self._raw_decoder = raw.new_decoder
+        raw.tap.recorded.clear()
+        self._relayed = relayed = []
+        try:
+            out, self._raw_first = self._raw_first, b""
+            if out:
+                relayed.append(out)
+                await send(out)
+            if not self._raw_ended and not self._finished:
+                feed, keep = events.feed, relayed.append
+                async for data in raw.tap.rest():
+                    out = feed(data)
+                    if out:
+                        keep(out)
+                        await send(out)
+                    if events.error is not None:
+                        raise events.error
+                out = events.end()
+                if out:
+                    relayed.append(out)
+                    await send(out)
+            _raise_pending(events)
+        except LLMError as exc:
+            exc.provider = exc.provider or raw.provider
+            exc.model = exc.model or raw.model
+            await self._finish_raw(events, exc)
+            raise
+        except BaseException:
+            # cancelled, the client left (send failed), or a bug: release the connection, report nothing
+            await self._release()
+            self._finished = True
+            raise
+        finally:
+            # the stream keeps its error, whose traceback holds this frame: `send` would keep the
+            # server's transport (and so the response) alive
+            del send
         await self._finish_raw(events, None)
 
     async def _finish_raw(self, events: OpenAIEventFilter, error: LLMError | None) -> None:

@@ -210,19 +210,15 @@ async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamE
 
 async def _pump_raw(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
     """Relay the upstream's own bytes, one send per upstream read; they end with its own [DONE]."""
-    send = transport.send_bytes
-    batches = stream.raw_batches()
     try:
         try:
-            async for data in batches:
-                await send(data)
+            await stream.relay_raw(transport.send_bytes)
         except LLMError as error:
             await _send_quietly(transport, encoder.error(error))
         except RuntimeError as exc:  # granian's ProtocolClosed
             raise ClientGone(str(exc)) from exc
     finally:
-        await batches.aclose()
-        del send, transport
+        del transport
 
 
 def _step_once(step: Coroutine[Any, Any, T]) -> tuple[bool, Any, Any]:
