@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Row, update
+from sqlalchemy import Column, Row, Table, delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from llmrelay.storage.database import Database
+from llmrelay.storage.errors import conflicts_as
 from llmrelay.storage.records import AuthChange
-from llmrelay.storage.schema import auth_changes, auth_version
+from llmrelay.storage.schema import auth_changes, auth_version, virtual_keys
 
 T = TypeVar("T")
 
@@ -82,3 +83,47 @@ class Repository:
         another instance could not yet read."""
         if changes and self._on_change is not None:
             await self._on_change(changes)
+
+    async def _update_row(
+        self,
+        table: Table,
+        id_column: Column[Any],
+        row_id: str,
+        changes: msgspec.Struct,
+        *,
+        kind: str,
+        record: type[T],
+        conflict: str,
+    ) -> T | None:
+        """Apply an `*Update` to one row and log the change for the auth caches, in one transaction."""
+        now = self.clock()
+        values = set_fields(changes) | {"updated_at": now}
+        async with conflicts_as(conflict), self.db.begin() as conn:
+            statement = update(table).where(id_column == row_id).values(values).returning(*table.c)
+            row = (await conn.execute(statement)).first()
+            if row is None:
+                return None
+            logged = await record_changes(conn, [(kind, row_id)], now)
+        await self._notify(logged)
+        return to_record(record, row)
+
+    async def _delete_with_keys(
+        self, table: Table, id_column: Column[Any], key_owner: Column[Any], ids: list[str], *, kind: str
+    ) -> list[str]:
+        """Delete rows and, as LiteLLM does, the virtual keys they own (`key_owner` names the keys'
+        column pointing at them); every deletion is logged for the auth caches."""
+        if not ids:
+            return []
+        now = self.clock()
+        async with self.db.begin() as conn:
+            keys = await conn.execute(
+                delete(virtual_keys).where(key_owner.in_(ids)).returning(virtual_keys.c.key_hash)
+            )
+            key_hashes = [str(h) for h in keys.scalars()]
+            result = await conn.execute(delete(table).where(id_column.in_(ids)).returning(id_column))
+            gone = [str(i) for i in result.scalars()]
+            logged = await record_changes(
+                conn, [("key", h) for h in key_hashes] + [(kind, i) for i in gone], now
+            )
+        await self._notify(logged)
+        return gone

@@ -10,7 +10,6 @@ from llmrelay.storage.repos.base import (
     Repository,
     new_values,
     record_changes,
-    set_fields,
     to_record,
     to_records,
 )
@@ -67,25 +66,15 @@ class KeyRepository(Repository):
             return to_records(KeyRecord, await conn.execute(query))
 
     async def update(self, key_hash: str, changes: KeyUpdate) -> KeyRecord | None:
-        now = self.clock()
-        values = set_fields(changes) | {"updated_at": now}
-        async with (
-            conflicts_as("key alias already in use, or user/team/org unknown"),
-            self.db.begin() as conn,
-        ):
-            row = (
-                await conn.execute(
-                    update(virtual_keys)
-                    .where(K.key_hash == key_hash)
-                    .values(values)
-                    .returning(*virtual_keys.c)
-                )
-            ).first()
-            if row is None:
-                return None
-            logged = await record_changes(conn, [("key", key_hash)], now)
-        await self._notify(logged)
-        return to_record(KeyRecord, row)
+        return await self._update_row(
+            virtual_keys,
+            K.key_hash,
+            key_hash,
+            changes,
+            kind="key",
+            record=KeyRecord,
+            conflict="key alias already in use, or user/team/org unknown",
+        )
 
     async def set_blocked(self, key_hash: str, blocked: bool) -> KeyRecord | None:
         return await self.update(key_hash, KeyUpdate(blocked=blocked))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from llmrelay.storage.errors import conflicts_as
 from llmrelay.storage.records import NewOrganization, OrganizationRecord, OrganizationUpdate
@@ -10,7 +10,6 @@ from llmrelay.storage.repos.base import (
     Repository,
     new_values,
     record_changes,
-    set_fields,
     to_record,
     to_records,
 )
@@ -42,22 +41,15 @@ class OrganizationRepository(Repository):
             return to_records(OrganizationRecord, await conn.execute(query))
 
     async def update(self, organization_id: str, changes: OrganizationUpdate) -> OrganizationRecord | None:
-        now = self.clock()
-        values = set_fields(changes) | {"updated_at": now}
-        async with conflicts_as("budget unknown"), self.db.begin() as conn:
-            row = (
-                await conn.execute(
-                    update(organizations)
-                    .where(ORG.organization_id == organization_id)
-                    .values(values)
-                    .returning(*organizations.c)
-                )
-            ).first()
-            if row is None:
-                return None
-            logged = await record_changes(conn, [("organization", organization_id)], now)
-        await self._notify(logged)
-        return to_record(OrganizationRecord, row)
+        return await self._update_row(
+            organizations,
+            ORG.organization_id,
+            organization_id,
+            changes,
+            kind="organization",
+            record=OrganizationRecord,
+            conflict="budget unknown",
+        )
 
     async def delete(self, organization_ids: list[str]) -> list[str]:
         """Delete organizations; their teams, users and keys stay, detached (organization_id NULL)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from llmrelay.storage.errors import conflicts_as
 from llmrelay.storage.records import NewTeam, TeamMember, TeamRecord, TeamUpdate
@@ -10,7 +10,6 @@ from llmrelay.storage.repos.base import (
     Repository,
     new_values,
     record_changes,
-    set_fields,
     to_record,
     to_records,
 )
@@ -55,39 +54,19 @@ class TeamRepository(Repository):
             return to_records(TeamRecord, await conn.execute(query))
 
     async def update(self, team_id: str, changes: TeamUpdate) -> TeamRecord | None:
-        now = self.clock()
-        values = set_fields(changes) | {"updated_at": now}
-        async with conflicts_as("organization unknown"), self.db.begin() as conn:
-            row = (
-                await conn.execute(
-                    update(teams).where(T.team_id == team_id).values(values).returning(*teams.c)
-                )
-            ).first()
-            if row is None:
-                return None
-            logged = await record_changes(conn, [("team", team_id)], now)
-        await self._notify(logged)
-        return to_record(TeamRecord, row)
+        return await self._update_row(
+            teams,
+            T.team_id,
+            team_id,
+            changes,
+            kind="team",
+            record=TeamRecord,
+            conflict="organization unknown",
+        )
 
     async def delete(self, team_ids: list[str]) -> list[str]:
         """Delete teams and, as LiteLLM does, the keys that belong to them."""
-        if not team_ids:
-            return []
-        now = self.clock()
-        async with self.db.begin() as conn:
-            keys = await conn.execute(
-                delete(virtual_keys)
-                .where(virtual_keys.c.team_id.in_(team_ids))
-                .returning(virtual_keys.c.key_hash)
-            )
-            key_hashes = [str(h) for h in keys.scalars()]
-            result = await conn.execute(delete(teams).where(T.team_id.in_(team_ids)).returning(T.team_id))
-            gone = [str(t) for t in result.scalars()]
-            logged = await record_changes(
-                conn, [("key", h) for h in key_hashes] + [("team", t) for t in gone], now
-            )
-        await self._notify(logged)
-        return gone
+        return await self._delete_with_keys(teams, T.team_id, virtual_keys.c.team_id, team_ids, kind="team")
 
     async def add_member(self, member: TeamMember) -> TeamMember:
         now = self.clock()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from llmrelay.storage.errors import conflicts_as
 from llmrelay.storage.records import NewUser, UserRecord, UserUpdate
 from llmrelay.storage.repos.base import (
     Repository,
     new_values,
-    record_changes,
-    set_fields,
     to_record,
     to_records,
 )
@@ -48,36 +46,16 @@ class UserRepository(Repository):
             return to_records(UserRecord, await conn.execute(query))
 
     async def update(self, user_id: str, changes: UserUpdate) -> UserRecord | None:
-        now = self.clock()
-        values = set_fields(changes) | {"updated_at": now}
-        async with conflicts_as("organization unknown"), self.db.begin() as conn:
-            row = (
-                await conn.execute(
-                    update(users).where(U.user_id == user_id).values(values).returning(*users.c)
-                )
-            ).first()
-            if row is None:
-                return None
-            logged = await record_changes(conn, [("user", user_id)], now)
-        await self._notify(logged)
-        return to_record(UserRecord, row)
+        return await self._update_row(
+            users,
+            U.user_id,
+            user_id,
+            changes,
+            kind="user",
+            record=UserRecord,
+            conflict="organization unknown",
+        )
 
     async def delete(self, user_ids: list[str]) -> list[str]:
         """Delete users and, as LiteLLM does, every key they own; team memberships go with them."""
-        if not user_ids:
-            return []
-        now = self.clock()
-        async with self.db.begin() as conn:
-            keys = await conn.execute(
-                delete(virtual_keys)
-                .where(virtual_keys.c.user_id.in_(user_ids))
-                .returning(virtual_keys.c.key_hash)
-            )
-            key_hashes = [str(h) for h in keys.scalars()]
-            result = await conn.execute(delete(users).where(U.user_id.in_(user_ids)).returning(U.user_id))
-            gone = [str(u) for u in result.scalars()]
-            logged = await record_changes(
-                conn, [("key", h) for h in key_hashes] + [("user", u) for u in gone], now
-            )
-        await self._notify(logged)
-        return gone
+        return await self._delete_with_keys(users, U.user_id, virtual_keys.c.user_id, user_ids, kind="user")
