@@ -8,6 +8,11 @@ changes of a few microseconds, which the wrk bench cannot.
 
     .venv/bin/python -m bench.gateway.inproc                    # non-streamed and 20-chunk streams
     .venv/bin/python -m bench.gateway.inproc --profile chat     # cProfile of the non-streamed path
+
+Kinds: `chat` (non-streamed), `stream` (a 20-chunk stream arriving in one read, as the simulator's
+stream does under load: it writes every event at once, so the gateway reads the whole stream in one
+go; measured with an aiohttp client: 1 read per stream), `stream-reads` (the same stream one event
+per read, as from a slow upstream: what the relay costs per read).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from llmrelay.types.http import HttpRequest, HttpResponse
 
 MASTER_KEY = "sk-bench"
 CHUNKS = 20
+KINDS = ["chat", "stream", "stream-reads"]
 
 _ANSWER = json.dumps({
     "id": "chatcmpl-bench", "object": "chat.completion", "created": 1795607241, "model": "gpt-4o-mini",
@@ -70,14 +76,15 @@ def _stream_events(usage: bool) -> list[bytes]:
 
 
 class _Stream:
-    def __init__(self, events: list[bytes]) -> None:
+    def __init__(self, events: list[bytes], whole: bool) -> None:
         self.status = 200
         self.headers: dict[str, str] = {"content-type": "text/event-stream"}
         self._events = events
+        self._reads = [b"".join(events)] if whole else events
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
-        for event in self._events:
-            yield event
+        for data in self._reads:
+            yield data
 
     async def read(self) -> bytes:
         return b"".join(self._events)
@@ -92,12 +99,13 @@ class CannedTransport:
     async def send(self, request: HttpRequest, timeout: float | None = None) -> HttpResponse:
         return HttpResponse(status=200, body=_ANSWER, headers={"content-type": "application/json"})
 
-    def __init__(self) -> None:
+    def __init__(self, whole_streams: bool) -> None:
         self._events = {usage: _stream_events(usage) for usage in (False, True)}
+        self._whole = whole_streams
 
     async def open_stream(self, request: HttpRequest, **_: Any) -> _Stream:
         asks_usage = request.body is not None and b'"include_usage":true' in request.body
-        return _Stream(self._events[asks_usage])
+        return _Stream(self._events[asks_usage], self._whole)
 
     async def aclose(self) -> None:
         return None
@@ -171,11 +179,11 @@ def _config_document(folder: Path) -> dict[str, Any]:
 async def _run(kind: str, count: int, profile: bool, rounds: int, gc_mode: str) -> tuple[list[float], float]:
     folder = Path(tempfile.mkdtemp())
     app = build_app(parse_config(_config_document(folder), source="inproc"))
-    app.state.router.engine.transport = CannedTransport()
+    app.state.router.engine.transport = CannedTransport(whole_streams=kind == "stream")
     gc.unfreeze()
     if gc_mode == "worker":  # what `llmrelay serve` does in each worker once its app is built
         settle_worker_heap()
-    stream = kind == "stream"
+    stream = kind.startswith("stream")
     body = json.dumps({
         "model": "bench-model", "messages": [{"role": "user", "content": "Say hello to the benchmark"}],
         **({"stream": True} if stream else {}),
@@ -222,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--profile", choices=["chat", "stream"])
-    parser.add_argument("--kinds", default="chat,stream")
+    parser.add_argument("--profile", choices=KINDS)
+    parser.add_argument("--kinds", default="chat,stream,stream-reads")
     parser.add_argument(
         "--gc",
         default="worker",
@@ -242,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         results, p99 = runner(_run(kind, args.count, args.profile is not None, args.rounds, args.gc))
         best = min(results)
         median = sorted(results)[len(results) // 2]
-        print(f"{kind:6s} CPU µs/request: min {best:6.1f}  median {median:6.1f}  p99 wall {p99:6.1f}")
+        print(f"{kind:12s} CPU µs/request: min {best:6.1f}  median {median:6.1f}  p99 wall {p99:6.1f}")
     return 0
 
 

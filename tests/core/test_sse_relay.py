@@ -69,6 +69,30 @@ def test_bytes_relayed_unchanged_whatever_the_split(seed: int, want_usage: bool)
     assert events.usage == Usage(**USAGE) and events.done and events.error is None
 
 
+# a whole stream arriving in one read (an upstream that writes every event at once) is larger than
+# the quick check's limit: its events are located directly
+LONG_BODY = [part for i in range(8) for part in (chunk(f"word {i} "), *BODY)]
+LONG_STREAM = b"".join(LONG_BODY) + USAGE_EVENT + DONE
+
+
+@pytest.mark.parametrize("want_usage", [True, False])
+@pytest.mark.parametrize("seed", [None, *range(10)])
+def test_a_long_stream_in_one_read_or_any_split_comes_out_the_same(seed: int | None, want_usage: bool) -> None:
+    assert len(LONG_STREAM) > 4096
+    parts = [LONG_STREAM] if seed is None else random_splits(LONG_STREAM, random.Random(seed))
+    out, events = run_filter(parts, want_usage)
+    assert out == (LONG_STREAM if want_usage else LONG_STREAM.replace(USAGE_EVENT, b""))
+    assert events.usage == Usage(**USAGE) and events.done and events.error is None
+
+
+def test_an_error_inside_a_long_read_ends_the_relay_after_the_events_before_it() -> None:
+    error = event({"error": {"message": "slow down", "type": "rate_limit_error", "code": "rate_limit"}})
+    before = b"".join(LONG_BODY)
+    out, events = run_filter([before + error + b"".join(BODY) + DONE], False)
+    assert out == before
+    assert isinstance(events.error, LLMError) and "slow down" in events.error.message
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_crlf_streams_come_out_with_lf_line_ends(seed: int) -> None:
     crlf = STREAM.replace(b"\n", b"\r\n")

@@ -15,11 +15,16 @@ from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.errors import APIConnectionError, LLMError
 from llmrelay.types.response import Usage
 
-_DONE_LINES = (b"data: [DONE]", b"data:[DONE]")
-# where an event may matter: the end marker, an error, a named event, usage that is not null
-_MARKERS = re.compile(rb'\[DONE\]|"error"|event:|"usage"\s*:(?!\s*null)')
+# where an event may matter: the end marker, an error, a named event, usage that is not null.
+# Found one kind at a time: one regex of the alternatives (no common first byte) starts an attempt
+# at every `"` of the JSON (≈ 36 µs on a 5 KB block); a literal search per kind is ≈ 2 µs each
+_PLAIN_MARKERS = (b"[DONE]", b'"error"', b"event:")
+_USAGE_SET = re.compile(rb'"usage"\s*:(?!\s*null)')
 # what follows `"usage"`: a colon, and the null value when it is null
 _USAGE_VALUE = re.compile(rb"\s*:(\s*null)?")
+# up to this size a read is first checked for markers at all (most reads are one content event);
+# a larger read (a whole stream that arrived at once) holds markers anyway: they are located directly
+_QUICK_CHECK_MAX = 1024
 
 
 class ByteTap:
@@ -115,8 +120,8 @@ class OpenAIEventFilter:
                 self._tail = buf + held
                 return b""
             complete, self._tail = buf[: cut + 2], buf[cut + 2 :] + held
-        if not _may_matter(complete):  # most reads: plain content chunks
-            return complete
+        if len(complete) <= _QUICK_CHECK_MAX and not _may_matter(complete):
+            return complete  # most small reads: plain content chunks
         return self._filter(complete)
 
     def end(self) -> bytes:
@@ -133,9 +138,12 @@ class OpenAIEventFilter:
     def _filter(self, block: bytes) -> bytes:
         """`block` holds whole events; only those that `_events_that_matter` points at are read,
         the bytes between them go out untouched."""
+        spans = _events_that_matter(block)
+        if not spans:
+            return block
         out: list[bytes] = []
         prev = 0
-        for start, end in _events_that_matter(block):
+        for start, end in spans:
             head = block[prev:start]
             keep = self._inspect(block[start:end])
             if self.error is not None:
@@ -149,7 +157,7 @@ class OpenAIEventFilter:
 
     def _inspect(self, event: bytes) -> bytes:
         """One event (with its blank line): what to send of it."""
-        if any(line in event for line in _DONE_LINES):
+        if b"data: [DONE]" in event or b"data:[DONE]" in event:
             self.done = True
             return event
         try:
@@ -170,8 +178,8 @@ class OpenAIEventFilter:
 
 
 def _may_matter(block: bytes) -> bool:
-    """Whether `_MARKERS` occurs in `block`, found with substring searches (quicker than the regex
-    on content chunks, where every `"` would start a regex attempt)."""
+    """Whether a marker (see `_PLAIN_MARKERS`, `_USAGE_SET`) occurs in `block`: one content chunk
+    is settled by substring searches and counts, without a regex."""
     if b"[DONE]" in block or b'"error"' in block or b"event:" in block:
         return True
     # most chunks carry a null usage (or none): counting settles it without the regex
@@ -189,10 +197,16 @@ def _may_matter(block: bytes) -> bool:
 
 def _events_that_matter(block: bytes) -> list[tuple[int, int]]:
     """(start, end) of each event in `block` (whole events, LF line ends) that can carry usage, an
-    error or the end marker, in order. Found by one regex scan for the markers, not by walking events."""
+    error or the end marker, in order. Found by searching for the markers, not by walking events."""
+    hits = [hit.start() for hit in _USAGE_SET.finditer(block)]
+    for marker in _PLAIN_MARKERS:
+        at = block.find(marker)
+        while at >= 0:
+            hits.append(at)
+            at = block.find(marker, at + 1)
+    hits.sort()
     spans: list[tuple[int, int]] = []
-    for hit in _MARKERS.finditer(block):
-        at = hit.start()
+    for at in hits:
         if spans and at < spans[-1][1]:
             continue  # in the event already found
         start = block.rfind(b"\n\n", 0, at)
