@@ -77,7 +77,7 @@ LONG_STREAM = b"".join(LONG_BODY) + USAGE_EVENT + DONE
 
 @pytest.mark.parametrize("want_usage", [True, False])
 @pytest.mark.parametrize("seed", [None, *range(10)])
-def test_a_long_stream_in_one_read_or_any_split_comes_out_the_same(seed: int | None, want_usage: bool) -> None:
+def test_a_long_stream_in_one_read_or_any_split_is_relayed_alike(seed: int | None, want_usage: bool) -> None:
     assert len(LONG_STREAM) > 4096
     parts = [LONG_STREAM] if seed is None else random_splits(LONG_STREAM, random.Random(seed))
     out, events = run_filter(parts, want_usage)
