@@ -101,3 +101,31 @@ async def test_cancel_while_waiting_reaches_the_upstream() -> None:
     await stream.aclose()
     assert closed.is_set()
     assert transport.sends == []
+
+
+class LeftTransport:
+    """The client is gone: every send fails as Granian's does (RSGIProtocolClosed is a RuntimeError)."""
+
+    async def send_bytes(self, data: bytes) -> None:
+        await asyncio.sleep(0)
+        raise RuntimeError("RSGI transport is closed")
+
+
+async def test_client_gone_while_the_next_read_is_pending_unwinds_the_source() -> None:
+    from llmrelay.proxy.relay import ClientGone
+
+    closed = asyncio.Event()
+
+    async def source() -> AsyncIterator[ChatChunk]:
+        try:
+            async for c in grouped([1, 1, 1]):
+                yield c
+        finally:
+            closed.set()
+
+    stream = stream_of(source())
+    with pytest.raises(ClientGone):
+        # the first chunk is buffered, the second read has to wait: the buffer's send fails then
+        await _pump(stream, LeftTransport(), OpenAIStreamEncoder())
+    assert closed.is_set()
+    await stream.aclose()  # nothing is left running in the source that would make this fail
