@@ -209,3 +209,35 @@ def test_only_events_with_markers_are_looked_into() -> None:
     start = len(spaced + tight)
     assert _events_that_matter(block) == [(start, start + len(usage)), (start + len(usage), len(block))]
     assert _events_that_matter(spaced + tight) == []
+
+
+@pytest.mark.parametrize("want_usage", [True, False])
+def test_usage_events_are_read_alike_by_the_probe_and_the_decoder(want_usage: bool) -> None:
+    from llmrelay.core.sse_relay import _probe_usage
+
+    null_choices = event({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                          "choices": None, "usage": USAGE})  # fmt: skip
+    with_content = event({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                          "choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "stop"}],
+                          "usage": {**USAGE, "prompt_tokens_details": {"cached_tokens": 2}}})  # fmt: skip
+    spaced = b"data:" + USAGE_EVENT[5:].replace(b'"usage":', b'"usage" : ')
+    for usage_event, usage_only in [(USAGE_EVENT, True), (null_choices, True), (with_content, False),
+                                    (spaced, True)]:  # fmt: skip
+        probe = _probe_usage(usage_event)
+        assert probe is not None
+        [decoded] = ADAPTER.chat_stream_decoder(REQUEST).feed(usage_event)
+        assert probe.usage == decoded.usage and (not probe.choices) is usage_only
+        out, events = run_filter([BODY[0] + usage_event + DONE], want_usage)
+        kept = want_usage or not usage_only
+        assert out == BODY[0] + (usage_event if kept else b"") + DONE
+        assert events.usage == decoded.usage and events.error is None
+
+
+def test_a_malformed_usage_event_is_left_to_the_decoder_and_fails_the_relay() -> None:
+    from llmrelay.core.sse_relay import _probe_usage
+
+    bad = event({"choices": [], "usage": {"prompt_tokens": "many"}})
+    assert _probe_usage(bad) is None
+    out, events = run_filter([BODY[0] + bad + DONE], True)
+    assert out == BODY[0]
+    assert isinstance(events.error, LLMError) and "malformed" in events.error.message
