@@ -19,16 +19,69 @@ from typing import IO, Any
 import msgspec
 
 from llmrelay.events.record import CallRecord
+from llmrelay.types.errors import LLMError
 
-# caller facts worth a log line; the rest of the metadata dict (client-sent values, objects) is not
-_METADATA_FIELDS = ("request_id", "endpoint", "tags", "fallback_from", "user")
-_PRINCIPAL_FIELDS = ("kind", "key_hash", "key_alias", "user_id", "team_id", "organization_id")
 _KEYLIKE = re.compile(r"(sk-|sk_|key-|Bearer\s+|AIza)[A-Za-z0-9_\-.]{4,}")
 _MAX_ERROR_CHARS = 500
+_NO_METADATA: dict[str, Any] = {}
 
 
 def mask_secrets(text: str) -> str:
     return _KEYLIKE.sub(lambda m: m.group(1) + "***", text)
+
+
+# The line is built as Structs, not dicts: on the serving loop's hot path, msgspec builds and
+# encodes them in about half the time. Field order is key order; a field with a default is left out
+# while None (omit_defaults). gc=False: they hold no reference cycles, so the collector can skip them.
+
+
+class _Error(msgspec.Struct, gc=False):
+    type: str
+    status_code: int
+    code: str | None
+    message: str
+
+
+class _Principal(msgspec.Struct, omit_defaults=True, gc=False):
+    """The caller's identity: only the facts it has."""
+
+    kind: Any = None
+    key_hash: Any = None
+    key_alias: Any = None
+    user_id: Any = None
+    team_id: Any = None
+    organization_id: Any = None
+
+
+class LogLine(msgspec.Struct, omit_defaults=True, gc=False):
+    """One call's log line, as `JsonLogSink.line` builds it and its encoder writes it."""
+
+    ts: float
+    call_id: str
+    call_type: str
+    model: str
+    model_group: str | None
+    provider: str | None
+    deployment: str | None
+    stream: bool
+    status: str
+    latency_s: float
+    attempts: int
+    cost_usd: float
+    ttft_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    error: _Error | None = None
+    # caller facts from the metadata; the rest of it (client-sent values, objects) is not logged
+    request_id: Any = None
+    endpoint: Any = None
+    tags: Any = None
+    fallback_from: Any = None
+    user: Any = None
+    principal: _Principal | None = None
+    messages: Any = None
+    response: Any = None
 
 
 class JsonLogSink:
@@ -53,6 +106,7 @@ class JsonLogSink:
         self._stream = stream
         self._owns_stream = False
         self._encoder = msgspec.json.Encoder()
+        self._last_principal: tuple[Any, _Principal] = (None, _Principal())
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._flush_scheduled = False
@@ -69,45 +123,56 @@ class JsonLogSink:
     def on_failure(self, record: CallRecord) -> None:
         self._add(record)
 
-    def line(self, record: CallRecord) -> dict[str, Any]:
-        """The logged object for one record."""
-        entry: dict[str, Any] = {
-            "ts": round(record.end_time, 6),
-            "call_id": record.call_id,
-            "call_type": record.call_type,
-            "model": record.model,
-            "model_group": record.model_group,
-            "provider": record.provider,
-            "deployment": record.deployment,
-            "stream": record.stream,
-            "status": "ok" if record.error is None else "error",
-            "latency_s": round(record.latency_s, 6),
-            "attempts": record.attempts,
-            "cost_usd": record.cost_micros / 1_000_000,
-        }
-        if record.time_to_first_token_s is not None:
-            entry["ttft_s"] = round(record.time_to_first_token_s, 6)
+    def line(self, record: CallRecord) -> LogLine:
+        """The logged object for one record (what `_add` encodes)."""
         usage = record.usage
-        if usage is not None:
-            entry["prompt_tokens"] = usage.prompt_tokens
-            entry["completion_tokens"] = usage.completion_tokens
-            entry["total_tokens"] = usage.total_tokens
         error = record.error
-        if error is not None:
-            entry["error"] = {
-                "type": type(error).__name__,
-                "status_code": error.status_code,
-                "code": error.code,
-                "message": mask_secrets(error.message[:_MAX_ERROR_CHARS]),
-            }
-        entry.update(_caller(record.metadata))
+        ttft = record.time_to_first_token_s
+        get = (record.metadata or _NO_METADATA).get
+        principal = get("principal")
+        # positional, in LogLine's field order: 23 keywords would cost more than the rest of line()
+        entry = LogLine(
+            round(record.end_time, 6),
+            record.call_id,
+            record.call_type,
+            record.model,
+            record.model_group,
+            record.provider,
+            record.deployment,
+            record.stream,
+            "ok" if error is None else "error",
+            round(record.latency_s, 6),
+            record.attempts,
+            record.cost_micros / 1_000_000,
+            None if ttft is None else round(ttft, 6),
+            None if usage is None else usage.prompt_tokens,
+            None if usage is None else usage.completion_tokens,
+            None if usage is None else usage.total_tokens,
+            None if error is None else _error(error),
+            get("request_id"),
+            get("endpoint"),
+            get("tags"),
+            get("fallback_from"),
+            get("user"),
+            None if principal is None else self._principal(principal),
+        )
         if self.log_messages:
             messages = getattr(record.request, "messages", None)
             if messages is not None:
-                entry["messages"] = msgspec.to_builtins(messages)
+                entry.messages = msgspec.to_builtins(messages)
             if record.response is not None:
-                entry["response"] = msgspec.to_builtins(record.response)
+                entry.response = msgspec.to_builtins(record.response)
         return entry
+
+    def _principal(self, principal: Any) -> _Principal:
+        # the master key's principal is one object for every request: an immutable principal's facts
+        # are kept until the next one (in one tuple, so racing hooks never mix two principals' facts)
+        last, facts = self._last_principal
+        if principal is not last:
+            facts = _principal(principal)
+            if _frozen(principal):
+                self._last_principal = (principal, facts)
+        return facts
 
     def _add(self, record: CallRecord) -> None:
         data = self._encoder.encode(self.line(record)) + b"\n"
@@ -158,12 +223,26 @@ class JsonLogSink:
                 self._owns_stream = False
 
 
-def _caller(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    if not metadata:
-        return {}
-    out = {name: metadata[name] for name in _METADATA_FIELDS if metadata.get(name) is not None}
-    principal = metadata.get("principal")
-    if principal is not None:
-        facts = {name: getattr(principal, name, None) for name in _PRINCIPAL_FIELDS}
-        out["principal"] = {k: v for k, v in facts.items() if v is not None}
-    return out
+def _error(error: LLMError) -> _Error:
+    return _Error(
+        type(error).__name__,
+        error.status_code,
+        error.code,
+        mask_secrets(error.message[:_MAX_ERROR_CHARS]),
+    )
+
+
+def _principal(principal: Any) -> _Principal:
+    return _Principal(
+        getattr(principal, "kind", None),
+        getattr(principal, "key_hash", None),
+        getattr(principal, "key_alias", None),
+        getattr(principal, "user_id", None),
+        getattr(principal, "team_id", None),
+        getattr(principal, "organization_id", None),
+    )
+
+
+def _frozen(obj: Any) -> bool:
+    config = getattr(type(obj), "__struct_config__", None)
+    return config is not None and bool(config.frozen)
