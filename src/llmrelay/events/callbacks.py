@@ -204,7 +204,7 @@ class CallbackDispatcher:
         except Exception:
             log.exception("callback %s.%s raised; the call is unaffected", type(callback).__name__, hook)
             return None
-        return result if inspect.isawaitable(result) else None
+        return None if result is None or not inspect.isawaitable(result) else result
 
     @staticmethod
     async def _finish(callback: Any, hook: str, pending: Awaitable[Any]) -> None:
