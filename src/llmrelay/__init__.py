@@ -53,6 +53,7 @@ _ERRORS = [
     "RateLimitError",
     "RequestTooLargeError",
     "ServiceUnavailableError",
+    "StreamClosedEarly",
     "Timeout",
     "UnprocessableEntityError",
     "UnsupportedParamsError",

@@ -313,3 +313,38 @@ async def test_stream_reports_once_per_logical_call(upstream: Upstream) -> None:
     finally:
         await client.aclose()
         client.close()
+
+
+async def test_a_stream_closed_early_is_reported_with_an_estimate_of_its_usage(upstream: Upstream) -> None:
+    from llmrelay.cost.tokens import count_text, token_counter
+
+    failures: list[llmrelay.CallRecord] = []
+
+    class Hooks(llmrelay.Callback):
+        def on_failure(self, record: llmrelay.CallRecord) -> None:
+            failures.append(record)
+
+    client = Client(callbacks=[Hooks()])
+    try:
+        upstream.queue(Reply(body=stream_body(["Hello", " there", " friend"]), stream=True))
+        stream = await client.acompletion(
+            "openai/gpt-4o-mini", MESSAGES, stream=True, api_key="k", api_base=upstream.base
+        )
+        chunks = [await stream.__anext__() for _ in range(2)]  # the role chunk, then "Hello"
+        assert chunks[1].choices[0].delta.content == "Hello"
+        await stream.aclose()  # the caller stops reading: the upstream's usage never arrives
+        await client.aflush_callbacks()
+        [record] = failures
+        assert isinstance(record.error, llmrelay.StreamClosedEarly) and record.error.status_code == 499
+        # billed as far as it is known: the prompt, and the answer read so far
+        prompt, completion = token_counter("gpt-4o-mini", MESSAGES), count_text("Hello")
+        assert record.usage == llmrelay.Usage(
+            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+        )
+        assert record.cost_micros == stream.cost_micros > 0
+        await stream.aclose()  # closing again reports nothing more
+        await client.aflush_callbacks()
+        assert len(failures) == 1
+    finally:
+        await client.aclose()
+        client.close()

@@ -191,3 +191,30 @@ async def test_admin_api_is_in_the_openapi_document(gateway: GatewayThread) -> N
         fields
     )
     assert "/spend/logs" in document["paths"] and "/team/member_add" in page
+
+
+async def test_a_stream_the_client_leaves_early_is_still_billed(
+    gateway: GatewayThread, storage: Storage, openai_sim: RunningSimulator
+) -> None:
+    # leaving right after the first words, the client never lets the upstream's usage arrive:
+    # without an estimate the call would cost nothing (a way around any budget)
+    openai_sim.faults.set(chunk_delay=0.05, times=1)
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    async with client(gateway, key) as c:
+        stream = await c.chat.completions.create(model="gpt-4o-mini", messages=HELLO, stream=True)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                break
+        await stream.close()
+    deadline = time.monotonic() + 5
+    while True:
+        gateway.run(runtime(gateway).writer.flush())  # type: ignore[union-attr]
+        logs = await storage.spend.logs(SpendLogFilter())
+        if logs or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    [row] = logs
+    assert row.status == "failure" and row.error is not None and "went away" in row.error
+    assert row.prompt_tokens > 0 and row.completion_tokens > 0 and row.cost_micros > 0
+    info = await admin(gateway, f"/key/info?key={key}")
+    assert round(info["info"]["spend"] * 1_000_000) == row.cost_micros

@@ -389,3 +389,29 @@ async def test_a_plain_bad_request_never_falls_back(upstream: Upstream, clock) -
 def test_fallbacks_to_unknown_groups_are_refused_at_construction(upstream: Upstream) -> None:
     with pytest.raises(LLMError, match="unknown model groups: clade"):
         Router(model_list=[dep(upstream, "a")], fallbacks=[{"gpt": ["clade"]}])
+
+
+async def test_a_stream_closed_early_is_reported_and_counted_but_cools_nothing(upstream: Upstream) -> None:
+    from llmrelay.cost.tokens import count_text, token_counter
+    from llmrelay.types.errors import StreamClosedEarly
+
+    recorder = Recorder()
+    prompt, completion = token_counter("gpt", MESSAGES), count_text("hello ")
+    # room for two prompts: the stream's tokens so far, once counted, leave too little for a second call
+    router = Router(model_list=[dep(upstream, "a", tpm=2 * prompt)], callbacks=[recorder], allowed_fails=0)
+    try:
+        stream = await router.acompletion(model="gpt", messages=MESSAGES, stream=True)
+        await stream.__anext__()  # the role chunk
+        assert (await stream.__anext__()).choices[0].delta.content == "hello "
+        await stream.aclose()
+        await router.aflush()
+        [(kind, record)] = recorder.records
+        assert kind == "failure" and isinstance(record.error, StreamClosedEarly)  # type: ignore[attr-defined]
+        assert record.usage.total_tokens == prompt + completion  # type: ignore[attr-defined]
+        # the reader left: not the deployment's fault
+        assert router.health()[0]["state"] == "healthy" and router.health()[0]["last_error"] is None
+        # ...but its tokens count against the deployment's tpm
+        with pytest.raises(RateLimitError):
+            await router.acompletion(model="gpt", messages=MESSAGES)
+    finally:
+        await router.aclose()

@@ -6,6 +6,7 @@ they come (`raw_batches`): the same bookkeeping, without decoding and re-encodin
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from llmrelay.core.sse_relay import OpenAIEventFilter, RawUpstream
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.chat import ChatRequest
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import ChatChunk, ChatResponse, Usage
 
 if TYPE_CHECKING:
@@ -162,9 +163,9 @@ class ChatStream:
             await self._finish(exc)
             raise
         except BaseException:
-            # cancelled, or a bug: still release the connection, and report nothing as a success
-            await self._release()
-            self._finished = True
+            # cancelled (the reader went away), or a bug: release the connection, and report the
+            # stream as closed early, never as a success
+            await self._close_early()
             raise
         if self.first_token_at is None:
             self.first_token_at = time.monotonic()
@@ -221,9 +222,8 @@ class ChatStream:
             await self._finish_raw(events, exc)
             raise
         except BaseException:
-            # cancelled, closed early, or a bug: release the connection, report nothing
-            await self._release()
-            self._finished = True
+            # cancelled, closed early, or a bug: release the connection, report it closed early
+            await self._close_early(events)
             raise
         await self._finish_raw(events, None)
 
@@ -262,9 +262,9 @@ class ChatStream:
             await self._finish_raw(events, exc)
             raise
         except BaseException:
-            # cancelled, the client left (send failed), or a bug: release the connection, report nothing
-            await self._release()
-            self._finished = True
+            # cancelled, the client left (send failed), or a bug: release the connection, report the
+            # stream as closed early
+            await self._close_early(events)
             raise
         finally:
             # the stream keeps its error, whose traceback holds this frame: `send` would keep the
@@ -303,11 +303,45 @@ class ChatStream:
                 await result
 
     async def aclose(self) -> None:
-        """Stop early (the consumer went away): release the upstream connection. A stream closed
-        before its end is not reported to callbacks (it has neither a result nor an error)."""
-        if not self._finished:
-            self._finished = True
-            await self._release()
+        """Stop early (the consumer went away): release the upstream connection, and report the
+        stream as ended by a StreamClosedEarly with the usage so far. No-op after the end."""
+        await self._close_early()
+
+    async def _close_early(self, events: OpenAIEventFilter | None = None) -> None:
+        """The reader stopped before the end. The upstream may have charged for the whole answer; what
+        is known is billed: its usage when it said it (a raw relay's filter may hold it), else an
+        estimate — the request's prompt tokens and the tokens of what was read so far."""
+        if self._finished:
+            return
+        self._finished = True
+        await self._release()
+        if self._on_finish is None:
+            return  # not handed out yet (a failed attempt): nothing to report
+        self._ended = True
+        if events is not None and events.usage is not None:
+            self.usage = events.usage
+        if self.usage is None:
+            # counting may load the tokenizer (≈ 0.6 s the first time): not on the event loop
+            self.usage = await asyncio.get_running_loop().run_in_executor(None, self._usage_so_far)
+        self.cost_micros = self._price(self.usage)
+        self.error = StreamClosedEarly("the stream was closed before it ended", code="stream_closed_early")
+        self._on_finish(self, self.error)
+
+    def _usage_so_far(self) -> Usage:
+        """An estimate: the request's prompt tokens and the tokens of the answer read so far."""
+        from llmrelay.cost.tokens import count_text, token_counter
+
+        model = self.request.model
+        prompt = token_counter(model, self.request.messages)
+        choices = self.response().choices
+        message = choices[0].message if choices else None
+        completion = 0
+        if message is not None:
+            text = message.content if isinstance(message.content, str) else ""
+            completion = count_text(text + (message.reasoning_content or ""), model)
+            for call in message.tool_calls or ():
+                completion += count_text(call.function.name + call.function.arguments, model)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
 
     async def __aenter__(self) -> ChatStream:
         return self

@@ -22,7 +22,7 @@ from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.core.text_via_chat import chat_to_text_response
 from llmrelay.providers.base import TextStreamDecoder
-from llmrelay.types.chat import ChatRequest
+from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage, hidden_params
@@ -94,8 +94,14 @@ async def decode_text_stream(
 
 def bookkeeping_request(request: TextCompletionRequest) -> ChatRequest:
     """The ChatRequest a ChatStream over text chunks keeps: it decides whether the usage chunk is
-    passed on. (Not sent anywhere; the TextStream keeps the real request.)"""
-    return ChatRequest(model=request.model, messages=[], stream=True, stream_options=request.stream_options)
+    passed on, and its prompt text is what an early close counts as prompt tokens. (Not sent
+    anywhere; the TextStream keeps the real request.)"""
+    prompt = request.prompt
+    texts = [prompt] if isinstance(prompt, str) else [p for p in prompt if isinstance(p, str)]
+    messages = [Message(role="user", content=text) for text in texts]
+    return ChatRequest(
+        model=request.model, messages=messages, stream=True, stream_options=request.stream_options
+    )
 
 
 class TextStream:

@@ -22,7 +22,7 @@ from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy, cooldown_action
 from llmrelay.router.records import CallReporter, CallTrace
 from llmrelay.router.state import Cooldown, RouterState
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import Usage, hidden_params
 
 T = TypeVar("T")
@@ -335,6 +335,13 @@ class CallRunner:
         elapsed = time.monotonic() - stream.started
         if error is None:
             await self.attempt_succeeded(pick, stream.usage, latency=elapsed, ttft=stream.time_to_first_token)
+        elif isinstance(error, StreamClosedEarly):
+            # the reader left: not the deployment's fault (no cooldown, no latency sample), but
+            # the tokens so far count against its limits
+            if pick.reservation is not None:
+                usage = stream.usage
+                actual = usage.total_tokens if usage is not None else None
+                await self.limiter.settle(pick.reservation, actual, now=self.clock())
         else:
             await self.attempt_failed(pick, error)
         self._report_stream_end(trace, pick, stream, error)

@@ -156,6 +156,16 @@ class BadGatewayError(InternalServerError):
     status_code = 502
 
 
+class StreamClosedEarly(LLMError):
+    """A stream its reader stopped before the end (a gateway client that disconnected, an SDK caller
+    that closed it or stopped iterating on an error). Not the provider's fault: it only ends the
+    stream's report, which carries the usage so far (the upstream's, or an estimate)."""
+
+    status_code = 499  # nginx's "client closed request"
+    error_type = "client_closed_request"
+    fallback_ok = False
+
+
 # OpenAI SDK aliases, so `except llmrelay.APITimeoutError` reads as it does with openai.
 APITimeoutError = Timeout
 APIError = LLMError
