@@ -321,11 +321,18 @@ class ChatStream:
         if events is not None and events.usage is not None:
             self.usage = events.usage
         if self.usage is None:
-            # counting may load the tokenizer (≈ 0.6 s the first time): not on the event loop
-            self.usage = await asyncio.get_running_loop().run_in_executor(None, self._usage_so_far)
+            self.usage = await self._count_usage_so_far()
         self.cost_micros = self._price(self.usage)
         self.error = StreamClosedEarly("the stream was closed before it ended", code="stream_closed_early")
         self._on_finish(self, self.error)
+
+    async def _count_usage_so_far(self) -> Usage:
+        # counting may load the tokenizer (≈ 0.6 s the first time): not on the event loop, unless
+        # the loop is shutting down and its executor is gone
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self._usage_so_far)
+        except RuntimeError:
+            return self._usage_so_far()
 
     def _usage_so_far(self) -> Usage:
         """An estimate: the request's prompt tokens and the tokens of the answer read so far."""
