@@ -146,6 +146,30 @@ def test_unknown_keys_are_warnings_not_errors():
     assert len(config.warnings) == 5
 
 
+def test_known_keys_llmrelay_does_not_act_on_are_warned_about_not_dropped_silently():
+    config = parse_config(
+        {
+            "model_list": [],
+            "litellm_settings": {"cache": True, "cache_params": {"type": "redis"}, "telemetry": False,
+                                 "json_logs": True, "set_verbose": False},
+            "general_settings": {"alerting": ["slack"]},
+        },
+        source="c.yaml",
+        environ={},
+    )  # fmt: skip
+    assert sorted(config.warnings) == [
+        "c.yaml: general_settings.alerting: accepted, but has no effect: no alerting channels "
+        "(Slack, email...) yet: use the metrics and the call log",
+        "c.yaml: litellm_settings.cache: accepted, but has no effect: no response cache yet: every "
+        "call goes to the provider",
+        "c.yaml: litellm_settings.cache_params: accepted, but has no effect: no response cache yet: "
+        "every call goes to the provider",
+    ]
+    # switched off, they say nothing: there is nothing to switch off
+    quiet = parse_config({"litellm_settings": {"cache": False}}, source="c.yaml", environ={})
+    assert quiet.warnings == []
+
+
 def test_empty_file_is_an_empty_config(tmp_path):
     config = load_config(write(tmp_path, ""), environ={})
     assert config.model_list == [] and config.general.master_key is None

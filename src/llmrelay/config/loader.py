@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from llmrelay.config.schema import (
+    ACCEPTED_UNUSED_KEYS,
     ACCEPTED_UNUSED_SECTIONS,
     PROVIDER_PARAMS,
     TOP_LEVEL_SECTIONS,
@@ -158,6 +159,12 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         if not isinstance(raw, dict):
             raise ConfigError(source, name, f"expected a mapping, got {_kind(raw)}")
         warnings.extend(_unknown_keys(raw, cls, source, name))
+        unused = ACCEPTED_UNUSED_KEYS.get(name, {})
+        warnings.extend(
+            f"{source}: {name}.{key}: accepted, but has no effect: {unused[key]}"
+            for key in raw
+            if key in unused and raw[key] not in (None, False)
+        )
         return _check(raw, cls, source, name)
 
     litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)

@@ -74,8 +74,15 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
 def app_from_env() -> GatewayApp:
     """Granian's factory, run in each worker process."""
+    from llmrelay.proxy.log_setup import configure_logging, wants_json
+
     options = msgspec.json.decode(os.environ[SERVE_ENV], type=ServeOptions)
     config = parse_config(options.document, source=options.source)
+    settings = config.litellm_settings
+    configure_logging(
+        json_logs=wants_json(settings.json_logs, os.environ),
+        debug=options.debug or bool(settings.set_verbose),
+    )
     app = build_app(config)
     settle_worker_heap()
     return app
