@@ -71,6 +71,7 @@ class GatewayConfig:
             "context_window_fallbacks": _first(rs.context_window_fallbacks, ls.context_window_fallbacks),
             "content_policy_fallbacks": _first(rs.content_policy_fallbacks, ls.content_policy_fallbacks),
             "default_fallbacks": _first(rs.default_fallbacks, ls.default_fallbacks),
+            "model_group_alias": rs.model_group_alias,
             "allowed_fails": rs.allowed_fails,
             "cooldown_time": rs.cooldown_time,
             "redis_url": rs.redis_url or _redis_url(rs),

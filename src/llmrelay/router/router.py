@@ -19,6 +19,7 @@ from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.tokens import token_counter
+from llmrelay.router.aliases import AliasSpec, parse_aliases
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.health import HealthChecker
@@ -52,6 +53,7 @@ class Router(SdkMethods):
         context_window_fallbacks: Any = None,
         content_policy_fallbacks: Any = None,
         default_fallbacks: Sequence[str] | None = None,
+        model_group_alias: Mapping[str, AliasSpec] | None = None,
         allowed_fails: int = 3,
         cooldown_time: float = 60.0,
         cooldown_window: float = 60.0,
@@ -85,6 +87,10 @@ class Router(SdkMethods):
         self.drop_params = drop_params
         self.clock = clock
         self._groups = ModelGroups(parse_model_list(model_list, self.engine.registry, self.catalog))
+        aliases = parse_aliases(model_group_alias, self._groups)
+        # read on every call: a name that is no alias costs one dict miss
+        self._alias_targets = aliases.targets
+        self._listed_aliases = aliases.listed
         self._loop_thread = LoopThread("llmrelay-router")
         # callbacks run on the router's own thread, or (a server's choice) as a background task on
         # the loop that made the call: no thread hop per record
@@ -136,7 +142,9 @@ class Router(SdkMethods):
         named = {g for table in (policy.fallbacks, policy.context_window, policy.content_policy)
                  for key, targets in table.items() for g in (key, *targets) if g != "*"}  # fmt: skip
         named.update(policy.default)
-        unknown = sorted(n for n in named if self._groups.group_name(n) not in self._groups.names())
+        # an alias is no group: fallbacks name the group it stands for
+        unknown = sorted(n for n in named if n in self._alias_targets
+                         or self._groups.group_name(n) not in self._groups.names())  # fmt: skip
         if unknown:
             raise BadRequestError(
                 f"fallbacks name unknown model groups: {', '.join(unknown)}; "
@@ -145,7 +153,12 @@ class Router(SdkMethods):
 
     # ---- introspection
     def model_names(self) -> list[str]:
-        return self._groups.names()
+        """The names a caller may ask for: every model group, then the aliases not marked hidden."""
+        return [*self._groups.names(), *self._listed_aliases]
+
+    def alias_target(self, model: str) -> str | None:
+        """The model name the alias `model` stands for (its `model_group_alias` target), or None."""
+        return self._alias_targets.get(model)
 
     def deployments(self, model_name: str | None = None) -> list[dict[str, Any]]:
         return [d.public() for d in self._groups.of(model_name)]
@@ -344,6 +357,8 @@ class Router(SdkMethods):
     ) -> PickRequest:
         # a parallel slot outlives a crashed holder by at most the call's timeout plus a minute
         lease = (timeout or self._runner.timing.timeout or DEFAULT_TIMEOUT) + 60.0
+        # an alias is routed as its target; the trace keeps the name the caller asked for
+        model = self._alias_targets.get(model, model)
         return PickRequest(model, options.tags, stream, estimate, chat, lease)
 
     # ---- lifecycle
