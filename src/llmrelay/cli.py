@@ -136,12 +136,16 @@ def _serve_file(ns: argparse.Namespace) -> int:
 
 def _serve_document(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
-    from llmrelay.proxy.server import ServeOptions, serve
+    from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
 
     try:
         config = parse_config(document, source=source)
+        check_router_settings(config)
     except ConfigError as exc:
         print(f"llmrelay: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ValueError as exc:
+        print(f"llmrelay: config error: {source}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     names = ", ".join(entry["model_name"] for entry in config.model_list) or "none"
     print(f"llmrelay {__version__}: serving {names} on http://{ns.host}:{ns.port}", file=sys.stderr)

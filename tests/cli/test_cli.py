@@ -47,6 +47,18 @@ def test_broken_config_names_file_and_path(tmp_path):
     assert f"{config}: model_list[0].litellm_params.rpm: expected `int | null`, got `str`" in result.stderr
 
 
+def test_router_settings_are_checked_before_any_worker_starts(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params: {model: openai/gpt-4o, api_key: k}\n"
+        "router_settings:\n  model_group_alias: {gpt-4: gpt-40}\n"
+    )
+    result = run_cli("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert f"llmrelay: config error: {config}: model_group_alias 'gpt-4' points at 'gpt-40'" in result.stderr
+    assert "Traceback" not in result.stderr and "serving" not in result.stderr
+
+
 def test_missing_env_reference_is_named(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"

@@ -40,6 +40,9 @@ class FakeRouter:
         self.closed_streams = 0
         self.callbacks: list[Any] = []
 
+    def alias_target(self, model: str) -> str | None:
+        return None
+
     def _check(self, model: str) -> None:
         if model not in self.groups:
             raise NotFoundError(f"model group {model!r} not found; known: {', '.join(self.groups)}")

@@ -108,6 +108,20 @@ def keyed_gateway(doc: dict[str, Any]) -> Iterator[str]:
         yield url
 
 
+def test_a_key_allowed_a_group_may_call_its_aliases(
+    openai_sim: RunningSimulator, storage: Storage, database_url: str, tmp_path: Path
+) -> None:
+    doc = document(openai_sim, database_url=database_url, spend_spool_dir=str(tmp_path / "spool"))
+    with keyed_gateway(doc) as url:
+        admin = openai.OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
+        key = admin.post("/key/generate", body={"models": ["gpt-4o"]}, cast_to=dict)["key"]
+        oai = client(url, key)
+        # as in LiteLLM: the alias stands for a group the key may use
+        assert oai.chat.completions.create(model="gpt-4", messages=HELLO).choices[0].message.content
+        assert "gpt-4" in [m.id for m in oai.models.list()]
+        assert oai.chat.completions.create(model="gpt-4o", messages=HELLO).choices[0].message.content
+
+
 def test_a_key_allowlist_applies_to_the_requested_name(
     openai_sim: RunningSimulator, storage: Storage, database_url: str, tmp_path: Path
 ) -> None:

@@ -209,6 +209,9 @@ class StreamingRouter:
 
     usage = Usage(prompt_tokens=2, completion_tokens=3, total_tokens=5)
 
+    def alias_target(self, model: str) -> str | None:
+        return None
+
     async def route_text_completion(
         self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
     ) -> TextStream:

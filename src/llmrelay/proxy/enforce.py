@@ -40,6 +40,8 @@ class CallInfo:
     model: str  # the model group asked for
     end_user: str | None  # the request's `user` field
     stream: bool = False
+    # when `model` is an alias (router_settings.model_group_alias): the group it stands for
+    alias_of: str | None = None
     started: float = field(default_factory=time.time)  # wall clock, for the spend log
     started_mono: float = field(default_factory=time.monotonic)
 
@@ -77,7 +79,9 @@ class GatedRouter:
     async def route_chat(
         self, request: ChatRequest, *, metadata: dict[str, Any] | None = None, tags: list[str] | None = None
     ) -> ChatResponse | ChatStream:
-        info = CallInfo("completion", request.model, request.user, bool(request.stream))
+        info = CallInfo(
+            "completion", request.model, request.user, bool(request.stream), self.alias_target(request.model)
+        )
         pass_ = await self.gate.admit(_principal(metadata), info)
         result = await _guarded(pass_, self.inner.route_chat(request, metadata=metadata, tags=tags))
         if isinstance(result, ChatResponse):
@@ -89,7 +93,8 @@ class GatedRouter:
         self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
     ) -> EmbeddingResponse:
         pass_ = await self.gate.admit(
-            _principal(metadata), CallInfo("embedding", request.model, request.user)
+            _principal(metadata),
+            CallInfo("embedding", request.model, request.user, alias_of=self.alias_target(request.model)),
         )
         result = await _guarded(pass_, self.inner.route_embedding(request, metadata=metadata))
         usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
@@ -99,7 +104,10 @@ class GatedRouter:
     async def route_text_completion(
         self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
     ) -> TextCompletionResponse | TextStream:
-        info = CallInfo("text_completion", request.model, request.user, bool(request.stream))
+        info = CallInfo(
+            "text_completion", request.model, request.user, bool(request.stream),
+            self.alias_target(request.model),
+        )  # fmt: skip
         pass_ = await self.gate.admit(_principal(metadata), info)
         result = await _guarded(pass_, self.inner.route_text_completion(request, metadata=metadata))
         if isinstance(result, TextStream):
@@ -109,6 +117,9 @@ class GatedRouter:
 
     def model_names(self) -> list[str]:
         return self.inner.model_names()
+
+    def alias_target(self, model: str) -> str | None:
+        return self.inner.alias_target(model)
 
     def deployments(self, model_name: str | None = None) -> list[Any]:
         return self.inner.deployments(model_name)

@@ -101,10 +101,13 @@ class OpenAIRoutes:
         req.send_json(200, JSON_ENCODER.encode(_model_card(model_id)))
 
     def _visible_models(self, principal: Principal) -> list[str]:
-        names = self.state.router.model_names()
-        if principal.models is None:
+        router = self.state.router
+        names = router.model_names()
+        allowed = principal.models
+        if allowed is None:
             return names
-        return [n for n in names if n in principal.models]
+        # an alias is visible to a key allowed the group it stands for (as it may call it)
+        return [n for n in names if n in allowed or router.alias_target(n) in allowed]
 
 
 async def _settled(stream: ChatStream) -> ChatStream:
