@@ -1,7 +1,8 @@
 """A process that records spend as fast as it can, for the crash test (killed with SIGKILL).
 
 Prints "issue <i>" before handing call i to the writer and "ack <i>" once record() returned, i.e.
-once the spend is durable. Call i costs 1000 + i micro-USD."""
+once the spend is durable. Call i costs 1000 + i micro-USD. A fourth argument "unlogged" writes
+receipts instead of spend log rows (general_settings.disable_spend_logs)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,13 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def main(database_url: str, spool_dir: str, key_hash: str) -> None:
-    db = Database(database_url)
-    writer = SpendWriter(Storage(db).spend.apply, Path(spool_dir), flush_interval=0.02, max_batch=50)
+async def main(database_url: str, spool_dir: str, key_hash: str, keep_logs: bool) -> None:
+    spend = Storage(Database(database_url)).spend
+
+    async def apply(rows: list[SpendLogRecord]) -> int:
+        return await spend.apply(rows, keep_logs=keep_logs)
+
+    writer = SpendWriter(apply, Path(spool_dir), flush_interval=0.02, max_batch=50)
     await writer.start()
     counter = iter(range(10**9))
 
@@ -48,4 +53,4 @@ async def main(database_url: str, spool_dir: str, key_hash: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], keep_logs=sys.argv[4:] != ["unlogged"]))

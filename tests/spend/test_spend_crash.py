@@ -1,5 +1,6 @@
 """SIGKILL a process in the middle of recording spend, restart, and compare: every acknowledged call
-is recorded, none twice, and the counters equal the sum of the recorded calls."""
+is recorded, none twice, and the counters equal the sum of the recorded calls — with spend logs, and
+with receipts instead (general_settings.disable_spend_logs)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from sqlalchemy import func, select
 
 from llmrelay.spend import SpendWriter
 from llmrelay.storage import Database, Storage
-from llmrelay.storage.records import NewKey
+from llmrelay.storage.records import NewKey, SpendLogFilter, SpendLogRecord
+from llmrelay.storage.repos.spend import RECEIPT_STATUS
 from llmrelay.storage.schema import daily_spend, spend_logs
 
 CHILD = Path(__file__).with_name("spend_child.py")
@@ -28,10 +30,11 @@ def cost(i: int) -> int:
 
 
 def run_child_until_killed(
-    database_url: str, spool: Path, key_hash: str, acks_before_kill: int
+    database_url: str, spool: Path, key_hash: str, acks_before_kill: int, keep_logs: bool = True
 ) -> tuple[set[int], set[int]]:
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), database_url, str(spool), key_hash],
+        [sys.executable, str(CHILD), database_url, str(spool), key_hash]
+        + ([] if keep_logs else ["unlogged"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -65,29 +68,37 @@ def run_child_until_killed(
     return issued, acked
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("seed", "keep_logs"), [(1, True), (2, True), (3, False)])
 async def test_sigkill_mid_run_loses_nothing_and_doubles_nothing(
-    db: Database, storage: Storage, database_url: str, tmp_path: Path, seed: int
+    db: Database, storage: Storage, database_url: str, tmp_path: Path, seed: int, keep_logs: bool
 ) -> None:
     key_hash = "c" * 64
     await storage.keys.create(NewKey(key_hash=key_hash, key_name="sk-...cccc"))
     spool = tmp_path / "spool"
     acks = random.Random(seed).randint(150, 600)
-    issued, acked = run_child_until_killed(database_url, spool, key_hash, acks)
+    issued, acked = run_child_until_killed(database_url, spool, key_hash, acks, keep_logs)
+
+    async def apply(rows: list[SpendLogRecord]) -> int:
+        return await storage.spend.apply(rows, keep_logs=keep_logs)
 
     # restart: a new writer on the same spool drains what the dead process left
-    writer = SpendWriter(storage.spend.apply, spool, flush_interval=0.05)
+    writer = SpendWriter(apply, spool, flush_interval=0.05)
     await writer.start()
     await writer.flush()
     await writer.stop()
     assert writer.pending_segments() == 0
 
     async with db.connect() as conn:
-        rows = (await conn.execute(select(spend_logs.c.request_id, spend_logs.c.cost_micros))).all()
+        columns = spend_logs.c
+        rows = (await conn.execute(select(columns.request_id, columns.cost_micros, columns.status))).all()
         daily_total = (await conn.execute(select(func.sum(daily_spend.c.cost_micros)))).scalar_one()
-    recorded = {int(request_id.removeprefix("req-")) for request_id, _ in rows}
+    recorded = {int(request_id.removeprefix("req-")) for request_id, _, _ in rows}
     assert len(rows) == len(recorded)
-    assert all(cost_micros == cost(int(rid.removeprefix("req-"))) for rid, cost_micros in rows)
+    if keep_logs:
+        assert all(cost_micros == cost(int(rid.removeprefix("req-"))) for rid, cost_micros, _ in rows)
+    else:  # only receipts: the counters below are the proof that each call was counted once
+        assert {status for _, _, status in rows} == {RECEIPT_STATUS}
+        assert await storage.spend.logs(SpendLogFilter()) == []
 
     assert acked <= recorded, f"lost acknowledged calls: {sorted(acked - recorded)[:10]}"
     assert recorded <= issued

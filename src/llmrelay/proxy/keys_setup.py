@@ -17,6 +17,7 @@ from typing import Any
 
 from llmrelay.auth.end_users import EndUserBudgets
 from llmrelay.auth.service import KeyAuthService
+from llmrelay.config.loader import ConfigError
 from llmrelay.limits.base import Limiter
 from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.proxy.admin.api import AdminApi
@@ -38,6 +39,10 @@ from llmrelay.storage.url import resolve_database_url
 log = logging.getLogger("llmrelay.proxy")
 
 MAX_WORKER_SPOOLS = 256
+# seconds between spend writes to the database when general_settings.proxy_batch_write_at is unset.
+# LiteLLM waits 10 s; llmrelay writes sooner so other instances see a key's spend (and a budget it
+# used up) within about a second. The spend of this process is counted at once either way.
+DEFAULT_FLUSH_INTERVAL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,13 @@ class KeysSettings:
     maintenance_interval: float = 60.0
     max_end_user_budget_micros: int | None = None
     poll_interval: float = 0.25
-    flush_interval: float = 1.0
+    flush_interval: float = DEFAULT_FLUSH_INTERVAL
+    # general_settings.database_connection_pool_limit: at most this many database connections
+    # (PostgreSQL); None keeps Database's default pool
+    pool_limit: int | None = None
+    # False with general_settings.disable_spend_logs: spend counters and daily totals as ever, and a
+    # receipt per call instead of its spend log row (see SpendRepository.apply)
+    spend_logs: bool = True
     # the spend spool's fsync (off only for benchmarks that measure everything else)
     durable_spend: bool = True
     record_spend: bool = True
@@ -68,7 +79,34 @@ class KeysSettings:
             retention=_duration(general.maximum_spend_logs_retention_period, timedelta(days=30)),
             maintenance_interval=_seconds(general.maximum_spend_logs_retention_interval, 60.0),
             max_end_user_budget_micros=None if budget is None else round(budget * 1_000_000),
+            flush_interval=_batch_write_interval(config),
+            pool_limit=_pool_limit(config),
+            spend_logs=not general.disable_spend_logs,
         )
+
+
+def _batch_write_interval(config: Any) -> float:
+    seconds: float | None = config.general.proxy_batch_write_at
+    if seconds is None:
+        return DEFAULT_FLUSH_INTERVAL
+    if not seconds > 0:
+        raise ConfigError(
+            config.source,
+            "general_settings.proxy_batch_write_at",
+            f"expected the seconds between spend writes to the database, greater than 0, got {seconds!r}",
+        )
+    return float(seconds)
+
+
+def _pool_limit(config: Any) -> int | None:
+    limit: int | None = config.general.database_connection_pool_limit
+    if limit is not None and limit < 1:
+        raise ConfigError(
+            config.source,
+            "general_settings.database_connection_pool_limit",
+            f"expected the most database connections a worker may open, at least 1, got {limit!r}",
+        )
+    return limit
 
 
 def _duration(text: str | None, default: timedelta) -> timedelta:
@@ -105,10 +143,17 @@ def _limiter(redis_url: str | None, prefix: str) -> tuple[Limiter, Any]:
     return limiter, redis
 
 
+def _database(settings: KeysSettings) -> Database:
+    if settings.pool_limit is None:
+        return Database(settings.database_url)
+    # LiteLLM's limit is the most connections a worker holds: no overflow beyond the pool
+    return Database(settings.database_url, pool_size=settings.pool_limit, max_overflow=0)
+
+
 class KeysRuntime:
     def __init__(self, settings: KeysSettings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = _database(settings)
         self.storage = Storage(self.db)
         self.service = KeyAuthService(
             self.storage,
@@ -144,7 +189,7 @@ class KeysRuntime:
         """Migrate, write out spools nobody owns, take a spool of our own, load every key."""
         await self.db.migrate()
         if self.settings.record_spend:
-            recovered = await drain_orphan_spools(self.settings.spool_dir, self.storage.spend.apply)
+            recovered = await drain_orphan_spools(self.settings.spool_dir, self._apply_spend)
             if recovered:
                 log.warning("recorded %d spend rows left by a previous run", recovered)
             self.writer = await self._open_writer()
@@ -156,7 +201,7 @@ class KeysRuntime:
         # worker-N: the first directory no live process holds; a restarted worker replays its own
         for index in range(MAX_WORKER_SPOOLS):
             writer = SpendWriter(
-                self.storage.spend.apply,
+                self._apply_spend,
                 self.settings.spool_dir / f"worker-{index}",
                 flush_interval=self.settings.flush_interval,
                 fsync=self.settings.durable_spend,
@@ -168,6 +213,9 @@ class KeysRuntime:
                 continue
             return writer
         raise RuntimeError(f"every spend spool under {self.settings.spool_dir} is in use")
+
+    async def _apply_spend(self, rows: list[SpendLogRecord]) -> int:
+        return await self.storage.spend.apply(rows, keep_logs=self.settings.spend_logs)
 
     async def _counted(self, rows: list[SpendLogRecord]) -> None:
         """The database now counts `rows`: reload the spend the cache holds for their owners, then

@@ -55,6 +55,8 @@ class SpendWriter:
         fsync: bool = True,
         on_applied: Applied | None = None,
     ):
+        if not flush_interval > 0:
+            raise ValueError(f"flush_interval must be greater than 0 seconds, got {flush_interval}")
         self._apply = apply
         self._on_applied = on_applied
         self._spool_dir = spool_dir

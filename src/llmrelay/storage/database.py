@@ -13,9 +13,23 @@ from llmrelay.storage.url import redact, to_async_driver
 
 class Database:
     """Owns an `AsyncEngine`. `schema` (PostgreSQL only) puts every table in that schema by setting
-    the connection's search_path, which is how tests isolate themselves."""
+    the connection's search_path, which is how tests isolate themselves.
 
-    def __init__(self, url: str, *, pool_size: int = 10, schema: str | None = None, echo: bool = False):
+    PostgreSQL holds up to `pool_size` connections open and opens up to `max_overflow` more under load
+    (default: as many again); `max_overflow=0` makes `pool_size` a hard limit. SQLite ignores both:
+    one local file and no server connections to ration, so SQLAlchemy's own pool is kept."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int | None = None,
+        schema: str | None = None,
+        echo: bool = False,
+    ):
+        if pool_size < 1 or (max_overflow is not None and max_overflow < 0):
+            raise ValueError("pool_size must be at least 1 and max_overflow at least 0")
         self.url = to_async_driver(url)
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
         kwargs: dict[str, Any] = {
@@ -27,7 +41,7 @@ class Database:
         }
         if self.dialect == "postgresql":
             kwargs["pool_size"] = pool_size
-            kwargs["max_overflow"] = pool_size
+            kwargs["max_overflow"] = pool_size if max_overflow is None else max_overflow
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         elif schema:

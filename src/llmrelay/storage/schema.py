@@ -185,7 +185,9 @@ end_users = Table(
     *_stamps(),
 )
 
-# One row per call; `request_id` is the idempotency key that makes a replayed spool harmless.
+# One row per call; `request_id` is the idempotency key that makes a replayed spool harmless. With
+# spend logs turned off, a call's row is a receipt: status "receipt", its request_id and time only
+# (see repos/spend.py).
 spend_logs = Table(
     "spend_logs",
     metadata,

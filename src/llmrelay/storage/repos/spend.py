@@ -43,22 +43,47 @@ _COUNTERS: tuple[tuple[str, Table, str, str], ...] = (
 )
 
 
+# With spend logs turned off (general_settings.disable_spend_logs) a call leaves only a receipt in
+# spend_logs: its request_id — the key that makes a replayed spool harmless — and its start time, for
+# the retention purge. Receipts never appear in log queries.
+RECEIPT_STATUS = "receipt"
+VISIBLE_LOGS = S.status != RECEIPT_STATUS
+
+
+def receipt_values(log: SpendLogRecord) -> dict[str, Any]:
+    """The spend log row that stands for `log` when spend logs are off: nothing about the call but
+    its request id and time."""
+    return new_values(
+        SpendLogRecord(
+            request_id=log.request_id,
+            call_type="",
+            start_time=log.start_time,
+            end_time=log.start_time,
+            model="",
+            status=RECEIPT_STATUS,
+        )
+    )
+
+
 class SpendRepository(Repository):
     def _insert(self, table: Table) -> Any:
         return (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(table)
 
-    async def apply(self, logs: list[SpendLogRecord]) -> int:
+    async def apply(self, logs: list[SpendLogRecord], *, keep_logs: bool = True) -> int:
         """Record a batch exactly once: the log rows, the spend counters of key, user, team,
         organization and end user, and the daily aggregates, in one transaction. Rows whose
         request_id is already stored are skipped and add nothing, so replaying a batch is harmless.
-        Returns how many rows were new."""
+        `keep_logs=False` stores a receipt (`receipt_values`) instead of each log row; counters and
+        daily aggregates are the same either way, and so is the replay guarantee, since receipts and
+        rows share the request_id key and are purged alike. Returns how many rows were new."""
         unique = list({log.request_id: log for log in reversed(logs)}.values())
         if not unique:
             return 0
         now = self.clock()
+        rows = [new_values(log) if keep_logs else receipt_values(log) for log in unique]
         async with self.db.begin() as conn:
             stmt = self._insert(spend_logs).on_conflict_do_nothing(index_elements=["request_id"])
-            inserted = await conn.execute(stmt.returning(S.request_id), [new_values(log) for log in unique])
+            inserted = await conn.execute(stmt.returning(S.request_id), rows)
             new_ids = set(inserted.scalars())
             fresh = [log for log in unique if log.request_id in new_ids]
             if not fresh:
@@ -133,7 +158,7 @@ class SpendRepository(Repository):
     # ---- reads ----
 
     async def logs(self, flt: SpendLogFilter) -> list[SpendLogRecord]:
-        query = select(spend_logs)
+        query = select(spend_logs).where(VISIBLE_LOGS)
         for column, value in (
             (S.key_hash, flt.key_hash),
             (S.user_id, flt.user_id),
@@ -155,7 +180,8 @@ class SpendRepository(Repository):
     async def get_log(self, request_id: str) -> SpendLogRecord | None:
         async with self.db.connect() as conn:
             rows = to_records(
-                SpendLogRecord, await conn.execute(select(spend_logs).where(S.request_id == request_id))
+                SpendLogRecord,
+                await conn.execute(select(spend_logs).where(S.request_id == request_id, VISIBLE_LOGS)),
             )
         return rows[0] if rows else None
 
@@ -201,8 +227,8 @@ class SpendRepository(Repository):
     # ---- upkeep ----
 
     async def purge_logs(self, before: datetime, batch_size: int = 5000) -> int:
-        """Delete spend log rows that started before `before` (the retention setting), in batches so
-        no single transaction holds locks for long. Daily aggregates are kept."""
+        """Delete spend log rows (and receipts) that started before `before` (the retention setting),
+        in batches so no single transaction holds locks for long. Daily aggregates are kept."""
         total = 0
         while True:
             async with self.db.begin() as conn:
