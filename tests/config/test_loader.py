@@ -201,3 +201,21 @@ def test_router_settings_reach_the_router():
     # background checks on without an interval: LiteLLM's default of 300 s
     assert kwargs["health_check_interval"] == 300.0
     assert config.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"proxy_batch_write_at": 0},
+         "c.yaml: general_settings.proxy_batch_write_at: expected `float` > 0.0"),
+        ({"proxy_batch_write_at": -5},
+         "c.yaml: general_settings.proxy_batch_write_at: expected `float` > 0.0"),
+        ({"database_connection_pool_limit": 0},
+         "c.yaml: general_settings.database_connection_pool_limit: expected `int` >= 1"),
+    ],
+)  # fmt: skip
+def test_spend_and_pool_settings_are_checked_when_the_file_loads(settings, expected):
+    # refused in the parent process, before any worker would try to use them
+    with pytest.raises(ConfigError) as err:
+        parse_config({"general_settings": settings}, source="c.yaml", environ={})
+    assert str(err.value) == expected

@@ -7,7 +7,7 @@ LiteLLM that uses settings llmrelay does not know still loads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -122,9 +122,10 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
 
     master_key: str | None = None
     database_url: str | None = None
-    database_connection_pool_limit: int | None = None
+    database_connection_pool_limit: Annotated[int, msgspec.Meta(ge=1)] | None = None
     alerting: list[str] | None = None
-    proxy_batch_write_at: int | None = None
+    # seconds between spend writes to the database (llmrelay's default 1, LiteLLM's 10)
+    proxy_batch_write_at: Annotated[float, msgspec.Meta(gt=0)] | None = None
     disable_spend_logs: bool | None = None
     max_request_size_mb: float | None = None
     # LiteLLM's: probe every deployment in the background every health_check_interval seconds
