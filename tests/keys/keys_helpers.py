@@ -151,3 +151,15 @@ class GatewayProcess:
 def write_config(path: Path, document: dict[str, Any]) -> str:
     path.write_text(json.dumps(document))  # JSON is YAML
     return str(path)
+
+
+async def admin(gw: GatewayThread, path: str, body: dict[str, Any] | None = None) -> Any:
+    """An admin API call with the master key: POST with a body, GET without; must answer 200."""
+    import aiohttp
+
+    headers = {"authorization": f"Bearer {MASTER_KEY}"}
+    async with aiohttp.ClientSession(gw.base_url) as http:
+        method = "POST" if body is not None else "GET"
+        async with http.request(method, path, json=body, headers=headers) as reply:
+            assert reply.status == 200, await reply.text()
+            return await reply.json()

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import openai
 import pytest
-from keys_helpers import MASTER_KEY, GatewayThread, gateway_document
+from keys_helpers import GatewayThread, admin, gateway_document
 from sqlalchemy import select
 
 from llmrelay.auth import hash_key
@@ -67,15 +66,6 @@ def flush(gw: GatewayThread) -> None:
     writer = runtime(gw).writer
     assert writer is not None
     gw.run(writer.flush())
-
-
-async def admin(gw: GatewayThread, path: str, body: dict[str, Any] | None = None) -> Any:
-    headers = {"authorization": f"Bearer {MASTER_KEY}"}
-    async with aiohttp.ClientSession(gw.base_url) as http:
-        method = "POST" if body is not None else "GET"
-        async with http.request(method, path, json=body, headers=headers) as reply:
-            assert reply.status == 200, await reply.text()
-            return await reply.json()
 
 
 async def chat_cost(gw: GatewayThread, key: str, **kwargs: Any) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from keys_helpers import MASTER_KEY, GatewayThread, gateway_document
+from keys_helpers import MASTER_KEY, GatewayThread, admin, gateway_document
 
 from llmrelay.proxy.keys_setup import KeysRuntime
 from llmrelay.storage import Storage
@@ -42,15 +42,6 @@ def runtime(gw: GatewayThread) -> KeysRuntime:
     found = gw.app.state.services[0]
     assert isinstance(found, KeysRuntime)
     return found
-
-
-async def admin(gw: GatewayThread, path: str, body: dict[str, Any] | None = None) -> Any:
-    headers = {"authorization": f"Bearer {MASTER_KEY}"}
-    async with aiohttp.ClientSession(gw.base_url) as http:
-        method = "POST" if body is not None else "GET"
-        async with http.request(method, path, json=body, headers=headers) as reply:
-            assert reply.status == 200, await reply.text()
-            return await reply.json()
 
 
 def client(gw: GatewayThread, key: str) -> openai.AsyncOpenAI:

@@ -108,14 +108,18 @@ def keyed_gateway(doc: dict[str, Any]) -> Iterator[str]:
         yield url
 
 
+def new_key(url: str, **settings: Any) -> str:
+    admin = openai.OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
+    key: str = admin.post("/key/generate", body=settings, cast_to=dict)["key"]
+    return key
+
+
 def test_a_key_allowed_a_group_may_call_its_aliases(
     openai_sim: RunningSimulator, storage: Storage, database_url: str, tmp_path: Path
 ) -> None:
     doc = document(openai_sim, database_url=database_url, spend_spool_dir=str(tmp_path / "spool"))
     with keyed_gateway(doc) as url:
-        admin = openai.OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
-        key = admin.post("/key/generate", body={"models": ["gpt-4o"]}, cast_to=dict)["key"]
-        oai = client(url, key)
+        oai = client(url, new_key(url, models=["gpt-4o"]))
         # as in LiteLLM: the alias stands for a group the key may use
         assert oai.chat.completions.create(model="gpt-4", messages=HELLO).choices[0].message.content
         assert "gpt-4" in [m.id for m in oai.models.list()]
@@ -127,9 +131,7 @@ def test_a_key_allowlist_applies_to_the_requested_name(
 ) -> None:
     doc = document(openai_sim, database_url=database_url, spend_spool_dir=str(tmp_path / "spool"))
     with keyed_gateway(doc) as url:
-        admin = openai.OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
-        key = admin.post("/key/generate", body={"models": ["gpt-4"]}, cast_to=dict)["key"]
-        oai = client(url, key)
+        oai = client(url, new_key(url, models=["gpt-4"]))
         assert oai.chat.completions.create(model="gpt-4", messages=HELLO).choices[0].message.content
         assert [m.id for m in oai.models.list()] == ["gpt-4"]
         # the alias's group, asked for by its own name, is not on the key's list
