@@ -217,6 +217,21 @@ class EndUserRecord(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
+class NewEndUser(msgspec.Struct, kw_only=True):
+    end_user_id: str
+    alias: str | None = None
+    budget_id: str | None = None
+    spend_micros: int = 0
+    blocked: bool = False
+
+
+class EndUserUpdate(msgspec.Struct, kw_only=True):
+    alias: str | UnsetType | None = UNSET
+    budget_id: str | UnsetType | None = UNSET
+    spend_micros: int | UnsetType = UNSET
+    blocked: bool | UnsetType = UNSET
+
+
 # ---- the auth path ------------------------------------------------------------------------------
 
 

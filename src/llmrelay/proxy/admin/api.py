@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.proxy.admin.access import Caller, caller_of
+from llmrelay.proxy.admin.end_users import EndUserRoutes
 from llmrelay.proxy.admin.keys import KeyRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
 from llmrelay.proxy.admin.spend import SpendRoutes
@@ -21,6 +22,8 @@ from llmrelay.storage.storage import Storage
 
 AdminHandler = Callable[[Request, Caller], Awaitable[None]]
 Handler = Callable[[Request, Principal], Awaitable[None]]
+# LiteLLM's end-user routes, under their old name and their current one
+END_USER_PREFIXES = ("/end_user", "/customer")
 
 
 class AdminApi:
@@ -29,6 +32,7 @@ class AdminApi:
         self._key_routes = KeyRoutes(storage)
         self._people = PeopleRoutes(storage)
         self._spend = SpendRoutes(storage)
+        self._end_users = EndUserRoutes(storage)
 
     def _guarded(self, handler: AdminHandler) -> Handler:
         async def handle(req: Request, principal: Principal) -> None:
@@ -60,4 +64,15 @@ class AdminApi:
             ("GET", "/spend/logs", s.logs),
             ("GET", "/spend/daily", s.daily),
         ]
+        e = self._end_users
+        for prefix in END_USER_PREFIXES:
+            table += [
+                ("POST", f"{prefix}/new", e.new),
+                ("GET", f"{prefix}/info", e.info),
+                ("POST", f"{prefix}/update", e.update),
+                ("POST", f"{prefix}/delete", e.delete),
+                ("GET", f"{prefix}/list", e.list_all),
+                ("POST", f"{prefix}/block", e.block),
+                ("POST", f"{prefix}/unblock", e.unblock),
+            ]
         return [(method, path, self._guarded(handler)) for method, path, handler in table]

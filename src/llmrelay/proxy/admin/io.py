@@ -4,6 +4,7 @@ storage values."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -18,6 +19,9 @@ from llmrelay.types.errors import BadRequestError
 
 T = TypeVar("T")
 ADMIN_BODY_LIMIT = 1 << 20
+# msgspec names the offending field as "... - at `$.field[0]`" or "missing required field `field`"
+_AT_FIELD = re.compile(r"at `\$\.([A-Za-z_][A-Za-z0-9_]*)")
+_MISSING_FIELD = re.compile(r"missing required field `([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 async def read_body(req: Request, kind: type[T]) -> T:
@@ -25,9 +29,17 @@ async def read_body(req: Request, kind: type[T]) -> T:
     try:
         return msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
-        raise BadRequestError(f"invalid request body: {exc}", code="invalid_request") from None
+        raise BadRequestError(
+            f"invalid request body: {exc}", code="invalid_request", param=_field_of(str(exc))
+        ) from None
     except msgspec.DecodeError:
         raise BadRequestError("request body is not valid JSON", code="invalid_json") from None
+
+
+def _field_of(message: str) -> str | None:
+    """The top-level body field a msgspec validation error is about, for the error's `param`."""
+    found = _AT_FIELD.search(message) or _MISSING_FIELD.search(message)
+    return found.group(1) if found else None
 
 
 def query(req: Request) -> dict[str, str]:

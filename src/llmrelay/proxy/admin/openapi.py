@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from llmrelay.proxy.admin import schemas as s
+from llmrelay.proxy.admin.api import END_USER_PREFIXES
 
 _LIMITS = "max_budget (USD), soft_budget, budget_duration (30s, 15m, 1h, 1d, 4w, 1mo), rpm_limit, " \
     "tpm_limit, max_parallel_requests"  # fmt: skip
@@ -39,13 +40,27 @@ _ROUTES: list[tuple[str, str, str, type[msgspec.Struct] | tuple[str, ...]]] = [
     ("get", "/spend/daily", "Daily totals grouped by model, key_hash, user_id, team_id, organization_id, "
      "end_user, deployment or provider", ("group_by", *_SPEND_FILTERS[:3], "start_date", "end_date")),
 ]  # fmt: skip
+for _prefix in END_USER_PREFIXES:  # the same routes under both names, as in LiteLLM
+    _ROUTES += [
+        ("post", f"{_prefix}/new", "Create an end user (a call's `user`); limits make a budget for them, "
+         "budget_id links an existing one", s.NewEndUserRequest),
+        ("get", f"{_prefix}/info", "An end user, their spend and budget", ("end_user_id",)),
+        ("post", f"{_prefix}/update", "Change an end user; limits change their budget",
+         s.UpdateEndUserRequest),
+        ("post", f"{_prefix}/delete", "Delete end users (all must exist)", s.EndUserIds),
+        ("get", f"{_prefix}/list", "Every end user", ()),
+        ("post", f"{_prefix}/block", "Refuse calls naming these end users (ids not seen yet too)",
+         s.EndUserIds),
+        ("post", f"{_prefix}/unblock", "Accept these end users again; answers the ids still blocked",
+         s.EndUserIds),
+    ]  # fmt: skip
 
 _RESPONSES = {
     "200": {"description": "OK (JSON)"},
     "400": {"description": "invalid body or value (the error names the field)"},
     "401": {"description": "no master key configured or sent, or an invalid key"},
     "403": {"description": "the caller's key may not do this (not an admin)"},
-    "404": {"description": "no such key, user or team (or not the caller's)"},
+    "404": {"description": "no such key, user, team or end user (or not the caller's)"},
 }
 
 

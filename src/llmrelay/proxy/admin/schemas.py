@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+# the end_users and budgets columns' lengths
+EndUserId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+BudgetId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Region = Literal["eu", "us"]
 
 
 class LimitsIn(msgspec.Struct, kw_only=True):
@@ -118,3 +123,37 @@ class MemberAddRequest(msgspec.Struct, kw_only=True):
 class MemberDeleteRequest(msgspec.Struct, kw_only=True):
     team_id: str
     user_id: str
+
+
+class NewEndUserRequest(LimitsIn, kw_only=True):
+    """LiteLLM's /end_user/new (/customer/new). Limits make a budget for the end user; budget_id
+    links an existing one instead."""
+
+    user_id: EndUserId
+    alias: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    blocked: bool = False
+    budget_id: BudgetId | None = None
+    spend: float | None = None
+    # accepted for LiteLLM's clients but not stored: end users have no column for them
+    allowed_model_region: Region | None = None
+    default_model: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class UpdateEndUserRequest(LimitsIn, kw_only=True):
+    """Limits change the end user's budget (made for them if they have none); `null` clears."""
+
+    user_id: EndUserId
+    alias: Annotated[str, msgspec.Meta(max_length=255)] | UnsetType | None = UNSET
+    blocked: bool | UnsetType = UNSET
+    budget_id: BudgetId | UnsetType | None = UNSET
+    spend: float | UnsetType = UNSET
+    allowed_model_region: Region | UnsetType | None = UNSET  # accepted, not stored
+    default_model: str | UnsetType | None = UNSET  # accepted, not stored
+    metadata: dict[str, Any] | UnsetType | None = UNSET  # accepted, not stored
+
+
+class EndUserIds(msgspec.Struct, kw_only=True):
+    """The body of /end_user/delete, /block and /unblock."""
+
+    user_ids: Annotated[list[EndUserId], msgspec.Meta(min_length=1)]

@@ -6,7 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from llmrelay.proxy.admin.io import to_usd
-from llmrelay.storage.records import KeyRecord, SpendLogRecord, TeamMember, TeamRecord, UserRecord
+from llmrelay.storage.records import (
+    BudgetRecord,
+    EndUserRecord,
+    KeyRecord,
+    SpendLogRecord,
+    TeamMember,
+    TeamRecord,
+    UserRecord,
+)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -67,6 +75,37 @@ def team_view(team: TeamRecord, members: list[TeamMember] | None = None) -> dict
     if members is not None:
         view["members_with_roles"] = [{"user_id": m.user_id, "role": m.role} for m in members]
     return view
+
+
+def budget_view(budget: BudgetRecord) -> dict[str, Any]:
+    """LiteLLM's `litellm_budget_table`."""
+    return {
+        "budget_id": budget.budget_id,
+        "max_budget": to_usd(budget.max_budget_micros),
+        "soft_budget": to_usd(budget.soft_budget_micros),
+        "max_parallel_requests": budget.max_parallel_requests,
+        "tpm_limit": budget.tpm_limit,
+        "rpm_limit": budget.rpm_limit,
+        "budget_duration": budget.budget_duration,
+        "budget_reset_at": _iso(budget.budget_reset_at),
+        "created_at": _iso(budget.created_at),
+    }
+
+
+def end_user_view(end_user: EndUserRecord, budget: BudgetRecord | None) -> dict[str, Any]:
+    """LiteLLM's customer object; its region and default model are never stored here, so null."""
+    return {
+        "user_id": end_user.end_user_id,
+        "alias": end_user.alias,
+        "spend": to_usd(end_user.spend_micros),
+        "blocked": end_user.blocked,
+        "budget_id": end_user.budget_id,
+        "allowed_model_region": None,
+        "default_model": None,
+        "litellm_budget_table": None if budget is None else budget_view(budget),
+        "created_at": _iso(end_user.created_at),
+        "updated_at": _iso(end_user.updated_at),
+    }
 
 
 def spend_log_view(log: SpendLogRecord) -> dict[str, Any]:
