@@ -119,6 +119,12 @@ class Provider:
         """Machine-readable parts of an error body; default reads OpenAI's {"error": {"code", "param"}}."""
         return openai_style_error_details(body)
 
+    # ---- pricing
+    def catalog_model(self, deployment: Deployment) -> str:
+        """The model name the catalog knows this deployment by (prices, capabilities). The provider's
+        model id, except where that id names something else (an Azure deployment)."""
+        return deployment.model
+
     # ---- helpers
     def unsupported(self, what: str) -> LLMError:
         return BadRequestError(f"provider {self.name!r} does not support {what}", provider=self.name)

@@ -12,6 +12,7 @@ from llmrelay.types.errors import BadRequestError
 # provider name → "module:Class" of its native adapter
 NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
+    "azure": "llmrelay.providers.azure:AzureOpenAI",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
 }
 

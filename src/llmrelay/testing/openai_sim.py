@@ -1,10 +1,16 @@
 """A simulator of OpenAI's API: chat completions (JSON and SSE, tools, JSON mode, n), legacy
-completions, embeddings (float and base64) and the model list, with OpenAI's checks and errors."""
+completions, embeddings (float and base64) and the model list, with OpenAI's checks and errors.
+
+The same server answers as Azure OpenAI under `/openai/deployments/{deployment}/...?api-version=`:
+the same bodies, `api-key` (or Entra ID `Bearer`) auth, and Azure's content-filter annotations."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
+
+import msgspec
 
 from llmrelay.testing import content as c
 from llmrelay.testing.base import (
@@ -19,6 +25,7 @@ from llmrelay.testing.base import (
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
 from llmrelay.testing.openai_validate import (
+    azure_body,
     check_chat_request,
     message_text,
     prompt_tokens_of,
@@ -26,6 +33,10 @@ from llmrelay.testing.openai_validate import (
 )
 
 DONE = b"data: [DONE]\n\n"
+AZURE_PREFIX = "/openai/deployments/"
+_SAFE = {"filtered": False, "severity": "safe"}
+# what Azure's default content filter reports for harmless text
+AZURE_FILTER_RESULTS = {"hate": _SAFE, "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE}
 FINGERPRINT = "fp_llmrelay_sim"
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo-instruct", "text-embedding-3-small")
 _ERROR_TYPES = {
@@ -52,17 +63,21 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", "/v1/embeddings", self.embeddings),
             ("GET", "/v1/models", self.list_models),
             ("GET", "/v1/models/{model}", self.get_model),
+            ("POST", AZURE_PREFIX + "{deployment}/chat/completions", self.azure_chat),
+            ("POST", AZURE_PREFIX + "{deployment}/completions", self.azure_completions),
+            ("POST", AZURE_PREFIX + "{deployment}/embeddings", self.azure_embeddings),
         ]
 
     def error_body(self, status: int, message: str, **detail: Any) -> Any:
-        return {
-            "error": {
-                "message": message,
-                "type": detail.get("type") or _ERROR_TYPES.get(status, "invalid_request_error"),
-                "param": detail.get("param"),
-                "code": detail.get("code"),
-            }
+        error = {
+            "message": message,
+            "type": detail.get("type") or _ERROR_TYPES.get(status, "invalid_request_error"),
+            "param": detail.get("param"),
+            "code": detail.get("code"),
         }
+        # provider extras, e.g. Azure's `innererror`
+        error.update({k: v for k, v in detail.items() if k not in error})
+        return {"error": error}
 
     def error_headers(self, retry_after: float | None) -> dict[str, str]:
         headers = super().error_headers(retry_after)
@@ -74,6 +89,8 @@ class OpenAISimulator(ProviderSimulator):
         return _data(self.error_body(status, message))
 
     def check_auth(self, call: Call) -> ProviderError | None:
+        if call.path.startswith(AZURE_PREFIX):
+            return self._check_azure_auth(call)
         auth = call.headers.get("authorization", "")
         scheme, _, key = auth.partition(" ")
         if not auth or scheme.lower() != "bearer" or not key.strip():
@@ -86,7 +103,25 @@ class OpenAISimulator(ProviderSimulator):
             return ProviderError(401, "Incorrect API key provided.", code="invalid_api_key")
         return None
 
+    def _check_azure_auth(self, call: Call) -> ProviderError | None:
+        """An `api-key` header, else a Microsoft Entra ID token as `Authorization: Bearer`."""
+        key = call.headers.get("api-key", "").strip()
+        if not key:
+            scheme, _, token = call.headers.get("authorization", "").partition(" ")
+            key = token.strip() if scheme.lower() == "bearer" else ""
+        if self.key_accepted(key):
+            return None
+        return ProviderError(
+            401,
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
+            "a valid key for an active subscription and use a correct regional API endpoint for your "
+            "resource.",
+            code="401",
+        )
+
     def kind_error(self, kind: str, call: Call) -> Reply | ProviderError:
+        if kind == "content_policy" and call.path.startswith(AZURE_PREFIX):
+            return _azure_content_filter_error()
         if kind == "context_window":
             tokens = self.settings.context_window + 1
             return ProviderError(
@@ -223,6 +258,16 @@ class OpenAISimulator(ProviderSimulator):
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
+
+    # ---- Azure OpenAI deployments: OpenAI's answers with the deployment as model, plus annotations
+    async def azure_chat(self, call: Call) -> Reply:
+        return _azure_annotated(await self.chat(dataclasses.replace(call, body=azure_body(call))))
+
+    async def azure_completions(self, call: Call) -> Reply:
+        return _azure_annotated(await self.completions(dataclasses.replace(call, body=azure_body(call))))
+
+    async def azure_embeddings(self, call: Call) -> Reply:
+        return await self.embeddings(dataclasses.replace(call, body=azure_body(call)))
 
     # ---- models
     async def list_models(self, call: Call) -> Reply:
@@ -389,6 +434,58 @@ def _context_error(window: int, tokens: int) -> ProviderError:
         f"{tokens} tokens. Please reduce the length of the messages.",
         param="messages",
         code="context_length_exceeded",
+    )
+
+
+def _azure_annotated(reply: Reply) -> Reply:
+    """Azure's content-filter annotations on an OpenAI answer: `prompt_filter_results` at the top (in a
+    stream: a first chunk of its own, with empty choices and no id) and `content_filter_results` on
+    every choice (empty where a stream chunk carries no text)."""
+    prompt_results = [{"prompt_index": 0, "content_filter_results": AZURE_FILTER_RESULTS}]
+    if isinstance(reply, JsonReply):
+        for choice in reply.body["choices"]:
+            choice["content_filter_results"] = AZURE_FILTER_RESULTS
+        reply.body["prompt_filter_results"] = prompt_results
+        return reply
+    head = {
+        "choices": [],
+        "created": 0,
+        "id": "",
+        "model": "",
+        "object": "",
+        "prompt_filter_results": prompt_results,
+    }
+    events = [_data(head)]
+    for event in reply.events:
+        if event == DONE:
+            events.append(event)
+            continue
+        chunk = _decode_event(event)
+        for choice in chunk["choices"]:
+            delta = choice.get("delta") or {}
+            has_text = bool(delta.get("content") or choice.get("text"))
+            choice["content_filter_results"] = AZURE_FILTER_RESULTS if has_text else {}
+        events.append(_data(chunk))
+    return StreamReply(events, headers=reply.headers)
+
+
+def _decode_event(event: bytes) -> dict[str, Any]:
+    decoded: dict[str, Any] = msgspec.json.decode(event.removeprefix(b"data: ").strip())
+    return decoded
+
+
+def _azure_content_filter_error() -> ProviderError:
+    violence = {"filtered": True, "severity": "medium"}
+    return ProviderError(
+        400,
+        "The response was filtered due to the prompt triggering Azure OpenAI's content management "
+        "policy. Please modify your prompt and retry.",
+        param="prompt",
+        code="content_filter",
+        innererror={
+            "code": "ResponsibleAIPolicyViolation",
+            "content_filter_result": {**AZURE_FILTER_RESULTS, "violence": violence},
+        },
     )
 
 

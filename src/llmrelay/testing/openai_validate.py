@@ -1,11 +1,13 @@
-"""The checks OpenAI's chat endpoint makes before answering, with its own error messages."""
+"""The checks OpenAI's chat endpoint makes before answering, with its own error messages (and the few
+Azure OpenAI adds on its deployment routes)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from llmrelay.testing import content as c
-from llmrelay.testing.base import ProviderError, encode_json
+from llmrelay.testing.base import Call, ProviderError, encode_json
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
@@ -140,3 +142,25 @@ def _check_tools(tools: Any) -> None:
             raise ProviderError(
                 400, f"Missing required parameter: 'tools[{i}].function.name'.", param=f"tools[{i}].function"
             )
+
+
+# ---- Azure OpenAI: the same bodies under /openai/deployments/{deployment}/..., versioned by query
+AZURE_STREAM_OPTIONS_SINCE = "2024-09-01"
+_AZURE_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
+
+
+def azure_body(call: Call) -> dict[str, Any]:
+    """The body an Azure deployment route answers, after Azure's own checks: a dated `api-version`
+    (missing → 404, as Azure answers), `stream_options` only from 2024-09-01 on. The deployment in
+    the URL decides the model; a `model` in the body is ignored."""
+    version = call.query.get("api-version")
+    if not version:
+        raise ProviderError(404, "Resource not found", code="404")
+    if not _AZURE_VERSION.fullmatch(version):
+        raise ProviderError(400, "API version not supported", code="BadRequest")
+    body = call.body
+    if not isinstance(body, dict):
+        raise ProviderError(400, "The request body must be a JSON object.")
+    if body.get("stream_options") is not None and version[:10] < AZURE_STREAM_OPTIONS_SINCE:
+        raise ProviderError(400, "Unrecognized request argument supplied: stream_options")
+    return {**body, "model": call.match["deployment"]}

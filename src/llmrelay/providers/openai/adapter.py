@@ -46,6 +46,9 @@ _text_decoder = msgspec.json.Decoder(TextCompletionResponse)
 class OpenAICompatible(Provider):
     """The OpenAI adapter; each OpenAI-compatible provider is an instance with its own CompatSpec."""
 
+    # what a chat completion body decodes into (a dialect with extra response fields sets its own)
+    chat_decoder: msgspec.json.Decoder[ChatResponse] = _chat_decoder
+
     def __init__(self, spec: CompatSpec) -> None:
         self.spec = spec
         self.name = spec.name
@@ -82,13 +85,20 @@ class OpenAICompatible(Provider):
         }
         if request.stream:
             # always ask for usage so every stream can be priced; the client strips it if unasked
-            changes["stream_options"] = StreamOptions(include_usage=True) if self.spec.stream_usage else None
-        if request.max_tokens is not None and self._takes_max_completion_tokens(deployment.model):
+            usage = self.sends_stream_usage(deployment)
+            changes["stream_options"] = StreamOptions(include_usage=True) if usage else None
+        if request.max_tokens is not None and self._takes_max_completion_tokens(
+            self.catalog_model(deployment)
+        ):
             changes["max_tokens"] = None
             changes["max_completion_tokens"] = request.max_output_tokens()
         body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
         url = self.url(deployment, "chat/completions")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
+
+    def sends_stream_usage(self, deployment: Deployment) -> bool:
+        """Whether streams ask for `stream_options.include_usage` (the provider may reject it)."""
+        return self.spec.stream_usage
 
     def _takes_max_completion_tokens(self, model: str) -> bool:
         if self.spec.max_tokens_field == "max_completion_tokens":
@@ -107,7 +117,7 @@ class OpenAICompatible(Provider):
 
     def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
         changes: dict[str, Any] = {"model": deployment.model, "extra_body": None}
-        if request.stream and self.spec.stream_usage:
+        if request.stream and self.sends_stream_usage(deployment):
             changes["stream_options"] = StreamOptions(include_usage=True)
         body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
         url = self.url(deployment, "completions")
@@ -123,7 +133,7 @@ class OpenAICompatible(Provider):
 
     # ---- responses
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
-        result = self._decode(_chat_decoder, response.body)
+        result = self._decode(self.chat_decoder, response.body)
         for choice in result.choices:
             adopt_reasoning_spelling(choice.message)
         return result

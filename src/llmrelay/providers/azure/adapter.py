@@ -1,0 +1,165 @@
+"""Azure OpenAI: OpenAI's bodies, Azure's URLs and credentials.
+
+`azure/<deployment>` calls `{api_base}/openai/deployments/<deployment>/<endpoint>?api-version=<v>`.
+Azure routes by the deployment in the URL; the body's `model` (the deployment name, as the OpenAI
+SDK's AzureOpenAI client sends it) is ignored there, and kept for Azure-compatible gateways that read
+it. Credentials: an `api-key` header, or a Microsoft Entra ID token as `Authorization: Bearer`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+from urllib.parse import quote
+
+import msgspec
+
+from llmrelay.providers.azure.wire import (
+    AzureChatStreamDecoder,
+    AzureTextStreamDecoder,
+    azure_chat_decoder,
+)
+from llmrelay.providers.compat import CompatSpec
+from llmrelay.providers.openai.adapter import OpenAICompatible
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.embedding import EmbeddingRequest
+from llmrelay.types.errors import AuthenticationError, BadRequestError
+from llmrelay.types.http import HttpRequest
+
+# the latest GA version of the data-plane inference API (takes stream_options)
+DEFAULT_API_VERSION = "2024-10-21"
+# dated api-versions from this one on take `stream_options`; earlier ones reject it as unrecognized
+STREAM_USAGE_SINCE = "2024-09-01"
+API_VERSION_ENV = ("AZURE_API_VERSION",)
+AD_TOKEN_ENV = ("AZURE_AD_TOKEN",)
+# LiteLLM's name for an Entra ID token: a deployment option (litellm_params) or an SDK keyword
+AD_TOKEN_PARAM = "azure_ad_token"
+# where a token passed with the call travels from prepare_* to headers() (a per-call Deployment copy)
+_CALL_TOKEN = "_azure_ad_token_of_call"
+
+AZURE_SPEC = CompatSpec(
+    name="azure",
+    api_key_env=("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
+    api_base_env=("AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"),
+    text_completions=True,
+    # deployments are often named after their model: o-series and gpt-5 take max_completion_tokens
+    reasoning_models=("o1", "o3", "o4", "gpt-5"),
+    docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
+)
+
+R = TypeVar("R", ChatRequest, EmbeddingRequest, TextCompletionRequest)
+
+
+class AzureOpenAI(OpenAICompatible):
+    chat_decoder = azure_chat_decoder
+
+    def __init__(self) -> None:
+        super().__init__(AZURE_SPEC)
+
+    # ---- requests
+    def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_chat(request, deployment)
+
+    def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_embedding(request, deployment)
+
+    def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_text_completion(request, deployment)
+
+    def url(self, deployment: Deployment, endpoint: str) -> str:
+        if not deployment.model:
+            raise BadRequestError(
+                "an Azure model names its deployment: 'azure/<deployment name>'",
+                provider=self.name,
+                param="model",
+            )
+        name = quote(deployment.model, safe="")
+        version = quote(self.api_version(deployment), safe="")
+        return f"{self.api_base(deployment)}/openai/deployments/{name}/{endpoint}?api-version={version}"
+
+    def api_version(self, deployment: Deployment) -> str:
+        if deployment.api_version:
+            return deployment.api_version
+        return _first_env(API_VERSION_ENV) or DEFAULT_API_VERSION
+
+    def headers(self, deployment: Deployment) -> dict[str, str]:
+        name, value = self.credential(deployment)
+        headers = {"content-type": "application/json", name: value}
+        if deployment.extra_headers:
+            headers.update(deployment.extra_headers)
+        return headers
+
+    def credential(self, deployment: Deployment) -> tuple[str, str]:
+        """(header, value). The deployment's own credentials first (key, then token), then the
+        environment's (key, then token); a token passed with the call only when there is no other,
+        so a gateway's client cannot swap the credentials of a configured deployment."""
+        options = deployment.options or {}
+        if deployment.api_key:
+            return "api-key", deployment.api_key
+        token = options.get(AD_TOKEN_PARAM)
+        if token:
+            return "authorization", f"Bearer {token}"
+        key = _first_env(self.api_key_env)
+        if key:
+            return "api-key", key
+        token = _first_env(AD_TOKEN_ENV) or options.get(_CALL_TOKEN)
+        if token:
+            return "authorization", f"Bearer {token}"
+        raise AuthenticationError(
+            "no Azure credentials: pass api_key= (or set AZURE_API_KEY or AZURE_OPENAI_API_KEY), or a "
+            "Microsoft Entra ID token as azure_ad_token= (or set AZURE_AD_TOKEN)",
+            provider=self.name,
+            model=deployment.model,
+        )
+
+    def sends_stream_usage(self, deployment: Deployment) -> bool:
+        # only dated versions are compared; anything else is left to the caller's own stream_options
+        day = self.api_version(deployment)[:10]
+        return _is_date(day) and day >= STREAM_USAGE_SINCE
+
+    def catalog_model(self, deployment: Deployment) -> str:
+        """LiteLLM's `base_model` (e.g. `azure/gpt-4o`) when set: a deployment name says nothing about
+        the model behind it."""
+        base = (deployment.options or {}).get("base_model")
+        if isinstance(base, str) and base:
+            return base.removeprefix("azure/")
+        return deployment.model
+
+    # ---- responses
+    def chat_stream_decoder(self, request: ChatRequest) -> AzureChatStreamDecoder:
+        return AzureChatStreamDecoder(self)
+
+    def text_stream_decoder(self, request: TextCompletionRequest) -> AzureTextStreamDecoder:
+        return AzureTextStreamDecoder(self)
+
+
+def _take_call_token(request: R, deployment: Deployment) -> tuple[R, Deployment]:
+    """An `azure_ad_token` passed with the call lands in `extra_body` (the SDK's unknown keywords):
+    a credential, so it never goes into the body; it is kept for `credential()` instead."""
+    extra = request.extra_body
+    if not extra or AD_TOKEN_PARAM not in extra:
+        return request, deployment
+    rest = {k: v for k, v in extra.items() if k != AD_TOKEN_PARAM}
+    request = msgspec.structs.replace(request, extra_body=rest or None)
+    token = extra[AD_TOKEN_PARAM]
+    if token:
+        options = {**(deployment.options or {}), _CALL_TOKEN: str(token)}
+        deployment = msgspec.structs.replace(deployment, options=options)
+    return request, deployment
+
+
+def _first_env(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _is_date(text: str) -> bool:
+    return len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit()
