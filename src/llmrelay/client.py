@@ -17,7 +17,7 @@ from llmrelay.core.call_state import CallState
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
-from llmrelay.core.options import CallOptions, call_options, mock_error
+from llmrelay.core.options import CallOptions, call_options, mock_error, take_credentials
 from llmrelay.core.requests import build_request
 from llmrelay.core.resolve import resolve_deployment
 from llmrelay.core.retry import RetryPolicy, should_retry
@@ -100,7 +100,9 @@ class Client:
     def _call(self, call_type: str, model: str, metadata: dict[str, Any] | None) -> CallState:
         return CallState(f"{self._id_prefix}-{next(self._call_numbers):x}", call_type, model, metadata)
 
-    def _deployment(self, model: str, opts: CallOptions) -> Deployment:
+    def _deployment(
+        self, model: str, opts: CallOptions, credentials: dict[str, Any] | None = None
+    ) -> Deployment:
         return resolve_deployment(
             model,
             self.registry,
@@ -112,6 +114,7 @@ class Client:
             timeout=opts.timeout,
             extra_headers=opts.extra_headers,
             organization=opts.organization,
+            options=credentials,
         )
 
     async def _with_retries(
@@ -187,9 +190,10 @@ class Client:
         params["model"] = model
         params["messages"] = messages
         params["stream"] = stream or None
+        credentials = take_credentials(params)
         request = build_request(ChatRequest, params)
         call = self._call("completion", model, request.metadata)
-        deployment = self._deployment(model, opts)
+        deployment = self._deployment(model, opts, credentials)
         if opts.mock_response is not None:
             return await self._mock(call, request, deployment, opts.mock_response)
         drop, call_timeout = self._drop(opts), self._timeout(opts)
@@ -295,9 +299,10 @@ class Client:
         )  # fmt: skip
         params["model"] = model
         params["input"] = input
+        credentials = take_credentials(params)
         request = build_request(EmbeddingRequest, params)
         call = self._call("embedding", model, metadata)
-        deployment = self._deployment(model, opts)
+        deployment = self._deployment(model, opts, credentials)
         call_timeout = self._timeout(opts)
         response: EmbeddingResponse = await self._with_retries(
             call,
@@ -347,9 +352,10 @@ class Client:
         params["model"] = model
         params["prompt"] = prompt
         params["stream"] = stream or None
+        credentials = take_credentials(params)
         request = build_request(TextCompletionRequest, params)
         call = self._call("text_completion", model, metadata)
-        deployment = self._deployment(model, opts)
+        deployment = self._deployment(model, opts, credentials)
         call_timeout, drop = self._timeout(opts), self._drop(opts)
         if stream:
             timeouts = opts.stream_timeouts or StreamTimeouts()

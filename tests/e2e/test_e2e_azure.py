@@ -36,7 +36,7 @@ model_list:
       api_key: os.environ/AZURE_API_KEY
       api_version: "2024-10-21"
     model_info:
-      base_model: azure/gpt-4o   # accepted as LiteLLM writes it; not yet used for pricing
+      base_model: azure/gpt-4o   # what the deployment runs: its prices
   - model_name: gpt-4o-priced
     litellm_params:
       model: azure/gpt-4o
@@ -123,6 +123,17 @@ def test_chat_reaches_the_deployment_and_keeps_annotations(
     assert upstream.path == "/openai/deployments/my-gpt4o-deployment/chat/completions"
     assert upstream.query == {"api-version": VERSION}
     assert upstream.headers["api-key"] == openai_sim.api_key and "authorization" not in upstream.headers
+
+
+def test_a_deployment_is_priced_by_its_base_model(oai: openai.OpenAI) -> None:
+    # `my-gpt4o-deployment` names no model the price list knows; `model_info.base_model` does
+    raw = oai.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
+    answer = raw.parse()
+    assert answer.usage is not None
+    cost = float(raw.headers["x-llmrelay-cost"])
+    # gpt-4o's list prices on Azure: $2.50 / $10 per million tokens in / out
+    expected = (answer.usage.prompt_tokens * 2.5 + answer.usage.completion_tokens * 10) / 1_000_000
+    assert cost == pytest.approx(expected, abs=1e-6) and cost > 0
 
 
 def test_deployment_named_after_its_model_is_priced(oai: openai.OpenAI) -> None:

@@ -46,6 +46,7 @@ PROVIDER_PARAMS = frozenset(
         "vertex_location",
         "vertex_credentials",
         "azure_ad_token",
+        "base_model",
         "region_name",
         "custom_llm_provider",
         "drop_params",

@@ -51,7 +51,8 @@ class Engine:
     def price(self, usage: Usage | None, deployment: Deployment) -> int:
         if usage is None:
             return 0
-        info = self.catalog.get(deployment.model, deployment.provider)
+        # the name the catalog knows the model by (an Azure deployment's `base_model`)
+        info = self.catalog.get(self.adapter(deployment).catalog_model(deployment), deployment.provider)
         return cost_micros(usage, info) if info is not None else 0
 
     # ---- chat

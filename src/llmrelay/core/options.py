@@ -65,6 +65,18 @@ def call_options(
     )
 
 
+# provider credentials a call may carry as keywords (LiteLLM's names): they go to the deployment, like
+# api_key, never into the request body (which callbacks see)
+CREDENTIAL_PARAMS = ("azure_ad_token",)
+
+
+def take_credentials(params: dict[str, Any]) -> dict[str, Any] | None:
+    """Remove the provider credentials from a call's keywords; what was given, or None."""
+    found = {name: params.pop(name) for name in CREDENTIAL_PARAMS if name in params}
+    given = {name: value for name, value in found.items() if value is not None}
+    return given or None
+
+
 # mock_response="litellm.RateLimitError" (LiteLLM's spelling) raises that error, for fallback tests
 _MOCK_ERROR_PREFIXES = ("litellm.", "llmrelay.")
 

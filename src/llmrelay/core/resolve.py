@@ -3,6 +3,8 @@ well-known prefix) places."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from llmrelay.cost.catalog import Catalog
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types.deployment import Deployment
@@ -52,6 +54,7 @@ def resolve_deployment(
     max_retries: int | None = None,
     extra_headers: dict[str, str] | None = None,
     organization: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Deployment:
     """`provider` (LiteLLM's custom_llm_provider) names the provider outright: the whole model string
     is then the provider's model id, unless it starts with `provider/`."""
@@ -74,4 +77,5 @@ def resolve_deployment(
         max_retries=max_retries,
         extra_headers=extra_headers,
         organization=organization,
+        options=options,
     )

@@ -137,6 +137,10 @@ def _parse_one(
             raise BadRequestError(f"{where}: {exc.message}") from exc
     call = {k: params[k] for k in _DEPLOYMENT_KEYS if params.get(k) is not None}
     options = {k: v for k, v in params.items() if k not in _DEPLOYMENT_KEYS | _ROUTING_KEYS}
+    if info.get("base_model") and "base_model" not in options:
+        # LiteLLM's place for it: the model a deployment runs, for prices (an Azure deployment's name
+        # says nothing about it)
+        options["base_model"] = info["base_model"]
     fingerprint = _fingerprint(model_name, model, call, options)
     deployment_id = str(info.get("id") or fingerprint[:16])
     target = Deployment(

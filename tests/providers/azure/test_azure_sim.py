@@ -187,6 +187,28 @@ async def test_sdk_entra_token_keyword(
     assert last.query == {"api-version": "2024-10-21"}
 
 
+async def test_sdk_entra_token_is_a_credential_not_a_request_field(
+    openai_sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # like api_key: it reaches the deployment, never the request callbacks are handed
+    openai_sim.configure(api_keys={"entra-token"})
+    monkeypatch.setenv("AZURE_API_BASE", openai_sim.base_url)
+    records: list[llmrelay.CallRecord] = []
+
+    class Hooks(llmrelay.Callback):
+        def on_success(self, record: llmrelay.CallRecord) -> None:
+            records.append(record)
+
+    c = llmrelay.Client(callbacks=[Hooks()])
+    try:
+        await c.acompletion("azure/d", MESSAGES, azure_ad_token="entra-token")
+        await c.aflush_callbacks()
+    finally:
+        await c.aclose()
+    [record] = records
+    assert "entra-token" not in repr(record.request) and record.request.extra_body is None
+
+
 async def test_sdk_embedding_and_content_filter_error(
     client: llmrelay.Client, openai_sim: RunningSimulator
 ) -> None:
