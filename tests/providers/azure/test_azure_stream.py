@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stream_splits import assert_splits_decode_alike, decoding_with, split_at
 
 from llmrelay.core.assemble import stream_chunk_builder
 from llmrelay.core.sse_relay import OpenAIEventFilter
@@ -18,7 +19,6 @@ from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.response import ChatChunk
 
 STREAMS = Path(__file__).resolve().parent / "fixtures" / "streams"
 NAMES = ["text", "tool_calls", "filtered"]
@@ -29,18 +29,7 @@ def transcript(name: str, newline: bytes = b"\n") -> bytes:
     return (STREAMS / f"{name}.sse").read_bytes().replace(b"\n", newline)
 
 
-def decode(pieces: list[bytes]) -> list[ChatChunk]:
-    decoder = ProviderRegistry().get("azure").chat_stream_decoder(REQUEST)
-    out: list[ChatChunk] = []
-    for piece in pieces:
-        out.extend(decoder.feed(piece))
-    out.extend(decoder.end())
-    return out
-
-
-def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+decode = decoding_with(lambda: ProviderRegistry().get("azure").chat_stream_decoder(REQUEST))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -54,14 +43,7 @@ def test_transcript_assembles_to_expected_response(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
 def test_seeded_random_splits_give_identical_chunks(name: str, newline: bytes) -> None:
-    data = transcript(name, newline)
-    whole = decode([data])
-    rng = random.Random(f"azure-{name}-{newline!r}")
-    for _ in range(50):
-        cuts = [rng.randrange(len(data) + 1) for _ in range(rng.randrange(1, 40))]
-        assert decode(split_at(data, cuts)) == whole
-    # one byte at a time splits the UTF-8 of the emoji and every CRLF pair
-    assert decode([data[i : i + 1] for i in range(len(data))]) == whole
+    assert_splits_decode_alike(transcript(name, newline), decode, f"azure-{name}-{newline!r}")
 
 
 @settings(max_examples=60, deadline=None)

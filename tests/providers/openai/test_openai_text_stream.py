@@ -4,14 +4,14 @@ chunks however the bytes are split, cut streams and error events reported as err
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
+from stream_splits import assert_splits_decode_alike, decoding_with
 
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types import errors
-from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.completion import TextCompletionRequest
 
 REQUEST = TextCompletionRequest(model="gpt-3.5-turbo-instruct", prompt="Say", stream=True)
 BASE: dict[str, Any] = {"id": "cmpl-7x", "object": "text_completion", "created": 1700000000,
@@ -49,18 +49,7 @@ def transcript(newline: bytes = b"\n") -> bytes:
     return b"".join(events).replace(b"\n", newline)
 
 
-def decode(pieces: list[bytes]) -> list[TextCompletionResponse]:
-    decoder = ProviderRegistry().get("openai").text_stream_decoder(REQUEST)
-    out: list[TextCompletionResponse] = []
-    for piece in pieces:
-        out.extend(decoder.feed(piece))
-    out.extend(decoder.end())
-    return out
-
-
-def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+decode = decoding_with(lambda: ProviderRegistry().get("openai").text_stream_decoder(REQUEST))
 
 
 def test_transcript_decodes_to_text_completion_chunks() -> None:
@@ -85,14 +74,7 @@ def test_transcript_decodes_to_text_completion_chunks() -> None:
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
 def test_seeded_random_splits_give_identical_chunks(newline: bytes) -> None:
-    data = transcript(newline)
-    whole = decode([data])
-    rng = random.Random(f"text-stream-{newline!r}")
-    for _ in range(60):
-        cuts = [rng.randrange(len(data) + 1) for _ in range(rng.randrange(1, 40))]
-        assert decode(split_at(data, cuts)) == whole
-    # one byte at a time splits every UTF-8 sequence and every CRLF pair
-    assert decode([data[i : i + 1] for i in range(len(data))]) == whole
+    assert_splits_decode_alike(transcript(newline), decode, f"text-stream-{newline!r}")
 
 
 @pytest.mark.parametrize("keep", [0.2, 0.5, 0.97])
