@@ -130,6 +130,19 @@ async def test_a_hidden_alias_is_callable_but_not_listed(upstream: Upstream) -> 
         await router.aclose()
 
 
+async def test_an_alias_names_its_groups_deployments(upstream: Upstream) -> None:
+    router = Router(
+        model_list=[dep(upstream, "gpt-4o", "a"), dep(upstream, "gpt-4o", "b"), dep(upstream, "other", "c")],
+        model_group_alias={"gpt-4": "gpt-4o"},
+    )
+    try:
+        # as LiteLLM's get_model_list does: the alias's deployments are its group's
+        assert [d["model_info"]["id"] for d in router.deployments("gpt-4")] == ["a", "b"]
+        assert router.deployments("gpt-4") == router.deployments("gpt-4o")
+    finally:
+        await router.aclose()
+
+
 async def test_an_alias_may_name_a_model_a_wildcard_group_serves(upstream: Upstream) -> None:
     router = Router(
         model_list=[dep(upstream, "openai/*", "w", model="openai/*")],

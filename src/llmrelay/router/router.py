@@ -161,9 +161,12 @@ class Router(SdkMethods):
         return self._alias_targets.get(model)
 
     def deployments(self, model_name: str | None = None) -> list[dict[str, Any]]:
-        return [d.public() for d in self._groups.of(model_name)]
+        """The deployments of a group (by its name or an alias of it), or of every group."""
+        return [d.public() for d in self.router_deployments(model_name)]
 
     def router_deployments(self, model_name: str | None = None) -> list[RouterDeployment]:
+        if model_name is not None:
+            model_name = self._alias_targets.get(model_name, model_name)
         return self._groups.of(model_name)
 
     def health(self) -> list[dict[str, Any]]:
