@@ -10,12 +10,13 @@ import pytest
 
 from llmrelay.core.sse_relay import _events_that_matter, _may_matter
 
-# the end marker, an error, a named event, usage that is not null
-_MARKERS = re.compile(rb'\[DONE\]|"error"|event:|"usage"\s*:(?!\s*null)')
+# the end marker, an error, a named event, usage that is not null, reasoning under its other name
+_MARKERS = re.compile(rb'\[DONE\]|"error"|event:|"usage"\s*:(?!\s*null)|"reasoning"')
 
 _PIECES = [
     b'"usage"', b'"usage', b'usage"', b'"', b":", b" ", b"\t", b"\n", b"null", b"nul", b"{", b"x",
     b'"error"', b"[DONE]", b"event:", b'"usage":null', b'"usage": {', b'"usage" :null', b'"usage"\n:\n null',
+    b'"reasoning"', b'"reasoning_content"',
 ]  # fmt: skip
 
 

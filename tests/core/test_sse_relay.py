@@ -241,3 +241,24 @@ def test_a_malformed_usage_event_is_left_to_the_decoder_and_fails_the_relay() ->
     out, events = run_filter([BODY[0] + bad + DONE], True)
     assert out == BODY[0]
     assert isinstance(events.error, LLMError) and "malformed" in events.error.message
+
+
+def _reasoning_chunk(text: str) -> bytes:
+    return event({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+                  "choices": [{"index": 0, "delta": {"reasoning": text}}]})  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [None, *range(10)])
+def test_reasoning_under_its_other_name_is_relayed_as_reasoning_content(seed: int | None) -> None:
+    # OpenRouter, Groq and newer vLLM say `reasoning`; OpenAI-dialect clients get `reasoning_content`,
+    # as from a decoded stream; every other event keeps the upstream's bytes
+    thinking = [_reasoning_chunk("Let me think"), _reasoning_chunk(' about "reasoning".')]
+    data = b"".join([*thinking, *BODY]) + USAGE_EVENT + DONE
+    parts = [data] if seed is None else random_splits(data, random.Random(seed))
+    out, events = run_filter(parts, want_usage=False)
+    assert out.endswith(b"".join(BODY) + DONE)  # content events untouched, usage event dropped
+    relayed = [json.loads(line[6:]) for line in out.split(b"\n\n")[:2]]
+    assert [c["choices"][0]["delta"] for c in relayed] == [
+        {"reasoning_content": "Let me think"}, {"reasoning_content": ' about "reasoning".'}
+    ]
+    assert b'"reasoning":' not in out and events.usage == Usage(**USAGE) and events.done

@@ -1,7 +1,9 @@
 """Relaying an upstream's SSE bytes unchanged when the client speaks the upstream's dialect.
 
 Only what must be known is looked at: an event is decoded only when its bytes can hold usage (to price
-the call), an error, or the end marker; every other event goes out as the upstream wrote it. Events
+the call), an error, the end marker, or reasoning text under the name `reasoning` (re-encoded as
+`reasoning_content`, the OpenAI-dialect name llmrelay answers with); every other event goes out as the
+upstream wrote it. Events
 are relayed whole (an event split across reads waits for its end), so the output does not depend on
 how the upstream's bytes were split.
 """
@@ -17,10 +19,13 @@ from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.errors import APIConnectionError, LLMError
 from llmrelay.types.response import Usage
 
+# OpenRouter's, Groq's and newer vLLM's name for reasoning text; OpenAI-dialect clients of llmrelay
+# (and of LiteLLM) get it as `reasoning_content`, so an event holding it is re-encoded
+_REASONING = b'"reasoning"'
 # where an event may matter: the end marker, an error, a named event, usage that is not null.
 # Found one kind at a time: one regex of the alternatives (no common first byte) starts an attempt
 # at every `"` of the JSON (≈ 36 µs on a 5 KB block); a literal search per kind is ≈ 2 µs each
-_PLAIN_MARKERS = (b"[DONE]", b'"error"', b"event:")
+_PLAIN_MARKERS = (b"[DONE]", b'"error"', b"event:", _REASONING)
 _USAGE_SET = re.compile(rb'"usage"\s*:(?!\s*null)')
 # what follows `"usage"`: a colon, and the null value when it is null
 _USAGE_VALUE = re.compile(rb"\s*:(\s*null)?")
@@ -162,7 +167,8 @@ class OpenAIEventFilter:
         if b"data: [DONE]" in event or b"data:[DONE]" in event:
             self.done = True
             return event
-        probe = _probe_usage(event)
+        renamed = _REASONING in event
+        probe = None if renamed else _probe_usage(event)
         if probe is not None:
             return b"" if self._takes_usage(probe.usage, not probe.choices) else event
         try:
@@ -172,6 +178,8 @@ class OpenAIEventFilter:
             return b""
         if any(self._takes_usage(chunk.usage, not chunk.choices) for chunk in chunks):
             return b""
+        if renamed:  # the decoder moved `reasoning` into `reasoning_content`: send what it read
+            return b"".join(b"data: " + _chunk_encoder.encode(chunk) + b"\n\n" for chunk in chunks)
         return event
 
     def _takes_usage(self, usage: Usage | None, usage_only: bool) -> bool:
@@ -190,6 +198,7 @@ class _UsageProbe(msgspec.Struct):
 
 
 _probe_decoder = msgspec.json.Decoder(_UsageProbe)
+_chunk_encoder = msgspec.json.Encoder()
 
 
 def _probe_usage(event: bytes) -> _UsageProbe | None:
@@ -206,7 +215,7 @@ def _probe_usage(event: bytes) -> _UsageProbe | None:
 def _may_matter(block: bytes) -> bool:
     """Whether a marker (see `_PLAIN_MARKERS`, `_USAGE_SET`) occurs in `block`: one content chunk
     is settled by substring searches and counts, without a regex."""
-    if b"[DONE]" in block or b'"error"' in block or b"event:" in block:
+    if b"[DONE]" in block or b'"error"' in block or b"event:" in block or _REASONING in block:
         return True
     # most chunks carry a null usage (or none): counting settles it without the regex
     usages = block.count(b'"usage"')
