@@ -14,7 +14,7 @@ from llmrelay.core.streaming import ChatStream
 from llmrelay.proxy.answers import OpenAIStreamEncoder
 from llmrelay.proxy.relay import _pump
 from llmrelay.types.chat import ChatRequest, Message
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import ChatChunk, ChunkChoice, Delta
 
 
@@ -124,8 +124,14 @@ async def test_client_gone_while_the_next_read_is_pending_unwinds_the_source() -
             closed.set()
 
     stream = stream_of(source())
+    reports: list[tuple[ChatStream, LLMError | None]] = []
+    stream.set_on_finish(lambda s, error: reports.append((s, error)))
     with pytest.raises(ClientGone):
         # the first chunk is buffered, the second read has to wait: the buffer's send fails then
         await _pump(stream, LeftTransport(), OpenAIStreamEncoder())
     assert closed.is_set()
+    # the stream finished its way out: reported as closed early, with the tokens read so far counted
+    [(reported, error)] = reports
+    assert isinstance(error, StreamClosedEarly) and reported.usage is not None
+    assert reported.usage.completion_tokens > 0
     await stream.aclose()  # nothing is left running in the source that would make this fail

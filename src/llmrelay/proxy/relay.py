@@ -215,7 +215,7 @@ async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamE
                             try:
                                 await send(data)
                             except BaseException as exc:
-                                _unwind(step, exc)
+                                await _unwind(step, exc)
                                 raise
                         value = await _Resume(step, waiting)
                 except StopAsyncIteration:
@@ -248,19 +248,19 @@ async def _pump_raw(stream: ChatStream, transport: StreamTransport, encoder: Str
         del transport
 
 
-def _unwind(step: Coroutine[Any, Any, Any], error: BaseException) -> None:
+async def _unwind(step: Coroutine[Any, Any, Any], error: BaseException) -> None:
     """The client left while `step` (a read) was pending: raise `error` inside the read so its
-    source unwinds now. Closing the read instead would leave an async generator source marked as
-    running (Python 3.11), and it could then never be closed."""
+    source unwinds now, and let it finish its way out (releasing the upstream, reporting the stream
+    as closed early, which may wait for a token count). Closing the read instead would skip that,
+    and leave an async generator source marked as running (Python 3.11), never to be closed."""
     try:
-        step.throw(error)
+        waiting = step.throw(error)
+        await _Resume(step, waiting)
     except (StopIteration, StopAsyncIteration):
         return  # the read finished instead: nothing is left pending
     except BaseException as raised:
         if raised is not error:
             raise
-        return
-    step.close()  # it caught the error and waits again: not worth waiting for
 
 
 def _step_once(step: Coroutine[Any, Any, T]) -> tuple[bool, Any, Any]:
