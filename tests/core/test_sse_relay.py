@@ -259,6 +259,7 @@ def test_reasoning_under_its_other_name_is_relayed_as_reasoning_content(seed: in
     assert out.endswith(b"".join(BODY) + DONE)  # content events untouched, usage event dropped
     relayed = [json.loads(line[6:]) for line in out.split(b"\n\n")[:2]]
     assert [c["choices"][0]["delta"] for c in relayed] == [
-        {"reasoning_content": "Let me think"}, {"reasoning_content": ' about "reasoning".'}
+        {"reasoning_content": "Let me think"},
+        {"reasoning_content": ' about "reasoning".'},
     ]
     assert b'"reasoning":' not in out and events.usage == Usage(**USAGE) and events.done
