@@ -4,6 +4,7 @@ the client did not ask for it; errors and cut streams raise after the events bef
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
@@ -16,8 +17,8 @@ from llmrelay.core.sse_relay import ByteTap, OpenAIEventFilter, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types.chat import ChatRequest, Message
-from llmrelay.types.errors import APIConnectionError, LLMError
-from llmrelay.types.response import Usage
+from llmrelay.types.errors import APIConnectionError, LLMError, StreamClosedEarly
+from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage
 
 ADAPTER = ProviderRegistry().get("openai")
 USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
@@ -263,3 +264,29 @@ def test_reasoning_under_its_other_name_is_relayed_as_reasoning_content(seed: in
         {"reasoning_content": ' about "reasoning".'},
     ]
     assert b'"reasoning":' not in out and events.usage == Usage(**USAGE) and events.done
+
+
+async def test_a_read_closed_while_pending_reports_without_suspending(request_: ChatRequest) -> None:
+    # a coroutine being closed (GeneratorExit) may not suspend: the closed-early report, with its
+    # token count, is made inline and the read closes cleanly
+    gate = asyncio.Event()
+
+    async def source() -> AsyncIterator[ChatChunk]:
+        yield ChatChunk(
+            id="c", created=1, model="m", choices=[ChunkChoice(index=0, delta=Delta(content="hi"))]
+        )
+        await gate.wait()  # the next chunk never comes
+
+    stream = ChatStream(source(), request_, started=time.monotonic(), price=lambda usage: 0)
+    reports: list[LLMError | None] = []
+    stream.set_on_finish(lambda s, error: reports.append(error))
+    await stream.__anext__()
+    read = stream.__anext__()
+    read.send(None)  # now waiting on the gate
+    read.close()
+    [error] = reports
+    assert (
+        isinstance(error, StreamClosedEarly)
+        and stream.usage is not None
+        and stream.usage.completion_tokens == 1
+    )

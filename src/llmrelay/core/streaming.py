@@ -162,10 +162,10 @@ class ChatStream:
         except LLMError as exc:
             await self._finish(exc)
             raise
-        except BaseException:
+        except BaseException as exc:
             # cancelled (the reader went away), or a bug: release the connection, and report the
             # stream as closed early, never as a success
-            await self._close_early()
+            await self._close_early(wait=not isinstance(exc, GeneratorExit))
             raise
         if self.first_token_at is None:
             self.first_token_at = time.monotonic()
@@ -221,9 +221,9 @@ class ChatStream:
             exc.model = exc.model or raw.model
             await self._finish_raw(events, exc)
             raise
-        except BaseException:
+        except BaseException as exc:
             # cancelled, closed early, or a bug: release the connection, report it closed early
-            await self._close_early(events)
+            await self._close_early(events, wait=not isinstance(exc, GeneratorExit))
             raise
         await self._finish_raw(events, None)
 
@@ -261,10 +261,10 @@ class ChatStream:
             exc.model = exc.model or raw.model
             await self._finish_raw(events, exc)
             raise
-        except BaseException:
+        except BaseException as exc:
             # cancelled, the client left (send failed), or a bug: release the connection, report the
             # stream as closed early
-            await self._close_early(events)
+            await self._close_early(events, wait=not isinstance(exc, GeneratorExit))
             raise
         finally:
             # the stream keeps its error, whose traceback holds this frame: `send` would keep the
@@ -307,10 +307,12 @@ class ChatStream:
         stream as ended by a StreamClosedEarly with the usage so far. No-op after the end."""
         await self._close_early()
 
-    async def _close_early(self, events: OpenAIEventFilter | None = None) -> None:
+    async def _close_early(self, events: OpenAIEventFilter | None = None, *, wait: bool = True) -> None:
         """The reader stopped before the end. The upstream may have charged for the whole answer; what
         is known is billed: its usage when it said it (a raw relay's filter may hold it), else an
-        estimate — the request's prompt tokens and the tokens of what was read so far."""
+        estimate — the request's prompt tokens and the tokens of what was read so far. `wait=False`
+        while a coroutine or generator is being closed (GeneratorExit), where nothing may suspend:
+        the estimate is then counted inline."""
         if self._finished:
             return
         self._finished = True
@@ -321,7 +323,7 @@ class ChatStream:
         if events is not None and events.usage is not None:
             self.usage = events.usage
         if self.usage is None:
-            self.usage = await self._count_usage_so_far()
+            self.usage = await self._count_usage_so_far() if wait else self._usage_so_far()
         self.cost_micros = self._price(self.usage)
         self.error = StreamClosedEarly("the stream was closed before it ended", code="stream_closed_early")
         self._on_finish(self, self.error)
