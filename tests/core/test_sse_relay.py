@@ -1,4 +1,4 @@
-"""Raw SSE relay (core/sse_relay.py and ChatStream.raw_batches): the upstream's bytes go out
+"""Raw SSE relay (core/sse_relay.py and ChatStream.relay_raw): the upstream's bytes go out
 unchanged, whole events only, whatever the split; usage is read for pricing and its chunk dropped when
 the client did not ask for it; errors and cut streams raise after the events before them."""
 
@@ -8,7 +8,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -139,15 +139,24 @@ def _stream(parts: list[bytes], request: ChatRequest, closed: list[bool]) -> Cha
     )  # fmt: skip
 
 
+def _collect(into: list[bytes]) -> Callable[[bytes], Awaitable[None]]:
+    async def send(data: bytes) -> None:
+        into.append(data)
+
+    return send
+
+
 @pytest.mark.parametrize("seed", range(20))
-async def test_chat_stream_raw_batches_keep_the_bookkeeping(seed: int, request_: ChatRequest) -> None:
+async def test_chat_stream_raw_relay_keeps_the_bookkeeping(seed: int, request_: ChatRequest) -> None:
     closed: list[bool] = []
     stream = _stream(random_splits(STREAM, random.Random(seed)), request_, closed)
     finished: list[Any] = []
     stream.set_on_finish(lambda s, error: finished.append((s.usage, s.cost_micros, error)))
     await stream.prefetch()
     assert stream.relays_raw("openai") and not stream.relays_raw("anthropic")
-    out = b"".join([data async for data in stream.raw_batches()])
+    sent: list[bytes] = []
+    await stream.relay_raw(_collect(sent))
+    out = b"".join(sent)
     assert out == STREAM.replace(USAGE_EVENT, b"")  # the request did not ask for usage
     assert finished == [(Usage(**USAGE), 1000, None)] and closed == [True]
     assert stream.time_to_first_token is not None
@@ -163,8 +172,7 @@ async def test_chat_stream_raw_error_mid_stream_is_reported(request_: ChatReques
     await stream.prefetch()
     got: list[bytes] = []
     with pytest.raises(LLMError, match="slow down") as caught:
-        async for data in stream.raw_batches():
-            got.append(data)
+        await stream.relay_raw(_collect(got))
     assert b"".join(got) == BODY[0] + BODY[1]
     assert finished == [caught.value] and caught.value.provider == "openai" and closed == [True]
 

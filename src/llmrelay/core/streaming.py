@@ -2,13 +2,13 @@
 usage and cost, and reports once when it ends (however it ends).
 
 A gateway whose client speaks the upstream's wire dialect may instead take the upstream's bytes as
-they come (`raw_batches`): the same bookkeeping, without decoding and re-encoding every chunk."""
+they come (`relay_raw`): the same bookkeeping, without decoding and re-encoding every chunk."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from llmrelay.core.assemble import ChunkAssembler
@@ -177,7 +177,7 @@ class ChatStream:
         return chunk
 
     def relays_raw(self, dialect: str) -> bool:
-        """Whether `raw_batches()` can serve a client speaking `dialect` (only "openai" for now, and
+        """Whether `relay_raw()` can serve a client speaking `dialect` (only "openai" for now, and
         only before any chunk was taken with `async for`)."""
         return (
             self._raw_events is not None
@@ -185,51 +185,12 @@ class ChatStream:
             and self._raw.dialect == dialect == "openai"
         )
 
-    async def raw_batches(self) -> AsyncGenerator[bytes, None]:
-        """The upstream's SSE bytes as they arrive, whole events only, in its own dialect (see
-        `relays_raw`), ending with its own end marker. Usage, cost, time to first token and the end
-        report are kept as with `async for`; an upstream error raises once the events before it are
-        out, a cut stream raises at the end."""
-        raw, events = self._raw, self._raw_events
-        if raw is None or events is None:
-            raise RuntimeError("raw bytes are not available for this stream")
-        self._raw = None
-        self._raw_decoder = raw.new_decoder
-        raw.tap.recorded.clear()
-        self._relayed = relayed = []
-        try:
-            out, self._raw_first = self._raw_first, b""
-            if out:
-                relayed.append(out)
-                yield out
-            if not self._raw_ended and not self._finished:
-                feed, keep = events.feed, relayed.append
-                async for data in raw.tap.rest():
-                    out = feed(data)
-                    if out:
-                        keep(out)
-                        yield out
-                    if events.error is not None:
-                        raise events.error
-                out = events.end()
-                if out:
-                    relayed.append(out)
-                    yield out
-            _raise_pending(events)
-        except LLMError as exc:
-            exc.provider = exc.provider or raw.provider
-            exc.model = exc.model or raw.model
-            await self._finish_raw(events, exc)
-            raise
-        except BaseException as exc:
-            # cancelled, closed early, or a bug: release the connection, report it closed early
-            await self._close_early(events, wait=not isinstance(exc, GeneratorExit))
-            raise
-        await self._finish_raw(events, None)
-
     async def relay_raw(self, send: Callable[[bytes], Awaitable[object]]) -> None:
-        """`raw_batches()` pushed instead of pulled: each batch goes to `send` as it is ready, with
-        the same bookkeeping and errors. The relay's per-read path (no async generator step)."""
+        """The upstream's SSE bytes pushed to `send` as they arrive, whole events only, in its own
+        dialect (see `relays_raw`), ending with its own end marker. Usage, cost, time to first token
+        and the end report are kept as with `async for`; an upstream error raises once the events
+        before it are sent, a cut stream raises at the end. Pushed rather than pulled: no async
+        generator step per upstream read."""
         raw, events = self._raw, self._raw_events
         if raw is None or events is None:
             raise RuntimeError("raw bytes are not available for this stream")

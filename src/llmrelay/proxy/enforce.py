@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -164,7 +164,7 @@ class MeteredStream(ChatStream):
         # spend could not be made durable before the client's last byte: metered streams are decoded.
         return False
 
-    def raw_batches(self) -> AsyncGenerator[bytes, None]:
+    async def relay_raw(self, send: Callable[[bytes], Awaitable[object]]) -> None:
         raise RuntimeError("a metered stream is relayed chunk by chunk, never as raw bytes")
 
     async def __anext__(self) -> ChatChunk:
