@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,40 @@ async def test_budgets_set_through_the_routes_are_enforced(gateway: GatewayThrea
     relinked = await admin(gateway, "/end_user/update", {"user_id": "ivy", "budget_id": "paid-tier"})
     assert relinked["budget_id"] == "paid-tier" and relinked["litellm_budget_table"]["max_budget"] is None
     await chat(gateway, "ivy")
+
+
+async def test_a_budget_period_that_ended_starts_from_zero(gateway: GatewayThread) -> None:
+    """An end user's budget period lives on their budget: once it ends, the spend of the old period no
+    longer counts — before the reset job has run, and after it (which zeroes the spend and moves the
+    period on, and reaches the gateway's cache)."""
+    runtime = gateway.app.state.services[0]
+    assert isinstance(runtime, KeysRuntime)
+    storage = runtime.storage
+    gateway.run(runtime.maintenance.stop())  # the reset below runs when this test says
+    ended = storage.budgets.clock() - timedelta(seconds=1)
+    budget = NewBudget(budget_id="hourly", max_budget_micros=1, budget_duration="1h", budget_reset_at=ended)
+    gateway.run(storage.budgets.create(budget))
+    await admin(gateway, "/end_user/new", {"user_id": "kim", "budget_id": "hourly", "spend": 5})
+    await chat(gateway, "kim")  # spent 5 of 1 — in a period that has ended
+
+    assert gateway.run(storage.spend.reset_due_budgets()) == [("budget", "hourly")]
+    flush(gateway)  # kim's call counts in the new period
+    info = await admin(gateway, "/end_user/info?end_user_id=kim")
+    assert 0 < info["spend"] < 0.000005
+    assert info["litellm_budget_table"]["budget_reset_at"] is not None
+    assert "End User=kim over budget" in await refused(gateway, "kim")
+
+
+async def test_rate_limits_of_an_end_users_budget_are_enforced(gateway: GatewayThread) -> None:
+    await admin(gateway, "/end_user/new", {"user_id": "lee", "rpm_limit": 1})
+    await chat(gateway, "lee")
+    with pytest.raises(openai.RateLimitError) as error:
+        await chat(gateway, "lee")
+    assert "end user lee" in error.value.message and "requests per minute" in error.value.message
+    await chat(gateway, "mia")  # another end user has their own (here: no) limits
+
+    await admin(gateway, "/end_user/update", {"user_id": "lee", "rpm_limit": 100})
+    await chat(gateway, "lee")
 
 
 async def test_deleting_an_end_user_forgets_their_block(gateway: GatewayThread) -> None:

@@ -6,10 +6,13 @@ from llmrelay.storage import Storage
 from llmrelay.storage.records import (
     DailySpendFilter,
     KeyUpdate,
+    NewBudget,
+    NewEndUser,
     NewKey,
     NewOrganization,
     NewTeam,
     NewUser,
+    OrganizationUpdate,
     SpendLogFilter,
     SpendLogRecord,
 )
@@ -156,3 +159,37 @@ async def test_due_budgets_reset_and_reschedule(db: object) -> None:
     assert key is not None and key.spend_micros == 0
     assert key.budget_reset_at == datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
     assert await storage.spend.reset_due_budgets() == []
+
+
+async def test_a_due_shared_budget_resets_its_holders(db: object) -> None:
+    """Organizations and end users keep their spend on their own rows and their period on the budget
+    they link: when that budget's period ends, every holder starts from zero and the budget moves on."""
+    from llmrelay.storage import Database
+
+    assert isinstance(db, Database)
+    now = datetime(2026, 5, 31, 12, 0, tzinfo=UTC)
+    storage = Storage(db, clock=lambda: now)
+    due = now - timedelta(seconds=1)
+    await storage.budgets.create(NewBudget(budget_id="daily", budget_duration="1d", budget_reset_at=due))
+    await storage.budgets.create(NewBudget(budget_id="later", budget_reset_at=now + timedelta(hours=1)))
+    await storage.organizations.create(NewOrganization(organization_id="o1", budget_id="daily"))
+    await storage.organizations.update("o1", OrganizationUpdate(spend_micros=700))
+    for end_user, budget_id in (("eve", "daily"), ("max", "later"), ("sol", None)):
+        await storage.budgets.create_end_user(
+            NewEndUser(end_user_id=end_user, budget_id=budget_id, spend_micros=500)
+        )
+
+    assert await storage.spend.reset_due_budgets() == [("budget", "daily")]
+    org = await storage.organizations.get("o1")
+    assert org is not None and org.spend_micros == 0
+    spends = {}
+    for end_user in ("eve", "max", "sol"):
+        record = await storage.budgets.get_end_user(end_user)
+        assert record is not None
+        spends[end_user] = record.spend_micros
+    assert spends == {"eve": 0, "max": 500, "sol": 500}
+    budget = await storage.budgets.get("daily")
+    assert budget is not None and budget.budget_reset_at == now + timedelta(days=1)
+    assert await storage.spend.reset_due_budgets() == []
+    changes = await storage.changes.since(0)
+    assert ("budget", "daily") in [(c.kind, c.ident) for c in changes]

@@ -2,7 +2,8 @@
 
 An end user is loaded on first sight (one awaited read, then served from memory) and reloaded when
 the spend writer has counted their calls or when their row or budget changes. Their budget is the
-one their row names (`budget_id`), else the gateway-wide default (`litellm_settings.max_end_user_budget`).
+one their row names (`budget_id`) — its max budget, budget period and rpm/tpm/parallel limits — else
+the gateway-wide default (`litellm_settings.max_end_user_budget`, a max budget only).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from llmrelay.storage.records import AuthChange
+from llmrelay.auth.principal import ScopeLimits, scope_limits
+from llmrelay.storage.records import AuthChange, LimitFields
 from llmrelay.storage.storage import Storage
 
 log = logging.getLogger("llmrelay.auth")
@@ -20,10 +22,17 @@ log = logging.getLogger("llmrelay.auth")
 
 class EndUserBudget(msgspec.Struct, frozen=True, kw_only=True):
     end_user_id: str
-    spend_micros: int = 0
-    max_budget_micros: int | None = None
+    # spend as of the last load, and the limits of the end user's budget (scope "end_user")
+    limits: ScopeLimits
     budget_id: str | None = None
     blocked: bool = False
+
+    @property
+    def has_rate_limits(self) -> bool:
+        limits = self.limits
+        return not (
+            limits.rpm_limit is None and limits.tpm_limit is None and limits.max_parallel_requests is None
+        )
 
 
 class EndUserBudgets:
@@ -51,19 +60,30 @@ class EndUserBudgets:
             return await self._read(end_user_id)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("end user load failed (%s); default budget applies", type(exc).__name__)
-            return EndUserBudget(end_user_id=end_user_id, max_budget_micros=self.default_max_budget_micros)
+            return EndUserBudget(end_user_id=end_user_id, limits=self._default_limits(end_user_id, 0))
+
+    def _default_limits(self, end_user_id: str, spend_micros: int) -> ScopeLimits:
+        return ScopeLimits(
+            scope="end_user",
+            ident=end_user_id,
+            spend_micros=spend_micros,
+            max_budget_micros=self.default_max_budget_micros,
+        )
 
     async def _read(self, end_user_id: str) -> EndUserBudget:
         row = await self.storage.budgets.get_end_user(end_user_id)
-        max_budget = self.default_max_budget_micros
+        spend = row.spend_micros if row is not None else 0
+        budget: LimitFields | None = None
         if row is not None and row.budget_id is not None:
             budget = await self.storage.budgets.get(row.budget_id)
-            if budget is not None:
-                max_budget = budget.max_budget_micros
+        limits = (
+            scope_limits("end_user", end_user_id, budget, spend)
+            if budget is not None
+            else self._default_limits(end_user_id, spend)
+        )
         entry = EndUserBudget(
             end_user_id=end_user_id,
-            spend_micros=row.spend_micros if row is not None else 0,
-            max_budget_micros=max_budget,
+            limits=limits,
             budget_id=row.budget_id if row is not None else None,
             blocked=row.blocked if row is not None else False,
         )

@@ -14,7 +14,7 @@ ALL_MODELS = "all-proxy-models"  # LiteLLM's spelling of "no model restriction"
 
 
 class ScopeLimits(msgspec.Struct, frozen=True, kw_only=True):
-    """The budget and rate limits of one scope ("key", "user", "team", "organization"), with its
+    """The budget and rate limits of one scope ("key", "user", "team", "organization", "end_user"), with its
     spend as of the last load (the spend writer announces a crossed budget, which triggers a reload)."""
 
     scope: str
@@ -78,7 +78,7 @@ def _epoch(moment: datetime | None) -> float | None:
     return None if moment is None else moment.timestamp()
 
 
-def _scope(scope: str, ident: str, fields: LimitFields, spend: int) -> ScopeLimits:
+def scope_limits(scope: str, ident: str, fields: LimitFields, spend: int) -> ScopeLimits:
     return ScopeLimits(
         scope=scope,
         ident=ident,
@@ -114,14 +114,14 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         if row is not None and row.blocked:
             blocked_by = scope
             break
-    limits = [_scope("key", key.key_hash, key, key.spend_micros)]
+    limits = [scope_limits("key", key.key_hash, key, key.spend_micros)]
     if user is not None:
-        limits.append(_scope("user", user.user_id, user, user.spend_micros))
+        limits.append(scope_limits("user", user.user_id, user, user.spend_micros))
     if team is not None:
-        limits.append(_scope("team", team.team_id, team, team.spend_micros))
+        limits.append(scope_limits("team", team.team_id, team, team.spend_micros))
     if org is not None:
         org_limits = org_budget if org_budget is not None else LimitFields()
-        limits.append(_scope("organization", org.organization_id, org_limits, org.spend_micros))
+        limits.append(scope_limits("organization", org.organization_id, org_limits, org.spend_micros))
     # a team key is governed by the team's model list; a personal key by its user's
     model_lists = [key.models]
     if team is not None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from llmrelay.auth.authenticator import KeyAuthenticator
-from llmrelay.auth.end_users import EndUserBudgets
+from llmrelay.auth.end_users import EndUserBudget, EndUserBudgets
 from llmrelay.auth.principal import KeyPrincipal, ScopeLimits
 from llmrelay.events.record import CallRecord
 from llmrelay.limits.base import Limit, Limiter, Refusal, Reservation
@@ -97,9 +97,12 @@ class KeyGate:
                 )
             for scope in found.limits:
                 self._check_budget(scope, now)
+        end_user = None
         if call.end_user and self.end_users is not None:
-            await self._check_end_user(call.end_user)
+            end_user = await self._check_end_user(call.end_user, now)
         limits = self._limits_for(found, call.model) if found is not None else []
+        if end_user is not None and end_user.has_rate_limits:
+            limits = [*limits, _scope_limit(end_user.limits)]
         reservation: Reservation | None = None
         if limits:
             got = await self.limiter.reserve(limits, 1, now=now, lease=self.lease)
@@ -120,14 +123,16 @@ class KeyGate:
         self._limits[(found.key_hash, model)] = (found, limits)
         return limits
 
+    def _spent(self, scope: ScopeLimits, now: float) -> int:
+        """Spend in the scope's current budget period, counting calls not yet written."""
+        # a period that ended before the periodic reset ran starts from zero
+        ended = scope.budget_reset_at is not None and now >= scope.budget_reset_at
+        return (0 if ended else scope.spend_micros) + self.pending.pending(scope.scope, scope.ident)
+
     def _check_budget(self, scope: ScopeLimits, now: float) -> None:
         if scope.max_budget_micros is None:
             return
-        # a period that ended before the periodic reset ran starts from zero
-        spent = (
-            0 if scope.budget_reset_at is not None and now >= scope.budget_reset_at else scope.spend_micros
-        )
-        spent += self.pending.pending(scope.scope, scope.ident)
+        spent = self._spent(scope, now)
         if spent >= scope.max_budget_micros:
             who = "key" if scope.scope == "key" else f"{scope.scope}={scope.ident}"
             raise BudgetExceededError(
@@ -136,20 +141,22 @@ class KeyGate:
                 code="400",
             )
 
-    async def _check_end_user(self, end_user: str) -> None:
+    async def _check_end_user(self, end_user: str, now: float) -> EndUserBudget:
         assert self.end_users is not None
         budget = self.end_users.cached(end_user) or await self.end_users.get(end_user)
         if budget.blocked:
             raise BudgetExceededError(f"End User={end_user} is blocked", code="400")
-        if budget.max_budget_micros is None:
-            return
-        spent = budget.spend_micros + self.pending.pending("end_user", end_user)
-        if spent >= budget.max_budget_micros:
+        limits = budget.limits
+        if limits.max_budget_micros is None:
+            return budget
+        spent = self._spent(limits, now)
+        if spent >= limits.max_budget_micros:
             raise BudgetExceededError(
                 f"ExceededBudget: End User={end_user} over budget. Spend={_usd(spent)}, "
-                f"Budget={_usd(budget.max_budget_micros)}",
+                f"Budget={_usd(limits.max_budget_micros)}",
                 code="400",
             )
+        return budget
 
     def spend_row(self, pass_: KeyPass, usage: Usage | None, params: dict[str, Any],
                   error: LLMError | None) -> SpendLogRecord:  # fmt: skip
@@ -237,9 +244,15 @@ class KeyPass:
             self.gate.spawn(self.gate.record(self.gate.spend_row(self, usage, params, gone), wait=False))
 
 
+def _scope_limit(scope: ScopeLimits) -> Limit:
+    return Limit(
+        f"{scope.scope}:{scope.ident}", scope.rpm_limit, scope.tpm_limit, scope.max_parallel_requests
+    )
+
+
 def _limits(found: KeyPrincipal, model: str) -> list[Limit]:
     limits = [
-        Limit(f"{s.scope}:{s.ident}", s.rpm_limit, s.tpm_limit, s.max_parallel_requests)
+        _scope_limit(s)
         for s in found.limits
         if s.rpm_limit is not None or s.tpm_limit is not None or s.max_parallel_requests is not None
     ]
@@ -267,7 +280,7 @@ def _rate_limited(refusal: Refusal, limits: list[Limit], found: KeyPrincipal | N
     elif scope == "key-model":
         who = f"key model {ident.rpartition(':')[2]}"
     else:
-        who = f"{scope} {ident}"
+        who = f"{scope.replace('_', ' ')} {ident}"
     return RateLimitError(
         f"Rate limit reached for {who}: {_REASONS[refusal.reason]} limit {value}",
         retry_after=refusal.retry_after,

@@ -19,6 +19,7 @@ from llmrelay.storage.records import (
 from llmrelay.storage.repos.base import Repository, new_values, record_changes, to_records
 from llmrelay.storage.rollup import DAILY_DIMENSIONS, SpendRollup, roll_up
 from llmrelay.storage.schema import (
+    budgets,
     daily_spend,
     end_users,
     organizations,
@@ -242,8 +243,10 @@ class SpendRepository(Repository):
                 return total
 
     async def reset_due_budgets(self) -> list[tuple[str, str]]:
-        """Zero the spend of every key, user and team whose budget_reset_at has passed and schedule
-        its next reset from its budget_duration. Returns (kind, id) of what was reset."""
+        """Zero the spend of every key, user and team whose budget_reset_at has passed, and of every
+        organization and end user linked to a shared budget whose budget_reset_at has passed; schedule
+        each next reset from its budget_duration. Returns (kind, id) of what was reset (a shared
+        budget as ("budget", budget_id))."""
         now = self.clock()
         reset: list[tuple[str, str]] = []
         async with self.db.begin() as conn:
@@ -259,9 +262,29 @@ class SpendRepository(Repository):
                         .values(spend_micros=0, budget_reset_at=after, updated_at=now)
                     )
                     reset.append((kind, str(owner)))
+            reset += await _reset_shared_budgets(conn, now)
             logged = await record_changes(conn, reset, now)
         await self._notify(logged)
         return reset
+
+
+async def _reset_shared_budgets(conn: AsyncConnection, now: datetime) -> list[tuple[str, str]]:
+    """A shared budget's period is kept on the budget row; its holders (organizations, end users)
+    keep the spend. A "budget" change makes every instance reload the holders' cached limits."""
+    B = budgets.c
+    due = await conn.execute(select(B.budget_id, B.budget_duration).where(B.budget_reset_at <= now))
+    reset: list[tuple[str, str]] = []
+    for budget_id, duration in due.all():
+        for holder in (organizations, end_users):
+            await conn.execute(
+                update(holder).where(holder.c.budget_id == budget_id).values(spend_micros=0, updated_at=now)
+            )
+        after = next_reset(duration, now) if duration else None
+        await conn.execute(
+            update(budgets).where(B.budget_id == budget_id).values(budget_reset_at=after, updated_at=now)
+        )
+        reset.append(("budget", str(budget_id)))
+    return reset
 
 
 def _as_date(value: date | str) -> date:
