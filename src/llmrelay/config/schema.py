@@ -116,6 +116,8 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     telemetry: bool | None = None
     # default budget (USD) of every end user (a request's `user` field) without a budget of their own
     max_end_user_budget: float | None = None
+    # the admin API's audit log (GET /audit); None: LITELLM_STORE_AUDIT_LOGS, else on
+    store_audit_logs: bool | None = None
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):

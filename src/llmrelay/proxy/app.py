@@ -101,6 +101,11 @@ class GatewayApp:
             principal = self.state.authenticate(req.header, anthropic_dialect=False)
             await self._models_route(req, principal, path[len(model_prefix) :])
             return
+        for route_method, prefix, handler in self.state.extra_prefix_routes:
+            if method == route_method and path.startswith(prefix):
+                assert self.state.authenticate is not None
+                await handler(req, self.state.authenticate(req.header, anthropic_dialect=False))
+                return
         if path in self._paths:
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")

@@ -62,6 +62,8 @@ class KeysSettings:
     # False with general_settings.disable_spend_logs: spend counters and daily totals as ever, and a
     # receipt per call instead of its spend log row (see SpendRepository.apply)
     spend_logs: bool = True
+    # litellm_settings.store_audit_logs: an audit log entry per admin change
+    audit_logs: bool = True
     # the spend spool's fsync (off only for benchmarks that measure everything else)
     durable_spend: bool = True
     record_spend: bool = True
@@ -82,7 +84,16 @@ class KeysSettings:
             flush_interval=_batch_write_interval(config),
             pool_limit=_pool_limit(config),
             spend_logs=not general.disable_spend_logs,
+            audit_logs=_audit_logs(litellm.store_audit_logs, environ),
         )
+
+
+def _audit_logs(configured: bool | None, environ: Mapping[str, str]) -> bool:
+    """On unless turned off (LiteLLM keeps it off without an enterprise licence; an audit trail of
+    admin changes costs nothing on the request path, so here it is on)."""
+    if configured is not None:
+        return configured
+    return environ.get("LITELLM_STORE_AUDIT_LOGS", "true").strip().lower() not in ("false", "0", "no", "off")
 
 
 def _batch_write_interval(config: Any) -> float:
@@ -175,7 +186,7 @@ class KeysRuntime:
             pending=self.pending,
             end_users=self.end_users,
         )
-        self.admin = AdminApi(self.storage, self.service.authenticator)
+        self.admin = AdminApi(self.storage, self.service.authenticator, audit=settings.audit_logs)
         self.maintenance = SpendMaintenance(
             self.storage.spend, retention=settings.retention, interval=settings.maintenance_interval
         )
@@ -231,6 +242,9 @@ class KeysRuntime:
     def routes(self) -> list[tuple[str, str, Any]]:
         return self.admin.routes()
 
+    def prefix_routes(self) -> list[tuple[str, str, Any]]:
+        return self.admin.prefix_routes()
+
     async def stop(self) -> None:
         await self.maintenance.stop()
         if self.writer is not None:
@@ -249,6 +263,7 @@ def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
     state.authenticate = runtime.authenticator
     state.router = GatedRouter(state.router, runtime.gate)
     state.extra_routes.extend(runtime.routes())
+    state.extra_prefix_routes.extend(runtime.prefix_routes())
     state.extra_openapi.extend(admin_operations())
     state.services.append(runtime)
     return runtime

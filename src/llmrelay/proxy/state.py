@@ -41,6 +41,8 @@ class GatewayState:
     # optional features (virtual keys): routes they add — (method, path, handler) with the OpenAPI
     # operations describing them — and objects to `start()` on the worker's loop and `stop()` at exit
     extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
+    # routes with an id in the path: (method, path prefix, handler); the handler reads req.path
+    extra_prefix_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     extra_openapi: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     services: list[Any] = field(default_factory=list)
 

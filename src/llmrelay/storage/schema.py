@@ -256,6 +256,25 @@ daily_spend = Table(
     Index(None, "organization_id", "day"),
 )
 
+# One row per change made through the admin API (LiteLLM's audit log): who, with which key, did what
+# to which object, with its values before and the values asked for. Never holds a key itself.
+audit_logs = Table(
+    "audit_logs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("changed_by", String(ALIAS), nullable=False),
+    Column("changed_by_api_key", String(ID), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("object_id", String(ALIAS), nullable=False),
+    Column("before_value", json_type(), nullable=True),
+    Column("updated_values", json_type(), nullable=True),
+    # /audit: newest first, alone or for one object
+    Index(None, "updated_at"),
+    Index(None, "object_id", "updated_at"),
+)
+
 # Serialises auth-relevant writes and numbers them: every change to a key, user, team, organization
 # or end user bumps `version` in the writing transaction and appends an `auth_changes` row with that
 # version. Row locking makes commit order equal version order, so a poller that reads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmrelay.storage.database import Database
+from llmrelay.storage.repos.audit import AuditRepository
 from llmrelay.storage.repos.base import ChangeListener, Clock, utc_now
 from llmrelay.storage.repos.budgets import BudgetRepository
 from llmrelay.storage.repos.changes import ChangeLogRepository
@@ -28,6 +29,7 @@ class Storage:
         self.spend = SpendRepository(db, clock=clock, on_change=on_change)
         self.principals = PrincipalRepository(db, clock=clock, on_change=on_change)
         self.changes = ChangeLogRepository(db, clock=clock, on_change=on_change)
+        self.audit = AuditRepository(db, clock=clock)
 
     def set_change_listener(self, on_change: ChangeListener | None) -> None:
         """Late binding, for a listener that needs the storage to exist first."""

@@ -15,6 +15,7 @@ ADMIN_ROLES = frozenset({"proxy_admin"})
 class Caller(msgspec.Struct, frozen=True, kw_only=True):
     is_admin: bool
     user_id: str | None = None
+    key_hash: str | None = None  # the acting virtual key's hash; None for the master key
 
     def require_admin(self, action: str) -> None:
         if not self.is_admin:
@@ -35,7 +36,7 @@ def caller_of(principal: Principal, keys: KeyAuthenticator) -> Caller:
     if principal.kind == "virtual_key" and principal.key_hash is not None:
         found = keys.principal(principal.key_hash)
         role = found.user_role if found is not None else None
-        return Caller(is_admin=role in ADMIN_ROLES, user_id=principal.user_id)
+        return Caller(is_admin=role in ADMIN_ROLES, user_id=principal.user_id, key_hash=principal.key_hash)
     raise AuthenticationError(
         "the admin API needs a master key to be configured and sent", code="no_master_key"
     )

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.proxy.admin.access import Caller, caller_of
+from llmrelay.proxy.admin.audit import AUDIT_PREFIX, AuditRoutes, AuditTrail
 from llmrelay.proxy.admin.end_users import EndUserRoutes
 from llmrelay.proxy.admin.keys import KeyRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
@@ -27,12 +28,14 @@ END_USER_PREFIXES = ("/end_user", "/customer")
 
 
 class AdminApi:
-    def __init__(self, storage: Storage, keys: KeyAuthenticator) -> None:
+    def __init__(self, storage: Storage, keys: KeyAuthenticator, *, audit: bool = True) -> None:
         self.keys = keys
-        self._key_routes = KeyRoutes(storage)
-        self._people = PeopleRoutes(storage)
+        trail = AuditTrail(storage, enabled=audit)
+        self._key_routes = KeyRoutes(storage, trail)
+        self._people = PeopleRoutes(storage, trail)
         self._spend = SpendRoutes(storage)
-        self._end_users = EndUserRoutes(storage)
+        self._end_users = EndUserRoutes(storage, trail)
+        self._audit = AuditRoutes(storage)
 
     def _guarded(self, handler: AdminHandler) -> Handler:
         async def handle(req: Request, principal: Principal) -> None:
@@ -63,6 +66,7 @@ class AdminApi:
             ("POST", "/team/member_delete", p.member_delete),
             ("GET", "/spend/logs", s.logs),
             ("GET", "/spend/daily", s.daily),
+            ("GET", "/audit", self._audit.list_entries),
         ]
         e = self._end_users
         for prefix in END_USER_PREFIXES:
@@ -76,3 +80,7 @@ class AdminApi:
                 ("POST", f"{prefix}/unblock", e.unblock),
             ]
         return [(method, path, self._guarded(handler)) for method, path, handler in table]
+
+    def prefix_routes(self) -> list[tuple[str, str, Handler]]:
+        """Routes with an id in the path: (method, path prefix, handler)."""
+        return [("GET", AUDIT_PREFIX, self._guarded(self._audit.get_entry))]

@@ -14,6 +14,7 @@ from typing import Any
 from msgspec import UNSET
 
 from llmrelay.proxy.admin.access import Caller
+from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import limit_fields, query, read_body, send, to_micros
 from llmrelay.proxy.admin.keys import conflict
 from llmrelay.proxy.admin.schemas import EndUserIds, LimitsIn, NewEndUserRequest, UpdateEndUserRequest
@@ -33,9 +34,10 @@ def _request_name(limit: str) -> str:
 
 
 class EndUserRoutes:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, audit: AuditTrail) -> None:
         self.storage = storage
         self.budgets = storage.budgets
+        self.audit = audit
 
     async def _views(self, records: list[EndUserRecord]) -> list[dict[str, Any]]:
         linked = await self.budgets.get_many(sorted({r.budget_id for r in records if r.budget_id}))
@@ -43,6 +45,13 @@ class EndUserRoutes:
 
     async def _view(self, record: EndUserRecord) -> dict[str, Any]:
         return (await self._views([record]))[0]
+
+    async def _views_of(self, end_user_ids: list[str]) -> dict[str, dict[str, Any]]:
+        views = await self._views(await self.budgets.list_end_users(end_user_ids))
+        return {view["user_id"]: view for view in views}
+
+    async def _view_of(self, end_user_id: str) -> dict[str, Any] | None:
+        return (await self._views_of([end_user_id])).get(end_user_id)
 
     def _limits(self, body: LimitsIn, now: datetime, budget_id: str | None) -> dict[str, Any]:
         """The limits a body sets. They belong to a budget: with budget_id (an existing budget) they
@@ -96,7 +105,9 @@ class EndUserRoutes:
             record = await self.budgets.create_end_user(new, budget)
         except StorageConflict as exc:  # created (or its budget deleted) since the checks above
             raise conflict(exc) from None
-        send(req, await self._view(record))
+        view = await self._view(record)
+        await self.audit.record(req, caller, "created", "end_user", body.user_id, after=view)
+        send(req, view)
 
     async def info(self, req: Request, caller: Caller) -> None:
         caller.require_admin("reading end users")
@@ -119,6 +130,7 @@ class EndUserRoutes:
         if body.spend is not UNSET:
             changes.spend_micros = to_micros(body.spend, "spend") or 0
         await self._check_budget_exists(linking)
+        before = await self._view_of(body.user_id) if self.audit.enabled else None
         try:
             record = await self.budgets.update_end_user(
                 body.user_id, changes, BudgetUpdate(**limits) if limits else None
@@ -129,13 +141,19 @@ class EndUserRoutes:
             raise NotFoundError(
                 f"End User Id={body.user_id} does not exist in db", param="user_id", code=NOT_FOUND
             )
-        send(req, await self._view(record))
+        view = await self._view(record)
+        await self.audit.record(req, caller, "updated", "end_user", body.user_id, before=before, after=view)
+        send(req, view)
 
     async def delete(self, req: Request, caller: Caller) -> None:
         caller.require_admin("deleting end users")
         body = await read_body(req, EndUserIds)
         await self._require_known(body.user_ids)
+        befores = await self._views_of(body.user_ids) if self.audit.enabled else {}
         gone = await self.budgets.delete_end_users(body.user_ids)
+        await self.audit.record_many(
+            req, caller, "deleted", "end_user", [(u, befores.get(u), None) for u in gone]
+        )
         send(
             req,
             {"deleted_customers": len(gone), "message": f"Successfully deleted customers with ids: {gone}"},
@@ -148,14 +166,26 @@ class EndUserRoutes:
     async def block(self, req: Request, caller: Caller) -> None:
         caller.require_admin("blocking end users")
         body = await read_body(req, EndUserIds)
+        befores = await self._views_of(body.user_ids) if self.audit.enabled else {}
         # an id not seen yet gets a row, so its first call is refused too
         blocked = await self.budgets.set_end_users_blocked(body.user_ids, True, create_missing=True)
-        send(req, {"blocked_users": await self._views(blocked)})
+        views = await self._views(blocked)
+        await self.audit.record_many(
+            req, caller, "blocked", "end_user",
+            [(v["user_id"], befores.get(v["user_id"]), v) for v in views],
+        )  # fmt: skip
+        send(req, {"blocked_users": views})
 
     async def unblock(self, req: Request, caller: Caller) -> None:
         caller.require_admin("unblocking end users")
         body = await read_body(req, EndUserIds)
         await self._require_known(body.user_ids)
+        befores = await self._views_of(body.user_ids) if self.audit.enabled else {}
         await self.budgets.set_end_users_blocked(body.user_ids, False, create_missing=False)
+        afters = await self._views_of(body.user_ids) if self.audit.enabled else {}
+        await self.audit.record_many(
+            req, caller, "unblocked", "end_user",
+            [(u, befores.get(u), afters.get(u)) for u in dict.fromkeys(body.user_ids)],
+        )  # fmt: skip
         still = await self.budgets.list_end_users(blocked=True)
         send(req, {"blocked_users": [r.end_user_id for r in still]})

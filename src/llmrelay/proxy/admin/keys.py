@@ -8,6 +8,7 @@ from msgspec import UNSET
 
 from llmrelay.auth.keys import KEY_PREFIX, display_name, generate_key, hash_key, looks_like_hash
 from llmrelay.proxy.admin.access import Caller
+from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import (
     checked_duration,
     int_param,
@@ -39,8 +40,9 @@ def conflict(exc: StorageConflict) -> BadRequestError:
 
 
 class KeyRoutes:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, audit: AuditTrail) -> None:
         self.storage = storage
+        self.audit = audit
 
     async def _owned_key(self, caller: Caller, value: str) -> KeyRecord:
         found = await self.storage.keys.get(key_hash_of(value))
@@ -86,7 +88,9 @@ class KeyRoutes:
             record = await self.storage.keys.create(new)
         except StorageConflict as exc:
             raise conflict(exc) from None
-        send(req, {"key": key, **key_view(record)})
+        view = key_view(record)
+        await self.audit.record(req, caller, "created", "key", record.key_hash, after=view)
+        send(req, {"key": key, **view})
 
     async def update(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, UpdateKeyRequest)
@@ -116,7 +120,11 @@ class KeyRoutes:
             raise conflict(exc) from None
         if updated is None:
             raise NotFoundError("key not found", code="key_not_found")
-        send(req, key_view(updated))
+        view = key_view(updated)
+        await self.audit.record(
+            req, caller, "updated", "key", record.key_hash, before=key_view(record), after=view
+        )
+        send(req, view)
 
     async def info(self, req: Request, caller: Caller) -> None:
         value = query(req).get("key")
@@ -152,13 +160,18 @@ class KeyRoutes:
 
     async def delete(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, DeleteKeysRequest)
-        hashes = [(await self._owned_key(caller, value)).key_hash for value in body.keys]
+        records = [await self._owned_key(caller, value) for value in body.keys]
         for alias in body.key_aliases:
             found = await self.storage.keys.get_by_alias(alias)
             if found is None or not caller.may_manage(found.user_id):
                 raise NotFoundError(f"no key with alias {alias!r}", code="key_not_found")
-            hashes.append(found.key_hash)
-        deleted = await self.storage.keys.delete(hashes)
+            records.append(found)
+        deleted = await self.storage.keys.delete([r.key_hash for r in records])
+        gone = set(deleted)
+        await self.audit.record_many(
+            req, caller, "deleted", "key",
+            [(r.key_hash, key_view(r), None) for r in records if r.key_hash in gone],
+        )  # fmt: skip
         send(req, {"deleted_keys": deleted})
 
     async def regenerate(self, req: Request, caller: Caller) -> None:
@@ -168,7 +181,11 @@ class KeyRoutes:
         renewed = await self.storage.keys.regenerate(record.key_hash, hash_key(key), display_name(key))
         if renewed is None:
             raise NotFoundError("key not found", code="key_not_found")
-        send(req, {"key": key, **key_view(renewed)})
+        view = key_view(renewed)
+        await self.audit.record(
+            req, caller, "regenerated", "key", renewed.key_hash, before=key_view(record), after=view
+        )
+        send(req, {"key": key, **view})
 
     async def block(self, req: Request, caller: Caller) -> None:
         await self._set_blocked(req, caller, True)
@@ -179,7 +196,13 @@ class KeyRoutes:
     async def _set_blocked(self, req: Request, caller: Caller, blocked: bool) -> None:
         caller.require_admin("blocking keys")
         body = await read_body(req, KeyRef)
-        updated = await self.storage.keys.set_blocked(key_hash_of(body.key), blocked)
+        key_hash = key_hash_of(body.key)
+        before = await self.storage.keys.get(key_hash) if self.audit.enabled else None
+        updated = await self.storage.keys.set_blocked(key_hash, blocked)
         if updated is None:
             raise NotFoundError("key not found", code="key_not_found")
-        send(req, key_view(updated))
+        view = key_view(updated)
+        action = "blocked" if blocked else "unblocked"
+        before_view = key_view(before) if before is not None else None
+        await self.audit.record(req, caller, action, "key", key_hash, before=before_view, after=view)
+        send(req, view)

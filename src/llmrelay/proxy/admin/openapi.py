@@ -39,6 +39,10 @@ _ROUTES: list[tuple[str, str, str, type[msgspec.Struct] | tuple[str, ...]]] = [
     ("get", "/spend/logs", "One row per call; dates inclusive (YYYY-MM-DD)", _SPEND_FILTERS),
     ("get", "/spend/daily", "Daily totals grouped by model, key_hash, user_id, team_id, organization_id, "
      "end_user, deployment or provider", ("group_by", *_SPEND_FILTERS[:3], "start_date", "end_date")),
+    ("get", "/audit", "Admin changes, newest first, filtered and paged",
+     ("page", "page_size", "changed_by", "changed_by_api_key", "action", "table_name", "object_id",
+      "start_date", "end_date", "sort_by", "sort_order")),
+    ("get", "/audit/{id}", "One audit log entry", ()),
 ]  # fmt: skip
 for _prefix in END_USER_PREFIXES:  # the same routes under both names, as in LiteLLM
     _ROUTES += [

@@ -9,6 +9,7 @@ from msgspec import UNSET
 
 from llmrelay.auth.keys import display_name, generate_key, hash_key
 from llmrelay.proxy.admin.access import Caller
+from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import checked_duration, limit_fields, query, read_body, send, to_micros
 from llmrelay.proxy.admin.keys import conflict
 from llmrelay.proxy.admin.schemas import (
@@ -38,8 +39,9 @@ def _given(body: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 class PeopleRoutes:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, audit: AuditTrail) -> None:
         self.storage = storage
+        self.audit = audit
 
     # ---- users ----
 
@@ -66,6 +68,7 @@ class PeopleRoutes:
             for team_id in body.teams:
                 await self.storage.teams.add_member(TeamMember(team_id=team_id, user_id=user_id))
             answer: dict[str, Any] = user_view(user)
+            await self.audit.record(req, caller, "created", "user", user_id, after=answer)
             if body.auto_create_key:
                 key = generate_key()
                 duration = checked_duration(body.duration, "duration")
@@ -80,6 +83,9 @@ class PeopleRoutes:
                     )
                 )
                 answer |= {"key": key, "token": record.key_hash, "key_name": record.key_name}
+                await self.audit.record(
+                    req, caller, "created", "key", record.key_hash, after=key_view(record)
+                )
         except StorageConflict as exc:
             raise conflict(exc) from None
         send(req, answer)
@@ -112,18 +118,28 @@ class PeopleRoutes:
         if body.spend is not UNSET:
             changes["spend_micros"] = to_micros(body.spend, "spend")
         changes |= limit_fields(body, self.storage.users.clock(), creating=False)
+        before = await self.storage.users.get(body.user_id) if self.audit.enabled else None
         try:
             user = await self.storage.users.update(body.user_id, UserUpdate(**changes))
         except StorageConflict as exc:
             raise conflict(exc) from None
         if user is None:
             raise NotFoundError("user not found", code="user_not_found")
-        send(req, user_view(user))
+        view = user_view(user)
+        before_view = user_view(before) if before is not None else None
+        await self.audit.record(req, caller, "updated", "user", user.user_id, before=before_view, after=view)
+        send(req, view)
 
     async def user_delete(self, req: Request, caller: Caller) -> None:
         caller.require_admin("deleting users")
         body = await read_body(req, DeleteUsersRequest)
-        send(req, {"deleted_users": await self.storage.users.delete(body.user_ids)})
+        befores = {u: await self.storage.users.get(u) for u in body.user_ids} if self.audit.enabled else {}
+        deleted = await self.storage.users.delete(body.user_ids)
+        await self.audit.record_many(
+            req, caller, "deleted", "user",
+            [(u, user_view(b) if (b := befores.get(u)) is not None else None, None) for u in deleted],
+        )  # fmt: skip
+        send(req, {"deleted_users": deleted})
 
     # ---- teams ----
 
@@ -153,7 +169,9 @@ class PeopleRoutes:
             )
         except StorageConflict as exc:
             raise conflict(exc) from None
-        send(req, team_view(team, await self.storage.teams.members(team_id)))
+        view = team_view(team, await self.storage.teams.members(team_id))
+        await self.audit.record(req, caller, "created", "team", team_id, after=view)
+        send(req, view)
 
     async def team_info(self, req: Request, caller: Caller) -> None:
         team_id = query(req).get("team_id")
@@ -178,24 +196,33 @@ class PeopleRoutes:
         if body.spend is not UNSET:
             changes["spend_micros"] = to_micros(body.spend, "spend")
         changes |= limit_fields(body, self.storage.teams.clock(), creating=False)
+        before = await self._team_view(body.team_id) if self.audit.enabled else None
         try:
             team = await self.storage.teams.update(body.team_id, TeamUpdate(**changes))
         except StorageConflict as exc:
             raise conflict(exc) from None
         if team is None:
             raise NotFoundError("team not found", code="team_not_found")
-        send(req, team_view(team, await self.storage.teams.members(body.team_id)))
+        view = team_view(team, await self.storage.teams.members(body.team_id))
+        await self.audit.record(req, caller, "updated", "team", body.team_id, before=before, after=view)
+        send(req, view)
 
     async def team_delete(self, req: Request, caller: Caller) -> None:
         caller.require_admin("deleting teams")
         body = await read_body(req, DeleteTeamsRequest)
-        send(req, {"deleted_teams": await self.storage.teams.delete(body.team_ids)})
+        befores = {t: await self._team_view(t) for t in body.team_ids} if self.audit.enabled else {}
+        deleted = await self.storage.teams.delete(body.team_ids)
+        await self.audit.record_many(
+            req, caller, "deleted", "team", [(t, befores.get(t), None) for t in deleted]
+        )
+        send(req, {"deleted_teams": deleted})
 
     async def member_add(self, req: Request, caller: Caller) -> None:
         caller.require_admin("adding team members")
         body = await read_body(req, MemberAddRequest)
         members = body.member if isinstance(body.member, list) else [body.member]
-        if await self.storage.teams.get(body.team_id) is None:
+        before = await self._team_view(body.team_id)
+        if before is None:
             raise NotFoundError("team not found", code="team_not_found")
         try:
             for member in members:
@@ -206,16 +233,25 @@ class PeopleRoutes:
                 )
         except StorageConflict as exc:
             raise conflict(exc) from None
-        team = await self.storage.teams.get(body.team_id)
-        assert team is not None
-        send(req, team_view(team, await self.storage.teams.members(body.team_id)))
+        view = await self._team_view(body.team_id)
+        if view is None:  # deleted meanwhile
+            raise NotFoundError("team not found", code="team_not_found")
+        await self.audit.record(req, caller, "updated", "team", body.team_id, before=before, after=view)
+        send(req, view)
 
     async def member_delete(self, req: Request, caller: Caller) -> None:
         caller.require_admin("removing team members")
         body = await read_body(req, MemberDeleteRequest)
+        before = await self._team_view(body.team_id) if self.audit.enabled else None
         if not await self.storage.teams.remove_member(body.team_id, body.user_id):
             raise NotFoundError("no such member in that team", code="member_not_found")
+        after = await self._team_view(body.team_id) if self.audit.enabled else None
+        await self.audit.record(req, caller, "updated", "team", body.team_id, before=before, after=after)
         send(req, {"team_id": body.team_id, "user_id": body.user_id, "removed": True})
+
+    async def _team_view(self, team_id: str) -> dict[str, Any] | None:
+        team = await self.storage.teams.get(team_id)
+        return team_view(team, await self.storage.teams.members(team_id)) if team is not None else None
 
     @staticmethod
     def _role(role: str) -> str:
