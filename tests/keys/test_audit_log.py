@@ -39,16 +39,18 @@ def gateway(
 
 
 async def get(gw: GatewayThread, path: str, *, key: str = MASTER_KEY) -> tuple[int, Any]:
-    async with aiohttp.ClientSession(gw.base_url) as http:
-        async with http.get(path, headers={"authorization": f"Bearer {key}"}) as reply:
-            return reply.status, await reply.json()
+    headers = {"authorization": f"Bearer {key}"}
+    async with aiohttp.ClientSession(gw.base_url) as http, http.get(path, headers=headers) as reply:
+        return reply.status, await reply.json()
 
 
 async def post(gw: GatewayThread, path: str, body: Any, headers: dict[str, str]) -> Any:
-    async with aiohttp.ClientSession(gw.base_url) as http:
-        async with http.post(path, json=body, headers=headers) as reply:
-            assert reply.status == 200, await reply.text()
-            return await reply.json()
+    async with (
+        aiohttp.ClientSession(gw.base_url) as http,
+        http.post(path, json=body, headers=headers) as reply,
+    ):
+        assert reply.status == 200, await reply.text()
+        return await reply.json()
 
 
 async def entries(gw: GatewayThread, query: str = "") -> list[dict[str, Any]]:

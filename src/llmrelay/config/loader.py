@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.cache.settings import CacheConfigError, CacheSettings, cache_settings
 from llmrelay.config.schema import (
     ACCEPTED_UNUSED_KEYS,
     ACCEPTED_UNUSED_SECTIONS,
@@ -50,6 +51,8 @@ class GatewayConfig:
     general: GeneralSettings
     environment_variables: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # litellm_settings.cache: true — the response cache's checked settings
+    cache: CacheSettings | None = None
 
     def router_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
@@ -173,6 +176,14 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     ls = litellm_settings
     resolve_names(ls.callbacks, ls.success_callback, ls.failure_callback, callback_warnings)
     warnings.extend(f"{source}: litellm_settings: {w}" for w in callback_warnings)
+    cache = None
+    if ls.cache:
+        try:
+            cache = cache_settings(ls.cache_params)
+        except CacheConfigError as exc:
+            raise ConfigError(source, "litellm_settings", str(exc)) from None
+    elif ls.cache_params:
+        warnings.append(f"{source}: litellm_settings.cache_params: no effect without cache: true")
     return GatewayConfig(
         source=source,
         model_list=models,
@@ -181,6 +192,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         general=section("general_settings", GeneralSettings),
         environment_variables=env_vars,
         warnings=warnings,
+        cache=cache,
     )
 
 

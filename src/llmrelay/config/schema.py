@@ -169,10 +169,6 @@ TOP_LEVEL_SECTIONS: dict[str, Any] = {
 }
 # keys LiteLLM knows that llmrelay does not act on yet: accepted with a warning saying so
 ACCEPTED_UNUSED_KEYS: dict[str, dict[str, str]] = {
-    "litellm_settings": {
-        "cache": "no response cache yet: every call goes to the provider",
-        "cache_params": "no response cache yet: every call goes to the provider",
-    },
     "general_settings": {
         "alerting": "no alerting channels (Slack, email...) yet: use the metrics and the call log",
     },

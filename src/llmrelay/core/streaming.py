@@ -76,6 +76,7 @@ class ChatStream:
         self.started = started
         self._price = price
         self._on_finish = on_finish
+        self._on_complete: list[Callable[[ChatStream], None]] = []
         self._close = close
         self._pending: list[ChatChunk] = []
         self._want_usage = request.wants_stream_usage()
@@ -246,6 +247,11 @@ class ChatStream:
         if self._ended:
             callback(self, self.error)
 
+    def on_complete(self, callback: Callable[[ChatStream], None]) -> None:
+        """Call `callback(stream)` once the stream has been read to its end without an error (not
+        when it fails or is closed early) — e.g. to keep the whole answer (`response()`)."""
+        self._on_complete.append(callback)
+
     async def _finish(self, error: LLMError | None) -> None:
         if self._finished:
             return
@@ -255,6 +261,9 @@ class ChatStream:
         await self._release()
         if self._on_finish is not None:
             self._on_finish(self, error)
+        if error is None:
+            for callback in self._on_complete:
+                callback(self)
 
     async def _release(self) -> None:
         if self._close is not None:

@@ -19,6 +19,7 @@ _HEADER_FIELDS = (
     ("x-llmrelay-model-group", "model_group"),
     ("x-llmrelay-fallback", "fallback_from"),
     ("x-llmrelay-attempts", "attempts"),
+    ("x-litellm-cache-key", "cache_key"),
 )
 
 

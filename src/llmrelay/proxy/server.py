@@ -62,6 +62,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         router.add_callback(callback)
     if sinks.metrics is not None:
         sinks.metrics.watch_deployments(router.health)
+    if config.cache is not None:
+        from llmrelay.cache import CachingRouter, ResponseCache
+
+        # inside the key gate (installed below): cached answers still pass auth, budgets and limits
+        router = CachingRouter(router, ResponseCache(config.cache))
     state = GatewayState(
         router=router,
         settings=config.general,

@@ -168,6 +168,9 @@ class ChatRequest(Model):
     service_tier: str | None = None
     store: bool | None = None
     top_k: int | None = None
+    # the gateway's response cache controls (LiteLLM's): no-cache, no-store, ttl, s-maxage, namespace,
+    # use-cache; never sent to a provider
+    cache: dict[str, Any] | None = None
     # provider-specific fields, merged into the provider's request body as given
     extra_body: dict[str, Any] | None = None
 
@@ -179,7 +182,9 @@ class ChatRequest(Model):
 
 
 # Fields that name the call rather than tune the model; never subject to the unsupported-param check.
-CALL_FIELDS = frozenset({"model", "messages", "stream", "stream_options", "metadata", "extra_body", "user"})
+CALL_FIELDS = frozenset(
+    {"model", "messages", "stream", "stream_options", "metadata", "extra_body", "user", "cache"}
+)
 
 
 def set_fields(request: msgspec.Struct) -> list[str]:

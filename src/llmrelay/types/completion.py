@@ -30,6 +30,8 @@ class TextCompletionRequest(Model):
     user: str | None = None
     seed: int | None = None
     suffix: str | None = None
+    # response cache controls, as on ChatRequest; never sent to a provider
+    cache: dict[str, Any] | None = None
     extra_body: dict[str, Any] | None = None
 
 

@@ -19,6 +19,8 @@ class EmbeddingRequest(Model):
     user: str | None = None
     # provider-specific hint, e.g. Gemini's task_type
     task_type: str | None = None
+    # response cache controls, as on ChatRequest; never sent to a provider
+    cache: dict[str, Any] | None = None
     extra_body: dict[str, Any] | None = None
 
     def texts(self) -> list[str]:

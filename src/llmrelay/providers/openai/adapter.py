@@ -82,6 +82,7 @@ class OpenAICompatible(Provider):
             "thinking": None,
             "top_k": None,
             "metadata": None,
+            "cache": None,
         }
         if request.stream:
             # always ask for usage so every stream can be priced; the client strips it if unasked
@@ -109,14 +110,16 @@ class OpenAICompatible(Provider):
         if not self.spec.embeddings:
             raise self.unsupported("embeddings")
         body = self.encode(
-            msgspec.structs.replace(request, model=deployment.model, extra_body=None, task_type=None),
+            msgspec.structs.replace(
+                request, model=deployment.model, extra_body=None, task_type=None, cache=None
+            ),
             request.extra_body,
         )
         url = self.url(deployment, "embeddings")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body)
 
     def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
-        changes: dict[str, Any] = {"model": deployment.model, "extra_body": None}
+        changes: dict[str, Any] = {"model": deployment.model, "extra_body": None, "cache": None}
         if request.stream and self.sends_stream_usage(deployment):
             changes["stream_options"] = StreamOptions(include_usage=True)
         body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)

@@ -1,0 +1,103 @@
+"""`CachingRouter`: a ModelRouter that answers repeated calls from a ResponseCache.
+
+It sits inside the key gate (GatedRouter(CachingRouter(Router))): a cached answer still passes auth,
+budgets and rate limits, and is billed at its cost — nothing. A stream is stored once it has been read
+to its end (`ChatStream.on_complete`); a cached answer asked for as a stream is replayed as one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from llmrelay.cache.controls import parse_controls
+from llmrelay.cache.replay import stream_of_response
+from llmrelay.cache.response_cache import ResponseCache
+from llmrelay.core.streaming import ChatStream
+from llmrelay.core.text_stream import TextStream
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.response import ChatResponse, hidden_params
+
+if TYPE_CHECKING:
+    from llmrelay.proxy.protocol import ModelRouter
+
+
+class CachingRouter:
+    def __init__(self, inner: ModelRouter, cache: ResponseCache) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    async def route_chat(
+        self, request: ChatRequest, *, metadata: dict[str, Any] | None = None, tags: list[str] | None = None
+    ) -> ChatResponse | ChatStream:
+        cache = self.cache
+        plan = cache.plan("chat", request, parse_controls(request.cache))
+        if plan is None:
+            return await self.inner.route_chat(request, metadata=metadata, tags=tags)
+        cached = await cache.lookup(plan, ChatResponse)
+        if cached is not None:
+            return await stream_of_response(cached, request) if request.stream else cached
+        result = await self.inner.route_chat(request, metadata=metadata, tags=tags)
+        if isinstance(result, ChatResponse):
+            cache.keep(plan, result, hidden_params(result))
+        else:
+            result.on_complete(lambda stream: cache.keep(plan, stream.response(), stream.hidden_params))
+        return result
+
+    async def route_text_completion(
+        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
+    ) -> TextCompletionResponse | TextStream:
+        cache = self.cache
+        plan = cache.plan("text", request, parse_controls(request.cache))
+        if plan is None:
+            return await self.inner.route_text_completion(request, metadata=metadata)
+        cached = await cache.lookup(plan, TextCompletionResponse)
+        if cached is not None:
+            return await TextStream.of_response(cached, request) if request.stream else cached
+        result = await self.inner.route_text_completion(request, metadata=metadata)
+        if isinstance(result, TextStream):
+            text = result
+            result.chat_stream.on_complete(
+                lambda stream: cache.keep(plan, text.response(), stream.hidden_params)
+            )
+        else:
+            cache.keep(plan, result, hidden_params(result))
+        return result
+
+    async def route_embedding(
+        self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
+    ) -> EmbeddingResponse:
+        cache = self.cache
+        plan = cache.plan("embedding", request, parse_controls(request.cache))
+        if plan is None:
+            return await self.inner.route_embedding(request, metadata=metadata)
+        cached: EmbeddingResponse | None = await cache.lookup(plan, EmbeddingResponse)
+        if cached is not None:
+            return cached
+        result = await self.inner.route_embedding(request, metadata=metadata)
+        cache.keep(plan, result, hidden_params(result))
+        return result
+
+    # ---- everything else is the inner router's
+    def model_names(self) -> list[str]:
+        return self.inner.model_names()
+
+    def alias_target(self, model: str) -> str | None:
+        return self.inner.alias_target(model)
+
+    def deployments(self, model_name: str | None = None) -> list[Any]:
+        return self.inner.deployments(model_name)
+
+    def health(self) -> list[dict[str, Any]]:
+        return self.inner.health()
+
+    def add_callback(self, callback: Any) -> None:
+        self.inner.add_callback(callback)
+
+    def __getattr__(self, name: str) -> Any:
+        # the rest of the Router's surface (health checks, readiness...) as the inner router has it
+        return getattr(self.inner, name)
+
+    async def aclose(self) -> None:
+        await self.cache.aclose()
+        await self.inner.aclose()
