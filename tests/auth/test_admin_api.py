@@ -35,6 +35,9 @@ class FakeRequest:
     async def body(self, limit: int) -> bytes:
         return self._body
 
+    def header(self, name: str) -> str | None:
+        return None
+
     def send_json(self, status: int, body: bytes, extra: object = None) -> None:
         self.status, self.payload = status, msgspec.json.decode(body)
 

@@ -150,7 +150,7 @@ def test_known_keys_llmrelay_does_not_act_on_are_warned_about_not_dropped_silent
     config = parse_config(
         {
             "model_list": [],
-            "litellm_settings": {"cache": True, "cache_params": {"type": "redis"}, "telemetry": False,
+            "litellm_settings": {"cache_params": {"type": "redis"}, "telemetry": False,
                                  "json_logs": True, "set_verbose": False},
             "general_settings": {"alerting": ["slack"]},
         },
@@ -160,14 +160,26 @@ def test_known_keys_llmrelay_does_not_act_on_are_warned_about_not_dropped_silent
     assert sorted(config.warnings) == [
         "c.yaml: general_settings.alerting: accepted, but has no effect: no alerting channels "
         "(Slack, email...) yet: use the metrics and the call log",
-        "c.yaml: litellm_settings.cache: accepted, but has no effect: no response cache yet: every "
-        "call goes to the provider",
-        "c.yaml: litellm_settings.cache_params: accepted, but has no effect: no response cache yet: "
-        "every call goes to the provider",
+        "c.yaml: litellm_settings.cache_params: no effect without cache: true",
     ]
+    assert config.cache is None
     # switched off, they say nothing: there is nothing to switch off
     quiet = parse_config({"litellm_settings": {"cache": False}}, source="c.yaml", environ={})
     assert quiet.warnings == []
+
+
+def test_the_response_cache_is_checked_when_the_config_loads():
+    def cache_of(params: dict[str, object], environ: dict[str, str]) -> object:
+        document = {"litellm_settings": {"cache": True, "cache_params": params}}
+        return parse_config(document, source="c.yaml", environ=environ).cache
+
+    settings = cache_of({"type": "redis"}, {"REDIS_HOST": "cache.internal"})
+    assert settings is not None and settings.redis_url == "redis://cache.internal:6379/0"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError) as error:
+        cache_of({"type": "redis"}, {})
+    assert str(error.value).startswith("c.yaml: litellm_settings: cache_params: type 'redis' needs host")
+    with pytest.raises(ConfigError, match="'s3' is not supported"):
+        cache_of({"type": "s3"}, {})
 
 
 def test_empty_file_is_an_empty_config(tmp_path):

@@ -179,7 +179,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     cache = None
     if ls.cache:
         try:
-            cache = cache_settings(ls.cache_params)
+            cache = cache_settings(ls.cache_params, env)
         except CacheConfigError as exc:
             raise ConfigError(source, "litellm_settings", str(exc)) from None
     elif ls.cache_params:
