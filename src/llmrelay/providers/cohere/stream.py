@@ -17,6 +17,7 @@ import msgspec
 from llmrelay.providers.cohere.errors import stream_error
 from llmrelay.providers.cohere.response import finish_reason, response_id, to_usage, tool_call_id
 from llmrelay.providers.cohere.wire import (
+    DeltaContent,
     EventDelta,
     StreamEventWire,
     ToolCallWire,
@@ -87,7 +88,7 @@ class CohereStreamDecoder:
             return []
         if kind in ("content-start", "content-delta"):
             content = message.content if message is not None else None
-            if content is None:
+            if not isinstance(content, DeltaContent):
                 return []
             text, thinking = content.text or None, content.thinking or None
             return self._delta(Delta(content=text, reasoning_content=thinking))
@@ -96,7 +97,7 @@ class CohereStreamDecoder:
             return self._delta(Delta(content=plan or None))
         if kind in ("tool-call-start", "tool-call-delta"):
             call = message.tool_calls if message is not None else None
-            if call is None:
+            if not isinstance(call, ToolCallWire):
                 return []
             return self._delta(Delta(tool_calls=[self._tool_call(kind, event.index, call)]))
         if kind == "message-end":

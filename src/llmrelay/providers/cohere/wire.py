@@ -68,10 +68,11 @@ class DeltaContent(msgspec.Struct, omit_defaults=True):
 
 
 class DeltaMessage(msgspec.Struct, omit_defaults=True):
-    content: DeltaContent | None = None
+    # one block per content event; message-start sends the empty message, where these are lists
+    content: DeltaContent | list[Any] | None = None
     tool_plan: str | None = None
     # one call per event in tool-call-start / tool-call-delta (an object, not a list)
-    tool_calls: ToolCallWire | None = None
+    tool_calls: ToolCallWire | list[Any] | None = None
 
 
 class EventDelta(msgspec.Struct, omit_defaults=True):
