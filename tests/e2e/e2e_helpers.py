@@ -39,4 +39,5 @@ MODELS = {
     "openai": "openai/gpt-4o-mini",
     "anthropic": "anthropic/claude-haiku-4-5",
     "gemini": "gemini/gemini-2.5-flash",
+    "cohere": "cohere/command-r-08-2024",
 }
