@@ -7,7 +7,7 @@ import pytest
 
 from llmrelay.cost.catalog import Catalog
 
-PER_MILLION = 1_000_000  # picos per token = USD per million tokens × this
+PER_MILLION = 1_000_000  # picos per token = USD per million tokens times this
 
 
 @pytest.mark.parametrize(
