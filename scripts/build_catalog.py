@@ -26,6 +26,14 @@ SOURCE_LABEL = "LiteLLM community model price list (MIT), release 1.110.2"
 PREFERRED = ("openai", "anthropic", "gemini", "mistral", "xai", "deepseek", "cohere", "groq")
 
 
+# entries of the source list that disagree with the provider's official list price, corrected here
+# (LiteLLM's format, merged into the source entry) until the source is fixed
+CORRECTIONS: dict[str, dict[str, Any]] = {
+    # Cohere prices every Embed v3 model at $0.10 per million tokens; the list has $100
+    "embed-multilingual-light-v3.0": {"input_cost_per_token": 1e-07},
+}
+
+
 def pick_provider(providers: list[str]) -> str:
     for preferred in PREFERRED:
         if preferred in providers:
@@ -41,6 +49,8 @@ def build(source: dict[str, Any]) -> dict[str, Any]:
     for key, entry in sorted(source.items()):
         if not isinstance(entry, dict) or key == "sample_spec":
             continue
+        if key in CORRECTIONS:
+            entry = {**entry, **CORRECTIONS[key]}
         provider = entry.get("litellm_provider")
         if not isinstance(provider, str) or entry.get("mode", "chat") not in MODES:
             continue

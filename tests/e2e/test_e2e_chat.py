@@ -13,6 +13,7 @@ from e2e_helpers import Target, collect, expected_cost_micros
 
 import llmrelay
 from llmrelay.events.record import CallRecord
+from llmrelay.testing.cohere_sim import REFUSAL_TEXT
 from llmrelay.testing.content import reply_text
 
 QUESTION = "Where do penguins live?"
@@ -190,6 +191,11 @@ async def test_context_window_error(target: Target, client: llmrelay.Client) -> 
 
 async def test_content_policy(target: Target, client: llmrelay.Client) -> None:
     target.sim.faults.set(kind="content_policy")
+    if target.provider == "cohere":  # no content-filter stop: its safety modes decline in text
+        resp = await client.acompletion(target.model, MESSAGES, **target.kwargs())
+        assert resp.choices[0].finish_reason == "stop"
+        assert resp.choices[0].message.content == REFUSAL_TEXT
+        return
     if target.provider != "openai":  # Gemini blocks a candidate for SAFETY, Claude stops with "refusal"
         resp = await client.acompletion(target.model, MESSAGES, **target.kwargs())
         assert resp.choices[0].finish_reason == "content_filter"

@@ -16,6 +16,12 @@ from llmrelay.cost.litellm_format import PICO_PER_USD
 __all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_file"]
 
 
+# providers that one adapter serves under two names, whose models the price list files under either:
+# LiteLLM lists Cohere's chat models as cohere_chat/ and its embedding models as cohere/, and users
+# write both `cohere/command-a-03-2025` and `cohere_chat/command-a-03-2025`
+SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {"cohere": ("cohere_chat",), "cohere_chat": ("cohere",)}
+
+
 class ModelInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     provider: str
     mode: str = "chat"
@@ -90,7 +96,10 @@ class Catalog:
         return info
 
     def _lookup(self, model: str, provider: str | None) -> ModelInfo | None:
-        keys = [f"{provider}/{model}", model] if provider else [model]
+        keys = [model]
+        if provider:
+            siblings = SIBLING_PROVIDERS.get(provider, ())
+            keys = [f"{provider}/{model}", *(f"{s}/{model}" for s in siblings), model]
         for key in keys:
             info = self._custom.get(key)
             if info is not None:
