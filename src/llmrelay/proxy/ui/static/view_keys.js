@@ -96,10 +96,12 @@ export async function render(root, ctx) {
   async function refresh() {
     const found = await api.get("/key/list", { page: memory.page, size: PAGE_SIZE, return_full_object: "true" });
     const rows = found.keys;
-    const act = (path, key) => ctx.act(async () => {
-      await api.post(path, { key: key.token });
-      await refresh();
-    });
+    const setBlocked = (key, blocked) =>
+      ctx.act(async () => {
+        if (blocked) await api.post("/key/block", { key: key.token });
+        else await api.post("/key/unblock", { key: key.token });
+        await refresh();
+      });
     listBox.replaceChildren(
       table(
         [
@@ -118,8 +120,8 @@ export async function render(root, ctx) {
                 "div",
                 { class: "row-actions" },
                 k.blocked
-                  ? button("Unblock", () => act("/key/unblock", k), "quiet")
-                  : button("Block", () => act("/key/block", k), "quiet"),
+                  ? button("Unblock", () => setBlocked(k, false), "quiet")
+                  : button("Block", () => setBlocked(k, true), "quiet"),
                 dangerButton("Delete", () =>
                   ctx.act(async () => {
                     await api.post("/key/delete", { keys: [k.token] });
