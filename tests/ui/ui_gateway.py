@@ -84,3 +84,13 @@ class UiGateway:
         self.loop.call_soon_threadsafe(self.server.stop)
         self.thread.join(20)
         assert not self.failures, self.failures
+
+    def run(self, coro: Any, timeout: float = 10) -> Any:
+        """Run a coroutine on the gateway's loop (to reach its storage)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def storage(self) -> Any:
+        from llmrelay.proxy.keys_setup import KeysRuntime
+
+        runtime = next(s for s in self.app.state.services if isinstance(s, KeysRuntime))
+        return runtime.storage

@@ -23,7 +23,8 @@ export function appendAll(node, children) {
 
 export function usd(value) {
   if (value === undefined || value === null) return "—";
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(6)}`;
+  // sub-cent amounts (one call) keep their significant digits: $0.0045, not $0.00
+  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(6).replace(/0+$/, "")}`;
   return `$${value.toFixed(2)}`;
 }
 
