@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from cdp import Page, chromium_path, launched
-from ui_gateway import MASTER_KEY, UiGateway
+from ui_gateway import MASTER_KEY, UiGateway, ui_document
 
 from llmrelay.storage.records import SpendLogRecord
 
@@ -218,4 +218,19 @@ async def test_every_view_shows_the_gateway_data(gateway: UiGateway, page: Page)
     status, listed = await admin(gateway, "GET", "/end_user/list")
     assert status == 200 and [e["blocked"] for e in listed] == [False]
     await open_view(page, "models")
+    assert page.errors() == []
+
+
+async def test_a_gateway_without_admin_api_says_what_is_missing(tmp_path: Path, page: Page) -> None:
+    document = ui_document(tmp_path)
+    del document["general_settings"]["database_url"]
+    gw = UiGateway(document).start()
+    try:
+        await page.goto(gw.base_url + "/ui")
+        await sign_in(page, MASTER_KEY)
+        shown = await page.wait_for("document.querySelector('#sign-in-error').textContent")
+        assert "no admin API" in shown and "database_url" in shown
+        assert await page.evaluate("sessionStorage.length") == 0
+    finally:
+        gw.stop()
     assert page.errors() == []

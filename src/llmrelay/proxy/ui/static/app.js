@@ -95,7 +95,11 @@ async function signIn(event) {
     await api.get("/key/list", { size: 1 });
   } catch (error) {
     forgetKey();
-    byId("sign-in-error").textContent = error.message;
+    // without a database the gateway has no admin API at all: say what to configure
+    byId("sign-in-error").textContent =
+      error instanceof ApiError && error.status === 404
+        ? `${error.message}: this gateway has no admin API (set general_settings.database_url)`
+        : error.message;
     return;
   } finally {
     submit.disabled = false;
