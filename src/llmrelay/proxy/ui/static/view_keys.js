@@ -31,19 +31,29 @@ function trimmed(text) {
 }
 
 // the only place a key is ever shown: taken out of the page by "Done" or by leaving the view
-function newKeyPanel(made, onDone) {
+function newKeyPanel(made) {
   const shown = el("input", { type: "text", readonly: true, class: "mono wide", id: "new-key", "aria-label": "New key" });
   shown.value = made.key;
   const copy = button("Copy", async () => {
-    await navigator.clipboard.writeText(shown.value);
-    copy.textContent = "Copied";
+    shown.select();
+    // the clipboard API exists only on https or localhost; elsewhere the selected text is copied by hand
+    if (!navigator.clipboard) {
+      copy.textContent = "Selected: press Ctrl+C";
+      return;
+    }
+    try {
+      await navigator.clipboard.writeText(shown.value);
+      copy.textContent = "Copied";
+    } catch (error) {
+      copy.textContent = `Selected: press Ctrl+C (${error.name})`;
+    }
   });
   const panel = el(
     "div",
     { class: "card notice", id: "new-key-panel" },
     el("strong", null, `New key${made.key_alias ? ` “${made.key_alias}”` : ""}`),
     el("p", null, "Copy it now: it is shown this once and cannot be read back later."),
-    el("div", { class: "row" }, shown, copy, button("Done", () => { panel.remove(); onDone(); }, "quiet")),
+    el("div", { class: "row" }, shown, copy, button("Done", () => panel.remove(), "quiet")),
   );
   return panel;
 }
@@ -147,7 +157,7 @@ export async function render(root, ctx) {
     heading(title),
     newKeyBox,
     createForm(ctx, async (made) => {
-      newKeyBox.replaceChildren(newKeyPanel(made, () => {}));
+      newKeyBox.replaceChildren(newKeyPanel(made));
       await refresh();
     }),
     listBox,
