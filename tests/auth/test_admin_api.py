@@ -252,3 +252,29 @@ async def test_bad_input_is_a_400(client: Client) -> None:
     req = FakeRequest(b"{not json", "")
     with pytest.raises(LLMError, match="not valid JSON"):
         await client.handlers[("POST", "/key/generate")](req, MASTER)  # type: ignore[arg-type]
+
+
+async def test_team_list_and_user_list(client: Client) -> None:
+    for team_id in ("red", "blue"):
+        lead = {"user_id": f"{team_id}-lead", "role": "admin"}
+        await client.call("POST", "/team/new", MASTER, {"team_id": team_id, "members_with_roles": [lead]})
+    _, member = await client.call("POST", "/user/new", MASTER, {"user_id": "amy", "teams": ["blue"]})
+    status, teams = await client.call("GET", "/team/list", MASTER)
+    assert status == 200
+    assert [t["team_id"] for t in teams] == ["blue", "red"]
+    assert {m["user_id"] for m in teams[0]["members_with_roles"]} == {"blue-lead", "amy"}
+    # an internal user sees only the teams they belong to
+    status, own = await client.call("GET", "/team/list", client.principal(member["key"]))
+    assert status == 200 and [t["team_id"] for t in own] == ["blue"]
+
+    # users: paged, admin only; the team leads were made by /team/new
+    status, first = await client.call("GET", "/user/list", MASTER, query="page_size=2")
+    assert status == 200
+    assert [u["user_id"] for u in first["users"]] == ["amy", "blue-lead"]
+    assert first["page"] == 1 and first["page_size"] == 2 and first["has_more"] is True
+    _, second = await client.call("GET", "/user/list", MASTER, query="page=2&page_size=2")
+    assert [u["user_id"] for u in second["users"]] == ["red-lead"] and second["has_more"] is False
+    assert second["users"][0]["user_role"] == "internal_user"
+    assert (await client.call("GET", "/user/list", client.principal(member["key"])))[0] == 403
+    assert (await client.call("GET", "/user/list", MASTER, query="page_size=0"))[0] == 400
+    assert (await client.call("GET", "/team/list", ANONYMOUS))[0] == 401

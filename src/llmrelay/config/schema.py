@@ -144,6 +144,8 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     graceful_shutdown_seconds: float = 30.0
     # llmrelay: serve the OpenAPI document at /openapi.json and its viewer at /docs
     enable_docs: bool = True
+    # LiteLLM's: no admin dashboard at /ui (the admin API itself stays)
+    disable_admin_ui: bool = False
     # LiteLLM's: how long spend log rows are kept ("30d"; unset = 30d) and how often they are purged
     maximum_spend_logs_retention_period: str | None = None
     maximum_spend_logs_retention_interval: str | None = None

@@ -14,6 +14,7 @@ from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.state import GatewayState
+from llmrelay.proxy.ui import UiRoutes
 from llmrelay.types.errors import LLMError, NotFoundError
 
 log = logging.getLogger("llmrelay.proxy")
@@ -65,8 +66,16 @@ class GatewayApp:
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)
+        if not state.settings.disable_admin_ui:
+            # static files, public: the page holds no data; it calls the admin API with the user's key
+            for path, handler in UiRoutes().routes():
+                add("GET", path, handler, PUBLIC, v1_alias=False)
         self._routes = routes
         self._paths = {path for _, path in routes}
+
+    def route_table(self) -> frozenset[tuple[str, str]]:
+        """Every (method, exact path) this gateway answers."""
+        return frozenset(self._routes)
 
     async def __rsgi__(self, scope: RSGIScope, proto: RSGIProto) -> None:
         if scope.proto != "http":

@@ -10,7 +10,15 @@ from msgspec import UNSET
 from llmrelay.auth.keys import display_name, generate_key, hash_key
 from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.audit import AuditTrail
-from llmrelay.proxy.admin.io import checked_duration, limit_fields, query, read_body, send, to_micros
+from llmrelay.proxy.admin.io import (
+    checked_duration,
+    int_param,
+    limit_fields,
+    query,
+    read_body,
+    send,
+    to_micros,
+)
 from llmrelay.proxy.admin.keys import conflict
 from llmrelay.proxy.admin.schemas import (
     DeleteTeamsRequest,
@@ -32,6 +40,8 @@ from llmrelay.types.errors import BadRequestError, NotFoundError
 
 USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
 TEAM_ROLES = frozenset({"admin", "user"})
+# /team/list is not paged (as in LiteLLM); a gateway with more teams than this shows the first ones
+MAX_LISTED_TEAMS = 1000
 
 
 def _given(body: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -106,6 +116,24 @@ class PeopleRoutes:
                 "user_info": user_view(user),
                 "keys": [key_view(k) for k in keys],
                 "teams": [{"team_id": m.team_id, "role": m.role} for m in teams],
+            },
+        )
+
+    async def user_list(self, req: Request, caller: Caller) -> None:
+        """LiteLLM's paging parameters (`page`, `page_size`); `has_more` instead of a total count."""
+        caller.require_admin("listing users")
+        params = query(req)
+        page, size = int_param(params, "page", 1, high=10**6), int_param(params, "page_size", 25)
+        found = await self.storage.users.list_users(
+            organization_id=params.get("organization_id"), limit=size + 1, offset=(page - 1) * size
+        )
+        send(
+            req,
+            {
+                "users": [user_view(u) for u in found[:size]],
+                "page": page,
+                "page_size": size,
+                "has_more": len(found) > size,
             },
         )
 
@@ -188,6 +216,18 @@ class PeopleRoutes:
             req,
             {"team_id": team_id, "team_info": team_view(team, members), "keys": [key_view(k) for k in keys]},
         )
+
+    async def team_list(self, req: Request, caller: Caller) -> None:
+        """Every team (an admin) or the caller's own teams, with their members, as LiteLLM lists them."""
+        params = query(req)
+        if caller.is_admin:
+            found = await self.storage.teams.list_teams(
+                organization_id=params.get("organization_id"), limit=MAX_LISTED_TEAMS
+            )
+        else:
+            own = await self.storage.teams.teams_of(caller.require_user("listing teams"))
+            found = [t for m in own if (t := await self.storage.teams.get(m.team_id)) is not None]
+        send(req, [team_view(t, await self.storage.teams.members(t.team_id)) for t in found])
 
     async def team_update(self, req: Request, caller: Caller) -> None:
         caller.require_admin("updating teams")
