@@ -14,6 +14,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
+    # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
+    "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
 }
 
 
