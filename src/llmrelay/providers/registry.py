@@ -16,6 +16,7 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    "replicate": "llmrelay.providers.replicate:ReplicateProvider",
 }
 
 
