@@ -129,9 +129,10 @@ class ReplicateProvider(Provider):
         return result
 
     def chat_stream_decoder(self, request: ChatRequest) -> ReplicateStreamDecoder:
-        prompt = prompt_text(build_input(request, request.model, {}))
+        model = request.model.removeprefix(PROVIDER + "/")
+        prompt = prompt_text(build_input(request, model, {}))
         return ReplicateStreamDecoder(
-            request.model, prompt, request.max_output_tokens(), prediction_id=f"chatcmpl-{uuid.uuid4().hex}"
+            model, prompt, request.max_output_tokens(), prediction_id=f"chatcmpl-{uuid.uuid4().hex}"
         )
 
     # ---- errors and pricing
