@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,3 +46,41 @@ MODELS = {
     "anthropic": "anthropic/claude-haiku-4-5",
     "gemini": "gemini/gemini-2.5-flash",
 }
+
+
+@contextlib.contextmanager
+def serve_gateway(app: Any) -> Iterator[str]:
+    """A gateway app on Granian's embedded server, on a thread of its own; yields its base URL."""
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    loop = asyncio.new_event_loop()
+    server = Server(app, address="127.0.0.1", port=port, interface=Interfaces.RSGI, log_enabled=False)
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve())
+            loop.run_until_complete(app.aclose())
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="e2e-gateway", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the gateway did not start") from None
+            time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        loop.call_soon_threadsafe(server.stop)
+        thread.join(10)
