@@ -49,6 +49,11 @@ def test_bad_model_strings_are_bad_requests(model: str) -> None:
     assert info.value.param == "model" and "huggingface/<org>/<model>" in str(info.value)
 
 
+def test_endpoint_url_as_model_points_to_api_base() -> None:
+    with pytest.raises(BadRequestError, match="give it as api_base"):
+        router_model("https://xyz.endpoints.huggingface.cloud")
+
+
 @pytest.mark.parametrize(
     ("base", "expected"),
     [

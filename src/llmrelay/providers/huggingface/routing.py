@@ -25,6 +25,14 @@ def router_model(model: str) -> str:
 
 def split_provider(model: str) -> tuple[str | None, str]:
     """(inference provider or None, Hub model id possibly with a `:suffix`)."""
+    if model.startswith(("http://", "https://")):
+        raise BadRequestError(
+            f"an endpoint URL in the model string ({model!r}) is not read: give it as api_base and "
+            "name the model 'huggingface/<org>/<model>' (or 'huggingface/tgi')",
+            provider=PROVIDER,
+            model=model,
+            param="model",
+        )
     parts = model.split("/")
     if any(not p.strip() for p in parts):
         raise _bad_model(model, "has an empty part")
