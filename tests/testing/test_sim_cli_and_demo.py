@@ -10,10 +10,12 @@ from pathlib import Path
 
 import msgspec
 
+from llmrelay.testing.runner import KINDS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_cli_serves_all_three_and_prints_their_bases() -> None:
+def test_cli_serves_every_kind_and_prints_their_bases() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "llmrelay.testing", "--port", "0", "--provider", "all"],
         stdout=subprocess.PIPE,
@@ -22,7 +24,7 @@ def test_cli_serves_all_three_and_prints_their_bases() -> None:
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = [proc.stdout.readline() for _ in range(1 + len(KINDS))]
         assert lines[0].startswith("llmrelay provider simulators at http://127.0.0.1:")
         bases = dict(line.split()[0:2] for line in lines[1:])
         base_url = lines[0].split()[-1]
@@ -30,6 +32,8 @@ def test_cli_serves_all_three_and_prints_their_bases() -> None:
             "openai": f"api_base={base_url}/v1",
             "anthropic": f"api_base={base_url}",
             "gemini": f"api_base={base_url}/v1beta",
+            "cohere": f"api_base={base_url}",
+            "replicate": f"api_base={base_url}/v1",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})
         with urllib.request.urlopen(models, timeout=10) as resp:

@@ -5,6 +5,7 @@ and emit one CallRecord per logical call."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import InternalServerError, LLMError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
@@ -82,6 +83,9 @@ class Engine:
         request = adapter.check_params(request, drop_params)
         http_request = adapter.prepare_chat(request, deployment)
         started = time.monotonic()
+        if not http_request.stream:
+            # the stream's URL comes in a first JSON answer (Replicate's prediction): ask for it first
+            http_request = await self._stream_request(adapter, http_request, deployment, timeout)
         upstream = await self._open_stream(adapter, http_request, deployment, timeout, stream_timeouts)
         decoder = adapter.chat_stream_decoder(request)
         tap = ByteTap(upstream.iter_bytes())
@@ -209,14 +213,66 @@ class Engine:
     async def _send(
         self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
     ) -> HttpResponse:
+        """The answer to `request`, after the follow-ups (polls) the adapter asks for."""
+        outcome = await self._exchange(adapter, request, deployment, timeout)
+        if isinstance(outcome, HttpRequest):
+            raise self._stray_stream(adapter, deployment)
+        return outcome
+
+    async def _stream_request(
+        self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
+    ) -> HttpRequest:
+        """The stream request that the exchanges starting with `request` lead to."""
+        outcome = await self._exchange(adapter, request, deployment, timeout)
+        if isinstance(outcome, HttpResponse):
+            raise InternalServerError(
+                f"provider {adapter.name!r} answered without a stream to read",
+                provider=adapter.name,
+                model=deployment.model,
+            )
+        return outcome
+
+    async def _exchange(
+        self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
+    ) -> HttpResponse | HttpRequest:
+        """Send `request`, then each follow-up the adapter asks for, all within the call's timeout;
+        the last response, or the stream request the follow-ups end with (for the caller to open)."""
+        budget = _timeout(timeout, deployment)
+        deadline = time.monotonic() + budget
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Timeout(f"no answer within {budget}s", provider=adapter.name, model=deployment.model)
+            response = await self._send_once(adapter, request, deployment, remaining)
+            follow = adapter.follow_up(response, request, deployment)
+            if follow is None:
+                return response
+            if follow.request.stream:
+                return follow.request
+            if follow.delay > 0:
+                # a job still running: wait as the adapter asks, never past the deadline
+                await asyncio.sleep(min(follow.delay, max(0.0, deadline - time.monotonic())))
+            request = follow.request
+
+    async def _send_once(
+        self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float
+    ) -> HttpResponse:
         try:
-            response = await self.transport.send(request, _timeout(timeout, deployment))
+            response = await self.transport.send(request, timeout)
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise
         if response.status >= 400:
             raise self._error(adapter, response.status, response.headers, response.body, deployment)
         return response
+
+    @staticmethod
+    def _stray_stream(adapter: Provider, deployment: Deployment) -> LLMError:
+        return InternalServerError(
+            f"provider {adapter.name!r} asked to open a stream in a call that does not stream",
+            provider=adapter.name,
+            model=deployment.model,
+        )
 
     @staticmethod
     def _error(adapter: Provider, status: int, headers: Any, body: bytes, deployment: Deployment) -> LLMError:

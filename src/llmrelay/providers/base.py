@@ -25,7 +25,7 @@ from llmrelay.types.errors import (
     parse_retry_after,
     refine_bad_request,
 )
-from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.http import FollowUp, HttpRequest, HttpResponse
 from llmrelay.types.response import ChatChunk, ChatResponse
 
 
@@ -91,6 +91,14 @@ class Provider:
 
     def text_stream_decoder(self, request: TextCompletionRequest) -> TextStreamDecoder:
         raise self.unsupported("text completion streaming")
+
+    # ---- calls of more than one exchange
+    def follow_up(self, response: HttpResponse, sent: HttpRequest, deployment: Deployment) -> FollowUp | None:
+        """After a successful `response` to `sent`: the next request this call needs, or None when
+        `response` is the answer. Most providers answer in one exchange; a job API (Replicate) polls
+        here, and a stream whose URL comes in a first JSON answer is reached here (a stream-mode
+        `prepare_chat` then returns a request with `stream=False`). Pure, like everything here."""
+        return None
 
     # ---- errors
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:

@@ -16,6 +16,9 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "cohere": "llmrelay.providers.cohere:CohereProvider",
     "cohere_chat": "llmrelay.providers.cohere:CohereChatProvider",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
+    # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
+    "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    "replicate": "llmrelay.providers.replicate:ReplicateProvider",
 }
 
 

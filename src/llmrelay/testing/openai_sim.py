@@ -2,7 +2,9 @@
 completions, embeddings (float and base64) and the model list, with OpenAI's checks and errors.
 
 The same server answers as Azure OpenAI under `/openai/deployments/{deployment}/...?api-version=`:
-the same bodies, `api-key` (or Entra ID `Bearer`) auth, and Azure's content-filter annotations."""
+the same bodies, `api-key` (or Entra ID `Bearer`) auth, and Azure's content-filter annotations; and as
+Hugging Face's router, whose chat is OpenAI's and whose embeddings are the hf-inference provider's
+feature extraction (`/hf-inference/models/{org}/{model}/pipeline/feature-extraction`)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from llmrelay.testing.openai_validate import (
 
 DONE = b"data: [DONE]\n\n"
 AZURE_PREFIX = "/openai/deployments/"
+HF_FEATURE_EXTRACTION = "/hf-inference/models/{org}/{name}/pipeline/feature-extraction"
 _SAFE = {"filtered": False, "severity": "safe"}
 # what Azure's default content filter reports for harmless text
 AZURE_FILTER_RESULTS = {"hate": _SAFE, "self_harm": _SAFE, "sexual": _SAFE, "violence": _SAFE}
@@ -66,6 +69,7 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", AZURE_PREFIX + "{deployment}/chat/completions", self.azure_chat),
             ("POST", AZURE_PREFIX + "{deployment}/completions", self.azure_completions),
             ("POST", AZURE_PREFIX + "{deployment}/embeddings", self.azure_embeddings),
+            ("POST", HF_FEATURE_EXTRACTION, self.hf_feature_extraction),
         ]
 
     def error_body(self, status: int, message: str, **detail: Any) -> Any:
@@ -268,6 +272,18 @@ class OpenAISimulator(ProviderSimulator):
 
     async def azure_embeddings(self, call: Call) -> Reply:
         return await self.embeddings(dataclasses.replace(call, body=azure_body(call)))
+
+    # ---- Hugging Face feature extraction: one vector per input text (a bare vector for a string)
+    async def hf_feature_extraction(self, call: Call) -> Reply:
+        body = call.body
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        texts = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ProviderError(422, "Input should be a valid string or list of strings: inputs")
+        model = f"{call.match['org']}/{call.match['name']}"
+        size = 384 if "MiniLM" in model else 768
+        vectors = [list(c.embedding_vector(text, size)) for text in texts]
+        return JsonReply(vectors[0] if isinstance(inputs, str) else vectors)
 
     # ---- models
     async def list_models(self, call: Call) -> Reply:

@@ -18,12 +18,12 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "cohere")
+KINDS = ("openai", "anthropic", "gemini", "cohere", "replicate")
 DEFAULT_KEY = "sim-key"
 
 
 def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
-    """A new simulator of `kind` ("openai", "anthropic", "gemini" or "cohere")."""
+    """A new simulator of `kind` (one of KINDS)."""
     if kind == "openai":
         from llmrelay.testing.openai_sim import OpenAISimulator
 
@@ -40,6 +40,11 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.cohere_sim import CohereSimulator
 
         return CohereSimulator(**settings)
+
+    if kind == "replicate":
+        from llmrelay.testing.replicate_sim import ReplicateSimulator
+
+        return ReplicateSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -212,7 +217,8 @@ def simulators_in_thread(
 # ---- command line
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="llmrelay sim", description="Serve the OpenAI, Anthropic, Gemini and Cohere provider simulators."
+        prog="llmrelay sim",
+        description="Serve the OpenAI, Anthropic, Gemini, Cohere and Replicate provider simulators.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: 8765)")

@@ -27,3 +27,12 @@ class HttpResponse(msgspec.Struct, kw_only=True):
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+
+class FollowUp(msgspec.Struct, frozen=True, kw_only=True):
+    """A further exchange one call needs, asked for by an adapter after reading a response: a job
+    API's poll (`delay` seconds later) until the job is done, or the stream a first response pointed
+    to (a `request` with `stream=True`, which ends the exchanges and is opened as the call's stream)."""
+
+    request: HttpRequest
+    delay: float = 0.0
