@@ -56,6 +56,14 @@ def build_body(request: ChatRequest, model_id: str) -> dict[str, Any]:
         body["toolConfig"] = tool_config
     extra = _additional_fields(request, model_id)
     for key, value in (request.extra_body or {}).items():
+        if key.startswith("aws_"):
+            # a credential or region sent in a request body (a gateway client's extra_body): never
+            # forwarded to the model, and never honoured (a client cannot pick a deployment's keys)
+            raise BadRequestError(
+                f"{key} is a deployment setting (litellm_params or an SDK keyword), not a request field",
+                provider=PROVIDER,
+                param=key,
+            )
         if key in CONVERSE_FIELDS and key != "additionalModelRequestFields":
             body[key] = value
         elif key == "additionalModelRequestFields" and isinstance(value, dict):

@@ -127,9 +127,7 @@ class BedrockStreamDecoder:
             and name.lower() == "modelstreamerrorexception"
         ):
             message = f"{message} (model status {decoded.original_status_code})"
-        error = build_error(name, message, status)
-        error.model = self._model
-        raise error
+        raise build_error(name, message, status)
 
     def _block_start(self, event: ContentBlockStartEvent) -> ChatChunk | None:
         use = event.start.tool_use
