@@ -39,4 +39,5 @@ MODELS = {
     "openai": "openai/gpt-4o-mini",
     "anthropic": "anthropic/claude-haiku-4-5",
     "gemini": "gemini/gemini-2.5-flash",
+    "bedrock": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
 }

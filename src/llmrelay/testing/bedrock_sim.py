@@ -42,6 +42,7 @@ _ERROR_TYPES = {
     403: "AccessDeniedException",
     404: "ResourceNotFoundException",
     408: "ModelTimeoutException",
+    413: "RequestEntityTooLargeException",
     424: "ModelErrorException",
     429: "ThrottlingException",
     500: "InternalServerException",
@@ -70,7 +71,8 @@ class BedrockSimulator(ProviderSimulator):
 
     def _error_response(self, error: ProviderError, retry_after: float | None = None) -> web.Response:
         response = super()._error_response(error, retry_after)
-        name = error.detail.get("error_type") or _ERROR_TYPES.get(error.status) or "InternalServerException"
+        fallback = "InternalFailure" if error.status >= 500 else "ValidationException"
+        name = error.detail.get("error_type") or _ERROR_TYPES.get(error.status) or fallback
         response.headers["x-amzn-ErrorType"] = name + _NAMESPACE
         response.headers["x-amzn-RequestId"] = c.stable_id("", name, error.message, length=32)
         return response

@@ -417,3 +417,13 @@ def test_no_conversation_is_a_clear_error() -> None:
 
 def test_catalog_model_drops_the_route_prefix() -> None:
     assert BedrockProvider().catalog_model(dep(f"converse/{MODEL}")) == MODEL
+
+
+def test_a_bearer_token_to_an_endpoint_override_needs_no_region() -> None:
+    http = BedrockProvider().prepare_chat(
+        chat(), dep(api_key="k", api_base="http://gw.local", options={"x": 1})
+    )
+    assert http.url == f"http://gw.local/model/{MODEL}/converse"
+    with pytest.raises(errors.BadRequestError, match="no AWS region"):
+        options = {"aws_access_key_id": "AK", "aws_secret_access_key": "s"}
+        BedrockProvider().prepare_chat(chat(), dep(api_base="http://gw.local", options=options))

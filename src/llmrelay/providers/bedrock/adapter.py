@@ -92,12 +92,13 @@ class BedrockProvider(Provider):
         *,
         stream: bool = False,
     ) -> HttpRequest:
-        base, region = creds.runtime_base(deployment)
+        credentials = creds.credentials(deployment)
+        base, region = creds.runtime_base(deployment, signing=isinstance(credentials, creds.AwsKeys))
         # ':' and '@' are legal in a path segment and HTTP clients send them unescaped (aiohttp's yarl
         # decodes %3A): the signature must cover the path exactly as it is sent. '/' (in ARNs) stays %2F.
         url = f"{base}/model/{quote(target, safe=':@')}/{operation}"
         headers = {"content-type": "application/json", "accept": accept}
-        headers.update(auth_headers(creds.credentials(deployment), region, "POST", url, headers, body))
+        headers.update(auth_headers(credentials, region, "POST", url, headers, body))
         if deployment.extra_headers:
             # after signing and never over its headers: extra headers are not part of the signature
             headers = {**deployment.extra_headers, **headers}

@@ -159,8 +159,12 @@ def endpoint(deployment: Deployment) -> str | None:
     return found.rstrip("/") if found else None
 
 
-def runtime_base(deployment: Deployment) -> tuple[str, str]:
-    """(endpoint base URL, region)."""
+def runtime_base(deployment: Deployment, signing: bool) -> tuple[str, str | None]:
+    """(endpoint base URL, region). A region is needed to sign (SigV4) or to name the default
+    endpoint; a bearer token sent to an endpoint override needs none."""
     override = endpoint(deployment)
+    if override and not signing:
+        options = deployment.options or {}
+        return override, _option(options, REGION_PARAM) or _env(*REGION_ENV)
     where = region(deployment, override)
     return override or f"https://bedrock-runtime.{where}.amazonaws.com", where

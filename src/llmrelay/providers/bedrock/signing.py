@@ -15,11 +15,13 @@ _SIGNED = ("content-type", "accept")
 
 
 def auth_headers(
-    credentials: Credentials, region: str, method: str, url: str, headers: dict[str, str], body: bytes
+    credentials: Credentials, region: str | None, method: str, url: str, headers: dict[str, str], body: bytes
 ) -> dict[str, str]:
-    """The headers that authenticate this exact request."""
+    """The headers that authenticate this exact request (SigV4 needs the region)."""
     if isinstance(credentials, BearerToken):
         return {"authorization": f"Bearer {credentials.token}"}
+    if region is None:
+        raise ValueError("SigV4 signing needs a region")
     return sigv4_headers(credentials, region, method, url, headers, body)
 
 
