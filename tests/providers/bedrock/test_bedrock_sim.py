@@ -259,3 +259,16 @@ async def test_credentials_never_reach_callbacks(bedrock_sim: RunningSimulator) 
     shown = repr(record) + repr(record.request)
     assert SECRET_ACCESS_KEY not in shown and "sess-secret" not in shown
     assert record.request.extra_body is None
+
+
+async def test_a_bare_bedrock_model_id_is_placed_on_bedrock(
+    client: Client, bedrock_sim: RunningSimulator
+) -> None:
+    result = await client.acompletion("amazon.nova-pro-v1:0", USER, **sigv4(bedrock_sim))
+    assert isinstance(result, ChatResponse)
+    assert llmrelay.types.response.hidden_params(result)["provider"] == "bedrock"
+    assert bedrock_sim.requests.last.path == "/model/amazon.nova-pro-v1:0/converse"
+    # Nova Pro's list price: $0.80 / $3.20 per million tokens in / out
+    assert result.usage is not None
+    expected = result.usage.prompt_tokens * 0.8 + result.usage.completion_tokens * 3.2
+    assert llmrelay.types.response.hidden_params(result)["cost_micros"] == round(expected)

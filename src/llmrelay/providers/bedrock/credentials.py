@@ -116,19 +116,32 @@ def credentials(deployment: Deployment) -> Credentials:
     )
 
 
+# botocore credential providers that call out (STS, SSO, instance/container metadata) or run a
+# process: a profile here yields the static keys of the shared AWS files only
+_CALLING_PROVIDERS = (
+    "env", "assume-role", "assume-role-with-web-identity", "sso", "login", "custom-process",
+    "container-role", "iam-role",
+)  # fmt: skip
+
+
 def _profile_keys(profile: str, model: str) -> AwsKeys:
-    """A named profile of the shared AWS config files, read by botocore (static keys, or whatever
-    the profile's provider yields)."""
+    """The static keys of a named profile in the shared AWS files (~/.aws/credentials, ~/.aws/config),
+    read by botocore."""
     from botocore.exceptions import BotoCoreError
     from botocore.session import Session
 
     try:
-        found = Session(profile=profile).get_credentials()
+        resolver = Session(profile=profile).get_component("credential_provider")
+        for method in _CALLING_PROVIDERS:
+            resolver.remove(method)
+        found = resolver.load_credentials()
     except BotoCoreError as exc:
         raise AuthenticationError(f"AWS profile {profile!r}: {exc}", provider=PROVIDER, model=model) from exc
     if found is None:
         raise AuthenticationError(
-            f"AWS profile {profile!r} has no credentials", provider=PROVIDER, model=model
+            f"AWS profile {profile!r} has no access keys in the shared AWS files",
+            provider=PROVIDER,
+            model=model,
         )
     frozen = found.get_frozen_credentials()
     return AwsKeys(frozen.access_key, frozen.secret_key, frozen.token)
