@@ -184,3 +184,14 @@ def test_embeddings(oai: openai.OpenAI, bedrock_sim: RunningSimulator) -> None:
     assert len(result.data) == 1 and len(result.data[0].embedding) == 512
     assert result.usage.prompt_tokens == 2
     assert bedrock_sim.requests.last.path == "/model/amazon.titan-embed-text-v2:0/invoke"
+
+
+def test_the_config_loads_without_warnings(
+    bedrock_sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+    monkeypatch.setenv("BEDROCK_API_KEY", "k")
+    text = CONFIG.format(endpoint=bedrock_sim.base_url, master_key=MASTER_KEY)
+    config = parse_config(yaml.safe_load(text), source="bedrock-e2e.yaml")
+    assert config.warnings == []

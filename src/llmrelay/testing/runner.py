@@ -257,7 +257,7 @@ async def _serve_until_cancelled(args: argparse.Namespace) -> None:
             print(
                 f"  bedrock SigV4: aws_access_key_id={ACCESS_KEY_ID} "
                 f"aws_secret_access_key={SECRET_ACCESS_KEY} aws_region_name={REGION} "
-                "(or a key above as a Bedrock API key)",
+                "(or an accepted key, below, as a Bedrock API key)",
                 flush=True,
             )
         print(f"  keys: {keys}; fault header: x-sim-fault; controls: {base_url}/_sim/<provider>/", flush=True)
