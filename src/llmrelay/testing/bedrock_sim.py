@@ -28,7 +28,13 @@ from llmrelay.testing.base import (
     StreamReply,
 )
 from llmrelay.testing.base import encode_json as _json
-from llmrelay.testing.bedrock_validate import VALIDATION, check_converse_request, invalid, tool_specs
+from llmrelay.testing.bedrock_validate import (
+    VALIDATION,
+    check_converse_request,
+    invalid,
+    output_schema,
+    tool_specs,
+)
 from llmrelay.testing.bedrock_wire import event, exception, frame, verify_sigv4
 
 ACCESS_KEY_ID = "AKIASIMULATOR0000001"
@@ -258,6 +264,9 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         text = c.tool_result_reply(" ".join(_text_of(r.get("content") or []) for r in results))
     else:
         text = c.reply_text(user_text)
+    schema = output_schema(body)
+    if schema is not None:
+        text = _json(c.example_object(schema, c.snippet(user_text, 8))).decode()
     config = body.get("inferenceConfig") or {}
     stop_reason = "end_turn"
     for stop in config.get("stopSequences") or ():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from llmrelay.testing.base import ProviderError
@@ -64,6 +65,7 @@ def check_converse_request(body: Any) -> None:
         if not isinstance(block, dict) or not ({"text", "cachePoint", "guardContent"} & set(block)):
             raise invalid(f"system.{i}: a SystemContentBlock must set text, guardContent or cachePoint")
     _check_inference(body.get("inferenceConfig"))
+    _check_output(body.get("outputConfig"))
     _check_tools(body.get("toolConfig"), uses_tools)
 
 
@@ -81,6 +83,36 @@ def _check_inference(config: Any) -> None:
     top_p = config.get("topP")
     if top_p is not None and not (0 <= top_p <= 1):
         raise invalid("inferenceConfig.topP: Member must have value less than or equal to 1")
+
+
+def _check_output(config: Any) -> None:
+    if config is None:
+        return
+    text_format = config.get("textFormat") if isinstance(config, dict) else None
+    if text_format is None:
+        return
+    if not isinstance(text_format, dict) or text_format.get("type") != "json_schema":
+        raise invalid("outputConfig.textFormat.type: Member must satisfy enum value set: [json_schema]")
+    definition = (text_format.get("structure") or {}).get("jsonSchema")
+    if not isinstance(definition, dict) or not isinstance(definition.get("schema"), str):
+        raise invalid("outputConfig.textFormat.structure.jsonSchema.schema: a JSON schema string is required")
+    try:
+        schema = json.loads(definition["schema"])
+    except ValueError as exc:
+        raise invalid(
+            f"outputConfig.textFormat.structure.jsonSchema.schema is not valid JSON: {exc}"
+        ) from exc
+    if not isinstance(schema, dict):
+        raise invalid("outputConfig.textFormat.structure.jsonSchema.schema must be a JSON object")
+
+
+def output_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The structured-output schema a request asks for, if any (already validated)."""
+    text_format = (body.get("outputConfig") or {}).get("textFormat")
+    if not text_format:
+        return None
+    schema: dict[str, Any] = json.loads(text_format["structure"]["jsonSchema"]["schema"])
+    return schema
 
 
 def _check_tools(config: Any, uses_tools: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -442,3 +443,17 @@ def test_unknown_or_keyless_profiles_are_authentication_errors(
         options = {"aws_profile_name": profile, "aws_region_name": "us-east-1"}
         with pytest.raises(errors.AuthenticationError, match=message):
             BedrockProvider().prepare_chat(chat(), dep(options=options))
+
+
+def test_json_schema_response_format_is_structured_output() -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    fmt = {"type": "json_schema", "json_schema": {"name": "place", "schema": schema, "description": "A city"}}
+    body = body_of(chat(response_format=fmt))
+    text_format = body["outputConfig"]["textFormat"]
+    assert text_format["type"] == "json_schema"
+    definition = text_format["structure"]["jsonSchema"]
+    assert definition["name"] == "place" and definition["description"] == "A city"
+    assert json.loads(definition["schema"]) == schema  # a JSON string, as the API wants
+    assert "outputConfig" not in body_of(chat(response_format={"type": "text"}))
+    with pytest.raises(errors.BadRequestError, match="json_object"):
+        body_of(chat(response_format={"type": "json_object"}))

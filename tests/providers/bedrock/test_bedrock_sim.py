@@ -272,3 +272,10 @@ async def test_a_bare_bedrock_model_id_is_placed_on_bedrock(
     assert result.usage is not None
     expected = result.usage.prompt_tokens * 0.8 + result.usage.completion_tokens * 3.2
     assert llmrelay.types.response.hidden_params(result)["cost_micros"] == round(expected)
+
+
+async def test_structured_output(client: Client, bedrock_sim: RunningSimulator) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    fmt = {"type": "json_schema", "json_schema": {"name": "place", "schema": schema}}
+    result = await complete(client, bedrock_sim, response_format=fmt)
+    assert set(json.loads(result.choices[0].message.content or "")) == {"city"}

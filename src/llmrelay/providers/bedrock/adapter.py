@@ -35,7 +35,7 @@ from llmrelay.types.response import ChatResponse, hidden_params
 BEDROCK_CHAT_PARAMS = frozenset(
     {
         "temperature", "top_p", "top_k", "stop", "max_tokens", "max_completion_tokens", "tools",
-        "tool_choice", "reasoning_effort", "thinking",
+        "tool_choice", "reasoning_effort", "thinking", "response_format",
     }
 )  # fmt: skip
 # LiteLLM's route prefixes: Converse is the only chat route here, so both name the same call

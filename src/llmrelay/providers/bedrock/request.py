@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from llmrelay.providers.bedrock.messages import CACHE_POINT, build_messages
-from llmrelay.types.chat import ChatRequest, NamedToolChoice, Tool
+from llmrelay.types.chat import ChatRequest, NamedToolChoice, ResponseFormat, Tool
 from llmrelay.types.errors import BadRequestError
 
 PROVIDER = "bedrock"
@@ -26,6 +28,7 @@ CONVERSE_FIELDS = frozenset(
 # reasoning_effort → Anthropic thinking budget (tokens)
 THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096, "xhigh": 8192}
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
+_json_encoder = msgspec.json.Encoder()
 
 
 def model_family(model_id: str) -> str:
@@ -54,6 +57,9 @@ def build_body(request: ChatRequest, model_id: str) -> dict[str, Any]:
     tool_config = _tool_config(request, messages)
     if tool_config is not None:
         body["toolConfig"] = tool_config
+    output = _output_config(request.response_format)
+    if output is not None:
+        body["outputConfig"] = output
     extra = _additional_fields(request, model_id)
     for key, value in (request.extra_body or {}).items():
         if key.startswith("aws_"):
@@ -161,3 +167,22 @@ def _tool_spec(tool: Tool) -> dict[str, Any]:
     if fn.strict is not None:
         spec["strict"] = fn.strict
     return spec
+
+
+def _output_config(response_format: ResponseFormat | None) -> dict[str, Any] | None:
+    """Structured output: `json_schema` → `outputConfig.textFormat`, whose schema is a JSON *string*
+    (models without structured-output support answer with a ValidationException)."""
+    if response_format is None or response_format.type == "text":
+        return None
+    spec = response_format.json_schema
+    if response_format.type != "json_schema" or spec is None or spec.schema is None:
+        raise BadRequestError(
+            "Bedrock's structured output takes response_format json_schema with a schema; json_object "
+            "has no Converse equivalent",
+            provider=PROVIDER,
+            param="response_format",
+        )
+    definition: dict[str, Any] = {"schema": _json_encoder.encode(spec.schema).decode(), "name": spec.name}
+    if spec.description:
+        definition["description"] = spec.description
+    return {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": definition}}}
