@@ -195,3 +195,11 @@ def test_the_config_loads_without_warnings(
     text = CONFIG.format(endpoint=bedrock_sim.base_url, master_key=MASTER_KEY)
     config = parse_config(yaml.safe_load(text), source="bedrock-e2e.yaml")
     assert config.warnings == []
+
+
+def test_a_client_cannot_send_aws_credentials(oai: openai.OpenAI, bedrock_sim: RunningSimulator) -> None:
+    with pytest.raises(openai.BadRequestError, match="deployment setting"):
+        oai.chat.completions.create(
+            model="claude-sonnet", messages=MESSAGES, extra_body={"aws_secret_access_key": "client-secret"}
+        )
+    assert bedrock_sim.requests.count() == 0
