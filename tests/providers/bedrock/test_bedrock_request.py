@@ -457,3 +457,17 @@ def test_json_schema_response_format_is_structured_output() -> None:
     assert "outputConfig" not in body_of(chat(response_format={"type": "text"}))
     with pytest.raises(errors.BadRequestError, match="json_object"):
         body_of(chat(response_format={"type": "json_object"}))
+
+
+def test_without_botocore_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m == "botocore" or m.startswith("botocore.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "botocore", None)
+    with pytest.raises(errors.LLMError, match=r"pip install 'llmrelay\[bedrock\]'"):
+        BedrockProvider().prepare_chat(chat(), dep())  # SigV4
+    with pytest.raises(errors.LLMError, match=r"llmrelay\[bedrock\]"):
+        BedrockProvider().prepare_chat(chat(stream=True), dep(api_key="k"))  # the stream decoder
+    # a bearer-token call without a stream needs no botocore
+    assert BedrockProvider().prepare_chat(chat(), dep(api_key="k")).headers["authorization"] == "Bearer k"

@@ -20,6 +20,7 @@ from llmrelay.providers.base import Provider
 from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
 from llmrelay.providers.bedrock.errors import classify, decode_payload
+from llmrelay.providers.bedrock.optional import require_botocore
 from llmrelay.providers.bedrock.request import build_body
 from llmrelay.providers.bedrock.response import to_chat_response
 from llmrelay.providers.bedrock.signing import auth_headers
@@ -72,6 +73,8 @@ class BedrockProvider(Provider):
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         target = self._model(deployment)
+        if request.stream:
+            require_botocore()
         body = _encoder.encode(build_body(request, target))
         operation = "converse-stream" if request.stream else "converse"
         accept = EVENT_STREAM if request.stream else "application/json"

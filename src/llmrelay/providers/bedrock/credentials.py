@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from llmrelay.providers.bedrock.optional import missing_botocore
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 
@@ -127,8 +128,11 @@ _CALLING_PROVIDERS = (
 def _profile_keys(profile: str, model: str) -> AwsKeys:
     """The static keys of a named profile in the shared AWS files (~/.aws/credentials, ~/.aws/config),
     read by botocore."""
-    from botocore.exceptions import BotoCoreError
-    from botocore.session import Session
+    try:
+        from botocore.exceptions import BotoCoreError
+        from botocore.session import Session
+    except ImportError as exc:
+        raise missing_botocore(exc) from exc
 
     try:
         resolver = Session(profile=profile).get_component("credential_provider")

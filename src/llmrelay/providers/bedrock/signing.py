@@ -9,6 +9,7 @@ signature.
 from __future__ import annotations
 
 from llmrelay.providers.bedrock.credentials import AwsKeys, BearerToken, Credentials
+from llmrelay.providers.bedrock.optional import missing_botocore
 
 SIGNING_NAME = "bedrock"  # the service's signing name (its endpoint prefix is bedrock-runtime)
 _SIGNED = ("content-type", "accept")
@@ -28,9 +29,12 @@ def auth_headers(
 def sigv4_headers(
     keys: AwsKeys, region: str, method: str, url: str, headers: dict[str, str], body: bytes
 ) -> dict[str, str]:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials as BotoCredentials
+    try:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials as BotoCredentials
+    except ImportError as exc:
+        raise missing_botocore(exc) from exc
 
     signed = {name: headers[name] for name in _SIGNED if name in headers}
     request = AWSRequest(method=method, url=url, data=body, headers=signed)

@@ -11,11 +11,12 @@ or inside a message, was cut.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
 from llmrelay.providers.bedrock.errors import build_error, decode_payload
+from llmrelay.providers.bedrock.optional import missing_botocore
 from llmrelay.providers.bedrock.response import finish_reason, response_id, to_usage
 from llmrelay.providers.bedrock.wire import (
     EVENT_DECODERS,
@@ -40,7 +41,10 @@ _STREAM_STATUS = {
 
 class BedrockStreamDecoder:
     def __init__(self, model: str, *, created: int | None = None, chunk_id: str | None = None) -> None:
-        from botocore.eventstream import EventStreamBuffer
+        try:
+            from botocore.eventstream import EventStreamBuffer
+        except ImportError as exc:
+            raise missing_botocore(exc) from exc
 
         self._model = model
         self._created = int(time.time()) if created is None else created
@@ -117,7 +121,7 @@ class BedrockStreamDecoder:
             )
         return None
 
-    def _raise(self, name: str, payload: bytes) -> None:
+    def _raise(self, name: str, payload: bytes) -> NoReturn:
         decoded = decode_payload(payload)
         message = (decoded.text() if decoded else None) or name or "stream exception"
         status = _STREAM_STATUS.get(name.lower())
