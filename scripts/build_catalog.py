@@ -24,6 +24,17 @@ TARGET = ROOT / "src" / "llmrelay" / "cost" / "data" / "catalog.json"
 SOURCE_LABEL = "LiteLLM community model price list (MIT), release 1.110.2"
 # when a bare model name is listed by several providers, the model's maker serves it
 PREFERRED = ("openai", "anthropic", "gemini", "mistral", "xai", "deepseek", "cohere", "groq")
+# Official AWS Bedrock list prices (on-demand, US regions, USD per token) of common models the price
+# list lacks under `bedrock/`; entries in the list's own format
+_CLAUDE_3_HAIKU = {
+    "litellm_provider": "bedrock", "mode": "chat", "input_cost_per_token": 2.5e-07,
+    "output_cost_per_token": 1.25e-06, "max_input_tokens": 200000, "max_output_tokens": 4096,
+    "supports_function_calling": True, "supports_vision": True, "supports_tool_choice": True,
+}  # fmt: skip
+BEDROCK_LIST_PRICES: dict[str, dict[str, Any]] = {
+    "bedrock/anthropic.claude-3-haiku-20240307-v1:0": _CLAUDE_3_HAIKU,
+    "bedrock/us.anthropic.claude-3-haiku-20240307-v1:0": _CLAUDE_3_HAIKU,
+}
 
 
 # entries of the source list that disagree with the provider's official list price, corrected here
@@ -63,13 +74,34 @@ def build(source: dict[str, Any]) -> dict[str, Any]:
             listed.insert(0, provider)
         else:
             listed.append(provider)
+    _bedrock_converse_as_bedrock(models)
+    for key, entry in BEDROCK_LIST_PRICES.items():
+        models.setdefault(key, model_info_fields(entry, "bedrock"))
     # a bare name resolves only where the list names it bare, or where its maker lists it
     aliases = {
         bare: f"{pick_provider(providers)}/{bare}"
         for bare, providers in candidates.items()
         if bare in unprefixed or any(p in PREFERRED for p in providers)
     }
+    # a bare Bedrock model id is served by the `bedrock` provider (its Converse twin names no provider
+    # that llmrelay serves)
+    aliases = {
+        bare: "bedrock/" + target.split("/", 1)[1] if target.startswith("bedrock_converse/") else target
+        for bare, target in aliases.items()
+    }
     return {"version": 1, "source": SOURCE_LABEL, "models": models, "aliases": aliases}
+
+
+def _bedrock_converse_as_bedrock(models: dict[str, Any]) -> None:
+    """llmrelay's `bedrock/` models are called through the Converse API, which the price list files
+    as `bedrock_converse/`: those prices are the `bedrock/` model's too (fields the `bedrock/` entry
+    lacks are filled from its Converse twin; its own fields win)."""
+    for key, info in list(models.items()):
+        if not key.startswith("bedrock_converse/"):
+            continue
+        twin = "bedrock/" + key.split("/", 1)[1]
+        merged = {**info, **models.get(twin, {}), "provider": "bedrock"}
+        models[twin] = merged
 
 
 def render(catalog: dict[str, Any]) -> str:

@@ -60,9 +60,10 @@ SOURCE = {
 
 
 def test_build_converts_prices_to_integer_picos_and_keys_by_provider() -> None:
-    catalog = load_script().build(SOURCE)
+    script = load_script()
+    catalog = script.build(SOURCE)
     models = catalog["models"]
-    assert set(models) == {
+    assert set(models) - set(script.BEDROCK_LIST_PRICES) == {
         "openai/gpt-x",
         "azure/gpt-x",
         "gemini/gemini-z",
@@ -106,3 +107,25 @@ def test_shipped_catalog_is_what_the_script_builds(tmp_path: Path) -> None:
     shipped = load_catalog_file()
     assert shipped.aliases["gpt-4o"] == "openai/gpt-4o"
     assert shipped.aliases["claude-sonnet-4-5"].startswith("anthropic/")
+
+
+def test_bedrock_converse_prices_are_the_bedrock_models_too() -> None:
+    script = load_script()
+    source = {
+        "amazon.nova-x-v1:0": {"litellm_provider": "bedrock_converse", "mode": "chat",
+                               "input_cost_per_token": 8e-07, "output_cost_per_token": 3.2e-06},
+        "anthropic.claude-y": {"litellm_provider": "bedrock", "mode": "chat", "input_cost_per_token": 3e-06},
+        "bedrock_converse/anthropic.claude-y": {
+            "litellm_provider": "bedrock_converse", "mode": "chat",
+            "input_cost_per_token": 9e-06, "cache_read_input_token_cost": 3e-07,
+        },
+    }  # fmt: skip
+    catalog = script.build(source)
+    models = catalog["models"]
+    assert models["bedrock/amazon.nova-x-v1:0"]["input"] == 800_000
+    assert models["bedrock/amazon.nova-x-v1:0"]["provider"] == "bedrock"
+    # the bedrock entry's own price wins; what it lacks comes from its Converse twin
+    assert models["bedrock/anthropic.claude-y"]["input"] == 3_000_000
+    assert models["bedrock/anthropic.claude-y"]["cache_read"] == 300_000
+    assert catalog["aliases"]["amazon.nova-x-v1:0"] == "bedrock/amazon.nova-x-v1:0"
+    assert models["bedrock/anthropic.claude-3-haiku-20240307-v1:0"]["output"] == 1_250_000

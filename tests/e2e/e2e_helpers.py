@@ -46,6 +46,7 @@ MODELS = {
     "anthropic": "anthropic/claude-haiku-4-5",
     "gemini": "gemini/gemini-2.5-flash",
     "cohere": "cohere/command-r-08-2024",
+    "bedrock": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
 }
 
 

@@ -67,7 +67,20 @@ def call_options(
 
 # provider credentials a call may carry as keywords (LiteLLM's names): they go to the deployment, like
 # api_key, never into the request body (which callbacks see)
-CREDENTIAL_PARAMS = ("azure_ad_token",)
+CREDENTIAL_PARAMS = (
+    "azure_ad_token",
+    # AWS Bedrock: keys, region, profile and endpoint (the region and endpoint steer the call; the
+    # assume-role names are taken so they never reach a body, and rejected by the adapter)
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "aws_profile_name",
+    "aws_bedrock_runtime_endpoint",
+    "aws_role_name",
+    "aws_session_name",
+    "aws_web_identity_token",
+)
 
 
 def take_credentials(params: dict[str, Any]) -> dict[str, Any] | None:

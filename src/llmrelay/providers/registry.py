@@ -13,6 +13,7 @@ from llmrelay.types.errors import BadRequestError
 NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
+    "bedrock": "llmrelay.providers.bedrock:BedrockProvider",
     "cohere": "llmrelay.providers.cohere:CohereProvider",
     "cohere_chat": "llmrelay.providers.cohere:CohereChatProvider",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",

@@ -83,6 +83,11 @@ class Call:
     body: Any
     match: Mapping[str, str]
     chunks: int | None
+    # what request signing covers (AWS SigV4): the method, the path as sent (still percent-encoded,
+    # with its query) and the body bytes
+    method: str = "POST"
+    raw_path: str = ""
+    raw_body: bytes = b""
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
@@ -149,6 +154,10 @@ class ProviderSimulator:
         """The provider's in-stream error event (sent after a 200 has begun)."""
         raise NotImplementedError
 
+    def broken_event(self) -> bytes:
+        """A stream event that does not decode (the invalid_json fault, mid-stream)."""
+        return b'data: {"broken": \n\n'
+
     def check_auth(self, call: Call) -> ProviderError | None:
         raise NotImplementedError
 
@@ -211,7 +220,17 @@ class ProviderSimulator:
             return self._error_response(ProviderError(400, str(exc)))
         if fault.latency:
             await asyncio.sleep(fault.latency)
-        call = Call(request.path, headers, query, body, request.match_info, chunks)
+        call = Call(
+            request.path,
+            headers,
+            query,
+            body,
+            request.match_info,
+            chunks,
+            request.method,
+            request.raw_path,
+            raw,
+        )
         denied = self.check_auth(call)
         if denied is not None:
             return self._error_response(denied)
@@ -279,7 +298,7 @@ class ProviderSimulator:
                 break
             if i and delay:
                 await asyncio.sleep(delay)
-            await response.write(b'data: {"broken": \n\n' if i == broken_at else event)
+            await response.write(self.broken_event() if i == broken_at else event)
         await response.write_eof()
         return response
 

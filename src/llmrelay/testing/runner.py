@@ -18,7 +18,7 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "cohere", "replicate")
+KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate")
 DEFAULT_KEY = "sim-key"
 
 
@@ -36,11 +36,14 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.gemini_sim import GeminiSimulator
 
         return GeminiSimulator(**settings)
+    if kind == "bedrock":
+        from llmrelay.testing.bedrock_sim import BedrockSimulator
+
+        return BedrockSimulator(**settings)
     if kind == "cohere":
         from llmrelay.testing.cohere_sim import CohereSimulator
 
         return CohereSimulator(**settings)
-
     if kind == "replicate":
         from llmrelay.testing.replicate_sim import ReplicateSimulator
 
@@ -53,7 +56,7 @@ class RunningSimulator:
 
     base_url  the server root (http://host:port)
     api_base  what LiteLLM-style configs call api_base for this provider (OpenAI: .../v1,
-              Anthropic and Cohere: the root, Gemini: .../v1beta)
+              Anthropic, Bedrock and Cohere: the root, Gemini: .../v1beta)
     api_key   a key it accepts
     """
 
@@ -77,8 +80,14 @@ class RunningSimulator:
         return self.simulator.faults
 
     def sdk_kwargs(self) -> dict[str, str]:
-        """`api_base` and `api_key` for an llmrelay call aimed at this simulator."""
-        return {"api_base": self.api_base, "api_key": self.api_key}
+        """`api_base` and `api_key` for an llmrelay call aimed at this simulator (for Bedrock the key
+        is a Bedrock API key, and the region is given too)."""
+        kwargs = {"api_base": self.api_base, "api_key": self.api_key}
+        if self.kind == "bedrock":
+            from llmrelay.testing.bedrock_sim import REGION
+
+            kwargs["aws_region_name"] = REGION
+        return kwargs
 
     def configure(self, **changes: Any) -> None:
         self.simulator.configure(**changes)
@@ -92,7 +101,7 @@ class RunningSimulator:
 
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
-    `group.cohere`."""
+    `group.bedrock`, `group.cohere`, `group.replicate`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
@@ -218,7 +227,7 @@ def simulators_in_thread(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmrelay sim",
-        description="Serve the OpenAI, Anthropic, Gemini, Cohere and Replicate provider simulators.",
+        description="Serve the OpenAI, Anthropic, Gemini, Bedrock, Cohere and Replicate provider simulators.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: 8765)")
@@ -250,6 +259,15 @@ async def _serve_until_cancelled(args: argparse.Namespace) -> None:
         for kind in kinds:
             print(f"  {kind:<10} api_base={group[kind].api_base}", flush=True)
         keys = ", ".join(args.api_keys) if args.api_keys else "any non-empty key"
+        if "bedrock" in kinds:
+            from llmrelay.testing.bedrock_sim import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+
+            print(
+                f"  bedrock SigV4: aws_access_key_id={ACCESS_KEY_ID} "
+                f"aws_secret_access_key={SECRET_ACCESS_KEY} aws_region_name={REGION} "
+                "(or an accepted key, below, as a Bedrock API key)",
+                flush=True,
+            )
         print(f"  keys: {keys}; fault header: x-sim-fault; controls: {base_url}/_sim/<provider>/", flush=True)
         await asyncio.Event().wait()
     finally:

@@ -1,0 +1,153 @@
+"""The AWS Bedrock Runtime adapter, sans-IO: Converse / ConverseStream for chat, InvokeModel for
+embeddings.
+
+`bedrock/<modelId>` and `bedrock/converse/<modelId>` call
+`{endpoint}/model/{modelId}/converse` (or `/converse-stream`); `modelId` may be a foundation model id, a
+cross-region inference profile (`us.anthropic...`) or an ARN, and is percent-encoded into one
+path segment (`/` as %2F; `:` as is). The endpoint is `https://bedrock-runtime.{region}.amazonaws.com`
+unless `api_base` (or `aws_bedrock_runtime_endpoint`) overrides it. Requests are SigV4-signed per
+attempt (the signature covers the date), or carry a Bedrock API key as a bearer token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import msgspec
+
+from llmrelay.providers.base import Provider
+from llmrelay.providers.bedrock import credentials as creds
+from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
+from llmrelay.providers.bedrock.errors import classify, decode_payload
+from llmrelay.providers.bedrock.optional import require_botocore
+from llmrelay.providers.bedrock.request import build_body
+from llmrelay.providers.bedrock.response import to_chat_response
+from llmrelay.providers.bedrock.signing import auth_headers
+from llmrelay.providers.bedrock.stream import BedrockStreamDecoder
+from llmrelay.providers.bedrock.wire import ConverseResponse, response_decoder
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.errors import BadRequestError, InternalServerError, LLMError
+from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.response import ChatResponse, hidden_params
+
+BEDROCK_CHAT_PARAMS = frozenset(
+    {
+        "temperature", "top_p", "top_k", "stop", "max_tokens", "max_completion_tokens", "tools",
+        "tool_choice", "reasoning_effort", "thinking", "response_format",
+    }
+)  # fmt: skip
+# LiteLLM's route prefixes: Converse is the only chat route here, so both name the same call
+ROUTE_PREFIXES = ("converse/", "invoke/")
+EVENT_STREAM = "application/vnd.amazon.eventstream"
+
+_encoder = msgspec.json.Encoder()
+
+
+def model_id(model: str) -> str:
+    for prefix in ROUTE_PREFIXES:
+        if model.startswith(prefix):
+            return model[len(prefix) :]
+    return model
+
+
+class BedrockProvider(Provider):
+    name = "bedrock"
+    supported_params = BEDROCK_CHAT_PARAMS
+    requires_api_key = False
+
+    # ---- requests
+    def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        # one choice is what Converse gives; models may answer with several tool calls anyway, so
+        # parallel_tool_calls=True asks for what happens
+        changes: dict[str, None] = {}
+        if request.n == 1:
+            changes["n"] = None
+        if request.parallel_tool_calls is True:
+            changes["parallel_tool_calls"] = None
+        if changes:
+            request = msgspec.structs.replace(request, **changes)
+        return super().check_params(request, drop)
+
+    def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
+        target = self._model(deployment)
+        if request.stream:
+            require_botocore()
+        body = _encoder.encode(build_body(request, target))
+        operation = "converse-stream" if request.stream else "converse"
+        accept = EVENT_STREAM if request.stream else "application/json"
+        return self._request(deployment, target, operation, body, accept, stream=bool(request.stream))
+
+    def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
+        target = self._model(deployment)
+        body = _encoder.encode(embedding_body(request, target))
+        return self._request(deployment, target, "invoke", body, "application/json")
+
+    def _request(
+        self,
+        deployment: Deployment,
+        target: str,
+        operation: str,
+        body: bytes,
+        accept: str,
+        *,
+        stream: bool = False,
+    ) -> HttpRequest:
+        credentials = creds.credentials(deployment)
+        base, region = creds.runtime_base(deployment, signing=isinstance(credentials, creds.AwsKeys))
+        # ':' and '@' are legal in a path segment and HTTP clients send them unescaped (aiohttp's yarl
+        # decodes %3A): the signature must cover the path exactly as it is sent. '/' (in ARNs) stays %2F.
+        url = f"{base}/model/{quote(target, safe=':@')}/{operation}"
+        headers = {"content-type": "application/json", "accept": accept}
+        headers.update(auth_headers(credentials, region, "POST", url, headers, body))
+        if deployment.extra_headers:
+            # after signing and never over its headers: extra headers are not part of the signature
+            headers = {**deployment.extra_headers, **headers}
+        return HttpRequest(url=url, headers=headers, body=body, stream=stream)
+
+    def _model(self, deployment: Deployment) -> str:
+        target = model_id(deployment.model)
+        if not target:
+            raise BadRequestError(
+                "a Bedrock model names its model id: 'bedrock/<modelId>'", provider=self.name, param="model"
+            )
+        return target
+
+    # ---- responses
+    def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
+        decoded = self._decode(response)
+        result = to_chat_response(decoded, request.model, response.header("x-amzn-requestid"))
+        params = hidden_params(result)
+        if decoded.metrics is not None:
+            params["bedrock_metrics"] = decoded.metrics
+        if decoded.additional_model_response_fields is not None:
+            params["additional_model_response_fields"] = decoded.additional_model_response_fields
+        if decoded.trace is not None:
+            params["bedrock_trace"] = decoded.trace
+        return result
+
+    def chat_stream_decoder(self, request: ChatRequest) -> BedrockStreamDecoder:
+        return BedrockStreamDecoder(request.model)
+
+    def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
+        return parse_embedding(response.body, response.headers, request)
+
+    def _decode(self, response: HttpResponse) -> ConverseResponse:
+        try:
+            return response_decoder.decode(response.body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise InternalServerError(f"malformed response from Bedrock: {exc}", provider=self.name) from exc
+
+    # ---- errors
+    def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
+        return classify(status, headers, body)
+
+    def error_message(self, body: bytes) -> str | None:
+        payload = decode_payload(body)
+        return payload.text() if payload is not None else super().error_message(body)
+
+    # ---- pricing
+    def catalog_model(self, deployment: Deployment) -> str:
+        return model_id(deployment.model)
