@@ -32,6 +32,7 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "openai": f"api_base={base_url}/v1",
             "anthropic": f"api_base={base_url}",
             "gemini": f"api_base={base_url}/v1beta",
+            "bedrock": f"api_base={base_url}",
             "cohere": f"api_base={base_url}",
             "replicate": f"api_base={base_url}/v1",
         }
