@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.core.credentials import TokenCache
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
@@ -43,16 +44,22 @@ class Engine:
         self.transport = transport
         self.registry = registry
         self.catalog = catalog
+        # access tokens of the deployments whose adapters declare a token grant
+        self.tokens = TokenCache(lambda request, timeout: self.transport.send(request, timeout))
 
     def adapter(self, deployment: Deployment) -> Provider:
-        return self.registry.get(deployment.provider)
+        return self.registry.get(deployment.provider).for_deployment(deployment)
 
     # ---- pricing
     def price(self, usage: Usage | None, deployment: Deployment) -> int:
         if usage is None:
             return 0
         # the name the catalog knows the model by (an Azure deployment's `base_model`)
-        info = self.catalog.get(self.adapter(deployment).catalog_model(deployment), deployment.provider)
+        adapter = self.adapter(deployment)
+        info = self.catalog.get(adapter.catalog_model(deployment), deployment.provider)
+        if info is None:
+            fallback = adapter.catalog_fallback(deployment)
+            info = self.catalog.get(fallback) if fallback else None
         return cost_micros(usage, info) if info is not None else 0
 
     # ---- chat
@@ -191,10 +198,24 @@ class Engine:
     ) -> StreamingResponse:
         """The upstream's response head; an error status raises the provider's error."""
         first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
+        grant = adapter.token_grant(deployment)
+        token, fresh = None, True
         try:
+            if grant is not None:
+                token, fresh = await self.tokens.token(grant, first_wait)
+                request = adapter.authorize(request, token)
             upstream = await self.transport.open_stream(
                 request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
             )
+            if grant is not None and token is not None and upstream.status == 401 and not fresh:
+                # a cached token refused before its time (revoked, clock skew): one refresh, one retry
+                await upstream.aclose()
+                self.tokens.invalidate(grant, token)
+                token, _ = await self.tokens.token(grant, first_wait)
+                request = adapter.authorize(request, token)
+                upstream = await self.transport.open_stream(
+                    request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+                )
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise
@@ -209,8 +230,19 @@ class Engine:
     async def _send(
         self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
     ) -> HttpResponse:
+        limit = _timeout(timeout, deployment)
+        grant = adapter.token_grant(deployment)
         try:
-            response = await self.transport.send(request, _timeout(timeout, deployment))
+            if grant is None:
+                response = await self.transport.send(request, limit)
+            else:
+                token, fresh = await self.tokens.token(grant, limit)
+                response = await self.transport.send(adapter.authorize(request, token), limit)
+                if response.status == 401 and not fresh:
+                    # a cached token refused before its time (revoked, clock skew): one refresh, one retry
+                    self.tokens.invalidate(grant, token)
+                    token, _ = await self.tokens.token(grant, limit)
+                    response = await self.transport.send(adapter.authorize(request, token), limit)
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise

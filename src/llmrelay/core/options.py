@@ -66,8 +66,17 @@ def call_options(
 
 
 # provider credentials a call may carry as keywords (LiteLLM's names): they go to the deployment, like
-# api_key, never into the request body (which callbacks see)
-CREDENTIAL_PARAMS = ("azure_ad_token",)
+# api_key, never into the request body (which callbacks see). Vertex AI's project and location ride
+# along: they place the deployment, and are no model parameters either.
+CREDENTIAL_PARAMS = (
+    "azure_ad_token",
+    "vertex_credentials",
+    "vertex_ai_credentials",
+    "vertex_project",
+    "vertex_ai_project",
+    "vertex_location",
+    "vertex_ai_location",
+)
 
 
 def take_credentials(params: dict[str, Any]) -> dict[str, Any] | None:

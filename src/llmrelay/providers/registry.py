@@ -14,6 +14,7 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
+    "vertex_ai": "llmrelay.providers.vertex:VertexAI",
 }
 
 
