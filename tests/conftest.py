@@ -1,6 +1,7 @@
 """Shared fixtures: provider simulators for any test folder.
 
-One server thread (started once per session) serves the OpenAI, Anthropic and Gemini simulators;
+One server thread (started once per session) serves the OpenAI, Anthropic, Gemini and Vertex AI
+simulators;
 each fixture resets its simulator before and after the test, so faults and records never leak.
 Running on their own thread, they serve sync SDK calls and async tests alike.
 Need a second, independent upstream (e.g. two deployments to balance over)? Use `start_sim`."""
@@ -42,6 +43,11 @@ def anthropic_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
 @pytest.fixture
 def gemini_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
     yield from _fresh(simulators.gemini)
+
+
+@pytest.fixture
+def vertex_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.vertex)
 
 
 @pytest.fixture

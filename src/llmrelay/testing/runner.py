@@ -18,12 +18,12 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini")
+KINDS = ("openai", "anthropic", "gemini", "vertex")
 DEFAULT_KEY = "sim-key"
 
 
 def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
-    """A new simulator of `kind` ("openai", "anthropic" or "gemini")."""
+    """A new simulator of `kind` ("openai", "anthropic", "gemini" or "vertex")."""
     if kind == "openai":
         from llmrelay.testing.openai_sim import OpenAISimulator
 
@@ -36,6 +36,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.gemini_sim import GeminiSimulator
 
         return GeminiSimulator(**settings)
+    if kind == "vertex":
+        from llmrelay.testing.vertex_sim import VertexSimulator
+
+        return VertexSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -82,7 +86,8 @@ class RunningSimulator:
 
 
 class SimulatorGroup:
-    """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`."""
+    """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
+    `group.vertex`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
@@ -207,7 +212,8 @@ def simulators_in_thread(
 # ---- command line
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="llmrelay sim", description="Serve the OpenAI, Anthropic and Gemini provider simulators."
+        prog="llmrelay sim",
+        description="Serve the OpenAI, Anthropic, Gemini and Vertex AI provider simulators.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: 8765)")
