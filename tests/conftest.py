@@ -1,8 +1,8 @@
 """Shared fixtures: provider simulators for any test folder.
 
 One server thread (started once per session) serves the OpenAI, Anthropic, Gemini and Vertex AI
-simulators;
-each fixture resets its simulator before and after the test, so faults and records never leak.
+simulators; each fixture resets its simulator before and after the test, so faults and records never
+leak.
 Running on their own thread, they serve sync SDK calls and async tests alike.
 Need a second, independent upstream (e.g. two deployments to balance over)? Use `start_sim`."""
 
