@@ -216,6 +216,12 @@ class VertexSimulator(ProviderSimulator):
         instances = body.get("instances") if isinstance(body, dict) else None
         if not isinstance(instances, list) or not instances:
             raise ProviderError(400, "instances: at least one instance is required")
+        if "gemini-embedding" in model and len(instances) > 1:
+            raise ProviderError(
+                400,
+                "Unable to submit request because it included too many instances. Reduce the number of "
+                f"instances and try again: batchSize must be 1 but the entered value was {len(instances)}.",
+            )
         parameters = body.get("parameters") or {}
         size = int(parameters.get("outputDimensionality") or (3072 if "gemini" in model else 768))
         predictions = []

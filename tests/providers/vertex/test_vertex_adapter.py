@@ -246,6 +246,19 @@ def test_embedding_count_mismatch_and_token_inputs_are_errors() -> None:
                                   deployment)  # fmt: skip
 
 
+def test_gemini_embedding_001_takes_one_input_per_request() -> None:
+    deployment = dep("gemini-embedding-001")
+    adapter = VertexAI().for_deployment(deployment)
+    one = msgspec.convert({"model": "m", "input": "only"}, EmbeddingRequest)
+    assert json.loads(adapter.prepare_embedding(one, deployment).body or b"")["instances"] == [
+        {"content": "only"}
+    ]
+    many = msgspec.convert({"model": "m", "input": ["a", "b"]}, EmbeddingRequest)
+    with pytest.raises(errors.BadRequestError, match="one input per request") as info:
+        adapter.prepare_embedding(many, deployment)
+    assert info.value.param == "input"
+
+
 # ---- errors
 
 

@@ -92,7 +92,7 @@ class VertexGemini(VertexEndpoint, GeminiProvider):
         return HttpRequest(
             url=self.url(deployment, "google", "predict"),
             headers=self.vertex_headers(deployment),
-            body=_encoder.encode(predict_body(request)),
+            body=_encoder.encode(predict_body(request, deployment.model)),
         )
 
     def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:

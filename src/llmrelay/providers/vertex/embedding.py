@@ -18,6 +18,8 @@ from llmrelay.types.errors import BadRequestError, InternalServerError
 PROVIDER = "vertex_ai"
 # keys of extra_body that belong to each instance rather than to `parameters`
 _INSTANCE_KEYS = frozenset({"title", "task_type"})
+# models Google documents as taking one instance per request (Vertex answers 400 "batchSize must be 1")
+ONE_INPUT_MODELS = ("gemini-embedding-001",)
 
 
 class _Statistics(msgspec.Struct):
@@ -41,12 +43,19 @@ class _PredictResponse(msgspec.Struct):
 _decoder = msgspec.json.Decoder(_PredictResponse)
 
 
-def predict_body(request: EmbeddingRequest) -> dict[str, Any]:
+def predict_body(request: EmbeddingRequest, model: str) -> dict[str, Any]:
     texts = request.texts()
     count = 1 if isinstance(request.input, str) else len(request.input)
     if not texts or len(texts) != count:
         raise BadRequestError(
             "Vertex AI embeddings take text: input must be a string or a non-empty list of strings",
+            provider=PROVIDER,
+            model=request.model,
+            param="input",
+        )
+    if len(texts) > 1 and model.startswith(ONE_INPUT_MODELS):
+        raise BadRequestError(
+            f"{model} on Vertex AI takes one input per request: send the {len(texts)} inputs one at a time",
             provider=PROVIDER,
             model=request.model,
             param="input",
