@@ -246,6 +246,13 @@ async def _serve_until_cancelled(args: argparse.Namespace) -> None:
             print(f"  {kind:<10} api_base={group[kind].api_base}", flush=True)
         keys = ", ".join(args.api_keys) if args.api_keys else "any non-empty key"
         print(f"  keys: {keys}; fault header: x-sim-fault; controls: {base_url}/_sim/<provider>/", flush=True)
+        if "vertex" in kinds:
+            static = ", ".join(args.api_keys) if args.api_keys else "sim-key"
+            print(
+                f"  vertex takes bearer tokens: {static}, or tokens from POST {base_url}/token for service "
+                "accounts registered with VertexSimulator.register_service_account",
+                flush=True,
+            )
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
