@@ -6,8 +6,9 @@ and emit one CallRecord per logical call."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -19,6 +20,7 @@ from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_c
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.providers.base import Provider
+from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport, StreamingResponse
 from llmrelay.types.chat import ChatRequest
@@ -28,6 +30,8 @@ from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import LLMError
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,23 +202,19 @@ class Engine:
     ) -> StreamingResponse:
         """The upstream's response head; an error status raises the provider's error."""
         first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
-        grant = adapter.token_grant(deployment)
-        token, fresh = None, True
-        try:
-            if grant is not None:
-                token, fresh = await self.tokens.token(grant, first_wait)
-                request = adapter.authorize(request, token)
-            upstream = await self.transport.open_stream(
-                request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+
+        def open_stream(authorized: HttpRequest) -> Awaitable[StreamingResponse]:
+            return self.transport.open_stream(
+                authorized, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
             )
-            if grant is not None and token is not None and upstream.status == 401 and not fresh:
-                # a cached token refused before its time (revoked, clock skew): one refresh, one retry
-                await upstream.aclose()
-                self.tokens.invalidate(grant, token)
-                token, _ = await self.tokens.token(grant, first_wait)
-                request = adapter.authorize(request, token)
-                upstream = await self.transport.open_stream(
-                    request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+
+        grant = adapter.token_grant(deployment)
+        try:
+            if grant is None:
+                upstream = await open_stream(request)
+            else:
+                upstream = await self._authorized(
+                    adapter, grant, request, first_wait, open_stream, _refused_stream
                 )
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
@@ -236,19 +236,35 @@ class Engine:
             if grant is None:
                 response = await self.transport.send(request, limit)
             else:
-                token, fresh = await self.tokens.token(grant, limit)
-                response = await self.transport.send(adapter.authorize(request, token), limit)
-                if response.status == 401 and not fresh:
-                    # a cached token refused before its time (revoked, clock skew): one refresh, one retry
-                    self.tokens.invalidate(grant, token)
-                    token, _ = await self.tokens.token(grant, limit)
-                    response = await self.transport.send(adapter.authorize(request, token), limit)
+                response = await self._authorized(
+                    adapter, grant, request, limit, lambda r: self.transport.send(r, limit), _refused
+                )
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise
         if response.status >= 400:
             raise self._error(adapter, response.status, response.headers, response.body, deployment)
         return response
+
+    async def _authorized(
+        self,
+        adapter: Provider,
+        grant: TokenGrant,
+        request: HttpRequest,
+        wait: float | None,
+        send: Callable[[HttpRequest], Awaitable[R]],
+        refused: Callable[[R], Awaitable[bool]],
+    ) -> R:
+        """Send `request` with the token `grant` yields. A cached token the upstream refuses (a 401,
+        told by `refused`) before its time — revoked, clock skew — is dropped and the request sent once
+        more with a fresh one; a freshly minted token refused is the caller's error."""
+        token, fresh = await self.tokens.token(grant, wait)
+        result = await send(adapter.authorize(request, token))
+        if fresh or not await refused(result):
+            return result
+        self.tokens.invalidate(grant, token)
+        token, _ = await self.tokens.token(grant, wait)
+        return await send(adapter.authorize(request, token))
 
     @staticmethod
     def _error(adapter: Provider, status: int, headers: Any, body: bytes, deployment: Deployment) -> LLMError:
@@ -263,6 +279,18 @@ class Engine:
         params.update(_deployment_params(deployment))
         params["cost_micros"] = micros
         params["response_cost"] = micros / 1_000_000
+
+
+async def _refused(response: HttpResponse) -> bool:
+    return response.status == 401
+
+
+async def _refused_stream(upstream: StreamingResponse) -> bool:
+    """A 401 head: the response is released, as the request will be sent again."""
+    if upstream.status != 401:
+        return False
+    await upstream.aclose()
+    return True
 
 
 def _timeout(timeout: float | None, deployment: Deployment) -> float:
