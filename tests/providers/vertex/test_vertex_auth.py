@@ -111,6 +111,11 @@ def test_key_file_is_read_per_token_so_rotation_is_picked_up(
     assert GoogleCredentialsGrant(str(path)).cache_key == grant.cache_key
 
 
+def test_json_text_with_a_byte_order_mark_is_accepted(keypair: tuple[str, str]) -> None:
+    grant = GoogleCredentialsGrant("\ufeff" + json.dumps(service_account(keypair[0])))
+    assert grant.token_request(NOW).url == TOKEN_URI
+
+
 def test_default_token_uri_is_googles(keypair: tuple[str, str]) -> None:
     info = service_account(keypair[0])
     del info["token_uri"]
@@ -132,7 +137,9 @@ BAD_PEM = f"-----BEGIN PRIVATE KEY-----\n{SECRET_MARKER}\n-----END PRIVATE KEY--
         ('{"type": "service_account", "private_key": "' + SECRET_MARKER, "not valid JSON"),
         (json.dumps({"type": "external_account", "secret": SECRET_MARKER}), "unsupported Google"),
         (json.dumps({"type": "authorized_user", "client_secret": SECRET_MARKER}), "lack client_id, refresh"),
-        ("/nonexistent/dir/sa.json", "cannot read the credentials file"),
+        ("/nonexistent/dir/sa.json", "cannot read the credentials file '/nonexistent/dir/sa.json'"),
+        # key material in a form not taken for JSON (here: base64) is never echoed as a "path"
+        (base64.b64encode(json.dumps(service_account(BAD_PEM)).encode()).decode(), "given value not shown"),
     ],
 )  # fmt: skip
 def test_bad_credentials_are_authentication_errors_without_secrets(source: str, match: str) -> None:

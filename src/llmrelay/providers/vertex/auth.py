@@ -48,7 +48,7 @@ _answer_decoder = msgspec.json.Decoder(_TokenAnswer)
 
 
 def looks_like_json(source: str) -> bool:
-    return source.lstrip().startswith("{")
+    return source.lstrip("\ufeff \t\r\n").startswith("{")
 
 
 def credentials_digest(source: str) -> str:
@@ -59,9 +59,9 @@ def credentials_digest(source: str) -> str:
 def load_credentials(source: str) -> dict[str, Any]:
     """The credentials JSON from its text or from the file at `source`."""
     if looks_like_json(source):
-        text, where = source, "vertex_credentials (JSON text)"
+        text, where = source.lstrip("\ufeff"), "vertex_credentials (JSON text)"
     else:
-        where = f"credentials file {source!r}"
+        where = f"credentials file {_shown_path(source)}"
         try:
             with open(os.path.expanduser(source), encoding="utf-8") as f:
                 text = f.read()
@@ -74,6 +74,14 @@ def load_credentials(source: str) -> dict[str, Any]:
     if not isinstance(info, dict):
         raise _auth_error(f"the {where} is not a JSON object")
     return info
+
+
+def _shown_path(source: str) -> str:
+    """The path for an error message — unless the "path" may be key material given in a form not
+    recognised as JSON (a long or multi-line value), which must not be echoed."""
+    if len(source) > 256 or "\n" in source or "PRIVATE" in source.upper():
+        return "(given value not shown: neither JSON text nor a plausible file path)"
+    return repr(source)
 
 
 def project_of(source: str) -> str | None:
