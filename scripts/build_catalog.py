@@ -45,6 +45,12 @@ CORRECTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# the price list files one provider's models under several names (LiteLLM's internal groups, by
+# publisher); llmrelay keys them by the provider name users write:
+# `vertex_ai-language-models/gemini-x` → `vertex_ai/gemini-x`
+PROVIDER_FAMILIES = {"vertex_ai-": "vertex_ai"}
+
+
 def pick_provider(providers: list[str]) -> str:
     for preferred in PREFERRED:
         if preferred in providers:
@@ -52,11 +58,50 @@ def pick_provider(providers: list[str]) -> str:
     return providers[0]
 
 
+def _claude(input_usd: float, output_usd: float, max_output: int) -> dict[str, Any]:
+    """A Claude entry at Anthropic's list prices per million tokens (cache write 1.25x, read 0.1x)."""
+    return {
+        "litellm_provider": "vertex_ai",
+        "mode": "chat",
+        "input_cost_per_token": input_usd / 1e6,
+        "output_cost_per_token": output_usd / 1e6,
+        "cache_creation_input_token_cost": input_usd * 1.25 / 1e6,
+        "cache_read_input_token_cost": input_usd * 0.1 / 1e6,
+        "max_input_tokens": 200_000,
+        "max_output_tokens": max_output,
+        "supports_function_calling": True,
+        "supports_tool_choice": True,
+        "supports_vision": True,
+        "supports_pdf_input": True,
+        "supports_prompt_caching": True,
+    }
+
+
+# models the price list lacks, added at their official list prices (Google lists Claude on Vertex AI
+# at Anthropic's prices: https://platform.claude.com/docs/en/about-claude/pricing); the list's own
+# entries win when it has them
+EXTRA_MODELS: dict[str, dict[str, Any]] = {
+    "vertex_ai/claude-3-5-sonnet-v2@20241022": _claude(3, 15, 8_192),
+    "vertex_ai/claude-3-7-sonnet@20250219": _claude(3, 15, 64_000),
+    "vertex_ai/claude-sonnet-4@20250514": _claude(3, 15, 64_000),
+    "vertex_ai/claude-opus-4@20250514": _claude(15, 75, 32_000),
+    "vertex_ai/claude-opus-4-1@20250805": _claude(15, 75, 32_000),
+}
+
+
+def family(provider: str) -> str:
+    for prefix, name in PROVIDER_FAMILIES.items():
+        if provider.startswith(prefix):
+            return name
+    return provider
+
+
 def build(source: dict[str, Any]) -> dict[str, Any]:
     models: dict[str, Any] = {}
     # bare name → providers listing it; providers that list it bare come first
     candidates: dict[str, list[str]] = {}
     unprefixed: set[str] = set()
+    source = {**EXTRA_MODELS, **source}
     for key, entry in sorted(source.items()):
         if not isinstance(entry, dict) or key == "sample_spec":
             continue
@@ -65,6 +110,7 @@ def build(source: dict[str, Any]) -> dict[str, Any]:
         provider = entry.get("litellm_provider")
         if not isinstance(provider, str) or entry.get("mode", "chat") not in MODES:
             continue
+        provider = family(provider)
         qualified = key if key.startswith(provider + "/") else f"{provider}/{key}"
         models[qualified] = model_info_fields(entry, provider)
         bare = qualified[len(provider) + 1 :]

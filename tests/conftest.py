@@ -1,8 +1,8 @@
 """Shared fixtures: provider simulators for any test folder.
 
-One server thread (started once per session) serves the OpenAI, Anthropic, Gemini, Bedrock, Cohere
-and Replicate simulators; each fixture resets its simulator before and after the test, so faults
-and records never leak.
+One server thread (started once per session) serves the OpenAI, Anthropic, Gemini, Bedrock, Cohere,
+Replicate and Vertex AI simulators; each fixture resets its simulator before and after the test, so
+faults and records never leak.
 Running on their own thread, they serve sync SDK calls and async tests alike.
 Need a second, independent upstream (e.g. two deployments to balance over)? Use `start_sim`."""
 
@@ -58,6 +58,11 @@ def cohere_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
 @pytest.fixture
 def replicate_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
     yield from _fresh(simulators.replicate)
+
+
+@pytest.fixture
+def vertex_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.vertex)
 
 
 @pytest.fixture

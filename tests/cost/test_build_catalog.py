@@ -63,13 +63,16 @@ def test_build_converts_prices_to_integer_picos_and_keys_by_provider() -> None:
     script = load_script()
     catalog = script.build(SOURCE)
     models = catalog["models"]
+    # LiteLLM's vertex_ai-* groups are filed under the provider name users write, vertex_ai
     assert set(models) - set(script.BEDROCK_LIST_PRICES) == {
         "openai/gpt-x",
         "azure/gpt-x",
         "gemini/gemini-z",
-        "vertex_ai-language-models/vertex_ai/gemini-z",
+        "vertex_ai/gemini-z",
         "deepseek/tiny",
+        *script.EXTRA_MODELS,
     }
+    assert models["vertex_ai/gemini-z"]["provider"] == "vertex_ai"
     assert models["openai/gpt-x"] == {
         "provider": "openai",
         "mode": "chat",

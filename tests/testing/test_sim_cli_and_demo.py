@@ -34,6 +34,7 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "gemini": f"api_base={base_url}/v1beta",
             "bedrock": f"api_base={base_url}",
             "cohere": f"api_base={base_url}",
+            "vertex": f"api_base={base_url}",
             "replicate": f"api_base={base_url}/v1",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})

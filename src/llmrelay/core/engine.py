@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
+from llmrelay.core.credentials import TokenCache
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
@@ -19,6 +21,7 @@ from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_c
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.providers.base import Provider
+from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport, StreamingResponse
 from llmrelay.types.chat import ChatRequest
@@ -28,6 +31,8 @@ from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError, LLMError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +49,22 @@ class Engine:
         self.transport = transport
         self.registry = registry
         self.catalog = catalog
+        # access tokens of the deployments whose adapters declare a token grant
+        self.tokens = TokenCache(lambda request, timeout: self.transport.send(request, timeout))
 
     def adapter(self, deployment: Deployment) -> Provider:
-        return self.registry.get(deployment.provider)
+        return self.registry.get(deployment.provider).for_deployment(deployment)
 
     # ---- pricing
     def price(self, usage: Usage | None, deployment: Deployment) -> int:
         if usage is None:
             return 0
         # the name the catalog knows the model by (an Azure deployment's `base_model`)
-        info = self.catalog.get(self.adapter(deployment).catalog_model(deployment), deployment.provider)
+        adapter = self.adapter(deployment)
+        info = self.catalog.get(adapter.catalog_model(deployment), deployment.provider)
+        if info is None:
+            fallback = adapter.catalog_fallback(deployment)
+            info = self.catalog.get(fallback) if fallback else None
         return cost_micros(usage, info) if info is not None else 0
 
     # ---- chat
@@ -195,10 +206,20 @@ class Engine:
     ) -> StreamingResponse:
         """The upstream's response head; an error status raises the provider's error."""
         first_wait = stream_timeouts.first_token or _timeout(timeout, deployment)
-        try:
-            upstream = await self.transport.open_stream(
-                request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+
+        def open_stream(authorized: HttpRequest) -> Awaitable[StreamingResponse]:
+            return self.transport.open_stream(
+                authorized, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
             )
+
+        grant = adapter.token_grant(deployment)
+        try:
+            if grant is None:
+                upstream = await open_stream(request)
+            else:
+                upstream = await self._authorized(
+                    adapter, grant, request, first_wait, open_stream, _refused_stream
+                )
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise
@@ -257,14 +278,40 @@ class Engine:
     async def _send_once(
         self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float
     ) -> HttpResponse:
+        grant = adapter.token_grant(deployment)
         try:
-            response = await self.transport.send(request, timeout)
+            if grant is None:
+                response = await self.transport.send(request, timeout)
+            else:
+                response = await self._authorized(
+                    adapter, grant, request, timeout, lambda r: self.transport.send(r, timeout), _refused
+                )
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise
         if response.status >= 400:
             raise self._error(adapter, response.status, response.headers, response.body, deployment)
         return response
+
+    async def _authorized(
+        self,
+        adapter: Provider,
+        grant: TokenGrant,
+        request: HttpRequest,
+        wait: float | None,
+        send: Callable[[HttpRequest], Awaitable[R]],
+        refused: Callable[[R], Awaitable[bool]],
+    ) -> R:
+        """Send `request` with the token `grant` yields. A cached token the upstream refuses (a 401,
+        told by `refused`) before its time — revoked, clock skew — is dropped and the request sent once
+        more with a fresh one; a freshly minted token refused is the caller's error."""
+        token, fresh = await self.tokens.token(grant, wait)
+        result = await send(adapter.authorize(request, token))
+        if fresh or not await refused(result):
+            return result
+        self.tokens.invalidate(grant, token)
+        token, _ = await self.tokens.token(grant, wait)
+        return await send(adapter.authorize(request, token))
 
     @staticmethod
     def _stray_stream(adapter: Provider, deployment: Deployment) -> LLMError:
@@ -287,6 +334,18 @@ class Engine:
         params.update(_deployment_params(deployment))
         params["cost_micros"] = micros
         params["response_cost"] = micros / 1_000_000
+
+
+async def _refused(response: HttpResponse) -> bool:
+    return response.status == 401
+
+
+async def _refused_stream(upstream: StreamingResponse) -> bool:
+    """A 401 head: the response is released, as the request will be sent again."""
+    if upstream.status != 401:
+        return False
+    await upstream.aclose()
+    return True
 
 
 def _timeout(timeout: float | None, deployment: Deployment) -> float:

@@ -66,7 +66,8 @@ def call_options(
 
 
 # provider credentials a call may carry as keywords (LiteLLM's names): they go to the deployment, like
-# api_key, never into the request body (which callbacks see)
+# api_key, never into the request body (which callbacks see). Vertex AI's project and location ride
+# along: they place the deployment, and are no model parameters either.
 CREDENTIAL_PARAMS = (
     "azure_ad_token",
     # AWS Bedrock: keys, region, profile and endpoint (the region and endpoint steer the call; the
@@ -80,6 +81,13 @@ CREDENTIAL_PARAMS = (
     "aws_role_name",
     "aws_session_name",
     "aws_web_identity_token",
+    # Google Vertex AI
+    "vertex_credentials",
+    "vertex_ai_credentials",
+    "vertex_project",
+    "vertex_ai_project",
+    "vertex_location",
+    "vertex_ai_location",
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from llmrelay.providers.grants import TokenGrant
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -60,6 +61,22 @@ class Provider:
     # (or are dropped with drop_params)
     supported_params: frozenset[str] = frozenset()
     requires_api_key: bool = True
+
+    # ---- per-deployment variants and fetched credentials
+    def for_deployment(self, deployment: Deployment) -> Provider:
+        """The adapter that serves this deployment: itself, unless one provider name covers several
+        wire formats (Vertex AI serves Gemini and Claude, each in its maker's format)."""
+        return self
+
+    def token_grant(self, deployment: Deployment) -> TokenGrant | None:
+        """The token exchange this deployment's credentials need before a call (see
+        llmrelay.providers.grants), or None when its headers carry static credentials."""
+        return None
+
+    def authorize(self, request: HttpRequest, token: str) -> HttpRequest:
+        """Put a token from `token_grant` on a prepared request (default: a bearer header)."""
+        request.headers["authorization"] = f"Bearer {token}"
+        return request
 
     # ---- chat
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
@@ -132,6 +149,11 @@ class Provider:
         """The model name the catalog knows this deployment by (prices, capabilities). The provider's
         model id, except where that id names something else (an Azure deployment)."""
         return deployment.model
+
+    def catalog_fallback(self, deployment: Deployment) -> str | None:
+        """A `provider/model` catalog key to price by when the catalog has no entry under this
+        provider (a reseller's model at its maker's list price), or None."""
+        return None
 
     # ---- helpers
     def unsupported(self, what: str) -> LLMError:

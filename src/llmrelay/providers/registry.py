@@ -20,6 +20,7 @@ NATIVE_ADAPTERS: dict[str, str] = {
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
+    "vertex_ai": "llmrelay.providers.vertex:VertexAI",
 }
 
 

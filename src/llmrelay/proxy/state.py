@@ -65,7 +65,14 @@ class GatewayState:
 
 
 SECRET_PARAMS = frozenset(
-    {"api_key", "aws_secret_access_key", "aws_session_token", "vertex_credentials", "azure_ad_token"}
+    {
+        "api_key",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "vertex_credentials",
+        "vertex_ai_credentials",
+        "azure_ad_token",
+    }
 )
 
 

@@ -18,7 +18,7 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate")
+KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex")
 DEFAULT_KEY = "sim-key"
 
 
@@ -48,6 +48,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.replicate_sim import ReplicateSimulator
 
         return ReplicateSimulator(**settings)
+    if kind == "vertex":
+        from llmrelay.testing.vertex_sim import VertexSimulator
+
+        return VertexSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -101,7 +105,7 @@ class RunningSimulator:
 
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
-    `group.bedrock`, `group.cohere`, `group.replicate`."""
+    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
@@ -227,7 +231,7 @@ def simulators_in_thread(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmrelay sim",
-        description="Serve the OpenAI, Anthropic, Gemini, Bedrock, Cohere and Replicate provider simulators.",
+        description="Serve the provider simulators (" + ", ".join(KINDS) + ").",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default: 8765)")
@@ -269,6 +273,13 @@ async def _serve_until_cancelled(args: argparse.Namespace) -> None:
                 flush=True,
             )
         print(f"  keys: {keys}; fault header: x-sim-fault; controls: {base_url}/_sim/<provider>/", flush=True)
+        if "vertex" in kinds:
+            static = ", ".join(args.api_keys) if args.api_keys else "sim-key"
+            print(
+                f"  vertex takes bearer tokens: {static}, or tokens from POST {base_url}/token for service "
+                "accounts registered with VertexSimulator.register_service_account",
+                flush=True,
+            )
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()

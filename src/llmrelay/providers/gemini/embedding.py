@@ -70,9 +70,7 @@ def parse_embedding(body: bytes, request: EmbeddingRequest, model: str) -> Embed
             f"Gemini returned {len(vectors)} embeddings for {expected} inputs", provider="gemini"
         )
     as_base64 = request.encoding_format == "base64"
-    data = [
-        EmbeddingData(index=i, embedding=_to_base64(v) if as_base64 else v) for i, v in enumerate(vectors)
-    ]
+    data = [EmbeddingData(index=i, embedding=to_base64(v) if as_base64 else v) for i, v in enumerate(vectors)]
     # Gemini's embedding responses carry no token counts; usage is estimated by counting the input
     # text with llmrelay's tokenizer (see llmrelay.cost.tokens for how close that estimate is)
     tokens = sum(count_text(text, model) for text in request.texts())
@@ -81,6 +79,6 @@ def parse_embedding(body: bytes, request: EmbeddingRequest, model: str) -> Embed
     )
 
 
-def _to_base64(vector: list[float]) -> str:
+def to_base64(vector: list[float]) -> str:
     """OpenAI's base64 encoding: little-endian float32s."""
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")

@@ -1,0 +1,98 @@
+"""The engine's token cache: runs the token grants adapters declare (llmrelay.providers.grants).
+
+A token is kept per grant `cache_key` until `margin` seconds before it expires, then refreshed on the
+next call that needs it. Concurrent calls that find no usable token share one refresh: the first
+starts it as a task, the others await the same task (shielded, so one caller giving up does not
+cancel the refresh for the rest). A refresh that fails is not remembered: the next call tries again.
+
+Expiry is kept on the monotonic clock; the wall clock is only handed to grants for the issue time of
+the assertions they sign. Both clocks are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from llmrelay.providers.grants import TokenGrant
+from llmrelay.types.http import HttpRequest, HttpResponse
+
+# refresh this long before a token runs out, so a call never leaves with a token about to expire
+DEFAULT_MARGIN = 120.0
+# a token endpoint that takes longer than this is treated as down (the call's own timeout also applies)
+TOKEN_TIMEOUT = 30.0
+
+Send = Callable[[HttpRequest, float], Awaitable[HttpResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    token: str
+    # monotonic time after which the token is not handed out any more (None: no known expiry)
+    refresh_at: float | None
+
+    def __repr__(self) -> str:
+        return f"_Cached(refresh_at={self.refresh_at!r})"
+
+
+class TokenCache:
+    """Access tokens per credential, for one engine (two clients never share tokens)."""
+
+    def __init__(
+        self,
+        send: Send,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._send = send
+        self._margin = margin
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._tokens: dict[str, _Cached] = {}
+        # refreshes in flight, per key; a task belongs to the loop that started it
+        self._refreshing: dict[str, asyncio.Task[_Cached]] = {}
+
+    async def token(self, grant: TokenGrant, timeout: float | None = None) -> tuple[str, bool]:
+        """(token, fresh): a cached token while it is good, else one from a (shared) refresh.
+        `fresh` says the token was fetched for this call, so a rejection of it is not staleness."""
+        key = grant.cache_key
+        cached = self._tokens.get(key)
+        if cached is not None and (cached.refresh_at is None or self._clock() < cached.refresh_at):
+            return cached.token, False
+        task = self._refreshing.get(key)
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(self._refresh(grant, timeout))
+            self._refreshing[key] = task
+        fetched = await asyncio.shield(task)
+        return fetched.token, True
+
+    def invalidate(self, grant: TokenGrant, token: str) -> None:
+        """Forget `token` (the upstream refused it before its time): the next call refreshes. A newer
+        token another call has already fetched is kept."""
+        cached = self._tokens.get(grant.cache_key)
+        if cached is not None and cached.token == token:
+            del self._tokens[grant.cache_key]
+
+    async def _refresh(self, grant: TokenGrant, timeout: float | None) -> _Cached:
+        key = grant.cache_key
+        try:
+            request = grant.token_request(self._wall_clock())
+            started = self._clock()
+            limit = TOKEN_TIMEOUT if timeout is None else min(timeout, TOKEN_TIMEOUT)
+            response = await self._send(request, limit)
+            issued = grant.parse_token(response)
+            refresh_at = None
+            if issued.expires_in is not None:
+                # counted from when the request left: the token was issued no earlier than that
+                margin = min(self._margin, issued.expires_in / 2)
+                refresh_at = started + issued.expires_in - margin
+            cached = _Cached(issued.token, refresh_at)
+            self._tokens[key] = cached
+            return cached
+        finally:
+            if self._refreshing.get(key) is asyncio.current_task():
+                del self._refreshing[key]

@@ -1,0 +1,124 @@
+"""Where a Vertex AI deployment lives and how it authenticates, from its settings or the environment.
+
+LiteLLM's names: `vertex_project`, `vertex_location`, `vertex_credentials` (litellm_params or SDK
+keywords, kept in `Deployment.options`); the environment's VERTEXAI_PROJECT, VERTEXAI_LOCATION and
+GOOGLE_APPLICATION_CREDENTIALS. A ready OAuth2 access token may be given as `api_key` instead of
+credentials (e.g. the output of `gcloud auth print-access-token`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from llmrelay.providers.vertex.auth import GoogleCredentialsGrant, project_of
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.errors import AuthenticationError, BadRequestError
+
+PROVIDER = "vertex_ai"
+DEFAULT_LOCATION = "us-central1"
+API_VERSION = "v1"
+PROJECT_ENV = ("VERTEXAI_PROJECT", "VERTEX_PROJECT")
+LOCATION_ENV = ("VERTEXAI_LOCATION", "VERTEX_LOCATION")
+CREDENTIALS_ENV = ("GOOGLE_APPLICATION_CREDENTIALS",)
+# LiteLLM's keywords, with the longer spellings it also takes
+PROJECT_PARAMS = ("vertex_project", "vertex_ai_project")
+LOCATION_PARAMS = ("vertex_location", "vertex_ai_location")
+CREDENTIALS_PARAMS = ("vertex_credentials", "vertex_ai_credentials")
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The URL prefix of a deployment's models: .../v1/projects/{p}/locations/{l}/publishers/{pub}/models."""
+
+    base: str
+    project: str
+    location: str
+
+    def model_url(self, publisher: str, model: str, method: str) -> str:
+        return (
+            f"{self.base}/{API_VERSION}/projects/{quote(self.project, safe='')}"
+            f"/locations/{quote(self.location, safe='')}/publishers/{publisher}"
+            f"/models/{quote(model, safe='@-_.')}:{method}"
+        )
+
+
+def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placement:
+    """`projects` remembers the project_id read from each credentials source (the caller's memo)."""
+    options = deployment.options or {}
+    location = _first(options, LOCATION_PARAMS) or _env(LOCATION_ENV) or DEFAULT_LOCATION
+    project = _first(options, PROJECT_PARAMS) or _env(PROJECT_ENV)
+    if not project:
+        source = credentials_source(deployment)
+        if source is not None:
+            if source not in projects:
+                projects[source] = project_of(source)
+            project = projects[source]
+    if not project:
+        raise BadRequestError(
+            "Vertex AI needs a project: pass vertex_project= (or set VERTEXAI_PROJECT), or use "
+            "service-account credentials that name their project_id",
+            provider=PROVIDER,
+            model=deployment.model,
+            param="vertex_project",
+        )
+    return Placement(base=_base(deployment, location), project=project, location=location)
+
+
+def _base(deployment: Deployment, location: str) -> str:
+    """api_base replaces the host (a trailing /v1 is accepted); else the location's own endpoint."""
+    if deployment.api_base:
+        return deployment.api_base.rstrip("/").removesuffix("/" + API_VERSION)
+    if location == "global":
+        return "https://aiplatform.googleapis.com"
+    return f"https://{quote(location, safe='')}-aiplatform.googleapis.com"
+
+
+def credentials_source(deployment: Deployment) -> str | None:
+    """The credentials JSON text or file path: the deployment's, else GOOGLE_APPLICATION_CREDENTIALS."""
+    value = _first_any((deployment.options or {}), CREDENTIALS_PARAMS)
+    if isinstance(value, dict):
+        # a config.yaml may hold the key as a mapping rather than as JSON text
+        return json.dumps(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return _env(CREDENTIALS_ENV)
+
+
+def token_grant(deployment: Deployment) -> GoogleCredentialsGrant | None:
+    """The grant that mints this deployment's tokens; None when a ready token was given as api_key."""
+    if deployment.api_key:
+        return None
+    source = credentials_source(deployment)
+    if source is None:
+        raise AuthenticationError(
+            "no Vertex AI credentials: pass vertex_credentials= (a service-account key file path or "
+            "its JSON text), set GOOGLE_APPLICATION_CREDENTIALS, or pass an access token as api_key=",
+            provider=PROVIDER,
+            model=deployment.model,
+        )
+    return GoogleCredentialsGrant(source)
+
+
+def _first(options: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    value = _first_any(options, names)
+    return str(value) if value not in (None, "") else None
+
+
+def _first_any(options: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        value = options.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _env(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None

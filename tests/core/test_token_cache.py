@@ -1,0 +1,150 @@
+"""The engine's token cache: one fetch per credential while the token is good, a refresh shortly before
+it expires (fake clocks, no sleeps), one refresh shared by concurrent calls, failures not remembered,
+and a caller that gives up not cancelling the refresh the others wait for."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from llmrelay.core.credentials import TokenCache
+from llmrelay.providers.grants import AccessToken
+from llmrelay.types.errors import APIConnectionError
+from llmrelay.types.http import HttpRequest, HttpResponse
+
+
+@dataclass
+class Grant:
+    cache_key: str = "grant-a"
+    issued_at: list[float] = field(default_factory=list)
+
+    def token_request(self, now: float) -> HttpRequest:
+        self.issued_at.append(now)
+        return HttpRequest(url="https://token.test/", headers={}, body=self.cache_key.encode())
+
+    def parse_token(self, response: HttpResponse) -> AccessToken:
+        data = json.loads(response.body)
+        return AccessToken(token=data["token"], expires_in=data.get("expires_in"))
+
+
+class Upstream:
+    """A token endpoint: numbered tokens, an optional gate to hold answers, scripted failures."""
+
+    def __init__(self, expires_in: float | None = 3600) -> None:
+        self.expires_in = expires_in
+        self.calls = 0
+        self.gate: asyncio.Event | None = None
+        self.failures = 0
+        self.asked = asyncio.Event()
+
+    async def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+        self.calls += 1
+        self.asked.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures:
+            self.failures -= 1
+            raise APIConnectionError("token endpoint unreachable")
+        body = {"token": f"tok-{self.calls}", "expires_in": self.expires_in}
+        return HttpResponse(status=200, body=json.dumps(body).encode())
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def cache(upstream: Upstream, clock: Clock, margin: float = 120.0) -> TokenCache:
+    return TokenCache(upstream.send, margin=margin, clock=clock, wall_clock=lambda: 1_790_000_000.0)
+
+
+async def test_token_is_fetched_once_and_reused_until_shortly_before_expiry() -> None:
+    upstream, clock = Upstream(expires_in=3600), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    assert await tokens.token(grant) == ("tok-1", True)
+    clock.now += 3600 - 120 - 1
+    assert await tokens.token(grant) == ("tok-1", False)
+    assert upstream.calls == 1
+    clock.now += 2  # within the margin: refreshed before it runs out
+    assert await tokens.token(grant) == ("tok-2", True)
+    assert await tokens.token(grant) == ("tok-2", False)
+    assert upstream.calls == 2
+    assert grant.issued_at == [1_790_000_000.0, 1_790_000_000.0]  # assertions signed at wall-clock time
+
+
+async def test_short_lived_tokens_refresh_at_half_life_and_unknown_expiry_never() -> None:
+    upstream, clock = Upstream(expires_in=100), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    await tokens.token(grant)
+    clock.now += 49
+    assert (await tokens.token(grant))[0] == "tok-1"
+    clock.now += 2
+    assert (await tokens.token(grant))[0] == "tok-2"
+    forever = Upstream(expires_in=None)
+    tokens = cache(forever, clock)
+    await tokens.token(grant)
+    clock.now += 10**7
+    assert await tokens.token(grant) == ("tok-1", False)
+
+
+async def test_tokens_are_kept_per_credential() -> None:
+    upstream, clock = Upstream(), Clock()
+    tokens = cache(upstream, clock)
+    assert (await tokens.token(Grant("a")))[0] == "tok-1"
+    assert (await tokens.token(Grant("b")))[0] == "tok-2"
+    assert (await tokens.token(Grant("a")))[0] == "tok-1"
+
+
+async def test_concurrent_calls_share_one_refresh() -> None:
+    upstream, clock = Upstream(), Clock()
+    upstream.gate = asyncio.Event()
+    tokens, grant = cache(upstream, clock), Grant()
+    waiters = [asyncio.create_task(tokens.token(grant)) for _ in range(20)]
+    await upstream.asked.wait()  # every waiter has joined the refresh by then (they start in order)
+    upstream.gate.set()
+    results = await asyncio.gather(*waiters)
+    assert upstream.calls == 1
+    assert {token for token, _ in results} == {"tok-1"}
+
+
+async def test_a_failed_refresh_reaches_every_waiter_and_is_not_remembered() -> None:
+    upstream, clock = Upstream(), Clock()
+    upstream.gate, upstream.failures = asyncio.Event(), 1
+    tokens, grant = cache(upstream, clock), Grant()
+    waiters = [asyncio.create_task(tokens.token(grant)) for _ in range(3)]
+    await upstream.asked.wait()
+    upstream.gate.set()
+    outcomes = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(o, APIConnectionError) for o in outcomes) and upstream.calls == 1
+    assert await tokens.token(grant) == ("tok-2", True)
+
+
+async def test_a_caller_giving_up_does_not_cancel_the_shared_refresh() -> None:
+    upstream, clock = Upstream(), Clock()
+    upstream.gate = asyncio.Event()
+    tokens, grant = cache(upstream, clock), Grant()
+    impatient = asyncio.create_task(tokens.token(grant))
+    patient = asyncio.create_task(tokens.token(grant))
+    await upstream.asked.wait()
+    impatient.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    upstream.gate.set()
+    assert await patient == ("tok-1", True)
+    assert upstream.calls == 1
+
+
+async def test_invalidate_forgets_only_the_refused_token() -> None:
+    upstream, clock = Upstream(), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    await tokens.token(grant)
+    tokens.invalidate(grant, "tok-0")  # an older token: the cached one stays
+    assert await tokens.token(grant) == ("tok-1", False)
+    tokens.invalidate(grant, "tok-1")
+    assert await tokens.token(grant) == ("tok-2", True)
