@@ -70,6 +70,12 @@ def call_options(
 # along: they place the deployment, and are no model parameters either.
 CREDENTIAL_PARAMS = (
     "azure_ad_token",
+    # Azure OpenAI with a Microsoft Entra ID app registration (client-credentials grant)
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "azure_scope",
+    "azure_authority_host",
     # AWS Bedrock: keys, region, profile and endpoint (the region and endpoint steer the call; the
     # assume-role names are taken so they never reach a body, and rejected by the adapter)
     "aws_access_key_id",

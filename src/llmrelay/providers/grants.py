@@ -15,6 +15,7 @@ from typing import Protocol
 
 import msgspec
 
+from llmrelay.types.errors import AuthenticationError, error_class_for_status
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 
@@ -46,3 +47,38 @@ class TokenGrant(Protocol):
     def token_request(self, now: float) -> HttpRequest: ...
 
     def parse_token(self, response: HttpResponse) -> AccessToken: ...
+
+
+class _TokenAnswer(msgspec.Struct):
+    access_token: str | None = None
+    expires_in: float | None = None
+    token_type: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+
+_answer_decoder = msgspec.json.Decoder(_TokenAnswer)
+
+
+def parse_token_answer(response: HttpResponse, *, provider: str, endpoint: str) -> AccessToken:
+    """An RFC 6749 token answer; an error status becomes the LLMError it stands for. `endpoint` names
+    the token endpoint in messages ("the Google token endpoint"); no secret is ever quoted."""
+    try:
+        answer = _answer_decoder.decode(response.body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        answer = _TokenAnswer()
+    if response.status >= 400:
+        reason = answer.error_description or answer.error or f"HTTP {response.status}"
+        # a refused grant (400 invalid_grant / invalid_client, 401) is a credentials problem
+        refused = response.status in (400, 401, 403)
+        cls = AuthenticationError if refused else error_class_for_status(response.status)
+        verdict = "refused the credentials" if refused else "failed"
+        raise cls(
+            f"{endpoint} {verdict}: {reason[:300]}",
+            provider=provider,
+            status_code=401 if refused else response.status,
+            code=answer.error,
+        )
+    if not answer.access_token:
+        raise AuthenticationError(f"{endpoint} answered without an access_token", provider=provider)
+    return AccessToken(token=answer.access_token, expires_in=answer.expires_in)

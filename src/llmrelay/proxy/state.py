@@ -72,6 +72,7 @@ SECRET_PARAMS = frozenset(
         "vertex_credentials",
         "vertex_ai_credentials",
         "azure_ad_token",
+        "client_secret",
     }
 )
 

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import msgspec
+from aiohttp import web
 
 from llmrelay.testing import content as c
 from llmrelay.testing.base import (
@@ -26,6 +27,7 @@ from llmrelay.testing.base import (
 )
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
+from llmrelay.testing.entra import EntraTokenIssuer
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -57,6 +59,15 @@ _ERROR_TYPES = {
 class OpenAISimulator(ProviderSimulator):
     kind = "openai"
     api_base_path = "/v1"
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        # Azure's Microsoft Entra ID: app registrations and the tokens issued to them
+        self.entra = EntraTokenIssuer()
+
+    def add_to(self, app: web.Application) -> None:
+        super().add_to(app)
+        self.entra.add_to(app)
 
     # ---- provider specifics
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -113,7 +124,7 @@ class OpenAISimulator(ProviderSimulator):
         if not key:
             scheme, _, token = call.headers.get("authorization", "").partition(" ")
             key = token.strip() if scheme.lower() == "bearer" else ""
-        if self.key_accepted(key):
+        if self.key_accepted(key) or self.entra.token_valid(key):
             return None
         return ProviderError(
             401,

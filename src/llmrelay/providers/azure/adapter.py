@@ -3,7 +3,8 @@
 `azure/<deployment>` calls `{api_base}/openai/deployments/<deployment>/<endpoint>?api-version=<v>`.
 Azure routes by the deployment in the URL; the body's `model` (the deployment name, as the OpenAI
 SDK's AzureOpenAI client sends it) is ignored there, and kept for Azure-compatible gateways that read
-it. Credentials: an `api-key` header, or a Microsoft Entra ID token as `Authorization: Bearer`.
+it. Credentials: an `api-key` header, or a Microsoft Entra ID token as `Authorization: Bearer` — given,
+or minted from an app registration (client-credentials grant, providers/azure/entra.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from urllib.parse import quote
 
 import msgspec
 
+from llmrelay.providers.azure.entra import EntraClientCredentialsGrant, entra_grant
 from llmrelay.providers.azure.wire import (
     AzureChatStreamDecoder,
     AzureTextStreamDecoder,
@@ -88,31 +90,46 @@ class AzureOpenAI(OpenAICompatible):
         return _first_env(API_VERSION_ENV) or DEFAULT_API_VERSION
 
     def headers(self, deployment: Deployment) -> dict[str, str]:
-        name, value = self.credential(deployment)
-        headers = {"content-type": "application/json", name: value}
+        headers = {"content-type": "application/json"}
+        credential = self.credential(deployment)
+        if isinstance(credential, tuple):  # else a token grant: `authorize` adds its token
+            headers[credential[0]] = credential[1]
         if deployment.extra_headers:
             headers.update(deployment.extra_headers)
         return headers
 
-    def credential(self, deployment: Deployment) -> tuple[str, str]:
-        """(header, value). The deployment's own credentials first (key, then token), then the
-        environment's (key, then token); a token passed with the call only when there is no other,
-        so a gateway's client cannot swap the credentials of a configured deployment."""
+    def token_grant(self, deployment: Deployment) -> EntraClientCredentialsGrant | None:
+        credential = self.credential(deployment)
+        return None if isinstance(credential, tuple) else credential
+
+    def credential(self, deployment: Deployment) -> tuple[str, str] | EntraClientCredentialsGrant:
+        """(header, value), or the Entra ID grant that mints tokens. The deployment's own credentials
+        first (key, token, app registration), then the environment's (key, token, app registration);
+        a token passed with the call only when there is no other, so a gateway's client cannot swap
+        the credentials of a configured deployment."""
         options = deployment.options or {}
         if deployment.api_key:
             return "api-key", deployment.api_key
         token = options.get(AD_TOKEN_PARAM)
         if token:
             return "authorization", f"Bearer {token}"
+        grant = entra_grant(deployment, from_env=False)
+        if grant is not None:
+            return grant
         key = _first_env(self.api_key_env)
         if key:
             return "api-key", key
         token = _first_env(AD_TOKEN_ENV) or options.get(_CALL_TOKEN)
         if token:
             return "authorization", f"Bearer {token}"
+        grant = entra_grant(deployment, from_env=True)
+        if grant is not None:
+            return grant
         raise AuthenticationError(
-            "no Azure credentials: pass api_key= (or set AZURE_API_KEY or AZURE_OPENAI_API_KEY), or a "
-            "Microsoft Entra ID token as azure_ad_token= (or set AZURE_AD_TOKEN)",
+            "no Azure credentials: pass api_key= (or set AZURE_API_KEY or AZURE_OPENAI_API_KEY), a "
+            "Microsoft Entra ID token as azure_ad_token= (or set AZURE_AD_TOKEN), or an app "
+            "registration as tenant_id=, client_id=, client_secret= (or AZURE_TENANT_ID, "
+            "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
             provider=self.name,
             model=deployment.model,
         )

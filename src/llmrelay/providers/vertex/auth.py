@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import msgspec
-
-from llmrelay.providers.grants import AccessToken
-from llmrelay.types.errors import AuthenticationError, LLMError, error_class_for_status
+from llmrelay.providers.grants import AccessToken, parse_token_answer
+from llmrelay.types.errors import AuthenticationError, LLMError
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 PROVIDER = "vertex_ai"
@@ -34,17 +32,6 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Google accepts assertions valid for at most an hour
 ASSERTION_LIFETIME = 3600
 _FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-class _TokenAnswer(msgspec.Struct):
-    access_token: str | None = None
-    expires_in: float | None = None
-    token_type: str | None = None
-    error: str | None = None
-    error_description: str | None = None
-
-
-_answer_decoder = msgspec.json.Decoder(_TokenAnswer)
 
 
 def looks_like_json(source: str) -> bool:
@@ -174,29 +161,7 @@ def _authorized_user_request(info: dict[str, Any]) -> HttpRequest:
 
 def parse_token_response(response: HttpResponse) -> AccessToken:
     """An RFC 6749 token answer; an error status becomes the LLMError it stands for."""
-    try:
-        answer = _answer_decoder.decode(response.body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        answer = _TokenAnswer()
-    if response.status >= 400:
-        reason = answer.error_description or answer.error or f"HTTP {response.status}"
-        # a refused grant (400 invalid_grant, 401 invalid_client) is a credentials problem
-        refused = response.status in (400, 401, 403)
-        cls = AuthenticationError if refused else error_class_for_status(response.status)
-        raise cls(
-            (
-                "the Google token endpoint refused the credentials: "
-                if refused
-                else "the Google token endpoint failed: "
-            )
-            + reason[:300],
-            provider=PROVIDER,
-            status_code=401 if refused else response.status,
-            code=answer.error,
-        )
-    if not answer.access_token:
-        raise _auth_error("the Google token endpoint answered without an access_token")
-    return AccessToken(token=answer.access_token, expires_in=answer.expires_in)
+    return parse_token_answer(response, provider=PROVIDER, endpoint="the Google token endpoint")
 
 
 def _auth_error(message: str) -> AuthenticationError:
