@@ -91,7 +91,13 @@ class GatewayConfig:
     def sinks(self) -> ConfiguredSinks:
         """The event sinks named in litellm_settings (callbacks, success_callback, failure_callback)."""
         ls = self.litellm_settings
-        return configure_sinks(ls.callbacks, ls.success_callback, ls.failure_callback, ls.callback_settings)
+        return configure_sinks(
+            ls.callbacks,
+            ls.success_callback,
+            ls.failure_callback,
+            ls.callback_settings,
+            turn_off_message_logging=bool(ls.turn_off_message_logging),
+        )
 
     def apply_environment(self, environ: os._Environ[str] | dict[str, str] | None = None) -> None:
         """Export `environment_variables` (LiteLLM sets them for the process; providers read keys there)."""

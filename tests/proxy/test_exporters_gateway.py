@@ -1,0 +1,89 @@
+"""Exporting sinks on a real gateway: config.yaml names them, the gateway's calls reach a local
+receiver (OTLP/HTTP collector, Langfuse ingestion simulator, webhook), and closing the gateway
+flushes what was still queued."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from harness import running
+
+from llmrelay.config import parse_config
+from llmrelay.proxy.server import build_app
+from llmrelay.testing import SimulatorGroup, simulators_in_thread
+
+KEY = "sk-exporters-test"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+
+
+@pytest.fixture(scope="module")
+def sims() -> Iterator[SimulatorGroup]:
+    with simulators_in_thread() as group:
+        yield group
+
+
+def document(sims: SimulatorGroup, litellm: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model_list": [
+            {
+                "model_name": "gpt",
+                "litellm_params": {"model": "openai/gpt-4o-mini", **sims.openai.sdk_kwargs()},
+            }
+        ],
+        "litellm_settings": litellm,
+        "general_settings": {"master_key": KEY},
+    }
+
+
+def chat(url: str, *, stream: bool = False, headers: dict[str, str] | None = None) -> bytes:
+    body: dict[str, Any] = {"model": "gpt", "messages": [{"role": "user", "content": "the secret plan"}]}
+    if stream:
+        body["stream"] = True
+    request = urllib.request.Request(
+        url + "/v1/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {KEY}", **(headers or {})},
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
+        data: bytes = resp.read()
+        return data
+
+
+def test_otel_spans_reach_an_otlp_collector(sims: SimulatorGroup) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    from llmrelay.testing.otlp_receiver import OtlpReceiver
+
+    with OtlpReceiver() as collector:
+        litellm = {
+            "callbacks": ["otel"],
+            "callback_settings": {"otel": {"endpoint": collector.base_url, "service_name": "gw-test"}},
+        }
+        with running(build_app(parse_config(document(sims, litellm), source="test.yaml"))) as url:
+            chat(url, headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"})
+            chat(url, stream=True)
+        # the gateway is closed: its sink flushed on the way out
+        spans = sorted(collector.wait_spans(2), key=lambda s: s.start_ns)
+    child, stream = spans
+    for span in spans:
+        assert span.name == "chat gpt"
+        assert span.kind == 3  # SPAN_KIND_CLIENT
+        assert span.resource["service.name"] == "gw-test"
+        assert span.attributes["gen_ai.provider.name"] == "openai"
+        assert span.attributes["gen_ai.request.model"] == "gpt"
+        assert span.attributes["llmrelay.model_group"] == "gpt"
+        assert span.attributes["llmrelay.principal_kind"] == "master"
+        assert span.attributes["gen_ai.usage.output_tokens"] > 0
+        assert span.end_ns > span.start_ns
+        assert "gen_ai.input.messages" not in span.attributes
+        assert KEY not in repr(span.attributes)
+    assert child.trace_id == TRACE_ID and child.parent_span_id == PARENT_ID
+    assert child.attributes["gen_ai.response.model"].startswith("gpt-4o-mini")
+    assert stream.parent_span_id == "" and stream.trace_id != TRACE_ID
+    assert stream.attributes["llmrelay.stream"] is True
+    assert "llmrelay.time_to_first_token_s" in stream.attributes
