@@ -87,3 +87,38 @@ def test_otel_spans_reach_an_otlp_collector(sims: SimulatorGroup) -> None:
     assert stream.parent_span_id == "" and stream.trace_id != TRACE_ID
     assert stream.attributes["llmrelay.stream"] is True
     assert "llmrelay.time_to_first_token_s" in stream.attributes
+
+
+def test_langfuse_gets_a_trace_and_generation_per_call(sims: SimulatorGroup) -> None:
+    from llmrelay.testing.langfuse_sim import LangfuseSimulator
+
+    with LangfuseSimulator() as langfuse:
+        litellm = {
+            "callbacks": ["langfuse"],
+            "callback_settings": {
+                "langfuse": {
+                    "public_key": langfuse.public_key,
+                    "secret_key": langfuse.secret_key,
+                    "host": langfuse.base_url,
+                }
+            },
+        }
+        with running(build_app(parse_config(document(sims, litellm), source="test.yaml"))) as url:
+            chat(url)
+            chat(url, stream=True)
+        # closing the gateway flushed the sink
+        langfuse.wait_events(4)
+        traces, generations = langfuse.traces, langfuse.generations
+        requests = langfuse.log.items
+    assert len(traces) == 2 and len(generations) == 2
+    for generation in generations.values():
+        assert generation["traceId"] in traces
+        assert generation["model"].startswith("gpt-4o-mini")
+        assert generation["usageDetails"]["output"] > 0
+        assert generation["metadata"]["model_group"] == "gpt"
+        assert generation["metadata"]["principal_kind"] == "master"
+        assert generation["input"] == [{"role": "user", "content": "the secret plan"}]
+        assert generation["output"]["content"]  # streams too: the assembled answer
+    assert sum(1 for g in generations.values() if "completionStartTime" in g) == 1  # the stream
+    for request in requests:
+        assert KEY not in request.body.decode()

@@ -15,6 +15,7 @@ ALL_HOOKS = SUCCESS_HOOKS + FAILURE_HOOKS
 PROMETHEUS = "prometheus"
 JSON_LOG = "json_log"
 OTEL = "otel"
+LANGFUSE = "langfuse"
 _ALIASES = {
     "prometheus": PROMETHEUS,
     "json_log": JSON_LOG,
@@ -22,6 +23,7 @@ _ALIASES = {
     "jsonl": JSON_LOG,
     "otel": OTEL,
     "opentelemetry": OTEL,
+    "langfuse": LANGFUSE,
 }
 # the optional extra that provides each sink's dependencies
 _EXTRAS = {PROMETHEUS: "metrics", OTEL: "otel"}
@@ -144,6 +146,8 @@ def _build(
         return PrometheusSink()
     if name == OTEL:
         return _build_otel(options, warnings, no_contents, env)
+    if name == LANGFUSE:
+        return _build_langfuse(options, warnings, no_contents, env)
     from llmrelay.events.sinks.jsonlog import JsonLogSink
 
     _warn_unknown(name, options, ("path", "log_messages", "flush_seconds"), warnings)
@@ -195,3 +199,31 @@ def _warn_unknown(name: str, options: dict[str, Any], known: Sequence[str], warn
     for key in options:
         if key not in known:
             warnings.append(f"callback_settings.{name}.{key}: unknown option, ignored")
+
+
+# delivery options of the batching HTTP sinks, and their types
+_DELIVERY_OPTIONS: dict[str, type] = {
+    "batch_size": int,
+    "max_queue": int,
+    "flush_interval": float,
+    "max_retries": int,
+    "backoff_base": float,
+    "timeout": float,
+    "close_timeout": float,
+}
+_LANGFUSE_OPTIONS = ("public_key", "secret_key", "host", "log_messages", "environment", "release")
+
+
+def _delivery(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: kind(options[k]) for k, kind in _DELIVERY_OPTIONS.items() if options.get(k) is not None}
+
+
+def _build_langfuse(
+    options: dict[str, Any], warnings: list[str], no_contents: bool, env: Mapping[str, str]
+) -> Any:
+    from llmrelay.events.sinks.langfuse import LangfuseSink
+
+    _warn_unknown(LANGFUSE, options, (*_LANGFUSE_OPTIONS, *_DELIVERY_OPTIONS), warnings)
+    # contents go to Langfuse by default, as with LiteLLM's Langfuse logger
+    log_messages = bool(options.get("log_messages", True)) and not no_contents
+    return LangfuseSink.from_settings(options, env, log_messages=log_messages, **_delivery(options))
