@@ -122,3 +122,31 @@ def test_langfuse_gets_a_trace_and_generation_per_call(sims: SimulatorGroup) -> 
     assert sum(1 for g in generations.values() if "completionStartTime" in g) == 1  # the stream
     for request in requests:
         assert KEY not in request.body.decode()
+
+
+def test_webhook_gets_the_call_log_lines(sims: SimulatorGroup) -> None:
+    from llmrelay.testing.receiver import ReceiverLog, ReceiverThread, ScriptedStatuses, json_receiver
+
+    log, statuses = ReceiverLog(), ScriptedStatuses()
+    statuses.script(503)  # the first post is retried
+    with ReceiverThread([json_receiver("/hook", log, statuses)]) as hook:
+        litellm = {
+            "callbacks": ["generic_api"],
+            "callback_settings": {
+                "generic_api": {
+                    "endpoint": hook.base_url + "/hook",
+                    "headers": {"Authorization": "Bearer hook-token"},
+                    "backoff_base": 0.01,
+                }
+            },
+        }
+        with running(build_app(parse_config(document(sims, litellm), source="test.yaml"))) as url:
+            chat(url)
+            chat(url, stream=True)
+        requests = log.wait_for(lambda items: sum(len(json.loads(r.body)) for r in items[1:]) >= 2)
+    lines = [line for r in requests[1:] for line in json.loads(r.body)]
+    assert sorted(line["stream"] for line in lines) == [False, True]
+    for line in lines:
+        assert line["model_group"] == "gpt" and line["status"] == "ok" and line["completion_tokens"] > 0
+    assert all(r.headers["authorization"] == "Bearer hook-token" for r in requests)
+    assert all(KEY not in r.body.decode() for r in requests)

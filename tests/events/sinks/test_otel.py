@@ -20,7 +20,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from llmrelay.events.sinks.otel import OtelSink, parse_headers, traces_url
+from llmrelay.events.sinks.headers import parse_headers
+from llmrelay.events.sinks.otel import OtelSink, traces_url
 from llmrelay.testing.otlp_receiver import OtlpReceiver, decode
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage
@@ -242,8 +243,8 @@ def test_endpoint_and_headers_forms() -> None:
         "x-team": "t1",
     }
     assert parse_headers({"A": "b"}) == {"A": "b"}
-    with pytest.raises(ValueError, match="entry 2") as info:
-        parse_headers("a=1,secret-token-without-name")
+    with pytest.raises(ValueError, match="otel headers: entry 2") as info:
+        parse_headers("a=1,secret-token-without-name", "otel headers")
     assert "secret-token" not in str(info.value)
 
 

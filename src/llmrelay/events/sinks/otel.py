@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -31,6 +31,7 @@ from llmrelay import __version__
 from llmrelay.events.record import CallRecord
 from llmrelay.events.sinks.facts import error_message
 from llmrelay.events.sinks.genai import span_attributes, span_name
+from llmrelay.events.sinks.headers import parse_headers
 from llmrelay.events.sinks.throttled_log import ThrottledLog
 
 log = logging.getLogger("llmrelay.sinks.otel")
@@ -201,7 +202,7 @@ def _otlp_exporter(
         headers = env["OTEL_HEADERS"]  # LiteLLM's name
     return OTLPSpanExporter(
         endpoint=None if endpoint is None else traces_url(endpoint),
-        headers=None if headers is None else parse_headers(headers),
+        headers=None if headers is None else parse_headers(headers, "otel headers"),
         timeout=timeout_s,
     )
 
@@ -213,19 +214,3 @@ def traces_url(endpoint: str) -> str:
     if parts.path in ("", "/"):
         return endpoint.rstrip("/") + TRACES_PATH
     return endpoint
-
-
-def parse_headers(headers: Mapping[str, str] | str) -> dict[str, str]:
-    """A mapping, or the `key=value,key2=value2` form of OTEL_EXPORTER_OTLP_HEADERS (values
-    URL-encoded). Raises ValueError naming the entry's position, never its value (often a token)."""
-    if not isinstance(headers, str):
-        return {str(k): str(v) for k, v in headers.items()}
-    parsed: dict[str, str] = {}
-    for i, item in enumerate(headers.split(",")):
-        if not item.strip():
-            continue
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"otel headers: entry {i + 1} is not of the form name=value")
-        parsed[unquote(name.strip()).lower()] = unquote(value.strip())
-    return parsed

@@ -16,6 +16,7 @@ PROMETHEUS = "prometheus"
 JSON_LOG = "json_log"
 OTEL = "otel"
 LANGFUSE = "langfuse"
+WEBHOOK = "generic_api"
 _ALIASES = {
     "prometheus": PROMETHEUS,
     "json_log": JSON_LOG,
@@ -24,6 +25,8 @@ _ALIASES = {
     "otel": OTEL,
     "opentelemetry": OTEL,
     "langfuse": LANGFUSE,
+    "generic_api": WEBHOOK,
+    "webhook": WEBHOOK,
 }
 # the optional extra that provides each sink's dependencies
 _EXTRAS = {PROMETHEUS: "metrics", OTEL: "otel"}
@@ -148,6 +151,8 @@ def _build(
         return _build_otel(options, warnings, no_contents, env)
     if name == LANGFUSE:
         return _build_langfuse(options, warnings, no_contents, env)
+    if name == WEBHOOK:
+        return _build_webhook(options, warnings, no_contents, env)
     from llmrelay.events.sinks.jsonlog import JsonLogSink
 
     _warn_unknown(name, options, ("path", "log_messages", "flush_seconds"), warnings)
@@ -227,3 +232,16 @@ def _build_langfuse(
     # contents go to Langfuse by default, as with LiteLLM's Langfuse logger
     log_messages = bool(options.get("log_messages", True)) and not no_contents
     return LangfuseSink.from_settings(options, env, log_messages=log_messages, **_delivery(options))
+
+
+_WEBHOOK_OPTIONS = ("endpoint", "headers", "log_messages", "log_format", "event_types", "callback_type")
+
+
+def _build_webhook(
+    options: dict[str, Any], warnings: list[str], no_contents: bool, env: Mapping[str, str]
+) -> Any:
+    from llmrelay.events.sinks.webhook import WebhookSink
+
+    _warn_unknown(WEBHOOK, options, (*_WEBHOOK_OPTIONS, *_DELIVERY_OPTIONS), warnings)
+    log_messages = bool(options.get("log_messages", False)) and not no_contents
+    return WebhookSink.from_settings(options, env, log_messages=log_messages, **_delivery(options))
