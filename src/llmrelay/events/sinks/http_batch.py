@@ -78,7 +78,9 @@ class BatchPoster:
         self._lock = threading.Lock()
         self._thread: LoopThread | None = None
         self._runner: concurrent.futures.Future[None] | None = None
-        self._wake: asyncio.Event | None = None
+        # made here, not on the poster's loop: a wake-up sent before the loop's task first runs must
+        # not be lost (an Event binds to a loop only when first awaited)
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[Any] | None = None
         self._wake_pending = False
         self._closing = False
@@ -127,8 +129,7 @@ class BatchPoster:
         thread.loop.call_soon_threadsafe(self._set_wake)
 
     def _set_wake(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far was delivered (or given up); False on timeout."""
@@ -187,7 +188,6 @@ class BatchPoster:
     async def _run(self) -> None:
         import aiohttp
 
-        self._wake = asyncio.Event()
         self._task = asyncio.current_task()
         timeout = aiohttp.ClientTimeout(total=self._timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
