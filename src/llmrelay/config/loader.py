@@ -177,7 +177,9 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)
     callback_warnings: list[str] = []
     ls = litellm_settings
-    resolve_names(ls.callbacks, ls.success_callback, ls.failure_callback, callback_warnings)
+    resolve_names(
+        ls.callbacks, ls.success_callback, ls.failure_callback, callback_warnings, ls.callback_settings
+    )
     warnings.extend(f"{source}: litellm_settings: {w}" for w in callback_warnings)
     return GatewayConfig(
         source=source,

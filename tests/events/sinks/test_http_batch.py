@@ -1,5 +1,5 @@
-"""The batching poster under the Langfuse and webhook sinks: a full batch goes at once, oversized batches are split, Retry-After is honoured, a `check`
-callback chooses what to send again."""
+"""The batching poster under the Langfuse and webhook sinks: a full batch goes at once, oversized
+batches are split, the backoff is capped, a `check` callback chooses what to send again."""
 
 from __future__ import annotations
 
@@ -53,10 +53,10 @@ def test_batches_over_the_byte_limit_are_split(endpoint: tuple[str, ReceiverLog,
     assert sender.sent == 3 and sender.failed == 1
 
 
-def test_retry_after_is_honoured(endpoint: tuple[str, ReceiverLog, ScriptedStatuses]) -> None:
+def test_429_retried_after_the_capped_backoff(endpoint: tuple[str, ReceiverLog, ScriptedStatuses]) -> None:
     url, log, statuses = endpoint
     statuses.script(429)
-    sender = poster(url, backoff_base=5.0, backoff_max=0.2)  # Retry-After absent: the capped backoff
+    sender = poster(url, backoff_base=5.0, backoff_max=0.2)  # no Retry-After in the answer
     started = time.monotonic()
     sender.add(["a"])
     assert sender.flush(5)

@@ -127,3 +127,21 @@ def test_configured_by_either_name_from_settings_or_environment(receiver: Receiv
     assert configure_sinks(callbacks=["generic_api"], environ={}).warnings == [
         "callback 'generic_api': the webhook needs an endpoint (GENERIC_LOGGER_ENDPOINT); the sink is off"
     ]
+
+
+def test_litellm_custom_names_with_callback_type_generic_api(receiver: Receiver) -> None:
+    settings = {
+        "audit_hook": {"callback_type": "generic_api", "endpoint": receiver.url, "flush_interval": 0.02},
+        "other": {"endpoint": receiver.url},
+    }
+    configured = configure_sinks(callbacks=["audit_hook"], failure_callback=["other"], settings=settings)
+    (sink,) = configured.sinks
+    assert isinstance(sink, WebhookSink)
+    assert configured.warnings == [
+        "callback 'other' is not provided by llmrelay and is ignored "
+        "(available: generic_api, json_log, langfuse, otel, prometheus)"
+    ]
+    sink.on_success(record())
+    sink.close()
+    (request,) = receiver.log.wait_for(lambda items: len(items) == 1)
+    assert json.loads(request.body)[0]["call_id"] == "call-1"

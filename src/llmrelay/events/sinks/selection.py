@@ -65,17 +65,28 @@ def _names(value: Any) -> list[str]:
 
 
 def resolve_names(
-    callbacks: Any, success_callback: Any, failure_callback: Any, warnings: list[str]
+    callbacks: Any,
+    success_callback: Any,
+    failure_callback: Any,
+    warnings: list[str],
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, set[str]]:
-    """Sink name → the hooks it hears. Names llmrelay does not provide become warnings."""
+    """Sink name → the hooks it hears. Names llmrelay does not provide become warnings, except a
+    name of the user's whose settings say `callback_type: generic_api` (LiteLLM's way to name
+    several webhooks): that name is a webhook sink of its own."""
     hooks: dict[str, set[str]] = {}
+    custom = {
+        str(raw): str(raw)
+        for raw, options in (settings or {}).items()
+        if isinstance(options, Mapping) and options.get("callback_type") == WEBHOOK
+    }
     for names, wanted in (
         (_names(callbacks), ALL_HOOKS),
         (_names(success_callback), SUCCESS_HOOKS),
         (_names(failure_callback), FAILURE_HOOKS),
     ):
         for raw in names:
-            name = _ALIASES.get(raw.strip().lower())
+            name = _ALIASES.get(raw.strip().lower()) or custom.get(raw)
             if name is None:
                 warnings.append(
                     f"callback {raw!r} is not provided by llmrelay and is ignored "
@@ -102,7 +113,7 @@ def configure_sinks(
     variables (default: the process's). A sink that cannot be built (a missing optional package,
     missing credentials) is left out, with a warning."""
     result = ConfiguredSinks()
-    hooks = resolve_names(callbacks, success_callback, failure_callback, result.warnings)
+    hooks = resolve_names(callbacks, success_callback, failure_callback, result.warnings, settings)
     options = _options_by_name(settings or {})
     env = os.environ if environ is None else environ
     for name, chosen in hooks.items():
@@ -151,8 +162,8 @@ def _build(
         return _build_otel(options, warnings, no_contents, env)
     if name == LANGFUSE:
         return _build_langfuse(options, warnings, no_contents, env)
-    if name == WEBHOOK:
-        return _build_webhook(options, warnings, no_contents, env)
+    if name == WEBHOOK or options.get("callback_type") == WEBHOOK:
+        return _build_webhook(name, options, warnings, no_contents, env)
     from llmrelay.events.sinks.jsonlog import JsonLogSink
 
     _warn_unknown(name, options, ("path", "log_messages", "flush_seconds"), warnings)
@@ -238,10 +249,10 @@ _WEBHOOK_OPTIONS = ("endpoint", "headers", "log_messages", "log_format", "event_
 
 
 def _build_webhook(
-    options: dict[str, Any], warnings: list[str], no_contents: bool, env: Mapping[str, str]
+    name: str, options: dict[str, Any], warnings: list[str], no_contents: bool, env: Mapping[str, str]
 ) -> Any:
     from llmrelay.events.sinks.webhook import WebhookSink
 
-    _warn_unknown(WEBHOOK, options, (*_WEBHOOK_OPTIONS, *_DELIVERY_OPTIONS), warnings)
+    _warn_unknown(name, options, (*_WEBHOOK_OPTIONS, *_DELIVERY_OPTIONS), warnings)
     log_messages = bool(options.get("log_messages", False)) and not no_contents
     return WebhookSink.from_settings(options, env, log_messages=log_messages, **_delivery(options))
