@@ -34,7 +34,7 @@ litellm_settings:
   drop_params: true
   num_retries: 3
   request_timeout: 60
-  success_callback: ["langfuse"]
+  success_callback: ["langfuse", "datadog"]
 router_settings:
   routing_strategy: usage-based-routing
   fallbacks: [{"gpt-4o": ["claude"]}]
@@ -66,7 +66,7 @@ def test_litellm_file_loads_with_env_references(tmp_path):
     config = load_config(write(tmp_path, LITELLM_STYLE), environ=ENV)
     # the one thing llmrelay does not provide is named, not silently dropped
     (warning,) = config.warnings
-    assert "litellm_settings: callback 'langfuse' is not provided by llmrelay" in warning
+    assert "litellm_settings: callback 'datadog' is not provided by llmrelay" in warning
     assert config.model_list[0]["litellm_params"]["api_key"] == "sk-openai"
     # environment_variables feed os.environ/ references too
     assert config.model_list[1]["litellm_params"]["api_base"] == "https://example.openai.azure.com"

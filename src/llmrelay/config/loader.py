@@ -94,7 +94,13 @@ class GatewayConfig:
     def sinks(self) -> ConfiguredSinks:
         """The event sinks named in litellm_settings (callbacks, success_callback, failure_callback)."""
         ls = self.litellm_settings
-        return configure_sinks(ls.callbacks, ls.success_callback, ls.failure_callback, ls.callback_settings)
+        return configure_sinks(
+            ls.callbacks,
+            ls.success_callback,
+            ls.failure_callback,
+            ls.callback_settings,
+            turn_off_message_logging=bool(ls.turn_off_message_logging),
+        )
 
     def apply_environment(self, environ: os._Environ[str] | dict[str, str] | None = None) -> None:
         """Export `environment_variables` (LiteLLM sets them for the process; providers read keys there)."""
@@ -174,7 +180,9 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)
     callback_warnings: list[str] = []
     ls = litellm_settings
-    resolve_names(ls.callbacks, ls.success_callback, ls.failure_callback, callback_warnings)
+    resolve_names(
+        ls.callbacks, ls.success_callback, ls.failure_callback, callback_warnings, ls.callback_settings
+    )
     warnings.extend(f"{source}: litellm_settings: {w}" for w in callback_warnings)
     cache = None
     if ls.cache:

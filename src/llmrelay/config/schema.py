@@ -122,6 +122,8 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     failure_callback: list[str] | None = None
     # per-sink options by sink name, e.g. {"json_log": {"path": "calls.jsonl"}}
     callback_settings: dict[str, dict[str, Any]] | None = None
+    # LiteLLM's: no sink exports message contents (requests' messages, responses), whatever its options
+    turn_off_message_logging: bool | None = None
     cache: bool | None = None
     cache_params: dict[str, Any] | None = None
     telemetry: bool | None = None

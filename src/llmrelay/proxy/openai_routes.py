@@ -28,6 +28,14 @@ def call_metadata(
     meta["request_id"] = req.request_id
     meta["endpoint"] = req.path
     meta["principal"] = principal
+    # W3C trace context: the OpenTelemetry sink makes the call's span a child of the caller's (the
+    # header wins over a `traceparent` the client put in the body's metadata)
+    traceparent = req.header("traceparent")
+    if traceparent:
+        meta["traceparent"] = traceparent
+        tracestate = req.header("tracestate")
+        if tracestate:
+            meta["tracestate"] = tracestate
     return meta
 
 

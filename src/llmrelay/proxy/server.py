@@ -8,6 +8,7 @@ file; each worker resolves them from its own environment."""
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 from typing import Any
@@ -19,6 +20,8 @@ from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState, public_model_info
 
 SERVE_ENV = "LLMRELAY_SERVE_DOCUMENT"
+
+log = logging.getLogger("llmrelay.proxy")
 
 
 class ServeOptions(msgspec.Struct, kw_only=True):
@@ -58,6 +61,9 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     config.apply_environment()
     router = router if router is not None else build_router(config)
     sinks = config.sinks()
+    for warning in sinks.warnings:
+        # a sink left out (a missing package or credential) is said once per worker, at start
+        log.warning("%s: litellm_settings: %s", config.source, warning)
     for callback in sinks.callbacks:
         router.add_callback(callback)
     if sinks.metrics is not None:
