@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import llmrelay
 from llmrelay.testing import RunningSimulator
+from llmrelay.testing.gateway import serving
 from llmrelay.types.response import Usage
 
 
@@ -50,40 +46,7 @@ MODELS = {
 }
 
 
-@contextlib.contextmanager
-def serve_gateway(app: Any) -> Iterator[str]:
+def serve_gateway(app: Any) -> contextlib.AbstractContextManager[str]:
     """A gateway app (what `llmrelay serve` runs) on Granian's embedded server, on a thread of its
     own; yields its base URL."""
-    from granian.constants import Interfaces
-    from granian.server.embed import Server
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    server = Server(app, address="127.0.0.1", port=port, interface=Interfaces.RSGI, log_enabled=False)
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(server.serve())
-            loop.run_until_complete(app.aclose())
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="e2e-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the gateway did not start") from None
-            time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(10)
+    return serving(app)

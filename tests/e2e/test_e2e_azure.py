@@ -4,17 +4,13 @@ Azure's own SSE (usage chunk only when asked), embeddings, pricing and Azure's c
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 import yaml
+from e2e_helpers import serve_gateway
 
 from llmrelay.config import parse_config
 from llmrelay.proxy.server import build_app
@@ -53,44 +49,6 @@ general_settings:
 """
 
 
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """The gateway on Granian's embedded server, on a thread of its own."""
-    from granian.constants import Interfaces
-    from granian.server.embed import Server
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    server = Server(app, address="127.0.0.1", port=port, interface=Interfaces.RSGI, log_enabled=False)
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(server.serve())
-            loop.run_until_complete(app.aclose())
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="azure-e2e-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the gateway did not start") from None
-            time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def gateway(simulators: SimulatorGroup) -> Iterator[str]:
     sim = simulators.openai
@@ -101,7 +59,7 @@ def gateway(simulators: SimulatorGroup) -> Iterator[str]:
         env.setenv("AZURE_API_BASE", sim.base_url)
         text = CONFIG.format(api_base=sim.base_url, master_key=MASTER_KEY)
         config = parse_config(yaml.safe_load(text), source="azure-e2e.yaml")
-        with serve(build_app(config)) as url:
+        with serve_gateway(build_app(config)) as url:
             yield url
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import openai
 import pytest
 import yaml
-from test_e2e_azure import serve
+from e2e_helpers import serve_gateway
 
 from llmrelay.config import parse_config
 from llmrelay.proxy.server import build_app
@@ -84,7 +84,7 @@ def gateway(simulators: SimulatorGroup) -> Iterator[str]:
         env.setenv("BEDROCK_API_KEY", sim.api_key)
         text = CONFIG.format(endpoint=sim.base_url, master_key=MASTER_KEY)
         config = parse_config(yaml.safe_load(text), source="bedrock-e2e.yaml")
-        with serve(build_app(config)) as url:
+        with serve_gateway(build_app(config)) as url:
             yield url
 
 

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from llmrelay.testing import gateway as testing_gateway
+from llmrelay.testing.gateway import free_port
+
 REDIS_URL = os.environ.get("LLMRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MASTER_KEY = "sk-keys-test-master"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def gateway_document(database_url: str, sim_api_base: str, sim_key: str, **general: Any) -> dict[str, Any]:
@@ -39,61 +32,13 @@ def gateway_document(database_url: str, sim_api_base: str, sim_key: str, **gener
     }
 
 
-class GatewayThread:
-    """build_app(config) served by an embedded Granian on its own thread and loop, its key runtime
-    started on that loop — the same objects a worker process builds."""
+class GatewayThread(testing_gateway.GatewayThread):
+    """llmrelay.testing.gateway.GatewayThread from a config document."""
 
     def __init__(self, document: dict[str, Any]) -> None:
-        from granian.constants import Interfaces
-        from granian.server.embed import Server
-
         from llmrelay.config.loader import parse_config
-        from llmrelay.proxy.server import build_app
 
-        self.loop = asyncio.new_event_loop()
-        self.app = build_app(parse_config(document, source="<test>"))
-        self.port = free_port()
-        self.server = Server(
-            self.app, address="127.0.0.1", port=self.port, interface=Interfaces.RSGI, log_enabled=False
-        )
-        self.failures: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run, name="keys-gateway", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self.app.astart())
-            self.loop.run_until_complete(self.server.serve())
-        except BaseException as exc:
-            self.failures.append(exc)
-        finally:
-            self.loop.run_until_complete(self.app.aclose())
-            self.loop.close()
-
-    def start(self) -> GatewayThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while True:
-            assert not self.failures, self.failures
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                assert time.monotonic() < deadline, "gateway did not start"
-                time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.server.stop)
-        self.thread.join(20)
-        assert not self.failures, self.failures
-
-    def run(self, coro: Any, timeout: float = 10) -> Any:
-        """Run a coroutine on the gateway's loop (to look at its state)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        super().__init__(parse_config(document, source="<test>"), name="keys-gateway")
 
 
 class GatewayProcess:
