@@ -6,25 +6,23 @@ to its end (`ChatStream.on_complete`); a cached answer asked for as a stream is 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmrelay.cache.controls import parse_controls
 from llmrelay.cache.replay import stream_of_response
 from llmrelay.cache.response_cache import ResponseCache
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
+from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.response import ChatResponse, hidden_params
 
-if TYPE_CHECKING:
-    from llmrelay.proxy.protocol import ModelRouter
 
-
-class CachingRouter:
+class CachingRouter(RouterWrapper):
     def __init__(self, inner: ModelRouter, cache: ResponseCache) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
 
     async def route_chat(
@@ -78,26 +76,6 @@ class CachingRouter:
         cache.keep(plan, result, hidden_params(result))
         return result
 
-    # ---- everything else is the inner router's
-    def model_names(self) -> list[str]:
-        return self.inner.model_names()
-
-    def alias_target(self, model: str) -> str | None:
-        return self.inner.alias_target(model)
-
-    def deployments(self, model_name: str | None = None) -> list[Any]:
-        return self.inner.deployments(model_name)
-
-    def health(self) -> list[dict[str, Any]]:
-        return self.inner.health()
-
-    def add_callback(self, callback: Any) -> None:
-        self.inner.add_callback(callback)
-
-    def __getattr__(self, name: str) -> Any:
-        # the rest of the Router's surface (health checks, readiness...) as the inner router has it
-        return getattr(self.inner, name)
-
     async def aclose(self) -> None:
         await self.cache.aclose()
-        await self.inner.aclose()
+        await super().aclose()

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.proxy.auth import ANONYMOUS, Principal
-from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -69,11 +69,11 @@ def _principal(metadata: dict[str, Any] | None) -> Principal:
     return found if isinstance(found, Principal) else ANONYMOUS
 
 
-class GatedRouter:
+class GatedRouter(RouterWrapper):
     """A ModelRouter that puts `gate` around every call of `inner`."""
 
     def __init__(self, inner: ModelRouter, gate: CallGate) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.gate = gate
 
     async def route_chat(
@@ -114,24 +114,6 @@ class GatedRouter:
             return result.with_chat_stream(MeteredStream(result.chat_stream, pass_))
         await pass_.succeeded(result.usage, hidden_params(result))
         return result
-
-    def model_names(self) -> list[str]:
-        return self.inner.model_names()
-
-    def alias_target(self, model: str) -> str | None:
-        return self.inner.alias_target(model)
-
-    def deployments(self, model_name: str | None = None) -> list[Any]:
-        return self.inner.deployments(model_name)
-
-    def health(self) -> list[dict[str, Any]]:
-        return self.inner.health()
-
-    def add_callback(self, callback: Any) -> None:
-        self.inner.add_callback(callback)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def _guarded(pass_: Pass, call: Awaitable[T]) -> T:

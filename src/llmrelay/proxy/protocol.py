@@ -41,3 +41,29 @@ class ModelRouter(Protocol):
     def add_callback(self, callback: Any) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class RouterWrapper:
+    """A ModelRouter around another (the key gate, the response cache): a subclass defines the
+    route_* calls; everything else is the inner router's."""
+
+    def __init__(self, inner: ModelRouter) -> None:
+        self.inner = inner
+
+    def model_names(self) -> list[str]:
+        return self.inner.model_names()
+
+    def alias_target(self, model: str) -> str | None:
+        return self.inner.alias_target(model)
+
+    def deployments(self, model_name: str | None = None) -> list[Any]:
+        return self.inner.deployments(model_name)
+
+    def health(self) -> list[dict[str, Any]]:
+        return self.inner.health()
+
+    def add_callback(self, callback: Any) -> None:
+        self.inner.add_callback(callback)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
