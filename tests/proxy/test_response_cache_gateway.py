@@ -196,3 +196,31 @@ def _drop_redis_keys(pattern: str) -> None:
             await redis.aclose()
 
     asyncio.run(drop())
+
+
+def test_hits_are_reported_to_the_call_sinks(openai_sim: RunningSimulator, tmp_path: Any) -> None:
+    import json
+
+    log = tmp_path / "calls.jsonl"
+    doc = document(openai_sim)
+    doc["litellm_settings"]["callbacks"] = ["json_log", "prometheus"]
+    doc["litellm_settings"]["callback_settings"] = {"json_log": {"path": str(log), "flush_seconds": 0.01}}
+    with running(build_app(parse_config(doc, source="t"))) as url:
+        oai = client(url)
+        for _ in range(2):
+            oai.chat.completions.create(model="gpt-4o", messages=HELLO)
+        oai.embeddings.create(model="embed", input="x")
+        oai.embeddings.create(model="embed", input="x")
+        import urllib.request
+
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as reply:
+            metrics = reply.read().decode()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["call_type"], e["provider"], e.get("cache_hit", False)) for e in lines] == [
+        ("completion", "openai", False),
+        ("completion", "cache", True),
+        ("embedding", "openai", False),
+        ("embedding", "cache", True),
+    ]
+    assert lines[1]["cost_usd"] == 0 and lines[1]["total_tokens"] == lines[0]["total_tokens"]
+    assert 'provider="cache"' in metrics

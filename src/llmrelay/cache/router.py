@@ -34,6 +34,7 @@ class CachingRouter(RouterWrapper):
             return await self.inner.route_chat(request, metadata=metadata, tags=tags)
         cached = await cache.lookup(plan, ChatResponse)
         if cached is not None:
+            self._report_hit("completion", request, metadata, cached, cached.usage)
             return await stream_of_response(cached, request) if request.stream else cached
         result = await self.inner.route_chat(request, metadata=metadata, tags=tags)
         if isinstance(result, ChatResponse):
@@ -51,6 +52,7 @@ class CachingRouter(RouterWrapper):
             return await self.inner.route_text_completion(request, metadata=metadata)
         cached = await cache.lookup(plan, TextCompletionResponse)
         if cached is not None:
+            self._report_hit("text_completion", request, metadata, cached, cached.usage)
             return await TextStream.of_response(cached, request) if request.stream else cached
         result = await self.inner.route_text_completion(request, metadata=metadata)
         if isinstance(result, TextStream):
@@ -71,10 +73,22 @@ class CachingRouter(RouterWrapper):
             return await self.inner.route_embedding(request, metadata=metadata)
         cached: EmbeddingResponse | None = await cache.lookup(plan, EmbeddingResponse)
         if cached is not None:
+            self._report_hit("embedding", request, metadata, cached, cached.usage.as_usage())
             return cached
         result = await self.inner.route_embedding(request, metadata=metadata)
         cache.keep(plan, result, hidden_params(result))
         return result
+
+    def _report_hit(
+        self, call_type: str, request: Any, metadata: dict[str, Any] | None, answer: Any, usage: Any
+    ) -> None:
+        # the Router records hits for its callbacks (metrics, logs); a router without that hook
+        # (a test's fake) is simply not told
+        report = getattr(self.inner, "report_cache_hit", None)
+        if report is not None:
+            report(
+                call_type, request, metadata, answer, usage, stream=bool(getattr(request, "stream", False))
+            )
 
     async def aclose(self) -> None:
         await self.cache.aclose()

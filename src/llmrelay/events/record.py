@@ -30,6 +30,8 @@ class CallRecord(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any] | None = None
     model_group: str | None = None
     attempts: int = 1
+    # answered from the response cache (llmrelay.cache): no provider was called; provider is "cache"
+    cache_hit: bool = False
     # the canonical request and response objects, for exporters that log inputs and outputs
     request: Any = None
     response: Any = None

@@ -101,6 +101,7 @@ class CallReporter:
         error: LLMError | None = None,
         ttft: float | None = None,
         response: Any = None,
+        cache_hit: bool = False,
     ) -> None:
         if not self._callbacks:
             return
@@ -115,7 +116,7 @@ class CallReporter:
             call_id=trace.call_id,
             call_type=trace.call_type,
             model=trace.model,
-            provider=deployment.provider if deployment else None,
+            provider=deployment.provider if deployment else ("cache" if cache_hit else None),
             deployment=(deployment.id or deployment.qualified_model) if deployment else None,
             start_time=trace.started_wall,
             end_time=trace.started_wall + (now - trace.started_mono),
@@ -130,6 +131,7 @@ class CallReporter:
             attempts=max(1, trace.attempts),
             request=trace.request,
             response=response,
+            cache_hit=cache_hit,
         )
         self._dispatcher.emit(hook, record)
 

@@ -35,7 +35,7 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import BadRequestError
-from llmrelay.types.response import ChatResponse
+from llmrelay.types.response import ChatResponse, Usage
 
 log = logging.getLogger("llmrelay.router")
 
@@ -200,6 +200,23 @@ class Router(SdkMethods):
     @property
     def callbacks(self) -> list[Any]:
         return self._reporter.callbacks
+
+    def report_cache_hit(
+        self,
+        call_type: str,
+        request: Any,
+        metadata: dict[str, Any] | None,
+        answer: Any,
+        usage: Usage | None,
+        *,
+        stream: bool,
+    ) -> None:
+        """A call the response cache (llmrelay.cache) answered without the router: one on_success
+        record with `cache_hit`, provider "cache" and no cost, so metrics and logs count it."""
+        if not self._reporter.active:
+            return
+        trace = CallTrace(call_type, request.model, request, metadata, stream, self._call_id())
+        self._reporter.emit("on_success", trace, None, usage=usage, cost=0, response=answer, cache_hit=True)
 
     # ---- typed entry points (the gateway's)
     async def route_chat(

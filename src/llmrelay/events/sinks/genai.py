@@ -72,6 +72,8 @@ def span_attributes(record: CallRecord, *, log_messages: bool = False) -> dict[s
         "llmrelay.cost_usd": record.cost_micros / 1_000_000,
         "llmrelay.latency_s": record.latency_s,
     }
+    if record.cache_hit:
+        attrs["llmrelay.cache_hit"] = True
     if record.model_group:
         attrs["llmrelay.model_group"] = record.model_group
     if record.deployment:

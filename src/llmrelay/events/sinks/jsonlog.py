@@ -80,6 +80,7 @@ class LogLine(msgspec.Struct, omit_defaults=True, gc=False):
     fallback_from: Any = None
     user: Any = None
     principal: _Principal | None = None
+    cache_hit: bool = False
     messages: Any = None
     response: Any = None
 
@@ -155,6 +156,7 @@ class JsonLogSink:
             get("fallback_from"),
             get("user"),
             None if principal is None else self._principal(principal),
+            record.cache_hit,
         )
         if self.log_messages:
             messages = getattr(record.request, "messages", None)

@@ -161,6 +161,7 @@ class LangfuseSink:
             "stream": record.stream,
             "attempts": record.attempts,
             "latency_s": record.latency_s,
+            "cache_hit": record.cache_hit,
             **{k: v for k, v in facts.items() if k != "tags"},
         }
         if record.time_to_first_token_s is not None:
