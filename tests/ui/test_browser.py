@@ -217,6 +217,14 @@ async def test_every_view_shows_the_gateway_data(gateway: UiGateway, page: Page)
     await page.wait_for("document.querySelector('#view table .tag')?.textContent === 'active'")
     status, listed = await admin(gateway, "GET", "/end_user/list")
     assert status == 200 and [e["blocked"] for e in listed] == [False]
+    # the audit log: newest first, the unblock just made through the dashboard on top
+    await open_view(page, "audit")
+    rows = await page.evaluate(
+        "[...document.querySelectorAll('#view table tbody tr')]"
+        ".map((r) => [r.cells[3].textContent, r.cells[4].textContent, r.cells[6].textContent])"
+    )
+    assert rows[:3] == [["unblocked", "end user", "blocked"], ["blocked", "end user", "—"],
+                        ["created", "team", "—"]]  # fmt: skip
     await open_view(page, "models")
     assert page.errors() == []
 

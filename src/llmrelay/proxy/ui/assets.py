@@ -28,6 +28,7 @@ ASSET_TYPES: dict[str, str] = {
     "view_users.js": JS,
     "view_end_users.js": JS,
     "view_spend.js": JS,
+    "view_audit.js": JS,
 }
 
 

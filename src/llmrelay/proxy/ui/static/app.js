@@ -2,6 +2,7 @@
 // place that shows errors. A 401 from the admin API signs out and shows the API's message.
 import { api, ApiError, forgetKey, rememberKey, signedIn } from "./api.js";
 import { el } from "./dom.js";
+import * as audit from "./view_audit.js";
 import * as endUsers from "./view_end_users.js";
 import * as keys from "./view_keys.js";
 import * as models from "./view_models.js";
@@ -9,7 +10,7 @@ import * as spend from "./view_spend.js";
 import * as teams from "./view_teams.js";
 import * as users from "./view_users.js";
 
-const VIEWS = [models, keys, teams, users, endUsers, spend];
+const VIEWS = [models, keys, teams, users, endUsers, spend, audit];
 const byId = (id) => document.getElementById(id);
 // per-view settings (page, grouping) kept while the tab lives; never the key
 const memories = new Map(VIEWS.map((view) => [view.id, {}]));
