@@ -197,33 +197,38 @@ class Client:
         if opts.mock_response is not None:
             return await self._mock(call, request, deployment, opts.mock_response)
         drop, call_timeout = self._drop(opts), self._timeout(opts)
+        timeouts = opts.stream_timeouts or StreamTimeouts()
+        return await self._dispatch(  # type: ignore[no-any-return]
+            call, opts, deployment, request, stream,
+            lambda: self.engine.chat(request, deployment, drop_params=drop, timeout=call_timeout),
+            lambda: self.engine.chat_stream(
+                request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
+            ),
+        )  # fmt: skip
+
+    async def _dispatch(
+        self,
+        call: CallState,
+        opts: CallOptions,
+        deployment: Deployment,
+        request: Any,
+        stream: bool,
+        send: Callable[[], Awaitable[Any]],
+        open_stream: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """One call with the client's retries: a stream reports its end when it ends; a whole answer
+        is reported now, with the attempts it took."""
         if stream:
-            timeouts = opts.stream_timeouts or StreamTimeouts()
-            streamed = await self._with_retries(
-                call,
-                opts,
-                deployment,
-                request,
-                lambda: self.engine.chat_stream(
-                    request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
-                ),
-                stream=True,
-            )
+            streamed = await self._with_retries(call, opts, deployment, request, open_stream, stream=True)
             streamed.set_on_finish(lambda s, err: self._stream_done(call, deployment, s, err))
             return streamed
-        response: ChatResponse = await self._with_retries(
-            call,
-            opts,
-            deployment,
-            request,
-            lambda: self.engine.chat(request, deployment, drop_params=drop, timeout=call_timeout),
-        )
+        response = await self._with_retries(call, opts, deployment, request, send)
         hidden_params(response)["attempts"] = call.attempts
         self._report_success(call, deployment, request, response, response.usage)
         return response
 
     def _stream_done(
-        self, call: CallState, deployment: Deployment, stream: ChatStream, error: LLMError | None
+        self, call: CallState, deployment: Deployment, stream: ChatStream | TextStream, error: LLMError | None
     ) -> None:
         if not self._callbacks:
             return
@@ -357,39 +362,13 @@ class Client:
         call = self._call("text_completion", model, metadata)
         deployment = self._deployment(model, opts, credentials)
         call_timeout, drop = self._timeout(opts), self._drop(opts)
-        if stream:
-            timeouts = opts.stream_timeouts or StreamTimeouts()
-            streamed = await self._with_retries(
-                call,
-                opts,
-                deployment,
-                request,
-                lambda: self.engine.text_completion_stream(
-                    request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
-                ),
-                stream=True,
-            )
-            streamed.set_on_finish(lambda s, err: self._text_stream_done(call, deployment, s, err))
-            return streamed
-        response: TextCompletionResponse = await self._with_retries(
-            call,
-            opts,
-            deployment,
-            request,
+        timeouts = opts.stream_timeouts or StreamTimeouts()
+        return await self._dispatch(  # type: ignore[no-any-return]
+            call, opts, deployment, request, stream,
             lambda: self.engine.text_completion(request, deployment, drop_params=drop, timeout=call_timeout),
-        )
-        self._report_success(call, deployment, request, response, response.usage)
-        return response
-
-    def _text_stream_done(
-        self, call: CallState, deployment: Deployment, stream: TextStream, error: LLMError | None
-    ) -> None:
-        if not self._callbacks:
-            return
-        self._report(
-            "on_failure" if error else "on_stream_complete", call, deployment,
-            usage=stream.usage, cost=stream.cost_micros, error=error, stream=True,
-            ttft=stream.time_to_first_token, request=stream.request, response=stream.response(),
+            lambda: self.engine.text_completion_stream(
+                request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
+            ),
         )  # fmt: skip
 
     def text_completion(
