@@ -38,13 +38,26 @@ class AdminRoutes:
         req.send_json(200, b'"I\'m alive!"')
 
     async def readiness(self, req: Request, principal: Principal) -> None:
-        body = {
+        """Ready when every dependency answers (the database, with virtual keys): 200, else 503 —
+        what a load balancer or Kubernetes readiness probe reads. Never says why beyond a class
+        name (no connection strings)."""
+        router = self.state.router
+        body: dict[str, object] = {
             "status": "healthy",
-            "db": "connected" if self.state.settings.database_url else "Not connected",
+            "db": "Not connected",
             "llmrelay_version": self.version,
-            "models": len(self.state.router.model_names()),
+            # model groups served (aliases are other names for them)
+            "models": sum(1 for name in router.model_names() if router.alias_target(name) is None),
         }
-        req.send_json(200, JSON_ENCODER.encode(body))
+        for name, probe in self.state.readiness_probes.items():
+            try:
+                await probe()
+            except (OSError, TimeoutError) as exc:  # probes raise ConnectionError for their own failures
+                body["status"] = "unhealthy"
+                body[name] = f"unreachable ({type(exc).__name__})"
+            else:
+                body[name] = "connected"
+        req.send_json(200 if body["status"] == "healthy" else 503, JSON_ENCODER.encode(body))
 
     async def model_info(self, req: Request, principal: Principal) -> None:
         entries = self.state.model_info

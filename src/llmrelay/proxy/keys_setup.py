@@ -7,6 +7,7 @@ keeps its master-key-only (or open) behaviour and none of this is imported.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ MAX_WORKER_SPOOLS = 256
 # LiteLLM waits 10 s; llmrelay writes sooner so other instances see a key's spend (and a budget it
 # used up) within about a second. The spend of this process is counted at once either way.
 DEFAULT_FLUSH_INTERVAL = 1.0
+# seconds /health/readiness waits for the database
+READINESS_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +248,18 @@ class KeysRuntime:
     def prefix_routes(self) -> list[tuple[str, str, Any]]:
         return self.admin.prefix_routes()
 
+    async def ping_database(self) -> None:
+        """One round trip to the database (the readiness probe); ConnectionError (or TimeoutError)
+        when it does not answer."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT), self.db.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise ConnectionError(f"database: {type(exc).__name__}") from exc
+
     async def stop(self) -> None:
         await self.maintenance.stop()
         if self.writer is not None:
@@ -264,6 +279,7 @@ def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
     state.router = GatedRouter(state.router, runtime.gate)
     state.extra_routes.extend(runtime.routes())
     state.extra_prefix_routes.extend(runtime.prefix_routes())
+    state.readiness_probes["db"] = runtime.ping_database
     state.extra_openapi.extend(admin_operations())
     state.services.append(runtime)
     return runtime

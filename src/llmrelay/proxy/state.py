@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -45,6 +45,8 @@ class GatewayState:
     extra_prefix_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     extra_openapi: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     services: list[Any] = field(default_factory=list)
+    # what /health/readiness checks besides the process: name → a probe that raises when not ready
+    readiness_probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.authenticate is None:
