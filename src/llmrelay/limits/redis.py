@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Window
+from llmrelay.limits.redis_loops import LoopRedis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -129,14 +130,14 @@ return out
 
 class RedisLimiter:
     def __init__(
-        self, redis: Redis, *, prefix: str = "llmrelay:limits:", window: Window | None = None
+        self, redis: Redis | LoopRedis, *, prefix: str = "llmrelay:limits:", window: Window | None = None
     ) -> None:
-        self.redis = redis
+        self.redis = redis if isinstance(redis, LoopRedis) else LoopRedis.single(redis)
         self.prefix = prefix
         self.window = window or Window()
-        self._reserve = redis.register_script(_RESERVE)
-        self._settle = redis.register_script(_SETTLE)
-        self._usage = redis.register_script(_USAGE)
+        self._reserve = self.redis.register_script(_RESERVE)
+        self._settle = self.redis.register_script(_SETTLE)
+        self._usage = self.redis.register_script(_USAGE)
 
     def _keys(self, keys: Sequence[str]) -> list[str]:
         out = []
@@ -156,7 +157,9 @@ class RedisLimiter:
                            repr(now + lease), ttl_ms]  # fmt: skip
         for limit in limits:
             args += [_unlimited(limit.rpm), _unlimited(limit.tpm), _unlimited(limit.max_parallel)]
-        reply = await self._reserve(keys=self._keys([limit.key for limit in limits]), args=args)
+        reply = await self._reserve(
+            keys=self._keys([limit.key for limit in limits]), args=args, client=self.redis.client
+        )
         if int(reply[0]) == 1:
             return Reservation(rid, tuple(limit.key for limit in limits), tokens, bucket, origin="redis")
         which, reason, wait = int(reply[1]), _text(reply[2]), _text(reply[3])
@@ -169,14 +172,16 @@ class RedisLimiter:
         delta = 0 if actual_tokens is None else actual_tokens - reservation.tokens
         oldest = self.window.index(now) - self.window.buckets + 1
         await self._settle(
-            keys=self._keys(reservation.keys), args=[reservation.bucket, oldest, delta, reservation.id]
+            keys=self._keys(reservation.keys),
+            args=[reservation.bucket, oldest, delta, reservation.id],
+            client=self.redis.client,
         )
 
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]:
         if not keys:
             return {}
         oldest = self.window.index(now) - self.window.buckets + 1
-        flat = await self._usage(keys=self._keys(keys), args=[repr(now), oldest])
+        flat = await self._usage(keys=self._keys(keys), args=[repr(now), oldest], client=self.redis.client)
         return {
             key: LimitUsage(int(flat[3 * i]), int(flat[3 * i + 1]), int(flat[3 * i + 2]))
             for i, key in enumerate(keys)

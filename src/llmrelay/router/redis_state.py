@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from llmrelay.limits.degrade import DegradingLimiter, RedisGuard
 from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.limits.redis import RedisLimiter
+from llmrelay.limits.redis_loops import LoopRedis
 from llmrelay.router.shared import SharedBackends
 from llmrelay.router.state import Cooldown, LatencyStats, MemoryRouterState, RouterState
 
@@ -84,12 +85,12 @@ def _decode(value: Any) -> Cooldown | None:
 
 
 class RedisRouterState:
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self.redis = redis
+    def __init__(self, redis: Redis | LoopRedis, prefix: str) -> None:
+        self.redis = redis if isinstance(redis, LoopRedis) else LoopRedis.single(redis)
         self.prefix = prefix
-        self._cool = redis.register_script(_COOL)
-        self._fail = redis.register_script(_FAIL)
-        self._latency = redis.register_script(_LATENCY)
+        self._cool = self.redis.register_script(_COOL)
+        self._fail = self.redis.register_script(_FAIL)
+        self._latency = self.redis.register_script(_LATENCY)
         self._member = 0
 
     def _key(self, kind: str, deployment_id: str) -> str:
@@ -98,7 +99,7 @@ class RedisRouterState:
     async def cooldowns(self, ids: Sequence[str], now: float) -> dict[str, Cooldown]:
         if not ids:
             return {}
-        values = await self.redis.mget([self._key("cooldown", i) for i in ids])
+        values = await self.redis.client.mget([self._key("cooldown", i) for i in ids])
         result = {}
         for deployment_id, value in zip(ids, values, strict=True):
             cooldown = _decode(value)
@@ -111,6 +112,7 @@ class RedisRouterState:
         await self._cool(
             keys=[self._key("cooldown", deployment_id)],
             args=[repr(now), until, cooldown.reason, cooldown.fingerprint],
+            client=self.redis.client,
         )
 
     async def record_failure(
@@ -121,11 +123,12 @@ class RedisRouterState:
         value = await self._fail(
             keys=[self._key("fails", deployment_id), self._key("cooldown", deployment_id)],
             args=[repr(now), repr(window), allowed_fails, repr(cooldown_time), uuid.uuid4().hex],
+            client=self.redis.client,
         )
         return _decode(value)
 
     async def latencies(self, ids: Sequence[str]) -> dict[str, LatencyStats]:
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.client.pipeline(transaction=False) as pipe:
             for deployment_id in ids:
                 pipe.hmget(self._key("latency", deployment_id), ["latency", "ttft", "at"])
             rows = await pipe.execute()
@@ -140,7 +143,7 @@ class RedisRouterState:
     ) -> None:
         args = [repr(alpha), "" if latency is None else repr(latency), "" if ttft is None else repr(ttft),
                 repr(now)]  # fmt: skip
-        await self._latency(keys=[self._key("latency", deployment_id)], args=args)
+        await self._latency(keys=[self._key("latency", deployment_id)], args=args, client=self.redis.client)
 
     async def aclose(self) -> None:
         await self.redis.aclose()
@@ -208,10 +211,14 @@ def redis_backends(redis_url: str, key_prefix: str) -> SharedBackends:
 
     # short timeouts: a slow Redis must degrade to local state, not stall every call; a bounded
     # pool that makes callers queue for a connection rather than fail under a burst
-    pool = BlockingConnectionPool.from_url(
-        redis_url, max_connections=64, timeout=2.0, socket_timeout=0.5, socket_connect_timeout=0.5
-    )
-    redis = Redis(connection_pool=pool)
+    def client() -> Redis:
+        pool = BlockingConnectionPool.from_url(
+            redis_url, max_connections=64, timeout=2.0, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        return Redis(connection_pool=pool)
+
+    # an SDK Router is called from its own loop thread and from callers' loops: a client per loop
+    redis = LoopRedis(client)
     guard = RedisGuard("router")
     limiter = DegradingLimiter(RedisLimiter(redis, prefix=key_prefix + "limits:"), MemoryLimiter(), guard)
     state = DegradingRouterState(RedisRouterState(redis, key_prefix), MemoryRouterState(), guard)

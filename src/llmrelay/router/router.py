@@ -407,7 +407,13 @@ class Router(SdkMethods):
         if self._owns_engine:
             await self.engine.transport.aclose_current_loop()
 
+    def close(self) -> None:
+        """The sync twin of `aclose`, for code without a running loop (the sync API's users)."""
+        asyncio.run(self.aclose())
+
     async def _close_on_thread(self) -> None:
+        # what the sync API opened on the loop thread: its Redis client, its HTTP pool
+        await self._backends.aclose()
         if self._owns_engine:
             await self.engine.transport.aclose_current_loop()
 
