@@ -141,3 +141,16 @@ def test_a_replayed_answer_assembles_back_to_itself() -> None:
     assert rebuilt.choices[1].message.tool_calls == [call]
     assert [c.finish_reason for c in rebuilt.choices] == ["stop", "tool_calls"]
     assert rebuilt.usage == response.usage
+
+
+async def test_a_damaged_entry_is_a_miss() -> None:
+    from llmrelay.cache.response_cache import ResponseCache
+    from llmrelay.cache.settings import CacheSettings
+
+    store = MemoryStore()
+    cache = ResponseCache(CacheSettings(), store)
+    plan = cache.plan("chat", _chat(), CacheControls())
+    assert plan is not None
+    await store.set(plan.key, b"\x00not json", ttl=60)
+    assert await cache.lookup(plan, ChatResponse) is None
+    assert (cache.hits, cache.failures) == (0, 1)

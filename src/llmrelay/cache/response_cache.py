@@ -90,7 +90,7 @@ class ResponseCache:
         try:
             envelope = _decode_envelope(found[0])
             answer = msgspec.json.decode(envelope.body, type=answer_type)
-        except msgspec.ValidationError as exc:  # written by another version: a miss, replaced on store
+        except msgspec.DecodeError as exc:  # another version's or a damaged value: a miss, replaced on store
             self._failed("decode", exc)
             return None
         self.hits += 1
@@ -126,5 +126,5 @@ class ResponseCache:
 
     async def aclose(self) -> None:
         if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+            await asyncio.gather(*self._writes)
         await self.store.aclose()
