@@ -86,6 +86,22 @@ async def test_an_eu_end_user_reaches_only_the_eu_deployment(gateway: GatewayThr
     assert sims.counts() == (7, 0, 0)
 
 
+async def test_embeddings_and_text_completions_are_kept_to_the_region(
+    gateway: GatewayThread, sims: Sims
+) -> None:
+    await admin(gateway, "/end_user/new", {"user_id": "ada", "allowed_model_region": "eu"})
+    async with openai.AsyncOpenAI(base_url=gateway.base_url + "/v1", api_key=MASTER_KEY, max_retries=0) as c:
+        for _ in range(3):
+            await c.embeddings.create(model="chat", input=["x"], user="ada")
+            await c.completions.create(model="chat", prompt="x", user="ada")
+        stream = await c.completions.create(model="chat", prompt="x", user="ada", stream=True)
+        async for _ in stream:
+            pass
+        with pytest.raises(openai.BadRequestError, match="region 'eu'"):
+            await c.embeddings.create(model="elsewhere", input=["x"], user="ada")
+    assert sims.counts() == (7, 0, 0)
+
+
 async def test_a_us_end_user_reaches_only_the_us_deployment(gateway: GatewayThread, sims: Sims) -> None:
     await admin(gateway, "/customer/new", {"user_id": "ben", "allowed_model_region": "us"})
     for _ in range(6):
