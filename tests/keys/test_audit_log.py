@@ -121,6 +121,29 @@ async def test_people_and_end_users_are_audited(gateway: GatewayThread) -> None:
     assert status == 200 and one == latest
 
 
+async def test_end_user_routing_fields_are_audited(gateway: GatewayThread) -> None:
+    await admin(
+        gateway,
+        "/end_user/new",
+        {"user_id": "cust-eu", "allowed_model_region": "eu", "default_model": "gpt-4o-mini",
+         "metadata": {"tier": "gold"}},
+    )  # fmt: skip
+    await admin(
+        gateway,
+        "/customer/update",
+        {"user_id": "cust-eu", "allowed_model_region": "us", "default_model": None, "metadata": {}},
+    )
+    created, updated = await entries(gateway, "&object_id=cust-eu&sort_order=asc")
+    assert created["action"] == "created" and created["before_value"] is None
+    made = created["updated_values"]
+    assert (made["allowed_model_region"], made["default_model"]) == ("eu", "gpt-4o-mini")
+    assert made["metadata"] == {"tier": "gold"}
+    before, after = updated["before_value"], updated["updated_values"]
+    assert (before["allowed_model_region"], after["allowed_model_region"]) == ("eu", "us")
+    assert (before["default_model"], after["default_model"]) == ("gpt-4o-mini", None)
+    assert (before["metadata"], after["metadata"]) == ({"tier": "gold"}, {})
+
+
 async def test_paging_filters_and_errors(gateway: GatewayThread) -> None:
     for n in range(5):
         await admin(gateway, "/end_user/new", {"user_id": f"c{n}"})

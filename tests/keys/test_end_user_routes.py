@@ -78,7 +78,8 @@ async def test_lifecycle_under_both_names(gateway: GatewayThread) -> None:
     budget = made["litellm_budget_table"]
     assert budget["max_budget"] == 2.5 and budget["budget_duration"] == "30d"
     assert budget["budget_reset_at"] is not None and made["budget_id"] == budget["budget_id"]
-    assert made["default_model"] is None and made["allowed_model_region"] is None  # accepted, not stored
+    assert made["default_model"] == "gpt-4o" and made["allowed_model_region"] == "eu"
+    assert made["metadata"] == {"tier": "gold"}
 
     assert await admin(gateway, "/customer/info?end_user_id=acme-1") == made
     changed = await admin(
@@ -120,6 +121,11 @@ async def test_existing_id_is_refused(gateway: GatewayThread) -> None:
         ("/end_user/new", {"user_id": "x", "budget_id": "no-such-budget"}, "budget_id"),
         ("/end_user/new", {"user_id": "x", "budget_duration": "soon"}, "budget_duration"),
         ("/end_user/new", {"user_id": "x", "allowed_model_region": "mars"}, "allowed_model_region"),
+        ("/end_user/new", {"user_id": "x", "allowed_model_region": "EU"}, "allowed_model_region"),
+        ("/end_user/new", {"user_id": "x", "default_model": "no-such-model"}, "default_model"),
+        ("/end_user/new", {"user_id": "x", "metadata": ["not", "a", "dict"]}, "metadata"),
+        ("/customer/update", {"user_id": "x", "allowed_model_region": "asia"}, "allowed_model_region"),
+        ("/customer/update", {"user_id": "x", "default_model": "no-such-model"}, "default_model"),
         ("/customer/update", {"alias": "no id"}, "user_id"),
         ("/customer/update", {"user_id": "x", "rpm_limit": "many"}, "rpm_limit"),
         ("/end_user/delete", {"user_ids": "x"}, "user_ids"),

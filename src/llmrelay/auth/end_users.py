@@ -4,6 +4,9 @@ An end user is loaded on first sight (one awaited read, then served from memory)
 the spend writer has counted their calls or when their row or budget changes. Their budget is the
 one their row names (`budget_id`) — its max budget, budget period and rpm/tpm/parallel limits — else
 the gateway-wide default (`litellm_settings.max_end_user_budget`, a max budget only).
+
+An end user with an `allowed_model_region` also carries their routing (region and default model),
+built once per load and handed to the router with each of their calls.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
 from llmrelay.auth.principal import ScopeLimits, scope_limits
-from llmrelay.storage.records import AuthChange, LimitFields
+from llmrelay.router.regions import REGIONS, EndUserRouting
+from llmrelay.storage.records import AuthChange, EndUserRecord, LimitFields
 from llmrelay.storage.storage import Storage
 
 log = logging.getLogger("llmrelay.auth")
@@ -26,6 +30,7 @@ class EndUserBudget(msgspec.Struct, frozen=True, kw_only=True):
     limits: ScopeLimits
     budget_id: str | None = None
     blocked: bool = False
+    routing: EndUserRouting | None = None  # set when the end user is limited to a region
 
     @property
     def has_rate_limits(self) -> bool:
@@ -86,6 +91,7 @@ class EndUserBudgets:
             limits=limits,
             budget_id=row.budget_id if row is not None else None,
             blocked=row.blocked if row is not None else False,
+            routing=_routing(row) if row is not None else None,
         )
         if end_user_id not in self._cache and len(self._cache) >= self.max_entries:
             del self._cache[next(iter(self._cache))]  # the oldest entry
@@ -106,3 +112,11 @@ class EndUserBudgets:
         if budgets:
             ids += [e.end_user_id for e in self._cache.values() if e.budget_id in budgets]
         await self.refresh(list(dict.fromkeys(ids)))
+
+
+def _routing(row: EndUserRecord) -> EndUserRouting | None:
+    """The end user's region limit; their default model applies only with one (LiteLLM: "if no
+    equivalent model in the allowed region, default all requests to this model")."""
+    if row.allowed_model_region not in REGIONS:
+        return None
+    return EndUserRouting(row.end_user_id, row.allowed_model_region, row.default_model)

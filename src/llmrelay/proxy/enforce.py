@@ -23,6 +23,7 @@ from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
+from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -44,6 +45,8 @@ class CallInfo:
     alias_of: str | None = None
     started: float = field(default_factory=time.time)  # wall clock, for the spend log
     started_mono: float = field(default_factory=time.monotonic)
+    # set by the gate: the end user is limited to a region (the router keeps the call there)
+    routing: EndUserRouting | None = None
 
 
 class Pass(Protocol):
@@ -83,6 +86,8 @@ class GatedRouter(RouterWrapper):
             "completion", request.model, request.user, bool(request.stream), self.alias_target(request.model)
         )
         pass_ = await self.gate.admit(_principal(metadata), info)
+        if info.routing is not None:
+            metadata = _routed(metadata, info.routing)
         result = await _guarded(pass_, self.inner.route_chat(request, metadata=metadata, tags=tags))
         if isinstance(result, ChatResponse):
             await pass_.succeeded(result.usage, hidden_params(result))
@@ -92,10 +97,10 @@ class GatedRouter(RouterWrapper):
     async def route_embedding(
         self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
     ) -> EmbeddingResponse:
-        pass_ = await self.gate.admit(
-            _principal(metadata),
-            CallInfo("embedding", request.model, request.user, alias_of=self.alias_target(request.model)),
-        )
+        info = CallInfo("embedding", request.model, request.user, alias_of=self.alias_target(request.model))
+        pass_ = await self.gate.admit(_principal(metadata), info)
+        if info.routing is not None:
+            metadata = _routed(metadata, info.routing)
         result = await _guarded(pass_, self.inner.route_embedding(request, metadata=metadata))
         usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
         await pass_.succeeded(usage, hidden_params(result))
@@ -109,11 +114,19 @@ class GatedRouter(RouterWrapper):
             self.alias_target(request.model),
         )  # fmt: skip
         pass_ = await self.gate.admit(_principal(metadata), info)
+        if info.routing is not None:
+            metadata = _routed(metadata, info.routing)
         result = await _guarded(pass_, self.inner.route_text_completion(request, metadata=metadata))
         if isinstance(result, TextStream):
             return result.with_chat_stream(MeteredStream(result.chat_stream, pass_))
         await pass_.succeeded(result.usage, hidden_params(result))
         return result
+
+
+def _routed(metadata: dict[str, Any] | None, routing: EndUserRouting) -> dict[str, Any]:
+    """The call's metadata with the end user's routing for the router (a copy: the caller's dict
+    is left alone)."""
+    return {**(metadata or {}), ROUTING_KEY: routing}
 
 
 async def _guarded(pass_: Pass, call: Awaitable[T]) -> T:

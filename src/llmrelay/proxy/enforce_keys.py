@@ -17,6 +17,7 @@ on the request path would cost more than the rest of the checks together.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import os
@@ -31,6 +32,7 @@ from llmrelay.events.record import CallRecord
 from llmrelay.limits.base import Limit, Limiter, Refusal, Reservation
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.enforce import CallInfo
+from llmrelay.router.regions import EndUserRouting
 from llmrelay.spend.attribution import Attribution, spend_log_for_call
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.writer import SpendWriter
@@ -100,6 +102,8 @@ class KeyGate:
         end_user = None
         if call.end_user and self.end_users is not None:
             end_user = await self._check_end_user(call.end_user, now)
+            if end_user.routing is not None:
+                call.routing = _routing_for(end_user.routing, found)
         limits = self._limits_for(found, call.model) if found is not None else []
         if end_user is not None and end_user.has_rate_limits:
             limits = [*limits, _scope_limit(end_user.limits)]
@@ -242,6 +246,15 @@ class KeyPass:
             # an upstream that reported usage was paid for, even if nobody read the answer
             gone = LLMError("the client went away before the answer ended", code="client_disconnected")
             self.gate.spawn(self.gate.record(self.gate.spend_row(self, usage, params, gone), wait=False))
+
+
+def _routing_for(routing: EndUserRouting, found: KeyPrincipal | None) -> EndUserRouting:
+    """An end user's default model is used only if the key may call it: an end user's row never
+    widens what a key is allowed."""
+    default = routing.default_model
+    if default is None or found is None or found.may_use(default):
+        return routing
+    return dataclasses.replace(routing, default_model=None)
 
 
 def _scope_limit(scope: ScopeLimits) -> Limit:

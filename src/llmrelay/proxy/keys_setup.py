@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -165,7 +165,7 @@ def _database(settings: KeysSettings) -> Database:
 
 
 class KeysRuntime:
-    def __init__(self, settings: KeysSettings) -> None:
+    def __init__(self, settings: KeysSettings, *, model_names: Callable[[], list[str]] | None = None) -> None:
         self.settings = settings
         self.db = _database(settings)
         self.storage = Storage(self.db)
@@ -189,7 +189,9 @@ class KeysRuntime:
             pending=self.pending,
             end_users=self.end_users,
         )
-        self.admin = AdminApi(self.storage, self.service.authenticator, audit=settings.audit_logs)
+        self.admin = AdminApi(
+            self.storage, self.service.authenticator, audit=settings.audit_logs, model_names=model_names
+        )
         self.maintenance = SpendMaintenance(
             self.storage.spend, retention=settings.retention, interval=settings.maintenance_interval
         )
@@ -274,7 +276,7 @@ class KeysRuntime:
 def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
     """Put virtual keys into a gateway worker's state: the authenticator, the gate around the router,
     the admin routes (and their OpenAPI), and the runtime to start and stop with the worker."""
-    runtime = KeysRuntime(KeysSettings.from_config(config))
+    runtime = KeysRuntime(KeysSettings.from_config(config), model_names=state.router.model_names)
     state.authenticate = runtime.authenticator
     state.router = GatedRouter(state.router, runtime.gate)
     state.extra_routes.extend(runtime.routes())

@@ -16,6 +16,7 @@ import msgspec
 from llmrelay.core.resolve import split_model
 from llmrelay.cost.catalog import Catalog
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.router.regions import deployment_region
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
 
@@ -45,6 +46,8 @@ class RouterDeployment:
     model_info: Mapping[str, Any] = field(default_factory=dict)
     # a hash of the call settings: an auth cooldown lasts until this changes
     fingerprint: str = ""
+    # "eu" | "us" | None (unknown), for end users limited to a region (router/regions.py)
+    region: str | None = None
 
     @property
     def is_wildcard(self) -> bool:
@@ -164,6 +167,7 @@ def _parse_one(
         stream_chunk_timeout=_opt_float(params.get("stream_chunk_timeout")),
         model_info=info,
         fingerprint=fingerprint,
+        region=deployment_region(target),
     )
 
 

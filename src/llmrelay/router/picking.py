@@ -14,6 +14,7 @@ from llmrelay.limits.base import Limit, Limiter, LimitUsage, Refusal, Reservatio
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.prechecks import NoCapableDeploymentError, filter_deployments
+from llmrelay.router.regions import EndUserRouting
 from llmrelay.router.state import Cooldown, LatencyStats, RouterState
 from llmrelay.router.strategies import NEEDS_LATENCY, NEEDS_USAGE, Candidate, rank
 from llmrelay.types.chat import ChatRequest
@@ -38,6 +39,8 @@ class PickRequest:
     estimate_tokens: Callable[[], int]
     chat: ChatRequest | None
     lease: float
+    # an end user limited to a region (the runner keeps the group to that region's deployments)
+    routing: EndUserRouting | None = None
 
 
 def limiter_key(deployment_id: str) -> str:

@@ -7,6 +7,7 @@ pointed at the same Redis."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -26,6 +27,7 @@ from llmrelay.router.health import HealthChecker
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy, fallback_map
 from llmrelay.router.records import CallReporter, CallTrace
+from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
 from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
 from llmrelay.router.sdk import SdkMethods
 from llmrelay.router.shared import SharedBackends, open_backends
@@ -356,14 +358,23 @@ class Router(SdkMethods):
         drop_params: bool | None,
     ) -> CallOptions:
         all_tags = set(tags or ())
-        if metadata and isinstance(metadata.get("tags"), list):
-            all_tags.update(str(t) for t in metadata["tags"])
+        routing = None
+        if metadata:
+            if isinstance(metadata.get("tags"), list):
+                all_tags.update(str(t) for t in metadata["tags"])
+            found = metadata.get(ROUTING_KEY)
+            if isinstance(found, EndUserRouting):
+                routing = found
+                target = self._alias_targets.get(found.default_model or "")
+                if target is not None:  # a default model named by an alias routes as its group
+                    routing = dataclasses.replace(found, default_model=target)
         return CallOptions(
             tags=frozenset(all_tags),
             timeout=timeout,
             stream_timeouts=stream_timeouts,
             num_retries=num_retries,
             drop_params=self.drop_params if drop_params is None else drop_params,
+            routing=routing,
         )
 
     def _pick_request(
@@ -379,7 +390,7 @@ class Router(SdkMethods):
         lease = (timeout or self._runner.timing.timeout or DEFAULT_TIMEOUT) + 60.0
         # an alias is routed as its target; the trace keeps the name the caller asked for
         model = self._alias_targets.get(model, model)
-        return PickRequest(model, options.tags, stream, estimate, chat, lease)
+        return PickRequest(model, options.tags, stream, estimate, chat, lease, options.routing)
 
     # ---- lifecycle
     async def arun_health_checks(self) -> dict[str, str | None]:

@@ -5,6 +5,7 @@ latency averaged) and one CallRecord at the end."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 import weakref
@@ -21,6 +22,7 @@ from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy, cooldown_action
 from llmrelay.router.records import CallReporter, CallTrace
+from llmrelay.router.regions import EndUserRouting, in_region
 from llmrelay.router.state import Cooldown, RouterState
 from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import Usage, hidden_params
@@ -84,6 +86,7 @@ class CallOptions:
     stream_timeouts: StreamTimeouts | None = None
     num_retries: int | None = None
     drop_params: bool = False
+    routing: EndUserRouting | None = None  # an end user limited to a region
 
 
 class CallRunner:
@@ -126,6 +129,8 @@ class CallRunner:
     async def route(
         self, trace: CallTrace, call: PickRequest, options: CallOptions, attempt: Attempt[T]
     ) -> tuple[T, Pick]:
+        if call.routing is not None:
+            call = self._default_model_for(call, call.routing)
         first = call.model
         try:
             return await self._in_group(trace, first, call, options, attempt)
@@ -136,16 +141,30 @@ class CallRunner:
             try:
                 return await self._in_group(
                     trace, group, PickRequest(group, call.tags, call.stream, call.estimate_tokens,
-                                              call.chat, call.lease), options, attempt,
+                                              call.chat, call.lease, call.routing), options, attempt,
                 )  # fmt: skip
             except LLMError as exc:
                 error = exc
         raise error
 
+    def _default_model_for(self, call: PickRequest, routing: EndUserRouting) -> PickRequest:
+        """LiteLLM's end-user `default_model`: when the asked group has no deployment in the end
+        user's region, the call goes to the default model instead (kept to the region as well)."""
+        default = routing.default_model
+        if default is None or default == call.model:
+            return call
+        deployments = self.groups.of(self.groups.group_name(call.model))
+        if not deployments or any(d.region == routing.region for d in deployments):
+            return call  # an unknown model stays a 404
+        return dataclasses.replace(call, model=default)
+
     async def _in_group(
         self, trace: CallTrace, model: str, call: PickRequest, options: CallOptions, attempt: Attempt[T]
     ) -> tuple[T, Pick]:
         group, deployments = self.groups.resolve(model)
+        if call.routing is not None:
+            # before the first pick, so retries, their backoff and fallbacks see only the region
+            deployments = in_region(group, deployments, call.routing)
         tried: set[str] = set()
         retries_done = 0
         while True:

@@ -213,6 +213,9 @@ class EndUserRecord(msgspec.Struct, kw_only=True):
     budget_id: str | None = None
     spend_micros: int = 0
     blocked: bool = False
+    default_model: str | None = None
+    allowed_model_region: str | None = None
+    metadata: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -223,6 +226,9 @@ class NewEndUser(msgspec.Struct, kw_only=True):
     budget_id: str | None = None
     spend_micros: int = 0
     blocked: bool = False
+    default_model: str | None = None
+    allowed_model_region: str | None = None
+    metadata: dict[str, Any] | None = None
 
 
 class EndUserUpdate(msgspec.Struct, kw_only=True):
@@ -230,6 +236,9 @@ class EndUserUpdate(msgspec.Struct, kw_only=True):
     budget_id: str | UnsetType | None = UNSET
     spend_micros: int | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
+    default_model: str | UnsetType | None = UNSET
+    allowed_model_region: str | UnsetType | None = UNSET
+    metadata: dict[str, Any] | UnsetType | None = UNSET
 
 
 # ---- the auth path ------------------------------------------------------------------------------

@@ -182,6 +182,11 @@ end_users = Table(
     Column("budget_id", String(ID), ForeignKey("budgets.budget_id", ondelete="SET NULL"), nullable=True),
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     Column("blocked", Boolean, nullable=False, server_default=false()),
+    # LiteLLM's routing fields: the model group used when the asked one has no deployment in
+    # `allowed_model_region` ("eu" | "us"), and free-form metadata
+    Column("default_model", String(ALIAS), nullable=True),
+    Column("allowed_model_region", String(16), nullable=True),
+    Column("metadata", json_type(), nullable=True),
     *_stamps(),
 )
 

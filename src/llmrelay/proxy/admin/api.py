@@ -28,13 +28,20 @@ END_USER_PREFIXES = ("/end_user", "/customer")
 
 
 class AdminApi:
-    def __init__(self, storage: Storage, keys: KeyAuthenticator, *, audit: bool = True) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        keys: KeyAuthenticator,
+        *,
+        audit: bool = True,
+        model_names: Callable[[], list[str]] | None = None,
+    ) -> None:
         self.keys = keys
         trail = AuditTrail(storage, enabled=audit)
         self._key_routes = KeyRoutes(storage, trail)
         self._people = PeopleRoutes(storage, trail)
         self._spend = SpendRoutes(storage)
-        self._end_users = EndUserRoutes(storage, trail)
+        self._end_users = EndUserRoutes(storage, trail, model_names)
         self._audit = AuditRoutes(storage)
 
     def _guarded(self, handler: AdminHandler) -> Handler:

@@ -1,5 +1,6 @@
 """/end_user/* (served under /customer/* too, as LiteLLM does) — the end users a call names in its
-`user` field: alias, budget, spend and block state. Admin only.
+`user` field: alias, budget, spend, block state, and where their calls may go (allowed_model_region,
+default_model; see router/regions.py). Admin only.
 
 LiteLLM's semantics kept here: limits given to /new make a budget for the end user (budget_id links
 an existing one instead); /update changes the budget the end user is linked to; /block also blocks
@@ -8,6 +9,7 @@ ids not seen yet; /unblock answers the ids that stay blocked."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,10 +36,26 @@ def _request_name(limit: str) -> str:
 
 
 class EndUserRoutes:
-    def __init__(self, storage: Storage, audit: AuditTrail) -> None:
+    def __init__(
+        self, storage: Storage, audit: AuditTrail, model_names: Callable[[], list[str]] | None = None
+    ) -> None:
         self.storage = storage
         self.budgets = storage.budgets
         self.audit = audit
+        # the gateway's model names (groups and aliases), to check a default_model against
+        self.model_names = model_names
+
+    def _check_default_model(self, default_model: str | None) -> None:
+        """As LiteLLM: a default model must be a model the gateway serves."""
+        if default_model is None or self.model_names is None:
+            return
+        names = self.model_names()
+        if default_model not in names:
+            raise BadRequestError(
+                f"default_model={default_model!r} is not a model on this gateway; "
+                f"its models: {', '.join(sorted(names))}",
+                param="default_model",
+            )
 
     async def _views(self, records: list[EndUserRecord]) -> list[dict[str, Any]]:
         linked = await self.budgets.get_many(sorted({r.budget_id for r in records if r.budget_id}))
@@ -91,6 +109,7 @@ class EndUserRoutes:
                 code="end_user_exists",
             )
         await self._check_budget_exists(body.budget_id)
+        self._check_default_model(body.default_model)
         budget = None
         if any(value is not None for value in limits.values()):
             budget = NewBudget(budget_id=str(uuid.uuid4()), **limits)
@@ -100,6 +119,9 @@ class EndUserRoutes:
             budget_id=body.budget_id,
             spend_micros=spend,
             blocked=body.blocked,
+            default_model=body.default_model,
+            allowed_model_region=body.allowed_model_region,
+            metadata=body.metadata,
         )
         try:
             record = await self.budgets.create_end_user(new, budget)
@@ -126,10 +148,19 @@ class EndUserRoutes:
         body = await read_body(req, UpdateEndUserRequest)
         linking = None if body.budget_id is UNSET else body.budget_id
         limits = self._limits(body, self.budgets.clock(), linking)
-        changes = EndUserUpdate(alias=body.alias, blocked=body.blocked, budget_id=body.budget_id)
+        changes = EndUserUpdate(
+            alias=body.alias,
+            blocked=body.blocked,
+            budget_id=body.budget_id,
+            default_model=body.default_model,
+            allowed_model_region=body.allowed_model_region,
+            metadata=body.metadata,
+        )
         if body.spend is not UNSET:
             changes.spend_micros = to_micros(body.spend, "spend") or 0
         await self._check_budget_exists(linking)
+        if isinstance(body.default_model, str):
+            self._check_default_model(body.default_model)
         before = await self._view_of(body.user_id) if self.audit.enabled else None
         try:
             record = await self.budgets.update_end_user(

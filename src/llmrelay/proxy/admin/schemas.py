@@ -134,9 +134,10 @@ class NewEndUserRequest(LimitsIn, kw_only=True):
     blocked: bool = False
     budget_id: BudgetId | None = None
     spend: float | None = None
-    # accepted for LiteLLM's clients but not stored: end users have no column for them
+    # the end user's calls go only to deployments in this region ("eu" | "us")
     allowed_model_region: Region | None = None
-    default_model: str | None = None
+    # used instead of the asked model when it has no deployment in allowed_model_region
+    default_model: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -148,9 +149,9 @@ class UpdateEndUserRequest(LimitsIn, kw_only=True):
     blocked: bool | UnsetType = UNSET
     budget_id: BudgetId | UnsetType | None = UNSET
     spend: float | UnsetType = UNSET
-    allowed_model_region: Region | UnsetType | None = UNSET  # accepted, not stored
-    default_model: str | UnsetType | None = UNSET  # accepted, not stored
-    metadata: dict[str, Any] | UnsetType | None = UNSET  # accepted, not stored
+    allowed_model_region: Region | UnsetType | None = UNSET
+    default_model: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | UnsetType | None = UNSET
+    metadata: dict[str, Any] | UnsetType | None = UNSET
 
 
 class EndUserIds(msgspec.Struct, kw_only=True):

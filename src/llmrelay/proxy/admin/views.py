@@ -93,15 +93,16 @@ def budget_view(budget: BudgetRecord) -> dict[str, Any]:
 
 
 def end_user_view(end_user: EndUserRecord, budget: BudgetRecord | None) -> dict[str, Any]:
-    """LiteLLM's customer object; its region and default model are never stored here, so null."""
+    """LiteLLM's customer object."""
     return {
         "user_id": end_user.end_user_id,
         "alias": end_user.alias,
         "spend": to_usd(end_user.spend_micros),
         "blocked": end_user.blocked,
         "budget_id": end_user.budget_id,
-        "allowed_model_region": None,
-        "default_model": None,
+        "allowed_model_region": end_user.allowed_model_region,
+        "default_model": end_user.default_model,
+        "metadata": end_user.metadata,
         "litellm_budget_table": None if budget is None else budget_view(budget),
         "created_at": _iso(end_user.created_at),
         "updated_at": _iso(end_user.updated_at),

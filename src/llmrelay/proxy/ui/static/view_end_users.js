@@ -29,6 +29,8 @@ export async function render(root, ctx) {
         { label: "Alias", cell: (e) => orDash(e.alias) },
         { label: "Spend / budget", numeric: true, cell: (e) => budget(e.spend, e.litellm_budget_table?.max_budget) },
         { label: "Budget id", cell: (e) => orDash(e.budget_id) },
+        { label: "Region", cell: (e) => orDash(e.allowed_model_region) },
+        { label: "Default model", cell: (e) => orDash(e.default_model) },
         { label: "Status", cell: (e) => status(e.blocked) },
         {
           label: "",

@@ -1,0 +1,131 @@
+"""Region routing (LiteLLM's `allowed_model_region`): the region a deployment serves from, and the
+deployments a call limited to a region may use.
+
+A deployment's region is "eu", "us" or unknown (None), decided once when the model_list is read:
+
+1. `litellm_params.region_name` — "eu" / "us", or a cloud region name classified as below;
+2. else what the provider itself will call: Vertex AI's location (`vertex_location`, else
+   VERTEXAI_LOCATION / VERTEX_LOCATION, else us-central1 — the provider's own default), Bedrock's AWS
+   region (`aws_region_name`, else AWS_REGION / AWS_DEFAULT_REGION, else the region its endpoint
+   names), Azure's region when `api_base` is a regional endpoint (`https://<region>.api.cognitive.
+   microsoft.com`; a resource name such as `my-eu.openai.azure.com` says nothing certain).
+
+Cloud region names: AWS `eu-*`, Google `europe-*`, and Azure's European regions are "eu" (as in
+LiteLLM, Europe counts whole: London and Zurich too); AWS and Google `us-*` (GovCloud included) and
+Azure's US regions are "us". Anything else (a global endpoint, Asia, a plain OpenAI deployment with
+no region_name) is unknown, and a call limited to a region never goes there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from llmrelay.types.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from llmrelay.router.deployments import RouterDeployment
+    from llmrelay.types.deployment import Deployment
+
+REGIONS = ("eu", "us")
+
+# the key of call metadata that carries an EndUserRouting (put there by the gateway's key gate; a
+# client's JSON metadata can never hold the object, so it cannot lift or forge the restriction)
+ROUTING_KEY = "end_user_routing"
+
+_AZURE_EU = frozenset(
+    {"westeurope", "northeurope", "swedencentral", "swedensouth", "francecentral", "francesouth",
+     "germanywestcentral", "germanynorth", "switzerlandnorth", "switzerlandwest", "norwayeast",
+     "norwaywest", "italynorth", "polandcentral", "spaincentral", "uksouth", "ukwest"}
+)  # fmt: skip
+_AZURE_US = frozenset(
+    {"eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus",
+     "southcentralus", "westcentralus"}
+)  # fmt: skip
+_AZURE_REGIONAL_HOST = re.compile(r"^https?://([a-z0-9]+)\.api\.cognitive\.microsoft\.com(?:[:/]|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class EndUserRouting:
+    """What an end user's row says about where their calls may go."""
+
+    end_user_id: str
+    region: str  # "eu" | "us"
+    default_model: str | None = None
+
+
+class RegionUnavailableError(BadRequestError):
+    """No deployment of the group is in the call's allowed region. Another group (a fallback) may
+    have one, so the router may still try it."""
+
+    fallback_ok = True
+
+
+def classify(name: str) -> str | None:
+    """A cloud region name (or "eu"/"us") → "eu", "us" or None."""
+    low = name.strip().lower()
+    if low in REGIONS:
+        return low
+    if low.startswith(("eu-", "europe-")) or low in _AZURE_EU:
+        return "eu"
+    if low.startswith("us-") or low in _AZURE_US:
+        return "us"
+    return None
+
+
+def deployment_region(target: Deployment) -> str | None:
+    """The region a deployment serves from (see the module docstring), or None when unknown."""
+    options: Mapping[str, Any] = target.options or {}
+    explicit = options.get("region_name")
+    if isinstance(explicit, str) and explicit:
+        return classify(explicit)
+    provider = target.provider
+    if provider == "vertex_ai":
+        return _vertex_region(target, options)
+    if provider == "bedrock":
+        return _bedrock_region(target)
+    if provider == "azure" and target.api_base:
+        match = _AZURE_REGIONAL_HOST.match(target.api_base.lower())
+        return classify(match.group(1)) if match else None
+    return None
+
+
+def _vertex_region(target: Deployment, options: Mapping[str, Any]) -> str | None:
+    from llmrelay.providers.vertex.settings import DEFAULT_LOCATION, LOCATION_ENV, LOCATION_PARAMS
+
+    location = next((options[p] for p in LOCATION_PARAMS if isinstance(options.get(p), str)), None)
+    location = location or next((os.environ[e] for e in LOCATION_ENV if os.environ.get(e)), None)
+    # the location names the region even behind an api_base override: it is in every URL's path
+    return classify(location or DEFAULT_LOCATION)
+
+
+def _bedrock_region(target: Deployment) -> str | None:
+    from llmrelay.providers.bedrock.credentials import endpoint, region
+
+    try:
+        return classify(region(target, endpoint(target)))
+    except BadRequestError:  # no region anywhere: the call itself would fail, so it is unknown
+        return None
+
+
+def in_region(
+    group: str, deployments: Sequence[RouterDeployment], routing: EndUserRouting
+) -> list[RouterDeployment]:
+    """The deployments a call limited to `routing.region` may use; raises when there is none."""
+    kept = [d for d in deployments if d.region == routing.region]
+    if kept:
+        return kept
+    raise no_deployment_in_region(group, routing)
+
+
+def no_deployment_in_region(group: str, routing: EndUserRouting) -> RegionUnavailableError:
+    return RegionUnavailableError(
+        f"no deployment of model group {group!r} is in region {routing.region!r}, the "
+        f"allowed_model_region of end user {routing.end_user_id!r}",
+        model=group,
+        code="no_deployment_in_allowed_region",
+        param="allowed_model_region",
+    )
