@@ -211,10 +211,10 @@ def test_hits_are_reported_to_the_call_sinks(openai_sim: RunningSimulator, tmp_p
             oai.chat.completions.create(model="gpt-4o", messages=HELLO)
         oai.embeddings.create(model="embed", input="x")
         oai.embeddings.create(model="embed", input="x")
-        import urllib.request
-
-        with urllib.request.urlopen(url + "/metrics", timeout=10) as reply:
-            metrics = reply.read().decode()
+        # records reach the sinks off the request path (batched): wait, bounded, for the hits to land
+        deadline = time.monotonic() + 5
+        while 'provider="cache"' not in (metrics := _metrics(url)):
+            assert time.monotonic() < deadline, "the cache hits never reached the Prometheus sink"
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(e["call_type"], e["provider"], e.get("cache_hit", False)) for e in lines] == [
         ("completion", "openai", False),
@@ -223,4 +223,11 @@ def test_hits_are_reported_to_the_call_sinks(openai_sim: RunningSimulator, tmp_p
         ("embedding", "cache", True),
     ]
     assert lines[1]["cost_usd"] == 0 and lines[1]["total_tokens"] == lines[0]["total_tokens"]
-    assert 'provider="cache"' in metrics
+    assert 'llmrelay_requests_total{model="gpt-4o",provider="cache",status="ok"} 1.0' in metrics
+
+
+def _metrics(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as reply:
+        return reply.read().decode()
