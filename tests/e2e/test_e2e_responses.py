@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -223,3 +224,35 @@ def test_unprefixed_path_and_auth(gateway_url: str) -> None:
     wrong = openai.OpenAI(base_url=gateway_url + "/v1", api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         wrong.responses.create(model="gpt", input="x")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_reasoning_round_trip_gives_claude_its_signed_thinking_back(
+    oai: openai.OpenAI, simulators: SimulatorGroup, stream: bool
+) -> None:
+    """reasoning.effort → Anthropic thinking → a reasoning item; sent back with the function call
+    and its output, as OpenAI's clients do, the signed thinking block reaches Anthropic again."""
+    question = [{"role": "user", "content": "Weather in Lima?"}]
+    kwargs: dict[str, Any] = {"model": "claude", "tools": [WEATHER], "reasoning": {"effort": "low"},
+                              "max_output_tokens": 4000}  # fmt: skip
+    if stream:
+        with oai.responses.stream(input=question, **kwargs) as events:
+            kinds = [e.type for e in events]
+            first = events.get_final_response()
+        assert "response.reasoning_summary_text.delta" in kinds
+    else:
+        first = oai.responses.create(input=question, **kwargs)  # type: ignore[arg-type]
+    reasoning, *_, call = first.output
+    assert reasoning.type == "reasoning" and call.type == "function_call"
+    assert reasoning.summary[0].text.startswith("Thinking about:")
+    assert reasoning.encrypted_content
+    sent = simulators.anthropic.requests.last.body
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    follow = [*question, *(item.model_dump(exclude_none=True) for item in first.output),
+              {"type": "function_call_output", "call_id": call.call_id, "output": "18C"}]  # fmt: skip
+    answer = oai.responses.create(input=follow, **kwargs)  # type: ignore[arg-type]
+    assert "18C" in answer.output_text
+    replayed = simulators.anthropic.requests.last.body["messages"][1]["content"]
+    assert replayed[0]["type"] == "thinking" and replayed[0]["thinking"] == reasoning.summary[0].text
+    assert replayed[0]["signature"].startswith("Sig")
+    assert replayed[-1]["type"] == "tool_use" and replayed[-1]["id"] == call.call_id
