@@ -99,3 +99,21 @@ async def test_router_responses(anthropic_sim: RunningSimulator) -> None:
         assert anthropic_sim.requests.last.body["max_tokens"] == 300
     finally:
         await router.aclose()
+
+
+async def test_mid_stream_error_is_raised_from_the_iteration(
+    openai_sim: RunningSimulator, client: llmrelay.Client
+) -> None:
+    openai_sim.faults.set(error_after=5, chunk_delay=0.02, times=1)
+    stream = await client.aresponses(
+        "openai/gpt-4o-mini", "a long answer about glaciers and the ice of the poles", stream=True,
+        **openai_sim.sdk_kwargs(),
+    )  # fmt: skip
+    assert isinstance(stream, ResponsesStream)
+    seen: list[str] = []
+    with pytest.raises(llmrelay.LLMError):
+        async for event in stream:
+            seen.append(event["type"])
+    assert seen[0] == "response.created" and "response.output_text.delta" in seen
+    with pytest.raises(llmrelay.LLMError, match="has not ended"):
+        stream.response()

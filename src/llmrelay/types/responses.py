@@ -105,10 +105,10 @@ class Response(_Full, dict=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     parallel_tool_calls: bool = True
     previous_response_id: str | None = None
-    reasoning: dict[str, Any] = msgspec.field(default_factory=dict)
+    reasoning: dict[str, Any] = msgspec.field(default_factory=lambda: {"effort": None, "summary": None})
     store: bool = False
     temperature: float | None = None
-    text: dict[str, Any] = msgspec.field(default_factory=dict)
+    text: dict[str, Any] = msgspec.field(default_factory=lambda: {"format": {"type": "text"}})
     tool_choice: Any = "auto"
     tools: list[dict[str, Any]] = msgspec.field(default_factory=list)
     top_p: float | None = None

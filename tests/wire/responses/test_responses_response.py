@@ -133,4 +133,4 @@ def test_without_usage_or_request() -> None:
     response = encode_response(bare)
     assert response.id == "resp_keep" and response.model == "up"
     assert response.usage is not None and response.usage.total_tokens == 0
-    assert response.output_text == "x" and response.to_dict()["text"] == {}
+    assert response.output_text == "x" and response.to_dict()["text"] == {"format": {"type": "text"}}
