@@ -13,6 +13,8 @@ _EXPORTS: dict[str, str] = {
     # SDK functions
     "completion": "llmrelay.functions",
     "acompletion": "llmrelay.functions",
+    "responses": "llmrelay.functions",
+    "aresponses": "llmrelay.functions",
     "embedding": "llmrelay.functions",
     "aembedding": "llmrelay.functions",
     "text_completion": "llmrelay.functions",
@@ -31,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "ChatResponse": "llmrelay.types.response",
     "ChatChunk": "llmrelay.types.response",
     "EmbeddingResponse": "llmrelay.types.embedding",
+    "Response": "llmrelay.types.responses",
+    "ResponsesStream": "llmrelay.core.responses_api",
     "Usage": "llmrelay.types.response",
     "ChatStream": "llmrelay.core.streaming",
     "TextStream": "llmrelay.core.text_stream",
@@ -81,6 +85,7 @@ if TYPE_CHECKING:
     from llmrelay import exceptions
     from llmrelay.client import Client
     from llmrelay.core.assemble import stream_chunk_builder
+    from llmrelay.core.responses_api import ResponsesStream
     from llmrelay.core.streaming import ChatStream
     from llmrelay.core.text_stream import TextStream
     from llmrelay.cost.tokens import token_counter
@@ -89,6 +94,7 @@ if TYPE_CHECKING:
     from llmrelay.functions import (
         acompletion,
         aembedding,
+        aresponses,
         atext_completion,
         completion,
         completion_cost,
@@ -96,9 +102,11 @@ if TYPE_CHECKING:
         embedding,
         get_model_info,
         register_model,
+        responses,
         text_completion,
     )
     from llmrelay.router import Router
     from llmrelay.types.embedding import EmbeddingResponse
     from llmrelay.types.errors import *
     from llmrelay.types.response import ChatChunk, ChatResponse, Usage
+    from llmrelay.types.responses import Response

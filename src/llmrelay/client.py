@@ -20,6 +20,7 @@ from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_conten
 from llmrelay.core.options import CallOptions, call_options, mock_error, take_credentials
 from llmrelay.core.requests import build_request
 from llmrelay.core.resolve import resolve_deployment
+from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
 from llmrelay.core.retry import RetryPolicy, should_retry
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
@@ -33,6 +34,7 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
+from llmrelay.types.responses import Response
 
 T = TypeVar("T")
 
@@ -274,6 +276,23 @@ class Client:
         result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
         if isinstance(result, ChatStream):
             return SyncChatStream(result, self._loop_thread)
+        return result
+
+    # ---- Responses API
+    async def aresponses(
+        self, model: str, input: str | list[Any], *, stream: bool = False, **params: Any
+    ) -> Response | ResponsesStream:
+        """OpenAI's Responses API over any provider: the Responses fields (instructions, tools,
+        text, reasoning, max_output_tokens, ...) are translated to a chat call; other keywords are
+        `acompletion`'s (api_key, api_base, timeout, ...). `stream=True` returns an async iterator of
+        Responses stream events. Stateless: previous_response_id is refused."""
+        return await run_responses(self.acompletion, model, input, stream, params)
+
+    def responses(self, model: str, input: str | list[Any], **kwargs: Any) -> Response | SyncResponsesStream:
+        """The sync twin of `aresponses` (run on the client's loop thread)."""
+        result = self._loop_thread.run(self.aresponses(model, input, **kwargs))
+        if isinstance(result, ResponsesStream):
+            return SyncResponsesStream(result, self._loop_thread)
         return result
 
     # ---- embeddings

@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from llmrelay.client import default_client
+from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost import api as cost_api
 from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.types.responses import Response
 
 
 def completion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
@@ -22,6 +24,15 @@ def completion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse |
 
 async def acompletion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | ChatStream:
     return await default_client().acompletion(model, messages, **kwargs)
+
+
+def responses(model: str, input: str | list[Any], **kwargs: Any) -> Response | SyncResponsesStream:
+    """OpenAI's Responses API over any provider (see Client.aresponses)."""
+    return default_client().responses(model, input, **kwargs)
+
+
+async def aresponses(model: str, input: str | list[Any], **kwargs: Any) -> Response | ResponsesStream:
+    return await default_client().aresponses(model, input, **kwargs)
 
 
 def embedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:

@@ -13,6 +13,7 @@ from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_bod
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
+from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
 from llmrelay.types.errors import LLMError, NotFoundError
@@ -37,6 +38,7 @@ class GatewayApp:
         self._ids = RequestIds()
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
+        responses = ResponsesRoutes(state)
         admin = AdminRoutes(state, version)
         self._models_route = openai.get_model
         routes: dict[tuple[str, str], tuple[Handler, str]] = {}
@@ -49,6 +51,7 @@ class GatewayApp:
         add("POST", "/v1/chat/completions", openai.chat_completions, OPENAI)
         add("POST", "/v1/completions", openai.completions, OPENAI)
         add("POST", "/v1/embeddings", openai.embeddings, OPENAI)
+        add("POST", "/v1/responses", responses.create, OPENAI)
         add("GET", "/v1/models", openai.list_models, OPENAI)
         add("POST", "/v1/messages", anthropic.messages, ANTHROPIC)
         add("POST", "/v1/messages/count_tokens", anthropic.count_tokens, ANTHROPIC)

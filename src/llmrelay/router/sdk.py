@@ -10,12 +10,14 @@ from typing import Any
 from llmrelay.core.engine import StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
+from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.types.responses import Response
 
 # keyword arguments of acompletion & co. that steer the router rather than the model
 _ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
@@ -83,6 +85,19 @@ class SdkMethods:
         result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
         if isinstance(result, ChatStream):
             return SyncChatStream(result, self._loop_thread)
+        return result
+
+    async def aresponses(
+        self, model: str, input: Any, *, stream: bool = False, **params: Any
+    ) -> Response | ResponsesStream:
+        """OpenAI's Responses API over a model group (see Client.aresponses); routing keywords as
+        for acompletion."""
+        return await run_responses(self.acompletion, model, input, stream, params)
+
+    def responses(self, model: str, input: Any, **kwargs: Any) -> Response | SyncResponsesStream:
+        result = self._loop_thread.run(self.aresponses(model, input, **kwargs))
+        if isinstance(result, ResponsesStream):
+            return SyncResponsesStream(result, self._loop_thread)
         return result
 
     async def aembedding(self, model: str, input: Any, **params: Any) -> EmbeddingResponse:

@@ -1,0 +1,115 @@
+"""The Responses API in the SDK (`llmrelay.responses()`, `Client.aresponses()`, `Router.aresponses()`):
+the call's Responses fields become a ChatRequest (llmrelay.wire.responses), which goes through the
+caller's own `acompletion` — retries, callbacks, pricing, mocks and routing included — and the answer
+comes back as a Response, or, streamed, as Responses stream events.
+
+Keywords that are not Responses request fields (api_key, api_base, timeout, num_retries,
+mock_response, ...) are passed to `acompletion` unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.core.sync_stream import SyncStream
+from llmrelay.types.errors import LLMError
+from llmrelay.types.response import ChatResponse, Usage, hidden_params
+from llmrelay.types.responses import Response
+from llmrelay.wire.responses import (
+    ResponsesRequest,
+    ResponsesStreamEncoder,
+    encode_response,
+    parse_responses_request,
+    to_chat_request,
+)
+
+Event = dict[str, Any]
+ChatCall = Callable[..., Awaitable[ChatResponse | ChatStream]]
+_FIELDS = frozenset(ResponsesRequest.__struct_fields__)
+# ChatRequest fields the SDK call sets itself
+_CALL_FIELDS = ("model", "messages", "stream")
+
+
+async def run_responses(
+    acompletion: ChatCall, model: str, input: Any, stream: bool, params: dict[str, Any]
+) -> Response | ResponsesStream:
+    body = {k: params.pop(k) for k in list(params) if k in _FIELDS}
+    body.update(model=model, input=input, stream=stream or None)
+    parsed = parse_responses_request(body)
+    request = to_chat_request(parsed)
+    chat_fields = {k: v for k, v in request.to_dict().items() if k not in _CALL_FIELDS}
+    if stream:
+        chat_fields["stream_options"] = {"include_usage": True}
+    result = await acompletion(model, request.to_dict()["messages"], stream=stream, **chat_fields, **params)
+    if isinstance(result, ChatStream):
+        return ResponsesStream(result, parsed, model)
+    response = encode_response(result, parsed, model)
+    hidden_params(response).update(hidden_params(result))
+    return response
+
+
+class ResponsesStream:
+    """Responses stream events (dicts, as OpenAI sends them; `response` and `item` values are
+    Response and output-item objects) from a ChatStream. An upstream error mid-stream is raised, as
+    from a ChatStream; `response()` is the final Response once the stream ended."""
+
+    def __init__(self, chat: ChatStream, request: ResponsesRequest, model: str) -> None:
+        self._chat = chat
+        self._encoder = ResponsesStreamEncoder(request, model)
+        self._pending: list[Event] = []
+        self._done = False
+        self._final: Response | None = None
+
+    def __aiter__(self) -> ResponsesStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._pending:
+            if self._done:
+                raise StopAsyncIteration
+            try:
+                chunk = await self._chat.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                self._pending.extend(self._encoder.finish())
+                last = self._pending[-1]["response"] if self._pending else None
+                self._final = last if isinstance(last, Response) else None
+                continue
+            self._pending.extend(self._encoder.feed(chunk))
+        return self._pending.pop(0)
+
+    async def aclose(self) -> None:
+        await self._chat.aclose()
+
+    async def __aenter__(self) -> ResponsesStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def response(self) -> Response:
+        if self._final is None:
+            raise LLMError("the stream has not ended: read it to the end before asking for its response")
+        return self._final
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._chat.usage
+
+    @property
+    def cost_micros(self) -> int:
+        return self._chat.cost_micros
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return self._chat.time_to_first_token
+
+    @property
+    def text(self) -> str:
+        return self._chat.text
+
+
+class SyncResponsesStream(SyncStream[Event, Response]):
+    """The sync face of a ResponsesStream: each step runs on the client's loop thread."""

@@ -1,0 +1,91 @@
+"""The OpenAI Responses route (POST /v1/responses), served over any configured model: the body is
+translated to the canonical ChatRequest by `llmrelay.wire.responses`, routed like any chat call (keys,
+budgets, limits, fallbacks), and the answer (or its stream) translated back into a Response and
+Responses stream events. Errors before the answer are OpenAI error bodies, as on the other OpenAI
+routes; errors mid-stream are an `error` event followed by response.failed."""
+
+from __future__ import annotations
+
+from llmrelay.core.streaming import ChatStream
+from llmrelay.proxy.answers import gateway_headers, openai_error_body, result_headers
+from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.http import Request
+from llmrelay.proxy.openai_routes import call_metadata, request_tags
+from llmrelay.proxy.relay import answer_chat
+from llmrelay.proxy.state import GatewayState
+from llmrelay.types.chat import StreamOptions
+from llmrelay.types.errors import BadRequestError, LLMError
+from llmrelay.types.response import ChatChunk, ChatResponse
+from llmrelay.wire import responses as wire
+
+
+class ResponsesAnswerer:
+    """Non-streamed answers and errors of /v1/responses."""
+
+    __slots__ = ("_model", "_request")
+
+    def __init__(self, request: wire.ResponsesRequest, model: str) -> None:
+        self._request = request
+        self._model = model
+
+    def respond(self, req: Request, result: ChatResponse) -> None:
+        body = wire.encode_response_bytes(result, self._request, self._model)
+        req.send_json(200, body, result_headers(result))
+
+    def respond_error(self, req: Request, error: LLMError) -> None:
+        req.send_error(error, openai_error_body(error))
+
+    def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
+        if stream is None:
+            return []
+        return gateway_headers(stream.hidden_params, with_cost=False)
+
+
+class ResponsesStreamEncoder:
+    """The dialect's stateful encoder (response.created … response.completed) as SSE bytes."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, request: wire.ResponsesRequest, model: str) -> None:
+        self._inner = wire.ResponsesStreamEncoder(request, model)
+
+    def chunk(self, chunk: ChatChunk) -> bytes:
+        return wire.encode_events(self._inner.feed(chunk))
+
+    def error(self, error: LLMError) -> bytes:
+        return wire.encode_events(self._inner.fail(error))
+
+    def end(self) -> bytes:
+        return wire.encode_events(self._inner.finish())
+
+
+class ResponsesRoutes:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+
+    async def create(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        body = await req.body(state.body_limit)
+        if not body:
+            raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
+        parsed, request = wire.decode_request(body)
+        model = request.model
+        if request.stream:
+            # response.completed reports usage: ask every upstream for its final usage chunk
+            request.stream_options = StreamOptions(include_usage=True)
+        call = state.within_deadline(
+            state.router.route_chat(
+                request,
+                metadata=call_metadata(req, principal, parsed.metadata),
+                tags=request_tags(parsed.metadata),
+            )
+        )
+        answerer = ResponsesAnswerer(parsed, model)
+        if not request.stream:
+            result = await call
+            if not isinstance(result, ChatResponse):
+                await result.aclose()
+                raise LLMError("the router streamed an answer that was asked for whole")
+            answerer.respond(req, result)
+            return
+        await answer_chat(req, call, answerer, lambda: ResponsesStreamEncoder(parsed, model), state.keepalive)
