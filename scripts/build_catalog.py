@@ -88,7 +88,7 @@ EXTRA_MODELS: dict[str, dict[str, Any]] = {
     "vertex_ai/claude-opus-4-1@20250805": _claude(15, 75, 32_000),
     **{
         # OpenAI's DALL·E list prices per image (https://openai.com/api/pricing), by quality and size
-        f"{key}/dall-e-{version}": {
+        f"openai/{key}/dall-e-{version}": {
             "litellm_provider": "openai", "mode": "image_generation", "input_cost_per_image": usd,
         }
         for version, key, usd in (
@@ -98,6 +98,9 @@ EXTRA_MODELS: dict[str, dict[str, Any]] = {
             (2, "256-x-256", 0.016), (2, "512-x-512", 0.018), (2, "1024-x-1024", 0.02),
         )
     },  # fmt: skip
+    # the models themselves, at their default size and quality (so they are known as image models)
+    "openai/dall-e-3": {"litellm_provider": "openai", "mode": "image_generation", "input_cost_per_image": 0.04},
+    "openai/dall-e-2": {"litellm_provider": "openai", "mode": "image_generation", "input_cost_per_image": 0.02},
 }
 
 

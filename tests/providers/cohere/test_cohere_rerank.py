@@ -136,7 +136,8 @@ def test_module_level_rerank_is_sync(cohere_sim: RunningSimulator) -> None:
 
 @pytest.mark.parametrize(
     ("fault", "error_class"),
-    [({"status": 401}, llmrelay.AuthenticationError), ({"status": 429, "retry_after": 7}, llmrelay.RateLimitError),
+    [({"status": 401}, llmrelay.AuthenticationError),
+     ({"status": 429, "retry_after": 7}, llmrelay.RateLimitError),
      ({"status": 500}, llmrelay.InternalServerError)],
 )  # fmt: skip
 async def test_errors(
