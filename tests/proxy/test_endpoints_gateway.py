@@ -26,11 +26,12 @@ DOCS = [
 
 @pytest.fixture
 def gateway(cohere_sim: RunningSimulator, openai_sim: RunningSimulator) -> Iterator[GatewayThread]:
-    openai = openai_sim.sdk_kwargs()
+    openai, cohere = openai_sim.sdk_kwargs(), cohere_sim.sdk_kwargs()
     document: dict[str, Any] = {
         "model_list": [
-            {"model_name": "rerank", "litellm_params": {"model": "cohere/rerank-v3.5", **cohere_sim.sdk_kwargs()}},
-            {"model_name": "moderation", "litellm_params": {"model": "openai/omni-moderation-latest", **openai}},
+            {"model_name": "rerank", "litellm_params": {"model": "cohere/rerank-v3.5", **cohere}},
+            {"model_name": "moderation",
+             "litellm_params": {"model": "openai/omni-moderation-latest", **openai}},
             {"model_name": "dall-e-3", "litellm_params": {"model": "openai/dall-e-3", **openai}},
             {"model_name": "azure-dalle",
              "litellm_params": {"model": "azure/dall-e-3", "api_base": openai_sim.base_url,
