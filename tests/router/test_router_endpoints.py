@@ -126,3 +126,15 @@ async def test_images_are_priced_per_image_by_size_and_quality(sims: SimulatorGr
         assert hidden_params(default)["model_group"] == "dalle"
     finally:
         await router.aclose()
+
+
+async def test_health_checks_ping_rerank_and_moderation_and_never_make_images(sims: SimulatorGroup) -> None:
+    router = Router(model_list=model_list(sims))
+    try:
+        results = await router.arun_health_checks()
+        assert sims["cohere"].requests.count("/v2/rerank") == 2  # both rerank groups, with their own keys
+        assert sims.openai.requests.count("/v1/moderations") == 1
+        assert sims.openai.requests.count("/v1/images/generations") == 0
+        assert all(error is None for error in results.values()), results
+    finally:
+        await router.aclose()
