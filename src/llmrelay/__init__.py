@@ -19,6 +19,12 @@ _EXPORTS: dict[str, str] = {
     "aembedding": "llmrelay.functions",
     "text_completion": "llmrelay.functions",
     "atext_completion": "llmrelay.functions",
+    "rerank": "llmrelay.functions",
+    "arerank": "llmrelay.functions",
+    "moderation": "llmrelay.functions",
+    "amoderation": "llmrelay.functions",
+    "image_generation": "llmrelay.functions",
+    "aimage_generation": "llmrelay.functions",
     "completion_cost": "llmrelay.functions",
     "cost_per_token": "llmrelay.functions",
     "register_model": "llmrelay.functions",
@@ -35,6 +41,9 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingResponse": "llmrelay.types.embedding",
     "Response": "llmrelay.types.responses",
     "ResponsesStream": "llmrelay.core.responses_api",
+    "RerankResponse": "llmrelay.types.rerank",
+    "ModerationResponse": "llmrelay.types.moderation",
+    "ImageResponse": "llmrelay.types.image",
     "Usage": "llmrelay.types.response",
     "ChatStream": "llmrelay.core.streaming",
     "TextStream": "llmrelay.core.text_stream",
@@ -94,6 +103,9 @@ if TYPE_CHECKING:
     from llmrelay.functions import (
         acompletion,
         aembedding,
+        aimage_generation,
+        amoderation,
+        arerank,
         aresponses,
         atext_completion,
         completion,
@@ -101,12 +113,18 @@ if TYPE_CHECKING:
         cost_per_token,
         embedding,
         get_model_info,
+        image_generation,
+        moderation,
         register_model,
+        rerank,
         responses,
         text_completion,
     )
     from llmrelay.router import Router
     from llmrelay.types.embedding import EmbeddingResponse
     from llmrelay.types.errors import *
+    from llmrelay.types.image import ImageResponse
+    from llmrelay.types.moderation import ModerationResponse
+    from llmrelay.types.rerank import RerankResponse
     from llmrelay.types.response import ChatChunk, ChatResponse, Usage
     from llmrelay.types.responses import Response

@@ -24,6 +24,7 @@ from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, ru
 from llmrelay.core.retry import RetryPolicy, should_retry
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
+from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
 from llmrelay.cost.catalog import Catalog
 from llmrelay.events.callbacks import CallbackDispatcher
 from llmrelay.providers.registry import ProviderRegistry
@@ -33,10 +34,18 @@ from llmrelay.types.completion import TextCompletionRequest, TextCompletionRespo
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import LLMError
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import DEFAULT_MODERATION_MODEL, ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
 from llmrelay.types.responses import Response
 
 T = TypeVar("T")
+R = TypeVar("R", RerankRequest, ModerationRequest, ImageGenerationRequest)
+# keyword arguments that steer the call (credentials, endpoint, retries) rather than fill the body
+_OPTION_KWARGS = ("api_key", "api_base", "base_url", "api_version", "timeout", "max_retries",
+                  "num_retries", "extra_headers", "headers", "organization", "custom_llm_provider",
+                  "metadata")  # fmt: skip
 
 
 class Client:
@@ -340,6 +349,63 @@ class Client:
 
     def embedding(self, model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
         return self._loop_thread.run(self.aembedding(model, input, **kwargs))
+
+    # ---- rerank, moderations, image generation: one exchange each, keyword options as embedding's
+    async def arerank(self, model: str, query: str, documents: list[Any], **params: Any) -> RerankResponse:
+        """Rank `documents` (strings or objects, see `rank_fields`) by relevance to `query`."""
+        params.update(model=model, query=query, documents=documents)
+        return await self._one_exchange(
+            "rerank", RerankRequest, model, params, self.engine.rerank, rerank_usage
+        )
+
+    def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
+        return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
+
+    async def amoderation(
+        self, input: str | list[Any], model: str | None = None, **params: Any
+    ) -> ModerationResponse:
+        """OpenAI's moderations; without `model`, OpenAI's `omni-moderation-latest`."""
+        model = model or DEFAULT_MODERATION_MODEL
+        params.update(model=model, input=input)
+        return await self._one_exchange(
+            "moderation", ModerationRequest, model, params, self.engine.moderation, no_usage
+        )
+
+    def moderation(
+        self, input: str | list[Any], model: str | None = None, **kwargs: Any
+    ) -> ModerationResponse:
+        return self._loop_thread.run(self.amoderation(input, model, **kwargs))
+
+    async def aimage_generation(self, prompt: str, model: str, **params: Any) -> ImageResponse:
+        params.update(model=model, prompt=prompt)
+        return await self._one_exchange(
+            "image_generation", ImageGenerationRequest, model, params, self.engine.image_generation,
+            image_usage,
+        )  # fmt: skip
+
+    def image_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
+        return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
+
+    async def _one_exchange(
+        self,
+        call_type: str,
+        cls: type[R],
+        model: str,
+        params: dict[str, Any],
+        send: Callable[..., Awaitable[T]],
+        usage_of: Callable[[T], Usage],
+    ) -> T:
+        opts = call_options(**{k: params.pop(k) for k in _OPTION_KWARGS if k in params})
+        credentials = take_credentials(params)
+        request = build_request(cls, params)
+        call = self._call(call_type, model, opts.metadata)
+        deployment = self._deployment(model, opts, credentials)
+        call_timeout = self._timeout(opts)
+        response = await self._with_retries(
+            call, opts, deployment, request, lambda: send(request, deployment, timeout=call_timeout)
+        )
+        self._report_success(call, deployment, request, response, usage_of(response))
+        return response
 
     # ---- legacy text completions
     async def atext_completion(

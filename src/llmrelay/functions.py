@@ -14,6 +14,9 @@ from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost import api as cost_api
 from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingResponse
+from llmrelay.types.image import ImageResponse
+from llmrelay.types.moderation import ModerationResponse
+from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
 
@@ -41,6 +44,30 @@ def embedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingRes
 
 async def aembedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
     return await default_client().aembedding(model, input, **kwargs)
+
+
+def rerank(model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
+    return default_client().rerank(model, query, documents, **kwargs)
+
+
+async def arerank(model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
+    return await default_client().arerank(model, query, documents, **kwargs)
+
+
+def moderation(input: str | list[Any], model: str | None = None, **kwargs: Any) -> ModerationResponse:
+    return default_client().moderation(input, model, **kwargs)
+
+
+async def amoderation(input: str | list[Any], model: str | None = None, **kwargs: Any) -> ModerationResponse:
+    return await default_client().amoderation(input, model, **kwargs)
+
+
+def image_generation(prompt: str, model: str, **kwargs: Any) -> ImageResponse:
+    return default_client().image_generation(prompt, model, **kwargs)
+
+
+async def aimage_generation(prompt: str, model: str, **kwargs: Any) -> ImageResponse:
+    return await default_client().aimage_generation(prompt, model, **kwargs)
 
 
 def text_completion(

@@ -70,6 +70,7 @@ def test_build_converts_prices_to_integer_picos_and_keys_by_provider() -> None:
         "gemini/gemini-z",
         "vertex_ai/gemini-z",
         "deepseek/tiny",
+        "openai/dall-e-9",  # image, rerank and moderation models are kept: they are priced per unit
         *script.EXTRA_MODELS,
     }
     assert models["vertex_ai/gemini-z"]["provider"] == "vertex_ai"
@@ -90,10 +91,18 @@ def test_build_converts_prices_to_integer_picos_and_keys_by_provider() -> None:
     )
     assert models["deepseek/tiny"]["cache_read"] == 28_000
     # bare names: the unprefixed listing, or the model's maker
+    assert (
+        models["openai/dall-e-9"]["per_pixel"] == 10_000
+        and models["openai/dall-e-9"]["mode"] == "image_generation"
+    )
+    # added OpenAI models (DALL·E list prices) are known by their bare names too
+    extra_openai = {k.removeprefix("openai/"): k for k in script.EXTRA_MODELS if k.startswith("openai/")}
     assert catalog["aliases"] == {
         "gpt-x": "openai/gpt-x",
         "gemini-z": "gemini/gemini-z",
         "tiny": "deepseek/tiny",
+        "dall-e-9": "openai/dall-e-9",
+        **extra_openai,
     }
     msgspec.convert(catalog, CatalogFile)  # loads as the package's own type
 

@@ -18,8 +18,10 @@ from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
-from llmrelay.cost.catalog import Catalog
-from llmrelay.cost.pricing import cost_micros
+from llmrelay.cost.catalog import Catalog, ModelInfo
+from llmrelay.cost.pricing import cost_micros, picos_to_micros
+from llmrelay.cost.tokens import count_text
+from llmrelay.cost.units import image_price_picos, rerank_cost_micros
 from llmrelay.providers.base import Provider
 from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.registry import ProviderRegistry
@@ -30,6 +32,9 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError, LLMError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
 R = TypeVar("R")
@@ -59,13 +64,44 @@ class Engine:
     def price(self, usage: Usage | None, deployment: Deployment) -> int:
         if usage is None:
             return 0
+        info = self.model_info(deployment)
+        return cost_micros(usage, info) if info is not None else 0
+
+    def model_info(self, deployment: Deployment) -> ModelInfo | None:
         # the name the catalog knows the model by (an Azure deployment's `base_model`)
         adapter = self.adapter(deployment)
         info = self.catalog.get(adapter.catalog_model(deployment), deployment.provider)
         if info is None:
             fallback = adapter.catalog_fallback(deployment)
             info = self.catalog.get(fallback) if fallback else None
-        return cost_micros(usage, info) if info is not None else 0
+        return info
+
+    def price_rerank(self, response: RerankResponse, deployment: Deployment) -> int:
+        info = self.model_info(deployment)
+        if info is None:
+            return 0
+        return rerank_cost_micros(info, response.search_units(), response.input_tokens())
+
+    def price_images(
+        self, response: ImageResponse, request: ImageGenerationRequest, deployment: Deployment
+    ) -> int:
+        """Per image at the call's size and quality; else the model's token prices on the reported
+        usage (gpt-image models report one)."""
+        model = self.adapter(deployment).catalog_model(deployment)
+        each = image_price_picos(self.catalog, model, deployment.provider, request.size, request.quality)
+        if each is not None:
+            return picos_to_micros(each * len(response.data))
+        usage = response.usage
+        if usage is None:
+            return 0
+        return self.price(
+            Usage(
+                prompt_tokens=usage.input_tokens,
+                completion_tokens=usage.output_tokens,
+                total_tokens=usage.total_tokens,
+            ),
+            deployment,
+        )
 
     # ---- chat
     async def chat(
@@ -132,6 +168,43 @@ class Engine:
         response = await self._send(adapter, http_request, deployment, timeout)
         result = adapter.parse_embedding(response, request)
         self._annotate(result, deployment, self.price(result.usage.as_usage(), deployment))
+        return result
+
+    # ---- rerank, moderations, image generation: one exchange each
+    async def rerank(
+        self, request: RerankRequest, deployment: Deployment, *, timeout: float | None
+    ) -> RerankResponse:
+        adapter = self.adapter(deployment)
+        http_request = adapter.prepare_rerank(request, deployment)
+        response = await self._send(adapter, http_request, deployment, timeout)
+        result = adapter.parse_rerank(response, request)
+        self._annotate(result, deployment, self.price_rerank(result, deployment))
+        return result
+
+    async def moderation(
+        self, request: ModerationRequest, deployment: Deployment, *, timeout: float | None
+    ) -> ModerationResponse:
+        adapter = self.adapter(deployment)
+        http_request = adapter.prepare_moderation(request, deployment)
+        response = await self._send(adapter, http_request, deployment, timeout)
+        result = adapter.parse_moderation(response, request)
+        # free at OpenAI; a price registered for the model applies to the input's text tokens
+        info = self.model_info(deployment)
+        micros = 0
+        if info is not None and info.input:
+            tokens = sum(count_text(text) for text in request.texts())
+            micros = cost_micros(Usage(prompt_tokens=tokens, total_tokens=tokens), info)
+        self._annotate(result, deployment, micros)
+        return result
+
+    async def image_generation(
+        self, request: ImageGenerationRequest, deployment: Deployment, *, timeout: float | None
+    ) -> ImageResponse:
+        adapter = self.adapter(deployment)
+        http_request = adapter.prepare_image_generation(request, deployment)
+        response = await self._send(adapter, http_request, deployment, timeout)
+        result = adapter.parse_image_generation(response, request)
+        self._annotate(result, deployment, self.price_images(result, request, deployment))
         return result
 
     async def text_completion(

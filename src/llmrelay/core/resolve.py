@@ -18,6 +18,9 @@ _PREFIX_PROVIDERS = (
     ("o3", "openai"),
     ("o4", "openai"),
     ("text-embedding-", "openai"),
+    ("dall-e-", "openai"),
+    ("omni-moderation-", "openai"),
+    ("text-moderation-", "openai"),
     ("claude-", "anthropic"),
     ("gemini-", "gemini"),
 )

@@ -39,6 +39,10 @@ class ModelInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     output_above: int | None = None
     cache_read_above: int | None = None
     cache_write_above: int | None = None
+    # prices per unit, in pico-USD: a rerank query (Cohere's search unit), an image, an image pixel
+    per_query: int | None = None
+    per_image: int | None = None
+    per_pixel: int | None = None
     # capability names: function_calling, parallel_function_calling, vision, response_schema,
     # reasoning, prompt_caching, audio_input, pdf_input, tool_choice, system_messages
     capabilities: frozenset[str] = frozenset()

@@ -12,7 +12,9 @@ from typing import Any
 
 PICO_PER_USD = 1_000_000_000_000
 
-MODES = frozenset({"chat", "completion", "embedding", "responses"})
+MODES = frozenset(
+    {"chat", "completion", "embedding", "responses", "rerank", "moderation", "image_generation"}
+)
 
 # catalog field → LiteLLM field, both in USD per token on the LiteLLM side
 PRICE_FIELDS = {
@@ -21,7 +23,13 @@ PRICE_FIELDS = {
     "cache_read": "cache_read_input_token_cost",
     "cache_write": "cache_creation_input_token_cost",
     "reasoning": "output_cost_per_reasoning_token",
+    # per call rather than per token: a rerank search unit, an image, an image's pixel
+    "per_query": "input_cost_per_query",
+    "per_pixel": "input_cost_per_pixel",
 }
+# an image's price: the list files it under either name (output for some makers, input for OpenAI's
+# quality/size entries)
+IMAGE_PRICE_FIELDS = ("output_cost_per_image", "input_cost_per_image")
 # catalog field → LiteLLM field prefix of a tiered price ("<prefix>_above_<N>k_tokens")
 TIER_FIELDS = {
     "input_above": "input_cost_per_token",
@@ -73,6 +81,11 @@ def model_info_fields(entry: Mapping[str, Any], provider: str) -> dict[str, Any]
         price = to_picos(entry.get(source))
         if price is not None:
             out[field] = price
+    for source in IMAGE_PRICE_FIELDS:
+        price = to_picos(entry.get(source))
+        if price is not None:
+            out["per_image"] = price
+            break
     if "cache_read" not in out:
         # DeepSeek's list entries name the cached-read price this way
         hit = to_picos(entry.get("input_cost_per_token_cache_hit"))

@@ -15,7 +15,8 @@ class CallRecord(msgspec.Struct, kw_only=True):
     they can be logged; durations come from the monotonic clock."""
 
     call_id: str
-    call_type: str  # "completion" | "embedding" | "text_completion"
+    # "completion" | "embedding" | "text_completion" | "rerank" | "moderation" | "image_generation"
+    call_type: str
     model: str  # as the caller asked for it
     provider: str | None
     deployment: str | None  # deployment id or provider/model; never a key

@@ -27,6 +27,9 @@ from llmrelay.types.errors import (
     refine_bad_request,
 )
 from llmrelay.types.http import FollowUp, HttpRequest, HttpResponse
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatChunk, ChatResponse
 
 
@@ -94,6 +97,29 @@ class Provider:
 
     def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
         raise self.unsupported("embeddings")
+
+    # ---- rerank, moderations, image generation (one exchange each, never streamed)
+    def prepare_rerank(self, request: RerankRequest, deployment: Deployment) -> HttpRequest:
+        raise self.unsupported("rerank")
+
+    def parse_rerank(self, response: HttpResponse, request: RerankRequest) -> RerankResponse:
+        raise self.unsupported("rerank")
+
+    def prepare_moderation(self, request: ModerationRequest, deployment: Deployment) -> HttpRequest:
+        raise self.unsupported("moderations")
+
+    def parse_moderation(self, response: HttpResponse, request: ModerationRequest) -> ModerationResponse:
+        raise self.unsupported("moderations")
+
+    def prepare_image_generation(
+        self, request: ImageGenerationRequest, deployment: Deployment
+    ) -> HttpRequest:
+        raise self.unsupported("image generation")
+
+    def parse_image_generation(
+        self, response: HttpResponse, request: ImageGenerationRequest
+    ) -> ImageResponse:
+        raise self.unsupported("image generation")
 
     # ---- legacy text completions (providers without them are served through chat by the client)
     supports_text_completion: bool = False

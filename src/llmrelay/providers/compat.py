@@ -19,6 +19,9 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
     stream_usage: bool = True
     embeddings: bool = True
     text_completions: bool = False
+    # serves OpenAI's /moderations and /images/generations
+    moderations: bool = False
+    images: bool = False
     # ChatRequest fields the provider rejects
     unsupported_params: frozenset[str] = frozenset()
     # "max_tokens" or "max_completion_tokens": which name the provider reads for the output cap

@@ -16,8 +16,19 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import BadRequestError
+from llmrelay.types.image import ImageGenerationRequest
+from llmrelay.types.moderation import ModerationRequest
+from llmrelay.types.rerank import RerankRequest
 
-T = TypeVar("T", ChatRequest, EmbeddingRequest, TextCompletionRequest)
+T = TypeVar(
+    "T",
+    ChatRequest,
+    EmbeddingRequest,
+    TextCompletionRequest,
+    RerankRequest,
+    ModerationRequest,
+    ImageGenerationRequest,
+)
 
 _PATH = re.compile(r" - at `\$\.?(.*)`$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")

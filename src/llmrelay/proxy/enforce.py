@@ -1,7 +1,7 @@
 """The gateway's per-call gate: an async step between authentication and the router.
 
 `GatedRouter` wraps the gateway's ModelRouter, so every route (OpenAI, Anthropic, embeddings, text
-completions) goes through it without a line of its own:
+completions, rerank, moderations, images) goes through it without a line of its own:
 
     pass_ = await gate.admit(principal, call)   # refuse (401/400/429) or reserve limits
     result = await router.route_*(...)
@@ -19,15 +19,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import msgspec
+
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
+from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
 from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import BadRequestError, LLMError
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatChunk, ChatResponse, Usage, hidden_params
 
 T = TypeVar("T")
@@ -37,7 +43,7 @@ T = TypeVar("T")
 class CallInfo:
     """What the gate knows about a call before it is made."""
 
-    call_type: str  # "completion" | "embedding" | "text_completion"
+    call_type: str  # "completion" | "embedding" | "text_completion" | "rerank" | "moderation" | ...
     model: str  # the model group asked for
     end_user: str | None  # the request's `user` field
     stream: bool = False
@@ -121,6 +127,47 @@ class GatedRouter(RouterWrapper):
             return result.with_chat_stream(MeteredStream(result.chat_stream, pass_))
         await pass_.succeeded(result.usage, hidden_params(result))
         return result
+
+    async def route_rerank(
+        self, request: RerankRequest, *, metadata: dict[str, Any] | None = None
+    ) -> RerankResponse:
+        info = CallInfo("rerank", request.model, request.user, alias_of=self.alias_target(request.model))
+        pass_ = await self.gate.admit(_principal(metadata), info)
+        result = await _guarded(pass_, self.inner.route_rerank(request, metadata=metadata))
+        await pass_.succeeded(rerank_usage(result), hidden_params(result))
+        return result
+
+    async def route_moderation(
+        self, request: ModerationRequest, *, metadata: dict[str, Any] | None = None
+    ) -> ModerationResponse:
+        # the group is settled before the gate, which checks the key may use it
+        model = request.model or self._default("moderation")
+        request = msgspec.structs.replace(request, model=model)
+        info = CallInfo("moderation", model, None, alias_of=self.alias_target(model))
+        pass_ = await self.gate.admit(_principal(metadata), info)
+        result = await _guarded(pass_, self.inner.route_moderation(request, metadata=metadata))
+        await pass_.succeeded(no_usage(result), hidden_params(result))
+        return result
+
+    async def route_image_generation(
+        self, request: ImageGenerationRequest, *, metadata: dict[str, Any] | None = None
+    ) -> ImageResponse:
+        model = request.model or self._default("image_generation")
+        request = msgspec.structs.replace(request, model=model)
+        info = CallInfo("image_generation", model, request.user, alias_of=self.alias_target(model))
+        pass_ = await self.gate.admit(_principal(metadata), info)
+        result = await _guarded(pass_, self.inner.route_image_generation(request, metadata=metadata))
+        await pass_.succeeded(image_usage(result), hidden_params(result))
+        return result
+
+    def _default(self, mode: str) -> str:
+        model = self.default_model(mode)
+        if model is None:
+            raise BadRequestError(
+                f"`model` is required: no configured model group serves {mode.replace('_', ' ')}",
+                param="model",
+            )
+        return model
 
 
 def _routed(metadata: dict[str, Any] | None, routing: EndUserRouting) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The OpenAI-compatible routes: chat completions, completions, embeddings, models."""
+"""The OpenAI-compatible routes: chat completions, completions, embeddings, models, and LiteLLM's
+rerank (Cohere's shape), moderations and image generations."""
 
 from __future__ import annotations
 
@@ -94,6 +95,30 @@ class OpenAIRoutes:
         request = state.embedding_decoder.decode(await req.body(state.body_limit))
         result = await state.within_deadline(
             state.router.route_embedding(request, metadata=call_metadata(req, principal, None))
+        )
+        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+
+    async def rerank(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        request = state.rerank_decoder.decode(await req.body(state.body_limit))
+        result = await state.within_deadline(
+            state.router.route_rerank(request, metadata=call_metadata(req, principal, None))
+        )
+        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+
+    async def moderations(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        request = state.moderation_decoder.decode(await req.body(state.body_limit))
+        result = await state.within_deadline(
+            state.router.route_moderation(request, metadata=call_metadata(req, principal, None))
+        )
+        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+
+    async def image_generations(self, req: Request, principal: Principal) -> None:
+        state = self.state
+        request = state.image_decoder.decode(await req.body(state.body_limit))
+        result = await state.within_deadline(
+            state.router.route_image_generation(request, metadata=call_metadata(req, principal, None))
         )
         req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 

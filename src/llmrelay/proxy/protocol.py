@@ -1,6 +1,6 @@
 """What the gateway needs from a router. The real one is llmrelay.router.Router; tests may pass a fake.
 
-Every proxied request goes through one of the three `route_*` calls; `request.model` is the model group
+Every proxied request goes through one of the `route_*` calls; `request.model` is the model group
 the client asked for."""
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from llmrelay.core.text_stream import TextStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
 
 
@@ -27,6 +30,22 @@ class ModelRouter(Protocol):
     async def route_text_completion(
         self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
     ) -> TextCompletionResponse | TextStream: ...
+
+    async def route_rerank(
+        self, request: RerankRequest, *, metadata: dict[str, Any] | None = None
+    ) -> RerankResponse: ...
+
+    async def route_moderation(
+        self, request: ModerationRequest, *, metadata: dict[str, Any] | None = None
+    ) -> ModerationResponse: ...
+
+    async def route_image_generation(
+        self, request: ImageGenerationRequest, *, metadata: dict[str, Any] | None = None
+    ) -> ImageResponse: ...
+
+    def default_model(self, mode: str) -> str | None:
+        """The group a call of `mode` ("moderation", "image_generation") that names no model goes to."""
+        ...
 
     def model_names(self) -> list[str]: ...
 
@@ -45,10 +64,28 @@ class ModelRouter(Protocol):
 
 class RouterWrapper:
     """A ModelRouter around another (the key gate, the response cache): a subclass defines the
-    route_* calls; everything else is the inner router's."""
+    route_* calls it changes; everything else is the inner router's."""
 
     def __init__(self, inner: ModelRouter) -> None:
         self.inner = inner
+
+    async def route_rerank(
+        self, request: RerankRequest, *, metadata: dict[str, Any] | None = None
+    ) -> RerankResponse:
+        return await self.inner.route_rerank(request, metadata=metadata)
+
+    async def route_moderation(
+        self, request: ModerationRequest, *, metadata: dict[str, Any] | None = None
+    ) -> ModerationResponse:
+        return await self.inner.route_moderation(request, metadata=metadata)
+
+    async def route_image_generation(
+        self, request: ImageGenerationRequest, *, metadata: dict[str, Any] | None = None
+    ) -> ImageResponse:
+        return await self.inner.route_image_generation(request, metadata=metadata)
+
+    def default_model(self, mode: str) -> str | None:
+        return self.inner.default_model(mode)
 
     def model_names(self) -> list[str]:
         return self.inner.model_names()

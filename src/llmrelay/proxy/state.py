@@ -15,6 +15,9 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import Timeout
+from llmrelay.types.image import ImageGenerationRequest
+from llmrelay.types.moderation import ModerationRequest
+from llmrelay.types.rerank import RerankRequest
 
 T = TypeVar("T")
 
@@ -32,6 +35,13 @@ class GatewayState:
     )
     text_decoder: BodyDecoder[TextCompletionRequest] = field(
         default_factory=lambda: BodyDecoder(TextCompletionRequest)
+    )
+    rerank_decoder: BodyDecoder[RerankRequest] = field(default_factory=lambda: BodyDecoder(RerankRequest))
+    moderation_decoder: BodyDecoder[ModerationRequest] = field(
+        default_factory=lambda: BodyDecoder(ModerationRequest)
+    )
+    image_decoder: BodyDecoder[ImageGenerationRequest] = field(
+        default_factory=lambda: BodyDecoder(ImageGenerationRequest)
     )
     # the Prometheus sink when configured (GET /metrics renders it); every sink, to close at shutdown
     metrics: Any = None

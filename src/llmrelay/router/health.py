@@ -13,6 +13,8 @@ from llmrelay.router.picking import Pick
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import LLMError
+from llmrelay.types.moderation import ModerationRequest
+from llmrelay.types.rerank import RerankRequest
 
 if TYPE_CHECKING:
     from llmrelay.router.router import Router
@@ -56,8 +58,22 @@ class HealthChecker:
         router = self._router
         runner = router._runner
         pick = Pick(deployment, deployment.target, None)
+        mode = deployment.model_info.get("mode") or self._catalog_mode(deployment)
+        if mode == "image_generation":
+            # a ping would make (and bill) an image: these deployments are judged by real calls only
+            return None
         try:
-            if deployment.model_info.get("mode") == "embedding":
+            if mode == "rerank":
+                await router.engine.rerank(
+                    RerankRequest(model=deployment.target.model, query="ping", documents=["ping"]),
+                    deployment.target, timeout=runner.timing.timeout,
+                )  # fmt: skip
+            elif mode == "moderation":
+                await router.engine.moderation(
+                    ModerationRequest(model=deployment.target.model, input="ping"), deployment.target,
+                    timeout=runner.timing.timeout,
+                )  # fmt: skip
+            elif mode == "embedding":
                 await router.engine.embedding(
                     EmbeddingRequest(model=deployment.target.model, input="ping"), deployment.target,
                     timeout=runner.timing.timeout,
@@ -77,3 +93,10 @@ class HealthChecker:
             return str(exc)
         runner.last_errors.pop(deployment.id, None)
         return None
+
+    def _catalog_mode(self, deployment: RouterDeployment) -> str | None:
+        """The catalog's mode for the modes a chat ping cannot check (rerank, moderation, images);
+        others stay as configured (a chat check unless model_info says `embedding`)."""
+        info = self._router.engine.model_info(deployment.target)
+        mode = info.mode if info is not None else None
+        return mode if mode in ("rerank", "moderation", "image_generation") else None

@@ -18,6 +18,7 @@ from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
+from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.tokens import token_counter
 from llmrelay.router.aliases import AliasSpec, parse_aliases
@@ -37,6 +38,9 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import BadRequestError
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage
 
 log = logging.getLogger("llmrelay.router")
@@ -295,6 +299,96 @@ class Router(SdkMethods):
             ),
             lambda response: response.usage.as_usage(),
         )
+
+    async def route_rerank(
+        self,
+        request: RerankRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> RerankResponse:
+        trace = CallTrace("rerank", request.model, request, metadata, False, self._call_id())
+        options = self._options(tags, metadata, timeout, None, num_retries, None)
+        texts = [request.query, *(d for d in request.documents if isinstance(d, str))]
+        call = self._pick_request(request.model, options, False, timeout, lambda: _input_tokens(texts))
+        return await self._runner.route_answer(
+            trace,
+            call,
+            options,
+            lambda pick: self.engine.rerank(
+                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            ),
+            rerank_usage,
+        )
+
+    async def route_moderation(
+        self,
+        request: ModerationRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> ModerationResponse:
+        """A request without `model` goes to the first moderation group (see `default_model`)."""
+        model = request.model or self._required_default("moderation")
+        trace = CallTrace("moderation", model, request, metadata, False, self._call_id())
+        options = self._options(tags, metadata, timeout, None, num_retries, None)
+        call = self._pick_request(model, options, False, timeout, lambda: _input_tokens(request.texts()))
+        return await self._runner.route_answer(
+            trace,
+            call,
+            options,
+            lambda pick: self.engine.moderation(
+                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            ),
+            no_usage,
+        )
+
+    async def route_image_generation(
+        self,
+        request: ImageGenerationRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> ImageResponse:
+        """A request without `model` goes to the first image-generation group."""
+        model = request.model or self._required_default("image_generation")
+        trace = CallTrace("image_generation", model, request, metadata, False, self._call_id())
+        options = self._options(tags, metadata, timeout, None, num_retries, None)
+        call = self._pick_request(model, options, False, timeout, lambda: _input_tokens(request.prompt))
+        return await self._runner.route_answer(
+            trace,
+            call,
+            options,
+            lambda pick: self.engine.image_generation(
+                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            ),
+            image_usage,
+        )
+
+    def default_model(self, mode: str) -> str | None:
+        """The first model group (in model_list order) whose deployments the catalog lists in `mode`
+        ("moderation", "image_generation"): where a call that names no model goes."""
+        for name in self._groups.names():
+            for deployment in self._groups.of(name):
+                info = self.engine.model_info(deployment.target)
+                if info is not None and info.mode == mode:
+                    return name
+        return None
+
+    def _required_default(self, mode: str) -> str:
+        model = self.default_model(mode)
+        if model is None:
+            raise BadRequestError(
+                f"`model` is required: no configured model group serves {mode.replace('_', ' ')}",
+                param="model",
+            )
+        return model
 
     async def route_text_completion(
         self,

@@ -16,6 +16,9 @@ from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
 
@@ -65,6 +68,39 @@ class SdkMethods:
     ) -> TextCompletionResponse | TextStream:
         raise NotImplementedError
 
+    async def route_rerank(
+        self,
+        request: RerankRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> RerankResponse:
+        raise NotImplementedError
+
+    async def route_moderation(
+        self,
+        request: ModerationRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> ModerationResponse:
+        raise NotImplementedError
+
+    async def route_image_generation(
+        self,
+        request: ImageGenerationRequest,
+        *,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        timeout: float | None = None,
+        num_retries: int | None = None,
+    ) -> ImageResponse:
+        raise NotImplementedError
+
     async def acompletion(
         self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
     ) -> ChatResponse | ChatStream:
@@ -112,6 +148,47 @@ class SdkMethods:
 
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         return self._loop_thread.run(self.aembedding(model, input, **kwargs))
+
+    async def arerank(self, model: str, query: str, documents: list[Any], **params: Any) -> RerankResponse:
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, query=query, documents=documents)
+        request = build_request(RerankRequest, params)
+        return await self.route_rerank(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
+        return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
+
+    async def amoderation(self, input: Any, model: str | None = None, **params: Any) -> ModerationResponse:
+        """Without `model`, the router's first moderation group answers."""
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, input=input)
+        request = build_request(ModerationRequest, params)
+        return await self.route_moderation(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def moderation(self, input: Any, model: str | None = None, **kwargs: Any) -> ModerationResponse:
+        return self._loop_thread.run(self.amoderation(input, model, **kwargs))
+
+    async def aimage_generation(self, prompt: str, model: str | None = None, **params: Any) -> ImageResponse:
+        """Without `model`, the router's first image-generation group answers."""
+        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        metadata = params.pop("metadata", None)
+        params.update(model=model, prompt=prompt)
+        request = build_request(ImageGenerationRequest, params)
+        return await self.route_image_generation(
+            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
+            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        )  # fmt: skip
+
+    def image_generation(self, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
+        return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
 
     async def atext_completion(
         self, model: str, prompt: Any, *, stream: bool = False, **params: Any

@@ -1,10 +1,13 @@
 """A simulator of Cohere's v2 API: /v2/chat (JSON, and with `"stream": true` the SSE event sequence:
 message-start, content-start/-delta/-end, tool-plan-delta, tool-call-start/-delta/-end, message-end
 with finish_reason and usage) and /v2/embed, with Cohere's bearer-key check, field validation and
-error envelopes ({"id", "message"})."""
+error envelopes ({"id", "message"}), and /v2/rerank (a deterministic score: the share of the
+query's words a document contains)."""
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from typing import Any
 
@@ -20,7 +23,12 @@ from llmrelay.testing.base import (
 )
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_event as _event
-from llmrelay.testing.cohere_validate import check_chat_request, check_embed_request, text_of
+from llmrelay.testing.cohere_validate import (
+    check_chat_request,
+    check_embed_request,
+    check_rerank_request,
+    text_of,
+)
 
 # tokens Cohere's own prompt wraps around the messages: counted in usage.tokens, not billed
 PROMPT_OVERHEAD_TOKENS = 12
@@ -40,7 +48,11 @@ class CohereSimulator(ProviderSimulator):
     default_context_window = 256_000
 
     def routes(self) -> list[tuple[str, str, Handler]]:
-        return [("POST", "/v2/chat", self.chat), ("POST", "/v2/embed", self.embed)]
+        return [
+            ("POST", "/v2/chat", self.chat),
+            ("POST", "/v2/embed", self.embed),
+            ("POST", "/v2/rerank", self.rerank),
+        ]
 
     def error_body(self, status: int, message: str, **detail: Any) -> Any:
         return {"id": _stable_uuid("error", str(status), message), "message": message}
@@ -102,6 +114,26 @@ class CohereSimulator(ProviderSimulator):
             {"id": response_id, "message": answer.message(), "finish_reason": answer.finish, "usage": usage}
         )
 
+    async def rerank(self, call: Call) -> Reply:
+        body = call.body
+        check_rerank_request(body)
+        documents: list[str] = body["documents"]
+        scored = sorted(
+            ((rerank_score(body["query"], d), i) for i, d in enumerate(documents)),
+            key=lambda s: (-s[0], s[1]),
+        )
+        top_n = body.get("top_n") or len(documents)
+        return JsonReply(
+            {
+                "id": _stable_uuid("rerank", body["model"], body["query"], *documents),
+                "results": [{"index": i, "relevance_score": score} for score, i in scored[:top_n]],
+                "meta": {
+                    "api_version": {"version": "2"},
+                    "billed_units": {"search_units": math.ceil(len(documents) / 100)},
+                },
+            }
+        )
+
     async def embed(self, call: Call) -> Reply:
         body = call.body
         check_embed_request(body)
@@ -123,6 +155,19 @@ class CohereSimulator(ProviderSimulator):
                 "response_type": "embeddings_by_type",
             }
         )
+
+
+def rerank_score(query: str, document: str) -> float:
+    """The share of the query's words found in the document, nudged by a stable hash so that ties
+    still order the same way on every run."""
+    wanted = set(_WORDS.findall(query.lower()))
+    found = set(_WORDS.findall(document.lower()))
+    share = len(wanted & found) / len(wanted) if wanted else 0.0
+    nudge = int(c.stable_id("", query, document, length=4), 16) / 0xFFFF / 1000
+    return round(min(1.0, share * 0.99 + nudge), 6)
+
+
+_WORDS = re.compile(r"\w+")
 
 
 def _embedding_size(model: str, output_dimension: Any) -> int:

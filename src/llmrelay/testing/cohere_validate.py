@@ -20,6 +20,7 @@ EMBED_FIELDS = frozenset(
     {"model", "texts", "images", "inputs", "input_type", "embedding_types", "output_dimension",
      "max_tokens", "truncate", "priority"}
 )  # fmt: skip
+RERANK_FIELDS = frozenset({"model", "query", "documents", "top_n", "max_tokens_per_doc", "priority"})
 ROLES = frozenset({"system", "user", "assistant", "tool"})
 INPUT_TYPES = frozenset({"search_document", "search_query", "classification", "clustering", "image"})
 EMBEDDING_TYPES = frozenset({"float", "int8", "uint8", "binary", "ubinary", "base64"})
@@ -171,3 +172,21 @@ def check_embed_request(body: Any) -> None:
         raise invalid(
             "embedding_types is required: one or more of float, int8, uint8, binary, ubinary, base64"
         )
+
+
+def check_rerank_request(body: Any) -> None:
+    """v2 rerank: documents are strings (objects were v1's), top_n at least 1."""
+    if not isinstance(body, dict):
+        raise invalid("body must be a JSON object")
+    _unknown(body, RERANK_FIELDS)
+    for name in ("model", "query"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise invalid(f"{name} is required and must be a string")
+    documents = body.get("documents")
+    if not isinstance(documents, list) or not documents:
+        raise invalid("documents must be a non-empty list")
+    if not all(isinstance(d, str) for d in documents):
+        raise invalid("documents must be a list of strings")
+    top_n = body.get("top_n")
+    if top_n is not None and (not isinstance(top_n, int) or top_n < 1):
+        raise invalid("top_n must be a positive integer")

@@ -28,6 +28,7 @@ from llmrelay.testing.base import (
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
 from llmrelay.testing.entra import EntraTokenIssuer
+from llmrelay.testing.openai_media import image_reply, moderation_reply
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -75,11 +76,14 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", "/v1/chat/completions", self.chat),
             ("POST", "/v1/completions", self.completions),
             ("POST", "/v1/embeddings", self.embeddings),
+            ("POST", "/v1/moderations", self.moderations),
+            ("POST", "/v1/images/generations", self.images),
             ("GET", "/v1/models", self.list_models),
             ("GET", "/v1/models/{model}", self.get_model),
             ("POST", AZURE_PREFIX + "{deployment}/chat/completions", self.azure_chat),
             ("POST", AZURE_PREFIX + "{deployment}/completions", self.azure_completions),
             ("POST", AZURE_PREFIX + "{deployment}/embeddings", self.azure_embeddings),
+            ("POST", AZURE_PREFIX + "{deployment}/images/generations", self.azure_images),
             ("POST", HF_FEATURE_EXTRACTION, self.hf_feature_extraction),
         ]
 
@@ -273,6 +277,17 @@ class OpenAISimulator(ProviderSimulator):
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
+
+    # ---- moderations and images (openai_media.py)
+    async def moderations(self, call: Call) -> Reply:
+        return JsonReply(moderation_reply(call.body))
+
+    async def images(self, call: Call) -> Reply:
+        return JsonReply(image_reply(call.body, require_model(call.body)))
+
+    async def azure_images(self, call: Call) -> Reply:
+        body = azure_body(call)
+        return JsonReply(image_reply(body, str(body.get("model") or call.match["deployment"])))
 
     # ---- Azure OpenAI deployments: OpenAI's answers with the deployment as model, plus annotations
     async def azure_chat(self, call: Call) -> Reply:

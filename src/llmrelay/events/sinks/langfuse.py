@@ -335,6 +335,9 @@ def _output(response: Any) -> Any:
         ]
         return messages[0] if len(messages) == 1 else messages
     data = msgspec.to_builtins(response)
+    if isinstance(data, dict) and "data" in data and "created" in data:
+        # images: base64 pictures would swamp the trace; what was made, and where, says enough
+        return {"images": len(data["data"]), "urls": [d["url"] for d in data["data"] if "url" in d]}
     if isinstance(data, dict) and "data" in data:
         # embeddings: the vectors are noise in a trace; their count says enough
         return {"embeddings": len(data["data"])}

@@ -29,6 +29,7 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 from llmrelay.types.http import HttpRequest
+from llmrelay.types.image import ImageGenerationRequest
 
 # the latest GA version of the data-plane inference API (takes stream_options)
 DEFAULT_API_VERSION = "2024-10-21"
@@ -46,12 +47,13 @@ AZURE_SPEC = CompatSpec(
     api_key_env=("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
     api_base_env=("AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"),
     text_completions=True,
+    images=True,  # Azure OpenAI has no moderations endpoint (its content filters run on each call)
     # deployments are often named after their model: o-series and gpt-5 take max_completion_tokens
     reasoning_models=("o1", "o3", "o4", "gpt-5"),
     docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
 )
 
-R = TypeVar("R", ChatRequest, EmbeddingRequest, TextCompletionRequest)
+R = TypeVar("R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGenerationRequest)
 
 
 class AzureOpenAI(OpenAICompatible):
@@ -72,6 +74,13 @@ class AzureOpenAI(OpenAICompatible):
     def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
         request, deployment = _take_call_token(request, deployment)
         return super().prepare_text_completion(request, deployment)
+
+    def prepare_image_generation(
+        self, request: ImageGenerationRequest, deployment: Deployment
+    ) -> HttpRequest:
+        # `/openai/deployments/{deployment}/images/generations`; the deployment names the model
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_image_generation(request, deployment)
 
     def url(self, deployment: Deployment, endpoint: str) -> str:
         if not deployment.model:

@@ -1,10 +1,11 @@
 """The Cohere v2 API adapter (api.cohere.com), sans-IO.
 
 `cohere/<model>` and `cohere_chat/<model>` (LiteLLM's two spellings) both call Cohere's v2 API:
-`POST {api_base}/v2/chat` for chat (streamed when `"stream": true`) and `POST {api_base}/v2/embed`
-for embeddings, with `Authorization: Bearer <key>`. `api_base` is the server root; a base that already
-names a version or an endpoint (`.../v2`, `.../v2/chat`, `.../v1/chat`, as LiteLLM configs may
-carry) is cut back to its root, so the adapter's own paths are always used.
+`POST {api_base}/v2/chat` for chat (streamed when `"stream": true`), `POST {api_base}/v2/embed`
+for embeddings and `POST {api_base}/v2/rerank` for rerank, with `Authorization: Bearer <key>`.
+`api_base` is the server root; a base that already names a version or an endpoint (`.../v2`,
+`.../v2/chat`, `.../v1/chat`, as LiteLLM configs may carry) is cut back to its root, so the
+adapter's own paths are always used.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from llmrelay.providers.base import Provider, join_url
 from llmrelay.providers.cohere.embedding import embedding_body, parse_embedding
 from llmrelay.providers.cohere.errors import classify
 from llmrelay.providers.cohere.request import build_body
+from llmrelay.providers.cohere.rerank import parse_rerank, rerank_body
 from llmrelay.providers.cohere.response import provider_details, to_chat_response
 from llmrelay.providers.cohere.stream import CohereStreamDecoder
 from llmrelay.providers.cohere.wire import chat_decoder
@@ -25,6 +27,7 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError, LLMError
 from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, hidden_params
 
 COHERE_CHAT_PARAMS = frozenset(
@@ -35,7 +38,7 @@ COHERE_CHAT_PARAMS = frozenset(
     }
 )  # fmt: skip
 # path tails a LiteLLM-style api_base may carry; the adapter appends its own
-_BASE_SUFFIXES = ("/chat", "/embed")
+_BASE_SUFFIXES = ("/chat", "/embed", "/rerank")
 _VERSION_SUFFIXES = ("/v1", "/v2")
 
 _encoder = msgspec.json.Encoder()
@@ -81,6 +84,14 @@ class CohereProvider(Provider):
             body=_encoder.encode(body),
         )
 
+    def prepare_rerank(self, request: RerankRequest, deployment: Deployment) -> HttpRequest:
+        body = rerank_body(request, deployment.model, self.name)
+        return HttpRequest(
+            url=join_url(self.root(deployment), "v2/rerank"),
+            headers=self._headers(deployment),
+            body=_encoder.encode(body),
+        )
+
     def root(self, deployment: Deployment) -> str:
         base = self.api_base(deployment)
         for suffix in _BASE_SUFFIXES:
@@ -119,6 +130,9 @@ class CohereProvider(Provider):
 
     def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
         return parse_embedding(response.body, request, request.model, self.name)
+
+    def parse_rerank(self, response: HttpResponse, request: RerankRequest) -> RerankResponse:
+        return parse_rerank(response.body, request, self.name)
 
     # ---- errors
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:

@@ -1,4 +1,4 @@
-"""OpenAI's wire format: chat completions, legacy completions, embeddings.
+"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images.
 
 The canonical types are OpenAI's shapes, so requests encode nearly as they are: the model id is
 rewritten, llmrelay-only fields are removed and `extra_body` is merged into the body.
@@ -23,6 +23,8 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError
 from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.response import ChatResponse
 
 # Fields of ChatRequest OpenAI's chat API takes. `thinking` and `top_k` are other dialects' knobs.
@@ -41,6 +43,8 @@ _encoder = msgspec.json.Encoder()
 _chat_decoder = msgspec.json.Decoder(ChatResponse)
 _embedding_decoder = msgspec.json.Decoder(EmbeddingResponse)
 _text_decoder = msgspec.json.Decoder(TextCompletionResponse)
+_moderation_decoder = msgspec.json.Decoder(ModerationResponse)
+_image_decoder = msgspec.json.Decoder(ImageResponse)
 
 
 class OpenAICompatible(Provider):
@@ -126,6 +130,28 @@ class OpenAICompatible(Provider):
         url = self.url(deployment, "completions")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
 
+    def prepare_moderation(self, request: ModerationRequest, deployment: Deployment) -> HttpRequest:
+        if not self.spec.moderations:
+            raise self.unsupported("moderations")
+        body = self.encode(
+            msgspec.structs.replace(request, model=deployment.model or None, extra_body=None),
+            request.extra_body,
+        )
+        return HttpRequest(
+            url=self.url(deployment, "moderations"), headers=self.headers(deployment), body=body
+        )
+
+    def prepare_image_generation(
+        self, request: ImageGenerationRequest, deployment: Deployment
+    ) -> HttpRequest:
+        if not self.spec.images:
+            raise self.unsupported("image generation")
+        body = self.encode(
+            msgspec.structs.replace(request, model=deployment.model, extra_body=None), request.extra_body
+        )
+        url = self.url(deployment, "images/generations")
+        return HttpRequest(url=url, headers=self.headers(deployment), body=body)
+
     @staticmethod
     def encode(struct: msgspec.Struct, extra_body: dict[str, Any] | None) -> bytes:
         if not extra_body:
@@ -148,6 +174,14 @@ class OpenAICompatible(Provider):
         self, response: HttpResponse, request: TextCompletionRequest
     ) -> TextCompletionResponse:
         return self._decode(_text_decoder, response.body)
+
+    def parse_moderation(self, response: HttpResponse, request: ModerationRequest) -> ModerationResponse:
+        return self._decode(_moderation_decoder, response.body)
+
+    def parse_image_generation(
+        self, response: HttpResponse, request: ImageGenerationRequest
+    ) -> ImageResponse:
+        return self._decode(_image_decoder, response.body)
 
     def chat_stream_decoder(self, request: ChatRequest) -> OpenAIChatStreamDecoder:
         return OpenAIChatStreamDecoder(self)

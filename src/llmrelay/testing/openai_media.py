@@ -1,0 +1,158 @@
+"""The OpenAI simulator's moderations and image generations, deterministic by content.
+
+Moderations flag a category when the text contains its marker word (`MARKERS`), with a score near 1;
+every other score is small and stable. Images are a 1x1 PNG whose colour comes from the prompt, as
+`b64_json`, or a URL under a reserved (never resolving) host naming that image."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import time
+import zlib
+from typing import Any
+
+from llmrelay.testing import content as c
+from llmrelay.testing.base import ProviderError
+
+# OpenAI's omni-moderation categories and which input types each is scored on
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "harassment": ("text",), "harassment/threatening": ("text",), "hate": ("text",),
+    "hate/threatening": ("text",), "illicit": ("text",), "illicit/violent": ("text",),
+    "self-harm": ("text", "image"), "self-harm/intent": ("text", "image"),
+    "self-harm/instructions": ("text", "image"), "sexual": ("text", "image"), "sexual/minors": ("text",),
+    "violence": ("text", "image"), "violence/graphic": ("text", "image"),
+}  # fmt: skip
+# a text containing the marker (case-insensitive) is flagged in the category
+MARKERS = {"violence": "attack", "harassment": "idiot", "hate": "hateful", "illicit": "contraband"}
+IMAGE_URL_HOST = "https://images.llmrelay-sim.invalid"
+_DALL_E_SIZES = {
+    "dall-e-2": ("256x256", "512x512", "1024x1024"),
+    "dall-e-3": ("1024x1024", "1792x1024", "1024x1792"),
+}
+_GPT_IMAGE_SIZES = ("auto", "1024x1024", "1536x1024", "1024x1536")
+
+
+def moderation_reply(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ProviderError(400, "The request body must be a JSON object.")
+    model = body.get("model") or "omni-moderation-latest"
+    items = _moderation_items(body.get("input"))
+    return {
+        "id": c.stable_id("modr-", model, *(repr(i) for i in items)),
+        "model": _dated(model),
+        "results": [_moderation_result(texts, images) for texts, images in items],
+    }
+
+
+def _moderation_items(value: Any) -> list[tuple[list[str], int]]:
+    """One (texts, image count) per result: a string or each string of a list is one input; a list
+    of multimodal parts is one input."""
+    if isinstance(value, str):
+        return [([value], 0)]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return [([v], 0) for v in value]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        texts, images = [], 0
+        for part in value:
+            if part.get("type") == "text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif part.get("type") == "image_url" and isinstance(part.get("image_url"), dict):
+                images += 1
+            else:
+                raise ProviderError(400, "Invalid value for 'input': unknown content part.", param="input")
+        return [(texts, images)]
+    raise ProviderError(
+        400,
+        "Invalid value for 'input': expected a string, an array of strings or an array of "
+        "multi-modal inputs.",
+        param="input",
+    )
+
+
+def _moderation_result(texts: list[str], images: int) -> dict[str, Any]:
+    text = " ".join(texts).lower()
+    scores: dict[str, float] = {}
+    for name in CATEGORIES:
+        marker = MARKERS.get(name)
+        hit = marker is not None and marker in text
+        low = int(c.stable_id("", name, text, length=4), 16) / 0xFFFF / 100
+        scores[name] = round(0.9 + low if hit else low, 6)
+    kinds = (["text"] if texts else []) + (["image"] if images else [])
+    applied = {name: [k for k in kinds if k in accepted] for name, accepted in CATEGORIES.items()}
+    categories = {name: score >= 0.5 for name, score in scores.items()}
+    return {
+        "flagged": any(categories.values()),
+        "categories": categories,
+        "category_scores": scores,
+        "category_applied_input_types": applied,
+    }
+
+
+def _dated(model: str) -> str:
+    return "omni-moderation-2024-09-26" if model == "omni-moderation-latest" else model
+
+
+def image_reply(body: Any, model: str) -> dict[str, Any]:
+    prompt = body.get("prompt") if isinstance(body, dict) else None
+    if not isinstance(prompt, str) or not prompt:
+        raise ProviderError(400, "Missing required parameter: 'prompt'.", param="prompt")
+    gpt_image = model.startswith(("gpt-image", "chatgpt-image"))
+    n = body.get("n", 1)
+    if not isinstance(n, int) or not 1 <= n <= 10 or (model == "dall-e-3" and n != 1):
+        raise ProviderError(400, f"Invalid value for 'n': {n!r}.", param="n")
+    sizes = _GPT_IMAGE_SIZES if gpt_image else _DALL_E_SIZES.get(model, _DALL_E_SIZES["dall-e-2"])
+    size = body.get("size") or sizes[-1 if model == "dall-e-2" else 0]
+    if size not in sizes:
+        raise ProviderError(
+            400, f"Invalid value: '{size}'. Supported values are: {', '.join(sizes)}.", param="size"
+        )
+    fmt = body.get("response_format")
+    if gpt_image and fmt is not None:
+        raise ProviderError(400, "Unknown parameter: 'response_format'.", param="response_format")
+    if fmt not in (None, "url", "b64_json"):
+        raise ProviderError(400, f"Invalid value for 'response_format': {fmt!r}.", param="response_format")
+    data = []
+    for index in range(n):
+        image_id = c.stable_id("img-", model, prompt, str(index))
+        item: dict[str, Any] = (
+            {"b64_json": base64.b64encode(tiny_png(image_id)).decode("ascii")}
+            if gpt_image or fmt == "b64_json"
+            else {"url": f"{IMAGE_URL_HOST}/{image_id}.png"}
+        )
+        if model == "dall-e-3":
+            item["revised_prompt"] = f"A detailed picture of: {prompt}"
+        data.append(item)
+    reply: dict[str, Any] = {"created": int(time.time()), "data": data}
+    if gpt_image:
+        prompt_tokens = len(prompt.split())
+        output_tokens = 272 * n  # a low-quality square's image tokens
+        reply.update(
+            size=size,
+            quality=body.get("quality") or "medium",
+            output_format=body.get("output_format") or "png",
+            background=body.get("background") or "opaque",
+            usage={
+                "input_tokens": prompt_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": prompt_tokens + output_tokens,
+                "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0},
+            },
+        )
+    return reply
+
+
+def tiny_png(seed: str) -> bytes:
+    """A valid 1x1 RGB PNG whose colour is taken from `seed`."""
+    rgb = bytes.fromhex(c.stable_id("", seed, length=6))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" + rgb))
+        + chunk(b"IEND", b"")
+    )
