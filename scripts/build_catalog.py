@@ -89,18 +89,33 @@ EXTRA_MODELS: dict[str, dict[str, Any]] = {
     **{
         # OpenAI's DALL·E list prices per image (https://openai.com/api/pricing), by quality and size
         f"openai/{key}/dall-e-{version}": {
-            "litellm_provider": "openai", "mode": "image_generation", "input_cost_per_image": usd,
+            "litellm_provider": "openai",
+            "mode": "image_generation",
+            "input_cost_per_image": usd,
         }
         for version, key, usd in (
-            (3, "standard/1024-x-1024", 0.04), (3, "standard/1024-x-1792", 0.08),
-            (3, "standard/1792-x-1024", 0.08), (3, "hd/1024-x-1024", 0.08),
-            (3, "hd/1024-x-1792", 0.12), (3, "hd/1792-x-1024", 0.12),
-            (2, "256-x-256", 0.016), (2, "512-x-512", 0.018), (2, "1024-x-1024", 0.02),
+            (3, "standard/1024-x-1024", 0.04),
+            (3, "standard/1024-x-1792", 0.08),
+            (3, "standard/1792-x-1024", 0.08),
+            (3, "hd/1024-x-1024", 0.08),
+            (3, "hd/1024-x-1792", 0.12),
+            (3, "hd/1792-x-1024", 0.12),
+            (2, "256-x-256", 0.016),
+            (2, "512-x-512", 0.018),
+            (2, "1024-x-1024", 0.02),
         )
-    },  # fmt: skip
+    },
     # the models themselves, at their default size and quality (so they are known as image models)
-    "openai/dall-e-3": {"litellm_provider": "openai", "mode": "image_generation", "input_cost_per_image": 0.04},
-    "openai/dall-e-2": {"litellm_provider": "openai", "mode": "image_generation", "input_cost_per_image": 0.02},
+    "openai/dall-e-3": {
+        "litellm_provider": "openai",
+        "mode": "image_generation",
+        "input_cost_per_image": 0.04,
+    },
+    "openai/dall-e-2": {
+        "litellm_provider": "openai",
+        "mode": "image_generation",
+        "input_cost_per_image": 0.02,
+    },
 }
 
 
