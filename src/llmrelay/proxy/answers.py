@@ -39,7 +39,19 @@ def openai_error_body(error: LLMError) -> bytes:
     return JSON_ENCODER.encode(error.to_openai_body())
 
 
-class OpenAIChatAnswerer:
+class HeaderedAnswerer:
+    """What every dialect's answerer shares: a stream's head carries the routing headers (no cost:
+    it is known only at the end)."""
+
+    __slots__ = ()
+
+    def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
+        if stream is None:
+            return []
+        return gateway_headers(stream.hidden_params, with_cost=False)
+
+
+class OpenAIChatAnswerer(HeaderedAnswerer):
     """Non-streamed answers and errors of /v1/chat/completions."""
 
     def respond(self, req: Request, result: ChatResponse) -> None:
@@ -47,11 +59,6 @@ class OpenAIChatAnswerer:
 
     def respond_error(self, req: Request, error: LLMError) -> None:
         req.send_error(error, openai_error_body(error))
-
-    def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
-        if stream is None:
-            return []
-        return gateway_headers(stream.hidden_params, with_cost=False)
 
 
 class OpenAIStreamEncoder:

@@ -4,8 +4,7 @@ stream) translated back."""
 
 from __future__ import annotations
 
-from llmrelay.core.streaming import ChatStream
-from llmrelay.proxy.answers import gateway_headers, result_headers
+from llmrelay.proxy.answers import HeaderedAnswerer, result_headers
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.openai_routes import call_metadata, request_tags
@@ -21,7 +20,7 @@ def anthropic_error_body(error: LLMError) -> bytes:
     return JSON_ENCODER.encode(wire.error_body(error))
 
 
-class AnthropicAnswerer:
+class AnthropicAnswerer(HeaderedAnswerer):
     """Non-streamed answers and errors of /v1/messages, named with the model the client asked for."""
 
     __slots__ = ("_model",)
@@ -34,11 +33,6 @@ class AnthropicAnswerer:
 
     def respond_error(self, req: Request, error: LLMError) -> None:
         req.send_error(error, anthropic_error_body(error))
-
-    def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
-        if stream is None:
-            return []
-        return gateway_headers(stream.hidden_params, with_cost=False)
 
 
 class AnthropicStreamEncoder:

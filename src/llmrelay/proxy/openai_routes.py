@@ -4,7 +4,7 @@ rerank (Cohere's shape), moderations and image generations."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llmrelay.core.streaming import ChatStream
@@ -91,35 +91,30 @@ class OpenAIRoutes:
         req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def embeddings(self, req: Request, principal: Principal) -> None:
-        state = self.state
-        request = state.embedding_decoder.decode(await req.body(state.body_limit))
-        result = await state.within_deadline(
-            state.router.route_embedding(request, metadata=call_metadata(req, principal, None))
+        await self._answer_whole(
+            req, principal, self.state.embedding_decoder, self.state.router.route_embedding
         )
-        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def rerank(self, req: Request, principal: Principal) -> None:
-        state = self.state
-        request = state.rerank_decoder.decode(await req.body(state.body_limit))
-        result = await state.within_deadline(
-            state.router.route_rerank(request, metadata=call_metadata(req, principal, None))
-        )
-        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+        await self._answer_whole(req, principal, self.state.rerank_decoder, self.state.router.route_rerank)
 
     async def moderations(self, req: Request, principal: Principal) -> None:
-        state = self.state
-        request = state.moderation_decoder.decode(await req.body(state.body_limit))
-        result = await state.within_deadline(
-            state.router.route_moderation(request, metadata=call_metadata(req, principal, None))
+        await self._answer_whole(
+            req, principal, self.state.moderation_decoder, self.state.router.route_moderation
         )
-        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def image_generations(self, req: Request, principal: Principal) -> None:
-        state = self.state
-        request = state.image_decoder.decode(await req.body(state.body_limit))
-        result = await state.within_deadline(
-            state.router.route_image_generation(request, metadata=call_metadata(req, principal, None))
+        await self._answer_whole(
+            req, principal, self.state.image_decoder, self.state.router.route_image_generation
         )
+
+    async def _answer_whole(
+        self, req: Request, principal: Principal, decoder: Any, route: Callable[..., Awaitable[Any]]
+    ) -> None:
+        """A route answered in one piece: the body decoded, the call routed, its JSON sent."""
+        state = self.state
+        request = decoder.decode(await req.body(state.body_limit))
+        result = await state.within_deadline(route(request, metadata=call_metadata(req, principal, None)))
         req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def list_models(self, req: Request, principal: Principal) -> None:

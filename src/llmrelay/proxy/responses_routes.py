@@ -6,8 +6,7 @@ routes; errors mid-stream are an `error` event followed by response.failed."""
 
 from __future__ import annotations
 
-from llmrelay.core.streaming import ChatStream
-from llmrelay.proxy.answers import gateway_headers, openai_error_body, result_headers
+from llmrelay.proxy.answers import HeaderedAnswerer, openai_error_body, result_headers
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.openai_routes import call_metadata, request_tags
@@ -19,7 +18,7 @@ from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire import responses as wire
 
 
-class ResponsesAnswerer:
+class ResponsesAnswerer(HeaderedAnswerer):
     """Non-streamed answers and errors of /v1/responses."""
 
     __slots__ = ("_model", "_request")
@@ -34,11 +33,6 @@ class ResponsesAnswerer:
 
     def respond_error(self, req: Request, error: LLMError) -> None:
         req.send_error(error, openai_error_body(error))
-
-    def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
-        if stream is None:
-            return []
-        return gateway_headers(stream.hidden_params, with_cost=False)
 
 
 class ResponsesStreamEncoder:
