@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from llmrelay.core.streaming import ChatStream
+from llmrelay.core.streaming import ChatStream, ChatStreamView
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatResponse, Usage, hidden_params
+from llmrelay.types.response import ChatResponse, hidden_params
 from llmrelay.types.responses import Response
 from llmrelay.wire.responses import (
     ResponsesRequest,
@@ -50,7 +50,7 @@ async def run_responses(
     return response
 
 
-class ResponsesStream:
+class ResponsesStream(ChatStreamView):
     """Responses stream events (dicts, as OpenAI sends them; `response` and `item` values are
     Response and output-item objects) from a ChatStream. An upstream error mid-stream is raised, as
     from a ChatStream; `response()` is the final Response once the stream ended."""
@@ -93,22 +93,6 @@ class ResponsesStream:
         if self._final is None:
             raise LLMError("the stream has not ended: read it to the end before asking for its response")
         return self._final
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._chat.usage
-
-    @property
-    def cost_micros(self) -> int:
-        return self._chat.cost_micros
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        return self._chat.time_to_first_token
-
-    @property
-    def text(self) -> str:
-        return self._chat.text
 
 
 class SyncResponsesStream(SyncStream[Event, Response]):

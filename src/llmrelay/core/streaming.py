@@ -345,5 +345,40 @@ class ChatStream:
         return self._assembler.text()
 
 
+class ChatStreamView:
+    """A stream in another shape (text completions, Responses events) over a ChatStream, which keeps
+    the bookkeeping: these read it from there."""
+
+    _chat: ChatStream
+
+    @property
+    def started(self) -> float:
+        return self._chat.started
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._chat.usage
+
+    @property
+    def cost_micros(self) -> int:
+        return self._chat.cost_micros
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        return self._chat.time_to_first_token
+
+    @property
+    def error(self) -> LLMError | None:
+        return self._chat.error
+
+    @property
+    def hidden_params(self) -> dict[str, Any]:
+        return self._chat.hidden_params
+
+    @property
+    def text(self) -> str:
+        return self._chat.text
+
+
 class SyncChatStream(SyncStream[ChatChunk, ChatResponse]):
     """The sync face of a ChatStream: each step runs on the client's loop thread."""

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from llmrelay.core.streaming import ChatStream
+from llmrelay.core.streaming import ChatStream, ChatStreamView
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.core.text_via_chat import chat_to_text_response
 from llmrelay.providers.base import TextStreamDecoder
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage, hidden_params
+from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, hidden_params
 
 if TYPE_CHECKING:
     pass
@@ -104,7 +104,7 @@ def bookkeeping_request(request: TextCompletionRequest) -> ChatRequest:
     )
 
 
-class TextStream:
+class TextStream(ChatStreamView):
     """Iterate with `async for` to get TextCompletionResponse chunks. Usage and cost are known once
     the stream ends, whether or not the usage chunk was asked for."""
 
@@ -151,31 +151,6 @@ class TextStream:
             if text is not None:
                 return text
 
-    # ---- bookkeeping, from the stream underneath
-    @property
-    def started(self) -> float:
-        return self._chat.started
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._chat.usage
-
-    @property
-    def cost_micros(self) -> int:
-        return self._chat.cost_micros
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        return self._chat.time_to_first_token
-
-    @property
-    def error(self) -> LLMError | None:
-        return self._chat.error
-
-    @property
-    def hidden_params(self) -> dict[str, Any]:
-        return self._chat.hidden_params
-
     def set_on_finish(self, callback: TextStreamFinished) -> None:
         """Report the stream's end to `callback` (now, if it already ended)."""
         self._chat.set_on_finish(lambda _chat, error: callback(self, error))
@@ -183,10 +158,6 @@ class TextStream:
     def response(self) -> TextCompletionResponse:
         """Everything streamed so far, as one TextCompletionResponse."""
         return chat_to_text_response(self._chat.response())
-
-    @property
-    def text(self) -> str:
-        return self._chat.text
 
     async def aclose(self) -> None:
         """Stop early: release the upstream connection (a stream closed early is not reported)."""
