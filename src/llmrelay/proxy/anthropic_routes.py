@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from llmrelay.proxy.answers import HeaderedAnswerer, result_headers
 from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.dialect_chat import body_of, serve_dialect_chat
 from llmrelay.proxy.http import JSON_ENCODER, Request
-from llmrelay.proxy.openai_routes import call_metadata, request_tags
-from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.state import GatewayState
-from llmrelay.types.chat import StreamOptions
-from llmrelay.types.errors import BadRequestError, LLMError
+from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire import anthropic as wire
 
@@ -58,34 +56,13 @@ class AnthropicRoutes:
         self.state = state
 
     async def messages(self, req: Request, principal: Principal) -> None:
-        state = self.state
-        body = await req.body(state.body_limit)
-        if not body:
-            raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
-        request = wire.decode_request(body)
+        request = wire.decode_request(await body_of(req, self.state))
         model = request.model
-        if request.stream:
-            # the encoder needs the final usage-only chunk to report output tokens in message_delta
-            request.stream_options = StreamOptions(include_usage=True)
-        call = state.within_deadline(
-            state.router.route_chat(
-                request,
-                metadata=call_metadata(req, principal, request.metadata),
-                tags=request_tags(request.metadata),
-            )
-        )
-        answerer = AnthropicAnswerer(model)
-        if not request.stream:
-            result = await call
-            if not isinstance(result, ChatResponse):
-                await result.aclose()
-                raise LLMError("the router streamed an answer that was asked for whole")
-            answerer.respond(req, result)
-            return
-        await answer_chat(req, call, answerer, lambda: AnthropicStreamEncoder(model), state.keepalive)
+        await serve_dialect_chat(
+            self.state, req, principal, request, request.metadata,
+            AnthropicAnswerer(model), lambda: AnthropicStreamEncoder(model),
+        )  # fmt: skip
 
     async def count_tokens(self, req: Request, principal: Principal) -> None:
-        body = await req.body(self.state.body_limit)
-        if not body:
-            raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
+        body = await body_of(req, self.state)
         req.send_json(200, JSON_ENCODER.encode(wire.count_tokens(body)))

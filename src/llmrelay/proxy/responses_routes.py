@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from llmrelay.proxy.answers import HeaderedAnswerer, openai_error_body, result_headers
 from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.dialect_chat import body_of, serve_dialect_chat
 from llmrelay.proxy.http import Request
-from llmrelay.proxy.openai_routes import call_metadata, request_tags
-from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.state import GatewayState
-from llmrelay.types.chat import StreamOptions
-from llmrelay.types.errors import BadRequestError, LLMError
+from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire import responses as wire
 
@@ -58,28 +56,9 @@ class ResponsesRoutes:
         self.state = state
 
     async def create(self, req: Request, principal: Principal) -> None:
-        state = self.state
-        body = await req.body(state.body_limit)
-        if not body:
-            raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
-        parsed, request = wire.decode_request(body)
+        parsed, request = wire.decode_request(await body_of(req, self.state))
         model = request.model
-        if request.stream:
-            # response.completed reports usage: ask every upstream for its final usage chunk
-            request.stream_options = StreamOptions(include_usage=True)
-        call = state.within_deadline(
-            state.router.route_chat(
-                request,
-                metadata=call_metadata(req, principal, parsed.metadata),
-                tags=request_tags(parsed.metadata),
-            )
-        )
-        answerer = ResponsesAnswerer(parsed, model)
-        if not request.stream:
-            result = await call
-            if not isinstance(result, ChatResponse):
-                await result.aclose()
-                raise LLMError("the router streamed an answer that was asked for whole")
-            answerer.respond(req, result)
-            return
-        await answer_chat(req, call, answerer, lambda: ResponsesStreamEncoder(parsed, model), state.keepalive)
+        await serve_dialect_chat(
+            self.state, req, principal, request, parsed.metadata,
+            ResponsesAnswerer(parsed, model), lambda: ResponsesStreamEncoder(parsed, model),
+        )  # fmt: skip

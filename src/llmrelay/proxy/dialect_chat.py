@@ -1,0 +1,52 @@
+"""A chat call from a client that speaks another dialect than OpenAI's chat (Anthropic Messages, the
+Responses API): once its body is decoded into the canonical ChatRequest, it is routed and answered the
+same way; only the answerer and the stream encoder are the dialect's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.http import Request
+from llmrelay.proxy.openai_routes import call_metadata, request_tags
+from llmrelay.proxy.relay import ChatAnswerer, StreamEncoder, answer_chat
+from llmrelay.proxy.state import GatewayState
+from llmrelay.types.chat import ChatRequest, StreamOptions
+from llmrelay.types.errors import BadRequestError, LLMError
+from llmrelay.types.response import ChatResponse
+
+
+async def body_of(req: Request, state: GatewayState) -> bytes:
+    """The request body; an empty one is a 400 (these dialects always send a JSON object)."""
+    body = await req.body(state.body_limit)
+    if not body:
+        raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
+    return body
+
+
+async def serve_dialect_chat(
+    state: GatewayState,
+    req: Request,
+    principal: Principal,
+    request: ChatRequest,
+    metadata: dict[str, Any] | None,
+    answerer: ChatAnswerer,
+    new_encoder: Callable[[], StreamEncoder],
+) -> None:
+    if request.stream:
+        # the dialects report usage at the end of a stream: ask every upstream for its usage chunk
+        request.stream_options = StreamOptions(include_usage=True)
+    call = state.within_deadline(
+        state.router.route_chat(
+            request, metadata=call_metadata(req, principal, metadata), tags=request_tags(metadata)
+        )
+    )
+    if not request.stream:
+        result = await call
+        if not isinstance(result, ChatResponse):
+            await result.aclose()
+            raise LLMError("the router streamed an answer that was asked for whole")
+        answerer.respond(req, result)
+        return
+    await answer_chat(req, call, answerer, new_encoder, state.keepalive)
