@@ -207,19 +207,6 @@ class BudgetUpdate(LimitUpdate, kw_only=True):
     pass
 
 
-class EndUserRecord(msgspec.Struct, kw_only=True):
-    end_user_id: str
-    alias: str | None = None
-    budget_id: str | None = None
-    spend_micros: int = 0
-    blocked: bool = False
-    default_model: str | None = None
-    allowed_model_region: str | None = None
-    metadata: dict[str, Any] | None = None
-    created_at: datetime
-    updated_at: datetime
-
-
 class NewEndUser(msgspec.Struct, kw_only=True):
     end_user_id: str
     alias: str | None = None
@@ -229,6 +216,11 @@ class NewEndUser(msgspec.Struct, kw_only=True):
     default_model: str | None = None
     allowed_model_region: str | None = None
     metadata: dict[str, Any] | None = None
+
+
+class EndUserRecord(NewEndUser, kw_only=True):
+    created_at: datetime
+    updated_at: datetime
 
 
 class EndUserUpdate(msgspec.Struct, kw_only=True):
