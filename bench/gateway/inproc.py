@@ -9,6 +9,12 @@ changes of a few microseconds, which the wrk bench cannot.
     .venv/bin/python -m bench.gateway.inproc                    # non-streamed and 20-chunk streams
     .venv/bin/python -m bench.gateway.inproc --profile chat     # cProfile of the non-streamed path
 
+Auth: `master` (the master key: no key lookup, no spend) or `virtual` (the production path: a virtual
+key from the embedded SQLite store with rpm/tpm limits and a budget, its spend spooled with fsync and
+written to the database, plus the Prometheus and JSON log sinks).
+
+    .venv/bin/python -m bench.gateway.inproc --auth virtual
+
 Kinds: `chat` (non-streamed), `stream` (a 20-chunk stream arriving in one read, as the simulator's
 stream does under load: it writes every event at once, so the gateway reads the whole stream in one
 go; measured with an aiohttp client: 1 read per stream), `stream-reads` (the same stream one event
@@ -121,11 +127,11 @@ class _Headers(dict[str, str]):
 class _Scope:
     proto = "http"
     method = "POST"
-    path = "/v1/chat/completions"
     query_string = ""
 
-    def __init__(self, body: bytes) -> None:
-        self.headers = _Headers({"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}",
+    def __init__(self, body: bytes, key: str = MASTER_KEY, path: str = "/v1/chat/completions") -> None:
+        self.path = path
+        self.headers = _Headers({"content-type": "application/json", "authorization": f"Bearer {key}",
                                  "content-length": str(len(body))})  # fmt: skip
 
 
@@ -155,6 +161,7 @@ class _Proto:
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.status = status
+        self.body = body
 
     def response_str(self, status: int, headers: list[tuple[str, str]], body: str) -> None:
         self.status = status
@@ -164,7 +171,11 @@ class _Proto:
         return _Sink()
 
 
-def _config_document(folder: Path) -> dict[str, Any]:
+def _config_document(folder: Path, auth: str) -> dict[str, Any]:
+    general: dict[str, Any] = {"master_key": MASTER_KEY}
+    if auth == "virtual":
+        general |= {"database_url": f"sqlite:///{folder / 'bench.db'}",
+                    "spend_spool_dir": str(folder / "spool")}  # fmt: skip
     return {
         "model_list": [{"model_name": "bench-model",
                         "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": "http://127.0.0.1:9/v1",
@@ -172,14 +183,29 @@ def _config_document(folder: Path) -> dict[str, Any]:
         "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
         "litellm_settings": {"callbacks": ["prometheus", "json_log"],
                              "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
-        "general_settings": {"master_key": MASTER_KEY},
+        "general_settings": general,
     }  # fmt: skip
 
 
-async def _run(kind: str, count: int, profile: bool, rounds: int, gc_mode: str) -> tuple[list[float], float]:
+async def _virtual_key(app: Any) -> str:
+    """A key as production hands them out: limits and a budget to check and settle on every call."""
+    body = json.dumps({"models": ["bench-model"], "rpm_limit": 10_000_000, "tpm_limit": 10_000_000_000,
+                       "max_budget": 1_000_000.0}).encode()  # fmt: skip
+    proto = _Proto(body)
+    await app.__rsgi__(_Scope(body, path="/key/generate"), proto)
+    assert proto.status == 200, (proto.status, proto.body)
+    key: str = json.loads(proto.body)["key"]
+    return key
+
+
+async def _run(
+    kind: str, count: int, profile: bool, rounds: int, gc_mode: str, auth: str
+) -> tuple[list[float], float]:
     folder = Path(tempfile.mkdtemp())
-    app = build_app(parse_config(_config_document(folder), source="inproc"))
-    app.state.router.engine.transport = CannedTransport(whole_streams=kind == "stream")
+    app = build_app(parse_config(_config_document(folder, auth), source="inproc"))
+    _engine_of(app.state.router).transport = CannedTransport(whole_streams=kind == "stream")
+    await app.astart()
+    key = await _virtual_key(app) if auth == "virtual" else MASTER_KEY
     gc.unfreeze()
     if gc_mode == "worker":  # what `llmrelay serve` does in each worker once its app is built
         settle_worker_heap()
@@ -188,7 +214,7 @@ async def _run(kind: str, count: int, profile: bool, rounds: int, gc_mode: str) 
         "model": "bench-model", "messages": [{"role": "user", "content": "Say hello to the benchmark"}],
         **({"stream": True} if stream else {}),
     }).encode()  # fmt: skip
-    scope = _Scope(body)
+    scope = _Scope(body, key)
 
     async def one() -> None:
         proto = _Proto(body)
@@ -224,6 +250,13 @@ async def _run(kind: str, count: int, profile: bool, rounds: int, gc_mode: str) 
     return results, p99
 
 
+def _engine_of(router: Any) -> Any:
+    # the key gate and the cache wrap the Router; the engine is on the innermost one
+    while not hasattr(router, "engine"):
+        router = router.inner
+    return router.engine
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -232,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", choices=KINDS)
     parser.add_argument("--kinds", default="chat,stream,stream-reads")
+    parser.add_argument("--auth", default="master", choices=["master", "virtual"])
     parser.add_argument(
         "--gc",
         default="worker",
@@ -247,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         runner = asyncio.run
     kinds = [args.profile] if args.profile else args.kinds.split(",")
     for kind in kinds:
-        results, p99 = runner(_run(kind, args.count, args.profile is not None, args.rounds, args.gc))
+        results, p99 = runner(
+            _run(kind, args.count, args.profile is not None, args.rounds, args.gc, args.auth)
+        )
         best = min(results)
         median = sorted(results)[len(results) // 2]
         print(f"{kind:12s} CPU µs/request: min {best:6.1f}  median {median:6.1f}  p99 wall {p99:6.1f}")
