@@ -28,8 +28,9 @@ from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.proxy.state import GatewayState
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.maintenance import SpendMaintenance
+from llmrelay.spend.quarantine import Quarantine
 from llmrelay.spend.recovery import drain_orphan_spools
-from llmrelay.spend.spool import SpoolLocked
+from llmrelay.spend.spool import SpoolLocked, make_private_directory
 from llmrelay.spend.writer import SpendWriter
 from llmrelay.storage.database import Database
 from llmrelay.storage.durations import next_reset
@@ -196,6 +197,8 @@ class KeysRuntime:
             self.storage.spend, retention=settings.retention, interval=settings.maintenance_interval
         )
         self.writer: SpendWriter | None = None
+        # spend records the database refused, set aside (dead-letter files) by recovery and writer
+        self.quarantine = Quarantine()
 
     @property
     def authenticator(self) -> Any:
@@ -205,7 +208,10 @@ class KeysRuntime:
         """Migrate, write out spools nobody owns, take a spool of our own, load every key."""
         await self.db.migrate()
         if self.settings.record_spend:
-            recovered = await drain_orphan_spools(self.settings.spool_dir, self._apply_spend)
+            await asyncio.to_thread(make_private_directory, self.settings.spool_dir)
+            recovered = await drain_orphan_spools(
+                self.settings.spool_dir, self._apply_spend, quarantine=self.quarantine
+            )
             if recovered:
                 log.warning("recorded %d spend rows left by a previous run", recovered)
             self.writer = await self._open_writer()
@@ -222,6 +228,7 @@ class KeysRuntime:
                 flush_interval=self.settings.flush_interval,
                 fsync=self.settings.durable_spend,
                 on_applied=self._counted,
+                quarantine=self.quarantine,
             )
             try:
                 await writer.start()
@@ -284,4 +291,6 @@ def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
     state.readiness_probes["db"] = runtime.ping_database
     state.extra_openapi.extend(admin_operations())
     state.services.append(runtime)
+    if state.metrics is not None:
+        state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)
     return runtime

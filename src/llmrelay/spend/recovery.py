@@ -2,7 +2,9 @@
 
 Each gateway worker process owns one spool directory under a common base (e.g. `spool/worker-0`).
 After a restart with fewer workers, or a worker that never came back, a directory may hold segments
-nobody will replay; any process can take such a directory's lock and write its segments out."""
+nobody will replay; any process can take such a directory's lock and write its segments out. Records
+the database refuses, and frames that do not decode, are set aside in that directory's dead-letter
+file (spend/quarantine.py) rather than failing the start of the process that found them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from llmrelay.spend.quarantine import Quarantine, apply_isolating
 from llmrelay.spend.spool import Spool, SpoolLocked
 from llmrelay.spend.writer import Apply
 
@@ -20,9 +23,12 @@ def _subdirectories(base: Path) -> list[Path]:
     return sorted(path for path in base.iterdir() if path.is_dir()) if base.is_dir() else []
 
 
-async def drain_orphan_spools(base: Path, apply: Apply, *, max_batch: int = 1000) -> int:
+async def drain_orphan_spools(
+    base: Path, apply: Apply, *, max_batch: int = 1000, quarantine: Quarantine | None = None
+) -> int:
     """Write out every segment under `base/*/` whose directory no live process holds; returns how many
     records were new to the database. Directories in use are skipped. Idempotent like the writer."""
+    quarantine = quarantine if quarantine is not None else Quarantine()
     applied = 0
     for directory in await asyncio.to_thread(_subdirectories, base):
         try:
@@ -31,9 +37,17 @@ async def drain_orphan_spools(base: Path, apply: Apply, *, max_batch: int = 1000
             continue
         try:
             for segment in spool.sealed():
-                records = await asyncio.to_thread(spool.read, segment)
+                contents = await asyncio.to_thread(spool.read_segment, segment)
+                if contents.unreadable:
+                    await asyncio.to_thread(
+                        quarantine.write_unreadable, directory, segment, contents.unreadable
+                    )
+                records = contents.records
                 for start in range(0, len(records), max_batch):
-                    applied += await apply(records[start : start + max_batch])
+                    outcome = await apply_isolating(apply, records[start : start + max_batch])
+                    if outcome.refused:
+                        await asyncio.to_thread(quarantine.write_refused, directory, outcome.refused)
+                    applied += outcome.applied
                 await asyncio.to_thread(spool.remove, segment)
         finally:
             await asyncio.to_thread(spool.close)

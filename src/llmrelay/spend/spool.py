@@ -5,8 +5,15 @@ be written to the database. Each record is a frame: 4-byte length, 4-byte CRC-32
 crash can leave a torn frame at the end of the segment being written; reading stops there, and since
 the append that wrote it never returned, no caller was told that record was safe.
 
+A frame whose checksum holds but whose content does not decode as a record (written by another
+version, or damaged in a way the checksum missed) is reported by `read_segment` as unreadable, so the
+caller can set it aside (spend/quarantine.py) instead of failing on it at every start.
+
 One process owns a spool directory at a time (an exclusive flock on `<dir>/.lock`). Methods block on
 disk I/O: the writer calls them from a worker thread, never on the event loop.
+
+Spend records say who called what and what it cost: the directory is created 0700 and every file in
+it 0600 (an existing directory is narrowed to 0700 when opened).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import os
 import struct
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -27,6 +35,13 @@ from llmrelay.storage.records import SpendLogRecord
 _HEADER = struct.Struct(">II")  # payload length, crc32(payload)
 _MAX_FRAME = 1 << 20
 _PREFIX, _SUFFIX = "spend-", ".spool"
+DIRECTORY_MODE, FILE_MODE = 0o700, 0o600
+
+
+@dataclass
+class SegmentContents:
+    records: list[SpendLogRecord] = field(default_factory=list)
+    unreadable: list[bytes] = field(default_factory=list)  # whole frames that did not decode
 
 
 class SpoolLocked(RuntimeError):
@@ -36,11 +51,12 @@ class SpoolLocked(RuntimeError):
 class Spool:
     def __init__(self, directory: Path, *, fsync: bool = True):
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_directory(directory)
         self._fsync = fsync
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(SpendLogRecord)
-        self._lock = open(directory / ".lock", "a+b")  # noqa: SIM115 - held for the spool's lifetime
+        lock_fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        self._lock = open(lock_fd, "a+b")  # noqa: SIM115 - held for the spool's lifetime
         try:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -94,7 +110,8 @@ class Spool:
     def _open_segment(self) -> IO[bytes]:
         path = self.directory / f"{_PREFIX}{self._next_seq:012d}{_SUFFIX}"
         self._next_seq += 1
-        self._active = open(path, "xb")  # noqa: SIM115 - stays open across appends
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self._active = open(fd, "wb")  # noqa: SIM115 - stays open across appends
         self._active_path = path
         if self._fsync:
             _fsync_directory(self.directory)  # the new file's name must survive a crash too
@@ -110,9 +127,20 @@ class Spool:
         return [path for path in self.segments() if path != self._active_path]
 
     def read(self, path: Path) -> list[SpendLogRecord]:
-        return list(self._frames(path))
+        """The segment's records; frames that do not decode are left out (`read_segment` reports
+        them)."""
+        return self.read_segment(path).records
 
-    def _frames(self, path: Path) -> Iterator[SpendLogRecord]:
+    def read_segment(self, path: Path) -> SegmentContents:
+        contents = SegmentContents()
+        for payload in self._frames(path):
+            try:
+                contents.records.append(self._decoder.decode(payload))
+            except msgspec.DecodeError:  # ValidationError included: valid JSON, not a record
+                contents.unreadable.append(payload)
+        return contents
+
+    def _frames(self, path: Path) -> Iterator[bytes]:
         data = path.read_bytes()
         offset = 0
         while offset + _HEADER.size <= len(data):
@@ -120,7 +148,7 @@ class Spool:
             start, end = offset + _HEADER.size, offset + _HEADER.size + length
             if length > _MAX_FRAME or end > len(data) or zlib.crc32(data[start:end]) != crc:
                 return  # a torn final frame: its append never returned
-            yield self._decoder.decode(data[start:end])
+            yield data[start:end]
             offset = end
 
     def remove(self, path: Path) -> None:
@@ -134,6 +162,13 @@ class Spool:
     def close(self) -> None:
         self.seal()
         self._lock.close()
+
+
+def make_private_directory(directory: Path) -> None:
+    """Create `directory` (and missing parents) 0700, or narrow an existing one to 0700."""
+    directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o777 != DIRECTORY_MODE:
+        directory.chmod(DIRECTORY_MODE)
 
 
 def _seq(path: Path) -> int:

@@ -1,6 +1,8 @@
 """The spend writer: every call's spend goes to the local spool first (durable, group-committed), then
 to the database in batches by a background task. The database write is idempotent by request id, so
-a segment replayed after a crash, or retried after an outage, is counted exactly once.
+a segment replayed after a crash, or retried after an outage, is counted exactly once. A record the
+database refuses for what it holds is set aside (spend/quarantine.py) and the rest are written: one bad
+record never blocks the records after it, nor a restart.
 
     record() ──▶ pending list ──(spool task: one write + fsync per group)──▶ active segment
                                                        seal every flush_interval ──▶ sealed segments
@@ -18,13 +20,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from llmrelay.spend.quarantine import Quarantine, apply_isolating
 from llmrelay.spend.spool import Spool
 from llmrelay.storage.records import SpendLogRecord
 
 log = logging.getLogger("llmrelay.spend")
 
 Apply = Callable[[list[SpendLogRecord]], Awaitable[int]]
-# told about each chunk after the database committed it (e.g. to refresh cached spend)
+# told about each chunk after the database committed it (e.g. to refresh cached spend), and about
+# records set aside as refused (the database will never count them: spend held for them is released)
 Applied = Callable[[list[SpendLogRecord]], Awaitable[None]]
 T = TypeVar("T")
 
@@ -37,7 +41,16 @@ class SpendWriterStats:
         self.applied = 0  # records newly written to the database
         self.duplicates = 0  # records the database already had (replays)
         self.failed_drains = 0  # database writes that failed and will be retried
+        self.quarantined = 0  # records (or unreadable frames) set aside in the dead-letter file
         self.last_error: str | None = None  # exception class of the last failed drain
+
+
+class _SetAside:
+    """What of one segment went to the dead-letter file already."""
+
+    def __init__(self) -> None:
+        self.frames = False  # its unreadable frames
+        self.request_ids: set[str] = set()  # its records the database refused
 
 
 class SpendWriter:
@@ -54,6 +67,7 @@ class SpendWriter:
         max_backoff: float = 30.0,
         fsync: bool = True,
         on_applied: Applied | None = None,
+        quarantine: Quarantine | None = None,
     ):
         if not flush_interval > 0:
             raise ValueError(f"flush_interval must be greater than 0 seconds, got {flush_interval}")
@@ -65,6 +79,10 @@ class SpendWriter:
         self.max_batch = max_batch
         self.max_backoff = max_backoff
         self.stats = SpendWriterStats()
+        self.quarantine = quarantine if quarantine is not None else Quarantine()
+        # per sealed segment still on disk: what was already set aside, so a drain retried after a
+        # transient failure does not set it aside twice
+        self._set_aside: dict[Path, _SetAside] = {}
         self._spool: Spool | None = None
         self._pending: list[tuple[SpendLogRecord, asyncio.Future[None] | None]] = []
         self._wake_spooler = asyncio.Event()
@@ -206,18 +224,34 @@ class SpendWriter:
             return applied
 
     async def _drain_segment(self, spool: Spool, segment: Path) -> int:
-        records = await self._in_thread(spool.read, segment)
+        contents = await self._in_thread(spool.read_segment, segment)
+        aside = self._set_aside.setdefault(segment, _SetAside())
+        if contents.unreadable and not aside.frames:
+            await self._in_thread(
+                self.quarantine.write_unreadable, spool.directory, segment, contents.unreadable
+            )
+            aside.frames = True
+            self.stats.quarantined += len(contents.unreadable)
+        records = [r for r in contents.records if r.request_id not in aside.request_ids]
         applied = 0
         for start in range(0, len(records), self.max_batch):
             chunk = records[start : start + self.max_batch]
-            new = await self._apply(chunk)
-            applied += new
-            self.stats.applied += new
-            self.stats.duplicates += len(chunk) - new
+            outcome = await apply_isolating(self._apply, chunk)
+            if outcome.refused:
+                await self._in_thread(self.quarantine.write_refused, spool.directory, outcome.refused)
+                aside.request_ids.update(record.request_id for record, _ in outcome.refused)
+                self.stats.quarantined += len(outcome.refused)
+            applied += outcome.applied
+            self.stats.applied += outcome.applied
+            self.stats.duplicates += sum(map(len, outcome.committed)) - outcome.applied
             if self._on_applied is not None:
-                await self._on_applied(chunk)
+                for committed in outcome.committed:
+                    await self._on_applied(committed)
+                if outcome.refused:
+                    await self._on_applied([record for record, _ in outcome.refused])
         # only after every chunk is committed; a crash before this line replays harmlessly
         await self._in_thread(spool.remove, segment)
+        del self._set_aside[segment]
         return applied
 
     def pending_segments(self) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
@@ -48,6 +48,25 @@ class _DeploymentStateCollector(Collector):
             labels = [str(entry.get("id", "")), str(entry.get("model_name", "")), str(entry.get("model", ""))]
             family.add_metric(labels, 1.0 if cooling else 0.0)
         yield family
+
+
+class _SpendQuarantineCollector(Collector):
+    """llmrelay_spend_quarantined_records_total: spend records the database refused (or spool frames
+    that did not decode), set aside in a dead-letter file — read from the spend writer when scraped.
+    Only present on a gateway that records spend."""
+
+    def __init__(self, count: Callable[[], Callable[[], int] | None]) -> None:
+        self._count = count
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        source = self._count()
+        if source is None:
+            return
+        yield CounterMetricFamily(
+            "llmrelay_spend_quarantined_records",
+            "Spend records set aside in a dead-letter file instead of the database",
+            value=source(),
+        )
 
 
 class _Tally:
@@ -135,6 +154,7 @@ class PrometheusSink:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._deployment_states: DeploymentStates | None = None
+        self._spend_quarantined: Callable[[], int] | None = None
         self._lock = threading.Lock()
         self._tallies: dict[tuple[str, str, str], _Tally] = {}
         self.registry.register(_FoldBeforeScrape(self._fold))
@@ -159,10 +179,16 @@ class PrometheusSink:
             "llmrelay_spend_usd", "Spend in USD as priced by the catalog", labels, registry=self.registry
         )
         self.registry.register(_DeploymentStateCollector(lambda: self._deployment_states))
+        self.registry.register(_SpendQuarantineCollector(lambda: self._spend_quarantined))
 
     def watch_deployments(self, states: DeploymentStates) -> None:
         """Report these deployment states on every scrape (the gateway passes `router.health`)."""
         self._deployment_states = states
+
+    def watch_spend_quarantine(self, count: Callable[[], int]) -> None:
+        """Report this count of quarantined spend records on every scrape (the virtual-key runtime
+        passes its Quarantine's count)."""
+        self._spend_quarantined = count
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

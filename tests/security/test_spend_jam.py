@@ -1,0 +1,263 @@
+"""One request must not jam billing (hardening issue, item 1).
+
+The attack: a record the database refuses (a `user` longer than its column, a NUL byte PostgreSQL
+will not store, an integer out of range) used to fail its whole batch forever — nothing after it
+reached `spend_logs` — and, spooled, made every restart fail. Here the bad record is set aside in the
+spool's dead-letter file and counted, and every other record is written; a lost connection is still
+retried, never taken for a bad record. Everything runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import stat
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from llmrelay.config.loader import parse_config
+from llmrelay.spend import SpendWriter, Spool, drain_orphan_spools
+from llmrelay.spend.quarantine import DEAD_LETTER_NAME, Quarantine
+from llmrelay.storage import Storage
+from llmrelay.storage.records import NewKey, SpendLogFilter, SpendLogRecord
+from llmrelay.testing import RunningSimulator
+from llmrelay.testing.gateway import GatewayThread
+
+KEY = "k" * 64
+MASTER = "sk-spend-jam-master"
+
+
+def rec(name: str, **fields: Any) -> SpendLogRecord:
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"start_time": now, "end_time": now, "model": "m", "cost_micros": 10}
+    values.update(fields)
+    return SpendLogRecord(request_id=name, call_type="completion", key_hash=KEY, **values)
+
+
+def poisoned(database_url: str) -> list[SpendLogRecord]:
+    """Records the database refuses: on both, an integer beyond 64 bits; on PostgreSQL also what
+    SQLite stores without complaint (an over-long string, NUL bytes)."""
+    bad = [rec("bad-int", prompt_tokens=2**64)]
+    if database_url.startswith("postgresql"):
+        bad += [
+            rec("bad-long-user", end_user="u" * 300),
+            rec("bad-nul-model", model="gpt\x00"),
+            rec("bad-nul-error", status="failure", error="not found: 'x\x00'"),
+        ]
+    return bad
+
+
+def dead_letters(directory: Path) -> list[dict[str, Any]]:
+    path = directory / DEAD_LETTER_NAME
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def logged_ids(storage: Storage) -> set[str]:
+    return {row.request_id for row in await storage.spend.logs(SpendLogFilter())}
+
+
+async def key_spend(storage: Storage) -> int:
+    key = await storage.keys.get(KEY)
+    assert key is not None
+    return key.spend_micros
+
+
+@pytest.fixture
+async def keyed(storage: Storage) -> Storage:
+    await storage.keys.create(NewKey(key_hash=KEY, key_name="sk-...kkkk"))
+    return storage
+
+
+@pytest.fixture
+async def writer(keyed: Storage, tmp_path: Path) -> AsyncIterator[SpendWriter]:
+    w = SpendWriter(keyed.spend.apply, tmp_path / "spool", flush_interval=0.05, max_batch=50)
+    await w.start()
+    yield w
+    await w.stop()
+
+
+async def test_a_refused_record_is_set_aside_and_the_rest_are_written(
+    writer: SpendWriter, keyed: Storage, database_url: str, tmp_path: Path
+) -> None:
+    bad = poisoned(database_url)
+    good = [rec(f"good-{i}") for i in range(20)]
+    # the bad records sit in the middle of one batch, between good ones
+    for record in [*good[:10], *bad, *good[10:]]:
+        await writer.record(record)
+    await writer.flush()
+    assert await logged_ids(keyed) == {r.request_id for r in good}
+    assert await key_spend(keyed) == 10 * len(good)
+    letters = dead_letters(tmp_path / "spool")
+    assert sorted(letter["request_id"] for letter in letters) == sorted(r.request_id for r in bad)
+    assert all(letter["record"]["request_id"] == letter["request_id"] for letter in letters)
+    assert writer.quarantine.count == len(bad) and writer.stats.quarantined == len(bad)
+    assert writer.pending_segments() == 0
+
+    # later calls' spend still lands, and the refused records are not tried again
+    await writer.record(rec("later"))
+    await writer.flush()
+    assert "later" in await logged_ids(keyed)
+    assert len(dead_letters(tmp_path / "spool")) == len(bad)
+
+
+async def test_the_dead_letter_file_is_private(writer: SpendWriter, tmp_path: Path) -> None:
+    await writer.record(rec("bad", prompt_tokens=2**64))
+    await writer.flush()
+    path = tmp_path / "spool" / DEAD_LETTER_NAME
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+class Outage:
+    """The real apply, failing as a lost connection does while `down`."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.down = False
+
+    async def apply(self, records: list[SpendLogRecord]) -> int:
+        if self.down:
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("database down"))
+        return await self.storage.spend.apply(records)
+
+
+async def test_a_lost_connection_is_retried_never_quarantined(keyed: Storage, tmp_path: Path) -> None:
+    outage = Outage(keyed)
+    w = SpendWriter(outage.apply, tmp_path / "spool", flush_interval=0.02, max_backoff=0.05)
+    await w.start()
+    try:
+        outage.down = True
+        for i in range(5):
+            await w.record(rec(f"r{i}"))
+        with pytest.raises(OperationalError):
+            await w.flush()
+        assert w.quarantine.count == 0 and not dead_letters(tmp_path / "spool")
+        outage.down = False
+        await w.flush()
+    finally:
+        await w.stop()
+    assert await logged_ids(keyed) == {f"r{i}" for i in range(5)}
+
+
+class FlakyAfterRefusal:
+    """Fails with a lost connection once, right after the database refused a record: the retried
+    drain must not set that record aside a second time."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.refused = False
+        self.tripped = False
+
+    async def apply(self, records: list[SpendLogRecord]) -> int:
+        if self.refused and not self.tripped:
+            self.tripped = True
+            raise OperationalError("INSERT", {}, ConnectionResetError("connection lost"))
+        try:
+            return await self.storage.spend.apply(records)
+        except Exception:
+            self.refused = True
+            raise
+
+
+async def test_a_retried_drain_sets_a_record_aside_once(keyed: Storage, tmp_path: Path) -> None:
+    flaky = FlakyAfterRefusal(keyed)
+    w = SpendWriter(flaky.apply, tmp_path / "spool", flush_interval=10.0, max_batch=2)
+    await w.start()
+    try:
+        for record in (rec("bad", prompt_tokens=2**64), rec("a"), rec("b"), rec("c")):
+            await w.record(record)
+        with pytest.raises(OperationalError):
+            await w.flush()
+        await w.flush()
+    finally:
+        await w.stop()
+    assert [letter["request_id"] for letter in dead_letters(tmp_path / "spool")] == ["bad"]
+    assert await logged_ids(keyed) == {"a", "b", "c"}
+
+
+def undecodable_frame() -> bytes:
+    """A frame whose checksum holds but whose JSON is not a spend record."""
+    payload = b'{"request_id": 7}'
+    return struct.pack(">II", len(payload), zlib.crc32(payload)) + payload
+
+
+def poisoned_spool(directory: Path, bad: list[SpendLogRecord], good: list[SpendLogRecord]) -> None:
+    """The spool a crashed worker leaves: good records, refused ones, an undecodable frame."""
+    spool = Spool(directory)
+    spool.append([good[0], *bad])
+    segment = spool.seal()
+    assert segment is not None
+    with segment.open("ab") as out:
+        out.write(undecodable_frame())
+    spool.append(good[1:])
+    spool.close()
+
+
+async def test_replaying_a_poisoned_spool_quarantines_instead_of_raising(
+    keyed: Storage, database_url: str, tmp_path: Path
+) -> None:
+    base = tmp_path / "spool"
+    bad, good = poisoned(database_url), [rec(f"good-{i}") for i in range(3)]
+    poisoned_spool(base / "worker-0", bad, good)
+    quarantine = Quarantine()
+    assert await drain_orphan_spools(base, keyed.spend.apply, quarantine=quarantine) == len(good)
+    assert await logged_ids(keyed) == {r.request_id for r in good}
+    letters = dead_letters(base / "worker-0")
+    assert sorted(str(letter.get("request_id")) for letter in letters) == sorted(
+        [*(r.request_id for r in bad), "None"]
+    )
+    assert quarantine.count == len(bad) + 1
+    assert not list((base / "worker-0").glob("*.spool"))
+
+
+# ---- through the whole gateway ----
+
+
+def gateway_document(database_url: str, sim: RunningSimulator, spool: Path) -> dict[str, Any]:
+    params = {"model": "openai/gpt-4o-mini", "api_base": sim.api_base, "api_key": sim.api_key}
+    return {
+        "model_list": [{"model_name": "gpt-4o-mini", "litellm_params": params}],
+        "litellm_settings": {"callbacks": ["prometheus"]},
+        "general_settings": {
+            "master_key": MASTER,
+            "database_url": database_url,
+            "spend_spool_dir": str(spool),
+            "proxy_batch_write_at": 0.05,
+        },
+    }
+
+
+async def call(http: aiohttp.ClientSession, **body: Any) -> tuple[int, dict[str, Any]]:
+    body.setdefault("model", "gpt-4o-mini")
+    body["messages"] = [{"role": "user", "content": "hi"}]
+    async with http.post("/v1/chat/completions", json=body) as reply:
+        return reply.status, await reply.json()
+
+
+async def test_a_restart_with_a_poisoned_spool_serves_and_replays_the_good_rows(
+    storage: Storage, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+) -> None:
+    await storage.keys.create(NewKey(key_hash=KEY, key_name="sk-...kkkk"))
+    base = tmp_path / "spool"
+    bad, good = poisoned(database_url), [rec(f"good-{i}") for i in range(3)]
+    poisoned_spool(base / "worker-0", bad, good)
+    gw = GatewayThread(parse_config(gateway_document(database_url, openai_sim, base), source="t"))
+    gw.start()
+    try:
+        headers = {"authorization": f"Bearer {MASTER}"}
+        async with aiohttp.ClientSession(gw.base_url, headers=headers) as http:
+            status, _ = await call(http)
+            assert status == 200
+            async with http.get("/metrics") as reply:
+                metrics = await reply.text()
+    finally:
+        gw.stop()
+    logged = await logged_ids(storage)
+    assert {r.request_id for r in good} <= logged and len(logged) == len(good) + 1
+    assert len(dead_letters(base / "worker-0")) == len(bad) + 1
+    assert f"llmrelay_spend_quarantined_records_total {float(len(bad) + 1)}" in metrics
