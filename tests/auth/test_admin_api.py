@@ -127,10 +127,10 @@ async def test_internal_users_manage_only_their_own_keys(client: Client) -> None
     _, bob = await client.call("POST", "/user/new", MASTER, {"user_id": "bob"})
     as_alice, as_bob = client.principal(alice["key"]), client.principal(bob["key"])
 
-    status, own = await client.call(
-        "POST", "/key/generate", as_alice, {"user_id": "bob", "key_alias": "mine"}
-    )
-    assert status == 200 and own["user_id"] == "alice"  # forced to the caller
+    # a key an internal user makes is theirs: naming another user is refused, naming none is them
+    assert (await client.call("POST", "/key/generate", as_alice, {"user_id": "bob"}))[0] == 403
+    status, own = await client.call("POST", "/key/generate", as_alice, {"key_alias": "mine"})
+    assert status == 200 and own["user_id"] == "alice"
     assert (await client.call("POST", "/key/generate", as_alice, {"max_budget": 100}))[0] == 403
     assert (await client.call("POST", "/key/generate", as_alice, {"team_id": "t"}))[0] == 403
     assert (await client.call("GET", "/key/info", as_bob, query=f"key={own['token']}"))[0] == 404

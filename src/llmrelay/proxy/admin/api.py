@@ -16,6 +16,7 @@ from llmrelay.proxy.admin.audit import AUDIT_PREFIX, AuditRoutes, AuditTrail
 from llmrelay.proxy.admin.end_users import EndUserRoutes
 from llmrelay.proxy.admin.keys import KeyRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
+from llmrelay.proxy.admin.permissions import owner_routes
 from llmrelay.proxy.admin.spend import SpendRoutes
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import Request
@@ -44,9 +45,15 @@ class AdminApi:
         self._end_users = EndUserRoutes(storage, trail, model_names)
         self._audit = AuditRoutes(storage)
 
-    def _guarded(self, handler: AdminHandler) -> Handler:
+    def _guarded(self, method: str, path: str, handler: AdminHandler) -> Handler:
+        # a write route the permission table gives owners none of is an admin's, whatever the handler
+        admin_only = method != "GET" and path not in owner_routes()
+
         async def handle(req: Request, principal: Principal) -> None:
-            await handler(req, caller_of(principal, self.keys))
+            caller = caller_of(principal, self.keys)
+            if admin_only:
+                caller.require_admin(path)
+            await handler(req, caller)
 
         return handle
 
@@ -88,8 +95,8 @@ class AdminApi:
                 ("POST", f"{prefix}/block", e.block),
                 ("POST", f"{prefix}/unblock", e.unblock),
             ]
-        return [(method, path, self._guarded(handler)) for method, path, handler in table]
+        return [(method, path, self._guarded(method, path, handler)) for method, path, handler in table]
 
     def prefix_routes(self) -> list[tuple[str, str, Handler]]:
         """Routes with an id in the path: (method, path prefix, handler)."""
-        return [("GET", AUDIT_PREFIX, self._guarded(self._audit.get_entry))]
+        return [("GET", AUDIT_PREFIX, self._guarded("GET", AUDIT_PREFIX, self._audit.get_entry))]

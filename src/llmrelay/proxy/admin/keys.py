@@ -18,6 +18,7 @@ from llmrelay.proxy.admin.io import (
     send,
     to_micros,
 )
+from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import DeleteKeysRequest, GenerateKeyRequest, KeyRef, UpdateKeyRequest
 from llmrelay.proxy.admin.views import key_view
 from llmrelay.proxy.http import Request
@@ -53,12 +54,14 @@ class KeyRoutes:
 
     async def generate(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, GenerateKeyRequest)
+        check_owner_body(caller, "/key/generate", body, creating=True)
         if not caller.is_admin:
-            if body.team_id is not None or body.organization_id is not None:
-                raise PermissionDeniedError("only an admin may create team or organization keys")
-            if any(getattr(body, f) not in (UNSET, None) for f in ("max_budget", "rpm_limit", "tpm_limit")):
-                raise PermissionDeniedError("only an admin may set budgets and limits")
-            body.user_id = caller.require_user("creating a key")
+            me = caller.require_user("creating a key")
+            if body.user_id not in (None, me):
+                raise PermissionDeniedError(
+                    "a key you make is yours: user_id may only name you", param="user_id", code="not_owner"
+                )
+            body.user_id = me
         key = body.key if body.key is not None else generate_key()
         if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + MIN_CUSTOM_KEY_CHARS:
             raise BadRequestError(
@@ -95,6 +98,7 @@ class KeyRoutes:
     async def update(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, UpdateKeyRequest)
         record = await self._owned_key(caller, body.key)
+        check_owner_body(caller, "/key/update", body)
         changes: dict[str, Any] = {}
         for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
             value = getattr(body, name)
@@ -107,13 +111,6 @@ class KeyRoutes:
         if body.spend is not UNSET:
             changes["spend_micros"] = to_micros(body.spend, "spend")
         changes |= limit_fields(body, now, creating=False)
-        privileged = {"user_id", "team_id", "spend_micros", "blocked"} | set(
-            limit_fields(body, now, creating=False)
-        )
-        if not caller.is_admin and privileged & set(changes):
-            raise PermissionDeniedError(
-                "only an admin may change a key's owner, spend, limits or block state"
-            )
         try:
             updated = await self.storage.keys.update(record.key_hash, KeyUpdate(**changes))
         except StorageConflict as exc:
@@ -160,6 +157,7 @@ class KeyRoutes:
 
     async def delete(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, DeleteKeysRequest)
+        check_owner_body(caller, "/key/delete", body)
         records = [await self._owned_key(caller, value) for value in body.keys]
         for alias in body.key_aliases:
             found = await self.storage.keys.get_by_alias(alias)
@@ -177,6 +175,7 @@ class KeyRoutes:
     async def regenerate(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, KeyRef)
         record = await self._owned_key(caller, body.key)
+        check_owner_body(caller, "/key/regenerate", body)
         key = generate_key()
         renewed = await self.storage.keys.regenerate(record.key_hash, hash_key(key), display_name(key))
         if renewed is None:

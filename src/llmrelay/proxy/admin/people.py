@@ -20,6 +20,7 @@ from llmrelay.proxy.admin.io import (
     to_micros,
 )
 from llmrelay.proxy.admin.keys import conflict
+from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteTeamsRequest,
     DeleteUsersRequest,
@@ -36,7 +37,7 @@ from llmrelay.storage.durations import next_reset
 from llmrelay.storage.errors import StorageConflict
 from llmrelay.storage.records import NewKey, NewTeam, NewUser, TeamMember, TeamUpdate, UserUpdate
 from llmrelay.storage.storage import Storage
-from llmrelay.types.errors import BadRequestError, NotFoundError
+from llmrelay.types.errors import BadRequestError, NotFoundError, PermissionDeniedError
 
 USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
 TEAM_ROLES = frozenset({"admin", "user"})
@@ -138,8 +139,12 @@ class PeopleRoutes:
         )
 
     async def user_update(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("updating users")
         body = await read_body(req, UpdateUserRequest)
+        check_owner_body(caller, "/user/update", body)
+        if not caller.is_admin and body.user_id != caller.require_user("updating a user"):
+            raise PermissionDeniedError(
+                "you may update only your own user", param="user_id", code="not_owner"
+            )
         if body.user_role is not UNSET and body.user_role not in USER_ROLES:
             raise BadRequestError(f"user_role must be one of {sorted(USER_ROLES)}", param="user_role")
         changes = _given(body, ("user_alias", "user_email", "user_role", "models", "metadata", "blocked"))
@@ -230,8 +235,10 @@ class PeopleRoutes:
         send(req, [team_view(t, await self.storage.teams.members(t.team_id)) for t in found])
 
     async def team_update(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("updating teams")
         body = await read_body(req, UpdateTeamRequest)
+        check_owner_body(caller, "/team/update", body)
+        if not caller.is_admin:
+            await self._require_team_admin(caller, body.team_id)
         changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
         if body.spend is not UNSET:
             changes["spend_micros"] = to_micros(body.spend, "spend")
@@ -288,6 +295,17 @@ class PeopleRoutes:
         after = await self._team_view(body.team_id) if self.audit.enabled else None
         await self.audit.record(req, caller, "updated", "team", body.team_id, before=before, after=after)
         send(req, {"team_id": body.team_id, "user_id": body.user_id, "removed": True})
+
+    async def _require_team_admin(self, caller: Caller, team_id: str) -> None:
+        """A non-admin may change a team only as one of its admins (the member role `admin`)."""
+        user_id = caller.require_user("updating a team")
+        members = await self.storage.teams.members(team_id)
+        if not any(m.user_id == user_id and m.role == "admin" for m in members):
+            raise PermissionDeniedError(
+                f"only a proxy admin or an admin of team {team_id} may change it",
+                param="team_id",
+                code="not_team_admin",
+            )
 
     async def _team_view(self, team_id: str) -> dict[str, Any] | None:
         team = await self.storage.teams.get(team_id)
