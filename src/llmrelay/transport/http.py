@@ -10,7 +10,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 
 import aiohttp
+from yarl import URL
 
+from llmrelay.transport.redirects import is_redirect, next_hop
 from llmrelay.types.errors import APIConnectionError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
@@ -103,9 +105,7 @@ class HttpTransport:
         """Send and read the whole response within `timeout` seconds."""
         try:
             async with asyncio.timeout(timeout):
-                async with self.session().request(
-                    request.method, request.url, data=request.body, headers=request.headers
-                ) as resp:
+                async with await self._request(request) as resp:
                     body = await resp.read()
                     # aiohttp's header view is already a case-insensitive mapping: no copy per call
                     return HttpResponse(status=resp.status, body=body, headers=resp.headers)
@@ -125,14 +125,28 @@ class HttpTransport:
         bounds time to first byte); the body is then read chunk by chunk, each within read_timeout."""
         try:
             async with asyncio.timeout(connect_timeout):
-                resp = await self.session().request(
-                    request.method, request.url, data=request.body, headers=request.headers
-                )
+                resp = await self._request(request)
         except TimeoutError as exc:
             raise Timeout(f"no response within {connect_timeout}s") from exc
         except aiohttp.ClientError as exc:
             raise APIConnectionError(_describe(exc, request)) from exc
         return StreamingResponse(resp, read_timeout)
+
+    async def _request(self, request: HttpRequest) -> aiohttp.ClientResponse:
+        """The response head to `request`; redirects within its origin followed, others refused
+        (see redirects.py). A refused redirect's response is released before the error is raised."""
+        session = self.session()
+        target: str | URL = request.url
+        hops = 0
+        while True:
+            resp = await session.request(
+                request.method, target, data=request.body, headers=request.headers, allow_redirects=False
+            )
+            if not is_redirect(resp.status):
+                return resp
+            resp.release()
+            target = next_hop(resp.status, request.method, resp.url, resp.headers.get("location"), hops)
+            hops += 1
 
     async def aclose(self) -> None:
         sessions = list(self._sessions.values())
