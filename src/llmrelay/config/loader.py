@@ -80,6 +80,10 @@ class GatewayConfig:
             "redis_url": rs.redis_url or _redis_url(rs),
             "enable_pre_call_checks": rs.enable_pre_call_checks,
             "drop_params": ls.drop_params,
+            "max_upstream_response_bytes": _mib_to_bytes(ls.max_upstream_response_mb),
+            "max_upstream_stream_event_bytes": _mib_to_bytes(ls.max_upstream_stream_event_mb),
+            "max_embedding_inputs": ls.max_embedding_inputs,
+            "max_rerank_documents": ls.max_rerank_documents,
         }
         kwargs.update({k: v for k, v in chosen.items() if v is not None})
         return kwargs
@@ -107,6 +111,10 @@ class GatewayConfig:
         target = os.environ if environ is None else environ
         for name, value in self.environment_variables.items():
             target[name] = value
+
+
+def _mib_to_bytes(mib: float | None) -> int | None:
+    return None if mib is None else max(1, int(mib * 1024 * 1024))
 
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> GatewayConfig:

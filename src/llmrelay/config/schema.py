@@ -131,6 +131,14 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     max_end_user_budget: float | None = None
     # the admin API's audit log (GET /audit); None: LITELLM_STORE_AUDIT_LOGS, else on
     store_audit_logs: bool | None = None
+    # llmrelay: caps on what an upstream may answer (docs/security.md): a whole answer (MiB, default
+    # 64) and one event of a stream (MiB, default 16); past them the call fails with a 502
+    max_upstream_response_mb: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    max_upstream_stream_event_mb: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    # llmrelay: items per request in embeddings' / moderations' `input` (default 2048) and rerank's
+    # `documents` (default 1000); more is a 413 naming the field
+    max_embedding_inputs: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    max_rerank_documents: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):

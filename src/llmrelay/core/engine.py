@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from llmrelay.core.credentials import TokenCache
+from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
@@ -50,8 +51,17 @@ class StreamTimeouts:
 
 
 class Engine:
-    def __init__(self, transport: HttpTransport, registry: ProviderRegistry, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        transport: HttpTransport,
+        registry: ProviderRegistry,
+        catalog: Catalog,
+        *,
+        input_limits: InputLimits | None = None,
+    ) -> None:
         self.transport = transport
+        # how many items a list input may hold (embeddings, moderations, rerank documents)
+        self.input_limits = input_limits if input_limits is not None else InputLimits()
         self.registry = registry
         self.catalog = catalog
         # access tokens of the deployments whose adapters declare a token grant
@@ -163,6 +173,7 @@ class Engine:
     async def embedding(
         self, request: EmbeddingRequest, deployment: Deployment, *, timeout: float | None
     ) -> EmbeddingResponse:
+        self.input_limits.check_embedding(request)
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_embedding(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -174,6 +185,7 @@ class Engine:
     async def rerank(
         self, request: RerankRequest, deployment: Deployment, *, timeout: float | None
     ) -> RerankResponse:
+        self.input_limits.check_rerank(request)
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_rerank(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -184,6 +196,7 @@ class Engine:
     async def moderation(
         self, request: ModerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ModerationResponse:
+        self.input_limits.check_moderation(request)
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_moderation(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)

@@ -15,6 +15,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from llmrelay.core.engine import Engine, StreamTimeouts
+from llmrelay.core.input_limits import (
+    DEFAULT_MAX_EMBEDDING_INPUTS,
+    DEFAULT_MAX_RERANK_DOCUMENTS,
+    InputLimits,
+)
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
@@ -33,6 +38,7 @@ from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Ti
 from llmrelay.router.sdk import SdkMethods
 from llmrelay.router.shared import SharedBackends, open_backends
 from llmrelay.router.strategies import check_strategy
+from llmrelay.transport.bounds import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES
 from llmrelay.transport.http import DEFAULT_TIMEOUT
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
@@ -78,6 +84,10 @@ class Router(SdkMethods):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         seed: int | None = None,
         callbacks_on_caller_loop: bool = False,
+        max_upstream_response_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_upstream_stream_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        max_embedding_inputs: int = DEFAULT_MAX_EMBEDDING_INPUTS,
+        max_rerank_documents: int = DEFAULT_MAX_RERANK_DOCUMENTS,
     ) -> None:
         check_strategy(routing_strategy)
         self._owns_engine = client is None
@@ -87,7 +97,14 @@ class Router(SdkMethods):
             from llmrelay.providers.registry import ProviderRegistry
             from llmrelay.transport.http import HttpTransport
 
-            self.engine = Engine(HttpTransport(), ProviderRegistry(), Catalog())
+            transport = HttpTransport(
+                max_body_bytes=max_upstream_response_bytes,
+                max_event_bytes=max_upstream_stream_event_bytes,
+            )
+            limits = InputLimits(
+                max_embedding_inputs=max_embedding_inputs, max_rerank_documents=max_rerank_documents
+            )
+            self.engine = Engine(transport, ProviderRegistry(), Catalog(), input_limits=limits)
         self.catalog = self.engine.catalog
         self.routing_strategy = routing_strategy
         self.drop_params = drop_params

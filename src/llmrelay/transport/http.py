@@ -10,7 +10,16 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 
 import aiohttp
+from yarl import URL
 
+from llmrelay.transport.bounds import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_EVENT_BYTES,
+    EventSizeGuard,
+    UpstreamAnswerTooLarge,
+    read_bounded,
+)
+from llmrelay.transport.redirects import is_redirect, next_hop
 from llmrelay.types.errors import APIConnectionError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
@@ -20,14 +29,24 @@ DEFAULT_TIMEOUT = 600.0
 class StreamingResponse:
     """An open streamed response: status and headers now, body bytes as they arrive."""
 
-    def __init__(self, response: aiohttp.ClientResponse, read_timeout: float | None) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        read_timeout: float | None,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
         self._response = response
         self._read_timeout = read_timeout
+        self._max_body = max_body_bytes
+        self._max_event = max_event_bytes
         self.status = response.status
         self.headers = {k.lower(): v for k, v in response.headers.items()}
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
         content = self._response.content
+        guard = EventSizeGuard(self._max_event, self.headers.get("content-type", ""))
         try:
             while True:
                 if self._read_timeout is None:
@@ -37,6 +56,11 @@ class StreamingResponse:
                         data = await content.readany()
                 if not data:
                     return
+                try:
+                    guard.feed(data)
+                except UpstreamAnswerTooLarge:
+                    self._response.close()  # never read further, nor back to the pool
+                    raise
                 yield data
         except TimeoutError as exc:
             raise Timeout(f"no stream data for {self._read_timeout}s") from exc
@@ -45,7 +69,7 @@ class StreamingResponse:
 
     async def read(self) -> bytes:
         try:
-            return await self._response.read()
+            return await read_bounded(self._response, self._max_body)
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"reading body failed: {type(exc).__name__}: {exc}") from exc
 
@@ -68,7 +92,17 @@ class StreamingResponse:
 class HttpTransport:
     """Keep-alive connection pools, one aiohttp session per event loop that uses this transport."""
 
-    def __init__(self, *, pool_size: int = 1000, pool_size_per_host: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        pool_size: int = 1000,
+        pool_size_per_host: int = 0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        """`max_body_bytes` caps a whole answer, `max_event_bytes` one event of a stream (bounds.py)."""
+        self.max_body_bytes = max_body_bytes
+        self.max_event_bytes = max_event_bytes
         self._pool_size = pool_size
         self._per_host = pool_size_per_host
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
@@ -103,10 +137,8 @@ class HttpTransport:
         """Send and read the whole response within `timeout` seconds."""
         try:
             async with asyncio.timeout(timeout):
-                async with self.session().request(
-                    request.method, request.url, data=request.body, headers=request.headers
-                ) as resp:
-                    body = await resp.read()
+                async with await self._request(request) as resp:
+                    body = await read_bounded(resp, self.max_body_bytes)
                     # aiohttp's header view is already a case-insensitive mapping: no copy per call
                     return HttpResponse(status=resp.status, body=body, headers=resp.headers)
         except TimeoutError as exc:
@@ -125,14 +157,30 @@ class HttpTransport:
         bounds time to first byte); the body is then read chunk by chunk, each within read_timeout."""
         try:
             async with asyncio.timeout(connect_timeout):
-                resp = await self.session().request(
-                    request.method, request.url, data=request.body, headers=request.headers
-                )
+                resp = await self._request(request)
         except TimeoutError as exc:
             raise Timeout(f"no response within {connect_timeout}s") from exc
         except aiohttp.ClientError as exc:
             raise APIConnectionError(_describe(exc, request)) from exc
-        return StreamingResponse(resp, read_timeout)
+        return StreamingResponse(
+            resp, read_timeout, max_body_bytes=self.max_body_bytes, max_event_bytes=self.max_event_bytes
+        )
+
+    async def _request(self, request: HttpRequest) -> aiohttp.ClientResponse:
+        """The response head to `request`; redirects within its origin followed, others refused
+        (see redirects.py). A refused redirect's response is released before the error is raised."""
+        session = self.session()
+        target: str | URL = request.url
+        hops = 0
+        while True:
+            resp = await session.request(
+                request.method, target, data=request.body, headers=request.headers, allow_redirects=False
+            )
+            if not is_redirect(resp.status):
+                return resp
+            resp.release()
+            target = next_hop(resp.status, request.method, resp.url, resp.headers.get("location"), hops)
+            hops += 1
 
     async def aclose(self) -> None:
         sessions = list(self._sessions.values())
