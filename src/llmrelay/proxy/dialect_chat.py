@@ -9,6 +9,7 @@ from typing import Any
 
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import Request
+from llmrelay.proxy.nesting import check_nesting
 from llmrelay.proxy.openai_routes import call_metadata, request_tags
 from llmrelay.proxy.relay import ChatAnswerer, StreamEncoder, answer_chat
 from llmrelay.proxy.state import GatewayState
@@ -18,10 +19,12 @@ from llmrelay.types.response import ChatResponse
 
 
 async def body_of(req: Request, state: GatewayState) -> bytes:
-    """The request body; an empty one is a 400 (these dialects always send a JSON object)."""
+    """The request body; an empty one, or one nested too deep, is a 400 (these dialects always send
+    a JSON object)."""
     body = await req.body(state.body_limit)
     if not body:
         raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
+    check_nesting(body)
     return body
 
 

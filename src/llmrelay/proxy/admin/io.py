@@ -14,6 +14,7 @@ from msgspec import UNSET
 
 from llmrelay.proxy.admin.schemas import LimitsIn
 from llmrelay.proxy.http import JSON_ENCODER, Request
+from llmrelay.proxy.nesting import check_nesting
 from llmrelay.storage.durations import next_reset, validate_duration
 from llmrelay.types.errors import BadRequestError
 
@@ -26,6 +27,7 @@ _MISSING_FIELD = re.compile(r"missing required field `([A-Za-z_][A-Za-z0-9_]*)`"
 
 async def read_body(req: Request, kind: type[T]) -> T:
     raw = await req.body(ADMIN_BODY_LIMIT)
+    check_nesting(raw)
     try:
         return msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
