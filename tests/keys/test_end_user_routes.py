@@ -292,10 +292,12 @@ async def test_only_an_admin_may_use_them(gateway: GatewayThread) -> None:
 
 async def test_every_route_is_in_the_openapi_document(gateway: GatewayThread) -> None:
     async with aiohttp.ClientSession(gateway.base_url) as http, http.get("/openapi.json") as reply:
-        paths = (await reply.json())["paths"]
+        document = await reply.json()
+    paths = document["paths"]
     for prefix in ("/end_user", "/customer"):
         assert {f"{prefix}/{action}" for action in ACTIONS} <= set(paths)
-        new = paths[f"{prefix}/new"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ref = paths[f"{prefix}/new"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        new = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
         assert {"user_id", "alias", "blocked", "max_budget", "budget_id", "default_model", "metadata"} <= set(
             new["properties"]
         )

@@ -177,7 +177,8 @@ async def test_admin_api_is_in_the_openapi_document(gateway: GatewayThread) -> N
         async with http.get("/docs") as reply:
             page = await reply.text()
     generate = document["paths"]["/key/generate"]["post"]
-    fields = generate["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    ref = generate["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = document["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
     assert {"models", "max_budget", "rpm_limit", "tpm_limit", "max_parallel_requests", "duration"} <= set(
         fields
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import JSON_ENCODER, Request
-from llmrelay.proxy.openapi import docs_page, openapi_document
+from llmrelay.proxy.openapi import docs_page
 from llmrelay.proxy.state import GatewayState
 
 # deployment states the router reports for a deployment that is not taking traffic
@@ -17,7 +17,14 @@ class AdminRoutes:
     def __init__(self, state: GatewayState, version: str) -> None:
         self.state = state
         self.version = version
-        self._openapi = JSON_ENCODER.encode(openapi_document(version, state.extra_openapi))
+        # set by publish() once the app knows every route it serves
+        self._openapi = b"{}"
+        self._docs_page = ""
+
+    def publish(self, document: dict[str, Any]) -> None:
+        """The OpenAPI document /openapi.json and /docs answer."""
+        self._openapi = JSON_ENCODER.encode(document)
+        self._docs_page = docs_page(document)
 
     async def health(self, req: Request, principal: Principal) -> None:
         """Per deployment, from the router's view (cooldowns, last errors); makes no upstream calls."""
@@ -80,5 +87,5 @@ class AdminRoutes:
         req.proto.response_str(
             200,
             [("content-type", "text/html; charset=utf-8"), *req.response_headers],
-            docs_page(self.state.extra_openapi),
+            self._docs_page,
         )

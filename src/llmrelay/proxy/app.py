@@ -13,6 +13,7 @@ from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_bod
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
+from llmrelay.proxy.openapi import Auth, ServedRoute, gateway_docs, openapi_document, static_file_doc
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
@@ -22,7 +23,11 @@ log = logging.getLogger("llmrelay.proxy")
 
 Handler = Callable[[Request, Principal], Awaitable[None]]
 # dialects decide the error body shape and which headers carry the key
-OPENAI, ANTHROPIC, PUBLIC = "openai", "anthropic", "public"
+OPENAI: Auth = "openai"
+ANTHROPIC: Auth = "anthropic"
+PUBLIC: Auth = "public"
+# GET /v1/models/{model}: the rest of the path is the model id (which may hold slashes)
+_MODEL_PREFIXES = ("/v1/models/", "/models/")
 
 
 class _MethodNotAllowed(LLMError):
@@ -41,9 +46,9 @@ class GatewayApp:
         responses = ResponsesRoutes(state)
         admin = AdminRoutes(state, version)
         self._models_route = openai.get_model
-        routes: dict[tuple[str, str], tuple[Handler, str]] = {}
+        routes: dict[tuple[str, str], tuple[Handler, Auth]] = {}
 
-        def add(method: str, path: str, handler: Handler, dialect: str, *, v1_alias: bool = True) -> None:
+        def add(method: str, path: str, handler: Handler, dialect: Auth, *, v1_alias: bool = True) -> None:
             routes[(method, path)] = (handler, dialect)
             if v1_alias and path.startswith("/v1/"):
                 routes[(method, path[3:])] = (handler, dialect)
@@ -72,12 +77,27 @@ class GatewayApp:
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)
+        docs = {**gateway_docs(), **state.extra_openapi}
         if not state.settings.disable_admin_ui:
             # static files, public: the page holds no data; it calls the admin API with the user's key
-            for path, handler in UiRoutes().routes():
+            for path, handler, content_type in UiRoutes().routes():
                 add("GET", path, handler, PUBLIC, v1_alias=False)
+                docs[("GET", path)] = static_file_doc(content_type)
         self._routes = routes
         self._paths = {path for _, path in routes}
+        # built even when not served: a route without a description stops the app here
+        self.openapi: dict[str, Any] = openapi_document(version, self.served_routes(), docs)
+        admin.publish(self.openapi)
+
+    def served_routes(self) -> list[ServedRoute]:
+        """Every route this gateway answers, exact paths and path prefixes, with who may call it."""
+        served = [ServedRoute(method, path, dialect) for (method, path), (_, dialect) in self._routes.items()]
+        served += [ServedRoute("GET", prefix, OPENAI, prefix=True) for prefix in _MODEL_PREFIXES]
+        served += [
+            ServedRoute(method, prefix, OPENAI, prefix=True)
+            for method, prefix, _ in self.state.extra_prefix_routes
+        ]
+        return served
 
     def route_table(self) -> frozenset[tuple[str, str]]:
         """Every (method, exact path) this gateway answers."""
@@ -110,7 +130,7 @@ class GatewayApp:
             self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
 
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
-        model_prefix = next((p for p in ("/v1/models/", "/models/") if path.startswith(p)), None)
+        model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
             assert self.state.authenticate is not None
             principal = self.state.authenticate(req.header, anthropic_dialect=False)

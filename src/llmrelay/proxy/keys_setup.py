@@ -22,7 +22,7 @@ from llmrelay.config.loader import ConfigError
 from llmrelay.limits.base import Limiter
 from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.proxy.admin.api import AdminApi
-from llmrelay.proxy.admin.openapi import admin_operations
+from llmrelay.proxy.admin.openapi import admin_docs
 from llmrelay.proxy.enforce import GatedRouter
 from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.proxy.state import GatewayState
@@ -289,7 +289,7 @@ def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
     state.extra_routes.extend(runtime.routes())
     state.extra_prefix_routes.extend(runtime.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database
-    state.extra_openapi.extend(admin_operations())
+    state.extra_openapi.update(admin_docs())
     state.services.append(runtime)
     if state.metrics is not None:
         state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.proxy.auth import Authenticator, authenticator_for
 from llmrelay.proxy.decode import BodyDecoder
+from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
@@ -48,12 +49,13 @@ class GatewayState:
     sinks: list[Any] = field(default_factory=list)
     body_limit: int = 0
     keepalive: float = 10.0
-    # optional features (virtual keys): routes they add — (method, path, handler) with the OpenAPI
-    # operations describing them — and objects to `start()` on the worker's loop and `stop()` at exit
+    # optional features (virtual keys): routes they add — (method, path, handler), described in
+    # extra_openapi ((method, path) → RouteDoc; a prefix route at its prefix + "{param}") — and
+    # objects to `start()` on the worker's loop and `stop()` at exit
     extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     # routes with an id in the path: (method, path prefix, handler); the handler reads req.path
     extra_prefix_routes: list[tuple[str, str, Any]] = field(default_factory=list)
-    extra_openapi: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    extra_openapi: dict[tuple[str, str], RouteDoc] = field(default_factory=dict)
     services: list[Any] = field(default_factory=list)
     # what /health/readiness checks besides the process: name → a probe that raises when not ready
     readiness_probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)

@@ -46,14 +46,13 @@ class UiRoutes:
     def __init__(self) -> None:
         self._assets = load_assets()
 
-    def routes(self) -> list[tuple[str, Handler]]:
-        table = [(PAGE_PATH, self._handler(self._assets["index.html"]))]
-        table += [
-            (f"{PAGE_PATH}/{name}", self._handler(asset))
-            for name, asset in self._assets.items()
-            if name != "index.html"
+    def routes(self) -> list[tuple[str, Handler, str]]:
+        """(path, handler, the content type it answers) of the page and each of its files."""
+        table = [(PAGE_PATH, "index.html")]
+        table += [(f"{PAGE_PATH}/{name}", name) for name in self._assets if name != "index.html"]
+        return [
+            (path, self._handler(self._assets[name]), self._assets[name].content_type) for path, name in table
         ]
-        return table
 
     @staticmethod
     def _handler(asset: Asset) -> Handler:
