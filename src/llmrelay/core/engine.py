@@ -18,7 +18,7 @@ from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
-from llmrelay.cost.catalog import Catalog, ModelInfo
+from llmrelay.cost.catalog import Catalog, ModelInfo, with_prices
 from llmrelay.cost.pricing import cost_micros, picos_to_micros
 from llmrelay.cost.tokens import count_text
 from llmrelay.cost.units import image_price_picos, rerank_cost_micros
@@ -68,12 +68,16 @@ class Engine:
         return cost_micros(usage, info) if info is not None else 0
 
     def model_info(self, deployment: Deployment) -> ModelInfo | None:
+        """The catalog's facts about the deployment's model; the deployment's own prices (config)
+        replace the catalog's prices, all of them, so no catalog price mixes into a custom one."""
         # the name the catalog knows the model by (an Azure deployment's `base_model`)
         adapter = self.adapter(deployment)
         info = self.catalog.get(adapter.catalog_model(deployment), deployment.provider)
         if info is None:
             fallback = adapter.catalog_fallback(deployment)
             info = self.catalog.get(fallback) if fallback else None
+        if deployment.prices is not None:
+            return with_prices(info, deployment.prices, deployment.provider)
         return info
 
     def price_rerank(self, response: RerankResponse, deployment: Deployment) -> int:
@@ -88,7 +92,10 @@ class Engine:
         """Per image at the call's size and quality; else the model's token prices on the reported
         usage (gpt-image models report one)."""
         model = self.adapter(deployment).catalog_model(deployment)
-        each = image_price_picos(self.catalog, model, deployment.provider, request.size, request.quality)
+        if deployment.prices is not None:  # the deployment's own prices replace the catalog's
+            each = deployment.prices.per_image
+        else:
+            each = image_price_picos(self.catalog, model, deployment.provider, request.size, request.quality)
         if each is not None:
             return picos_to_micros(each * len(response.data))
         usage = response.usage

@@ -197,11 +197,11 @@ class Picker:
         ]
 
     def price(self, deployment: RouterDeployment) -> float:
-        """Input + output price per token (pico-USD); model_info overrides the catalog."""
-        info = deployment.model_info
-        if "input_cost_per_token" in info or "output_cost_per_token" in info:
-            usd = float(info.get("input_cost_per_token") or 0) + float(info.get("output_cost_per_token") or 0)
-            return usd * 1e12
+        """Input + output price per token (pico-USD); the deployment's own prices override the
+        catalog's."""
+        own = deployment.target.prices
+        if own is not None:
+            return float((own.input or 0) + (own.output or 0))
         entry = self.catalog.get(deployment.target.model, deployment.target.provider)
         if entry is None or entry.input is None:
             return math.inf

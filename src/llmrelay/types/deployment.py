@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.types.prices import Prices
+
 
 class Deployment(msgspec.Struct, kw_only=True):
     """A resolved call target. `model` is the provider's own model id (no `provider/` prefix)."""
@@ -22,6 +24,8 @@ class Deployment(msgspec.Struct, kw_only=True):
     organization: str | None = None
     # provider-specific settings (e.g. Azure deployment names, Vertex project); typed by each adapter
     options: dict[str, Any] | None = None
+    # the deployment's own prices (config's input_cost_per_token...): they replace the catalog's
+    prices: Prices | None = None
     # identity for routing, logs and metrics; never contains the key
     id: str | None = None
     model_name: str | None = None
