@@ -26,6 +26,7 @@ from llmrelay.config.schema import (
 )
 from llmrelay.cost.custom_prices import is_price_field
 from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
+from llmrelay.types.call_defaults import DEFAULT_FIELDS
 
 ENV_PREFIX = "os.environ/"
 
@@ -159,7 +160,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         params = entry.get("litellm_params") or {}
         known_params = set(_fields(LitellmParams)) | PROVIDER_PARAMS
         for key in params:
-            if key not in known_params and not is_price_field(key):
+            if key not in known_params and key not in DEFAULT_FIELDS and not is_price_field(key):
                 warnings.append(
                     f"{source}: model_list[{i}].litellm_params.{key}: unknown parameter, "
                     "passed to the provider as given"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from llmrelay.core.credentials import TokenCache
+from llmrelay.core.deployment_mock import mock_answer, mock_stream, refuse_mocked
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
@@ -26,6 +27,7 @@ from llmrelay.providers.base import Provider
 from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport, StreamingResponse
+from llmrelay.types.call_defaults import with_defaults
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -114,8 +116,14 @@ class Engine:
     async def chat(
         self, request: ChatRequest, deployment: Deployment, *, drop_params: bool, timeout: float | None
     ) -> ChatResponse:
+        request = with_defaults(request, deployment.defaults)
+        if deployment.mock_response is not None:
+            mocked = mock_answer(request, deployment)
+            self._annotate(mocked, deployment, self.price(mocked.usage, deployment))
+            hidden_params(mocked)["mock"] = True
+            return mocked
         adapter = self.adapter(deployment)
-        request = adapter.check_params(request, drop_params)
+        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
         http_request = adapter.prepare_chat(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
         result = adapter.parse_chat(response, request)
@@ -133,8 +141,13 @@ class Engine:
     ) -> ChatStream:
         """Open the stream and read its first chunk; failures up to there raise here (so the caller
         can retry). The caller attaches its end-of-stream report with `set_on_finish`."""
+        request = with_defaults(request, deployment.defaults)
+        if deployment.mock_response is not None:
+            mocked = await mock_stream(request, deployment, lambda usage: self.price(usage, deployment))
+            mocked.hidden_params.update(_deployment_params(deployment))
+            return mocked
         adapter = self.adapter(deployment)
-        request = adapter.check_params(request, drop_params)
+        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
         http_request = adapter.prepare_chat(request, deployment)
         started = time.monotonic()
         if not http_request.stream:
@@ -170,6 +183,7 @@ class Engine:
     async def embedding(
         self, request: EmbeddingRequest, deployment: Deployment, *, timeout: float | None
     ) -> EmbeddingResponse:
+        refuse_mocked(deployment, "embeddings")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_embedding(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -181,6 +195,7 @@ class Engine:
     async def rerank(
         self, request: RerankRequest, deployment: Deployment, *, timeout: float | None
     ) -> RerankResponse:
+        refuse_mocked(deployment, "rerank")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_rerank(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -191,6 +206,7 @@ class Engine:
     async def moderation(
         self, request: ModerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ModerationResponse:
+        refuse_mocked(deployment, "moderations")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_moderation(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -207,6 +223,7 @@ class Engine:
     async def image_generation(
         self, request: ImageGenerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ImageResponse:
+        refuse_mocked(deployment, "image generation")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_image_generation(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -222,9 +239,11 @@ class Engine:
         drop_params: bool,
         timeout: float | None,
     ) -> TextCompletionResponse:
-        """A provider without a completions endpoint is asked through its chat API instead."""
+        """A provider without a completions endpoint is asked through its chat API instead (and so
+        is a mock deployment)."""
         adapter = self.adapter(deployment)
-        if not adapter.supports_text_completion:
+        request = with_defaults(request, deployment.defaults)
+        if not adapter.supports_text_completion or deployment.mock_response is not None:
             chat = await self.chat(
                 text_request_to_chat(request), deployment, drop_params=drop_params, timeout=timeout
             )
@@ -247,9 +266,10 @@ class Engine:
         stream_timeouts: StreamTimeouts = StreamTimeouts(),
     ) -> TextStream:
         """As `chat_stream`, for text completions: failures up to the first chunk raise here. A
-        provider without a completions endpoint is streamed through its chat API."""
+        provider without a completions endpoint (or a mock deployment) is streamed through chat."""
         adapter = self.adapter(deployment)
-        if not adapter.supports_text_completion:
+        request = with_defaults(request, deployment.defaults)
+        if not adapter.supports_text_completion or deployment.mock_response is not None:
             chat_request = msgspec.structs.replace(
                 text_request_to_chat(request), stream=True, stream_options=request.stream_options
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.custom_prices import custom_prices, is_price_field
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.regions import deployment_region
+from llmrelay.types.call_defaults import DEFAULT_FIELDS, CallDefaults
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
 from llmrelay.types.prices import Prices
@@ -31,6 +33,10 @@ _DEPLOYMENT_KEYS = frozenset(
      "extra_headers", "organization"}
 )  # fmt: skip
 _ENV_PREFIX = "os.environ/"
+
+
+_NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response"}
+_MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 
 
 class ModelListError(BadRequestError):
@@ -159,13 +165,22 @@ def _parse_one(
         options["base_model"] = info["base_model"]
     fingerprint = _fingerprint(model_name, model, call, options)
     deployment_id = str(info.get("id") or fingerprint[:16])
-    # prices are no provider option (they never reach an adapter), but stay in the fingerprint above
-    options = {k: v for k, v in options.items() if not is_price_field(k)}
+    # prices, call defaults and mock/drop switches are no provider option (adapters never read
+    # them), but stay in the fingerprint above, so ids of existing configs do not change
+    defaults = _defaults(where, options)
+    drop_params = _flag(where, "drop_params", options.get("drop_params"))
+    mock = options.get("mock_response")
+    if mock is not None and not isinstance(mock, str):
+        raise ModelListError(f"{where}.litellm_params.mock_response", f"expected a string, got {mock!r}")
+    options = {k: v for k, v in options.items() if k not in _NOT_OPTIONS and not is_price_field(k)}
     target = Deployment(
         provider=provider,
         model=provider_model,
         options=options or None,
         prices=prices,
+        defaults=defaults,
+        drop_params=drop_params,
+        mock_response=mock,
         id=deployment_id,
         model_name=model_name,
         **call,
@@ -185,6 +200,27 @@ def _parse_one(
         fingerprint=fingerprint,
         region=deployment_region(target),
     )
+
+
+def _defaults(where: str, options: Mapping[str, Any]) -> CallDefaults | None:
+    given = {k: v for k, v in options.items() if k in DEFAULT_FIELDS and v is not None}
+    if not given:
+        return None
+    try:
+        return msgspec.convert(given, CallDefaults, strict=False)
+    except msgspec.ValidationError as exc:
+        found = _MSGSPEC_PATH.search(str(exc))
+        inner = found.group(1) if found else ""
+        problem = _MSGSPEC_PATH.sub("", str(exc)).replace("Expected", "expected")
+        raise ModelListError(f"{where}.litellm_params{inner}", problem) from None
+
+
+def _flag(where: str, name: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ModelListError(f"{where}.litellm_params.{name}", f"expected true or false, got {value!r}")
 
 
 def _prices(where: str, params: Mapping[str, Any], info: Mapping[str, Any]) -> Prices | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.types.call_defaults import CallDefaults
 from llmrelay.types.prices import Prices
 
 
@@ -26,6 +27,13 @@ class Deployment(msgspec.Struct, kw_only=True):
     options: dict[str, Any] | None = None
     # the deployment's own prices (config's input_cost_per_token...): they replace the catalog's
     prices: Prices | None = None
+    # call parameters sent unless the request sets them (config's temperature, max_tokens...)
+    defaults: CallDefaults | None = None
+    # LiteLLM's per-deployment drop_params: True drops what the provider cannot take, for this one
+    drop_params: bool | None = None
+    # LiteLLM's per-deployment mock_response: answer this text (or raise "litellm.<Error>") without
+    # calling the upstream
+    mock_response: str | None = None
     # identity for routing, logs and metrics; never contains the key
     id: str | None = None
     model_name: str | None = None
