@@ -79,6 +79,7 @@ class GatewayConfig:
             "model_group_alias": rs.model_group_alias,
             "allowed_fails": rs.allowed_fails,
             "cooldown_time": rs.cooldown_time,
+            "disable_cooldowns": rs.disable_cooldowns,
             "redis_url": rs.redis_url or _redis_url(rs),
             "enable_pre_call_checks": rs.enable_pre_call_checks,
             "drop_params": ls.drop_params,
