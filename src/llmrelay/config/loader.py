@@ -24,7 +24,9 @@ from llmrelay.config.schema import (
     ModelEntry,
     RouterSettings,
 )
+from llmrelay.cost.custom_prices import is_price_field
 from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
+from llmrelay.types.call_defaults import DEFAULT_FIELDS
 
 ENV_PREFIX = "os.environ/"
 
@@ -77,6 +79,7 @@ class GatewayConfig:
             "model_group_alias": rs.model_group_alias,
             "allowed_fails": rs.allowed_fails,
             "cooldown_time": rs.cooldown_time,
+            "disable_cooldowns": rs.disable_cooldowns,
             "redis_url": rs.redis_url or _redis_url(rs),
             "enable_pre_call_checks": rs.enable_pre_call_checks,
             "drop_params": ls.drop_params,
@@ -166,11 +169,13 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         params = entry.get("litellm_params") or {}
         known_params = set(_fields(LitellmParams)) | PROVIDER_PARAMS
         for key in params:
-            if key not in known_params:
+            if key not in known_params and key not in DEFAULT_FIELDS and not is_price_field(key):
                 warnings.append(
                     f"{source}: model_list[{i}].litellm_params.{key}: unknown parameter, "
                     "passed to the provider as given"
                 )
+
+    _check_deployments(models, source)
 
     def section(name: str, cls: type[Any]) -> Any:
         raw = _resolve(data.get(name) or {}, env, source, name)
@@ -210,6 +215,19 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         warnings=warnings,
         cache=cache,
     )
+
+
+def _check_deployments(models: list[dict[str, Any]], source: str) -> None:
+    """Read the model list as the router will, so what it cannot serve (a model string no provider
+    takes, a price it cannot apply) is one config error naming the path, not a traceback later."""
+    from llmrelay.cost.catalog import Catalog
+    from llmrelay.providers.registry import ProviderRegistry
+    from llmrelay.router.deployments import ModelListError, parse_model_list
+
+    try:
+        parse_model_list(models, ProviderRegistry(), Catalog())
+    except ModelListError as exc:
+        raise ConfigError(source, exc.path, exc.problem) from None
 
 
 def _fields(cls: type[Any]) -> tuple[str, ...]:

@@ -89,6 +89,8 @@ class RouterSettings(msgspec.Struct, kw_only=True):
     default_fallbacks: list[str] | None = None
     allowed_fails: int | None = None
     cooldown_time: float | None = None
+    # LiteLLM's: never cool a deployment down (every failure is retried on it as if it were healthy)
+    disable_cooldowns: bool | None = None
     redis_url: str | None = None
     redis_host: str | None = None
     redis_port: int | None = None

@@ -15,11 +15,12 @@ import msgspec
 
 from llmrelay.core.credentials import TokenCache
 from llmrelay.core.input_limits import InputLimits
+from llmrelay.core.deployment_mock import mock_answer, mock_stream, refuse_mocked
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
-from llmrelay.cost.catalog import Catalog, ModelInfo
+from llmrelay.cost.catalog import Catalog, ModelInfo, with_prices
 from llmrelay.cost.pricing import cost_micros, picos_to_micros
 from llmrelay.cost.tokens import count_text
 from llmrelay.cost.units import image_price_picos, rerank_cost_micros
@@ -27,6 +28,7 @@ from llmrelay.providers.base import Provider
 from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport, StreamingResponse
+from llmrelay.types.call_defaults import with_defaults
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -78,12 +80,16 @@ class Engine:
         return cost_micros(usage, info) if info is not None else 0
 
     def model_info(self, deployment: Deployment) -> ModelInfo | None:
+        """The catalog's facts about the deployment's model; the deployment's own prices (config)
+        replace the catalog's prices, all of them, so no catalog price mixes into a custom one."""
         # the name the catalog knows the model by (an Azure deployment's `base_model`)
         adapter = self.adapter(deployment)
         info = self.catalog.get(adapter.catalog_model(deployment), deployment.provider)
         if info is None:
             fallback = adapter.catalog_fallback(deployment)
             info = self.catalog.get(fallback) if fallback else None
+        if deployment.prices is not None:
+            return with_prices(info, deployment.prices, deployment.provider)
         return info
 
     def price_rerank(self, response: RerankResponse, deployment: Deployment) -> int:
@@ -98,7 +104,10 @@ class Engine:
         """Per image at the call's size and quality; else the model's token prices on the reported
         usage (gpt-image models report one)."""
         model = self.adapter(deployment).catalog_model(deployment)
-        each = image_price_picos(self.catalog, model, deployment.provider, request.size, request.quality)
+        if deployment.prices is not None:  # the deployment's own prices replace the catalog's
+            each = deployment.prices.per_image
+        else:
+            each = image_price_picos(self.catalog, model, deployment.provider, request.size, request.quality)
         if each is not None:
             return picos_to_micros(each * len(response.data))
         usage = response.usage
@@ -117,8 +126,14 @@ class Engine:
     async def chat(
         self, request: ChatRequest, deployment: Deployment, *, drop_params: bool, timeout: float | None
     ) -> ChatResponse:
+        request = with_defaults(request, deployment.defaults)
+        if deployment.mock_response is not None:
+            mocked = mock_answer(request, deployment)
+            self._annotate(mocked, deployment, self.price(mocked.usage, deployment))
+            hidden_params(mocked)["mock"] = True
+            return mocked
         adapter = self.adapter(deployment)
-        request = adapter.check_params(request, drop_params)
+        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
         http_request = adapter.prepare_chat(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
         result = adapter.parse_chat(response, request)
@@ -136,8 +151,13 @@ class Engine:
     ) -> ChatStream:
         """Open the stream and read its first chunk; failures up to there raise here (so the caller
         can retry). The caller attaches its end-of-stream report with `set_on_finish`."""
+        request = with_defaults(request, deployment.defaults)
+        if deployment.mock_response is not None:
+            mocked = await mock_stream(request, deployment, lambda usage: self.price(usage, deployment))
+            mocked.hidden_params.update(_deployment_params(deployment))
+            return mocked
         adapter = self.adapter(deployment)
-        request = adapter.check_params(request, drop_params)
+        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
         http_request = adapter.prepare_chat(request, deployment)
         started = time.monotonic()
         if not http_request.stream:
@@ -174,6 +194,7 @@ class Engine:
         self, request: EmbeddingRequest, deployment: Deployment, *, timeout: float | None
     ) -> EmbeddingResponse:
         self.input_limits.check_embedding(request)
+        refuse_mocked(deployment, "embeddings")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_embedding(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -186,6 +207,7 @@ class Engine:
         self, request: RerankRequest, deployment: Deployment, *, timeout: float | None
     ) -> RerankResponse:
         self.input_limits.check_rerank(request)
+        refuse_mocked(deployment, "rerank")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_rerank(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -197,6 +219,7 @@ class Engine:
         self, request: ModerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ModerationResponse:
         self.input_limits.check_moderation(request)
+        refuse_mocked(deployment, "moderations")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_moderation(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -213,6 +236,7 @@ class Engine:
     async def image_generation(
         self, request: ImageGenerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ImageResponse:
+        refuse_mocked(deployment, "image generation")
         adapter = self.adapter(deployment)
         http_request = adapter.prepare_image_generation(request, deployment)
         response = await self._send(adapter, http_request, deployment, timeout)
@@ -228,9 +252,11 @@ class Engine:
         drop_params: bool,
         timeout: float | None,
     ) -> TextCompletionResponse:
-        """A provider without a completions endpoint is asked through its chat API instead."""
+        """A provider without a completions endpoint is asked through its chat API instead (and so
+        is a mock deployment)."""
         adapter = self.adapter(deployment)
-        if not adapter.supports_text_completion:
+        request = with_defaults(request, deployment.defaults)
+        if not adapter.supports_text_completion or deployment.mock_response is not None:
             chat = await self.chat(
                 text_request_to_chat(request), deployment, drop_params=drop_params, timeout=timeout
             )
@@ -253,9 +279,10 @@ class Engine:
         stream_timeouts: StreamTimeouts = StreamTimeouts(),
     ) -> TextStream:
         """As `chat_stream`, for text completions: failures up to the first chunk raise here. A
-        provider without a completions endpoint is streamed through its chat API."""
+        provider without a completions endpoint (or a mock deployment) is streamed through chat."""
         adapter = self.adapter(deployment)
-        if not adapter.supports_text_completion:
+        request = with_defaults(request, deployment.defaults)
+        if not adapter.supports_text_completion or deployment.mock_response is not None:
             chat_request = msgspec.structs.replace(
                 text_request_to_chat(request), stream=True, stream_options=request.stream_options
             )

@@ -12,8 +12,9 @@ from importlib import resources
 import msgspec
 
 from llmrelay.cost.litellm_format import PICO_PER_USD
+from llmrelay.types.prices import Prices
 
-__all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_file"]
+__all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_file", "with_prices"]
 
 
 # providers that one adapter serves under two names, whose models the price list files under either:
@@ -22,33 +23,23 @@ __all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_
 SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {"cohere": ("cohere_chat",), "cohere_chat": ("cohere",)}
 
 
-class ModelInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ModelInfo(Prices, kw_only=True, omit_defaults=True):
     provider: str
     mode: str = "chat"
     max_input_tokens: int | None = None
     max_output_tokens: int | None = None
-    # prices in pico-USD per token (1 USD = 10**12); None = unknown
-    input: int | None = None
-    output: int | None = None
-    cache_read: int | None = None
-    cache_write: int | None = None
-    reasoning: int | None = None
-    # tiered pricing: above `tier_threshold` prompt tokens, these prices apply to the whole call
-    tier_threshold: int | None = None
-    input_above: int | None = None
-    output_above: int | None = None
-    cache_read_above: int | None = None
-    cache_write_above: int | None = None
-    # prices per unit, in pico-USD: a rerank query (Cohere's search unit), an image, an image pixel
-    per_query: int | None = None
-    per_image: int | None = None
-    per_pixel: int | None = None
     # capability names: function_calling, parallel_function_calling, vision, response_schema,
     # reasoning, prompt_caching, audio_input, pdf_input, tool_choice, system_messages
     capabilities: frozenset[str] = frozenset()
 
     def supports(self, capability: str) -> bool:
         return capability in self.capabilities
+
+
+def with_prices(info: ModelInfo | None, prices: Prices, provider: str) -> ModelInfo:
+    """`info` (or a bare entry) with every price replaced by `prices`."""
+    base = info if info is not None else ModelInfo(provider=provider)
+    return msgspec.structs.replace(base, **{name: getattr(prices, name) for name in Prices.__struct_fields__})
 
 
 class CatalogFile(msgspec.Struct, kw_only=True):

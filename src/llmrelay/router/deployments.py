@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +16,13 @@ import msgspec
 
 from llmrelay.core.resolve import split_model
 from llmrelay.cost.catalog import Catalog
+from llmrelay.cost.custom_prices import custom_prices, is_price_field
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.regions import deployment_region
+from llmrelay.types.call_defaults import DEFAULT_FIELDS, CallDefaults
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
+from llmrelay.types.prices import Prices
 
 # litellm_params keys that configure routing rather than the provider call
 _ROUTING_KEYS = frozenset(
@@ -29,6 +33,20 @@ _DEPLOYMENT_KEYS = frozenset(
      "extra_headers", "organization"}
 )  # fmt: skip
 _ENV_PREFIX = "os.environ/"
+
+
+_NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response"}
+_MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
+
+
+class ModelListError(BadRequestError):
+    """A model_list entry llmrelay cannot serve; `path` says where (`model_list[3].litellm_params.model`)
+    and `problem` what is wrong, so a config loader can name the file too."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,16 +136,17 @@ def _parse_one(
     model_name = entry.get("model_name")
     params = dict(entry.get("litellm_params") or {})
     if not isinstance(model_name, str) or not model_name:
-        raise BadRequestError(f"{where}: model_name is required")
+        raise ModelListError(f"{where}.model_name", "required: the name clients ask for")
     model = params.pop("model", None)
     if not isinstance(model, str) or not model:
-        raise BadRequestError(f"{where}: litellm_params.model is required")
+        raise ModelListError(f"{where}.litellm_params.model", "required: `provider/model`")
     params = {k: _env(v) for k, v in params.items()}
     custom_provider = params.pop("custom_llm_provider", None)
     if custom_provider and not model.startswith(f"{custom_provider}/"):
         model = f"{custom_provider}/{model}"
     info = dict(entry.get("model_info") or {})
-    # LiteLLM accepts per-deployment prices in litellm_params; routing reads them from model_info
+    prices = _prices(where, params, info)
+    # the two prices read before any other was: popped before the fingerprint, as they always were
     for price in ("input_cost_per_token", "output_cost_per_token"):
         if price in params:
             info.setdefault(price, params.pop(price))
@@ -137,7 +156,7 @@ def _parse_one(
         try:
             provider, provider_model = split_model(model, registry, catalog)
         except BadRequestError as exc:
-            raise BadRequestError(f"{where}: {exc.message}") from exc
+            raise ModelListError(f"{where}.litellm_params.model", exc.message) from exc
     call = {k: params[k] for k in _DEPLOYMENT_KEYS if params.get(k) is not None}
     options = {k: v for k, v in params.items() if k not in _DEPLOYMENT_KEYS | _ROUTING_KEYS}
     if info.get("base_model") and "base_model" not in options:
@@ -146,10 +165,22 @@ def _parse_one(
         options["base_model"] = info["base_model"]
     fingerprint = _fingerprint(model_name, model, call, options)
     deployment_id = str(info.get("id") or fingerprint[:16])
+    # prices, call defaults and mock/drop switches are no provider option (adapters never read
+    # them), but stay in the fingerprint above, so ids of existing configs do not change
+    defaults = _defaults(where, options)
+    drop_params = _flag(where, "drop_params", options.get("drop_params"))
+    mock = options.get("mock_response")
+    if mock is not None and not isinstance(mock, str):
+        raise ModelListError(f"{where}.litellm_params.mock_response", f"expected a string, got {mock!r}")
+    options = {k: v for k, v in options.items() if k not in _NOT_OPTIONS and not is_price_field(k)}
     target = Deployment(
         provider=provider,
         model=provider_model,
         options=options or None,
+        prices=prices,
+        defaults=defaults,
+        drop_params=drop_params,
+        mock_response=mock,
         id=deployment_id,
         model_name=model_name,
         **call,
@@ -169,6 +200,39 @@ def _parse_one(
         fingerprint=fingerprint,
         region=deployment_region(target),
     )
+
+
+def _defaults(where: str, options: Mapping[str, Any]) -> CallDefaults | None:
+    given = {k: v for k, v in options.items() if k in DEFAULT_FIELDS and v is not None}
+    if not given:
+        return None
+    try:
+        return msgspec.convert(given, CallDefaults, strict=False)
+    except msgspec.ValidationError as exc:
+        found = _MSGSPEC_PATH.search(str(exc))
+        inner = found.group(1) if found else ""
+        problem = _MSGSPEC_PATH.sub("", str(exc)).replace("Expected", "expected")
+        raise ModelListError(f"{where}.litellm_params{inner}", problem) from None
+
+
+def _flag(where: str, name: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ModelListError(f"{where}.litellm_params.{name}", f"expected true or false, got {value!r}")
+
+
+def _prices(where: str, params: Mapping[str, Any], info: Mapping[str, Any]) -> Prices | None:
+    """The deployment's own prices, from litellm_params or model_info (litellm_params wins, as in
+    LiteLLM). A price llmrelay cannot apply stops the config: spend would be counted wrong."""
+    merged = {**info, **params}
+    prices, problems = custom_prices(merged)
+    if problems:
+        first = problems[0]
+        section = "litellm_params" if first.field in params else "model_info"
+        raise ModelListError(f"{where}.{section}.{first.field}", first.problem)
+    return prices
 
 
 def _env(value: Any) -> Any:

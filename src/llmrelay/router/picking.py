@@ -197,11 +197,11 @@ class Picker:
         ]
 
     def price(self, deployment: RouterDeployment) -> float:
-        """Input + output price per token (pico-USD); model_info overrides the catalog."""
-        info = deployment.model_info
-        if "input_cost_per_token" in info or "output_cost_per_token" in info:
-            usd = float(info.get("input_cost_per_token") or 0) + float(info.get("output_cost_per_token") or 0)
-            return usd * 1e12
+        """Input + output price per token (pico-USD); the deployment's own prices override the
+        catalog's."""
+        own = deployment.target.prices
+        if own is not None:
+            return float((own.input or 0) + (own.output or 0))
         entry = self.catalog.get(deployment.target.model, deployment.target.provider)
         if entry is None or entry.input is None:
             return math.inf
@@ -210,12 +210,24 @@ class Picker:
     @staticmethod
     def _all_cooling(
         group: str, deployments: Sequence[RouterDeployment], cooldowns: dict[str, Cooldown], now: float
-    ) -> ServiceUnavailableError:
+    ) -> ServiceUnavailableError | RateLimitError:
+        """Every candidate is cooling. When rate limits cooled them all, the caller is rate limited
+        (429, as LiteLLM answers) and may retry when the soonest cooldown ends; otherwise the model
+        group is unavailable (503)."""
         ends = [cooldowns[d.id].until for d in deployments if d.id in cooldowns]
         finite = [t - now for t in ends if math.isfinite(t)]
         reasons = sorted({cooldowns[d.id].reason for d in deployments if d.id in cooldowns})
+        soonest = max(0.0, min(finite)) if finite else None
+        if reasons == ["rate_limited"] and soonest is not None:
+            return RateLimitError(
+                f"every deployment of model group {group!r} is rate limited; "
+                f"try again in {math.ceil(soonest)} s",
+                model=group,
+                # whole seconds, rounded up: `retry-after: 0` would invite an immediate retry
+                retry_after=float(max(1, math.ceil(soonest))),
+            )
         return ServiceUnavailableError(
             f"every deployment of model group {group!r} is cooling down ({', '.join(reasons)})",
             model=group,
-            retry_after=max(0.0, min(finite)) if finite else None,
+            retry_after=soonest,
         )

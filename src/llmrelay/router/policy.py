@@ -115,6 +115,9 @@ def cooldown_action(error: LLMError) -> CooldownAction:
         return CooldownAction("cool", FOREVER, "auth")
     if isinstance(error, RateLimitError) and error.retry_after is not None and error.retry_after > 0:
         return CooldownAction("cool", error.retry_after, "rate_limited")
+    if isinstance(error, RateLimitError):
+        # counted like other failures; a cooldown it starts says the deployment is rate limited
+        return CooldownAction("count", reason="rate_limited")
     if error.retryable or isinstance(error, NotFoundError):
         return CooldownAction("count")
     return CooldownAction("none")

@@ -37,7 +37,7 @@ return value
 """
 
 # KEYS[1] = failures zset, KEYS[2] = cooldown key. ARGV: now, window, allowed_fails, cooldown_time,
-# a unique member. Returns the cooldown started (or in force), or false.
+# a unique member, the cooldown's reason. Returns the cooldown started (or in force), or false.
 _FAIL = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -53,7 +53,7 @@ if current then
   local existing = head == 'inf' and math.huge or tonumber(head)
   if existing > now and existing >= until_ then return current end
 end
-local value = string.format('%.6f', until_) .. '|failures|'
+local value = string.format('%.6f', until_) .. '|' .. ARGV[6] .. '|'
 redis.call('SET', KEYS[2], value, 'PX', math.max(1, math.ceil(tonumber(ARGV[4]) * 1000)))
 return value
 """
@@ -116,13 +116,20 @@ class RedisRouterState:
         )
 
     async def record_failure(
-        self, deployment_id: str, now: float, *, window: float, allowed_fails: int, cooldown_time: float
+        self,
+        deployment_id: str,
+        now: float,
+        *,
+        window: float,
+        allowed_fails: int,
+        cooldown_time: float,
+        reason: str = "failures",
     ) -> Cooldown | None:
         import uuid
 
         value = await self._fail(
             keys=[self._key("fails", deployment_id), self._key("cooldown", deployment_id)],
-            args=[repr(now), repr(window), allowed_fails, repr(cooldown_time), uuid.uuid4().hex],
+            args=[repr(now), repr(window), allowed_fails, repr(cooldown_time), uuid.uuid4().hex, reason],
             client=self.redis.client,
         )
         return _decode(value)
@@ -168,16 +175,25 @@ class DegradingRouterState:
         await self.guard.run(lambda: self.primary.cool(deployment_id, cooldown, now), _nothing)
 
     async def record_failure(
-        self, deployment_id: str, now: float, *, window: float, allowed_fails: int, cooldown_time: float
+        self,
+        deployment_id: str,
+        now: float,
+        *,
+        window: float,
+        allowed_fails: int,
+        cooldown_time: float,
+        reason: str = "failures",
     ) -> Cooldown | None:
         return await self.guard.run(
             lambda: self.primary.record_failure(
-                deployment_id, now, window=window, allowed_fails=allowed_fails, cooldown_time=cooldown_time
+                deployment_id, now, window=window, allowed_fails=allowed_fails,
+                cooldown_time=cooldown_time, reason=reason,
             ),
             lambda: self.fallback.record_failure(
-                deployment_id, now, window=window, allowed_fails=allowed_fails, cooldown_time=cooldown_time
+                deployment_id, now, window=window, allowed_fails=allowed_fails,
+                cooldown_time=cooldown_time, reason=reason,
             ),
-        )
+        )  # fmt: skip
 
     async def latencies(self, ids: Sequence[str]) -> dict[str, LatencyStats]:
         return await self.guard.run(lambda: self.primary.latencies(ids), lambda: self.fallback.latencies(ids))

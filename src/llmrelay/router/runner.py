@@ -63,6 +63,8 @@ class CooldownSettings:
     allowed_fails: int = 3
     cooldown_time: float = 60.0
     window: float = 60.0
+    # LiteLLM's router_settings.disable_cooldowns: no deployment is ever cooled
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,8 @@ class CallRunner:
         self.last_errors[deployment.id] = f"{type(error).__name__}: {error.message}"[:500]
         if pick.reservation is not None:
             await self.limiter.settle(pick.reservation, 0, now=self.clock())
+        if self.cooldowns.disabled:
+            return
         action = cooldown_action(error)
         now = self.clock()
         if action.kind == "cool":
@@ -257,6 +261,7 @@ class CallRunner:
                 window=self.cooldowns.window,
                 allowed_fails=self.cooldowns.allowed_fails,
                 cooldown_time=self.cooldowns.cooldown_time,
+                reason=action.reason or "failures",
             )
             if started is not None:
                 self.picker.seen_cooldowns[deployment.id] = started

@@ -42,10 +42,17 @@ class RouterState(Protocol):
     async def cool(self, deployment_id: str, cooldown: Cooldown, now: float) -> None: ...
 
     async def record_failure(
-        self, deployment_id: str, now: float, *, window: float, allowed_fails: int, cooldown_time: float
+        self,
+        deployment_id: str,
+        now: float,
+        *,
+        window: float,
+        allowed_fails: int,
+        cooldown_time: float,
+        reason: str = "failures",
     ) -> Cooldown | None:
         """Count a failure; when more than `allowed_fails` fell within `window`, start (and
-        return) a cooldown of `cooldown_time`."""
+        return) a cooldown of `cooldown_time`, whose reason is the last failure's."""
         ...
 
     async def latencies(self, ids: Sequence[str]) -> dict[str, LatencyStats]: ...
@@ -102,7 +109,14 @@ class MemoryRouterState:
                 entry.cooldown = cooldown
 
     async def record_failure(
-        self, deployment_id: str, now: float, *, window: float, allowed_fails: int, cooldown_time: float
+        self,
+        deployment_id: str,
+        now: float,
+        *,
+        window: float,
+        allowed_fails: int,
+        cooldown_time: float,
+        reason: str = "failures",
     ) -> Cooldown | None:
         with self._lock:
             entry = self._entry(deployment_id)
@@ -111,7 +125,7 @@ class MemoryRouterState:
             if len(entry.failures) <= allowed_fails:
                 return None
             entry.failures.clear()
-            cooldown = Cooldown(now + cooldown_time, "failures")
+            cooldown = Cooldown(now + cooldown_time, reason)
             if entry.cooldown is None or entry.cooldown.until < cooldown.until:
                 entry.cooldown = cooldown
             return entry.cooldown

@@ -6,6 +6,9 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.types.call_defaults import CallDefaults
+from llmrelay.types.prices import Prices
+
 
 class Deployment(msgspec.Struct, kw_only=True):
     """A resolved call target. `model` is the provider's own model id (no `provider/` prefix)."""
@@ -22,6 +25,15 @@ class Deployment(msgspec.Struct, kw_only=True):
     organization: str | None = None
     # provider-specific settings (e.g. Azure deployment names, Vertex project); typed by each adapter
     options: dict[str, Any] | None = None
+    # the deployment's own prices (config's input_cost_per_token...): they replace the catalog's
+    prices: Prices | None = None
+    # call parameters sent unless the request sets them (config's temperature, max_tokens...)
+    defaults: CallDefaults | None = None
+    # LiteLLM's per-deployment drop_params: True drops what the provider cannot take, for this one
+    drop_params: bool | None = None
+    # LiteLLM's per-deployment mock_response: answer this text (or raise "litellm.<Error>") without
+    # calling the upstream
+    mock_response: str | None = None
     # identity for routing, logs and metrics; never contains the key
     id: str | None = None
     model_name: str | None = None
