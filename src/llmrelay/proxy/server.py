@@ -29,6 +29,11 @@ class ServeOptions(msgspec.Struct, kw_only=True):
     port: int = 4000
     workers: int = 1
     debug: bool = False
+    # Granian's runtime threads per worker (LiteLLM's --granian_threads); None keeps Granian's 1
+    runtime_threads: int | None = None
+    # both set: serve HTTPS with this certificate and key (PEM files)
+    ssl_cert: str | None = None
+    ssl_key: str | None = None
     # the raw config document and where it came from (for error messages)
     document: dict[str, Any] = msgspec.field(default_factory=dict)
     source: str = "<config>"
@@ -164,8 +169,21 @@ def serve(options: ServeOptions) -> None:
         log_access=options.debug,
         workers_kill_timeout=max(1, round(config.general.graceful_shutdown_seconds)),
         backlog=2048,
+        **_optional_server_settings(options),
     )
     server.serve()
+
+
+def _optional_server_settings(options: ServeOptions) -> dict[str, Any]:
+    from pathlib import Path
+
+    settings: dict[str, Any] = {}
+    if options.runtime_threads is not None:
+        settings["runtime_threads"] = options.runtime_threads
+    if options.ssl_cert and options.ssl_key:
+        settings["ssl_cert"] = Path(options.ssl_cert)
+        settings["ssl_key"] = Path(options.ssl_key)
+    return settings
 
 
 def _has_uvloop() -> bool:
