@@ -101,11 +101,33 @@ def test_unsupported_param_dropped_with_drop_params() -> None:
     assert body_of(request)["generationConfig"] == {"temperature": 0.3}
 
 
+def _tool(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+
+
 def test_parallel_tool_calls_true_is_gemini_default_false_is_unsupported() -> None:
     adapter = GeminiProvider()
     assert adapter.check_params(chat(parallel_tool_calls=True), drop=False).parallel_tool_calls is None
+    two = [_tool("a"), _tool("b")]
     with pytest.raises(errors.UnsupportedParamsError, match="parallel_tool_calls"):
-        adapter.check_params(chat(parallel_tool_calls=False), drop=False)
+        adapter.check_params(chat(parallel_tool_calls=False, tools=two), drop=False)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # no tools: LangChain/llama-index send it anyway
+        {"tools": [_tool("a")]},  # structured output through one tool
+        {"tools": [_tool("a"), _tool("b")], "tool_choice": "none"},
+        {"tools": [_tool("a"), _tool("b")], "tool_choice": {"type": "function", "function": {"name": "b"}}},
+    ],
+)
+def test_parallel_tool_calls_false_is_dropped_when_one_tool_at_most_can_be_called(
+    fields: dict[str, Any],
+) -> None:
+    request = GeminiProvider().check_params(chat(parallel_tool_calls=False, **fields), drop=False)
+    assert request.parallel_tool_calls is None
+    assert "parallel" not in json.dumps(body_of(request)).lower()
 
 
 # ---- messages
