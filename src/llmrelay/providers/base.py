@@ -152,7 +152,7 @@ class Provider:
         message = self.error_message(body) or f"HTTP {status}"
         cls = error_class_for_status(status)
         if cls is BadRequestError:
-            cls = refine_bad_request(f"{details.code or ''} {message}")
+            cls = refine_bad_request(message, details.code)
         return cls(
             message,
             provider=self.name,

@@ -378,3 +378,19 @@ def test_malformed_complete_event_is_a_server_error() -> None:
     decoder = GeminiProvider().chat_stream_decoder(chat(stream=True))
     with pytest.raises(errors.InternalServerError, match="malformed stream event"):
         decoder.feed(b"data: {oops\n\n")
+
+
+def test_a_400_naming_a_safety_field_is_a_plain_bad_request() -> None:
+    # Gemini refuses a blocked prompt with a 200 (promptFeedback), never a 400: a 400 that mentions
+    # "safety" is about a field, and must not trigger content_policy_fallbacks
+    body = json.dumps(
+        {
+            "error": {
+                "code": 400,
+                "message": 'Invalid JSON payload received. Unknown name "safety_identifier"',
+                "status": "INVALID_ARGUMENT",
+            }
+        }
+    ).encode()
+    error = GeminiProvider().classify_error(400, {}, body)
+    assert type(error) is errors.BadRequestError
