@@ -342,7 +342,11 @@ async def test_health_checks_report_and_cool_failing_deployments(upstream: Upstr
 
 
 async def test_content_policy_error_goes_to_its_fallback(upstream: Upstream, clock) -> None:
-    refused = error_body("Your request was rejected by our content_policy", "invalid_request_error")
+    refused = error_body(
+        "Your request was rejected as a result of our safety system.",
+        "invalid_request_error",
+        code="content_policy_violation",
+    )
     upstream.fail("strict", Fault(400, refused))
     router = Router(
         model_list=[dep(upstream, "strict", "gpt"), dep(upstream, "lenient", "other")],

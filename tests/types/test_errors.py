@@ -65,10 +65,15 @@ def test_refine_bad_request_by_message() -> None:
         errors.refine_bad_request("prompt is too long: 210000 tokens > 200000 maximum")
         is errors.ContextWindowExceededError
     )
-    assert errors.refine_bad_request("content_filter triggered") is errors.ContentPolicyViolationError
-    # Anthropic's wording for a blocked output
-    assert (
-        errors.refine_bad_request("Output blocked by content filtering policy")
-        is errors.ContentPolicyViolationError
-    )
+    too_long = errors.refine_bad_request("too long", "context_length_exceeded")
+    assert too_long is errors.ContextWindowExceededError
+    # content policy: by the provider's error code only, never by words in the message
+    assert errors.refine_bad_request("filtered", "content_filter") is errors.ContentPolicyViolationError
+    assert errors.refine_bad_request("x", "content_policy_violation") is errors.ContentPolicyViolationError
+    for message in (
+        'Invalid JSON payload received. Unknown name "safety_identifier": Cannot find field.',
+        "Invalid value at 'safety_settings[0].threshold'",
+        "content_filter triggered",
+    ):
+        assert errors.refine_bad_request(message) is errors.BadRequestError
     assert errors.refine_bad_request("temperature must be <= 2") is errors.BadRequestError

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import msgspec
 
 from llmrelay.providers.grants import TokenGrant
-from llmrelay.types.chat import CALL_FIELDS, ChatRequest
+from llmrelay.types.chat import CALL_FIELDS, ChatRequest, NamedToolChoice
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -152,7 +152,7 @@ class Provider:
         message = self.error_message(body) or f"HTTP {status}"
         cls = error_class_for_status(status)
         if cls is BadRequestError:
-            cls = refine_bad_request(f"{details.code or ''} {message}")
+            cls = refine_bad_request(message, details.code)
         return cls(
             message,
             provider=self.name,
@@ -233,8 +233,15 @@ class Provider:
         return cached[1]
 
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
-        """Raise for (or with `drop`, remove) optional fields this provider cannot take."""
+        """Raise for (or with `drop`, remove) optional fields this provider cannot take. Fields whose
+        value cannot change the answer here (`moot_fields`) are removed first, whatever `drop` says."""
         unsupported = [f for f in self._unsupported_fields() if getattr(request, f) is not None]
+        if not unsupported:
+            return request
+        moot = moot_fields(request, unsupported)
+        if moot:
+            request = msgspec.structs.replace(request, **dict.fromkeys(moot))
+            unsupported = [f for f in unsupported if f not in moot]
         if not unsupported:
             return request
         if drop:
@@ -246,6 +253,28 @@ class Provider:
             model=request.model,
             param=sorted(unsupported)[0],
         )
+
+
+# OpenAI fields that steer how a call is served, logged or billed, never what the model says: a
+# provider without them answers the same without them, so they are removed instead of refused.
+SERVING_HINTS = frozenset({"safety_identifier", "prompt_cache_key", "store", "service_tier"})
+
+
+def moot_fields(request: ChatRequest, unsupported: list[str]) -> list[str]:
+    """The unsupported fields of `request` whose value cannot change the answer: serving hints, and
+    `parallel_tool_calls: false` when at most one tool could be called (LangChain's structured
+    output, llama-index and the OpenAI Agents SDK send it with one tool or none)."""
+    moot = [f for f in unsupported if f in SERVING_HINTS]
+    if "parallel_tool_calls" in unsupported and request.parallel_tool_calls is False:
+        if request.tool_choice == "none":
+            callable_tools = 0
+        elif isinstance(request.tool_choice, NamedToolChoice):
+            callable_tools = 1
+        else:
+            callable_tools = len(request.tools or ())
+        if callable_tools <= 1:
+            moot.append("parallel_tool_calls")
+    return moot
 
 
 class ErrorDetails(msgspec.Struct):

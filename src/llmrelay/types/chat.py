@@ -167,6 +167,11 @@ class ChatRequest(Model):
     prediction: dict[str, Any] | None = None
     service_tier: str | None = None
     store: bool | None = None
+    # OpenAI's abuse-monitoring id for the end user and prompt-cache routing key (serving hints), and
+    # the answer's length for GPT-5 models ("low" | "medium" | "high")
+    safety_identifier: str | None = None
+    prompt_cache_key: str | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
     top_k: int | None = None
     # the gateway's response cache controls (LiteLLM's): no-cache, no-store, ttl, s-maxage, namespace,
     # use-cache; never sent to a provider

@@ -207,24 +207,20 @@ _CONTEXT_WINDOW_MARKERS = (
     "exceeds the maximum number of tokens",
     "input token count",
 )
-_CONTENT_POLICY_MARKERS = (
-    "content_policy",
-    "content policy",
-    "content_filter",
-    "content filtering",
-    "content management policy",
-    "safety",
-)
+# Error codes by which providers say a request was refused for its content: OpenAI's
+# `content_policy_violation`, Azure OpenAI's `content_filter`. Only a code counts, never words in a
+# message ("safety_settings", "safety_identifier" name fields of ordinary bad requests).
+CONTENT_POLICY_CODES = frozenset({"content_policy_violation", "content_filter"})
 
 
-def refine_bad_request(message: str) -> type[BadRequestError]:
-    """Tell a context-window or content-policy 400 from a plain one by its message, as providers
-    report both as generic invalid-request errors."""
-    low = message.lower()
+def refine_bad_request(message: str, code: str | None = None) -> type[BadRequestError]:
+    """Tell a content-policy 400 (by its error `code`) or a context-window one (by its code or
+    message, as providers report it as a generic invalid-request error) from a plain one."""
+    if code is not None and code.lower() in CONTENT_POLICY_CODES:
+        return ContentPolicyViolationError
+    low = f"{code or ''} {message}".lower()
     if any(m in low for m in _CONTEXT_WINDOW_MARKERS):
         return ContextWindowExceededError
-    if any(m in low for m in _CONTENT_POLICY_MARKERS):
-        return ContentPolicyViolationError
     return BadRequestError
 
 

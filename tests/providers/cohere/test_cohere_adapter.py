@@ -145,8 +145,11 @@ def test_unsupported_parameters_raise_or_drop() -> None:
     # what Cohere does anyway is accepted
     checked = adapter.check_params(chat(n=1, parallel_tool_calls=True), drop=False)
     assert checked.n is None and checked.parallel_tool_calls is None
+    two_tools = [WEATHER, {"type": "function", "function": {"name": "now"}}]
     with pytest.raises(errors.UnsupportedParamsError):
-        adapter.check_params(chat(parallel_tool_calls=False), drop=False)
+        adapter.check_params(chat(parallel_tool_calls=False, tools=two_tools), drop=False)
+    # without tools it cannot change the answer: removed, not refused
+    assert adapter.check_params(chat(parallel_tool_calls=False), drop=False).parallel_tool_calls is None
 
 
 def test_tools_and_tool_choice() -> None:

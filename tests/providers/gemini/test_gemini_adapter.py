@@ -101,11 +101,33 @@ def test_unsupported_param_dropped_with_drop_params() -> None:
     assert body_of(request)["generationConfig"] == {"temperature": 0.3}
 
 
+def _tool(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+
+
 def test_parallel_tool_calls_true_is_gemini_default_false_is_unsupported() -> None:
     adapter = GeminiProvider()
     assert adapter.check_params(chat(parallel_tool_calls=True), drop=False).parallel_tool_calls is None
+    two = [_tool("a"), _tool("b")]
     with pytest.raises(errors.UnsupportedParamsError, match="parallel_tool_calls"):
-        adapter.check_params(chat(parallel_tool_calls=False), drop=False)
+        adapter.check_params(chat(parallel_tool_calls=False, tools=two), drop=False)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # no tools: LangChain/llama-index send it anyway
+        {"tools": [_tool("a")]},  # structured output through one tool
+        {"tools": [_tool("a"), _tool("b")], "tool_choice": "none"},
+        {"tools": [_tool("a"), _tool("b")], "tool_choice": {"type": "function", "function": {"name": "b"}}},
+    ],
+)
+def test_parallel_tool_calls_false_is_dropped_when_one_tool_at_most_can_be_called(
+    fields: dict[str, Any],
+) -> None:
+    request = GeminiProvider().check_params(chat(parallel_tool_calls=False, **fields), drop=False)
+    assert request.parallel_tool_calls is None
+    assert "parallel" not in json.dumps(body_of(request)).lower()
 
 
 # ---- messages
@@ -356,3 +378,19 @@ def test_malformed_complete_event_is_a_server_error() -> None:
     decoder = GeminiProvider().chat_stream_decoder(chat(stream=True))
     with pytest.raises(errors.InternalServerError, match="malformed stream event"):
         decoder.feed(b"data: {oops\n\n")
+
+
+def test_a_400_naming_a_safety_field_is_a_plain_bad_request() -> None:
+    # Gemini refuses a blocked prompt with a 200 (promptFeedback), never a 400: a 400 that mentions
+    # "safety" is about a field, and must not trigger content_policy_fallbacks
+    body = json.dumps(
+        {
+            "error": {
+                "code": 400,
+                "message": 'Invalid JSON payload received. Unknown name "safety_identifier"',
+                "status": "INVALID_ARGUMENT",
+            }
+        }
+    ).encode()
+    error = GeminiProvider().classify_error(400, {}, body)
+    assert type(error) is errors.BadRequestError

@@ -126,7 +126,8 @@ def test_api_base_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unsupported_params_raise_or_drop() -> None:
     request = ChatRequest(model="m", messages=MESSAGES, logit_bias={"1": 2}, store=True)  # type: ignore[arg-type]
-    with pytest.raises(UnsupportedParamsError, match="logit_bias, store"):
+    # store is a serving hint (it cannot change the answer): removed, never refused
+    with pytest.raises(UnsupportedParamsError, match=r"parameter\(s\) logit_bias;"):
         adapter().check_params(request, drop=False)
     dropped = adapter().check_params(request, drop=True)
     assert dropped.logit_bias is None and dropped.store is None

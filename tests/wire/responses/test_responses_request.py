@@ -47,7 +47,10 @@ def test_settings_map_to_chat_fields() -> None:
     assert request.service_tier == "flex"
     # stateless: nothing is stored, and store is not forwarded to the provider
     assert request.store is None and request.metadata is None
-    assert chat(safety_identifier="hashed-user").user == "hashed-user"
+    hinted = chat(safety_identifier="hashed-user", prompt_cache_key="k7", text={"verbosity": "low"})
+    assert (hinted.safety_identifier, hinted.prompt_cache_key) == ("hashed-user", "k7")
+    assert hinted.verbosity == "low"
+    assert hinted.user is None
 
 
 def test_text_format_maps_to_response_format() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import msgspec
 
 from llmrelay.providers.anthropic.errors import classify, read_error
-from llmrelay.providers.anthropic.request import build_body, wants_json
+from llmrelay.providers.anthropic.request import SERVICE_TIERS, build_body, wants_json
 from llmrelay.providers.anthropic.response import message_decoder, to_chat_response
 from llmrelay.providers.anthropic.stream import AnthropicStreamDecoder
 from llmrelay.providers.base import Provider
@@ -25,11 +25,13 @@ ANTHROPIC_VERSION = "2023-06-01"
 
 # ChatRequest fields the Messages API can take (directly or through a documented mapping). Not here,
 # so refused by check_params: n > 1, presence/frequency penalties, logit_bias, logprobs, top_logprobs,
-# seed, modalities, audio, prediction, service_tier, store.
+# seed, modalities, audio, prediction, verbosity; store and prompt_cache_key are serving hints,
+# removed (base.SERVING_HINTS).
 ANTHROPIC_CHAT_PARAMS = frozenset(
     {
         "temperature", "top_p", "top_k", "stop", "max_tokens", "max_completion_tokens", "tools",
         "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "thinking",
+        "safety_identifier", "service_tier",
     }
 )  # fmt: skip
 
@@ -66,6 +68,9 @@ class AnthropicProvider(Provider):
         if request.n == 1:
             # one choice is what Anthropic always gives; only n > 1 is unsupported
             request = msgspec.structs.replace(request, n=None)
+        if request.service_tier is not None and request.service_tier not in SERVICE_TIERS:
+            # a serving hint without an Anthropic equivalent ("flex", "priority", "scale")
+            request = msgspec.structs.replace(request, service_tier=None)
         return super().check_params(request, drop)
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:

@@ -14,6 +14,7 @@ import msgspec
 from llmrelay.types.errors import (
     AuthenticationError,
     BadRequestError,
+    ContentPolicyViolationError,
     InternalServerError,
     LLMError,
     NotFoundError,
@@ -28,6 +29,9 @@ from llmrelay.types.errors import (
 )
 
 OVERLOADED_STATUS = 529
+# Anthropic has no error type for content refusals (a refused answer stops with "refusal"); its
+# output filter answers this invalid_request_error, the one 400 that is about content
+OUTPUT_BLOCKED = "output blocked by content filtering policy"
 
 # Anthropic error.type → (class, the status Anthropic uses for it)
 _BY_TYPE: dict[str, tuple[type[LLMError], int]] = {
@@ -82,6 +86,8 @@ def classify(provider: str, status: int | None, headers: Mapping[str, str], body
         cls = error_class_for_status(status)
     if cls is BadRequestError:
         cls = refine_bad_request(message)
+        if error_type == "invalid_request_error" and message.lower().startswith(OUTPUT_BLOCKED):
+            cls = ContentPolicyViolationError
     return cls(
         message,
         provider=provider,

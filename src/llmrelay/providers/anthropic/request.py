@@ -5,6 +5,7 @@ Mapping decisions (documented in docs/providers/anthropic.md):
   cache_control);
 - role "tool" messages → user turns of tool_result blocks; consecutive same-role turns are merged,
   because Anthropic requires user/assistant alternation;
+- safety_identifier (else user) → metadata.user_id; service_tier auto/default → auto/standard_only;
 - max_tokens defaults to DEFAULT_MAX_TOKENS (Anthropic requires it), raised above a thinking budget;
 - reasoning_effort → a thinking budget (REASONING_BUDGETS); an explicit `thinking` wins;
 - response_format json_object/json_schema → a tool named JSON_TOOL_NAME whose input is the answer,
@@ -26,6 +27,9 @@ DEFAULT_MAX_TOKENS = 4096
 # thinking budget_tokens per reasoning_effort ("none" sends no thinking); Anthropic's minimum is 1024
 REASONING_BUDGETS = {"minimal": 1024, "low": 2048, "medium": 4096, "high": 8192, "xhigh": 16384}
 JSON_TOOL_NAME = "json_response"
+# OpenAI's service_tier values with an Anthropic equivalent: "auto" may use Priority Tier capacity,
+# "default" is standard capacity only. Others ("flex", "priority", "scale") are removed by the adapter.
+SERVICE_TIERS = {"auto": "auto", "default": "standard_only"}
 
 _json_decode = msgspec.json.Decoder()
 
@@ -47,8 +51,13 @@ def build_body(request: ChatRequest, model: str) -> dict[str, Any]:
         value = getattr(request, field)
         if value is not None:
             body[field] = value
-    if request.user:
-        body["metadata"] = {"user_id": request.user}
+    # OpenAI's safety_identifier (its abuse-monitoring id) and the older `user` are what Anthropic's
+    # metadata.user_id is for
+    user_id = request.safety_identifier or request.user
+    if user_id:
+        body["metadata"] = {"user_id": user_id}
+    if request.service_tier is not None:
+        body["service_tier"] = SERVICE_TIERS[request.service_tier]
     if thinking is not None:
         body["thinking"] = thinking
     tools = _tools(request)

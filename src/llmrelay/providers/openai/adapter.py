@@ -33,7 +33,7 @@ OPENAI_CHAT_PARAMS = frozenset(
         "temperature", "top_p", "n", "stop", "max_tokens", "max_completion_tokens", "presence_penalty",
         "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed", "tools", "tool_choice",
         "parallel_tool_calls", "response_format", "reasoning_effort", "modalities", "audio",
-        "prediction", "service_tier", "store",
+        "prediction", "service_tier", "store", "safety_identifier", "prompt_cache_key", "verbosity",
     }
 )  # fmt: skip
 

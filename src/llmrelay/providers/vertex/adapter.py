@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import msgspec
 
 from llmrelay.providers.anthropic import errors as anthropic_errors
-from llmrelay.providers.anthropic.adapter import AnthropicProvider
+from llmrelay.providers.anthropic.adapter import ANTHROPIC_CHAT_PARAMS, AnthropicProvider
 from llmrelay.providers.anthropic.request import build_body as anthropic_body
 from llmrelay.providers.base import Provider
 from llmrelay.providers.gemini import errors as gemini_errors
@@ -107,6 +107,8 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
     """Claude on Vertex AI."""
 
     name = settings.PROVIDER
+    # Anthropic's service tiers are its own API's; on Vertex the hint is removed (base.SERVING_HINTS)
+    supported_params = ANTHROPIC_CHAT_PARAMS - {"service_tier"}
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         body = anthropic_body(request, deployment.model)

@@ -11,7 +11,8 @@
 - function tools → tools; built-in tools (web_search, file_search, ...) → 400 naming them;
 - tool_choice none/auto/required/{"type":"function","name"} → tool_choice;
 - text.format json_schema/json_object → response_format; reasoning.effort → reasoning_effort;
-  max_output_tokens → max_tokens; user (or safety_identifier) → user.
+  text.verbosity → verbosity; max_output_tokens → max_tokens; user, safety_identifier,
+  prompt_cache_key and service_tier as they are (each adapter maps or removes them).
 Stateless: `previous_response_id`, `conversation`, `background` and `prompt` are refused with a 400;
 `store` is accepted and nothing is stored.
 """
@@ -121,7 +122,10 @@ def to_chat_request(req: ResponsesRequest) -> ChatRequest:
         parallel_tool_calls=req.parallel_tool_calls,
         response_format=_response_format(fmt) if fmt is not None else None,
         reasoning_effort=req.reasoning.effort if req.reasoning else None,
-        user=req.user or req.safety_identifier,
+        user=req.user,
+        safety_identifier=req.safety_identifier,
+        prompt_cache_key=req.prompt_cache_key,
+        verbosity=req.text.verbosity if req.text else None,
         service_tier=req.service_tier,
     )
 
