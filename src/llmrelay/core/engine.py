@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from llmrelay.core.credentials import TokenCache
-from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.deployment_mock import mock_answer, mock_stream, refuse_mocked
+from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
