@@ -23,7 +23,11 @@ HELLO = [{"role": "user", "content": "say hello"}]
 
 
 class Tally:
-    def __init__(self) -> None:
+    """Answers and failures of the load; `reached` is set once `kill_after` calls were answered."""
+
+    def __init__(self, kill_after: int) -> None:
+        self.kill_after = kill_after
+        self.reached = asyncio.Event()
         self.answered = 0
         self.costs: set[int] = set()
         self.failed = 0
@@ -57,6 +61,8 @@ async def _worker(base_url: str, key: str, tally: Tally, stop: asyncio.Event, in
                 await asyncio.sleep(0.01)
                 continue
             tally.answered += 1
+            if tally.answered >= tally.kill_after:
+                tally.reached.set()
 
 
 @pytest.mark.parametrize("seed", [1])
@@ -71,14 +77,16 @@ async def test_sigkill_mid_load_then_restart(
     gateway = GatewayProcess(config).start()
     try:
         key = await _new_key(gateway)
-        tally, stop = Tally(), asyncio.Event()
+        # the crash comes after a random count of answers, not a random time: on a loaded machine a
+        # time window can close before any answer, and the test would then prove nothing
+        tally, stop = Tally(kill_after=random.Random(seed).randint(40, 80)), asyncio.Event()
         # warm up (first-use loading of the price catalog and pools) outside the measured run
         async with openai.AsyncOpenAI(base_url=gateway.base_url + "/v1", api_key=MASTER_KEY) as c:
             await c.chat.completions.create(model="gpt-4o-mini", messages=HELLO)  # type: ignore[arg-type]
         workers = [
             asyncio.create_task(_worker(gateway.base_url, key, tally, stop, i)) for i in range(CONCURRENCY)
         ]
-        await asyncio.sleep(random.Random(seed).uniform(0.8, 1.6))  # the load runs; then the crash
+        await asyncio.wait_for(tally.reached.wait(), timeout=60)  # the load runs; then the crash
         before_kill = tally.answered
         gateway.kill()
         await asyncio.sleep(0.2)  # let the workers see the dead connections
