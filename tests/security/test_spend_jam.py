@@ -113,13 +113,6 @@ async def test_a_refused_record_is_set_aside_and_the_rest_are_written(
     assert len(dead_letters(tmp_path / "spool")) == len(bad)
 
 
-async def test_the_dead_letter_file_is_private(writer: SpendWriter, tmp_path: Path) -> None:
-    await writer.record(rec("bad", prompt_tokens=2**64))
-    await writer.flush()
-    path = tmp_path / "spool" / DEAD_LETTER_NAME
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
 class Outage:
     """The real apply, failing as a lost connection does while `down`."""
 
@@ -268,6 +261,7 @@ async def test_a_restart_with_a_poisoned_spool_serves_and_replays_the_good_rows(
     assert {r.request_id for r in good} <= logged and len(logged) == len(good) + 1
     assert len(dead_letters(base / "worker-0")) == len(bad) + 1
     assert f"llmrelay_spend_quarantined_records_total {float(len(bad) + 1)}" in metrics
+    assert stat.S_IMODE(base.stat().st_mode) == 0o700  # the spool's base directory is private too
 
 
 @pytest.fixture
