@@ -8,11 +8,13 @@ retried, never taken for a bad record. Everything runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 import struct
+import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,17 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from llmrelay.config.loader import parse_config
-from llmrelay.spend import SpendWriter, Spool, drain_orphan_spools
+from llmrelay.events.record import CallRecord
+from llmrelay.proxy.stored_fields import MAX_END_USER_CHARS, MAX_MODEL_CHARS
+from llmrelay.spend import Attribution, SpendWriter, Spool, drain_orphan_spools, spend_log_for_call
 from llmrelay.spend.quarantine import DEAD_LETTER_NAME, Quarantine
 from llmrelay.storage import Storage
 from llmrelay.storage.records import NewKey, SpendLogFilter, SpendLogRecord
+from llmrelay.storage.schema import end_users, spend_logs
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.gateway import GatewayThread
+from llmrelay.types.errors import NotFoundError
+from llmrelay.types.response import Usage
 
 KEY = "k" * 64
 MASTER = "sk-spend-jam-master"
@@ -104,13 +111,6 @@ async def test_a_refused_record_is_set_aside_and_the_rest_are_written(
     await writer.flush()
     assert "later" in await logged_ids(keyed)
     assert len(dead_letters(tmp_path / "spool")) == len(bad)
-
-
-async def test_the_dead_letter_file_is_private(writer: SpendWriter, tmp_path: Path) -> None:
-    await writer.record(rec("bad", prompt_tokens=2**64))
-    await writer.flush()
-    path = tmp_path / "spool" / DEAD_LETTER_NAME
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 class Outage:
@@ -261,3 +261,100 @@ async def test_a_restart_with_a_poisoned_spool_serves_and_replays_the_good_rows(
     assert {r.request_id for r in good} <= logged and len(logged) == len(good) + 1
     assert len(dead_letters(base / "worker-0")) == len(bad) + 1
     assert f"llmrelay_spend_quarantined_records_total {float(len(bad) + 1)}" in metrics
+    assert stat.S_IMODE(base.stat().st_mode) == 0o700  # the spool's base directory is private too
+
+
+@pytest.fixture
+def gateway(
+    storage: Storage, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+) -> Iterator[GatewayThread]:
+    document = gateway_document(database_url, openai_sim, tmp_path / "spool")
+    gw = GatewayThread(parse_config(document, source="t")).start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
+REFUSED_BODIES = [
+    pytest.param("/v1/chat/completions", {"user": "u" * 300}, "user", id="long-user"),
+    pytest.param("/v1/chat/completions", {"user": "a\x00b"}, "user", id="nul-user"),
+    pytest.param("/v1/chat/completions", {"user": "a\nb"}, "user", id="newline-user"),
+    pytest.param("/v1/chat/completions", {"model": "gpt-4o-mini\x00"}, "model", id="nul-model"),
+    # an unknown model was a 404 that still wrote a spend row with the model's name
+    pytest.param("/v1/chat/completions", {"model": "nope\x00"}, "model", id="nul-unknown-model"),
+    pytest.param("/v1/chat/completions", {"model": "m" * 300}, "model", id="long-model"),
+    pytest.param("/v1/embeddings", {"user": "u" * 300}, "user", id="embeddings-long-user"),
+    pytest.param("/v1/messages", {"metadata": {"user_id": "u" * 300}}, "user", id="anthropic-user"),
+    pytest.param("/v1/responses", {"user": "a\x00b"}, "user", id="responses-user"),
+]
+
+
+def body_for(path: str, fields: dict[str, Any]) -> dict[str, Any]:
+    base: dict[str, Any] = {"model": "gpt-4o-mini"}
+    if path in ("/v1/embeddings", "/v1/responses"):
+        base["input"] = "hi"
+    else:
+        base["messages"] = [{"role": "user", "content": "hi"}]
+    if path == "/v1/messages":
+        base["max_tokens"] = 16
+    return {**base, **fields}
+
+
+@pytest.mark.parametrize(("path", "fields", "param"), REFUSED_BODIES)
+async def test_stored_strings_are_refused_at_the_edge(
+    gateway: GatewayThread,
+    storage: Storage,
+    openai_sim: RunningSimulator,
+    path: str,
+    fields: dict[str, Any],
+    param: str,
+) -> None:
+    headers = {"authorization": f"Bearer {MASTER}", "x-api-key": MASTER}
+    async with aiohttp.ClientSession(gateway.base_url, headers=headers) as http:
+        async with http.post(path, json=body_for(path, fields)) as reply:
+            assert reply.status == 400, await reply.text()
+            error = (await reply.json())["error"]
+        assert param in error["message"]
+        if path != "/v1/messages":  # Anthropic's error body has no `param`
+            assert error["param"] == param
+        assert not openai_sim.requests  # refused before the upstream was called
+        # and before anything was stored: the next call's row is the only one
+        status, _ = await call(http, user="an-end-user")
+        assert status == 200
+    rows = await wait_for_rows(storage, 1)
+    assert [row.end_user for row in rows] == ["an-end-user"]
+
+
+async def wait_for_rows(storage: Storage, count: int, timeout: float = 10.0) -> list[SpendLogRecord]:
+    """The spend rows once `count` have reached the database (the writer flushes every 50 ms)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        rows = await storage.spend.logs(SpendLogFilter())
+        if len(rows) >= count or asyncio.get_running_loop().time() > deadline:
+            return rows
+        await asyncio.sleep(0.02)
+
+
+def test_the_edge_bounds_are_the_column_lengths() -> None:
+    assert spend_logs.c.model.type.length == MAX_MODEL_CHARS  # type: ignore[attr-defined]
+    assert spend_logs.c.end_user.type.length == MAX_END_USER_CHARS  # type: ignore[attr-defined]
+    assert end_users.c.end_user_id.type.length == MAX_END_USER_CHARS  # type: ignore[attr-defined]
+
+
+async def test_rows_the_gateway_builds_are_fitted_to_their_columns(keyed: Storage) -> None:
+    """What an upstream or a wildcard deployment puts on a row (an error quoting a NUL byte, a
+    deployment name longer than its column, absurd token counts) is stored fitted, not refused."""
+    now = time.time()
+    record = CallRecord(
+        call_id="fitted", call_type="completion", model="gpt-4o-mini", provider="openai",
+        deployment="openai/" + "d" * 300, start_time=now, end_time=now, latency_s=0.0,
+        usage=Usage(prompt_tokens=2**70, completion_tokens=1, total_tokens=2**70),
+        error=NotFoundError("no model named 'x\x00'"),
+    )  # fmt: skip
+    row = spend_log_for_call(record, Attribution(key_hash=KEY))
+    assert await keyed.spend.apply([row]) == 1
+    stored = (await keyed.spend.logs(SpendLogFilter()))[0]
+    assert stored.deployment == ("openai/" + "d" * 300)[:255]
+    assert stored.error is not None and "\x00" not in stored.error and "x\ufffd" in stored.error
+    assert stored.prompt_tokens == 2**63 - 1

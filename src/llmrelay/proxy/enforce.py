@@ -26,6 +26,7 @@ from llmrelay.core.text_stream import TextStream
 from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
+from llmrelay.proxy.stored_fields import check_call_fields
 from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
@@ -91,7 +92,7 @@ class GatedRouter(RouterWrapper):
         info = CallInfo(
             "completion", request.model, request.user, bool(request.stream), self.alias_target(request.model)
         )
-        pass_ = await self.gate.admit(_principal(metadata), info)
+        pass_ = await self._admit(info, metadata)
         if info.routing is not None:
             metadata = _routed(metadata, info.routing)
         result = await _guarded(pass_, self.inner.route_chat(request, metadata=metadata, tags=tags))
@@ -104,7 +105,7 @@ class GatedRouter(RouterWrapper):
         self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
     ) -> EmbeddingResponse:
         info = CallInfo("embedding", request.model, request.user, alias_of=self.alias_target(request.model))
-        pass_ = await self.gate.admit(_principal(metadata), info)
+        pass_ = await self._admit(info, metadata)
         if info.routing is not None:
             metadata = _routed(metadata, info.routing)
         result = await _guarded(pass_, self.inner.route_embedding(request, metadata=metadata))
@@ -119,7 +120,7 @@ class GatedRouter(RouterWrapper):
             "text_completion", request.model, request.user, bool(request.stream),
             self.alias_target(request.model),
         )  # fmt: skip
-        pass_ = await self.gate.admit(_principal(metadata), info)
+        pass_ = await self._admit(info, metadata)
         if info.routing is not None:
             metadata = _routed(metadata, info.routing)
         result = await _guarded(pass_, self.inner.route_text_completion(request, metadata=metadata))
@@ -132,7 +133,7 @@ class GatedRouter(RouterWrapper):
         self, request: RerankRequest, *, metadata: dict[str, Any] | None = None
     ) -> RerankResponse:
         info = CallInfo("rerank", request.model, request.user, alias_of=self.alias_target(request.model))
-        pass_ = await self.gate.admit(_principal(metadata), info)
+        pass_ = await self._admit(info, metadata)
         result = await _guarded(pass_, self.inner.route_rerank(request, metadata=metadata))
         await pass_.succeeded(rerank_usage(result), hidden_params(result))
         return result
@@ -144,7 +145,7 @@ class GatedRouter(RouterWrapper):
         model = request.model or self._default("moderation")
         request = msgspec.structs.replace(request, model=model)
         info = CallInfo("moderation", model, None, alias_of=self.alias_target(model))
-        pass_ = await self.gate.admit(_principal(metadata), info)
+        pass_ = await self._admit(info, metadata)
         result = await _guarded(pass_, self.inner.route_moderation(request, metadata=metadata))
         await pass_.succeeded(no_usage(result), hidden_params(result))
         return result
@@ -155,10 +156,15 @@ class GatedRouter(RouterWrapper):
         model = request.model or self._default("image_generation")
         request = msgspec.structs.replace(request, model=model)
         info = CallInfo("image_generation", model, request.user, alias_of=self.alias_target(model))
-        pass_ = await self.gate.admit(_principal(metadata), info)
+        pass_ = await self._admit(info, metadata)
         result = await _guarded(pass_, self.inner.route_image_generation(request, metadata=metadata))
         await pass_.succeeded(image_usage(result), hidden_params(result))
         return result
+
+    async def _admit(self, info: CallInfo, metadata: dict[str, Any] | None) -> Pass:
+        # the call's stored strings are checked before anything is reserved, charged or stored
+        check_call_fields(info.model, info.end_user)
+        return await self.gate.admit(_principal(metadata), info)
 
     def _default(self, mode: str) -> str:
         model = self.default_model(mode)

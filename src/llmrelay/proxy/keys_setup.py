@@ -21,6 +21,7 @@ from llmrelay.auth.service import KeyAuthService
 from llmrelay.config.loader import ConfigError
 from llmrelay.limits.base import Limiter
 from llmrelay.limits.memory import MemoryLimiter
+from llmrelay.private_files import make_private_directory
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
 from llmrelay.proxy.enforce import GatedRouter
@@ -30,7 +31,7 @@ from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.maintenance import SpendMaintenance
 from llmrelay.spend.quarantine import Quarantine
 from llmrelay.spend.recovery import drain_orphan_spools
-from llmrelay.spend.spool import SpoolLocked, make_private_directory
+from llmrelay.spend.spool import SpoolLocked
 from llmrelay.spend.writer import SpendWriter
 from llmrelay.storage.database import Database
 from llmrelay.storage.durations import next_reset

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from llmrelay.events.record import CallRecord
+from llmrelay.spend.fitting import fit_to_columns
 from llmrelay.storage.records import SpendLogRecord
 
 MAX_ERROR_CHARS = 1000
@@ -23,12 +24,13 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def spend_log_for_call(record: CallRecord, who: Attribution) -> SpendLogRecord:
-    """One spend log row per logical call; `record.call_id` is the idempotency key."""
+    """One spend log row per logical call, fitted to its columns; `record.call_id` is the idempotency
+    key."""
     usage = record.usage
     error = None
     if record.error is not None:
         error = f"{type(record.error).__name__}: {record.error.message}"[:MAX_ERROR_CHARS]
-    return SpendLogRecord(
+    row = SpendLogRecord(
         request_id=record.call_id,
         call_type=record.call_type,
         start_time=datetime.fromtimestamp(record.start_time, UTC),
@@ -49,3 +51,4 @@ def spend_log_for_call(record: CallRecord, who: Attribution) -> SpendLogRecord:
         status="success" if record.error is None else "failure",
         error=error,
     )
+    return fit_to_columns(row)

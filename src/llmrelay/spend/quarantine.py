@@ -28,12 +28,12 @@ from pathlib import Path
 import msgspec
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from llmrelay.private_files import open_private
 from llmrelay.storage.records import SpendLogRecord
 
 log = logging.getLogger("llmrelay.spend")
 
 DEAD_LETTER_NAME = "dead-letter.jsonl"
-FILE_MODE = 0o600
 _MAX_DETAIL = 300
 
 Apply = Callable[[list[SpendLogRecord]], Awaitable[int]]
@@ -171,7 +171,7 @@ class Quarantine:
 
 def append_private(path: Path, data: bytes) -> None:
     """Append `data` to `path` (created 0600, readable by this user only) and make it durable."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
     try:
         view = memoryview(data)
         while view:

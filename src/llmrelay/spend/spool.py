@@ -30,12 +30,12 @@ from typing import IO
 
 import msgspec
 
+from llmrelay.private_files import make_private_directory, open_private
 from llmrelay.storage.records import SpendLogRecord
 
 _HEADER = struct.Struct(">II")  # payload length, crc32(payload)
 _MAX_FRAME = 1 << 20
 _PREFIX, _SUFFIX = "spend-", ".spool"
-DIRECTORY_MODE, FILE_MODE = 0o700, 0o600
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Spool:
         self._fsync = fsync
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(SpendLogRecord)
-        lock_fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        lock_fd = open_private(directory / ".lock", os.O_RDWR)
         self._lock = open(lock_fd, "a+b")  # noqa: SIM115 - held for the spool's lifetime
         try:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,7 +110,7 @@ class Spool:
     def _open_segment(self) -> IO[bytes]:
         path = self.directory / f"{_PREFIX}{self._next_seq:012d}{_SUFFIX}"
         self._next_seq += 1
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        fd = open_private(path, os.O_WRONLY | os.O_EXCL)
         self._active = open(fd, "wb")  # noqa: SIM115 - stays open across appends
         self._active_path = path
         if self._fsync:
@@ -162,13 +162,6 @@ class Spool:
     def close(self) -> None:
         self.seal()
         self._lock.close()
-
-
-def make_private_directory(directory: Path) -> None:
-    """Create `directory` (and missing parents) 0700, or narrow an existing one to 0700."""
-    directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-    if directory.stat().st_mode & 0o777 != DIRECTORY_MODE:
-        directory.chmod(DIRECTORY_MODE)
 
 
 def _seq(path: Path) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import msgspec
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from llmrelay.private_files import create_private_file
 from llmrelay.storage.url import redact, to_async_driver
 
 
@@ -46,6 +49,8 @@ class Database:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         elif schema:
             raise ValueError("schema is a PostgreSQL option")
+        if self.dialect == "sqlite":
+            _create_sqlite_file(self.url)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -72,6 +77,16 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({redact(self.url)})"
+
+
+def _create_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file 0600 before SQLite would create it 0644 (its -wal and -shm
+    files take the database file's mode). In-memory databases and existing files are left alone."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    if os.path.isdir(os.path.dirname(path) or "."):  # else SQLite says what is missing, as before
+        create_private_file(path)
 
 
 def _json_text(value: Any) -> str:

@@ -11,6 +11,7 @@ buffer grows past `flush_bytes`): one write per interval, never one per request.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import IO, Any
 import msgspec
 
 from llmrelay.events.record import CallRecord
+from llmrelay.private_files import open_private
 from llmrelay.types.errors import LLMError
 
 _KEYLIKE = re.compile(r"(sk-|sk_|key-|Bearer\s+|AIza)[A-Za-z0-9_\-.]{4,}")
@@ -212,7 +214,9 @@ class JsonLogSink:
             if self.path in (None, "", "-"):
                 self._stream = sys.stdout
             else:
-                self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+                # the call log is created 0600: it says who called what (llmrelay.private_files)
+                fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
+                self._stream = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - kept open
                 self._owns_stream = True
         return self._stream
 

@@ -1,0 +1,49 @@
+"""A spend log row fitted to its columns before it is spooled.
+
+The gateway builds each row from its own values (model groups and deployments from the config, the
+provider's error text, token counts the upstream reported), but some of those still carry what a
+client or an upstream chose: a wildcard deployment's model name, an error message quoting the
+request, a usage block with absurd numbers. PostgreSQL refuses NUL bytes, strings longer than their
+column and integers beyond 64 bits, so a row is fitted here: NUL bytes become U+FFFD, strings are cut
+to their column's length, integers are held within 64 bits. The request id, the row's identity, is
+left alone (a row the database still refuses is set aside by spend/quarantine.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import String
+
+from llmrelay.storage.records import SpendLogRecord
+from llmrelay.storage.schema import spend_logs
+
+_INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
+# (field, length or None for unbounded text), every string column but the identity
+_TEXT_COLUMNS: tuple[tuple[str, int | None], ...] = tuple(
+    (column.name, column.type.length)
+    for column in spend_logs.columns
+    if isinstance(column.type, String) and column.name != "request_id"
+)
+_INT_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost_micros")
+
+
+def fit_to_columns(row: SpendLogRecord) -> SpendLogRecord:
+    """`row`, or a copy of it that every database stores as it stands."""
+    changes: dict[str, Any] = {}
+    for name, length in _TEXT_COLUMNS:
+        value = getattr(row, name)
+        if value is None:
+            continue
+        fitted = value.replace("\x00", "\ufffd") if "\x00" in value else value
+        if length is not None and len(fitted) > length:
+            fitted = fitted[:length]
+        if fitted is not value:
+            changes[name] = fitted
+    for name in _INT_FIELDS:
+        number = getattr(row, name)
+        if not _INT64_MIN <= number <= _INT64_MAX:
+            changes[name] = min(max(number, _INT64_MIN), _INT64_MAX)
+    return msgspec.structs.replace(row, **changes) if changes else row
