@@ -58,6 +58,10 @@ class KeyAuthenticator:
             models=found.models,
         )
 
+    def is_master(self, key: str) -> bool:
+        """Whether `key` is the master key (constant time): no virtual key may take its value."""
+        return self._master is not None and len(key) <= MAX_KEY_LENGTH and self._master.matches(key)
+
     def check(self, key_hash: str) -> KeyPrincipal:
         """The cached principal for a key hash, if it may be used now; else AuthenticationError."""
         found = self.cache.get(key_hash)

@@ -39,7 +39,7 @@ class AdminApi:
     ) -> None:
         self.keys = keys
         trail = AuditTrail(storage, enabled=audit)
-        self._key_routes = KeyRoutes(storage, trail)
+        self._key_routes = KeyRoutes(storage, trail, keys.is_master)
         self._people = PeopleRoutes(storage, trail)
         self._spend = SpendRoutes(storage)
         self._end_users = EndUserRoutes(storage, trail, model_names)

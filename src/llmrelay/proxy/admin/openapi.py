@@ -23,7 +23,7 @@ _ROUTES: list[tuple[str, str, str, type[msgspec.Struct] | tuple[str, ...]]] = [
     ("get", "/key/list", "Keys, filtered and paged",
      ("user_id", "team_id", "organization_id", "key_alias", "page", "size", "return_full_object")),
     ("post", "/key/delete", "Delete keys by key, hash or alias", s.DeleteKeysRequest),
-    ("post", "/key/regenerate", "A new secret for a key; the old one stops working", s.KeyRef),
+    ("post", "/key/regenerate", "A new secret (or new_key); the old one stops", s.RegenerateKeyRequest),
     ("post", "/key/block", "Refuse a key until unblocked", s.KeyRef),
     ("post", "/key/unblock", "Accept a blocked key again", s.KeyRef),
     ("post", "/user/new", "Create a user (and, by default, a key for them)", s.NewUserRequest),
