@@ -10,7 +10,7 @@ from typing import Any
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
-from llmrelay.proxy.auth import ANONYMOUS, Principal
+from llmrelay.proxy.auth import ANONYMOUS, Principal, refuse_ambiguous_credentials
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.responses_routes import ResponsesRoutes
@@ -99,8 +99,7 @@ class GatewayApp:
             handler, dialect = route
             principal = ANONYMOUS
             if dialect != PUBLIC:
-                assert self.state.authenticate is not None
-                principal = self.state.authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                principal = self._authenticate(req, anthropic_dialect=dialect == ANTHROPIC)
             await handler(req, principal)
         except LLMError as error:
             self._fail(req, error, dialect)
@@ -112,18 +111,22 @@ class GatewayApp:
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
         model_prefix = next((p for p in ("/v1/models/", "/models/") if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
-            assert self.state.authenticate is not None
-            principal = self.state.authenticate(req.header, anthropic_dialect=False)
+            principal = self._authenticate(req, anthropic_dialect=False)
             await self._models_route(req, principal, path[len(model_prefix) :])
             return
         for route_method, prefix, handler in self.state.extra_prefix_routes:
             if method == route_method and path.startswith(prefix):
-                assert self.state.authenticate is not None
-                await handler(req, self.state.authenticate(req.header, anthropic_dialect=False))
+                await handler(req, self._authenticate(req, anthropic_dialect=False))
                 return
         if path in self._paths:
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
+
+    def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
+        """Who is calling: one unambiguous credential, checked by the configured authenticator."""
+        assert self.state.authenticate is not None
+        refuse_ambiguous_credentials(req.header_values)
+        return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
 
     @staticmethod
     def _fail(req: Request, error: LLMError, dialect: str) -> None:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import msgspec
 
-from llmrelay.types.errors import AuthenticationError
+from llmrelay.types.errors import AuthenticationError, BadRequestError
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,6 +27,11 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 HeaderGetter = Callable[[str], "str | None"]
+# every value of a header, in the order sent
+HeaderValues = Callable[[str], list[str]]
+# headers a client may put a key in besides Authorization: x-api-key is the Anthropic routes' key;
+# the others are where provider SDKs (Azure, Gemini) put theirs
+OTHER_CREDENTIAL_HEADERS = ("x-api-key", "api-key", "x-goog-api-key")
 
 ANONYMOUS = Principal(kind="anonymous")
 MASTER = Principal(kind="master")
@@ -50,6 +55,36 @@ def presented_key(header: HeaderGetter, *, anthropic_dialect: bool) -> str | Non
         if key:
             return key.strip()
     return None
+
+
+def refuse_ambiguous_credentials(values: HeaderValues) -> None:
+    """400 when a request carries more than one credential that differ: two Authorization headers, or
+    an Authorization key beside a different x-api-key / api-key / x-goog-api-key. Taking the first
+    would be a silent guess at which key the client meant (and a front proxy may have checked the
+    other)."""
+    authorization = values("authorization")
+    if len(authorization) > 1:
+        raise _ambiguous("more than one Authorization header", "authorization")
+    seen: str | None = None
+    for value in authorization:
+        scheme, _, token = value.partition(" ")
+        seen = (token if scheme.lower() == "bearer" else value).strip() or None
+    for name in OTHER_CREDENTIAL_HEADERS:
+        for value in values(name):
+            given = value.strip()
+            if not given:
+                continue
+            if seen is not None and given != seen:
+                raise _ambiguous(f"{name} carries a different key than an earlier credential header", name)
+            seen = given
+
+
+def _ambiguous(what: str, header: str) -> BadRequestError:
+    return BadRequestError(
+        f"ambiguous credentials: {what}; send one key, in Authorization: Bearer (or x-api-key)",
+        param=header,
+        code="ambiguous_credentials",
+    )
 
 
 class MasterKeyAuthenticator:

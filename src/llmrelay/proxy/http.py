@@ -63,6 +63,11 @@ class Request:
         value: str | None = self._headers.get(name)
         return value
 
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header the client sent more than once (`header` gives the first)."""
+        values: list[str] = self._headers.get_all(name)
+        return values
+
     async def body(self, limit: int) -> bytes:
         """The whole body, refused with 413 past `limit` bytes (checked before reading when declared)."""
         declared = self._headers.get("content-length")
