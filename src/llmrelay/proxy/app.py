@@ -16,7 +16,7 @@ from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
-from llmrelay.types.errors import LLMError, NotFoundError
+from llmrelay.types.errors import AuthenticationError, LLMError, NotFoundError
 
 log = logging.getLogger("llmrelay.proxy")
 
@@ -126,7 +126,13 @@ class GatewayApp:
         """Who is calling: one unambiguous credential, checked by the configured authenticator."""
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.header_values)
-        return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
+        try:
+            return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
+        except AuthenticationError:
+            # only failures are counted: past the address's limit this raises 429 instead
+            if self.state.auth_throttle is not None:
+                self.state.auth_throttle.failed(req.scope.client)
+            raise
 
     @staticmethod
     def _fail(req: Request, error: LLMError, dialect: str) -> None:

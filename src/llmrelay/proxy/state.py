@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.proxy.auth import Authenticator, authenticator_for
+from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
@@ -57,10 +58,19 @@ class GatewayState:
     services: list[Any] = field(default_factory=list)
     # what /health/readiness checks besides the process: name → a probe that raises when not ready
     readiness_probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    # failed authentications per client address (general_settings.auth_failures_per_window...);
+    # None = not throttled
+    auth_throttle: FailedAuthThrottle | None = None
 
     def __post_init__(self) -> None:
         if self.authenticate is None:
             self.authenticate = authenticator_for(self.settings.master_key)
+        if self.auth_throttle is None and self.settings.auth_failures_per_window > 0:
+            self.auth_throttle = FailedAuthThrottle(
+                limit=self.settings.auth_failures_per_window,
+                window=self.settings.auth_failure_window_seconds,
+                max_addresses=self.settings.auth_failure_max_addresses,
+            )
         self.body_limit = self.settings.max_body_bytes()
         self.keepalive = self.settings.stream_keepalive_seconds
 
