@@ -24,8 +24,17 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     team_id: str | None = None
     # model groups this caller may use; None = all
     models: frozenset[str] | None = None
+    # a virtual key whose user has an admin role (ADMIN_ROLES): an admin of the gateway
+    proxy_admin: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        """The master key, or a key of an admin user."""
+        return self.kind == "master" or self.proxy_admin
 
 
+# user roles whose keys are admins of the gateway (LiteLLM's proxy_admin)
+ADMIN_ROLES = frozenset({"proxy_admin"})
 HeaderGetter = Callable[[str], "str | None"]
 # every value of a header, in the order sent
 HeaderValues = Callable[[str], list[str]]

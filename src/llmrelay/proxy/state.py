@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.proxy.auth import Authenticator, authenticator_for
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
+from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
@@ -86,26 +87,15 @@ class GatewayState:
             raise Timeout(f"request exceeded the gateway's {seconds}s deadline", code="timeout") from exc
 
 
-SECRET_PARAMS = frozenset(
-    {
-        "api_key",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "vertex_credentials",
-        "vertex_ai_credentials",
-        "azure_ad_token",
-        "client_secret",
-    }
-)
-
-
 def public_model_info(model_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """model_list without credentials, LiteLLM's /model/info shape."""
+    """model_list without credentials (proxy/credentials.py), LiteLLM's /model/info shape."""
     out = []
     for entry in model_list:
-        params = {k: v for k, v in (entry.get("litellm_params") or {}).items() if k not in SECRET_PARAMS}
         out.append(
-            {"model_name": entry.get("model_name"), "litellm_params": params,
-             "model_info": entry.get("model_info") or {}}
-        )  # fmt: skip
+            {
+                "model_name": entry.get("model_name"),
+                "litellm_params": without_credentials(entry.get("litellm_params") or {}),
+                "model_info": without_credentials(entry.get("model_info") or {}),
+            }
+        )
     return out
