@@ -125,7 +125,7 @@ class GatewayApp:
     def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
         """Who is calling: one unambiguous credential, checked by the configured authenticator."""
         assert self.state.authenticate is not None
-        refuse_ambiguous_credentials(req.header_values)
+        refuse_ambiguous_credentials(req)
         try:
             return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
         except AuthenticationError:

@@ -70,6 +70,10 @@ class Request:
         values: list[str] = self._headers.get_all(name)
         return values
 
+    def has_header(self, name: str) -> bool:
+        """Whether the client sent `name` (much cheaper than reading it)."""
+        return name in self._headers
+
     async def body(self, limit: int) -> bytes:
         """The whole body, refused with 413 past `limit` bytes (checked before reading when declared)."""
         declared = self._headers.get("content-length")
