@@ -109,11 +109,11 @@ async def test_people_and_end_users_are_audited(gateway: GatewayThread) -> None:
     assert [m["user_id"] for m in member_added["updated_values"]["members_with_roles"]] == ["ann"]
     assert user["key"] not in json.dumps(log)
 
-    # an admin's own key is named by its hash, and a caller may say on whose behalf it acts
+    # an admin's own key is named by its hash, and an admin may note on whose behalf it acts
     headers = {"authorization": f"Bearer {user['key']}", "litellm-changed-by": "ops@example.com"}
     await post(gateway, "/end_user/update", {"user_id": "cust-1", "alias": "Acme"}, headers)
     (latest,) = await entries(gateway, "&object_id=cust-1&action=updated")
-    assert latest["changed_by"] == "ops@example.com"
+    assert latest["changed_by"] == "ann" and latest["changed_by_note"] == "ops@example.com"
     assert latest["changed_by_api_key"] == user["token"]
     assert (latest["before_value"]["alias"], latest["updated_values"]["alias"]) == (None, "Acme")
 

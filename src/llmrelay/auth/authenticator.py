@@ -16,7 +16,7 @@ from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MAX_KEY_LENGTH, MasterKey, key_digest
 from llmrelay.auth.principal import KeyPrincipal
 from llmrelay.auth.sync import PrincipalSync
-from llmrelay.proxy.auth import MASTER, HeaderGetter, Principal, presented_key
+from llmrelay.proxy.auth import ADMIN_ROLES, MASTER, HeaderGetter, Principal, presented_key
 from llmrelay.types.errors import AuthenticationError
 
 
@@ -56,7 +56,12 @@ class KeyAuthenticator:
             user_id=found.user_id,
             team_id=found.team_id,
             models=found.models,
+            proxy_admin=found.user_role in ADMIN_ROLES,
         )
+
+    def is_master(self, key: str) -> bool:
+        """Whether `key` is the master key (constant time): no virtual key may take its value."""
+        return self._master is not None and len(key) <= MAX_KEY_LENGTH and self._master.matches(key)
 
     def check(self, key_hash: str) -> KeyPrincipal:
         """The cached principal for a key hash, if it may be used now; else AuthenticationError."""

@@ -159,6 +159,12 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     health_check_interval: float | None = None
     # LiteLLM's: GET /metrics asks for the master key too (open by default, as in LiteLLM)
     require_auth_for_metrics_endpoint: bool | None = None
+    # llmrelay: failed authentications (401s) one client address may have per window before its
+    # further failures are answered 429 until the window ends (0 = off); good keys are never
+    # throttled. The throttle remembers at most auth_failure_max_addresses addresses.
+    auth_failures_per_window: Annotated[int, msgspec.Meta(ge=0)] = 20
+    auth_failure_window_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 60.0
+    auth_failure_max_addresses: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = 10_000
     # llmrelay: seconds between SSE keep-alive comments while a stream waits for its first token
     stream_keepalive_seconds: float = 10.0
     # llmrelay: overall deadline of one request through the gateway, seconds (None = the router's)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.openapi import docs_page
 from llmrelay.proxy.state import GatewayState
@@ -26,13 +27,27 @@ class AdminRoutes:
         self._openapi = JSON_ENCODER.encode(document)
         self._docs_page = docs_page(document)
 
+    def _visible_groups(self, principal: Principal) -> frozenset[str] | None:
+        """The model groups whose deployments `principal` may see: those its key may call (an alias
+        it may call shows the group behind it); None = every group (an admin, the master key, an
+        unrestricted key, an open gateway)."""
+        if principal.is_admin or principal.models is None:
+            return None
+        router = self.state.router
+        targets = {target for name in principal.models if (target := router.alias_target(name)) is not None}
+        return principal.models | targets
+
     async def health(self, req: Request, principal: Principal) -> None:
-        """Per deployment, from the router's view (cooldowns, last errors); makes no upstream calls."""
+        """Per deployment, from the router's view (cooldowns, last errors); makes no upstream calls.
+        A key sees the deployments of the models it may call, never a credential field."""
+        visible = self._visible_groups(principal)
         healthy: list[dict[str, Any]] = []
         unhealthy: list[dict[str, Any]] = []
         for entry in self.state.router.health():
+            if visible is not None and entry.get("model_name") not in visible:
+                continue
             state = str(entry.get("state", "")).lower()
-            (unhealthy if state in _UNHEALTHY_STATES else healthy).append(entry)
+            (unhealthy if state in _UNHEALTHY_STATES else healthy).append(without_credentials(entry))
         body = {
             "healthy_endpoints": healthy,
             "unhealthy_endpoints": unhealthy,
@@ -67,9 +82,12 @@ class AdminRoutes:
         req.send_json(200 if body["status"] == "healthy" else 503, JSON_ENCODER.encode(body))
 
     async def model_info(self, req: Request, principal: Principal) -> None:
+        """The configured deployments without credentials (state.model_info), those of the models
+        the key may call."""
         entries = self.state.model_info
-        if principal.models is not None:
-            entries = [e for e in entries if e.get("model_name") in principal.models]
+        visible = self._visible_groups(principal)
+        if visible is not None:
+            entries = [e for e in entries if e.get("model_name") in visible]
         req.send_json(200, JSON_ENCODER.encode({"data": entries}))
 
     async def metrics(self, req: Request, principal: Principal) -> None:

@@ -10,14 +10,14 @@ from typing import Any
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
-from llmrelay.proxy.auth import ANONYMOUS, Principal
+from llmrelay.proxy.auth import ANONYMOUS, Principal, refuse_ambiguous_credentials
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import Auth, ServedRoute, gateway_docs, openapi_document, static_file_doc
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
-from llmrelay.types.errors import LLMError, NotFoundError
+from llmrelay.types.errors import AuthenticationError, LLMError, NotFoundError
 
 log = logging.getLogger("llmrelay.proxy")
 
@@ -119,8 +119,7 @@ class GatewayApp:
             handler, dialect = route
             principal = ANONYMOUS
             if dialect != PUBLIC:
-                assert self.state.authenticate is not None
-                principal = self.state.authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                principal = self._authenticate(req, anthropic_dialect=dialect == ANTHROPIC)
             await handler(req, principal)
         except LLMError as error:
             self._fail(req, error, dialect)
@@ -132,18 +131,28 @@ class GatewayApp:
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
         model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
-            assert self.state.authenticate is not None
-            principal = self.state.authenticate(req.header, anthropic_dialect=False)
+            principal = self._authenticate(req, anthropic_dialect=False)
             await self._models_route(req, principal, path[len(model_prefix) :])
             return
         for route_method, prefix, handler in self.state.extra_prefix_routes:
             if method == route_method and path.startswith(prefix):
-                assert self.state.authenticate is not None
-                await handler(req, self.state.authenticate(req.header, anthropic_dialect=False))
+                await handler(req, self._authenticate(req, anthropic_dialect=False))
                 return
         if path in self._paths:
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
+
+    def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
+        """Who is calling: one unambiguous credential, checked by the configured authenticator."""
+        assert self.state.authenticate is not None
+        refuse_ambiguous_credentials(req)
+        try:
+            return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
+        except AuthenticationError:
+            # only failures are counted: past the address's limit this raises 429 instead
+            if self.state.auth_throttle is not None:
+                self.state.auth_throttle.failed(req.scope.client)
+            raise
 
     @staticmethod
     def _fail(req: Request, error: LLMError, dialect: str) -> None:

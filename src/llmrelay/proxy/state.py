@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.proxy.auth import Authenticator, authenticator_for
+from llmrelay.proxy.auth_throttle import FailedAuthThrottle
+from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
@@ -59,10 +61,19 @@ class GatewayState:
     services: list[Any] = field(default_factory=list)
     # what /health/readiness checks besides the process: name → a probe that raises when not ready
     readiness_probes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    # failed authentications per client address (general_settings.auth_failures_per_window...);
+    # None = not throttled
+    auth_throttle: FailedAuthThrottle | None = None
 
     def __post_init__(self) -> None:
         if self.authenticate is None:
             self.authenticate = authenticator_for(self.settings.master_key)
+        if self.auth_throttle is None and self.settings.auth_failures_per_window > 0:
+            self.auth_throttle = FailedAuthThrottle(
+                limit=self.settings.auth_failures_per_window,
+                window=self.settings.auth_failure_window_seconds,
+                max_addresses=self.settings.auth_failure_max_addresses,
+            )
         self.body_limit = self.settings.max_body_bytes()
         self.keepalive = self.settings.stream_keepalive_seconds
 
@@ -78,26 +89,15 @@ class GatewayState:
             raise Timeout(f"request exceeded the gateway's {seconds}s deadline", code="timeout") from exc
 
 
-SECRET_PARAMS = frozenset(
-    {
-        "api_key",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "vertex_credentials",
-        "vertex_ai_credentials",
-        "azure_ad_token",
-        "client_secret",
-    }
-)
-
-
 def public_model_info(model_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """model_list without credentials, LiteLLM's /model/info shape."""
+    """model_list without credentials (proxy/credentials.py), LiteLLM's /model/info shape."""
     out = []
     for entry in model_list:
-        params = {k: v for k, v in (entry.get("litellm_params") or {}).items() if k not in SECRET_PARAMS}
         out.append(
-            {"model_name": entry.get("model_name"), "litellm_params": params,
-             "model_info": entry.get("model_info") or {}}
-        )  # fmt: skip
+            {
+                "model_name": entry.get("model_name"),
+                "litellm_params": without_credentials(entry.get("litellm_params") or {}),
+                "model_info": without_credentials(entry.get("model_info") or {}),
+            }
+        )
     return out

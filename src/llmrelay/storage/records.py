@@ -335,8 +335,10 @@ class DailyTotal(msgspec.Struct, kw_only=True):
 
 
 class AuditRecord(msgspec.Struct, kw_only=True):
-    """One admin change. `changed_by_api_key` is the acting key's hash ("master_key" for the master
-    key); the values are views (never a key itself)."""
+    """One admin change. `changed_by` is the authenticated caller (a user id, or "proxy_admin" for
+    the master key), `changed_by_api_key` the acting key's hash ("master_key" for the master key),
+    `changed_by_note` what an admin said in the LiteLLM-Changed-By header; the values are views
+    (never a key itself)."""
 
     id: str
     updated_at: datetime
@@ -347,6 +349,7 @@ class AuditRecord(msgspec.Struct, kw_only=True):
     object_id: str
     before_value: dict[str, Any] | None = None
     updated_values: dict[str, Any] | None = None
+    changed_by_note: str | None = None
 
 
 class AuditFilter(msgspec.Struct, kw_only=True):

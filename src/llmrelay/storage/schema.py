@@ -270,6 +270,8 @@ audit_logs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("changed_by", String(ALIAS), nullable=False),
     Column("changed_by_api_key", String(ID), nullable=False),
+    # what an admin's LiteLLM-Changed-By header said (on whose behalf); never used as the actor
+    Column("changed_by_note", String(ALIAS), nullable=True),
     Column("action", String(16), nullable=False),
     Column("table_name", String(64), nullable=False),
     Column("object_id", String(ALIAS), nullable=False),

@@ -6,10 +6,8 @@ from __future__ import annotations
 import msgspec
 
 from llmrelay.auth.authenticator import KeyAuthenticator
-from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.auth import ADMIN_ROLES, Principal
 from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
-
-ADMIN_ROLES = frozenset({"proxy_admin"})
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):

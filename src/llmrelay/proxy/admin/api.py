@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.proxy.admin.access import Caller, caller_of
-from llmrelay.proxy.admin.audit import AUDIT_PREFIX, AuditRoutes, AuditTrail
+from llmrelay.proxy.admin.audit import AUDIT_PREFIX, CHANGED_BY_HEADER, AuditRoutes, AuditTrail
 from llmrelay.proxy.admin.end_users import EndUserRoutes
 from llmrelay.proxy.admin.keys import KeyRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
@@ -21,6 +21,7 @@ from llmrelay.proxy.admin.spend import SpendRoutes
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import Request
 from llmrelay.storage.storage import Storage
+from llmrelay.types.errors import PermissionDeniedError
 
 AdminHandler = Callable[[Request, Caller], Awaitable[None]]
 Handler = Callable[[Request, Principal], Awaitable[None]]
@@ -39,7 +40,7 @@ class AdminApi:
     ) -> None:
         self.keys = keys
         trail = AuditTrail(storage, enabled=audit)
-        self._key_routes = KeyRoutes(storage, trail)
+        self._key_routes = KeyRoutes(storage, trail, keys.is_master)
         self._people = PeopleRoutes(storage, trail)
         self._spend = SpendRoutes(storage)
         self._end_users = EndUserRoutes(storage, trail, model_names)
@@ -53,6 +54,11 @@ class AdminApi:
             caller = caller_of(principal, self.keys)
             if admin_only:
                 caller.require_admin(path)
+            if not caller.is_admin and req.header(CHANGED_BY_HEADER):
+                # the audit log names the authenticated caller; only an admin may add on whose behalf
+                raise PermissionDeniedError(
+                    f"only an admin may send {CHANGED_BY_HEADER}", param=CHANGED_BY_HEADER, code="not_admin"
+                )
             await handler(req, caller)
 
         return handle

@@ -31,8 +31,10 @@ TABLE_NAMES = {
     "team": "LiteLLM_TeamTable",
     "end_user": "LiteLLM_EndUserTable",
 }
-# who made a change, when a caller says so (LiteLLM's header); kept beside the acting key's hash
+# on whose behalf an admin acts (LiteLLM's header): kept as a note beside the authenticated caller,
+# never as the actor; a non-admin sending it is refused (AdminApi)
 CHANGED_BY_HEADER = "litellm-changed-by"
+NOTE_CHARS = 255  # the column's length
 MASTER_KEY_MARK = "master_key"
 AUDIT_PREFIX = "/audit/"
 
@@ -64,7 +66,8 @@ class AuditTrail:
         if not self.enabled or not changes:
             return
         now = self.storage.audit.clock()
-        actor = _changed_by(req, caller)
+        actor = _changed_by(caller)
+        note = _note(req, caller)
         api_key = caller.key_hash or (MASTER_KEY_MARK if caller.is_admin else "")
         entries = [
             AuditRecord(
@@ -72,6 +75,7 @@ class AuditTrail:
                 updated_at=now,
                 changed_by=actor,
                 changed_by_api_key=api_key,
+                changed_by_note=note,
                 action=action,
                 table_name=TABLE_NAMES[kind],
                 object_id=object_id,
@@ -87,13 +91,22 @@ class AuditTrail:
             log.error("audit entry lost (%s): %s %s %s", type(exc).__name__, action, kind, ids)
 
 
-def _changed_by(req: Request, caller: Caller) -> str:
-    said = req.header(CHANGED_BY_HEADER)
-    if said:
-        return said.strip()[:255]
+def _changed_by(caller: Caller) -> str:
+    """The authenticated caller: their user id, or "proxy_admin" for the master key. Never what a
+    request says about itself."""
     if caller.user_id is not None:
         return caller.user_id
     return "proxy_admin" if caller.is_admin else ""
+
+
+def _note(req: Request, caller: Caller) -> str | None:
+    """An admin's LiteLLM-Changed-By header, printable characters only (PostgreSQL refuses NUL),
+    cut to the column's length."""
+    said = req.header(CHANGED_BY_HEADER) if caller.is_admin else None
+    if not said:
+        return None
+    printable = "".join(c for c in said if c.isprintable()).strip()
+    return printable[:NOTE_CHARS] or None
 
 
 def _plain(view: Any) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ ADMIN_BODY_LIMIT = 1 << 20
 # msgspec names the offending field as "... - at `$.field[0]`" or "missing required field `field`"
 _AT_FIELD = re.compile(r"at `\$\.([A-Za-z_][A-Za-z0-9_]*)")
 _MISSING_FIELD = re.compile(r"missing required field `([A-Za-z_][A-Za-z0-9_]*)`")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 async def read_body(req: Request, kind: type[T]) -> T:
@@ -40,7 +41,7 @@ async def read_body(req: Request, kind: type[T]) -> T:
 
 def _field_of(message: str) -> str | None:
     """The top-level body field a msgspec validation error is about, for the error's `param`."""
-    found = _AT_FIELD.search(message) or _MISSING_FIELD.search(message)
+    found = _AT_FIELD.search(message) or _MISSING_FIELD.search(message) or _UNKNOWN_FIELD.search(message)
     return found.group(1) if found else None
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from msgspec import UNSET
 
-from llmrelay.auth.keys import KEY_PREFIX, display_name, generate_key, hash_key, looks_like_hash
+from llmrelay.auth.keys import (
+    KEY_PREFIX,
+    MAX_KEY_LENGTH,
+    display_name,
+    generate_key,
+    hash_key,
+    looks_like_hash,
+)
 from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import (
@@ -19,7 +27,13 @@ from llmrelay.proxy.admin.io import (
     to_micros,
 )
 from llmrelay.proxy.admin.permissions import check_owner_body
-from llmrelay.proxy.admin.schemas import DeleteKeysRequest, GenerateKeyRequest, KeyRef, UpdateKeyRequest
+from llmrelay.proxy.admin.schemas import (
+    DeleteKeysRequest,
+    GenerateKeyRequest,
+    KeyRef,
+    RegenerateKeyRequest,
+    UpdateKeyRequest,
+)
 from llmrelay.proxy.admin.views import key_view
 from llmrelay.proxy.http import Request
 from llmrelay.storage.durations import next_reset
@@ -41,9 +55,24 @@ def conflict(exc: StorageConflict) -> BadRequestError:
 
 
 class KeyRoutes:
-    def __init__(self, storage: Storage, audit: AuditTrail) -> None:
+    def __init__(self, storage: Storage, audit: AuditTrail, is_master: Callable[[str], bool]) -> None:
         self.storage = storage
         self.audit = audit
+        # the master key's value is never a virtual key's (compared in constant time)
+        self.is_master = is_master
+
+    async def _chosen_key(self, key: str, param: str) -> str:
+        """A caller-chosen key value, refused unless well-formed and unlike every key there is (the
+        master key and every stored key answer alike: which one it matched is not told)."""
+        if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + MIN_CUSTOM_KEY_CHARS:
+            raise BadRequestError(
+                f"a chosen key must start with {KEY_PREFIX} and be at least 19 characters", param=param
+            )
+        if len(key) > MAX_KEY_LENGTH:
+            raise BadRequestError(f"a chosen key must be at most {MAX_KEY_LENGTH} characters", param=param)
+        if self.is_master(key) or await self.storage.keys.get(hash_key(key)) is not None:
+            raise BadRequestError("that key value is taken; choose another", param=param, code="key_taken")
+        return key
 
     async def _owned_key(self, caller: Caller, value: str) -> KeyRecord:
         found = await self.storage.keys.get(key_hash_of(value))
@@ -62,11 +91,7 @@ class KeyRoutes:
                     "a key you make is yours: user_id may only name you", param="user_id", code="not_owner"
                 )
             body.user_id = me
-        key = body.key if body.key is not None else generate_key()
-        if not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + MIN_CUSTOM_KEY_CHARS:
-            raise BadRequestError(
-                f"a chosen key must start with {KEY_PREFIX} and be at least 19 characters", param="key"
-            )
+        key = await self._chosen_key(body.key, "key") if body.key is not None else generate_key()
         now = self.storage.keys.clock()
         duration = checked_duration(body.duration, "duration")
         new = NewKey(
@@ -173,11 +198,14 @@ class KeyRoutes:
         send(req, {"deleted_keys": deleted})
 
     async def regenerate(self, req: Request, caller: Caller) -> None:
-        body = await read_body(req, KeyRef)
+        body = await read_body(req, RegenerateKeyRequest)
         record = await self._owned_key(caller, body.key)
         check_owner_body(caller, "/key/regenerate", body)
-        key = generate_key()
-        renewed = await self.storage.keys.regenerate(record.key_hash, hash_key(key), display_name(key))
+        key = await self._chosen_key(body.new_key, "new_key") if body.new_key is not None else generate_key()
+        try:
+            renewed = await self.storage.keys.regenerate(record.key_hash, hash_key(key), display_name(key))
+        except StorageConflict as exc:  # the chosen value was taken since the check above
+            raise conflict(exc) from None
         if renewed is None:
             raise NotFoundError("key not found", code="key_not_found")
         view = key_view(renewed)

@@ -52,6 +52,15 @@ class KeyRef(msgspec.Struct, kw_only=True):
     key: str
 
 
+class RegenerateKeyRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """LiteLLM's /key/regenerate: the key keeps every setting; `new_key` chooses its new value (as
+    `key` does on /key/generate). Other fields are refused rather than ignored: change settings with
+    /key/update."""
+
+    key: str
+    new_key: str | None = None
+
+
 class DeleteKeysRequest(msgspec.Struct, kw_only=True):
     keys: list[str] = msgspec.field(default_factory=list)
     key_aliases: list[str] = msgspec.field(default_factory=list)

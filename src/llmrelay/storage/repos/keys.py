@@ -96,7 +96,7 @@ class KeyRepository(Repository):
     async def regenerate(self, old_hash: str, new_hash: str, new_name: str) -> KeyRecord | None:
         """Give a key a new secret, keeping its settings and spend; the old secret stops working."""
         now = self.clock()
-        async with self.db.begin() as conn:
+        async with conflicts_as("the new key hash already exists"), self.db.begin() as conn:
             row = (
                 await conn.execute(
                     update(virtual_keys)
