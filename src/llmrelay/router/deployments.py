@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,6 +141,8 @@ def _parse_one(
             raise BadRequestError(f"{where}: {exc.message}") from exc
     call = {k: params[k] for k in _DEPLOYMENT_KEYS if params.get(k) is not None}
     options = {k: v for k, v in params.items() if k not in _DEPLOYMENT_KEYS | _ROUTING_KEYS}
+    if provider == "*":
+        _refuse_catch_all_credentials(where, call, options)
     if info.get("base_model") and "base_model" not in options:
         # LiteLLM's place for it: the model a deployment runs, for prices (an Azure deployment's name
         # says nothing about it)
@@ -169,6 +172,26 @@ def _parse_one(
         fingerprint=fingerprint,
         region=deployment_region(target),
     )
+
+
+# what a catch-all deployment may not carry: it would go to whichever provider a client names
+_CREDENTIAL_KEYS = ("api_key", "api_base", "extra_headers", "organization")
+_SECRET_OPTION = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
+
+
+def _refuse_catch_all_credentials(where: str, call: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    """A `model: "*"` deployment serves every `provider/model` a client names, so a key or endpoint
+    on it would be sent to that provider — `ollama/x` (localhost:11434), `lm_studio/x`, anyone's.
+    Credentials belong to one provider: a wildcard naming it (`openai/*`) keeps them there."""
+    named = [k for k in _CREDENTIAL_KEYS if k in call]
+    named += sorted(k for k in options if _SECRET_OPTION.search(k) and options[k] is not None)
+    if named:
+        raise BadRequestError(
+            f'{where}: a catch-all deployment (model: "*") cannot carry {", ".join(named)}: they '
+            "would be sent to whichever provider a client names. Name the provider they belong to "
+            '(model: "openai/*", or custom_llm_provider), or leave them to each provider\'s '
+            "environment variables"
+        )
 
 
 def _env(value: Any) -> Any:
