@@ -13,11 +13,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import msgspec
 
 from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.paths import path_part
 from llmrelay.providers.replicate.errors import classify, error_message
 from llmrelay.providers.replicate.models import PROVIDER, parse_model
 from llmrelay.providers.replicate.prompt import build_input, prompt_text
@@ -90,7 +91,8 @@ class ReplicateProvider(Provider):
             return FollowUp(request=self._stream_request(stream_url, deployment))
         if not is_running(prediction):
             return None
-        url = join_url(self.api_base(deployment), f"predictions/{quote(prediction.id, safe='')}")
+        prediction_id = path_part(prediction.id, provider=PROVIDER, param="prediction id")
+        url = join_url(self.api_base(deployment), f"predictions/{prediction_id}")
         headers = {k: v for k, v in self._headers(deployment).items() if k != "content-type"}
         return FollowUp(request=HttpRequest(url=url, headers=headers, method="GET"), delay=_poll(deployment))
 
