@@ -189,7 +189,7 @@ class Engine:
             price=lambda usage: self.price(usage, deployment),
             close=upstream.aclose,
             raw=raw,
-            scrub=self.scrubber(deployment).error,
+            scrub=lambda error: self.scrubber(deployment).error(error),  # built only on error
         )
         stream.hidden_params.update(_deployment_params(deployment))
         await stream.prefetch()
@@ -308,7 +308,7 @@ class Engine:
             started=started,
             price=lambda usage: self.price(usage, deployment),
             close=upstream.aclose,
-            scrub=self.scrubber(deployment).error,
+            scrub=lambda error: self.scrubber(deployment).error(error),  # built only on error
         )
         chat.hidden_params.update(_deployment_params(deployment))
         await chat.prefetch()
