@@ -1,6 +1,6 @@
 """Upstream error text is scrubbed where it enters the process: a key the upstream echoes, a
 connection string, internal addresses and the deployment's own secrets never reach the client's
-error body, /health, the spend logs or the call log."""
+error body, /health, the spend logs, the call log or the traces."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
@@ -24,6 +24,9 @@ from llmrelay.testing import RunningSimulator
 from llmrelay.testing.gateway import GatewayThread
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import APIConnectionError, AuthenticationError
+
+if TYPE_CHECKING:
+    from llmrelay.testing.otlp_receiver import OtlpReceiver
 
 MASTER_KEY = "sk-scrub-master-key-000"
 CONFIGURED_KEY = "configured-upstream-key-7f3a9c"  # no known shape: only its exact value gives it away
@@ -151,15 +154,25 @@ async def test_connection_errors_name_no_host() -> None:
 # ---- every exit of the gateway
 
 
+@pytest.fixture
+def collector() -> Iterator[OtlpReceiver]:
+    pytest.importorskip("opentelemetry.sdk")
+    from llmrelay.testing.otlp_receiver import OtlpReceiver
+
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
 async def test_every_exit_of_the_gateway_sees_scrubbed_text(
-    openai_sim: RunningSimulator, database_url: str, db: Database, tmp_path: Path
+    openai_sim: RunningSimulator, database_url: str, db: Database, tmp_path: Path, collector: OtlpReceiver
 ) -> None:
     call_log = tmp_path / "calls.jsonl"
     params = {"model": "openai/gpt-4o-mini", "api_base": openai_sim.api_base, "api_key": CONFIGURED_KEY}
     document: dict[str, Any] = {
         "model_list": [{"model_name": "gpt", "litellm_params": params}],
-        "litellm_settings": {"callbacks": ["json_log"],
-                             "callback_settings": {"json_log": {"path": str(call_log)}}},
+        "litellm_settings": {"callbacks": ["json_log", "otel"],
+                             "callback_settings": {"json_log": {"path": str(call_log)},
+                                                   "otel": {"endpoint": collector.base_url}}},
         "general_settings": {"master_key": MASTER_KEY, "database_url": database_url,
                              "spend_spool_dir": str(tmp_path / "spool"), "proxy_batch_write_at": 3600},
     }  # fmt: skip
@@ -186,6 +199,9 @@ async def test_every_exit_of_the_gateway_sees_scrubbed_text(
         gateway.run(runtime.writer.flush())
     finally:
         gateway.stop()
+    # the gateway is closed: its sinks flushed on the way out
+    spans = collector.wait_spans(1)
+    traced = json.dumps([{"status": span.status_message, **span.attributes} for span in spans], default=str)
 
     async with db.connect() as conn:
         errors = [str(row[0]) for row in (await conn.execute(select(spend_logs.c.error))).all()]
@@ -194,4 +210,5 @@ async def test_every_exit_of_the_gateway_sees_scrubbed_text(
     assert "Incorrect API key provided" in health and _clean(health)
     assert errors and all("Incorrect API key provided" in e and _clean(e) for e in errors)
     assert "Incorrect API key provided" in logged and _clean(logged)
+    assert "Incorrect API key provided" in traced and _clean(traced)
     assert not re.search(r"127\.0\.0\.1:\d+/v1", json.loads(client_body)["error"]["message"])
