@@ -212,3 +212,22 @@ async def test_every_exit_of_the_gateway_sees_scrubbed_text(
     assert "Incorrect API key provided" in logged and _clean(logged)
     assert "Incorrect API key provided" in traced and _clean(traced)
     assert not re.search(r"127\.0\.0\.1:\d+/v1", json.loads(client_body)["error"]["message"])
+
+
+async def test_a_stream_relayed_raw_ends_with_a_scrubbed_error(openai_sim: RunningSimulator) -> None:
+    params = {"model": "openai/gpt-4o-mini", "api_base": openai_sim.api_base, "api_key": CONFIGURED_KEY}
+    document: dict[str, Any] = {"model_list": [{"model_name": "gpt", "litellm_params": params}]}
+    gateway = GatewayThread(parse_config(document, source="test")).start()
+    # events apart in time: the first is relayed before the error arrives, which then comes as the
+    # stream's last event, out of the raw relay
+    openai_sim.faults.set(error_after=3, chunk_delay=0.05, message=LEAK)
+    messages = [{"role": "user", "content": "one two three four five six"}]
+    body = {"model": "gpt", "stream": True, "messages": messages}
+    url = f"{gateway.base_url}/v1/chat/completions"
+    try:
+        async with aiohttp.ClientSession() as session, session.post(url, json=body) as resp:
+            assert resp.status == 200
+            relayed = await resp.text()
+    finally:
+        gateway.stop()
+    assert "Incorrect API key provided" in relayed and _clean(relayed)
