@@ -202,7 +202,10 @@ def test_fallbacks_name_groups_not_aliases(upstream: Upstream) -> None:
     # a catch-all group would otherwise take the alias's name as a model to call
     with pytest.raises(BadRequestError, match="fallbacks name unknown model groups: gpt-4"):
         Router(
-            model_list=[dep(upstream, "gpt-4o", "a"), dep(upstream, "*", "w", model="*")],
+            model_list=[
+                dep(upstream, "gpt-4o", "a"),
+                dep(upstream, "*", "w", model="*", api_key=None, api_base=None),
+            ],
             model_group_alias={"gpt-4": "gpt-4o"},
             fallbacks=[{"*": ["gpt-4"]}],
         )

@@ -98,17 +98,22 @@ async def test_429_retry_after_cools_the_deployment_that_long(upstream: Upstream
         await router.aclose()
 
 
-async def test_auth_errors_cool_until_the_config_changes(upstream: Upstream, clock) -> None:
+async def test_auth_errors_cool_for_auth_cooldown_time_then_the_deployment_is_probed(
+    upstream: Upstream, clock
+) -> None:
     upstream.fail("a", Fault(401, error_body("bad key", "invalid_request_error", "invalid_api_key")))
-    router = Router(model_list=[dep(upstream, "a")], clock=clock)
+    router = Router(model_list=[dep(upstream, "a")], clock=clock, auth_cooldown_time=600)
     try:
         with pytest.raises(AuthenticationError):
             await router.acompletion(model="gpt", messages=MESSAGES)
-        clock.now += 10_000
+        clock.now += 599
         with pytest.raises(ServiceUnavailableError, match="auth") as caught:
             await router.acompletion(model="gpt", messages=MESSAGES)
-        assert caught.value.retry_after is None  # no time will fix it
+        assert caught.value.retry_after == pytest.approx(1)
         assert upstream.received["a"] == 1
+        clock.now += 1
+        await router.acompletion(model="gpt", messages=MESSAGES)  # probed again, and it answers
+        assert upstream.received["a"] == 2
     finally:
         await router.aclose()
 

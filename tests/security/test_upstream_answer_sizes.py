@@ -5,6 +5,7 @@ worker to 6.3 GB."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import random
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -64,7 +65,14 @@ async def upstream() -> AsyncIterator[tuple[str, Endless]]:
         await resp.write_eof()
         return resp
 
+    async def bomb(request: web.Request) -> web.Response:
+        # 8 MiB of zeros in a few KB of gzip: only the decompressed size counts
+        packed = gzip.compress(b"0" * (8 * MIB))
+        headers = {"content-encoding": "gzip", "content-type": "application/json"}
+        return web.Response(body=packed, headers=headers)
+
     app = web.Application()
+    app.router.add_post("/bomb", bomb)
     app.router.add_post("/declared", declared)
     app.router.add_post("/unbounded", unbounded)
     app.router.add_post("/events", many_events)
@@ -88,6 +96,22 @@ async def test_a_declared_oversized_answer_is_not_read(upstream: tuple[str, Endl
             await transport.send(_post(f"{base}/declared"))
         assert info.value.status_code == 502
         assert not info.value.retryable
+    finally:
+        await transport.aclose()
+
+
+async def test_a_compressed_answer_counts_decompressed(upstream: tuple[str, Endless]) -> None:
+    base, _ = upstream
+    transport = HttpTransport(max_body_bytes=MIB)
+    try:
+        with pytest.raises(UpstreamAnswerTooLarge, match="not read further"):
+            await transport.send(_post(f"{base}/bomb"))
+        # within the cap, the same answer reads whole
+        roomy = HttpTransport(max_body_bytes=16 * MIB)
+        try:
+            assert len((await roomy.send(_post(f"{base}/bomb"))).body) == 8 * MIB
+        finally:
+            await roomy.aclose()
     finally:
         await transport.aclose()
 

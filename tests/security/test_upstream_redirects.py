@@ -11,9 +11,11 @@ from aiohttp import web
 
 from llmrelay.core.streaming import ChatStream
 from llmrelay.functions import acompletion, aembedding
+from llmrelay.providers.replicate.adapter import ReplicateProvider
 from llmrelay.transport.http import HttpTransport
 from llmrelay.transport.redirects import UpstreamRedirectError
-from llmrelay.types.http import HttpRequest
+from llmrelay.types.deployment import Deployment
+from llmrelay.types.http import HttpRequest, HttpResponse
 
 KEY = "sk-redirect-secret-0123456789"
 
@@ -156,3 +158,29 @@ async def test_a_redirect_loop_ends(redirector: str) -> None:
             await transport.open_stream(HttpRequest(url=f"{redirector}/loop", headers={}, body=b""))
     finally:
         await transport.aclose()
+
+
+@pytest.mark.parametrize(
+    ("stream_url", "trusted"),
+    [
+        ("https://stream.replicate.com/v1/files/abc", True),
+        ("https://api.replicate.com/v1/streams/abc", True),
+        ("http://stream.replicate.com/v1/files/abc", False),  # not over plain http
+        ("https://replicate.com.evil.example/abc", False),
+        ("https://evil.example/abc", False),
+    ],
+)
+def test_a_replicate_stream_url_gets_the_key_only_on_replicates_origins(
+    stream_url: str, trusted: bool
+) -> None:
+    """A follow-up URL the upstream's answer names is no redirect, but the same rule holds."""
+
+    deployment = Deployment(
+        provider="replicate", model="meta/llama", api_key="r8_secretkey", extra_headers={"x-auth": "hidden"}
+    )
+    sent = HttpRequest(url="https://api.replicate.com/v1/models/meta/llama/predictions", headers={})
+    body = b'{"id": "p1", "status": "starting", "input": {}, "urls": {"stream": "%s"}}' % stream_url.encode()
+    follow = ReplicateProvider().follow_up(HttpResponse(status=201, body=body), sent, deployment)
+    assert follow is not None
+    headers = follow.request.headers
+    assert ("authorization" in headers, "x-auth" in headers) == (trusted, trusted)

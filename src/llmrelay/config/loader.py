@@ -70,6 +70,7 @@ class GatewayConfig:
             "retry_policy": rs.retry_policy,
             "routing_strategy_args": rs.routing_strategy_args,
             "cooldown_window": rs.cooldown_window,
+            "auth_cooldown_time": rs.auth_cooldown_time,
             "redis_key_prefix": rs.redis_key_prefix,
             "health_check_interval": self._health_check_interval(),
             "fallbacks": _first(rs.fallbacks, ls.fallbacks),

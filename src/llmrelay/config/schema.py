@@ -103,6 +103,9 @@ class RouterSettings(msgspec.Struct, kw_only=True):
     routing_strategy_args: dict[str, Any] | None = None
     # llmrelay: seconds over which allowed_fails are counted
     cooldown_window: float | None = None
+    # llmrelay: seconds a deployment whose credentials were refused (401/403) sits out before the
+    # next call probes it again (default 300; a changed key ends it at once)
+    auth_cooldown_time: Annotated[float, msgspec.Meta(gt=0)] | None = None
     # llmrelay: seconds allowed between two chunks of a stream
     stream_chunk_timeout: float | None = None
     # llmrelay: prefix of the router's keys in Redis (several gateways sharing one Redis)

@@ -6,16 +6,18 @@ and emit one CallRecord per logical call."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
 from llmrelay.core.credentials import TokenCache
 from llmrelay.core.deployment_mock import mock_answer, mock_stream, refuse_mocked
 from llmrelay.core.input_limits import InputLimits
+from llmrelay.core.scrub import Scrubber
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
@@ -41,6 +43,27 @@ from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage, hidden_params
 
 R = TypeVar("R")
+Q = TypeVar("Q")
+P = ParamSpec("P")
+
+
+def _scrubs_errors(
+    method: Callable[Concatenate[Engine, Q, Deployment, P], Awaitable[R]],
+) -> Callable[Concatenate[Engine, Q, Deployment, P], Awaitable[R]]:
+    """An engine call whose errors leave with upstream secrets and hosts scrubbed from their text:
+    where upstream error text enters the process, so nothing downstream sees it raw."""
+
+    @functools.wraps(method)
+    async def call(
+        self: Engine, request: Q, deployment: Deployment, /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        try:
+            return await method(self, request, deployment, *args, **kwargs)
+        except LLMError as exc:
+            self.scrubber(deployment).error(exc)
+            raise
+
+    return call
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +146,7 @@ class Engine:
         )
 
     # ---- chat
+    @_scrubs_errors
     async def chat(
         self, request: ChatRequest, deployment: Deployment, *, drop_params: bool, timeout: float | None
     ) -> ChatResponse:
@@ -140,6 +164,7 @@ class Engine:
         self._annotate(result, deployment, self.price(result.usage, deployment))
         return result
 
+    @_scrubs_errors
     async def chat_stream(
         self,
         request: ChatRequest,
@@ -184,12 +209,14 @@ class Engine:
             price=lambda usage: self.price(usage, deployment),
             close=upstream.aclose,
             raw=raw,
+            scrub=lambda error: self.scrubber(deployment).error(error),  # built only on error
         )
         stream.hidden_params.update(_deployment_params(deployment))
         await stream.prefetch()
         return stream
 
     # ---- embeddings and text completions
+    @_scrubs_errors
     async def embedding(
         self, request: EmbeddingRequest, deployment: Deployment, *, timeout: float | None
     ) -> EmbeddingResponse:
@@ -203,6 +230,7 @@ class Engine:
         return result
 
     # ---- rerank, moderations, image generation: one exchange each
+    @_scrubs_errors
     async def rerank(
         self, request: RerankRequest, deployment: Deployment, *, timeout: float | None
     ) -> RerankResponse:
@@ -215,6 +243,7 @@ class Engine:
         self._annotate(result, deployment, self.price_rerank(result, deployment))
         return result
 
+    @_scrubs_errors
     async def moderation(
         self, request: ModerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ModerationResponse:
@@ -233,6 +262,7 @@ class Engine:
         self._annotate(result, deployment, micros)
         return result
 
+    @_scrubs_errors
     async def image_generation(
         self, request: ImageGenerationRequest, deployment: Deployment, *, timeout: float | None
     ) -> ImageResponse:
@@ -244,6 +274,7 @@ class Engine:
         self._annotate(result, deployment, self.price_images(result, request, deployment))
         return result
 
+    @_scrubs_errors
     async def text_completion(
         self,
         request: TextCompletionRequest,
@@ -269,6 +300,7 @@ class Engine:
         self._annotate(result, deployment, self.price(result.usage, deployment))
         return result
 
+    @_scrubs_errors
     async def text_completion_stream(
         self,
         request: TextCompletionRequest,
@@ -303,12 +335,27 @@ class Engine:
             started=started,
             price=lambda usage: self.price(usage, deployment),
             close=upstream.aclose,
+            scrub=lambda error: self.scrubber(deployment).error(error),  # built only on error
         )
         chat.hidden_params.update(_deployment_params(deployment))
         await chat.prefetch()
         return TextStream(chat, request)
 
     # ---- plumbing
+    def scrubber(self, deployment: Deployment) -> Scrubber:
+        """What scrubs this deployment's upstream error text: its secrets and hosts (core/scrub.py),
+        with the key and endpoint its adapter resolves (from the environment, or defaults)."""
+        try:
+            adapter = self.adapter(deployment)
+        except LLMError:
+            # no such provider: nothing was sent; the deployment's configured values still count
+            return Scrubber.for_deployment(deployment)
+        return Scrubber.for_deployment(
+            deployment,
+            api_key=_resolved(adapter.api_key, deployment),
+            api_base=_resolved(adapter.api_base, deployment),
+        )
+
     async def _open_stream(
         self,
         adapter: Provider,
@@ -459,6 +506,15 @@ async def _refused_stream(upstream: StreamingResponse) -> bool:
         return False
     await upstream.aclose()
     return True
+
+
+def _resolved(resolve: Callable[[Deployment], str], deployment: Deployment) -> str | None:
+    """An adapter's key or endpoint for `deployment`, None when it has none (the call failed for
+    that very reason, before sending anything)."""
+    try:
+        return resolve(deployment)
+    except LLMError:
+        return None
 
 
 def _timeout(timeout: float | None, deployment: Deployment) -> float:

@@ -61,8 +61,11 @@ class ChatStream:
         on_finish: StreamFinished | None = None,
         close: Callable[[], Any] | None = None,
         raw: RawUpstream | None = None,
+        scrub: Callable[[LLMError], object] | None = None,
     ) -> None:
         self._source = source
+        # scrubs an upstream error's text in place before anyone sees it (core/scrub.py)
+        self._scrub = scrub
         # set while the raw bytes can still be relayed: nothing read past the prefetch yet
         self._raw = raw
         # the bytes relayed raw, decoded only if someone asks for `response()`
@@ -257,6 +260,9 @@ class ChatStream:
             return
         self._finished = True
         self._ended = True
+        if error is not None and self._scrub is not None:
+            # every stream error passes here before it is raised to the reader or reported
+            self._scrub(error)
         self.error = error
         await self._release()
         if self._on_finish is not None:

@@ -57,7 +57,13 @@ def check_router_settings(config: GatewayConfig) -> None:
     group, an unknown strategy) is one clear line from the parent process, not a traceback from
     every worker. Cheap (≈ 3 ms): building a router opens no thread, connection or file.
     Raises ValueError."""
-    build_router(config)
+    from llmrelay.types.errors import LLMError
+
+    try:
+        build_router(config)
+    except LLMError as exc:
+        # model_list mistakes (a duplicate id, credentials on a catch-all) are the router's 400s
+        raise ValueError(exc.message) from exc
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:

@@ -159,6 +159,8 @@ def _parse_one(
             raise ModelListError(f"{where}.litellm_params.model", exc.message) from exc
     call = {k: params[k] for k in _DEPLOYMENT_KEYS if params.get(k) is not None}
     options = {k: v for k, v in params.items() if k not in _DEPLOYMENT_KEYS | _ROUTING_KEYS}
+    if provider == "*":
+        _refuse_catch_all_credentials(where, call, options)
     if info.get("base_model") and "base_model" not in options:
         # LiteLLM's place for it: the model a deployment runs, for prices (an Azure deployment's name
         # says nothing about it)
@@ -233,6 +235,26 @@ def _prices(where: str, params: Mapping[str, Any], info: Mapping[str, Any]) -> P
         section = "litellm_params" if first.field in params else "model_info"
         raise ModelListError(f"{where}.{section}.{first.field}", first.problem)
     return prices
+
+
+# what a catch-all deployment may not carry: it would go to whichever provider a client names
+_CREDENTIAL_KEYS = ("api_key", "api_base", "extra_headers", "organization")
+_SECRET_OPTION = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
+
+
+def _refuse_catch_all_credentials(where: str, call: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    """A `model: "*"` deployment serves every `provider/model` a client names, so a key or endpoint
+    on it would be sent to that provider — `ollama/x` (localhost:11434), `lm_studio/x`, anyone's.
+    Credentials belong to one provider: a wildcard naming it (`openai/*`) keeps them there."""
+    named = [k for k in _CREDENTIAL_KEYS if k in call]
+    named += sorted(k for k in options if _SECRET_OPTION.search(k) and options[k] is not None)
+    if named:
+        raise BadRequestError(
+            f'{where}: a catch-all deployment (model: "*") cannot carry {", ".join(named)}: they '
+            "would be sent to whichever provider a client names. Name the provider they belong to "
+            '(model: "openai/*", or custom_llm_provider), or leave them to each provider\'s '
+            "environment variables"
+        )
 
 
 def _env(value: Any) -> Any:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+import math
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.picking import Pick
+from llmrelay.router.state import Cooldown
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import LLMError
@@ -20,6 +23,31 @@ if TYPE_CHECKING:
     from llmrelay.router.router import Router
 
 log = logging.getLogger("llmrelay.router.health")
+
+
+# why a deployment cools, as /health says it
+_COOLING_WHY = {
+    "auth": "the upstream refused its credentials (401/403); the first call after cooling_until "
+    "probes it again, and a changed key ends the cooldown at once",
+    "rate_limited": "the upstream asked to wait (429 with retry-after)",
+    "failures": "more than allowed_fails failures within cooldown_window",
+}
+
+
+def cooling_report(cooldown: Cooldown | None) -> dict[str, Any]:
+    """A deployment's cooldown as /health shows it: until when (clock seconds, and UTC when the
+    clock is wall time), the reason code, and why in words."""
+    if cooldown is None:
+        return {"cooling_until": None, "cooling_until_utc": None, "cooling_reason": None, "cooling_why": None}
+    until = cooldown.until if math.isfinite(cooldown.until) else None
+    # the router's clock is time.time unless a test injects another: only then is it a date
+    utc = datetime.fromtimestamp(until, UTC).isoformat() if until is not None and until > 1e9 else None
+    return {
+        "cooling_until": until,
+        "cooling_until_utc": utc,
+        "cooling_reason": cooldown.reason,
+        "cooling_why": _COOLING_WHY.get(cooldown.reason, cooldown.reason),
+    }
 
 
 class HealthChecker:

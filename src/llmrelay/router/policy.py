@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from llmrelay.router.state import FOREVER
 from llmrelay.types.errors import (
     AuthenticationError,
     BadRequestError,
@@ -107,12 +106,18 @@ class CooldownAction:
     reason: str = ""
 
 
-def cooldown_action(error: LLMError) -> CooldownAction:
-    """Auth failures cool the deployment until its config changes; a 429 with retry-after cools it
-    that long; other provider-side failures count toward `allowed_fails`. Errors the caller caused
-    (400, context window, content policy) say nothing about the deployment."""
+# default of router_settings.auth_cooldown_time: how long refused credentials keep a deployment out
+DEFAULT_AUTH_COOLDOWN = 300.0
+
+
+def cooldown_action(error: LLMError, auth_cooldown: float = DEFAULT_AUTH_COOLDOWN) -> CooldownAction:
+    """Auth failures cool the deployment for `auth_cooldown` seconds (or until its config changes,
+    if sooner), after which the next call probes it again: a key rotated or an upstream outage that
+    answered 401 ends without a restart. A 429 with retry-after cools it that long; other
+    provider-side failures count toward `allowed_fails`. Errors the caller caused (400, context
+    window, content policy) say nothing about the deployment."""
     if isinstance(error, AuthenticationError | PermissionDeniedError):
-        return CooldownAction("cool", FOREVER, "auth")
+        return CooldownAction("cool", auth_cooldown, "auth")
     if isinstance(error, RateLimitError) and error.retry_after is not None and error.retry_after > 0:
         return CooldownAction("cool", error.retry_after, "rate_limited")
     if isinstance(error, RateLimitError):

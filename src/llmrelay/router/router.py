@@ -29,9 +29,9 @@ from llmrelay.cost.tokens import token_counter
 from llmrelay.router.aliases import AliasSpec, parse_aliases
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
 from llmrelay.router.groups import ModelGroups
-from llmrelay.router.health import HealthChecker
+from llmrelay.router.health import HealthChecker, cooling_report
 from llmrelay.router.picking import Pick, Picker, PickRequest
-from llmrelay.router.policy import FallbackPolicy, RetryPolicy, fallback_map
+from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, fallback_map
 from llmrelay.router.records import CallReporter, CallTrace
 from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
 from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
@@ -70,6 +70,7 @@ class Router(SdkMethods):
         cooldown_time: float = 60.0,
         cooldown_window: float = 60.0,
         disable_cooldowns: bool = False,
+        auth_cooldown_time: float = DEFAULT_AUTH_COOLDOWN,
         timeout: float | None = None,
         stream_timeout: float | None = None,
         stream_chunk_timeout: float | None = None,
@@ -150,7 +151,13 @@ class Router(SdkMethods):
                 fallback_map(content_policy_fallbacks),
                 list(default_fallbacks or ()),
             ),
-            cooldowns=CooldownSettings(allowed_fails, cooldown_time, cooldown_window, disable_cooldowns),
+            cooldowns=CooldownSettings(
+                allowed_fails,
+                cooldown_time,
+                cooldown_window,
+                disabled=disable_cooldowns,
+                auth_cooldown_time=auth_cooldown_time,
+            ),
             timing=Timing(timeout, stream_timeout, stream_chunk_timeout, retry_after),
             clock=clock,
             sleep=sleep,
@@ -207,8 +214,7 @@ class Router(SdkMethods):
                     "model_name": d.model_name,
                     "model": d.target.qualified_model,
                     "state": "cooling" if cooling else "healthy",
-                    "cooling_until": cooldown.until if cooling and cooldown else None,
-                    "cooling_reason": cooldown.reason if cooling and cooldown else None,
+                    **cooling_report(cooldown if cooling else None),
                     "last_error": self._runner.last_errors.get(d.id),
                 }
             )

@@ -20,7 +20,7 @@ from llmrelay.core.retry import backoff_delay
 from llmrelay.limits.base import Limiter
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker, PickRequest
-from llmrelay.router.policy import FallbackPolicy, RetryPolicy, cooldown_action
+from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, cooldown_action
 from llmrelay.router.records import CallReporter, CallTrace
 from llmrelay.router.regions import EndUserRouting, in_region
 from llmrelay.router.state import Cooldown, RouterState
@@ -65,6 +65,8 @@ class CooldownSettings:
     window: float = 60.0
     # LiteLLM's router_settings.disable_cooldowns: no deployment is ever cooled
     disabled: bool = False
+    # seconds a deployment whose credentials were refused (401/403) sits out before it is probed again
+    auth_cooldown_time: float = DEFAULT_AUTH_COOLDOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +249,7 @@ class CallRunner:
             await self.limiter.settle(pick.reservation, 0, now=self.clock())
         if self.cooldowns.disabled:
             return
-        action = cooldown_action(error)
+        action = cooldown_action(error, self.cooldowns.auth_cooldown_time)
         now = self.clock()
         if action.kind == "cool":
             fingerprint = deployment.fingerprint if action.reason == "auth" else ""

@@ -32,13 +32,18 @@ def _mib(n: int) -> str:
 async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """The whole body, or UpstreamAnswerTooLarge as soon as it is known to pass `limit` bytes (from
     its Content-Length, else once that many have arrived; decompressed bytes are what count)."""
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    header = response.headers.get("content-length")
+    declared = int(header) if header is not None and header.isdigit() else None
+    if declared is not None and declared > limit:
+        # (compressed, the answer would be larger still)
         response.close()
         raise UpstreamAnswerTooLarge(
-            f"upstream answer of {int(declared)} bytes is over the {_mib(limit)} cap "
+            f"upstream answer of {declared} bytes is over the {_mib(limit)} cap "
             "(litellm_settings.max_upstream_response_mb); not read"
         )
+    if declared is not None and "content-encoding" not in response.headers:
+        # the usual answer: its length is known and within the cap, read in one go
+        return await response.read()
     parts: list[bytes] = []
     size = 0
     async for part in response.content.iter_chunked(_READ_SIZE):
@@ -75,13 +80,15 @@ class EventSizeGuard:
             self._patterns = (b"\n", b"\r")
 
     def feed(self, data: bytes) -> None:
-        if not self._patterns:
+        if not self._patterns or not data:
             return
-        seen = self._tail + data
-        # where the last boundary ends, or -1 when this chunk holds none
-        end = max(_end_of_last(seen, p) for p in self._patterns)
-        self._run = len(seen) - end if end >= 0 else self._run + len(data)
-        self._tail = seen[-1:]
+        # where the last boundary in this chunk ends, or -1 when it holds none (searched in place:
+        # no copy of the chunk per read)
+        end = max(_end_of_last(data, p) for p in self._patterns)
+        if end < 0 and self._tail and self._tail + data[:1] in self._patterns:
+            end = 1  # a boundary split across two reads ("\n" | "\n")
+        self._run = len(data) - end if end >= 0 else self._run + len(data)
+        self._tail = data[-1:]
         if self._run > self._limit:
             raise UpstreamAnswerTooLarge(
                 f"upstream stream event is over the {_mib(self._limit)} cap "

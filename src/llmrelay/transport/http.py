@@ -65,13 +65,13 @@ class StreamingResponse:
         except TimeoutError as exc:
             raise Timeout(f"no stream data for {self._read_timeout}s") from exc
         except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"stream broken: {type(exc).__name__}: {exc}") from exc
+            raise APIConnectionError(f"stream broken: {_reason(exc)}") from exc
 
     async def read(self) -> bytes:
         try:
             return await read_bounded(self._response, self._max_body)
         except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"reading body failed: {type(exc).__name__}: {exc}") from exc
+            raise APIConnectionError(f"reading body failed: {_reason(exc)}") from exc
 
     async def aclose(self) -> None:
         self._response.release()
@@ -218,6 +218,13 @@ def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, N
 
 
 def _describe(exc: aiohttp.ClientError, request: HttpRequest) -> str:
-    # the URL may carry a key in its query (Gemini's ?key=): print only scheme, host and path
-    url = request.url.split("?", 1)[0]
-    return f"cannot reach {url}: {type(exc).__name__}: {exc}"
+    """What went wrong, without aiohttp's own text: it names hosts, resolved addresses and proxies
+    (the URL may also carry a key in its query, Gemini's ?key=). The deployment says where."""
+    return f"cannot reach the upstream: {_reason(exc)}"
+
+
+def _reason(exc: aiohttp.ClientError) -> str:
+    os_error = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
+    strerror = getattr(os_error, "strerror", None)
+    name = type(exc).__name__
+    return f"{name} ({strerror})" if isinstance(strerror, str) and strerror else name

@@ -23,6 +23,7 @@ from llmrelay.providers.azure.wire import (
 )
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.openai.adapter import OpenAICompatible
+from llmrelay.providers.paths import path_part
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.deployment import Deployment
@@ -89,7 +90,7 @@ class AzureOpenAI(OpenAICompatible):
                 provider=self.name,
                 param="model",
             )
-        name = quote(deployment.model, safe="")
+        name = path_part(deployment.model, provider=self.name)
         version = quote(self.api_version(deployment), safe="")
         return f"{self.api_base(deployment)}/openai/deployments/{name}/{endpoint}?api-version={version}"
 

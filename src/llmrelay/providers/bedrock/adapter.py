@@ -12,7 +12,6 @@ attempt (the signature covers the date), or carry a Bedrock API key as a bearer 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote
 
 import msgspec
 
@@ -26,6 +25,7 @@ from llmrelay.providers.bedrock.response import to_chat_response
 from llmrelay.providers.bedrock.signing import auth_headers
 from llmrelay.providers.bedrock.stream import BedrockStreamDecoder
 from llmrelay.providers.bedrock.wire import ConverseResponse, response_decoder
+from llmrelay.providers.paths import path_part
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -99,7 +99,7 @@ class BedrockProvider(Provider):
         base, region = creds.runtime_base(deployment, signing=isinstance(credentials, creds.AwsKeys))
         # ':' and '@' are legal in a path segment and HTTP clients send them unescaped (aiohttp's yarl
         # decodes %3A): the signature must cover the path exactly as it is sent. '/' (in ARNs) stays %2F.
-        url = f"{base}/model/{quote(target, safe=':@')}/{operation}"
+        url = f"{base}/model/{path_part(target, provider=self.name, safe=':@')}/{operation}"
         headers = {"content-type": "application/json", "accept": accept}
         headers.update(auth_headers(credentials, region, "POST", url, headers, body))
         if deployment.extra_headers:

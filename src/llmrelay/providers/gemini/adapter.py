@@ -9,7 +9,6 @@ end up in logs and error messages.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote
 
 import msgspec
 
@@ -20,6 +19,7 @@ from llmrelay.providers.gemini.request import build_body
 from llmrelay.providers.gemini.response import provider_details, to_chat_response
 from llmrelay.providers.gemini.stream import GeminiStreamDecoder
 from llmrelay.providers.gemini.wire import GenerateContentResponse, response_decoder
+from llmrelay.providers.paths import path_part
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -120,6 +120,6 @@ def model_path(model: str) -> str:
     """The model's resource path: `models/{id}` (a leading `models/` in the id is accepted), or a
     tuned model's `tunedModels/{id}` as given. Escaped so an id cannot add path or query parts."""
     if model.startswith("tunedModels/"):
-        return quote(model, safe="/-_.")
+        return path_part(model, provider="gemini", safe="/-_.")
     bare = model.removeprefix("models/")
-    return "models/" + quote(bare, safe="-_.")
+    return "models/" + path_part(bare, provider="gemini", safe="-_.")

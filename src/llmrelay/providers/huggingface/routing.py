@@ -7,8 +7,7 @@ LiteLLM users write `huggingface/<org>/<model>` (the router picks a provider) or
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
+from llmrelay.providers.paths import path_part
 from llmrelay.types.errors import BadRequestError
 
 PROVIDER = "huggingface"
@@ -70,7 +69,8 @@ def embedding_url(api_base: str, model: str) -> str:
     if ":" in hub_id:
         raise _bad_model(model, "takes no ':' suffix for embeddings")
     host = api_base.removesuffix("/v1")
-    return f"{host}/{EMBEDDING_PROVIDER}/models/{quote(hub_id, safe='/-_.')}/pipeline/feature-extraction"
+    path = path_part(hub_id, provider=PROVIDER, safe="/-_.")
+    return f"{host}/{EMBEDDING_PROVIDER}/models/{path}/pipeline/feature-extraction"
 
 
 def _bad_model(model: str, why: str) -> BadRequestError:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import msgspec
 
 from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.paths import path_part
 from llmrelay.providers.replicate.errors import classify, error_message
 from llmrelay.providers.replicate.models import PROVIDER, parse_model
 from llmrelay.providers.replicate.prompt import build_input, prompt_text
@@ -90,22 +91,29 @@ class ReplicateProvider(Provider):
             return FollowUp(request=self._stream_request(stream_url, deployment))
         if not is_running(prediction):
             return None
-        url = join_url(self.api_base(deployment), f"predictions/{quote(prediction.id, safe='')}")
+        prediction_id = path_part(prediction.id, provider=PROVIDER, param="prediction id")
+        url = join_url(self.api_base(deployment), f"predictions/{prediction_id}")
         headers = {k: v for k, v in self._headers(deployment).items() if k != "content-type"}
         return FollowUp(request=HttpRequest(url=url, headers=headers, method="GET"), delay=_poll(deployment))
 
     def _stream_request(self, url: str, deployment: Deployment) -> HttpRequest:
+        """The stream the prediction names. Its URL comes from the upstream's answer: the key (and
+        the deployment's extra headers, which may carry credentials too) go only to the API's own
+        origin or to Replicate's domains over https."""
         headers = {"accept": "text/event-stream", "cache-control": "no-store"}
         if self._trusted(url, deployment):
             headers["authorization"] = f"Bearer {self.api_key(deployment)}"
-        if deployment.extra_headers:
-            headers.update(deployment.extra_headers)
+            if deployment.extra_headers:
+                headers.update(deployment.extra_headers)
         return HttpRequest(url=url, headers=headers, method="GET", stream=True)
 
     def _trusted(self, url: str, deployment: Deployment) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        own = (urlsplit(self.api_base(deployment)).hostname or "").lower()
-        return host == own or any(host == d or host.endswith("." + d) for d in _REPLICATE_DOMAINS)
+        target, own = urlsplit(url), urlsplit(self.api_base(deployment))
+        host = (target.hostname or "").lower()
+        if (target.scheme, host, target.port) == (own.scheme, (own.hostname or "").lower(), own.port):
+            return True
+        replicate = any(host == d or host.endswith("." + d) for d in _REPLICATE_DOMAINS)
+        return target.scheme == "https" and replicate
 
     def _headers(self, deployment: Deployment) -> dict[str, str]:
         headers = {"content-type": "application/json", "authorization": f"Bearer {self.api_key(deployment)}"}

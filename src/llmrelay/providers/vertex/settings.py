@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from llmrelay.providers.paths import path_part
 from llmrelay.providers.vertex.auth import GoogleCredentialsGrant, project_of
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError
@@ -39,10 +40,12 @@ class Placement:
     location: str
 
     def model_url(self, publisher: str, model: str, method: str) -> str:
+        project = path_part(self.project, provider=PROVIDER, param="vertex_project")
+        location = path_part(self.location, provider=PROVIDER, param="vertex_location")
+        model_id = path_part(model, provider=PROVIDER, safe="@-_.")
         return (
-            f"{self.base}/{API_VERSION}/projects/{quote(self.project, safe='')}"
-            f"/locations/{quote(self.location, safe='')}/publishers/{publisher}"
-            f"/models/{quote(model, safe='@-_.')}:{method}"
+            f"{self.base}/{API_VERSION}/projects/{project}/locations/{location}"
+            f"/publishers/{publisher}/models/{model_id}:{method}"
         )
 
 
