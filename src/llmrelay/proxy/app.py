@@ -13,6 +13,7 @@ from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_bod
 from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
+from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
@@ -86,9 +87,8 @@ class GatewayApp:
     async def __rsgi__(self, scope: RSGIScope, proto: RSGIProto) -> None:
         if scope.proto != "http":
             return
+        # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
         path = scope.path
-        if len(path) > 1 and path.endswith("/"):
-            path = path.rstrip("/")
         req = Request(scope, proto, path, self._ids)
         route = self._routes.get((scope.method, path))
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
@@ -110,6 +110,11 @@ class GatewayApp:
             self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
 
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
+        redirect = slash_redirect(path)
+        if redirect is not None:
+            self._redirect(req, redirect)
+            return
+        check_path(path)
         model_prefix = next((p for p in ("/v1/models/", "/models/") if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
             assert self.state.authenticate is not None
@@ -124,6 +129,14 @@ class GatewayApp:
         if path in self._paths:
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
+
+    @staticmethod
+    def _redirect(req: Request, target: str) -> None:
+        query = req.scope.query_string
+        location = f"{target}?{query}" if query else target
+        error = LLMError(f"request path ends with '/': the route is {target}", code="redirect")
+        body = openai_error_body(error)
+        req.send_json(308, body, [("location", location)])
 
     @staticmethod
     def _fail(req: Request, error: LLMError, dialect: str) -> None:
