@@ -131,6 +131,8 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     max_end_user_budget: float | None = None
     # the admin API's audit log (GET /audit); None: LITELLM_STORE_AUDIT_LOGS, else on
     store_audit_logs: bool | None = None
+    # LiteLLM's: GET /metrics asks for a valid key (any key the gateway accepts), else 401
+    require_auth_for_metrics_endpoint: bool | None = None
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):
@@ -147,7 +149,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: probe every deployment in the background every health_check_interval seconds
     background_health_checks: bool | None = None
     health_check_interval: float | None = None
-    # LiteLLM's: GET /metrics asks for the master key too (open by default, as in LiteLLM)
+    # the same as litellm_settings.require_auth_for_metrics_endpoint (LiteLLM's place for it)
     require_auth_for_metrics_endpoint: bool | None = None
     # llmrelay: seconds between SSE keep-alive comments while a stream waits for its first token
     stream_keepalive_seconds: float = 10.0

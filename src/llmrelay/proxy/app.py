@@ -66,7 +66,7 @@ class GatewayApp:
         add("GET", "/model/info", admin.model_info, OPENAI)
         add("GET", "/v1/model/info", admin.model_info, OPENAI)
         if state.metrics is not None:
-            metrics_auth = OPENAI if state.settings.require_auth_for_metrics_endpoint else PUBLIC
+            metrics_auth = OPENAI if state.metrics_need_key else PUBLIC
             add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)
         for method, path, handler in state.extra_routes:
             add(method, path, handler, OPENAI, v1_alias=False)

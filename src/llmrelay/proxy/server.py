@@ -68,6 +68,7 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         router.add_callback(callback)
     if sinks.metrics is not None:
         sinks.metrics.watch_deployments(router.health)
+        sinks.metrics.limit_labels(metric_label_names(router))
     if config.cache is not None:
         from llmrelay.cache import CachingRouter, ResponseCache
 
@@ -76,6 +77,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     state = GatewayState(
         router=router,
         settings=config.general,
+        # LiteLLM reads it from litellm_settings; llmrelay also took it in general_settings
+        metrics_need_key=bool(
+            config.litellm_settings.require_auth_for_metrics_endpoint
+            or config.general.require_auth_for_metrics_endpoint
+        ),
         model_info=public_model_info(config.model_list),
         metrics=sinks.metrics,
         sinks=sinks.sinks,
@@ -89,6 +95,15 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
         install_keys(state, config)
     return GatewayApp(state, version=__version__)
+
+
+def metric_label_names(router: Any) -> Any:
+    """The names /metrics may show as labels: the router's model names and the providers llmrelay
+    knows; any other name a client sends is counted as `__unknown__` (events/sinks/prometheus.py)."""
+    from llmrelay.events.sinks.prometheus import LabelNames
+    from llmrelay.providers.registry import ProviderRegistry
+
+    return LabelNames(router.model_names(), [*ProviderRegistry.known(), "cache", "unknown"])
 
 
 def app_from_env() -> GatewayApp:
