@@ -123,6 +123,7 @@ class _Scope:
     method = "POST"
     path = "/v1/chat/completions"
     query_string = ""
+    client = "127.0.0.1:50000"
 
     def __init__(self, body: bytes) -> None:
         self.headers = _Headers({"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}",

@@ -166,6 +166,16 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     maximum_spend_logs_retention_interval: str | None = None
     # llmrelay: where each worker process keeps its spend spool (one subdirectory per worker)
     spend_spool_dir: str = "llmrelay-spool"
+    # llmrelay, connections (docs/security.md): seconds a connection may take to send a request's
+    # headers — from its opening, and between two requests on a kept-alive connection — else closed
+    connection_idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
+    # llmrelay: seconds a request's whole body may take to arrive after its headers, else 408
+    request_body_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    # llmrelay: open connections one worker process accepts at once (more wait in the listen
+    # backlog); lowered to fit the process's file-descriptor limit
+    max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
+    # llmrelay: requests one client address may have in flight on one worker at once, else 429
+    max_requests_per_client: Annotated[int, msgspec.Meta(ge=1)] = 256
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0

@@ -11,6 +11,8 @@ from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
 from llmrelay.proxy.auth import ANONYMOUS, Principal
+from llmrelay.proxy.body_deadline import BodyDeadlines
+from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.paths import check_path, slash_redirect
@@ -37,6 +39,8 @@ class GatewayApp:
     def __init__(self, state: GatewayState, *, version: str = "0") -> None:
         self.state = state
         self._ids = RequestIds()
+        self._deadlines = BodyDeadlines(state.settings.request_body_timeout_seconds)
+        self._slots = ClientSlots(state.settings.max_requests_per_client)
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -89,10 +93,12 @@ class GatewayApp:
             return
         # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
         path = scope.path
-        req = Request(scope, proto, path, self._ids)
+        req = Request(scope, proto, path, self._ids, self._deadlines)
         route = self._routes.get((scope.method, path))
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+        address = None
         try:
+            address = self._slots.take(scope.client)
             if route is None:
                 await self._unrouted(req, scope.method, path)
                 return
@@ -108,6 +114,9 @@ class GatewayApp:
             # a bug, not a user error: answer 500 and keep the worker serving
             log.exception("unhandled error on %s %s (request %s)", scope.method, path, req.request_id)
             self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
+        finally:
+            if address is not None:
+                self._slots.give(address)
 
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
         redirect = slash_redirect(path)
@@ -165,6 +174,7 @@ class GatewayApp:
             loop.run_until_complete(self.aclose())
 
     async def aclose(self) -> None:
+        self._deadlines.close()
         # the router's close waits for queued callbacks, so the sinks have heard everything by then
         await self.state.router.aclose()
         for sink in self.state.sinks:

@@ -159,13 +159,23 @@ def startup_notes(config: GatewayConfig) -> list[str]:
 
 def serve(options: ServeOptions) -> None:
     """Run until SIGINT/SIGTERM; in-flight requests get general_settings.graceful_shutdown_seconds."""
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
     config = parse_config(options.document, source=options.source)
     for note in startup_notes(config):
         print(note, file=sys.stderr)
+    general = config.general
+    connections = connection_cap(general.max_connections_per_worker, open_files_limit())
+    if connections < general.max_connections_per_worker:
+        print(
+            f"warning: general_settings.max_connections_per_worker lowered from "
+            f"{general.max_connections_per_worker} to {connections} to fit the open-files limit "
+            f"({open_files_limit()}; raise it with `ulimit -n`)",
+            file=sys.stderr,
+        )
     os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
     server = Server(
         "llmrelay.proxy.server:app_from_env",
@@ -179,8 +189,37 @@ def serve(options: ServeOptions) -> None:
         log_access=options.debug,
         workers_kill_timeout=max(1, round(config.general.graceful_shutdown_seconds)),
         backlog=2048,
+        # HTTP/1.1 only: in its "auto" mode Granian waits without limit for a silent connection's
+        # first bytes (to tell HTTP/1 from HTTP/2), so header_read_timeout never closed it
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=max(1, round(general.connection_idle_timeout_seconds * 1000)),
+            keep_alive=True,
+        ),
+        # Granian's backpressure holds one permit per open connection: the per-worker connection cap
+        backpressure=connections,
     )
     server.serve()
+
+
+# descriptors a worker keeps for everything but client connections: upstream pools (aiohttp's
+# default is 100 per session), the database, Redis, log and spool files
+RESERVED_FILES = 128
+
+
+def open_files_limit() -> int:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def connection_cap(configured: int, files_limit: int) -> int:
+    """The connections one worker accepts at once: the configured cap, lowered so that client
+    sockets can never use up the descriptors the worker needs for its own work. At the fd limit
+    Granian's accept fails and every request times out; below it, extra connections wait in the
+    listen backlog until an idle one is closed (connection_idle_timeout_seconds)."""
+    return max(16, min(configured, files_limit - RESERVED_FILES))
 
 
 def _has_uvloop() -> bool:
