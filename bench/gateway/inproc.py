@@ -128,6 +128,7 @@ class _Scope:
     proto = "http"
     method = "POST"
     query_string = ""
+    client = "127.0.0.1:50000"
 
     def __init__(self, body: bytes, key: str = MASTER_KEY, path: str = "/v1/chat/completions") -> None:
         self.path = path

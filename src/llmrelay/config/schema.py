@@ -144,6 +144,8 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     # `documents` (default 1000); more is a 413 naming the field
     max_embedding_inputs: Annotated[int, msgspec.Meta(ge=1)] | None = None
     max_rerank_documents: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    # LiteLLM's: GET /metrics asks for a valid key (any key the gateway accepts), else 401
+    require_auth_for_metrics_endpoint: bool | None = None
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):
@@ -160,7 +162,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: probe every deployment in the background every health_check_interval seconds
     background_health_checks: bool | None = None
     health_check_interval: float | None = None
-    # LiteLLM's: GET /metrics asks for the master key too (open by default, as in LiteLLM)
+    # the same as litellm_settings.require_auth_for_metrics_endpoint (LiteLLM's place for it)
     require_auth_for_metrics_endpoint: bool | None = None
     # llmrelay: failed authentications (401s) one client address may have per window before its
     # further failures are answered 429 until the window ends (0 = off); good keys are never
@@ -183,6 +185,16 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     maximum_spend_logs_retention_interval: str | None = None
     # llmrelay: where each worker process keeps its spend spool (one subdirectory per worker)
     spend_spool_dir: str = "llmrelay-spool"
+    # llmrelay, connections (docs/security.md): seconds a connection may take to send a request's
+    # headers — from its opening, and between two requests on a kept-alive connection — else closed
+    connection_idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
+    # llmrelay: seconds a request's whole body may take to arrive after its headers, else 408
+    request_body_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    # llmrelay: open connections one worker process accepts at once (more wait in the listen
+    # backlog); lowered to fit the process's file-descriptor limit
+    max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
+    # llmrelay: requests one client address may have in flight on one worker at once, else 429
+    max_requests_per_client: Annotated[int, msgspec.Meta(ge=1)] = 256
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0

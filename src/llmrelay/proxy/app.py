@@ -11,9 +11,12 @@ from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
 from llmrelay.proxy.auth import ANONYMOUS, Principal, refuse_ambiguous_credentials
+from llmrelay.proxy.body_deadline import BodyDeadlines
+from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import Auth, ServedRoute, gateway_docs, openapi_document, static_file_doc
+from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
@@ -41,6 +44,8 @@ class GatewayApp:
     def __init__(self, state: GatewayState, *, version: str = "0") -> None:
         self.state = state
         self._ids = RequestIds()
+        self._deadlines = BodyDeadlines(state.settings.request_body_timeout_seconds)
+        self._slots = ClientSlots(state.settings.max_requests_per_client)
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -70,7 +75,7 @@ class GatewayApp:
         add("GET", "/model/info", admin.model_info, OPENAI)
         add("GET", "/v1/model/info", admin.model_info, OPENAI)
         if state.metrics is not None:
-            metrics_auth = OPENAI if state.settings.require_auth_for_metrics_endpoint else PUBLIC
+            metrics_auth = OPENAI if state.metrics_need_key else PUBLIC
             add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)
         for method, path, handler in state.extra_routes:
             add(method, path, handler, OPENAI, v1_alias=False)
@@ -106,13 +111,14 @@ class GatewayApp:
     async def __rsgi__(self, scope: RSGIScope, proto: RSGIProto) -> None:
         if scope.proto != "http":
             return
+        # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
         path = scope.path
-        if len(path) > 1 and path.endswith("/"):
-            path = path.rstrip("/")
-        req = Request(scope, proto, path, self._ids)
+        req = Request(scope, proto, path, self._ids, self._deadlines)
         route = self._routes.get((scope.method, path))
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+        address = None
         try:
+            address = self._slots.take(scope.client)
             if route is None:
                 await self._unrouted(req, scope.method, path)
                 return
@@ -127,8 +133,16 @@ class GatewayApp:
             # a bug, not a user error: answer 500 and keep the worker serving
             log.exception("unhandled error on %s %s (request %s)", scope.method, path, req.request_id)
             self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
+        finally:
+            if address is not None:
+                self._slots.give(address)
 
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
+        redirect = slash_redirect(path)
+        if redirect is not None:
+            self._redirect(req, redirect)
+            return
+        check_path(path)
         model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
             principal = self._authenticate(req, anthropic_dialect=False)
@@ -153,6 +167,14 @@ class GatewayApp:
             if self.state.auth_throttle is not None:
                 self.state.auth_throttle.failed(req.scope.client)
             raise
+
+    @staticmethod
+    def _redirect(req: Request, target: str) -> None:
+        query = req.scope.query_string
+        location = f"{target}?{query}" if query else target
+        error = LLMError(f"request path ends with '/': the route is {target}", code="redirect")
+        body = openai_error_body(error)
+        req.send_json(308, body, [("location", location)])
 
     @staticmethod
     def _fail(req: Request, error: LLMError, dialect: str) -> None:
@@ -181,6 +203,7 @@ class GatewayApp:
             loop.run_until_complete(self.aclose())
 
     async def aclose(self) -> None:
+        self._deadlines.close()
         # the router's close waits for queued callbacks, so the sinks have heard everything by then
         await self.state.router.aclose()
         for sink in self.state.sinks:

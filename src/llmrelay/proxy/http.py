@@ -4,6 +4,7 @@ RSGI (Granian's native interface) is used directly: no framework sits on the pro
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -11,6 +12,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from llmrelay.proxy.body_deadline import BodyDeadlines
 from llmrelay.types.errors import LLMError, RequestTooLargeError
 
 JSON_HEADERS = ("content-type", "application/json")
@@ -48,10 +50,20 @@ class RSGIProto(Protocol):
 class Request:
     """One request in flight. `response_headers` collects what every answer carries (request id...)."""
 
-    __slots__ = ("_headers", "path", "proto", "request_id", "response_headers", "scope", "started")
+    __slots__ = (
+        "_deadlines", "_headers", "path", "proto", "request_id", "response_headers", "scope", "started",
+    )  # fmt: skip
 
-    def __init__(self, scope: RSGIScope, proto: RSGIProto, path: str, ids: RequestIds) -> None:
+    def __init__(
+        self,
+        scope: RSGIScope,
+        proto: RSGIProto,
+        path: str,
+        ids: RequestIds,
+        deadlines: BodyDeadlines | None = None,
+    ) -> None:
         self.scope = scope
+        self._deadlines = deadlines
         self.proto = proto
         self.path = path
         self._headers = scope.headers
@@ -75,7 +87,24 @@ class Request:
         return name in self._headers
 
     async def body(self, limit: int) -> bytes:
-        """The whole body, refused with 413 past `limit` bytes (checked before reading when declared)."""
+        """The whole body, refused with 413 past `limit` bytes (checked before reading when declared),
+        with 408 when it does not arrive within the body deadline (proxy/body_deadline.py)."""
+        deadlines = self._deadlines
+        if deadlines is None:
+            return await self._read_body(limit)
+        task = deadlines.enter()
+        if task is None:
+            return await self._read_body(limit)
+        try:
+            return await self._read_body(limit)
+        except asyncio.CancelledError:
+            if deadlines.timed_out(task):
+                raise deadlines.error() from None
+            raise
+        finally:
+            deadlines.leave(task)
+
+    async def _read_body(self, limit: int) -> bytes:
         declared = self._headers.get("content-length")
         if declared is not None and declared.isdigit():
             if int(declared) > limit:

@@ -79,6 +79,7 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         router.add_callback(callback)
     if sinks.metrics is not None:
         sinks.metrics.watch_deployments(router.health)
+        sinks.metrics.limit_labels(metric_label_names(router))
     if config.cache is not None:
         from llmrelay.cache import CachingRouter, ResponseCache
 
@@ -87,6 +88,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     state = GatewayState(
         router=router,
         settings=config.general,
+        # LiteLLM reads it from litellm_settings; llmrelay also took it in general_settings
+        metrics_need_key=bool(
+            config.litellm_settings.require_auth_for_metrics_endpoint
+            or config.general.require_auth_for_metrics_endpoint
+        ),
         model_info=public_model_info(config.model_list),
         metrics=sinks.metrics,
         sinks=sinks.sinks,
@@ -100,6 +106,15 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
         install_keys(state, config)
     return GatewayApp(state, version=__version__)
+
+
+def metric_label_names(router: Any) -> Any:
+    """The names /metrics may show as labels: the router's model names and the providers llmrelay
+    knows; any other name a client sends is counted as `__unknown__` (events/sinks/prometheus.py)."""
+    from llmrelay.events.sinks.prometheus import LabelNames
+    from llmrelay.providers.registry import ProviderRegistry
+
+    return LabelNames(router.model_names(), [*ProviderRegistry.known(), "cache", "unknown"])
 
 
 def app_from_env() -> GatewayApp:
@@ -155,13 +170,23 @@ def startup_notes(config: GatewayConfig) -> list[str]:
 
 def serve(options: ServeOptions) -> None:
     """Run until SIGINT/SIGTERM; in-flight requests get general_settings.graceful_shutdown_seconds."""
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
     config = parse_config(options.document, source=options.source)
     for note in startup_notes(config):
         print(note, file=sys.stderr)
+    general = config.general
+    connections = connection_cap(general.max_connections_per_worker, open_files_limit())
+    if connections < general.max_connections_per_worker:
+        print(
+            f"warning: general_settings.max_connections_per_worker lowered from "
+            f"{general.max_connections_per_worker} to {connections} to fit the open-files limit "
+            f"({open_files_limit()}; raise it with `ulimit -n`)",
+            file=sys.stderr,
+        )
     os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
     server = Server(
         "llmrelay.proxy.server:app_from_env",
@@ -176,6 +201,15 @@ def serve(options: ServeOptions) -> None:
         workers_kill_timeout=max(1, round(config.general.graceful_shutdown_seconds)),
         backlog=2048,
         **_optional_server_settings(options),
+        # HTTP/1.1 only: in its "auto" mode Granian waits without limit for a silent connection's
+        # first bytes (to tell HTTP/1 from HTTP/2), so header_read_timeout never closed it
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=max(1, round(general.connection_idle_timeout_seconds * 1000)),
+            keep_alive=True,
+        ),
+        # Granian's backpressure holds one permit per open connection: the per-worker connection cap
+        backpressure=connections,
     )
     server.serve()
 
@@ -190,6 +224,26 @@ def _optional_server_settings(options: ServeOptions) -> dict[str, Any]:
         settings["ssl_cert"] = Path(options.ssl_cert)
         settings["ssl_key"] = Path(options.ssl_key)
     return settings
+
+
+# descriptors a worker keeps for everything but client connections: upstream pools (aiohttp's
+# default is 100 per session), the database, Redis, log and spool files
+RESERVED_FILES = 128
+
+
+def open_files_limit() -> int:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def connection_cap(configured: int, files_limit: int) -> int:
+    """The connections one worker accepts at once: the configured cap, lowered so that client
+    sockets can never use up the descriptors the worker needs for its own work. At the fd limit
+    Granian's accept fails and every request times out; below it, extra connections wait in the
+    listen backlog until an idle one is closed (connection_idle_timeout_seconds)."""
+    return max(16, min(configured, files_limit - RESERVED_FILES))
 
 
 def _has_uvloop() -> bool:

@@ -48,6 +48,8 @@ class GatewayState:
     )
     # the Prometheus sink when configured (GET /metrics renders it); every sink, to close at shutdown
     metrics: Any = None
+    # GET /metrics asks for a valid key (litellm_settings.require_auth_for_metrics_endpoint)
+    metrics_need_key: bool = False
     sinks: list[Any] = field(default_factory=list)
     body_limit: int = 0
     keepalive: float = 10.0
@@ -74,6 +76,7 @@ class GatewayState:
                 window=self.settings.auth_failure_window_seconds,
                 max_addresses=self.settings.auth_failure_max_addresses,
             )
+        self.metrics_need_key = self.metrics_need_key or bool(self.settings.require_auth_for_metrics_endpoint)
         self.body_limit = self.settings.max_body_bytes()
         self.keepalive = self.settings.stream_keepalive_seconds
 

@@ -6,7 +6,13 @@ tests in one process never share counters. Hooks run wherever the router deliver
 callback thread, or the gateway's serving loop) and only add to plain integers per label set (one
 lock, no metric calls: six locked metric updates per record were the sink's whole cost); a scrape
 folds those counts into prometheus_client's metrics first, so /metrics reads exactly as if each
-record had been observed directly."""
+record had been observed directly.
+
+Label values are bounded (docs/security.md): a model label is a name the configuration knows (a
+model group or alias, or the wildcard pattern that served the call), everything else — a made-up
+model name a client sent, answered 404 — is counted under UNKNOWN_LABEL; a provider label is a
+provider llmrelay knows; every value is at most MAX_LABEL_CHARS long. Without this, 3,000 calls
+naming made-up models grew /metrics to 23 MB, and a 200 KB model name became a label."""
 
 from __future__ import annotations
 
@@ -28,6 +34,46 @@ TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 DeploymentStates = Callable[[], list[dict[str, Any]]]
+# the one label value of every name the configuration does not know
+UNKNOWN_LABEL = "__unknown__"
+MAX_LABEL_CHARS = 128
+
+
+def bounded(value: str) -> str:
+    """A label value cut to MAX_LABEL_CHARS (configured names longer than that are rare and still
+    told apart by their first 120 characters)."""
+    return value if len(value) <= MAX_LABEL_CHARS else value[: MAX_LABEL_CHARS - 1] + "…"
+
+
+class LabelNames:
+    """Which model and provider names become label values as they are. `models`: the names a caller
+    may ask for (model groups, aliases; wildcard groups such as `openai/*` are patterns: a call they
+    served is labelled with the pattern). None: any name (the SDK, where the caller is the operator),
+    length-bounded still."""
+
+    __slots__ = ("_models", "_providers", "_wildcards")
+
+    def __init__(self, models: Iterable[str] | None = None, providers: Iterable[str] | None = None) -> None:
+        self._models = None if models is None else frozenset(models)
+        self._wildcards = tuple(
+            sorted((m[:-1] for m in self._models or () if m.endswith("*")), key=len, reverse=True)
+        )
+        self._providers = None if providers is None else frozenset(providers)
+
+    def model(self, name: str) -> str:
+        if self._models is None:
+            return bounded(name)
+        if name in self._models:
+            return bounded(name)
+        for stem in self._wildcards:
+            if name.startswith(stem):
+                return bounded(stem + "*")
+        return UNKNOWN_LABEL
+
+    def provider(self, name: str) -> str:
+        if self._providers is None or name in self._providers:
+            return bounded(name)
+        return UNKNOWN_LABEL
 
 
 class _DeploymentStateCollector(Collector):
@@ -45,7 +91,7 @@ class _DeploymentStateCollector(Collector):
         source = self._states()
         for entry in source() if source is not None else []:
             cooling = str(entry.get("state", "healthy")) != "healthy"
-            labels = [str(entry.get("id", "")), str(entry.get("model_name", "")), str(entry.get("model", ""))]
+            labels = [bounded(str(entry.get(k, ""))) for k in ("id", "model_name", "model")]
             family.add_metric(labels, 1.0 if cooling else 0.0)
         yield family
 
@@ -155,6 +201,7 @@ class PrometheusSink:
         self.registry = CollectorRegistry(auto_describe=True)
         self._deployment_states: DeploymentStates | None = None
         self._spend_quarantined: Callable[[], int] | None = None
+        self._names = LabelNames()
         self._lock = threading.Lock()
         self._tallies: dict[tuple[str, str, str], _Tally] = {}
         self.registry.register(_FoldBeforeScrape(self._fold))
@@ -190,6 +237,10 @@ class PrometheusSink:
         passes its Quarantine's count)."""
         self._spend_quarantined = count
 
+    def limit_labels(self, names: LabelNames) -> None:
+        """Label calls only with these names (the gateway passes its configured model names)."""
+        self._names = names
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -204,8 +255,8 @@ class PrometheusSink:
         self._observe(record)
 
     def _observe(self, record: CallRecord) -> None:
-        model = record.model_group or record.model
-        provider = record.provider or "unknown"
+        model = self._names.model(record.model_group or record.model)
+        provider = self._names.provider(record.provider or "unknown")
         status = "ok" if record.error is None else str(record.error.status_code)
         key = (model, provider, status)
         latency_s = record.latency_s

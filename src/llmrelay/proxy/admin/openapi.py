@@ -71,7 +71,7 @@ _DOCS: dict[tuple[str, str], RouteDoc] = {
         *_text("user_id", "team_id", "organization_id", "key_alias"),
         _page("page", 10**6), _page("size", 1000), Param("return_full_object", bool))),
     ("POST", "/key/delete"): _doc("Delete keys by key, hash or alias", s.DeleteKeysRequest),
-    ("POST", "/key/regenerate"): _doc("A new secret (or the chosen new_key); the old one stops working", s.RegenerateKeyRequest),
+    ("POST", "/key/regenerate"): _doc("A new secret (or new_key); the old one stops", s.RegenerateKeyRequest),
     ("POST", "/key/block"): _doc("Refuse a key until unblocked", s.KeyRef),
     ("POST", "/key/unblock"): _doc("Accept a blocked key again", s.KeyRef),
     ("POST", "/user/new"): _doc("Create a user (and, by default, a key for them)", s.NewUserRequest),

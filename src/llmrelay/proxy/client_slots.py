@@ -1,0 +1,44 @@
+"""Requests in flight per client address, per worker (general_settings.max_requests_per_client).
+
+Granian's connection cap (max_connections_per_worker) is shared by every client; this keeps one
+address from holding all of a worker's request capacity with slow calls or long streams. The
+address is the TCP peer's: behind a front proxy every request comes from the proxy's address, so
+raise the cap there (docs/security.md, "Behind a front proxy")."""
+
+from __future__ import annotations
+
+from llmrelay.types.errors import RateLimitError
+
+
+class ClientSlots:
+    __slots__ = ("_busy", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._busy: dict[str, int] = {}
+
+    def take(self, peer: str) -> str:
+        """Count one more request from `peer` ("ip:port"); returns the address to `give` back.
+        Raises a 429 when the address already has `limit` requests in flight."""
+        address = peer.rpartition(":")[0] or peer
+        busy = self._busy.get(address, 0)
+        if busy >= self.limit:
+            raise RateLimitError(
+                f"too many requests in flight from this address (at most {self.limit} per worker: "
+                "general_settings.max_requests_per_client)",
+                code="too_many_requests_from_client",
+            )
+        self._busy[address] = busy + 1
+        return address
+
+    def give(self, address: str) -> None:
+        busy = self._busy[address] - 1
+        if busy:
+            self._busy[address] = busy
+        else:
+            # an address with nothing in flight takes no memory: the dict stays as small as the
+            # number of addresses being served right now
+            del self._busy[address]
+
+    def in_flight(self, address: str) -> int:
+        return self._busy.get(address, 0)
