@@ -120,6 +120,15 @@ def test_request_bodies_are_the_decoded_structs(document: dict[str, Any]) -> Non
         assert set(schema.get("required", [])) == {f.encode_name for f in fields if f.required}, path
 
 
+def test_a_field_one_route_of_a_shared_struct_requires_is_required_there(document: dict[str, Any]) -> None:
+    # /v1/messages and /v1/messages/count_tokens decode the same Struct; only the first needs max_tokens
+    paths = document["paths"]
+    messages = paths["/v1/messages"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    count = paths["/v1/messages/count_tokens"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert messages["allOf"] == [count, {"required": ["max_tokens"]}]
+    assert "max_tokens" not in _resolve(document, count)["required"]
+
+
 def test_parameters_are_typed_and_bounded(document: dict[str, Any]) -> None:
     paths = document["paths"]
     listing = {p["name"]: p for p in paths["/key/list"]["get"]["parameters"]}

@@ -66,6 +66,8 @@ class RouteDoc:
     error_dialect: Literal["openai", "anthropic"] = "openai"
     # a 304 Not Modified answers a matching If-None-Match (static files)
     etag: bool = False
+    # fields of `body` this route requires though the Struct does not (a Struct shared by two routes)
+    body_requires: tuple[str, ...] = ()
 
 
 class OpenAIErrorDetail(msgspec.Struct):
@@ -158,7 +160,7 @@ _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
         params=(Param("model", description="a model group name", where="path"),)),
     ("POST", "/v1/messages"): RouteDoc(
         "Messages (Anthropic dialect), any model", "Anthropic", MessagesRequest, streams=True,
-        errors=UPSTREAM_ERRORS, error_dialect="anthropic"),
+        errors=UPSTREAM_ERRORS, error_dialect="anthropic", body_requires=("max_tokens",)),
     ("POST", "/v1/messages/count_tokens"): RouteDoc(
         "Count input tokens (Anthropic dialect)", "Anthropic", MessagesRequest, TokenCount,
         errors=(400, 413), error_dialect="anthropic"),
@@ -254,7 +256,10 @@ def _operation(
     if params:
         op["parameters"] = params
     if doc.body is not None:
-        op["requestBody"] = {"required": True, "content": _json_content(schemas[doc.body])}
+        body = schemas[doc.body]
+        if doc.body_requires:
+            body = {"allOf": [body, {"required": list(doc.body_requires)}]}
+        op["requestBody"] = {"required": True, "content": _json_content(body)}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS[200]}
     if doc.content_type == "application/json":
         ok["content"] = _json_content(schemas[doc.answer] if doc.answer is not None else {})
