@@ -128,6 +128,18 @@ _DESCRIPTIONS = {
     503: "no deployment can take the call now, or a dependency is down",
     504: "the upstream did not answer in time",
 }
+# one event of a stream (OpenAPI 3.1: the `schema` of text/event-stream describes each event): its
+# data is a JSON chunk of the route's dialect, or `[DONE]` at the end of an OpenAI stream
+_SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["data"],
+}
 # what every route behind a key may answer besides its own errors
 _AUTH_ERRORS = (401, 403)
 # a call routed to an upstream: the upstream's own failures, relayed
@@ -267,7 +279,7 @@ def _operation(
         ok["content"] = {doc.content_type: {"schema": {"type": "string"}}}
     if doc.streams:
         ok["description"] += " (text/event-stream when the body asks for `stream: true`)"
-        ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+        ok["content"]["text/event-stream"] = {"schema": _SSE_EVENT}
     responses: dict[str, Any] = {"200": ok}
     if doc.etag:
         responses["304"] = {"description": _DESCRIPTIONS[304]}
