@@ -200,4 +200,4 @@ def test_a_route_without_a_description_stops_the_app(simulators: SimulatorGroup,
         GatewayApp(state)
     state.extra_routes.pop()
     state.extra_openapi[("GET", "/not-served")] = RouteDoc("listed but not served", "Test")
-    assert "/not-served" not in GatewayApp(state).openapi["paths"]
+    assert "/not-served" not in GatewayApp(state).openapi.document()["paths"]

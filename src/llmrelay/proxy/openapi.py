@@ -302,12 +302,45 @@ def _schemas(docs: Iterable[RouteDoc]) -> tuple[dict[type, dict[str, Any]], dict
     return dict(zip(types, refs, strict=True)), components
 
 
+class ApiDocument:
+    """The OpenAPI document of one app's routes. Checked when made (UndocumentedRoute for a served
+    route `docs` does not describe); written out on first use, since generating the schemas takes
+    tens of milliseconds a worker serving no /openapi.json need not spend."""
+
+    def __init__(
+        self, version: str, routes: Iterable[ServedRoute], docs: Mapping[tuple[str, str], RouteDoc]
+    ) -> None:
+        self.version = version
+        self._found = [(route, *_find_doc(route, docs)) for route in routes]
+        self._document: dict[str, Any] | None = None
+        self._json: bytes | None = None
+        self._page: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = _document(self.version, self._found)
+        return self._document
+
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = msgspec.json.encode(self.document())
+        return self._json
+
+    def page(self) -> str:
+        if self._page is None:
+            self._page = docs_page(self.document())
+        return self._page
+
+
 def openapi_document(
     version: str, routes: Iterable[ServedRoute], docs: Mapping[tuple[str, str], RouteDoc]
 ) -> dict[str, Any]:
     """The document of exactly `routes`, described by `docs`; UndocumentedRoute for a served route
     `docs` does not describe."""
-    found = [(route, *_find_doc(route, docs)) for route in routes]
+    return ApiDocument(version, routes, docs).document()
+
+
+def _document(version: str, found: list[tuple[ServedRoute, str, RouteDoc]]) -> dict[str, Any]:
     schemas, components = _schemas(doc for _, _, doc in found)
     paths: dict[str, dict[str, Any]] = {}
     documented = {path for _, path, _ in found}
