@@ -120,13 +120,33 @@ def test_request_bodies_are_the_decoded_structs(document: dict[str, Any]) -> Non
         assert set(schema.get("required", [])) == {f.encode_name for f in fields if f.required}, path
 
 
+def test_answers_are_the_encoded_structs_and_streams_are_events(document: dict[str, Any]) -> None:
+    ok = document["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]
+    assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatResponse"}
+    # OpenAPI 3.1: an event stream's schema describes one event (what Schemathesis checks each against)
+    event = ok["text/event-stream"]["schema"]
+    assert event["type"] == "object" and event["required"] == ["data"]
+    assert (
+        "text/event-stream" not in document["paths"]["/v1/embeddings"]["post"]["responses"]["200"]["content"]
+    )
+
+
+def test_a_field_one_route_of_a_shared_struct_requires_is_required_there(document: dict[str, Any]) -> None:
+    # /v1/messages and /v1/messages/count_tokens decode the same Struct; only the first needs max_tokens
+    paths = document["paths"]
+    messages = paths["/v1/messages"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    count = paths["/v1/messages/count_tokens"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert messages["allOf"] == [count, {"required": ["max_tokens"]}]
+    assert "max_tokens" not in _resolve(document, count)["required"]
+
+
 def test_parameters_are_typed_and_bounded(document: dict[str, Any]) -> None:
     paths = document["paths"]
     listing = {p["name"]: p for p in paths["/key/list"]["get"]["parameters"]}
     assert listing["size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000}
     assert listing["page"]["in"] == "query" and not listing["page"]["required"]
     info = paths["/key/info"]["get"]["parameters"]
-    assert [(p["name"], p["required"]) for p in info] == [("key", True)]
+    assert [(p["name"], p["required"], p["schema"]["minLength"]) for p in info] == [("key", True, 1)]
     daily = {p["name"]: p for p in paths["/spend/daily"]["get"]["parameters"]}
     assert "organization_id" in daily and "model" in daily["group_by"]["schema"]["enum"]
     for path, name in (("/audit/{id}", "id"), ("/v1/models/{model}", "model"), ("/models/{model}", "model")):
@@ -180,4 +200,4 @@ def test_a_route_without_a_description_stops_the_app(simulators: SimulatorGroup,
         GatewayApp(state)
     state.extra_routes.pop()
     state.extra_openapi[("GET", "/not-served")] = RouteDoc("listed but not served", "Test")
-    assert "/not-served" not in GatewayApp(state).openapi["paths"]
+    assert "/not-served" not in GatewayApp(state).openapi.document()["paths"]

@@ -245,6 +245,16 @@ async def test_embeddings_float_and_base64_agree(openai_sim: RunningSimulator) -
     assert status == 400 and decode(raw_err)["error"]["param"] == "dimensions"
 
 
+@pytest.mark.parametrize("dimensions", [340_419_826, 1537, 0, -5, 2.5, "8", True])
+async def test_embedding_dimensions_beyond_the_model_are_refused(
+    openai_sim: RunningSimulator, dimensions: object
+) -> None:
+    # a fuzzer's `dimensions: 340419826` once had the simulator build a 340M-float vector and hang
+    body = {"model": "text-embedding-3-small", "input": "x", "dimensions": dimensions}
+    status, _, raw = await post(openai_sim.api_base + "/embeddings", body, auth(openai_sim))
+    assert status == 400 and decode(raw)["error"]["param"] == "dimensions"
+
+
 async def test_models_list(openai_sim: RunningSimulator) -> None:
     status, raw = await get(openai_sim.api_base + "/models", auth(openai_sim))
     assert status == 200

@@ -7,7 +7,7 @@ from typing import Any
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.http import JSON_ENCODER, Request
-from llmrelay.proxy.openapi import docs_page
+from llmrelay.proxy.openapi import ApiDocument
 from llmrelay.proxy.state import GatewayState
 
 # deployment states the router reports for a deployment that is not taking traffic
@@ -19,13 +19,11 @@ class AdminRoutes:
         self.state = state
         self.version = version
         # set by publish() once the app knows every route it serves
-        self._openapi = b"{}"
-        self._docs_page = ""
+        self._document: ApiDocument | None = None
 
-    def publish(self, document: dict[str, Any]) -> None:
+    def publish(self, document: ApiDocument) -> None:
         """The OpenAPI document /openapi.json and /docs answer."""
-        self._openapi = JSON_ENCODER.encode(document)
-        self._docs_page = docs_page(document)
+        self._document = document
 
     def _visible_groups(self, principal: Principal) -> frozenset[str] | None:
         """The model groups whose deployments `principal` may see: those its key may call (an alias
@@ -98,12 +96,13 @@ class AdminRoutes:
         req.proto.response_bytes(200, [("content-type", CONTENT_TYPE), *req.response_headers], body)
 
     async def openapi(self, req: Request, principal: Principal) -> None:
-        req.send_json(200, self._openapi)
+        assert self._document is not None, "the app publishes its document when built"
+        req.send_json(200, self._document.json())
 
     async def docs(self, req: Request, principal: Principal) -> None:
         req.started = True
         req.proto.response_str(
             200,
             [("content-type", "text/html; charset=utf-8"), *req.response_headers],
-            self._docs_page,
+            self._document.page() if self._document is not None else "",
         )

@@ -15,7 +15,7 @@ from llmrelay.proxy.body_deadline import BodyDeadlines
 from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
-from llmrelay.proxy.openapi import Auth, ServedRoute, gateway_docs, openapi_document, static_file_doc
+from llmrelay.proxy.openapi import ApiDocument, Auth, ServedRoute, gateway_docs, static_file_doc
 from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
@@ -91,7 +91,7 @@ class GatewayApp:
         self._routes = routes
         self._paths = {path for _, path in routes}
         # built even when not served: a route without a description stops the app here
-        self.openapi: dict[str, Any] = openapi_document(version, self.served_routes(), docs)
+        self.openapi = ApiDocument(version, self.served_routes(), docs)
         admin.publish(self.openapi)
 
     def served_routes(self) -> list[ServedRoute]:

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from llmrelay.core.requests import build_request
+from llmrelay.core.requests import build_request, move_extras
 from llmrelay.proxy.nesting import check_nesting
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
@@ -121,10 +121,7 @@ class BodyDecoder(Generic[T]):
         if not isinstance(fields, dict):
             raise BadRequestError("expected a JSON object", code="invalid_request_error")
         if self._loose:
-            known = self._cls.__struct_fields__
-            extra = {k: fields.pop(k) for k in list(fields) if k not in known}
-            if extra:
-                fields["extra_body"] = {**(fields.get("extra_body") or {}), **extra}
+            move_extras(fields, self._cls.__struct_fields__)
             return self._from_shadow(self._shadow_decode(fields))
         result: T = build_request(self._cls, fields)
         return result

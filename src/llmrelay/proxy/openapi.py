@@ -66,6 +66,8 @@ class RouteDoc:
     error_dialect: Literal["openai", "anthropic"] = "openai"
     # a 304 Not Modified answers a matching If-None-Match (static files)
     etag: bool = False
+    # fields of `body` this route requires though the Struct does not (a Struct shared by two routes)
+    body_requires: tuple[str, ...] = ()
 
 
 class OpenAIErrorDetail(msgspec.Struct):
@@ -126,6 +128,18 @@ _DESCRIPTIONS = {
     503: "no deployment can take the call now, or a dependency is down",
     504: "the upstream did not answer in time",
 }
+# one event of a stream (OpenAPI 3.1: the `schema` of text/event-stream describes each event): its
+# data is a JSON chunk of the route's dialect, or `[DONE]` at the end of an OpenAI stream
+_SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["data"],
+}
 # what every route behind a key may answer besides its own errors
 _AUTH_ERRORS = (401, 403)
 # a call routed to an upstream: the upstream's own failures, relayed
@@ -158,7 +172,7 @@ _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
         params=(Param("model", description="a model group name", where="path"),)),
     ("POST", "/v1/messages"): RouteDoc(
         "Messages (Anthropic dialect), any model", "Anthropic", MessagesRequest, streams=True,
-        errors=UPSTREAM_ERRORS, error_dialect="anthropic"),
+        errors=UPSTREAM_ERRORS, error_dialect="anthropic", body_requires=("max_tokens",)),
     ("POST", "/v1/messages/count_tokens"): RouteDoc(
         "Count input tokens (Anthropic dialect)", "Anthropic", MessagesRequest, TokenCount,
         errors=(400, 413), error_dialect="anthropic"),
@@ -254,7 +268,10 @@ def _operation(
     if params:
         op["parameters"] = params
     if doc.body is not None:
-        op["requestBody"] = {"required": True, "content": _json_content(schemas[doc.body])}
+        body = schemas[doc.body]
+        if doc.body_requires:
+            body = {"allOf": [body, {"required": list(doc.body_requires)}]}
+        op["requestBody"] = {"required": True, "content": _json_content(body)}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS[200]}
     if doc.content_type == "application/json":
         ok["content"] = _json_content(schemas[doc.answer] if doc.answer is not None else {})
@@ -262,7 +279,7 @@ def _operation(
         ok["content"] = {doc.content_type: {"schema": {"type": "string"}}}
     if doc.streams:
         ok["description"] += " (text/event-stream when the body asks for `stream: true`)"
-        ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+        ok["content"]["text/event-stream"] = {"schema": _SSE_EVENT}
     responses: dict[str, Any] = {"200": ok}
     if doc.etag:
         responses["304"] = {"description": _DESCRIPTIONS[304]}
@@ -285,12 +302,45 @@ def _schemas(docs: Iterable[RouteDoc]) -> tuple[dict[type, dict[str, Any]], dict
     return dict(zip(types, refs, strict=True)), components
 
 
+class ApiDocument:
+    """The OpenAPI document of one app's routes. Checked when made (UndocumentedRoute for a served
+    route `docs` does not describe); written out on first use, since generating the schemas takes
+    tens of milliseconds a worker serving no /openapi.json need not spend."""
+
+    def __init__(
+        self, version: str, routes: Iterable[ServedRoute], docs: Mapping[tuple[str, str], RouteDoc]
+    ) -> None:
+        self.version = version
+        self._found = [(route, *_find_doc(route, docs)) for route in routes]
+        self._document: dict[str, Any] | None = None
+        self._json: bytes | None = None
+        self._page: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = _document(self.version, self._found)
+        return self._document
+
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = msgspec.json.encode(self.document())
+        return self._json
+
+    def page(self) -> str:
+        if self._page is None:
+            self._page = docs_page(self.document())
+        return self._page
+
+
 def openapi_document(
     version: str, routes: Iterable[ServedRoute], docs: Mapping[tuple[str, str], RouteDoc]
 ) -> dict[str, Any]:
     """The document of exactly `routes`, described by `docs`; UndocumentedRoute for a served route
     `docs` does not describe."""
-    found = [(route, *_find_doc(route, docs)) for route in routes]
+    return ApiDocument(version, routes, docs).document()
+
+
+def _document(version: str, found: list[tuple[ServedRoute, str, RouteDoc]]) -> dict[str, Any]:
     schemas, components = _schemas(doc for _, _, doc in found)
     paths: dict[str, dict[str, Any]] = {}
     documented = {path for _, path, _ in found}

@@ -263,7 +263,15 @@ class OpenAISimulator(ProviderSimulator):
         dims = body.get("dimensions")
         if dims is not None and not model.startswith("text-embedding-3"):
             raise ProviderError(400, "This model does not support specifying dimensions.", param="dimensions")
-        size = int(dims) if dims else (3072 if "large" in model else 1536)
+        native = 3072 if "large" in model else 1536
+        # as OpenAI: a model shortens its vectors, never lengthens them (an unbounded size would also
+        # have the simulator build a vector as large as the client asks)
+        sized = isinstance(dims, int) and not isinstance(dims, bool) and 1 <= dims <= native
+        if dims is not None and not sized:
+            raise ProviderError(
+                400, f"Invalid 'dimensions': expected an integer from 1 to {native}.", param="dimensions"
+            )
+        size = dims or native
         data = []
         for index, text in enumerate(inputs):
             vector = c.embedding_vector(text, size)

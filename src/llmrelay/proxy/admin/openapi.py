@@ -28,8 +28,8 @@ def _text(*names: str) -> tuple[Param, ...]:
 
 
 def _required(name: str) -> tuple[Param, ...]:
-    """A parameter the handler answers 400 without."""
-    return (Param(name, required=True),)
+    """A parameter the handler answers 400 without (or empty)."""
+    return (Param(name, Annotated[str, msgspec.Meta(min_length=1)], required=True),)
 
 
 _DAY = "a date like 2026-01-31 (inclusive)"
