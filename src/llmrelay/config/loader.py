@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 
 from llmrelay.cache.settings import CacheConfigError, CacheSettings, cache_settings
+from llmrelay.config.checks import check_fallbacks, check_strategy, did_you_mean, environment_values
+from llmrelay.config.errors import ConfigError
 from llmrelay.config.schema import (
     ACCEPTED_UNUSED_KEYS,
     ACCEPTED_UNUSED_SECTIONS,
@@ -28,18 +30,10 @@ from llmrelay.cost.custom_prices import is_price_field
 from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
 from llmrelay.types.call_defaults import DEFAULT_FIELDS
 
+# ConfigError lives in config/errors.py; importers of it from here keep working
+__all__ = ["ConfigError", "GatewayConfig", "load_config", "parse_config"]
+
 ENV_PREFIX = "os.environ/"
-
-
-class ConfigError(ValueError):
-    """The config cannot be used. The message says where (file and path) and what was expected."""
-
-    def __init__(self, source: str, path: str, problem: str) -> None:
-        where = f"{source}: {path}" if path else source
-        super().__init__(f"{where}: {problem}")
-        self.source = source
-        self.path = path
-        self.problem = problem
 
 
 @dataclass(slots=True)
@@ -144,9 +138,8 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
             known = ", ".join(TOP_LEVEL_SECTIONS)
             warnings.append(f"{source}: {key}: unknown section, ignored (known: {known})")
 
-    env_vars = _check(
-        data.get("environment_variables") or {}, dict[str, str], source, "environment_variables"
-    )
+    env_vars, env_warnings = environment_values(source, data.get("environment_variables"))
+    warnings.extend(env_warnings)
     env: dict[str, str] = dict(os.environ if environ is None else environ)
     env_vars = _resolve(env_vars, env, source, "environment_variables")
     env.update(env_vars)
@@ -162,9 +155,10 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         known_params = set(_fields(LitellmParams)) | PROVIDER_PARAMS
         for key in params:
             if key not in known_params and key not in DEFAULT_FIELDS and not is_price_field(key):
+                hint = did_you_mean(key, [*known_params, *DEFAULT_FIELDS])
                 warnings.append(
-                    f"{source}: model_list[{i}].litellm_params.{key}: unknown parameter, "
-                    "passed to the provider as given"
+                    f"{source}: model_list[{i}].litellm_params.{key}: unknown parameter, ignored "
+                    f"(never sent to the provider){hint}"
                 )
 
     _check_deployments(models, source)
@@ -183,6 +177,11 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         return _check(raw, cls, source, name)
 
     litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)
+    router_settings: RouterSettings = section("router_settings", RouterSettings)
+    check_strategy(source, "router_settings.routing_strategy", router_settings.routing_strategy)
+    groups = [str(entry.get("model_name")) for entry in models]
+    for name in ("router_settings", "litellm_settings"):
+        check_fallbacks(source, name, data.get(name) or {}, groups)
     callback_warnings: list[str] = []
     ls = litellm_settings
     resolve_names(
@@ -200,7 +199,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     return GatewayConfig(
         source=source,
         model_list=models,
-        router_settings=section("router_settings", RouterSettings),
+        router_settings=router_settings,
         litellm_settings=litellm_settings,
         general=section("general_settings", GeneralSettings),
         environment_variables=env_vars,
@@ -229,7 +228,8 @@ def _fields(cls: type[Any]) -> tuple[str, ...]:
 def _unknown_keys(raw: dict[str, Any], cls: type[Any], source: str, path: str) -> list[str]:
     known = _fields(cls)
     return [
-        f"{source}: {path}.{key}: unknown key, ignored (known: {', '.join(known)})"
+        f"{source}: {path}.{key}: unknown key, ignored"
+        + (did_you_mean(key, known) or f" (known: {', '.join(known)})")
         for key in raw
         if key not in known
     ]
