@@ -30,6 +30,8 @@ class LitellmParams(msgspec.Struct, kw_only=True):
     timeout: PositiveNumber | None = None
     stream_timeout: PositiveNumber | None = None
     max_retries: Count | None = None
+    # LiteLLM's retries of this deployment (used as max_retries when that is not set)
+    num_retries: Count | None = None
     weight: NonNegative | None = None
     order: Positive | None = None
     max_parallel_requests: Positive | None = None
@@ -147,7 +149,6 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     master_key: str | None = None
     database_url: str | None = None
     database_connection_pool_limit: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    alerting: list[str] | None = None
     # seconds between spend writes to the database (llmrelay's default 1, LiteLLM's 10)
     proxy_batch_write_at: Annotated[float, msgspec.Meta(gt=0)] | None = None
     disable_spend_logs: bool | None = None
@@ -170,6 +171,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: how long spend log rows are kept ("30d"; unset = 30d) and how often they are purged
     maximum_spend_logs_retention_period: str | None = None
     maximum_spend_logs_retention_interval: str | None = None
+    # llmrelay: keys of config/litellm_keys.py refused at startup that the operator accepts running
+    # without (each then a warning), e.g. ["general_settings.store_model_in_db"]
+    llmrelay_accept_unsupported: list[str] | None = None
     # llmrelay: where each worker process keeps its spend spool (one subdirectory per worker)
     spend_spool_dir: str = "llmrelay-spool"
 
@@ -190,13 +194,6 @@ TOP_LEVEL_SECTIONS: dict[str, Any] = {
     "general_settings": GeneralSettings,
     "environment_variables": dict[str, str],
 }
-# keys LiteLLM knows that llmrelay does not act on yet: accepted with a warning saying so
-ACCEPTED_UNUSED_KEYS: dict[str, dict[str, str]] = {
-    "general_settings": {
-        "alerting": "no alerting channels (Slack, email...) yet: use the metrics and the call log",
-    },
-}
-# sections LiteLLM knows that llmrelay does not act on yet: accepted with a warning
-ACCEPTED_UNUSED_SECTIONS = frozenset(
-    {"guardrails", "files_settings", "assistant_settings", "credential_list"}
-)
+# model_info keys llmrelay reads (besides LiteLLM's price fields and supports_* capability flags)
+MODEL_INFO_KEYS = ("id", "mode", "base_model", "max_tokens", "max_input_tokens", "max_output_tokens",
+                   "litellm_provider")  # fmt: skip

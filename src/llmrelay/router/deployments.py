@@ -37,7 +37,7 @@ _DEPLOYMENT_KEYS = frozenset(
 _ENV_PREFIX = "os.environ/"
 
 
-_NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response"}
+_NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response", "num_retries"}
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 
 
@@ -187,6 +187,9 @@ def _parse_one(
     deployment_id = str(info.get("id") or fingerprint[:16])
     # prices, call defaults and mock/drop switches are no provider option (adapters never read
     # them), but stay in the fingerprint above, so ids of existing configs do not change
+    if call.get("max_retries") is None and options.get("num_retries") is not None:
+        # LiteLLM's retries of this deployment; llmrelay's spelling is max_retries
+        call["max_retries"] = _opt_int(options["num_retries"])
     defaults = _defaults(where, options)
     drop_params = _flag(where, "drop_params", options.get("drop_params"))
     mock = options.get("mock_response")
