@@ -13,9 +13,11 @@ from typing import Any
 import msgspec
 
 from llmrelay.cache.settings import CacheConfigError, CacheSettings, cache_settings
+from llmrelay.config.checks import check_fallbacks, check_strategy, did_you_mean, environment_values
+from llmrelay.config.errors import ConfigError
+from llmrelay.config.litellm_keys import LITELLM_PARAMS
 from llmrelay.config.schema import (
-    ACCEPTED_UNUSED_KEYS,
-    ACCEPTED_UNUSED_SECTIONS,
+    MODEL_INFO_KEYS,
     PROVIDER_PARAMS,
     TOP_LEVEL_SECTIONS,
     GeneralSettings,
@@ -24,22 +26,15 @@ from llmrelay.config.schema import (
     ModelEntry,
     RouterSettings,
 )
+from llmrelay.config.unsupported import KeyPolicy
 from llmrelay.cost.custom_prices import is_price_field
 from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
 from llmrelay.types.call_defaults import DEFAULT_FIELDS
 
+# ConfigError lives in config/errors.py; importers of it from here keep working
+__all__ = ["ConfigError", "GatewayConfig", "load_config", "parse_config"]
+
 ENV_PREFIX = "os.environ/"
-
-
-class ConfigError(ValueError):
-    """The config cannot be used. The message says where (file and path) and what was expected."""
-
-    def __init__(self, source: str, path: str, problem: str) -> None:
-        where = f"{source}: {path}" if path else source
-        super().__init__(f"{where}: {problem}")
-        self.source = source
-        self.path = path
-        self.problem = problem
 
 
 @dataclass(slots=True)
@@ -146,17 +141,13 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     if not isinstance(data, dict):
         raise ConfigError(source, "", f"expected a mapping of sections at the top, got {_kind(data)}")
     warnings: list[str] = []
-    for key in data:
-        if key in ACCEPTED_UNUSED_SECTIONS:
-            warnings.append(f"{source}: {key}: section is not supported by llmrelay yet and is ignored")
-        elif key not in TOP_LEVEL_SECTIONS:
-            known = ", ".join(TOP_LEVEL_SECTIONS)
-            warnings.append(f"{source}: {key}: unknown section, ignored (known: {known})")
-
-    env_vars = _check(
-        data.get("environment_variables") or {}, dict[str, str], source, "environment_variables"
-    )
+    env_vars, env_warnings = environment_values(source, data.get("environment_variables"))
+    warnings.extend(env_warnings)
     env: dict[str, str] = dict(os.environ if environ is None else environ)
+    policy = KeyPolicy(source, data.get("general_settings") or {}, env)
+    for key, value in data.items():
+        if key not in TOP_LEVEL_SECTIONS:
+            policy.unknown("", str(key), str(key), value, TOP_LEVEL_SECTIONS)
     env_vars = _resolve(env_vars, env, source, "environment_variables")
     env.update(env_vars)
 
@@ -165,16 +156,24 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         raise ConfigError(source, "model_list", f"expected a list of models, got {_kind(raw_models)}")
     models: list[dict[str, Any]] = _resolve(raw_models, env, source, "model_list")
     _check(models, list[ModelEntry], source, "model_list")
+    known_params = [*_fields(LitellmParams), *PROVIDER_PARAMS, *DEFAULT_FIELDS]
     for i, entry in enumerate(models):
         warnings.extend(_unknown_keys(entry, ModelEntry, source, f"model_list[{i}]"))
-        params = entry.get("litellm_params") or {}
-        known_params = set(_fields(LitellmParams)) | PROVIDER_PARAMS
-        for key in params:
-            if key not in known_params and key not in DEFAULT_FIELDS and not is_price_field(key):
-                warnings.append(
-                    f"{source}: model_list[{i}].litellm_params.{key}: unknown parameter, "
-                    "passed to the provider as given"
-                )
+        params = raw_models[i].get("litellm_params") or {}
+        for key, value in params.items():
+            if key not in known_params and not is_price_field(key):
+                path = f"model_list[{i}].litellm_params.{key}"
+                if key in LITELLM_PARAMS:
+                    policy.unknown("litellm_params", path, key, value, known_params)
+                else:
+                    hint = did_you_mean(key, known_params)
+                    warnings.append(
+                        f"{source}: {path}: unknown parameter, ignored (never sent to the provider){hint}"
+                    )
+        info = raw_models[i].get("model_info") or {}
+        for key, value in info.items() if isinstance(info, dict) else ():
+            if key not in MODEL_INFO_KEYS and not key.startswith("supports_") and not is_price_field(key):
+                policy.unknown("model_info", f"model_list[{i}].model_info.{key}", key, value, MODEL_INFO_KEYS)
 
     _check_deployments(models, source)
 
@@ -182,16 +181,18 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         raw = _resolve(data.get(name) or {}, env, source, name)
         if not isinstance(raw, dict):
             raise ConfigError(source, name, f"expected a mapping, got {_kind(raw)}")
-        warnings.extend(_unknown_keys(raw, cls, source, name))
-        unused = ACCEPTED_UNUSED_KEYS.get(name, {})
-        warnings.extend(
-            f"{source}: {name}.{key}: accepted, but has no effect: {unused[key]}"
-            for key in raw
-            if key in unused and raw[key] not in (None, False)
-        )
+        known = _fields(cls)
+        for key, value in (data.get(name) or {}).items():
+            if key not in known:
+                policy.unknown(name, f"{name}.{key}", key, value, known)
         return _check(raw, cls, source, name)
 
     litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)
+    router_settings: RouterSettings = section("router_settings", RouterSettings)
+    check_strategy(source, "router_settings.routing_strategy", router_settings.routing_strategy)
+    groups = [str(entry.get("model_name")) for entry in models]
+    for name in ("router_settings", "litellm_settings"):
+        check_fallbacks(source, name, data.get(name) or {}, groups)
     callback_warnings: list[str] = []
     ls = litellm_settings
     resolve_names(
@@ -206,14 +207,15 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
             raise ConfigError(source, "litellm_settings", str(exc)) from None
     elif ls.cache_params:
         warnings.append(f"{source}: litellm_settings.cache_params: no effect without cache: true")
+    general: GeneralSettings = section("general_settings", GeneralSettings)
     return GatewayConfig(
         source=source,
         model_list=models,
-        router_settings=section("router_settings", RouterSettings),
+        router_settings=router_settings,
         litellm_settings=litellm_settings,
-        general=section("general_settings", GeneralSettings),
+        general=general,
         environment_variables=env_vars,
-        warnings=warnings,
+        warnings=[*warnings, *policy.warnings],
         cache=cache,
     )
 
@@ -238,7 +240,8 @@ def _fields(cls: type[Any]) -> tuple[str, ...]:
 def _unknown_keys(raw: dict[str, Any], cls: type[Any], source: str, path: str) -> list[str]:
     known = _fields(cls)
     return [
-        f"{source}: {path}.{key}: unknown key, ignored (known: {', '.join(known)})"
+        f"{source}: {path}.{key}: unknown key, ignored"
+        + (did_you_mean(key, known) or f" (known: {', '.join(known)})")
         for key in raw
         if key not in known
     ]

@@ -11,6 +11,12 @@ from typing import Annotated, Any
 
 import msgspec
 
+# limits and times are never negative; a timeout or a size of 0 would refuse everything
+Count = Annotated[int, msgspec.Meta(ge=0)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+PositiveNumber = Annotated[float, msgspec.Meta(gt=0)]
+
 
 class LitellmParams(msgspec.Struct, kw_only=True):
     model: str
@@ -19,14 +25,16 @@ class LitellmParams(msgspec.Struct, kw_only=True):
     api_version: str | None = None
     base_url: str | None = None
     organization: str | None = None
-    rpm: int | None = None
-    tpm: int | None = None
-    timeout: float | None = None
-    stream_timeout: float | None = None
-    max_retries: int | None = None
-    weight: float | None = None
-    order: int | None = None
-    max_parallel_requests: int | None = None
+    rpm: Count | None = None
+    tpm: Count | None = None
+    timeout: PositiveNumber | None = None
+    stream_timeout: PositiveNumber | None = None
+    max_retries: Count | None = None
+    # LiteLLM's retries of this deployment (used as max_retries when that is not set)
+    num_retries: Count | None = None
+    weight: NonNegative | None = None
+    order: Positive | None = None
+    max_parallel_requests: Positive | None = None
     tags: list[str] | None = None
     extra_headers: dict[str, str] | None = None
     input_cost_per_token: float | None = None
@@ -79,16 +87,16 @@ class ModelEntry(msgspec.Struct, kw_only=True):
 
 class RouterSettings(msgspec.Struct, kw_only=True):
     routing_strategy: str | None = None
-    num_retries: int | None = None
-    retry_after: float | None = None
-    timeout: float | None = None
-    stream_timeout: float | None = None
+    num_retries: Count | None = None
+    retry_after: NonNegative | None = None
+    timeout: PositiveNumber | None = None
+    stream_timeout: PositiveNumber | None = None
     fallbacks: list[dict[str, list[str]]] | None = None
     context_window_fallbacks: list[dict[str, list[str]]] | None = None
     content_policy_fallbacks: list[dict[str, list[str]]] | None = None
     default_fallbacks: list[str] | None = None
-    allowed_fails: int | None = None
-    cooldown_time: float | None = None
+    allowed_fails: Count | None = None
+    cooldown_time: NonNegative | None = None
     # LiteLLM's: never cool a deployment down (every failure is retried on it as if it were healthy)
     disable_cooldowns: bool | None = None
     redis_url: str | None = None
@@ -102,20 +110,20 @@ class RouterSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: strategy options, e.g. {"ttl": 60} or {"lowest_latency_buffer": 0.1}
     routing_strategy_args: dict[str, Any] | None = None
     # llmrelay: seconds over which allowed_fails are counted
-    cooldown_window: float | None = None
+    cooldown_window: PositiveNumber | None = None
     # llmrelay: seconds a deployment whose credentials were refused (401/403) sits out before the
     # next call probes it again (default 300; a changed key ends it at once)
     auth_cooldown_time: Annotated[float, msgspec.Meta(gt=0)] | None = None
     # llmrelay: seconds allowed between two chunks of a stream
-    stream_chunk_timeout: float | None = None
+    stream_chunk_timeout: PositiveNumber | None = None
     # llmrelay: prefix of the router's keys in Redis (several gateways sharing one Redis)
     redis_key_prefix: str | None = None
 
 
 class LitellmSettings(msgspec.Struct, kw_only=True):
     drop_params: bool | None = None
-    num_retries: int | None = None
-    request_timeout: float | None = None
+    num_retries: Count | None = None
+    request_timeout: PositiveNumber | None = None
     set_verbose: bool | None = None
     json_logs: bool | None = None
     fallbacks: list[dict[str, list[str]]] | None = None
@@ -133,7 +141,7 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     cache_params: dict[str, Any] | None = None
     telemetry: bool | None = None
     # default budget (USD) of every end user (a request's `user` field) without a budget of their own
-    max_end_user_budget: float | None = None
+    max_end_user_budget: NonNegative | None = None
     # the admin API's audit log (GET /audit); None: LITELLM_STORE_AUDIT_LOGS, else on
     store_audit_logs: bool | None = None
     # llmrelay: caps on what an upstream may answer (docs/security.md): a whole answer (MiB, default
@@ -154,14 +162,13 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     master_key: str | None = None
     database_url: str | None = None
     database_connection_pool_limit: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    alerting: list[str] | None = None
     # seconds between spend writes to the database (llmrelay's default 1, LiteLLM's 10)
     proxy_batch_write_at: Annotated[float, msgspec.Meta(gt=0)] | None = None
     disable_spend_logs: bool | None = None
-    max_request_size_mb: float | None = None
+    max_request_size_mb: PositiveNumber | None = None
     # LiteLLM's: probe every deployment in the background every health_check_interval seconds
     background_health_checks: bool | None = None
-    health_check_interval: float | None = None
+    health_check_interval: PositiveNumber | None = None
     # the same as litellm_settings.require_auth_for_metrics_endpoint (LiteLLM's place for it)
     require_auth_for_metrics_endpoint: bool | None = None
     # llmrelay: failed authentications (401s) one client address may have per window before its
@@ -183,6 +190,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: how long spend log rows are kept ("30d"; unset = 30d) and how often they are purged
     maximum_spend_logs_retention_period: str | None = None
     maximum_spend_logs_retention_interval: str | None = None
+    # llmrelay: keys of config/litellm_keys.py refused at startup that the operator accepts running
+    # without (each then a warning), e.g. ["general_settings.store_model_in_db"]
+    llmrelay_accept_unsupported: list[str] | None = None
     # llmrelay: where each worker process keeps its spend spool (one subdirectory per worker)
     spend_spool_dir: str = "llmrelay-spool"
     # llmrelay, connections (docs/security.md): seconds a connection may take to send a request's
@@ -213,13 +223,6 @@ TOP_LEVEL_SECTIONS: dict[str, Any] = {
     "general_settings": GeneralSettings,
     "environment_variables": dict[str, str],
 }
-# keys LiteLLM knows that llmrelay does not act on yet: accepted with a warning saying so
-ACCEPTED_UNUSED_KEYS: dict[str, dict[str, str]] = {
-    "general_settings": {
-        "alerting": "no alerting channels (Slack, email...) yet: use the metrics and the call log",
-    },
-}
-# sections LiteLLM knows that llmrelay does not act on yet: accepted with a warning
-ACCEPTED_UNUSED_SECTIONS = frozenset(
-    {"guardrails", "files_settings", "assistant_settings", "credential_list"}
-)
+# model_info keys llmrelay reads (besides LiteLLM's price fields and supports_* capability flags)
+MODEL_INFO_KEYS = ("id", "mode", "base_model", "max_tokens", "max_input_tokens", "max_output_tokens",
+                   "litellm_provider")  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.config.errors import ConfigError
 from llmrelay.config.loader import GatewayConfig, parse_config
 from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState, public_model_info
@@ -55,15 +56,17 @@ def build_router(config: GatewayConfig) -> Any:
 def check_router_settings(config: GatewayConfig) -> None:
     """Build the router once and drop it, so a mistake in its settings (a fallback or alias naming no
     group, an unknown strategy) is one clear line from the parent process, not a traceback from
-    every worker. Cheap (≈ 3 ms): building a router opens no thread, connection or file.
-    Raises ValueError."""
+    every worker. Cheap (≈ 3 ms): building a router opens no thread, connection or file. Then check
+    that the configured database answers (config/preflight.py), before "serving" is printed.
+    Raises ValueError (ConfigError)."""
+    from llmrelay.config.preflight import check_database
     from llmrelay.types.errors import LLMError
 
     try:
         build_router(config)
     except LLMError as exc:
-        # model_list mistakes (a duplicate id, credentials on a catch-all) are the router's 400s
-        raise ValueError(exc.message) from exc
+        raise ConfigError(config.source, "", exc.message) from None
+    check_database(config.source, config.general.database_url, os.environ)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
@@ -73,8 +76,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     router = router if router is not None else build_router(config)
     sinks = config.sinks()
     for warning in sinks.warnings:
-        # a sink left out (a missing package or credential) is said once per worker, at start
-        log.warning("%s: litellm_settings: %s", config.source, warning)
+        # a sink left out (a missing package or credential) is said once per worker, at start;
+        # what the config check already found was printed once, by the parent, with the other notes
+        line = f"{config.source}: litellm_settings: {warning}"
+        if line not in config.warnings:
+            log.warning("%s", line)
     for callback in sinks.callbacks:
         router.add_callback(callback)
     if sinks.metrics is not None:
@@ -175,7 +181,13 @@ def serve(options: ServeOptions) -> None:
     from granian.log import LogLevels
     from granian.server import Server
 
+    from llmrelay.config.preflight import check_address
+
     config = parse_config(options.document, source=options.source)
+    unusable = check_address(options.host, options.port)
+    if unusable is not None:
+        print(f"llmrelay: {unusable}", file=sys.stderr)
+        raise SystemExit(2)
     for note in startup_notes(config):
         print(note, file=sys.stderr)
     general = config.general

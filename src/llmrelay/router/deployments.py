@@ -5,6 +5,7 @@ weight, priority order, tags and catalog facts (model_info)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -18,6 +19,7 @@ from llmrelay.core.resolve import split_model
 from llmrelay.cost.catalog import Catalog
 from llmrelay.cost.custom_prices import custom_prices, is_price_field
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.router.model_strings import model_string_problem
 from llmrelay.router.regions import deployment_region
 from llmrelay.types.call_defaults import DEFAULT_FIELDS, CallDefaults
 from llmrelay.types.deployment import Deployment
@@ -35,7 +37,7 @@ _DEPLOYMENT_KEYS = frozenset(
 _ENV_PREFIX = "os.environ/"
 
 
-_NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response"}
+_NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response", "num_retries"}
 _MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
 
 
@@ -121,11 +123,26 @@ def parse_model_list(
     model_list: Sequence[Mapping[str, Any]], registry: ProviderRegistry, catalog: Catalog
 ) -> list[RouterDeployment]:
     deployments = [_parse_one(i, entry, registry, catalog) for i, entry in enumerate(model_list)]
-    seen: set[str] = set()
-    for d in deployments:
-        if d.id in seen:
-            raise BadRequestError(f"duplicate deployment id {d.id!r} in model_list")
-        seen.add(d.id)
+    seen: dict[str, int] = {}
+    for i, d in enumerate(deployments):
+        if d.id not in seen:
+            seen[d.id] = i
+            continue
+        if (model_list[i].get("model_info") or {}).get("id"):
+            raise ModelListError(
+                f"model_list[{i}].model_info.id",
+                f"expected a unique id, got {d.id!r} (also the id of model_list[{seen[d.id]}])",
+            )
+        # the same deployment written twice (LiteLLM accepts it): both serve, as distinct deployments;
+        # the first keeps the id it always had
+        n = 2
+        while f"{d.id}-{n}" in seen:
+            n += 1
+        unique = f"{d.id}-{n}"
+        deployments[i] = dataclasses.replace(
+            d, id=unique, target=msgspec.structs.replace(d.target, id=unique)
+        )
+        seen[unique] = i
     return deployments
 
 
@@ -153,6 +170,9 @@ def _parse_one(
     if model == "*":
         provider, provider_model = "*", "*"
     else:
+        problem = model_string_problem(model, registry)
+        if problem is not None:
+            raise ModelListError(f"{where}.litellm_params.model", problem)
         try:
             provider, provider_model = split_model(model, registry, catalog)
         except BadRequestError as exc:
@@ -169,6 +189,9 @@ def _parse_one(
     deployment_id = str(info.get("id") or fingerprint[:16])
     # prices, call defaults and mock/drop switches are no provider option (adapters never read
     # them), but stay in the fingerprint above, so ids of existing configs do not change
+    if call.get("max_retries") is None and options.get("num_retries") is not None:
+        # LiteLLM's retries of this deployment; llmrelay's spelling is max_retries
+        call["max_retries"] = _opt_int(options["num_retries"])
     defaults = _defaults(where, options)
     drop_params = _flag(where, "drop_params", options.get("drop_params"))
     mock = options.get("mock_response")

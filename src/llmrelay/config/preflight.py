@@ -1,0 +1,65 @@
+"""Checks made once before the gateway serves, in the process that starts it: the database it is
+told to use can be reached, and the address it should listen on is free. Each failure is one line,
+not a traceback from every worker after "serving" was printed."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Mapping
+
+from llmrelay.config.errors import ConfigError
+
+DATABASE_CONNECT_SECONDS = 5.0
+
+
+def check_database(source: str, configured: str | None, environ: Mapping[str, str]) -> None:
+    """A configured database (general_settings.database_url, else DATABASE_URL) must be a supported
+    kind and answer within DATABASE_CONNECT_SECONDS. Nothing configured: nothing to check."""
+    from llmrelay.storage.url import redact, to_async_driver
+
+    raw = configured or environ.get("DATABASE_URL")
+    if not raw:
+        return
+    path = "general_settings.database_url" if configured else "DATABASE_URL (environment)"
+    try:
+        url = to_async_driver(raw)
+    except ValueError as exc:
+        raise ConfigError(source, path, str(exc)) from None
+    try:
+        asyncio.run(asyncio.wait_for(_ping(url), DATABASE_CONNECT_SECONDS))
+    except TimeoutError:
+        raise ConfigError(
+            source, path, f"the database {redact(url)} did not answer within {DATABASE_CONNECT_SECONDS:g} s"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any driver error is the same config error, said once
+        message = str(exc).replace(raw, redact(url)).replace(url, redact(url)).splitlines()
+        reason = message[0] if message else type(exc).__name__
+        raise ConfigError(source, path, f"cannot connect to {redact(url)}: {reason}") from None
+
+
+async def _ping(url: str) -> None:
+    import sqlalchemy
+
+    from llmrelay.storage.database import Database
+
+    db = Database(url)
+    try:
+        async with db.connect() as connection:
+            await connection.execute(sqlalchemy.text("SELECT 1"))
+    finally:
+        await db.close()
+
+
+def check_address(host: str, port: int) -> str | None:
+    """Why the gateway cannot listen on host:port (in use, not an address of this machine...), or
+    None when it can."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # as the server will: a port left in TIME_WAIT by a previous run is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None

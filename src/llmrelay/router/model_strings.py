@@ -1,0 +1,113 @@
+"""Why a model string in a model_list cannot be served, said plainly: a LiteLLM provider llmrelay
+does not serve, a provider with no model named after it, or a misspelt provider."""
+
+from __future__ import annotations
+
+import difflib
+
+from llmrelay.providers.registry import ProviderRegistry
+
+# LiteLLM's provider prefixes (its LlmProviders names) that llmrelay has no adapter for
+LITELLM_ONLY_PROVIDERS = frozenset(
+    [
+        "sagemaker",
+        "sagemaker_chat",
+        "auto_router",
+        "azure_ai",
+        "azure_text",
+        "ai21",
+        "ai21_chat",
+        "aiml",
+        "aiohttp_openai",
+        "anthropic_text",
+        "assemblyai",
+        "baseten",
+        "bytez",
+        "cerebras",
+        "clarifai",
+        "cloudflare",
+        "codestral",
+        "cometapi",
+        "compactifai",
+        "custom",
+        "custom_openai",
+        "dashscope",
+        "databricks",
+        "datarobot",
+        "deepgram",
+        "docker_model_runner",
+        "dotprompt",
+        "elevenlabs",
+        "empower",
+        "fal_ai",
+        "featherless_ai",
+        "friendliai",
+        "galadriel",
+        "github",
+        "github_copilot",
+        "gradient_ai",
+        "heroku",
+        "humanloop",
+        "hyperbolic",
+        "infinity",
+        "jina_ai",
+        "lambda_ai",
+        "langfuse",
+        "lemonade",
+        "litellm_proxy",
+        "llamafile",
+        "maritalk",
+        "meta_llama",
+        "milvus",
+        "moonshot",
+        "morph",
+        "nebius",
+        "nlp_cloud",
+        "novita",
+        "nscale",
+        "nvidia_nim",
+        "oci",
+        "ollama_chat",
+        "oobabooga",
+        "ovhcloud",
+        "petals",
+        "pg_vector",
+        "predibase",
+        "recraft",
+        "runwayml",
+        "sambanova",
+        "snowflake",
+        "text-completion-codestral",
+        "topaz",
+        "triton",
+        "v0",
+        "vercel_ai_gateway",
+        "vertex_ai_beta",
+        "vllm",
+        "volcengine",
+        "voyage",
+        "wandb",
+        "watsonx",
+        "watsonx_text",
+        "xinference",
+    ]
+)
+
+
+def model_string_problem(model: str, registry: ProviderRegistry) -> str | None:
+    """What is wrong with `model` when its first segment shows the intent, or None to let the
+    general resolution decide (bare catalog names such as `gpt-4o` are fine)."""
+    head, sep, rest = model.partition("/")
+    known = registry.known()
+    if head in registry and not rest:
+        return f"expected `{head}/<model>`: the model string names the provider {head!r} but no model"
+    if head in LITELLM_ONLY_PROVIDERS and sep:
+        return (
+            f"provider {head!r} (a LiteLLM provider) is not served by llmrelay; "
+            f"served providers: {', '.join(known)}"
+        )
+    if sep and head not in registry:
+        close = difflib.get_close_matches(head, known, n=1, cutoff=0.75)
+        if close:
+            return f"unknown provider {head!r} (did you mean `{close[0]}/{rest}`?)"
+    return None
