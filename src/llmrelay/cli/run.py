@@ -111,6 +111,10 @@ def _document(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
         litellm_settings["request_timeout"] = ns.request_timeout
     if litellm_settings:
         document["litellm_settings"] = litellm_settings
+    if ns.data_dir:
+        general = document.get("general_settings")
+        general = dict(general) if isinstance(general, dict) else {}
+        document["general_settings"] = {**general, "data_dir": ns.data_dir}
     return document, source
 
 
@@ -127,7 +131,8 @@ def _read_config(path: str) -> dict[str, Any]:
 
 def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
-    from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
+    from llmrelay.proxy.keys_store import DataDirError
+    from llmrelay.proxy.server import ServeOptions, check_router_settings, prepare_keys_store, serve
 
     try:
         config = parse_config(document, source=source)
@@ -141,6 +146,11 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
     if ns.validate_config:
         print(f"llmrelay: {source}: config OK ({len(config.model_list)} models)")
         return 0
+    try:
+        prepare_keys_store(config)
+    except DataDirError as exc:
+        print(f"llmrelay: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if ns.skip_server_startup:
         return _set_up_only(config)
     names = ", ".join(entry["model_name"] for entry in config.model_list) or "none"
@@ -163,13 +173,13 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
 def _set_up_only(config: Any) -> int:
     """--skip_server_startup: what the gateway does before serving that outlives it (the database
     schema), then exit."""
-    from llmrelay.proxy.server import database_configured
+    from llmrelay.proxy.keys_store import keys_store
 
-    if database_configured(config.general.database_url, os.environ):
-        from llmrelay.storage import resolve_database_url, upgrade
+    url = keys_store(config.general, os.environ).database_url
+    if url is not None:
+        from llmrelay.storage import upgrade
         from llmrelay.storage.url import redact
 
-        url = resolve_database_url(config.general.database_url, os.environ)
         revision = upgrade(url)
         print(f"llmrelay: {redact(url)}: at revision {revision}")
     print("llmrelay: setup done; not starting the server (--skip_server_startup)")

@@ -164,6 +164,11 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     maximum_spend_logs_retention_interval: str | None = None
     # llmrelay: where each worker process keeps its spend spool (one subdirectory per worker)
     spend_spool_dir: str = "llmrelay-spool"
+    # llmrelay: the embedded store's directory (a master key and no database_url); None: --data-dir,
+    # LLMRELAY_DATA_DIR, else ~/.local/share/llmrelay (see llmrelay.proxy.keys_store)
+    data_dir: str | None = None
+    # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
+    embedded_database: bool | None = None
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0
