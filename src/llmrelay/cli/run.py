@@ -47,6 +47,11 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
     if ns.demo:
         from llmrelay.proxy.demo import run_demo
 
+        problem = _cannot_listen(ns.host, ns.port)
+        if problem:
+            print(f"llmrelay: cannot listen on {ns.host}:{ns.port}: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
+
         demo_result: int = run_demo(host=ns.host, port=ns.port, workers=ns.num_workers, debug=_debug(ns))
         return demo_result
     try:
