@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from llmrelay import __version__
+from llmrelay.cli.extras import KEYS_POSTGRES, KEYS_SQLITE, SERVING, MissingExtra, require
 from llmrelay.cli.flags import FlagError
 from llmrelay.cli.probe import gateway_url, run_health, run_test
 from llmrelay.cli.quick_start import QuickStart, quick_start_document
@@ -27,7 +28,7 @@ class UsageError(ValueError):
 def run(ns: argparse.Namespace, *, serve_command: bool) -> int:
     try:
         return _run(ns, serve_command)
-    except (FlagError, UsageError) as exc:
+    except (FlagError, UsageError, MissingExtra) as exc:
         print(f"llmrelay: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 
@@ -47,6 +48,8 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
     if ns.demo:
         from llmrelay.proxy.demo import run_demo
 
+        require(SERVING, "serving the gateway")
+        require(KEYS_SQLITE, "the demo's virtual keys (an embedded SQLite store)")
         problem = _cannot_listen(ns.host, ns.port)
         if problem:
             print(f"llmrelay: cannot listen on {ns.host}:{ns.port}: {problem}", file=sys.stderr)
@@ -136,7 +139,7 @@ def _read_config(path: str) -> dict[str, Any]:
 
 def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
-    from llmrelay.proxy.keys_store import DataDirError
+    from llmrelay.proxy.keys_store import DataDirError, keys_store
     from llmrelay.proxy.server import ServeOptions, check_router_settings, prepare_keys_store, serve
 
     try:
@@ -151,6 +154,12 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
     if ns.validate_config:
         print(f"llmrelay: {source}: config OK ({len(config.model_list)} models)")
         return 0
+    store = keys_store(config.general, os.environ)
+    if store.enabled:
+        modules = KEYS_POSTGRES if store.on_postgres else KEYS_SQLITE
+        require(modules, "virtual keys (a database_url, or a master key: the embedded store)")
+    if not ns.skip_server_startup:
+        require(SERVING, "serving the gateway")
     try:
         prepare_keys_store(config)
     except DataDirError as exc:

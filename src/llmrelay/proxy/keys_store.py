@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmrelay.storage.url import DEFAULT_SQLITE_FILE, resolve_database_url
-
 DATA_DIR_ENV = "LLMRELAY_DATA_DIR"
 EMBEDDED_ENV = "LLMRELAY_EMBEDDED_DATABASE"
 SPOOL_SUBDIR = "spend-spool"
@@ -24,6 +22,9 @@ SPOOL_SUBDIR = "spend-spool"
 # directory instead of the working directory
 DEFAULT_SPOOL_DIR = "llmrelay-spool"
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+# as llmrelay.storage.url's (not imported here: the storage package needs the `db` extra, and a
+# gateway without virtual keys must start without it)
+DATABASE_FILE = "llmrelay.db"
 
 
 class DataDirError(ValueError):
@@ -32,14 +33,28 @@ class DataDirError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class KeysStore:
-    """`database_url` None: no virtual keys. `data_dir` set: the embedded store lives there."""
+    """`configured_url`: general_settings.database_url or DATABASE_URL. `data_dir`: the embedded
+    store's directory. Neither: no virtual keys."""
 
-    database_url: str | None
+    configured_url: str | None
     data_dir: Path | None = None
 
     @property
     def enabled(self) -> bool:
-        return self.database_url is not None
+        return bool(self.configured_url) or self.data_dir is not None
+
+    @property
+    def database_url(self) -> str | None:
+        """The URL with its async driver (None: no virtual keys). Imports the storage package."""
+        if not self.enabled:
+            return None
+        from llmrelay.storage.url import resolve_database_url
+
+        return resolve_database_url(self.configured_url, {}, self.data_dir)
+
+    @property
+    def on_postgres(self) -> bool:
+        return (self.configured_url or "").lower().startswith("postgres")
 
     def spool_dir(self, configured: str) -> Path:
         if self.data_dir is not None and configured == DEFAULT_SPOOL_DIR:
@@ -66,12 +81,12 @@ def data_dir(general: Any, environ: Mapping[str, str]) -> Path:
 
 
 def keys_store(general: Any, environ: Mapping[str, str] = os.environ) -> KeysStore:
-    if general.database_url or environ.get("DATABASE_URL"):
-        return KeysStore(resolve_database_url(general.database_url, environ))
+    configured = general.database_url or environ.get("DATABASE_URL")
+    if configured:
+        return KeysStore(configured)
     if not general.master_key or not embedded_wanted(general, environ):
         return KeysStore(None)
-    directory = data_dir(general, environ)
-    return KeysStore(resolve_database_url(None, {}, directory), directory)
+    return KeysStore(None, data_dir(general, environ))
 
 
 def prepare_data_dir(directory: Path) -> Path:
@@ -93,7 +108,7 @@ def prepare_data_dir(directory: Path) -> Path:
             f"data directory {directory}: other users can open it (mode {stat.S_IMODE(info.st_mode):o}); "
             f"`chmod 700 {directory}`, or {hint}"
         )
-    database = directory / DEFAULT_SQLITE_FILE
+    database = directory / DATABASE_FILE
     try:
         # never through a symlink: the file is created here, or it is refused
         handle = os.open(database, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
