@@ -1,17 +1,30 @@
-# The two commands of the README: `make run` and `make test`. Both set up .venv on a fresh machine.
+# The two commands of the README: `make run` and `make test`. Both set up .venv on a fresh machine:
+# `make run` with what running the gateway needs (its extras proxy, db, metrics), `make test` with the
+# whole development toolchain (every extra, pytest, ruff, mypy, the client SDKs).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+RUN_EXTRAS := proxy,db,metrics
+PIP := $(BIN)/pip install -q --disable-pip-version-check
 
 .PHONY: run test lint typecheck check bench sim clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[$(RUN_EXTRAS)]'
+	touch $(RUN_STAMP)
+
+# the development install includes everything running needs
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	touch $(STAMP) $(RUN_STAMP)
+
+# PORT=8000 make run: another port (LiteLLM's PORT variable)
+run: $(RUN_STAMP)
 	$(BIN)/llmrelay serve --demo
 
 test: $(STAMP)
