@@ -7,12 +7,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 RUN_EXTRAS := proxy,db,metrics
-PIP := $(BIN)/pip install -q --disable-pip-version-check
+# The system Python's pip installs into .venv when it can (pip >= 22.3, `--python`): a venv without
+# a pip of its own is made in a fraction of the time (seconds saved on every fresh clone). Otherwise
+# .venv gets its own pip.
+SYSTEM_PIP := $(shell $(PYTHON) -m pip --help 2>/dev/null | grep -q -- '--python <python>' && echo yes)
+ifeq ($(SYSTEM_PIP),yes)
+PIP := $(PYTHON) -m pip --python $(BIN)/python install -q --disable-pip-version-check
+VENV_FLAGS := --without-pip
+else
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
+VENV_FLAGS :=
+endif
 
 .PHONY: run test lint typecheck check bench sim clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[$(RUN_EXTRAS)]'
