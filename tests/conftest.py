@@ -8,11 +8,18 @@ Need a second, independent upstream (e.g. two deployments to balance over)? Use 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from llmrelay.testing import RunningSimulator, SimulatorGroup, SimulatorThread
+
+# A gateway with a master key and no database_url keeps virtual keys in an embedded store under the
+# user's data directory. The suite's master-key gateways test the master-key-only gateway, and no test
+# writes to the home directory: the documented opt-out, for every gateway the tests start (in-process
+# or as a subprocess). Tests of the embedded store turn it back on with a data directory of their own.
+os.environ["LLMRELAY_EMBEDDED_DATABASE"] = "false"
 
 # SQLite + PostgreSQL fixtures (database_url, db, storage) for the folders that test storage
 pytest_plugins = ["database_fixtures"]

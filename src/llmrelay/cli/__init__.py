@@ -73,6 +73,20 @@ def parse_command_line(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args)
+    except ModuleNotFoundError as exc:
+        # a plain `pip install llmrelay` asked for what an extra brings: say which, not a traceback
+        from llmrelay.cli.extras import explain
+
+        missing = explain(exc)
+        if missing is None:
+            raise
+        print(f"llmrelay: {missing}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _main(args: list[str]) -> int:
     if args and args[0] == "sim":
         from llmrelay.testing import run_simulators_cli
 

@@ -75,6 +75,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--request_timeout", FLT, S, "seconds a provider call may take (as "
          "litellm_settings.request_timeout)"),
     Flag("--demo", SW, S, "serve the built-in demo config over the provider simulators (no keys)"),
+    Flag("--data-dir", TXT, S, "where the embedded store keeps virtual keys and spend when no "
+         "database_url is set (as general_settings.data_dir; else LLMRELAY_DATA_DIR, else "
+         "~/.local/share/llmrelay)", aliases=("--data_dir",)),
     # -- where and how
     Flag("--host", TXT, S, "address to listen on", env="HOST", default="0.0.0.0"),
     Flag("--port", INT, S, "port to listen on", env="PORT", default=4000),

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from llmrelay import __version__
+from llmrelay.cli.extras import KEYS_POSTGRES, KEYS_SQLITE, SERVING, MissingExtra, require
 from llmrelay.cli.flags import FlagError
 from llmrelay.cli.probe import gateway_url, run_health, run_test
 from llmrelay.cli.quick_start import QuickStart, quick_start_document
@@ -27,7 +28,7 @@ class UsageError(ValueError):
 def run(ns: argparse.Namespace, *, serve_command: bool) -> int:
     try:
         return _run(ns, serve_command)
-    except (FlagError, UsageError) as exc:
+    except (FlagError, UsageError, MissingExtra) as exc:
         print(f"llmrelay: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 
@@ -46,6 +47,13 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
     _check_combinations(ns)
     if ns.demo:
         from llmrelay.proxy.demo import run_demo
+
+        require(SERVING, "serving the gateway")
+        require(KEYS_SQLITE, "the demo's virtual keys (an embedded SQLite store)")
+        problem = _cannot_listen(ns.host, ns.port)
+        if problem:
+            print(f"llmrelay: cannot listen on {ns.host}:{ns.port}: {problem}", file=sys.stderr)
+            return EXIT_CONFIG
 
         demo_result: int = run_demo(host=ns.host, port=ns.port, workers=ns.num_workers, debug=_debug(ns))
         return demo_result
@@ -111,6 +119,10 @@ def _document(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
         litellm_settings["request_timeout"] = ns.request_timeout
     if litellm_settings:
         document["litellm_settings"] = litellm_settings
+    if ns.data_dir:
+        general = document.get("general_settings")
+        general = dict(general) if isinstance(general, dict) else {}
+        document["general_settings"] = {**general, "data_dir": ns.data_dir}
     return document, source
 
 
@@ -127,7 +139,8 @@ def _read_config(path: str) -> dict[str, Any]:
 
 def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
-    from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
+    from llmrelay.proxy.keys_store import DataDirError, keys_store
+    from llmrelay.proxy.server import ServeOptions, check_router_settings, prepare_keys_store, serve
 
     try:
         config = parse_config(document, source=source)
@@ -141,6 +154,17 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
     if ns.validate_config:
         print(f"llmrelay: {source}: config OK ({len(config.model_list)} models)")
         return 0
+    store = keys_store(config.general, os.environ)
+    if store.enabled:
+        modules = KEYS_POSTGRES if store.on_postgres else KEYS_SQLITE
+        require(modules, "virtual keys (a database_url, or a master key: the embedded store)")
+    if not ns.skip_server_startup:
+        require(SERVING, "serving the gateway")
+    try:
+        prepare_keys_store(config)
+    except DataDirError as exc:
+        print(f"llmrelay: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if ns.skip_server_startup:
         return _set_up_only(config)
     names = ", ".join(entry["model_name"] for entry in config.model_list) or "none"
@@ -163,13 +187,13 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
 def _set_up_only(config: Any) -> int:
     """--skip_server_startup: what the gateway does before serving that outlives it (the database
     schema), then exit."""
-    from llmrelay.proxy.server import database_configured
+    from llmrelay.proxy.keys_store import keys_store
 
-    if database_configured(config.general.database_url, os.environ):
-        from llmrelay.storage import resolve_database_url, upgrade
+    url = keys_store(config.general, os.environ).database_url
+    if url is not None:
+        from llmrelay.storage import upgrade
         from llmrelay.storage.url import redact
 
-        url = resolve_database_url(config.general.database_url, os.environ)
         revision = upgrade(url)
         print(f"llmrelay: {redact(url)}: at revision {revision}")
     print("llmrelay: setup done; not starting the server (--skip_server_startup)")

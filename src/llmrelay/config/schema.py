@@ -205,6 +205,11 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
     # llmrelay: requests one client address may have in flight on one worker at once, else 429
     max_requests_per_client: Annotated[int, msgspec.Meta(ge=1)] = 256
+    # llmrelay: the embedded store's directory (a master key and no database_url); None: --data-dir,
+    # LLMRELAY_DATA_DIR, else ~/.local/share/llmrelay (see llmrelay.proxy.keys_store)
+    data_dir: str | None = None
+    # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
+    embedded_database: bool | None = None
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0

@@ -1,8 +1,9 @@
 """Virtual keys for one gateway worker process: the database, the key cache, the per-call gate, the
 spend writer and its upkeep, and the admin API — built from the config, started on the worker's loop.
 
-Turned on by a database: `general_settings.database_url` or DATABASE_URL. Without one the gateway
-keeps its master-key-only (or open) behaviour and none of this is imported.
+Turned on by a database: `general_settings.database_url` or DATABASE_URL, or, with a master key and
+neither, the embedded SQLite store in the data directory (llmrelay.proxy.keys_store). Without any the
+gateway keeps its master-key-only (or open) behaviour and none of this is imported.
 """
 
 from __future__ import annotations
@@ -76,13 +77,18 @@ class KeysSettings:
 
     @classmethod
     def from_config(cls, config: Any, environ: Mapping[str, str] = os.environ) -> KeysSettings:
+        from llmrelay.proxy.keys_store import keys_store, prepare_data_dir
+
         general, litellm = config.general, config.litellm_settings
         budget = litellm.max_end_user_budget
+        store = keys_store(general, environ)
+        if store.data_dir is not None:
+            prepare_data_dir(store.data_dir)
         return cls(
-            database_url=resolve_database_url(general.database_url, environ),
+            database_url=store.database_url or resolve_database_url(general.database_url, environ),
             master_key=general.master_key,
             redis_url=config.router_kwargs().get("redis_url"),
-            spool_dir=Path(general.spend_spool_dir),
+            spool_dir=store.spool_dir(general.spend_spool_dir),
             retention=_duration(general.maximum_spend_logs_retention_period, timedelta(days=30)),
             maintenance_interval=_seconds(general.maximum_spend_logs_retention_interval, 60.0),
             max_end_user_budget_micros=None if budget is None else round(budget * 1_000_000),

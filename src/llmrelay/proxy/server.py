@@ -41,8 +41,15 @@ class ServeOptions(msgspec.Struct, kw_only=True):
 
 
 def database_configured(database_url: str | None, environ: Any) -> bool:
-    """Virtual keys are on when a database is: general_settings.database_url or DATABASE_URL."""
+    """A database is configured: general_settings.database_url or DATABASE_URL."""
     return bool(database_url or environ.get("DATABASE_URL"))
+
+
+def keys_enabled(config: GatewayConfig, environ: Any = os.environ) -> bool:
+    """Virtual keys are on with a database, or with a master key and the embedded store."""
+    from llmrelay.proxy.keys_store import keys_store
+
+    return keys_store(config.general, environ).enabled
 
 
 def build_router(config: GatewayConfig) -> Any:
@@ -107,7 +114,7 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.background import RouterHealthChecks
 
         state.services.append(RouterHealthChecks(router))
-    if database_configured(config.general.database_url, os.environ):
+    if keys_enabled(config):
         from llmrelay.proxy.keys_setup import install_keys
 
         install_keys(state, config)
@@ -158,7 +165,15 @@ def settle_worker_heap() -> None:
 
 def startup_notes(config: GatewayConfig) -> list[str]:
     """Warnings to print before serving: unknown keys, and an open gateway."""
+    from llmrelay.proxy.keys_store import keys_store
+
     notes = [f"warning: {w}" for w in config.warnings]
+    store = keys_store(config.general, os.environ)
+    if store.data_dir is not None:
+        notes.append(
+            f"virtual keys: embedded SQLite store in {store.data_dir} (set general_settings.database_url "
+            "for PostgreSQL, or embedded_database: false for a master-key-only gateway)"
+        )
     if not config.general.master_key and not database_configured(config.general.database_url, os.environ):
         notes.append(
             "WARNING: no general_settings.master_key configured: the gateway accepts requests from "
@@ -172,6 +187,16 @@ def startup_notes(config: GatewayConfig) -> list[str]:
     if not config.model_list:
         notes.append("warning: model_list is empty: every model request will get 404")
     return notes
+
+
+def prepare_keys_store(config: GatewayConfig) -> None:
+    """The embedded store's directory and file, made once by the parent before any worker starts
+    (a problem with them is one line here, not a traceback per worker). Raises DataDirError."""
+    from llmrelay.proxy.keys_store import keys_store, prepare_data_dir
+
+    store = keys_store(config.general, os.environ)
+    if store.data_dir is not None:
+        prepare_data_dir(store.data_dir)
 
 
 def serve(options: ServeOptions) -> None:
@@ -199,6 +224,7 @@ def serve(options: ServeOptions) -> None:
             f"({open_files_limit()}; raise it with `ulimit -n`)",
             file=sys.stderr,
         )
+    prepare_keys_store(config)
     os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
     server = Server(
         "llmrelay.proxy.server:app_from_env",
