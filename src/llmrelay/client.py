@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from llmrelay.core.call_state import CallState
+from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.engine import Engine, StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
@@ -166,7 +167,22 @@ class Client:
         return self.drop_params if opts.drop_params is None else opts.drop_params
 
     # ---- chat
-    async def acompletion(
+    async def acompletion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | ChatStream:
+        """A chat completion from any provider; `stream=True` returns an async iterator of chunks.
+        Keywords: the call options of `_acompletion` (api_key, timeout, num_retries, mock_response...),
+        LiteLLM's per-call controls (fallbacks, context_window_fallback_dict, mock_testing_fallbacks,
+        request_timeout, litellm_metadata, tags, additional_drop_params: core/controls.py), and the
+        OpenAI chat fields; unknown ones pass through to the provider in the request body."""
+        controls = take_controls(kwargs)
+        if controls.mock_timeout:
+            kwargs.setdefault("mock_response", "llmrelay.Timeout")
+        if not controls.wants_fallbacks():
+            return await self._acompletion(model, messages, **kwargs)
+        return await call_with_fallbacks(
+            lambda name, keywords: self._acompletion(name, messages, **keywords), model, kwargs, controls
+        )
+
+    async def _acompletion(
         self,
         model: str,
         messages: list[Any],
@@ -188,9 +204,8 @@ class Client:
         stream_timeouts: StreamTimeouts | None = None,
         **params: Any,
     ) -> ChatResponse | ChatStream:
-        """A chat completion from any provider; `stream=True` returns an async iterator of chunks.
-        `params` are the OpenAI chat fields (temperature, tools, ...); unknown ones pass through to
-        the provider in the request body."""
+        """One chat completion (no fallbacks). `params` are the OpenAI chat fields (temperature,
+        tools, ...); unknown ones pass through to the provider in the request body."""
         opts = call_options(
             api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
             timeout=timeout, max_retries=max_retries, num_retries=num_retries,
@@ -324,6 +339,9 @@ class Client:
         metadata: dict[str, Any] | None = None,
         **params: Any,
     ) -> EmbeddingResponse:
+        take_controls(params).refuse_fallbacks("embedding")
+        metadata = params.pop("metadata", metadata)
+        timeout = params.pop("timeout", timeout)
         opts = call_options(
             api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
             timeout=timeout, max_retries=max_retries, num_retries=num_retries,
@@ -395,6 +413,7 @@ class Client:
         send: Callable[..., Awaitable[T]],
         usage_of: Callable[[T], Usage],
     ) -> T:
+        take_controls(params).refuse_fallbacks(call_type)
         opts = call_options(**{k: params.pop(k) for k in _OPTION_KWARGS if k in params})
         credentials = take_credentials(params)
         request = build_request(cls, params)
@@ -432,6 +451,9 @@ class Client:
     ) -> TextCompletionResponse | TextStream:
         """Legacy completions; `stream=True` returns an async iterator of text-completion chunks.
         Providers without a completions endpoint are served (and streamed) through chat."""
+        take_controls(params).refuse_fallbacks("text_completion")
+        metadata = params.pop("metadata", metadata)
+        timeout = params.pop("timeout", timeout)
         opts = call_options(
             api_key=api_key, api_base=api_base, base_url=base_url, api_version=api_version,
             timeout=timeout, max_retries=max_retries, num_retries=num_retries,

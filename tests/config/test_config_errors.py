@@ -147,7 +147,8 @@ def test_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as stopped:
             serve(options)
     assert stopped.value.code == 2
-    assert capsys.readouterr().err == f"llmrelay: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    in_use = "the port is in use (choose another with --port or PORT)"
+    assert capsys.readouterr().err == f"llmrelay: cannot listen on 127.0.0.1:{port}: {in_use}\n"
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,11 @@ class FakeRouter:
     def alias_target(self, model: str) -> str | None:
         return None
 
+    async def count_message_tokens(
+        self, model: str, body: dict[str, Any], betas: list[str] | None
+    ) -> int | None:
+        return None
+
     def _check(self, model: str) -> None:
         if model not in self.groups:
             raise NotFoundError(f"model group {model!r} not found; known: {', '.join(self.groups)}")

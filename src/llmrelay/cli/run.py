@@ -4,9 +4,7 @@ or serve one (from --config, --model or --demo)."""
 from __future__ import annotations
 
 import argparse
-import errno
 import os
-import socket
 import sys
 from typing import Any
 
@@ -50,9 +48,11 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
 
         require(SERVING, "serving the gateway")
         require(KEYS_SQLITE, "the demo's virtual keys (an embedded SQLite store)")
-        problem = _cannot_listen(ns.host, ns.port)
+        from llmrelay.config.preflight import check_address
+
+        problem = check_address(ns.host, ns.port)
         if problem:
-            print(f"llmrelay: cannot listen on {ns.host}:{ns.port}: {problem}", file=sys.stderr)
+            print(f"llmrelay: {problem}", file=sys.stderr)
             return EXIT_CONFIG
 
         demo_result: int = run_demo(host=ns.host, port=ns.port, workers=ns.num_workers, debug=_debug(ns))
@@ -168,9 +168,11 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
     if ns.skip_server_startup:
         return _set_up_only(config)
     names = ", ".join(entry["model_name"] for entry in config.model_list) or "none"
-    problem = _cannot_listen(ns.host, ns.port)
+    from llmrelay.config.preflight import check_address
+
+    problem = check_address(ns.host, ns.port)
     if problem:
-        print(f"llmrelay: cannot listen on {ns.host}:{ns.port}: {problem}", file=sys.stderr)
+        print(f"llmrelay: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     scheme = "https" if ns.ssl_certfile_path else "http"
     print(f"llmrelay {__version__}: serving {names} on {scheme}://{ns.host}:{ns.port}", file=sys.stderr)
@@ -198,18 +200,3 @@ def _set_up_only(config: Any) -> int:
         print(f"llmrelay: {redact(url)}: at revision {revision}")
     print("llmrelay: setup done; not starting the server (--skip_server_startup)")
     return 0
-
-
-def _cannot_listen(host: str, port: int) -> str | None:
-    """Why the gateway could not listen on host:port, or None: one clear line before the workers
-    start, instead of a traceback from each of them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return "the port is in use (choose another with --port or PORT)"
-            return exc.strerror or str(exc)
-    return None

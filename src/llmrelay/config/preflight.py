@@ -5,6 +5,7 @@ not a traceback from every worker after "serving" was printed."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 from collections.abc import Mapping
 
@@ -16,11 +17,12 @@ DATABASE_CONNECT_SECONDS = 5.0
 def check_database(source: str, configured: str | None, environ: Mapping[str, str]) -> None:
     """A configured database (general_settings.database_url, else DATABASE_URL) must be a supported
     kind and answer within DATABASE_CONNECT_SECONDS. Nothing configured: nothing to check."""
-    from llmrelay.storage.url import redact, to_async_driver
-
     raw = configured or environ.get("DATABASE_URL")
     if not raw:
         return
+    # only now: the storage package needs the `db` extra, which a gateway without keys may lack
+    from llmrelay.storage.url import redact, to_async_driver
+
     path = "general_settings.database_url" if configured else "DATABASE_URL (environment)"
     try:
         url = to_async_driver(raw)
@@ -61,5 +63,9 @@ def check_address(host: str, port: int) -> str | None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+            if exc.errno == errno.EADDRINUSE:
+                why = "the port is in use (choose another with --port or PORT)"
+            else:
+                why = exc.strerror or str(exc)
+            return f"cannot listen on {host}:{port}: {why}"
     return None

@@ -145,6 +145,13 @@ class Engine:
             deployment,
         )
 
+    async def send(
+        self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
+    ) -> HttpResponse:
+        """One prepared exchange with no canonical type of its own (Anthropic's count_tokens): sent
+        with the deployment's credentials and timeout, an error answer raised as an LLMError."""
+        return await self._send(adapter, request, deployment, timeout)
+
     # ---- chat
     @_scrubs_errors
     async def chat(

@@ -4,6 +4,7 @@ stream) translated back."""
 
 from __future__ import annotations
 
+from llmrelay.proxy import anthropic_count
 from llmrelay.proxy.answers import HeaderedAnswerer, result_headers
 from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.dialect_chat import body_of, serve_dialect_chat
@@ -12,6 +13,7 @@ from llmrelay.proxy.state import GatewayState
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire import anthropic as wire
+from llmrelay.wire.anthropic.betas import parse_betas
 
 
 def anthropic_error_body(error: LLMError) -> bytes:
@@ -57,6 +59,8 @@ class AnthropicRoutes:
 
     async def messages(self, req: Request, principal: Principal) -> None:
         request = wire.decode_request(await body_of(req, self.state))
+        # beta features travel to an Anthropic deployment as the same header (CALL field)
+        request.anthropic_beta = parse_betas(req.header("anthropic-beta"))
         model = request.model
         await serve_dialect_chat(
             self.state, req, principal, request, request.metadata,
@@ -65,4 +69,6 @@ class AnthropicRoutes:
 
     async def count_tokens(self, req: Request, principal: Principal) -> None:
         body = await body_of(req, self.state)
-        req.send_json(200, JSON_ENCODER.encode(wire.count_tokens(body)))
+        betas = parse_betas(req.header("anthropic-beta"))
+        counted = await anthropic_count.count_tokens(self.state, principal, body, betas)
+        req.send_json(200, JSON_ENCODER.encode(counted))

@@ -55,6 +55,11 @@ class ModelRouter(Protocol):
 
     def deployments(self, model_name: str | None = None) -> list[Any]: ...
 
+    async def count_message_tokens(
+        self, model: str, body: dict[str, Any], betas: list[str] | None
+    ) -> int | None:
+        """The provider's own input-token count of an Anthropic Messages body, or None to estimate."""
+
     def health(self) -> list[dict[str, Any]]: ...
 
     def add_callback(self, callback: Any) -> None: ...
@@ -92,6 +97,11 @@ class RouterWrapper:
 
     def alias_target(self, model: str) -> str | None:
         return self.inner.alias_target(model)
+
+    async def count_message_tokens(
+        self, model: str, body: dict[str, Any], betas: list[str] | None
+    ) -> int | None:
+        return await self.inner.count_message_tokens(model, body, betas)
 
     def deployments(self, model_name: str | None = None) -> list[Any]:
         return self.inner.deployments(model_name)

@@ -38,6 +38,7 @@ from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Ti
 from llmrelay.router.sdk import SdkMethods
 from llmrelay.router.shared import SharedBackends, open_backends
 from llmrelay.router.strategies import check_strategy
+from llmrelay.router.token_count import upstream_input_tokens
 from llmrelay.transport.bounds import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES
 from llmrelay.transport.http import DEFAULT_TIMEOUT
 from llmrelay.types.chat import ChatRequest
@@ -199,6 +200,13 @@ class Router(SdkMethods):
         if model_name is not None:
             model_name = self._alias_targets.get(model_name, model_name)
         return self._groups.of(model_name)
+
+    async def count_message_tokens(
+        self, model: str, body: dict[str, Any], betas: list[str] | None
+    ) -> int | None:
+        """The provider's own input-token count of an Anthropic Messages body, when `model` is served
+        by Anthropic's API; None otherwise (the caller estimates)."""
+        return await upstream_input_tokens(self.engine, self.router_deployments(model), body, betas)
 
     def health(self) -> list[dict[str, Any]]:
         """Each deployment's state as this router last saw it (shared cooldowns are refreshed on

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.engine import StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
@@ -104,7 +105,25 @@ class SdkMethods:
     async def acompletion(
         self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
     ) -> ChatResponse | ChatStream:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        """A routed chat completion. LiteLLM's per-call `fallbacks` (model groups, tried in order
+        after the group and its configured fallbacks fail), `context_window_fallback_dict` and
+        `mock_testing_fallbacks` act as in LiteLLM (core/controls.py)."""
+        controls = take_controls(params, tags_are_metadata=False)
+        if controls.mock_timeout:
+            controls.refuse_fallbacks("a Router (use mock_response on a deployment)")
+        if not controls.wants_fallbacks():
+            return await self._acompletion(model, messages, stream, params)
+        return await call_with_fallbacks(
+            lambda name, keywords: self._acompletion(name, messages, stream, dict(keywords)),
+            model,
+            params,
+            controls,
+        )
+
+    async def _acompletion(
+        self, model: str, messages: list[Any], stream: bool, params: dict[str, Any]
+    ) -> ChatResponse | ChatStream:
+        routing = _take_routing(params)
         params.update(model=model, messages=messages, stream=stream or None)
         request = build_request(ChatRequest, params)
         return await self.route_chat(
@@ -137,7 +156,7 @@ class SdkMethods:
         return result
 
     async def aembedding(self, model: str, input: Any, **params: Any) -> EmbeddingResponse:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        routing = _take_routing(params, "embedding")
         metadata = params.pop("metadata", None)
         params.update(model=model, input=input)
         request = build_request(EmbeddingRequest, params)
@@ -150,7 +169,7 @@ class SdkMethods:
         return self._loop_thread.run(self.aembedding(model, input, **kwargs))
 
     async def arerank(self, model: str, query: str, documents: list[Any], **params: Any) -> RerankResponse:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        routing = _take_routing(params, "rerank")
         metadata = params.pop("metadata", None)
         params.update(model=model, query=query, documents=documents)
         request = build_request(RerankRequest, params)
@@ -164,7 +183,7 @@ class SdkMethods:
 
     async def amoderation(self, input: Any, model: str | None = None, **params: Any) -> ModerationResponse:
         """Without `model`, the router's first moderation group answers."""
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        routing = _take_routing(params, "moderation")
         metadata = params.pop("metadata", None)
         params.update(model=model, input=input)
         request = build_request(ModerationRequest, params)
@@ -178,7 +197,7 @@ class SdkMethods:
 
     async def aimage_generation(self, prompt: str, model: str | None = None, **params: Any) -> ImageResponse:
         """Without `model`, the router's first image-generation group answers."""
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        routing = _take_routing(params, "image_generation")
         metadata = params.pop("metadata", None)
         params.update(model=model, prompt=prompt)
         request = build_request(ImageGenerationRequest, params)
@@ -193,7 +212,7 @@ class SdkMethods:
     async def atext_completion(
         self, model: str, prompt: Any, *, stream: bool = False, **params: Any
     ) -> TextCompletionResponse | TextStream:
-        routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+        routing = _take_routing(params, "text_completion")
         metadata = params.pop("metadata", None)
         params.update(model=model, prompt=prompt, stream=stream or None)
         request = build_request(TextCompletionRequest, params)
@@ -210,6 +229,17 @@ class SdkMethods:
         if isinstance(result, TextStream):
             return SyncTextStream(result, self._loop_thread)
         return result
+
+
+def _take_routing(params: dict[str, Any], refuse_fallbacks_for: str | None = None) -> dict[str, Any]:
+    """The routing keywords of a call, taken out of `params`, after LiteLLM's controls (which
+    never reach a provider: core/controls.py). Only chat completions take per-call fallbacks."""
+    routing = {k: params.pop(k) for k in _ROUTING_KWARGS if k in params}
+    if refuse_fallbacks_for is not None:
+        take_controls(params, tags_are_metadata=False).refuse_fallbacks(refuse_fallbacks_for)
+    if "timeout" in params:  # LiteLLM's request_timeout, folded by take_controls
+        routing.setdefault("timeout", params.pop("timeout"))
+    return routing
 
 
 def _stream_timeouts(routing: dict[str, Any]) -> StreamTimeouts | None:

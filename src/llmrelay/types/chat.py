@@ -173,6 +173,12 @@ class ChatRequest(Model):
     prompt_cache_key: str | None = None
     verbosity: Literal["low", "medium", "high"] | None = None
     top_k: int | None = None
+    # tools the provider runs itself, in its own shape (Anthropic's web_search_20250305,
+    # code_execution_..., bash_..., text_editor_...): only an adapter that can run them takes them
+    server_tools: list[dict[str, Any]] | None = None
+    # Anthropic beta features asked for by an Anthropic client (its `anthropic-beta` header): sent
+    # by the Anthropic adapter as that header, meaningless to other providers
+    anthropic_beta: list[str] | None = None
     # the gateway's response cache controls (LiteLLM's): no-cache, no-store, ttl, s-maxage, namespace,
     # use-cache; never sent to a provider
     cache: dict[str, Any] | None = None
@@ -188,8 +194,11 @@ class ChatRequest(Model):
 
 # Fields that name the call rather than tune the model; never subject to the unsupported-param check.
 CALL_FIELDS = frozenset(
-    {"model", "messages", "stream", "stream_options", "metadata", "extra_body", "user", "cache"}
-)
+    {
+        "model", "messages", "stream", "stream_options", "metadata", "extra_body", "user", "cache",
+        "anthropic_beta",
+    }
+)  # fmt: skip
 
 
 def set_fields(request: msgspec.Struct) -> list[str]:

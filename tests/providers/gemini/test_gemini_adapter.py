@@ -263,7 +263,9 @@ def test_parsed_tool_calls_replay_with_their_thought_signatures() -> None:
     parsed = adapter.parse_chat(HttpResponse(status=200, body=json.dumps(response).encode()), chat())
     message = parsed.choices[0].message
     assert message.tool_calls is not None
-    assert [c.id for c in message.tool_calls] == ["call_0__thought__U0lHLzE+", "call_1"]
+    first, second = (c.id for c in message.tool_calls)
+    assert first.startswith("call_") and first.endswith("_0__thought__U0lHLzE+")
+    assert second == first.split("__thought__")[0][:-1] + "1"
     assistant = Message(role="assistant", content=message.content, tool_calls=message.tool_calls)
     tool_results = [
         Message(role="tool", tool_call_id=c.id, content='{"hits": 1}') for c in message.tool_calls
@@ -394,3 +396,35 @@ def test_a_400_naming_a_safety_field_is_a_plain_bad_request() -> None:
     ).encode()
     error = GeminiProvider().classify_error(400, {}, body)
     assert type(error) is errors.BadRequestError
+
+
+def _call_response(response_id: str | None) -> bytes:
+    body: dict[str, Any] = {
+        "candidates": [{"content": {"role": "model", "parts": [
+            {"functionCall": {"name": "lookup", "args": {"q": "x"}}},
+        ]}, "finishReason": "STOP"}],
+    }  # fmt: skip
+    if response_id is not None:
+        body["responseId"] = response_id
+    return json.dumps(body).encode()
+
+
+def _first_call_id(body: bytes) -> str:
+    message = GeminiProvider().parse_chat(HttpResponse(status=200, body=body), chat()).choices[0].message
+    assert message.tool_calls is not None
+    return message.tool_calls[0].id
+
+
+def test_tool_call_ids_are_unique_across_turns_and_stable_per_response() -> None:
+    # an agent history keys tool results by id: two turns must never both say call_0
+    ids = {_first_call_id(_call_response(r)) for r in ("turn-1", "turn-2", None, None)}
+    assert len(ids) == 4
+    assert _first_call_id(_call_response("turn-1")) == _first_call_id(_call_response("turn-1"))
+
+
+def test_stream_tool_call_ids_match_the_whole_response() -> None:
+    event = _call_response("turn-9")
+    decoder = GeminiProvider().chat_stream_decoder(chat(stream=True))
+    chunks = decoder.feed(b"data: " + event + b"\r\n\r\n") + decoder.end()
+    ids = [t.id for c in chunks for ch in c.choices for t in ch.delta.tool_calls or ()]
+    assert ids == [_first_call_id(event)]

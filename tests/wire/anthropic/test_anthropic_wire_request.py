@@ -132,10 +132,10 @@ def test_tool_results_go_before_the_turns_other_content() -> None:
                 "model": "m",
                 "max_tokens": 1,
                 "messages": [{"role": "user", "content": "x"}],
-                "tools": [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}],
+                "tools": [{"input_schema": {"type": "object"}}],
             },
-            "tools[0].type",
-            "server tool",
+            "tools[0]",
+            "`name`",
         ),
         (
             {
@@ -202,3 +202,14 @@ def test_count_tokens_estimates_without_max_tokens() -> None:
         }
     )
     assert with_tools["input_tokens"] > short["input_tokens"]
+
+
+def test_server_tools_are_kept_as_written_beside_client_tools() -> None:
+    search = {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
+    client_tool = {"name": "lookup", "input_schema": {"type": "object"}}
+    request = decode_request(
+        {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}],
+         "tools": [search, client_tool]}
+    )  # fmt: skip
+    assert request.server_tools == [search]
+    assert request.tools is not None and [t.function.name for t in request.tools] == ["lookup"]

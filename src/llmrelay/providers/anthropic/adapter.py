@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
@@ -31,11 +32,18 @@ ANTHROPIC_CHAT_PARAMS = frozenset(
     {
         "temperature", "top_p", "top_k", "stop", "max_tokens", "max_completion_tokens", "tools",
         "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort", "thinking",
-        "safety_identifier", "service_tier",
+        "safety_identifier", "service_tier", "server_tools",
     }
 )  # fmt: skip
 
 _encoder = msgspec.json.Encoder()
+
+
+class _TokenCount(msgspec.Struct):
+    input_tokens: int
+
+
+_count_decoder = msgspec.json.Decoder(_TokenCount)
 
 
 class AnthropicProvider(Provider):
@@ -77,10 +85,28 @@ class AnthropicProvider(Provider):
         body = _encoder.encode(build_body(request, deployment.model))
         return HttpRequest(
             url=self.messages_url(deployment),
-            headers=self.headers(deployment),
+            headers=with_betas(self.headers(deployment), request.anthropic_beta),
             body=body,
             stream=bool(request.stream),
         )
+
+    # ---- token counting (POST /v1/messages/count_tokens, free and exact where an estimate is not)
+    def prepare_count_tokens(
+        self, body: dict[str, Any], deployment: Deployment, betas: list[str] | None
+    ) -> HttpRequest:
+        """A count_tokens request in Anthropic's own shape, with the deployment's model id."""
+        sent = {**body, "model": deployment.model}
+        return HttpRequest(
+            url=self.messages_url(deployment) + "/count_tokens",
+            headers=with_betas(self.headers(deployment), betas),
+            body=_encoder.encode(sent),
+        )
+
+    def parse_count_tokens(self, response: HttpResponse) -> int:
+        try:
+            return _count_decoder.decode(response.body).input_tokens
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise InternalServerError(f"malformed count_tokens answer: {exc}", provider=self.name) from exc
 
     # ---- responses
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
@@ -99,3 +125,13 @@ class AnthropicProvider(Provider):
 
     def error_message(self, body: bytes) -> str | None:
         return read_error(body)[1]
+
+
+def with_betas(headers: dict[str, str], betas: list[str] | None) -> dict[str, str]:
+    """Add the client's beta features to `anthropic-beta` (after any the deployment configures)."""
+    if not betas:
+        return headers
+    configured = [b.strip() for b in headers.get("anthropic-beta", "").split(",") if b.strip()]
+    merged = configured + [b for b in betas if b not in configured]
+    headers["anthropic-beta"] = ",".join(merged)
+    return headers

@@ -218,6 +218,8 @@ def _tools(request: ChatRequest) -> list[Block]:
             spec["description"] = fn.description
         spec["input_schema"] = fn.parameters or {"type": "object", "properties": {}}
         tools.append(with_cache(spec, tool.cache_control))
+    # server tools (web search, code execution...) go as the client wrote them: Anthropic runs them
+    tools.extend(request.server_tools or ())
     schema = json_schema_of(request.response_format)
     if schema is not None:
         tools.append(

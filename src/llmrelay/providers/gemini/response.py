@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from llmrelay.providers.gemini.tool_ids import make_tool_call_id
+from llmrelay.providers.gemini.tool_ids import make_tool_call_id, tool_call_scope
 from llmrelay.providers.gemini.wire import (
     CandidateWire,
     GenerateContentResponse,
@@ -75,9 +75,10 @@ class PartsView:
     tool_calls: list[ToolCall] = field(default_factory=list)
 
 
-def read_parts(parts: list[PartWire], first_call_index: int) -> PartsView:
+def read_parts(parts: list[PartWire], first_call_index: int, scope: str) -> PartsView:
     """Text, thoughts and function calls of a candidate; tool calls are numbered from
-    `first_call_index` (a stream numbers them across its events)."""
+    `first_call_index` (a stream numbers them across its events), their ids made unique to the
+    response by `scope` (tool_ids.tool_call_scope)."""
     view = PartsView()
     for part in parts:
         if part.function_call is not None:
@@ -85,7 +86,7 @@ def read_parts(parts: list[PartWire], first_call_index: int) -> PartsView:
             index = first_call_index + len(view.tool_calls)
             view.tool_calls.append(
                 ToolCall(
-                    id=make_tool_call_id(index, part.thought_signature, call.id),
+                    id=make_tool_call_id(index, part.thought_signature, call.id, scope),
                     function=FunctionCall(
                         name=call.name, arguments=_encoder.encode(call.args or {}).decode()
                     ),
@@ -152,8 +153,9 @@ def response_id(response_id: str | None) -> str:
 def to_chat_response(response: GenerateContentResponse, model: str) -> ChatResponse:
     check_prompt_blocked(response, model)
     choices = []
+    scope = tool_call_scope(response.response_id)
     for position, candidate in enumerate(response.candidates):
-        view = read_parts(candidate.content.parts if candidate.content else [], 0)
+        view = read_parts(candidate.content.parts if candidate.content else [], 0, scope)
         message = ResponseMessage(
             # no text part at all (a filtered candidate, a call-only turn) reads as null, like OpenAI
             content="".join(view.text) if view.text else None,

@@ -23,6 +23,7 @@ from llmrelay.providers.gemini.response import (
     to_logprobs,
     to_usage,
 )
+from llmrelay.providers.gemini.tool_ids import tool_call_scope
 from llmrelay.providers.gemini.wire import (
     CandidateWire,
     GenerateContentResponse,
@@ -59,6 +60,7 @@ class GeminiStreamDecoder:
         self._created = int(time.time()) if created is None else created
         self._sse = SSEParser()
         self._id: str | None = None
+        self._scope = ""  # tool-call ids' scope, set with the id from the first event
         self._candidates: dict[int, _CandidateState] = {}
         self._usage: UsageMetadata | None = None
 
@@ -110,6 +112,7 @@ class GeminiStreamDecoder:
         check_prompt_blocked(response, self._model)
         if self._id is None:
             self._id = response_id(response.response_id)
+            self._scope = tool_call_scope(response.response_id)
         if response.model_version:
             self._model = response.model_version
         if response.usage_metadata is not None:
@@ -126,7 +129,7 @@ class GeminiStreamDecoder:
         state = self._candidates.get(index)
         if state is None:
             state = self._candidates[index] = _CandidateState()
-        view = read_parts(candidate.content.parts if candidate.content else [], state.tool_calls)
+        view = read_parts(candidate.content.parts if candidate.content else [], state.tool_calls, self._scope)
         deltas = [
             ToolCallDelta(
                 index=state.tool_calls + i,

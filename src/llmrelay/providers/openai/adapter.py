@@ -87,6 +87,7 @@ class OpenAICompatible(Provider):
             "top_k": None,
             "metadata": None,
             "cache": None,
+            "anthropic_beta": None,
         }
         if request.stream:
             # always ask for usage so every stream can be priced; the client strips it if unasked

@@ -107,8 +107,9 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
     """Claude on Vertex AI."""
 
     name = settings.PROVIDER
-    # Anthropic's service tiers are its own API's; on Vertex the hint is removed (base.SERVING_HINTS)
-    supported_params = ANTHROPIC_CHAT_PARAMS - {"service_tier"}
+    # Anthropic's service tiers are its own API's; on Vertex the hint is removed (base.SERVING_HINTS).
+    # Server tools are refused: which of them Vertex runs varies by model and region.
+    supported_params = ANTHROPIC_CHAT_PARAMS - {"service_tier", "server_tools"}
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         body = anthropic_body(request, deployment.model)

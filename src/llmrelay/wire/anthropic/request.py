@@ -6,6 +6,8 @@
 - assistant tool_use → tool_calls (input JSON-encoded), thinking/redacted_thinking → thinking_blocks;
 - images: base64 → data: URL, url → URL; documents → file parts (base64 → data: URL, text →
   text/plain data: URL, url → file_data URL, file → file_id);
+- server tools (a versioned `type`: web_search_..., code_execution_...) → server_tools, as written:
+  the Anthropic adapter sends them, other providers refuse them (UnsupportedParamsError);
 - tool_choice any → "required", tool → named, disable_parallel_tool_use → parallel_tool_calls=False;
 - stop_sequences → stop, metadata.user_id → user, thinking passed through.
 Not representable, so dropped: tool_result `is_error`, document `context`/`citations`.
@@ -97,7 +99,8 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
         top_k=req.top_k,
         stop=req.stop_sequences,
         stream=req.stream,
-        tools=[_tool(t, i) for i, t in enumerate(req.tools)] if req.tools else None,
+        tools=[_tool(t, i) for i, t in enumerate(req.tools or ()) if not is_server_tool(t)] or None,
+        server_tools=[t for t in req.tools or () if is_server_tool(t)] or None,
         tool_choice=tool_choice,
         parallel_tool_calls=parallel,
         thinking=req.thinking,
@@ -213,12 +216,19 @@ def _file_ref(block: DocumentBlock) -> FileRef:
     return FileRef(file_data=data, filename=block.title)
 
 
-def _tool(t: InTool, i: int) -> Tool:
-    if t.type not in (None, "custom"):
-        raise BadRequestError(
-            f"tools[{i}].type: server tool {t.type!r} cannot be served through the gateway",
-            param=f"tools[{i}].type",
-        )
+def is_server_tool(tool: dict[str, Any]) -> bool:
+    """A tool Anthropic runs (its `type` is versioned: web_search_20250305, bash_20250124...), as
+    opposed to a client tool (`type` "custom" or absent)."""
+    return tool.get("type") not in (None, "custom")
+
+
+def _tool(raw: dict[str, Any], i: int) -> Tool:
+    try:
+        t = msgspec.convert(raw, InTool)
+    except msgspec.ValidationError as exc:
+        match = _PATH.search(str(exc))
+        where = f"tools[{i}]" + (f".{match.group(1)}" if match and match.group(1) else "")
+        raise BadRequestError(f"invalid request: {exc}", param=where) from exc
     if t.input_schema is None:
         raise BadRequestError(f"tools[{i}].input_schema: field required", param=f"tools[{i}].input_schema")
     fn = FunctionDefinition(name=t.name, description=t.description, parameters=t.input_schema)

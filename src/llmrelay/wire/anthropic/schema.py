@@ -121,7 +121,9 @@ class MessagesRequest(msgspec.Struct, kw_only=True):
     top_p: float | None = None
     top_k: int | None = None
     stream: bool | None = None
-    tools: list[InTool] | None = None
+    # raw: a client tool is read as an InTool; a server tool (web_search_..., code_execution_...) has
+    # fields of its own and is kept as written
+    tools: list[dict[str, Any]] | None = None
     tool_choice: InToolChoice | None = None
     thinking: dict[str, Any] | None = None
     metadata: InMetadata | None = None
