@@ -229,7 +229,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "admin_only_routes": _NO_ACCESS,
     "public_routes": _NO_ACCESS,
     "ui_access_mode": _NO_ACCESS,
-    "use_x_forwarded_for": _NO_ACCESS,
     "allow_client_side_credentials": _r("clients cannot send provider credentials (they would be refused)"),
     "enforce_user_param": _r("requests without `user` are not refused"),
     "enforced_params": _r("required request params are not enforced"),

@@ -203,6 +203,11 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay: open connections one worker process accepts at once (more wait in the listen
     # backlog); lowered to fit the process's file-descriptor limit
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
+    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle and
+    # max_requests_per_client) comes from X-Forwarded-For — believed only from trusted_proxies
+    use_x_forwarded_for: bool | None = None
+    # llmrelay: the front proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
+    trusted_proxies: list[str] | None = None
     # llmrelay: requests one client address may have in flight on one worker at once, else 429
     max_requests_per_client: Annotated[int, msgspec.Meta(ge=1)] = 256
     # llmrelay: the embedded store's directory (a master key and no database_url); None: --data-dir,
@@ -210,6 +215,21 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     data_dir: str | None = None
     # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
     embedded_database: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.use_x_forwarded_for and not self.trusted_proxies:
+            raise ValueError(
+                "use_x_forwarded_for needs trusted_proxies: the addresses or CIDR networks of your front "
+                "proxies (anyone else could write any address into X-Forwarded-For)"
+            )
+        if self.trusted_proxies:
+            from llmrelay.proxy.client_address import trusted_networks
+
+            trusted_networks(self.trusted_proxies)
+
+    def forwarding_proxies(self) -> list[str]:
+        """The proxies whose X-Forwarded-For names the client; empty: the TCP peer is the client."""
+        return list(self.trusted_proxies or ()) if self.use_x_forwarded_for else []
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0

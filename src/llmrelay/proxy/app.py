@@ -12,6 +12,7 @@ from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
 from llmrelay.proxy.auth import ANONYMOUS, Principal, refuse_ambiguous_credentials
 from llmrelay.proxy.body_deadline import BodyDeadlines
+from llmrelay.proxy.client_address import ClientAddresses
 from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
@@ -46,6 +47,7 @@ class GatewayApp:
         self._ids = RequestIds()
         self._deadlines = BodyDeadlines(state.settings.request_body_timeout_seconds)
         self._slots = ClientSlots(state.settings.max_requests_per_client)
+        self._clients = ClientAddresses(state.settings.forwarding_proxies())
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -118,7 +120,7 @@ class GatewayApp:
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
         address = None
         try:
-            address = self._slots.take(scope.client)
+            address = self._slots.take(self._clients.of(scope))
             if route is None:
                 await self._unrouted(req, scope.method, path)
                 return
@@ -165,7 +167,7 @@ class GatewayApp:
         except AuthenticationError:
             # only failures are counted: past the address's limit this raises 429 instead
             if self.state.auth_throttle is not None:
-                self.state.auth_throttle.failed(req.scope.client)
+                self.state.auth_throttle.failed(self._clients.of(req.scope))
             raise
 
     @staticmethod

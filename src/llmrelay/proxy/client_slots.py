@@ -2,8 +2,8 @@
 
 Granian's connection cap (max_connections_per_worker) is shared by every client; this keeps one
 address from holding all of a worker's request capacity with slow calls or long streams. The
-address is the TCP peer's: behind a front proxy every request comes from the proxy's address, so
-raise the cap there (docs/security.md, "Behind a front proxy")."""
+address is the client's (proxy/client_address.py): the TCP peer's, or behind a trusted front proxy
+the one X-Forwarded-For names (docs/security.md, "Behind a front proxy")."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ class ClientSlots:
         self.limit = limit
         self._busy: dict[str, int] = {}
 
-    def take(self, peer: str) -> str:
-        """Count one more request from `peer` ("ip:port"); returns the address to `give` back.
+    def take(self, address: str) -> str:
+        """Count one more request from `address` (a host, no port); returns it, to `give` back.
         Raises a 429 when the address already has `limit` requests in flight."""
-        address = peer.rpartition(":")[0] or peer
         busy = self._busy.get(address, 0)
         if busy >= self.limit:
             raise RateLimitError(
