@@ -39,6 +39,22 @@ def gateway(
         gw.stop()
 
 
+@pytest.fixture
+def held_spend_gateway(
+    storage: Storage, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+) -> Iterator[GatewayThread]:
+    """A gateway that writes spend to the database only when a test flushes it."""
+    document = gateway_document(
+        database_url, openai_sim.api_base, openai_sim.api_key,
+        spend_spool_dir=str(tmp_path / "spool"), proxy_batch_write_at=3600,
+    )  # fmt: skip
+    gw = GatewayThread(document).start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
 async def call(
     gw: GatewayThread, path: str, body: Any = None, *, key: str = MASTER_KEY, method: str | None = None
 ) -> tuple[int, Any]:
@@ -238,10 +254,13 @@ async def test_budgets_set_through_the_routes_are_enforced(gateway: GatewayThrea
     await chat(gateway, "ivy")
 
 
-async def test_a_budget_period_that_ended_starts_from_zero(gateway: GatewayThread) -> None:
+async def test_a_budget_period_that_ended_starts_from_zero(held_spend_gateway: GatewayThread) -> None:
     """An end user's budget period lives on their budget: once it ends, the spend of the old period no
     longer counts — before the reset job has run, and after it (which zeroes the spend and moves the
-    period on, and reaches the gateway's cache)."""
+    period on, and reaches the gateway's cache). The call's spend is held until the flush below, so
+    it lands after the reset, in the new period (with the default 1 s writes it could land before the
+    reset on a loaded machine, and be zeroed with the old period)."""
+    gateway = held_spend_gateway
     runtime = gateway.app.state.services[0]
     assert isinstance(runtime, KeysRuntime)
     storage = runtime.storage

@@ -25,7 +25,7 @@ KEY = "sk-catch-all-secret-123456"
     ],
 )
 def test_a_catch_all_with_credentials_is_refused(params: dict[str, object], named: str) -> None:
-    refusal = rf"model_list\[0\]: a catch-all deployment .* cannot carry {named}"
+    refusal = rf"model_list\[0\]\.litellm_params: a catch-all deployment .* cannot carry {named}"
     with pytest.raises(BadRequestError, match=refusal):
         Router([{"model_name": "*", "litellm_params": {"model": "*", **params}}])
 

@@ -122,7 +122,8 @@ _DESCRIPTIONS = {
     408: "the gateway's request deadline passed",
     413: "request body too large",
     422: "the upstream could not process the request",
-    429: "a rate limit or budget of the key, user, team or deployment",
+    429: "a rate limit or budget of the key, user, team or deployment; too many requests in flight "
+    "from this address; or too many failed authentications from it (docs/security.md)",
     500: "the upstream failed",
     502: "the upstream answered something unreadable",
     503: "no deployment can take the call now, or a dependency is down",
@@ -140,8 +141,11 @@ _SSE_EVENT = {
     },
     "required": ["data"],
 }
-# what every route behind a key may answer besides its own errors
-_AUTH_ERRORS = (401, 403)
+# what every route behind a key may answer besides its own errors: ambiguous credentials (400), a
+# missing or wrong key, a key not allowed, failed authentications throttled (429)
+_AUTH_ERRORS = (400, 401, 403, 429)
+# what any route may answer: too many requests in flight from the client's address
+_EVERY_ROUTE_ERRORS = (429,)
 # a call routed to an upstream: the upstream's own failures, relayed
 UPSTREAM_ERRORS = (400, 404, 408, 413, 422, 429, 500, 502, 503, 504)
 
@@ -168,7 +172,8 @@ _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
     ("GET", "/v1/models"): RouteDoc("List the model groups the key may call", "OpenAI", answer=ModelList,
                                     errors=()),
     ("GET", "/v1/models/{model}"): RouteDoc(
-        "One model group", "OpenAI", answer=ModelCard, errors=(404,),
+        # 400: a path that is not canonical (proxy/paths.py), as the model id is part of it
+        "One model group", "OpenAI", answer=ModelCard, errors=(400, 404),
         params=(Param("model", description="a model group name", where="path"),)),
     ("POST", "/v1/messages"): RouteDoc(
         "Messages (Anthropic dialect), any model", "Anthropic", MessagesRequest, streams=True,
@@ -284,7 +289,9 @@ def _operation(
     if doc.etag:
         responses["304"] = {"description": _DESCRIPTIONS[304]}
     error = schemas[AnthropicError if doc.error_dialect == "anthropic" else OpenAIError]
-    errors = set(doc.errors) | (set() if route.auth == "public" else set(_AUTH_ERRORS))
+    errors = set(doc.errors) | set(_EVERY_ROUTE_ERRORS)
+    if route.auth != "public":
+        errors |= set(_AUTH_ERRORS)
     if doc.body is not None:
         errors |= {400, 413}
     for status in sorted(errors):

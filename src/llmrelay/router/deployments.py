@@ -272,11 +272,12 @@ def _refuse_catch_all_credentials(where: str, call: Mapping[str, Any], options: 
     named = [k for k in _CREDENTIAL_KEYS if k in call]
     named += sorted(k for k in options if _SECRET_OPTION.search(k) and options[k] is not None)
     if named:
-        raise BadRequestError(
-            f'{where}: a catch-all deployment (model: "*") cannot carry {", ".join(named)}: they '
-            "would be sent to whichever provider a client names. Name the provider they belong to "
+        raise ModelListError(
+            f"{where}.litellm_params",
+            f'a catch-all deployment (model: "*") cannot carry {", ".join(named)}: they would be sent '
+            "to whichever provider a client names. Name the provider they belong to "
             '(model: "openai/*", or custom_llm_provider), or leave them to each provider\'s '
-            "environment variables"
+            "environment variables",
         )
 
 
