@@ -27,6 +27,7 @@ from llmrelay.config.loader import parse_config
 from llmrelay.events.record import CallRecord
 from llmrelay.proxy.stored_fields import MAX_END_USER_CHARS, MAX_MODEL_CHARS
 from llmrelay.spend import Attribution, SpendWriter, Spool, drain_orphan_spools, spend_log_for_call
+from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.quarantine import DEAD_LETTER_NAME, Quarantine
 from llmrelay.storage import Storage
 from llmrelay.storage.records import NewKey, SpendLogFilter, SpendLogRecord
@@ -111,6 +112,27 @@ async def test_a_refused_record_is_set_aside_and_the_rest_are_written(
     await writer.flush()
     assert "later" in await logged_ids(keyed)
     assert len(dead_letters(tmp_path / "spool")) == len(bad)
+
+
+async def test_spend_held_for_a_refused_record_is_released(keyed: Storage, tmp_path: Path) -> None:
+    """The pending ledger counts a call's spend against its budgets until the database does; for a
+    record the database refuses that moment never comes, so setting it aside releases it."""
+    pending = PendingSpend()
+
+    async def settled(rows: list[SpendLogRecord]) -> None:
+        pending.settled(row.request_id for row in rows)
+
+    w = SpendWriter(keyed.spend.apply, tmp_path / "spool", flush_interval=10.0, on_applied=settled)
+    await w.start()
+    try:
+        for record in (rec("good"), rec("bad", prompt_tokens=2**64)):
+            pending.add(record)
+            await w.record(record)
+        assert pending.pending("key", KEY) == 20
+        await w.flush()
+    finally:
+        await w.stop()
+    assert pending.pending("key", KEY) == 0 and len(pending) == 0
 
 
 class Outage:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.io import int_param, query, send
+from llmrelay.proxy.admin.schemas import ID_CHARS
 from llmrelay.proxy.http import Request
 from llmrelay.storage.records import AuditFilter, AuditRecord
 from llmrelay.storage.storage import Storage
@@ -163,7 +164,9 @@ class AuditRoutes:
     async def get_entry(self, req: Request, caller: Caller) -> None:
         caller.require_admin("reading the audit log")
         entry_id = req.path.removeprefix(AUDIT_PREFIX)
-        entry = await self.storage.audit.get(entry_id) if entry_id and "/" not in entry_id else None
+        # an id is printable and short (a NUL byte would fail PostgreSQL's comparison, a 500)
+        wellformed = 0 < len(entry_id) <= ID_CHARS and entry_id.isprintable() and "/" not in entry_id
+        entry = await self.storage.audit.get(entry_id) if wellformed else None
         if entry is None:
             raise NotFoundError(f"audit log entry {entry_id!r} not found", code="not_found")
         send(req, audit_view(entry))
@@ -179,7 +182,7 @@ def _moment(params: dict[str, str], name: str, *, end: bool) -> datetime | None:
             day = datetime.combine(datetime.fromisoformat(value).date(), time(), UTC)
             return day + timedelta(days=1) if end else day
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
         raise BadRequestError(
             f"{name} must be a date like 2026-01-31 or a date-time like 2026-01-31T12:00:00Z", param=name
         ) from None

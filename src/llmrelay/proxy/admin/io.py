@@ -24,19 +24,54 @@ ADMIN_BODY_LIMIT = 1 << 20
 _AT_FIELD = re.compile(r"at `\$\.([A-Za-z_][A-Za-z0-9_]*)")
 _MISSING_FIELD = re.compile(r"missing required field `([A-Za-z_][A-Za-z0-9_]*)`")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([A-Za-z_][A-Za-z0-9_]*)`")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_QUERY_VALUE = 1024  # longer than any id, alias or date a query names
 
 
 async def read_body(req: Request, kind: type[T]) -> T:
+    """The body decoded as `kind`, every bound of its fields checked (proxy/admin/schemas.py): what
+    breaks one is a 400 naming the field, never a database error later."""
     raw = await req.body(ADMIN_BODY_LIMIT)
     check_nesting(raw)
     try:
-        return msgspec.json.decode(raw or b"{}", type=kind)
+        body = msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
+        message = str(exc)
+        field = _field_of(message)
+        if "matching regex" in message:  # the PRINTABLE pattern of a name or id
+            message = f"`{field}` must not hold control characters (U+0000 to U+001F, U+007F)"
         raise BadRequestError(
-            f"invalid request body: {exc}", code="invalid_request", param=_field_of(str(exc))
+            f"invalid request body: {message}", code="invalid_request", param=field
         ) from None
     except msgspec.DecodeError:
         raise BadRequestError("request body is not valid JSON", code="invalid_json") from None
+    if b"\\u0000" in raw:  # cheap pre-check: a NUL can only arrive escaped
+        _refuse_nul(body)
+    return body
+
+
+def _refuse_nul(body: Any) -> None:
+    """400 naming the top-level field when a NUL byte is anywhere in it (a metadata value or key
+    included): PostgreSQL stores no NUL, in text or in JSON."""
+    for name in body.__struct_fields__:
+        stack: list[Any] = [getattr(body, name)]
+        while stack:  # iterative: a deeply nested metadata value cannot exhaust the stack
+            value = stack.pop()
+            if isinstance(value, str):
+                if "\x00" in value:
+                    raise BadRequestError(
+                        f"invalid request body: `{name}` holds a NUL character (U+0000), which "
+                        "cannot be stored",
+                        code="invalid_request",
+                        param=name,
+                    )
+            elif isinstance(value, dict):
+                stack.extend(value.keys())
+                stack.extend(value.values())
+            elif isinstance(value, list | tuple):
+                stack.extend(value)
+            elif isinstance(value, msgspec.Struct):
+                stack.extend(getattr(value, field) for field in value.__struct_fields__)
 
 
 def _field_of(message: str) -> str | None:
@@ -46,8 +81,18 @@ def _field_of(message: str) -> str | None:
 
 
 def query(req: Request) -> dict[str, str]:
-    """Query parameters, the first value of each."""
-    return {name: values[0] for name, values in parse_qs(req.scope.query_string).items() if values}
+    """Query parameters, the first value of each. A value holding a control character (`%00`...) or
+    longer than any stored id is a 400 naming it: they are looked up in the database, and
+    PostgreSQL cannot even compare a NUL."""
+    params = {name: values[0] for name, values in parse_qs(req.scope.query_string).items() if values}
+    for name, value in params.items():
+        if len(value) > MAX_QUERY_VALUE or _CONTROL.search(value) is not None:
+            raise BadRequestError(
+                f"query parameter {name} must be at most {MAX_QUERY_VALUE} characters with no "
+                "control characters (U+0000 to U+001F, U+007F)",
+                param=name,
+            )
+    return params
 
 
 def int_param(params: dict[str, str], name: str, default: int, low: int = 1, high: int = 1000) -> int:
@@ -81,7 +126,7 @@ def checked_duration(text: str | None, field: str) -> str | None:
     try:
         return validate_duration(text)
     except ValueError as exc:
-        raise BadRequestError(str(exc), param=field) from None
+        raise BadRequestError(f"`{field}`: {exc}", param=field) from None
 
 
 def limit_fields(body: LimitsIn, now: datetime, *, creating: bool) -> dict[str, Any]:

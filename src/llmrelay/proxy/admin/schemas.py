@@ -1,4 +1,13 @@
-"""Request bodies of the admin API, with LiteLLM's field names. Money arrives as float USD."""
+"""Request bodies of the admin API, with LiteLLM's field names. Money arrives as float USD.
+
+Every value is bounded here, by its type, so that what a caller sends is either stored as it stands
+or refused with a 400 naming the field (msgspec checks these while decoding; proxy/admin/io.py turns
+its error into the answer): no value may reach the database and fail there (a 500). The bounds are
+the columns' (storage/schema.py): ids fit String(64), names and aliases String(255), request counts
+a 32-bit Integer, token counts and money (micro-USD) a 64-bit BigInteger; durations are checked by
+storage/durations.py. Strings that identify something hold no control character; NUL bytes, which
+PostgreSQL cannot store even inside JSON, are refused anywhere in a body (io.read_body).
+"""
 
 from __future__ import annotations
 
@@ -7,45 +16,64 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+# no control characters (U+0000 to U+001F, U+007F) in a string that names or identifies something
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+ID_CHARS = 64  # key, user, team, organization and budget id columns
+NAME_CHARS = 255  # aliases, emails, end-user ids, model names, tags
+# the most USD a budget or a spend may be: a trillion, well inside BigInteger micro-USD (9.2e12 USD)
+MAX_USD = 1e12
+MAX_INT32 = 2**31 - 1  # rpm_limit, max_parallel_requests (Integer columns)
+MAX_INT64 = 2**63 - 1  # tpm_limit (BigInteger)
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=ID_CHARS, pattern=PRINTABLE)]
+Name = Annotated[str, msgspec.Meta(max_length=NAME_CHARS, pattern=PRINTABLE)]
+ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_CHARS, pattern=PRINTABLE)]
+Usd = Annotated[float, msgspec.Meta(ge=0, le=MAX_USD)]
+Count32 = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT32)]
+Count64 = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT64)]
+# "30d", "1mo": the form and a largest span are checked by storage/durations.validate_duration
+Duration = Annotated[str, msgspec.Meta(max_length=32)]
+
 # the end_users and budgets columns' lengths
-EndUserId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-BudgetId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+EndUserId = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_CHARS, pattern=PRINTABLE)]
+BudgetId = Id
 Region = Literal["eu", "us"]
 
 
 class LimitsIn(msgspec.Struct, kw_only=True):
-    max_budget: float | UnsetType | None = UNSET
-    soft_budget: float | UnsetType | None = UNSET
-    budget_duration: str | UnsetType | None = UNSET
-    rpm_limit: int | UnsetType | None = UNSET
-    tpm_limit: int | UnsetType | None = UNSET
-    max_parallel_requests: int | UnsetType | None = UNSET
+    max_budget: Usd | UnsetType | None = UNSET
+    soft_budget: Usd | UnsetType | None = UNSET
+    budget_duration: Duration | UnsetType | None = UNSET
+    rpm_limit: Count32 | UnsetType | None = UNSET
+    tpm_limit: Count64 | UnsetType | None = UNSET
+    max_parallel_requests: Count32 | UnsetType | None = UNSET
 
 
 class GenerateKeyRequest(LimitsIn, kw_only=True):
-    key: str | None = None  # a caller-chosen key (must start with sk-); generated otherwise
-    key_alias: str | None = None
-    duration: str | None = None  # "30d": the key expires that long after creation
-    models: list[str] = msgspec.field(default_factory=list)
+    # a caller-chosen key (must start with sk-); generated otherwise. Only its hash is stored.
+    key: Annotated[str, msgspec.Meta(max_length=NAME_CHARS, pattern=PRINTABLE)] | None = None
+    key_alias: Name | None = None
+    duration: Duration | None = None  # "30d": the key expires that long after creation
+    models: list[Name] = msgspec.field(default_factory=list)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-    tags: list[str] = msgspec.field(default_factory=list)
-    user_id: str | None = None
-    team_id: str | None = None
-    organization_id: str | None = None
+    tags: list[Name] = msgspec.field(default_factory=list)
+    user_id: Id | None = None
+    team_id: Id | None = None
+    organization_id: Id | None = None
     blocked: bool = False
 
 
 class UpdateKeyRequest(LimitsIn, kw_only=True):
     key: str
-    key_alias: str | UnsetType | None = UNSET
-    duration: str | UnsetType | None = UNSET  # resets expiry to now + duration; None = never expires
-    models: list[str] | UnsetType = UNSET
+    key_alias: Name | UnsetType | None = UNSET
+    duration: Duration | UnsetType | None = UNSET  # resets expiry to now + duration; None = never
+    models: list[Name] | UnsetType = UNSET
     metadata: dict[str, Any] | UnsetType = UNSET
-    tags: list[str] | UnsetType = UNSET
-    user_id: str | UnsetType | None = UNSET
-    team_id: str | UnsetType | None = UNSET
+    tags: list[Name] | UnsetType = UNSET
+    user_id: Id | UnsetType | None = UNSET
+    team_id: Id | UnsetType | None = UNSET
     blocked: bool | UnsetType = UNSET
-    spend: float | UnsetType = UNSET
+    spend: Usd | UnsetType = UNSET
 
 
 class KeyRef(msgspec.Struct, kw_only=True):
@@ -62,76 +90,78 @@ class RegenerateKeyRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 
 
 class DeleteKeysRequest(msgspec.Struct, kw_only=True):
-    keys: list[str] = msgspec.field(default_factory=list)
-    key_aliases: list[str] = msgspec.field(default_factory=list)
+    keys: list[Annotated[str, msgspec.Meta(max_length=NAME_CHARS, pattern=PRINTABLE)]] = msgspec.field(
+        default_factory=list
+    )
+    key_aliases: list[Name] = msgspec.field(default_factory=list)
 
 
 class NewUserRequest(LimitsIn, kw_only=True):
-    user_id: str | None = None
-    user_alias: str | None = None
-    user_email: str | None = None
-    user_role: str = "internal_user"
-    organization_id: str | None = None
-    teams: list[str] = msgspec.field(default_factory=list)
-    models: list[str] = msgspec.field(default_factory=list)
+    user_id: Id | None = None
+    user_alias: Name | None = None
+    user_email: Name | None = None
+    user_role: Name = "internal_user"
+    organization_id: Id | None = None
+    teams: list[Id] = msgspec.field(default_factory=list)
+    models: list[Name] = msgspec.field(default_factory=list)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     auto_create_key: bool = True  # LiteLLM's default: /user/new also returns a key for the user
-    key_alias: str | None = None
-    duration: str | None = None
+    key_alias: Name | None = None
+    duration: Duration | None = None
 
 
 class UpdateUserRequest(LimitsIn, kw_only=True):
-    user_id: str
-    user_alias: str | UnsetType | None = UNSET
-    user_email: str | UnsetType | None = UNSET
-    user_role: str | UnsetType = UNSET
-    models: list[str] | UnsetType = UNSET
+    user_id: Id
+    user_alias: Name | UnsetType | None = UNSET
+    user_email: Name | UnsetType | None = UNSET
+    user_role: Name | UnsetType = UNSET
+    models: list[Name] | UnsetType = UNSET
     metadata: dict[str, Any] | UnsetType = UNSET
-    spend: float | UnsetType = UNSET
+    spend: Usd | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
 
 
 class DeleteUsersRequest(msgspec.Struct, kw_only=True):
-    user_ids: list[str]
+    user_ids: list[Id]
 
 
 class Member(msgspec.Struct, kw_only=True):
-    user_id: str
-    role: str = "user"  # "admin" | "user"
+    user_id: Id
+    role: Name = "user"  # "admin" | "user"
 
 
 class NewTeamRequest(LimitsIn, kw_only=True):
-    team_id: str | None = None
-    team_alias: str | None = None
-    organization_id: str | None = None
+    team_id: Id | None = None
+    team_alias: Name | None = None
+    organization_id: Id | None = None
     members_with_roles: list[Member] = msgspec.field(default_factory=list)
-    models: list[str] = msgspec.field(default_factory=list)
+    models: list[Name] = msgspec.field(default_factory=list)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     blocked: bool = False
 
 
 class UpdateTeamRequest(LimitsIn, kw_only=True):
-    team_id: str
-    team_alias: str | UnsetType | None = UNSET
-    organization_id: str | UnsetType | None = UNSET
-    models: list[str] | UnsetType = UNSET
+    team_id: Id
+    team_alias: Name | UnsetType | None = UNSET
+    organization_id: Id | UnsetType | None = UNSET
+    models: list[Name] | UnsetType = UNSET
     metadata: dict[str, Any] | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
-    spend: float | UnsetType = UNSET
+    spend: Usd | UnsetType = UNSET
 
 
 class DeleteTeamsRequest(msgspec.Struct, kw_only=True):
-    team_ids: list[str]
+    team_ids: list[Id]
 
 
 class MemberAddRequest(msgspec.Struct, kw_only=True):
-    team_id: str
+    team_id: Id
     member: Member | list[Member]
 
 
 class MemberDeleteRequest(msgspec.Struct, kw_only=True):
-    team_id: str
-    user_id: str
+    team_id: Id
+    user_id: Id
 
 
 class NewEndUserRequest(LimitsIn, kw_only=True):
@@ -139,14 +169,14 @@ class NewEndUserRequest(LimitsIn, kw_only=True):
     links an existing one instead."""
 
     user_id: EndUserId
-    alias: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    alias: Name | None = None
     blocked: bool = False
     budget_id: BudgetId | None = None
-    spend: float | None = None
+    spend: Usd | None = None
     # the end user's calls go only to deployments in this region ("eu" | "us")
     allowed_model_region: Region | None = None
     # used instead of the asked model when it has no deployment in allowed_model_region
-    default_model: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    default_model: ModelName | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -154,12 +184,12 @@ class UpdateEndUserRequest(LimitsIn, kw_only=True):
     """Limits change the end user's budget (made for them if they have none); `null` clears."""
 
     user_id: EndUserId
-    alias: Annotated[str, msgspec.Meta(max_length=255)] | UnsetType | None = UNSET
+    alias: Name | UnsetType | None = UNSET
     blocked: bool | UnsetType = UNSET
     budget_id: BudgetId | UnsetType | None = UNSET
-    spend: float | UnsetType = UNSET
+    spend: Usd | UnsetType = UNSET
     allowed_model_region: Region | UnsetType | None = UNSET
-    default_model: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | UnsetType | None = UNSET
+    default_model: ModelName | UnsetType | None = UNSET
     metadata: dict[str, Any] | UnsetType | None = UNSET
 
 

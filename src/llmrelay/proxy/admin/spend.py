@@ -23,9 +23,12 @@ def _day(params: dict[str, str], name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        day = date.fromisoformat(value[:10])
     except ValueError:
         raise BadRequestError(f"{name} must be a date like 2026-01-31", param=name) from None
+    if day == date.max:  # an inclusive end date is read as the next day's start, which has none
+        raise BadRequestError(f"{name} must be before {date.max.isoformat()}", param=name)
+    return day
 
 
 class SpendRoutes:
