@@ -206,3 +206,21 @@ async def test_routes_the_table_gives_owners_nothing_are_admin_only(
     assert await storage.users.get("mallory") is None
     assert [m.user_id for m in await storage.teams.members("core")] == ["lead"]
     assert await storage.budgets.get_end_user("customer") is None
+
+
+async def test_the_table_names_real_routes_and_real_fields(client: AdminClient) -> None:
+    """A typo in the table would silently make a route admin-only or a field unsettable."""
+    from llmrelay.proxy.admin import schemas
+
+    bodies = {
+        "/key/generate": schemas.GenerateKeyRequest,
+        "/key/update": schemas.UpdateKeyRequest,
+        "/key/regenerate": schemas.RegenerateKeyRequest,
+        "/key/delete": schemas.DeleteKeysRequest,
+        "/user/update": schemas.UpdateUserRequest,
+        "/team/update": schemas.UpdateTeamRequest,
+    }
+    assert set(OWNER_MAY_SET) == set(bodies)
+    for route, fields in OWNER_MAY_SET.items():
+        assert ("POST", route) in client.handlers
+        assert fields <= set(bodies[route].__struct_fields__), route

@@ -4,6 +4,7 @@ throttled; the table of addresses stays bounded whatever the spray. No sleeps: t
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -69,6 +70,20 @@ async def test_failures_past_the_limit_are_429_and_good_keys_pass() -> None:
         assert (await _models(gw.base_url, "sk-wrong-5"))[0] == 401
     finally:
         gw.stop()
+
+
+def test_an_address_going_over_is_logged_once_per_window(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    throttle = FailedAuthThrottle(limit=2, window=60, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="llmrelay.proxy"):
+        for _ in range(2):
+            throttle.failed("192.0.2.1:1")
+        for _ in range(10):
+            with pytest.raises(RateLimitError):
+                throttle.failed("192.0.2.1:1")
+    assert [r.getMessage() for r in caplog.records] == [
+        "throttling failed authentication from 192.0.2.1: over 2 in 60s"
+    ]
 
 
 def test_the_table_of_addresses_is_bounded() -> None:

@@ -71,3 +71,17 @@ async def test_regenerate_with_a_fresh_chosen_key(client: AdminClient) -> None:
     # a setting sent to /key/regenerate is refused, not ignored
     status, answer = await client.call("POST", "/key/regenerate", MASTER, {"key": fresh, "duration": None})
     assert status == 400 and answer["error"]["param"] == "duration"
+
+
+async def test_a_chosen_key_is_visible_ascii(client: AdminClient, storage: Storage) -> None:
+    """A key travels in a header and its last characters are stored: a NUL (which PostgreSQL refuses)
+    or a space is a 400 naming the field, never a 500."""
+    for bad in (
+        "sk-0123456789abcdef\x00",
+        "sk-0123456789abcdef gh",
+        "sk-0123456789abcdefé",
+        "sk-" + "a" * 600,
+    ):
+        status, answer = await client.call("POST", "/key/generate", MASTER, {"key": bad})
+        assert status == 400 and answer["error"]["param"] == "key", (bad, answer)
+    assert await storage.keys.list_keys() == []

@@ -14,6 +14,7 @@ authenticates."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from llmrelay.types.errors import RateLimitError
+
+log = logging.getLogger("llmrelay.proxy")
 
 DEFAULT_LIMIT = 20
 DEFAULT_WINDOW_SECONDS = 60.0
@@ -84,6 +87,11 @@ class FailedAuthThrottle:
                 self._failures.popitem(last=False)
         self._failures.move_to_end(address)
         entry.failures += 1
+        if entry.failures == self.limit + 1:
+            # once per address and window: a spray shows in the log without flooding it
+            log.warning(
+                "throttling failed authentication from %s: over %d in %gs", address, self.limit, self.window
+            )
         if entry.failures > self.limit:
             retry_after = max(1, math.ceil(entry.start + self.window - now))
             raise RateLimitError(

@@ -70,6 +70,12 @@ class KeyRoutes:
             )
         if len(key) > MAX_KEY_LENGTH:
             raise BadRequestError(f"a chosen key must be at most {MAX_KEY_LENGTH} characters", param=param)
+        if not all("!" <= c <= "~" for c in key):
+            # a key travels in an HTTP header, and its last characters are stored (key_name)
+            raise BadRequestError(
+                "a chosen key may hold only visible ASCII characters (no spaces or control characters)",
+                param=param,
+            )
         if self.is_master(key) or await self.storage.keys.get(hash_key(key)) is not None:
             raise BadRequestError("that key value is taken; choose another", param=param, code="key_taken")
         return key
