@@ -11,13 +11,16 @@ import gc
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from llmrelay.config.loader import GatewayConfig, parse_config
 from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState, public_model_info
+
+if TYPE_CHECKING:
+    from llmrelay.events.sinks.prometheus import LabelNames
 
 SERVE_ENV = "LLMRELAY_SERVE_DOCUMENT"
 
@@ -97,7 +100,7 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     return GatewayApp(state, version=__version__)
 
 
-def metric_label_names(router: Any) -> Any:
+def metric_label_names(router: Any) -> LabelNames:
     """The names /metrics may show as labels: the router's model names and the providers llmrelay
     knows; any other name a client sends is counted as `__unknown__` (events/sinks/prometheus.py)."""
     from llmrelay.events.sinks.prometheus import LabelNames
