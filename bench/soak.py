@@ -10,7 +10,8 @@ of a least-squares line through the samples.
 
     .venv/bin/python -m bench.soak                                   # ≈ 1-2 minutes
     .venv/bin/python -m bench.soak --requests 100000 --sample 5000   # longer
-    .venv/bin/python -m bench.soak --in-process --tracemalloc 15     # top allocation sites that grew
+    .venv/bin/python -m bench.soak --in-process                      # + live objects by type that grew
+    .venv/bin/python -m bench.soak --in-process --tracemalloc 15     # + allocation sites that grew (slow)
 
 Results and conclusions: docs/adr/0007-hardening-limits.md."""
 
@@ -18,16 +19,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,10 +39,10 @@ from typing import Any
 
 import aiohttp
 
-from llmrelay.testing import simulators_in_thread
 from llmrelay.testing.gateway import GatewayThread, free_port
 
 MASTER_KEY = "sk-soak-master"
+SIM_KEY = "sim-key"
 KINDS = ("chat", "stream", "chat", "embedding", "end_user", "stream", "unknown_model", "bad_key", "bad_json")
 
 
@@ -74,6 +78,31 @@ def worker_pid(parent: int, timeout: float = 30) -> int:
             return int(children[0])
         time.sleep(0.05)
     raise RuntimeError("the gateway's worker did not start")
+
+
+@contextmanager
+def simulator_process() -> Iterator[str]:
+    """The OpenAI simulator in a process of its own (its request log stays out of the measurement)."""
+    port = free_port()
+    code = "import sys; from llmrelay.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "sim", "--provider", "openai", "--port", str(port)],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the simulator did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
 
 
 @contextmanager
@@ -173,6 +202,7 @@ async def soak(url: str, rss: Callable[[], int], args: argparse.Namespace) -> li
         kinds = itertools.cycle(KINDS)
         done = 0
         snapshot: tracemalloc.Snapshot | None = None
+        counts: Counter[str] | None = None
         while done < args.requests:
             batch = min(args.sample, args.requests - done)
             queue = iter(range(batch))
@@ -184,13 +214,30 @@ async def soak(url: str, rss: Callable[[], int], args: argparse.Namespace) -> li
             await asyncio.gather(*(client() for _ in range(args.concurrency)))
             done += batch
             samples.append((done, rss()))
-            print(f"{done:>8} requests  RSS {samples[-1][1] / 1e6:8.1f} MB", flush=True)
-            if args.tracemalloc and done >= args.warmup and snapshot is None:
-                snapshot = tracemalloc.take_snapshot()
+            # in process: Python's own count of allocated blocks tells a leak (it grows) from the
+            # allocator keeping freed memory (RSS grows, the count does not)
+            blocks = f"  blocks {sys.getallocatedblocks():>10}" if args.in_process else ""
+            print(f"{done:>8} requests  RSS {samples[-1][1] / 1e6:8.1f} MB{blocks}", flush=True)
+            if done >= args.warmup and counts is None and args.in_process:
+                counts = object_counts()
+                snapshot = tracemalloc.take_snapshot() if args.tracemalloc else None
+        if counts is not None:
+            report_objects(counts, object_counts())
         if snapshot is not None:
             report_growth(snapshot, tracemalloc.take_snapshot(), args.tracemalloc)
     print("statuses:", ", ".join(f"{k}:{s}={n}" for (k, s), n in sorted(load.statuses.items())))
     return samples
+
+
+def object_counts() -> Counter[str]:
+    """Live objects the garbage collector tracks, by type (a cheap first look at what grows)."""
+    gc.collect()
+    return Counter(type(o).__qualname__ for o in gc.get_objects())
+
+
+def report_objects(before: Counter[str], after: Counter[str], top: int = 15) -> None:
+    grown = sorted(((after[k] - before[k], k) for k in after), reverse=True)[:top]
+    print(f"\nlive objects by type, growth since the warm-up (gc-tracked, whole process): {grown}")
 
 
 def report_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int) -> None:
@@ -198,12 +245,10 @@ def report_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top
     # an allocation counts when any of its frames is llmrelay's (msgspec and the stdlib allocate for it)
     keep = [tracemalloc.Filter(True, "*llmrelay*", all_frames=True),
             tracemalloc.Filter(False, "*llmrelay/testing/*", all_frames=True)]  # fmt: skip
-    stats = after.filter_traces(keep).compare_to(before.filter_traces(keep), "traceback")
+    stats = after.filter_traces(keep).compare_to(before.filter_traces(keep), "lineno")
     print(f"\ntracemalloc: top {top} llmrelay allocation sites by growth since the warm-up")
     for stat in stats[:top]:
-        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks")
-        for frame in stat.traceback.format(limit=6):
-            print("      " + frame.strip())
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {stat.traceback}")
 
 
 def growth_per_request(samples: list[tuple[int, int]], warmup: int) -> float:
@@ -219,8 +264,8 @@ def growth_per_request(samples: list[tuple[int, int]], warmup: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=30_000, help="requests in all (default 30000)")
-    parser.add_argument("--warmup", type=int, default=6_000, help="requests before growth is measured")
+    parser.add_argument("--requests", type=int, default=20_000, help="requests in all (default 20000)")
+    parser.add_argument("--warmup", type=int, default=4_000, help="requests before growth is measured")
     parser.add_argument("--sample", type=int, default=2_000, help="requests between RSS samples")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--in-process", action="store_true", help="the gateway on a thread of this process")
@@ -230,13 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.tracemalloc and not args.in_process:
         parser.error("--tracemalloc needs --in-process (it sees only this process)")
     if args.tracemalloc:
-        tracemalloc.start(6)
+        tracemalloc.start(4)
     started = time.monotonic()
-    with simulators_in_thread() as sims, tempfile.TemporaryDirectory(prefix="llmrelay-soak-") as tmp:
+    with simulator_process() as upstream, tempfile.TemporaryDirectory(prefix="llmrelay-soak-") as tmp:
         work = Path(tmp)
-        document = config_document(
-            sims.openai.api_base, sims.openai.api_key, str(work / "keys.db"), str(work / "spool")
-        )
+        document = config_document(upstream, SIM_KEY, str(work / "keys.db"), str(work / "spool"))
         serving = gateway_in_process(document) if args.in_process else gateway_process(document, work)
         with serving as (url, rss):
             samples = asyncio.run(soak(url, rss, args))

@@ -21,7 +21,7 @@ from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
-from llmrelay.types.errors import AuthenticationError, LLMError, NotFoundError
+from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError, NotFoundError
 
 log = logging.getLogger("llmrelay.proxy")
 
@@ -174,7 +174,7 @@ class GatewayApp:
     def _redirect(req: Request, target: str) -> None:
         query = req.scope.query_string
         location = f"{target}?{query}" if query else target
-        error = LLMError(f"request path ends with '/': the route is {target}", code="redirect")
+        error = BadRequestError(f"request path ends with '/': the route is {target}", code="redirect")
         body = openai_error_body(error)
         req.send_json(308, body, [("location", location)])
 

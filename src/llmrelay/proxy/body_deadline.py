@@ -7,13 +7,14 @@ here, in the app.
 
 Why not `asyncio.timeout` around the read: with uvloop it costs ≈ 10-20 µs per request here (a timer
 armed and cancelled), a large share of the gateway's own ≈ 55 µs. Instead a read registers its task
-in a dict (≈ 0.1 µs) and one sweeper task per worker, running only while reads are registered,
-cancels the reads that outlive the deadline; the deadline is therefore kept to within `tick` seconds."""
+in a dict and one sweeper task per worker, running only while reads are registered, cancels the
+reads that outlive the deadline; the deadline is therefore kept to within `tick` seconds."""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import math
+from asyncio import current_task
 from typing import Any
 
 from llmrelay.types.errors import Timeout
@@ -26,22 +27,26 @@ class BodyTimeoutError(Timeout):
 class BodyDeadlines:
     """One per worker (the GatewayApp's). `enter()` before reading a body, `leave()` after."""
 
-    __slots__ = ("_expired", "_reading", "_sweeper", "seconds", "tick")
+    __slots__ = ("_epoch", "_expired", "_reading", "_sweeper", "_ticks", "seconds", "tick")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.tick = min(1.0, seconds / 4)
-        self._reading: dict[asyncio.Task[Any], float] = {}
+        # time is counted in the sweeper's ticks: a read registered at epoch e is late once the
+        # epoch reaches e + _ticks (between `seconds` and `seconds + tick` later), and no clock is
+        # read per request
+        self._ticks = math.ceil(seconds / self.tick)
+        self._epoch = 0
+        self._reading: dict[asyncio.Task[Any], int] = {}
         self._expired: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
     def enter(self) -> asyncio.Task[Any] | None:
-        task = asyncio.current_task()
-        if task is None:
-            return None
-        self._reading[task] = time.monotonic() + self.seconds
-        if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        task = current_task()
+        if task is not None:
+            self._reading[task] = self._epoch
+            if self._sweeper is None:
+                self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         return task
 
     def leave(self, task: asyncio.Task[Any]) -> None:
@@ -68,8 +73,9 @@ class BodyDeadlines:
         try:
             while self._reading:
                 await asyncio.sleep(self.tick)
-                now = time.monotonic()
-                late = [task for task, deadline in self._reading.items() if deadline <= now]
+                self._epoch += 1
+                oldest = self._epoch - self._ticks
+                late = [task for task, started in self._reading.items() if started <= oldest]
                 for task in late:
                     del self._reading[task]
                     self._expired.add(task)

@@ -117,14 +117,17 @@ class KeyGate:
 
     def _limits_for(self, found: KeyPrincipal, model: str) -> list[Limit]:
         """The key's limits for this model, built once per cached principal (a reload replaces the
-        principal object, which invalidates the entry)."""
-        entry = self._limits.get((found.key_hash, model))
+        principal object, which invalidates the entry). Cached per model only for the models the
+        key's metadata gives limits of: keyed by the client's model name, every made-up name a
+        client sent (answered 404 later) kept an entry — memory that grew with every request."""
+        slot = model if _has_model_limit(found, model) else ""
+        entry = self._limits.get((found.key_hash, slot))
         if entry is not None and entry[0] is found:
             return entry[1]
         limits = _limits(found, model)
         if len(self._limits) >= 100_000:
             self._limits.clear()
-        self._limits[(found.key_hash, model)] = (found, limits)
+        self._limits[(found.key_hash, slot)] = (found, limits)
         return limits
 
     def _spent(self, scope: ScopeLimits, now: float) -> int:
@@ -260,6 +263,17 @@ def _routing_for(routing: EndUserRouting, found: KeyPrincipal | None) -> EndUser
 def _scope_limit(scope: ScopeLimits) -> Limit:
     return Limit(
         f"{scope.scope}:{scope.ident}", scope.rpm_limit, scope.tpm_limit, scope.max_parallel_requests
+    )
+
+
+def _has_model_limit(found: KeyPrincipal, model: str) -> bool:
+    """Whether the key's metadata sets an rpm or tpm limit for this model (admin-set names only)."""
+    metadata = found.metadata
+    if not metadata:
+        return False
+    return any(
+        isinstance(per_model, dict) and model in per_model
+        for per_model in (metadata.get("model_rpm_limit"), metadata.get("model_tpm_limit"))
     )
 
 

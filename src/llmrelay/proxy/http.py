@@ -90,34 +90,29 @@ class Request:
         """The whole body, refused with 413 past `limit` bytes (checked before reading when declared),
         with 408 when it does not arrive within the body deadline (proxy/body_deadline.py)."""
         deadlines = self._deadlines
-        if deadlines is None:
-            return await self._read_body(limit)
-        task = deadlines.enter()
-        if task is None:
-            return await self._read_body(limit)
+        task = deadlines.enter() if deadlines is not None else None
         try:
-            return await self._read_body(limit)
+            # read here rather than in a helper coroutine: one await layer less per request
+            declared = self._headers.get("content-length")
+            if declared is not None and declared.isdigit():
+                if int(declared) > limit:
+                    raise _too_large(limit)
+                return await self.proto()
+            parts: list[bytes] = []
+            size = 0
+            async for part in self.proto:
+                size += len(part)
+                if size > limit:
+                    raise _too_large(limit)
+                parts.append(part)
+            return b"".join(parts)
         except asyncio.CancelledError:
-            if deadlines.timed_out(task):
+            if deadlines is not None and task is not None and deadlines.timed_out(task):
                 raise deadlines.error() from None
             raise
         finally:
-            deadlines.leave(task)
-
-    async def _read_body(self, limit: int) -> bytes:
-        declared = self._headers.get("content-length")
-        if declared is not None and declared.isdigit():
-            if int(declared) > limit:
-                raise _too_large(limit)
-            return await self.proto()
-        parts: list[bytes] = []
-        size = 0
-        async for part in self.proto:
-            size += len(part)
-            if size > limit:
-                raise _too_large(limit)
-            parts.append(part)
-        return b"".join(parts)
+            if deadlines is not None and task is not None:
+                deadlines.leave(task)
 
     def send_json(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
         headers = [JSON_HEADERS, *self.response_headers]

@@ -11,7 +11,7 @@ import gc
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -19,6 +19,9 @@ from llmrelay.config.errors import ConfigError
 from llmrelay.config.loader import GatewayConfig, parse_config
 from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState, public_model_info
+
+if TYPE_CHECKING:
+    from llmrelay.events.sinks.prometheus import LabelNames
 
 SERVE_ENV = "LLMRELAY_SERVE_DOCUMENT"
 
@@ -121,7 +124,7 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     return GatewayApp(state, version=__version__)
 
 
-def metric_label_names(router: Any) -> Any:
+def metric_label_names(router: Any) -> LabelNames:
     """The names /metrics may show as labels: the router's model names and the providers llmrelay
     knows; any other name a client sends is counted as `__unknown__` (events/sinks/prometheus.py)."""
     from llmrelay.events.sinks.prometheus import LabelNames
