@@ -66,18 +66,25 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return resolved
 
 
-def _call(base_url: str, method: str, path: str) -> tuple[int, bytes]:
+def _call_with_headers(
+    base_url: str, method: str, path: str, body: bytes | None = b"{}"
+) -> tuple[int, bytes, Any]:
     request = urllib.request.Request(
         base_url + path,
         method=method,
         headers={"authorization": f"Bearer {MASTER_KEY}", "content-type": "application/json"},
-        data=b"{}" if method == "POST" else None,
+        data=body if method == "POST" else None,
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, reply.read()
+            return reply.status, reply.read(), reply.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, error.read(), error.headers
+
+
+def _call(base_url: str, method: str, path: str, body: bytes | None = b"{}") -> tuple[int, bytes]:
+    status, answer, _ = _call_with_headers(base_url, method, path, body)
+    return status, answer
 
 
 def test_every_served_route_is_documented_and_nothing_else(
@@ -102,6 +109,18 @@ def test_every_documented_operation_reaches_a_handler(
     for method, path in sorted(_operations(document)):
         status, body = _call(gateway.base_url, method, path.replace("{", "x").replace("}", ""))
         assert status != 405 and not (status == 404 and NO_ROUTE in body), (method, path, status, body)
+
+
+def test_a_405_allows_exactly_the_documented_methods(
+    gateway: GatewayThread, document: dict[str, Any]
+) -> None:
+    # RFC 9110: a 405 carries Allow (Schemathesis' "wrong response to undeclared method" found it missing)
+    for path, operations in document["paths"].items():
+        status, body, headers = _call_with_headers(
+            gateway.base_url, "PATCH", path.replace("{", "").replace("}", "")
+        )
+        assert status == 405, (path, status, body)
+        assert headers["allow"] == ", ".join(sorted(m.upper() for m in operations)), path
 
 
 def test_request_bodies_are_the_decoded_structs(document: dict[str, Any]) -> None:
@@ -129,6 +148,16 @@ def test_answers_are_the_encoded_structs_and_streams_are_events(document: dict[s
     assert (
         "text/event-stream" not in document["paths"]["/v1/embeddings"]["post"]["responses"]["200"]["content"]
     )
+
+
+def test_a_body_is_required_where_a_missing_one_is_refused(
+    gateway: GatewayThread, document: dict[str, Any]
+) -> None:
+    paths = document["paths"]
+    for path, required in (("/key/generate", False), ("/key/update", True), ("/v1/chat/completions", True)):
+        assert paths[path]["post"]["requestBody"]["required"] is required, path
+        status, body = _call(gateway.base_url, "POST", path, body=None)
+        assert (status == 400) is required, (path, status, body)
 
 
 def test_a_field_one_route_of_a_shared_struct_requires_is_required_there(document: dict[str, Any]) -> None:

@@ -84,7 +84,10 @@ class GatewayApp:
                 add("GET", path, handler, PUBLIC, v1_alias=False)
                 docs[("GET", path)] = static_file_doc(content_type)
         self._routes = routes
-        self._paths = {path for _, path in routes}
+        # what a 405 names in its Allow header
+        self._methods: dict[str, set[str]] = {}
+        for method, path in routes:
+            self._methods.setdefault(path, set()).add(method)
         # built even when not served: a route without a description stops the app here
         self.openapi = ApiDocument(version, self.served_routes(), docs)
         admin.publish(self.openapi)
@@ -141,7 +144,13 @@ class GatewayApp:
                 assert self.state.authenticate is not None
                 await handler(req, self.state.authenticate(req.header, anthropic_dialect=False))
                 return
-        if path in self._paths:
+        allowed = set(self._methods.get(path, ()))
+        if model_prefix is not None:
+            allowed.add("GET")
+        allowed |= {m for m, prefix, _ in self.state.extra_prefix_routes if path.startswith(prefix)}
+        if allowed:
+            # RFC 9110: a 405 says which methods the path does take
+            req.response_headers.append(("allow", ", ".join(sorted(allowed))))
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
 

@@ -68,6 +68,8 @@ class RouteDoc:
     etag: bool = False
     # fields of `body` this route requires though the Struct does not (a Struct shared by two routes)
     body_requires: tuple[str, ...] = ()
+    # the route reads a missing body as `{}` (the admin API's, as LiteLLM's)
+    body_optional: bool = False
 
 
 class OpenAIErrorDetail(msgspec.Struct):
@@ -271,7 +273,7 @@ def _operation(
         body = schemas[doc.body]
         if doc.body_requires:
             body = {"allOf": [body, {"required": list(doc.body_requires)}]}
-        op["requestBody"] = {"required": True, "content": _json_content(body)}
+        op["requestBody"] = {"required": not doc.body_optional, "content": _json_content(body)}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS[200]}
     if doc.content_type == "application/json":
         ok["content"] = _json_content(schemas[doc.answer] if doc.answer is not None else {})
