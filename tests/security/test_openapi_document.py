@@ -160,6 +160,12 @@ def test_a_body_is_required_where_a_missing_one_is_refused(
         assert (status == 400) is required, (path, status, body)
 
 
+def test_readiness_documents_its_503_as_its_own_answer(document: dict[str, Any]) -> None:
+    # the 503 of /health/readiness is its status body ({"status": "unhealthy", ...}), not an error
+    responses = document["paths"]["/health/readiness"]["get"]["responses"]
+    assert responses["503"]["content"] == responses["200"]["content"]
+
+
 def test_a_field_one_route_of_a_shared_struct_requires_is_required_there(document: dict[str, Any]) -> None:
     # /v1/messages and /v1/messages/count_tokens decode the same Struct; only the first needs max_tokens
     paths = document["paths"]
