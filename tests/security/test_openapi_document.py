@@ -102,6 +102,16 @@ def test_every_served_route_is_documented_and_nothing_else(
     assert len(documented) > 80
 
 
+def test_every_operation_is_a_valid_openapi_operation(document: dict[str, Any]) -> None:
+    # Schemathesis reads each operation (its parameters, body and answers) without a schema error
+    import schemathesis
+    from schemathesis.core.result import Err
+
+    results = list(schemathesis.openapi.from_dict(document).get_all_operations())
+    assert [str(result.err()) for result in results if isinstance(result, Err)] == []
+    assert len(results) == len(_operations(document))
+
+
 def test_every_documented_operation_reaches_a_handler(
     gateway: GatewayThread, document: dict[str, Any]
 ) -> None:
