@@ -218,6 +218,16 @@ def test_auth_and_error_bodies(document: dict[str, Any]) -> None:
     assert chat_401["schema"] != messages_400["schema"]
 
 
+def test_a_gateway_without_a_master_key_documents_no_auth(simulators: SimulatorGroup) -> None:
+    # everyone is let in: the document must not ask for a key (nor promise a 401)
+    document = {"model_list": [{"model_name": "m", "litellm_params": simulators.openai.sdk_kwargs()
+                                | {"model": "openai/gpt-4o-mini"}}]}  # fmt: skip
+    paths = build_app(parse_config(document, source="<test>")).openapi.document()["paths"]
+    chat = paths["/v1/chat/completions"]["post"]
+    assert chat["security"] == [] and "401" not in chat["responses"]
+    assert paths["/v1/models/{model}"]["get"]["security"] == []
+
+
 @pytest.mark.parametrize(
     "error",
     [

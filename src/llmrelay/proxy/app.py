@@ -10,7 +10,7 @@ from typing import Any
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
-from llmrelay.proxy.auth import ANONYMOUS, Principal
+from llmrelay.proxy.auth import ANONYMOUS, Principal, open_access
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import ApiDocument, Auth, ServedRoute, gateway_docs, static_file_doc
@@ -93,11 +93,17 @@ class GatewayApp:
         admin.publish(self.openapi)
 
     def served_routes(self) -> list[ServedRoute]:
-        """Every route this gateway answers, exact paths and path prefixes, with who may call it."""
-        served = [ServedRoute(method, path, dialect) for (method, path), (_, dialect) in self._routes.items()]
-        served += [ServedRoute("GET", prefix, OPENAI, prefix=True) for prefix in _MODEL_PREFIXES]
+        """Every route this gateway answers, exact paths and path prefixes, with who may call it
+        (anyone, on a gateway without a master key)."""
+        is_open = self.state.authenticate is open_access
+
+        def auth(dialect: Auth) -> Auth:
+            return PUBLIC if is_open else dialect
+
+        served = [ServedRoute(m, path, auth(dialect)) for (m, path), (_, dialect) in self._routes.items()]
+        served += [ServedRoute("GET", prefix, auth(OPENAI), prefix=True) for prefix in _MODEL_PREFIXES]
         served += [
-            ServedRoute(method, prefix, OPENAI, prefix=True)
+            ServedRoute(method, prefix, auth(OPENAI), prefix=True)
             for method, prefix, _ in self.state.extra_prefix_routes
         ]
         return served
