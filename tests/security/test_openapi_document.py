@@ -66,18 +66,25 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
     return resolved
 
 
-def _call(base_url: str, method: str, path: str) -> tuple[int, bytes]:
+def _call_with_headers(
+    base_url: str, method: str, path: str, body: bytes | None = b"{}"
+) -> tuple[int, bytes, Any]:
     request = urllib.request.Request(
         base_url + path,
         method=method,
         headers={"authorization": f"Bearer {MASTER_KEY}", "content-type": "application/json"},
-        data=b"{}" if method == "POST" else None,
+        data=body if method == "POST" else None,
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, reply.read()
+            return reply.status, reply.read(), reply.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, error.read(), error.headers
+
+
+def _call(base_url: str, method: str, path: str, body: bytes | None = b"{}") -> tuple[int, bytes]:
+    status, answer, _ = _call_with_headers(base_url, method, path, body)
+    return status, answer
 
 
 def test_every_served_route_is_documented_and_nothing_else(
@@ -95,6 +102,16 @@ def test_every_served_route_is_documented_and_nothing_else(
     assert len(documented) > 80
 
 
+def test_every_operation_is_a_valid_openapi_operation(document: dict[str, Any]) -> None:
+    # Schemathesis reads each operation (its parameters, body and answers) without a schema error
+    import schemathesis
+    from schemathesis.core.result import Err
+
+    results = list(schemathesis.openapi.from_dict(document).get_all_operations())
+    assert [str(result.err()) for result in results if isinstance(result, Err)] == []
+    assert len(results) == len(_operations(document))
+
+
 def test_every_documented_operation_reaches_a_handler(
     gateway: GatewayThread, document: dict[str, Any]
 ) -> None:
@@ -102,6 +119,18 @@ def test_every_documented_operation_reaches_a_handler(
     for method, path in sorted(_operations(document)):
         status, body = _call(gateway.base_url, method, path.replace("{", "x").replace("}", ""))
         assert status != 405 and not (status == 404 and NO_ROUTE in body), (method, path, status, body)
+
+
+def test_a_405_allows_exactly_the_documented_methods(
+    gateway: GatewayThread, document: dict[str, Any]
+) -> None:
+    # RFC 9110: a 405 carries Allow (Schemathesis' "wrong response to undeclared method" found it missing)
+    for path, operations in document["paths"].items():
+        status, body, headers = _call_with_headers(
+            gateway.base_url, "PATCH", path.replace("{", "").replace("}", "")
+        )
+        assert status == 405, (path, status, body)
+        assert headers["allow"] == ", ".join(sorted(m.upper() for m in operations)), path
 
 
 def test_request_bodies_are_the_decoded_structs(document: dict[str, Any]) -> None:
@@ -129,6 +158,22 @@ def test_answers_are_the_encoded_structs_and_streams_are_events(document: dict[s
     assert (
         "text/event-stream" not in document["paths"]["/v1/embeddings"]["post"]["responses"]["200"]["content"]
     )
+
+
+def test_a_body_is_required_where_a_missing_one_is_refused(
+    gateway: GatewayThread, document: dict[str, Any]
+) -> None:
+    paths = document["paths"]
+    for path, required in (("/key/generate", False), ("/key/update", True), ("/v1/chat/completions", True)):
+        assert paths[path]["post"]["requestBody"]["required"] is required, path
+        status, body = _call(gateway.base_url, "POST", path, body=None)
+        assert (status == 400) is required, (path, status, body)
+
+
+def test_readiness_documents_its_503_as_its_own_answer(document: dict[str, Any]) -> None:
+    # the 503 of /health/readiness is its status body ({"status": "unhealthy", ...}), not an error
+    responses = document["paths"]["/health/readiness"]["get"]["responses"]
+    assert responses["503"]["content"] == responses["200"]["content"]
 
 
 def test_a_field_one_route_of_a_shared_struct_requires_is_required_there(document: dict[str, Any]) -> None:
@@ -171,6 +216,16 @@ def test_auth_and_error_bodies(document: dict[str, Any]) -> None:
     assert _resolve(document, chat_401["schema"])["required"] == ["error"]
     messages_400 = paths["/v1/messages"]["post"]["responses"]["400"]["content"]["application/json"]
     assert chat_401["schema"] != messages_400["schema"]
+
+
+def test_a_gateway_without_a_master_key_documents_no_auth(simulators: SimulatorGroup) -> None:
+    # everyone is let in: the document must not ask for a key (nor promise a 401)
+    document = {"model_list": [{"model_name": "m", "litellm_params": simulators.openai.sdk_kwargs()
+                                | {"model": "openai/gpt-4o-mini"}}]}  # fmt: skip
+    paths = build_app(parse_config(document, source="<test>")).openapi.document()["paths"]
+    chat = paths["/v1/chat/completions"]["post"]
+    assert chat["security"] == [] and "401" not in chat["responses"]
+    assert paths["/v1/models/{model}"]["get"]["security"] == []
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
-from llmrelay.proxy.auth import ANONYMOUS, Principal, refuse_ambiguous_credentials
+from llmrelay.proxy.auth import ANONYMOUS, Principal, open_access, refuse_ambiguous_credentials
 from llmrelay.proxy.body_deadline import BodyDeadlines
 from llmrelay.proxy.client_address import ClientAddresses
 from llmrelay.proxy.client_slots import ClientSlots
@@ -91,17 +91,26 @@ class GatewayApp:
                 add("GET", path, handler, PUBLIC, v1_alias=False)
                 docs[("GET", path)] = static_file_doc(content_type)
         self._routes = routes
-        self._paths = {path for _, path in routes}
+        # what a 405 names in its Allow header
+        self._methods: dict[str, set[str]] = {}
+        for method, path in routes:
+            self._methods.setdefault(path, set()).add(method)
         # built even when not served: a route without a description stops the app here
         self.openapi = ApiDocument(version, self.served_routes(), docs)
         admin.publish(self.openapi)
 
     def served_routes(self) -> list[ServedRoute]:
-        """Every route this gateway answers, exact paths and path prefixes, with who may call it."""
-        served = [ServedRoute(method, path, dialect) for (method, path), (_, dialect) in self._routes.items()]
-        served += [ServedRoute("GET", prefix, OPENAI, prefix=True) for prefix in _MODEL_PREFIXES]
+        """Every route this gateway answers, exact paths and path prefixes, with who may call it
+        (anyone, on a gateway without a master key)."""
+        is_open = self.state.authenticate is open_access
+
+        def auth(dialect: Auth) -> Auth:
+            return PUBLIC if is_open else dialect
+
+        served = [ServedRoute(m, path, auth(dialect)) for (m, path), (_, dialect) in self._routes.items()]
+        served += [ServedRoute("GET", prefix, auth(OPENAI), prefix=True) for prefix in _MODEL_PREFIXES]
         served += [
-            ServedRoute(method, prefix, OPENAI, prefix=True)
+            ServedRoute(method, prefix, auth(OPENAI), prefix=True)
             for method, prefix, _ in self.state.extra_prefix_routes
         ]
         return served
@@ -154,7 +163,13 @@ class GatewayApp:
             if method == route_method and path.startswith(prefix):
                 await handler(req, self._authenticate(req, anthropic_dialect=False))
                 return
-        if path in self._paths:
+        allowed = set(self._methods.get(path, ()))
+        if model_prefix is not None:
+            allowed.add("GET")
+        allowed |= {m for m, prefix, _ in self.state.extra_prefix_routes if path.startswith(prefix)}
+        if allowed:
+            # RFC 9110: a 405 says which methods the path does take
+            req.response_headers.append(("allow", ", ".join(sorted(allowed))))
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
 

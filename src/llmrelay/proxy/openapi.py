@@ -68,6 +68,10 @@ class RouteDoc:
     etag: bool = False
     # fields of `body` this route requires though the Struct does not (a Struct shared by two routes)
     body_requires: tuple[str, ...] = ()
+    # the route reads a missing body as `{}` (the admin API's, as LiteLLM's)
+    body_optional: bool = False
+    # statuses besides 200 whose body is the route's answer, not an error (readiness: 503)
+    answer_statuses: tuple[int, ...] = ()
 
 
 class OpenAIErrorDetail(msgspec.Struct):
@@ -185,7 +189,8 @@ _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
     ("GET", "/health/liveliness"): RouteDoc("Process is up", "Health", errors=()),
     ("GET", "/health/liveness"): RouteDoc("Process is up (another name)", "Health", errors=()),
     ("GET", "/health/readiness"): RouteDoc(
-        "Ready to serve: 503 while a dependency (the database) does not answer", "Health", errors=(503,)),
+        "Ready to serve: 503 while a dependency (the database) does not answer", "Health", errors=(),
+        answer_statuses=(503,)),
     ("GET", "/model/info"): RouteDoc("Configured deployments without credentials", "Admin", errors=()),
     ("GET", "/v1/model/info"): RouteDoc("Configured deployments without credentials", "Admin", errors=()),
     ("GET", "/metrics"): RouteDoc(
@@ -276,7 +281,7 @@ def _operation(
         body = schemas[doc.body]
         if doc.body_requires:
             body = {"allOf": [body, {"required": list(doc.body_requires)}]}
-        op["requestBody"] = {"required": True, "content": _json_content(body)}
+        op["requestBody"] = {"required": not doc.body_optional, "content": _json_content(body)}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS[200]}
     if doc.content_type == "application/json":
         ok["content"] = _json_content(schemas[doc.answer] if doc.answer is not None else {})
@@ -286,6 +291,8 @@ def _operation(
         ok["description"] += " (text/event-stream when the body asks for `stream: true`)"
         ok["content"]["text/event-stream"] = {"schema": _SSE_EVENT}
     responses: dict[str, Any] = {"200": ok}
+    for status in doc.answer_statuses:
+        responses[str(status)] = {"description": _DESCRIPTIONS[status], "content": ok["content"]}
     if doc.etag:
         responses["304"] = {"description": _DESCRIPTIONS[304]}
     error = schemas[AnthropicError if doc.error_dialect == "anthropic" else OpenAIError]

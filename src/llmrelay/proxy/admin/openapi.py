@@ -59,8 +59,10 @@ _AUDIT_FILTERS = (
 _ERRORS = (400, 404)
 
 
-def _doc(summary: str, body: type | None = None, params: tuple[Param, ...] = ()) -> RouteDoc:
-    return RouteDoc(summary, "Admin", body=body, params=params, errors=_ERRORS)
+def _doc(summary: str, body: type[msgspec.Struct] | None = None, params: tuple[Param, ...] = ()) -> RouteDoc:
+    # read_body takes a missing body for `{}`: a body may be left out when no field is required
+    optional = body is not None and not any(f.required for f in msgspec.structs.fields(body))
+    return RouteDoc(summary, "Admin", body=body, params=params, errors=_ERRORS, body_optional=optional)
 
 
 _DOCS: dict[tuple[str, str], RouteDoc] = {
