@@ -206,3 +206,10 @@ def test_sink_warnings_found_by_the_config_check_are_not_repeated_per_worker(
     with caplog.at_level(logging.WARNING, logger="llmrelay"):
         build_app(config)
     assert not [r for r in caplog.records if "datadog" in r.getMessage()]
+
+
+def test_a_fallback_to_a_name_a_wildcard_group_serves_is_fine() -> None:
+    wildcard = {"model_name": "anthropic/*", "litellm_params": {"model": "anthropic/*", "api_key": "k"}}
+    fallbacks = [{"gpt": ["anthropic/claude-3-5-haiku-20241022"]}]
+    document = {"model_list": [OK_MODEL, wildcard], "router_settings": {"fallbacks": fallbacks}}
+    assert parse_config(document, source="c.yaml").warnings == []
