@@ -213,3 +213,17 @@ def test_a_fallback_to_a_name_a_wildcard_group_serves_is_fine() -> None:
     fallbacks = [{"gpt": ["anthropic/claude-3-5-haiku-20241022"]}]
     document = {"model_list": [OK_MODEL, wildcard], "router_settings": {"fallbacks": fallbacks}}
     assert parse_config(document, source="c.yaml").warnings == []
+
+
+def test_a_deployment_with_no_endpoint_to_call() -> None:
+    entry = model("gpt", "azure/my-gpt-4o-deployment")
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"model_list": [entry]}, source="c.yaml", environ={})
+    assert str(refused.value) == (
+        "c.yaml: model_list[0].litellm_params.api_base: required for provider 'azure': the endpoint to call "
+        "(or set AZURE_API_BASE or AZURE_OPENAI_ENDPOINT)"
+    )
+    # the variable, from the environment or from environment_variables, is enough
+    assert parse_config({"model_list": [entry]}, source="c.yaml", environ={"AZURE_API_BASE": "https://x"})
+    document = {"model_list": [entry], "environment_variables": {"AZURE_OPENAI_ENDPOINT": "https://x"}}
+    assert parse_config(document, source="c.yaml", environ={})
