@@ -227,3 +227,13 @@ def test_a_deployment_with_no_endpoint_to_call() -> None:
     assert parse_config({"model_list": [entry]}, source="c.yaml", environ={"AZURE_API_BASE": "https://x"})
     document = {"model_list": [entry], "environment_variables": {"AZURE_OPENAI_ENDPOINT": "https://x"}}
     assert parse_config(document, source="c.yaml", environ={})
+
+
+def test_an_alias_pointing_at_a_misspelt_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = {"model_list": [OK_MODEL], "router_settings": {"model_group_alias": {"gpt-4": "gptt"}}}
+    code, err = run(tmp_path, capsys, document)
+    assert code == 2
+    assert err == (
+        "llmrelay: config error: c.yaml: model_group_alias 'gpt-4' points at 'gptt', which is not a model "
+        "group on this router (did you mean 'gpt'?); known groups: gpt\n"
+    )
