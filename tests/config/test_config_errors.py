@@ -207,3 +207,34 @@ def test_sink_warnings_found_by_the_config_check_are_not_repeated_per_worker(
     with caplog.at_level(logging.WARNING, logger="llmrelay"):
         build_app(config)
     assert not [r for r in caplog.records if "datadog" in r.getMessage()]
+
+
+def test_a_fallback_to_a_name_a_wildcard_group_serves_is_fine() -> None:
+    wildcard = {"model_name": "anthropic/*", "litellm_params": {"model": "anthropic/*", "api_key": "k"}}
+    fallbacks = [{"gpt": ["anthropic/claude-3-5-haiku-20241022"]}]
+    document = {"model_list": [OK_MODEL, wildcard], "router_settings": {"fallbacks": fallbacks}}
+    assert parse_config(document, source="c.yaml").warnings == []
+
+
+def test_a_deployment_with_no_endpoint_to_call() -> None:
+    entry = model("gpt", "azure/my-gpt-4o-deployment")
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"model_list": [entry]}, source="c.yaml", environ={})
+    assert str(refused.value) == (
+        "c.yaml: model_list[0].litellm_params.api_base: required for provider 'azure': the endpoint to call "
+        "(or set AZURE_API_BASE or AZURE_OPENAI_ENDPOINT)"
+    )
+    # the variable, from the environment or from environment_variables, is enough
+    assert parse_config({"model_list": [entry]}, source="c.yaml", environ={"AZURE_API_BASE": "https://x"})
+    document = {"model_list": [entry], "environment_variables": {"AZURE_OPENAI_ENDPOINT": "https://x"}}
+    assert parse_config(document, source="c.yaml", environ={})
+
+
+def test_an_alias_pointing_at_a_misspelt_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = {"model_list": [OK_MODEL], "router_settings": {"model_group_alias": {"gpt-4": "gptt"}}}
+    code, err = run(tmp_path, capsys, document)
+    assert code == 2
+    assert err == (
+        "llmrelay: config error: c.yaml: model_group_alias 'gpt-4' points at 'gptt', which is not a model "
+        "group on this router (did you mean 'gpt'?); known groups: gpt\n"
+    )

@@ -155,3 +155,35 @@ async def test_custom_prices_drive_spend_and_a_key_budget(
             assert status == 400 and refused["error"]["type"] == "budget_exceeded"
     finally:
         gw.stop()
+
+
+def test_two_price_tiers_are_refused(openai_sim: RunningSimulator) -> None:
+    with pytest.raises(ModelListError) as refused:
+        Router(
+            model_list=[
+                priced(
+                    openai_sim,
+                    input_cost_per_token=1e-6,
+                    input_cost_per_token_above_128k_tokens=2e-6,
+                    input_cost_per_token_above_200k_tokens=3e-6,
+                )
+            ]
+        )
+    assert refused.value.path == "model_list[0].litellm_params.input_cost_per_token_above_200k_tokens"
+    assert "more than one prompt-size tier (128, 200k tokens)" in refused.value.problem
+
+
+async def test_one_price_tier_applies_above_its_threshold(openai_sim: RunningSimulator) -> None:
+    from llmrelay.cost.pricing import cost_micros
+    from llmrelay.types.response import Usage
+
+    router = Router(
+        model_list=[
+            priced(openai_sim, input_cost_per_token=1e-6, input_cost_per_token_above_128k_tokens=2e-6)
+        ]
+    )
+    info = router.engine.model_info(router.router_deployments()[0].target)
+    await router.aclose()
+    assert info is not None and info.tier_threshold == 128_000
+    assert cost_micros(Usage(prompt_tokens=200_000, total_tokens=200_000), info) == 400_000
+    assert cost_micros(Usage(prompt_tokens=100_000, total_tokens=100_000), info) == 100_000

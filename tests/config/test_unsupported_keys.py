@@ -157,3 +157,12 @@ def test_docs_show_exactly_the_table_in_code() -> None:
     text = DOCS.read_text()
     shown = text[text.index(BEGIN) : text.index(END) + len(END)]
     assert shown == markdown(), "regenerate with: python -m llmrelay.config.key_table"
+
+
+def test_router_settings_written_in_litellm_settings_apply() -> None:
+    config = load({"litellm_settings": {"allowed_fails": 1, "cooldown_time": 5}})
+    assert config.warnings == []
+    kwargs = config.router_kwargs()
+    assert kwargs["allowed_fails"] == 1 and kwargs["cooldown_time"] == 5
+    both = load({"litellm_settings": {"allowed_fails": 1}, "router_settings": {"allowed_fails": 7}})
+    assert both.router_kwargs()["allowed_fails"] == 7  # router_settings wins, as in LiteLLM

@@ -33,9 +33,11 @@ def check_strategy(source: str, path: str, strategy: str | None) -> None:
 def check_fallbacks(source: str, section: str, raw: Mapping[str, Any], groups: Sequence[str]) -> None:
     """Every group a fallback list names (key or target) is a model_name of model_list ("*" is any)."""
     known = [*dict.fromkeys(groups), "*"]
+    # a wildcard group (`openai/*`, `*`) serves every name it matches, as the router resolves it
+    prefixes = [g[:-1] for g in groups if g.endswith("*")]
 
     def check(path: str, name: Any) -> None:
-        if name not in known:
+        if name not in known and not (isinstance(name, str) and name.startswith(tuple(prefixes))):
             raise ConfigError(
                 source,
                 path,

@@ -198,8 +198,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "ssl_verify": _r("TLS verification cannot be changed: it stays on"),
     "ssl_certificate": _r("no custom CA bundle option"),
     "num_retries_per_request": _r("use num_retries"),
-    "allowed_fails": _r("set router_settings.allowed_fails"),
-    "cooldown_time": _r("set router_settings.cooldown_time"),
     "return_response_headers": _i("upstream response headers are not returned"),
     "global_disable_no_log_param": _LOGGING,
     "log_raw_request_response": _LOGGING,

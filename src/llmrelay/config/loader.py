@@ -73,8 +73,8 @@ class GatewayConfig:
             "content_policy_fallbacks": _first(rs.content_policy_fallbacks, ls.content_policy_fallbacks),
             "default_fallbacks": _first(rs.default_fallbacks, ls.default_fallbacks),
             "model_group_alias": rs.model_group_alias,
-            "allowed_fails": rs.allowed_fails,
-            "cooldown_time": rs.cooldown_time,
+            "allowed_fails": _first(rs.allowed_fails, ls.allowed_fails),
+            "cooldown_time": _first(rs.cooldown_time, ls.cooldown_time),
             "disable_cooldowns": rs.disable_cooldowns,
             "redis_url": rs.redis_url or _redis_url(rs),
             "enable_pre_call_checks": rs.enable_pre_call_checks,
@@ -175,7 +175,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
             if key not in MODEL_INFO_KEYS and not key.startswith("supports_") and not is_price_field(key):
                 policy.unknown("model_info", f"model_list[{i}].model_info.{key}", key, value, MODEL_INFO_KEYS)
 
-    _check_deployments(models, source)
+    _check_deployments(models, source, env)
 
     def section(name: str, cls: type[Any]) -> Any:
         raw = _resolve(data.get(name) or {}, env, source, name)
@@ -220,17 +220,35 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     )
 
 
-def _check_deployments(models: list[dict[str, Any]], source: str) -> None:
+def _check_deployments(models: list[dict[str, Any]], source: str, env: Mapping[str, str]) -> None:
     """Read the model list as the router will, so what it cannot serve (a model string no provider
-    takes, a price it cannot apply) is one config error naming the path, not a traceback later."""
+    takes, a price it cannot apply, a provider with no endpoint to call) is one config error naming
+    the path, not a traceback or a failure on every call later."""
     from llmrelay.cost.catalog import Catalog
     from llmrelay.providers.registry import ProviderRegistry
     from llmrelay.router.deployments import ModelListError, parse_model_list
 
+    registry = ProviderRegistry()
     try:
-        parse_model_list(models, ProviderRegistry(), Catalog())
+        deployments = parse_model_list(models, registry, Catalog())
     except ModelListError as exc:
         raise ConfigError(source, exc.path, exc.problem) from None
+    for i, deployment in enumerate(deployments):
+        target = deployment.target
+        if target.provider == "*" or target.api_base:
+            continue
+        adapter = registry.get(target.provider).for_deployment(target)
+        # providers whose endpoint is the deployment's own (Azure, vLLM...): api_base, else one of
+        # their environment variables; those that derive it (a region, a project) are not judged here
+        if adapter.default_api_base or not adapter.api_base_env:
+            continue
+        if not any(env.get(name) for name in adapter.api_base_env):
+            raise ConfigError(
+                source,
+                f"model_list[{i}].litellm_params.api_base",
+                f"required for provider {target.provider!r}: the endpoint to call "
+                f"(or set {' or '.join(adapter.api_base_env)})",
+            )
 
 
 def _fields(cls: type[Any]) -> tuple[str, ...]:

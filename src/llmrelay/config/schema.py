@@ -124,6 +124,9 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     drop_params: bool | None = None
     num_retries: Count | None = None
     request_timeout: PositiveNumber | None = None
+    # used when router_settings does not set them
+    allowed_fails: Count | None = None
+    cooldown_time: NonNegative | None = None
     set_verbose: bool | None = None
     json_logs: bool | None = None
     fallbacks: list[dict[str, list[str]]] | None = None

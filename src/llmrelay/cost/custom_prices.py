@@ -106,13 +106,14 @@ def custom_prices(fields: Mapping[str, Any]) -> tuple[Prices | None, list[PriceP
             problems.append(PriceProblem(name, f"expected a non-negative number (USD), got {value!r}"))
         else:
             given[name] = value
-    thresholds = {m.group(1) for name in given if (m := _TIER.search(name))}
-    if len(thresholds) > 1:
+    tiers = {name: m.group(1) for name in given if (m := _TIER.search(name))}
+    if len(set(tiers.values())) > 1:
+        highest = max(tiers, key=lambda name: int(tiers[name]))
         problems.append(
             PriceProblem(
-                "_above_<N>k_tokens",
-                f"prices for more than one prompt-size tier ({', '.join(sorted(thresholds))}k); "
-                "llmrelay applies one tier",
+                highest,
+                f"prices for more than one prompt-size tier ({', '.join(sorted(set(tiers.values())))}k "
+                "tokens); llmrelay applies one tier",
             )
         )
     if not given:

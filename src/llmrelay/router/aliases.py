@@ -8,6 +8,7 @@ otherwise surface as a 404 on the first request for it."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,9 +51,11 @@ def parse_aliases(raw: Mapping[str, AliasSpec] | None, groups: ModelGroups) -> M
                 "chain, point it at a model group"
             )
         if target.endswith("*") or groups.group_name(target) not in known:
+            close = difflib.get_close_matches(target, group_names, n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(
                 f"model_group_alias {alias!r} points at {target!r}, which is not a model group on this "
-                f"router; known groups: {', '.join(sorted(group_names)) or '(none)'}"
+                f"router{hint}; known groups: {', '.join(sorted(group_names)) or '(none)'}"
             )
         targets[alias] = target
         if not hidden:
