@@ -180,3 +180,15 @@ def test_serve_refuses_a_data_dir_open_to_others_in_one_line(tmp_path):
     assert result.returncode == 2
     assert f"llmrelay: data directory {shared}: other users can open it" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_with_a_master_key_only_config_migrates_the_embedded_store(tmp_path):
+    data = tmp_path / "data"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"model_list: []\ngeneral_settings: {{master_key: sk-m, data_dir: '{data}'}}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("LLMRELAY_EMBEDDED_DATABASE", "DATABASE_URL")}
+    result = subprocess.run([str(BIN), "db", "upgrade", "--config", str(config)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"sqlite+aiosqlite:///{data}/llmrelay.db: at revision ")
+    assert not (tmp_path / "llmrelay.db").exists()

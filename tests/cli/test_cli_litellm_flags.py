@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -245,3 +247,36 @@ def test_docs_walk_every_option():
     text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
     missing = [flag.name for flag in FLAGS if f"`{flag.name}`" not in text and flag.name[2:] not in text]
     assert missing == []
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_ssl_certfile_and_keyfile_serve_https(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "HOST", "NUM_WORKERS", "DEBUG")}
+    proc = subprocess.Popen(
+        [str(BIN), "--model", "openai/gpt-4o-mini", "--api_key", "k", "--host", "127.0.0.1",
+         "--port", str(port), "--ssl_certfile_path", str(cert), "--ssl_keyfile_path", str(key)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            try:
+                url = f"https://127.0.0.1:{port}/health/liveliness"
+                with urllib.request.urlopen(url, timeout=5, context=context) as reply:
+                    assert reply.status == 200
+                break
+            except (urllib.error.URLError, OSError):
+                assert time.monotonic() < deadline, "no HTTPS answer"
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert f"on https://127.0.0.1:{port}" in (proc.stderr.read() if proc.stderr else "")
