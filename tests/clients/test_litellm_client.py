@@ -2,7 +2,7 @@
 it, as LiteLLM users point at a LiteLLM proxy), on every simulated provider: chat, stream, a tools
 round trip, structured output, embeddings and the Responses API.
 
-litellm is heavy (its wheel alone is ~42 MB, ~80 MB with dependencies): it is in the `clients-litellm`
+litellm is heavy (a 42 MB wheel, 200 MB installed, seconds to import): it is in the `clients-litellm`
 extra, not in `dev`, and these tests are skipped (marker `litellm_client`) when it is not installed:
 `pip install -e '.[dev,clients-litellm]'` runs them."""
 
