@@ -6,7 +6,7 @@ from __future__ import annotations
 import instructor
 import openai
 import pytest
-from helpers import CHAT_MODELS, KEY, City
+from clients_common import CHAT_MODELS, KEY, City
 
 
 @pytest.mark.parametrize("mode", [instructor.Mode.TOOLS, instructor.Mode.JSON, instructor.Mode.JSON_SCHEMA])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import langchain_core.messages as messages_module
 import langchain_openai
 import pytest
-from helpers import CHAT_MODELS, EMBEDDING_MODEL, KEY, City, get_weather
+from clients_common import CHAT_MODELS, EMBEDDING_MODEL, KEY, City, get_weather
 
 
 def chat_model(gateway_url: str, model: str) -> langchain_openai.ChatOpenAI:

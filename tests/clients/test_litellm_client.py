@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import CHAT_MODELS, EMBEDDING_MODEL, KEY, WEATHER_TOOL, City
+from clients_common import CHAT_MODELS, EMBEDDING_MODEL, KEY, WEATHER_TOOL, City
 
 litellm = pytest.importorskip("litellm", reason="litellm is in the optional clients-litellm extra")
 pytestmark = pytest.mark.litellm_client

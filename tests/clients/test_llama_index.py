@@ -5,7 +5,7 @@ function called and answered (`predict_and_call`) and structured output (`struct
 from __future__ import annotations
 
 import pytest
-from helpers import CHAT_MODELS, KEY, City, get_weather
+from clients_common import CHAT_MODELS, KEY, City, get_weather
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool

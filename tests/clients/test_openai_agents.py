@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import agents
 import openai
 import pytest
-from helpers import CHAT_MODELS, KEY, City
-from helpers import get_weather as weather_of
+from clients_common import CHAT_MODELS, KEY, City
+from clients_common import get_weather as weather_of
 
 
 @pytest.fixture(scope="module", autouse=True)

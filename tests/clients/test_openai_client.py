@@ -8,7 +8,7 @@ import json
 
 import openai
 import pytest
-from helpers import CHAT_MODELS, KEY, WEATHER_TOOL, City
+from clients_common import CHAT_MODELS, KEY, WEATHER_TOOL, City
 
 
 @pytest.fixture
