@@ -200,15 +200,32 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str, str | None
     results = [b for b in last_blocks if b.get("type") == "tool_result"]
     tools = body.get("tools") or []
     choice = body.get("tool_choice") or {"type": "auto"}
-    if not results and tools and choice.get("type") != "none":
-        tool = tools[0]
+    forced = choice.get("type") in ("any", "tool")
+    # server tools (web_search_...) are run by Anthropic, not called by the client
+    client_tools = [t for t in tools if t.get("type") in (None, "custom")]
+    if client_tools and choice.get("type") != "none" and (forced or not results):
+        names = [t.get("name", "") for t in client_tools]
+        tool = client_tools[c.pick_tool(names, [t.get("description") or "" for t in client_tools], user_text)]
         if choice.get("type") == "tool":
             tool = next((t for t in tools if t.get("name") == choice.get("name")), tool)
-        args = c.example_object(tool.get("input_schema"), c.snippet(user_text, 8))
+        schema = tool.get("input_schema") or {}
+        if schema.get("properties"):
+            args = c.example_object(schema, c.snippet(user_text, 8))
+        else:
+            # an open object (a JSON-mode answer tool): filled as the prompt describes, as Claude does
+            system = body.get("system")
+            prompt = " ".join(
+                [system if isinstance(system, str) else " ".join(block_text(b) for b in system or ()),
+                 *(" ".join(block_text(b) for b in blocks_of(m)) for m in messages)]
+            )  # fmt: skip
+            answer = c.json_answer(None, prompt, c.snippet(user_text, 8), c.reply_text(user_text))
+            args = answer if isinstance(answer, dict) else {"value": answer}
         if choice.get("type") == "auto":
             # as Claude does when free to choose: a sentence, then the call
             blocks.append({"type": "text", "text": f"I will call {tool['name']}."})
-        tool_id = c.stable_id("toolu_", tool["name"], _json(args).decode(), user_text)
+        tool_id = c.stable_id(
+            "toolu_", tool["name"], _json(args).decode(), user_text, str(len(body["messages"]))
+        )
         blocks.append({"type": "tool_use", "id": tool_id, "name": tool["name"], "input": args})
         return blocks, "tool_use", None
     text = (

@@ -253,9 +253,13 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     results = [b["toolResult"] for b in last if "toolResult" in b]
     specs = tool_specs(body)
     choice = (body.get("toolConfig") or {}).get("toolChoice") or {"auto": {}}
-    if specs and not results:
+    forced = "any" in choice or "tool" in choice
+    if specs and (forced or not results):
         named = (choice.get("tool") or {}).get("name")
-        spec = next((s for s in specs if s["name"] == named), specs[0])
+        fitting = specs[
+            c.pick_tool([s["name"] for s in specs], [s.get("description") or "" for s in specs], user_text)
+        ]
+        spec = next((s for s in specs if s["name"] == named), fitting)
         args = c.example_object(spec["inputSchema"]["json"], c.snippet(user_text, 8))
         tool_id = "tooluse_" + c.stable_id("", spec["name"], _json(args).decode(), length=22)
         blocks.append({"toolUse": {"toolUseId": tool_id, "name": spec["name"], "input": args}})

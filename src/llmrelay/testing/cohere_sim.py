@@ -303,8 +303,14 @@ def _answer(body: dict[str, Any], *, refused: bool) -> _Answer:
             break
         results.insert(0, text_of(message.get("content")))
     tools = body.get("tools") or []
-    if not results and tools and body.get("tool_choice") != "NONE":
-        function = tools[0]["function"]
+    forced = body.get("tool_choice") == "REQUIRED"
+    if tools and body.get("tool_choice") != "NONE" and (forced or not results):
+        functions = [t["function"] for t in tools]
+        function = functions[
+            c.pick_tool(
+                [f["name"] for f in functions], [f.get("description") or "" for f in functions], user_text
+            )
+        ]
         args = c.example_object(function.get("parameters"), c.snippet(user_text, 8))
         arguments = _json(args).decode()
         answer.tool_plan = f"I will use {function['name']} to answer."
@@ -322,10 +328,8 @@ def _answer(body: dict[str, Any], *, refused: bool) -> _Answer:
     text = c.tool_result_reply(" ".join(results)) if results else c.reply_text(user_text)
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_object":
-        schema = fmt.get("json_schema")
-        text = _json(
-            c.example_object(schema, c.snippet(user_text, 8)) if schema else {"reply": text}
-        ).decode()
+        prompt = " ".join(text_of(m.get("content")) for m in messages)
+        text = _json(c.json_answer(fmt.get("json_schema"), prompt, c.snippet(user_text, 8), text)).decode()
     for stop in body.get("stop_sequences") or ():
         at = text.find(stop)
         if stop and at >= 0:

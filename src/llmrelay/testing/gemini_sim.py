@@ -265,9 +265,13 @@ def _answer(body: dict[str, Any], config: dict[str, Any]) -> tuple[list[dict[str
     declarations = [d for t in field(body, "tools") or () for d in field(t, "functionDeclarations") or ()]
     calling = field(field(body, "toolConfig") or {}, "functionCallingConfig") or {}
     mode = str(calling.get("mode", "AUTO")).upper()
-    if not responses and declarations and mode != "NONE":
+    if declarations and mode != "NONE" and (mode == "ANY" or not responses):
         allowed = field(calling, "allowedFunctionNames") or []
-        decl = next((d for d in declarations if d.get("name") in allowed), declarations[0])
+        fitting = declarations[
+            c.pick_tool([d.get("name", "") for d in declarations],
+                        [d.get("description") or "" for d in declarations], user_text)
+        ]  # fmt: skip
+        decl = next((d for d in declarations if d.get("name") in allowed), fitting)
         args = c.example_object(
             decl.get("parameters") or field(decl, "parametersJsonSchema"), c.snippet(user_text, 8)
         )
@@ -279,9 +283,9 @@ def _answer(body: dict[str, Any], config: dict[str, Any]) -> tuple[list[dict[str
         text = c.reply_text(user_text)
     if field(config, "responseMimeType") == "application/json":
         schema = field(config, "responseSchema") or field(config, "responseJsonSchema")
-        text = _json(
-            c.example_object(schema, c.snippet(user_text, 8)) if schema else {"reply": text}
-        ).decode()
+        system = field(body, "systemInstruction")
+        prompt = " ".join([_text_of(system) if system else "", *(_text_of(x) for x in contents)])
+        text = _json(c.json_answer(schema, prompt, c.snippet(user_text, 8), text)).decode()
     finish = "STOP"
     for stop in field(config, "stopSequences") or ():
         at = text.find(stop)

@@ -343,30 +343,35 @@ class _Answer:
 
 
 def _plan_answer(body: dict[str, Any]) -> _Answer:
+    """Turn-aware and schema-correct: tool results since the last user turn are answered in text
+    (unless a tool call is forced); otherwise the tool that fits the question is called; JSON mode
+    answers an object for the schema given or described in the prompt; `stop` cuts the text."""
     messages = body["messages"]
-    last = messages[-1]
-    if last.get("role") == "tool":
-        return _Answer(text=c.tool_result_reply(message_text(last)))
-    user_text = next((message_text(m) for m in reversed(messages) if m.get("role") == "user"), "")
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    user_text = message_text(messages[last_user]) if last_user >= 0 else ""
+    results = [message_text(m) for m in messages[last_user + 1 :] if m.get("role") == "tool"]
     tools = body.get("tools") or []
     choice = body.get("tool_choice")
-    if tools and choice != "none":
-        tool = tools[0]
+    forced = choice == "required" or isinstance(choice, dict)
+    if tools and choice != "none" and (forced or not results):
+        fns = [t.get("function") or {} for t in tools]
+        fn = fns[c.pick_tool([f.get("name", "") for f in fns], [f.get("description") or "" for f in fns],
+                             user_text)]  # fmt: skip
         if isinstance(choice, dict):
             wanted = (choice.get("function") or {}).get("name")
-            tool = next((t for t in tools if (t.get("function") or {}).get("name") == wanted), tool)
-        fn = tool.get("function") or {}
+            fn = next((f for f in fns if f.get("name") == wanted), fn)
         args = c.example_object(fn.get("parameters"), c.snippet(user_text, 8))
         arguments = _json(args).decode()
-        call_id = c.stable_id("call_", fn.get("name", ""), arguments, user_text)
+        call_id = c.stable_id("call_", fn.get("name", ""), arguments, user_text, str(len(messages)))
         return _Answer(tool_name=fn.get("name", ""), arguments=arguments, call_id=call_id)
-    text = c.reply_text(user_text)
+    text = c.tool_result_reply(" ".join(results)) if results else c.reply_text(user_text)
     fmt = body.get("response_format") or {}
-    if fmt.get("type") == "json_object":
-        text = _json({"reply": text}).decode()
-    elif fmt.get("type") == "json_schema":
+    if fmt.get("type") in ("json_object", "json_schema"):
         schema = (fmt.get("json_schema") or {}).get("schema")
-        text = _json(c.example_object(schema, c.snippet(user_text, 8))).decode()
+        prompt = " ".join(message_text(m) for m in messages)
+        text = _json(c.json_answer(schema, prompt, c.snippet(user_text, 8), text)).decode()
+    else:
+        text, _ = c.cut_at_stop(text, body.get("stop"))
     return _Answer(text=text)
 
 
