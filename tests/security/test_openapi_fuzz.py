@@ -16,7 +16,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,27 +61,6 @@ MODELS = {
 }
 
 
-@dataclass(frozen=True)
-class KnownServerError:
-    """A 5xx another item of the hardening issue fixes: its cases are counted, not failed. Remove the
-    entry once that fix is merged."""
-
-    name: str
-    item: str
-    matches: Callable[[str, BaseException], bool]
-
-
-_ADMIN = ("/key/", "/user/", "/team/", "/customer/", "/end_user/")
-KNOWN_SERVER_ERRORS = (
-    # max_budget: 1e300, rpm_limit: 1e23... → OverflowError (float → int, or an int SQLite cannot hold)
-    KnownServerError(
-        "admin numbers beyond what storage holds",
-        "issue 10, broken 7: admin numeric/string bounds (helper spend)",
-        lambda path, exc: path.startswith(_ADMIN) and isinstance(exc, OverflowError),
-    ),
-)
-
-
 class ServerErrors(logging.Handler):
     """The exception behind each of the gateway's 500s, by request id: the app logs every unhandled
     error with its request id before it answers."""
@@ -102,7 +81,6 @@ class Fuzzing:
     errors: ServerErrors
     session: requests.Session = field(default_factory=requests.Session)
     failures: dict[str, str] = field(default_factory=dict)
-    known: dict[str, int] = field(default_factory=dict)
     statuses: dict[int, int] = field(default_factory=dict)
 
 
@@ -124,12 +102,6 @@ def fuzzing(simulators: SimulatorGroup, tmp_path_factory: pytest.TempPathFactory
 def _header(response: Any, name: str) -> str | None:
     value = response.headers.get(name)
     return value[0] if isinstance(value, list) else value
-
-
-def _known(path: str, exc: BaseException | None) -> KnownServerError | None:
-    if exc is None:
-        return None
-    return next((k for k in KNOWN_SERVER_ERRORS if k.matches(path, exc)), None)
 
 
 # records made before fuzzing: generated requests name them most of the time, since a random id only
@@ -200,10 +172,8 @@ def _fuzz(run: Fuzzing, operation: Any, mode: GenerationMode) -> None:
         response = case.call(base_url=base_url, session=run.session, headers=AUTH, timeout=30)
         run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
         if response.status_code >= 500:
-            known = _known(operation.path, run.errors.by_request.get(_header(response, "x-request-id") or ""))
-            if known is not None:
-                run.known[known.name] = run.known.get(known.name, 0) + 1
-                return
+            behind = run.errors.by_request.get(_header(response, "x-request-id") or "")
+            raise AssertionError(f"{response.status_code} on {operation.label}: {behind!r}")
         case.validate_response(response, checks=CHECKS, headers=AUTH)
 
     test = check if SEED is None else seed(int(SEED))(check)
@@ -239,10 +209,6 @@ def test_no_operation_answers_a_server_error_or_off_the_document(fuzzing: Fuzzin
         _fuzz(fuzzing, operation, mode)
     if skipped:
         warnings.warn(f"fuzz time cap ({TIME_CAP}s) reached; not fuzzed: {', '.join(skipped)}", stacklevel=1)
-    if fuzzing.known:
-        items = {k.name: k.item for k in KNOWN_SERVER_ERRORS}
-        counted = "; ".join(f"{name}: {n} cases ({items[name]})" for name, n in fuzzing.known.items())
-        warnings.warn(f"known 5xx, fixed elsewhere: {counted}", stacklevel=1)
     assert PATHS or len(operations) > 50
     assert not fuzzing.failures, "\n\n".join(f"{label}: {text}" for label, text in fuzzing.failures.items())
     # the fuzz reached past validation: some calls were answered 200
