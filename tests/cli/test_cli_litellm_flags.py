@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 
 from llmrelay.cli import build_parser, main, parse_command_line
+from llmrelay.cli import run as run_module
 from llmrelay.cli.flags import FLAGS, Kind, Status
 from llmrelay.cli.quick_start import QuickStart, quick_start_document, served_names
+from llmrelay.config.loader import parse_config
+from llmrelay.router import Router
 from llmrelay.testing import simulators_in_thread
 
 BIN = Path(sys.executable).with_name("llmrelay")
@@ -156,6 +159,29 @@ def test_quick_start_serves_the_full_name_the_bare_name_and_the_alias():
         "extra_headers": {"X-A": "b"},
     }  # fmt: skip
     assert document["router_settings"] == {"model_group_alias": {"my-deploy": "azure/my-deploy"}}
+
+
+def test_quick_start_temperature_and_max_tokens_are_the_models_defaults():
+    # LiteLLM's `--temperature` / `--max_tokens`: call defaults of the one deployment, which the
+    # router sends when a request leaves them out (tests/config/test_deployment_call_settings.py)
+    document = quick_start_document(QuickStart("openai/gpt-4o", temperature=0.2, max_tokens=64))
+    params = document["model_list"][0]["litellm_params"]
+    assert (params["temperature"], params["max_tokens"]) == (0.2, 64)
+    config = parse_config(document, source="--model")
+    router = Router(**config.router_kwargs())
+    deployment = router.router_deployments()[0].target
+    router.close()
+    assert deployment.defaults is not None
+    assert (deployment.defaults.temperature, deployment.defaults.max_tokens) == (0.2, 64)
+
+
+def test_keepalive_timeout_is_the_idle_connection_timeout(tmp_path, monkeypatch):
+    captured = {}
+    monkeypatch.setattr(
+        run_module, "_check_and_serve", lambda ns, document, source: captured.update(document) or 0
+    )
+    assert main(["--model", "openai/gpt-4o", "--keepalive_timeout", "7"]) == 0
+    assert captured["general_settings"]["connection_idle_timeout_seconds"] == 7
 
 
 def test_validate_config_names_the_error(tmp_path, capsys):

@@ -72,6 +72,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--headers", TXT, S, 'quick start: extra headers for the provider, as JSON ({"X-A": "b"})'),
     Flag("--drop_params", SW, S, "drop request parameters the provider does not support (as "
          "litellm_settings.drop_params)"),
+    Flag("--temperature", FLT, S, "quick start: the model's default temperature (a request's own "
+         "value wins), as litellm_params.temperature"),
+    Flag("--max_tokens", INT, S, "quick start: the model's default max_tokens (a request's own value "
+         "wins), as litellm_params.max_tokens"),
     Flag("--request_timeout", FLT, S, "seconds a provider call may take (as "
          "litellm_settings.request_timeout)"),
     Flag("--demo", SW, S, "serve the built-in demo config over the provider simulators (no keys)"),
@@ -103,10 +107,6 @@ FLAGS: tuple[Flag, ...] = (
          "cannot be migrated (deprecated in LiteLLM too)"),
     Flag("--use_v2_migration_resolver", SW, N, NO_PRISMA + " (deprecated in LiteLLM too)"),
     # -- refused: llmrelay does not have these
-    Flag("--temperature", FLT, R, "per-deployment default parameters are not applied yet: the "
-         "client sends temperature in its request"),
-    Flag("--max_tokens", INT, R, "per-deployment default parameters are not applied yet: the "
-         "client sends max_tokens in its request"),
     Flag("--max_budget", FLT, R, "no proxy-wide budget: give virtual keys, users or teams a max_budget"),
     Flag("--add_key", TXT, R, "no secrets file: pass the provider key with --api_key or its "
          "environment variable"),
@@ -123,8 +123,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--azure_postgresql_auth", SW, R, NO_DB_AUTH + " (no Microsoft Entra ID tokens)"),
     Flag("--use_prisma_db_push", SW, R, NO_PRISMA),
     Flag("--use_legacy_migration_resolver", SW, R, NO_PRISMA),
-    Flag("--keepalive_timeout", INT, R, "Granian has no keep-alive timeout setting",
-         env="KEEPALIVE_TIMEOUT"),
+    Flag("--keepalive_timeout", INT, S, "seconds an idle kept-alive connection stays open (as "
+         "general_settings.connection_idle_timeout_seconds)", env="KEEPALIVE_TIMEOUT"),
     Flag("--timeout_worker_healthcheck", INT, R, "a uvicorn setting: Granian restarts dead workers "
          "itself", env="TIMEOUT_WORKER_HEALTHCHECK"),
     Flag("--max_requests_before_restart", INT, R, "workers are not recycled after N requests",

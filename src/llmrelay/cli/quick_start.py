@@ -18,6 +18,9 @@ class QuickStart:
     api_version: str | None = None
     alias: str | None = None
     headers: str | None = None
+    # defaults the deployment sends when a request leaves them out (litellm_params call defaults)
+    temperature: float | None = None
+    max_tokens: int | None = None
 
 
 def served_names(model: str, alias: str | None) -> list[str]:
@@ -54,6 +57,12 @@ def quick_start_document(spec: QuickStart) -> dict[str, Any]:
             params[name] = value
     if spec.headers:
         params["extra_headers"] = parse_headers(spec.headers)
+    if spec.temperature is not None:
+        params["temperature"] = spec.temperature
+    if spec.max_tokens is not None:
+        if spec.max_tokens < 1:
+            raise FlagError(f"--max_tokens: expected a positive number, got {spec.max_tokens}")
+        params["max_tokens"] = spec.max_tokens
     document: dict[str, Any] = {"model_list": [{"model_name": spec.model, "litellm_params": params}]}
     aliases = {name: spec.model for name in served_names(spec.model, spec.alias)[1:]}
     if aliases:

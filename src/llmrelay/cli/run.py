@@ -16,7 +16,7 @@ from llmrelay.cli.quick_start import QuickStart, quick_start_document
 
 EXIT_CONFIG = 2
 # flags that shape the one model of `--model`: meaningless with a config file
-QUICK_START_ONLY = ("api_key", "api_base", "api_version", "alias", "headers")
+QUICK_START_ONLY = ("api_key", "api_base", "api_version", "alias", "headers", "temperature", "max_tokens")
 
 
 class UsageError(ValueError):
@@ -107,7 +107,16 @@ def _document(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """The raw config document (os.environ/ references unresolved: each worker resolves its own) and
     its source for messages, with the command line's gateway-wide settings put in."""
     if ns.model:
-        spec = QuickStart(ns.model, ns.api_key, ns.api_base, ns.api_version, ns.alias, ns.headers)
+        spec = QuickStart(
+            ns.model,
+            ns.api_key,
+            ns.api_base,
+            ns.api_version,
+            ns.alias,
+            ns.headers,
+            ns.temperature,
+            ns.max_tokens,
+        )
         document, source = quick_start_document(spec), "--model"
     else:
         document, source = _read_config(ns.config), ns.config
@@ -119,6 +128,10 @@ def _document(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
         litellm_settings["request_timeout"] = ns.request_timeout
     if litellm_settings:
         document["litellm_settings"] = litellm_settings
+    if ns.keepalive_timeout is not None:
+        general = document.get("general_settings")
+        general = dict(general) if isinstance(general, dict) else {}
+        document["general_settings"] = {**general, "connection_idle_timeout_seconds": ns.keepalive_timeout}
     if ns.data_dir:
         general = document.get("general_settings")
         general = dict(general) if isinstance(general, dict) else {}
