@@ -176,6 +176,8 @@ class Client:
         controls = take_controls(kwargs)
         if controls.mock_timeout:
             kwargs.setdefault("mock_response", "llmrelay.Timeout")
+        if controls.stream_timeout is not None:
+            kwargs.setdefault("stream_timeouts", StreamTimeouts(first_token=controls.stream_timeout))
         if not controls.wants_fallbacks():
             return await self._acompletion(model, messages, **kwargs)
         return await call_with_fallbacks(
@@ -451,7 +453,10 @@ class Client:
     ) -> TextCompletionResponse | TextStream:
         """Legacy completions; `stream=True` returns an async iterator of text-completion chunks.
         Providers without a completions endpoint are served (and streamed) through chat."""
-        take_controls(params).refuse_fallbacks("text_completion")
+        controls = take_controls(params)
+        controls.refuse_fallbacks("text_completion")
+        if stream_timeouts is None and controls.stream_timeout is not None:
+            stream_timeouts = StreamTimeouts(first_token=controls.stream_timeout)
         metadata = params.pop("metadata", metadata)
         timeout = params.pop("timeout", timeout)
         opts = call_options(

@@ -58,6 +58,7 @@ ACTED_ON: dict[str, Any] = {
     "drop_params": True,
     "mock_timeout": False,
     "stream_timeouts": None,
+    "stream_timeout": 20,
     "custom_llm_provider": None,
     "extra_headers": {"x-trace": "1"},
 }

@@ -110,7 +110,9 @@ def keyed_gateway(doc: dict[str, Any]) -> Iterator[str]:
 
 def new_key(url: str, **settings: Any) -> str:
     admin = openai.OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
-    key: str = admin.post("/key/generate", body=settings, cast_to=dict)["key"]
+    # cast_to=object: the decoded JSON as is (openai 2.x cannot construct a bare `dict`)
+    answer: dict[str, Any] = admin.post("/key/generate", body=settings, cast_to=object)
+    key: str = answer["key"]
     return key
 
 

@@ -57,6 +57,8 @@ class Controls:
     drop: tuple[str, ...] = ()
     # answer with a mock Timeout (LiteLLM's mock_timeout=True), chat completions only
     mock_timeout: bool = False
+    # LiteLLM's stream_timeout: seconds to the first token of a stream (StreamTimeouts.first_token)
+    stream_timeout: float | None = None
 
     def wants_fallbacks(self) -> bool:
         return bool(self.fallbacks or self.context_window_fallbacks or self.mock_testing_fallbacks)
@@ -92,8 +94,10 @@ def take_controls(params: dict[str, Any], *, tags_are_metadata: bool = True) -> 
         timeout = params.pop("request_timeout")
         params.setdefault("timeout", timeout)
     _fold_metadata(params, tags_are_metadata)
+    stream_timeout = params.pop("stream_timeout", None)
     controls = Controls(
         mock_timeout=bool(params.pop("mock_timeout", False)),
+        stream_timeout=float(stream_timeout) if stream_timeout is not None else None,
         fallbacks=_list(params.pop("fallbacks", None), "fallbacks"),
         context_window_fallbacks=_mapping(
             params.pop("context_window_fallback_dict", None), "context_window_fallback_dict"

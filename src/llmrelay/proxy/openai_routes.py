@@ -7,10 +7,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
+from llmrelay.core.controls import call_with_fallbacks
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream, text_chunk_of_chat
 from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
 from llmrelay.proxy.auth import Principal
+from llmrelay.proxy.body_controls import take_body_controls
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.state import GatewayState
@@ -57,13 +61,20 @@ class OpenAIRoutes:
 
     async def serve_chat(self, req: Request, principal: Principal, request: ChatRequest) -> None:
         state = self.state
-        call = state.within_deadline(
-            state.router.route_chat(
-                request,
-                metadata=call_metadata(req, principal, request.metadata),
-                tags=request_tags(request.metadata),
-            )
+        controls = take_body_controls(request)
+        metadata = call_metadata(req, principal, request.metadata)
+
+        def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
+            # per-call fallbacks name model groups only (body_controls refuses other fields)
+            attempt = request if model == request.model else msgspec.structs.replace(request, model=model)
+            return state.router.route_chat(attempt, metadata=metadata, tags=request_tags(request.metadata))
+
+        routed = (
+            call_with_fallbacks(route, request.model, {}, controls)
+            if controls.wants_fallbacks()
+            else route(request.model, {})
         )
+        call = state.within_deadline(routed)
         if not request.stream:
             result = await call
             if isinstance(result, ChatResponse):

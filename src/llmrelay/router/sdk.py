@@ -109,6 +109,8 @@ class SdkMethods:
         after the group and its configured fallbacks fail), `context_window_fallback_dict` and
         `mock_testing_fallbacks` act as in LiteLLM (core/controls.py)."""
         controls = take_controls(params, tags_are_metadata=False)
+        if controls.stream_timeout is not None:
+            params.setdefault("stream_timeout", controls.stream_timeout)  # a routing keyword here
         if controls.mock_timeout:
             controls.refuse_fallbacks("a Router (use mock_response on a deployment)")
         if not controls.wants_fallbacks():

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import msgspec
 
 from llmrelay.providers.anthropic import errors as anthropic_errors
-from llmrelay.providers.anthropic.adapter import ANTHROPIC_CHAT_PARAMS, AnthropicProvider
+from llmrelay.providers.anthropic.adapter import ANTHROPIC_CHAT_PARAMS, AnthropicProvider, with_betas
 from llmrelay.providers.anthropic.request import build_body as anthropic_body
 from llmrelay.providers.base import Provider
 from llmrelay.providers.gemini import errors as gemini_errors
@@ -119,7 +119,8 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
         method = "streamRawPredict" if request.stream else "rawPredict"
         return HttpRequest(
             url=self.url(deployment, "anthropic", method),
-            headers=self.vertex_headers(deployment),
+            # Vertex AI takes Claude's beta features in the same header as Anthropic's API
+            headers=with_betas(self.vertex_headers(deployment), request.anthropic_beta),
             body=_encoder.encode(body),
             stream=bool(request.stream),
         )

@@ -378,6 +378,7 @@ class ResponsesStreamEncoder:
                 {
                     "type": "response.function_call_arguments.done",
                     "item_id": call.id,
+                    "name": call.name,  # in OpenAI's event; the openai SDK's type requires it
                     "output_index": call.output_index,
                     "arguments": arguments,
                 },
