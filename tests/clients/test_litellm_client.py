@@ -2,19 +2,18 @@
 it, as LiteLLM users point at a LiteLLM proxy), on every simulated provider: chat, stream, a tools
 round trip, structured output, embeddings and the Responses API.
 
-litellm is heavy (a 42 MB wheel, 200 MB installed, seconds to import): it is in the `clients-litellm`
-extra, not in `dev`, and these tests are skipped (marker `litellm_client`) when it is not installed:
-`pip install -e '.[dev,clients-litellm]'` runs them."""
+litellm (the `clients-litellm` extra, part of `dev`) is heavy: 200 MB installed, seconds to import. The
+marker `litellm_client` selects or deselects these tests (`pytest -m "not litellm_client"`)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import litellm
 import pytest
 from clients_common import CHAT_MODELS, EMBEDDING_MODEL, KEY, WEATHER_TOOL, City
 
-litellm = pytest.importorskip("litellm", reason="litellm is in the optional clients-litellm extra")
 pytestmark = pytest.mark.litellm_client
 
 
