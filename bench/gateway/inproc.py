@@ -121,7 +121,11 @@ class CannedTransport:
 
 
 class _Headers(dict[str, str]):
-    pass
+    """Granian's headers mapping, as far as the gateway reads it: one value per name here."""
+
+    def get_all(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
 
 
 class _Scope:
@@ -173,7 +177,9 @@ class _Proto:
 
 
 def _config_document(folder: Path, auth: str) -> dict[str, Any]:
-    general: dict[str, Any] = {"master_key": MASTER_KEY}
+    # master: the master key alone, no store (a master key without database_url would otherwise open
+    # the embedded one); virtual: a database and virtual keys
+    general: dict[str, Any] = {"master_key": MASTER_KEY, "embedded_database": False}
     if auth == "virtual":
         general |= {"database_url": f"sqlite:///{folder / 'bench.db'}",
                     "spend_spool_dir": str(folder / "spool")}  # fmt: skip

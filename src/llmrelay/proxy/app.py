@@ -12,7 +12,7 @@ from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
 from llmrelay.proxy.auth import ANONYMOUS, Principal, open_access, refuse_ambiguous_credentials
 from llmrelay.proxy.body_deadline import BodyDeadlines
-from llmrelay.proxy.client_address import ClientAddresses
+from llmrelay.proxy.client_address import ClientAddresses, peer_host
 from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
 from llmrelay.proxy.openai_routes import OpenAIRoutes
@@ -24,6 +24,11 @@ from llmrelay.proxy.ui import UiRoutes
 from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError, NotFoundError
 
 log = logging.getLogger("llmrelay.proxy")
+
+
+def _peer_of(scope: RSGIScope) -> str:
+    return peer_host(scope.client)
+
 
 Handler = Callable[[Request, Principal], Awaitable[None]]
 # dialects decide the error body shape and which headers carry the key
@@ -47,7 +52,9 @@ class GatewayApp:
         self._ids = RequestIds()
         self._deadlines = BodyDeadlines(state.settings.request_body_timeout_seconds)
         self._slots = ClientSlots(state.settings.max_requests_per_client)
-        self._clients = ClientAddresses(state.settings.forwarding_proxies())
+        proxies = state.settings.forwarding_proxies()
+        # without trusted proxies the client is the peer: no resolver on the hot path
+        self._client_of = ClientAddresses(proxies).of if proxies else _peer_of
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -129,7 +136,7 @@ class GatewayApp:
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
         address = None
         try:
-            address = self._slots.take(self._clients.of(scope))
+            address = self._slots.take(self._client_of(scope))
             if route is None:
                 await self._unrouted(req, scope.method, path)
                 return
@@ -176,13 +183,13 @@ class GatewayApp:
     def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
         """Who is calling: one unambiguous credential, checked by the configured authenticator."""
         assert self.state.authenticate is not None
-        refuse_ambiguous_credentials(req)
+        refuse_ambiguous_credentials(req.scope.headers)
         try:
             return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
         except AuthenticationError:
             # only failures are counted: past the address's limit this raises 429 instead
             if self.state.auth_throttle is not None:
-                self.state.auth_throttle.failed(self._clients.of(req.scope))
+                self.state.auth_throttle.failed(self._client_of(req.scope))
             raise
 
     @staticmethod

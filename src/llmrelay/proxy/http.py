@@ -77,15 +77,6 @@ class Request:
         value: str | None = self._headers.get(name)
         return value
 
-    def header_values(self, name: str) -> list[str]:
-        """Every value of a header the client sent more than once (`header` gives the first)."""
-        values: list[str] = self._headers.get_all(name)
-        return values
-
-    def has_header(self, name: str) -> bool:
-        """Whether the client sent `name` (much cheaper than reading it)."""
-        return name in self._headers
-
     async def body(self, limit: int) -> bytes:
         """The whole body, refused with 413 past `limit` bytes (checked before reading when declared),
         with 408 when it does not arrive within the body deadline (proxy/body_deadline.py)."""
