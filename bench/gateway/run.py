@@ -193,7 +193,9 @@ def gateway_config(upstream: str) -> str:
         "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
         "litellm_settings": {"callbacks": ["prometheus", "json_log"],
                              "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
-        "general_settings": {"master_key": MASTER_KEY},
+        # the master key alone: without embedded_database: false a master key and no database_url
+        # would open the embedded store (virtual keys and spend), another path than the one measured
+        "general_settings": {"master_key": MASTER_KEY, "embedded_database": False},
     }))  # fmt: skip
     return str(path)
 
