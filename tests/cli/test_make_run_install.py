@@ -15,7 +15,8 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def planned(target: str) -> str:
     # -n: print the commands without running them; -B: as on a fresh clone (every stamp out of date)
-    command = ["make", "-n", "-B", target]
+    # --no-print-directory: under `make test` this make is nested and would print "Entering directory"
+    command = ["make", "--no-print-directory", "-n", "-B", target]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return result.stdout
