@@ -153,23 +153,29 @@ class Engine:
         return await self._send(adapter, request, deployment, timeout)
 
     # ---- chat
-    @_scrubs_errors
     async def chat(
         self, request: ChatRequest, deployment: Deployment, *, drop_params: bool, timeout: float | None
     ) -> ChatResponse:
-        request = with_defaults(request, deployment.defaults)
-        if deployment.mock_response is not None:
-            mocked = mock_answer(request, deployment)
-            self._annotate(mocked, deployment, self.price(mocked.usage, deployment))
-            hidden_params(mocked)["mock"] = True
-            return mocked
-        adapter = self.adapter(deployment)
-        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
-        http_request = adapter.prepare_chat(request, deployment)
-        response = await self._send(adapter, http_request, deployment, timeout)
-        result = adapter.parse_chat(response, request)
-        self._annotate(result, deployment, self.price(result.usage, deployment))
-        return result
+        # the hottest call: its errors are scrubbed here, inline (as _scrubs_errors does for the
+        # others), which costs nothing until one is raised; a wrapper would add a frame per call
+        try:
+            if deployment.defaults is not None:
+                request = with_defaults(request, deployment.defaults)
+            if deployment.mock_response is not None:
+                mocked = mock_answer(request, deployment)
+                self._annotate(mocked, deployment, self.price(mocked.usage, deployment))
+                hidden_params(mocked)["mock"] = True
+                return mocked
+            adapter = self.adapter(deployment)
+            request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
+            http_request = adapter.prepare_chat(request, deployment)
+            response = await self._send(adapter, http_request, deployment, timeout)
+            result = adapter.parse_chat(response, request)
+            self._annotate(result, deployment, self.price(result.usage, deployment))
+            return result
+        except LLMError as exc:
+            self.scrubber(deployment).error(exc)
+            raise
 
     @_scrubs_errors
     async def chat_stream(

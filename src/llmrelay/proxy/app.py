@@ -54,7 +54,8 @@ class GatewayApp:
         self._slots = ClientSlots(state.settings.max_requests_per_client)
         proxies = state.settings.forwarding_proxies()
         # without trusted proxies the client is the peer: no resolver on the hot path
-        self._client_of = ClientAddresses(proxies).of if proxies else _peer_of
+        self._clients = ClientAddresses(proxies) if proxies else None
+        self._client_of = self._clients.of if self._clients is not None else _peer_of
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -136,7 +137,8 @@ class GatewayApp:
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
         address = None
         try:
-            address = self._slots.take(self._client_of(scope))
+            clients = self._clients
+            address = self._slots.take(clients.of(scope)) if clients else self._slots.take_peer(scope.client)
             if route is None:
                 await self._unrouted(req, scope.method, path)
                 return

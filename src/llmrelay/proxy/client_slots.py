@@ -22,11 +22,25 @@ class ClientSlots:
         Raises a 429 when the address already has `limit` requests in flight."""
         busy = self._busy.get(address, 0)
         if busy >= self.limit:
-            raise RateLimitError(
-                f"too many requests in flight from this address (at most {self.limit} per worker: "
-                "general_settings.max_requests_per_client)",
-                code="too_many_requests_from_client",
-            )
+            raise self._over()
+        self._busy[address] = busy + 1
+        return address
+
+    def _over(self) -> RateLimitError:
+        return RateLimitError(
+            f"too many requests in flight from this address (at most {self.limit} per worker: "
+            "general_settings.max_requests_per_client)",
+            code="too_many_requests_from_client",
+        )
+
+    def take_peer(self, client: str) -> str:
+        """`take` for the TCP peer itself (an RSGI scope.client: "1.2.3.4:5678", "[::1]:5678"), its
+        port cut here rather than by a resolver call: the path of every request without trusted
+        proxies. The key keeps an IPv6 address's brackets; it only has to be the same per address."""
+        address = client[: client.rfind(":")] if ":" in client else client
+        busy = self._busy.get(address, 0)
+        if busy >= self.limit:
+            raise self._over()
         self._busy[address] = busy + 1
         return address
 

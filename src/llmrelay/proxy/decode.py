@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from llmrelay.core.requests import build_request, move_extras
-from llmrelay.proxy.nesting import check_nesting
+from llmrelay.proxy.nesting import MAX_JSON_DEPTH, check_nesting
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.embedding import EmbeddingRequest
@@ -96,7 +96,8 @@ class BodyDecoder(Generic[T]):
     def decode(self, body: bytes) -> T:
         if not body:
             raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
-        check_nesting(body)
+        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:  # else it cannot nest deeper
+            check_nesting(body)
         try:
             decoded = self._strict.decode(body)
             if not self._loose:

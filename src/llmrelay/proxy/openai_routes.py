@@ -61,19 +61,20 @@ class OpenAIRoutes:
 
     async def serve_chat(self, req: Request, principal: Principal, request: ChatRequest) -> None:
         state = self.state
-        controls = take_body_controls(request)
+        # LiteLLM's controls come in the body's unknown fields: nothing to take without any
+        controls = take_body_controls(request) if request.extra_body else None
         metadata = call_metadata(req, principal, request.metadata)
+        tags = request_tags(request.metadata)
+        if controls is not None and controls.wants_fallbacks():
 
-        def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
-            # per-call fallbacks name model groups only (body_controls refuses other fields)
-            attempt = request if model == request.model else msgspec.structs.replace(request, model=model)
-            return state.router.route_chat(attempt, metadata=metadata, tags=request_tags(request.metadata))
+            def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
+                # per-call fallbacks name model groups only (body_controls refuses other fields)
+                attempt = request if model == request.model else msgspec.structs.replace(request, model=model)
+                return state.router.route_chat(attempt, metadata=metadata, tags=tags)
 
-        routed = (
-            call_with_fallbacks(route, request.model, {}, controls)
-            if controls.wants_fallbacks()
-            else route(request.model, {})
-        )
+            routed = call_with_fallbacks(route, request.model, {}, controls)
+        else:
+            routed = state.router.route_chat(request, metadata=metadata, tags=tags)
         call = state.within_deadline(routed)
         if not request.stream:
             result = await call

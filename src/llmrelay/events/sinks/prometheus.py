@@ -51,7 +51,7 @@ class LabelNames:
     served is labelled with the pattern). None: any name (the SDK, where the caller is the operator),
     length-bounded still."""
 
-    __slots__ = ("_models", "_providers", "_wildcards")
+    __slots__ = ("_labels", "_models", "_providers", "_wildcards")
 
     def __init__(self, models: Iterable[str] | None = None, providers: Iterable[str] | None = None) -> None:
         self._models = None if models is None else frozenset(models)
@@ -59,20 +59,24 @@ class LabelNames:
             sorted((m[:-1] for m in self._models or () if m.endswith("*")), key=len, reverse=True)
         )
         self._providers = None if providers is None else frozenset(providers)
+        # every configured name's label, made once: one dict lookup per call on the common path
+        self._labels = {name: bounded(name) for name in (*(self._models or ()), *(self._providers or ()))}
 
     def model(self, name: str) -> str:
         if self._models is None:
             return bounded(name)
         if name in self._models:
-            return bounded(name)
+            return self._labels[name]
         for stem in self._wildcards:
             if name.startswith(stem):
                 return bounded(stem + "*")
         return UNKNOWN_LABEL
 
     def provider(self, name: str) -> str:
-        if self._providers is None or name in self._providers:
+        if self._providers is None:
             return bounded(name)
+        if name in self._providers:
+            return self._labels[name]
         return UNKNOWN_LABEL
 
 
