@@ -177,7 +177,6 @@ class Engine:
             self.scrubber(deployment).error(exc)
             raise
 
-    @_scrubs_errors
     async def chat_stream(
         self,
         request: ChatRequest,
@@ -189,44 +188,50 @@ class Engine:
     ) -> ChatStream:
         """Open the stream and read its first chunk; failures up to there raise here (so the caller
         can retry). The caller attaches its end-of-stream report with `set_on_finish`."""
-        request = with_defaults(request, deployment.defaults)
-        if deployment.mock_response is not None:
-            mocked = await mock_stream(request, deployment, lambda usage: self.price(usage, deployment))
-            mocked.hidden_params.update(_deployment_params(deployment))
-            return mocked
-        adapter = self.adapter(deployment)
-        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
-        http_request = adapter.prepare_chat(request, deployment)
-        started = time.monotonic()
-        if not http_request.stream:
-            # the stream's URL comes in a first JSON answer (Replicate's prediction): ask for it first
-            http_request = await self._stream_request(adapter, http_request, deployment, timeout)
-        upstream = await self._open_stream(adapter, http_request, deployment, timeout, stream_timeouts)
-        decoder = adapter.chat_stream_decoder(request)
-        tap = ByteTap(upstream.iter_bytes())
-        raw = None
-        dialect = getattr(decoder, "wire_dialect", None)
-        if dialect is not None:
-            # the bytes are in a dialect a client may speak: a gateway can relay them as they are
-            raw = RawUpstream(
-                tap,
-                dialect,
-                lambda: adapter.chat_stream_decoder(request),
-                provider=adapter.name,
-                model=deployment.model,
+        # scrubbed inline, as in chat (no wrapper frame per call)
+        try:
+            if deployment.defaults is not None:
+                request = with_defaults(request, deployment.defaults)
+            if deployment.mock_response is not None:
+                mocked = await mock_stream(request, deployment, lambda usage: self.price(usage, deployment))
+                mocked.hidden_params.update(_deployment_params(deployment))
+                return mocked
+            adapter = self.adapter(deployment)
+            request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
+            http_request = adapter.prepare_chat(request, deployment)
+            started = time.monotonic()
+            if not http_request.stream:
+                # the stream's URL comes in a first JSON answer (Replicate's prediction): ask for it first
+                http_request = await self._stream_request(adapter, http_request, deployment, timeout)
+            upstream = await self._open_stream(adapter, http_request, deployment, timeout, stream_timeouts)
+            decoder = adapter.chat_stream_decoder(request)
+            tap = ByteTap(upstream.iter_bytes())
+            raw = None
+            dialect = getattr(decoder, "wire_dialect", None)
+            if dialect is not None:
+                # the bytes are in a dialect a client may speak: a gateway can relay them as they are
+                raw = RawUpstream(
+                    tap,
+                    dialect,
+                    lambda: adapter.chat_stream_decoder(request),
+                    provider=adapter.name,
+                    model=deployment.model,
+                )
+            stream = ChatStream(
+                decode_stream(tap, decoder, adapter.name, deployment.model),
+                request,
+                started=started,
+                price=lambda usage: self.price(usage, deployment),
+                close=upstream.aclose,
+                raw=raw,
+                scrub=lambda error: self.scrubber(deployment).error(error),  # built only on error
             )
-        stream = ChatStream(
-            decode_stream(tap, decoder, adapter.name, deployment.model),
-            request,
-            started=started,
-            price=lambda usage: self.price(usage, deployment),
-            close=upstream.aclose,
-            raw=raw,
-            scrub=lambda error: self.scrubber(deployment).error(error),  # built only on error
-        )
-        stream.hidden_params.update(_deployment_params(deployment))
-        await stream.prefetch()
-        return stream
+            stream.hidden_params.update(_deployment_params(deployment))
+            await stream.prefetch()
+            return stream
+        except LLMError as exc:
+            self.scrubber(deployment).error(exc)
+            raise
 
     # ---- embeddings and text completions
     @_scrubs_errors
