@@ -21,7 +21,7 @@ def run_db(args: list[str]) -> int:
     ns = parser.parse_args(args)
 
     from llmrelay.config.loader import ConfigError, load_config
-    from llmrelay.proxy.keys_store import DataDirError, keys_store, prepare_data_dir
+    from llmrelay.proxy.keys_store import DataDirError, keys_store
     from llmrelay.storage import resolve_database_url, upgrade
     from llmrelay.storage.url import redact
 
@@ -30,8 +30,7 @@ def run_db(args: list[str]) -> int:
         # the database the gateway would serve this config with
         try:
             store = keys_store(load_config(ns.config).general, os.environ)
-            if store.data_dir is not None:
-                prepare_data_dir(store.data_dir)
+            store.prepare()
         except ConfigError as exc:
             print(f"llmrelay: config error: {exc}", file=sys.stderr)
             return EXIT_CONFIG

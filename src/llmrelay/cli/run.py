@@ -153,7 +153,7 @@ def _read_config(path: str) -> dict[str, Any]:
 def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
     from llmrelay.proxy.keys_store import DataDirError, keys_store
-    from llmrelay.proxy.server import ServeOptions, check_router_settings, prepare_keys_store, serve
+    from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
 
     try:
         config = parse_config(document, source=source)
@@ -174,7 +174,7 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
     if not ns.skip_server_startup:
         require(SERVING, "serving the gateway")
     try:
-        prepare_keys_store(config)
+        store.prepare()
     except DataDirError as exc:
         print(f"llmrelay: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -56,6 +56,12 @@ class KeysStore:
     def on_postgres(self) -> bool:
         return (self.configured_url or "").lower().startswith("postgres")
 
+    def prepare(self) -> None:
+        """Make the embedded store's directory and file (nothing for a configured database), once,
+        in the process that starts the gateway. Raises DataDirError."""
+        if self.data_dir is not None:
+            prepare_data_dir(self.data_dir)
+
     def spool_dir(self, configured: str) -> Path:
         if self.data_dir is not None and configured == DEFAULT_SPOOL_DIR:
             return self.data_dir / SPOOL_SUBDIR

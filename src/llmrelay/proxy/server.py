@@ -192,16 +192,6 @@ def startup_notes(config: GatewayConfig) -> list[str]:
     return notes
 
 
-def prepare_keys_store(config: GatewayConfig) -> None:
-    """The embedded store's directory and file, made once by the parent before any worker starts
-    (a problem with them is one line here, not a traceback per worker). Raises DataDirError."""
-    from llmrelay.proxy.keys_store import keys_store, prepare_data_dir
-
-    store = keys_store(config.general, os.environ)
-    if store.data_dir is not None:
-        prepare_data_dir(store.data_dir)
-
-
 def serve(options: ServeOptions) -> None:
     """Run until SIGINT/SIGTERM; in-flight requests get general_settings.graceful_shutdown_seconds."""
     from granian.constants import HTTPModes, Interfaces, Loops
@@ -227,7 +217,10 @@ def serve(options: ServeOptions) -> None:
             f"({open_files_limit()}; raise it with `ulimit -n`)",
             file=sys.stderr,
         )
-    prepare_keys_store(config)
+    from llmrelay.proxy.keys_store import keys_store
+
+    # made once by the parent before any worker starts: a problem is one line, not one per worker
+    keys_store(config.general, os.environ).prepare()
     os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
     server = Server(
         "llmrelay.proxy.server:app_from_env",
