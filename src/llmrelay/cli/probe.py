@@ -6,6 +6,7 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 PROBE_TIMEOUT = 60.0
@@ -30,32 +31,35 @@ def _headers(key: str | None) -> dict[str, str]:
 
 
 def run_health(base: str, key: str | None) -> int:
-    request = urllib.request.Request(base + "/health", headers=_headers(key))
-    try:
+    def ask() -> None:
+        request = urllib.request.Request(base + "/health", headers=_headers(key))
         with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT) as reply:
             body = reply.read()
-    except urllib.error.HTTPError as exc:
-        print(f"llmrelay: {base}/health answered {exc.code}: {exc.read()[:500].decode(errors='replace')}",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    except OSError as exc:
-        print(f"llmrelay: no gateway answered at {base} ({exc})", file=sys.stderr)
-        return 1
-    print(json.dumps(json.loads(body), indent=2))
-    return 0
+        print(json.dumps(json.loads(body), indent=2))
+
+    return _probe(base, f"{base}/health", ask)
 
 
 def run_test(base: str, model: str | None, key: str | None) -> int:
     """A chat completion, then the same streamed; prints both. 0 when both answered 200."""
     chosen = model or DEFAULT_TEST_MODEL
     body: dict[str, Any] = {"model": chosen, "messages": [{"role": "user", "content": TEST_PROMPT}]}
-    try:
+
+    def ask() -> None:
         print(f"llmrelay: test chat completion to {base}, model {chosen}", file=sys.stderr)
         print(_post(base, {**body, "max_tokens": 256}, key).decode(errors="replace"))
         print(f"llmrelay: test streamed chat completion to {base}, model {chosen}", file=sys.stderr)
         print(_post(base, {**body, "stream": True}, key).decode(errors="replace"))
+
+    return _probe(base, "the gateway", ask)
+
+
+def _probe(base: str, who: str, ask: Callable[[], None]) -> int:
+    """Run `ask` against a running gateway: 0 when it was answered, else 1 with one line saying why."""
+    try:
+        ask()
     except urllib.error.HTTPError as exc:
-        print(f"llmrelay: the gateway answered {exc.code}: {exc.read()[:500].decode(errors='replace')}",
+        print(f"llmrelay: {who} answered {exc.code}: {exc.read()[:500].decode(errors='replace')}",
               file=sys.stderr)  # fmt: skip
         return 1
     except OSError as exc:
