@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from llmrelay.proxy.client_address import peer_host
 from llmrelay.types.errors import RateLimitError
 
 log = logging.getLogger("llmrelay.proxy")
@@ -34,8 +35,7 @@ IPV6_PREFIX = 64
 def client_address(client: str) -> str:
     """The throttled identity of an RSGI `scope.client` ("1.2.3.4:5678", "[2001:db8::1]:5678"): the
     IPv4 address, or the IPv6 address's /64 network."""
-    host = client.rpartition(":")[0] if client.count(":") == 1 or client.startswith("[") else client
-    host = host.strip("[]")
+    host = peer_host(client)
     if ":" not in host:
         return host
     try:
