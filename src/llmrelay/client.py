@@ -13,9 +13,10 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from llmrelay.calls.context import StreamTimeouts
 from llmrelay.core.call_state import CallState
 from llmrelay.core.controls import call_with_fallbacks, take_controls
-from llmrelay.core.engine import Engine, StreamTimeouts
+from llmrelay.core.engine import Engine
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
 from llmrelay.core.options import CallOptions, call_options, mock_error, take_credentials

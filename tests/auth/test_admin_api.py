@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from llmrelay.auth import KeyAuthService, hash_key
+from llmrelay.calls.principal import ANONYMOUS, MASTER, Principal
 from llmrelay.proxy.admin import AdminApi
-from llmrelay.proxy.auth import ANONYMOUS, MASTER, Principal
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import SpendLogRecord
 from llmrelay.storage.schema import virtual_keys

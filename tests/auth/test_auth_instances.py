@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from llmrelay.auth import KeyAuthService, display_name, generate_key, hash_key
-from llmrelay.proxy.auth import MASTER
+from llmrelay.calls.principal import MASTER
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import KeyUpdate, NewKey, NewTeam, NewUser, SpendLogRecord, UserUpdate
 from llmrelay.types.errors import AuthenticationError

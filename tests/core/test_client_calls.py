@@ -10,8 +10,8 @@ import pytest
 from sdk_upstream import CHAT_BODY, Reply, Upstream, stream_body
 
 import llmrelay
+from llmrelay.calls.context import StreamTimeouts
 from llmrelay.client import Client
-from llmrelay.core.engine import StreamTimeouts
 from llmrelay.types import errors
 
 MESSAGES = [{"role": "user", "content": "ping"}]

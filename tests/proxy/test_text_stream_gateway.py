@@ -17,9 +17,9 @@ from aiohttp import web
 from harness import running
 from test_streaming import raw_stream_request
 
+from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.config import parse_config
 from llmrelay.core.text_stream import TextStream
-from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.enforce import CallInfo, GatedRouter
 from llmrelay.proxy.server import build_app
 from llmrelay.testing import RunningSimulator, SimulatorGroup

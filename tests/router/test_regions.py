@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from router_upstream import Fault, Upstream
 
+from llmrelay.calls.context import EndUserRouting
 from llmrelay.cost.catalog import Catalog
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
 from llmrelay.router.deployments import parse_model_list
-from llmrelay.router.regions import ROUTING_KEY, EndUserRouting, RegionUnavailableError, classify
+from llmrelay.router.regions import ROUTING_KEY, RegionUnavailableError, classify
 from llmrelay.types.response import hidden_params
 
 MESSAGES = [{"role": "user", "content": "hi"}]

@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 
 from llmrelay.auth import KeyAuthService
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.admin import AdminApi
-from llmrelay.proxy.auth import Principal
 from llmrelay.types.errors import LLMError
 
 MASTER_KEY = "sk-master-security-tests"

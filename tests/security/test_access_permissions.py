@@ -12,9 +12,9 @@ import pytest
 from access_harness import MASTER_KEY, AdminClient
 
 from llmrelay.auth import KeyAuthService
+from llmrelay.calls.principal import MASTER, Principal
 from llmrelay.proxy.admin import AdminApi
 from llmrelay.proxy.admin.permissions import OWNER_MAY_SET
-from llmrelay.proxy.auth import MASTER, Principal
 from llmrelay.storage import Storage
 from llmrelay.storage.records import KeyUpdate
 

@@ -10,8 +10,8 @@ import pytest
 from access_harness import MASTER_KEY, AdminClient
 
 from llmrelay.auth import KeyAuthService, hash_key
+from llmrelay.calls.principal import MASTER
 from llmrelay.proxy.admin import AdminApi
-from llmrelay.proxy.auth import MASTER
 from llmrelay.storage import Storage
 
 

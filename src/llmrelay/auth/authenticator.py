@@ -16,7 +16,8 @@ from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MAX_KEY_LENGTH, MasterKey, key_digest
 from llmrelay.auth.principal import KeyPrincipal
 from llmrelay.auth.sync import PrincipalSync
-from llmrelay.proxy.auth import ADMIN_ROLES, MASTER, HeaderGetter, Principal, presented_key
+from llmrelay.calls.principal import ADMIN_ROLES, MASTER, Principal
+from llmrelay.proxy.auth import HeaderGetter, presented_key
 from llmrelay.types.errors import AuthenticationError
 
 

@@ -17,7 +17,8 @@ import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
 from llmrelay.auth.principal import ScopeLimits, scope_limits
-from llmrelay.router.regions import REGIONS, EndUserRouting
+from llmrelay.calls.context import EndUserRouting
+from llmrelay.router.regions import REGIONS
 from llmrelay.storage.records import AuthChange, EndUserRecord, LimitFields
 from llmrelay.storage.storage import Storage
 

@@ -9,11 +9,12 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
+from llmrelay.calls.context import NO_STREAM_TIMEOUTS, StreamTimeouts
+from llmrelay.calls.operation import Operation
 from llmrelay.core.credentials import TokenCache
 from llmrelay.core.deployment_mock import mock_answer, mock_stream, refuse_mocked
 from llmrelay.core.input_limits import InputLimits
@@ -64,15 +65,6 @@ def _scrubs_errors(
             raise
 
     return call
-
-
-@dataclass(frozen=True, slots=True)
-class StreamTimeouts:
-    """first_token bounds the wait for the response head and first chunk; between_chunks each later
-    gap. None = no limit beyond the call's overall timeout."""
-
-    first_token: float | None = None
-    between_chunks: float | None = None
 
 
 class Engine:
@@ -152,6 +144,56 @@ class Engine:
         with the deployment's credentials and timeout, an error answer raised as an LLMError."""
         return await self._send(adapter, request, deployment, timeout)
 
+    # ---- the one entry per shape, by operation (the router's and the SDK's seam)
+    async def answer(
+        self,
+        operation: Operation[Q, R],
+        request: Q,
+        deployment: Deployment,
+        *,
+        drop_params: bool,
+        timeout: float | None,
+    ) -> R:
+        """One attempt of a call answered in one piece."""
+        name = operation.name
+        if name == "chat":
+            return await self.chat(request, deployment, drop_params=drop_params, timeout=timeout)  # type: ignore[arg-type, return-value]
+        if name == "text_completion":
+            return await self.text_completion(request, deployment, drop_params=drop_params, timeout=timeout)  # type: ignore[arg-type, return-value]
+        if name == "embedding":
+            return await self.embedding(request, deployment, timeout=timeout)  # type: ignore[arg-type, return-value]
+        if name == "rerank":
+            return await self.rerank(request, deployment, timeout=timeout)  # type: ignore[arg-type, return-value]
+        if name == "moderation":
+            return await self.moderation(request, deployment, timeout=timeout)  # type: ignore[arg-type, return-value]
+        if name == "image_generation":
+            return await self.image_generation(request, deployment, timeout=timeout)  # type: ignore[arg-type, return-value]
+        raise InternalServerError(f"the engine has no path for operation {name!r}")
+
+    async def open_stream(
+        self,
+        operation: Operation[Q, Any],
+        request: Q,
+        deployment: Deployment,
+        *,
+        drop_params: bool,
+        timeout: float | None,
+        stream_timeouts: StreamTimeouts = NO_STREAM_TIMEOUTS,
+    ) -> ChatStream | TextStream:
+        """One streaming attempt of a call whose operation streams: failures up to the first chunk
+        raise here."""
+        if operation.name == "chat":
+            return await self.chat_stream(
+                request, deployment, drop_params=drop_params, timeout=timeout,  # type: ignore[arg-type]
+                stream_timeouts=stream_timeouts,
+            )  # fmt: skip
+        if operation.name == "text_completion":
+            return await self.text_completion_stream(
+                request, deployment, drop_params=drop_params, timeout=timeout,  # type: ignore[arg-type]
+                stream_timeouts=stream_timeouts,
+            )  # fmt: skip
+        raise InternalServerError(f"operation {operation.name!r} does not stream")
+
     # ---- chat
     async def chat(
         self, request: ChatRequest, deployment: Deployment, *, drop_params: bool, timeout: float | None
@@ -184,7 +226,7 @@ class Engine:
         *,
         drop_params: bool,
         timeout: float | None,
-        stream_timeouts: StreamTimeouts = StreamTimeouts(),
+        stream_timeouts: StreamTimeouts = NO_STREAM_TIMEOUTS,
     ) -> ChatStream:
         """Open the stream and read its first chunk; failures up to there raise here (so the caller
         can retry). The caller attaches its end-of-stream report with `set_on_finish`."""
@@ -326,7 +368,7 @@ class Engine:
         *,
         drop_params: bool,
         timeout: float | None,
-        stream_timeouts: StreamTimeouts = StreamTimeouts(),
+        stream_timeouts: StreamTimeouts = NO_STREAM_TIMEOUTS,
     ) -> TextStream:
         """As `chat_stream`, for text completions: failures up to the first chunk raise here. A
         provider without a completions endpoint (or a mock deployment) is streamed through chat."""

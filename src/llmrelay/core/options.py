@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from llmrelay.core.engine import StreamTimeouts
+from llmrelay.calls.context import StreamTimeouts
 from llmrelay.types import errors
 from llmrelay.types.errors import LLMError
 

@@ -1,7 +1,8 @@
 """The gateway server: a bare RSGI app on Granian for the proxy routes (see docs/adr/0003)."""
 
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.app import GatewayApp
-from llmrelay.proxy.auth import Authenticator, MasterKeyAuthenticator, Principal
+from llmrelay.proxy.auth import Authenticator, MasterKeyAuthenticator
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.proxy.state import GatewayState
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmrelay.proxy.auth import Principal
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.openapi import ApiDocument

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from llmrelay.proxy.auth import Principal
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.state import GatewayState
 from llmrelay.wire import anthropic as wire
 

@@ -4,9 +4,9 @@ stream) translated back."""
 
 from __future__ import annotations
 
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy import anthropic_count
 from llmrelay.proxy.answers import HeaderedAnswerer, result_headers
-from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.dialect_chat import body_of, serve_dialect_chat
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.state import GatewayState

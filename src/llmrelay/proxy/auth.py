@@ -10,38 +10,13 @@ import hmac
 from collections.abc import Callable
 from typing import Protocol
 
-import msgspec
-
+from llmrelay.calls.principal import ANONYMOUS, MASTER, Principal
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 
-
-class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """The authenticated caller. `key_hash` identifies a key without holding it."""
-
-    kind: str  # "master" | "anonymous" | "virtual_key" (later)
-    key_hash: str | None = None
-    user_id: str | None = None
-    team_id: str | None = None
-    # model groups this caller may use; None = all
-    models: frozenset[str] | None = None
-    # a virtual key whose user has an admin role (ADMIN_ROLES): an admin of the gateway
-    proxy_admin: bool = False
-
-    @property
-    def is_admin(self) -> bool:
-        """The master key, or a key of an admin user."""
-        return self.kind == "master" or self.proxy_admin
-
-
-# user roles whose keys are admins of the gateway (LiteLLM's proxy_admin)
-ADMIN_ROLES = frozenset({"proxy_admin"})
 HeaderGetter = Callable[[str], "str | None"]
 # headers a client may put a key in besides Authorization: x-api-key is the Anthropic routes' key;
 # the others are where provider SDKs (Azure, Gemini) put theirs
 OTHER_CREDENTIAL_HEADERS = ("x-api-key", "api-key", "x-goog-api-key")
-
-ANONYMOUS = Principal(kind="anonymous")
-MASTER = Principal(kind="master")
 
 
 class Authenticator(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from llmrelay.proxy.auth import Principal
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.nesting import check_nesting
 from llmrelay.proxy.openai_routes import call_metadata, request_tags

@@ -21,13 +21,14 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from llmrelay.calls.context import EndUserRouting
+from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
-from llmrelay.proxy.auth import ANONYMOUS, Principal
 from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
 from llmrelay.proxy.stored_fields import check_call_fields
-from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
+from llmrelay.router.regions import ROUTING_KEY
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse

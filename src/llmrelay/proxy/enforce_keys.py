@@ -28,11 +28,11 @@ from typing import Any
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.auth.end_users import EndUserBudget, EndUserBudgets
 from llmrelay.auth.principal import KeyPrincipal, ScopeLimits
+from llmrelay.calls.context import EndUserRouting
+from llmrelay.calls.principal import Principal
 from llmrelay.events.record import CallRecord
 from llmrelay.limits.base import Limit, Limiter, Refusal, Reservation
-from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.enforce import CallInfo
-from llmrelay.router.regions import EndUserRouting
 from llmrelay.spend.attribution import Attribution, spend_log_for_call
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.writer import SpendWriter

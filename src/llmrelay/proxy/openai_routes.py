@@ -9,11 +9,11 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.calls.principal import Principal
 from llmrelay.core.controls import call_with_fallbacks
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream, text_chunk_of_chat
 from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
-from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.body_controls import take_body_controls
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.relay import answer_chat

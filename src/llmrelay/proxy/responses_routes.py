@@ -6,8 +6,8 @@ routes; errors mid-stream are an `error` event followed by response.failed."""
 
 from __future__ import annotations
 
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.answers import HeaderedAnswerer, openai_error_body, result_headers
-from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.dialect_chat import body_of, serve_dialect_chat
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.state import GatewayState

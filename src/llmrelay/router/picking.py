@@ -9,12 +9,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from llmrelay.calls.context import EndUserRouting
 from llmrelay.cost.catalog import Catalog
 from llmrelay.limits.base import Limit, Limiter, LimitUsage, Refusal, Reservation
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.prechecks import NoCapableDeploymentError, filter_deployments
-from llmrelay.router.regions import EndUserRouting
 from llmrelay.router.state import Cooldown, LatencyStats, RouterState
 from llmrelay.router.strategies import NEEDS_LATENCY, NEEDS_USAGE, Candidate, rank
 from llmrelay.types.chat import ChatRequest

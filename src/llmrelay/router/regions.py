@@ -21,9 +21,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from llmrelay.calls.context import EndUserRouting
 from llmrelay.types.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -46,15 +46,6 @@ _AZURE_US = frozenset(
      "southcentralus", "westcentralus"}
 )  # fmt: skip
 _AZURE_REGIONAL_HOST = re.compile(r"^https?://([a-z0-9]+)\.api\.cognitive\.microsoft\.com(?:[:/]|$)")
-
-
-@dataclass(frozen=True, slots=True)
-class EndUserRouting:
-    """What an end user's row says about where their calls may go."""
-
-    end_user_id: str
-    region: str  # "eu" | "us"
-    default_model: str | None = None
 
 
 class RegionUnavailableError(BadRequestError):

@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from llmrelay.core.engine import Engine, StreamTimeouts
+from llmrelay.calls.context import EndUserRouting, StreamTimeouts
+from llmrelay.core.engine import Engine
 from llmrelay.core.input_limits import (
     DEFAULT_MAX_EMBEDDING_INPUTS,
     DEFAULT_MAX_RERANK_DOCUMENTS,
@@ -33,7 +34,7 @@ from llmrelay.router.health import HealthChecker, cooling_report
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, fallback_map
 from llmrelay.router.records import CallReporter, CallTrace
-from llmrelay.router.regions import ROUTING_KEY, EndUserRouting
+from llmrelay.router.regions import ROUTING_KEY
 from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
 from llmrelay.router.sdk import SdkMethods
 from llmrelay.router.shared import SharedBackends, open_backends

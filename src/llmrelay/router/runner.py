@@ -15,14 +15,15 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from llmrelay.core.engine import Engine, StreamTimeouts
+from llmrelay.calls.context import EndUserRouting, StreamTimeouts
+from llmrelay.core.engine import Engine
 from llmrelay.core.retry import backoff_delay
 from llmrelay.limits.base import Limiter
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, cooldown_action
 from llmrelay.router.records import CallReporter, CallTrace
-from llmrelay.router.regions import EndUserRouting, in_region
+from llmrelay.router.regions import in_region
 from llmrelay.router.state import Cooldown, RouterState
 from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import Usage, hidden_params

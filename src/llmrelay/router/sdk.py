@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from llmrelay.calls.context import StreamTimeouts
 from llmrelay.core.controls import call_with_fallbacks, take_controls
-from llmrelay.core.engine import StreamTimeouts
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmrelay.calls.principal import Principal
 from llmrelay.events.record import CallRecord
-from llmrelay.proxy.auth import Principal
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.errors import AuthenticationError, LLMError
 from llmrelay.types.response import Usage

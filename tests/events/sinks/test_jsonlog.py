@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 from records import auth_error, record
 
+from llmrelay.calls.principal import MASTER, Principal
 from llmrelay.events.sinks.jsonlog import JsonLogSink, mask_secrets
-from llmrelay.proxy.auth import MASTER, Principal
 from llmrelay.types.response import Usage
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from llmrelay.auth.authenticator import KeyAuthenticator
-from llmrelay.proxy.auth import ADMIN_ROLES, Principal
+from llmrelay.calls.principal import ADMIN_ROLES, Principal
 from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
 
 

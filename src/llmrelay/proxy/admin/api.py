@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from llmrelay.auth.authenticator import KeyAuthenticator
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.admin.access import Caller, caller_of
 from llmrelay.proxy.admin.audit import AUDIT_PREFIX, CHANGED_BY_HEADER, AuditRoutes, AuditTrail
 from llmrelay.proxy.admin.end_users import EndUserRoutes
@@ -18,7 +19,6 @@ from llmrelay.proxy.admin.keys import KeyRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
 from llmrelay.proxy.admin.permissions import owner_routes
 from llmrelay.proxy.admin.spend import SpendRoutes
-from llmrelay.proxy.auth import Principal
 from llmrelay.proxy.http import Request
 from llmrelay.storage.storage import Storage
 from llmrelay.types.errors import PermissionDeniedError

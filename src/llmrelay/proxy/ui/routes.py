@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from llmrelay.proxy.auth import Principal
+from llmrelay.calls.principal import Principal
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.ui.assets import Asset, load_assets
 

@@ -1,0 +1,117 @@
+"""The operation table: one row per call type.
+
+A row says what the layers between the routes and the provider adapter need to know about a call
+type, so that each layer has one path for all of them: the request and response types, the usage
+that limits and spend take, the token estimate the router's tpm limits reserve before the call,
+whether it may answer as a stream, and where a request that names no model goes. A new call type is
+a new row here plus its adapter codecs (`prepare_*`/`parse_*`) and its route.
+
+The engine's half of a row (which adapter codec prepares and parses it, how it is priced) lives with
+the engine, keyed by `Operation.name`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from llmrelay.cost.tokens import token_counter
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
+from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
+from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.rerank import RerankRequest, RerankResponse
+from llmrelay.types.response import ChatResponse, Usage
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Operation(Generic[Req, Resp]):
+    name: str  # "chat", "embedding"...: the engine's and the cache's key for the row
+    call_type: str  # what a CallRecord and the spend log call it ("completion", "embedding"...)
+    request_type: type[Req]
+    response_type: type[Resp]
+    usage: Callable[[Resp], Usage | None]
+    estimate_tokens: Callable[[Req], int]  # before the call, for tpm reservations
+    streams: bool = False  # a request with `stream: true` answers as a stream
+    # the catalog mode whose first model group takes a request that names no model (moderations
+    # and image generation, as OpenAI's defaults); None = `model` is required
+    default_mode: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name})"
+
+
+def input_tokens(data: Any) -> int:
+    """A token estimate of an input that is text, texts, or token ids."""
+    if isinstance(data, str):
+        return token_counter(text=data)
+    if isinstance(data, list) and data and isinstance(data[0], str):
+        return sum(token_counter(text=item) for item in data)
+    if isinstance(data, list):
+        return len(data) if data and isinstance(data[0], int) else sum(len(x) for x in data)
+    return 0
+
+
+def _chat_tokens(request: ChatRequest) -> int:
+    return token_counter(request.model, request.messages) + (request.max_output_tokens() or 0)
+
+
+def _rerank_tokens(request: RerankRequest) -> int:
+    return input_tokens([request.query, *(d for d in request.documents if isinstance(d, str))])
+
+
+def _rerank_usage(response: RerankResponse) -> Usage:
+    tokens = response.input_tokens()
+    return Usage(prompt_tokens=tokens, total_tokens=tokens)
+
+
+def _image_usage(response: ImageResponse) -> Usage:
+    usage = response.usage
+    if usage is None:
+        return Usage()
+    return Usage(
+        prompt_tokens=usage.input_tokens,
+        completion_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+    )
+
+
+def _no_usage(response: object) -> Usage:
+    """Moderations: no tokens reported, nothing billed by them."""
+    return Usage()
+
+
+CHAT: Operation[ChatRequest, ChatResponse] = Operation(
+    "chat", "completion", ChatRequest, ChatResponse,
+    usage=lambda r: r.usage, estimate_tokens=_chat_tokens, streams=True,
+)  # fmt: skip
+TEXT_COMPLETION: Operation[TextCompletionRequest, TextCompletionResponse] = Operation(
+    "text_completion", "text_completion", TextCompletionRequest, TextCompletionResponse,
+    usage=lambda r: r.usage, estimate_tokens=lambda q: input_tokens(q.prompt), streams=True,
+)  # fmt: skip
+EMBEDDING: Operation[EmbeddingRequest, EmbeddingResponse] = Operation(
+    "embedding", "embedding", EmbeddingRequest, EmbeddingResponse,
+    usage=lambda r: r.usage.as_usage(), estimate_tokens=lambda q: input_tokens(q.input),
+)  # fmt: skip
+RERANK: Operation[RerankRequest, RerankResponse] = Operation(
+    "rerank", "rerank", RerankRequest, RerankResponse,
+    usage=_rerank_usage, estimate_tokens=_rerank_tokens,
+)  # fmt: skip
+MODERATION: Operation[ModerationRequest, ModerationResponse] = Operation(
+    "moderation", "moderation", ModerationRequest, ModerationResponse,
+    usage=_no_usage, estimate_tokens=lambda q: input_tokens(q.texts()), default_mode="moderation",
+)  # fmt: skip
+IMAGE_GENERATION: Operation[ImageGenerationRequest, ImageResponse] = Operation(
+    "image_generation", "image_generation", ImageGenerationRequest, ImageResponse,
+    usage=_image_usage, estimate_tokens=lambda q: input_tokens(q.prompt),
+    default_mode="image_generation",
+)  # fmt: skip
+
+OPERATIONS: tuple[Operation[Any, Any], ...] = (
+    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION,
+)  # fmt: skip
+BY_NAME: dict[str, Operation[Any, Any]] = {op.name: op for op in OPERATIONS}

@@ -1,0 +1,33 @@
+"""Who is calling: the authenticated caller, as the gate, the router's records and the spend log see it.
+
+Kept here, below every user of it (authentication in `auth/` and `proxy/`, the gate, callbacks), so
+no lower room imports it from the web server."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """The authenticated caller. `key_hash` identifies a key without holding it."""
+
+    kind: str  # "master" | "anonymous" | "virtual_key"
+    key_hash: str | None = None
+    user_id: str | None = None
+    team_id: str | None = None
+    # model groups this caller may use; None = all
+    models: frozenset[str] | None = None
+    # a virtual key whose user has an admin role (ADMIN_ROLES): an admin of the gateway
+    proxy_admin: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        """The master key, or a key of an admin user."""
+        return self.kind == "master" or self.proxy_admin
+
+
+# user roles whose keys are admins of the gateway (LiteLLM's proxy_admin)
+ADMIN_ROLES = frozenset({"proxy_admin"})
+
+ANONYMOUS = Principal(kind="anonymous")
+MASTER = Principal(kind="master")

@@ -1,0 +1,64 @@
+"""What served a call: the typed record that comes back with every answer.
+
+It replaces the `_hidden_params` dict read by string key across layers. LiteLLM's `_hidden_params`
+is a view of this record, built at the SDK edge (`Served.hidden_params()`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    provider: str | None = None  # "openai", "anthropic"...; "cache" for a cached answer
+    model: str | None = None  # the provider-qualified model that answered ("openai/gpt-4o")
+    deployment_id: str | None = None
+    model_group: str | None = None  # the group the router picked within
+    api_base: str | None = None
+    attempts: int = 1
+    fallback_from: str | None = None  # the group first asked, when a fallback group answered
+    cost_micros: int = 0
+    mock: bool = False  # a deployment's `mock_response` answered
+    cache_hit: bool = False
+
+    def with_routing(self, attempts: int, fallback_from: str | None) -> Served:
+        return replace(self, attempts=attempts, fallback_from=fallback_from)
+
+    def with_cost(self, cost_micros: int) -> Served:
+        return replace(self, cost_micros=cost_micros)
+
+    def hidden_params(self) -> dict[str, Any]:
+        """LiteLLM's `_hidden_params` shape: what SDK users and the gateway's response headers read."""
+        params: dict[str, Any] = {
+            "provider": self.provider,
+            "model": self.model,
+            "deployment_id": self.deployment_id,
+            "model_group": self.model_group,
+            "api_base": self.api_base,
+            "attempts": self.attempts,
+            "fallback_from": self.fallback_from,
+            "cost_micros": self.cost_micros,
+            "response_cost": self.cost_micros / 1_000_000,
+        }
+        if self.mock:
+            params["mock"] = True
+        if self.cache_hit:
+            params["cache_hit"] = True
+        return params
+
+
+NOT_SERVED = Served()
+
+
+def served_of(answer: object) -> Served:
+    """The record attached to an answer (a response, or a stream) by the engine and the router;
+    an empty record for an answer nothing attached one to."""
+    found = getattr(answer, "_served", None)
+    return found if isinstance(found, Served) else NOT_SERVED
+
+
+def attach_served(answer: object, served: Served) -> None:
+    """Attach `served` to an answer. Responses are msgspec Structs that take undeclared attributes
+    (as `_hidden_params` always was); the record is never serialized."""
+    answer._served = served  # type: ignore[attr-defined]
