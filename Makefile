@@ -56,4 +56,5 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sdk_overhead
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache \
+		.import_linter_cache

@@ -8,11 +8,11 @@ import os
 import sys
 from typing import Any
 
-from llmrelay import __version__
 from llmrelay.cli.extras import KEYS_POSTGRES, KEYS_SQLITE, SERVING, MissingExtra, require
 from llmrelay.cli.flags import FlagError
 from llmrelay.cli.probe import gateway_url, run_health, run_test
 from llmrelay.cli.quick_start import QuickStart, quick_start_document
+from llmrelay.version import __version__
 
 EXIT_CONFIG = 2
 # flags that shape the one model of `--model`: meaningless with a config file
@@ -44,7 +44,7 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
         return run_health(base, key) if ns.health else run_test(base, ns.model, key)
     _check_combinations(ns)
     if ns.demo:
-        from llmrelay.proxy.demo import run_demo
+        from llmrelay.cli.demo import run_demo
 
         require(SERVING, "serving the gateway")
         require(KEYS_SQLITE, "the demo's virtual keys (an embedded SQLite store)")

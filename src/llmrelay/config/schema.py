@@ -226,7 +226,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
                 "proxies (anyone else could write any address into X-Forwarded-For)"
             )
         if self.trusted_proxies:
-            from llmrelay.proxy.client_address import trusted_networks
+            from llmrelay.config.networks import trusted_networks
 
             trusted_networks(self.trusted_proxies)
 

@@ -80,7 +80,7 @@ def check_router_settings(config: GatewayConfig) -> None:
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
-    from llmrelay import __version__
+    from llmrelay.version import __version__
 
     config.apply_environment()
     router = router if router is not None else build_router(config)
