@@ -152,7 +152,7 @@ def _read_config(path: str) -> dict[str, Any]:
 
 def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
-    from llmrelay.proxy.keys_store import DataDirError, keys_store
+    from llmrelay.gate.store import DataDirError, keys_store
     from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
 
     try:
@@ -202,7 +202,7 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
 def _set_up_only(config: Any) -> int:
     """--skip_server_startup: what the gateway does before serving that outlives it (the database
     schema), then exit."""
-    from llmrelay.proxy.keys_store import keys_store
+    from llmrelay.gate.store import keys_store
 
     url = keys_store(config.general, os.environ).database_url
     if url is not None:
