@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with, split_at
 
 from llmrelay.providers.bedrock.stream import BedrockStreamDecoder
 from llmrelay.testing.bedrock_wire import event, exception, frame
+from llmrelay.testing.stream_splits import assert_splits_decode_alike, decoding_with, split_at
 from llmrelay.types import errors
 from llmrelay.types.response import ChatChunk
 

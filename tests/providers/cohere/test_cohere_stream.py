@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with
 
 from llmrelay.providers.cohere import CohereProvider
 from llmrelay.providers.cohere.stream import CohereStreamDecoder
+from llmrelay.testing.stream_splits import assert_splits_decode_alike, decoding_with
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.response import ChatChunk

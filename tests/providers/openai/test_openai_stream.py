@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stream_splits import assert_splits_decode_alike, decoding_with, split_at
 
 from llmrelay.core.assemble import stream_chunk_builder
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.testing.stream_splits import assert_splits_decode_alike, decoding_with, split_at
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest
 

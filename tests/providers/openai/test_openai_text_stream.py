@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with
 
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.testing.stream_splits import assert_splits_decode_alike, decoding_with
 from llmrelay.types import errors
 from llmrelay.types.completion import TextCompletionRequest
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import msgspec
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with
 
 from llmrelay.cost.tokens import count_text
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.providers.replicate.stream import ReplicateStreamDecoder
+from llmrelay.testing.stream_splits import assert_splits_decode_alike, decoding_with
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import (
     APIConnectionError,
