@@ -115,3 +115,14 @@ def test_delta_for_unknown_block_is_a_server_error() -> None:
     event = b'data: {"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x"}}\n\n'
     with pytest.raises(errors.InternalServerError, match="never started"):
         decoder.feed(event)
+
+
+@pytest.mark.parametrize("name", STREAM_NAMES)
+def test_stream_cut_inside_an_event_is_a_connection_error(name: str) -> None:
+    """The transport's end flushes a last event without its blank line: cut inside its JSON, it is
+    the connection's fault (retried as such), not a malformed answer."""
+    data, _, request = _case(name)
+    end = data.index(b"event: message_delta")
+    cut = data[: data.index(b"data: ", end) + 20]
+    with pytest.raises(errors.APIConnectionError, match="cut"):
+        _decode(request, [cut])
