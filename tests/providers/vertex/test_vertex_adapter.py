@@ -277,6 +277,24 @@ def test_claude_errors_in_either_envelope() -> None:
     assert isinstance(adapter.classify_error(401, {}, unauth), errors.AuthenticationError)
 
 
+QUOTA = {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}
+
+
+def test_gemini_errors_name_vertex_ai_not_gemini() -> None:
+    """Vertex's Gemini speaks Gemini's error envelope, but its errors are Vertex AI's: in an error
+    answer, in a 200 answer carrying an error, and in a stream's error event."""
+    adapter = VertexAI().for_deployment(dep())
+    answer = json.dumps(QUOTA).encode()
+    assert adapter.classify_error(429, {}, answer).provider == "vertex_ai"
+    with pytest.raises(errors.RateLimitError) as info:
+        adapter.parse_chat(HttpResponse(status=200, body=answer), chat())
+    assert info.value.provider == "vertex_ai"
+    decoder = adapter.chat_stream_decoder(chat(stream=True))
+    with pytest.raises(errors.RateLimitError) as info:
+        decoder.feed(b"data: " + answer + b"\n\n")
+    assert info.value.provider == "vertex_ai"
+
+
 # ---- pricing
 
 
