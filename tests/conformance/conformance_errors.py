@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 # OpenAI's error `type` per status
 _OPENAI_TYPES = {401: "invalid_request_error", 403: "request_forbidden", 429: "requests", 500: "server_error",
@@ -28,26 +29,35 @@ _REPLICATE_TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden
                      503: "Service unavailable"}  # fmt: skip
 
 
-def error_response(shape: str, status: int, message: str) -> tuple[dict[str, str], bytes]:
-    """(headers, body) of an error answer with this status and human message."""
+@dataclass(frozen=True)
+class ErrorAnswer:
+    headers: dict[str, str]
+    body: bytes
+    # the machine-readable name the answer gives its error (the mapped error's `code`), if any
+    code: str | None
+
+
+def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
+    """An error answer with this status and human message, in the provider's shape."""
     headers = {"content-type": "application/json"}
+    code: str | None = None
     body: object
     if shape == "openai":
         body = {"error": {"message": message, "type": _OPENAI_TYPES.get(status, "invalid_request_error"),
                           "param": None, "code": None}}  # fmt: skip
     elif shape == "azure":
-        body = {"error": {"code": str(status), "message": message}}
+        code = str(status)
+        body = {"error": {"code": code, "message": message}}
     elif shape == "anthropic":
-        body = {
-            "type": "error",
-            "error": {"type": _ANTHROPIC_TYPES.get(status, "api_error"), "message": message},
-        }
+        code = _ANTHROPIC_TYPES.get(status, "api_error")
+        body = {"type": "error", "error": {"type": code, "message": message}}
     elif shape == "gemini":
-        body = {"error": {"code": status, "message": message, "status": _RPC_STATUSES[status]}}
+        code = _RPC_STATUSES[status]
+        body = {"error": {"code": status, "message": message, "status": code}}
     elif shape == "bedrock":
-        name = _BEDROCK_EXCEPTIONS.get(status)
-        if name is not None:
-            headers["x-amzn-errortype"] = f"{name}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+        code = _BEDROCK_EXCEPTIONS.get(status)
+        if code is not None:
+            headers["x-amzn-errortype"] = f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
         body = {"message": message}
     elif shape == "cohere":
         body = {"id": "0e0a3c4e-6f3c-4a48-9a47-7d1a2c1f9b10", "message": message}
@@ -59,4 +69,4 @@ def error_response(shape: str, status: int, message: str) -> tuple[dict[str, str
         body = {"error": message, "error_type": "validation" if status < 500 else "generation"}
     else:
         raise AssertionError(f"unknown error shape {shape!r}")
-    return headers, json.dumps(body).encode()
+    return ErrorAnswer(headers, json.dumps(body).encode(), code)

@@ -1,7 +1,7 @@
 """Every adapter's error mapping: its provider's error answer (in that provider's own shape) for
-400/401/403/404/408/413/422/429/500/503 becomes the right LLMError class, keeps the provider's
-message, and never carries the api key, even when the upstream echoes it (the engine scrubs each
-error with the deployment's Scrubber, core/scrub.py)."""
+400/401/403/404/408/413/422/429/500/503 becomes the right LLMError class, keeps the status, the
+provider's message and its error code, and never carries the api key, even when the upstream
+echoes it (the engine scrubs each error with the deployment's Scrubber, core/scrub.py)."""
 
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ MESSAGES = {
 @pytest.mark.parametrize("status", ERROR_STATUSES)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_error_maps_to_class_and_keeps_the_message(case: AdapterCase, status: int) -> None:
-    headers, body = error_response(case.error_shape, status, MESSAGES[status])
-    error = adapter_for(case).classify_error(status, headers, body)
+    answer = error_response(case.error_shape, status, MESSAGES[status])
+    error = adapter_for(case).classify_error(status, answer.headers, answer.body)
     assert type(error).__name__ == case.error_class(status)
     assert error.status_code == status
     assert error.provider == case.provider
+    assert error.code == answer.code
     assert MESSAGES[status] in error.message
 
 
@@ -46,9 +47,11 @@ def test_error_maps_to_class_and_keeps_the_message(case: AdapterCase, status: in
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_error_echoing_the_key_is_scrubbed(case: AdapterCase, status: int) -> None:
     echoed = f"{MESSAGES[status]} (key: {case.secret})"
-    headers, body = error_response(case.error_shape, status, echoed)
+    answer = error_response(case.error_shape, status, echoed)
     adapter = adapter_for(case)
-    error = _scrubber(adapter, case.deployment).error(adapter.classify_error(status, headers, body))
+    error = _scrubber(adapter, case.deployment).error(
+        adapter.classify_error(status, answer.headers, answer.body)
+    )
     assert type(error).__name__ == case.error_class(status)
     assert MESSAGES[status] in error.message
     for text in (error.message, str(error), repr(error.body), json.dumps(error.to_openai_body())):
