@@ -59,6 +59,11 @@ OPENAI_ANSWERS = {
     "moderation": "conformance/recorded/openai/moderation.json",
     "image": "conformance/recorded/openai/image.json",
 }
+OPENAI_MORE_STREAMS = {
+    "stream": ("fixtures/openai/streams/tool_calls.sse", "fixtures/openai/streams/reasoning.sse"),
+    # two choices interleaved, multi-byte text, logprobs
+    "text_stream": ("conformance/recorded/openai/text_stream_n2.sse",),
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class AdapterCase:
     models: Mapping[str, str] = field(default_factory=dict)
     # call type → the recorded first answer of a call of two exchanges (Replicate's stream URL)
     first_answers: Mapping[str, str] = field(default_factory=dict)
+    # streamed call type → more recorded transcripts (tool calls, reasoning, several choices...) for
+    # the stream checks; the golden file holds the one in `answers`
+    more_streams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     embedding_input: tuple[str, ...] = ("hello world", "second text")
     # statuses whose class differs from ERROR_CLASSES, as the provider documents them
     error_classes: Mapping[int, str] = field(default_factory=dict)
@@ -84,6 +92,10 @@ class AdapterCase:
     @property
     def calls(self) -> frozenset[str]:
         return frozenset(self.answers)
+
+    def transcripts(self, call: str) -> tuple[str, ...]:
+        """Every recorded stream of a streamed call type: the golden one first."""
+        return (self.answers[call], *self.more_streams.get(call, ()))
 
     @property
     def secret(self) -> str:
@@ -134,10 +146,12 @@ def _compat_case(spec: CompatSpec) -> AdapterCase:
             "image": "gpt-image-1",
         }
         deployment = _deployment(spec.name, spec.name, "gpt-4o-mini")
+        more = OPENAI_MORE_STREAMS
     else:
         models = {}
         deployment = _deployment(spec.name, spec.name, "conformance-model", api_base=base)
-    return AdapterCase(spec.name, spec.name, deployment, answers, "openai", models=models)
+        more = {}
+    return AdapterCase(spec.name, spec.name, deployment, answers, "openai", models=models, more_streams=more)
 
 
 _VERTEX = {"vertex_project": "proj-1", "vertex_location": "us-central1"}
@@ -150,12 +164,22 @@ _ANTHROPIC_ANSWERS = {
     "chat": "fixtures/anthropic/responses/text.json#body",
     "stream": "fixtures/anthropic/streams/text.sse",
 }
+# (json_mode.sse decodes differently for a response_format request: the Anthropic tests split it)
+_ANTHROPIC_MORE = {
+    "stream": ("fixtures/anthropic/streams/thinking.sse", "fixtures/anthropic/streams/tools.sse")
+}
+_GEMINI_MORE = {
+    "stream": tuple(
+        f"fixtures/gemini/streams/{n}.sse" for n in ("thinking", "tools", "two_candidates", "safety")
+    )
+}
 _COHERE_ANSWERS = {
     "chat": "conformance/recorded/cohere/chat.json",
     "stream": "fixtures/cohere/streams/text.sse",
     "embedding": "conformance/recorded/cohere/embedding.json",
     "rerank": "conformance/recorded/cohere/rerank.json",
 }
+_COHERE_MORE = {"stream": ("fixtures/cohere/streams/tool_call.sse", "fixtures/cohere/streams/thinking.sse")}
 _COHERE_MODELS = {"embedding": "embed-english-v3.0", "rerank": "rerank-v3.5"}
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
@@ -169,6 +193,7 @@ def _native_cases() -> list[AdapterCase]:
             _deployment("anthropic", "anthropic", "claude-sonnet-4-5"),
             _ANTHROPIC_ANSWERS,
             "anthropic",
+            more_streams=_ANTHROPIC_MORE,
         ),
         AdapterCase(
             "azure",
@@ -189,6 +214,12 @@ def _native_cases() -> list[AdapterCase]:
                 "image": OPENAI_ANSWERS["image"],
             },
             "azure",
+            more_streams={
+                "stream": (
+                    "providers/azure/fixtures/streams/tool_calls.sse",
+                    "providers/azure/fixtures/streams/filtered.sse",
+                )
+            },
         ),
         AdapterCase(
             "bedrock",
@@ -209,6 +240,7 @@ def _native_cases() -> list[AdapterCase]:
             },
             "bedrock",
             models={"embedding": "amazon.titan-embed-text-v2:0"},
+            more_streams={"stream": ("conformance/recorded/bedrock/stream_tools.events.json",)},
             embedding_input=("hello world",),
         ),
         AdapterCase(
@@ -218,6 +250,7 @@ def _native_cases() -> list[AdapterCase]:
             _COHERE_ANSWERS,
             "cohere",
             models=_COHERE_MODELS,
+            more_streams=_COHERE_MORE,
         ),
         AdapterCase(
             "cohere_chat",
@@ -226,6 +259,7 @@ def _native_cases() -> list[AdapterCase]:
             _COHERE_ANSWERS,
             "cohere",
             models=_COHERE_MODELS,
+            more_streams=_COHERE_MORE,
         ),
         AdapterCase(
             "gemini",
@@ -234,6 +268,7 @@ def _native_cases() -> list[AdapterCase]:
             _GEMINI_ANSWERS,
             "gemini",
             models={"embedding": "gemini-embedding-001"},
+            more_streams=_GEMINI_MORE,
         ),
         AdapterCase(
             "huggingface",

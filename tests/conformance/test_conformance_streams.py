@@ -5,6 +5,7 @@ a short answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +16,13 @@ from conformance_golden import canonical
 from llmrelay.testing.stream_splits import assert_splits_decode_alike
 from llmrelay.types.errors import APIConnectionError
 
-STREAM_CALLS = [(c, call) for c in CASES for call in sorted(STREAMED) if call in c.calls]
-STREAM_IDS = [f"{c.id}-{call}" for c, call in STREAM_CALLS]
-
-
-def _transcript(case: AdapterCase, call: str) -> bytes:
-    return recorded_bytes(case.answers[call])
+# (case, call type, recorded transcript) for every transcript of every streamed call type
+STREAMS = [
+    (c, call, t) for c in CASES for call in sorted(STREAMED) if call in c.calls for t in c.transcripts(call)
+]
+STREAM_IDS = [f"{c.id}-{call}-{Path(t.partition('#')[0]).name}" for c, call, t in STREAMS]
+SSE_STREAMS = [s for s in STREAMS if not s[2].endswith(".events.json")]
+SSE_IDS = [i for s, i in zip(STREAMS, STREAM_IDS, strict=True) if s in SSE_STREAMS]
 
 
 def _decoding(case: AdapterCase, call: str) -> Any:
@@ -28,37 +30,40 @@ def _decoding(case: AdapterCase, call: str) -> Any:
     return lambda pieces: canonical([c.to_dict() for c in decode(case, call, pieces)])
 
 
-@pytest.mark.parametrize(("case", "call"), STREAM_CALLS, ids=STREAM_IDS)
-def test_random_splits_decode_alike(case: AdapterCase, call: str) -> None:
-    assert_splits_decode_alike(_transcript(case, call), _decoding(case, call), f"{case.id}-{call}")
+@pytest.mark.parametrize(("case", "call", "transcript"), STREAMS, ids=STREAM_IDS)
+def test_random_splits_decode_alike(case: AdapterCase, call: str, transcript: str) -> None:
+    assert_splits_decode_alike(recorded_bytes(transcript), _decoding(case, call), f"{case.id}-{transcript}")
 
 
-@pytest.mark.parametrize(("case", "call"), STREAM_CALLS, ids=STREAM_IDS)
-def test_stream_ends_with_its_usage(case: AdapterCase, call: str) -> None:
-    """The decoder's last chunk reports the usage (so every stream can be priced), and only it."""
-    chunks = decode(case, call, [_transcript(case, call)])
-    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
-    assert chunks[-1].choices == []
-    assert all(c.usage is None for c in chunks[:-1])
+@pytest.mark.parametrize(("case", "call", "transcript"), STREAMS, ids=STREAM_IDS)
+def test_usage_comes_once_at_the_end(case: AdapterCase, call: str, transcript: str) -> None:
+    """Usage, when the provider reported it, is on the last chunk only; the recordings in the
+    golden files all report it, and there the last chunk is usage-only (so every stream can be
+    priced, and a client that did not ask for usage can drop it). An OpenAI-compatible provider
+    that puts usage on its last content chunk (DeepSeek) is passed through as it is."""
+    chunks = decode(case, call, [recorded_bytes(transcript)])
+    with_usage = [i for i, c in enumerate(chunks) if c.usage is not None]
+    assert with_usage in ([], [len(chunks) - 1])
+    if transcript == case.answers[call]:
+        assert with_usage and chunks[-1].usage.total_tokens > 0
+        assert chunks[-1].choices == []
 
 
-SSE_CALLS = [(c, call) for c, call in STREAM_CALLS if not c.answers[call].endswith(".events.json")]
-SSE_IDS = [f"{c.id}-{call}" for c, call in SSE_CALLS]
-
-
-@pytest.mark.parametrize(("case", "call"), SSE_CALLS, ids=SSE_IDS)
+@pytest.mark.parametrize(("case", "call", "transcript"), SSE_STREAMS, ids=SSE_IDS)
 @pytest.mark.parametrize("newline", [b"\r\n", b"\r"], ids=["crlf", "cr"])
-def test_sse_line_endings_do_not_matter(case: AdapterCase, call: str, newline: bytes) -> None:
-    data = _transcript(case, call)
+def test_sse_line_endings_do_not_matter(
+    case: AdapterCase, call: str, transcript: str, newline: bytes
+) -> None:
+    data = recorded_bytes(transcript)
     decoding = _decoding(case, call)
     other = data.replace(b"\n", newline)
     assert decoding([other]) == decoding([data])
-    assert_splits_decode_alike(other, decoding, f"{case.id}-{call}-{newline!r}")
+    assert_splits_decode_alike(other, decoding, f"{case.id}-{transcript}-{newline!r}")
 
 
-@pytest.mark.parametrize(("case", "call"), STREAM_CALLS, ids=STREAM_IDS)
+@pytest.mark.parametrize(("case", "call", "transcript"), STREAMS, ids=STREAM_IDS)
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
-def test_cut_stream_is_a_connection_error(case: AdapterCase, call: str, keep: float) -> None:
-    data = _transcript(case, call)
+def test_cut_stream_is_a_connection_error(case: AdapterCase, call: str, transcript: str, keep: float) -> None:
+    data = recorded_bytes(transcript)
     with pytest.raises(APIConnectionError):
         decode(case, call, [data[: int(len(data) * keep)]])
