@@ -127,13 +127,12 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
 
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
         # Vertex itself (auth, quota, unknown model) answers with a google.rpc.Status; Claude's own
-        # errors pass through in Anthropic's envelope
-        if gemini_errors.parse_status(body) is not None:
-            error = gemini_errors.classify(status, headers, body)
-        else:
-            error = anthropic_errors.classify(self.name, status, headers, body)
-        error.provider = self.name
-        return error
+        # errors pass through in Anthropic's envelope, told by its error `type` (a google.rpc.Status
+        # has none, but its decoder would take Anthropic's {"error": {...}} too)
+        error_type, _ = anthropic_errors.read_error(body)
+        if error_type is None and gemini_errors.parse_status(body) is not None:
+            return gemini_errors.classify(status, headers, body, self.name)
+        return anthropic_errors.classify(self.name, status, headers, body)
 
     def error_message(self, body: bytes) -> str | None:
         rpc = gemini_errors.parse_status(body)
