@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from llmrelay.providers.declarations import NO_PARAMS, ProviderParams
 from llmrelay.providers.grants import TokenGrant
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest, NamedToolChoice
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
@@ -64,6 +65,10 @@ class Provider:
     # (or are dropped with drop_params)
     supported_params: frozenset[str] = frozenset()
     requires_api_key: bool = True
+    # the deployment parameters it reads besides api_key / api_base / api_version, and which of them
+    # are secrets (llmrelay.providers.declarations); a built-in provider's is also listed in the
+    # registry's DECLARED_PARAMS, which reads it without importing the adapter
+    deployment_params: ProviderParams = NO_PARAMS
 
     # ---- per-deployment variants and fetched credentials
     def for_deployment(self, deployment: Deployment) -> Provider:

@@ -94,7 +94,8 @@ def deployment_region(target: Deployment) -> str | None:
 
 
 def _vertex_region(target: Deployment, options: Mapping[str, Any]) -> str | None:
-    from llmrelay.providers.vertex.settings import DEFAULT_LOCATION, LOCATION_ENV, LOCATION_PARAMS
+    from llmrelay.providers.vertex.params import LOCATION_PARAMS
+    from llmrelay.providers.vertex.settings import DEFAULT_LOCATION, LOCATION_ENV
 
     location = next((options[p] for p in LOCATION_PARAMS if isinstance(options.get(p), str)), None)
     location = location or next((os.environ[e] for e in LOCATION_ENV if os.environ.get(e)), None)

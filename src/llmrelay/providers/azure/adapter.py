@@ -16,6 +16,7 @@ from urllib.parse import quote
 import msgspec
 
 from llmrelay.providers.azure.entra import EntraClientCredentialsGrant, entra_grant
+from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS
 from llmrelay.providers.azure.wire import (
     AzureChatStreamDecoder,
     AzureTextStreamDecoder,
@@ -38,8 +39,6 @@ DEFAULT_API_VERSION = "2024-10-21"
 STREAM_USAGE_SINCE = "2024-09-01"
 API_VERSION_ENV = ("AZURE_API_VERSION",)
 AD_TOKEN_ENV = ("AZURE_AD_TOKEN",)
-# LiteLLM's name for an Entra ID token: a deployment option (litellm_params) or an SDK keyword
-AD_TOKEN_PARAM = "azure_ad_token"
 # where a token passed with the call travels from prepare_* to headers() (a per-call Deployment copy)
 _CALL_TOKEN = "_azure_ad_token_of_call"
 
@@ -59,6 +58,7 @@ R = TypeVar("R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGene
 
 class AzureOpenAI(OpenAICompatible):
     chat_decoder = azure_chat_decoder
+    deployment_params = AZURE_PARAMS
 
     def __init__(self) -> None:
         super().__init__(AZURE_SPEC)

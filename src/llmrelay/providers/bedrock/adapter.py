@@ -20,6 +20,7 @@ from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
 from llmrelay.providers.bedrock.errors import classify, decode_payload
 from llmrelay.providers.bedrock.optional import require_botocore
+from llmrelay.providers.bedrock.params import BEDROCK_PARAMS
 from llmrelay.providers.bedrock.request import build_body
 from llmrelay.providers.bedrock.response import to_chat_response
 from llmrelay.providers.bedrock.signing import auth_headers
@@ -56,6 +57,7 @@ def model_id(model: str) -> str:
 class BedrockProvider(Provider):
     name = "bedrock"
     supported_params = BEDROCK_CHAT_PARAMS
+    deployment_params = BEDROCK_PARAMS
     requires_api_key = False
 
     # ---- requests

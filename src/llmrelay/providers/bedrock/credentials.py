@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmrelay.providers.bedrock.optional import missing_botocore
+from llmrelay.providers.bedrock.params import (
+    ACCESS_KEY_PARAM,
+    ENDPOINT_PARAM,
+    PROFILE_PARAM,
+    REGION_PARAM,
+    SECRET_KEY_PARAM,
+    SESSION_TOKEN_PARAM,
+    UNSUPPORTED_PARAMS,
+)
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 
 PROVIDER = "bedrock"
-ACCESS_KEY_PARAM = "aws_access_key_id"
-SECRET_KEY_PARAM = "aws_secret_access_key"
-SESSION_TOKEN_PARAM = "aws_session_token"
-REGION_PARAM = "aws_region_name"
-PROFILE_PARAM = "aws_profile_name"
-ENDPOINT_PARAM = "aws_bedrock_runtime_endpoint"
-# LiteLLM's assume-role settings: taken off the call (they are credentials), but not supported here
-UNSUPPORTED_PARAMS = ("aws_role_name", "aws_session_name", "aws_web_identity_token")
 
 BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")

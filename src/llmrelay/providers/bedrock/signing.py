@@ -8,11 +8,24 @@ signature.
 
 from __future__ import annotations
 
+import logging
+
 from llmrelay.providers.bedrock.credentials import AwsKeys, BearerToken, Credentials
 from llmrelay.providers.bedrock.optional import missing_botocore
 
 SIGNING_NAME = "bedrock"  # the service's signing name (its endpoint prefix is bedrock-runtime)
 _SIGNED = ("content-type", "accept")
+
+
+class _NoCanonicalRequests(logging.Filter):
+    """botocore logs every canonical request it signs at DEBUG, and a canonical request holds the
+    x-amz-security-token header: a process logging at DEBUG would write session tokens to its logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("CanonicalRequest")
+
+
+logging.getLogger("botocore.auth").addFilter(_NoCanonicalRequests())
 
 
 def auth_headers(

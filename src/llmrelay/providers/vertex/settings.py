@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from llmrelay.providers.paths import path_part
 from llmrelay.providers.vertex.auth import GoogleCredentialsGrant, project_of
+from llmrelay.providers.vertex.params import CREDENTIALS_PARAMS, LOCATION_PARAMS, PROJECT_PARAMS
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 
@@ -25,10 +26,6 @@ API_VERSION = "v1"
 PROJECT_ENV = ("VERTEXAI_PROJECT", "VERTEX_PROJECT")
 LOCATION_ENV = ("VERTEXAI_LOCATION", "VERTEX_LOCATION")
 CREDENTIALS_ENV = ("GOOGLE_APPLICATION_CREDENTIALS",)
-# LiteLLM's keywords, with the longer spellings it also takes
-PROJECT_PARAMS = ("vertex_project", "vertex_ai_project")
-LOCATION_PARAMS = ("vertex_location", "vertex_ai_location")
-CREDENTIALS_PARAMS = ("vertex_credentials", "vertex_ai_credentials")
 
 
 @dataclass(frozen=True, slots=True)
