@@ -186,6 +186,13 @@ class Provider:
         provider (a reseller's model at its maker's list price), or None."""
         return None
 
+    # ---- placement
+    def serving_region(self, deployment: Deployment) -> str | None:
+        """The cloud region this deployment is served from, as the provider names it ("eu-west-1",
+        "europe-west4", "westeurope"), or None when the deployment does not say (the router then
+        counts it in no region: llmrelay.router.regions)."""
+        return None
+
     # ---- helpers
     def unsupported(self, what: str) -> LLMError:
         return BadRequestError(f"provider {self.name!r} does not support {what}", provider=self.name)

@@ -150,6 +150,13 @@ class BedrockProvider(Provider):
         payload = decode_payload(body)
         return payload.text() if payload is not None else super().error_message(body)
 
-    # ---- pricing
+    # ---- pricing and placement
     def catalog_model(self, deployment: Deployment) -> str:
         return model_id(deployment.model)
+
+    def serving_region(self, deployment: Deployment) -> str | None:
+        """aws_region_name, else AWS_REGION / AWS_DEFAULT_REGION, else the region its endpoint names."""
+        try:
+            return creds.region(deployment, creds.endpoint(deployment))
+        except BadRequestError:  # no region anywhere: a call would fail, so the region is unknown
+            return None

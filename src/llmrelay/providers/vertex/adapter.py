@@ -71,6 +71,9 @@ class VertexEndpoint(Provider):
     def token_grant(self, deployment: Deployment) -> TokenGrant | None:
         return settings.token_grant(deployment)
 
+    def serving_region(self, deployment: Deployment) -> str | None:
+        return settings.location(deployment)
+
 
 class VertexGemini(VertexEndpoint, GeminiProvider):
     """Gemini (and Google's embedding models) on Vertex AI."""

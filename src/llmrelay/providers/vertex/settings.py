@@ -49,7 +49,7 @@ class Placement:
 def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placement:
     """`projects` remembers the project_id read from each credentials source (the caller's memo)."""
     options = deployment.options or {}
-    location = _first(options, LOCATION_PARAMS) or _env(LOCATION_ENV) or DEFAULT_LOCATION
+    where = location(deployment)
     project = _first(options, PROJECT_PARAMS) or _env(PROJECT_ENV)
     if not project:
         source = credentials_source(deployment)
@@ -65,7 +65,13 @@ def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placem
             model=deployment.model,
             param="vertex_project",
         )
-    return Placement(base=_base(deployment, location), project=project, location=location)
+    return Placement(base=_base(deployment, where), project=project, location=where)
+
+
+def location(deployment: Deployment) -> str:
+    """vertex_location, else VERTEXAI_LOCATION / VERTEX_LOCATION, else the provider's default. It
+    names the region even behind an api_base override: it is in every URL's path."""
+    return _first(deployment.options or {}, LOCATION_PARAMS) or _env(LOCATION_ENV) or DEFAULT_LOCATION
 
 
 def _base(deployment: Deployment, location: str) -> str:
