@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import msgspec
 
 from llmrelay.providers.declarations import NO_PARAMS, ProviderParams
-from llmrelay.providers.grants import TokenGrant
+from llmrelay.providers.grants import Credential, TokenGrant
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest, NamedToolChoice
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -81,8 +81,11 @@ class Provider:
         llmrelay.providers.grants), or None when its headers carry static credentials."""
         return None
 
-    def authorize(self, request: HttpRequest, token: str) -> HttpRequest:
-        """Put a token from `token_grant` on a prepared request (default: a bearer header)."""
+    def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
+        """Put a credential from `token_grant` on a prepared request (default: a token as a bearer
+        header; an adapter whose grant yields signing keys signs the request here)."""
+        if not isinstance(token, str):
+            raise TypeError(f"provider {self.name!r} has no use for signing keys")
         request.headers["authorization"] = f"Bearer {token}"
         return request
 

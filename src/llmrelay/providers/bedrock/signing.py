@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from llmrelay.providers.bedrock.credentials import AwsKeys, BearerToken, Credentials
+from llmrelay.providers.bedrock.credentials import AwsKeys, BearerToken, Credentials, Profile
 from llmrelay.providers.bedrock.optional import missing_botocore
 
 SIGNING_NAME = "bedrock"  # the service's signing name (its endpoint prefix is bedrock-runtime)
@@ -34,6 +34,8 @@ def auth_headers(
     """The headers that authenticate this exact request (SigV4 needs the region)."""
     if isinstance(credentials, BearerToken):
         return {"authorization": f"Bearer {credentials.token}"}
+    if isinstance(credentials, Profile):
+        raise TypeError("a profile's keys are loaded by the engine: sign with sigv4_headers")
     if region is None:
         raise ValueError("SigV4 signing needs a region")
     return sigv4_headers(credentials, region, method, url, headers, body)
