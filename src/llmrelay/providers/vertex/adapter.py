@@ -30,6 +30,7 @@ from llmrelay.providers.gemini.request import build_body as gemini_body
 from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.vertex import settings
 from llmrelay.providers.vertex.embedding import parse_predict, predict_body
+from llmrelay.providers.vertex.params import VERTEX_PARAMS
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -48,6 +49,7 @@ class VertexEndpoint(Provider):
 
     name = settings.PROVIDER
     requires_api_key = False
+    deployment_params = VERTEX_PARAMS
 
     def __init__(self, projects: dict[str, str | None] | None = None) -> None:
         super().__init__()
@@ -68,6 +70,9 @@ class VertexEndpoint(Provider):
 
     def token_grant(self, deployment: Deployment) -> TokenGrant | None:
         return settings.token_grant(deployment)
+
+    def serving_region(self, deployment: Deployment) -> str | None:
+        return settings.location(deployment)
 
 
 class VertexGemini(VertexEndpoint, GeminiProvider):
