@@ -184,6 +184,8 @@ def test_embedding_golden(name: str) -> None:
 # ---- errors
 
 
+# each plain status's class, message and code is checked for every adapter in tests/conformance; these
+# cases are the provider's own (message markers, retry hints, odd statuses, non-JSON bodies)
 ERROR_CASES = load(FIXTURES / "errors" / "cases.json")
 
 

@@ -21,6 +21,8 @@ from llmrelay.types.http import HttpResponse
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "openai"
 REQUEST_CASES = json.loads((FIXTURES / "requests.json").read_text())
+# each plain status's class, message and code is checked for every adapter in tests/conformance; these
+# cases are the provider's own (message markers, retry hints, odd statuses, non-JSON bodies)
 ERROR_CASES = json.loads((FIXTURES / "errors.json").read_text())
 
 
