@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conformance_calls import adapter_for, decode, parse, prepare, sent_requests
+from conformance_calls import adapter_for, decode, parse, prepare, recorded_bytes, sent_requests
 from conformance_cases import (
     CALLS,
     CASE_CALL_IDS,
@@ -17,7 +17,6 @@ from conformance_cases import (
     CASES,
     STREAMED,
     AdapterCase,
-    recorded_bytes,
 )
 from conformance_golden import canonical, check_golden, request_snapshot
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conformance_calls import decode
-from conformance_cases import CASES, STREAMED, AdapterCase, recorded_bytes
+from conformance_calls import decode, recorded_bytes
+from conformance_cases import CASES, STREAMED, AdapterCase
 from conformance_golden import canonical
 
 from llmrelay.testing.stream_splits import assert_splits_decode_alike
