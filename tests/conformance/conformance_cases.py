@@ -17,12 +17,10 @@ from typing import Any
 import msgspec
 
 from llmrelay.providers.compat import CompatSpec, compat_specs
-from llmrelay.providers.registry import NATIVE_ADAPTERS
 from llmrelay.testing.bedrock_sim import ACCESS_KEY_ID
 from llmrelay.types.deployment import Deployment
 
 TESTS = Path(__file__).resolve().parents[1]
-RECORDED = Path(__file__).resolve().parent / "recorded"
 
 # every call type an adapter can serve; "stream" and "text_stream" are the streamed chat and text
 CALLS = ("chat", "stream", "embedding", "text_completion", "text_stream", "rerank", "moderation", "image")
@@ -330,4 +328,3 @@ CASE_IDS = [c.id for c in CASES]
 # (case, call type) for every call type each adapter serves
 CASE_CALLS = [(c, call) for c in CASES for call in CALLS if call in c.calls]
 CASE_CALL_IDS = [f"{c.id}-{call}" for c, call in CASE_CALLS]
-NATIVE_NAMES = frozenset(NATIVE_ADAPTERS)
