@@ -153,7 +153,7 @@ _GEMINI_ANSWERS = {
     "embedding": "fixtures/gemini/embeddings/batch.json#response",
 }
 _ANTHROPIC_ANSWERS = {
-    "chat": "fixtures/anthropic/responses/text.json#body",
+    "chat": "conformance/recorded/anthropic/chat.json",
     "stream": "fixtures/anthropic/streams/text.sse",
 }
 # (json_mode.sse decodes differently for a response_format request: the Anthropic tests split it)
