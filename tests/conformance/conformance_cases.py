@@ -148,7 +148,7 @@ def _compat_case(spec: CompatSpec) -> AdapterCase:
 
 _VERTEX = {"vertex_project": "proj-1", "vertex_location": "us-central1"}
 _GEMINI_ANSWERS = {
-    "chat": "fixtures/gemini/responses/text.json#body",
+    "chat": "conformance/recorded/gemini/chat.json",
     "stream": "fixtures/gemini/streams/text.sse",
     "embedding": "fixtures/gemini/embeddings/batch.json#response",
 }
