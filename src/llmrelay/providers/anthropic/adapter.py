@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from llmrelay.providers.anthropic.errors import classify, read_error
-from llmrelay.providers.anthropic.request import SERVICE_TIERS, build_body, wants_json
+from llmrelay.providers.anthropic.request import SERVICE_TIERS, encode_body, wants_json
 from llmrelay.providers.anthropic.response import to_chat_response
 from llmrelay.providers.anthropic.stream import AnthropicStreamDecoder
 from llmrelay.providers.base import Provider
@@ -76,7 +76,7 @@ class AnthropicProvider(Provider):
         return super().check_params(request, drop)
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
-        body = _encoder.encode(build_body(request, deployment.model))
+        body = encode_body(request, deployment.model)
         return HttpRequest(
             url=self.messages_url(deployment),
             headers=with_betas(self.headers(deployment), request.anthropic_beta),

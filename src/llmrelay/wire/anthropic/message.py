@@ -90,9 +90,8 @@ class ErrorBody(msgspec.Struct):
     error: ErrorDetail | None = None
 
 
+# the answer of POST /v1/messages/count_tokens
 class TokenCount(msgspec.Struct):
-    """The answer of POST /v1/messages/count_tokens."""
-
     input_tokens: int
 
 
