@@ -93,6 +93,10 @@ Block = (
 )
 
 
+# the In- names date from when these shapes were read only; they stay, as the gateway's OpenAPI
+# document names its schema components after them
+
+
 class InMessage(msgspec.Struct, kw_only=True):
     role: Literal["user", "assistant"]
     content: str | list[Block]
