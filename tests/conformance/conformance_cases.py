@@ -17,18 +17,10 @@ from typing import Any
 import msgspec
 
 from llmrelay.providers.compat import CompatSpec, compat_specs
-from llmrelay.providers.registry import NATIVE_ADAPTERS
 from llmrelay.testing.bedrock_sim import ACCESS_KEY_ID
-from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.embedding import EmbeddingRequest
-from llmrelay.types.image import ImageGenerationRequest
-from llmrelay.types.moderation import ModerationRequest
-from llmrelay.types.rerank import RerankRequest
 
 TESTS = Path(__file__).resolve().parents[1]
-RECORDED = Path(__file__).resolve().parent / "recorded"
 
 # every call type an adapter can serve; "stream" and "text_stream" are the streamed chat and text
 CALLS = ("chat", "stream", "embedding", "text_completion", "text_stream", "rerank", "moderation", "image")
@@ -156,12 +148,12 @@ def _compat_case(spec: CompatSpec) -> AdapterCase:
 
 _VERTEX = {"vertex_project": "proj-1", "vertex_location": "us-central1"}
 _GEMINI_ANSWERS = {
-    "chat": "fixtures/gemini/responses/text.json#body",
+    "chat": "conformance/recorded/gemini/chat.json",
     "stream": "fixtures/gemini/streams/text.sse",
     "embedding": "fixtures/gemini/embeddings/batch.json#response",
 }
 _ANTHROPIC_ANSWERS = {
-    "chat": "fixtures/anthropic/responses/text.json#body",
+    "chat": "conformance/recorded/anthropic/chat.json",
     "stream": "fixtures/anthropic/streams/text.sse",
 }
 # (json_mode.sse decodes differently for a response_format request: the Anthropic tests split it)
@@ -336,53 +328,3 @@ CASE_IDS = [c.id for c in CASES]
 # (case, call type) for every call type each adapter serves
 CASE_CALLS = [(c, call) for c in CASES for call in CALLS if call in c.calls]
 CASE_CALL_IDS = [f"{c.id}-{call}" for c, call in CASE_CALLS]
-NATIVE_NAMES = frozenset(NATIVE_ADAPTERS)
-
-
-def canonical_request(case: AdapterCase, call: str) -> Any:
-    """The canonical call of this type, as the client hands it to the adapter."""
-    model = f"{case.provider}/{case.deployment_for(call).model}"
-    if call in ("chat", "stream"):
-        return msgspec.convert(
-            {
-                "model": model,
-                "messages": [
-                    {"role": "system", "content": "Be brief."},
-                    {"role": "user", "content": "Say hello"},
-                ],
-                "temperature": 0.2,
-                "max_tokens": 64,
-                "stream": call == "stream" or None,
-            },
-            ChatRequest,
-        )
-    if call == "embedding":
-        return EmbeddingRequest(model=model, input=list(case.embedding_input))
-    if call in ("text_completion", "text_stream"):
-        stream = call == "text_stream" or None
-        return TextCompletionRequest(model=model, prompt="Say this is a test", max_tokens=7, stream=stream)
-    if call == "rerank":
-        documents: list[str | dict[str, Any]] = ["Berlin is in Germany", "Paris is the capital of France"]
-        return RerankRequest(model=model, query="capital of France?", documents=documents, top_n=2)
-    if call == "moderation":
-        return ModerationRequest(input="I want to hurt them", model=case.deployment_for(call).model)
-    if call == "image":
-        return ImageGenerationRequest(
-            prompt="a red kite", model=model, n=1, size="1024x1024", response_format="b64_json"
-        )
-    raise AssertionError(f"unknown call type {call!r}")
-
-
-def recorded_bytes(reference: str) -> bytes:
-    """A recorded answer: a file under tests/, or (`path#key`) one key of a JSON file, re-encoded.
-    Bedrock's binary event stream is recorded as a list of [event type, payload] and framed here."""
-    path, _, key = reference.partition("#")
-    file = TESTS / path
-    if key:
-        return msgspec.json.encode(msgspec.json.decode(file.read_bytes())[key])
-    if file.name.endswith(".events.json"):
-        from llmrelay.testing.bedrock_wire import event
-
-        events = msgspec.json.decode(file.read_bytes())
-        return b"".join(event(name, msgspec.json.encode(payload)) for name, payload in events)
-    return file.read_bytes()

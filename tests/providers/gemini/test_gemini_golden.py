@@ -116,6 +116,7 @@ def random_split(raw: bytes, rng: random.Random) -> list[bytes]:
     return [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
 
 
+# (text.sse's chunks are tests/conformance/golden/gemini/stream.json's)
 @pytest.mark.parametrize("name", names("streams"))
 def test_stream_golden(name: str) -> None:
     raw = (FIXTURES / "streams" / f"{name}.sse").read_bytes()
@@ -184,6 +185,8 @@ def test_embedding_golden(name: str) -> None:
 # ---- errors
 
 
+# each plain status's class, message and code is checked for every adapter in tests/conformance; these
+# cases are the provider's own (message markers, retry hints, odd statuses, non-JSON bodies)
 ERROR_CASES = load(FIXTURES / "errors" / "cases.json")
 
 
