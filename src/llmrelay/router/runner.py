@@ -166,7 +166,10 @@ class CallRunner:
     async def _in_group(
         self, trace: CallTrace, model: str, call: PickRequest, options: CallOptions, attempt: Attempt[T]
     ) -> tuple[T, Pick]:
-        group, deployments = self.groups.resolve(model)
+        if call.deployments is not None:  # a group the caller resolved (the SDK Client's)
+            group, deployments = model, list(call.deployments)
+        else:
+            group, deployments = self.groups.resolve(model)
         if call.routing is not None:
             # before the first pick, so retries, their backoff and fallbacks see only the region
             deployments = in_region(group, deployments, call.routing)
