@@ -39,6 +39,7 @@ from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.records import CallReporter
 from llmrelay.sdk.keywords import read_call
 from llmrelay.sdk.run import SdkRunner
+from llmrelay.sdk.targets import Targets
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingResponse
@@ -82,6 +83,7 @@ class Client:
         self._callback_thread = LoopThread("llmrelay-callbacks")
         self._reporter = CallReporter(callbacks, self._callback_thread)
         self._runner = SdkRunner(self.engine, self._reporter, retry_policy or Backoff())
+        self._targets = Targets(self.registry, self.catalog)
         # call ids: a random prefix per client and a counter (cheaper than a uuid per call)
         self._id_prefix = os.urandom(6).hex()
         self._call_numbers = itertools.count(1)
@@ -116,7 +118,7 @@ class Client:
     # ---- the one call path
     async def _acall(self, operation: Operation[Any, Any], params: dict[str, Any]) -> Any:
         """One call (no per-call fallbacks): `params` are its keywords, controls taken out."""
-        sdk_call = read_call(operation, params, self.registry, self.catalog)
+        sdk_call = read_call(operation, params, self._targets)
         return await self._runner.run(
             sdk_call,
             f"{self._id_prefix}-{next(self._call_numbers):x}",

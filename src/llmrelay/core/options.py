@@ -40,8 +40,14 @@ CREDENTIAL_PARAMS = (
 )
 
 
+_CREDENTIAL_NAMES = frozenset(CREDENTIAL_PARAMS)
+
+
 def take_credentials(params: dict[str, Any]) -> dict[str, Any] | None:
     """Remove the provider credentials from a call's keywords; what was given, or None."""
+    # every SDK call asks: a look over its few keywords, not over every credential name
+    if params.keys().isdisjoint(_CREDENTIAL_NAMES):
+        return None
     found = {name: params.pop(name) for name in CREDENTIAL_PARAMS if name in params}
     given = {name: value for name, value in found.items() if value is not None}
     return given or None

@@ -12,40 +12,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmrelay.calls.call import Call
-from llmrelay.calls.context import CallContext
+from llmrelay.calls.context import EMPTY_CONTEXT, CallContext
 from llmrelay.calls.operation import CHAT, Operation
 from llmrelay.core.options import take_credentials
 from llmrelay.core.requests import build_request
-from llmrelay.core.resolve import resolve_deployment
-from llmrelay.cost.catalog import Catalog
-from llmrelay.providers.registry import ProviderRegistry
-from llmrelay.types.deployment import Deployment
+from llmrelay.sdk.targets import Target, Targets
 
 # keywords that steer any call rather than fill its body, in LiteLLM's and the OpenAI SDK's
 # spellings (`base_url` is `api_base`, `max_retries` is `num_retries`, `headers` merge under
 # `extra_headers`)
 _STEERING = ("api_key", "api_base", "base_url", "api_version", "timeout", "max_retries",
              "num_retries", "extra_headers", "headers", "organization", "custom_llm_provider")  # fmt: skip
+_STEERING_NAMES = frozenset(_STEERING)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SdkCall:
     """One SDK call, read: the seam's Call, where it goes, and chat's `mock_response` (an answer,
     or an error to raise, in place of the provider; None for a real call)."""
 
     call: Call[Any]
-    deployment: Deployment
+    target: Target
     mock: Any = None
 
 
-def read_call(
-    operation: Operation[Any, Any], params: dict[str, Any], registry: ProviderRegistry, catalog: Catalog
-) -> SdkCall:
+def read_call(operation: Operation[Any, Any], params: dict[str, Any], targets: Targets) -> SdkCall:
     """`params`: the call's keywords with `model` and the operation's input (`messages`, `input`...),
     LiteLLM's controls already taken out (core/controls.py). Unknown keywords go to the provider in
     the request body (`extra_body`); provider credentials go to the deployment, never the body."""
     model: str = params["model"]
-    steering = {name: params.pop(name) for name in _STEERING if name in params}
+    steering = {name: params.pop(name) for name in params.keys() & _STEERING_NAMES}
     drop_params = stream_timeouts = None
     if operation.streams:
         params["stream"] = params.pop("stream", False) or None
@@ -60,10 +56,8 @@ def read_call(
     headers, extra_headers = steering.get("headers"), steering.get("extra_headers")
     num_retries = steering.get("num_retries")
     timeout = steering.get("timeout")
-    deployment = resolve_deployment(
+    target = targets.resolve(
         model,
-        registry,
-        catalog,
         provider=steering.get("custom_llm_provider"),
         api_key=steering.get("api_key"),
         api_base=steering.get("api_base") or steering.get("base_url"),
@@ -71,13 +65,19 @@ def read_call(
         timeout=timeout,
         extra_headers={**headers, **(extra_headers or {})} if headers else extra_headers,
         organization=steering.get("organization"),
-        options=credentials,
+        credentials=credentials,
     )
-    context = CallContext(
-        client_metadata=metadata,
-        timeout=timeout,
-        stream_timeouts=stream_timeouts,
-        num_retries=num_retries if num_retries is not None else steering.get("max_retries"),
-        drop_params=drop_params,
-    )
-    return SdkCall(Call(operation, request, context), deployment, mock)
+    if num_retries is None:
+        num_retries = steering.get("max_retries")
+    knobs = (timeout, stream_timeouts, num_retries, drop_params)
+    if metadata is None and knobs == (None, None, None, None):
+        context = EMPTY_CONTEXT  # the common call: nothing to carry besides its request
+    else:
+        context = CallContext(
+            client_metadata=metadata,
+            timeout=timeout,
+            stream_timeouts=stream_timeouts,
+            num_retries=num_retries,
+            drop_params=drop_params,
+        )
+    return SdkCall(Call(operation, request, context), target, mock)

@@ -24,9 +24,8 @@ from llmrelay.core.engine import Engine
 from llmrelay.core.retry import Backoff
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
-from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.groups import ModelGroups
-from llmrelay.router.picking import Pick, Picker, PickRequest
+from llmrelay.router.picking import Pick, Picker
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy
 from llmrelay.router.records import CallReporter, CallTrace
 from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
@@ -79,7 +78,7 @@ class SdkRunner:
     ) -> Any:
         """One call, with the client's defaults for what the call leaves unset: a whole answer
         (reported now), or a stream (reported when it ends)."""
-        call, deployment = sdk_call.call, sdk_call.deployment
+        call, target = sdk_call.call, sdk_call.target
         operation, request, context = call.operation, call.request, call.context
         model: str = request.model
         stream = call.stream
@@ -91,9 +90,7 @@ class SdkRunner:
             num_retries=0 if sdk_call.mock is not None else _first(context.num_retries, num_retries),
             drop_params=drop_params if context.drop_params is None else context.drop_params,
         )
-        one = RouterDeployment(deployment.id or deployment.qualified_model, model, deployment)
-        # no tags, no token estimate, no lease: the group's one deployment has no limits to reserve
-        group = PickRequest(model, frozenset(), stream, _no_estimate, None, 0.0, deployments=(one,))
+        group = target.group(stream)
         runner, engine = self.runner, self.engine
         mock = MockAttempt(sdk_call.mock, request, engine, trace) if sdk_call.mock is not None else None
         try:
@@ -160,10 +157,6 @@ def _timing(backoff: Backoff) -> Timing:
 async def _sleep(seconds: float) -> None:
     # looked up per call, not bound at construction: tests that replace asyncio.sleep see the waits
     await asyncio.sleep(seconds)
-
-
-def _no_estimate() -> int:
-    return 0
 
 
 def _first(value: int | None, default: int) -> int:
