@@ -135,3 +135,14 @@ async def test_an_sdk_record_and_a_router_record_of_the_same_answer_agree(
             routed.error.provider,
             routed.error.model,
         )
+
+
+async def test_a_mock_exception_reaches_the_caller_and_its_record_says_what_it_was(
+    client: Client, recorder: Recorder
+) -> None:
+    with pytest.raises(ValueError, match="nope"):
+        await client.acompletion("gpt-4o", MESSAGES, mock_response=ValueError("nope"))
+    await client.aflush_callbacks()
+    [(hook, record)] = recorder.records
+    assert hook == "failure" and type(record.error) is llmrelay.LLMError
+    assert "nope" in str(record.error) and record.attempts == 1
