@@ -17,15 +17,8 @@ from conformance_calls import (
     recorded_bytes,
     sent_requests,
 )
-from conformance_cases import (
-    CALLS,
-    CASE_CALL_IDS,
-    CASE_CALLS,
-    CASE_IDS,
-    CASES,
-    STREAMED,
-    AdapterCase,
-)
+from conformance_case import CALLS, STREAMED, AdapterCase
+from conformance_cases import CASE_CALL_IDS, CASE_CALLS, CASE_IDS, CASES
 from conformance_golden import GOLDEN, canonical, check_golden, request_snapshot
 
 from llmrelay.core.assemble import stream_chunk_builder
