@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from conformance_cases import TESTS, AdapterCase
+from conformance_case import TESTS, AdapterCase
 
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
-from llmrelay.testing.bedrock_wire import event
+from llmrelay.testing.bedrock_wire import event, exception
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.embedding import EmbeddingRequest
@@ -141,6 +141,10 @@ def recorded_bytes(reference: str) -> bytes:
     if key:
         return msgspec.json.encode(msgspec.json.decode(file.read_bytes())[key])
     if file.name.endswith(".events.json"):
-        events = msgspec.json.decode(file.read_bytes())
-        return b"".join(event(name, msgspec.json.encode(payload)) for name, payload in events)
+        # [type, payload] is an event; [type, payload, "exception"] an exception message
+        frames = msgspec.json.decode(file.read_bytes())
+        return b"".join(
+            (exception if kind[2:] == ["exception"] else event)(kind[0], msgspec.json.encode(kind[1]))
+            for kind in frames
+        )
     return file.read_bytes()

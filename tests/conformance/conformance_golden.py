@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance_cases import AdapterCase
+from conformance_case import AdapterCase
 
 from llmrelay.types.http import HttpRequest
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from conformance_calls import decode, recorded_bytes
-from conformance_cases import CASES, STREAMED, AdapterCase
+from conformance_case import STREAMED, AdapterCase
+from conformance_cases import CASES
 from conformance_golden import canonical
 
 from llmrelay.testing.stream_splits import assert_splits_decode_alike

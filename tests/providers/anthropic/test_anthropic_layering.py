@@ -39,3 +39,13 @@ def test_the_messages_format_is_modelled_once_in_the_wire_room() -> None:
             and value.__module__ == module.__name__
         ]
     assert own == []
+
+
+def test_the_wire_room_is_below_the_providers() -> None:
+    """wire/anthropic holds the shapes the adapter uses: it must never need the adapter back."""
+    code = (
+        "import sys, llmrelay.wire.anthropic, llmrelay.wire.anthropic.message\n"
+        "print(sorted(m for m in sys.modules if m.startswith('llmrelay.providers')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -87,15 +87,8 @@ def test_stream_cut_before_message_end_is_a_connection_error(cut_at: float) -> N
         decoder.end()
 
 
-def test_error_in_message_end_raises() -> None:
-    data = transcript("text").split(b"event: message-end")[0] + event(
-        "message-end",
-        {"type": "message-end", "delta": {"finish_reason": "ERROR", "error": "internal failure"}},
-    )
-    decoder = new_decoder()
-    with pytest.raises(errors.InternalServerError, match="internal failure") as info:
-        decoder.feed(data)
-    assert info.value.provider == "cohere"
+# (a stream ending in a message-end error: checked for every adapter in
+# tests/conformance/test_conformance_stream_errors.py)
 
 
 def test_too_many_tokens_in_stream_is_a_context_window_error() -> None:
