@@ -7,6 +7,7 @@ import asyncio
 import collections
 import inspect
 import logging
+from asyncio.events import _get_running_loop
 from collections.abc import Awaitable
 from typing import Any
 
@@ -103,8 +104,14 @@ class CallbackDispatcher:
             return
         self._inbox.append((hook, record))
         if self._caller_loop:
-            running = _running_loop()
+            running = _get_running_loop()
             loop = self._loop
+            if loop is running and loop is not None:
+                # the common case, once per call: emitted on the delivering loop. Nothing to do while
+                # the drain task runs or waits out its batch delay: it will see the record
+                if self._task is None or self._waiter is not None:
+                    self._wake()
+                return
             if loop is None or loop.is_closed():
                 if running is None:
                     raise RuntimeError("caller-loop callbacks are emitted from a running event loop")
@@ -241,13 +248,6 @@ class CallbackDispatcher:
             self._offload = self._offload_thread = None
             await _on_thread(thread, offload.stop())
             thread.stop()
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 async def _on_thread(thread: LoopThread, step: Any) -> None:
