@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from llmrelay.calls.context import StreamTimeouts
+from llmrelay.calls.operation import CHAT, EMBEDDING, IMAGE_GENERATION, MODERATION, RERANK, TEXT_COMPLETION
 from llmrelay.core.call_state import CallState
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.engine import Engine
@@ -229,9 +230,9 @@ class Client:
         timeouts = opts.stream_timeouts or StreamTimeouts()
         return await self._dispatch(  # type: ignore[no-any-return]
             call, opts, deployment, request, stream,
-            lambda: self.engine.chat(request, deployment, drop_params=drop, timeout=call_timeout),
-            lambda: self.engine.chat_stream(
-                request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
+            lambda: self.engine.answer(CHAT, request, deployment, drop_params=drop, timeout=call_timeout),
+            lambda: self.engine.open_stream(
+                CHAT, request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
             ),
         )  # fmt: skip
 
@@ -363,7 +364,7 @@ class Client:
             opts,
             deployment,
             request,
-            lambda: self.engine.embedding(request, deployment, timeout=call_timeout),
+            lambda: self.engine.answer(EMBEDDING, request, deployment, timeout=call_timeout),
         )
         self._report_success(call, deployment, request, response, response.usage.as_usage())
         return response
@@ -376,7 +377,12 @@ class Client:
         """Rank `documents` (strings or objects, see `rank_fields`) by relevance to `query`."""
         params.update(model=model, query=query, documents=documents)
         return await self._one_exchange(
-            "rerank", RerankRequest, model, params, self.engine.rerank, rerank_usage
+            "rerank",
+            RerankRequest,
+            model,
+            params,
+            functools.partial(self.engine.answer, RERANK),
+            rerank_usage,
         )
 
     def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
@@ -389,7 +395,12 @@ class Client:
         model = model or DEFAULT_MODERATION_MODEL
         params.update(model=model, input=input)
         return await self._one_exchange(
-            "moderation", ModerationRequest, model, params, self.engine.moderation, no_usage
+            "moderation",
+            ModerationRequest,
+            model,
+            params,
+            functools.partial(self.engine.answer, MODERATION),
+            no_usage,
         )
 
     def moderation(
@@ -400,8 +411,8 @@ class Client:
     async def aimage_generation(self, prompt: str, model: str, **params: Any) -> ImageResponse:
         params.update(model=model, prompt=prompt)
         return await self._one_exchange(
-            "image_generation", ImageGenerationRequest, model, params, self.engine.image_generation,
-            image_usage,
+            "image_generation", ImageGenerationRequest, model, params,
+            functools.partial(self.engine.answer, IMAGE_GENERATION), image_usage,
         )  # fmt: skip
 
     def image_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
@@ -478,9 +489,12 @@ class Client:
         timeouts = opts.stream_timeouts or StreamTimeouts()
         return await self._dispatch(  # type: ignore[no-any-return]
             call, opts, deployment, request, stream,
-            lambda: self.engine.text_completion(request, deployment, drop_params=drop, timeout=call_timeout),
-            lambda: self.engine.text_completion_stream(
-                request, deployment, drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts
+            lambda: self.engine.answer(
+                TEXT_COMPLETION, request, deployment, drop_params=drop, timeout=call_timeout
+            ),
+            lambda: self.engine.open_stream(
+                TEXT_COMPLETION, request, deployment,
+                drop_params=drop, timeout=call_timeout, stream_timeouts=timeouts,
             ),
         )  # fmt: skip
 

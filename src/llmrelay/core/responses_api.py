@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from llmrelay.calls.served import attach_served, served_of
 from llmrelay.core.streaming import ChatStream, ChatStreamView
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.types.errors import LLMError
@@ -46,6 +47,7 @@ async def run_responses(
     if isinstance(result, ChatStream):
         return ResponsesStream(result, parsed, model)
     response = encode_response(result, parsed, model)
+    attach_served(response, served_of(result))
     hidden_params(response).update(hidden_params(result))
     return response
 

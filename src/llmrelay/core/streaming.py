@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from llmrelay.calls.served import NOT_SERVED, Served
 from llmrelay.core.assemble import ChunkAssembler
 from llmrelay.core.sse_relay import OpenAIEventFilter, RawUpstream
 from llmrelay.core.sync_stream import SyncStream
@@ -90,7 +91,27 @@ class ChatStream:
         self.usage: Usage | None = None
         self.cost_micros = 0
         self.error: LLMError | None = None
-        self.hidden_params: dict[str, Any] = {}
+        # what served the stream (attach_served / served_of; set by the engine, the router...)
+        self._served: Served = NOT_SERVED
+        self._hidden_params: dict[str, Any] | None = None
+
+    @property
+    def served(self) -> Served:
+        return self._served
+
+    @property
+    def hidden_params(self) -> dict[str, Any]:
+        """For the transition: LiteLLM's `_hidden_params` view of `served`, for readers not yet on
+        `served_of` (built on the first read; what served the stream, no cost: that is known at the
+        end, in `cost_micros`). Readers may add to it, as they always did."""
+        params = self._hidden_params
+        if params is None:
+            params = self._hidden_params = stream_params(self._served)
+        return params
+
+    @hidden_params.setter
+    def hidden_params(self, params: dict[str, Any]) -> None:
+        self._hidden_params = params
 
     @property
     def time_to_first_token(self) -> float | None:
@@ -351,6 +372,23 @@ class ChatStream:
         return self._assembler.text()
 
 
+def stream_params(served: Served) -> dict[str, Any]:
+    """A stream's hidden params as they always were: the deployment that serves it (and `mock`),
+    nothing for a stream nothing attached a record to."""
+    if served is NOT_SERVED:
+        return {}
+    params: dict[str, Any] = {
+        "provider": served.provider,
+        "model": served.model,
+        "deployment_id": served.deployment_id,
+        "model_group": served.model_group,
+        "api_base": served.api_base,
+    }
+    if served.mock:
+        params["mock"] = True
+    return params
+
+
 class ChatStreamView:
     """A stream in another shape (text completions, Responses events) over a ChatStream, which keeps
     the bookkeeping: these read it from there."""
@@ -380,6 +418,19 @@ class ChatStreamView:
     @property
     def hidden_params(self) -> dict[str, Any]:
         return self._chat.hidden_params
+
+    @property
+    def served(self) -> Served:
+        return self._chat.served
+
+    # served_of / attach_served read and set `_served`: the stream underneath holds it
+    @property
+    def _served(self) -> Served:
+        return self._chat._served
+
+    @_served.setter
+    def _served(self, served: Served) -> None:
+        self._chat._served = served
 
     @property
     def text(self) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
+from llmrelay.calls.operation import CHAT, EMBEDDING, IMAGE_GENERATION, MODERATION, RERANK, TEXT_COMPLETION
 from llmrelay.core.engine import Engine
 from llmrelay.core.input_limits import (
     DEFAULT_MAX_EMBEDDING_INPUTS,
@@ -283,7 +284,8 @@ class Router(SdkMethods):
                 return await runner.open_stream(
                     trace,
                     pick,
-                    lambda: self.engine.chat_stream(
+                    lambda: self.engine.open_stream(
+                        CHAT,
                         request,
                         pick.target,
                         drop_params=options.drop_params,
@@ -300,7 +302,8 @@ class Router(SdkMethods):
             trace,
             call,
             options,
-            lambda pick: self.engine.chat(
+            lambda pick: self.engine.answer(
+                CHAT,
                 request,
                 pick.target,
                 drop_params=options.drop_params,
@@ -327,8 +330,8 @@ class Router(SdkMethods):
             trace,
             call,
             options,
-            lambda pick: self.engine.embedding(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            lambda pick: self.engine.answer(
+                EMBEDDING, request, pick.target, timeout=self._runner.timeout_for(pick, options)
             ),
             lambda response: response.usage.as_usage(),
         )
@@ -350,8 +353,8 @@ class Router(SdkMethods):
             trace,
             call,
             options,
-            lambda pick: self.engine.rerank(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            lambda pick: self.engine.answer(
+                RERANK, request, pick.target, timeout=self._runner.timeout_for(pick, options)
             ),
             rerank_usage,
         )
@@ -374,8 +377,8 @@ class Router(SdkMethods):
             trace,
             call,
             options,
-            lambda pick: self.engine.moderation(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            lambda pick: self.engine.answer(
+                MODERATION, request, pick.target, timeout=self._runner.timeout_for(pick, options)
             ),
             no_usage,
         )
@@ -398,8 +401,8 @@ class Router(SdkMethods):
             trace,
             call,
             options,
-            lambda pick: self.engine.image_generation(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
+            lambda pick: self.engine.answer(
+                IMAGE_GENERATION, request, pick.target, timeout=self._runner.timeout_for(pick, options)
             ),
             image_usage,
         )
@@ -446,7 +449,8 @@ class Router(SdkMethods):
                 return await runner.open_stream(
                     trace,
                     pick,
-                    lambda: self.engine.text_completion_stream(
+                    lambda: self.engine.open_stream(
+                        TEXT_COMPLETION,
                         request,
                         pick.target,
                         drop_params=options.drop_params,
@@ -463,7 +467,8 @@ class Router(SdkMethods):
             trace,
             call,
             options,
-            lambda pick: self.engine.text_completion(
+            lambda pick: self.engine.answer(
+                TEXT_COMPLETION,
                 request,
                 pick.target,
                 drop_params=options.drop_params,
