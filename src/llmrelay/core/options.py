@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmrelay.calls.context import StreamTimeouts
+from llmrelay.providers.registry import declared_names
 from llmrelay.types import errors
 from llmrelay.types.errors import LLMError
 
@@ -65,36 +66,10 @@ def call_options(
     )
 
 
-# provider credentials a call may carry as keywords (LiteLLM's names): they go to the deployment, like
-# api_key, never into the request body (which callbacks see). Vertex AI's project and location ride
-# along: they place the deployment, and are no model parameters either.
-CREDENTIAL_PARAMS = (
-    "azure_ad_token",
-    # Azure OpenAI with a Microsoft Entra ID app registration (client-credentials grant)
-    "tenant_id",
-    "client_id",
-    "client_secret",
-    "azure_scope",
-    "azure_authority_host",
-    # AWS Bedrock: keys, region, profile and endpoint (the region and endpoint steer the call; the
-    # assume-role names are taken so they never reach a body, and rejected by the adapter)
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_region_name",
-    "aws_profile_name",
-    "aws_bedrock_runtime_endpoint",
-    "aws_role_name",
-    "aws_session_name",
-    "aws_web_identity_token",
-    # Google Vertex AI
-    "vertex_credentials",
-    "vertex_ai_credentials",
-    "vertex_project",
-    "vertex_ai_project",
-    "vertex_location",
-    "vertex_ai_location",
-)
+# the deployment parameters the providers declare (credentials, and what places a call: a region, a
+# project, an endpoint), which a call may carry as keywords (LiteLLM's names): they go to the
+# deployment, like api_key, never into the request body (which callbacks see)
+CREDENTIAL_PARAMS = declared_names()
 
 
 def take_credentials(params: dict[str, Any]) -> dict[str, Any] | None:

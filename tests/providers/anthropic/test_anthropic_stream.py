@@ -1,4 +1,5 @@
-"""The Anthropic stream decoder against recorded transcripts, split at random (seeded) positions."""
+"""The Anthropic stream decoder against recorded transcripts (split at random in tests/conformance;
+json_mode's, which needs its own request, here)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,12 @@ def test_stream_matches_fixture(name: str) -> None:
     assert all(c.choices for c in chunks[:-1])
 
 
-@pytest.mark.parametrize("name", STREAM_NAMES)
+# transcripts decoded for a request of their own (json_mode's response_format); the conformance
+# suite splits the others at random, decoded for its canonical request
+OWN_REQUEST_NAMES = [n for n in STREAM_NAMES if "request" in json.loads((STREAMS / f"{n}.json").read_text())]
+
+
+@pytest.mark.parametrize("name", OWN_REQUEST_NAMES)
 @pytest.mark.parametrize("seed", range(25))
 def test_stream_output_does_not_depend_on_splits(name: str, seed: int) -> None:
     data, _, request = _case(name)
@@ -115,3 +121,14 @@ def test_delta_for_unknown_block_is_a_server_error() -> None:
     event = b'data: {"type":"content_block_delta","index":3,"delta":{"type":"text_delta","text":"x"}}\n\n'
     with pytest.raises(errors.InternalServerError, match="never started"):
         decoder.feed(event)
+
+
+@pytest.mark.parametrize("name", STREAM_NAMES)
+def test_stream_cut_inside_an_event_is_a_connection_error(name: str) -> None:
+    """The transport's end flushes a last event without its blank line: cut inside its JSON, it is
+    the connection's fault (retried as such), not a malformed answer."""
+    data, _, request = _case(name)
+    end = data.index(b"event: message_delta")
+    cut = data[: data.index(b"data: ", end) + 20]
+    with pytest.raises(errors.APIConnectionError, match="cut"):
+        _decode(request, [cut])

@@ -1,4 +1,4 @@
-"""Azure's streams: decoded to the same chunks however the bytes are split, without the opening
+"""Azure's streams (random splits of these transcripts: tests/conformance): decoded without the opening
 annotation-only chunk, through content-filter annotations (even one holding an `error` object); and
 relayed raw (OpenAI's dialect) byte for byte, the gateway still reading usage and the end marker."""
 
@@ -9,13 +9,11 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from stream_splits import assert_splits_decode_alike, decoding_with, split_at
 
 from llmrelay.core.assemble import stream_chunk_builder
 from llmrelay.core.sse_relay import OpenAIEventFilter
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.testing.stream_splits import decoding_with, split_at
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
@@ -38,19 +36,6 @@ def test_transcript_assembles_to_expected_response(name: str) -> None:
     chunks = decode([transcript(name)])
     assert len(chunks) == expected["chunks"]
     assert stream_chunk_builder(chunks).to_dict() == expected["response"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
-def test_seeded_random_splits_give_identical_chunks(name: str, newline: bytes) -> None:
-    assert_splits_decode_alike(transcript(name, newline), decode, f"azure-{name}-{newline!r}")
-
-
-@settings(max_examples=60, deadline=None)
-@given(name=st.sampled_from(NAMES), cuts=st.lists(st.integers(min_value=0), max_size=30))
-def test_any_split_gives_identical_chunks(name: str, cuts: list[int]) -> None:
-    data = transcript(name, b"\r\n")
-    assert decode(split_at(data, cuts)) == decode([data])
 
 
 def test_annotation_only_chunk_is_dropped_and_usage_kept() -> None:

@@ -12,13 +12,13 @@ from typing import Any
 
 import msgspec
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with
 
 import llmrelay
 from llmrelay.core.credentials import TokenCache
 from llmrelay.providers.vertex import VertexAI
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.base import Call, StreamReply
+from llmrelay.testing.stream_splits import assert_splits_decode_alike, decoding_with
 from llmrelay.testing.vertex_sim import VertexSimulator
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest

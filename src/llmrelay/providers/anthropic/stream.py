@@ -70,6 +70,10 @@ class _Block:
         self.saw_arguments = False
 
 
+class _MalformedEvent(InternalServerError):
+    """An event whose data is not one of Anthropic's stream events."""
+
+
 class AnthropicStreamDecoder:
     def __init__(self, provider: str, json_mode: bool = False, created: int | None = None) -> None:
         self._provider = provider
@@ -88,7 +92,13 @@ class AnthropicStreamDecoder:
         return self._handle(self._sse.feed(data))
 
     def end(self) -> list[ChatChunk]:
-        out = self._handle(self._sse.end())
+        try:
+            out = self._handle(self._sse.end())
+        except _MalformedEvent as exc:
+            # the last event had no closing blank line and does not parse: the stream was cut inside it
+            raise APIConnectionError(
+                "stream cut in the middle of an event: the connection was cut", provider=self._provider
+            ) from exc
         if not self._done:
             raise APIConnectionError(
                 "stream ended before message_stop: the connection was cut", provider=self._provider
@@ -108,7 +118,7 @@ class AnthropicStreamDecoder:
             try:
                 event = _event_decoder.decode(raw)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                raise InternalServerError(
+                raise _MalformedEvent(
                     f"malformed stream event from provider: {exc}", provider=self._provider
                 ) from exc
             self._dispatch(event, raw, out)

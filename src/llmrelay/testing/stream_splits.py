@@ -1,5 +1,5 @@
-"""Shared by the providers' stream decoder tests: the chunks a transcript decodes to must not depend on
-how its bytes were split by the network."""
+"""For stream decoder tests (the providers' own and the conformance suite's): the chunks a transcript
+decodes to must not depend on how its bytes were split by the network."""
 
 from __future__ import annotations
 
