@@ -106,7 +106,20 @@ class ChatStream:
         end, in `cost_micros`). Readers may add to it, as they always did."""
         params = self._hidden_params
         if params is None:
-            params = self._hidden_params = stream_params(self._served)
+            served = self._served
+            if served is NOT_SERVED:
+                params = self._hidden_params = {}
+            else:
+                # as they always were: the deployment that serves it (and `mock`)
+                params = self._hidden_params = {
+                    "provider": served.provider,
+                    "model": served.model,
+                    "deployment_id": served.deployment_id,
+                    "model_group": served.model_group,
+                    "api_base": served.api_base,
+                }
+                if served.mock:
+                    params["mock"] = True
         return params
 
     @hidden_params.setter
@@ -370,23 +383,6 @@ class ChatStream:
     @property
     def text(self) -> str:
         return self._assembler.text()
-
-
-def stream_params(served: Served) -> dict[str, Any]:
-    """A stream's hidden params as they always were: the deployment that serves it (and `mock`),
-    nothing for a stream nothing attached a record to."""
-    if served is NOT_SERVED:
-        return {}
-    params: dict[str, Any] = {
-        "provider": served.provider,
-        "model": served.model,
-        "deployment_id": served.deployment_id,
-        "model_group": served.model_group,
-        "api_base": served.api_base,
-    }
-    if served.mock:
-        params["mock"] = True
-    return params
 
 
 class ChatStreamView:

@@ -117,6 +117,7 @@ TEXT_COMPLETION_ROW: EngineRow[TextCompletionRequest, TextCompletionResponse] = 
     price=lambda pricer, result, _, deployment, adapter: pricer.price(result.usage, deployment, adapter),
     mock_label="text completions",
     mocked=_text_via_chat,
+    check_input=InputLimits.check_text_completion,
     takes_defaults=True,
     detour=lambda adapter: not adapter.supports_text_completion,
     detoured=_text_via_chat,

@@ -19,7 +19,7 @@ from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.cost.catalog import Catalog, ModelInfo
 from llmrelay.engine.codecs import ENGINE_ROWS, engine_row
-from llmrelay.engine.exchange import Exchange
+from llmrelay.engine.exchange import Exchange, stray_stream
 from llmrelay.engine.pricing import Pricer
 from llmrelay.engine.served import attach, served_by
 from llmrelay.providers.base import Provider
@@ -107,9 +107,11 @@ class Engine:
                 return await row.detoured(self, request, deployment, drop_params, timeout)  # type: ignore[misc, no-any-return]
             if row.check_params is not None:
                 request = row.check_params(adapter, request, drop_params or bool(deployment.drop_params))
-            response = await self.exchange.send(
+            response = await self.exchange.exchange(
                 adapter, row.prepare(adapter, request, deployment), deployment, timeout
             )
+            if isinstance(response, HttpRequest):
+                raise stray_stream(adapter, deployment)
             result = row.parse(adapter, response, request)
             attach(
                 result, served_by(deployment, row.price(self.pricer, result, request, deployment, adapter))
@@ -167,7 +169,7 @@ class Engine:
     ) -> ChatStream | TextStream:
         """One streaming attempt of a call whose operation streams: failures up to the first chunk
         raise here (scrubbed, as in `answer`)."""
-        opener = engine_row(operation).opens_stream
+        opener = (ENGINE_ROWS.get(operation.name) or engine_row(operation)).opens_stream
         if opener is None:
             raise InternalServerError(f"operation {operation.name!r} does not stream")
         try:

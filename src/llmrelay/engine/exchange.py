@@ -55,14 +55,29 @@ class Exchange:
         self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float | None
     ) -> HttpResponse | HttpRequest:
         """Send `request`, then each follow-up the adapter asks for, all within the call's timeout;
-        the last response, or the stream request the follow-ups end with (for the caller to open)."""
-        budget = call_timeout(timeout, deployment)
+        the last response, or the stream request the follow-ups end with (for the caller to open).
+        One frame for the whole exchange: it is on every call's path."""
+        # the call's timeout, else the deployment's, else the default (inline: on every call's path)
+        if timeout is not None:
+            budget = timeout
+        else:
+            budget = deployment.timeout if deployment.timeout is not None else DEFAULT_TIMEOUT
         deadline = time.monotonic() + budget
         remaining = budget  # the clock was just read: no second read before the first send
         while True:
             if remaining <= 0:
                 raise Timeout(f"no answer within {budget}s", provider=adapter.name, model=deployment.model)
-            response = await self._send_once(adapter, request, deployment, remaining)
+            grant = adapter.token_grant(deployment)
+            try:
+                if grant is None:
+                    response = await self.transport.send(request, remaining)
+                else:
+                    response = await self._send_authorized(adapter, grant, request, remaining)
+            except LLMError as exc:
+                exc.provider, exc.model = adapter.name, deployment.model
+                raise
+            if response.status >= 400:
+                raise upstream_error(adapter, response.status, response.headers, response.body, deployment)
             follow = adapter.follow_up(response, request, deployment)
             if follow is None:
                 return response
@@ -74,23 +89,12 @@ class Exchange:
             request = follow.request
             remaining = deadline - time.monotonic()
 
-    async def _send_once(
-        self, adapter: Provider, request: HttpRequest, deployment: Deployment, timeout: float
+    async def _send_authorized(
+        self, adapter: Provider, grant: TokenGrant, request: HttpRequest, timeout: float
     ) -> HttpResponse:
-        grant = adapter.token_grant(deployment)
-        try:
-            if grant is None:
-                response = await self.transport.send(request, timeout)
-            else:
-                response = await self._authorized(
-                    adapter, grant, request, timeout, lambda r: self.transport.send(r, timeout), _refused
-                )
-        except LLMError as exc:
-            exc.provider, exc.model = adapter.name, deployment.model
-            raise
-        if response.status >= 400:
-            raise upstream_error(adapter, response.status, response.headers, response.body, deployment)
-        return response
+        return await self._authorized(
+            adapter, grant, request, timeout, lambda r: self.transport.send(r, timeout), _refused
+        )
 
     async def open_upstream(
         self,
@@ -101,21 +105,20 @@ class Exchange:
         stream_timeouts: StreamTimeouts,
     ) -> StreamingResponse:
         """The upstream's response head; an error status raises the provider's error."""
-        first_wait = stream_timeouts.first_token or call_timeout(timeout, deployment)
-
-        def open_stream(authorized: HttpRequest) -> Awaitable[StreamingResponse]:
-            return self.transport.open_stream(
-                authorized, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
-            )
-
+        first_wait = stream_timeouts.first_token
+        if not first_wait:  # else the call's timeout, the deployment's, the default (as in `exchange`)
+            if timeout is not None:
+                first_wait = timeout
+            else:
+                first_wait = deployment.timeout if deployment.timeout is not None else DEFAULT_TIMEOUT
         grant = adapter.token_grant(deployment)
         try:
             if grant is None:
-                upstream = await open_stream(request)
-            else:
-                upstream = await self._authorized(
-                    adapter, grant, request, first_wait, open_stream, _refused_stream
+                upstream = await self.transport.open_stream(
+                    request, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
                 )
+            else:
+                upstream = await self._open_authorized(adapter, grant, request, first_wait, stream_timeouts)
         except LLMError as exc:
             exc.provider, exc.model = adapter.name, deployment.model
             raise
@@ -126,6 +129,21 @@ class Exchange:
                 await upstream.aclose()
             raise upstream_error(adapter, upstream.status, upstream.headers, body, deployment)
         return upstream
+
+    async def _open_authorized(
+        self,
+        adapter: Provider,
+        grant: TokenGrant,
+        request: HttpRequest,
+        first_wait: float,
+        stream_timeouts: StreamTimeouts,
+    ) -> StreamingResponse:
+        def open_stream(authorized: HttpRequest) -> Awaitable[StreamingResponse]:
+            return self.transport.open_stream(
+                authorized, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
+            )
+
+        return await self._authorized(adapter, grant, request, first_wait, open_stream, _refused_stream)
 
     async def _authorized(
         self,
@@ -158,13 +176,6 @@ async def _refused_stream(upstream: StreamingResponse) -> bool:
         return False
     await upstream.aclose()
     return True
-
-
-def call_timeout(timeout: float | None, deployment: Deployment) -> float:
-    """The call's own timeout, else the deployment's, else the default."""
-    if timeout is not None:
-        return timeout
-    return deployment.timeout if deployment.timeout is not None else DEFAULT_TIMEOUT
 
 
 def stray_stream(adapter: Provider, deployment: Deployment) -> LLMError:

@@ -43,7 +43,7 @@ async def open_chat(
         mocked = await mock_stream(request, deployment, lambda usage: pricer.price(usage, deployment))
         mocked._served = served_by(deployment, 0, mock=True)
         return mocked
-    adapter = engine.adapter(deployment)
+    adapter = engine.registry.get(deployment.provider).for_deployment(deployment)
     request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
     http_request = adapter.prepare_chat(request, deployment)
     started = time.monotonic()
@@ -88,6 +88,7 @@ async def open_text(
     stream_timeouts: StreamTimeouts,
 ) -> TextStream:
     """A provider without a completions endpoint (or a mock deployment) is streamed through chat."""
+    engine.input_limits.check_text_completion(request)
     adapter = engine.adapter(deployment)
     request = with_defaults(request, deployment.defaults)
     if not adapter.supports_text_completion or deployment.mock_response is not None:
