@@ -1,17 +1,25 @@
-"""Running one canonical call of a case through its adapter, sans IO: the requests it prepares, the
-parse of its recorded answer, the decode of its recorded stream."""
+"""Running one canonical call of a case through its adapter, sans IO: the canonical request of each
+call type, the requests it prepares, the parse of its recorded answer, the decode of its recorded
+stream."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from conformance_cases import AdapterCase, canonical_request, recorded_bytes
+import msgspec
+from conformance_case import TESTS, AdapterCase
 
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.testing.bedrock_wire import event, exception
 from llmrelay.types.chat import ChatRequest
+from llmrelay.types.completion import TextCompletionRequest
+from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.http import HttpRequest, HttpResponse
+from llmrelay.types.image import ImageGenerationRequest
+from llmrelay.types.moderation import ModerationRequest
+from llmrelay.types.rerank import RerankRequest
 
 # call type → the adapter's prepare and parse methods for it
 _PREPARE: dict[str, Callable[[Provider, Any, Any], HttpRequest]] = {
@@ -89,3 +97,54 @@ def decode(case: AdapterCase, call: str, pieces: list[bytes]) -> list[Any]:
         out.extend(decoder.feed(piece))
     out.extend(decoder.end())
     return out
+
+
+def canonical_request(case: AdapterCase, call: str) -> Any:
+    """The canonical call of this type, as the client hands it to the adapter."""
+    model = f"{case.provider}/{case.deployment_for(call).model}"
+    if call in ("chat", "stream"):
+        return msgspec.convert(
+            {
+                "model": model,
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Say hello"},
+                ],
+                "temperature": 0.2,
+                "max_tokens": 64,
+                "stream": call == "stream" or None,
+            },
+            ChatRequest,
+        )
+    if call == "embedding":
+        return EmbeddingRequest(model=model, input=list(case.embedding_input))
+    if call in ("text_completion", "text_stream"):
+        stream = call == "text_stream" or None
+        return TextCompletionRequest(model=model, prompt="Say this is a test", max_tokens=7, stream=stream)
+    if call == "rerank":
+        documents: list[str | dict[str, Any]] = ["Berlin is in Germany", "Paris is the capital of France"]
+        return RerankRequest(model=model, query="capital of France?", documents=documents, top_n=2)
+    if call == "moderation":
+        return ModerationRequest(input="I want to hurt them", model=case.deployment_for(call).model)
+    if call == "image":
+        return ImageGenerationRequest(
+            prompt="a red kite", model=model, n=1, size="1024x1024", response_format="b64_json"
+        )
+    raise AssertionError(f"unknown call type {call!r}")
+
+
+def recorded_bytes(reference: str) -> bytes:
+    """A recorded answer: a file under tests/, or (`path#key`) one key of a JSON file, re-encoded.
+    Bedrock's binary event stream is recorded as a list of [event type, payload] and framed here."""
+    path, _, key = reference.partition("#")
+    file = TESTS / path
+    if key:
+        return msgspec.json.encode(msgspec.json.decode(file.read_bytes())[key])
+    if file.name.endswith(".events.json"):
+        # [type, payload] is an event; [type, payload, "exception"] an exception message
+        frames = msgspec.json.decode(file.read_bytes())
+        return b"".join(
+            (exception if kind[2:] == ["exception"] else event)(kind[0], msgspec.json.encode(kind[1]))
+            for kind in frames
+        )
+    return file.read_bytes()

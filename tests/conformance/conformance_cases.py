@@ -1,53 +1,21 @@
-"""Every registered adapter as the conformance suite sees it: one AdapterCase per adapter (two for
-Vertex AI, which serves Gemini and Claude in their makers' formats), saying which deployment it is
-called with, which call types it serves (each with a recorded answer in the provider's real wire
-format) and what its error bodies look like.
+"""Every registered adapter as the conformance suite sees it: one AdapterCase (conformance_case.py)
+per adapter (two for Vertex AI, which serves Gemini and Claude in their makers' formats), saying which
+deployment it is called with, which call types it serves (each with a recorded answer in the
+provider's real wire format) and what its error bodies look like.
 
 A compat row of openai_compat.toml gets its case from its flags; a native adapter has a row in
-NATIVE below. `test_every_registered_adapter_has_a_case` fails when an adapter is registered without
-one, so a new adapter cannot skip the suite."""
+_native_cases() below. `test_every_registered_adapter_has_a_case` fails when an adapter is registered
+without one, so a new adapter cannot skip the suite."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import msgspec
+from conformance_case import CALLS, AdapterCase, ErrorStream, secret_for
 
 from llmrelay.providers.compat import CompatSpec, compat_specs
-from llmrelay.providers.registry import NATIVE_ADAPTERS
 from llmrelay.testing.bedrock_sim import ACCESS_KEY_ID
-from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.embedding import EmbeddingRequest
-from llmrelay.types.image import ImageGenerationRequest
-from llmrelay.types.moderation import ModerationRequest
-from llmrelay.types.rerank import RerankRequest
-
-TESTS = Path(__file__).resolve().parents[1]
-RECORDED = Path(__file__).resolve().parent / "recorded"
-
-# every call type an adapter can serve; "stream" and "text_stream" are the streamed chat and text
-CALLS = ("chat", "stream", "embedding", "text_completion", "text_stream", "rerank", "moderation", "image")
-STREAMED = frozenset({"stream", "text_stream"})
-
-# the statuses every adapter's error mapping is checked for
-ERROR_STATUSES = (400, 401, 403, 404, 408, 413, 422, 429, 500, 503)
-ERROR_CLASSES: dict[int, str] = {
-    400: "BadRequestError",
-    401: "AuthenticationError",
-    403: "PermissionDeniedError",
-    404: "NotFoundError",
-    408: "Timeout",
-    413: "RequestTooLargeError",
-    422: "UnprocessableEntityError",
-    429: "RateLimitError",
-    500: "InternalServerError",
-    503: "ServiceUnavailableError",
-}
 
 # the answers shared by every OpenAI-compatible adapter (OpenAI's own recordings)
 OPENAI_ANSWERS = {
@@ -66,57 +34,9 @@ OPENAI_MORE_STREAMS = {
 }
 
 
-@dataclass(frozen=True)
-class AdapterCase:
-    id: str  # the golden folder's name: the registry name, or `<name>-<variant>`
-    provider: str  # the registry name
-    deployment: Deployment
-    # call type → recorded answer, a path under tests/ (`path#key`: the key's value in a JSON file)
-    answers: Mapping[str, str]
-    # the wire family of error bodies (see conformance_errors.error_response)
-    error_shape: str
-    # call type → the deployment's model for it, where it differs from deployment.model
-    models: Mapping[str, str] = field(default_factory=dict)
-    # call type → the recorded first answer of a call of two exchanges (Replicate's stream URL)
-    first_answers: Mapping[str, str] = field(default_factory=dict)
-    # streamed call type → more recorded transcripts (tool calls, reasoning, several choices...) for
-    # the stream checks; the golden file holds the one in `answers`
-    more_streams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    embedding_input: tuple[str, ...] = ("hello world", "second text")
-    # statuses whose class differs from ERROR_CLASSES, as the provider documents them
-    error_classes: Mapping[int, str] = field(default_factory=dict)
-    # the query parameter the provider's API requires the key in (none does today; Gemini's `key=`
-    # would be declared here)
-    key_in_query: str | None = None
-
-    @property
-    def calls(self) -> frozenset[str]:
-        return frozenset(self.answers)
-
-    def transcripts(self, call: str) -> tuple[str, ...]:
-        """Every recorded stream of a streamed call type: the golden one first."""
-        return (self.answers[call], *self.more_streams.get(call, ()))
-
-    @property
-    def secret(self) -> str:
-        """The credential that must not leak: the api key, or for SigV4 the secret access key."""
-        options = self.deployment.options or {}
-        value = self.deployment.api_key or options.get("aws_secret_access_key")
-        assert isinstance(value, str)
-        return value
-
-    def deployment_for(self, call: str) -> Deployment:
-        model = self.models.get(call)
-        return self.deployment if model is None else msgspec.structs.replace(self.deployment, model=model)
-
-    def error_class(self, status: int) -> str:
-        return self.error_classes.get(status) or ERROR_CLASSES[status]
-
-
-def secret_for(case_id: str) -> str:
-    # not shaped like any provider's key: the scrubbing checks prove the deployment's own value is
-    # removed, not merely a key-shaped token
-    return f"conformance-secret-{case_id}-7f3a9c2e"
+OPENAI_ERROR_STREAM = ErrorStream(
+    "conformance/recorded/openai/stream_error.sse", "InternalServerError", "The server had an error"
+)
 
 
 def _deployment(case_id: str, provider: str, model: str, **fields: Any) -> Deployment:
@@ -151,23 +71,44 @@ def _compat_case(spec: CompatSpec) -> AdapterCase:
         models = {}
         deployment = _deployment(spec.name, spec.name, "conformance-model", api_base=base)
         more = {}
-    return AdapterCase(spec.name, spec.name, deployment, answers, "openai", models=models, more_streams=more)
+    return AdapterCase(
+        spec.name,
+        spec.name,
+        deployment,
+        answers,
+        "openai",
+        models=models,
+        more_streams=more,
+        error_stream=OPENAI_ERROR_STREAM,
+    )
 
 
 _VERTEX = {"vertex_project": "proj-1", "vertex_location": "us-central1"}
 _GEMINI_ANSWERS = {
-    "chat": "fixtures/gemini/responses/text.json#body",
+    "chat": "conformance/recorded/gemini/chat.json",
     "stream": "fixtures/gemini/streams/text.sse",
     "embedding": "fixtures/gemini/embeddings/batch.json#response",
 }
 _ANTHROPIC_ANSWERS = {
-    "chat": "fixtures/anthropic/responses/text.json#body",
+    "chat": "conformance/recorded/anthropic/chat.json",
     "stream": "fixtures/anthropic/streams/text.sse",
 }
 # (json_mode.sse decodes differently for a response_format request: the Anthropic tests split it)
 _ANTHROPIC_MORE = {
     "stream": ("fixtures/anthropic/streams/thinking.sse", "fixtures/anthropic/streams/tools.sse")
 }
+_ANTHROPIC_ERROR = ErrorStream(
+    "fixtures/anthropic/streams/error_overloaded.sse",
+    "ServiceUnavailableError",
+    "Overloaded",
+    "overloaded_error",
+)
+_GEMINI_ERROR = ErrorStream(
+    "fixtures/gemini/streams/error_midstream.sse", "ServiceUnavailableError", "overloaded", "UNAVAILABLE"
+)
+_COHERE_ERROR = ErrorStream(
+    "conformance/recorded/cohere/stream_error.sse", "InternalServerError", "internal failure"
+)
 _GEMINI_MORE = {
     "stream": tuple(
         f"fixtures/gemini/streams/{n}.sse" for n in ("thinking", "tools", "two_candidates", "safety")
@@ -194,6 +135,7 @@ def _native_cases() -> list[AdapterCase]:
             _ANTHROPIC_ANSWERS,
             "anthropic",
             more_streams=_ANTHROPIC_MORE,
+            error_stream=_ANTHROPIC_ERROR,
         ),
         AdapterCase(
             "azure",
@@ -220,6 +162,12 @@ def _native_cases() -> list[AdapterCase]:
                     "providers/azure/fixtures/streams/filtered.sse",
                 )
             },
+            error_stream=ErrorStream(
+                "conformance/recorded/azure/stream_error.sse",
+                "InternalServerError",
+                "The server had an error",
+                "server_error",
+            ),
         ),
         AdapterCase(
             "bedrock",
@@ -241,6 +189,12 @@ def _native_cases() -> list[AdapterCase]:
             "bedrock",
             models={"embedding": "amazon.titan-embed-text-v2:0"},
             more_streams={"stream": ("conformance/recorded/bedrock/stream_tools.events.json",)},
+            error_stream=ErrorStream(
+                "conformance/recorded/bedrock/stream_error.events.json",
+                "RateLimitError",
+                "Too many requests",
+                "throttlingException",
+            ),
             embedding_input=("hello world",),
         ),
         AdapterCase(
@@ -251,6 +205,7 @@ def _native_cases() -> list[AdapterCase]:
             "cohere",
             models=_COHERE_MODELS,
             more_streams=_COHERE_MORE,
+            error_stream=_COHERE_ERROR,
         ),
         AdapterCase(
             "cohere_chat",
@@ -260,6 +215,7 @@ def _native_cases() -> list[AdapterCase]:
             "cohere",
             models=_COHERE_MODELS,
             more_streams=_COHERE_MORE,
+            error_stream=_COHERE_ERROR,
         ),
         AdapterCase(
             "gemini",
@@ -269,6 +225,7 @@ def _native_cases() -> list[AdapterCase]:
             "gemini",
             models={"embedding": "gemini-embedding-001"},
             more_streams=_GEMINI_MORE,
+            error_stream=_GEMINI_ERROR,
         ),
         AdapterCase(
             "huggingface",
@@ -281,6 +238,7 @@ def _native_cases() -> list[AdapterCase]:
             },
             "huggingface",
             models={"embedding": "sentence-transformers/all-MiniLM-L6-v2"},
+            error_stream=OPENAI_ERROR_STREAM,
         ),
         AdapterCase(
             "replicate",
@@ -292,6 +250,9 @@ def _native_cases() -> list[AdapterCase]:
             },
             "replicate",
             first_answers={"stream": "conformance/recorded/replicate/stream_created.json"},
+            error_stream=ErrorStream(
+                "conformance/recorded/replicate/stream_error.sse", "InternalServerError", "device-side assert"
+            ),
             error_classes=_REPLICATE_CLASSES,
         ),
         AdapterCase(
@@ -307,6 +268,7 @@ def _native_cases() -> list[AdapterCase]:
             {**_GEMINI_ANSWERS, "embedding": "conformance/recorded/vertex/embedding.json"},
             "gemini",
             models={"embedding": "text-embedding-004"},
+            error_stream=_GEMINI_ERROR,
         ),
         AdapterCase(
             "vertex_ai-claude",
@@ -320,6 +282,7 @@ def _native_cases() -> list[AdapterCase]:
             ),
             _ANTHROPIC_ANSWERS,
             "anthropic",
+            error_stream=_ANTHROPIC_ERROR,
         ),
     ]
 
@@ -336,53 +299,3 @@ CASE_IDS = [c.id for c in CASES]
 # (case, call type) for every call type each adapter serves
 CASE_CALLS = [(c, call) for c in CASES for call in CALLS if call in c.calls]
 CASE_CALL_IDS = [f"{c.id}-{call}" for c, call in CASE_CALLS]
-NATIVE_NAMES = frozenset(NATIVE_ADAPTERS)
-
-
-def canonical_request(case: AdapterCase, call: str) -> Any:
-    """The canonical call of this type, as the client hands it to the adapter."""
-    model = f"{case.provider}/{case.deployment_for(call).model}"
-    if call in ("chat", "stream"):
-        return msgspec.convert(
-            {
-                "model": model,
-                "messages": [
-                    {"role": "system", "content": "Be brief."},
-                    {"role": "user", "content": "Say hello"},
-                ],
-                "temperature": 0.2,
-                "max_tokens": 64,
-                "stream": call == "stream" or None,
-            },
-            ChatRequest,
-        )
-    if call == "embedding":
-        return EmbeddingRequest(model=model, input=list(case.embedding_input))
-    if call in ("text_completion", "text_stream"):
-        stream = call == "text_stream" or None
-        return TextCompletionRequest(model=model, prompt="Say this is a test", max_tokens=7, stream=stream)
-    if call == "rerank":
-        documents: list[str | dict[str, Any]] = ["Berlin is in Germany", "Paris is the capital of France"]
-        return RerankRequest(model=model, query="capital of France?", documents=documents, top_n=2)
-    if call == "moderation":
-        return ModerationRequest(input="I want to hurt them", model=case.deployment_for(call).model)
-    if call == "image":
-        return ImageGenerationRequest(
-            prompt="a red kite", model=model, n=1, size="1024x1024", response_format="b64_json"
-        )
-    raise AssertionError(f"unknown call type {call!r}")
-
-
-def recorded_bytes(reference: str) -> bytes:
-    """A recorded answer: a file under tests/, or (`path#key`) one key of a JSON file, re-encoded.
-    Bedrock's binary event stream is recorded as a list of [event type, payload] and framed here."""
-    path, _, key = reference.partition("#")
-    file = TESTS / path
-    if key:
-        return msgspec.json.encode(msgspec.json.decode(file.read_bytes())[key])
-    if file.name.endswith(".events.json"):
-        from llmrelay.testing.bedrock_wire import event
-
-        events = msgspec.json.decode(file.read_bytes())
-        return b"".join(event(name, msgspec.json.encode(payload)) for name, payload in events)
-    return file.read_bytes()

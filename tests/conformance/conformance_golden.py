@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance_cases import AdapterCase
+from conformance_case import AdapterCase
 
 from llmrelay.types.http import HttpRequest
 
@@ -47,22 +47,23 @@ def _header(name: str, value: str, case: AdapterCase) -> str:
     return value.replace(case.secret, SECRET)
 
 
-def canonical(value: Any) -> Any:
-    """A parsed object as plain data without what depends on the clock or a random draw: `created`
-    (checked to be a positive time, then dropped) and generated ids."""
+def canonical(value: Any, wire: bytes) -> Any:
+    """A parsed object as plain data without what depends on the clock or a random draw: a
+    `created` the adapter stamped itself (a provider's own, found in its answer `wire`, stays) and
+    generated ids."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             if key == "created":
                 assert isinstance(item, int) and item > 0, f"created={item!r}"
-                out[key] = "<created>"
+                out[key] = item if str(item).encode() in wire else "<created>"
             elif key == "id" and isinstance(item, str) and _GENERATED_ID.match(item):
                 out[key] = "chatcmpl-<generated>"
             else:
-                out[key] = canonical(item)
+                out[key] = canonical(item, wire)
         return out
     if isinstance(value, list):
-        return [canonical(v) for v in value]
+        return [canonical(v, wire) for v in value]
     return value
 
 

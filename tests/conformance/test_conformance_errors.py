@@ -9,7 +9,8 @@ import json
 
 import pytest
 from conformance_calls import adapter_for
-from conformance_cases import CASE_IDS, CASES, ERROR_STATUSES, AdapterCase
+from conformance_case import ERROR_STATUSES, AdapterCase
+from conformance_cases import CASE_IDS, CASES
 from conformance_errors import error_response
 
 from llmrelay.core.scrub import Scrubber

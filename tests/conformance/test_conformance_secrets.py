@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from conformance_calls import sent_requests
-from conformance_cases import CASE_CALL_IDS, CASE_CALLS, CASES, AdapterCase
+from conformance_case import AdapterCase
+from conformance_cases import CASE_CALL_IDS, CASE_CALLS, CASES
 
 # the headers providers read credentials from (OpenAI and most: authorization; Azure: api-key;
 # Anthropic: x-api-key; Gemini: x-goog-api-key)

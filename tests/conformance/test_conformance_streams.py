@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conformance_calls import decode
-from conformance_cases import CASES, STREAMED, AdapterCase, recorded_bytes
+from conformance_calls import decode, recorded_bytes
+from conformance_case import STREAMED, AdapterCase
+from conformance_cases import CASES
 from conformance_golden import canonical
 
 from llmrelay.testing.stream_splits import assert_splits_decode_alike
@@ -27,7 +28,7 @@ SSE_IDS = [i for s, i in zip(STREAMS, STREAM_IDS, strict=True) if s in SSE_STREA
 
 def _decoding(case: AdapterCase, call: str) -> Any:
     # plain data without the clock and random ids: fresh decoders may differ only in those
-    return lambda pieces: canonical([c.to_dict() for c in decode(case, call, pieces)])
+    return lambda pieces: canonical([c.to_dict() for c in decode(case, call, pieces)], b"")
 
 
 @pytest.mark.parametrize(("case", "call", "transcript"), STREAMS, ids=STREAM_IDS)

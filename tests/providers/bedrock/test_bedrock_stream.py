@@ -102,10 +102,10 @@ def test_transcript_decodes_to_openai_chunks() -> None:
     assert (last.usage.prompt_tokens, last.usage.completion_tokens, last.usage.cached_tokens) == (17, 30, 5)
 
 
+# (throttlingException: tests/conformance/test_conformance_stream_errors.py, for every adapter)
 @pytest.mark.parametrize(
     ("name", "cls"),
     [
-        ("throttlingException", errors.RateLimitError),
         ("validationException", errors.BadRequestError),
         ("serviceUnavailableException", errors.ServiceUnavailableError),
         ("internalServerException", errors.InternalServerError),

@@ -120,8 +120,11 @@ async def test_stream_assembles_to_the_same_answer(
 
 
 @pytest.mark.parametrize("model", [GEMINI, CLAUDE])
-async def test_stream_bytes_decode_alike_however_split(model: str) -> None:
+async def test_stream_bytes_decode_alike_however_split(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator's own stream bytes, through the Vertex adapter's decoder, split at random."""
+    # each decoder stamps its chunks' `created` with the wall clock: fixed, so that decodes run on
+    # either side of a second's boundary (a loaded machine) still compare equal
+    monkeypatch.setattr("time.time", lambda: 1_700_000_000.0)
     sim = VertexSimulator()
     name = model.removeprefix("vertex_ai/")
     publisher, action = (
