@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llmrelay.calls.served import attach_served, served_of
-from llmrelay.core.streaming import ChatStream, ChatStreamView
+from llmrelay.core.stream_view import ChatStreamView
+from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatResponse, hidden_params

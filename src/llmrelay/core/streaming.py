@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmrelay.calls.served import NOT_SERVED, Served
 from llmrelay.core.assemble import ChunkAssembler
@@ -19,9 +19,6 @@ from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import ChatChunk, ChatResponse, Usage
-
-if TYPE_CHECKING:
-    pass
 
 
 async def decode_stream(
@@ -383,54 +380,6 @@ class ChatStream:
     @property
     def text(self) -> str:
         return self._assembler.text()
-
-
-class ChatStreamView:
-    """A stream in another shape (text completions, Responses events) over a ChatStream, which keeps
-    the bookkeeping: these read it from there."""
-
-    _chat: ChatStream
-
-    @property
-    def started(self) -> float:
-        return self._chat.started
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._chat.usage
-
-    @property
-    def cost_micros(self) -> int:
-        return self._chat.cost_micros
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        return self._chat.time_to_first_token
-
-    @property
-    def error(self) -> LLMError | None:
-        return self._chat.error
-
-    @property
-    def hidden_params(self) -> dict[str, Any]:
-        return self._chat.hidden_params
-
-    @property
-    def served(self) -> Served:
-        return self._chat.served
-
-    # served_of / attach_served read and set `_served`: the stream underneath holds it
-    @property
-    def _served(self) -> Served:
-        return self._chat._served
-
-    @_served.setter
-    def _served(self, served: Served) -> None:
-        self._chat._served = served
-
-    @property
-    def text(self) -> str:
-        return self._chat.text
 
 
 class SyncChatStream(SyncStream[ChatChunk, ChatResponse]):

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from llmrelay.calls.served import served_of
-from llmrelay.core.streaming import ChatStream, ChatStreamView
+from llmrelay.core.stream_view import ChatStreamView
+from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.core.text_via_chat import chat_to_text_response
 from llmrelay.providers.base import TextStreamDecoder
