@@ -49,6 +49,14 @@ StreamOpener = Callable[["Engine", Req, Deployment, bool, "float | None", Stream
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Detour(Generic[Req, Resp]):
+    """Another way to serve the call, taken when the adapter cannot take it itself (`when`)."""
+
+    when: Callable[[Provider], bool]
+    path: SpecialPath[Req, Resp]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class EngineRow(Generic[Req, Resp]):
     name: str  # the Operation's name
     prepare: Callable[[Provider, Req, Deployment], HttpRequest]
@@ -66,8 +74,7 @@ class EngineRow(Generic[Req, Resp]):
     # raises for (or with drop_params, removes) fields the provider cannot take (chat's check_params)
     check_params: Callable[[Provider, Req, bool], Req] | None = None
     # when the adapter cannot take the call itself: the path that serves it another way
-    detour: Callable[[Provider], bool] | None = None
-    detoured: SpecialPath[Req, Resp] | None = None
+    detour: Detour[Req, Resp] | None = None
     opens_stream: StreamOpener[Req] | None = None
 
 
@@ -119,8 +126,7 @@ TEXT_COMPLETION_ROW: EngineRow[TextCompletionRequest, TextCompletionResponse] = 
     mocked=_text_via_chat,
     check_input=InputLimits.check_text_completion,
     takes_defaults=True,
-    detour=lambda adapter: not adapter.supports_text_completion,
-    detoured=_text_via_chat,
+    detour=Detour(when=lambda adapter: not adapter.supports_text_completion, path=_text_via_chat),
     opens_stream=streams.open_text,
 )
 

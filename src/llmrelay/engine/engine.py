@@ -103,8 +103,9 @@ class Engine:
                 else:
                     return await row.mocked(self, request, deployment, drop_params, timeout)  # type: ignore[no-any-return]
             adapter = self.registry.get(deployment.provider).for_deployment(deployment)
-            if row.detour is not None and row.detour(adapter):
-                return await row.detoured(self, request, deployment, drop_params, timeout)  # type: ignore[misc, no-any-return]
+            detour = row.detour
+            if detour is not None and detour.when(adapter):
+                return await detour.path(self, request, deployment, drop_params, timeout)  # type: ignore[no-any-return]
             if row.check_params is not None:
                 request = row.check_params(adapter, request, drop_params or bool(deployment.drop_params))
             response = await self.exchange.exchange(
