@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 
-class Served(msgspec.Struct, frozen=True, kw_only=True):
+class Served(msgspec.Struct, frozen=True):
     """A msgspec Struct rather than a dataclass: one is built per answer on the hottest path, and a
     frozen dataclass's __init__ (one object.__setattr__ per field) costs ~15x a Struct's."""
 

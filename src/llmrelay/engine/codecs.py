@@ -11,7 +11,7 @@ completions endpoint (or is mocked)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -45,7 +45,9 @@ Resp = TypeVar("Resp")
 # the deployment's defaults), the deployment, drop_params and the timeout
 SpecialPath = Callable[["Engine", Req, Deployment, bool, "float | None"], Awaitable[Resp]]
 # how a streaming row opens its stream: as SpecialPath, with the stream's timeouts
-StreamOpener = Callable[["Engine", Req, Deployment, bool, "float | None", StreamTimeouts], Awaitable[Any]]
+StreamOpener = Callable[
+    ["Engine", Req, Deployment, bool, "float | None", StreamTimeouts], Coroutine[Any, Any, Any]
+]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -7,7 +7,7 @@ every call type runs the same path here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, overload
 
 from llmrelay.calls.context import NO_STREAM_TIMEOUTS, StreamTimeouts
@@ -123,7 +123,7 @@ class Engine:
             raise
 
     @overload
-    async def open_stream(
+    def open_stream(
         self,
         operation: Operation[ChatRequest, ChatResponse],
         request: ChatRequest,
@@ -132,10 +132,10 @@ class Engine:
         drop_params: bool = ...,
         timeout: float | None,
         stream_timeouts: StreamTimeouts = ...,
-    ) -> ChatStream: ...
+    ) -> Coroutine[Any, Any, ChatStream]: ...
 
     @overload
-    async def open_stream(
+    def open_stream(
         self,
         operation: Operation[TextCompletionRequest, TextCompletionResponse],
         request: TextCompletionRequest,
@@ -144,10 +144,10 @@ class Engine:
         drop_params: bool = ...,
         timeout: float | None,
         stream_timeouts: StreamTimeouts = ...,
-    ) -> TextStream: ...
+    ) -> Coroutine[Any, Any, TextStream]: ...
 
     @overload
-    async def open_stream(
+    def open_stream(
         self,
         operation: Operation[Q, Any],
         request: Q,
@@ -156,9 +156,9 @@ class Engine:
         drop_params: bool = ...,
         timeout: float | None,
         stream_timeouts: StreamTimeouts = ...,
-    ) -> ChatStream | TextStream: ...
+    ) -> Coroutine[Any, Any, ChatStream | TextStream]: ...
 
-    async def open_stream(
+    def open_stream(
         self,
         operation: Operation[Q, Any],
         request: Q,
@@ -167,17 +167,14 @@ class Engine:
         drop_params: bool = False,
         timeout: float | None,
         stream_timeouts: StreamTimeouts = NO_STREAM_TIMEOUTS,
-    ) -> ChatStream | TextStream:
-        """One streaming attempt of a call whose operation streams: failures up to the first chunk
-        raise here (scrubbed, as in `answer`)."""
+    ) -> Coroutine[Any, Any, ChatStream | TextStream]:
+        """One streaming attempt of a call whose operation streams, to await: failures up to the
+        first chunk raise there, scrubbed as in `answer` (by the row's opener, engine/streams.py:
+        the opener's own coroutine is what is awaited, no second frame per stream)."""
         opener = (ENGINE_ROWS.get(operation.name) or engine_row(operation)).opens_stream
         if opener is None:
             raise InternalServerError(f"operation {operation.name!r} does not stream")
-        try:
-            return await opener(self, request, deployment, drop_params, timeout, stream_timeouts)  # type: ignore[no-any-return]
-        except LLMError as exc:
-            self.scrubber(deployment).error(exc)
-            raise
+        return opener(self, request, deployment, drop_params, timeout, stream_timeouts)
 
     def scrubber(self, deployment: Deployment) -> Scrubber:
         """What scrubs this deployment's upstream error text: its secrets and hosts (core/scrub.py),

@@ -2,8 +2,9 @@
 
 Each opener reads up to the first chunk before it returns, so that failures up to there raise
 where the caller can still retry or fall back; the caller attaches its end-of-stream report with
-`set_on_finish`. Errors are scrubbed by the engine's entry (`Engine.open_stream`), and those after
-the first chunk by the stream itself (`scrub`)."""
+`set_on_finish`. Their errors leave scrubbed of upstream secrets and hosts, as the engine's do
+(`Engine.answer`): here, up to the first chunk, and by the stream itself (`scrub`) after it. The
+openers are the coroutines `Engine.open_stream` hands out, so each scrubs its own."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from llmrelay.types.call_defaults import with_defaults
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.deployment import Deployment
+from llmrelay.types.errors import LLMError
 
 if TYPE_CHECKING:
     from llmrelay.engine.engine import Engine
@@ -36,47 +38,52 @@ async def open_chat(
     timeout: float | None,
     stream_timeouts: StreamTimeouts,
 ) -> ChatStream:
-    if deployment.defaults is not None:
-        request = with_defaults(request, deployment.defaults)
-    pricer = engine.pricer
-    if deployment.mock_response is not None:
-        mocked = await mock_stream(request, deployment, lambda usage: pricer.price(usage, deployment))
-        mocked._served = served_by(deployment, 0, mock=True)
-        return mocked
-    adapter = engine.registry.get(deployment.provider).for_deployment(deployment)
-    request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
-    http_request = adapter.prepare_chat(request, deployment)
-    started = time.monotonic()
-    exchange = engine.exchange
-    if not http_request.stream:
-        # the stream's URL comes in a first JSON answer (Replicate's prediction): ask for it first
-        http_request = await exchange.stream_request(adapter, http_request, deployment, timeout)
-    upstream = await exchange.open_upstream(adapter, http_request, deployment, timeout, stream_timeouts)
-    decoder = adapter.chat_stream_decoder(request)
-    tap = ByteTap(upstream.iter_bytes())
-    raw = None
-    dialect = getattr(decoder, "wire_dialect", None)
-    if dialect is not None:
-        # the bytes are in a dialect a client may speak: a gateway can relay them as they are
-        raw = RawUpstream(
-            tap,
-            dialect,
-            lambda: adapter.chat_stream_decoder(request),
-            provider=adapter.name,
-            model=deployment.model,
+    try:
+        if deployment.defaults is not None:
+            request = with_defaults(request, deployment.defaults)
+        pricer = engine.pricer
+        if deployment.mock_response is not None:
+            mocked = await mock_stream(request, deployment, lambda usage: pricer.price(usage, deployment))
+            mocked._served = served_by(deployment, 0, mock=True)
+            return mocked
+        adapter = engine.registry.get(deployment.provider).for_deployment(deployment)
+        request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
+        http_request = adapter.prepare_chat(request, deployment)
+        started = time.monotonic()
+        exchange = engine.exchange
+        if not http_request.stream:
+            # the stream's URL comes in a first JSON answer (Replicate's prediction): ask for it first
+            http_request = await exchange.stream_request(adapter, http_request, deployment, timeout)
+        upstream = await exchange.open_upstream(adapter, http_request, deployment, timeout, stream_timeouts)
+        decoder = adapter.chat_stream_decoder(request)
+        tap = ByteTap(upstream.iter_bytes())
+        raw = None
+        dialect = getattr(decoder, "wire_dialect", None)
+        if dialect is not None:
+            # the bytes are in a dialect a client may speak: a gateway can relay them as they are
+            raw = RawUpstream(
+                tap,
+                dialect,
+                lambda: adapter.chat_stream_decoder(request),
+                provider=adapter.name,
+                model=deployment.model,
+            )
+        stream = ChatStream(
+            decode_stream(tap, decoder, adapter.name, deployment.model),
+            request,
+            started=started,
+            price=lambda usage: pricer.price(usage, deployment, adapter),
+            close=upstream.aclose,
+            raw=raw,
+            scrub=lambda error: engine.scrubber(deployment).error(error),  # built only on error
         )
-    stream = ChatStream(
-        decode_stream(tap, decoder, adapter.name, deployment.model),
-        request,
-        started=started,
-        price=lambda usage: pricer.price(usage, deployment, adapter),
-        close=upstream.aclose,
-        raw=raw,
-        scrub=lambda error: engine.scrubber(deployment).error(error),  # built only on error
-    )
-    stream._served = served_by(deployment, 0)
-    await stream.prefetch()
-    return stream
+        stream._served = served_by(deployment, 0)
+        await stream.prefetch()
+        return stream
+
+    except LLMError as exc:
+        engine.scrubber(deployment).error(exc)
+        raise
 
 
 async def open_text(
@@ -87,33 +94,39 @@ async def open_text(
     timeout: float | None,
     stream_timeouts: StreamTimeouts,
 ) -> TextStream:
-    """A provider without a completions endpoint (or a mock deployment) is streamed through chat."""
-    engine.input_limits.check_text_completion(request)
-    adapter = engine.adapter(deployment)
-    request = with_defaults(request, deployment.defaults)
-    if not adapter.supports_text_completion or deployment.mock_response is not None:
-        chat_request = msgspec.structs.replace(
-            text_request_to_chat(request), stream=True, stream_options=request.stream_options
-        )
-        chat = await open_chat(engine, chat_request, deployment, drop_params, timeout, stream_timeouts)
-        return TextStream(chat, request)
-    if not request.stream:
-        request = msgspec.structs.replace(request, stream=True)
-    http_request = adapter.prepare_text_completion(request, deployment)
-    started = time.monotonic()
-    upstream = await engine.exchange.open_upstream(
-        adapter, http_request, deployment, timeout, stream_timeouts
+    """A provider without a completions endpoint (or a mock deployment) is streamed through chat
+    (whose opener scrubs its own errors)."""
+    try:
+        engine.input_limits.check_text_completion(request)
+        adapter = engine.adapter(deployment)
+        request = with_defaults(request, deployment.defaults)
+        via_chat = not adapter.supports_text_completion or deployment.mock_response is not None
+        if not via_chat:
+            if not request.stream:
+                request = msgspec.structs.replace(request, stream=True)
+            http_request = adapter.prepare_text_completion(request, deployment)
+            started = time.monotonic()
+            upstream = await engine.exchange.open_upstream(
+                adapter, http_request, deployment, timeout, stream_timeouts
+            )
+            decoder = adapter.text_stream_decoder(request)
+            pricer = engine.pricer
+            chat = ChatStream(
+                decode_text_stream(upstream.iter_bytes(), decoder, adapter.name, deployment.model),
+                bookkeeping_request(request),
+                started=started,
+                price=lambda usage: pricer.price(usage, deployment, adapter),
+                close=upstream.aclose,
+                scrub=lambda error: engine.scrubber(deployment).error(error),  # built only on error
+            )
+            chat._served = served_by(deployment, 0)
+            await chat.prefetch()
+            return TextStream(chat, request)
+    except LLMError as exc:
+        engine.scrubber(deployment).error(exc)
+        raise
+    chat_request = msgspec.structs.replace(
+        text_request_to_chat(request), stream=True, stream_options=request.stream_options
     )
-    decoder = adapter.text_stream_decoder(request)
-    pricer = engine.pricer
-    chat = ChatStream(
-        decode_text_stream(upstream.iter_bytes(), decoder, adapter.name, deployment.model),
-        bookkeeping_request(request),
-        started=started,
-        price=lambda usage: pricer.price(usage, deployment, adapter),
-        close=upstream.aclose,
-        scrub=lambda error: engine.scrubber(deployment).error(error),  # built only on error
-    )
-    chat._served = served_by(deployment, 0)
-    await chat.prefetch()
+    chat = await open_chat(engine, chat_request, deployment, drop_params, timeout, stream_timeouts)
     return TextStream(chat, request)
