@@ -90,38 +90,14 @@ class ChatStream:
         self.error: LLMError | None = None
         # what served the stream (attach_served / served_of; set by the engine, the router...)
         self._served: Served = NOT_SERVED
-        self._hidden_params: dict[str, Any] | None = None
+        # for the transition: LiteLLM's view of `_served` for the readers not yet on served_of,
+        # filled with the record by whoever attaches it (engine/served.py); what served the stream,
+        # no cost (known at the end, in `cost_micros`). Readers may add to it, as they always did.
+        self.hidden_params: dict[str, Any] = {}
 
     @property
     def served(self) -> Served:
         return self._served
-
-    @property
-    def hidden_params(self) -> dict[str, Any]:
-        """For the transition: LiteLLM's `_hidden_params` view of `served`, for readers not yet on
-        `served_of` (built on the first read; what served the stream, no cost: that is known at the
-        end, in `cost_micros`). Readers may add to it, as they always did."""
-        params = self._hidden_params
-        if params is None:
-            served = self._served
-            if served is NOT_SERVED:
-                params = self._hidden_params = {}
-            else:
-                # as they always were: the deployment that serves it (and `mock`)
-                params = self._hidden_params = {
-                    "provider": served.provider,
-                    "model": served.model,
-                    "deployment_id": served.deployment_id,
-                    "model_group": served.model_group,
-                    "api_base": served.api_base,
-                }
-                if served.mock:
-                    params["mock"] = True
-        return params
-
-    @hidden_params.setter
-    def hidden_params(self, params: dict[str, Any]) -> None:
-        self._hidden_params = params
 
     @property
     def time_to_first_token(self) -> float | None:

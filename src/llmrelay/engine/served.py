@@ -4,19 +4,37 @@ that answered, attached to the response or stream it returns."""
 from __future__ import annotations
 
 from llmrelay.calls.served import Served, served_of
+from llmrelay.core.streaming import ChatStream
 from llmrelay.types.deployment import Deployment
 
 
 def served_by(deployment: Deployment, cost_micros: int, *, mock: bool = False) -> Served:
+    # positional (provider, model, deployment_id, model_group, api_base, attempts, fallback_from,
+    # cost_micros, mock): built for every answer, and keywords cost more to match
     return Served(
-        provider=deployment.provider,
-        model=deployment.qualified_model,
-        deployment_id=deployment.id,
-        model_group=deployment.model_name,
-        api_base=deployment.api_base,
-        cost_micros=cost_micros,
-        mock=mock,
-    )
+        deployment.provider, deployment.qualified_model, deployment.id, deployment.model_name,
+        deployment.api_base, 1, None, cost_micros, mock,
+    )  # fmt: skip
+
+
+def attach_to_stream(stream: ChatStream, deployment: Deployment, *, mock: bool = False) -> None:
+    """What serves a stream (no cost yet: known at its end), and — for the transition — its
+    hidden-params view as a stream's always was: the deployment (and `mock`). One step, as it is
+    on every stream's path."""
+    model = deployment.qualified_model
+    stream._served = Served(
+        deployment.provider, model, deployment.id, deployment.model_name, deployment.api_base,
+        1, None, 0, mock,
+    )  # fmt: skip
+    stream.hidden_params = {
+        "provider": deployment.provider,
+        "model": model,
+        "deployment_id": deployment.id,
+        "model_group": deployment.model_name,
+        "api_base": deployment.api_base,
+    }
+    if mock:
+        stream.hidden_params["mock"] = True
 
 
 def attach(answer: object, served: Served) -> None:

@@ -19,7 +19,7 @@ from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
 from llmrelay.core.text_stream import TextStream, bookkeeping_request, decode_text_stream
 from llmrelay.core.text_via_chat import text_request_to_chat
-from llmrelay.engine.served import served_by
+from llmrelay.engine.served import attach_to_stream
 from llmrelay.types.call_defaults import with_defaults
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
@@ -44,7 +44,7 @@ async def open_chat(
         pricer = engine.pricer
         if deployment.mock_response is not None:
             mocked = await mock_stream(request, deployment, lambda usage: pricer.price(usage, deployment))
-            mocked._served = served_by(deployment, 0, mock=True)
+            attach_to_stream(mocked, deployment, mock=True)
             return mocked
         adapter = engine.registry.get(deployment.provider).for_deployment(deployment)
         request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
@@ -77,7 +77,7 @@ async def open_chat(
             raw=raw,
             scrub=lambda error: engine.scrubber(deployment).error(error),  # built only on error
         )
-        stream._served = served_by(deployment, 0)
+        attach_to_stream(stream, deployment)
         await stream.prefetch()
         return stream
 
@@ -119,7 +119,7 @@ async def open_text(
                 close=upstream.aclose,
                 scrub=lambda error: engine.scrubber(deployment).error(error),  # built only on error
             )
-            chat._served = served_by(deployment, 0)
+            attach_to_stream(chat, deployment)
             await chat.prefetch()
             return TextStream(chat, request)
     except LLMError as exc:
