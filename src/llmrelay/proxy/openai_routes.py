@@ -61,10 +61,11 @@ class OpenAIRoutes:
 
     async def serve_chat(self, req: Request, principal: Principal, request: ChatRequest) -> None:
         state = self.state
-        # LiteLLM's controls come in the body's unknown fields: nothing to take without any
+        # LiteLLM's controls come in the body's unknown fields: nothing to take without any (taken
+        # first: their callback metadata joins request.metadata)
         controls = take_body_controls(request) if request.extra_body else None
         metadata = call_metadata(req, principal, request.metadata)
-        tags = request_tags(request.metadata)
+        tags = request_tags(request.metadata) if request.metadata else None
         if controls is not None and controls.wants_fallbacks():
 
             def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
@@ -72,10 +73,9 @@ class OpenAIRoutes:
                 attempt = request if model == request.model else msgspec.structs.replace(request, model=model)
                 return state.router.route_chat(attempt, metadata=metadata, tags=tags)
 
-            routed = call_with_fallbacks(route, request.model, {}, controls)
+            call = state.within_deadline(call_with_fallbacks(route, request.model, {}, controls))
         else:
-            routed = state.router.route_chat(request, metadata=metadata, tags=tags)
-        call = state.within_deadline(routed)
+            call = state.within_deadline(state.router.route_chat(request, metadata=metadata, tags=tags))
         if not request.stream:
             result = await call
             if isinstance(result, ChatResponse):
