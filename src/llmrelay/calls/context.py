@@ -49,7 +49,8 @@ class CallContext:
     """Everything about a call that is not its request body. Immutable: a layer that adds a fact
     (the gate's end-user routing) passes on a changed copy (`with_routing`)."""
 
-    principal: Principal = ANONYMOUS
+    # who is calling; None = no gateway caller (an SDK call): callbacks then see no principal
+    principal: Principal | None = None
     request_id: str | None = None
     endpoint: str | None = None  # the gateway route the call came in on ("/v1/chat/completions")
     tags: frozenset[str] = frozenset()
@@ -69,21 +70,26 @@ class CallContext:
     def with_routing(self, routing: EndUserRouting) -> CallContext:
         return replace(self, routing=routing)
 
-    def record_metadata(self) -> dict[str, Any]:
+    @property
+    def caller(self) -> Principal:
+        """The principal the gate checks: an SDK call (no principal) is anonymous."""
+        return ANONYMOUS if self.principal is None else self.principal
+
+    def record_metadata(self) -> dict[str, Any] | None:
         """The flat metadata a CallRecord carries for callbacks (the LiteLLM-shaped view): the
-        client's metadata, then the gateway's facts over it."""
+        client's metadata, then the gateway's facts over it; None when there is none."""
         meta: dict[str, Any] = dict(self.client_metadata) if self.client_metadata else {}
         if self.request_id is not None:
             meta["request_id"] = self.request_id
         if self.endpoint is not None:
             meta["endpoint"] = self.endpoint
-        if self.principal is not ANONYMOUS:
+        if self.principal is not None:
             meta["principal"] = self.principal
         if self.trace is not None:
             meta["traceparent"] = self.trace.traceparent
             if self.trace.tracestate:
                 meta["tracestate"] = self.trace.tracestate
-        return meta
+        return meta or None
 
 
 EMPTY_CONTEXT = CallContext()

@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
-
+from llmrelay.calls.served import NOT_SERVED, Served, served_view
 from llmrelay.core.streaming import ChatStream
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatChunk, ChatResponse, hidden_params
+from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire.sse import DONE
 
-_HEADER_FIELDS = (
-    ("x-llmrelay-model", "model"),
-    ("x-llmrelay-provider", "provider"),
-    ("x-llmrelay-deployment", "deployment_id"),
-    ("x-llmrelay-model-group", "model_group"),
-    ("x-llmrelay-fallback", "fallback_from"),
-    ("x-llmrelay-attempts", "attempts"),
-    ("x-litellm-cache-key", "cache_key"),
-)
 
-
-def gateway_headers(params: dict[str, Any], *, with_cost: bool = True) -> list[tuple[str, str]]:
-    """What served the call, from the answer's hidden params (set by the engine and the router)."""
-    headers = [(name, str(params[key])) for name, key in _HEADER_FIELDS if params.get(key) is not None]
-    if with_cost and params.get("cost_micros") is not None:
-        headers.append(("x-llmrelay-cost", f"{params['cost_micros'] / 1_000_000:.6f}"))
+def gateway_headers(served: Served, *, with_cost: bool = True) -> list[tuple[str, str]]:
+    """What served the call (set by the engine, the router and the response cache); nothing for an
+    answer no record came with."""
+    if served is NOT_SERVED:
+        return []
+    headers = [
+        (name, value)
+        for name, value in (
+            ("x-llmrelay-model", served.model),
+            ("x-llmrelay-provider", served.provider),
+            ("x-llmrelay-deployment", served.deployment_id),
+            ("x-llmrelay-model-group", served.model_group),
+            ("x-llmrelay-fallback", served.fallback_from),
+        )
+        if value is not None
+    ]
+    if not served.cache_hit:  # a cached answer took no attempt
+        headers.append(("x-llmrelay-attempts", str(served.attempts)))
+    if served.cache_key is not None:
+        headers.append(("x-litellm-cache-key", served.cache_key))
+    if with_cost:
+        headers.append(("x-llmrelay-cost", f"{served.cost_micros / 1_000_000:.6f}"))
     return headers
 
 
-def result_headers(result: msgspec.Struct) -> list[tuple[str, str]]:
-    return gateway_headers(hidden_params(result))
+def result_headers(result: object) -> list[tuple[str, str]]:
+    return gateway_headers(served_view(result))
 
 
 def openai_error_body(error: LLMError) -> bytes:
@@ -48,7 +52,7 @@ class HeaderedAnswerer:
     def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
         if stream is None:
             return []
-        return gateway_headers(stream.hidden_params, with_cost=False)
+        return gateway_headers(served_view(stream), with_cost=False)
 
 
 class OpenAIChatAnswerer(HeaderedAnswerer):

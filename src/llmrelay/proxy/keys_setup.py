@@ -25,7 +25,7 @@ from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.private_files import make_private_directory
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
-from llmrelay.proxy.enforce import GatedRouter
+from llmrelay.proxy.enforce import KeyGateMiddleware
 from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.proxy.state import GatewayState
 from llmrelay.spend.ledger import PendingSpend
@@ -292,7 +292,8 @@ def install_keys(state: GatewayState, config: Any) -> KeysRuntime:
     the admin routes (and their OpenAPI), and the runtime to start and stop with the worker."""
     runtime = KeysRuntime(KeysSettings.from_config(config), model_names=state.router.model_names)
     state.authenticate = runtime.authenticator
-    state.router = GatedRouter(state.router, runtime.gate)
+    # first in the chain: every call, of whatever type, is gated before the cache or the router
+    state.add_middleware(KeyGateMiddleware(runtime.gate, state.router), first=True)
     state.extra_routes.extend(runtime.routes())
     state.extra_prefix_routes.extend(runtime.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
+from llmrelay.calls.served import Served, attach_served, served_view
 from llmrelay.core.engine import Engine
 from llmrelay.core.retry import backoff_delay
 from llmrelay.limits.base import Limiter
@@ -218,11 +219,11 @@ class CallRunner:
             return result
 
         response, pick = await self.route_reported(trace, call, options, attempt)
-        hidden_params(response).update(trace.routing_params())
+        served = _note_routing(response, hidden_params(response), trace)
         if self.reporter.active:
             self.reporter.emit(
                 "on_success", trace, pick.target, usage=usage_of(response),
-                cost=hidden_params(response).get("cost_micros", 0), response=response,
+                cost=served.cost_micros, response=response,
             )  # fmt: skip
         return response
 
@@ -330,7 +331,7 @@ class CallRunner:
         retries or falls back); the stream's end is booked when it comes, as success or failure.
         The end report is attached only now, so a failed attempt is never booked twice."""
         stream = await open_()
-        stream.hidden_params.update(trace.routing_params())
+        _note_routing(stream, stream.hidden_params, trace)
         stream.set_on_finish(lambda s, error: self._stream_ended(trace, pick, s, error))
         if pick.reservation is not None:
             # a stream dropped without being read to the end still frees its slot
@@ -385,6 +386,15 @@ class CallRunner:
                 ttft=stream.time_to_first_token,
                 response=stream.response() if self.reporter.wants_contents else None,
             )
+
+
+def _note_routing(answer: object, params: dict[str, Any], trace: CallTrace) -> Served:
+    """Attach what the route did (attempts, the group fallen back from) to the answer's Served."""
+    served = served_view(answer).with_routing(max(1, trace.attempts), trace.fallback_from)
+    attach_served(answer, served)
+    # transition: the engine's hidden_params dict is what SDK users read until Served replaces it
+    params.update(attempts=served.attempts, fallback_from=served.fallback_from)
+    return served
 
 
 async def _gather(tasks: list[asyncio.Task[None]]) -> None:
