@@ -25,13 +25,11 @@ class HoldEnd:
         if self._held:
             self._held += data
             return
-        at = data.rfind(b"[DONE]")
+        at = _end_marker_at(data)
         if at < 0:
             await self._send(data)
             return
-        # the end marker's event starts after the blank line before it (events come whole)
-        cut = data.rfind(b"\n\n", 0, at)
-        head, self._held = (b"", data) if cut < 0 else (data[: cut + 2], data[cut + 2 :])
+        head, self._held = data[:at], data[at:]
         if head:
             await self._send(head)
 
@@ -44,6 +42,18 @@ class HoldEnd:
         held = self.take()
         if held:
             await self._send(held)
+
+
+def _end_marker_at(data: bytes) -> int:
+    """Where the line `data: [DONE]` starts in `data` (the relay's events have LF line ends), or -1;
+    the words inside an event's JSON (a model may well write "[DONE]") are no marker."""
+    for marker in (b"data: [DONE]", b"data:[DONE]"):
+        at = data.rfind(marker)
+        while at > 0 and data[at - 1] != 0x0A:
+            at = data.rfind(marker, 0, at)
+        if at >= 0:
+            return at
+    return -1
 
 
 def closed_early() -> StreamClosedEarly:
