@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
-from llmrelay.calls.served import Served, attach_served, served_view
+from llmrelay.calls.served import NOT_SERVED, attach_served, served_of
 from llmrelay.core.engine import Engine
 from llmrelay.core.retry import backoff_delay
 from llmrelay.limits.base import Limiter
@@ -219,11 +219,10 @@ class CallRunner:
             return result
 
         response, pick = await self.route_reported(trace, call, options, attempt)
-        served = _note_routing(response, hidden_params(response), trace)
+        cost = _note_routing(response, hidden_params(response), trace)
         if self.reporter.active:
             self.reporter.emit(
-                "on_success", trace, pick.target, usage=usage_of(response),
-                cost=served.cost_micros, response=response,
+                "on_success", trace, pick.target, usage=usage_of(response), cost=cost, response=response,
             )  # fmt: skip
         return response
 
@@ -388,13 +387,18 @@ class CallRunner:
             )
 
 
-def _note_routing(answer: object, params: dict[str, Any], trace: CallTrace) -> Served:
-    """Attach what the route did (attempts, the group fallen back from) to the answer's Served."""
-    served = served_view(answer).with_routing(max(1, trace.attempts), trace.fallback_from)
-    attach_served(answer, served)
-    # transition: the engine's hidden_params dict is what SDK users read until Served replaces it
-    params.update(attempts=served.attempts, fallback_from=served.fallback_from)
-    return served
+def _note_routing(answer: object, params: dict[str, Any], trace: CallTrace) -> int:
+    """Note what the route did (attempts, the group fallen back from) on the answer's Served; the
+    answer's cost."""
+    attempts = max(1, trace.attempts)
+    served = served_of(answer)
+    if served is not NOT_SERVED:
+        attach_served(answer, served.with_routing(attempts, trace.fallback_from))
+    # transition: until the engine attaches Served, the hidden_params dict is the record (the layers
+    # above read it through served_view), and it is what SDK users read
+    params["attempts"] = attempts
+    params["fallback_from"] = trace.fallback_from
+    return served.cost_micros if served is not NOT_SERVED else int(params.get("cost_micros") or 0)
 
 
 async def _gather(tasks: list[asyncio.Task[None]]) -> None:
