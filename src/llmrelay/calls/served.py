@@ -72,23 +72,27 @@ def served_view(answer: object) -> Served:  # transition
     if isinstance(found, Served):
         return found
     params = getattr(answer, "_hidden_params", None)
-    if not isinstance(params, dict):
+    if params is None:
         params = getattr(answer, "hidden_params", None)
     if not isinstance(params, dict) or not params:
         return NOT_SERVED
-    return Served(
-        provider=params.get("provider"),
-        model=params.get("model"),
-        deployment_id=params.get("deployment_id"),
-        model_group=params.get("model_group"),
-        api_base=params.get("api_base"),
-        attempts=int(params.get("attempts") or 1),
-        fallback_from=params.get("fallback_from"),
-        cost_micros=int(params.get("cost_micros") or 0),
-        mock=bool(params.get("mock")),
-        cache_hit=bool(params.get("cache_hit")),
-        cache_key=params.get("cache_key"),
-    )
+    try:
+        # in C, ignoring the dict's other keys; once per answer on the gateway's path
+        return msgspec.convert(params, Served)
+    except msgspec.ValidationError:
+        return Served(
+            provider=params.get("provider"),
+            model=params.get("model"),
+            deployment_id=params.get("deployment_id"),
+            model_group=params.get("model_group"),
+            api_base=params.get("api_base"),
+            attempts=int(params.get("attempts") or 1),
+            fallback_from=params.get("fallback_from"),
+            cost_micros=int(params.get("cost_micros") or 0),
+            mock=bool(params.get("mock")),
+            cache_hit=bool(params.get("cache_hit")),
+            cache_key=params.get("cache_key"),
+        )
 
 
 def attach_served(answer: object, served: Served) -> None:

@@ -193,9 +193,10 @@ class OpenAIEventFilter:
 def _is_end_marker(event: bytes) -> bool:
     """Whether the event is the end marker: a `data: [DONE]` line, not the words inside a chunk's
     JSON (a model may write them)."""
-    return any(
-        event.startswith(marker) or b"\n" + marker in event for marker in (b"data: [DONE]", b"data:[DONE]")
-    )
+    return event.startswith(_END_MARKERS) or b"\ndata: [DONE]" in event or b"\ndata:[DONE]" in event
+
+
+_END_MARKERS = (b"data: [DONE]", b"data:[DONE]")
 
 
 class _UsageProbe(msgspec.Struct):

@@ -12,20 +12,20 @@ from llmrelay.wire.sse import DONE
 
 def gateway_headers(served: Served, *, with_cost: bool = True) -> list[tuple[str, str]]:
     """What served the call (set by the engine, the router and the response cache); nothing for an
-    answer no record came with."""
+    answer no record came with. Straight-line: it runs once per answer."""
     if served is NOT_SERVED:
         return []
-    headers = [
-        (name, value)
-        for name, value in (
-            ("x-llmrelay-model", served.model),
-            ("x-llmrelay-provider", served.provider),
-            ("x-llmrelay-deployment", served.deployment_id),
-            ("x-llmrelay-model-group", served.model_group),
-            ("x-llmrelay-fallback", served.fallback_from),
-        )
-        if value is not None
-    ]
+    headers = []
+    if served.model is not None:
+        headers.append(("x-llmrelay-model", served.model))
+    if served.provider is not None:
+        headers.append(("x-llmrelay-provider", served.provider))
+    if served.deployment_id is not None:
+        headers.append(("x-llmrelay-deployment", served.deployment_id))
+    if served.model_group is not None:
+        headers.append(("x-llmrelay-model-group", served.model_group))
+    if served.fallback_from is not None:
+        headers.append(("x-llmrelay-fallback", served.fallback_from))
     if not served.cache_hit:  # a cached answer took no attempt
         headers.append(("x-llmrelay-attempts", str(served.attempts)))
     if served.cache_key is not None:

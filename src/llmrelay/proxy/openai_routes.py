@@ -48,15 +48,18 @@ def call_context(req: Request, principal: Principal, client_metadata: dict[str, 
         principal=principal,
         request_id=req.request_id,
         endpoint=req.path,
-        tags=request_tags(client_metadata),
+        tags=request_tags(client_metadata) if client_metadata else _NO_TAGS,
         trace=trace,
         client_metadata=client_metadata,
     )
 
 
+_NO_TAGS: frozenset[str] = frozenset()
+
+
 def request_tags(metadata: dict[str, Any] | None) -> frozenset[str]:
     tags = metadata.get("tags") if metadata else None
-    return frozenset(str(t) for t in tags) if isinstance(tags, list) else frozenset()
+    return frozenset(str(t) for t in tags) if isinstance(tags, list) else _NO_TAGS
 
 
 class OpenAIRoutes:

@@ -219,7 +219,14 @@ class CallRunner:
             return result
 
         response, pick = await self.route_reported(trace, call, options, attempt)
-        cost = _note_routing(response, hidden_params(response), trace)
+        params = hidden_params(response)
+        served = served_of(response)
+        if served is NOT_SERVED:  # transition: the dict is the record until the engine attaches Served
+            params["attempts"] = max(1, trace.attempts)
+            params["fallback_from"] = trace.fallback_from
+            cost = params.get("cost_micros") or 0
+        else:
+            cost = _note_routing(response, params, trace)
         if self.reporter.active:
             self.reporter.emit(
                 "on_success", trace, pick.target, usage=usage_of(response), cost=cost, response=response,
