@@ -137,3 +137,23 @@ async def test_hold_end_keeps_the_marker_line_and_what_follows() -> None:
     assert transport.sent == [BODY[0], BODY[1]]
     await hold.flush()
     assert b"".join(transport.sent) == BODY[0] + BODY[1] + b"data:[DONE]\n\n"
+
+
+async def test_a_text_stream_read_whole_by_the_route_is_finished() -> None:
+    from llmrelay.core.text_stream import TextStream
+    from llmrelay.proxy.openai_routes import _drained
+    from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
+
+    request = TextCompletionRequest(model="m", prompt="p", stream=True)
+    whole = TextCompletionResponse(
+        id="cmpl-1", created=1, model="m", choices=[TextChoice(index=0, text="all", finish_reason="stop")]
+    )
+    stream = await TextStream.of_response(whole, request)
+    ended: list[LLMError | None] = []
+
+    async def finish(error: LLMError | None) -> None:
+        ended.append(error)
+
+    add_finisher(stream.chat_stream, finish)
+    assert (await _drained(stream)).choices[0].text == "all"
+    assert ended == [None]

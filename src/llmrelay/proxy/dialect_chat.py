@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from llmrelay.calls.call import Call
+from llmrelay.calls.finisher import finish_stream
 from llmrelay.calls.operation import CHAT
 from llmrelay.calls.principal import Principal
+from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.nesting import check_nesting
 from llmrelay.proxy.openai_routes import call_context
@@ -47,6 +49,7 @@ async def serve_dialect_chat(
         result = await call
         if not isinstance(result, ChatResponse):
             await result.aclose()
+            await finish_stream(result, result.error or closed_early())
             raise LLMError("the router streamed an answer that was asked for whole")
         answerer.respond(req, result)
         return

@@ -11,6 +11,7 @@ import msgspec
 
 from llmrelay.calls.call import Call
 from llmrelay.calls.context import CallContext, TraceContext
+from llmrelay.calls.finisher import finish_stream
 from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
@@ -27,6 +28,7 @@ from llmrelay.core.text_stream import TextStream, text_chunk_of_chat
 from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
 from llmrelay.proxy.body_controls import take_body_controls
 from llmrelay.proxy.decode import BodyDecoder
+from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.state import GatewayState
@@ -193,9 +195,20 @@ async def _chat_stream_of(
 
 
 async def _drained(stream: TextStream) -> TextCompletionResponse:
-    async with stream:
-        async for _ in stream:
-            pass
+    # read to its end here rather than relayed: its finishers (a keyed call's spend) run here too
+    error: LLMError | None = None
+    try:
+        async with stream:
+            async for _ in stream:
+                pass
+    except LLMError as exc:
+        error = exc
+        raise
+    except BaseException:
+        error = closed_early()
+        raise
+    finally:
+        await finish_stream(stream.chat_stream, error)
     return stream.response()
 
 
