@@ -31,7 +31,8 @@ from llmrelay.router.health import HealthChecker, cooling_report
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, fallback_map
 from llmrelay.router.records import CallReporter, CallTrace
-from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
+from llmrelay.router.run_settings import CallOptions, CooldownSettings, Timing
+from llmrelay.router.runner import CallRunner
 from llmrelay.router.sdk import KeywordCalls
 from llmrelay.router.shared import SharedBackends, open_backends
 from llmrelay.router.strategies import check_strategy
