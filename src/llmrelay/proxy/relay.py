@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, Protocol, TypeVar
 
-from llmrelay.calls.finisher import finish_stream, has_finishers
+from llmrelay.calls.finisher import finish_stream
 from llmrelay.core.streaming import ChatStream
 from llmrelay.proxy.hold_end import HoldEnd, closed_early
 from llmrelay.proxy.http import Request, StreamTransport
@@ -113,7 +113,9 @@ async def answer_chat(
         if isinstance(result, ChatStream):
             # releases the upstream connection when the client left mid-stream; no-op after a full read
             await result.aclose()
-            if has_finishers(result):  # the stream ended some other way than its last bytes sent
+            # finishers left (calls/finisher.py keeps them as `_finishers`): the stream ended some
+            # other way than its last bytes sent
+            if getattr(result, "_finishers", None):
                 await finish_stream(result, result.error or closed_early())
         # Granian ends the response when its transport object is freed; an error's traceback can
         # keep this frame (and so the transport) alive, so let go of it explicitly
@@ -245,7 +247,7 @@ async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamE
 async def _pump_raw(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
     """Relay the upstream's own bytes, one send per upstream read; they end with its own [DONE].
     A stream with finishers has its end marker held back until they ran (proxy/hold_end.py)."""
-    hold = HoldEnd(transport.send_bytes) if has_finishers(stream) else None
+    hold = HoldEnd(transport.send_bytes) if getattr(stream, "_finishers", None) else None
     try:
         try:
             await stream.relay_raw(transport.send_bytes if hold is None else hold.send)

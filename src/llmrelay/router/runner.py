@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
-from llmrelay.calls.served import NOT_SERVED, attach_served, served_of
+from llmrelay.calls.served import Served, attach_served
 from llmrelay.core.engine import Engine
 from llmrelay.core.retry import backoff_delay
 from llmrelay.limits.base import Limiter
@@ -161,14 +161,7 @@ class CallRunner:
             return result
 
         response, pick = await self.route_reported(trace, call, options, attempt)
-        params = hidden_params(response)
-        served = served_of(response)
-        if served is NOT_SERVED:  # transition: the dict is the record until the engine attaches Served
-            params["attempts"] = max(1, trace.attempts)
-            params["fallback_from"] = trace.fallback_from
-            cost = params.get("cost_micros") or 0
-        else:
-            cost = _note_routing(response, params, trace)
+        cost = _note_routing(response, hidden_params(response), trace)
         if self.reporter.active:
             self.reporter.emit(
                 "on_success", trace, pick.target, usage=usage_of(response), cost=cost, response=response,
@@ -340,14 +333,17 @@ def _note_routing(answer: object, params: dict[str, Any], trace: CallTrace) -> i
     """Note what the route did (attempts, the group fallen back from) on the answer's Served; the
     answer's cost."""
     attempts = max(1, trace.attempts)
-    served = served_of(answer)
-    if served is not NOT_SERVED:
-        attach_served(answer, served.with_routing(attempts, trace.fallback_from))
     # transition: until the engine attaches Served, the hidden_params dict is the record (the layers
     # above read it through served_view), and it is what SDK users read
     params["attempts"] = attempts
     params["fallback_from"] = trace.fallback_from
-    return served.cost_micros if served is not NOT_SERVED else int(params.get("cost_micros") or 0)
+    # the attribute served_of reads, read here directly: once per call, on every call's path
+    served: Served | None = getattr(answer, "_served", None)
+    if served is None:
+        cost: int = params.get("cost_micros") or 0
+        return cost
+    attach_served(answer, served.with_routing(attempts, trace.fallback_from))
+    return served.cost_micros
 
 
 async def _gather(tasks: list[asyncio.Task[None]]) -> None:
