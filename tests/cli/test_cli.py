@@ -127,3 +127,13 @@ def test_serve_workers_start_fast_and_drain_on_sigterm(tmp_path):
         stderr = proc.stderr.read()
         assert "unknown_section: unknown section" in stderr
         print(f"start to first answer: {first_answer:.3f}s")
+
+
+def test_the_startup_line_names_each_group_once() -> None:
+    """A group balanced over several deployments is named once, with its count (it used to print
+    "serving a, a")."""
+    from llmrelay.cli.run import _served_names
+
+    model_list = [{"model_name": "a"}, {"model_name": "b"}, {"model_name": "a"}]
+    assert _served_names(model_list) == "a (2 deployments), b"
+    assert _served_names([]) == "none"

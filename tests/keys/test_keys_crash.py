@@ -9,6 +9,7 @@ import asyncio
 import random
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 from keys_helpers import MASTER_KEY, GatewayProcess, gateway_document, write_config
@@ -55,7 +56,9 @@ async def _worker(base_url: str, key: str, tally: Tally, stop: asyncio.Event, in
                     )
                     raw.parse()
                     tally.costs.add(round(float(raw.headers["x-llmrelay-cost"]) * 1_000_000))
-            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+            # a stream cut by the kill raises httpx's own error from the iteration (the SDK wraps
+            # only errors of the request itself)
+            except (openai.APIConnectionError, openai.APIStatusError, httpx.TransportError) as exc:
                 tally.failed += 1
                 tally.last_error = f"{exc!r} {exc.__cause__!r}"
                 await asyncio.sleep(0.01)

@@ -203,6 +203,8 @@ def router(openai_sim: RunningSimulator, cohere_sim: RunningSimulator) -> Iterat
     router = Router(
         [
             {"model_name": "embed", "litellm_params": {"model": "openai/text-embedding-3-small", **openai}},
+            {"model_name": "instruct",
+             "litellm_params": {"model": "text-completion-openai/gpt-3.5-turbo-instruct", **openai}},
             {"model_name": "rerank", "litellm_params": {"model": "cohere/rerank-v3.5", **cohere}},
             {"model_name": "moderation",
              "litellm_params": {"model": "openai/omni-moderation-latest", **openai}},
@@ -233,6 +235,20 @@ async def test_too_many_rerank_documents_and_moderation_inputs(router: Router) -
     with pytest.raises(RequestTooLargeError) as info:
         await router.amoderation(input=[f"text {i}" for i in range(51)], model="moderation")
     assert info.value.param == "input"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_too_many_text_completion_prompts_are_refused_before_sending(
+    router: Router, openai_sim: RunningSimulator, stream: bool
+) -> None:
+    """Each prompt of a list is answered with its own choices: the list is capped like embedding
+    inputs (it had no cap)."""
+    with pytest.raises(RequestTooLargeError, match="max_embedding_inputs") as info:
+        await router.atext_completion("instruct", [f"say {i}" for i in range(51)], stream=stream)
+    assert (info.value.status_code, info.value.param) == (413, "prompt")
+    assert len(openai_sim.requests) == 0
+    # a flat list of token ids is one prompt
+    await router.atext_completion("instruct", list(range(60)), max_tokens=2)
 
 
 async def test_an_oversized_embeddings_answer_is_a_502(router: Router) -> None:

@@ -61,6 +61,40 @@ def test_a_torn_or_corrupt_tail_ends_the_segment(tmp_path: Path, seed: int) -> N
     reader.close()
 
 
+def _frame_offsets(data: bytes) -> list[int]:
+    offsets, offset = [], 0
+    while offset < len(data):
+        offsets.append(offset)
+        offset += 8 + int.from_bytes(data[offset : offset + 4], "big")
+    return offsets
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_damage_in_the_middle_costs_only_the_damaged_frame(tmp_path: Path, seed: int) -> None:
+    """Bit rot inside a sealed segment: the records after the damaged frame are still read (they
+    used to be dropped with it), and the damaged bytes are reported for the dead-letter file."""
+    spool = Spool(tmp_path)
+    spool.append([rec(i) for i in range(10)])
+    path = spool.seal()
+    spool.close()
+    assert path is not None
+    data = path.read_bytes()
+    offsets = _frame_offsets(data)
+    rng = random.Random(seed)
+    victim = rng.randrange(0, 9)  # any frame but the last
+    start, end = offsets[victim], offsets[victim + 1]
+    damaged = bytearray(data)
+    # flip a byte anywhere in the frame: its length field, its checksum or its payload
+    damaged[rng.randrange(start, end)] ^= 1 << rng.randrange(8)
+    path.write_bytes(bytes(damaged))
+
+    reader = Spool(tmp_path / "reader")
+    contents = reader.read_segment(path)
+    reader.close()
+    assert contents.records == [rec(i) for i in range(10) if i != victim]
+    assert b"".join(contents.unreadable) == bytes(damaged[start:end])
+
+
 def test_one_process_per_spool_directory(tmp_path: Path) -> None:
     spool = Spool(tmp_path)
     with pytest.raises(SpoolLocked):

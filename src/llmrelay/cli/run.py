@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from typing import Any
 
 from llmrelay import __version__
@@ -180,7 +181,7 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
         return EXIT_CONFIG
     if ns.skip_server_startup:
         return _set_up_only(config)
-    names = ", ".join(entry["model_name"] for entry in config.model_list) or "none"
+    names = _served_names(config.model_list)
     from llmrelay.config.preflight import check_address
 
     problem = check_address(ns.host, ns.port)
@@ -197,6 +198,13 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
         )
     )  # fmt: skip
     return 0
+
+
+def _served_names(model_list: list[dict[str, Any]]) -> str:
+    """The model groups the gateway serves, each once (a group of several deployments is listed
+    once, with how many deployments balance it)."""
+    counts = Counter(str(entry.get("model_name")) for entry in model_list)
+    return ", ".join(name if n == 1 else f"{name} ({n} deployments)" for name, n in counts.items()) or "none"
 
 
 def _set_up_only(config: Any) -> int:

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from llmrelay.providers.registry import declared_names
+
 # limits and times are never negative; a timeout or a size of 0 would refuse everything
 Count = Annotated[int, msgspec.Meta(ge=0)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
@@ -41,30 +43,11 @@ class LitellmParams(msgspec.Struct, kw_only=True):
     output_cost_per_token: float | None = None
 
 
-# provider-specific litellm_params LiteLLM users set; known, passed through to the router untouched
+# litellm_params outside LitellmParams that LiteLLM users set; known, passed through to the router
+# untouched: the parameters the providers declare (llmrelay.providers.declarations), and these
 PROVIDER_PARAMS = frozenset(
     {
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_region_name",
-        "aws_session_token",
-        "aws_profile_name",
-        "aws_role_name",
-        "aws_session_name",
-        "aws_web_identity_token",
-        "aws_bedrock_runtime_endpoint",
-        "vertex_project",
-        "vertex_location",
-        "vertex_credentials",
-        "vertex_ai_project",
-        "vertex_ai_location",
-        "vertex_ai_credentials",
-        "azure_ad_token",
-        "tenant_id",
-        "client_id",
-        "client_secret",
-        "azure_scope",
-        "azure_authority_host",
+        *declared_names(),
         "base_model",
         "region_name",
         "custom_llm_provider",

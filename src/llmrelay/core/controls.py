@@ -88,8 +88,8 @@ def take_controls(params: dict[str, Any], *, tags_are_metadata: bool = True) -> 
             "to the provider)",
             param=refused[0],
         )
-    for name in BOOKKEEPING:
-        params.pop(name, None)
+    for name in params.keys() & BOOKKEEPING:  # the call's few keywords, not every name
+        del params[name]
     if "request_timeout" in params:
         timeout = params.pop("request_timeout")
         params.setdefault("timeout", timeout)

@@ -1,4 +1,6 @@
-"""The engine's token cache: runs the token grants adapters declare (llmrelay.providers.grants).
+"""The engine's token cache: runs the token grants adapters declare (llmrelay.providers.grants) —
+a token exchange over the engine's transport, or a load of local credentials in a worker thread (it
+may block on file I/O, and the event loop must never wait on a disk).
 
 A token is kept per grant `cache_key` until `margin` seconds before it expires, then refreshed on the
 next call that needs it. Concurrent calls that find no usable token share one refresh: the first
@@ -16,7 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from llmrelay.providers.grants import TokenGrant
+from llmrelay.providers.grants import AccessToken, Credential, LocalGrant, TokenExchange, TokenGrant
+from llmrelay.types.errors import Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 # refresh this long before a token runs out, so a call never leaves with a token about to expire
@@ -29,7 +32,7 @@ Send = Callable[[HttpRequest, float], Awaitable[HttpResponse]]
 
 @dataclass(frozen=True, slots=True)
 class _Cached:
-    token: str
+    token: Credential
     # monotonic time after which the token is not handed out any more (None: no known expiry)
     refresh_at: float | None
 
@@ -56,7 +59,7 @@ class TokenCache:
         # refreshes in flight, per key; a task belongs to the loop that started it
         self._refreshing: dict[str, asyncio.Task[_Cached]] = {}
 
-    async def token(self, grant: TokenGrant, timeout: float | None = None) -> tuple[str, bool]:
+    async def token(self, grant: TokenGrant, timeout: float | None = None) -> tuple[Credential, bool]:
         """(token, fresh): a cached token while it is good, else one from a (shared) refresh.
         `fresh` says the token was fetched for this call, so a rejection of it is not staleness."""
         key = grant.cache_key
@@ -70,7 +73,7 @@ class TokenCache:
         fetched = await asyncio.shield(task)
         return fetched.token, True
 
-    def invalidate(self, grant: TokenGrant, token: str) -> None:
+    def invalidate(self, grant: TokenGrant, token: Credential) -> None:
         """Forget `token` (the upstream refused it before its time): the next call refreshes. A newer
         token another call has already fetched is kept."""
         cached = self._tokens.get(grant.cache_key)
@@ -80,11 +83,12 @@ class TokenCache:
     async def _refresh(self, grant: TokenGrant, timeout: float | None) -> _Cached:
         key = grant.cache_key
         try:
-            request = grant.token_request(self._wall_clock())
             started = self._clock()
             limit = TOKEN_TIMEOUT if timeout is None else min(timeout, TOKEN_TIMEOUT)
-            response = await self._send(request, limit)
-            issued = grant.parse_token(response)
+            if isinstance(grant, LocalGrant):
+                issued = await self._load(grant, limit)
+            else:
+                issued = await self._exchange(grant, limit)
             refresh_at = None
             if issued.expires_in is not None:
                 # counted from when the request left: the token was issued no earlier than that
@@ -96,3 +100,16 @@ class TokenCache:
         finally:
             if self._refreshing.get(key) is asyncio.current_task():
                 del self._refreshing[key]
+
+    @staticmethod
+    async def _load(grant: LocalGrant, limit: float) -> AccessToken:
+        try:
+            async with asyncio.timeout(limit):
+                return await asyncio.to_thread(grant.load)
+        except TimeoutError as exc:
+            # the thread cannot be stopped; the call stops waiting for it
+            raise Timeout(f"local credentials were not read within {limit}s") from exc
+
+    async def _exchange(self, grant: TokenExchange, limit: float) -> AccessToken:
+        response = await self._send(grant.token_request(self._wall_clock()), limit)
+        return grant.parse_token(response)

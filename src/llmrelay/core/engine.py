@@ -345,6 +345,7 @@ class Engine:
     ) -> TextCompletionResponse:
         """A provider without a completions endpoint is asked through its chat API instead (and so
         is a mock deployment)."""
+        self.input_limits.check_text_completion(request)
         adapter = self.adapter(deployment)
         request = with_defaults(request, deployment.defaults)
         if not adapter.supports_text_completion or deployment.mock_response is not None:
@@ -372,6 +373,7 @@ class Engine:
     ) -> TextStream:
         """As `chat_stream`, for text completions: failures up to the first chunk raise here. A
         provider without a completions endpoint (or a mock deployment) is streamed through chat."""
+        self.input_limits.check_text_completion(request)
         adapter = self.adapter(deployment)
         request = with_defaults(request, deployment.defaults)
         if not adapter.supports_text_completion or deployment.mock_response is not None:

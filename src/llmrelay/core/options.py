@@ -1,104 +1,28 @@
-"""Per-call SDK options (the keyword arguments that steer a call rather than go to the model)."""
+"""What an SDK call's keywords may carry besides its request: provider credentials, and a
+`mock_response` that names an error. (The keywords are read into a call in sdk/keywords.py.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from llmrelay.calls.context import StreamTimeouts
+from llmrelay.providers.registry import declared_names
 from llmrelay.types import errors
 from llmrelay.types.errors import LLMError
 
-
-@dataclass(slots=True, kw_only=True)
-class CallOptions:
-    """Where and how to send one call. None means "use the client's (or provider's) default"."""
-
-    api_key: str | None = None
-    api_base: str | None = None
-    api_version: str | None = None
-    timeout: float | None = None
-    num_retries: int | None = None
-    extra_headers: dict[str, str] | None = None
-    organization: str | None = None
-    drop_params: bool | None = None
-    custom_llm_provider: str | None = None
-    metadata: dict[str, Any] | None = None
-    mock_response: Any = None
-    stream_timeouts: StreamTimeouts | None = None
+# the deployment parameters the providers declare (credentials, and what places a call: a region, a
+# project, an endpoint), which a call may carry as keywords (LiteLLM's names): they go to the
+# deployment, like api_key, never into the request body (which callbacks see)
+CREDENTIAL_PARAMS = declared_names()
 
 
-def call_options(
-    *,
-    api_key: str | None = None,
-    api_base: str | None = None,
-    base_url: str | None = None,
-    api_version: str | None = None,
-    timeout: float | None = None,
-    max_retries: int | None = None,
-    num_retries: int | None = None,
-    extra_headers: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    organization: str | None = None,
-    drop_params: bool | None = None,
-    custom_llm_provider: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    mock_response: Any = None,
-    stream_timeouts: StreamTimeouts | None = None,
-) -> CallOptions:
-    """Fold LiteLLM's and the OpenAI SDK's spellings into one CallOptions: `base_url` is `api_base`,
-    `max_retries` is `num_retries`, `headers` merge under `extra_headers`."""
-    merged_headers = {**headers, **(extra_headers or {})} if headers else extra_headers
-    return CallOptions(
-        api_key=api_key,
-        api_base=api_base or base_url,
-        api_version=api_version,
-        timeout=timeout,
-        num_retries=num_retries if num_retries is not None else max_retries,
-        extra_headers=merged_headers,
-        organization=organization,
-        drop_params=drop_params,
-        custom_llm_provider=custom_llm_provider,
-        metadata=metadata,
-        mock_response=mock_response,
-        stream_timeouts=stream_timeouts,
-    )
-
-
-# provider credentials a call may carry as keywords (LiteLLM's names): they go to the deployment, like
-# api_key, never into the request body (which callbacks see). Vertex AI's project and location ride
-# along: they place the deployment, and are no model parameters either.
-CREDENTIAL_PARAMS = (
-    "azure_ad_token",
-    # Azure OpenAI with a Microsoft Entra ID app registration (client-credentials grant)
-    "tenant_id",
-    "client_id",
-    "client_secret",
-    "azure_scope",
-    "azure_authority_host",
-    # AWS Bedrock: keys, region, profile and endpoint (the region and endpoint steer the call; the
-    # assume-role names are taken so they never reach a body, and rejected by the adapter)
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_region_name",
-    "aws_profile_name",
-    "aws_bedrock_runtime_endpoint",
-    "aws_role_name",
-    "aws_session_name",
-    "aws_web_identity_token",
-    # Google Vertex AI
-    "vertex_credentials",
-    "vertex_ai_credentials",
-    "vertex_project",
-    "vertex_ai_project",
-    "vertex_location",
-    "vertex_ai_location",
-)
+_CREDENTIAL_NAMES = frozenset(CREDENTIAL_PARAMS)
 
 
 def take_credentials(params: dict[str, Any]) -> dict[str, Any] | None:
     """Remove the provider credentials from a call's keywords; what was given, or None."""
+    # every SDK call asks: a look over its few keywords, not over every credential name
+    if params.keys().isdisjoint(_CREDENTIAL_NAMES):
+        return None
     found = {name: params.pop(name) for name in CREDENTIAL_PARAMS if name in params}
     given = {name: value for name, value in found.items() if value is not None}
     return given or None

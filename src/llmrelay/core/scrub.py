@@ -6,8 +6,9 @@ transport's own messages name hosts. Errors are scrubbed once, where they enter 
 engine, for every call and every stream), so the client's error body, `/health`, spend logs, the call
 log, metrics and traces only ever hold the scrubbed text.
 
-What goes: the deployment's own configured secrets (exact values: its api_key, secret-named options
-such as aws_secret_access_key, extra header values), key-shaped tokens of any provider (sk-...,
+What goes: the deployment's own configured secrets (exact values: its api_key, the options the
+providers declare secret — aws_secret_access_key, vertex_credentials... — and other secret-named
+options, extra header values), key-shaped tokens of any provider (sk-...,
 sk-ant-..., AIza..., AKIA..., ya29..., JWTs, `Bearer ...`), credentials in URLs
 (`scheme://user:pass@`), secret-named query parameters (`?key=...`), URLs and mentions of the
 deployment's upstream host, and private network addresses (10/8, 172.16/12, 192.168/16, 127/8,
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmrelay.providers.registry import declared_secrets
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import LLMError
 
@@ -65,7 +67,8 @@ _PRIVATE_ADDRESS = re.compile(
     )(?::\d{1,5})?\b""",
     re.VERBOSE | re.IGNORECASE,
 )
-# option names whose values are credentials (aws_secret_access_key, vertex_credentials, client_secret...)
+# names of options whose values are credentials though no provider declares them (a custom
+# provider's, a typo of a declared one)
 _SECRET_NAME = re.compile(r"key|secret|token|password|credential|signature", re.IGNORECASE)
 
 
@@ -140,8 +143,9 @@ class Scrubber:
 def _collect_secrets(options: Mapping[str, Any], found: set[str], *, named: bool) -> None:
     """The values of secret-named options, looking into nested mappings and JSON strings (a service
     account's `vertex_credentials` holds its `private_key`)."""
+    declared = declared_secrets()
     for name, value in options.items():
-        secret = named or bool(_SECRET_NAME.search(str(name)))
+        secret = named or name in declared or bool(_SECRET_NAME.search(str(name)))
         _collect_value(value, found, secret)
 
 

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-from llmrelay.providers.grants import TokenGrant
+from llmrelay.providers.declarations import NO_PARAMS, ProviderParams
+from llmrelay.providers.grants import Credential, TokenGrant
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest, NamedToolChoice
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -64,6 +65,10 @@ class Provider:
     # (or are dropped with drop_params)
     supported_params: frozenset[str] = frozenset()
     requires_api_key: bool = True
+    # the deployment parameters it reads besides api_key / api_base / api_version, and which of them
+    # are secrets (llmrelay.providers.declarations); a built-in provider's is also listed in the
+    # registry's DECLARED_PARAMS, which reads it without importing the adapter
+    deployment_params: ProviderParams = NO_PARAMS
 
     # ---- per-deployment variants and fetched credentials
     def for_deployment(self, deployment: Deployment) -> Provider:
@@ -76,8 +81,11 @@ class Provider:
         llmrelay.providers.grants), or None when its headers carry static credentials."""
         return None
 
-    def authorize(self, request: HttpRequest, token: str) -> HttpRequest:
-        """Put a token from `token_grant` on a prepared request (default: a bearer header)."""
+    def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
+        """Put a credential from `token_grant` on a prepared request (default: a token as a bearer
+        header; an adapter whose grant yields signing keys signs the request here)."""
+        if not isinstance(token, str):
+            raise TypeError(f"provider {self.name!r} has no use for signing keys")
         request.headers["authorization"] = f"Bearer {token}"
         return request
 
@@ -179,6 +187,13 @@ class Provider:
     def catalog_fallback(self, deployment: Deployment) -> str | None:
         """A `provider/model` catalog key to price by when the catalog has no entry under this
         provider (a reseller's model at its maker's list price), or None."""
+        return None
+
+    # ---- placement
+    def serving_region(self, deployment: Deployment) -> str | None:
+        """The cloud region this deployment is served from, as the provider names it ("eu-west-1",
+        "europe-west4", "westeurope"), or None when the deployment does not say (the router then
+        counts it in no region: llmrelay.router.regions)."""
         return None
 
     # ---- helpers

@@ -1,17 +1,21 @@
-"""Credentials fetched before a call: the sans-IO half of an OAuth2 token grant.
+"""Credentials fetched before a call: the sans-IO half of an OAuth2 token grant, or of a load of
+local credentials.
 
 Some providers take no static key but a short-lived access token minted from a longer-lived secret
 (Google's service-account JWT grant for Vertex AI; Microsoft Entra ID's client-credentials grant for
-Azure could be the next). An adapter describes the exchange as a `TokenGrant` — build the token
-request, read the token response — and returns it from `Provider.token_grant(deployment)`. The engine
-(llmrelay.core.credentials) sends the request over its own transport, caches the token per
-`cache_key` until shortly before it expires, shares one refresh among concurrent calls, and hands the
-token to `Provider.authorize` for each request. Nothing here touches the network.
+Azure). An adapter describes the exchange as a `TokenExchange` — build the token request, read the
+token response. Others read their credentials from local files that take blocking I/O to read (an
+AWS profile in the shared AWS files for Bedrock): a `LocalGrant`, whose `load` the engine runs in a
+worker thread, never on the event loop. Either is returned from `Provider.token_grant(deployment)`.
+The engine (llmrelay.core.credentials) runs it, caches the credential per `cache_key` until shortly
+before it expires, shares one refresh among concurrent calls, and hands the credential to
+`Provider.authorize` for each request. Nothing here touches the network.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -19,10 +23,33 @@ from llmrelay.types.errors import AuthenticationError, error_class_for_status
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 
-class AccessToken(msgspec.Struct, frozen=True, kw_only=True):
-    """A bearer token and how long it lives from the moment it was issued (None: not said)."""
+@dataclass(frozen=True, slots=True)
+class SigningKeys:
+    """Keys that sign each request rather than travel with it (AWS Signature Version 4): an access
+    key id, its secret, an optional session token, and the region signatures are scoped to (when
+    the keys come from a grant, which knows it; else the adapter finds it on its own)."""
 
-    token: str
+    access_key: str
+    secret_key: str
+    session_token: str | None = None
+    region: str | None = None
+
+    def __repr__(self) -> str:
+        # the access key id names the keys, it does not unlock them: the rest is never printed
+        token = ", session_token=set" if self.session_token else ""
+        return (
+            f"SigningKeys(access_key={self.access_key!r}, secret_key=hidden{token}, region={self.region!r})"
+        )
+
+
+# what a grant yields for `Provider.authorize`: a bearer token, or keys that sign the request
+Credential = str | SigningKeys
+
+
+class AccessToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A credential and how long it lives from the moment it was issued (None: not said)."""
+
+    token: Credential
     expires_in: float | None = None
 
     def __repr__(self) -> str:
@@ -30,8 +57,8 @@ class AccessToken(msgspec.Struct, frozen=True, kw_only=True):
         return f"AccessToken(expires_in={self.expires_in!r})"
 
 
-class TokenGrant(Protocol):
-    """One credential's token exchange.
+class TokenExchange(Protocol):
+    """One credential's token exchange over HTTP.
 
     cache_key       names the credential in the engine's token cache; derived from the credential
                     (a digest), never the secret itself, since it may be logged
@@ -47,6 +74,26 @@ class TokenGrant(Protocol):
     def token_request(self, now: float) -> HttpRequest: ...
 
     def parse_token(self, response: HttpResponse) -> AccessToken: ...
+
+
+@runtime_checkable
+class LocalGrant(Protocol):
+    """Credentials read from the machine (files) rather than fetched.
+
+    cache_key       as for a TokenExchange: names the credential, never holds a secret
+    load            reads the credential; may block on file I/O, so the engine runs it in a worker
+                    thread. Raises the LLMError a failure stands for (AuthenticationError for
+                    missing or unusable credentials), without secrets
+    """
+
+    @property
+    def cache_key(self) -> str: ...
+
+    def load(self) -> AccessToken: ...
+
+
+# what `Provider.token_grant` returns: an exchange the engine sends, or a load it runs off the loop
+TokenGrant = TokenExchange | LocalGrant
 
 
 class _TokenAnswer(msgspec.Struct):

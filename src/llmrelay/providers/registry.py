@@ -1,12 +1,15 @@
 """Provider lookup by name. Native adapters are imported on first use; OpenAI-compatible ones are
-built from their data rows."""
+built from their data rows. The deployment parameters the built-in providers declare are read here
+without importing their adapters (`declared_params`)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 from llmrelay.providers.base import Provider
 from llmrelay.providers.compat import compat_specs
+from llmrelay.providers.declarations import ProviderParams
 from llmrelay.types.errors import BadRequestError
 
 # provider name → "module:Class" of its native adapter
@@ -22,6 +25,38 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
 }
+# provider name → "module:NAME" of the ProviderParams its adapter declares (`deployment_params`), for
+# the providers that read more than api_key / api_base / api_version; the modules are light
+DECLARED_PARAMS: dict[str, str] = {
+    "azure": "llmrelay.providers.azure.params:AZURE_PARAMS",
+    "bedrock": "llmrelay.providers.bedrock.params:BEDROCK_PARAMS",
+    "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
+}
+
+
+@functools.cache
+def declared_params() -> dict[str, ProviderParams]:
+    """What each built-in provider with parameters of its own declares, by provider name."""
+    found = {}
+    for name, target in DECLARED_PARAMS.items():
+        module_name, _, attr = target.partition(":")
+        declared = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(declared, ProviderParams):
+            raise TypeError(f"{target} is not a ProviderParams")
+        found[name] = declared
+    return found
+
+
+@functools.cache
+def declared_names() -> tuple[str, ...]:
+    """Every declared deployment parameter, in declaration order (no repeats)."""
+    return tuple(dict.fromkeys(n for declared in declared_params().values() for n in declared.names))
+
+
+@functools.cache
+def declared_secrets() -> frozenset[str]:
+    """The declared parameters whose values are secrets."""
+    return frozenset(n for declared in declared_params().values() for n in declared.secrets)
 
 
 class ProviderRegistry:

@@ -53,6 +53,7 @@ class GatewayApp:
         self._ids = RequestIds()
         self._deadlines = BodyDeadlines(state.settings.request_body_timeout_seconds)
         self._slots = ClientSlots(state.settings.max_requests_per_client)
+        self._busy = self._slots.busy
         proxies = state.settings.forwarding_proxies()
         # without trusted proxies the client is the peer: no resolver on the hot path
         self._clients = ClientAddresses(proxies) if proxies else None
@@ -129,6 +130,11 @@ class GatewayApp:
         return frozenset(self._routes)
 
     async def __rsgi__(self, scope: RSGIScope, proto: RSGIProto) -> None:
+        # The edge checks of every request are fused here, in one frame: the client's address and
+        # its in-flight slot (proxy/client_slots.py), the ambiguous-credentials test and the
+        # authentication. Each was a method call of its own, and on this path the calls cost more
+        # than the checks (ADR 0008). The body deadline is kept by Request.body, the nesting bound
+        # by BodyDecoder.decode: both run only for requests that read a body.
         if scope.proto != "http":
             return
         # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
@@ -136,17 +142,43 @@ class GatewayApp:
         req = Request(scope, proto, path, self._ids, self._deadlines)
         route = self._routes.get((scope.method, path))
         dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+        busy = self._busy
         address = None
         try:
-            clients = self._clients
-            address = self._slots.take(clients.of(scope)) if clients else self._slots.take_peer(scope.client)
+            if self._clients is None:
+                # the peer's host, cut as a key only: an IPv6 address keeps its brackets
+                client = scope.client
+                taker = client[: client.rfind(":")] if ":" in client else client
+            else:
+                taker = self._clients.of(scope)
+            taken = busy.get(taker, 0)
+            if taken >= self._slots.limit:
+                raise self._slots.refusal()
+            busy[taker] = taken + 1
+            address = taker
             if route is None:
                 await self._unrouted(req, scope.method, path)
                 return
             handler, dialect = route
             principal = ANONYMOUS
             if dialect != PUBLIC:
-                principal = self._authenticate(req, anthropic_dialect=dialect == ANTHROPIC)
+                headers = scope.headers
+                # one credential header (the common case) needs no more than these tests;
+                # refuse_ambiguous_credentials decides the rest
+                if (
+                    len(headers.get_all("authorization")) > 1
+                    or "x-api-key" in headers
+                    or "api-key" in headers
+                    or "x-goog-api-key" in headers
+                ):
+                    refuse_ambiguous_credentials(headers)
+                authenticate = self.state.authenticate
+                assert authenticate is not None
+                try:
+                    principal = authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                except AuthenticationError:
+                    self._failed_authentication(scope)
+                    raise
             await handler(req, principal)
         except LLMError as error:
             self._fail(req, error, dialect)
@@ -156,7 +188,12 @@ class GatewayApp:
             self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
         finally:
             if address is not None:
-                self._slots.give(address)
+                # the slot given back; an address with nothing in flight leaves the table
+                left = busy[address] - 1
+                if left:
+                    busy[address] = left
+                else:
+                    del busy[address]
 
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
         redirect = slash_redirect(path)
@@ -184,16 +221,20 @@ class GatewayApp:
         raise NotFoundError(f"no route {method} {path}", code="not_found")
 
     def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
-        """Who is calling: one unambiguous credential, checked by the configured authenticator."""
+        """Who is calling: one unambiguous credential, checked by the configured authenticator (the
+        routes matched by prefix; __rsgi__ does the same inline for the exact routes)."""
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.scope.headers)
         try:
             return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
         except AuthenticationError:
-            # only failures are counted: past the address's limit this raises 429 instead
-            if self.state.auth_throttle is not None:
-                self.state.auth_throttle.failed(self._client_of(req.scope))
+            self._failed_authentication(req.scope)
             raise
+
+    def _failed_authentication(self, scope: RSGIScope) -> None:
+        # only failures are counted: past the address's limit this raises 429 instead
+        if self.state.auth_throttle is not None:
+            self.state.auth_throttle.failed(self._client_of(scope))
 
     @staticmethod
     def _redirect(req: Request, target: str) -> None:

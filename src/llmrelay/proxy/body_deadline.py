@@ -8,13 +8,15 @@ here, in the app.
 Why not `asyncio.timeout` around the read: with uvloop it costs ≈ 10-20 µs per request here (a timer
 armed and cancelled), a large share of the gateway's own ≈ 55 µs. Instead a read registers its task
 in a dict and one sweeper task per worker, running only while reads are registered, cancels the
-reads that outlive the deadline; the deadline is therefore kept to within `tick` seconds."""
+reads that outlive the deadline; the deadline is therefore kept to within `tick` seconds.
+
+Request.body (proxy/http.py) registers and removes its read in `reading` inline, with no method call
+here: on the path of every request, the calls cost more than the dict writes (ADR 0008)."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-from asyncio import current_task
 from typing import Any
 
 from llmrelay.types.errors import Timeout
@@ -25,9 +27,10 @@ class BodyTimeoutError(Timeout):
 
 
 class BodyDeadlines:
-    """One per worker (the GatewayApp's). `enter()` before reading a body, `leave()` after."""
+    """One per worker (the GatewayApp's). A read of a body sets `reading[its task] = epoch` before it
+    starts (and calls `start_sweeper()` when `sweeper` is None), and pops its task after it ends."""
 
-    __slots__ = ("_epoch", "_expired", "_reading", "_sweeper", "_ticks", "seconds", "tick")
+    __slots__ = ("_expired", "_ticks", "epoch", "reading", "seconds", "sweeper", "tick")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -36,21 +39,15 @@ class BodyDeadlines:
         # epoch reaches e + _ticks (between `seconds` and `seconds + tick` later), and no clock is
         # read per request
         self._ticks = math.ceil(seconds / self.tick)
-        self._epoch = 0
-        self._reading: dict[asyncio.Task[Any], int] = {}
+        self.epoch = 0
+        # the reads in progress: task → the epoch it started in
+        self.reading: dict[asyncio.Task[Any], int] = {}
         self._expired: set[asyncio.Task[Any]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
+        # runs only while reads are registered
+        self.sweeper: asyncio.Task[None] | None = None
 
-    def enter(self) -> asyncio.Task[Any] | None:
-        task = current_task()
-        if task is not None:
-            self._reading[task] = self._epoch
-            if self._sweeper is None:
-                self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        return task
-
-    def leave(self, task: asyncio.Task[Any]) -> None:
-        self._reading.pop(task, None)
+    def start_sweeper(self) -> None:
+        self.sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     def timed_out(self, task: asyncio.Task[Any]) -> bool:
         """After a read raised CancelledError: True when the deadline cancelled it (the cancellation
@@ -71,18 +68,18 @@ class BodyDeadlines:
 
     async def _sweep(self) -> None:
         try:
-            while self._reading:
+            while self.reading:
                 await asyncio.sleep(self.tick)
-                self._epoch += 1
-                oldest = self._epoch - self._ticks
-                late = [task for task, started in self._reading.items() if started <= oldest]
+                self.epoch += 1
+                oldest = self.epoch - self._ticks
+                late = [task for task, started in self.reading.items() if started <= oldest]
                 for task in late:
-                    del self._reading[task]
+                    del self.reading[task]
                     self._expired.add(task)
                     task.cancel()
         finally:
-            self._sweeper = None
+            self.sweeper = None
 
     def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        if self.sweeper is not None:
+            self.sweeper.cancel()

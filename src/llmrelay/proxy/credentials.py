@@ -2,11 +2,12 @@
 `without_credentials`, which removes them from anything the gateway shows about its deployments
 (`/model/info`, `/health`) — to every caller, admins included.
 
-A field is a credential when its name is in CREDENTIAL_FIELDS, or when one of the words of its name
-(split at `_`, `-`, `.`) is in CREDENTIAL_WORDS — `x-goog-api-key`, `my_client_secret`,
-`azure_ad_token_provider` — unless the name is a price or a count (`input_cost_per_token`). Nested
-objects (`extra_headers`, `vertex_credentials` given inline) are cleaned the same way, and a URL's
-user and password (`https://user:pass@host`) and its credential query parameters are masked."""
+A field is a credential when its name is in CREDENTIAL_FIELDS (which holds every secret a provider
+declares), or when one of the words of its name (split at `_`, `-`, `.`) is in CREDENTIAL_WORDS —
+`x-goog-api-key`, `my_client_secret`, `azure_ad_token_provider`, `aws_bearer_token_bedrock` —
+unless the name is a price or a count (`input_cost_per_token`). Nested objects (`extra_headers`,
+`vertex_credentials` given inline) are cleaned the same way, and a URL's user and password
+(`https://user:pass@host`) and its credential query parameters are masked."""
 
 from __future__ import annotations
 
@@ -15,21 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from llmrelay.providers.registry import declared_secrets
+
+# the secrets the providers declare (llmrelay.providers.declarations), and names any secret goes by
 CREDENTIAL_FIELDS = frozenset(
     {
+        *declared_secrets(),
         "api_key",
-        "azure_ad_token",
-        "azure_api_key",
-        "client_secret",
-        "azure_client_secret",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "aws_web_identity_token",
-        "aws_bearer_token_bedrock",
-        "vertex_credentials",
-        "vertex_ai_credentials",
-        "google_application_credentials",
         "token",
         "access_token",
         "refresh_token",

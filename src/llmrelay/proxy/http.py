@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import os
 import re
+from asyncio import current_task
 from typing import Any, Protocol
 
 import msgspec
@@ -55,12 +56,7 @@ class Request:
     )  # fmt: skip
 
     def __init__(
-        self,
-        scope: RSGIScope,
-        proto: RSGIProto,
-        path: str,
-        ids: RequestIds,
-        deadlines: BodyDeadlines | None = None,
+        self, scope: RSGIScope, proto: RSGIProto, path: str, ids: RequestIds, deadlines: BodyDeadlines
     ) -> None:
         self.scope = scope
         self._deadlines = deadlines
@@ -81,7 +77,12 @@ class Request:
         """The whole body, refused with 413 past `limit` bytes (checked before reading when declared),
         with 408 when it does not arrive within the body deadline (proxy/body_deadline.py)."""
         deadlines = self._deadlines
-        task = deadlines.enter() if deadlines is not None else None
+        # the read is registered with the deadline's sweeper inline, not by a method call (see there)
+        task = current_task()
+        if task is not None:
+            deadlines.reading[task] = deadlines.epoch
+            if deadlines.sweeper is None:
+                deadlines.start_sweeper()
         try:
             # read here rather than in a helper coroutine: one await layer less per request
             declared = self._headers.get("content-length")
@@ -98,12 +99,12 @@ class Request:
                 parts.append(part)
             return b"".join(parts)
         except asyncio.CancelledError:
-            if deadlines is not None and task is not None and deadlines.timed_out(task):
+            if task is not None and deadlines.timed_out(task):
                 raise deadlines.error() from None
             raise
         finally:
-            if deadlines is not None and task is not None:
-                deadlines.leave(task)
+            if task is not None:
+                deadlines.reading.pop(task, None)
 
     def send_json(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
         headers = [JSON_HEADERS, *self.response_headers]

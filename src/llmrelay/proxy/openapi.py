@@ -23,6 +23,7 @@ from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.wire.anthropic.message import TokenCount
 from llmrelay.wire.anthropic.schema import MessagesRequest
 from llmrelay.wire.responses.schema import ResponsesRequest
 
@@ -109,10 +110,6 @@ class ModelCard(msgspec.Struct):
 class ModelList(msgspec.Struct):
     object: Literal["list"]
     data: list[ModelCard]
-
-
-class TokenCount(msgspec.Struct):
-    input_tokens: int
 
 
 _DESCRIPTIONS = {

@@ -223,7 +223,7 @@ def _parse_one(
         stream_chunk_timeout=_opt_float(params.get("stream_chunk_timeout")),
         model_info=info,
         fingerprint=fingerprint,
-        region=deployment_region(target),
+        region=deployment_region(target, registry),
     )
 
 

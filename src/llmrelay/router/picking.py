@@ -41,6 +41,9 @@ class PickRequest:
     lease: float
     # an end user limited to a region (the runner keeps the group to that region's deployments)
     routing: EndUserRouting | None = None
+    # the group's deployments when the caller resolved them itself (the SDK Client's group of one,
+    # made per call from the model string and the call's credentials); None = the router's groups
+    deployments: Sequence[RouterDeployment] | None = None
 
 
 def limiter_key(deployment_id: str) -> str:

@@ -4,10 +4,11 @@ deployments a call limited to a region may use.
 A deployment's region is "eu", "us" or unknown (None), decided once when the model_list is read:
 
 1. `litellm_params.region_name` — "eu" / "us", or a cloud region name classified as below;
-2. else what the provider itself will call: Vertex AI's location (`vertex_location`, else
-   VERTEXAI_LOCATION / VERTEX_LOCATION, else us-central1 — the provider's own default), Bedrock's AWS
-   region (`aws_region_name`, else AWS_REGION / AWS_DEFAULT_REGION, else the region its endpoint
-   names), Azure's region when `api_base` is a regional endpoint (`https://<region>.api.cognitive.
+2. else the region the provider itself serves the deployment from, as its adapter answers it
+   (`Provider.serving_region`): Vertex AI's location (`vertex_location`, else VERTEXAI_LOCATION /
+   VERTEX_LOCATION, else us-central1 — the provider's own default), Bedrock's AWS region
+   (`aws_region_name`, else AWS_REGION / AWS_DEFAULT_REGION, else the region its endpoint names),
+   Azure's region when `api_base` is a regional endpoint (`https://<region>.api.cognitive.
    microsoft.com`; a resource name such as `my-eu.openai.azure.com` says nothing certain).
 
 Cloud region names: AWS `eu-*`, Google `europe-*`, and Azure's European regions are "eu" (as in
@@ -18,8 +19,6 @@ no region_name) is unknown, and a call limited to a region never goes there.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from llmrelay.calls.context import EndUserRouting
 from llmrelay.types.errors import BadRequestError
 
 if TYPE_CHECKING:
+    from llmrelay.providers.registry import ProviderRegistry
     from llmrelay.router.deployments import RouterDeployment
     from llmrelay.types.deployment import Deployment
 
@@ -41,7 +41,6 @@ _AZURE_US = frozenset(
     {"eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus",
      "southcentralus", "westcentralus"}
 )  # fmt: skip
-_AZURE_REGIONAL_HOST = re.compile(r"^https?://([a-z0-9]+)\.api\.cognitive\.microsoft\.com(?:[:/]|$)")
 
 
 class RegionUnavailableError(BadRequestError):
@@ -63,39 +62,16 @@ def classify(name: str) -> str | None:
     return None
 
 
-def deployment_region(target: Deployment) -> str | None:
+def deployment_region(target: Deployment, registry: ProviderRegistry) -> str | None:
     """The region a deployment serves from (see the module docstring), or None when unknown."""
     options: Mapping[str, Any] = target.options or {}
     explicit = options.get("region_name")
     if isinstance(explicit, str) and explicit:
         return classify(explicit)
-    provider = target.provider
-    if provider == "vertex_ai":
-        return _vertex_region(target, options)
-    if provider == "bedrock":
-        return _bedrock_region(target)
-    if provider == "azure" and target.api_base:
-        match = _AZURE_REGIONAL_HOST.match(target.api_base.lower())
-        return classify(match.group(1)) if match else None
-    return None
-
-
-def _vertex_region(target: Deployment, options: Mapping[str, Any]) -> str | None:
-    from llmrelay.providers.vertex.settings import DEFAULT_LOCATION, LOCATION_ENV, LOCATION_PARAMS
-
-    location = next((options[p] for p in LOCATION_PARAMS if isinstance(options.get(p), str)), None)
-    location = location or next((os.environ[e] for e in LOCATION_ENV if os.environ.get(e)), None)
-    # the location names the region even behind an api_base override: it is in every URL's path
-    return classify(location or DEFAULT_LOCATION)
-
-
-def _bedrock_region(target: Deployment) -> str | None:
-    from llmrelay.providers.bedrock.credentials import endpoint, region
-
-    try:
-        return classify(region(target, endpoint(target)))
-    except BadRequestError:  # no region anywhere: the call itself would fail, so it is unknown
+    if target.provider not in registry:
         return None
+    served_from = registry.get(target.provider).serving_region(target)
+    return classify(served_from) if served_from else None
 
 
 def in_region(

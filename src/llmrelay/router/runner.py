@@ -109,14 +109,18 @@ class CallRunner:
     async def _in_group(
         self, trace: CallTrace, model: str, call: PickRequest, options: CallOptions, attempt: Attempt[T]
     ) -> tuple[T, Pick]:
-        group, deployments = self.groups.resolve(model)
+        if call.deployments is not None:  # a group the caller resolved (the SDK Client's)
+            group, deployments = model, list(call.deployments)
+        else:
+            group, deployments = self.groups.resolve(model)
         if call.routing is not None:
             # before the first pick, so retries, their backoff and fallbacks see only the region
             deployments = in_region(group, deployments, call.routing)
         tried: set[str] = set()
         retries_done = 0
+        sole = self._sole_pick(call)
         while True:
-            pick = await self.picker.pick(group, deployments, call, tried)
+            pick = sole or await self.picker.pick(group, deployments, call, tried)
             tried.add(pick.deployment.id)
             trace.attempts += 1
             trace.last_target = pick.target
@@ -131,6 +135,18 @@ class CallRunner:
                 await self.sleep(await self._delay(retries_done, exc, deployments, tried))
                 continue
             return result, pick
+
+    def _sole_pick(self, call: PickRequest) -> Pick | None:
+        """The pick of every attempt when the caller resolved a group of one (the SDK Client's) and
+        nothing can keep its deployment out: no cooldowns, no limits to reserve, no region. There is
+        nothing to choose then, and the picker's state need not be read."""
+        given = call.deployments
+        if given is None or len(given) != 1 or not self.cooldowns.disabled or call.routing is not None:
+            return None
+        only = given[0]
+        if self.picker.needs_reservation(only):
+            return None
+        return Pick(only, only.for_model(call.model, self.picker.registry, self.picker.catalog), None)
 
     async def route_reported(
         self, trace: CallTrace, call: PickRequest, options: CallOptions, attempt: Attempt[T]

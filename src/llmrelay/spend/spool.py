@@ -6,8 +6,11 @@ crash can leave a torn frame at the end of the segment being written; reading st
 the append that wrote it never returned, no caller was told that record was safe.
 
 A frame whose checksum holds but whose content does not decode as a record (written by another
-version, or damaged in a way the checksum missed) is reported by `read_segment` as unreadable, so the
-caller can set it aside (spend/quarantine.py) instead of failing on it at every start.
+version, or damaged in a way the checksum missed), and a damaged stretch in the middle of a segment
+(a frame whose checksum fails, a length that no longer fits), are reported by `read_segment` as
+unreadable, so the caller can set them aside (spend/quarantine.py) instead of failing on them at every
+start; reading resumes at the next intact frame, so one damaged frame never costs the records after
+it.
 
 One process owns a spool directory at a time (an exclusive flock on `<dir>/.lock`). Methods block on
 disk I/O: the writer calls them from a worker thread, never on the event loop.
@@ -133,23 +136,15 @@ class Spool:
 
     def read_segment(self, path: Path) -> SegmentContents:
         contents = SegmentContents()
-        for payload in self._frames(path):
+        for payload, intact in _frames(path.read_bytes()):
+            if not intact:
+                contents.unreadable.append(payload)
+                continue
             try:
                 contents.records.append(self._decoder.decode(payload))
             except msgspec.DecodeError:  # ValidationError included: valid JSON, not a record
                 contents.unreadable.append(payload)
         return contents
-
-    def _frames(self, path: Path) -> Iterator[bytes]:
-        data = path.read_bytes()
-        offset = 0
-        while offset + _HEADER.size <= len(data):
-            length, crc = _HEADER.unpack_from(data, offset)
-            start, end = offset + _HEADER.size, offset + _HEADER.size + length
-            if length > _MAX_FRAME or end > len(data) or zlib.crc32(data[start:end]) != crc:
-                return  # a torn final frame: its append never returned
-            yield data[start:end]
-            offset = end
 
     def remove(self, path: Path) -> None:
         path.unlink()
@@ -162,6 +157,48 @@ class Spool:
     def close(self) -> None:
         self.seal()
         self._lock.close()
+
+
+def _frames(data: bytes) -> Iterator[tuple[bytes, bool]]:
+    """The segment's frames in order, each as (payload, intact). A damaged stretch in the middle
+    (bit rot, a bad sector) is yielded as one non-intact piece and reading goes on at the next
+    frame whose checksum holds, so the records after it are not lost. A broken tail with no intact
+    frame after it is a torn final append and is left out (that append never returned) — unless all
+    of its bytes are there, which is damage, and is reported."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        end = _intact_frame_end(data, offset)
+        if end is not None:
+            yield data[offset + _HEADER.size : end], True
+            offset = end
+            continue
+        resume = _next_intact_frame(data, offset + 1)
+        if resume is None:
+            length: int = _HEADER.unpack_from(data, offset)[0]
+            if offset + _HEADER.size + length == len(data):
+                yield data[offset:], False
+            return
+        yield data[offset:resume], False
+        offset = resume
+
+
+def _intact_frame_end(data: bytes, offset: int) -> int | None:
+    """Where the frame at `offset` ends, if its length fits and its checksum holds."""
+    length: int
+    crc: int
+    length, crc = _HEADER.unpack_from(data, offset)
+    start = offset + _HEADER.size
+    end = start + length
+    if length <= _MAX_FRAME and end <= len(data) and zlib.crc32(data[start:end]) == crc:
+        return end
+    return None
+
+
+def _next_intact_frame(data: bytes, offset: int) -> int | None:
+    for position in range(offset, len(data) - _HEADER.size + 1):
+        if _intact_frame_end(data, position) is not None:
+            return position
+    return None
 
 
 def _seq(path: Path) -> int:

@@ -53,6 +53,8 @@ def test_response_parses_to_fixture(path: Path) -> None:
     assert result == msgspec.convert({**case["expected"], "created": result.created}, ChatResponse)
 
 
+# each plain status's class, message and code is checked for every adapter in tests/conformance; these
+# cases are the provider's own (message markers, retry hints, odd statuses, non-JSON bodies)
 @pytest.mark.parametrize("case", _load(FIXTURES / "errors" / "cases.json"), ids=lambda c: c["name"])
 def test_error_status_maps_to_class(case: dict[str, Any]) -> None:
     body = case["body_text"].encode() if "body_text" in case else json.dumps(case["body"]).encode()

@@ -26,6 +26,8 @@ from llmrelay.types.response import ChatResponse
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REQUEST_CASES = json.loads((FIXTURES / "requests.json").read_text())
+# each plain status's class, message and code is checked for every adapter in tests/conformance; these
+# cases are the provider's own (message markers, retry hints, odd statuses, non-JSON bodies)
 ERROR_CASES = json.loads((FIXTURES / "errors.json").read_text())
 AZURE_ENV = (
     "AZURE_API_KEY",

@@ -132,21 +132,6 @@ def test_endpoint_override_and_region_from_an_aws_endpoint() -> None:
     assert http.url.startswith("https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com/model/")
 
 
-def test_profile_credentials_come_from_the_shared_files(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.write_text(
-        "[team]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\n"
-    )
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    http = BedrockProvider().prepare_chat(
-        chat(), dep(options={"aws_profile_name": "team", "aws_region_name": "us-east-1"})
-    )
-    assert "Credential=AKIAPROFILE/" in http.headers["authorization"]
-
-
 def test_extra_headers_are_sent_but_cannot_replace_the_signature() -> None:
     http = BedrockProvider().prepare_chat(
         chat(), dep(extra_headers={"x-trace": "1", "authorization": "Bearer forged"})
@@ -428,21 +413,6 @@ def test_a_bearer_token_to_an_endpoint_override_needs_no_region() -> None:
     with pytest.raises(errors.BadRequestError, match="no AWS region"):
         options = {"aws_access_key_id": "AK", "aws_secret_access_key": "s"}
         BedrockProvider().prepare_chat(chat(), dep(api_base="http://gw.local", options=options))
-
-
-def test_unknown_or_keyless_profiles_are_authentication_errors(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[empty]\nregion = us-east-1\n")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    # an instance-metadata lookup would be a network call: it must not happen (it would time out here)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "false")
-    for profile, message in (("missing", "could not be found"), ("empty", "no access keys")):
-        options = {"aws_profile_name": profile, "aws_region_name": "us-east-1"}
-        with pytest.raises(errors.AuthenticationError, match=message):
-            BedrockProvider().prepare_chat(chat(), dep(options=options))
 
 
 def test_json_schema_response_format_is_structured_output() -> None:

@@ -1,6 +1,6 @@
 """The Cohere v2 stream decoder on transcripts of the documented event sequence (tests/fixtures/cohere/
-streams): text, tool plan + tool calls, thinking; the same chunks however the bytes are split; usage
-from message-end; cut streams and in-stream errors."""
+streams): text, tool plan + tool calls, thinking (split at random in tests/conformance); usage from
+message-end; cut streams and in-stream errors."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with
 
 from llmrelay.providers.cohere import CohereProvider
 from llmrelay.providers.cohere.stream import CohereStreamDecoder
+from llmrelay.testing.stream_splits import decoding_with
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.response import ChatChunk
@@ -39,22 +39,8 @@ def test_adapter_builds_this_decoder() -> None:
     assert isinstance(CohereProvider().chat_stream_decoder(request), CohereStreamDecoder)
 
 
-def test_text_stream() -> None:
-    chunks = decode([transcript("text")])
-    content = [c for c in chunks if c.choices]
-    assert content[0].choices[0].delta.role == "assistant"
-    assert all(c.choices[0].delta.role is None for c in content[1:])
-    text = "".join(c.choices[0].delta.content or "" for c in content)
-    assert text == "Penguins live in the Southern Hemisphere — héllo ✓."
-    assert [c.choices[0].finish_reason for c in content] == [None, None, None, "stop"]
-    assert {c.id for c in chunks} == {"29f14a5a-11de-4cae-9800-25e4747408ea"}
-    assert all(c.model == "command-a-03-2025" and c.created == 1700000000 for c in chunks)
-    # the final chunk carries only the billed usage (what Cohere charges for)
-    usage_chunk = chunks[-1]
-    assert usage_chunk.choices == [] and usage_chunk.usage is not None
-    assert (usage_chunk.usage.prompt_tokens, usage_chunk.usage.completion_tokens) == (9, 12)
-    assert usage_chunk.usage.total_tokens == 21
-    assert sum(1 for c in chunks if c.usage is not None) == 1
+# text.sse decodes as tests/conformance/golden/cohere/stream.json says (role once, the text, finish
+# "stop", one id, the billed usage alone on the last chunk)
 
 
 def test_tool_calls_stream_with_plan() -> None:
@@ -87,11 +73,6 @@ def test_thinking_stream_is_reasoning_content() -> None:
     assert usage is not None and usage.cached_tokens == 3
 
 
-@pytest.mark.parametrize("name", ["text", "tool_call", "thinking"])
-def test_random_splits_decode_alike(name: str) -> None:
-    assert_splits_decode_alike(transcript(name), decode, seed=name)
-
-
 def test_crlf_framing_decodes_alike() -> None:
     data = transcript("text")
     assert decode([data.replace(b"\n", b"\r\n")]) == decode([data])
@@ -106,15 +87,8 @@ def test_stream_cut_before_message_end_is_a_connection_error(cut_at: float) -> N
         decoder.end()
 
 
-def test_error_in_message_end_raises() -> None:
-    data = transcript("text").split(b"event: message-end")[0] + event(
-        "message-end",
-        {"type": "message-end", "delta": {"finish_reason": "ERROR", "error": "internal failure"}},
-    )
-    decoder = new_decoder()
-    with pytest.raises(errors.InternalServerError, match="internal failure") as info:
-        decoder.feed(data)
-    assert info.value.provider == "cohere"
+# (a stream ending in a message-end error: checked for every adapter in
+# tests/conformance/test_conformance_stream_errors.py)
 
 
 def test_too_many_tokens_in_stream_is_a_context_window_error() -> None:

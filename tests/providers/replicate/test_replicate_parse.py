@@ -1,5 +1,6 @@
 """Replicate answers read without a network: finished predictions (token counts reported or
-estimated), failed ones, error bodies, and the SSE stream (split at random places)."""
+estimated), failed ones, error bodies, and the SSE stream's errors, cuts and cancels (a whole recorded
+stream, split at random, is tests/conformance's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 import msgspec
 import pytest
-from stream_splits import assert_splits_decode_alike, decoding_with
 
 from llmrelay.cost.tokens import count_text
 from llmrelay.providers.registry import ProviderRegistry
@@ -112,42 +112,16 @@ def event(name: str, event_id: int, data: str) -> bytes:
     return f"event: {name}\nid: {event_id}\n{lines}\n".encode()
 
 
-PIECES = ["Otters", " are", " playful", " créatures", "\n\nThey", " swim", "."]
-TRANSCRIPT = (
-    b": keep-alive\n\n"
-    + b"".join(event("output", i, p) for i, p in enumerate(PIECES[:3]))
-    + event("logs", 3, "generated 3 tokens")
-    + b"".join(event("output", i + 4, p) for i, p in enumerate(PIECES[3:]))
-    + event("done", 9, "{}")
-)
-
-
 def new_decoder() -> ReplicateStreamDecoder:
     return ReplicateStreamDecoder(MODEL, "Tell me about otters", 100, prediction_id="chatcmpl-1", created=1)
 
 
-def test_stream_transcript() -> None:
-    chunks = decoding_with(new_decoder)([TRANSCRIPT])
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "".join(PIECES)
-    assert chunks[0].choices[0].delta.role == "assistant"
-    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
-    usage = chunks[-1].usage
-    assert chunks[-1].choices == [] and usage is not None
-    assert usage.completion_tokens == count_text("".join(PIECES), MODEL)
+# a whole recorded stream (the pieces joined, role first, finish "stop", the estimated usage alone on
+# the last chunk) is tests/conformance/recorded/replicate/stream.sse, pinned by its golden file
 
 
-def test_stream_decodes_alike_however_split() -> None:
-    # CRLF line ends too: the SSE rules allow them, and a split may fall between CR and LF
-    for data in (TRANSCRIPT, TRANSCRIPT.replace(b"\n", b"\r\n")):
-        assert_splits_decode_alike(data, decoding_with(new_decoder), seed="replicate")
-
-
-def test_stream_error_event() -> None:
-    data = event("output", 0, "Otters") + event("error", 1, '{"detail": "CUDA error: device-side assert"}')
-    decoder = new_decoder()
-    with pytest.raises(InternalServerError, match="device-side assert"):
-        decoder.feed(data)
+# (a stream ending in an error event: checked for every adapter in
+# tests/conformance/test_conformance_stream_errors.py)
 
 
 def test_stream_error_event_in_plain_text_and_context_window() -> None:

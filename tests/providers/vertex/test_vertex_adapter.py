@@ -277,6 +277,45 @@ def test_claude_errors_in_either_envelope() -> None:
     assert isinstance(adapter.classify_error(401, {}, unauth), errors.AuthenticationError)
 
 
+@pytest.mark.parametrize(
+    ("status", "error_type", "message", "cls"),
+    [
+        (529, "overloaded_error", "Overloaded", errors.ServiceUnavailableError),
+        (400, "invalid_request_error", "Output blocked by content filtering policy",
+         errors.ContentPolicyViolationError),
+        (401, "authentication_error", "invalid x-api-key", errors.AuthenticationError),
+    ],
+)  # fmt: skip
+def test_claude_errors_are_read_as_anthropic_errors(
+    status: int, error_type: str, message: str, cls: type[errors.LLMError]
+) -> None:
+    """Anthropic's envelope also decodes as a google.rpc.Status ({"error": {...}}): its error type
+    must still decide (529 overloaded is a 503-class error, output blocking a content refusal)."""
+    adapter = VertexAI().for_deployment(dep("claude-3-5-haiku@20241022"))
+    body = json.dumps({"type": "error", "error": {"type": error_type, "message": message}}).encode()
+    error = adapter.classify_error(status, {}, body)
+    assert type(error) is cls
+    assert (error.code, error.message, error.provider) == (error_type, message, "vertex_ai")
+
+
+QUOTA = {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}
+
+
+def test_gemini_errors_name_vertex_ai_not_gemini() -> None:
+    """Vertex's Gemini speaks Gemini's error envelope, but its errors are Vertex AI's: in an error
+    answer, in a 200 answer carrying an error, and in a stream's error event."""
+    adapter = VertexAI().for_deployment(dep())
+    answer = json.dumps(QUOTA).encode()
+    assert adapter.classify_error(429, {}, answer).provider == "vertex_ai"
+    with pytest.raises(errors.RateLimitError) as info:
+        adapter.parse_chat(HttpResponse(status=200, body=answer), chat())
+    assert info.value.provider == "vertex_ai"
+    decoder = adapter.chat_stream_decoder(chat(stream=True))
+    with pytest.raises(errors.RateLimitError) as info:
+        decoder.feed(b"data: " + answer + b"\n\n")
+    assert info.value.provider == "vertex_ai"
+
+
 # ---- pricing
 
 

@@ -51,7 +51,7 @@ class LabelNames:
     served is labelled with the pattern). None: any name (the SDK, where the caller is the operator),
     length-bounded still."""
 
-    __slots__ = ("_labels", "_models", "_providers", "_wildcards")
+    __slots__ = ("_models", "_providers", "_wildcards", "known_models", "known_providers")
 
     def __init__(self, models: Iterable[str] | None = None, providers: Iterable[str] | None = None) -> None:
         self._models = None if models is None else frozenset(models)
@@ -59,14 +59,16 @@ class LabelNames:
             sorted((m[:-1] for m in self._models or () if m.endswith("*")), key=len, reverse=True)
         )
         self._providers = None if providers is None else frozenset(providers)
-        # every configured name's label, made once: one dict lookup per call on the common path
-        self._labels = {name: bounded(name) for name in (*(self._models or ()), *(self._providers or ()))}
+        # every configured name's label, made once: the sink looks a call's names up here first, one
+        # dict lookup each and no call on the common path
+        self.known_models = {name: bounded(name) for name in self._models or ()}
+        self.known_providers = {name: bounded(name) for name in self._providers or ()}
 
     def model(self, name: str) -> str:
         if self._models is None:
             return bounded(name)
         if name in self._models:
-            return self._labels[name]
+            return self.known_models[name]
         for stem in self._wildcards:
             if name.startswith(stem):
                 return bounded(stem + "*")
@@ -76,7 +78,7 @@ class LabelNames:
         if self._providers is None:
             return bounded(name)
         if name in self._providers:
-            return self._labels[name]
+            return self.known_providers[name]
         return UNKNOWN_LABEL
 
 
@@ -259,8 +261,11 @@ class PrometheusSink:
         self._observe(record)
 
     def _observe(self, record: CallRecord) -> None:
-        model = self._names.model(record.model_group or record.model)
-        provider = self._names.provider(record.provider or "unknown")
+        names = self._names
+        model = record.model_group or record.model
+        model = names.known_models.get(model) or names.model(model)
+        provider = record.provider or "unknown"
+        provider = names.known_providers.get(provider) or names.provider(provider)
         status = "ok" if record.error is None else str(record.error.status_code)
         key = (model, provider, status)
         latency_s = record.latency_s

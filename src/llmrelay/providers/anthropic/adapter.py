@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 
 from llmrelay.providers.anthropic.errors import classify, read_error
-from llmrelay.providers.anthropic.request import SERVICE_TIERS, build_body, wants_json
-from llmrelay.providers.anthropic.response import message_decoder, to_chat_response
+from llmrelay.providers.anthropic.request import SERVICE_TIERS, encode_body, wants_json
+from llmrelay.providers.anthropic.response import to_chat_response
 from llmrelay.providers.anthropic.stream import AnthropicStreamDecoder
 from llmrelay.providers.base import Provider
 from llmrelay.types.chat import ChatRequest
@@ -21,6 +21,7 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import InternalServerError, LLMError
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.wire.anthropic.message import message_decoder, token_count_decoder
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -37,13 +38,6 @@ ANTHROPIC_CHAT_PARAMS = frozenset(
 )  # fmt: skip
 
 _encoder = msgspec.json.Encoder()
-
-
-class _TokenCount(msgspec.Struct):
-    input_tokens: int
-
-
-_count_decoder = msgspec.json.Decoder(_TokenCount)
 
 
 class AnthropicProvider(Provider):
@@ -82,7 +76,7 @@ class AnthropicProvider(Provider):
         return super().check_params(request, drop)
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
-        body = _encoder.encode(build_body(request, deployment.model))
+        body = encode_body(request, deployment.model)
         return HttpRequest(
             url=self.messages_url(deployment),
             headers=with_betas(self.headers(deployment), request.anthropic_beta),
@@ -104,7 +98,7 @@ class AnthropicProvider(Provider):
 
     def parse_count_tokens(self, response: HttpResponse) -> int:
         try:
-            return _count_decoder.decode(response.body).input_tokens
+            return token_count_decoder.decode(response.body).input_tokens
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise InternalServerError(f"malformed count_tokens answer: {exc}", provider=self.name) from exc
 

@@ -27,6 +27,7 @@ from llmrelay.types.errors import (
     parse_retry_after,
     refine_bad_request,
 )
+from llmrelay.wire.anthropic.message import error_decoder
 
 OVERLOADED_STATUS = 529
 # Anthropic has no error type for content refusals (a refused answer stops with "refusal"); its
@@ -48,22 +49,10 @@ _BY_TYPE: dict[str, tuple[type[LLMError], int]] = {
 }
 
 
-class _Detail(msgspec.Struct):
-    type: str | None = None
-    message: str | None = None
-
-
-class _Envelope(msgspec.Struct):
-    error: _Detail | None = None
-
-
-_decoder = msgspec.json.Decoder(_Envelope)
-
-
 def read_error(body: bytes) -> tuple[str | None, str | None]:
     """(error.type, error.message) of an Anthropic error body; (None, raw text) if it is not one."""
     try:
-        env = _decoder.decode(body)
+        env = error_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
         text = body.decode("utf-8", errors="replace").strip()
         return None, text[:500] or None

@@ -1,4 +1,5 @@
-"""ChatRequest → the body of an Anthropic Messages API request (POST /v1/messages).
+"""ChatRequest → the body of an Anthropic Messages API request (POST /v1/messages), built from the
+request shapes of llmrelay.wire.anthropic.schema (the ones the gateway's /v1/messages reads).
 
 Mapping decisions (documented in docs/providers/anthropic.md):
 - system/developer messages → top-level `system` (a string, or text blocks when any carries
@@ -15,13 +16,25 @@ Mapping decisions (documented in docs/providers/anthropic.md):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from llmrelay.providers.anthropic.content import Block, content_blocks, with_cache
+from llmrelay.providers.anthropic.content import PartBlock, content_blocks
 from llmrelay.types.chat import ChatRequest, Message, NamedToolChoice, ResponseFormat
 from llmrelay.types.errors import BadRequestError
+from llmrelay.wire.anthropic.schema import (
+    Block,
+    InMessage,
+    InMetadata,
+    InToolChoice,
+    MessagesRequest,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 # thinking budget_tokens per reasoning_effort ("none" sends no thinking); Anthropic's minimum is 1024
@@ -32,91 +45,101 @@ JSON_TOOL_NAME = "json_response"
 SERVICE_TIERS = {"auto": "auto", "default": "standard_only"}
 
 _json_decode = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+
+Role = Literal["user", "assistant"]
 
 
-def build_body(request: ChatRequest, model: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": model}
+def build_request(request: ChatRequest, model: str) -> MessagesRequest:
+    """The Messages request, without the caller's `extra_body` (see `encode_body`)."""
     system = _system(request.messages)
     messages = _turns(request.messages)
     if not messages:
         raise BadRequestError("messages: Anthropic needs at least one user or assistant message")
-    body["messages"] = messages
-    if system is not None:
-        body["system"] = system
     thinking = _thinking(request)
-    body["max_tokens"] = _max_tokens(request, thinking)
-    if request.stop is not None:
-        body["stop_sequences"] = [request.stop] if isinstance(request.stop, str) else list(request.stop)
-    for field in ("temperature", "top_p", "top_k"):
-        value = getattr(request, field)
-        if value is not None:
-            body[field] = value
+    stop = request.stop
     # OpenAI's safety_identifier (its abuse-monitoring id) and the older `user` are what Anthropic's
     # metadata.user_id is for
     user_id = request.safety_identifier or request.user
-    if user_id:
-        body["metadata"] = {"user_id": user_id}
-    if request.service_tier is not None:
-        body["service_tier"] = SERVICE_TIERS[request.service_tier]
-    if thinking is not None:
-        body["thinking"] = thinking
-    tools = _tools(request)
-    if tools:
-        body["tools"] = tools
-    tool_choice = _tool_choice(request, thinking)
-    if tool_choice is not None:
-        body["tool_choice"] = tool_choice
-    if request.stream:
-        body["stream"] = True
+    return MessagesRequest(
+        model=model,
+        messages=messages,
+        system=system,
+        max_tokens=_max_tokens(request, thinking),
+        stop_sequences=None if stop is None else [stop] if isinstance(stop, str) else list(stop),
+        temperature=request.temperature,
+        top_p=request.top_p,
+        top_k=request.top_k,
+        metadata=InMetadata(user_id=user_id) if user_id else None,
+        service_tier=None if request.service_tier is None else SERVICE_TIERS[request.service_tier],
+        thinking=thinking,
+        tools=_tools(request) or None,
+        tool_choice=_tool_choice(request, thinking),
+        stream=True if request.stream else None,
+    )
+
+
+def build_body(request: ChatRequest, model: str) -> dict[str, Any]:
+    """The request as a JSON object, the caller's `extra_body` merged over it (for a caller that
+    changes the body further: Vertex AI's)."""
+    body: dict[str, Any] = msgspec.to_builtins(build_request(request, model))
     if request.extra_body:
         body.update(request.extra_body)
     return body
 
 
+def encode_body(request: ChatRequest, model: str) -> bytes:
+    if request.extra_body:
+        return _encoder.encode(build_body(request, model))
+    return _encoder.encode(build_request(request, model))
+
+
 # ---- system and messages
 
 
-def _system(messages: list[Message]) -> str | list[Block] | None:
-    blocks: list[Block] = []
+def _system(messages: list[Message]) -> str | list[TextBlock] | None:
+    blocks: list[PartBlock] = []
     for i, m in enumerate(messages):
         if m.role in ("system", "developer"):
             blocks.extend(_with_message_cache(content_blocks(m.content, f"messages[{i}].content"), m))
     if not blocks:
         return None
-    if any(b["type"] != "text" for b in blocks):
+    texts = [b for b in blocks if isinstance(b, TextBlock)]
+    if len(texts) != len(blocks):
         raise BadRequestError("system messages may only contain text", param="messages")
-    if any("cache_control" in b for b in blocks):
-        return blocks
-    return "\n\n".join(b["text"] for b in blocks)
+    if any(b.cache_control is not None for b in texts):
+        return texts
+    return "\n\n".join(b.text for b in texts)
 
 
-def _turns(messages: list[Message]) -> list[dict[str, Any]]:
+def _turns(messages: list[Message]) -> list[InMessage]:
     """Non-system messages as alternating user/assistant turns."""
-    turns: list[dict[str, Any]] = []
+    turns: list[InMessage] = []
     for i, m in enumerate(messages):
         if m.role in ("system", "developer"):
             continue
         role, content = _turn(m, i)
         if isinstance(content, list) and not content:
             continue  # nothing to send (e.g. an empty assistant message)
-        if turns and turns[-1]["role"] == role:
+        if turns and turns[-1].role == role:
             previous = turns[-1]
-            previous["content"] = _as_blocks(previous["content"]) + _as_blocks(content)
+            previous.content = _as_blocks(previous.content) + _as_blocks(content)
         else:
-            turns.append({"role": role, "content": content})
+            turns.append(InMessage(role=role, content=content))
     return turns
 
 
 def _as_blocks(content: str | list[Block]) -> list[Block]:
-    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+    return [TextBlock(text=content)] if isinstance(content, str) else content
 
 
-def _turn(m: Message, i: int) -> tuple[str, str | list[Block]]:
+def _turn(m: Message, i: int) -> tuple[Role, str | list[Block]]:
     where = f"messages[{i}]"
     if m.role == "user":
         if isinstance(m.content, str) and m.content and m.cache_control is None:
             return "user", m.content
-        return "user", _with_message_cache(content_blocks(m.content, f"{where}.content"), m)
+        blocks: list[Block] = [*content_blocks(m.content, f"{where}.content")]
+        return "user", _with_message_cache(blocks, m)
     if m.role == "assistant":
         plain = not (m.tool_calls or m.thinking_blocks or m.cache_control is not None)
         if plain and isinstance(m.content, str) and m.content:
@@ -125,13 +148,10 @@ def _turn(m: Message, i: int) -> tuple[str, str | list[Block]]:
     if m.role == "tool":
         if not m.tool_call_id:
             raise BadRequestError(f"{where}.tool_call_id: required on tool messages", param=where)
-        result: Block = {"type": "tool_result", "tool_use_id": m.tool_call_id}
         parts = content_blocks(m.content, f"{where}.content")
-        if isinstance(m.content, str):
-            result["content"] = m.content
-        elif parts:
-            result["content"] = parts
-        return "user", [with_cache(result, m.cache_control)]
+        content = m.content if isinstance(m.content, str) else parts or None
+        result = ToolResultBlock(tool_use_id=m.tool_call_id, content=content, cache_control=m.cache_control)
+        return "user", [result]
     raise BadRequestError(
         f"{where}.role: {m.role!r} messages are not supported by Anthropic; use tool messages",
         param=f"{where}.role",
@@ -141,18 +161,18 @@ def _turn(m: Message, i: int) -> tuple[str, str | list[Block]]:
 def _assistant_blocks(m: Message, where: str) -> list[Block]:
     blocks: list[Block] = []
     for tb in m.thinking_blocks or ():
-        if tb.get("type") in ("thinking", "redacted_thinking"):
-            blocks.append(dict(tb))
+        if tb.get("type") == "thinking":
+            blocks.append(
+                ThinkingBlock(
+                    thinking=str(tb.get("thinking") or ""), signature=str(tb.get("signature") or "")
+                )
+            )
+        elif tb.get("type") == "redacted_thinking":
+            blocks.append(RedactedThinkingBlock(data=str(tb.get("data") or "")))
     blocks.extend(content_blocks(m.content, f"{where}.content"))
     for j, call in enumerate(m.tool_calls or ()):
-        blocks.append(
-            {
-                "type": "tool_use",
-                "id": call.id,
-                "name": call.function.name,
-                "input": _arguments(call.function.arguments, f"{where}.tool_calls[{j}].function.arguments"),
-            }
-        )
+        arguments = _arguments(call.function.arguments, f"{where}.tool_calls[{j}].function.arguments")
+        blocks.append(ToolUseBlock(id=call.id, name=call.function.name, input=arguments))
     return _with_message_cache(blocks, m)
 
 
@@ -165,10 +185,19 @@ def _arguments(raw: str, where: str) -> Any:
         raise BadRequestError(f"{where}: not valid JSON ({exc})", param=where) from exc
 
 
-def _with_message_cache(blocks: list[Block], m: Message) -> list[Block]:
-    # a message-level marker applies to the message's last block, as Anthropic caches up to a block
-    if m.cache_control is not None and blocks:
-        blocks[-1] = {**blocks[-1], "cache_control": m.cache_control}
+B = TypeVar("B", bound=msgspec.Struct)
+
+
+def _with_message_cache(blocks: list[B], m: Message) -> list[B]:
+    # a message-level marker applies to the message's last block, as Anthropic caches up to a block;
+    # thinking blocks take none (Anthropic refuses cache_control on them)
+    last = blocks[-1] if blocks else None
+    if (
+        m.cache_control is not None
+        and last is not None
+        and not isinstance(last, ThinkingBlock | RedactedThinkingBlock)
+    ):
+        blocks[-1] = msgspec.structs.replace(last, cache_control=m.cache_control)
     return blocks
 
 
@@ -209,15 +238,17 @@ def json_schema_of(fmt: ResponseFormat | None) -> dict[str, Any] | None:
     return {"type": "object", "additionalProperties": True}
 
 
-def _tools(request: ChatRequest) -> list[Block]:
-    tools: list[Block] = []
+def _tools(request: ChatRequest) -> list[dict[str, Any]]:
+    tools: list[dict[str, Any]] = []
     for tool in request.tools or ():
         fn = tool.function
-        spec: Block = {"name": fn.name}
+        spec: dict[str, Any] = {"name": fn.name}
         if fn.description:
             spec["description"] = fn.description
         spec["input_schema"] = fn.parameters or {"type": "object", "properties": {}}
-        tools.append(with_cache(spec, tool.cache_control))
+        if tool.cache_control is not None:
+            spec["cache_control"] = tool.cache_control
+        tools.append(spec)
     # server tools (web search, code execution...) go as the client wrote them: Anthropic runs them
     tools.extend(request.server_tools or ())
     schema = json_schema_of(request.response_format)
@@ -232,23 +263,24 @@ def _tools(request: ChatRequest) -> list[Block]:
     return tools
 
 
-def _tool_choice(request: ChatRequest, thinking: dict[str, Any] | None) -> Block | None:
+def _tool_choice(request: ChatRequest, thinking: dict[str, Any] | None) -> InToolChoice | None:
     choice = request.tool_choice
     json_mode = wants_json(request.response_format)
     thinking_on = thinking is not None and thinking.get("type") == "enabled"
-    result: Block | None
+    result: InToolChoice | None
     if isinstance(choice, NamedToolChoice):
-        result = {"type": "tool", "name": choice.function.name}
+        result = InToolChoice(type="tool", name=choice.function.name)
     elif choice == "required":
-        result = {"type": "any"}
+        result = InToolChoice(type="any")
     elif choice == "none":
-        return {"type": "none"}
+        return InToolChoice(type="none")
     elif choice == "auto":
-        result = {"type": "auto"}
+        result = InToolChoice(type="auto")
     elif json_mode and not request.tools and not thinking_on:
-        result = {"type": "tool", "name": JSON_TOOL_NAME}
+        result = InToolChoice(type="tool", name=JSON_TOOL_NAME)
     else:
         result = None
     if request.parallel_tool_calls is False and (request.tools or json_mode):
-        result = {**(result or {"type": "auto"}), "disable_parallel_tool_use": True}
+        result = result or InToolChoice(type="auto")
+        result.disable_parallel_tool_use = True
     return result

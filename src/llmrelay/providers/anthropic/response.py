@@ -1,5 +1,6 @@
-"""An Anthropic Message (response body) → ChatResponse, and the mappings shared with the stream
-decoder: stop_reason → finish_reason and Anthropic usage → canonical Usage."""
+"""An Anthropic Message (response body, decoded into llmrelay.wire.anthropic.message's shapes) →
+ChatResponse, and the mappings shared with the stream decoder: stop_reason → finish_reason and
+Anthropic usage → canonical Usage."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import msgspec
 from llmrelay.providers.anthropic.request import JSON_TOOL_NAME
 from llmrelay.types.chat import FunctionCall, ToolCall
 from llmrelay.types.response import ChatResponse, Choice, PromptTokensDetails, ResponseMessage, Usage
+from llmrelay.wire.anthropic.message import ContentBlock, Message
 
 # Anthropic stop_reason → OpenAI finish_reason. pause_turn (a server-tool loop paused; send the turn
 # back to continue) has no OpenAI equivalent and reads as "stop"; unknown values also read as "stop".
@@ -31,13 +33,6 @@ def finish_reason(stop_reason: str | None) -> str | None:
     return FINISH_REASONS.get(stop_reason, "stop")
 
 
-class AnthropicUsage(msgspec.Struct):
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-
-
 def to_usage(
     input_tokens: int, output_tokens: int, cache_read: int | None, cache_creation: int | None
 ) -> Usage:
@@ -56,32 +51,10 @@ def to_usage(
     )
 
 
-class AnthropicBlock(msgspec.Struct):
-    """Any response content block; fields not used by a block's type stay None."""
-
-    type: str
-    text: str | None = None
-    id: str | None = None
-    name: str | None = None
-    input: Any = None
-    thinking: str | None = None
-    signature: str | None = None
-    data: str | None = None
-
-
-class AnthropicMessage(msgspec.Struct):
-    id: str
-    model: str
-    content: list[AnthropicBlock]
-    stop_reason: str | None = None
-    usage: AnthropicUsage = msgspec.field(default_factory=AnthropicUsage)
-
-
-message_decoder = msgspec.json.Decoder(AnthropicMessage)
 _json_encode = msgspec.json.Encoder()
 
 
-def thinking_block(block: AnthropicBlock) -> dict[str, Any] | None:
+def thinking_block(block: ContentBlock) -> dict[str, Any] | None:
     if block.type == "thinking":
         return {"type": "thinking", "thinking": block.thinking or "", "signature": block.signature or ""}
     if block.type == "redacted_thinking":
@@ -89,7 +62,7 @@ def thinking_block(block: AnthropicBlock) -> dict[str, Any] | None:
     return None
 
 
-def to_chat_response(msg: AnthropicMessage, json_mode: bool) -> ChatResponse:
+def to_chat_response(msg: Message, json_mode: bool) -> ChatResponse:
     """`json_mode`: the request asked for JSON, so the JSON tool's input is the answer's content."""
     texts: list[str] = []
     reasoning: list[str] = []

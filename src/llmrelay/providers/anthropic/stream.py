@@ -16,14 +16,7 @@ import msgspec
 
 from llmrelay.providers.anthropic.errors import classify
 from llmrelay.providers.anthropic.request import JSON_TOOL_NAME
-from llmrelay.providers.anthropic.response import (
-    AnthropicBlock,
-    AnthropicMessage,
-    AnthropicUsage,
-    finish_reason,
-    thinking_block,
-    to_usage,
-)
+from llmrelay.providers.anthropic.response import finish_reason, thinking_block, to_usage
 from llmrelay.types.errors import APIConnectionError, InternalServerError
 from llmrelay.types.response import (
     ChatChunk,
@@ -32,28 +25,8 @@ from llmrelay.types.response import (
     ToolCallDelta,
     ToolCallDeltaFunction,
 )
+from llmrelay.wire.anthropic.message import ContentBlock, EventDelta, StreamEvent, Usage, event_decoder
 from llmrelay.wire.sse import SSEEvent, SSEParser
-
-
-class _Delta(msgspec.Struct):
-    type: str | None = None
-    text: str | None = None
-    partial_json: str | None = None
-    thinking: str | None = None
-    signature: str | None = None
-    stop_reason: str | None = None
-
-
-class _Event(msgspec.Struct):
-    type: str
-    index: int | None = None
-    message: AnthropicMessage | None = None
-    content_block: AnthropicBlock | None = None
-    delta: _Delta | None = None
-    usage: AnthropicUsage | None = None
-
-
-_event_decoder = msgspec.json.Decoder(_Event)
 
 
 class _Block:
@@ -61,13 +34,17 @@ class _Block:
 
     __slots__ = ("kind", "pieces", "saw_arguments", "signature", "source", "tool_index")
 
-    def __init__(self, kind: str, source: AnthropicBlock, tool_index: int = -1) -> None:
+    def __init__(self, kind: str, source: ContentBlock, tool_index: int = -1) -> None:
         self.kind = kind  # "text" | "tool" | "json" | "thinking" | "redacted" | "other"
         self.source = source
         self.tool_index = tool_index
         self.pieces: list[str] = []
         self.signature = ""
         self.saw_arguments = False
+
+
+class _MalformedEvent(InternalServerError):
+    """An event whose data is not one of Anthropic's stream events."""
 
 
 class AnthropicStreamDecoder:
@@ -81,14 +58,20 @@ class AnthropicStreamDecoder:
         self._blocks: dict[int, _Block] = {}
         self._tool_count = 0
         self._json_answered = False
-        self._usage = AnthropicUsage()
+        self._usage = Usage()
         self._done = False
 
     def feed(self, data: bytes) -> list[ChatChunk]:
         return self._handle(self._sse.feed(data))
 
     def end(self) -> list[ChatChunk]:
-        out = self._handle(self._sse.end())
+        try:
+            out = self._handle(self._sse.end())
+        except _MalformedEvent as exc:
+            # the last event had no closing blank line and does not parse: the stream was cut inside it
+            raise APIConnectionError(
+                "stream cut in the middle of an event: the connection was cut", provider=self._provider
+            ) from exc
         if not self._done:
             raise APIConnectionError(
                 "stream ended before message_stop: the connection was cut", provider=self._provider
@@ -106,15 +89,15 @@ class AnthropicStreamDecoder:
             if ev.event == "error":
                 raise classify(self._provider, None, {}, raw)
             try:
-                event = _event_decoder.decode(raw)
+                event = event_decoder.decode(raw)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                raise InternalServerError(
+                raise _MalformedEvent(
                     f"malformed stream event from provider: {exc}", provider=self._provider
                 ) from exc
             self._dispatch(event, raw, out)
         return out
 
-    def _dispatch(self, event: _Event, raw: bytes, out: list[ChatChunk]) -> None:
+    def _dispatch(self, event: StreamEvent, raw: bytes, out: list[ChatChunk]) -> None:
         kind = event.type
         if kind == "message_start" and event.message is not None:
             self._id, self._model = event.message.id, event.message.model
@@ -150,7 +133,7 @@ class AnthropicStreamDecoder:
             raise classify(self._provider, None, {}, raw)
         # ping and event types added later carry nothing to relay
 
-    def _start_block(self, index: int, cb: AnthropicBlock, out: list[ChatChunk]) -> None:
+    def _start_block(self, index: int, cb: ContentBlock, out: list[ChatChunk]) -> None:
         if cb.type == "text":
             block = _Block("text", cb)
             if cb.text:
@@ -176,7 +159,7 @@ class AnthropicStreamDecoder:
             block = _Block("other", cb)
         self._blocks[index] = block
 
-    def _block_delta(self, index: int, d: _Delta, out: list[ChatChunk]) -> None:
+    def _block_delta(self, index: int, d: EventDelta, out: list[ChatChunk]) -> None:
         block = self._blocks.get(index)
         if block is None:
             raise InternalServerError(
@@ -216,7 +199,7 @@ class AnthropicStreamDecoder:
 
     # ---- helpers
 
-    def _merge_usage(self, u: AnthropicUsage) -> None:
+    def _merge_usage(self, u: Usage) -> None:
         # message_delta usage is cumulative: a value present there replaces the one from message_start
         mine = self._usage
         for field in (

@@ -10,12 +10,14 @@ or minted from an app registration (client-credentials grant, providers/azure/en
 from __future__ import annotations
 
 import os
+import re
 from typing import TypeVar
 from urllib.parse import quote
 
 import msgspec
 
 from llmrelay.providers.azure.entra import EntraClientCredentialsGrant, entra_grant
+from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS
 from llmrelay.providers.azure.wire import (
     AzureChatStreamDecoder,
     AzureTextStreamDecoder,
@@ -38,8 +40,7 @@ DEFAULT_API_VERSION = "2024-10-21"
 STREAM_USAGE_SINCE = "2024-09-01"
 API_VERSION_ENV = ("AZURE_API_VERSION",)
 AD_TOKEN_ENV = ("AZURE_AD_TOKEN",)
-# LiteLLM's name for an Entra ID token: a deployment option (litellm_params) or an SDK keyword
-AD_TOKEN_PARAM = "azure_ad_token"
+_REGIONAL_HOST = re.compile(r"^https?://([a-z0-9]+)\.api\.cognitive\.microsoft\.com(?:[:/]|$)")
 # where a token passed with the call travels from prepare_* to headers() (a per-call Deployment copy)
 _CALL_TOKEN = "_azure_ad_token_of_call"
 
@@ -59,6 +60,7 @@ R = TypeVar("R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGene
 
 class AzureOpenAI(OpenAICompatible):
     chat_decoder = azure_chat_decoder
+    deployment_params = AZURE_PARAMS
 
     def __init__(self) -> None:
         super().__init__(AZURE_SPEC)
@@ -156,6 +158,12 @@ class AzureOpenAI(OpenAICompatible):
         if isinstance(base, str) and base:
             return base.removeprefix("azure/")
         return deployment.model
+
+    def serving_region(self, deployment: Deployment) -> str | None:
+        """The region of a regional endpoint (`https://<region>.api.cognitive.microsoft.com`); a
+        resource name (`my-eu.openai.azure.com`) says nothing certain."""
+        match = _REGIONAL_HOST.match(deployment.api_base.lower()) if deployment.api_base else None
+        return match.group(1) if match else None
 
     # ---- responses
     def chat_stream_decoder(self, request: ChatRequest) -> AzureChatStreamDecoder:

@@ -21,8 +21,7 @@ PROVIDER = "azure"
 # the resource Azure OpenAI (Cognitive Services) tokens are for
 DEFAULT_SCOPE = "https://cognitiveservices.azure.com/.default"
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
-# litellm_params / SDK keywords, and the environment variables azure-identity reads
-ENTRA_PARAMS = ("tenant_id", "client_id", "client_secret", "azure_scope", "azure_authority_host")
+# the environment variables azure-identity reads, for the deployment parameters of the same names
 _ENV = {
     "tenant_id": "AZURE_TENANT_ID",
     "client_id": "AZURE_CLIENT_ID",

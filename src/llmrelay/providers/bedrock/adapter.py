@@ -20,11 +20,14 @@ from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
 from llmrelay.providers.bedrock.errors import classify, decode_payload
 from llmrelay.providers.bedrock.optional import require_botocore
+from llmrelay.providers.bedrock.params import BEDROCK_PARAMS
+from llmrelay.providers.bedrock.profile import ProfileGrant
 from llmrelay.providers.bedrock.request import build_body
 from llmrelay.providers.bedrock.response import to_chat_response
-from llmrelay.providers.bedrock.signing import auth_headers
+from llmrelay.providers.bedrock.signing import auth_headers, sigv4_headers
 from llmrelay.providers.bedrock.stream import BedrockStreamDecoder
 from llmrelay.providers.bedrock.wire import ConverseResponse, response_decoder
+from llmrelay.providers.grants import Credential, SigningKeys
 from llmrelay.providers.paths import path_part
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
@@ -56,6 +59,7 @@ def model_id(model: str) -> str:
 class BedrockProvider(Provider):
     name = "bedrock"
     supported_params = BEDROCK_CHAT_PARAMS
+    deployment_params = BEDROCK_PARAMS
     requires_api_key = False
 
     # ---- requests
@@ -96,12 +100,15 @@ class BedrockProvider(Provider):
         stream: bool = False,
     ) -> HttpRequest:
         credentials = creds.credentials(deployment)
-        base, region = creds.runtime_base(deployment, signing=isinstance(credentials, creds.AwsKeys))
+        signing = not isinstance(credentials, creds.BearerToken)
+        base, region = creds.runtime_base(deployment, signing=signing)
         # ':' and '@' are legal in a path segment and HTTP clients send them unescaped (aiohttp's yarl
         # decodes %3A): the signature must cover the path exactly as it is sent. '/' (in ARNs) stays %2F.
         url = f"{base}/model/{path_part(target, provider=self.name, safe=':@')}/{operation}"
         headers = {"content-type": "application/json", "accept": accept}
-        headers.update(auth_headers(credentials, region, "POST", url, headers, body))
+        if not isinstance(credentials, creds.Profile):
+            # a profile's keys are read by the engine off the event loop, then `authorize` signs
+            headers.update(auth_headers(credentials, region, "POST", url, headers, body))
         if deployment.extra_headers:
             # after signing and never over its headers: extra headers are not part of the signature
             headers = {**deployment.extra_headers, **headers}
@@ -114,6 +121,25 @@ class BedrockProvider(Provider):
                 "a Bedrock model names its model id: 'bedrock/<modelId>'", provider=self.name, param="model"
             )
         return target
+
+    # ---- a profile's keys (profile.py)
+    def token_grant(self, deployment: Deployment) -> ProfileGrant | None:
+        credentials = creds.credentials(deployment)
+        if not isinstance(credentials, creds.Profile):
+            return None
+        region = creds.region(deployment, creds.endpoint(deployment))
+        return ProfileGrant(credentials.name, region, deployment.model)
+
+    def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
+        """Sign `request` with a profile's keys (the SigV4 signature covers its exact URL and body)."""
+        if not isinstance(token, SigningKeys) or token.region is None:
+            raise TypeError("a Bedrock request is signed with the keys of a ProfileGrant")
+        request.headers.update(
+            sigv4_headers(
+                token, token.region, request.method, request.url, request.headers, request.body or b""
+            )
+        )
+        return request
 
     # ---- responses
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
@@ -148,6 +174,13 @@ class BedrockProvider(Provider):
         payload = decode_payload(body)
         return payload.text() if payload is not None else super().error_message(body)
 
-    # ---- pricing
+    # ---- pricing and placement
     def catalog_model(self, deployment: Deployment) -> str:
         return model_id(deployment.model)
+
+    def serving_region(self, deployment: Deployment) -> str | None:
+        """aws_region_name, else AWS_REGION / AWS_DEFAULT_REGION, else the region its endpoint names."""
+        try:
+            return creds.region(deployment, creds.endpoint(deployment))
+        except BadRequestError:  # no region anywhere: a call would fail, so the region is unknown
+            return None

@@ -17,19 +17,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from llmrelay.providers.bedrock.optional import missing_botocore
+from llmrelay.providers.bedrock.params import (
+    ACCESS_KEY_PARAM,
+    ENDPOINT_PARAM,
+    PROFILE_PARAM,
+    REGION_PARAM,
+    SECRET_KEY_PARAM,
+    SESSION_TOKEN_PARAM,
+    UNSUPPORTED_PARAMS,
+)
+from llmrelay.providers.grants import SigningKeys
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 
 PROVIDER = "bedrock"
-ACCESS_KEY_PARAM = "aws_access_key_id"
-SECRET_KEY_PARAM = "aws_secret_access_key"
-SESSION_TOKEN_PARAM = "aws_session_token"
-REGION_PARAM = "aws_region_name"
-PROFILE_PARAM = "aws_profile_name"
-ENDPOINT_PARAM = "aws_bedrock_runtime_endpoint"
-# LiteLLM's assume-role settings: taken off the call (they are credentials), but not supported here
-UNSUPPORTED_PARAMS = ("aws_role_name", "aws_session_name", "aws_web_identity_token")
 
 BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -37,17 +38,8 @@ ENDPOINT_ENV = "AWS_BEDROCK_RUNTIME_ENDPOINT"
 _HOST_REGION = re.compile(r"bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 
 
-@dataclass(frozen=True, slots=True)
-class AwsKeys:
-    """SigV4 credentials. The repr shows the access key id only (it names, it does not unlock)."""
-
-    access_key: str
-    secret_key: str
-    session_token: str | None = None
-
-    def __repr__(self) -> str:
-        token = ", session_token=set" if self.session_token else ""
-        return f"AwsKeys(access_key={self.access_key!r}, secret_key=hidden{token})"
+# SigV4 keys; their region is found by runtime_base (keys from a profile carry it: profile.py)
+AwsKeys = SigningKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +52,15 @@ class BearerToken:
         return "BearerToken(hidden)"
 
 
-Credentials = AwsKeys | BearerToken
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A named profile of the shared AWS files: its keys are read by the engine, in a worker thread
+    and once for many calls (profile.ProfileGrant), and the request is signed in `authorize`."""
+
+    name: str
+
+
+Credentials = AwsKeys | BearerToken | Profile
 
 
 def _option(options: dict[str, Any], name: str) -> str | None:
@@ -101,7 +101,7 @@ def credentials(deployment: Deployment) -> Credentials:
         return AwsKeys(access, secret, _option(options, SESSION_TOKEN_PARAM))
     profile = _option(options, PROFILE_PARAM)
     if profile:
-        return _profile_keys(profile, deployment.model)
+        return Profile(profile)
     token = _env(BEARER_ENV)
     if token:
         return BearerToken(token)
@@ -115,40 +115,6 @@ def credentials(deployment: Deployment) -> Credentials:
         provider=PROVIDER,
         model=deployment.model,
     )
-
-
-# botocore credential providers that call out (STS, SSO, instance/container metadata) or run a
-# process: a profile here yields the static keys of the shared AWS files only
-_CALLING_PROVIDERS = (
-    "env", "assume-role", "assume-role-with-web-identity", "sso", "login", "custom-process",
-    "container-role", "iam-role",
-)  # fmt: skip
-
-
-def _profile_keys(profile: str, model: str) -> AwsKeys:
-    """The static keys of a named profile in the shared AWS files (~/.aws/credentials, ~/.aws/config),
-    read by botocore."""
-    try:
-        from botocore.exceptions import BotoCoreError
-        from botocore.session import Session
-    except ImportError as exc:
-        raise missing_botocore(exc) from exc
-
-    try:
-        resolver = Session(profile=profile).get_component("credential_provider")
-        for method in _CALLING_PROVIDERS:
-            resolver.remove(method)
-        found = resolver.load_credentials()
-    except BotoCoreError as exc:
-        raise AuthenticationError(f"AWS profile {profile!r}: {exc}", provider=PROVIDER, model=model) from exc
-    if found is None:
-        raise AuthenticationError(
-            f"AWS profile {profile!r} has no access keys in the shared AWS files",
-            provider=PROVIDER,
-            model=model,
-        )
-    frozen = found.get_frozen_credentials()
-    return AwsKeys(frozen.access_key, frozen.secret_key, frozen.token)
 
 
 def region(deployment: Deployment, endpoint: str | None = None) -> str:

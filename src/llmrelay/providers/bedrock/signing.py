@@ -8,11 +8,24 @@ signature.
 
 from __future__ import annotations
 
-from llmrelay.providers.bedrock.credentials import AwsKeys, BearerToken, Credentials
+import logging
+
+from llmrelay.providers.bedrock.credentials import AwsKeys, BearerToken, Credentials, Profile
 from llmrelay.providers.bedrock.optional import missing_botocore
 
 SIGNING_NAME = "bedrock"  # the service's signing name (its endpoint prefix is bedrock-runtime)
 _SIGNED = ("content-type", "accept")
+
+
+class _NoCanonicalRequests(logging.Filter):
+    """botocore logs every canonical request it signs at DEBUG, and a canonical request holds the
+    x-amz-security-token header: a process logging at DEBUG would write session tokens to its logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("CanonicalRequest")
+
+
+logging.getLogger("botocore.auth").addFilter(_NoCanonicalRequests())
 
 
 def auth_headers(
@@ -21,6 +34,8 @@ def auth_headers(
     """The headers that authenticate this exact request (SigV4 needs the region)."""
     if isinstance(credentials, BearerToken):
         return {"authorization": f"Bearer {credentials.token}"}
+    if isinstance(credentials, Profile):
+        raise TypeError("a profile's keys are loaded by the engine: sign with sigv4_headers")
     if region is None:
         raise ValueError("SigV4 signing needs a region")
     return sigv4_headers(credentials, region, method, url, headers, body)

@@ -101,15 +101,15 @@ class GeminiProvider(Provider):
             decoded = response_decoder.decode(response.body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             if parse_status(response.body) is not None:
-                raise classify(response.status, response.headers, response.body) from None
+                raise classify(response.status, response.headers, response.body, self.name) from None
             raise InternalServerError(f"malformed response from Gemini: {exc}", provider=self.name) from exc
         if decoded.error is not None:
-            raise from_rpc_status(decoded.error, decoded.error.code or 500, response.headers)
+            raise from_rpc_status(decoded.error, decoded.error.code or 500, response.headers, self.name)
         return decoded
 
     # ---- errors
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
-        return classify(status, headers, body)
+        return classify(status, headers, body, self.name)
 
     def error_message(self, body: bytes) -> str | None:
         rpc = parse_status(body)

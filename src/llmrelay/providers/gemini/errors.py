@@ -36,20 +36,25 @@ def parse_status(body: bytes) -> RpcStatus | None:
     return status
 
 
-def classify(status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
+def classify(status: int, headers: Mapping[str, str], body: bytes, provider: str = PROVIDER) -> LLMError:
+    """`provider`: the adapter's name (Vertex AI's Gemini speaks the same errors as "vertex_ai")."""
     rpc = parse_status(body)
     if rpc is None:
         text = body.decode("utf-8", errors="replace").strip()[:500]
-        return _build(error_class_for_status(status), text or f"HTTP {status}", status, None, headers)
-    return from_rpc_status(rpc, status, headers)
+        return _build(
+            error_class_for_status(status), text or f"HTTP {status}", status, None, headers, provider
+        )
+    return from_rpc_status(rpc, status, headers, provider)
 
 
-def from_rpc_status(rpc: RpcStatus, status: int, headers: Mapping[str, str]) -> LLMError:
+def from_rpc_status(
+    rpc: RpcStatus, status: int, headers: Mapping[str, str], provider: str = PROVIDER
+) -> LLMError:
     message = rpc.message or rpc.status or f"HTTP {status}"
     cls: type[LLMError] = error_class_for_status(status)
     if status == 400:
         cls = _refine_400(rpc, message)
-    return _build(cls, message, status, rpc, headers)
+    return _build(cls, message, status, rpc, headers, provider)
 
 
 def _refine_400(rpc: RpcStatus, message: str) -> type[LLMError]:
@@ -64,7 +69,12 @@ def _refine_400(rpc: RpcStatus, message: str) -> type[LLMError]:
 
 
 def _build(
-    cls: type[LLMError], message: str, status: int, rpc: RpcStatus | None, headers: Mapping[str, str]
+    cls: type[LLMError],
+    message: str,
+    status: int,
+    rpc: RpcStatus | None,
+    headers: Mapping[str, str],
+    provider: str,
 ) -> LLMError:
     retry_after = _retry_delay(rpc) if rpc is not None else None
     if retry_after is None:
@@ -74,7 +84,7 @@ def _build(
     keep_status = issubclass(cls, BadRequestError) or cls is error_class_for_status(status)
     return cls(
         message,
-        provider=PROVIDER,
+        provider=provider,
         status_code=status if keep_status else None,
         retry_after=retry_after,
         code=rpc.status if rpc is not None and rpc.status else None,

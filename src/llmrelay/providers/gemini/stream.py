@@ -97,12 +97,14 @@ class GeminiStreamDecoder:
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 rpc = parse_status(raw)  # an error sent as a one-element array
                 if rpc is not None:
-                    raise from_rpc_status(rpc, _http_status(rpc.code), {}) from None
+                    raise from_rpc_status(rpc, _http_status(rpc.code), {}, self._provider.name) from None
                 raise _MalformedEvent(
                     f"malformed stream event from Gemini: {exc}", provider=self._provider.name
                 ) from exc
             if response.error is not None:
-                raise from_rpc_status(response.error, _http_status(response.error.code), {})
+                raise from_rpc_status(
+                    response.error, _http_status(response.error.code), {}, self._provider.name
+                )
             chunk = self._convert(response)
             if chunk is not None:
                 out.append(chunk)

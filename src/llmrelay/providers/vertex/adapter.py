@@ -30,6 +30,7 @@ from llmrelay.providers.gemini.request import build_body as gemini_body
 from llmrelay.providers.grants import TokenGrant
 from llmrelay.providers.vertex import settings
 from llmrelay.providers.vertex.embedding import parse_predict, predict_body
+from llmrelay.providers.vertex.params import VERTEX_PARAMS
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
@@ -48,6 +49,7 @@ class VertexEndpoint(Provider):
 
     name = settings.PROVIDER
     requires_api_key = False
+    deployment_params = VERTEX_PARAMS
 
     def __init__(self, projects: dict[str, str | None] | None = None) -> None:
         super().__init__()
@@ -68,6 +70,9 @@ class VertexEndpoint(Provider):
 
     def token_grant(self, deployment: Deployment) -> TokenGrant | None:
         return settings.token_grant(deployment)
+
+    def serving_region(self, deployment: Deployment) -> str | None:
+        return settings.location(deployment)
 
 
 class VertexGemini(VertexEndpoint, GeminiProvider):
@@ -127,13 +132,12 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
 
     def classify_error(self, status: int, headers: Mapping[str, str], body: bytes) -> LLMError:
         # Vertex itself (auth, quota, unknown model) answers with a google.rpc.Status; Claude's own
-        # errors pass through in Anthropic's envelope
-        if gemini_errors.parse_status(body) is not None:
-            error = gemini_errors.classify(status, headers, body)
-        else:
-            error = anthropic_errors.classify(self.name, status, headers, body)
-        error.provider = self.name
-        return error
+        # errors pass through in Anthropic's envelope, told by its error `type` (a google.rpc.Status
+        # has none, but its decoder would take Anthropic's {"error": {...}} too)
+        error_type, _ = anthropic_errors.read_error(body)
+        if error_type is None and gemini_errors.parse_status(body) is not None:
+            return gemini_errors.classify(status, headers, body, self.name)
+        return anthropic_errors.classify(self.name, status, headers, body)
 
     def error_message(self, body: bytes) -> str | None:
         rpc = gemini_errors.parse_status(body)

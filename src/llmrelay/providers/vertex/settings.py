@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from llmrelay.providers.paths import path_part
 from llmrelay.providers.vertex.auth import GoogleCredentialsGrant, project_of
+from llmrelay.providers.vertex.params import CREDENTIALS_PARAMS, LOCATION_PARAMS, PROJECT_PARAMS
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 
@@ -25,10 +26,6 @@ API_VERSION = "v1"
 PROJECT_ENV = ("VERTEXAI_PROJECT", "VERTEX_PROJECT")
 LOCATION_ENV = ("VERTEXAI_LOCATION", "VERTEX_LOCATION")
 CREDENTIALS_ENV = ("GOOGLE_APPLICATION_CREDENTIALS",)
-# LiteLLM's keywords, with the longer spellings it also takes
-PROJECT_PARAMS = ("vertex_project", "vertex_ai_project")
-LOCATION_PARAMS = ("vertex_location", "vertex_ai_location")
-CREDENTIALS_PARAMS = ("vertex_credentials", "vertex_ai_credentials")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +49,7 @@ class Placement:
 def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placement:
     """`projects` remembers the project_id read from each credentials source (the caller's memo)."""
     options = deployment.options or {}
-    location = _first(options, LOCATION_PARAMS) or _env(LOCATION_ENV) or DEFAULT_LOCATION
+    where = location(deployment)
     project = _first(options, PROJECT_PARAMS) or _env(PROJECT_ENV)
     if not project:
         source = credentials_source(deployment)
@@ -68,7 +65,13 @@ def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placem
             model=deployment.model,
             param="vertex_project",
         )
-    return Placement(base=_base(deployment, location), project=project, location=location)
+    return Placement(base=_base(deployment, where), project=project, location=where)
+
+
+def location(deployment: Deployment) -> str:
+    """vertex_location, else VERTEXAI_LOCATION / VERTEX_LOCATION, else the provider's default. It
+    names the region even behind an api_base override: it is in every URL's path."""
+    return _first(deployment.options or {}, LOCATION_PARAMS) or _env(LOCATION_ENV) or DEFAULT_LOCATION
 
 
 def _base(deployment: Deployment, location: str) -> str:

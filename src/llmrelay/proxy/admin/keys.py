@@ -26,6 +26,7 @@ from llmrelay.proxy.admin.io import (
     send,
     to_micros,
 )
+from llmrelay.proxy.admin.key_metadata import check_key_metadata
 from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteKeysRequest,
@@ -90,6 +91,7 @@ class KeyRoutes:
     async def generate(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, GenerateKeyRequest)
         check_owner_body(caller, "/key/generate", body, creating=True)
+        check_key_metadata(body.metadata)
         if not caller.is_admin:
             me = caller.require_user("creating a key")
             if body.user_id not in (None, me):
@@ -130,6 +132,8 @@ class KeyRoutes:
         body = await read_body(req, UpdateKeyRequest)
         record = await self._owned_key(caller, body.key)
         check_owner_body(caller, "/key/update", body)
+        if body.metadata is not UNSET:
+            check_key_metadata(body.metadata)
         changes: dict[str, Any] = {}
         for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
             value = getattr(body, name)

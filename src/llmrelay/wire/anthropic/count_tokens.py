@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from llmrelay.cost.tokens import count_text, token_counter
+from llmrelay.wire.anthropic.message import TokenCount
 from llmrelay.wire.anthropic.request import parse_messages_request, to_chat_request
 
 _encoder = msgspec.json.Encoder()
@@ -22,4 +23,5 @@ def count_tokens(data: bytes | str | dict[str, Any]) -> dict[str, int]:
     total = token_counter(model=request.model, messages=request.messages)
     for tool in request.tools or ():
         total += count_text(_encoder.encode(tool.function).decode(), request.model)
-    return {"input_tokens": total}
+    counted: dict[str, int] = msgspec.to_builtins(TokenCount(input_tokens=total))
+    return counted

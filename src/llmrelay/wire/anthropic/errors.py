@@ -18,6 +18,7 @@ from llmrelay.types.errors import (
     ServiceUnavailableError,
     Timeout,
 )
+from llmrelay.wire.anthropic.message import ErrorBody, ErrorDetail
 from llmrelay.wire.sse import frame
 
 # most specific first: RequestTooLargeError is a BadRequestError
@@ -42,10 +43,15 @@ def error_type(err: LLMError) -> str:
     return "api_error"
 
 
+def error_message(err: LLMError) -> ErrorBody:
+    return ErrorBody(error=ErrorDetail(type=error_type(err), message=err.message))
+
+
 def error_body(err: LLMError) -> dict[str, Any]:
     """The body for an HTTP error response; the status is `err.status_code`."""
-    return {"type": "error", "error": {"type": error_type(err), "message": err.message}}
+    body: dict[str, Any] = msgspec.to_builtins(error_message(err))
+    return body
 
 
 def encode_error_event(err: LLMError) -> bytes:
-    return frame(_encoder.encode(error_body(err)), event="error")
+    return frame(_encoder.encode(error_message(err)), event="error")

@@ -14,6 +14,8 @@ from typing import Any
 import msgspec
 
 from llmrelay.types.response import ChatResponse, ResponseMessage, Usage
+from llmrelay.wire.anthropic.message import ContentBlock, Message
+from llmrelay.wire.anthropic.message import Usage as AnthropicUsage
 
 # OpenAI finish_reason → Anthropic stop_reason
 STOP_REASONS = {
@@ -42,21 +44,21 @@ def stop_reason(finish_reason: str | None, has_tool_calls: bool) -> str:
     return STOP_REASONS.get(finish_reason or "stop", "end_turn")
 
 
-def usage_body(usage: Usage | None, input_tokens_hint: int = 0) -> dict[str, int]:
+def usage_body(usage: Usage | None, input_tokens_hint: int = 0) -> AnthropicUsage:
     if usage is None:
-        return {
-            "input_tokens": input_tokens_hint,
-            "output_tokens": 0,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        }
+        return AnthropicUsage(
+            input_tokens=input_tokens_hint,
+            output_tokens=0,
+            cache_creation_input_tokens=0,
+            cache_read_input_tokens=0,
+        )
     cached, created = usage.cached_tokens, usage.cache_creation_tokens
-    return {
-        "input_tokens": max(0, usage.prompt_tokens - cached - created),
-        "output_tokens": usage.completion_tokens,
-        "cache_creation_input_tokens": created,
-        "cache_read_input_tokens": cached,
-    }
+    return AnthropicUsage(
+        input_tokens=max(0, usage.prompt_tokens - cached - created),
+        output_tokens=usage.completion_tokens,
+        cache_creation_input_tokens=created,
+        cache_read_input_tokens=cached,
+    )
 
 
 def tool_input(arguments: str) -> Any:
@@ -70,43 +72,48 @@ def tool_input(arguments: str) -> Any:
         return {"_raw_arguments": arguments}
 
 
-def content_blocks(message: ResponseMessage) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
+def thinking_block(block: dict[str, Any]) -> ContentBlock:
+    """A canonical thinking_blocks entry (Anthropic's own shape, kept as a mapping) as a block."""
+    if block.get("type") == "redacted_thinking":
+        return ContentBlock(type="redacted_thinking", data=block.get("data"))
+    return ContentBlock(
+        type=str(block.get("type")), thinking=block.get("thinking"), signature=block.get("signature")
+    )
+
+
+def content_blocks(message: ResponseMessage) -> list[ContentBlock]:
+    blocks: list[ContentBlock] = []
     if message.thinking_blocks:
-        blocks.extend(dict(tb) for tb in message.thinking_blocks)
+        blocks.extend(thinking_block(tb) for tb in message.thinking_blocks)
     elif message.reasoning_content:
-        blocks.append({"type": "thinking", "thinking": message.reasoning_content, "signature": ""})
+        blocks.append(ContentBlock(type="thinking", thinking=message.reasoning_content, signature=""))
     if message.content:
-        blocks.append({"type": "text", "text": message.content})
+        blocks.append(ContentBlock(type="text", text=message.content))
     elif message.refusal:
-        blocks.append({"type": "text", "text": message.refusal})
+        blocks.append(ContentBlock(type="text", text=message.refusal))
     for call in message.tool_calls or ():
-        blocks.append(
-            {
-                "type": "tool_use",
-                "id": call.id,
-                "name": call.function.name,
-                "input": tool_input(call.function.arguments),
-            }
-        )
+        arguments = tool_input(call.function.arguments)
+        blocks.append(ContentBlock(type="tool_use", id=call.id, name=call.function.name, input=arguments))
     return blocks
 
 
-def encode_response(response: ChatResponse, model: str | None = None) -> dict[str, Any]:
+def encode_message(response: ChatResponse, model: str | None = None) -> Message:
     """`model`: the name the client asked for (defaults to the upstream's)."""
     choice = response.choices[0] if response.choices else None
     message = choice.message if choice else ResponseMessage(content=None)
-    return {
-        "id": message_id(response.id),
-        "type": "message",
-        "role": "assistant",
-        "model": model or response.model,
-        "content": content_blocks(message),
-        "stop_reason": stop_reason(choice.finish_reason if choice else None, bool(message.tool_calls)),
-        "stop_sequence": None,
-        "usage": usage_body(response.usage),
-    }
+    return Message(
+        id=message_id(response.id),
+        model=model or response.model,
+        content=content_blocks(message),
+        stop_reason=stop_reason(choice.finish_reason if choice else None, bool(message.tool_calls)),
+        usage=usage_body(response.usage),
+    )
+
+
+def encode_response(response: ChatResponse, model: str | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(encode_message(response, model))
+    return result
 
 
 def encode_response_bytes(response: ChatResponse, model: str | None = None) -> bytes:
-    return _encoder.encode(encode_response(response, model))
+    return _encoder.encode(encode_message(response, model))

@@ -14,6 +14,8 @@ from typing import Any
 import msgspec
 
 from llmrelay.types.response import ChatChunk, Delta, ToolCallDelta, Usage
+from llmrelay.wire.anthropic.message import ContentBlock, EventDelta, Message, StreamEvent
+from llmrelay.wire.anthropic.message import Usage as AnthropicUsage
 from llmrelay.wire.anthropic.response import message_id, stop_reason, usage_body
 from llmrelay.wire.sse import frame
 
@@ -63,10 +65,12 @@ class AnthropicStreamEncoder:
         if not self._started:
             out.append(self._message_start(None))
         self._close(out)
-        delta = {"stop_reason": stop_reason(self._finish_reason, self._saw_tool_calls), "stop_sequence": None}
+        delta = EventDelta(
+            stop_reason=stop_reason(self._finish_reason, self._saw_tool_calls), stop_sequence=None
+        )
         usage = usage_body(self._usage, self._input_tokens)
-        out.append(self._event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
-        out.append(self._event("message_stop", {"type": "message_stop"}))
+        out.append(self._event(StreamEvent(type="message_delta", delta=delta, usage=usage)))
+        out.append(self._event(StreamEvent(type="message_stop")))
         return b"".join(out)
 
     # ---- blocks
@@ -74,31 +78,31 @@ class AnthropicStreamEncoder:
     def _delta(self, d: Delta, out: list[bytes]) -> None:
         if d.reasoning_content:
             if self._open_kind != "thinking":
-                self._start(out, "thinking", {"type": "thinking", "thinking": "", "signature": ""})
+                self._start(out, "thinking", ContentBlock(type="thinking", thinking="", signature=""))
             self._thinking_streamed = True
-            self._block_delta(out, {"type": "thinking_delta", "thinking": d.reasoning_content})
+            self._block_delta(out, EventDelta(type="thinking_delta", thinking=d.reasoning_content))
         for tb in d.thinking_blocks or ():
             self._thinking_block(tb, out)
         text = d.content or d.refusal
         if text:
             if self._open_kind != "text":
-                self._start(out, "text", {"type": "text", "text": ""})
-            self._block_delta(out, {"type": "text_delta", "text": text})
+                self._start(out, "text", ContentBlock(type="text", text=""))
+            self._block_delta(out, EventDelta(type="text_delta", text=text))
         for call in d.tool_calls or ():
             self._tool_delta(call, out)
 
     def _thinking_block(self, tb: dict[str, Any], out: list[bytes]) -> None:
         """A complete thinking block; its text may already have streamed as reasoning_content."""
         if tb.get("type") == "redacted_thinking":
-            self._start(out, "redacted", {"type": "redacted_thinking", "data": tb.get("data", "")})
+            self._start(out, "redacted", ContentBlock(type="redacted_thinking", data=tb.get("data", "")))
             self._close(out)
             return
         if self._open_kind != "thinking":
-            self._start(out, "thinking", {"type": "thinking", "thinking": "", "signature": ""})
+            self._start(out, "thinking", ContentBlock(type="thinking", thinking="", signature=""))
         if not self._thinking_streamed and tb.get("thinking"):
-            self._block_delta(out, {"type": "thinking_delta", "thinking": tb["thinking"]})
+            self._block_delta(out, EventDelta(type="thinking_delta", thinking=tb["thinking"]))
         if tb.get("signature"):
-            self._block_delta(out, {"type": "signature_delta", "signature": tb["signature"]})
+            self._block_delta(out, EventDelta(type="signature_delta", signature=tb["signature"]))
         self._close(out)
 
     def _tool_delta(self, call: ToolCallDelta, out: list[bytes]) -> None:
@@ -107,35 +111,32 @@ class AnthropicStreamEncoder:
         fn = call.function
         if block is None:
             tool_id = call.id or f"toolu_{self._message_id or 'x'}_{call.index}"
-            start = {"type": "tool_use", "id": tool_id, "name": (fn.name if fn else None) or "", "input": {}}
+            name = (fn.name if fn else None) or ""
+            start = ContentBlock(type="tool_use", id=tool_id, name=name, input={})
             block = self._tool_blocks[call.index] = self._start(out, "tool", start)
         if fn is not None and fn.arguments:
             # a late piece for an earlier tool call still goes to that call's block: clients
             # accumulate input_json_delta by block index
-            delta = {"type": "input_json_delta", "partial_json": fn.arguments}
-            out.append(
-                self._event(
-                    "content_block_delta", {"type": "content_block_delta", "index": block, "delta": delta}
-                )
-            )
+            delta = EventDelta(type="input_json_delta", partial_json=fn.arguments)
+            out.append(self._event(StreamEvent(type="content_block_delta", index=block, delta=delta)))
 
-    def _start(self, out: list[bytes], kind: str, content_block: dict[str, Any]) -> int:
+    def _start(self, out: list[bytes], kind: str, content_block: ContentBlock) -> int:
         self._close(out)
         index = self._next_index
         self._next_index += 1
         self._open, self._open_kind = index, kind
         self._thinking_streamed = False
-        event = {"type": "content_block_start", "index": index, "content_block": content_block}
-        out.append(self._event("content_block_start", event))
+        out.append(
+            self._event(StreamEvent(type="content_block_start", index=index, content_block=content_block))
+        )
         return index
 
-    def _block_delta(self, out: list[bytes], delta: dict[str, Any]) -> None:
-        event = {"type": "content_block_delta", "index": self._open, "delta": delta}
-        out.append(self._event("content_block_delta", event))
+    def _block_delta(self, out: list[bytes], delta: EventDelta) -> None:
+        out.append(self._event(StreamEvent(type="content_block_delta", index=self._open, delta=delta)))
 
     def _close(self, out: list[bytes]) -> None:
         if self._open is not None:
-            out.append(self._event("content_block_stop", {"type": "content_block_stop", "index": self._open}))
+            out.append(self._event(StreamEvent(type="content_block_stop", index=self._open)))
         self._open, self._open_kind = None, ""
 
     # ---- message
@@ -143,18 +144,14 @@ class AnthropicStreamEncoder:
     def _message_start(self, chunk: ChatChunk | None) -> bytes:
         self._started = True
         self._message_id = message_id(self._message_id or (chunk.id if chunk else None))
-        message: dict[str, Any] = {
-            "id": self._message_id,
-            "type": "message",
-            "role": "assistant",
-            "model": self._model or (chunk.model if chunk else ""),
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": self._input_tokens, "output_tokens": 0},
-        }
-        return self._event("message_start", {"type": "message_start", "message": message})
+        message = Message(
+            id=self._message_id,
+            model=self._model or (chunk.model if chunk else ""),
+            content=[],
+            usage=AnthropicUsage(input_tokens=self._input_tokens, output_tokens=0),
+        )
+        return self._event(StreamEvent(type="message_start", message=message))
 
     @staticmethod
-    def _event(name: str, data: dict[str, Any]) -> bytes:
-        return frame(_encoder.encode(data), event=name)
+    def _event(event: StreamEvent) -> bytes:
+        return frame(_encoder.encode(event), event=event.type)

@@ -1,0 +1,301 @@
+"""Every registered adapter as the conformance suite sees it: one AdapterCase (conformance_case.py)
+per adapter (two for Vertex AI, which serves Gemini and Claude in their makers' formats), saying which
+deployment it is called with, which call types it serves (each with a recorded answer in the
+provider's real wire format) and what its error bodies look like.
+
+A compat row of openai_compat.toml gets its case from its flags; a native adapter has a row in
+_native_cases() below. `test_every_registered_adapter_has_a_case` fails when an adapter is registered
+without one, so a new adapter cannot skip the suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance_case import CALLS, AdapterCase, ErrorStream, secret_for
+
+from llmrelay.providers.compat import CompatSpec, compat_specs
+from llmrelay.testing.bedrock_sim import ACCESS_KEY_ID
+from llmrelay.types.deployment import Deployment
+
+# the answers shared by every OpenAI-compatible adapter (OpenAI's own recordings)
+OPENAI_ANSWERS = {
+    "chat": "fixtures/openai/responses/text.json",
+    "stream": "fixtures/openai/streams/text.sse",
+    "embedding": "fixtures/openai/responses/embedding.json",
+    "text_completion": "fixtures/openai/responses/text_completion.json",
+    "text_stream": "conformance/recorded/openai/text_stream.sse",
+    "moderation": "conformance/recorded/openai/moderation.json",
+    "image": "conformance/recorded/openai/image.json",
+}
+OPENAI_MORE_STREAMS = {
+    "stream": ("fixtures/openai/streams/tool_calls.sse", "fixtures/openai/streams/reasoning.sse"),
+    # two choices interleaved, multi-byte text, logprobs
+    "text_stream": ("conformance/recorded/openai/text_stream_n2.sse",),
+}
+
+
+OPENAI_ERROR_STREAM = ErrorStream(
+    "conformance/recorded/openai/stream_error.sse", "InternalServerError", "The server had an error"
+)
+
+
+def _deployment(case_id: str, provider: str, model: str, **fields: Any) -> Deployment:
+    fields.setdefault("api_key", secret_for(case_id))
+    return Deployment(provider=provider, model=model, **fields)
+
+
+def _compat_case(spec: CompatSpec) -> AdapterCase:
+    answers = {call: OPENAI_ANSWERS[call] for call in ("chat", "stream")}
+    if spec.embeddings:
+        answers["embedding"] = OPENAI_ANSWERS["embedding"]
+    if spec.text_completions:
+        answers["text_completion"] = OPENAI_ANSWERS["text_completion"]
+        answers["text_stream"] = OPENAI_ANSWERS["text_stream"]
+    if spec.moderations:
+        answers["moderation"] = OPENAI_ANSWERS["moderation"]
+    if spec.images:
+        answers["image"] = OPENAI_ANSWERS["image"]
+    # rows without a default endpoint (a self-hosted server) are given one
+    base = None if spec.api_base else "https://llm.conformance.test/v1"
+    if spec.name == "openai":
+        models = {
+            "embedding": "text-embedding-3-small",
+            "text_completion": "gpt-3.5-turbo-instruct",
+            "text_stream": "gpt-3.5-turbo-instruct",
+            "moderation": "omni-moderation-latest",
+            "image": "gpt-image-1",
+        }
+        deployment = _deployment(spec.name, spec.name, "gpt-4o-mini")
+        more = OPENAI_MORE_STREAMS
+    else:
+        models = {}
+        deployment = _deployment(spec.name, spec.name, "conformance-model", api_base=base)
+        more = {}
+    return AdapterCase(
+        spec.name,
+        spec.name,
+        deployment,
+        answers,
+        "openai",
+        models=models,
+        more_streams=more,
+        error_stream=OPENAI_ERROR_STREAM,
+    )
+
+
+_VERTEX = {"vertex_project": "proj-1", "vertex_location": "us-central1"}
+_GEMINI_ANSWERS = {
+    "chat": "conformance/recorded/gemini/chat.json",
+    "stream": "fixtures/gemini/streams/text.sse",
+    "embedding": "fixtures/gemini/embeddings/batch.json#response",
+}
+_ANTHROPIC_ANSWERS = {
+    "chat": "conformance/recorded/anthropic/chat.json",
+    "stream": "fixtures/anthropic/streams/text.sse",
+}
+# (json_mode.sse decodes differently for a response_format request: the Anthropic tests split it)
+_ANTHROPIC_MORE = {
+    "stream": ("fixtures/anthropic/streams/thinking.sse", "fixtures/anthropic/streams/tools.sse")
+}
+_ANTHROPIC_ERROR = ErrorStream(
+    "fixtures/anthropic/streams/error_overloaded.sse",
+    "ServiceUnavailableError",
+    "Overloaded",
+    "overloaded_error",
+)
+_GEMINI_ERROR = ErrorStream(
+    "fixtures/gemini/streams/error_midstream.sse", "ServiceUnavailableError", "overloaded", "UNAVAILABLE"
+)
+_COHERE_ERROR = ErrorStream(
+    "conformance/recorded/cohere/stream_error.sse", "InternalServerError", "internal failure"
+)
+_GEMINI_MORE = {
+    "stream": tuple(
+        f"fixtures/gemini/streams/{n}.sse" for n in ("thinking", "tools", "two_candidates", "safety")
+    )
+}
+_COHERE_ANSWERS = {
+    "chat": "conformance/recorded/cohere/chat.json",
+    "stream": "fixtures/cohere/streams/text.sse",
+    "embedding": "conformance/recorded/cohere/embedding.json",
+    "rerank": "conformance/recorded/cohere/rerank.json",
+}
+_COHERE_MORE = {"stream": ("fixtures/cohere/streams/tool_call.sse", "fixtures/cohere/streams/thinking.sse")}
+_COHERE_MODELS = {"embedding": "embed-english-v3.0", "rerank": "rerank-v3.5"}
+# Replicate answers input its model's schema rejects with 422: the caller's bad request
+_REPLICATE_CLASSES = {422: "BadRequestError"}
+
+
+def _native_cases() -> list[AdapterCase]:
+    return [
+        AdapterCase(
+            "anthropic",
+            "anthropic",
+            _deployment("anthropic", "anthropic", "claude-sonnet-4-5"),
+            _ANTHROPIC_ANSWERS,
+            "anthropic",
+            more_streams=_ANTHROPIC_MORE,
+            error_stream=_ANTHROPIC_ERROR,
+        ),
+        AdapterCase(
+            "azure",
+            "azure",
+            _deployment(
+                "azure",
+                "azure",
+                "my-gpt4o",
+                api_base="https://conformance.openai.azure.com",
+                api_version="2024-10-21",
+            ),
+            {
+                "chat": "providers/azure/fixtures/responses/text.json",
+                "stream": "providers/azure/fixtures/streams/text.sse",
+                "embedding": OPENAI_ANSWERS["embedding"],
+                "text_completion": OPENAI_ANSWERS["text_completion"],
+                "text_stream": OPENAI_ANSWERS["text_stream"],
+                "image": OPENAI_ANSWERS["image"],
+            },
+            "azure",
+            more_streams={
+                "stream": (
+                    "providers/azure/fixtures/streams/tool_calls.sse",
+                    "providers/azure/fixtures/streams/filtered.sse",
+                )
+            },
+            error_stream=ErrorStream(
+                "conformance/recorded/azure/stream_error.sse",
+                "InternalServerError",
+                "The server had an error",
+                "server_error",
+            ),
+        ),
+        AdapterCase(
+            "bedrock",
+            "bedrock",
+            Deployment(
+                provider="bedrock",
+                model="anthropic.claude-3-5-sonnet-20240620-v1:0",
+                options={
+                    "aws_access_key_id": ACCESS_KEY_ID,
+                    "aws_secret_access_key": secret_for("bedrock"),
+                    "aws_region_name": "us-east-1",
+                },
+            ),
+            {
+                "chat": "conformance/recorded/bedrock/chat.json",
+                "stream": "conformance/recorded/bedrock/stream.events.json",
+                "embedding": "conformance/recorded/bedrock/embedding.json",
+            },
+            "bedrock",
+            models={"embedding": "amazon.titan-embed-text-v2:0"},
+            more_streams={"stream": ("conformance/recorded/bedrock/stream_tools.events.json",)},
+            error_stream=ErrorStream(
+                "conformance/recorded/bedrock/stream_error.events.json",
+                "RateLimitError",
+                "Too many requests",
+                "throttlingException",
+            ),
+            embedding_input=("hello world",),
+        ),
+        AdapterCase(
+            "cohere",
+            "cohere",
+            _deployment("cohere", "cohere", "command-a-03-2025"),
+            _COHERE_ANSWERS,
+            "cohere",
+            models=_COHERE_MODELS,
+            more_streams=_COHERE_MORE,
+            error_stream=_COHERE_ERROR,
+        ),
+        AdapterCase(
+            "cohere_chat",
+            "cohere_chat",
+            _deployment("cohere_chat", "cohere_chat", "command-a-03-2025"),
+            _COHERE_ANSWERS,
+            "cohere",
+            models=_COHERE_MODELS,
+            more_streams=_COHERE_MORE,
+            error_stream=_COHERE_ERROR,
+        ),
+        AdapterCase(
+            "gemini",
+            "gemini",
+            _deployment("gemini", "gemini", "gemini-2.0-flash"),
+            _GEMINI_ANSWERS,
+            "gemini",
+            models={"embedding": "gemini-embedding-001"},
+            more_streams=_GEMINI_MORE,
+            error_stream=_GEMINI_ERROR,
+        ),
+        AdapterCase(
+            "huggingface",
+            "huggingface",
+            _deployment("huggingface", "huggingface", "together/deepseek-ai/DeepSeek-R1"),
+            {
+                "chat": OPENAI_ANSWERS["chat"],
+                "stream": OPENAI_ANSWERS["stream"],
+                "embedding": "conformance/recorded/huggingface/embedding.json",
+            },
+            "huggingface",
+            models={"embedding": "sentence-transformers/all-MiniLM-L6-v2"},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
+        AdapterCase(
+            "replicate",
+            "replicate",
+            _deployment("replicate", "replicate", "meta/meta-llama-3-8b-instruct"),
+            {
+                "chat": "conformance/recorded/replicate/chat.json",
+                "stream": "conformance/recorded/replicate/stream.sse",
+            },
+            "replicate",
+            first_answers={"stream": "conformance/recorded/replicate/stream_created.json"},
+            error_stream=ErrorStream(
+                "conformance/recorded/replicate/stream_error.sse", "InternalServerError", "device-side assert"
+            ),
+            error_classes=_REPLICATE_CLASSES,
+        ),
+        AdapterCase(
+            "vertex_ai-gemini",
+            "vertex_ai",
+            _deployment(
+                "vertex_ai-gemini",
+                "vertex_ai",
+                "gemini-2.0-flash",
+                api_key="ya29.conformance-secret-vertex-7f3a9c2e",
+                options=_VERTEX,
+            ),
+            {**_GEMINI_ANSWERS, "embedding": "conformance/recorded/vertex/embedding.json"},
+            "gemini",
+            models={"embedding": "text-embedding-004"},
+            error_stream=_GEMINI_ERROR,
+        ),
+        AdapterCase(
+            "vertex_ai-claude",
+            "vertex_ai",
+            _deployment(
+                "vertex_ai-claude",
+                "vertex_ai",
+                "claude-3-5-sonnet-v2@20241022",
+                api_key="ya29.conformance-secret-vertex-claude-7f3a9c2e",
+                options=_VERTEX,
+            ),
+            _ANTHROPIC_ANSWERS,
+            "anthropic",
+            error_stream=_ANTHROPIC_ERROR,
+        ),
+    ]
+
+
+def all_cases() -> list[AdapterCase]:
+    native = _native_cases()
+    covered = {c.provider for c in native}
+    compat = [_compat_case(spec) for name, spec in compat_specs().items() if name not in covered]
+    return sorted(native + compat, key=lambda c: c.id)
+
+
+CASES = all_cases()
+CASE_IDS = [c.id for c in CASES]
+# (case, call type) for every call type each adapter serves
+CASE_CALLS = [(c, call) for c in CASES for call in CALLS if call in c.calls]
+CASE_CALL_IDS = [f"{c.id}-{call}" for c, call in CASE_CALLS]

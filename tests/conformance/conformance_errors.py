@@ -1,0 +1,72 @@
+"""Error answers in each provider's own shape, as its API reference documents them, for any status."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+# OpenAI's error `type` per status
+_OPENAI_TYPES = {401: "invalid_request_error", 403: "request_forbidden", 429: "requests", 500: "server_error",
+                 503: "server_error"}  # fmt: skip
+# Anthropic's error `type` per status (docs.anthropic.com/en/api/errors)
+_ANTHROPIC_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                    404: "not_found_error", 408: "timeout_error", 413: "request_too_large",
+                    429: "rate_limit_error", 500: "api_error", 503: "overloaded_error"}  # fmt: skip
+# google.rpc.Code names per HTTP status (cloud.google.com/apis/design/errors)
+_RPC_STATUSES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                 408: "DEADLINE_EXCEEDED", 413: "INVALID_ARGUMENT", 422: "INVALID_ARGUMENT",
+                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}  # fmt: skip
+# Bedrock's exception names per status (docs.aws.amazon.com/bedrock/latest/APIReference, Converse);
+# 413 and 422 have none: the status alone tells them
+_BEDROCK_EXCEPTIONS = {400: "ValidationException", 401: "UnrecognizedClientException",
+                       403: "AccessDeniedException", 404: "ResourceNotFoundException",
+                       408: "ModelTimeoutException", 429: "ThrottlingException",
+                       500: "InternalServerException", 503: "ServiceUnavailableException"}  # fmt: skip
+# Replicate's problem titles (RFC 7807 bodies)
+_REPLICATE_TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
+                     408: "Request timeout", 413: "Payload too large", 422: "Input validation failed",
+                     429: "Too many requests", 500: "Internal server error",
+                     503: "Service unavailable"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    headers: dict[str, str]
+    body: bytes
+    # the machine-readable name the answer gives its error (the mapped error's `code`), if any
+    code: str | None
+
+
+def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
+    """An error answer with this status and human message, in the provider's shape."""
+    headers = {"content-type": "application/json"}
+    code: str | None = None
+    body: object
+    if shape == "openai":
+        body = {"error": {"message": message, "type": _OPENAI_TYPES.get(status, "invalid_request_error"),
+                          "param": None, "code": None}}  # fmt: skip
+    elif shape == "azure":
+        code = str(status)
+        body = {"error": {"code": code, "message": message}}
+    elif shape == "anthropic":
+        code = _ANTHROPIC_TYPES.get(status, "api_error")
+        body = {"type": "error", "error": {"type": code, "message": message}}
+    elif shape == "gemini":
+        code = _RPC_STATUSES[status]
+        body = {"error": {"code": status, "message": message, "status": code}}
+    elif shape == "bedrock":
+        code = _BEDROCK_EXCEPTIONS.get(status)
+        if code is not None:
+            headers["x-amzn-errortype"] = f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+        body = {"message": message}
+    elif shape == "cohere":
+        body = {"id": "0e0a3c4e-6f3c-4a48-9a47-7d1a2c1f9b10", "message": message}
+    elif shape == "replicate":
+        headers["content-type"] = "application/problem+json"
+        body = {"title": _REPLICATE_TITLES[status], "detail": message, "status": status}
+    elif shape == "huggingface":
+        # the router and TGI answer {"error": "...", "error_type": "..."}
+        body = {"error": message, "error_type": "validation" if status < 500 else "generation"}
+    else:
+        raise AssertionError(f"unknown error shape {shape!r}")
+    return ErrorAnswer(headers, json.dumps(body).encode(), code)
