@@ -42,9 +42,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# lint-imports: the rooms' layers contract (pyproject.toml); `make test` runs it in tests/test_layers.py
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -56,4 +58,5 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sdk_overhead
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache \
+		.import_linter_cache

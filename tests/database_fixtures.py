@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llmrelay.storage import Database, Storage, upgrade
-from llmrelay.storage.testing import (
+from llmrelay.testing.databases import (
     clear_tables,
     create_postgres_database,
     drop_postgres_database,

@@ -1,103 +1,75 @@
-"""Layering: the pure rooms (types/, wire/, providers/) reach no network, server or storage code.
-
-Checked statically on the import graph, transitively through llmrelay's own modules, and counting
-imports inside functions too (a lazy import is still a dependency)."""
+"""The import contracts of pyproject.toml ([tool.importlinter]): the rooms are layered, and the pure
+rooms (types, wire, providers) reach no network, server or storage library. Run here so that
+`make test` (and any bare `pytest`) fails when a lower room imports a higher one."""
 
 from __future__ import annotations
 
-import ast
-import functools
+import copy
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-import llmrelay
+import grimp
+import pytest
+from importlinter import api
+from importlinter.contracts.forbidden import ForbiddenContract
+from importlinter.contracts.layers import LayersContract
 
-SRC = Path(llmrelay.__file__).resolve().parent.parent
-PURE_ROOMS = ("llmrelay.types", "llmrelay.wire", "llmrelay.providers")
-FORBIDDEN = (
-    "aiohttp", "httpx", "requests", "urllib3", "socket", "ssl", "asyncio",
-    "granian", "uvloop", "starlette", "fastapi",
-    "sqlalchemy", "alembic", "aiosqlite", "asyncpg", "redis",
-    "llmrelay.transport", "llmrelay.proxy", "llmrelay.storage", "llmrelay.router", "llmrelay.client",
-    "llmrelay.core", "llmrelay.limits", "llmrelay.events", "llmrelay.testing",
-)  # fmt: skip
-
-
-def module_path(name: str) -> Path | None:
-    base = SRC.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.exists():
-            return candidate
-    return None
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = str(ROOT / "pyproject.toml")
+SESSION = {"root_packages": ["llmrelay"], "include_external_packages": True}
 
 
-@functools.cache
-def imports_of(name: str) -> frozenset[str]:
-    path = module_path(name)
-    if path is None:
-        return frozenset()
-    is_package = path.name == "__init__.py"
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = name.split(".")
-                anchor = parts if is_package else parts[:-1]
-                base = ".".join(anchor[: len(anchor) - node.level + 1])
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
-            found.add(target)
-            # `from pkg import mod` may name a submodule
-            found.update(
-                f"{target}.{alias.name}" for alias in node.names if module_path(f"{target}.{alias.name}")
-            )
-    return frozenset(found)
+def test_the_contracts_are_kept() -> None:
+    # the real command, as a developer runs it: its report names the offending import chain
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--config", PYPROJECT, "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
-def closure(start: str) -> dict[str, str]:
-    """Every module reachable from `start`, each with the llmrelay module that imported it."""
-    seen: dict[str, str] = {}
-    todo = [start]
-    while todo:
-        current = todo.pop()
-        for target in imports_of(current):
-            if target in seen:
-                continue
-            seen[target] = current
-            if target.startswith("llmrelay"):
-                todo.append(target)
-    return seen
+def _contract(contract_id: str) -> dict[str, Any]:
+    config = api.read_configuration(PYPROJECT)
+    return next(c for c in config["contracts_options"] if c["id"] == contract_id)
 
 
-def pure_modules() -> list[str]:
-    names = []
-    for room in PURE_ROOMS:
-        root = SRC.joinpath(*room.split("."))
-        for path in root.rglob("*.py"):
-            rel = path.relative_to(SRC).with_suffix("")
-            parts = list(rel.parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            names.append(".".join(parts))
-    return sorted(names)
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("llmrelay", include_external_packages=True, cache_dir=None)
 
 
-def is_forbidden(module: str) -> bool:
-    return any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
+def _kept(
+    contract: LayersContract | ForbiddenContract, graph: grimp.ImportGraph, importer: str, imported: str
+) -> bool:
+    # a copy each time: a check removes the contract's ignored imports from the graph it is given
+    changed = copy.deepcopy(graph)
+    changed.add_import(importer=importer, imported=imported, line_number=1, line_contents="import x")
+    return contract.check(changed, verbose=False).kept
 
 
-def test_pure_rooms_reach_no_network_server_or_storage_code() -> None:
-    modules = pure_modules()
-    assert "llmrelay.providers.openai.adapter" in modules and "llmrelay.wire.sse" in modules
-    offenders = {
-        name: sorted(f"{bad} (via {via})" for bad, via in closure(name).items() if is_forbidden(bad))
-        for name in modules
-    }
-    assert {k: v for k, v in offenders.items() if v} == {}
+def test_a_lower_room_importing_a_higher_one_breaks_the_layers(graph: grimp.ImportGraph) -> None:
+    options = _contract("rooms")
+    contract = LayersContract(name=options["name"], session_options=SESSION, contract_options=options)
+    assert contract.check(copy.deepcopy(graph), verbose=False).kept  # as it is
+    # the contract proves nothing unless these break it: down is allowed, up and sideways are not
+    assert _kept(contract, graph, "llmrelay.proxy.app", "llmrelay.types.chat")
+    assert not _kept(contract, graph, "llmrelay.types.chat", "llmrelay.proxy.app")
+    assert not _kept(contract, graph, "llmrelay.calls.call", "llmrelay.router.runner")
+    assert not _kept(contract, graph, "llmrelay.providers.openai.adapter", "llmrelay.transport.http")
+    # through a third module too: wire -> cost is allowed, so a cost module importing the router
+    # puts the router on wire's path
+    assert not _kept(contract, graph, "llmrelay.cost.pricing", "llmrelay.router.runner")
 
 
-def test_the_checker_sees_a_violation() -> None:
-    # the transport is network code: its closure must be flagged, or the test above proves nothing
-    assert any(is_forbidden(m) for m in closure("llmrelay.transport.http"))
+def test_the_pure_rooms_may_not_reach_a_network_library(graph: grimp.ImportGraph) -> None:
+    options = _contract("pure")
+    contract = ForbiddenContract(name=options["name"], session_options=SESSION, contract_options=options)
+    assert contract.check(copy.deepcopy(graph), verbose=False).kept
+    assert not _kept(contract, graph, "llmrelay.wire.sse", "asyncio")
+    # transport/http.py imports aiohttp: a provider importing it reaches aiohttp
+    assert not _kept(contract, graph, "llmrelay.providers.openai.adapter", "llmrelay.transport.http")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmrelay.storage.testing import scratch_name
+from llmrelay.testing.databases import scratch_name
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from llmrelay.proxy.demo import DEMO_MASTER_KEY
+from llmrelay.cli.demo import DEMO_MASTER_KEY
 from llmrelay.testing.gateway import free_port
 
 BIN = Path(sys.executable).with_name("llmrelay")

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from llmrelay.config.schema import GeneralSettings
-from llmrelay.proxy.keys_store import DataDirError, data_dir, keys_store, prepare_data_dir
+from llmrelay.gate.store import DataDirError, data_dir, keys_store, prepare_data_dir
 from llmrelay.testing import simulators_in_thread
 from llmrelay.testing.gateway import free_port
 

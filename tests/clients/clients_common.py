@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from llmrelay.proxy.demo import DEMO_MASTER_KEY
+from llmrelay.cli.demo import DEMO_MASTER_KEY
 
 KEY = DEMO_MASTER_KEY
 # the demo's chat model groups, one per simulated provider

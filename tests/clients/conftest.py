@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from llmrelay.cli.demo import DEMO_CONFIG, DEMO_MASTER_KEY, demo_environment
 from llmrelay.config import parse_config
-from llmrelay.proxy.demo import DEMO_CONFIG, DEMO_MASTER_KEY, demo_environment
 from llmrelay.testing import SimulatorGroup, simulators_in_thread
 from llmrelay.testing.gateway import serving
 

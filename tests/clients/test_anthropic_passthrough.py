@@ -11,7 +11,7 @@ import urllib.request
 import anthropic
 import pytest
 
-from llmrelay.proxy.demo import DEMO_MASTER_KEY as MASTER_KEY
+from llmrelay.cli.demo import DEMO_MASTER_KEY as MASTER_KEY
 from llmrelay.testing import SimulatorGroup
 
 WEB_SEARCH = {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from llmrelay.config import ConfigError, parse_config
-from llmrelay.proxy.keys_setup import KeysRuntime
+from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.router import Router
 from llmrelay.router.deployments import ModelListError
 from llmrelay.storage import Storage

@@ -15,7 +15,7 @@ import pytest
 from keys_helpers import MASTER_KEY, GatewayThread, admin, gateway_document
 from sqlalchemy.exc import OperationalError
 
-from llmrelay.proxy.keys_setup import KeysRuntime
+from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.storage import Storage
 from llmrelay.testing import RunningSimulator
 

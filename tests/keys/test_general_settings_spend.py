@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from llmrelay.auth import hash_key
 from llmrelay.config.loader import ConfigError, parse_config
-from llmrelay.proxy.keys_setup import KeysRuntime
+from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.spend import Spool
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import NewKey, SpendLogRecord

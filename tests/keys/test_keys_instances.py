@@ -16,8 +16,8 @@ import pytest
 from keys_helpers import MASTER_KEY, REDIS_URL, GatewayProcess, gateway_document, write_config
 
 from llmrelay.storage import Database, Storage
-from llmrelay.storage.testing import clear_tables
 from llmrelay.testing import RunningSimulator
+from llmrelay.testing.databases import clear_tables
 
 HELLO = [{"role": "user", "content": "say hello"}]
 

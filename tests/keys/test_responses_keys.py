@@ -10,7 +10,7 @@ import openai
 import pytest
 from keys_helpers import MASTER_KEY, GatewayThread, admin, gateway_document
 
-from llmrelay.proxy.keys_setup import KeysRuntime
+from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.storage import Storage
 from llmrelay.storage.records import SpendLogFilter
 from llmrelay.testing import RunningSimulator

@@ -46,7 +46,8 @@ def test_a_dependency_that_does_not_answer_makes_the_gateway_unready() -> None:
 
 
 async def test_the_database_probe(database_url: str) -> None:
-    from llmrelay.proxy.keys_setup import KeysRuntime, KeysSettings
+    from llmrelay.gate.runtime import KeysRuntime
+    from llmrelay.gate.settings import KeysSettings
 
     runtime = KeysRuntime(KeysSettings(database_url=database_url, master_key="sk-m"))
     try:

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from harness import running
 
+from llmrelay.cli.demo import DEMO_CONFIG, DEMO_MASTER_KEY, demo_environment
 from llmrelay.config import parse_config
-from llmrelay.proxy.demo import DEMO_CONFIG, DEMO_MASTER_KEY, demo_environment
 from llmrelay.proxy.server import build_app
 from llmrelay.testing import SimulatorGroup, simulators_in_thread
 

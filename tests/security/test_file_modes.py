@@ -19,7 +19,7 @@ from llmrelay.spend import SpendWriter, Spool
 from llmrelay.spend.quarantine import DEAD_LETTER_NAME
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import SpendLogRecord
-from llmrelay.storage.testing import sqlite_url
+from llmrelay.testing.databases import sqlite_url
 
 
 def mode(path: Path) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from llmrelay.config.loader import parse_config
 from llmrelay.core.scrub import Scrubber
-from llmrelay.proxy.keys_setup import KeysRuntime
+from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.router import Router
 from llmrelay.storage import Database
 from llmrelay.storage.schema import spend_logs

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.migrate import _config, current_revision, head_revision, upgrade_engine
 from llmrelay.storage.records import EndUserUpdate, NewEndUser
-from llmrelay.storage.testing import (
+from llmrelay.testing.databases import (
     create_postgres_database,
     drop_postgres_database,
     postgres_admin_url,

@@ -1,4 +1,4 @@
-"""`KeyAuthenticator`: the gateway's auth seam (llmrelay.proxy.auth.Authenticator) for virtual keys.
+"""`KeyAuthenticator`: the gateway's auth seam (llmrelay.auth.presented.Authenticator) for virtual keys.
 
 Per request: one SHA-256 of the presented key, a constant-time comparison with the master key's
 digest, one dict lookup, and the expiry/blocked checks — no database, no await. The cache is a full
@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MAX_KEY_LENGTH, MasterKey, key_digest
+from llmrelay.auth.presented import HeaderGetter, presented_key
 from llmrelay.auth.principal import KeyPrincipal
 from llmrelay.auth.sync import PrincipalSync
 from llmrelay.calls.principal import ADMIN_ROLES, MASTER, Principal
-from llmrelay.proxy.auth import HeaderGetter, presented_key
 from llmrelay.types.errors import AuthenticationError
 
 

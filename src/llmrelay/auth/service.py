@@ -13,8 +13,8 @@ from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.auth.bus import DEFAULT_CHANNEL, RedisChangeBus
 from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MasterKey
+from llmrelay.auth.presented import Authenticator
 from llmrelay.auth.sync import PrincipalSync
-from llmrelay.proxy.auth import Authenticator
 from llmrelay.storage.storage import Storage
 
 

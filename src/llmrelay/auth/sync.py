@@ -82,7 +82,9 @@ class PrincipalSync:
         """Load one key into the cache (or drop it); concurrent calls for one hash share one query."""
         pending = self._loads.get(key_hash)
         if pending is not None:
-            return await pending
+            # shielded: a waiter that is cancelled (as background loads are at stop) must not cancel
+            # the query it shares with the loader and any other waiter
+            return await asyncio.shield(pending)
         future: asyncio.Future[KeyPrincipal | None] = asyncio.get_running_loop().create_future()
         self._loads[key_hash] = future
         try:

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from llmrelay import __version__
 from llmrelay.cli.flags import (
     Flag,
     FlagError,
@@ -29,6 +28,7 @@ from llmrelay.cli.flags import (
     given_on_command_line,
     refusals_and_notes,
 )
+from llmrelay.version import __version__
 
 EXIT_CONFIG = 2
 

@@ -21,7 +21,7 @@ def run_db(args: list[str]) -> int:
     ns = parser.parse_args(args)
 
     from llmrelay.config.loader import ConfigError, load_config
-    from llmrelay.proxy.keys_store import DataDirError, keys_store
+    from llmrelay.gate.store import DataDirError, keys_store
     from llmrelay.storage import resolve_database_url, upgrade
     from llmrelay.storage.url import redact
 

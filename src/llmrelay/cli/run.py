@@ -9,11 +9,11 @@ import sys
 from collections import Counter
 from typing import Any
 
-from llmrelay import __version__
 from llmrelay.cli.extras import KEYS_POSTGRES, KEYS_SQLITE, SERVING, MissingExtra, require
 from llmrelay.cli.flags import FlagError
 from llmrelay.cli.probe import gateway_url, run_health, run_test
 from llmrelay.cli.quick_start import QuickStart, quick_start_document
+from llmrelay.version import __version__
 
 EXIT_CONFIG = 2
 # flags that shape the one model of `--model`: meaningless with a config file
@@ -45,7 +45,7 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
         return run_health(base, key) if ns.health else run_test(base, ns.model, key)
     _check_combinations(ns)
     if ns.demo:
-        from llmrelay.proxy.demo import run_demo
+        from llmrelay.cli.demo import run_demo
 
         require(SERVING, "serving the gateway")
         require(KEYS_SQLITE, "the demo's virtual keys (an embedded SQLite store)")
@@ -153,7 +153,7 @@ def _read_config(path: str) -> dict[str, Any]:
 
 def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: str) -> int:
     from llmrelay.config.loader import ConfigError, parse_config
-    from llmrelay.proxy.keys_store import DataDirError, keys_store
+    from llmrelay.gate.store import DataDirError, keys_store
     from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
 
     try:
@@ -210,7 +210,7 @@ def _served_names(model_list: list[dict[str, Any]]) -> str:
 def _set_up_only(config: Any) -> int:
     """--skip_server_startup: what the gateway does before serving that outlives it (the database
     schema), then exit."""
-    from llmrelay.proxy.keys_store import keys_store
+    from llmrelay.gate.store import keys_store
 
     url = keys_store(config.general, os.environ).database_url
     if url is not None:

@@ -197,7 +197,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay: requests one client address may have in flight on one worker at once, else 429
     max_requests_per_client: Annotated[int, msgspec.Meta(ge=1)] = 256
     # llmrelay: the embedded store's directory (a master key and no database_url); None: --data-dir,
-    # LLMRELAY_DATA_DIR, else ~/.local/share/llmrelay (see llmrelay.proxy.keys_store)
+    # LLMRELAY_DATA_DIR, else ~/.local/share/llmrelay (see llmrelay.gate.store)
     data_dir: str | None = None
     # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
     embedded_database: bool | None = None
@@ -209,7 +209,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
                 "proxies (anyone else could write any address into X-Forwarded-For)"
             )
         if self.trusted_proxies:
-            from llmrelay.proxy.client_address import trusted_networks
+            from llmrelay.config.networks import trusted_networks
 
             trusted_networks(self.trusted_proxies)
 

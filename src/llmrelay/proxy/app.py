@@ -7,11 +7,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from llmrelay.auth.master import open_access
+from llmrelay.auth.presented import refuse_ambiguous_credentials
 from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
 from llmrelay.proxy.anthropic_routes import AnthropicRoutes, anthropic_error_body
-from llmrelay.proxy.auth import open_access, refuse_ambiguous_credentials
 from llmrelay.proxy.body_deadline import BodyDeadlines
 from llmrelay.proxy.client_address import ClientAddresses, peer_host
 from llmrelay.proxy.client_slots import ClientSlots

@@ -15,9 +15,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from llmrelay.config.networks import trusted_networks
 from llmrelay.proxy.http import RSGIScope
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # entries of X-Forwarded-For read at most: a longer chain is cut at its left, never parsed whole
 MAX_FORWARDED_HOPS = 16
@@ -30,18 +29,6 @@ def peer_host(client: str) -> str:
     if client.count(":") == 1:
         return client.rpartition(":")[0]
     return client
-
-
-def trusted_networks(entries: Sequence[str]) -> tuple[Network, ...]:
-    """Parse general_settings.trusted_proxies. Raises ValueError naming the entry that is not an
-    address or network."""
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"{entry!r} is not an IP address or CIDR network (like 10.0.0.0/8)") from None
-    return tuple(networks)
 
 
 class ClientAddresses:

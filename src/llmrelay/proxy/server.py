@@ -50,7 +50,7 @@ def database_configured(database_url: str | None, environ: Any) -> bool:
 
 def keys_enabled(config: GatewayConfig, environ: Any = os.environ) -> bool:
     """Virtual keys are on with a database, or with a master key and the embedded store."""
-    from llmrelay.proxy.keys_store import keys_store
+    from llmrelay.gate.store import keys_store
 
     return keys_store(config.general, environ).enabled
 
@@ -80,7 +80,7 @@ def check_router_settings(config: GatewayConfig) -> None:
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
-    from llmrelay import __version__
+    from llmrelay.version import __version__
 
     config.apply_environment()
     router = router if router is not None else build_router(config)
@@ -174,7 +174,7 @@ def settle_worker_heap() -> None:
 
 def startup_notes(config: GatewayConfig) -> list[str]:
     """Warnings to print before serving: unknown keys, and an open gateway."""
-    from llmrelay.proxy.keys_store import keys_store
+    from llmrelay.gate.store import keys_store
 
     notes = [f"warning: {w}" for w in config.warnings]
     store = keys_store(config.general, os.environ)
@@ -223,7 +223,7 @@ def serve(options: ServeOptions) -> None:
             f"({open_files_limit()}; raise it with `ulimit -n`)",
             file=sys.stderr,
         )
-    from llmrelay.proxy.keys_store import keys_store
+    from llmrelay.gate.store import keys_store
 
     # made once by the parent before any worker starts: a problem is one line, not one per worker
     keys_store(config.general, os.environ).prepare()

@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from llmrelay.auth.master import authenticator_for
+from llmrelay.auth.presented import Authenticator
 from llmrelay.calls.call import Middleware, Next, chain
 from llmrelay.config.schema import GeneralSettings
-from llmrelay.proxy.auth import Authenticator, authenticator_for
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder

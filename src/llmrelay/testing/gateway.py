@@ -88,7 +88,7 @@ class GatewayThread:
 
     def storage(self) -> Any:
         """The virtual-key runtime's Storage (a gateway with a database_url)."""
-        from llmrelay.proxy.keys_setup import KeysRuntime
+        from llmrelay.gate.runtime import KeysRuntime
 
         runtime = next(s for s in self.app.state.services if isinstance(s, KeysRuntime))
         return runtime.storage

@@ -26,12 +26,12 @@ from typing import Any
 
 import msgspec
 
-from llmrelay import __version__
 from llmrelay.events.record import CallRecord
 from llmrelay.events.sinks.facts import caller_facts, error_facts, error_message, request_messages
 from llmrelay.events.sinks.genai import span_name
 from llmrelay.events.sinks.http_batch import BatchPoster
 from llmrelay.events.sinks.throttled_log import ThrottledLog
+from llmrelay.version import __version__
 
 log = logging.getLogger("llmrelay.sinks.langfuse")
 

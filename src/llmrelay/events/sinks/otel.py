@@ -27,12 +27,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from llmrelay import __version__
 from llmrelay.events.record import CallRecord
 from llmrelay.events.sinks.facts import error_message
 from llmrelay.events.sinks.genai import span_attributes, span_name
 from llmrelay.events.sinks.headers import parse_headers
 from llmrelay.events.sinks.throttled_log import ThrottledLog
+from llmrelay.version import __version__
 
 log = logging.getLogger("llmrelay.sinks.otel")
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import msgspec
 
-from llmrelay import __version__
 from llmrelay.events.record import CallRecord
 from llmrelay.events.sinks.headers import parse_headers
 from llmrelay.events.sinks.http_batch import BatchPoster
 from llmrelay.events.sinks.jsonlog import JsonLogSink
+from llmrelay.version import __version__
 
 LOG_FORMATS = ("json_array", "ndjson", "single")
 # LiteLLM's event_types names → the hooks that hear them

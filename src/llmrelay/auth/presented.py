@@ -1,17 +1,18 @@
-"""Who is calling: a plain function on the request path, `authenticate(headers, path) -> Principal`.
+"""What a request presents to be let in, and the seam that checks it: `Authenticator`,
+`authenticate(header, anthropic_dialect=) -> Principal`, which the gateway calls on every request.
 
-The master key is compared in constant time. Virtual keys (the keys issue) plug in as another
-Authenticator — e.g. one that tries its key cache first and falls back to this one — without any
-route changing."""
+Here (not in the server) because both sides of the seam use it: the server's routes call an
+Authenticator, and the authenticators (master key here in auth/master.py, virtual keys in
+auth/authenticator.py) read the presented key with `presented_key`. Nothing here needs the database,
+so a master-key-only gateway imports it without the `db` extra."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Protocol
 
-from llmrelay.calls.principal import ANONYMOUS, MASTER, Principal
-from llmrelay.types.errors import AuthenticationError, BadRequestError
+from llmrelay.calls.principal import Principal
+from llmrelay.types.errors import BadRequestError
 
 HeaderGetter = Callable[[str], "str | None"]
 # headers a client may put a key in besides Authorization: x-api-key is the Anthropic routes' key;
@@ -78,33 +79,3 @@ def _ambiguous(what: str, header: str) -> BadRequestError:
         param=header,
         code="ambiguous_credentials",
     )
-
-
-class MasterKeyAuthenticator:
-    """Accepts exactly the configured master key."""
-
-    __slots__ = ("_key",)
-
-    def __init__(self, master_key: str) -> None:
-        self._key = master_key.encode()
-
-    def __call__(self, header: HeaderGetter, *, anthropic_dialect: bool) -> Principal:
-        key = presented_key(header, anthropic_dialect=anthropic_dialect)
-        if key is None:
-            where = "an Authorization: Bearer header" + (" or x-api-key" if anthropic_dialect else "")
-            raise AuthenticationError(f"no API key: send it in {where}", code="missing_api_key")
-        if not hmac.compare_digest(key.encode(), self._key):
-            raise AuthenticationError("invalid API key", code="invalid_api_key")
-        return MASTER
-
-    def __repr__(self) -> str:
-        return "MasterKeyAuthenticator(key=set)"
-
-
-def open_access(header: HeaderGetter, *, anthropic_dialect: bool) -> Principal:
-    """No master key configured: everyone is let in (the server warns loudly at startup)."""
-    return ANONYMOUS
-
-
-def authenticator_for(master_key: str | None) -> Authenticator:
-    return MasterKeyAuthenticator(master_key) if master_key else open_access
