@@ -13,10 +13,6 @@ LIMIT = 400
 # its split lands (the last test fails until it is removed)
 KNOWN_OVER = {
     "core/engine.py",  # seam-engine: core/engine.py → the engine/ package
-    "router/router.py",  # seam-router: one route(call) path instead of six route_* methods
-    # grew past the limit with seam-client's additions (the SDK's one-deployment runs); seam-router,
-    # which rewrites router/, splits it
-    "router/runner.py",
 }
 
 
