@@ -7,6 +7,7 @@ import asyncio
 import collections
 import inspect
 import logging
+from asyncio.events import _get_running_loop
 from collections.abc import Awaitable
 from typing import Any
 
@@ -103,8 +104,14 @@ class CallbackDispatcher:
             return
         self._inbox.append((hook, record))
         if self._caller_loop:
-            running = _running_loop()
+            running = _get_running_loop()
             loop = self._loop
+            if loop is running and loop is not None:
+                # the common case, once per call: emitted on the delivering loop. Nothing to do while
+                # the drain task runs or waits out its batch delay: it will see the record
+                if self._task is None or self._waiter is not None:
+                    self._wake()
+                return
             if loop is None or loop.is_closed():
                 if running is None:
                     raise RuntimeError("caller-loop callbacks are emitted from a running event loop")
@@ -162,12 +169,23 @@ class CallbackDispatcher:
             if self._caller_loop:
                 callbacks = [cb for cb in callbacks if getattr(cb, "loop_safe", False)]
                 offload = self._offload_for(len(callbacks) < len(self._callbacks))
+            # each hook's functions, looked up once per slice rather than once per record
+            hooks: dict[str, list[tuple[Any, Any]]] = {}
             for _ in range(min(len(inbox), _RECORDS_PER_SLICE)):
                 hook, record = inbox.popleft()
-                for cb in callbacks:
-                    pending = self._start(cb, hook, record)
-                    if pending is not None:
-                        await self._finish(cb, hook, pending)
+                fns = hooks.get(hook)
+                if fns is None:
+                    fns = hooks[hook] = _hook_functions(callbacks, hook)
+                for cb, fn in fns:
+                    try:
+                        result = fn(record)
+                    except Exception:
+                        log.exception(
+                            "callback %s.%s raised; the call is unaffected", type(cb).__name__, hook
+                        )
+                        continue
+                    if result is not None and inspect.isawaitable(result):
+                        await self._finish(cb, hook, result)
                 if offload is not None:
                     offload.emit(hook, record)
             if self._caller_loop:
@@ -189,22 +207,6 @@ class CallbackDispatcher:
         for fut in joiners:
             if not fut.done():
                 fut.set_result(None)
-
-    @staticmethod
-    def _start(callback: Any, hook: str, record: CallRecord) -> Awaitable[Any] | None:
-        """Call the callback's hook; what is left to await when it is async (a plain function's
-        call is over here: no coroutine per record and callback)."""
-        fn = getattr(callback, hook, None)
-        if fn is None:
-            if not inspect.isroutine(callback):
-                return None
-            fn = callback
-        try:
-            result = fn(record)
-        except Exception:
-            log.exception("callback %s.%s raised; the call is unaffected", type(callback).__name__, hook)
-            return None
-        return None if result is None or not inspect.isawaitable(result) else result
 
     @staticmethod
     async def _finish(callback: Any, hook: str, pending: Awaitable[Any]) -> None:
@@ -243,11 +245,18 @@ class CallbackDispatcher:
             thread.stop()
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+def _hook_functions(callbacks: list[Any], hook: str) -> list[tuple[Any, Any]]:
+    """(callback, what to call with a record) for each callback that has `hook`: its method, or the
+    callback itself when it is a plain function. A plain function's call is over when it returns (no
+    coroutine per record and callback); an async hook's result is awaited."""
+    fns = []
+    for callback in callbacks:
+        fn = getattr(callback, hook, None)
+        if fn is None and inspect.isroutine(callback):
+            fn = callback
+        if fn is not None:
+            fns.append((callback, fn))
+    return fns
 
 
 async def _on_thread(thread: LoopThread, step: Any) -> None:

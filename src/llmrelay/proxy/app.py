@@ -142,7 +142,11 @@ class GatewayApp:
         path = scope.path
         req = Request(scope, proto, path, self._ids, self._deadlines)
         route = self._routes.get((scope.method, path))
-        dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+        if route is None:
+            handler = None
+            dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+        else:
+            handler, dialect = route
         busy = self._busy
         address = None
         try:
@@ -157,10 +161,9 @@ class GatewayApp:
                 raise self._slots.refusal()
             busy[taker] = taken + 1
             address = taker
-            if route is None:
+            if handler is None:
                 await self._unrouted(req, scope.method, path)
                 return
-            handler, dialect = route
             principal = ANONYMOUS
             if dialect != PUBLIC:
                 headers = scope.headers

@@ -76,10 +76,10 @@ class OpenAIRoutes:
 
     async def serve_chat(self, req: Request, principal: Principal, request: ChatRequest) -> None:
         state = self.state
-        # LiteLLM's controls come in the body's unknown fields: nothing to take without any
+        # LiteLLM's controls come in the body's unknown fields: nothing to take without any (taken
+        # first: their callback metadata joins request.metadata)
         controls = take_body_controls(request) if request.extra_body else None
         context = call_context(req, principal, request.metadata)
-        routed: Awaitable[ChatResponse | ChatStream]
         if controls is not None and controls.wants_fallbacks():
 
             def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
@@ -87,10 +87,9 @@ class OpenAIRoutes:
                 attempt = request if model == request.model else msgspec.structs.replace(request, model=model)
                 return state.call(Call(CHAT, attempt, context))
 
-            routed = call_with_fallbacks(route, request.model, {}, controls)
+            call = state.within_deadline(call_with_fallbacks(route, request.model, {}, controls))
         else:
-            routed = state.call(Call(CHAT, request, context))
-        call = state.within_deadline(routed)
+            call = state.within_deadline(state.call(Call(CHAT, request, context)))
         if not request.stream:
             result = await call
             if isinstance(result, ChatResponse):

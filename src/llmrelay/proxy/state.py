@@ -95,11 +95,16 @@ class GatewayState:
             self.middlewares.append(middleware)
         self.call = chain(self.middlewares, self.router.route)
 
-    async def within_deadline(self, call: Awaitable[T]) -> T:
-        """The gateway's own request deadline (general_settings.request_timeout_seconds), if set."""
+    def within_deadline(self, call: Awaitable[T]) -> Awaitable[T]:
+        """The gateway's own request deadline (general_settings.request_timeout_seconds), if set.
+        Without one, `call` itself: no coroutine wrapped around every request's call."""
         seconds = self.settings.request_timeout_seconds
         if seconds is None:
-            return await call
+            return call
+        return self._with_deadline(call, seconds)
+
+    @staticmethod
+    async def _with_deadline(call: Awaitable[T], seconds: float) -> T:
         try:
             async with asyncio.timeout(seconds):
                 return await call

@@ -110,21 +110,11 @@ class JsonLogSink:
         self._owns_stream = False
         self._encoder = msgspec.json.Encoder()
         self._last_principal: tuple[Any, _Principal] = (None, _Principal())
-        self._pending: list[bytes] = []
-        self._pending_bytes = 0
+        # the lines not written yet, each encoded straight onto the end (no bytes object per line)
+        self._pending = bytearray()
         self._flush_scheduled = False
         # hooks run on one thread, close() may come from another
         self._lock = threading.Lock()
-
-    # ---- router hooks
-    def on_success(self, record: CallRecord) -> None:
-        self._add(record)
-
-    def on_stream_complete(self, record: CallRecord) -> None:
-        self._add(record)
-
-    def on_failure(self, record: CallRecord) -> None:
-        self._add(record)
 
     def line(self, record: CallRecord) -> LogLine:
         """The logged object for one record (what `_add` encodes)."""
@@ -178,12 +168,15 @@ class JsonLogSink:
                 self._last_principal = (principal, facts)
         return facts
 
-    def _add(self, record: CallRecord) -> None:
-        data = self._encoder.encode(self.line(record)) + b"\n"
+    # ---- router hooks: every one logs its record the same way (one method under three names, not
+    # three methods calling a fourth: one frame less per record)
+    def on_success(self, record: CallRecord) -> None:
+        entry = self.line(record)
         with self._lock:
-            self._pending.append(data)
-            self._pending_bytes += len(data)
-            if self._pending_bytes >= self._flush_bytes:
+            pending = self._pending
+            self._encoder.encode_into(entry, pending, -1)
+            pending.append(10)  # "\n"
+            if len(pending) >= self._flush_bytes:
                 self._write_pending()
                 return
             if self._flush_scheduled:
@@ -194,6 +187,9 @@ class JsonLogSink:
         except RuntimeError:  # called outside a loop (a sync test): write now
             self.flush()
 
+    on_stream_complete = on_success
+    on_failure = on_success
+
     def flush(self) -> None:
         with self._lock:
             self._write_pending()
@@ -202,9 +198,8 @@ class JsonLogSink:
         self._flush_scheduled = False
         if not self._pending:
             return
-        text = b"".join(self._pending).decode()
+        text = self._pending.decode()
         self._pending.clear()
-        self._pending_bytes = 0
         out = self._output()
         out.write(text)
         out.flush()

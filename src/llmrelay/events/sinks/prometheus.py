@@ -250,17 +250,9 @@ class PrometheusSink:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    # ---- router hooks
+    # ---- router hooks: every one counts its record the same way (one method under three names, not
+    # three methods calling a fourth: one frame less per record)
     def on_success(self, record: CallRecord) -> None:
-        self._observe(record)
-
-    def on_stream_complete(self, record: CallRecord) -> None:
-        self._observe(record)
-
-    def on_failure(self, record: CallRecord) -> None:
-        self._observe(record)
-
-    def _observe(self, record: CallRecord) -> None:
         names = self._names
         model = record.model_group or record.model
         model = names.known_models.get(model) or names.model(model)
@@ -285,6 +277,9 @@ class PrometheusSink:
                 tally.prompt_tokens += usage.prompt_tokens
                 tally.completion_tokens += usage.completion_tokens
             tally.spend_micros += record.cost_micros
+
+    on_stream_complete = on_success
+    on_failure = on_success
 
     def _children(self, model: str, provider: str, status: str) -> tuple[Any, ...]:
         return (
