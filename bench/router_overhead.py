@@ -18,6 +18,8 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.calls.call import Call
+from llmrelay.calls.context import EMPTY_CONTEXT
 from llmrelay.calls.operation import CHAT
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
@@ -105,7 +107,9 @@ async def main(calls: int, redis_url: str | None) -> None:
         ]  # fmt: skip
     for name, limits, settings in configs:
         router = Router(model_list=model_list(3, **limits), client=EngineClient(), **settings)
-        samples = await time_calls(lambda router=router: router.route_chat(request), calls)
+        samples = await time_calls(
+            lambda router=router: router.route(Call(CHAT, request, EMPTY_CONTEXT)), calls
+        )
         report(name, samples, baseline)
         await router.aclose()
 

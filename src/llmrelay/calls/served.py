@@ -24,6 +24,7 @@ class Served(msgspec.Struct, frozen=True):
     cost_micros: int = 0
     mock: bool = False  # a deployment's `mock_response` answered
     cache_hit: bool = False
+    cache_key: str | None = None  # the response cache's key of a cached answer
 
     def with_routing(self, attempts: int, fallback_from: str | None) -> Served:
         return msgspec.structs.replace(self, attempts=attempts, fallback_from=fallback_from)
@@ -48,6 +49,8 @@ class Served(msgspec.Struct, frozen=True):
             params["mock"] = True
         if self.cache_hit:
             params["cache_hit"] = True
+        if self.cache_key is not None:
+            params["cache_key"] = self.cache_key
         return params
 
 
@@ -59,6 +62,37 @@ def served_of(answer: object) -> Served:
     an empty record for an answer nothing attached one to."""
     found = getattr(answer, "_served", None)
     return found if isinstance(found, Served) else NOT_SERVED
+
+
+def served_view(answer: object) -> Served:  # transition
+    """The answer's Served record, or (until the engine attaches one) a record read from its
+    `hidden_params` dict: a response's `_hidden_params`, a stream's `hidden_params`. The lead removes
+    this once the engine attaches Served everywhere: callers then use `served_of`."""
+    found = getattr(answer, "_served", None)
+    if isinstance(found, Served):
+        return found
+    params = getattr(answer, "_hidden_params", None)
+    if params is None:
+        params = getattr(answer, "hidden_params", None)
+    if not isinstance(params, dict) or not params:
+        return NOT_SERVED
+    try:
+        # in C, ignoring the dict's other keys; once per answer on the gateway's path
+        return msgspec.convert(params, Served)
+    except msgspec.ValidationError:
+        return Served(
+            provider=params.get("provider"),
+            model=params.get("model"),
+            deployment_id=params.get("deployment_id"),
+            model_group=params.get("model_group"),
+            api_base=params.get("api_base"),
+            attempts=int(params.get("attempts") or 1),
+            fallback_from=params.get("fallback_from"),
+            cost_micros=int(params.get("cost_micros") or 0),
+            mock=bool(params.get("mock")),
+            cache_hit=bool(params.get("cache_hit")),
+            cache_key=params.get("cache_key"),
+        )
 
 
 def attach_served(answer: object, served: Served) -> None:
