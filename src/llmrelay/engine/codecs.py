@@ -34,6 +34,7 @@ from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 if TYPE_CHECKING:
     from llmrelay.engine.engine import Engine
@@ -173,6 +174,13 @@ IMAGE_GENERATION_ROW: EngineRow[ImageGenerationRequest, ImageResponse] = EngineR
     ),
     mock_label="image generation",
 )
+SPEECH_ROW: EngineRow[SpeechRequest, SpeechResponse] = EngineRow(
+    "speech",
+    prepare=lambda adapter, request, deployment: adapter.prepare_speech(request, deployment),
+    parse=lambda adapter, response, request: adapter.parse_speech(response, request),
+    price=lambda pricer, _, request, deployment, adapter: pricer.speech(request, deployment, adapter),
+    mock_label="speech",
+)
 
 ENGINE_ROWS: dict[str, EngineRow[Any, Any]] = {
     row.name: row
@@ -183,6 +191,7 @@ ENGINE_ROWS: dict[str, EngineRow[Any, Any]] = {
         RERANK_ROW,
         MODERATION_ROW,
         IMAGE_GENERATION_ROW,
+        SPEECH_ROW,
     )
 }
 

@@ -16,6 +16,7 @@ from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest
 from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import Usage
+from llmrelay.types.speech import SpeechRequest
 
 
 class Pricer:
@@ -85,4 +86,18 @@ class Pricer:
         if info is None or not info.input:
             return 0
         tokens = sum(count_text(text) for text in request.texts())
+        return cost_micros(Usage(prompt_tokens=tokens, total_tokens=tokens), info)
+
+    def speech(self, request: SpeechRequest, deployment: Deployment, adapter: Provider) -> int:
+        """Per input character (tts-1, tts-1-hd); a model priced per token (gpt-4o-mini-tts) at its
+        input price on the input's text tokens. The answer is audio with no usage, so nothing of the
+        output is priced."""
+        info = self.model_info(deployment, adapter)
+        if info is None:
+            return 0
+        if info.per_character is not None:
+            return picos_to_micros(info.per_character * len(request.input))
+        if not info.input:
+            return 0
+        tokens = count_text(request.input)
         return cost_micros(Usage(prompt_tokens=tokens, total_tokens=tokens), info)

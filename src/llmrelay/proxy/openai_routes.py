@@ -1,5 +1,5 @@
 """The OpenAI-compatible routes: chat completions, completions, embeddings, models, and LiteLLM's
-rerank (Cohere's shape), moderations and image generations."""
+rerank (Cohere's shape), moderations, image generations and speech."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from llmrelay.calls.operation import (
     IMAGE_GENERATION,
     MODERATION,
     RERANK,
+    SPEECH,
     TEXT_COMPLETION,
     Operation,
 )
@@ -36,6 +37,7 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError, NotFoundError
 from llmrelay.types.response import ChatChunk, ChatResponse
+from llmrelay.types.speech import SpeechRequest
 from llmrelay.wire.sse import DONE
 
 
@@ -128,6 +130,14 @@ class OpenAIRoutes:
     async def image_generations(self, req: Request, principal: Principal) -> None:
         await self._answer_whole(req, principal, self.state.image_decoder, IMAGE_GENERATION)
 
+    async def speech(self, req: Request, principal: Principal) -> None:
+        """Text-to-speech: the answer is the audio's bytes, sent with their content type."""
+        state = self.state
+        request = _SPEECH_DECODER.decode(await req.body(state.body_limit))
+        call = Call(SPEECH, request, call_context(req, principal, None))
+        result = await state.within_deadline(state.call(call))
+        req.send_body(200, ("content-type", result.content_type), result.content, result_headers(result))
+
     async def _answer_whole(
         self, req: Request, principal: Principal, decoder: BodyDecoder[Any], operation: Operation[Any, Any]
     ) -> None:
@@ -209,6 +219,11 @@ async def _drained(stream: TextStream) -> TextCompletionResponse:
     finally:
         await finish_stream(stream.chat_stream, error)
     return stream.response()
+
+
+# one decoder for every speech request (msgspec decoders are built once); it enforces the body's
+# limits (input length, speed, format) as 400s naming the field
+_SPEECH_DECODER: BodyDecoder[SpeechRequest] = BodyDecoder(SpeechRequest)
 
 
 def _model_card(name: str) -> dict[str, Any]:
