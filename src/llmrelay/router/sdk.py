@@ -9,7 +9,15 @@ from typing import Any
 
 from llmrelay.calls.call import Call
 from llmrelay.calls.context import CallContext, StreamTimeouts
-from llmrelay.calls.operation import CHAT, EMBEDDING, IMAGE_GENERATION, MODERATION, RERANK, TEXT_COMPLETION
+from llmrelay.calls.operation import (
+    CHAT,
+    EMBEDDING,
+    IMAGE_GENERATION,
+    MODERATION,
+    RERANK,
+    SPEECH,
+    TEXT_COMPLETION,
+)
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
@@ -24,6 +32,7 @@ from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
+from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 # keyword arguments of acompletion & co. that steer the router rather than the model
 _ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
@@ -134,6 +143,18 @@ class KeywordCalls(ABC):
 
     def image_generation(self, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
         return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
+
+    async def aspeech(self, model: str, input: str, voice: str, **params: Any) -> SpeechResponse:
+        """Text to speech through the model group: the audio (`.content`, `.stream_to_file`)."""
+        routing = _take_routing(params, "speech")
+        metadata = params.pop("metadata", None)
+        params.update(model=model, input=input, voice=voice)
+        request = build_request(SpeechRequest, params)
+        result: SpeechResponse = await self.route(Call(SPEECH, request, _context(routing, metadata)))
+        return result
+
+    def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
+        return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
 
     async def atext_completion(
         self, model: str, prompt: Any, *, stream: bool = False, **params: Any

@@ -13,7 +13,9 @@ import llmrelay
 from llmrelay.calls.served import served_of
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine.pricing import Pricer
+from llmrelay.events.record import CallRecord
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.router import Router
 from llmrelay.testing import RunningSimulator
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
@@ -99,3 +101,25 @@ def test_sync_speech_and_its_bad_input(openai_sim: RunningSimulator) -> None:
         llmrelay.speech("openai/tts-1", "x" * 4097, "nova", **openai_sim.sdk_kwargs())
     assert long.value.param == "input"
     assert openai_sim.requests.count("/v1/audio/speech") == 1
+
+
+async def test_router_aspeech_is_retried_and_recorded(openai_sim: RunningSimulator) -> None:
+    records: list[CallRecord] = []
+
+    class Sink:
+        def on_success(self, record: CallRecord) -> None:
+            records.append(record)
+
+    group = [{"model_name": "voice", "litellm_params": {"model": "openai/tts-1", **openai_sim.sdk_kwargs()}}]
+    router = Router(model_list=group, callbacks=[Sink()])
+    openai_sim.faults.fail_next(1, 500)
+    try:
+        audio = await router.aspeech(model="voice", input="retry me", voice="alloy", num_retries=1)
+        assert audio.content.endswith(b"retry me")
+        served = served_of(audio)
+        assert (served.attempts, served.model_group, served.cost_micros) == (2, "voice", 15 * 8)
+        await router.aflush()
+        (record,) = records
+        assert (record.call_type, record.cost_micros) == ("speech", 15 * 8)
+    finally:
+        await router.aclose()
