@@ -18,8 +18,11 @@ from typing import Any
 
 import msgspec
 
-from llmrelay.core.engine import Engine
+from llmrelay.calls.call import Call
+from llmrelay.calls.context import EMPTY_CONTEXT
+from llmrelay.calls.operation import CHAT
 from llmrelay.cost.catalog import Catalog
+from llmrelay.engine import Engine
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
 from llmrelay.transport.http import HttpTransport
@@ -84,7 +87,7 @@ async def main(calls: int, redis_url: str | None) -> None:
     request = ChatRequest(model="gpt", messages=[Message(role="user", content="hello")])
     engine = EngineClient().engine
     target = Deployment(provider="openai", model="gpt-4o-mini", api_key="k", id="d0")
-    direct = await time_calls(lambda: engine.chat(request, target, drop_params=False, timeout=None), calls)
+    direct = await time_calls(lambda: engine.answer(CHAT, request, target, timeout=None), calls)
     baseline = statistics.median(direct)
     report("engine alone (baseline)", direct, baseline)
     configs: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
@@ -104,7 +107,9 @@ async def main(calls: int, redis_url: str | None) -> None:
         ]  # fmt: skip
     for name, limits, settings in configs:
         router = Router(model_list=model_list(3, **limits), client=EngineClient(), **settings)
-        samples = await time_calls(lambda router=router: router.route_chat(request), calls)
+        samples = await time_calls(
+            lambda router=router: router.route(Call(CHAT, request, EMPTY_CONTEXT)), calls
+        )
         report(name, samples, baseline)
         await router.aclose()
 

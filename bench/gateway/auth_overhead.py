@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from llmrelay.auth import display_name, generate_key, hash_key
+from llmrelay.calls.call import Call
 from llmrelay.calls.principal import MASTER
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.app import GatewayApp
-from llmrelay.proxy.enforce import CallInfo, GatedRouter
+from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage.records import NewKey
-from llmrelay.types.chat import ChatRequest
 from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage, hidden_params
 
 MASTER_KEY = "sk-bench-master"
@@ -45,9 +45,9 @@ BODY = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]
 class InstantRouter:
     """Answers every chat at once, with usage and a cost, as a router would after an upstream call."""
 
-    async def route_chat(
-        self, request: ChatRequest, *, metadata: Any = None, tags: Any = None
-    ) -> ChatResponse:
+    async def route(self, call: Call[Any]) -> ChatResponse:
+        if call.operation.name != "chat":
+            raise NotImplementedError
         response = ChatResponse(
             id="chatcmpl-b", created=1, model="m",
             choices=[Choice(index=0, message=ResponseMessage(content="ok"), finish_reason="stop")],
@@ -56,11 +56,11 @@ class InstantRouter:
         hidden_params(response).update({"cost_micros": 3, "provider": "openai", "deployment_id": "d"})
         return response
 
-    async def route_embedding(self, request: Any, *, metadata: Any = None) -> Any:
-        raise NotImplementedError
+    def alias_target(self, model: str) -> str | None:
+        return None
 
-    async def route_text_completion(self, request: Any, *, metadata: Any = None) -> Any:
-        raise NotImplementedError
+    def default_model(self, mode: str) -> str | None:
+        return None
 
     def model_names(self) -> list[str]:
         return ["m"]
@@ -143,7 +143,9 @@ def _build(kind: str, directory: Path) -> tuple[Served, str]:
         return Served(state, None, loop), MASTER_KEY
     (directory / kind).mkdir()
     runtime, key = loop.run_until_complete(_runtime(directory / kind, record_spend=kind == "keys+spend"))
-    state = GatewayState(router=GatedRouter(InstantRouter(), runtime.gate), settings=_settings(),
+    router = InstantRouter()
+    gate = KeyGateMiddleware(runtime.gate, router)
+    state = GatewayState(router=router, middlewares=[gate], settings=_settings(),
                          authenticate=runtime.authenticator, services=[runtime])  # fmt: skip
     return Served(state, runtime, loop), key
 

@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "amoderation": "llmrelay.functions",
     "image_generation": "llmrelay.functions",
     "aimage_generation": "llmrelay.functions",
+    "speech": "llmrelay.functions",
+    "aspeech": "llmrelay.functions",
     "completion_cost": "llmrelay.functions",
     "cost_per_token": "llmrelay.functions",
     "register_model": "llmrelay.functions",
@@ -44,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "RerankResponse": "llmrelay.types.rerank",
     "ModerationResponse": "llmrelay.types.moderation",
     "ImageResponse": "llmrelay.types.image",
+    "SpeechResponse": "llmrelay.types.speech",
     "Usage": "llmrelay.types.response",
     "ChatStream": "llmrelay.core.streaming",
     "TextStream": "llmrelay.core.text_stream",
@@ -107,6 +110,7 @@ if TYPE_CHECKING:
         amoderation,
         arerank,
         aresponses,
+        aspeech,
         atext_completion,
         completion,
         completion_cost,
@@ -118,6 +122,7 @@ if TYPE_CHECKING:
         register_model,
         rerank,
         responses,
+        speech,
         text_completion,
     )
     from llmrelay.router import Router
@@ -128,3 +133,4 @@ if TYPE_CHECKING:
     from llmrelay.types.rerank import RerankResponse
     from llmrelay.types.response import ChatChunk, ChatResponse, Usage
     from llmrelay.types.responses import Response
+    from llmrelay.types.speech import SpeechResponse

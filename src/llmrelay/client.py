@@ -24,6 +24,7 @@ from llmrelay.calls.operation import (
     IMAGE_GENERATION,
     MODERATION,
     RERANK,
+    SPEECH,
     TEXT_COMPLETION,
     Operation,
 )
@@ -48,6 +49,7 @@ from llmrelay.types.moderation import DEFAULT_MODERATION_MODEL, ModerationRespon
 from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
+from llmrelay.types.speech import SpeechResponse
 
 # `RetryPolicy` stays importable from here (user code does `llmrelay.client.RetryPolicy(base, cap)`)
 __all__ = ["Backoff", "Client", "RetryPolicy", "default_client"]
@@ -213,6 +215,15 @@ class Client:
 
     def image_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
         return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
+
+    async def aspeech(self, model: str, input: str, voice: str, **params: Any) -> SpeechResponse:
+        """Text to speech: the audio (`.content` bytes, `.stream_to_file(path)`). Keywords: OpenAI's
+        `response_format`, `speed`, `instructions`, and the call options of `aembedding`."""
+        fields = {**params, "model": model, "input": input, "voice": voice}
+        return await self._aone_shot(SPEECH, fields)  # type: ignore[no-any-return]
+
+    def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
+        return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
 
     # ---- legacy text completions
     async def atext_completion(

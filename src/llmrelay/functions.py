@@ -19,6 +19,7 @@ from llmrelay.types.moderation import ModerationResponse
 from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
+from llmrelay.types.speech import SpeechResponse
 
 
 def completion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
@@ -68,6 +69,14 @@ def image_generation(prompt: str, model: str, **kwargs: Any) -> ImageResponse:
 
 async def aimage_generation(prompt: str, model: str, **kwargs: Any) -> ImageResponse:
     return await default_client().aimage_generation(prompt, model, **kwargs)
+
+
+def speech(model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
+    return default_client().speech(model, input, voice, **kwargs)
+
+
+async def aspeech(model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
+    return await default_client().aspeech(model, input, voice, **kwargs)
 
 
 def text_completion(

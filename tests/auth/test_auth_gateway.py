@@ -15,11 +15,11 @@ import openai
 import pytest
 
 from llmrelay.auth import KeyAuthService, display_name, generate_key, hash_key
+from llmrelay.calls.call import Call
 from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import NewKey
-from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import NotFoundError
 from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage
 
@@ -29,9 +29,10 @@ MASTER_KEY = "sk-gateway-master-key"
 class OneModelRouter:
     """Answers "ok" for model "m"; just enough of llmrelay.proxy.protocol.ModelRouter."""
 
-    async def route_chat(
-        self, request: ChatRequest, *, metadata: Any = None, tags: Any = None
-    ) -> ChatResponse:
+    async def route(self, call: Call[Any]) -> ChatResponse:
+        if call.operation.name != "chat":
+            raise NotFoundError(f"no {call.operation.name} here")
+        request = call.request
         if request.model != "m":
             raise NotFoundError(f"model group {request.model!r} not found")
         return ChatResponse(
@@ -39,12 +40,6 @@ class OneModelRouter:
             choices=[Choice(index=0, message=ResponseMessage(content="ok"), finish_reason="stop")],
             usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
         )  # fmt: skip
-
-    async def route_embedding(self, request: Any, *, metadata: Any = None) -> Any:
-        raise NotFoundError("no embeddings here")
-
-    async def route_text_completion(self, request: Any, *, metadata: Any = None) -> Any:
-        raise NotFoundError("no completions here")
 
     def model_names(self) -> list[str]:
         return ["m"]

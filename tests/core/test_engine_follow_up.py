@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from llmrelay.core.engine import Engine
+from llmrelay.calls.operation import CHAT
 from llmrelay.cost.catalog import Catalog
+from llmrelay.engine import Engine
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types.chat import ChatRequest
@@ -76,7 +77,9 @@ async def test_follow_ups_are_sent_until_the_answer() -> None:
         [(201, {"id": "7", "state": "queued"}), (200, {"id": "7", "state": "running"}),
          (200, {"id": "7", "state": "done", "text": "finished"})]
     )  # fmt: skip
-    result = await engine(transport, JobProvider()).chat(REQUEST, DEPLOYMENT, drop_params=False, timeout=5)
+    result = await engine(transport, JobProvider()).answer(
+        CHAT, REQUEST, DEPLOYMENT, drop_params=False, timeout=5
+    )
     assert result.choices[0].message.content == "finished"
     assert [(r.method, r.url) for r in transport.sent] == [
         ("POST", "http://jobs.test/jobs"), ("GET", "http://jobs.test/jobs/7"), ("GET", "http://jobs.test/jobs/7")
@@ -88,15 +91,15 @@ async def test_a_failed_follow_up_raises_the_adapters_error() -> None:
         [(201, {"id": "7", "state": "queued"}), (429, {"error": {"message": "slow down"}})]
     )
     with pytest.raises(RateLimitError, match="slow down") as info:
-        await engine(transport, JobProvider()).chat(REQUEST, DEPLOYMENT, drop_params=False, timeout=5)
+        await engine(transport, JobProvider()).answer(CHAT, REQUEST, DEPLOYMENT, drop_params=False, timeout=5)
     assert info.value.retry_after == 4 and info.value.provider == "jobs"
 
 
 async def test_follow_ups_stop_at_the_call_timeout() -> None:
     transport = ScriptedTransport([(200, {"id": "7", "state": "running"})], repeat_last=True)
     with pytest.raises(Timeout):
-        await engine(transport, JobProvider(delay=0.05)).chat(
-            REQUEST, DEPLOYMENT, drop_params=False, timeout=0.3
+        await engine(transport, JobProvider(delay=0.05)).answer(
+            CHAT, REQUEST, DEPLOYMENT, drop_params=False, timeout=0.3
         )
     assert 3 <= len(transport.sent) <= 8
 
@@ -104,8 +107,8 @@ async def test_follow_ups_stop_at_the_call_timeout() -> None:
 async def test_a_stream_follow_up_in_a_call_that_does_not_stream() -> None:
     transport = ScriptedTransport([(201, {"id": "7", "state": "queued"})])
     with pytest.raises(InternalServerError, match="does not stream"):
-        await engine(transport, JobProvider(stray_stream=True)).chat(
-            REQUEST, DEPLOYMENT, drop_params=False, timeout=5
+        await engine(transport, JobProvider(stray_stream=True)).answer(
+            CHAT, REQUEST, DEPLOYMENT, drop_params=False, timeout=5
         )
 
 
@@ -113,6 +116,6 @@ async def test_a_stream_call_whose_exchanges_name_no_stream() -> None:
     transport = ScriptedTransport([(201, {"id": "7", "state": "done", "text": "x"})])
     stream_request = msgspec.structs.replace(REQUEST, stream=True)
     with pytest.raises(InternalServerError, match="without a stream"):
-        await engine(transport, JobProvider()).chat_stream(
-            stream_request, DEPLOYMENT, drop_params=False, timeout=5
+        await engine(transport, JobProvider()).open_stream(
+            CHAT, stream_request, DEPLOYMENT, drop_params=False, timeout=5
         )

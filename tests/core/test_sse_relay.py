@@ -118,6 +118,14 @@ def test_error_event_raises_after_the_events_before_it(seed: int) -> None:
     assert isinstance(events.error, LLMError)
 
 
+def test_the_marker_line_inside_content_does_not_end_the_stream() -> None:
+    # a chunk whose text holds `data: [DONE]` is content: a stream that then stops was still cut
+    parts = [chunk("Hello"), chunk("the line data: [DONE] ends a stream")]
+    out, events = run_filter(parts, want_usage=False)
+    assert out == b"".join(parts)
+    assert not events.done and isinstance(events.error, APIConnectionError)
+
+
 def test_a_stream_without_done_was_cut() -> None:
     out, events = run_filter([b"".join(BODY)], True)
     assert out == b"".join(BODY)

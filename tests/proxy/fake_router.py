@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from llmrelay.calls.call import Call
 from llmrelay.core.streaming import ChatStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
@@ -52,8 +53,19 @@ class FakeRouter:
         if model not in self.groups:
             raise NotFoundError(f"model group {model!r} not found; known: {', '.join(self.groups)}")
 
-    async def route_chat(self, request: ChatRequest, *, metadata: dict[str, Any] | None = None,
-                         tags: list[str] | None = None) -> ChatResponse | ChatStream:  # fmt: skip
+    async def route(self, call: Call[Any]) -> Any:
+        """The gateway's one entry: by operation, as the real router; `calls` keeps each chat
+        call's request and the metadata its callbacks would see."""
+        name = call.operation.name
+        if name == "chat":
+            return await self._chat(call.request, call.context.record_metadata())
+        if name == "embedding":
+            return await self._embedding(call.request)
+        if name == "text_completion":
+            return await self._text_completion(call.request)
+        raise NotFoundError(f"the fake router has no {name}")
+
+    async def _chat(self, request: ChatRequest, metadata: dict[str, Any] | None) -> ChatResponse | ChatStream:
         self.calls.append((request, metadata))
         if self.route_delay:
             await asyncio.sleep(self.route_delay)
@@ -90,8 +102,7 @@ class FakeRouter:
         finally:
             self.closed_streams += 1
 
-    async def route_embedding(self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
-                              ) -> EmbeddingResponse:  # fmt: skip
+    async def _embedding(self, request: EmbeddingRequest) -> EmbeddingResponse:
         self._check(request.model)
         data = [EmbeddingData(index=i, embedding=[0.5, 0.25]) for i, _ in enumerate(request.texts())]
         response = EmbeddingResponse(
@@ -100,9 +111,7 @@ class FakeRouter:
         hidden_params(response).update(PARAMS, cost_micros=10)
         return response
 
-    async def route_text_completion(
-        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
-    ) -> TextCompletionResponse:
+    async def _text_completion(self, request: TextCompletionRequest) -> TextCompletionResponse:
         self._check(request.model)
         response = TextCompletionResponse(
             id="cmpl-1", created=1, model="fake-1",
@@ -110,6 +119,9 @@ class FakeRouter:
         )  # fmt: skip
         hidden_params(response).update(PARAMS, cost_micros=5)
         return response
+
+    def default_model(self, mode: str) -> str | None:
+        return None
 
     def model_names(self) -> list[str]:
         return list(self.groups)

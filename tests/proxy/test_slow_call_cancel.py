@@ -15,14 +15,14 @@ from llmrelay.types.chat import ChatRequest
 
 
 class PendingRouter(FakeRouter):
-    """route_chat never settles; it notes when it is cancelled."""
+    """A chat call never settles; it notes when it is cancelled."""
 
     def __init__(self) -> None:
         super().__init__()
         self.started = threading.Event()
         self.cancelled = threading.Event()
 
-    async def route_chat(self, request: ChatRequest, **_: Any) -> Any:
+    async def _chat(self, request: ChatRequest, metadata: Any) -> Any:
         self.started.set()
         try:
             await asyncio.sleep(60)

@@ -1,7 +1,7 @@
 """Streamed /v1/completions through the gateway, read with the official `openai` client: natively from
 an OpenAI-compatible upstream and through a chat-only provider's chat API; errors before the first
 chunk keep their status, errors after it arrive as an error event, a client that leaves stops the
-upstream, and a gated (metered) stream settles with the stream's usage."""
+upstream, and a gated stream settles with the stream's usage when the relay finishes it."""
 
 from __future__ import annotations
 
@@ -17,10 +17,15 @@ from aiohttp import web
 from harness import running
 from test_streaming import raw_stream_request
 
+from llmrelay.calls.call import Call, chain
+from llmrelay.calls.context import CallContext
+from llmrelay.calls.finisher import finish_stream, has_finishers
+from llmrelay.calls.operation import TEXT_COMPLETION
 from llmrelay.calls.principal import ANONYMOUS, Principal
+from llmrelay.calls.served import Served
 from llmrelay.config import parse_config
 from llmrelay.core.text_stream import TextStream
-from llmrelay.proxy.enforce import CallInfo, GatedRouter
+from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
 from llmrelay.proxy.server import build_app
 from llmrelay.testing import RunningSimulator, SimulatorGroup
 from llmrelay.testing.content import reply_text
@@ -184,13 +189,13 @@ class RecordingPass:
     def __init__(self) -> None:
         self.outcomes: list[tuple[str, Usage | None]] = []
 
-    async def succeeded(self, usage: Usage | None, params: dict[str, Any]) -> None:
+    async def succeeded(self, usage: Usage | None, served: Served) -> None:
         self.outcomes.append(("succeeded", usage))
 
-    async def failed(self, error: LLMError, usage: Usage | None, params: dict[str, Any]) -> None:
+    async def failed(self, error: LLMError, usage: Usage | None, served: Served) -> None:
         self.outcomes.append(("failed", usage))
 
-    def abandoned(self, usage: Usage | None, params: dict[str, Any]) -> None:
+    def abandoned(self, usage: Usage | None, served: Served) -> None:
         self.outcomes.append(("abandoned", usage))
 
 
@@ -212,9 +217,11 @@ class StreamingRouter:
     def alias_target(self, model: str) -> str | None:
         return None
 
-    async def route_text_completion(
-        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
-    ) -> TextStream:
+    def default_model(self, mode: str) -> str | None:
+        return None
+
+    async def route(self, call: Call[Any]) -> TextStream:
+        request = call.request
         whole = TextCompletionResponse(
             id="cmpl-g", created=1, model="m", usage=self.usage,
             choices=[TextChoice(index=0, text="gated", finish_reason="stop")],
@@ -225,11 +232,15 @@ class StreamingRouter:
 
 async def test_gated_text_stream_settles_with_its_usage_at_the_end() -> None:
     gate = OneGate()
-    gated = GatedRouter(StreamingRouter(), gate)  # type: ignore[arg-type]
+    router = StreamingRouter()
+    gated = chain([KeyGateMiddleware(gate, router)], router.route)  # type: ignore[arg-type]
     request = TextCompletionRequest(model="m", prompt="p", stream=True)
-    stream = await gated.route_text_completion(request, metadata={"principal": ANONYMOUS})
+    stream = await gated(Call(TEXT_COMPLETION, request, CallContext(principal=ANONYMOUS)))
     assert isinstance(stream, TextStream)
     assert gate.calls[0].call_type == "text_completion" and gate.calls[0].stream
     assert gate.pass_.outcomes == []  # nothing settled before the stream is read
     assert [c.choices[0].text async for c in stream] == ["gated"]
+    # the relay finishes the chat stream under it (its finisher) before the client's last bytes
+    assert has_finishers(stream.chat_stream)
+    await finish_stream(stream.chat_stream, None)
     assert gate.pass_.outcomes == [("succeeded", StreamingRouter.usage)]

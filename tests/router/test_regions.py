@@ -9,16 +9,26 @@ from typing import Any
 import pytest
 from router_upstream import Fault, Upstream
 
-from llmrelay.calls.context import EndUserRouting
+from llmrelay.calls.call import Call
+from llmrelay.calls.context import CallContext, EndUserRouting
+from llmrelay.calls.operation import CHAT, EMBEDDING
 from llmrelay.cost.catalog import Catalog
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
 from llmrelay.router.deployments import parse_model_list
-from llmrelay.router.regions import ROUTING_KEY, RegionUnavailableError, classify
+from llmrelay.router.regions import RegionUnavailableError, classify
+from llmrelay.types.chat import ChatRequest
+from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.response import hidden_params
 
 MESSAGES = [{"role": "user", "content": "hi"}]
-EU = {ROUTING_KEY: EndUserRouting("anna", "eu")}
+EU = EndUserRouting("anna", "eu")
+
+
+async def chat(router: Router, model: str, routing: EndUserRouting, stream: bool = False) -> Any:
+    """A chat call carrying an end user's routing (as the gateway's key gate sets it)."""
+    request = ChatRequest(model=model, messages=MESSAGES, stream=stream or None)  # type: ignore[arg-type]
+    return await router.route(Call(CHAT, request, CallContext(routing=routing)))
 
 
 def dep(upstream: Upstream, group: str, name: str, **params: object) -> dict[str, Any]:
@@ -88,17 +98,21 @@ async def test_every_call_type_is_kept_to_the_region(upstream: Upstream) -> None
     )
     try:
         for _ in range(5):
-            response = await router.acompletion(model="gpt", messages=MESSAGES, metadata=EU)
+            response = await chat(router, "gpt", EU)
             assert hidden_params(response)["deployment_id"] == "eu-a"
-        stream = await router.acompletion(model="gpt", messages=MESSAGES, metadata=EU, stream=True)
+        stream = await chat(router, "gpt", EU, stream=True)
         async for _ in stream:
             pass
-        await router.aembedding(model="gpt", input=["x"], metadata=EU)
+        await router.route(
+            Call(EMBEDDING, EmbeddingRequest(model="gpt", input=["x"]), CallContext(routing=EU))
+        )
         assert (upstream.received["us-a"], upstream.received["none-a"]) == (0, 0)
         assert upstream.received["eu-a"] >= 6
-        # a client's JSON can only carry a dict, which is no routing: it changes nothing
+        # a client's metadata never steers the call: a routing look-alike in it changes nothing
         for _ in range(10):
-            await router.acompletion(model="gpt", messages=MESSAGES, metadata={ROUTING_KEY: {"region": "eu"}})
+            await router.acompletion(
+                model="gpt", messages=MESSAGES, metadata={"end_user_routing": {"region": "eu"}}
+            )
         assert upstream.received["us-a"] + upstream.received["none-a"] > 0
     finally:
         await router.aclose()
@@ -118,10 +132,10 @@ async def test_retries_and_fallbacks_stay_in_the_region(upstream: Upstream, cloc
         sleep=clock.sleep,
     )
     try:
-        response = await router.acompletion(model="gpt", messages=MESSAGES, metadata=EU)
+        response = await chat(router, "gpt", EU)
         assert hidden_params(response)["attempts"] == 2 and upstream.received["eu-a"] == 2
         assert len(clock.sleeps) == 1 and clock.sleeps[0] > 0  # backed off: no other deployment in the EU
-        response = await router.acompletion(model="claude", messages=MESSAGES, metadata=EU)
+        response = await chat(router, "claude", EU)
         assert hidden_params(response)["fallback_from"] == "claude"
         assert upstream.received["eu-a"] == 3 and upstream.received["us-a"] == upstream.received["us-b"] == 0
     finally:
@@ -132,7 +146,7 @@ async def test_no_deployment_in_the_region(upstream: Upstream) -> None:
     router = Router(model_list=[dep(upstream, "gpt", "us-a", region_name="us"), dep(upstream, "gpt", "none")])
     try:
         with pytest.raises(RegionUnavailableError) as refused:
-            await router.acompletion(model="gpt", messages=MESSAGES, metadata=EU)
+            await chat(router, "gpt", EU)
         assert refused.value.status_code == 400 and refused.value.param == "allowed_model_region"
         assert "'gpt'" in refused.value.message and "'eu'" in refused.value.message
         assert "anna" in refused.value.message
@@ -150,18 +164,18 @@ async def test_default_model_and_aliases(upstream: Upstream) -> None:
         ],
         model_group_alias={"europe": "eu-gpt"},
     )
-    routing = {ROUTING_KEY: EndUserRouting("anna", "eu", "eu-gpt")}
-    by_alias = {ROUTING_KEY: EndUserRouting("anna", "eu", "europe")}
+    routing = EndUserRouting("anna", "eu", "eu-gpt")
+    by_alias = EndUserRouting("anna", "eu", "europe")
     try:
-        for metadata in (routing, by_alias):
-            response = await router.acompletion(model="gpt", messages=MESSAGES, metadata=metadata)
+        for end_user in (routing, by_alias):
+            response = await chat(router, "gpt", end_user)
             assert hidden_params(response)["deployment_id"] == "eu-a"
         # a wildcard group with nothing in the region also falls to the default model
-        response = await router.acompletion(model="wild-x", messages=MESSAGES, metadata=routing)
+        response = await chat(router, "wild-x", routing)
         assert hidden_params(response)["deployment_id"] == "eu-a"
         # an unknown model stays unknown
         with pytest.raises(Exception, match="no model group named"):
-            await router.acompletion(model="nope", messages=MESSAGES, metadata=routing)
+            await chat(router, "nope", routing)
         assert upstream.received["us-a"] == upstream.received["us-w"] == 0
     finally:
         await router.aclose()

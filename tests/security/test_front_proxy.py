@@ -94,6 +94,9 @@ class _ModelsOnly:
     def alias_target(self, model: str) -> str | None:
         return None
 
+    async def route(self, call: object) -> object:
+        raise AssertionError("no call is routed here")
+
     async def aclose(self) -> None:
         return None
 

@@ -14,12 +14,10 @@ from llmrelay.cache.controls import CacheControls
 from llmrelay.cache.keys import cache_key
 from llmrelay.cache.settings import CacheSettings
 from llmrelay.cache.stores import CacheStore, MemoryStore, RedisStore
+from llmrelay.calls.served import Served, attach_served
 from llmrelay.types.response import hidden_params
 
 log = logging.getLogger("llmrelay.cache")
-
-# the routing facts a hit still reports (its headers say where the answer first came from)
-_KEPT_PARAMS = ("model", "provider", "deployment_id", "model_group")
 
 
 class CachePlan(msgspec.Struct, frozen=True):
@@ -94,19 +92,30 @@ class ResponseCache:
             self._failed("decode", exc)
             return None
         self.hits += 1
-        params = hidden_params(answer)
-        params.update(envelope.params)
-        params.update(cache_hit=True, cache_key=plan.key, cost_micros=0)
+        kept = envelope.params
+        served = Served(
+            provider=kept.get("provider"), model=kept.get("model"), deployment_id=kept.get("deployment_id"),
+            model_group=kept.get("model_group"), cache_hit=True, cache_key=plan.key,
+        )  # fmt: skip
+        attach_served(answer, served)
+        # transition: the hidden_params dict, for readers the engine branch moves to Served
+        hidden_params(answer).update(kept, cache_hit=True, cache_key=plan.key, cost_micros=0)
         return answer
 
-    def keep(self, plan: CachePlan, answer: msgspec.Struct, params: dict[str, Any]) -> None:
+    def keep(self, plan: CachePlan, answer: msgspec.Struct, served: Served) -> None:
         """Store `answer` in the background: the caller's answer never waits for the cache."""
         if not plan.write:
             return
         body = _encode(answer)
         if len(body) > self.settings.max_item_bytes:
             return
-        kept = {name: params[name] for name in _KEPT_PARAMS if params.get(name) is not None}
+        # the routing facts a hit still reports (its headers say where the answer first came from)
+        kept = {
+            name: value
+            for name, value in (("model", served.model), ("provider", served.provider),
+                                ("deployment_id", served.deployment_id), ("model_group", served.model_group))
+            if value is not None
+        }  # fmt: skip
         value = _encode(CachedAnswer(params=kept, body=msgspec.Raw(body)))
         task = asyncio.get_running_loop().create_task(self._store(plan, value))
         self._writes.add(task)

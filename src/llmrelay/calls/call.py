@@ -7,8 +7,9 @@ or passes the call on with `await next(call)`. The chain ends at the router."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
+
+import msgspec
 
 from llmrelay.calls.context import CallContext
 from llmrelay.calls.operation import Operation
@@ -16,8 +17,9 @@ from llmrelay.calls.operation import Operation
 Req = TypeVar("Req")
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[Req]):
+class Call(msgspec.Struct, Generic[Req], frozen=True):
+    """A msgspec Struct (built in C): one per call, and one more per changed copy."""
+
     operation: Operation[Req, Any]
     request: Req
     context: CallContext
@@ -31,10 +33,10 @@ class Call(Generic[Req]):
         return self.operation.streams and bool(getattr(self.request, "stream", False))
 
     def with_request(self, request: Req) -> Call[Req]:
-        return replace(self, request=request)
+        return msgspec.structs.replace(self, request=request)
 
     def with_context(self, context: CallContext) -> Call[Req]:
-        return replace(self, context=context)
+        return msgspec.structs.replace(self, context=context)
 
 
 # what the chain answers: the operation's response, or a stream of it (ChatStream / TextStream)

@@ -8,8 +8,10 @@ steers the call, so a client can never forge a field the gateway sets."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from llmrelay.calls.principal import ANONYMOUS, Principal
 
@@ -44,12 +46,14 @@ class EndUserRouting:
     default_model: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
+class CallContext(msgspec.Struct, frozen=True, kw_only=True):
     """Everything about a call that is not its request body. Immutable: a layer that adds a fact
-    (the gate's end-user routing) passes on a changed copy (`with_routing`)."""
+    (the gate's end-user routing) passes on a changed copy (`with_routing`). A msgspec Struct rather
+    than a frozen dataclass: one is built per call, and a Struct is built in C (a frozen dataclass
+    sets its 14 fields one `object.__setattr__` at a time)."""
 
-    principal: Principal = ANONYMOUS
+    # who is calling; None = no gateway caller (an SDK call): callbacks then see no principal
+    principal: Principal | None = None
     request_id: str | None = None
     endpoint: str | None = None  # the gateway route the call came in on ("/v1/chat/completions")
     tags: frozenset[str] = frozenset()
@@ -64,26 +68,31 @@ class CallContext:
     drop_params: bool | None = None
     # the call's own id when the caller chose one (the SDK's `litellm_call_id`); else the router's
     call_id: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def with_routing(self, routing: EndUserRouting) -> CallContext:
-        return replace(self, routing=routing)
+        return msgspec.structs.replace(self, routing=routing)
 
-    def record_metadata(self) -> dict[str, Any]:
+    @property
+    def caller(self) -> Principal:
+        """The principal the gate checks: an SDK call (no principal) is anonymous."""
+        return ANONYMOUS if self.principal is None else self.principal
+
+    def record_metadata(self) -> dict[str, Any] | None:
         """The flat metadata a CallRecord carries for callbacks (the LiteLLM-shaped view): the
-        client's metadata, then the gateway's facts over it."""
+        client's metadata, then the gateway's facts over it; None when there is none."""
         meta: dict[str, Any] = dict(self.client_metadata) if self.client_metadata else {}
         if self.request_id is not None:
             meta["request_id"] = self.request_id
         if self.endpoint is not None:
             meta["endpoint"] = self.endpoint
-        if self.principal is not ANONYMOUS:
+        if self.principal is not None:
             meta["principal"] = self.principal
         if self.trace is not None:
             meta["traceparent"] = self.trace.traceparent
             if self.trace.tracestate:
                 meta["tracestate"] = self.trace.tracestate
-        return meta
+        return meta or None
 
 
 EMPTY_CONTEXT = CallContext()

@@ -23,6 +23,7 @@ from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage
+from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -81,7 +82,7 @@ def _image_usage(response: ImageResponse) -> Usage:
 
 
 def _no_usage(response: object) -> Usage:
-    """Moderations: no tokens reported, nothing billed by them."""
+    """Moderations and speech: no tokens reported, nothing billed by them."""
     return Usage()
 
 
@@ -111,7 +112,13 @@ IMAGE_GENERATION: Operation[ImageGenerationRequest, ImageResponse] = Operation(
     default_mode="image_generation",
 )  # fmt: skip
 
+# the answer is audio bytes: no usage is reported, the price is per input character (or token)
+SPEECH: Operation[SpeechRequest, SpeechResponse] = Operation(
+    "speech", "speech", SpeechRequest, SpeechResponse,
+    usage=_no_usage, estimate_tokens=lambda q: input_tokens(q.input),
+)  # fmt: skip
+
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
-    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION,
+    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH,
 )  # fmt: skip
 BY_NAME: dict[str, Operation[Any, Any]] = {op.name: op for op in OPERATIONS}

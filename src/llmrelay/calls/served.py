@@ -5,12 +5,15 @@ is a view of this record, built at the SDK edge (`Served.hidden_params()`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class Served:
+
+class Served(msgspec.Struct, frozen=True):
+    """A msgspec Struct rather than a dataclass: one is built per answer on the hottest path, and a
+    frozen dataclass's __init__ (one object.__setattr__ per field) costs ~15x a Struct's."""
+
     provider: str | None = None  # "openai", "anthropic"...; "cache" for a cached answer
     model: str | None = None  # the provider-qualified model that answered ("openai/gpt-4o")
     deployment_id: str | None = None
@@ -21,12 +24,13 @@ class Served:
     cost_micros: int = 0
     mock: bool = False  # a deployment's `mock_response` answered
     cache_hit: bool = False
+    cache_key: str | None = None  # the response cache's key of a cached answer
 
     def with_routing(self, attempts: int, fallback_from: str | None) -> Served:
-        return replace(self, attempts=attempts, fallback_from=fallback_from)
+        return msgspec.structs.replace(self, attempts=attempts, fallback_from=fallback_from)
 
     def with_cost(self, cost_micros: int) -> Served:
-        return replace(self, cost_micros=cost_micros)
+        return msgspec.structs.replace(self, cost_micros=cost_micros)
 
     def hidden_params(self) -> dict[str, Any]:
         """LiteLLM's `_hidden_params` shape: what SDK users and the gateway's response headers read."""
@@ -45,6 +49,8 @@ class Served:
             params["mock"] = True
         if self.cache_hit:
             params["cache_hit"] = True
+        if self.cache_key is not None:
+            params["cache_key"] = self.cache_key
         return params
 
 
@@ -56,6 +62,37 @@ def served_of(answer: object) -> Served:
     an empty record for an answer nothing attached one to."""
     found = getattr(answer, "_served", None)
     return found if isinstance(found, Served) else NOT_SERVED
+
+
+def served_view(answer: object) -> Served:  # transition
+    """The answer's Served record, or (until the engine attaches one) a record read from its
+    `hidden_params` dict: a response's `_hidden_params`, a stream's `hidden_params`. The lead removes
+    this once the engine attaches Served everywhere: callers then use `served_of`."""
+    found = getattr(answer, "_served", None)
+    if isinstance(found, Served):
+        return found
+    params = getattr(answer, "_hidden_params", None)
+    if params is None:
+        params = getattr(answer, "hidden_params", None)
+    if not isinstance(params, dict) or not params:
+        return NOT_SERVED
+    try:
+        # in C, ignoring the dict's other keys; once per answer on the gateway's path
+        return msgspec.convert(params, Served)
+    except msgspec.ValidationError:
+        return Served(
+            provider=params.get("provider"),
+            model=params.get("model"),
+            deployment_id=params.get("deployment_id"),
+            model_group=params.get("model_group"),
+            api_base=params.get("api_base"),
+            attempts=int(params.get("attempts") or 1),
+            fallback_from=params.get("fallback_from"),
+            cost_micros=int(params.get("cost_micros") or 0),
+            mock=bool(params.get("mock")),
+            cache_hit=bool(params.get("cache_hit")),
+            cache_key=params.get("cache_key"),
+        )
 
 
 def attach_served(answer: object, served: Served) -> None:

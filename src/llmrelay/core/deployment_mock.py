@@ -33,12 +33,12 @@ def mock_answer(request: ChatRequest, deployment: Deployment) -> ChatResponse:
 async def mock_stream(
     request: ChatRequest, deployment: Deployment, price: Callable[[Usage], int]
 ) -> ChatStream:
+    """The mock answer as a prefetched stream; the caller attaches what served it (mock=True)."""
     assert deployment.mock_response is not None
     _raise_if_error(deployment.mock_response, deployment)
     stream = ChatStream(
         mock_chat_chunks(request, deployment.mock_response), request, started=time.monotonic(), price=price
     )
-    stream.hidden_params["mock"] = True
     await stream.prefetch()
     return stream
 

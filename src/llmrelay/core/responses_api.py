@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from llmrelay.core.streaming import ChatStream, ChatStreamView
+from llmrelay.calls.served import attach_served, served_of
+from llmrelay.core.stream_view import ChatStreamView
+from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatResponse, hidden_params
@@ -46,6 +48,7 @@ async def run_responses(
     if isinstance(result, ChatStream):
         return ResponsesStream(result, parsed, model)
     response = encode_response(result, parsed, model)
+    attach_served(response, served_of(result))
     hidden_params(response).update(hidden_params(result))
     return response
 

@@ -164,7 +164,7 @@ class OpenAIEventFilter:
 
     def _inspect(self, event: bytes) -> bytes:
         """One event (with its blank line): what to send of it."""
-        if b"data: [DONE]" in event or b"data:[DONE]" in event:
+        if _is_end_marker(event):
             self.done = True
             return event
         renamed = _REASONING in event
@@ -188,6 +188,15 @@ class OpenAIEventFilter:
             return False
         self.usage = usage
         return usage_only and not self._want_usage
+
+
+def _is_end_marker(event: bytes) -> bool:
+    """Whether the event is the end marker: a `data: [DONE]` line, not the words inside a chunk's
+    JSON (a model may write them)."""
+    return event.startswith(_END_MARKERS) or b"\ndata: [DONE]" in event or b"\ndata:[DONE]" in event
+
+
+_END_MARKERS = (b"data: [DONE]", b"data:[DONE]")
 
 
 class _UsageProbe(msgspec.Struct):

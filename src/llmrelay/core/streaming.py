@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from llmrelay.calls.served import NOT_SERVED, Served
 from llmrelay.core.assemble import ChunkAssembler
 from llmrelay.core.sse_relay import OpenAIEventFilter, RawUpstream
 from llmrelay.core.sync_stream import SyncStream
@@ -18,9 +19,6 @@ from llmrelay.providers.base import StreamDecoder
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import ChatChunk, ChatResponse, Usage
-
-if TYPE_CHECKING:
-    pass
 
 
 async def decode_stream(
@@ -90,7 +88,16 @@ class ChatStream:
         self.usage: Usage | None = None
         self.cost_micros = 0
         self.error: LLMError | None = None
+        # what served the stream (attach_served / served_of; set by the engine, the router...)
+        self._served: Served = NOT_SERVED
+        # for the transition: LiteLLM's view of `_served` for the readers not yet on served_of,
+        # filled with the record by whoever attaches it (engine/served.py); what served the stream,
+        # no cost (known at the end, in `cost_micros`). Readers may add to it, as they always did.
         self.hidden_params: dict[str, Any] = {}
+
+    @property
+    def served(self) -> Served:
+        return self._served
 
     @property
     def time_to_first_token(self) -> float | None:
@@ -349,41 +356,6 @@ class ChatStream:
     @property
     def text(self) -> str:
         return self._assembler.text()
-
-
-class ChatStreamView:
-    """A stream in another shape (text completions, Responses events) over a ChatStream, which keeps
-    the bookkeeping: these read it from there."""
-
-    _chat: ChatStream
-
-    @property
-    def started(self) -> float:
-        return self._chat.started
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._chat.usage
-
-    @property
-    def cost_micros(self) -> int:
-        return self._chat.cost_micros
-
-    @property
-    def time_to_first_token(self) -> float | None:
-        return self._chat.time_to_first_token
-
-    @property
-    def error(self) -> LLMError | None:
-        return self._chat.error
-
-    @property
-    def hidden_params(self) -> dict[str, Any]:
-        return self._chat.hidden_params
-
-    @property
-    def text(self) -> str:
-        return self._chat.text
 
 
 class SyncChatStream(SyncStream[ChatChunk, ChatResponse]):

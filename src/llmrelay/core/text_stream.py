@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from llmrelay.core.streaming import ChatStream, ChatStreamView
+from llmrelay.calls.served import served_of
+from llmrelay.core.stream_view import ChatStreamView
+from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
 from llmrelay.core.text_via_chat import chat_to_text_response
 from llmrelay.providers.base import TextStreamDecoder
@@ -124,12 +126,14 @@ class TextStream(ChatStreamView):
                 yield ChatChunk(id=response.id, created=response.created, model=response.model,
                                 choices=[], usage=response.usage)  # fmt: skip
 
+        # a cached answer carries only hidden params (cache/): they are the stream's, as they were
         params = hidden_params(response)
         cost = int(params.get("cost_micros", 0))
         chat = ChatStream(
             chunks(), bookkeeping_request(request), started=time.monotonic(), price=lambda _: cost
         )
-        chat.hidden_params.update(params)
+        chat._served = served_of(response)
+        chat.hidden_params = dict(params)
         await chat.prefetch()
         return cls(chat, request)
 

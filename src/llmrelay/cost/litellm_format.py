@@ -13,8 +13,11 @@ from typing import Any
 PICO_PER_USD = 1_000_000_000_000
 
 MODES = frozenset(
-    {"chat", "completion", "embedding", "responses", "rerank", "moderation", "image_generation"}
-)
+    {
+        "chat", "completion", "embedding", "responses", "rerank", "moderation", "image_generation",
+        "audio_speech",
+    }
+)  # fmt: skip
 
 # catalog field → LiteLLM field, both in USD per token on the LiteLLM side
 PRICE_FIELDS = {
@@ -23,9 +26,11 @@ PRICE_FIELDS = {
     "cache_read": "cache_read_input_token_cost",
     "cache_write": "cache_creation_input_token_cost",
     "reasoning": "output_cost_per_reasoning_token",
-    # per call rather than per token: a rerank search unit, an image, an image's pixel
+    # per call rather than per token: a rerank search unit, an image, an image's pixel, a character
+    # of a text-to-speech input
     "per_query": "input_cost_per_query",
     "per_pixel": "input_cost_per_pixel",
+    "per_character": "input_cost_per_character",
 }
 # an image's price: the list files it under either name (output for some makers, input for OpenAI's
 # quality/size entries)

@@ -32,6 +32,7 @@ from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatChunk, ChatResponse
+from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 
 class StreamDecoder(Protocol):
@@ -128,6 +129,13 @@ class Provider:
         self, response: HttpResponse, request: ImageGenerationRequest
     ) -> ImageResponse:
         raise self.unsupported("image generation")
+
+    # ---- text-to-speech (one exchange; the answer is the audio's bytes)
+    def prepare_speech(self, request: SpeechRequest, deployment: Deployment) -> HttpRequest:
+        raise self.unsupported("speech")
+
+    def parse_speech(self, response: HttpResponse, request: SpeechRequest) -> SpeechResponse:
+        raise self.unsupported("speech")
 
     # ---- legacy text completions (providers without them are served through chat by the client)
     supports_text_completion: bool = False

@@ -22,6 +22,8 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
     # serves OpenAI's /moderations and /images/generations
     moderations: bool = False
     images: bool = False
+    # serves OpenAI's /audio/speech (text-to-speech)
+    speech: bool = False
     # ChatRequest fields the provider rejects
     unsupported_params: frozenset[str] = frozenset()
     # "max_tokens" or "max_completion_tokens": which name the provider reads for the output cap

@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
-
+from llmrelay.calls.served import NOT_SERVED, Served, served_view
 from llmrelay.core.streaming import ChatStream
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatChunk, ChatResponse, hidden_params
+from llmrelay.types.response import ChatChunk, ChatResponse
 from llmrelay.wire.sse import DONE
 
 
-def gateway_headers(params: dict[str, Any], *, with_cost: bool = True) -> list[tuple[str, str]]:
-    """What served the call, from the answer's hidden params (set by the engine and the router).
-    Spelled out field by field rather than looped over a table: it runs for every answer, and the
-    loop's own steps cost more than the lookups."""
-    get = params.get
+def gateway_headers(served: Served, *, with_cost: bool = True) -> list[tuple[str, str]]:
+    """What served the call (set by the engine, the router and the response cache); nothing for an
+    answer no record came with. Spelled out field by field rather than looped over a table: it runs
+    for every answer, and the loop's own steps cost more than the lookups."""
+    if served is NOT_SERVED:
+        return []
     headers: list[tuple[str, str]] = []
     add = headers.append
-    if (value := get("model")) is not None:
-        add(("x-llmrelay-model", str(value)))
-    if (value := get("provider")) is not None:
-        add(("x-llmrelay-provider", str(value)))
-    if (value := get("deployment_id")) is not None:
-        add(("x-llmrelay-deployment", str(value)))
-    if (value := get("model_group")) is not None:
-        add(("x-llmrelay-model-group", str(value)))
-    if (value := get("fallback_from")) is not None:
-        add(("x-llmrelay-fallback", str(value)))
-    if (value := get("attempts")) is not None:
-        add(("x-llmrelay-attempts", str(value)))
-    if (value := get("cache_key")) is not None:
-        add(("x-litellm-cache-key", str(value)))
-    if with_cost and (value := get("cost_micros")) is not None:
-        add(("x-llmrelay-cost", f"{value / 1_000_000:.6f}"))
+    if served.model is not None:
+        add(("x-llmrelay-model", served.model))
+    if served.provider is not None:
+        add(("x-llmrelay-provider", served.provider))
+    if served.deployment_id is not None:
+        add(("x-llmrelay-deployment", served.deployment_id))
+    if served.model_group is not None:
+        add(("x-llmrelay-model-group", served.model_group))
+    if served.fallback_from is not None:
+        add(("x-llmrelay-fallback", served.fallback_from))
+    if not served.cache_hit:  # a cached answer took no attempt
+        add(("x-llmrelay-attempts", str(served.attempts)))
+    if served.cache_key is not None:
+        add(("x-litellm-cache-key", served.cache_key))
+    if with_cost:
+        add(("x-llmrelay-cost", f"{served.cost_micros / 1_000_000:.6f}"))
     return headers
 
 
-def result_headers(result: msgspec.Struct) -> list[tuple[str, str]]:
-    return gateway_headers(hidden_params(result))
+def result_headers(result: object) -> list[tuple[str, str]]:
+    return gateway_headers(served_view(result))
 
 
 def openai_error_body(error: LLMError) -> bytes:
@@ -56,7 +54,7 @@ class HeaderedAnswerer:
     def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
         if stream is None:
             return []
-        return gateway_headers(stream.hidden_params, with_cost=False)
+        return gateway_headers(served_view(stream), with_cost=False)
 
 
 class OpenAIChatAnswerer(HeaderedAnswerer):

@@ -78,6 +78,7 @@ class GatewayApp:
         add("POST", "/v1/rerank", openai.rerank, OPENAI)
         add("POST", "/v1/moderations", openai.moderations, OPENAI)
         add("POST", "/v1/images/generations", openai.image_generations, OPENAI)
+        add("POST", "/v1/audio/speech", openai.speech, OPENAI)
         add("GET", "/v1/models", openai.list_models, OPENAI)
         add("POST", "/v1/messages", anthropic.messages, ANTHROPIC)
         add("POST", "/v1/messages/count_tokens", anthropic.count_tokens, ANTHROPIC)

@@ -14,22 +14,10 @@ import msgspec
 from llmrelay.core.requests import build_request, move_extras
 from llmrelay.proxy.nesting import MAX_JSON_DEPTH, check_nesting
 from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest
-from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import BadRequestError
-from llmrelay.types.image import ImageGenerationRequest
-from llmrelay.types.moderation import ModerationRequest
-from llmrelay.types.rerank import RerankRequest
 
-T = TypeVar(
-    "T",
-    ChatRequest,
-    EmbeddingRequest,
-    TextCompletionRequest,
-    RerankRequest,
-    ModerationRequest,
-    ImageGenerationRequest,
-)
+# any request Struct: a new call type's request needs no entry here
+T = TypeVar("T", bound=msgspec.Struct)
 
 _PATH = re.compile(r" - at `\$\.?(.*)`$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")

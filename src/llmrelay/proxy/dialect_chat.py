@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from llmrelay.calls.call import Call
+from llmrelay.calls.finisher import finish_stream
+from llmrelay.calls.operation import CHAT
 from llmrelay.calls.principal import Principal
+from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.nesting import check_nesting
-from llmrelay.proxy.openai_routes import call_metadata, request_tags
+from llmrelay.proxy.openai_routes import call_context
 from llmrelay.proxy.relay import ChatAnswerer, StreamEncoder, answer_chat
 from llmrelay.proxy.state import GatewayState
 from llmrelay.types.chat import ChatRequest, StreamOptions
@@ -40,15 +44,12 @@ async def serve_dialect_chat(
     if request.stream:
         # the dialects report usage at the end of a stream: ask every upstream for its usage chunk
         request.stream_options = StreamOptions(include_usage=True)
-    call = state.within_deadline(
-        state.router.route_chat(
-            request, metadata=call_metadata(req, principal, metadata), tags=request_tags(metadata)
-        )
-    )
+    call = state.within_deadline(state.call(Call(CHAT, request, call_context(req, principal, metadata))))
     if not request.stream:
         result = await call
         if not isinstance(result, ChatResponse):
             await result.aclose()
+            await finish_stream(result, result.error or closed_early())
             raise LLMError("the router streamed an answer that was asked for whole")
         answerer.respond(req, result)
         return

@@ -1,42 +1,34 @@
-"""The gateway's per-call gate: an async step between authentication and the router.
+"""The gateway's key gate as one middleware of the call chain, the same for every call type:
 
-`GatedRouter` wraps the gateway's ModelRouter, so every route (OpenAI, Anthropic, embeddings, text
-completions, rerank, moderations, images) goes through it without a line of its own:
+    pass_ = await gate.admit(principal, info)   # refuse (401/400/429) or reserve limits
+    result = await next_(call)                  # the response cache, then the router
+    await pass_.succeeded(usage, served)        # settle limits, record spend durably
 
-    pass_ = await gate.admit(principal, call)   # refuse (401/400/429) or reserve limits
-    result = await router.route_*(...)
-    await pass_.succeeded(usage, params)        # settle limits, record spend durably
-
-For a stream the last step runs when the upstream stream ends, before the gateway sends the final
-event, so a client that received the whole answer was billed for it.
+For a stream the last step is the stream's finisher (calls/finisher.py), which the gateway's relay
+awaits once the upstream's last event is read and before it sends the stream's last bytes, so a
+client that received the whole answer was billed for it — and the stream is still relayed raw.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from llmrelay.calls.call import Call, Next
 from llmrelay.calls.context import EndUserRouting
-from llmrelay.calls.principal import ANONYMOUS, Principal
+from llmrelay.calls.finisher import add_finisher
+from llmrelay.calls.principal import Principal
+from llmrelay.calls.served import NOT_SERVED, Served, served_view
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
-from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
-from llmrelay.proxy.protocol import ModelRouter, RouterWrapper
 from llmrelay.proxy.stored_fields import check_call_fields
-from llmrelay.router.regions import ROUTING_KEY
-from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.errors import BadRequestError, LLMError
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
-from llmrelay.types.rerank import RerankRequest, RerankResponse
-from llmrelay.types.response import ChatChunk, ChatResponse, Usage, hidden_params
+from llmrelay.types.errors import BadRequestError, LLMError, StreamClosedEarly
+from llmrelay.types.response import Usage
 
 T = TypeVar("T")
 
@@ -60,11 +52,11 @@ class CallInfo:
 class Pass(Protocol):
     """An admitted call. Exactly one of the three ends it."""
 
-    async def succeeded(self, usage: Usage | None, params: dict[str, Any]) -> None: ...
+    async def succeeded(self, usage: Usage | None, served: Served) -> None: ...
 
-    async def failed(self, error: LLMError, usage: Usage | None, params: dict[str, Any]) -> None: ...
+    async def failed(self, error: LLMError, usage: Usage | None, served: Served) -> None: ...
 
-    def abandoned(self, usage: Usage | None, params: dict[str, Any]) -> None:
+    def abandoned(self, usage: Usage | None, served: Served) -> None:
         """The caller went away (cancelled, or a stream closed early): release without waiting."""
         ...
 
@@ -75,100 +67,50 @@ class CallGate(Protocol):
         ...
 
 
-def _principal(metadata: dict[str, Any] | None) -> Principal:
-    found = metadata.get("principal") if metadata else None
-    return found if isinstance(found, Principal) else ANONYMOUS
+class GroupNames(Protocol):
+    """What the gate asks the router about model names."""
+
+    def alias_target(self, model: str) -> str | None: ...
+
+    def default_model(self, mode: str) -> str | None: ...
 
 
-class GatedRouter(RouterWrapper):
-    """A ModelRouter that puts `gate` around every call of `inner`."""
+class KeyGateMiddleware:
+    """Puts `gate` around every call that passes: a call type added later is gated like the rest."""
 
-    def __init__(self, inner: ModelRouter, gate: CallGate) -> None:
-        super().__init__(inner)
+    def __init__(self, gate: CallGate, names: GroupNames) -> None:
         self.gate = gate
+        self.names = names
 
-    async def route_chat(
-        self, request: ChatRequest, *, metadata: dict[str, Any] | None = None, tags: list[str] | None = None
-    ) -> ChatResponse | ChatStream:
+    async def __call__(self, call: Call[Any], next_: Next) -> Any:
+        operation, request = call.operation, call.request
+        model: str | None = getattr(request, "model", None)
+        if not model and operation.default_mode is not None:
+            # the group is settled before the gate, which checks the key may use it
+            model = self._default(operation.default_mode)
+            call = call.with_request(msgspec.structs.replace(request, model=model))
+        model = model or ""
         info = CallInfo(
-            "completion", request.model, request.user, bool(request.stream), self.alias_target(request.model)
-        )
-        pass_ = await self._admit(info, metadata)
-        if info.routing is not None:
-            metadata = _routed(metadata, info.routing)
-        result = await _guarded(pass_, self.inner.route_chat(request, metadata=metadata, tags=tags))
-        if isinstance(result, ChatResponse):
-            await pass_.succeeded(result.usage, hidden_params(result))
-            return result
-        return MeteredStream(result, pass_)
-
-    async def route_embedding(
-        self, request: EmbeddingRequest, *, metadata: dict[str, Any] | None = None
-    ) -> EmbeddingResponse:
-        info = CallInfo("embedding", request.model, request.user, alias_of=self.alias_target(request.model))
-        pass_ = await self._admit(info, metadata)
-        if info.routing is not None:
-            metadata = _routed(metadata, info.routing)
-        result = await _guarded(pass_, self.inner.route_embedding(request, metadata=metadata))
-        usage = Usage(prompt_tokens=result.usage.prompt_tokens, total_tokens=result.usage.total_tokens)
-        await pass_.succeeded(usage, hidden_params(result))
-        return result
-
-    async def route_text_completion(
-        self, request: TextCompletionRequest, *, metadata: dict[str, Any] | None = None
-    ) -> TextCompletionResponse | TextStream:
-        info = CallInfo(
-            "text_completion", request.model, request.user, bool(request.stream),
-            self.alias_target(request.model),
+            operation.call_type, model, getattr(request, "user", None), call.stream,
+            self.names.alias_target(model),
         )  # fmt: skip
-        pass_ = await self._admit(info, metadata)
-        if info.routing is not None:
-            metadata = _routed(metadata, info.routing)
-        result = await _guarded(pass_, self.inner.route_text_completion(request, metadata=metadata))
-        if isinstance(result, TextStream):
-            return result.with_chat_stream(MeteredStream(result.chat_stream, pass_))
-        await pass_.succeeded(result.usage, hidden_params(result))
-        return result
-
-    async def route_rerank(
-        self, request: RerankRequest, *, metadata: dict[str, Any] | None = None
-    ) -> RerankResponse:
-        info = CallInfo("rerank", request.model, request.user, alias_of=self.alias_target(request.model))
-        pass_ = await self._admit(info, metadata)
-        result = await _guarded(pass_, self.inner.route_rerank(request, metadata=metadata))
-        await pass_.succeeded(rerank_usage(result), hidden_params(result))
-        return result
-
-    async def route_moderation(
-        self, request: ModerationRequest, *, metadata: dict[str, Any] | None = None
-    ) -> ModerationResponse:
-        # the group is settled before the gate, which checks the key may use it
-        model = request.model or self._default("moderation")
-        request = msgspec.structs.replace(request, model=model)
-        info = CallInfo("moderation", model, None, alias_of=self.alias_target(model))
-        pass_ = await self._admit(info, metadata)
-        result = await _guarded(pass_, self.inner.route_moderation(request, metadata=metadata))
-        await pass_.succeeded(no_usage(result), hidden_params(result))
-        return result
-
-    async def route_image_generation(
-        self, request: ImageGenerationRequest, *, metadata: dict[str, Any] | None = None
-    ) -> ImageResponse:
-        model = request.model or self._default("image_generation")
-        request = msgspec.structs.replace(request, model=model)
-        info = CallInfo("image_generation", model, request.user, alias_of=self.alias_target(model))
-        pass_ = await self._admit(info, metadata)
-        result = await _guarded(pass_, self.inner.route_image_generation(request, metadata=metadata))
-        await pass_.succeeded(image_usage(result), hidden_params(result))
-        return result
-
-    async def _admit(self, info: CallInfo, metadata: dict[str, Any] | None) -> Pass:
         # the call's stored strings are checked before anything is reserved, charged or stored
         check_call_fields(info.model, info.end_user)
-        return await self.gate.admit(_principal(metadata), info)
+        pass_ = await self.gate.admit(call.context.caller, info)
+        if info.routing is not None:
+            call = call.with_context(call.context.with_routing(info.routing))
+        result = await _guarded(pass_, next_(call))
+        if isinstance(result, TextStream):
+            # a text stream is relayed as the chat stream under it: its end is the call's end
+            add_finisher(result.chat_stream, _StreamEnd(pass_, result.chat_stream))
+        elif isinstance(result, ChatStream):
+            add_finisher(result, _StreamEnd(pass_, result))
+        else:
+            await pass_.succeeded(operation.usage(result), served_view(result))
+        return result
 
     def _default(self, mode: str) -> str:
-        model = self.default_model(mode)
+        model = self.names.default_model(mode)
         if model is None:
             raise BadRequestError(
                 f"`model` is required: no configured model group serves {mode.replace('_', ' ')}",
@@ -177,67 +119,32 @@ class GatedRouter(RouterWrapper):
         return model
 
 
-def _routed(metadata: dict[str, Any] | None, routing: EndUserRouting) -> dict[str, Any]:
-    """The call's metadata with the end user's routing for the router (a copy: the caller's dict
-    is left alone)."""
-    return {**(metadata or {}), ROUTING_KEY: routing}
+class _StreamEnd:
+    """A stream's finisher that ends its Pass: success, failure, or the reader left."""
+
+    __slots__ = ("_pass", "_stream")
+
+    def __init__(self, pass_: Pass, stream: ChatStream) -> None:
+        self._pass = pass_
+        self._stream = stream
+
+    async def __call__(self, error: LLMError | None) -> None:
+        stream = self._stream
+        served = served_view(stream).with_cost(stream.cost_micros)
+        if error is None:
+            await self._pass.succeeded(stream.usage, served)
+        elif isinstance(error, StreamClosedEarly):
+            self._pass.abandoned(stream.usage, served)
+        else:
+            await self._pass.failed(error, stream.usage, served)
 
 
 async def _guarded(pass_: Pass, call: Awaitable[T]) -> T:
     try:
         return await call
     except LLMError as error:
-        await pass_.failed(error, None, {})
+        await pass_.failed(error, None, NOT_SERVED)
         raise
     except (asyncio.CancelledError, Exception):
-        pass_.abandoned(None, {})
+        pass_.abandoned(None, NOT_SERVED)
         raise
-
-
-class MeteredStream(ChatStream):
-    """A ChatStream whose end settles its Pass. ChatStream.__init__ is deliberately not run: every
-    attribute not set here (usage, cost_micros, error...) is read from the wrapped stream."""
-
-    def __init__(self, inner: ChatStream, pass_: Pass) -> None:
-        self._inner = inner
-        self._pass = pass_
-        self._settled = False
-        self.hidden_params = inner.hidden_params
-        self.request = inner.request
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def relays_raw(self, dialect: str) -> bool:
-        # The raw relay sends the upstream's last bytes before the stream learns it has ended, so the
-        # spend could not be made durable before the client's last byte: metered streams are decoded.
-        return False
-
-    async def relay_raw(self, send: Callable[[bytes], Awaitable[object]]) -> None:
-        raise RuntimeError("a metered stream is relayed chunk by chunk, never as raw bytes")
-
-    async def __anext__(self) -> ChatChunk:
-        try:
-            return await self._inner.__anext__()
-        except StopAsyncIteration:
-            if not self._settled:
-                self._settled = True
-                await self._pass.succeeded(self._inner.usage, self._params())
-            raise
-        except LLMError as error:
-            if not self._settled:
-                self._settled = True
-                await self._pass.failed(error, self._inner.usage, self._params())
-            raise
-
-    def _params(self) -> dict[str, Any]:
-        return {**self._inner.hidden_params, "cost_micros": self._inner.cost_micros}
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-        if not self._settled:
-            self._settled = True
-            self._pass.abandoned(self._inner.usage, self._params())
-
-    def response(self) -> ChatResponse:
-        return self._inner.response()

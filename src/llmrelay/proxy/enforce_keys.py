@@ -30,6 +30,7 @@ from llmrelay.auth.end_users import EndUserBudget, EndUserBudgets
 from llmrelay.auth.principal import KeyPrincipal, ScopeLimits
 from llmrelay.calls.context import EndUserRouting
 from llmrelay.calls.principal import Principal
+from llmrelay.calls.served import Served
 from llmrelay.events.record import CallRecord
 from llmrelay.limits.base import Limit, Limiter, Refusal, Reservation
 from llmrelay.proxy.enforce import CallInfo
@@ -165,7 +166,7 @@ class KeyGate:
             )
         return budget
 
-    def spend_row(self, pass_: KeyPass, usage: Usage | None, params: dict[str, Any],
+    def spend_row(self, pass_: KeyPass, usage: Usage | None, served: Served,
                   error: LLMError | None) -> SpendLogRecord:  # fmt: skip
         call, principal, found = pass_.call, pass_.principal, pass_.found
         end = time.monotonic()
@@ -173,16 +174,16 @@ class KeyGate:
             call_id=self.next_id(),
             call_type=call.call_type,
             model=call.model,
-            provider=params.get("provider"),
-            deployment=params.get("deployment_id") or params.get("model"),
+            provider=served.provider,
+            deployment=served.deployment_id or served.model,
             start_time=call.started,
             end_time=call.started + (end - call.started_mono),
             latency_s=end - call.started_mono,
             stream=call.stream,
             usage=usage,
-            cost_micros=int(params.get("cost_micros") or 0),
+            cost_micros=served.cost_micros,
             error=error,
-            model_group=params.get("model_group") or call.model,
+            model_group=served.model_group or call.model,
         )
         who = Attribution(
             key_hash=principal.key_hash,
@@ -232,23 +233,23 @@ class KeyPass:
             tokens = usage.total_tokens if usage is not None else None
             await self.gate.limiter.settle(reservation, tokens, now=self.gate.clock())
 
-    async def succeeded(self, usage: Usage | None, params: dict[str, Any]) -> None:
+    async def succeeded(self, usage: Usage | None, served: Served) -> None:
         await self._settle(usage)
         if self.gate.writer is not None:
-            await self.gate.record(self.gate.spend_row(self, usage, params, None), wait=True)
+            await self.gate.record(self.gate.spend_row(self, usage, served, None), wait=True)
 
-    async def failed(self, error: LLMError, usage: Usage | None, params: dict[str, Any]) -> None:
+    async def failed(self, error: LLMError, usage: Usage | None, served: Served) -> None:
         await self._settle(usage if usage is not None else Usage())
         if self.gate.writer is not None:
-            await self.gate.record(self.gate.spend_row(self, usage, params, error), wait=False)
+            await self.gate.record(self.gate.spend_row(self, usage, served, error), wait=False)
 
-    def abandoned(self, usage: Usage | None, params: dict[str, Any]) -> None:
+    def abandoned(self, usage: Usage | None, served: Served) -> None:
         if self.reservation is not None:
             self.gate.spawn(self._settle(usage))
-        if usage is not None or params.get("cost_micros"):
+        if usage is not None or served.cost_micros:
             # an upstream that reported usage was paid for, even if nobody read the answer
             gone = LLMError("the client went away before the answer ended", code="client_disconnected")
-            self.gate.spawn(self.gate.record(self.gate.spend_row(self, usage, params, gone), wait=False))
+            self.gate.spawn(self.gate.record(self.gate.spend_row(self, usage, served, gone), wait=False))
 
 
 def _routing_for(routing: EndUserRouting, found: KeyPrincipal | None) -> EndUserRouting:

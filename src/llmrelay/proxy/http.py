@@ -107,7 +107,17 @@ class Request:
                 deadlines.reading.pop(task, None)
 
     def send_json(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
-        headers = [JSON_HEADERS, *self.response_headers]
+        self.send_body(status, JSON_HEADERS, body, extra)
+
+    def send_body(
+        self,
+        status: int,
+        content_type: tuple[str, str],
+        body: bytes,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """An answer of any content type (JSON, or the audio of /v1/audio/speech) in one piece."""
+        headers = [content_type, *self.response_headers]
         if extra:
             headers.extend(extra)
         self.started = True

@@ -9,7 +9,7 @@ from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
-from llmrelay.proxy.enforce import GatedRouter
+from llmrelay.proxy.enforce import KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 
 
@@ -24,7 +24,8 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
         model_names=state.router.model_names,
     )
     state.authenticate = runtime.authenticator
-    state.router = GatedRouter(state.router, runtime.gate)
+    # first in the chain: every call, of whatever type, is gated before the cache or the router
+    state.add_middleware(KeyGateMiddleware(runtime.gate, state.router), first=True)
     state.extra_routes.extend(admin.routes())
     state.extra_prefix_routes.extend(admin.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database

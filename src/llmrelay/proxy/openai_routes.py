@@ -1,20 +1,35 @@
 """The OpenAI-compatible routes: chat completions, completions, embeddings, models, and LiteLLM's
-rerank (Cohere's shape), moderations and image generations."""
+rerank (Cohere's shape), moderations, image generations and speech."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
 
+from llmrelay.calls.call import Call
+from llmrelay.calls.context import CallContext, TraceContext
+from llmrelay.calls.finisher import finish_stream
+from llmrelay.calls.operation import (
+    CHAT,
+    EMBEDDING,
+    IMAGE_GENERATION,
+    MODERATION,
+    RERANK,
+    SPEECH,
+    TEXT_COMPLETION,
+    Operation,
+)
 from llmrelay.calls.principal import Principal
 from llmrelay.core.controls import call_with_fallbacks
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream, text_chunk_of_chat
 from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
 from llmrelay.proxy.body_controls import take_body_controls
+from llmrelay.proxy.decode import BodyDecoder
+from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.state import GatewayState
@@ -22,31 +37,33 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError, NotFoundError
 from llmrelay.types.response import ChatChunk, ChatResponse
+from llmrelay.types.speech import SpeechRequest
 from llmrelay.wire.sse import DONE
 
 
-def call_metadata(
-    req: Request, principal: Principal, request_metadata: dict[str, Any] | None
-) -> dict[str, Any]:
-    """What the router and its callbacks learn about the caller (never the key itself)."""
-    meta: dict[str, Any] = dict(request_metadata) if request_metadata else {}
-    meta["request_id"] = req.request_id
-    meta["endpoint"] = req.path
-    meta["principal"] = principal
+def call_context(req: Request, principal: Principal, client_metadata: dict[str, Any] | None) -> CallContext:
+    """What the chain (gate, cache, router) and the callbacks learn about the call besides its body
+    (never the key itself)."""
     # W3C trace context: the OpenTelemetry sink makes the call's span a child of the caller's (the
     # header wins over a `traceparent` the client put in the body's metadata)
     traceparent = req.header("traceparent")
-    if traceparent:
-        meta["traceparent"] = traceparent
-        tracestate = req.header("tracestate")
-        if tracestate:
-            meta["tracestate"] = tracestate
-    return meta
+    trace = TraceContext(traceparent, req.header("tracestate") or None) if traceparent else None
+    return CallContext(
+        principal=principal,
+        request_id=req.request_id,
+        endpoint=req.path,
+        tags=request_tags(client_metadata) if client_metadata else _NO_TAGS,
+        trace=trace,
+        client_metadata=client_metadata,
+    )
 
 
-def request_tags(metadata: dict[str, Any] | None) -> list[str] | None:
+_NO_TAGS: frozenset[str] = frozenset()
+
+
+def request_tags(metadata: dict[str, Any] | None) -> frozenset[str]:
     tags = metadata.get("tags") if metadata else None
-    return [str(t) for t in tags] if isinstance(tags, list) else None
+    return frozenset(str(t) for t in tags) if isinstance(tags, list) else _NO_TAGS
 
 
 class OpenAIRoutes:
@@ -64,18 +81,17 @@ class OpenAIRoutes:
         # LiteLLM's controls come in the body's unknown fields: nothing to take without any (taken
         # first: their callback metadata joins request.metadata)
         controls = take_body_controls(request) if request.extra_body else None
-        metadata = call_metadata(req, principal, request.metadata)
-        tags = request_tags(request.metadata) if request.metadata else None
+        context = call_context(req, principal, request.metadata)
         if controls is not None and controls.wants_fallbacks():
 
             def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
                 # per-call fallbacks name model groups only (body_controls refuses other fields)
                 attempt = request if model == request.model else msgspec.structs.replace(request, model=model)
-                return state.router.route_chat(attempt, metadata=metadata, tags=tags)
+                return state.call(Call(CHAT, attempt, context))
 
             call = state.within_deadline(call_with_fallbacks(route, request.model, {}, controls))
         else:
-            call = state.within_deadline(state.router.route_chat(request, metadata=metadata, tags=tags))
+            call = state.within_deadline(state.call(Call(CHAT, request, context)))
         if not request.stream:
             result = await call
             if isinstance(result, ChatResponse):
@@ -90,7 +106,7 @@ class OpenAIRoutes:
         state = self.state
         request = state.text_decoder.decode(await req.body(state.body_limit))
         call = state.within_deadline(
-            state.router.route_text_completion(request, metadata=call_metadata(req, principal, None))
+            state.call(Call(TEXT_COMPLETION, request, call_context(req, principal, None)))
         )
         if request.stream:
             # relayed like a chat stream (keep-alives, errors, disconnects), in text-completion chunks
@@ -103,30 +119,33 @@ class OpenAIRoutes:
         req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def embeddings(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(
-            req, principal, self.state.embedding_decoder, self.state.router.route_embedding
-        )
+        await self._answer_whole(req, principal, self.state.embedding_decoder, EMBEDDING)
 
     async def rerank(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(req, principal, self.state.rerank_decoder, self.state.router.route_rerank)
+        await self._answer_whole(req, principal, self.state.rerank_decoder, RERANK)
 
     async def moderations(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(
-            req, principal, self.state.moderation_decoder, self.state.router.route_moderation
-        )
+        await self._answer_whole(req, principal, self.state.moderation_decoder, MODERATION)
 
     async def image_generations(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(
-            req, principal, self.state.image_decoder, self.state.router.route_image_generation
-        )
+        await self._answer_whole(req, principal, self.state.image_decoder, IMAGE_GENERATION)
+
+    async def speech(self, req: Request, principal: Principal) -> None:
+        """Text-to-speech: the answer is the audio's bytes, sent with their content type."""
+        state = self.state
+        request = _SPEECH_DECODER.decode(await req.body(state.body_limit))
+        call = Call(SPEECH, request, call_context(req, principal, None))
+        result = await state.within_deadline(state.call(call))
+        req.send_body(200, ("content-type", result.content_type), result.content, result_headers(result))
 
     async def _answer_whole(
-        self, req: Request, principal: Principal, decoder: Any, route: Callable[..., Awaitable[Any]]
+        self, req: Request, principal: Principal, decoder: BodyDecoder[Any], operation: Operation[Any, Any]
     ) -> None:
         """A route answered in one piece: the body decoded, the call routed, its JSON sent."""
         state = self.state
         request = decoder.decode(await req.body(state.body_limit))
-        result = await state.within_deadline(route(request, metadata=call_metadata(req, principal, None)))
+        call = Call(operation, request, call_context(req, principal, None))
+        result = await state.within_deadline(state.call(call))
         req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
     async def list_models(self, req: Request, principal: Principal) -> None:
@@ -185,10 +204,26 @@ async def _chat_stream_of(
 
 
 async def _drained(stream: TextStream) -> TextCompletionResponse:
-    async with stream:
-        async for _ in stream:
-            pass
+    # read to its end here rather than relayed: its finishers (a keyed call's spend) run here too
+    error: LLMError | None = None
+    try:
+        async with stream:
+            async for _ in stream:
+                pass
+    except LLMError as exc:
+        error = exc
+        raise
+    except BaseException:
+        error = closed_early()
+        raise
+    finally:
+        await finish_stream(stream.chat_stream, error)
     return stream.response()
+
+
+# one decoder for every speech request (msgspec decoders are built once); it enforces the body's
+# limits (input length, speed, format) as 400s naming the field
+_SPEECH_DECODER: BodyDecoder[SpeechRequest] = BodyDecoder(SpeechRequest)
 
 
 def _model_card(name: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.types.speech import SpeechRequest
 from llmrelay.wire.anthropic.message import TokenCount
 from llmrelay.wire.anthropic.schema import MessagesRequest
 from llmrelay.wire.responses.schema import ResponsesRequest
@@ -170,6 +171,8 @@ _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
         ModerationRequest, ModerationResponse, errors=UPSTREAM_ERRORS),
     ("POST", "/v1/images/generations"): RouteDoc(
         "Image generation", "OpenAI", ImageGenerationRequest, ImageResponse, errors=UPSTREAM_ERRORS),
+    ("POST", "/v1/audio/speech"): RouteDoc(  # the answer: the audio, of the `response_format` asked
+        "Text to speech", "OpenAI", SpeechRequest, content_type="audio/*", errors=UPSTREAM_ERRORS),
     ("GET", "/v1/models"): RouteDoc("List the model groups the key may call", "OpenAI", answer=ModelList,
                                     errors=()),
     ("GET", "/v1/models/{model}"): RouteDoc(

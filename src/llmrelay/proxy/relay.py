@@ -20,7 +20,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, Protocol, TypeVar
 
+from llmrelay.calls.finisher import finish_stream
 from llmrelay.core.streaming import ChatStream
+from llmrelay.proxy.hold_end import HoldEnd, closed_early
 from llmrelay.proxy.http import Request, StreamTransport
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, ChatResponse, ChunkChoice, Delta
@@ -111,6 +113,10 @@ async def answer_chat(
         if isinstance(result, ChatStream):
             # releases the upstream connection when the client left mid-stream; no-op after a full read
             await result.aclose()
+            # finishers left (calls/finisher.py keeps them as `_finishers`): the stream ended some
+            # other way than its last bytes sent
+            if getattr(result, "_finishers", None):
+                await finish_stream(result, result.error or closed_early())
         # Granian ends the response when its transport object is freed; an error's traceback can
         # keep this frame (and so the transport) alive, so let go of it explicitly
         transport = None
@@ -224,8 +230,11 @@ async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamE
                 data = encoder.chunk(chunk)
                 if data:
                     buffer.append(data)
+            # the upstream's last event is read: finish (spend made durable) before the last bytes
+            await finish_stream(stream, None)
             buffer.append(encoder.end())
         except LLMError as error:
+            await finish_stream(stream, error)
             buffer.append(encoder.error(error))
         except RuntimeError as exc:  # granian's ProtocolClosed
             raise ClientGone(str(exc)) from exc
@@ -236,12 +245,19 @@ async def _pump(stream: ChatStream, transport: StreamTransport, encoder: StreamE
 
 
 async def _pump_raw(stream: ChatStream, transport: StreamTransport, encoder: StreamEncoder) -> None:
-    """Relay the upstream's own bytes, one send per upstream read; they end with its own [DONE]."""
+    """Relay the upstream's own bytes, one send per upstream read; they end with its own [DONE].
+    A stream with finishers has its end marker held back until they ran (proxy/hold_end.py)."""
+    hold = HoldEnd(transport.send_bytes) if getattr(stream, "_finishers", None) else None
     try:
         try:
-            await stream.relay_raw(transport.send_bytes)
+            await stream.relay_raw(transport.send_bytes if hold is None else hold.send)
+            if hold is not None:
+                # the upstream's last event is read: finish (spend made durable) before the last bytes
+                await finish_stream(stream, None)
+                await hold.flush()
         except LLMError as error:
-            await _send_quietly(transport, encoder.error(error))
+            await finish_stream(stream, error)
+            await _send_quietly(transport, (hold.take() if hold is not None else b"") + encoder.error(error))
         except RuntimeError as exc:  # granian's ProtocolClosed
             raise ClientGone(str(exc)) from exc
     finally:

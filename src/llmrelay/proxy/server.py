@@ -96,11 +96,14 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     if sinks.metrics is not None:
         sinks.metrics.watch_deployments(router.health)
         sinks.metrics.limit_labels(metric_label_names(router))
+    cache = None
     if config.cache is not None:
-        from llmrelay.cache import CachingRouter, ResponseCache
+        from llmrelay.cache import ResponseCache, ResponseCacheMiddleware
 
-        # inside the key gate (installed below): cached answers still pass auth, budgets and limits
-        router = CachingRouter(router, ResponseCache(config.cache))
+        # after the key gate (installed below): cached answers still pass auth, budgets and limits
+        cache = ResponseCacheMiddleware(
+            ResponseCache(config.cache), getattr(router, "report_cache_hit", None)
+        )
     state = GatewayState(
         router=router,
         settings=config.general,
@@ -113,6 +116,9 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         metrics=sinks.metrics,
         sinks=sinks.sinks,
     )
+    if cache is not None:
+        state.add_middleware(cache)
+        state.services.append(cache)
     if config.router_kwargs().get("health_check_interval") is not None:
         from llmrelay.proxy.background import RouterHealthChecks
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from llmrelay.auth.master import authenticator_for
 from llmrelay.auth.presented import Authenticator
+from llmrelay.calls.call import Middleware, Next, chain
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
@@ -29,6 +30,10 @@ T = TypeVar("T")
 @dataclass(slots=True)
 class GatewayState:
     router: ModelRouter
+    # the call chain every route hands its Call to: these middlewares in order (the key gate first,
+    # then the response cache), then `router.route`; rebuilt by `add_middleware`
+    middlewares: list[Middleware] = field(default_factory=list)
+    call: Next = field(init=False)
     settings: GeneralSettings = field(default_factory=GeneralSettings)
     # the configured model_list with secrets removed, for /model/info
     model_info: list[dict[str, Any]] = field(default_factory=list)
@@ -80,6 +85,15 @@ class GatewayState:
         self.metrics_need_key = self.metrics_need_key or bool(self.settings.require_auth_for_metrics_endpoint)
         self.body_limit = self.settings.max_body_bytes()
         self.keepalive = self.settings.stream_keepalive_seconds
+        self.call = chain(self.middlewares, self.router.route)
+
+    def add_middleware(self, middleware: Middleware, *, first: bool = False) -> None:
+        """Put `middleware` into the call chain: last (just before the router), or `first`."""
+        if first:
+            self.middlewares.insert(0, middleware)
+        else:
+            self.middlewares.append(middleware)
+        self.call = chain(self.middlewares, self.router.route)
 
     def within_deadline(self, call: Awaitable[T]) -> Awaitable[T]:
         """The gateway's own request deadline (general_settings.request_timeout_seconds), if set.

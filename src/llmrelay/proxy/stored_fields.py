@@ -12,7 +12,7 @@ would merge distinct end users into one budget and one spend total, so they are 
 Everything else on a spend row is the gateway's own (request ids, key hashes, model groups and
 deployments from the config, error texts): those are fitted to their columns where they are built
 (spend/fitting.py). Metadata tags and `x-litellm-*` / `x-llmrelay-*` headers never reach a stored
-row. The checks run in the key gate (GatedRouter), the one place every route's call passes through
+row. The checks run in the key gate (KeyGateMiddleware), the one place every route's call passes through
 with its model and end user already decoded, whatever the dialect.
 
 The lengths are those of storage/schema.py (`spend_logs.model`, `end_users.end_user_id`);

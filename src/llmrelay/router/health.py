@@ -10,6 +10,7 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from llmrelay.calls.operation import CHAT, EMBEDDING, MODERATION, RERANK
 from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.picking import Pick
 from llmrelay.router.state import Cooldown
@@ -92,17 +93,17 @@ class HealthChecker:
             return None
         try:
             if mode == "rerank":
-                await router.engine.rerank(
+                await router.engine.answer(RERANK,
                     RerankRequest(model=deployment.target.model, query="ping", documents=["ping"]),
                     deployment.target, timeout=runner.timing.timeout,
                 )  # fmt: skip
             elif mode == "moderation":
-                await router.engine.moderation(
+                await router.engine.answer(MODERATION,
                     ModerationRequest(model=deployment.target.model, input="ping"), deployment.target,
                     timeout=runner.timing.timeout,
                 )  # fmt: skip
             elif mode == "embedding":
-                await router.engine.embedding(
+                await router.engine.answer(EMBEDDING,
                     EmbeddingRequest(model=deployment.target.model, input="ping"), deployment.target,
                     timeout=runner.timing.timeout,
                 )  # fmt: skip
@@ -112,8 +113,8 @@ class HealthChecker:
                     messages=[Message(role="user", content="ping")],
                     max_tokens=1,
                 )
-                await router.engine.chat(
-                    request, deployment.target, drop_params=True, timeout=runner.timing.timeout
+                await router.engine.answer(
+                    CHAT, request, deployment.target, drop_params=True, timeout=runner.timing.timeout
                 )
         except LLMError as exc:
             await runner.attempt_failed(pick, exc)

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from llmrelay.calls.context import CallContext
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.events.callbacks import CallbackDispatcher
 from llmrelay.events.record import CallRecord
@@ -25,9 +26,9 @@ class CallTrace:
         "attempts",
         "call_id",
         "call_type",
+        "context",
         "fallback_from",
         "last_target",
-        "metadata",
         "model",
         "request",
         "started_mono",
@@ -40,7 +41,7 @@ class CallTrace:
         call_type: str,
         model: str,
         request: Any,
-        metadata: dict[str, Any] | None,
+        context: CallContext,
         stream: bool,
         call_id: str | None = None,
     ) -> None:
@@ -48,7 +49,8 @@ class CallTrace:
         self.call_type = call_type
         self.model = model
         self.request = request
-        self.metadata = metadata
+        # the callbacks' metadata is built from it only when a record is made
+        self.context = context
         self.stream = stream
         self.started_wall = time.time()
         self.started_mono = time.monotonic()
@@ -56,9 +58,6 @@ class CallTrace:
         self.fallback_from: str | None = None
         # the deployment of the latest attempt, so a failure record says where it failed
         self.last_target: Deployment | None = None
-
-    def routing_params(self) -> dict[str, Any]:
-        return {"attempts": max(1, self.attempts), "fallback_from": self.fallback_from}
 
 
 class CallReporter:
@@ -109,7 +108,7 @@ class CallReporter:
             loop = self._loop_thread.loop if self._loop_thread is not None else None
             self._dispatcher = CallbackDispatcher(self._callbacks, loop)
         now = time.monotonic()
-        metadata = trace.metadata
+        metadata = trace.context.record_metadata()
         if trace.fallback_from is not None:
             metadata = {**(metadata or {}), "fallback_from": trace.fallback_from}
         record = CallRecord(

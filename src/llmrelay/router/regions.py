@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 
 REGIONS = ("eu", "us")
 
-# the key of call metadata that carries an EndUserRouting (put there by the gateway's key gate; a
-# client's JSON metadata can never hold the object, so it cannot lift or forge the restriction)
-ROUTING_KEY = "end_user_routing"
-
 _AZURE_EU = frozenset(
     {"westeurope", "northeurope", "swedencentral", "swedensouth", "francecentral", "francesouth",
      "germanywestcentral", "germanynorth", "switzerlandnorth", "switzerlandwest", "norwayeast",

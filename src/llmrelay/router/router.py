@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from llmrelay.calls.context import EndUserRouting, StreamTimeouts
+from llmrelay.calls.call import Call
+from llmrelay.calls.context import CallContext
 from llmrelay.core.engine import Engine
 from llmrelay.core.input_limits import (
     DEFAULT_MAX_EMBEDDING_INPUTS,
@@ -22,11 +23,7 @@ from llmrelay.core.input_limits import (
     InputLimits,
 )
 from llmrelay.core.loop_thread import LoopThread
-from llmrelay.core.streaming import ChatStream
-from llmrelay.core.text_stream import TextStream
-from llmrelay.core.usage_of import image_usage, no_usage, rerank_usage
 from llmrelay.cost.catalog import Catalog
-from llmrelay.cost.tokens import token_counter
 from llmrelay.router.aliases import AliasSpec, parse_aliases
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
 from llmrelay.router.groups import ModelGroups
@@ -34,27 +31,22 @@ from llmrelay.router.health import HealthChecker, cooling_report
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, fallback_map
 from llmrelay.router.records import CallReporter, CallTrace
-from llmrelay.router.regions import ROUTING_KEY
-from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
-from llmrelay.router.sdk import SdkMethods
+from llmrelay.router.run_settings import CallOptions, CooldownSettings, Timing
+from llmrelay.router.runner import CallRunner
+from llmrelay.router.sdk import KeywordCalls
 from llmrelay.router.shared import SharedBackends, open_backends
 from llmrelay.router.strategies import check_strategy
 from llmrelay.router.token_count import upstream_input_tokens
 from llmrelay.transport.bounds import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES
 from llmrelay.transport.http import DEFAULT_TIMEOUT
 from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import BadRequestError
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
-from llmrelay.types.rerank import RerankRequest, RerankResponse
-from llmrelay.types.response import ChatResponse, Usage
+from llmrelay.types.response import Usage
 
 log = logging.getLogger("llmrelay.router")
 
 
-class Router(SdkMethods):
+class Router(KeywordCalls):
     def __init__(
         self,
         model_list: Sequence[Mapping[str, Any]] = (),
@@ -240,50 +232,41 @@ class Router(SdkMethods):
     def callbacks(self) -> list[Any]:
         return self._reporter.callbacks
 
-    def report_cache_hit(
-        self,
-        call_type: str,
-        request: Any,
-        metadata: dict[str, Any] | None,
-        answer: Any,
-        usage: Usage | None,
-        *,
-        stream: bool,
-    ) -> None:
+    def report_cache_hit(self, call: Call[Any], answer: Any, usage: Usage | None) -> None:
         """A call the response cache (llmrelay.cache) answered without the router: one on_success
         record with `cache_hit`, provider "cache" and no cost, so metrics and logs count it."""
         if not self._reporter.active:
             return
-        trace = CallTrace(call_type, request.model, request, metadata, stream, self._call_id())
+        request = call.request
+        trace = CallTrace(call.operation.call_type, request.model, request, call.context,
+                          bool(getattr(request, "stream", False)), self._call_id())  # fmt: skip
         self._reporter.emit("on_success", trace, None, usage=usage, cost=0, response=answer, cache_hit=True)
 
-    # ---- typed entry points (the gateway's)
-    async def route_chat(
-        self,
-        request: ChatRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        stream_timeouts: StreamTimeouts | None = None,
-        num_retries: int | None = None,
-        drop_params: bool | None = None,
-    ) -> ChatResponse | ChatStream:
-        stream = bool(request.stream)
-        trace = CallTrace(
-            "completion", request.model, request, metadata or request.metadata, stream, self._call_id()
-        )
-        options = self._options(tags, metadata, timeout, stream_timeouts, num_retries, drop_params)
-        call = self._pick_request(request.model, options, stream, timeout,
-                                  lambda: _chat_tokens(request), request)  # fmt: skip
-        runner = self._runner
+    # ---- the one entry point: every call type, from the gateway's chain and the SDK's keywords
+    async def route(self, call: Call[Any]) -> Any:
+        """Route `call` within its model group (retries, then fallback groups): its operation's
+        response, or — for a streaming operation asked to stream — its stream, which reports its own
+        end once read. A request that names no model goes to the operation's default group."""
+        op, request, context = call.operation, call.request, call.context
+        model: str | None = request.model
+        if not model:
+            model = self._required_default(op.default_mode)
+        stream = op.streams and bool(request.stream)
+        trace = CallTrace(op.call_type, model, request, context, stream, context.call_id or self._call_id())
+        options = self._options(context)
+        picking = self._pick_request(
+            model, options, stream, context.timeout, lambda: op.estimate_tokens(request),
+            request if isinstance(request, ChatRequest) else None,
+        )  # fmt: skip
+        runner, engine = self._runner, self.engine
         if stream:
 
-            async def open_stream(pick: Pick) -> ChatStream:
+            async def open_stream(pick: Pick) -> Any:
                 return await runner.open_stream(
                     trace,
                     pick,
-                    lambda: self.engine.chat_stream(
+                    lambda: engine.open_stream(
+                        op,
                         request,
                         pick.target,
                         drop_params=options.drop_params,
@@ -292,116 +275,22 @@ class Router(SdkMethods):
                     ),
                 )
 
-            # the stream reports its own end (success or failure) when it is read to the end
-            streamed, _ = await runner.route_reported(trace, call, options, open_stream)
+            # retried and fallen back before the first chunk; the stream reports its own end
+            streamed, _ = await runner.route_reported(trace, picking, options, open_stream)
             return streamed
 
         return await runner.route_answer(
             trace,
-            call,
+            picking,
             options,
-            lambda pick: self.engine.chat(
+            lambda pick: engine.answer(
+                op,
                 request,
                 pick.target,
                 drop_params=options.drop_params,
                 timeout=runner.timeout_for(pick, options),
             ),
-            lambda response: response.usage,
-        )
-
-    async def route_embedding(
-        self,
-        request: EmbeddingRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> EmbeddingResponse:
-        trace = CallTrace("embedding", request.model, request, metadata, False, self._call_id())
-        options = self._options(tags, metadata, timeout, None, num_retries, None)
-        call = self._pick_request(
-            request.model, options, False, timeout, lambda: _input_tokens(request.input)
-        )
-        return await self._runner.route_answer(
-            trace,
-            call,
-            options,
-            lambda pick: self.engine.embedding(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
-            ),
-            lambda response: response.usage.as_usage(),
-        )
-
-    async def route_rerank(
-        self,
-        request: RerankRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> RerankResponse:
-        trace = CallTrace("rerank", request.model, request, metadata, False, self._call_id())
-        options = self._options(tags, metadata, timeout, None, num_retries, None)
-        texts = [request.query, *(d for d in request.documents if isinstance(d, str))]
-        call = self._pick_request(request.model, options, False, timeout, lambda: _input_tokens(texts))
-        return await self._runner.route_answer(
-            trace,
-            call,
-            options,
-            lambda pick: self.engine.rerank(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
-            ),
-            rerank_usage,
-        )
-
-    async def route_moderation(
-        self,
-        request: ModerationRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> ModerationResponse:
-        """A request without `model` goes to the first moderation group (see `default_model`)."""
-        model = request.model or self._required_default("moderation")
-        trace = CallTrace("moderation", model, request, metadata, False, self._call_id())
-        options = self._options(tags, metadata, timeout, None, num_retries, None)
-        call = self._pick_request(model, options, False, timeout, lambda: _input_tokens(request.texts()))
-        return await self._runner.route_answer(
-            trace,
-            call,
-            options,
-            lambda pick: self.engine.moderation(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
-            ),
-            no_usage,
-        )
-
-    async def route_image_generation(
-        self,
-        request: ImageGenerationRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> ImageResponse:
-        """A request without `model` goes to the first image-generation group."""
-        model = request.model or self._required_default("image_generation")
-        trace = CallTrace("image_generation", model, request, metadata, False, self._call_id())
-        options = self._options(tags, metadata, timeout, None, num_retries, None)
-        call = self._pick_request(model, options, False, timeout, lambda: _input_tokens(request.prompt))
-        return await self._runner.route_answer(
-            trace,
-            call,
-            options,
-            lambda pick: self.engine.image_generation(
-                request, pick.target, timeout=self._runner.timeout_for(pick, options)
-            ),
-            image_usage,
+            op.usage,
         )
 
     def default_model(self, mode: str) -> str | None:
@@ -414,93 +303,30 @@ class Router(SdkMethods):
                     return name
         return None
 
-    def _required_default(self, mode: str) -> str:
-        model = self.default_model(mode)
+    def _required_default(self, mode: str | None) -> str:
+        model = None if mode is None else self.default_model(mode)
         if model is None:
+            what = "this call" if mode is None else mode.replace("_", " ")
             raise BadRequestError(
-                f"`model` is required: no configured model group serves {mode.replace('_', ' ')}",
-                param="model",
+                f"`model` is required: no configured model group serves {what}", param="model"
             )
         return model
-
-    async def route_text_completion(
-        self,
-        request: TextCompletionRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        stream_timeouts: StreamTimeouts | None = None,
-        num_retries: int | None = None,
-    ) -> TextCompletionResponse | TextStream:
-        stream = bool(request.stream)
-        trace = CallTrace("text_completion", request.model, request, metadata, stream, self._call_id())
-        options = self._options(tags, metadata, timeout, stream_timeouts, num_retries, None)
-        call = self._pick_request(
-            request.model, options, stream, timeout, lambda: _input_tokens(request.prompt)
-        )
-        runner = self._runner
-        if stream:
-
-            async def open_stream(pick: Pick) -> TextStream:
-                return await runner.open_stream(
-                    trace,
-                    pick,
-                    lambda: self.engine.text_completion_stream(
-                        request,
-                        pick.target,
-                        drop_params=options.drop_params,
-                        timeout=runner.timeout_for(pick, options),
-                        stream_timeouts=runner.stream_timeouts_for(pick, options),
-                    ),
-                )
-
-            # as for chat: retried and fallen back before the first chunk; the stream reports its end
-            streamed, _ = await runner.route_reported(trace, call, options, open_stream)
-            return streamed
-
-        return await self._runner.route_answer(
-            trace,
-            call,
-            options,
-            lambda pick: self.engine.text_completion(
-                request,
-                pick.target,
-                drop_params=options.drop_params,
-                timeout=self._runner.timeout_for(pick, options),
-            ),
-            lambda response: response.usage,
-        )
 
     def _call_id(self) -> str:
         return f"{self._ids.getrandbits(128):032x}"
 
-    def _options(
-        self,
-        tags: Sequence[str] | None,
-        metadata: Mapping[str, Any] | None,
-        timeout: float | None,
-        stream_timeouts: StreamTimeouts | None,
-        num_retries: int | None,
-        drop_params: bool | None,
-    ) -> CallOptions:
-        all_tags = set(tags or ())
-        routing = None
-        if metadata:
-            if isinstance(metadata.get("tags"), list):
-                all_tags.update(str(t) for t in metadata["tags"])
-            found = metadata.get(ROUTING_KEY)
-            if isinstance(found, EndUserRouting):
-                routing = found
-                target = self._alias_targets.get(found.default_model or "")
-                if target is not None:  # a default model named by an alias routes as its group
-                    routing = dataclasses.replace(found, default_model=target)
+    def _options(self, context: CallContext) -> CallOptions:
+        routing = context.routing
+        if routing is not None and routing.default_model:
+            target = self._alias_targets.get(routing.default_model)
+            if target is not None:  # a default model named by an alias routes as its group
+                routing = dataclasses.replace(routing, default_model=target)
         return CallOptions(
-            tags=frozenset(all_tags),
-            timeout=timeout,
-            stream_timeouts=stream_timeouts,
-            num_retries=num_retries,
-            drop_params=self.drop_params if drop_params is None else drop_params,
+            tags=context.tags,
+            timeout=context.timeout,
+            stream_timeouts=context.stream_timeouts,
+            num_retries=context.num_retries,
+            drop_params=self.drop_params if context.drop_params is None else context.drop_params,
             routing=routing,
         )
 
@@ -554,17 +380,3 @@ class Router(SdkMethods):
         await self._backends.aclose()
         if self._owns_engine:
             await self.engine.transport.aclose_current_loop()
-
-
-def _chat_tokens(request: ChatRequest) -> int:
-    return token_counter(request.model, request.messages) + (request.max_output_tokens() or 0)
-
-
-def _input_tokens(data: Any) -> int:
-    if isinstance(data, str):
-        return token_counter(text=data)
-    if isinstance(data, list) and data and isinstance(data[0], str):
-        return sum(token_counter(text=item) for item in data)
-    if isinstance(data, list):
-        return len(data) if data and isinstance(data[0], int) else sum(len(x) for x in data)
-    return 0

@@ -10,20 +10,21 @@ import random
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
+from llmrelay.calls.served import Served, attach_served
 from llmrelay.core.engine import Engine
 from llmrelay.core.retry import backoff_delay
 from llmrelay.limits.base import Limiter
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker, PickRequest
-from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, cooldown_action
+from llmrelay.router.policy import FallbackPolicy, RetryPolicy, cooldown_action
 from llmrelay.router.records import CallReporter, CallTrace
 from llmrelay.router.regions import in_region
+from llmrelay.router.run_settings import CallOptions, CooldownSettings, RoutedStream, Timing
 from llmrelay.router.state import Cooldown, RouterState
 from llmrelay.types.errors import LLMError, StreamClosedEarly
 from llmrelay.types.response import Usage, hidden_params
@@ -32,66 +33,8 @@ T = TypeVar("T")
 Answer = TypeVar("Answer", bound=msgspec.Struct)
 
 
-class RoutedStream(Protocol):
-    """What the runner books of a stream (a ChatStream, or a TextStream over one)."""
-
-    @property
-    def started(self) -> float: ...
-
-    @property
-    def usage(self) -> Usage | None: ...
-
-    @property
-    def cost_micros(self) -> int: ...
-
-    @property
-    def time_to_first_token(self) -> float | None: ...
-
-    @property
-    def hidden_params(self) -> dict[str, Any]: ...
-
-    def set_on_finish(self, callback: Callable[[Any, LLMError | None], None]) -> None: ...
-
-    def response(self) -> Any: ...
-
-
 Stream = TypeVar("Stream", bound=RoutedStream)
 Attempt = Callable[[Pick], Awaitable[T]]
-
-
-@dataclass(frozen=True, slots=True)
-class CooldownSettings:
-    allowed_fails: int = 3
-    cooldown_time: float = 60.0
-    window: float = 60.0
-    # LiteLLM's router_settings.disable_cooldowns: no deployment is ever cooled
-    disabled: bool = False
-    # seconds a deployment whose credentials were refused (401/403) sits out before it is probed again
-    auth_cooldown_time: float = DEFAULT_AUTH_COOLDOWN
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """Router-wide defaults; a deployment's own values win, a request's win over both."""
-
-    timeout: float | None = None
-    stream_first_token: float | None = None
-    stream_between_chunks: float | None = None
-    retry_after: float = 0.0  # minimum wait before a retry
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
-
-
-@dataclass(slots=True)
-class CallOptions:
-    """Per-call knobs from the caller."""
-
-    tags: frozenset[str] = frozenset()
-    timeout: float | None = None
-    stream_timeouts: StreamTimeouts | None = None
-    num_retries: int | None = None
-    drop_params: bool = False
-    routing: EndUserRouting | None = None  # an end user limited to a region
 
 
 class CallRunner:
@@ -234,11 +177,10 @@ class CallRunner:
             return result
 
         response, pick = await self.route_reported(trace, call, options, attempt)
-        hidden_params(response).update(trace.routing_params())
+        cost = _note_routing(response, hidden_params(response), trace)
         if self.reporter.active:
             self.reporter.emit(
-                "on_success", trace, pick.target, usage=usage_of(response),
-                cost=hidden_params(response).get("cost_micros", 0), response=response,
+                "on_success", trace, pick.target, usage=usage_of(response), cost=cost, response=response,
             )  # fmt: skip
         return response
 
@@ -346,7 +288,7 @@ class CallRunner:
         retries or falls back); the stream's end is booked when it comes, as success or failure.
         The end report is attached only now, so a failed attempt is never booked twice."""
         stream = await open_()
-        stream.hidden_params.update(trace.routing_params())
+        _note_routing(stream, stream.hidden_params, trace)
         stream.set_on_finish(lambda s, error: self._stream_ended(trace, pick, s, error))
         if pick.reservation is not None:
             # a stream dropped without being read to the end still frees its slot
@@ -401,6 +343,23 @@ class CallRunner:
                 ttft=stream.time_to_first_token,
                 response=stream.response() if self.reporter.wants_contents else None,
             )
+
+
+def _note_routing(answer: object, params: dict[str, Any], trace: CallTrace) -> int:
+    """Note what the route did (attempts, the group fallen back from) on the answer's Served; the
+    answer's cost."""
+    attempts = max(1, trace.attempts)
+    # transition: until the engine attaches Served, the hidden_params dict is the record (the layers
+    # above read it through served_view), and it is what SDK users read
+    params["attempts"] = attempts
+    params["fallback_from"] = trace.fallback_from
+    # the attribute served_of reads, read here directly: once per call, on every call's path
+    served: Served | None = getattr(answer, "_served", None)
+    if served is None:
+        cost: int = params.get("cost_micros") or 0
+        return cost
+    attach_served(answer, served.with_routing(attempts, trace.fallback_from))
+    return served.cost_micros
 
 
 async def _gather(tasks: list[asyncio.Task[None]]) -> None:

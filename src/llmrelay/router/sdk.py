@@ -1,13 +1,23 @@
 """The SDK face of the Router: LiteLLM-style keyword calls (`acompletion(model=, messages=, **params)`)
-turned into typed requests for the `route_*` methods, plus their sync twins, which run on the
-router's own loop thread."""
+turned into a `Call` (the typed request, and a CallContext from the routing keywords) for
+`Router.route`, plus their sync twins, which run on the router's own loop thread."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
 from typing import Any
 
-from llmrelay.calls.context import StreamTimeouts
+from llmrelay.calls.call import Call
+from llmrelay.calls.context import CallContext, StreamTimeouts
+from llmrelay.calls.operation import (
+    CHAT,
+    EMBEDDING,
+    IMAGE_GENERATION,
+    MODERATION,
+    RERANK,
+    SPEECH,
+    TEXT_COMPLETION,
+)
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
@@ -22,85 +32,21 @@ from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
+from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 # keyword arguments of acompletion & co. that steer the router rather than the model
 _ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
                    "drop_params")  # fmt: skip
 
 
-class SdkMethods:
-    """Mixed into Router, which provides the route_* methods and the loop thread."""
+class KeywordCalls(ABC):
+    """The keyword API of a Router (mixed into it): each call becomes a `Call` for `route`."""
 
     _loop_thread: LoopThread
 
-    async def route_chat(
-        self,
-        request: ChatRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        stream_timeouts: StreamTimeouts | None = None,
-        num_retries: int | None = None,
-        drop_params: bool | None = None,
-    ) -> ChatResponse | ChatStream:
-        raise NotImplementedError
-
-    async def route_embedding(
-        self,
-        request: EmbeddingRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> EmbeddingResponse:
-        raise NotImplementedError
-
-    async def route_text_completion(
-        self,
-        request: TextCompletionRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        stream_timeouts: StreamTimeouts | None = None,
-        num_retries: int | None = None,
-    ) -> TextCompletionResponse | TextStream:
-        raise NotImplementedError
-
-    async def route_rerank(
-        self,
-        request: RerankRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> RerankResponse:
-        raise NotImplementedError
-
-    async def route_moderation(
-        self,
-        request: ModerationRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> ModerationResponse:
-        raise NotImplementedError
-
-    async def route_image_generation(
-        self,
-        request: ImageGenerationRequest,
-        *,
-        metadata: dict[str, Any] | None = None,
-        tags: Sequence[str] | None = None,
-        timeout: float | None = None,
-        num_retries: int | None = None,
-    ) -> ImageResponse:
-        raise NotImplementedError
+    @abstractmethod
+    async def route(self, call: Call[Any]) -> Any:
+        """Route one call (Router.route)."""
 
     async def acompletion(
         self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
@@ -128,15 +74,10 @@ class SdkMethods:
         routing = _take_routing(params)
         params.update(model=model, messages=messages, stream=stream or None)
         request = build_request(ChatRequest, params)
-        return await self.route_chat(
-            request,
-            metadata=request.metadata,
-            tags=routing.get("tags"),
-            timeout=routing.get("timeout"),
-            stream_timeouts=_stream_timeouts(routing),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-            drop_params=routing.get("drop_params"),
+        result: ChatResponse | ChatStream = await self.route(
+            Call(CHAT, request, _context(routing, request.metadata))
         )
+        return result
 
     def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
         result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
@@ -162,10 +103,8 @@ class SdkMethods:
         metadata = params.pop("metadata", None)
         params.update(model=model, input=input)
         request = build_request(EmbeddingRequest, params)
-        return await self.route_embedding(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
+        result: EmbeddingResponse = await self.route(Call(EMBEDDING, request, _context(routing, metadata)))
+        return result
 
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         return self._loop_thread.run(self.aembedding(model, input, **kwargs))
@@ -175,10 +114,8 @@ class SdkMethods:
         metadata = params.pop("metadata", None)
         params.update(model=model, query=query, documents=documents)
         request = build_request(RerankRequest, params)
-        return await self.route_rerank(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
+        result: RerankResponse = await self.route(Call(RERANK, request, _context(routing, metadata)))
+        return result
 
     def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
         return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
@@ -189,10 +126,8 @@ class SdkMethods:
         metadata = params.pop("metadata", None)
         params.update(model=model, input=input)
         request = build_request(ModerationRequest, params)
-        return await self.route_moderation(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
+        result: ModerationResponse = await self.route(Call(MODERATION, request, _context(routing, metadata)))
+        return result
 
     def moderation(self, input: Any, model: str | None = None, **kwargs: Any) -> ModerationResponse:
         return self._loop_thread.run(self.amoderation(input, model, **kwargs))
@@ -203,13 +138,23 @@ class SdkMethods:
         metadata = params.pop("metadata", None)
         params.update(model=model, prompt=prompt)
         request = build_request(ImageGenerationRequest, params)
-        return await self.route_image_generation(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
+        result: ImageResponse = await self.route(Call(IMAGE_GENERATION, request, _context(routing, metadata)))
+        return result
 
     def image_generation(self, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
         return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
+
+    async def aspeech(self, model: str, input: str, voice: str, **params: Any) -> SpeechResponse:
+        """Text to speech through the model group: the audio (`.content`, `.stream_to_file`)."""
+        routing = _take_routing(params, "speech")
+        metadata = params.pop("metadata", None)
+        params.update(model=model, input=input, voice=voice)
+        request = build_request(SpeechRequest, params)
+        result: SpeechResponse = await self.route(Call(SPEECH, request, _context(routing, metadata)))
+        return result
+
+    def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
+        return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
 
     async def atext_completion(
         self, model: str, prompt: Any, *, stream: bool = False, **params: Any
@@ -218,11 +163,10 @@ class SdkMethods:
         metadata = params.pop("metadata", None)
         params.update(model=model, prompt=prompt, stream=stream or None)
         request = build_request(TextCompletionRequest, params)
-        return await self.route_text_completion(
-            request, metadata=metadata, tags=routing.get("tags"), timeout=routing.get("timeout"),
-            stream_timeouts=_stream_timeouts(routing),
-            num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
-        )  # fmt: skip
+        result: TextCompletionResponse | TextStream = await self.route(
+            Call(TEXT_COMPLETION, request, _context(routing, metadata))
+        )
+        return result
 
     def text_completion(
         self, model: str, prompt: Any, **kwargs: Any
@@ -242,6 +186,22 @@ def _take_routing(params: dict[str, Any], refuse_fallbacks_for: str | None = Non
     if "timeout" in params:  # LiteLLM's request_timeout, folded by take_controls
         routing.setdefault("timeout", params.pop("timeout"))
     return routing
+
+
+def _context(routing: dict[str, Any], metadata: Any) -> CallContext:
+    """The call's context from its routing keywords; tags come from `tags=` and the metadata's
+    `tags` list (LiteLLM's two places for them)."""
+    tags = set(routing.get("tags") or ())
+    if isinstance(metadata, dict) and isinstance(metadata.get("tags"), list):
+        tags.update(str(t) for t in metadata["tags"])
+    return CallContext(
+        tags=frozenset(tags),
+        client_metadata=metadata if isinstance(metadata, dict) else None,
+        timeout=routing.get("timeout"),
+        stream_timeouts=_stream_timeouts(routing),
+        num_retries=_first_int(routing.get("num_retries"), routing.get("max_retries")),
+        drop_params=routing.get("drop_params"),
+    )
 
 
 def _stream_timeouts(routing: dict[str, Any]) -> StreamTimeouts | None:

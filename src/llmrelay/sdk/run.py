@@ -18,7 +18,6 @@ import random
 import time
 from typing import Any
 
-from llmrelay.calls.context import CallContext
 from llmrelay.calls.served import NOT_SERVED, served_of
 from llmrelay.core.engine import Engine
 from llmrelay.core.retry import Backoff
@@ -28,7 +27,8 @@ from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy
 from llmrelay.router.records import CallReporter, CallTrace
-from llmrelay.router.runner import CallOptions, CallRunner, CooldownSettings, Timing
+from llmrelay.router.run_settings import CallOptions, CooldownSettings, Timing
+from llmrelay.router.runner import CallRunner
 from llmrelay.router.shared import open_backends
 from llmrelay.sdk.keywords import SdkCall
 from llmrelay.sdk.mock_attempt import MockAttempt
@@ -82,7 +82,7 @@ class SdkRunner:
         operation, request, context = call.operation, call.request, call.context
         model: str = request.model
         stream = call.stream
-        trace = CallTrace(operation.call_type, model, request, _record_metadata(context), stream, call_id)
+        trace = CallTrace(operation.call_type, model, request, context, stream, call_id)
         options = CallOptions(
             timeout=timeout if context.timeout is None else context.timeout,
             stream_timeouts=context.stream_timeouts,
@@ -134,20 +134,24 @@ def with_hidden_params(answer: Any) -> Any:
     """The SDK edge: LiteLLM's `_hidden_params` (a stream's `hidden_params`) brought up to date
     from the answer's Served record when the engine or the router attached one. Until they all do,
     the hidden params the engine and the runner wrote are the whole story, and are left as they are;
-    keys only the engine's adapters write (citations, usage_estimated...) are never removed."""
+    keys only the engine's adapters write (citations, usage_estimated...) are never removed.
+
+    For the transition: the engine attaches a record to every answer, but the runner still writes
+    the routing (attempts, fallback_from) to the hidden params only — a record that says nothing
+    beyond one attempt without fallback leaves the runner's routing standing. A stream's record is
+    the one it opened with: its cost is known at its end (`cost_micros`), not in the record."""
     served = served_of(answer)
-    if served is not NOT_SERVED:
-        if isinstance(answer, ChatStream | TextStream):
-            answer.hidden_params.update(served.hidden_params())
-        else:
-            hidden_params(answer).update(served.hidden_params())
+    if served is NOT_SERVED:
+        return answer
+    params = served.hidden_params()
+    if served.attempts == 1 and served.fallback_from is None:
+        del params["attempts"], params["fallback_from"]
+    if isinstance(answer, ChatStream | TextStream):
+        del params["cost_micros"], params["response_cost"]
+        answer.hidden_params.update(params)
+    else:
+        hidden_params(answer).update(params)
     return answer
-
-
-def _record_metadata(context: CallContext) -> dict[str, Any] | None:
-    """The callbacks' metadata: the caller's own dict, as it was given (no copy per call)."""
-    metadata = context.client_metadata
-    return metadata if metadata is None or isinstance(metadata, dict) else dict(metadata)
 
 
 def _timing(backoff: Backoff) -> Timing:

@@ -70,7 +70,15 @@ class StreamReply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Reply = JsonReply | StreamReply
+@dataclass(slots=True)
+class BytesReply:
+    """A binary answer (OpenAI's text-to-speech audio)."""
+
+    body: bytes
+    content_type: str
+
+
+Reply = JsonReply | StreamReply | BytesReply
 
 
 @dataclass(slots=True)
@@ -251,6 +259,8 @@ class ProviderSimulator:
             return self._error_response(exc)
         if isinstance(reply, StreamReply):
             return await self._write_stream(request, reply, fault)
+        if isinstance(reply, BytesReply):
+            return web.Response(body=reply.body, status=200, content_type=reply.content_type)
         payload = _encode(reply.body)
         if fault.invalid_json:
             payload = payload[: max(1, len(payload) // 2)]

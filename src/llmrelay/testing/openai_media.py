@@ -1,8 +1,10 @@
-"""The OpenAI simulator's moderations and image generations, deterministic by content.
+"""The OpenAI simulator's moderations, image generations and speech, deterministic by content.
 
 Moderations flag a category when the text contains its marker word (`MARKERS`), with a score near 1;
 every other score is small and stable. Images are a 1x1 PNG whose colour comes from the prompt, as
-`b64_json`, or a URL under a reserved (never resolving) host naming that image."""
+`b64_json`, or a URL under a reserved (never resolving) host naming that image. Speech is the
+asked format's leading magic bytes followed by the input's UTF-8 bytes (not playable audio: enough to
+tell the format and the text apart)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import zlib
 from typing import Any
 
 from llmrelay.testing import content as c
-from llmrelay.testing.base import ProviderError
+from llmrelay.testing.base import BytesReply, ProviderError
 
 # OpenAI's omni-moderation categories and which input types each is scored on
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -156,3 +158,40 @@ def tiny_png(seed: str) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" + rgb))
         + chunk(b"IEND", b"")
     )
+
+
+# what a file of each format starts with, and the content type OpenAI answers it with
+SPEECH_FORMATS: dict[str, tuple[bytes, str]] = {
+    "mp3": (b"ID3\x04\x00\x00", "audio/mpeg"),
+    "opus": (b"OggS\x00\x02", "audio/opus"),
+    "aac": (b"\xff\xf1\x50\x80", "audio/aac"),
+    "flac": (b"fLaC", "audio/flac"),
+    "wav": (b"RIFF\x00\x00\x00\x00WAVE", "audio/wav"),
+    "pcm": (b"", "audio/pcm"),
+}
+SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+SPEECH_MAX_INPUT = 4096
+
+
+def speech_reply(body: Any) -> BytesReply:
+    """OpenAI's /v1/audio/speech: its 400s for a missing or bad field, else the asked format's bytes."""
+    if not isinstance(body, dict):
+        raise ProviderError(400, "The request body must be a JSON object.")
+    for name in ("model", "input", "voice"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise ProviderError(400, f"Missing required parameter: '{name}'.", param=name)
+    if body["model"] not in SPEECH_MODELS:
+        raise ProviderError(404, f"The model `{body['model']}` does not exist.", param="model")
+    text: str = body["input"]
+    if len(text) > SPEECH_MAX_INPUT:
+        raise ProviderError(
+            400, f"'input' is too long: at most {SPEECH_MAX_INPUT} characters.", param="input"
+        )
+    speed = body.get("speed", 1.0)
+    if isinstance(speed, bool) or not isinstance(speed, int | float) or not 0.25 <= speed <= 4.0:
+        raise ProviderError(400, "'speed' must be a number from 0.25 to 4.0.", param="speed")
+    fmt = body.get("response_format") or "mp3"
+    if fmt not in SPEECH_FORMATS:
+        raise ProviderError(400, f"Invalid value for 'response_format': {fmt!r}.", param="response_format")
+    magic, content_type = SPEECH_FORMATS[fmt]
+    return BytesReply(magic + text.encode(), content_type)

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from llmrelay.testing import content as c
 from llmrelay.testing.base import (
+    BytesReply,
     Call,
     Handler,
     JsonReply,
@@ -28,7 +29,7 @@ from llmrelay.testing.base import (
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
 from llmrelay.testing.entra import EntraTokenIssuer
-from llmrelay.testing.openai_media import image_reply, moderation_reply
+from llmrelay.testing.openai_media import image_reply, moderation_reply, speech_reply
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -78,6 +79,7 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", "/v1/embeddings", self.embeddings),
             ("POST", "/v1/moderations", self.moderations),
             ("POST", "/v1/images/generations", self.images),
+            ("POST", "/v1/audio/speech", self.speech),
             ("GET", "/v1/models", self.list_models),
             ("GET", "/v1/models/{model}", self.get_model),
             ("POST", AZURE_PREFIX + "{deployment}/chat/completions", self.azure_chat),
@@ -293,6 +295,9 @@ class OpenAISimulator(ProviderSimulator):
     async def images(self, call: Call) -> Reply:
         return JsonReply(image_reply(call.body, require_model(call.body)))
 
+    async def speech(self, call: Call) -> Reply:
+        return speech_reply(call.body)
+
     async def azure_images(self, call: Call) -> Reply:
         body = azure_body(call)
         return JsonReply(image_reply(body, str(body.get("model") or call.match["deployment"])))
@@ -496,6 +501,8 @@ def _azure_annotated(reply: Reply) -> Reply:
     """Azure's content-filter annotations on an OpenAI answer: `prompt_filter_results` at the top (in a
     stream: a first chunk of its own, with empty choices and no id) and `content_filter_results` on
     every choice (empty where a stream chunk carries no text)."""
+    if isinstance(reply, BytesReply):  # audio: nothing to annotate
+        return reply
     prompt_results = [{"prompt_index": 0, "content_filter_results": AZURE_FILTER_RESULTS}]
     if isinstance(reply, JsonReply):
         for choice in reply.body["choices"]:

@@ -12,8 +12,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from llmrelay.core.engine import Engine
 from llmrelay.cost.catalog import Catalog
+from llmrelay.engine import Engine
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.providers.vertex import VertexAI
 from llmrelay.providers.vertex.adapter import VertexAnthropic, VertexGemini, anthropic_model_id

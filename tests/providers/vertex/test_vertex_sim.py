@@ -215,7 +215,7 @@ async def test_token_is_refreshed_shortly_before_it_expires(
 ) -> None:
     now = [0.0]
     engine = client.engine
-    engine.tokens = TokenCache(lambda r, t: engine.transport.send(r, t), clock=lambda: now[0])
+    engine.exchange.tokens = TokenCache(lambda r, t: engine.transport.send(r, t), clock=lambda: now[0])
     await complete(client, GEMINI, vertex_sim, key)
     now[0] += 3600 - 121  # the simulator's tokens live an hour; refreshed 2 minutes before
     await complete(client, GEMINI, vertex_sim, key)

@@ -1,4 +1,5 @@
-"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images.
+"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images,
+speech.
 
 The canonical types are OpenAI's shapes, so requests encode nearly as they are: the model id is
 rewritten, llmrelay-only fields are removed and `extra_body` is merged into the body.
@@ -26,6 +27,7 @@ from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.response import ChatResponse
+from llmrelay.types.speech import CONTENT_TYPES, SpeechRequest, SpeechResponse
 
 # Fields of ChatRequest OpenAI's chat API takes. `thinking` and `top_k` are other dialects' knobs.
 OPENAI_CHAT_PARAMS = frozenset(
@@ -153,6 +155,15 @@ class OpenAICompatible(Provider):
         url = self.url(deployment, "images/generations")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body)
 
+    def prepare_speech(self, request: SpeechRequest, deployment: Deployment) -> HttpRequest:
+        if not self.spec.speech:
+            raise self.unsupported("speech")
+        body = self.encode(
+            msgspec.structs.replace(request, model=deployment.model, extra_body=None), request.extra_body
+        )
+        url = self.url(deployment, "audio/speech")
+        return HttpRequest(url=url, headers=self.headers(deployment), body=body)
+
     @staticmethod
     def encode(struct: msgspec.Struct, extra_body: dict[str, Any] | None) -> bytes:
         if not extra_body:
@@ -183,6 +194,11 @@ class OpenAICompatible(Provider):
         self, response: HttpResponse, request: ImageGenerationRequest
     ) -> ImageResponse:
         return self._decode(_image_decoder, response.body)
+
+    def parse_speech(self, response: HttpResponse, request: SpeechRequest) -> SpeechResponse:
+        # the provider's content type when it sends one; else the one of the format asked for
+        content_type = response.header("content-type") or CONTENT_TYPES[request.response_format or "mp3"]
+        return SpeechResponse(content=response.body, content_type=content_type)
 
     def chat_stream_decoder(self, request: ChatRequest) -> OpenAIChatStreamDecoder:
         return OpenAIChatStreamDecoder(self)
