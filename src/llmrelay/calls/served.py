@@ -69,7 +69,8 @@ def served_view(answer: object) -> Served:  # transition
     `hidden_params` dict: a response's `_hidden_params`, a stream's `hidden_params`. The lead removes
     this once the engine attaches Served everywhere: callers then use `served_of`."""
     found = getattr(answer, "_served", None)
-    if isinstance(found, Served):
+    # a stream starts with NOT_SERVED: only a record someone attached wins over the dict
+    if isinstance(found, Served) and found is not NOT_SERVED:
         return found
     params = getattr(answer, "_hidden_params", None)
     if params is None:
