@@ -39,7 +39,7 @@ def attach_to_stream(stream: ChatStream, deployment: Deployment, *, mock: bool =
 
 def attach(answer: object, served: Served) -> None:
     """`attach_served`, plus — for the transition — LiteLLM's `_hidden_params` view of the record,
-    which readers not yet on `served_of` still take (router/runner.py, proxy/, cache/, client.py,
+    which readers not yet on `served_of` still take (router/runner.py, proxy/, cache/, sdk/,
     cost/api.py). Details an adapter's parse put there (Gemini's, Bedrock's...) are kept; the
     record's fields win, as the engine's always did. Goes once those readers read `served_of`."""
     answer._served = served  # type: ignore[attr-defined]
