@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from llmrelay.config.loader import parse_config
+from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.nesting import MAX_JSON_DEPTH, check_nesting
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.gateway import GatewayThread
+from llmrelay.types.chat import ChatRequest
 from llmrelay.types.errors import BadRequestError
 
 MASTER_KEY = "sk-master-test"
@@ -107,3 +109,21 @@ def test_check_nesting_counts_levels_not_brackets() -> None:
         check_nesting(json.dumps({"a": [[[1]]]}).encode(), limit=3)
     # malformed JSON is the decoder's to report
     check_nesting(b"[" * 500, limit=3)
+
+
+def test_the_decoders_length_shortcut_lets_no_deep_body_through() -> None:
+    # BodyDecoder skips the bracket count for bodies too short to nest past the limit: the shortest
+    # valid body that does (one level more, opened and closed) is still refused
+    decoder = BodyDecoder(ChatRequest)
+    with pytest.raises(BadRequestError, match="nests JSON"):
+        decoder.decode(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
+    # a chat whose metadata makes the body one level too deep
+    chat = b'{"model":"m","messages":[],"metadata":' + raw_nested(MAX_JSON_DEPTH) + b"}"
+    with pytest.raises(BadRequestError, match="nests JSON"):
+        decoder.decode(chat)
+    # a short body opening more levels than the limit and closing none is malformed JSON: a 400
+    head = b'{"model":"m","messages":[],"metadata":'
+    unclosed = head + b"[" * (2 * (MAX_JSON_DEPTH + 1) - 1 - len(head))
+    assert unclosed.count(b"[") > MAX_JSON_DEPTH
+    with pytest.raises(BadRequestError):
+        decoder.decode(unclosed)

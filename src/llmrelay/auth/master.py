@@ -15,12 +15,18 @@ from llmrelay.types.errors import AuthenticationError
 class MasterKeyAuthenticator:
     """Accepts exactly the configured master key."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_bearer", "_key")
 
     def __init__(self, master_key: str) -> None:
         self._key = master_key.encode()
+        self._bearer = b"Bearer " + self._key
 
     def __call__(self, header: HeaderGetter, *, anthropic_dialect: bool) -> Principal:
+        authorization = header("authorization")
+        # the usual header, exactly "Bearer <key>": one constant-time comparison, no parsing. Any
+        # other spelling (or key) goes the whole way below, which compares in constant time too
+        if authorization is not None and hmac.compare_digest(authorization.encode(), self._bearer):
+            return MASTER
         key = presented_key(header, anthropic_dialect=anthropic_dialect)
         if key is None:
             where = "an Authorization: Bearer header" + (" or x-api-key" if anthropic_dialect else "")

@@ -34,6 +34,8 @@ T = TypeVar(
 _PATH = re.compile(r" - at `\$\.?(.*)`$")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _UNKNOWN = "unknown field"
+# the shortest JSON text nested deeper than MAX_JSON_DEPTH: one level more, opened and closed
+_NESTABLE = 2 * (MAX_JSON_DEPTH + 1)
 
 
 class _StrictChat(ChatRequest, forbid_unknown_fields=True):
@@ -96,9 +98,11 @@ class BodyDecoder(Generic[T]):
     def decode(self, body: bytes) -> T:
         if not body:
             raise BadRequestError("empty request body: expected a JSON object", code="invalid_json")
-        # a body of at most MAX_JSON_DEPTH bytes, or with at most that many brackets, cannot nest
-        # deeper; the length test spares small bodies the two passes over their bytes
-        if len(body) > MAX_JSON_DEPTH and body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+        # A body with at most MAX_JSON_DEPTH brackets cannot nest deeper. Nor can a shorter body
+        # than _NESTABLE: valid JSON that deep needs an opening and a closing bracket per level, and
+        # invalid JSON that short fails to decode long before the decoder's recursion limit. The
+        # length test spares small bodies the two passes over their bytes.
+        if len(body) >= _NESTABLE and body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
             check_nesting(body)
         try:
             decoded = self._strict.decode(body)
