@@ -164,7 +164,9 @@ class OpenAIEventFilter:
 
     def _inspect(self, event: bytes) -> bytes:
         """One event (with its blank line): what to send of it."""
-        if _is_end_marker(event):
+        # the end marker is a `data: [DONE]` line, not those words inside a chunk's JSON (a model
+        # may write them); inline: it runs for every event that matters
+        if event.startswith(_END_MARKERS) or b"\ndata: [DONE]" in event or b"\ndata:[DONE]" in event:
             self.done = True
             return event
         renamed = _REASONING in event
@@ -188,12 +190,6 @@ class OpenAIEventFilter:
             return False
         self.usage = usage
         return usage_only and not self._want_usage
-
-
-def _is_end_marker(event: bytes) -> bool:
-    """Whether the event is the end marker: a `data: [DONE]` line, not the words inside a chunk's
-    JSON (a model may write them)."""
-    return event.startswith(_END_MARKERS) or b"\ndata: [DONE]" in event or b"\ndata:[DONE]" in event
 
 
 _END_MARKERS = (b"data: [DONE]", b"data:[DONE]")

@@ -288,7 +288,14 @@ class CallRunner:
         retries or falls back); the stream's end is booked when it comes, as success or failure.
         The end report is attached only now, so a failed attempt is never booked twice."""
         stream = await open_()
-        _note_routing(stream, stream.hidden_params, trace)
+        # _note_routing's steps inline (once per stream, on every stream's path): the hidden_params
+        # dict is the record until the engine attaches Served (transition), then Served too
+        params = stream.hidden_params
+        params["attempts"] = attempts = max(1, trace.attempts)
+        params["fallback_from"] = trace.fallback_from
+        served: Served | None = getattr(stream, "_served", None)
+        if served is not None:
+            attach_served(stream, served.with_routing(attempts, trace.fallback_from))
         stream.set_on_finish(lambda s, error: self._stream_ended(trace, pick, s, error))
         if pick.reservation is not None:
             # a stream dropped without being read to the end still frees its slot
