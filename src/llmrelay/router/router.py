@@ -16,7 +16,6 @@ from typing import Any
 
 from llmrelay.calls.call import Call
 from llmrelay.calls.context import CallContext
-from llmrelay.core.engine import Engine
 from llmrelay.core.input_limits import (
     DEFAULT_MAX_EMBEDDING_INPUTS,
     DEFAULT_MAX_RERANK_DOCUMENTS,
@@ -24,6 +23,7 @@ from llmrelay.core.input_limits import (
 )
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.cost.catalog import Catalog
+from llmrelay.engine import Engine
 from llmrelay.router.aliases import AliasSpec, parse_aliases
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
 from llmrelay.router.groups import ModelGroups

@@ -16,8 +16,8 @@ import msgspec
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
 from llmrelay.calls.served import Served, attach_served
-from llmrelay.core.engine import Engine
 from llmrelay.core.retry import backoff_delay
+from llmrelay.engine import Engine
 from llmrelay.limits.base import Limiter
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker, PickRequest

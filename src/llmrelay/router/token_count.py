@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from llmrelay.core.engine import Engine
+from llmrelay.engine import Engine
 from llmrelay.providers.anthropic.adapter import AnthropicProvider
 from llmrelay.router.deployments import RouterDeployment
 

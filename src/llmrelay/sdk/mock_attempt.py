@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmrelay.core.engine import Engine
 from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
 from llmrelay.core.options import mock_error
 from llmrelay.core.streaming import ChatStream
+from llmrelay.engine import Engine
 from llmrelay.router.records import CallTrace
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment

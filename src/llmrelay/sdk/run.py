@@ -19,10 +19,10 @@ import time
 from typing import Any
 
 from llmrelay.calls.served import NOT_SERVED, served_of
-from llmrelay.core.engine import Engine
 from llmrelay.core.retry import Backoff
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
+from llmrelay.engine import Engine
 from llmrelay.router.groups import ModelGroups
 from llmrelay.router.picking import Pick, Picker
 from llmrelay.router.policy import FallbackPolicy, RetryPolicy
