@@ -90,6 +90,9 @@ async def post(gw: GatewayThread, body: Any) -> tuple[int, str, bytes]:
         ({"speed": 0.1}, "speed"),
         ({"response_format": "ogg"}, "response_format"),
         ({"voice": None}, "voice"),
+        ({"voice": "v" * 256}, "voice"),
+        ({"voice": "a\u0000b"}, "voice"),
+        ({"instructions": "x" * 4097}, "instructions"),
         ({"input": None}, "input"),
     ],
 )

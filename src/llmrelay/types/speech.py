@@ -28,10 +28,11 @@ class SpeechRequest(Model):
     model: str
     # OpenAI's limit; the gateway's decoder refuses a longer input with a 400 naming `input`
     input: Annotated[str, msgspec.Meta(max_length=4096)]
-    voice: str
+    # a voice's name or a custom voice's id: short, printable
+    voice: Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$")]
     response_format: AudioFormat | None = None  # OpenAI's default: mp3
     speed: Annotated[float, msgspec.Meta(ge=0.25, le=4.0)] | None = None
-    instructions: str | None = None  # gpt-4o-mini-tts only
+    instructions: Annotated[str, msgspec.Meta(max_length=4096)] | None = None  # gpt-4o-mini-tts only
     extra_body: dict[str, Any] | None = None
 
 
