@@ -127,3 +127,43 @@ def test_the_decoders_length_shortcut_lets_no_deep_body_through() -> None:
     assert unclosed.count(b"[") > MAX_JSON_DEPTH
     with pytest.raises(BadRequestError):
         decoder.decode(unclosed)
+
+
+def _chat_with(where: str, value: Any) -> bytes:
+    """A chat body of more than _NESTABLE bytes with `value` at one of the places typed Any."""
+    body: dict[str, Any] = {
+        "model": "m",
+        "messages": [{"role": "system", "content": "be brief " * 40}, {"role": "user", "content": "hi"}],
+    }
+    if where == "tool parameters":
+        body["tools"] = [{"type": "function", "function": {"name": "f", "parameters": value}}]
+    elif where == "content part cache_control":
+        body["messages"][1]["content"] = [{"type": "text", "text": "hi", "cache_control": value}]
+    elif where == "response_format schema":
+        body["response_format"] = {"type": "json_schema", "json_schema": {"name": "s", "schema": value}}
+    elif where == "metadata":
+        body["metadata"] = value
+    return json.dumps(body).encode()
+
+
+# the level the Any-typed value itself sits at in each body (the body's object is level 1)
+PLACES = {
+    "tool parameters": 5,  # body → tools → [0] → function → parameters
+    "content part cache_control": 6,  # body → messages → [1] → content → [0] → cache_control
+    "response_format schema": 4,  # body → response_format → json_schema → schema
+    "metadata": 2,
+}
+
+
+@pytest.mark.parametrize("where", sorted(PLACES))
+def test_the_decoded_requests_any_fields_are_bounded_where_they_sit(where: str) -> None:
+    """A value typed Any (where a typed decode lets depth through) is as deep as the level it sits
+    at plus its own nesting, wherever in the request it is: the bound counts the whole body."""
+    decoder = BodyDecoder(ChatRequest)
+    level = PLACES[where]
+    fits = nested(MAX_JSON_DEPTH - level + 1)  # its deepest container at MAX_JSON_DEPTH exactly
+    body = _chat_with(where, fits)
+    assert len(body) > 2 * (MAX_JSON_DEPTH + 1)  # past the short-body shortcut
+    decoder.decode(body)
+    with pytest.raises(BadRequestError, match="nests JSON"):
+        decoder.decode(_chat_with(where, {"one more": fits}))
