@@ -121,4 +121,3 @@ SPEECH: Operation[SpeechRequest, SpeechResponse] = Operation(
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
     CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH,
 )  # fmt: skip
-BY_NAME: dict[str, Operation[Any, Any]] = {op.name: op for op in OPERATIONS}
