@@ -232,7 +232,12 @@ def serve(options: ServeOptions) -> None:
     from llmrelay.gate.store import keys_store
 
     # made once by the parent before any worker starts: a problem is one line, not one per worker
-    keys_store(config.general, os.environ).prepare()
+    store = keys_store(config.general, os.environ)
+    store.prepare()
+    if store.enabled:
+        from llmrelay.proxy.premigrate import migrate_before_workers
+
+        migrate_before_workers(store)
     with metrics_directory(options.workers) as metrics_dir:
         options.metrics_dir = metrics_dir
         os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
