@@ -65,6 +65,10 @@ def _ping_in_child(raw: str, url: str) -> str | None:
 
 
 def _ping_and_tell(raw: str, url: str, writer: Any) -> None:
+    # imported before the clock starts: DATABASE_CONNECT_SECONDS is the database's time to answer
+    import sqlalchemy  # noqa: F401
+
+    from llmrelay.storage.database import Database  # noqa: F401
     from llmrelay.storage.url import redact
 
     try:

@@ -206,7 +206,7 @@ def startup_notes(config: GatewayConfig) -> list[str]:
 def serve(options: ServeOptions) -> None:
     """Run until SIGINT/SIGTERM; in-flight requests get general_settings.graceful_shutdown_seconds."""
     from llmrelay.config.preflight import check_address
-    from llmrelay.proxy.workers import check_workers, metrics_directory
+    from llmrelay.proxy.workers import check_workers, metrics_directory, share_before_fork
 
     config = parse_config(options.document, source=options.source)
     try:
@@ -240,6 +240,7 @@ def serve(options: ServeOptions) -> None:
         migrate_before_workers(store)
     with metrics_directory(options.workers) as metrics_dir:
         options.metrics_dir = metrics_dir
+        share_before_fork(config, options.workers)
         os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
         _server(options, config, connections).serve()
 
