@@ -50,6 +50,8 @@ def test_the_view_is_the_record_in_litellms_names() -> None:
         "provider": "openai", "model": "openai/gpt-4o", "deployment_id": "d", "model_group": "g",
         "api_base": "http://x", "attempts": 2, "fallback_from": "f", "cost_micros": 1_500_000,
         "response_cost": 1.5, "mock": True, "cache_hit": True, "cache_key": "k",
+        # LiteLLM's names of the same facts
+        "custom_llm_provider": "openai", "model_id": "d",
     }  # fmt: skip
     plain = hidden_params_of(Served())
     assert "mock" not in plain and "cache_hit" not in plain and "cache_key" not in plain
@@ -77,6 +79,7 @@ async def test_router_keyword_calls_show_the_view_and_route_does_not(sims: Simul
         assert served.fallback_from == "gpt" and served.attempts == 2 and served.cost_micros > 0
         assert {k: params[k] for k in hidden_params_of(served)} == hidden_params_of(served)
         assert params["deployment_id"] == "gemini-1" and params["fallback_from"] == "gpt"
+        assert (params["model_id"], params["custom_llm_provider"]) == ("gemini-1", "gemini")
         assert all(name in params for name in GEMINI_DETAILS)  # the adapter's details are kept
 
         request = ChatRequest(model="gem", messages=[Message(role="user", content="hello there")])

@@ -22,11 +22,15 @@ A = TypeVar("A")
 
 
 def hidden_params_of(served: Served) -> dict[str, Any]:
-    """The record in LiteLLM's `_hidden_params` shape."""
+    """The record in LiteLLM's `_hidden_params` shape: llmrelay's names, and LiteLLM's for the same
+    facts (`custom_llm_provider`, `model_id`: the deployment's `model_info.id`, `response_cost` in
+    USD), which LiteLLM users' code reads."""
     params: dict[str, Any] = {
         "provider": served.provider,
+        "custom_llm_provider": served.provider,
         "model": served.model,
         "deployment_id": served.deployment_id,
+        "model_id": served.deployment_id,
         "model_group": served.model_group,
         "api_base": served.api_base,
         "attempts": served.attempts,
