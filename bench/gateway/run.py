@@ -1,12 +1,16 @@
 """Benchmark the gateway against the direct simulator and the floor proxy, with wrk.
 
-    .venv/bin/python -m bench.gateway.run [--duration 3] [--rounds 2] [--asgi-floor]
+    .venv/bin/python -m bench.gateway.run [--duration 3] [--rounds 2] [--asgi-floor] [--keyed]
+                                          [--peers nginx,litellm,portkey]
                                           [--other-gateway "CMD with {port} and {upstream}"]
 
 Targets (each started once, pinned to core 0; the simulator and wrk pinned to core 1):
   direct     the OpenAI simulator itself (the baseline for "latency added")
   floor      bench/gateway/floor_rsgi.py: bare pass-through on Granian RSGI + llmrelay's HttpTransport
   gateway    `llmrelay serve` with a master key and the router, one worker
+  gateway-keyed  the same as production runs it (--keyed): a virtual key with a budget and rpm/tpm
+             limits, spend durable in the embedded store, metrics and the call log on
+  nginx, litellm, portkey   the peers (--peers; bench/gateway/peers.py says how each is installed)
   floor-asgi the same floor as raw ASGI on uvicorn (--asgi-floor; needs uvicorn installed)
   other      any command given with --other-gateway (e.g. LiteLLM from its own virtualenv)
 Scenarios: 1, 16 and 64 connections non-streamed; 16 connections streaming 20 chunks.
@@ -30,6 +34,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.gateway import peers
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -93,10 +99,10 @@ def body(stream: bool, model: str) -> str:
     return json.dumps(data)
 
 
-def first_answer(url: str, model: str, deadline: float) -> None:
+def first_answer(url: str, model: str, deadline: float, headers: dict[str, str] | None = None) -> None:
     req = urllib.request.Request(
         url + "/v1/chat/completions", data=body(False, model).encode(),
-        headers={"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}"},
+        headers={"content-type": "application/json", **(headers or master_headers())},
     )  # fmt: skip
     while time.monotonic() < deadline:
         try:
@@ -108,6 +114,10 @@ def first_answer(url: str, model: str, deadline: float) -> None:
     raise RuntimeError(f"no answer from {url}")
 
 
+def master_headers() -> dict[str, str]:
+    return {"authorization": f"Bearer {MASTER_KEY}"}
+
+
 @dataclass
 class Target:
     name: str
@@ -115,6 +125,8 @@ class Target:
     port: int
     model: str
     env: dict[str, str] = field(default_factory=dict)
+    # what a client sends besides the body (the key; Portkey's provider and upstream)
+    headers: dict[str, str] = field(default_factory=master_headers)
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float = 0.0
     rss_idle: float = 0.0
@@ -131,7 +143,7 @@ class Target:
             pinned(core, self.cmd), env={**os.environ, **self.env}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        first_answer(self.url, self.model, started + 30)
+        first_answer(self.url, self.model, started + 60, self.headers)
         self.startup_s = time.monotonic() - started
         self.rss_idle = rss_mb(self.proc.pid)
 
@@ -159,7 +171,7 @@ def run_wrk(target: Target, connections: int, stream: bool, duration: float) -> 
             'wrk.method = "POST"\n'
             f"wrk.body = {json.dumps(body(stream, target.model))}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {MASTER_KEY}"\n'
+            + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in target.headers.items())
         )
     assert target.proc is not None
     cpu_before = cpu_seconds(target.proc.pid)
@@ -211,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         "--other-gateway", help="command for another gateway; {port} and {upstream} are filled in"
     )
     parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
+    parser.add_argument("--keyed", action="store_true", help="also run gateway-keyed (the production path)")
+    parser.add_argument("--peers", default="", help="comma-separated peers to run: " + ", ".join(peers.PEERS))
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ", ".join(n for n, _, _ in SCENARIOS)
@@ -237,6 +251,18 @@ def main(argv: list[str] | None = None) -> int:
                                              "--port", "{port}", "--log-level", "warning",
                                              "bench.gateway.floor_asgi:app"],
                               0, "gpt-4o-mini", {"FLOOR_UPSTREAM": upstream}))  # fmt: skip
+    if args.keyed:
+        config = peers.keyed_gateway_config(upstream, MASTER_KEY, SIM_KEY)
+        serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
+        serve += ["--port", "{port}"]
+        targets.append(Target("gateway-keyed", serve, 0, "bench-model"))
+    for name in filter(None, args.peers.split(",")):
+        port = free_port()
+        plan = peers.plan(name, port, sim_port, MASTER_KEY, SIM_KEY)
+        if isinstance(plan, str):
+            print(f"skipped {name}: {plan}", file=sys.stderr)
+            continue
+        targets.append(Target(name, plan.cmd, port, plan.model, plan.env, plan.headers or master_headers()))
     if args.other_gateway:
         targets.append(Target("other", shlex.split(args.other_gateway), 0, args.other_model))
     try:
@@ -246,9 +272,11 @@ def main(argv: list[str] | None = None) -> int:
                 t.proc = sim
                 t.rss_idle = rss_mb(sim.pid)
                 continue
-            t.port = free_port()
+            t.port = t.port or free_port()
             t.cmd = [c.replace("{port}", str(t.port)).replace("{upstream}", upstream) for c in t.cmd]
             t.start(core=0)
+            if t.name == "gateway-keyed":
+                t.headers = {"authorization": f"Bearer {peers.issue_virtual_key(t.url, MASTER_KEY)}"}
         chosen = set(args.scenarios.split(",")) if args.scenarios else {n for n, _, _ in SCENARIOS}
         for _ in range(args.rounds):
             for name, conns, stream in [s for s in SCENARIOS if s[0] in chosen]:
@@ -296,13 +324,13 @@ def render(report: dict[str, dict[str, object]]) -> str:
             m = row.get(scenario)
             if isinstance(m, dict):
                 lines.append(
-                    f"  {name:<10} {m['rps']:>9.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
+                    f"  {name:<13} {m['rps']:>9.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
                     f"{m['added_p50_ms']:>6.2f} {m['added_p99_ms']:>6.2f} {m['cpu_us_per_req']:>9.0f} "
                     f"{m['errors']:>5.0f}"
                 )
     lines.append("\ntarget | start to first answer s | RSS idle MB | RSS after load MB")
     for name, row in report.items():
-        lines.append(f"  {name:<10} {row['startup_s']:>6} {row['rss_idle_mb']:>7} {row['rss_loaded_mb']:>7}")
+        lines.append(f"  {name:<13} {row['startup_s']:>6} {row['rss_idle_mb']:>7} {row['rss_loaded_mb']:>7}")
     return "\n".join(lines)
 
 
