@@ -11,6 +11,7 @@ disk) would bury the round trips measured here.
 
     .venv/bin/python -m bench.limits_redis                       # 5 rounds of 1000 requests per variant
     .venv/bin/python -m bench.limits_redis --clients 16          # 16 concurrent clients: settlements batch
+    .venv/bin/python -m bench.limits_redis --gap-ms 1            # 1 ms between an answer and the next request
     PYTHONPATH=<other checkout>/src .venv/bin/python -m bench.limits_redis   # the same on another version
 
 Results: docs/adr/0011-limits-one-round-trip.md.
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -100,6 +102,23 @@ async def _open(name: str, redis_url: str | None, fsync: bool) -> Variant:
     return Variant(name, app, await _virtual_key(app))
 
 
+class AwaitedSettler:
+    """The settlement as it was before limits/settler.py: one round trip awaited on the answer's path
+    (variant `redis-awaited`, the same run's baseline for that change)."""
+
+    def __init__(self, limiter: Any) -> None:
+        self.limiter = limiter
+
+    async def settle(self, reservation: Any, actual_tokens: int | None, *, now: float) -> None:
+        await self.limiter.settle(reservation, actual_tokens, now=now)
+
+    async def drain(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
 async def _drain(variant: Variant) -> None:
     settler = getattr(variant.app.state.services[0].gate, "settler", None)
     if settler is not None:  # the version under test may settle on the path (no settler)
@@ -107,7 +126,7 @@ async def _drain(variant: Variant) -> None:
     await asyncio.sleep(0.01)  # the router's settlements, spawned after the answer
 
 
-async def _round(variant: Variant, count: int, clients: int, counter: Counter) -> None:
+async def _round(variant: Variant, count: int, clients: int, gap: float, counter: Counter) -> None:
     """`count` requests from `clients` concurrent clients, each sending its next when answered."""
     body = json.dumps(
         {"model": "bench-model", "messages": [{"role": "user", "content": "Say hello"}]}
@@ -122,7 +141,9 @@ async def _round(variant: Variant, count: int, clients: int, counter: Counter) -
             await variant.app.__rsgi__(scope, proto)
             variant.times.append(time.perf_counter() - began)
             assert proto.status == 200, proto.status
-            if i % 100 == 99:
+            if gap:
+                await asyncio.sleep(gap)  # a client's think time: work left after the answer runs now
+            elif i % 100 == 99:
                 await asyncio.sleep(0.005)  # idle time, as between requests under real load
 
     started = time.process_time()
@@ -137,30 +158,40 @@ async def _round(variant: Variant, count: int, clients: int, counter: Counter) -
     variant.requests += count
 
 
-async def _main(count: int, rounds: int, clients: int, redis_url: str, fsync: bool) -> None:
+async def _main(count: int, rounds: int, clients: int, gap: float, redis_url: str, fsync: bool) -> None:
     counter = Counter()
     counter.install()
     variants = [await _open("memory", None, fsync), await _open("redis", redis_url, fsync)]
+    gate = variants[1].app.state.services[0].gate
+    if hasattr(gate, "settler"):  # this version settles off the path: its awaited baseline too
+        awaited = await _open("redis-awaited", redis_url, fsync)
+        awaited_gate = awaited.app.state.services[0].gate
+        awaited_gate.settler = AwaitedSettler(awaited_gate.limiter)
+        variants.append(awaited)
     for variant in variants:  # warm up: connections opened, scripts loaded, caches filled
-        await _round(variant, 200, clients, counter)
+        await _round(variant, 200, clients, gap, counter)
         variant.times.clear()
         variant.on_path = variant.after = variant.requests = 0
         variant.cpu = 0.0
-    for index in range(rounds):
-        for variant in variants if index % 2 == 0 else variants[::-1]:
-            await _round(variant, count, clients, counter)
+    for _ in range(rounds):
+        for variant in random.sample(variants, len(variants)):  # shuffled rounds
+            await _round(variant, count, clients, gap, counter)
     medians = {}
     for variant in variants:
         times = sorted(variant.times)
         medians[variant.name] = statistics.median(times) * 1e6
         p99 = times[int(len(times) * 0.99)] * 1e6
         print(
-            f"{variant.name:7s} wall µs/request: median {medians[variant.name]:7.1f}  p99 {p99:7.1f}  "
+            f"{variant.name:13s} wall µs/request: median {medians[variant.name]:7.1f}  p99 {p99:7.1f}  "
             f"CPU µs/request {variant.cpu / variant.requests * 1e6:6.1f}   "
             f"Redis commands/request: on the path {variant.on_path / variant.requests:4.2f}, "
             f"after it {variant.after / variant.requests:4.2f}"
         )
-    print(f"added by Redis-shared limits (median): {medians['redis'] - medians['memory']:+.1f} µs")
+    for name in ("redis", "redis-awaited"):
+        if name in medians:
+            print(
+                f"added by Redis-shared limits, {name} (median): {medians[name] - medians['memory']:+.1f} µs"
+            )
     for variant in variants:
         await variant.app.aclose()
 
@@ -172,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=1, help="concurrent clients (1: latency)")
+    parser.add_argument(
+        "--gap-ms", type=float, default=0.0, help="each client's pause between an answer and its next request"
+    )
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument("--fsync", action="store_true", help="spend spooled with fsync, as production runs")
     args = parser.parse_args(argv)
@@ -181,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         runner: Any = uvloop.run
     except ImportError:
         runner = asyncio.run
-    runner(_main(args.count, args.rounds, args.clients, args.redis_url, args.fsync))
+    runner(_main(args.count, args.rounds, args.clients, args.gap_ms / 1000, args.redis_url, args.fsync))
     return 0
 
 
