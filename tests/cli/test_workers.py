@@ -175,3 +175,21 @@ def wait_ready(url: str, proc: subprocess.Popen[str]) -> None:
                 raise AssertionError(proc.stderr.read() if proc.stderr else "exited") from None
             assert time.monotonic() < deadline, "the gateway did not start"
             time.sleep(0.05)
+
+
+def test_the_metrics_directory_is_private_and_gone_at_exit(tmp_path: Path) -> None:
+    from llmrelay.proxy.workers import MULTIPROC_ENV, metrics_directory
+
+    environ: dict[str, str] = {}
+    with metrics_directory(1, environ) as none:
+        assert none is None and environ == {}
+    with metrics_directory(2, environ) as made:
+        assert made is not None and environ[MULTIPROC_ENV] == made
+        assert os.stat(made).st_mode & 0o077 == 0  # the workers' counts are nobody else's to read
+        Path(made, "counter_1.db").write_bytes(b"x")
+    assert environ == {} and not os.path.exists(made)
+    # the operator's own directory is used as it is, and kept
+    own = {MULTIPROC_ENV: str(tmp_path)}
+    with metrics_directory(2, own) as given:
+        assert given == str(tmp_path)
+    assert own == {MULTIPROC_ENV: str(tmp_path)} and tmp_path.exists()
