@@ -231,9 +231,14 @@ class CallRunner:
         self, pick: Pick, usage: Usage | None, *, latency: float | None, ttft: float | None
     ) -> None:
         self.last_errors.pop(pick.deployment.id, None)
-        if pick.reservation is not None:
+        reservation = pick.reservation
+        if reservation is not None:
             actual = usage.total_tokens if usage is not None else None
-            await self.limiter.settle(pick.reservation, actual, now=self.clock())
+            if reservation.origin == "redis":
+                # a round trip the answer need not wait for (limits/settler.py); `drain` awaits it
+                self.spawn(self.limiter.settle(reservation, actual, now=self.clock()))
+            else:
+                await self.limiter.settle(reservation, actual, now=self.clock())
         if self.picker.strategy == "latency-based-routing":
             await self.state.record_latency(
                 pick.deployment.id, latency=latency, ttft=ttft, alpha=self.latency_alpha, now=self.clock()
