@@ -6,6 +6,8 @@ peer that is not installed is skipped, not an error: the report says which ran).
 
 - `gateway-keyed`: `llmrelay serve` as production runs it — a virtual key with a budget and rpm/tpm
   limits, spend recorded durably in the embedded store, Prometheus and the call log on;
+- `gateway-shared`: the same on PostgreSQL (a scratch database on 127.0.0.1:5432) with limits shared
+  through Redis (127.0.0.1:6379), with a second instance on the same database and Redis beside it;
 - `nginx`: a bare reverse proxy (Debian's `nginx-light`), one worker process;
 - `litellm`: the LiteLLM proxy from its own virtualenv (`LITELLM_BIN`, default
   /opt/litellm/bin/litellm; `python3 -m venv /opt/litellm && /opt/litellm/bin/pip install
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import urllib.request
 from dataclasses import dataclass, field
@@ -52,6 +55,37 @@ def keyed_gateway_config(upstream: str, master_key: str, sim_key: str) -> str:
                              "spend_spool_dir": str(folder / "spool")},
     }))  # fmt: skip
     return str(path)
+
+
+def shared_gateway_config(upstream: str, master_key: str, sim_key: str, database: str, redis_url: str) -> str:
+    """The keyed gateway as several instances run it: PostgreSQL for keys and spend, Redis for limits."""
+    folder = Path(tempfile.mkdtemp())
+    path = folder / "bench-shared.yaml"
+    path.write_text(json.dumps({
+        "model_list": [{"model_name": "bench-model",
+                        "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": upstream,
+                                           "api_key": sim_key}}],
+        "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1, "redis_url": redis_url},
+        "litellm_settings": {"callbacks": ["prometheus", "json_log"],
+                             "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
+        "general_settings": {"master_key": master_key, "database_url": f"postgresql://127.0.0.1:5432/{database}",
+                             "spend_spool_dir": str(folder / "spool")},
+    }))  # fmt: skip
+    return str(path)
+
+
+class ScratchDatabase:
+    """A PostgreSQL database of the bench's own (127.0.0.1:5432, trust auth), dropped afterwards."""
+
+    def __init__(self) -> None:
+        self.name = f"llmrelay_bench_{os.getpid()}"
+
+    def __enter__(self) -> str:
+        subprocess.run(["createdb", "-h", "127.0.0.1", self.name], check=True)
+        return self.name
+
+    def __exit__(self, *exc: object) -> None:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "--if-exists", "--force", self.name], check=False)
 
 
 def issue_virtual_key(url: str, master_key: str) -> str:
