@@ -9,6 +9,10 @@ Targets (each started once, pinned to core 0; the simulator and wrk pinned to co
   gateway    `llmrelay serve` with a master key and the router, one worker
   floor-asgi the same floor as raw ASGI on uvicorn (--asgi-floor; needs uvicorn installed)
   other      any command given with --other-gateway (e.g. LiteLLM from its own virtualenv)
+  keyed      (--keyed) `llmrelay serve` as production runs it: a virtual key with a budget and rpm/tpm
+             limits on the embedded SQLite store, spend made durable (spool fsync) before the last byte
+  keyed-variant  (--keyed-variant SRC) the same with another source tree first on PYTHONPATH, to
+             compare two versions of the keyed path in one run
 Scenarios: 1, 16 and 64 connections non-streamed; 16 connections streaming 20 chunks.
 Rounds run the targets in a shuffled order each time; figures are medians over rounds.
 """
@@ -115,6 +119,8 @@ class Target:
     port: int
     model: str
     env: dict[str, str] = field(default_factory=dict)
+    keyed: bool = False  # serves a virtual key, made once it is up
+    key: str = MASTER_KEY
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float = 0.0
     rss_idle: float = 0.0
@@ -134,6 +140,8 @@ class Target:
         first_answer(self.url, self.model, started + 30)
         self.startup_s = time.monotonic() - started
         self.rss_idle = rss_mb(self.proc.pid)
+        if self.keyed:
+            self.key = virtual_key(self.url)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -142,6 +150,19 @@ class Target:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def virtual_key(url: str) -> str:
+    """A key as production hands them out: a budget and rpm/tpm limits checked and settled per call."""
+    req = urllib.request.Request(
+        url + "/key/generate",
+        data=json.dumps({"models": ["bench-model"], "rpm_limit": 10_000_000, "tpm_limit": 10_000_000_000,
+                         "max_budget": 1_000_000.0}).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}"},
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        key: str = json.loads(resp.read())["key"]
+    return key
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -159,7 +180,7 @@ def run_wrk(target: Target, connections: int, stream: bool, duration: float) -> 
             'wrk.method = "POST"\n'
             f"wrk.body = {json.dumps(body(stream, target.model))}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {MASTER_KEY}"\n'
+            f'wrk.headers["Authorization"] = "Bearer {target.key}"\n'
         )
     assert target.proc is not None
     cpu_before = cpu_seconds(target.proc.pid)
@@ -182,9 +203,16 @@ def run_wrk(target: Target, connections: int, stream: bool, duration: float) -> 
     }
 
 
-def gateway_config(upstream: str) -> str:
-    """Master key on, routing through the Router, events on (Prometheus + a JSON-lines call log)."""
+def gateway_config(upstream: str, keyed: bool = False) -> str:
+    """Master key on, routing through the Router, events on (Prometheus + a JSON-lines call log);
+    keyed: virtual keys and durable spend on an embedded SQLite store of its own."""
     folder = Path(tempfile.mkdtemp())
+    general: dict[str, object] = {"master_key": MASTER_KEY, "embedded_database": False}
+    if keyed:
+        general |= {
+            "database_url": f"sqlite:///{folder / 'bench.db'}",
+            "spend_spool_dir": str(folder / "spool"),
+        }
     path = folder / "bench.yaml"
     path.write_text(json.dumps({
         "model_list": [{"model_name": "bench-model",
@@ -195,7 +223,7 @@ def gateway_config(upstream: str) -> str:
                              "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
         # the master key alone: without embedded_database: false a master key and no database_url
         # would open the embedded store (virtual keys and spend), another path than the one measured
-        "general_settings": {"master_key": MASTER_KEY, "embedded_database": False},
+        "general_settings": general,
     }))  # fmt: skip
     return str(path)
 
@@ -212,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument(
+        "--keyed", action="store_true", help="also the keyed gateway (virtual key, durable spend)"
+    )
+    parser.add_argument("--keyed-variant", help="also the keyed gateway from this source tree (PYTHONPATH)")
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ", ".join(n for n, _, _ in SCENARIOS)
     )
@@ -232,6 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         Target("gateway", [str(BIN / "llmrelay"), "serve", "--config", gateway_config(upstream),
                            "--host", "127.0.0.1", "--port", "{port}"], 0, "bench-model"),
     ]  # fmt: skip
+    serve = [str(BIN / "llmrelay"), "serve", "--host", "127.0.0.1", "--port", "{port}", "--config"]
+    if args.keyed:
+        targets.append(Target("keyed", [*serve, gateway_config(upstream, keyed=True)], 0, "bench-model",
+                              keyed=True))  # fmt: skip
+    if args.keyed_variant:
+        targets.append(Target("keyed-var", [*serve, gateway_config(upstream, keyed=True)], 0, "bench-model",
+                              {"PYTHONPATH": args.keyed_variant}, keyed=True))  # fmt: skip
     if args.asgi_floor:
         targets.append(Target("floor-asgi", [str(BIN / "uvicorn"), "--loop", "uvloop", "--http", "httptools",
                                              "--port", "{port}", "--log-level", "warning",
