@@ -2,7 +2,7 @@
 out together in the next one, so N concurrent answers cost about one sync, and a lone answer's record
 is written the moment it arrives (no waiting to gather a batch).
 
-    event loop: frame ──▶ queue (+ the caller's future) ──notify──▶ committer thread:
+    event loop: frame ──▶ queue (+ the caller's future) ──notify, at the end of the loop pass──▶ committer thread:
                                                                    take everything queued,
                                                                    one write + one sync,
     event loop: every future of the batch resolved ◀──one call_soon_threadsafe── (or failed)
@@ -58,6 +58,7 @@ class GroupCommitter:
         self._frames: list[bytes] = []  # guarded by _cond, as are the two below
         self._waiters: list[Waiter | None] = []
         self._stopping = False
+        self._kick_due = False  # a wake-up of the committer is scheduled on the loop (loop-only)
         # bytes queued and not yet durable, the batch on the disk included (read without the lock)
         self.backlog = 0
         self._busy_since: float | None = None  # when the batch on the disk went there
@@ -75,6 +76,15 @@ class GroupCommitter:
             self._frames.append(frame)
             self._waiters.append(waiter)
             self.backlog += len(frame)
+        if not self._kick_due:
+            # wake the committer once the loop has run what else is ready now: the requests
+            # finishing in the same loop pass join this batch instead of waiting for the next sync
+            self._kick_due = True
+            self._loop.call_soon(self._kick)
+
+    def _kick(self) -> None:
+        self._kick_due = False
+        with self._cond:
             self._cond.notify()
 
     def busy(self) -> bool:
