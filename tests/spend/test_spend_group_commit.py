@@ -25,6 +25,7 @@ from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.proxy.enforce import CallInfo
 from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.spend import SpendWriter, Spool
+from llmrelay.spend.commit import CommitterStopped
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.storage import Storage
 from llmrelay.storage.records import NewKey, SpendLogFilter, SpendLogRecord
@@ -276,3 +277,17 @@ async def test_a_backlog_over_the_bound_refuses_new_calls(make_writer: WriterFac
     await writer.flush()
     assert writer.accepting()
     assert writer._committer is not None and writer._committer.backlog == 0
+
+
+async def test_a_stop_with_the_disk_stuck_tells_every_caller(make_writer: WriterFactory, disk: Disk) -> None:
+    writer = make_writer()
+    await writer.start()
+    disk.hold = True
+    on_disk = asyncio.ensure_future(writer.record(rec(0)))
+    await disk.held()
+    queued_behind = asyncio.ensure_future(writer.record(rec(1)))
+    await queued(writer, 1)
+    await writer.stop(timeout=0.1)  # returns although the disk never answers
+    for caller in (on_disk, queued_behind):
+        with pytest.raises(CommitterStopped):
+            await caller

@@ -1,11 +1,10 @@
 """Group commit for the spend spool: every record handed in while one write + sync is on the disk goes
 out together in the next one, so N concurrent answers cost about one sync, and a lone answer's record
-is written the moment it arrives (no waiting to gather a batch).
+goes to the disk at the end of the event loop's pass that handed it in (no timer to gather a batch).
 
-    event loop: frame ──▶ queue (+ the caller's future) ──notify, at the end of the loop pass──▶ committer thread:
-                                                                   take everything queued,
-                                                                   one write + one sync,
-    event loop: every future of the batch resolved ◀──one call_soon_threadsafe── (or failed)
+    event loop: frame ──▶ queue (+ the caller's future); at the end of the loop's pass: notify ──▶
+    committer thread: take everything queued, one write + one sync ──▶
+    event loop: every future of the batch resolved, by one call_soon_threadsafe (or all failed)
 
 The sync runs on the committer's own thread, never on the event loop. A batch that fails (the disk
 refused the write or the sync) fails every caller waiting on it — none of them is told its record is
@@ -57,6 +56,7 @@ class GroupCommitter:
         self._cond = threading.Condition()
         self._frames: list[bytes] = []  # guarded by _cond, as are the two below
         self._waiters: list[Waiter | None] = []
+        self._on_disk: list[Waiter | None] = []  # the callers of the batch being written
         self._stopping = False
         self._kick_due = False  # a wake-up of the committer is scheduled on the loop (loop-only)
         # bytes queued and not yet durable, the batch on the disk included (read without the lock)
@@ -113,7 +113,8 @@ class GroupCommitter:
     def fail_unfinished(self) -> int:
         """After a stop that timed out: tell every caller still waiting (on the loop)."""
         with self._cond:
-            waiters, self._waiters, self._frames = self._waiters, [], []
+            waiters = self._on_disk + self._waiters
+            self._on_disk, self._waiters, self._frames = [], [], []
         error = CommitterStopped("the spend writer stopped before the disk confirmed this record")
         told = 0
         for waiter in waiters:
@@ -145,6 +146,7 @@ class GroupCommitter:
                     return
                 frames, self._frames = self._frames, []
                 waiters, self._waiters = self._waiters, []
+                self._on_disk = waiters
                 self._busy_since = time.monotonic()  # under the lock: `busy()` never misses a batch
             self._commit(frames, waiters)
 
@@ -160,6 +162,7 @@ class GroupCommitter:
         self._busy_since = None
         with self._cond:
             self.backlog -= sum(map(len, frames))
+            self._on_disk = []
         self._to_loop(self._resolve, waiters, sum(1 for frame in frames if frame))
 
     def _failed(self, frames: list[bytes], waiters: list[Waiter | None], exc: BaseException) -> None:
@@ -183,6 +186,7 @@ class GroupCommitter:
                 exc_info=not isinstance(exc, OSError),  # a failing disk needs no traceback
             )
         with self._cond:
+            self._on_disk = []
             self.backlog -= sum(map(len, frames)) - sum(map(len, kept))
             self._frames[:0] = kept
             self._waiters[:0] = [None] * len(kept)
