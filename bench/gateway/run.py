@@ -373,7 +373,7 @@ def ratios(report: dict[str, dict[str, object]]) -> list[str]:
         if not isinstance(master, dict):
             continue
         parts = []
-        for name in ("gateway-keyed", "gateway-shared"):
+        for name in ("gateway-keyed", "keyed-var", "gateway-shared"):
             m = report.get(name, {}).get(scenario)
             if isinstance(m, dict):
                 parts.append(f"{name} {m['cpu_us_per_req'] / master['cpu_us_per_req']:.2f}x")
