@@ -95,7 +95,8 @@ class SpendWriter:
         self._retry_after = retry_after  # seconds between retries of queued records on a failing disk
         self._spool: Spool | None = None
         self._committer: GroupCommitter | None = None
-        self._spool_lock = asyncio.Lock()  # one thread touches the spool files at a time
+        # the drain's spool operations one at a time (the committer's appends are guarded in the spool)
+        self._spool_lock = asyncio.Lock()
         self._drain_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
