@@ -7,7 +7,8 @@ parallel limit (key, user, team, organization, and per-model limits of the key) 
 configured, so every instance counts against the same numbers.
 
 After it: the reservation is settled with the real token count and the call's spend is written to the
-local spool; `succeeded` returns once that write is on disk.
+local spool; `succeeded` returns once that write is on disk. While the spool's disk is not keeping up
+(spend/commit.py), new calls are refused with a 503.
 
 TPM is LiteLLM's rule: a call is refused once the tokens used in the last minute reached the limit
 (a call is admitted with one token reserved; settling puts in the real count). Token counting a prompt
@@ -39,7 +40,13 @@ from llmrelay.spend.attribution import Attribution, spend_log_for_call
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.writer import SpendWriter
 from llmrelay.storage.records import SpendLogRecord
-from llmrelay.types.errors import AuthenticationError, BudgetExceededError, LLMError, RateLimitError
+from llmrelay.types.errors import (
+    AuthenticationError,
+    BudgetExceededError,
+    LLMError,
+    RateLimitError,
+    ServiceUnavailableError,
+)
 from llmrelay.types.response import Usage
 
 log = logging.getLogger("llmrelay.proxy")
@@ -87,6 +94,12 @@ class KeyGate:
 
     async def admit(self, principal: Principal, call: CallInfo) -> KeyPass:
         now = call.started
+        if self.writer is not None and not self.writer.accepting():
+            # the spend spool's disk is stuck or far behind: refuse rather than answer calls whose
+            # spend could not be made durable, and rather than queue their records without bound
+            raise ServiceUnavailableError(
+                "spend recording is not keeping up; try again shortly", retry_after=1.0, code="503"
+            )
         found: KeyPrincipal | None = None
         if principal.kind == "virtual_key" and principal.key_hash is not None and self.keys is not None:
             found = self.keys.principal(principal.key_hash)
