@@ -24,10 +24,10 @@ class ToolCallWire(msgspec.Struct, omit_defaults=True):
 
 
 class MessageWire(msgspec.Struct, omit_defaults=True):
-    """A message as /api/chat takes and answers it."""
+    """A message as /api/chat takes it (role and content always sent)."""
 
-    role: str = "assistant"
-    content: str = ""
+    role: str
+    content: str
     thinking: str | None = None
     images: list[str] | None = None
     tool_calls: list[ToolCallWire] | None = None
@@ -62,13 +62,22 @@ class EmbedBody(msgspec.Struct, omit_defaults=True):
     dimensions: int | None = None
 
 
+class AnswerMessageWire(msgspec.Struct):
+    """The message of an /api/chat answer, or what one stream line adds to it."""
+
+    role: str = "assistant"
+    content: str = ""
+    thinking: str | None = None
+    tool_calls: list[ToolCallWire] | None = None
+
+
 class AnswerWire(msgspec.Struct):
     """One answer of /api/chat or /api/generate: the whole answer, or one line of a stream (the
     last with `done: true`, the reason and the counts). `error` is an error line mid-stream."""
 
     model: str | None = None
     created_at: str | None = None
-    message: MessageWire | None = None
+    message: AnswerMessageWire | None = None
     response: str | None = None
     thinking: str | None = None
     done: bool = False
