@@ -32,3 +32,9 @@ def test_every_served_prefix_has_a_row() -> None:
     page = (ROOT / "docs" / "providers" / "index.md").read_text(encoding="utf-8")
     for name in ProviderRegistry.known():
         assert f"| `{name}/` |" in page, name
+
+
+def test_the_counts_in_the_readme_and_the_sdk_page_are_the_registrys() -> None:
+    count = len(ProviderRegistry.known())
+    assert f"one call shape for {count} provider prefixes" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"Every prefix llmrelay serves\n({count}," in (ROOT / "docs" / "sdk.md").read_text(encoding="utf-8")

@@ -241,3 +241,10 @@ async def test_errors_are_mapped(client: llmrelay.Client, ollama_sim: RunningSim
         async for _ in stream:
             pass
     assert raised.value.provider == "ollama_chat"
+
+
+async def test_text_completion_goes_to_generate(client: llmrelay.Client, ollama_sim: RunningSimulator) -> None:
+    result = await client.atext_completion("ollama/llama3.2", "Say this is a test", api_base=ollama_sim.api_base)
+    assert result.choices[0].text == reply_text("Say this is a test")
+    assert ollama_sim.requests.last.path == "/api/generate"
+    assert ollama_sim.requests.last.body["prompt"] == "Say this is a test"
