@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 import llmrelay
+from llmrelay.engine.pricing import Pricer
+from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.content import reply_text, tool_result_reply
+from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import (
     AuthenticationError,
     BadRequestError,
@@ -243,8 +246,20 @@ async def test_errors_are_mapped(client: llmrelay.Client, ollama_sim: RunningSim
     assert raised.value.provider == "ollama_chat"
 
 
-async def test_text_completion_goes_to_generate(client: llmrelay.Client, ollama_sim: RunningSimulator) -> None:
-    result = await client.atext_completion("ollama/llama3.2", "Say this is a test", api_base=ollama_sim.api_base)
+async def test_text_completion_goes_to_generate(
+    client: llmrelay.Client, ollama_sim: RunningSimulator
+) -> None:
+    result = await client.atext_completion(
+        "ollama/llama3.2", "Say this is a test", api_base=ollama_sim.api_base
+    )
     assert result.choices[0].text == reply_text("Say this is a test")
     assert ollama_sim.requests.last.path == "/api/generate"
     assert ollama_sim.requests.last.body["prompt"] == "Say this is a test"
+
+
+def test_both_prefixes_find_the_catalogs_ollama_entry() -> None:
+    # the catalog lists Ollama's models under `ollama/` only (as LiteLLM's price list does)
+    pricer = Pricer(ProviderRegistry(), llmrelay.Client().catalog)
+    for prefix in ("ollama", "ollama_chat"):
+        info = pricer.model_info(Deployment(provider=prefix, model="llama3"))
+        assert info is not None and info.max_input_tokens
