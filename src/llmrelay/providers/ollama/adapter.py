@@ -98,11 +98,6 @@ class OllamaChatProvider(Provider):
             headers.update(deployment.extra_headers)
         return headers
 
-    # ---- pricing
-    def catalog_fallback(self, deployment: Deployment) -> str | None:
-        # the catalog lists Ollama's models once, under `ollama/` (as LiteLLM's price list does)
-        return f"ollama/{deployment.model}"
-
     # ---- responses
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
         return to_chat_response(decode_answer(response.body, self.name, request.model), request.model)
