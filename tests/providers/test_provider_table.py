@@ -36,5 +36,7 @@ def test_every_served_prefix_has_a_row() -> None:
 
 def test_the_counts_in_the_readme_and_the_sdk_page_are_the_registrys() -> None:
     count = len(ProviderRegistry.known())
-    assert f"one call shape for {count} provider prefixes" in (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"Every prefix llmrelay serves\n({count}," in (ROOT / "docs" / "sdk.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sdk = (ROOT / "docs" / "sdk.md").read_text(encoding="utf-8")
+    assert f"one call shape for {count} provider prefixes" in readme
+    assert f"Every prefix llmrelay serves\n({count}," in sdk
