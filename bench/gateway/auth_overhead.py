@@ -30,10 +30,10 @@ from typing import Any
 from llmrelay.auth import display_name, generate_key, hash_key
 from llmrelay.calls.call import Call
 from llmrelay.calls.principal import MASTER
+from llmrelay.gate.middleware import CallInfo, KeyGateMiddleware
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.app import GatewayApp
-from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage.records import NewKey
 from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage, hidden_params

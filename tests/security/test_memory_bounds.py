@@ -6,8 +6,8 @@ admission — kept an entry holding that name, up to 100,000 of them per worker.
 from __future__ import annotations
 
 from llmrelay.auth.principal import KeyPrincipal
+from llmrelay.gate.key_gate import KeyGate
 from llmrelay.limits import Limit
-from llmrelay.proxy.enforce_keys import KeyGate
 
 
 def gate() -> KeyGate:

@@ -15,11 +15,11 @@ from typing import Any
 
 from llmrelay.auth.end_users import EndUserBudgets
 from llmrelay.auth.service import KeyAuthService
+from llmrelay.gate.key_gate import KeyGate
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.limits.base import Limiter
 from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.private_files import make_private_directory
-from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.maintenance import SpendMaintenance
 from llmrelay.spend.quarantine import Quarantine

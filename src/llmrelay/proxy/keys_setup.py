@@ -5,11 +5,11 @@ the admin API's OpenAPI), its readiness probe — and starts and stops it with t
 from __future__ import annotations
 
 from llmrelay.config.loader import GatewayConfig
+from llmrelay.gate.middleware import KeyGateMiddleware
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
-from llmrelay.proxy.enforce import KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 
 

@@ -26,7 +26,7 @@ from llmrelay.calls.principal import Principal
 from llmrelay.calls.served import NOT_SERVED, Served, served_view
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
-from llmrelay.proxy.stored_fields import check_call_fields
+from llmrelay.gate.stored_fields import check_call_fields
 from llmrelay.types.errors import BadRequestError, LLMError, StreamClosedEarly
 from llmrelay.types.response import Usage
 

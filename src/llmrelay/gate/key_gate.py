@@ -1,4 +1,4 @@
-"""`KeyGate`: the CallGate of virtual keys (llmrelay.proxy.enforce).
+"""`KeyGate`: the CallGate of virtual keys (llmrelay.gate.middleware).
 
 Before a call: the key still exists, may use the model, and no budget on its way is used up (key,
 user, team, organization, end user; the spend this process recorded but the database has not yet
@@ -32,8 +32,8 @@ from llmrelay.calls.context import EndUserRouting
 from llmrelay.calls.principal import Principal
 from llmrelay.calls.served import Served
 from llmrelay.events.record import CallRecord
+from llmrelay.gate.middleware import CallInfo
 from llmrelay.limits.base import Limit, Limiter, Refusal, Reservation
-from llmrelay.proxy.enforce import CallInfo
 from llmrelay.spend.attribution import Attribution, spend_log_for_call
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.writer import SpendWriter
