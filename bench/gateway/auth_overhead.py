@@ -30,7 +30,8 @@ from typing import Any
 from llmrelay.auth import display_name, generate_key, hash_key
 from llmrelay.calls.call import Call
 from llmrelay.calls.principal import MASTER
-from llmrelay.gate.middleware import CallInfo, KeyGateMiddleware
+from llmrelay.gate.admission import CallInfo
+from llmrelay.gate.middleware import KeyGateMiddleware
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.app import GatewayApp
