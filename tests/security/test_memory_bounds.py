@@ -5,7 +5,7 @@ admission — kept an entry holding that name, up to 100,000 of them per worker.
 
 from __future__ import annotations
 
-from llmrelay.auth.principal import KeyPrincipal
+from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.gate.key_limits import KeyLimits
 from llmrelay.limits import Limit
 

@@ -5,7 +5,7 @@ database has not counted yet (PendingSpend), so a burst cannot overrun a budget 
 from __future__ import annotations
 
 from llmrelay.auth.end_users import EndUserBudget, EndUserBudgets
-from llmrelay.auth.principal import ScopeLimits
+from llmrelay.calls.key_principal import ScopeLimits
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.types.errors import BudgetExceededError
 

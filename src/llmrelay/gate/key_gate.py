@@ -24,8 +24,8 @@ from typing import Any
 
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.auth.end_users import EndUserBudgets
-from llmrelay.auth.principal import KeyPrincipal
 from llmrelay.calls.context import EndUserRouting
+from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.calls.principal import Principal
 from llmrelay.calls.served import Served
 from llmrelay.gate.admission import CallInfo
@@ -69,7 +69,7 @@ class KeyGate:
         now = call.started
         found: KeyPrincipal | None = None
         if principal.kind == "virtual_key" and principal.key_hash is not None and self.keys is not None:
-            found = self.keys.principal(principal.key_hash)
+            found = self.keys.current(principal)
             if found is None:  # deleted between authentication and now
                 raise AuthenticationError("invalid API key", code="invalid_api_key")
             # as in LiteLLM, a key allowed a model group may also call it by any of its aliases

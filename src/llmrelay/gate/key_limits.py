@@ -5,7 +5,7 @@ refusal becomes, naming the limit that refused."""
 
 from __future__ import annotations
 
-from llmrelay.auth.principal import KeyPrincipal, ScopeLimits
+from llmrelay.calls.key_principal import KeyPrincipal, ScopeLimits
 from llmrelay.limits.base import Limit, Refusal
 from llmrelay.types.errors import RateLimitError
 

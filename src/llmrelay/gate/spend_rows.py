@@ -12,7 +12,7 @@ import logging
 import os
 import time
 
-from llmrelay.auth.principal import KeyPrincipal
+from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.calls.principal import Principal
 from llmrelay.calls.served import Served
 from llmrelay.events.record import CallRecord
