@@ -33,6 +33,7 @@ from llmrelay.gate.budgets import Budgets
 from llmrelay.gate.key_limits import KeyLimits, rate_limited, scope_limit
 from llmrelay.gate.spend_rows import SpendRecorder
 from llmrelay.limits.base import Limiter, Refusal, Reservation
+from llmrelay.limits.settler import Settler
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.writer import SpendWriter
 from llmrelay.storage.records import SpendLogRecord
@@ -58,6 +59,8 @@ class KeyGate:
     ) -> None:
         self.keys = keys
         self.limiter = limiter
+        # settlements leave the answer's path: queued, sent after it in one round trip per batch
+        self.settler = Settler(limiter)
         self.spend = SpendRecorder(writer, pending)
         self.budgets = Budgets(pending, end_users)
         self.lease = lease  # a parallel slot outlives a crashed holder by at most this
@@ -121,7 +124,7 @@ class KeyPass:
         reservation, self.reservation = self.reservation, None
         if reservation is not None:
             tokens = usage.total_tokens if usage is not None else None
-            await self.gate.limiter.settle(reservation, tokens, now=self.gate.clock())
+            await self.gate.settler.settle(reservation, tokens, now=self.gate.clock())
 
     def _row(self, usage: Usage | None, served: Served, error: LLMError | None) -> SpendLogRecord:
         return self.gate.spend.row(self.call, self.principal, self.found, usage, served, error)

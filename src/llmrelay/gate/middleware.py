@@ -19,7 +19,7 @@ import msgspec
 
 from llmrelay.calls.call import Call, Next
 from llmrelay.calls.finisher import add_finisher
-from llmrelay.calls.served import NOT_SERVED, served_view
+from llmrelay.calls.served import NOT_SERVED, served_of
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.gate.admission import CallGate, CallInfo, GroupNames, Pass
@@ -60,7 +60,7 @@ class KeyGateMiddleware:
         elif isinstance(result, ChatStream):
             add_finisher(result, _StreamEnd(pass_, result))
         else:
-            await pass_.succeeded(operation.usage(result), served_view(result))
+            await pass_.succeeded(operation.usage(result), served_of(result))
         return result
 
     def _default(self, mode: str) -> str:
@@ -84,7 +84,7 @@ class _StreamEnd:
 
     async def __call__(self, error: LLMError | None) -> None:
         stream = self._stream
-        served = served_view(stream).with_cost(stream.cost_micros)
+        served = served_of(stream).with_cost(stream.cost_micros)
         if error is None:
             await self._pass.succeeded(stream.usage, served)
         elif isinstance(error, StreamClosedEarly):
