@@ -32,10 +32,11 @@ from llmrelay.calls.call import Call
 from llmrelay.calls.principal import MASTER
 from llmrelay.calls.served import Served as ServedRecord
 from llmrelay.calls.served import attach_served
+from llmrelay.gate.admission import CallInfo
+from llmrelay.gate.middleware import KeyGateMiddleware
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.app import GatewayApp
-from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage.records import NewKey
 from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage
