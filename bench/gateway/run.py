@@ -10,6 +10,8 @@ Targets (each started once, pinned to core 0; the simulator and wrk pinned to co
   gateway    `llmrelay serve` with a master key and the router, one worker
   gateway-keyed  the same as production runs it (--keyed): a virtual key with a budget and rpm/tpm
              limits, spend durable in the embedded store, metrics and the call log on
+  keyed-var  gateway-keyed served from another source tree (--keyed-variant SRC, first on PYTHONPATH):
+             two versions of the production path in one run
   gateway-shared the keyed path on PostgreSQL with Redis-shared limits (--shared), a second instance
              on the same database and Redis running beside it (not loaded)
   nginx, litellm, portkey   the peers (--peers; bench/gateway/peers.py says how each is installed)
@@ -232,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
     parser.add_argument("--keyed", action="store_true", help="also run gateway-keyed (the production path)")
+    parser.add_argument("--keyed-variant", help="also run keyed-var: gateway-keyed from this source tree")
     parser.add_argument(
         "--shared", action="store_true",
         help="also run gateway-shared (keyed, PostgreSQL, Redis-shared limits, a second instance beside it)",
@@ -280,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
         serve += ["--port", "{port}"]
         targets.append(Target("gateway-keyed", serve, 0, "bench-model"))
+    if args.keyed_variant:
+        config = peers.keyed_gateway_config(upstream, MASTER_KEY, SIM_KEY)
+        serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
+        serve += ["--port", "{port}"]
+        targets.append(Target("keyed-var", serve, 0, "bench-model", {"PYTHONPATH": args.keyed_variant}))
     scratch = peers.ScratchDatabase() if args.shared else None
     sibling: Target | None = None
     if scratch is not None:
@@ -310,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                 sibling.port = free_port()
                 sibling.cmd = [c.replace("{port}", str(sibling.port)) for c in sibling.cmd]
                 sibling.start(core=1)
-            if t.name in ("gateway-keyed", "gateway-shared"):
+            if t.name in ("gateway-keyed", "gateway-shared", "keyed-var"):
                 t.headers = {"authorization": f"Bearer {peers.issue_virtual_key(t.url, MASTER_KEY)}"}
         chosen = set(args.scenarios.split(",")) if args.scenarios else {n for n, _, _ in SCENARIOS}
         for _ in range(args.rounds):
@@ -389,7 +397,7 @@ def ratios(report: dict[str, dict[str, object]]) -> list[str]:
                 # as one alone, so N free cores would serve N times as many)
                 parts.append(f"{name} rps {m['rps'] / master['rps']:.2f}x, "
                              f"CPU/req {m['cpu_us_per_req'] / master['cpu_us_per_req']:.2f}x")  # fmt: skip
-        for name in ("gateway-keyed", "gateway-shared"):
+        for name in ("gateway-keyed", "keyed-var", "gateway-shared"):
             m = report.get(name, {}).get(scenario)
             if isinstance(m, dict):
                 parts.append(f"{name} {m['cpu_us_per_req'] / master['cpu_us_per_req']:.2f}x")

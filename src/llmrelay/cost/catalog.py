@@ -20,7 +20,15 @@ __all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_
 # providers that one adapter serves under two names, whose models the price list files under either:
 # LiteLLM lists Cohere's chat models as cohere_chat/ and its embedding models as cohere/, and users
 # write both `cohere/command-a-03-2025` and `cohere_chat/command-a-03-2025`
-SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {"cohere": ("cohere_chat",), "cohere_chat": ("cohere",)}
+SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "cohere": ("cohere_chat",),
+    "cohere_chat": ("cohere",),
+    # LiteLLM's price list has Ollama's and AI21's models under one of the two names only
+    "ollama": ("ollama_chat",),
+    "ollama_chat": ("ollama",),
+    "ai21": ("ai21_chat",),
+    "ai21_chat": ("ai21",),
+}
 
 
 class ModelInfo(Prices, kw_only=True, omit_defaults=True):
