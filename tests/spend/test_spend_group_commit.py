@@ -21,9 +21,9 @@ import pytest
 
 from llmrelay.calls.principal import MASTER
 from llmrelay.calls.served import Served
+from llmrelay.gate.admission import CallInfo
+from llmrelay.gate.key_gate import KeyGate
 from llmrelay.limits.memory import MemoryLimiter
-from llmrelay.proxy.enforce import CallInfo
-from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.spend import SpendWriter, Spool
 from llmrelay.spend.commit import CommitterStopped
 from llmrelay.spend.ledger import PendingSpend
