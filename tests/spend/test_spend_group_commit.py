@@ -179,8 +179,9 @@ async def test_a_failed_sync_fails_every_caller_of_its_batch(
     await writer.flush()  # the barrier waits for the retry of the queued records
     assert writer.stats.spooled == 2 + 3
 
-    # what the gate does with a failed record (KeyGate.record): queue it for the retry, and still
-    # answer. Billed once in the end, whether or not the failed write reached the disk before its sync
+    # what the gate does with a failed record (SpendRecorder.record): queue it for the retry, and
+    # still answer. Billed once in the end, whether or not the failed write reached the disk before
+    # its sync
     for i in range(2, 22):
         writer.record_nowait(rec(i))
     await writer.flush()
