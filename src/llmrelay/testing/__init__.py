@@ -1,5 +1,5 @@
 """Provider simulators: local HTTP servers that speak the real wire protocols of OpenAI, Anthropic,
-Gemini and Cohere, with streaming, tool calls, usage, auth checks, fault controls and a record of what
+Gemini, Vertex AI, Bedrock, Cohere, Replicate and Ollama, with streaming, tool calls, usage, auth checks, fault controls and a record of what
 they received. For tests, benchmarks and demos; nothing here is imported by `import llmrelay`.
 
     async with start_simulator("openai") as sim:
