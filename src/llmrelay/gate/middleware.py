@@ -12,67 +12,21 @@ client that received the whole answer was billed for it — and the stream is st
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from llmrelay.calls.call import Call, Next
-from llmrelay.calls.context import EndUserRouting
 from llmrelay.calls.finisher import add_finisher
-from llmrelay.calls.principal import Principal
-from llmrelay.calls.served import NOT_SERVED, Served, served_of
+from llmrelay.calls.served import NOT_SERVED, served_of
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
-from llmrelay.proxy.stored_fields import check_call_fields
+from llmrelay.gate.admission import CallGate, CallInfo, GroupNames, Pass
+from llmrelay.gate.stored_fields import check_call_fields
 from llmrelay.types.errors import BadRequestError, LLMError, StreamClosedEarly
-from llmrelay.types.response import Usage
 
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class CallInfo:
-    """What the gate knows about a call before it is made."""
-
-    call_type: str  # "completion" | "embedding" | "text_completion" | "rerank" | "moderation" | ...
-    model: str  # the model group asked for
-    end_user: str | None  # the request's `user` field
-    stream: bool = False
-    # when `model` is an alias (router_settings.model_group_alias): the group it stands for
-    alias_of: str | None = None
-    started: float = field(default_factory=time.time)  # wall clock, for the spend log
-    started_mono: float = field(default_factory=time.monotonic)
-    # set by the gate: the end user is limited to a region (the router keeps the call there)
-    routing: EndUserRouting | None = None
-
-
-class Pass(Protocol):
-    """An admitted call. Exactly one of the three ends it."""
-
-    async def succeeded(self, usage: Usage | None, served: Served) -> None: ...
-
-    async def failed(self, error: LLMError, usage: Usage | None, served: Served) -> None: ...
-
-    def abandoned(self, usage: Usage | None, served: Served) -> None:
-        """The caller went away (cancelled, or a stream closed early): release without waiting."""
-        ...
-
-
-class CallGate(Protocol):
-    async def admit(self, principal: Principal, call: CallInfo) -> Pass:
-        """Raise an LLMError (which says which check or limit refused) or admit the call."""
-        ...
-
-
-class GroupNames(Protocol):
-    """What the gate asks the router about model names."""
-
-    def alias_target(self, model: str) -> str | None: ...
-
-    def default_model(self, mode: str) -> str | None: ...
 
 
 class KeyGateMiddleware:
