@@ -28,6 +28,9 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
     unsupported_params: frozenset[str] = frozenset()
     # "max_tokens" or "max_completion_tokens": which name the provider reads for the output cap
     max_tokens_field: str = "max_tokens"
+    # the provider reads max_tokens only (max_completion_tokens would be ignored): a caller's
+    # max_completion_tokens is sent as max_tokens
+    max_tokens_only: bool = False
     # model-id prefixes of reasoning models, which take only max_completion_tokens (OpenAI's o-series)
     reasoning_models: tuple[str, ...] = ()
     # put between api_base and the endpoint path, for providers whose usual base is the host root

@@ -1,6 +1,7 @@
 """Provider simulators: local HTTP servers that speak the real wire protocols of OpenAI, Anthropic,
-Gemini and Cohere, with streaming, tool calls, usage, auth checks, fault controls and a record of what
-they received. For tests, benchmarks and demos; nothing here is imported by `import llmrelay`.
+Gemini, Vertex AI, Bedrock, Cohere, Replicate and Ollama, with streaming, tool calls, usage, auth
+checks, fault controls and a record of what they received. For tests, benchmarks and demos; nothing
+here is imported by `import llmrelay`.
 
     async with start_simulator("openai") as sim:
         await llmrelay.acompletion("openai/gpt-4o-mini", messages, api_base=sim.api_base,

@@ -116,6 +116,21 @@ def test_missing_key_names_the_variables(spec: CompatSpec, openai_sim: RunningSi
     assert openai_sim.requests.count() == 0
 
 
+@pytest.mark.parametrize("spec", ROWS, ids=IDS)
+def test_the_output_cap_is_sent_under_the_name_the_row_reads(
+    spec: CompatSpec, openai_sim: RunningSimulator
+) -> None:
+    llmrelay.completion(
+        model=f"{spec.name}/m", messages=MESSAGES, api_base=_base(spec, openai_sim), api_key="k",
+        max_completion_tokens=25,
+    )  # fmt: skip
+    sent = openai_sim.requests.last.body
+    if spec.max_tokens_only:
+        assert sent["max_tokens"] == 25 and "max_completion_tokens" not in sent
+    else:
+        assert sent["max_completion_tokens"] == 25 and "max_tokens" not in sent
+
+
 def test_documented_unsupported_parameters_are_refused(openai_sim: RunningSimulator) -> None:
     with pytest.raises(UnsupportedParamsError, match="frequency_penalty"):
         llmrelay.completion(

@@ -100,6 +100,9 @@ class OpenAICompatible(Provider):
         ):
             changes["max_tokens"] = None
             changes["max_completion_tokens"] = request.max_output_tokens()
+        elif self.spec.max_tokens_only and request.max_completion_tokens is not None:
+            changes["max_tokens"] = request.max_output_tokens()
+            changes["max_completion_tokens"] = None
         body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
         url = self.url(deployment, "chat/completions")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
