@@ -16,14 +16,6 @@ from typing import Any, Literal
 
 import msgspec
 
-from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
-from llmrelay.types.rerank import RerankRequest, RerankResponse
-from llmrelay.types.response import ChatResponse
-from llmrelay.types.speech import SpeechRequest
 from llmrelay.wire.anthropic.message import TokenCount
 from llmrelay.wire.anthropic.schema import MessagesRequest
 from llmrelay.wire.responses.schema import ResponsesRequest
@@ -151,28 +143,12 @@ _EVERY_ROUTE_ERRORS = (429,)
 # a call routed to an upstream: the upstream's own failures, relayed
 UPSTREAM_ERRORS = (400, 404, 408, 413, 422, 429, 500, 502, 503, 504)
 
+# the routes that are not a call type's (those are described where they are declared:
+# proxy/route_table.py)
 _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
-    ("POST", "/v1/chat/completions"): RouteDoc(
-        "Chat completion (OpenAI dialect), any configured model", "OpenAI",
-        ChatRequest, ChatResponse, streams=True, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/completions"): RouteDoc(
-        "Legacy text completion", "OpenAI", TextCompletionRequest, TextCompletionResponse,
-        streams=True, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/embeddings"): RouteDoc(
-        "Embeddings", "OpenAI", EmbeddingRequest, EmbeddingResponse, errors=UPSTREAM_ERRORS),
     ("POST", "/v1/responses"): RouteDoc(
         "Responses API (OpenAI dialect), any configured model; stateless", "OpenAI",
         ResponsesRequest, streams=True, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/rerank"): RouteDoc(
-        "Rerank documents by relevance to a query (Cohere's shape)", "OpenAI",
-        RerankRequest, RerankResponse, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/moderations"): RouteDoc(
-        "Moderation; without `model`, the first moderation group", "OpenAI",
-        ModerationRequest, ModerationResponse, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/images/generations"): RouteDoc(
-        "Image generation", "OpenAI", ImageGenerationRequest, ImageResponse, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/audio/speech"): RouteDoc(  # the answer: the audio, of the `response_format` asked
-        "Text to speech", "OpenAI", SpeechRequest, content_type="audio/*", errors=UPSTREAM_ERRORS),
     ("GET", "/v1/models"): RouteDoc("List the model groups the key may call", "OpenAI", answer=ModelList,
                                     errors=()),
     ("GET", "/v1/models/{model}"): RouteDoc(

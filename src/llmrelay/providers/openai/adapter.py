@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.openai.stream import (
     OpenAIChatStreamDecoder,
@@ -63,7 +63,27 @@ class OpenAICompatible(Provider):
         self.api_base_env = spec.api_base_env
         self.requires_api_key = spec.requires_api_key
         self.supported_params = OPENAI_CHAT_PARAMS - spec.unsupported_params
-        self.supports_text_completion = spec.text_completions
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        """Chat; embeddings and completions as the row says; the rest of OpenAI's API for a row that
+        speaks all of it (`whole_api`: OpenAI itself, and a server of the user's choosing)."""
+        spec = self.spec
+        table: dict[str, Codec[Any, Any]] = {"chat": Codec(self.prepare_chat, self.parse_chat)}
+        if spec.embeddings:
+            table["embedding"] = Codec(self.prepare_embedding, self.parse_embedding)
+        if spec.text_completions:
+            table["text_completion"] = Codec(self.prepare_text_completion, self.parse_text_completion)
+        if spec.whole_api:
+            table.update(self.openai_only_codecs())
+        return table
+
+    def openai_only_codecs(self) -> dict[str, Codec[Any, Any]]:
+        """The endpoints beyond chat, embeddings and completions (moderations, images, audio)."""
+        return {
+            "moderation": Codec(self.prepare_moderation, self.parse_moderation),
+            "image_generation": Codec(self.prepare_image_generation, self.parse_image_generation),
+            "speech": Codec(self.prepare_speech, self.parse_speech),
+        }
 
     # ---- requests
     def url(self, deployment: Deployment, endpoint: str) -> str:
@@ -114,8 +134,6 @@ class OpenAICompatible(Provider):
         return bool(self.spec.reasoning_models) and model.startswith(self.spec.reasoning_models)
 
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
-        if not self.spec.embeddings:
-            raise self.unsupported("embeddings")
         body = self.encode(
             msgspec.structs.replace(
                 request, model=deployment.model, extra_body=None, task_type=None, cache=None
@@ -134,8 +152,6 @@ class OpenAICompatible(Provider):
         return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
 
     def prepare_moderation(self, request: ModerationRequest, deployment: Deployment) -> HttpRequest:
-        if not self.spec.moderations:
-            raise self.unsupported("moderations")
         body = self.encode(
             msgspec.structs.replace(request, model=deployment.model or None, extra_body=None),
             request.extra_body,
@@ -147,8 +163,6 @@ class OpenAICompatible(Provider):
     def prepare_image_generation(
         self, request: ImageGenerationRequest, deployment: Deployment
     ) -> HttpRequest:
-        if not self.spec.images:
-            raise self.unsupported("image generation")
         body = self.encode(
             msgspec.structs.replace(request, model=deployment.model, extra_body=None), request.extra_body
         )
@@ -156,8 +170,6 @@ class OpenAICompatible(Provider):
         return HttpRequest(url=url, headers=self.headers(deployment), body=body)
 
     def prepare_speech(self, request: SpeechRequest, deployment: Deployment) -> HttpRequest:
-        if not self.spec.speech:
-            raise self.unsupported("speech")
         body = self.encode(
             msgspec.structs.replace(request, model=deployment.model, extra_body=None), request.extra_body
         )
