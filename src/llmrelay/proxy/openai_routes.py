@@ -4,7 +4,7 @@ rerank (Cohere's shape), moderations, image generations and speech."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -32,8 +32,9 @@ from llmrelay.proxy.body_controls import take_body_controls
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import JSON_ENCODER, Request
+from llmrelay.proxy.multipart import FormDecoder
 from llmrelay.proxy.relay import answer_chat
-from llmrelay.proxy.route_table import Handler, RouteSpec, call_route
+from llmrelay.proxy.route_table import Handler, RouteSpec, call_route, takes_files
 from llmrelay.proxy.state import GatewayState
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
@@ -91,8 +92,8 @@ class OpenAIRoutes:
         )  # fmt: skip
         # one body decoder per call type (msgspec decoders are built once); each enforces its
         # request type's limits as 400s naming the field
-        self._decoders: dict[str, BodyDecoder[Any]] = {
-            op.name: BodyDecoder(op.request_type) for op in OPERATIONS if op not in (CHAT, TEXT_COMPLETION)
+        self._decoders: dict[str, Decode] = {
+            op.name: _decoder(op.request_type) for op in OPERATIONS if op not in (CHAT, TEXT_COMPLETION)
         }
 
     async def chat_completions(self, req: Request, principal: Principal) -> None:
@@ -159,7 +160,8 @@ class OpenAIRoutes:
     async def _route(self, req: Request, principal: Principal, operation: Operation[Any, R]) -> R:
         """The body decoded into the row's request type, the call routed through the chain."""
         state = self.state
-        request = self._decoders[operation.name].decode(await req.body(state.body_limit))
+        body = await req.body(state.body_limit)
+        request = self._decoders[operation.name](body, req.header("content-type"))
         call = Call(operation, request, call_context(req, principal, None))
         return await state.within_deadline(state.call(call))
 
@@ -182,6 +184,18 @@ class OpenAIRoutes:
             return names
         # an alias is visible to a key allowed the group it stands for (as it may call it)
         return [n for n in names if n in allowed or router.alias_target(n) in allowed]
+
+
+# a route's body (and its content type) → the call type's request
+Decode = Callable[[bytes, "str | None"], Any]
+
+
+def _decoder(request_type: type[Any]) -> Decode:
+    """JSON, or multipart/form-data for a request that takes a file (proxy/multipart.py)."""
+    if takes_files(request_type):
+        return FormDecoder(request_type).decode
+    decoder = BodyDecoder(request_type)
+    return lambda body, _: decoder.decode(body)
 
 
 async def _settled(stream: ChatStream) -> ChatStream:

@@ -60,6 +60,8 @@ class RouteDoc:
     error_dialect: Literal["openai", "anthropic"] = "openai"
     # a 304 Not Modified answers a matching If-None-Match (static files)
     etag: bool = False
+    # how the body is sent: JSON, or multipart/form-data (a route that takes a file)
+    body_content_type: str = "application/json"
     # fields of `body` this route requires though the Struct does not (a Struct shared by two routes)
     body_requires: tuple[str, ...] = ()
     # the route reads a missing body as `{}` (the admin API's, as LiteLLM's)
@@ -257,7 +259,8 @@ def _operation(
         body = schemas[doc.body]
         if doc.body_requires:
             body = {"allOf": [body, {"required": list(doc.body_requires)}]}
-        op["requestBody"] = {"required": not doc.body_optional, "content": _json_content(body)}
+        content = {doc.body_content_type: {"schema": body}}
+        op["requestBody"] = {"required": not doc.body_optional, "content": content}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS[200]}
     if doc.content_type == "application/json":
         ok["content"] = _json_content(schemas[doc.answer] if doc.answer is not None else {})
@@ -289,6 +292,9 @@ def _schemas(docs: Iterable[RouteDoc]) -> tuple[dict[type, dict[str, Any]], dict
     for doc in docs:
         types += [t for t in (doc.body, doc.answer) if t is not None and t not in types]
     refs, components = msgspec.json.schema_components(types, ref_template=_REF)
+    if "FileUpload" in components:
+        # a file field is only ever a part of a multipart/form-data body: the file's bytes
+        components["FileUpload"] = {"type": "string", "format": "binary", "title": "FileUpload"}
     return dict(zip(types, refs, strict=True)), components
 
 

@@ -9,12 +9,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from llmrelay.calls.operation import Operation
 from llmrelay.calls.principal import Principal
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.openapi import UPSTREAM_ERRORS, Auth, RouteDoc
+from llmrelay.types.files import FileUpload
 
 Handler = Callable[[Request, Principal], Awaitable[None]]
+
+
+MULTIPART = "multipart/form-data"
+
+
+def takes_files(request_type: type) -> bool:
+    """Whether the request has a file field (and so comes as multipart/form-data)."""
+    return any(f.type is FileUpload for f in msgspec.structs.fields(request_type))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +49,8 @@ def call_route(
 ) -> RouteSpec:
     """The route of a call type in the OpenAI dialect, described from its Operation row: the body is
     the row's request type, the answer its response type (when the answer is JSON), an event stream
-    when the row streams, and the upstream's failures relayed."""
+    when the row streams, and the upstream's failures relayed. A request type with a file field is
+    sent as multipart/form-data."""
     json_answer = content_type == "application/json"
     doc = RouteDoc(
         summary,
@@ -48,5 +60,6 @@ def call_route(
         streams=operation.streams,
         content_type=content_type,
         errors=UPSTREAM_ERRORS,
+        body_content_type=MULTIPART if takes_files(operation.request_type) else "application/json",
     )
     return RouteSpec("POST", path, handler, "openai", doc)
