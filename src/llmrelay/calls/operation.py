@@ -30,6 +30,7 @@ from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.image_variation import ImageVariationRequest
 from llmrelay.types.moderation import DEFAULT_MODERATION_MODEL, ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage
@@ -139,6 +140,13 @@ SPEECH: Operation[SpeechRequest, SpeechResponse] = Operation(
     price=lambda prices, q, _: by_characters(prices, q.input),
 )  # fmt: skip
 
+# a file in, images out (multipart/form-data); priced per image at the asked size, as generations
+IMAGE_VARIATION: Operation[ImageVariationRequest, ImageResponse] = Operation(
+    "image_variation", "image_variation", ImageVariationRequest, ImageResponse, "image variations",
+    usage=_image_usage, estimate_tokens=lambda _: 0, client_default_model="dall-e-2",
+    price=lambda prices, q, r: by_images(prices, r, q.size, None),
+)  # fmt: skip
+
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
-    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH,
+    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH, IMAGE_VARIATION,
 )  # fmt: skip

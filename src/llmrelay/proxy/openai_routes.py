@@ -16,6 +16,7 @@ from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
     IMAGE_GENERATION,
+    IMAGE_VARIATION,
     MODERATION,
     OPERATIONS,
     RERANK,
@@ -89,6 +90,8 @@ class OpenAIRoutes:
                        "Image generation"),
             # the answer: the audio, of the `response_format` asked
             call_route("/v1/audio/speech", SPEECH, self.speech, "Text to speech", content_type="audio/*"),
+            call_route("/v1/images/variations", IMAGE_VARIATION, whole(IMAGE_VARIATION),
+                       "Variations of an image (multipart/form-data; dall-e-2)"),
         )  # fmt: skip
         # one body decoder per call type (msgspec decoders are built once); each enforces its
         # request type's limits as 400s naming the field

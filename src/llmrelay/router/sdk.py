@@ -15,6 +15,7 @@ from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
     IMAGE_GENERATION,
+    IMAGE_VARIATION,
     MODERATION,
     RERANK,
     SPEECH,
@@ -30,6 +31,7 @@ from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingResponse
+from llmrelay.types.files import as_upload
 from llmrelay.types.image import ImageResponse
 from llmrelay.types.moderation import ModerationResponse
 from llmrelay.types.rerank import RerankResponse
@@ -100,6 +102,15 @@ class OneShotCalls(ABC):
 
     def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
         return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
+
+    async def aimage_variation(self, image: Any, model: str | None = None, **params: Any) -> ImageResponse:
+        """Variations of `image` (bytes, a path, an open binary file or `(filename, bytes)`): OpenAI's
+        `n`, `size`, `response_format`, `user`. Without `model`, a Client asks for dall-e-2."""
+        fields = {**params, "model": model, "image": as_upload(image, "image")}
+        return await self._one_shot(IMAGE_VARIATION, fields)
+
+    def image_variation(self, image: Any, model: str | None = None, **kwargs: Any) -> ImageResponse:
+        return self._loop_thread.run(self.aimage_variation(image, model, **kwargs))
 
 
 class KeywordCalls(OneShotCalls):

@@ -1,5 +1,5 @@
-"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images,
-speech.
+"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images
+(generations and variations), speech.
 
 The canonical types are OpenAI's shapes, so requests encode nearly as they are: the model id is
 rewritten, llmrelay-only fields are removed and `extra_body` is merged into the body.
@@ -13,6 +13,7 @@ import msgspec
 
 from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.compat import CompatSpec
+from llmrelay.providers.multipart import encode_form
 from llmrelay.providers.openai.stream import (
     OpenAIChatStreamDecoder,
     OpenAITextStreamDecoder,
@@ -25,6 +26,7 @@ from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.image_variation import ImageVariationRequest
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.speech import CONTENT_TYPES, SpeechRequest, SpeechResponse
@@ -83,6 +85,7 @@ class OpenAICompatible(Provider):
             "moderation": Codec(self.prepare_moderation, self.parse_moderation),
             "image_generation": Codec(self.prepare_image_generation, self.parse_image_generation),
             "speech": Codec(self.prepare_speech, self.parse_speech),
+            "image_variation": Codec(self.prepare_image_variation, self.parse_image_variation),
         }
 
     # ---- requests
@@ -176,6 +179,15 @@ class OpenAICompatible(Provider):
         url = self.url(deployment, "audio/speech")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body)
 
+    def prepare_image_variation(self, request: ImageVariationRequest, deployment: Deployment) -> HttpRequest:
+        # a form: the file, then the fields (the unknown ones as they came)
+        fields = {"model": deployment.model, "n": request.n, "size": request.size,
+                  "response_format": request.response_format, "user": request.user,
+                  **(request.extra_body or {})}  # fmt: skip
+        body, content_type = encode_form(fields, {"image": request.image})
+        headers = {**self.headers(deployment), "content-type": content_type}
+        return HttpRequest(url=self.url(deployment, "images/variations"), headers=headers, body=body)
+
     @staticmethod
     def encode(struct: msgspec.Struct, extra_body: dict[str, Any] | None) -> bytes:
         if not extra_body:
@@ -205,6 +217,9 @@ class OpenAICompatible(Provider):
     def parse_image_generation(
         self, response: HttpResponse, request: ImageGenerationRequest
     ) -> ImageResponse:
+        return self._decode(_image_decoder, response.body)
+
+    def parse_image_variation(self, response: HttpResponse, request: ImageVariationRequest) -> ImageResponse:
         return self._decode(_image_decoder, response.body)
 
     def parse_speech(self, response: HttpResponse, request: SpeechRequest) -> SpeechResponse:
