@@ -89,6 +89,17 @@ def test_a_malformed_form_is_a_400_saying_what_is_wrong(
         parse_form(body, content_type)
 
 
+def test_a_file_field_the_type_does_not_know_is_passed_on_as_a_file() -> None:
+    upload = FileUpload(data=b"\x89PNG", filename="k.png", content_type="image/png")
+    mask = FileUpload(data=b"mask-bytes", filename="m.png", content_type="image/png")
+    body, content_type = encode_form({"n": 1, "mask": mask}, {"image": upload})
+    request = FormDecoder(Upload).decode(body, content_type)
+    assert request.extra_body == {"mask": mask}
+    # sent on by an adapter as it came: a file again, not its repr
+    again, again_type = encode_form({"n": 1, **request.extra_body}, {"image": request.image})
+    assert dict(parse_form(again, again_type))["mask"] == mask
+
+
 def test_a_form_of_too_many_parts_is_refused() -> None:
     fields = {f"f{i}": "x" for i in range(MAX_PARTS)}
     body, content_type = encode_form(fields, {"image": FileUpload(data=b"x")})

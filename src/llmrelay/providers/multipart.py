@@ -10,13 +10,15 @@ from llmrelay.types.files import FileUpload
 
 
 def encode_form(fields: Mapping[str, object], files: Mapping[str, FileUpload]) -> tuple[bytes, str]:
-    """The body and its content type. `fields` whose value is None are left out; others are sent as
-    their text (booleans as `true`/`false`, as JSON and OpenAI's form fields spell them)."""
+    """The body and its content type. `fields` whose value is None are left out; a `FileUpload`
+    among them (a file field the request type does not know, passed on) is sent as a file; others
+    as their text (booleans as `true`/`false`, as JSON and OpenAI's form fields spell them)."""
     # random, so no file's content can be made to end the part early
     boundary = "llmrelay-" + secrets.token_hex(16)
     parts: list[bytes] = []
+    files = {**{k: v for k, v in fields.items() if isinstance(v, FileUpload)}, **files}
     for name, value in fields.items():
-        if value is None:
+        if value is None or isinstance(value, FileUpload):
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         parts.append(_head(boundary, name) + b"\r\n" + text.encode() + b"\r\n")
