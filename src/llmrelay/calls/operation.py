@@ -22,7 +22,6 @@ from llmrelay.calls.prices import (
     by_images,
     by_search_units,
     by_text_tokens,
-    by_usage,
     image_usage,
 )
 from llmrelay.cost.tokens import token_counter
@@ -101,18 +100,18 @@ def _no_usage(response: object) -> Usage:
 CHAT: Operation[ChatRequest, ChatResponse] = Operation(
     "chat", "completion", ChatRequest, ChatResponse, "chat completions",
     usage=lambda r: r.usage, estimate_tokens=_chat_tokens, streams=True,
-    price=lambda prices, _, r: by_usage(prices, r.usage),
+    price=lambda prices, _, r: prices.tokens(r.usage),
 )  # fmt: skip
 TEXT_COMPLETION: Operation[TextCompletionRequest, TextCompletionResponse] = Operation(
     "text_completion", "text_completion", TextCompletionRequest, TextCompletionResponse,
     "text completions",
     usage=lambda r: r.usage, estimate_tokens=lambda q: input_tokens(q.prompt), streams=True,
-    price=lambda prices, _, r: by_usage(prices, r.usage),
+    price=lambda prices, _, r: prices.tokens(r.usage),
 )  # fmt: skip
 EMBEDDING: Operation[EmbeddingRequest, EmbeddingResponse] = Operation(
     "embedding", "embedding", EmbeddingRequest, EmbeddingResponse, "embeddings",
     usage=lambda r: r.usage.as_usage(), estimate_tokens=lambda q: input_tokens(q.input),
-    price=lambda prices, _, r: by_usage(prices, r.usage.as_usage()),
+    price=lambda prices, _, r: prices.tokens(r.usage.as_usage()),
 )  # fmt: skip
 RERANK: Operation[RerankRequest, RerankResponse] = Operation(
     "rerank", "rerank", RerankRequest, RerankResponse, "rerank",

@@ -35,10 +35,6 @@ class Prices(Protocol):
         ...
 
 
-def by_usage(prices: Prices, usage: Usage | None) -> int:
-    return prices.tokens(usage)
-
-
 def by_text_tokens(prices: Prices, texts: list[str]) -> int:
     """The texts' tokens at the model's input price (0 for a model without one)."""
     info = prices.info()

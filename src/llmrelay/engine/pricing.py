@@ -5,6 +5,8 @@ passed on so pricing does not resolve it again on the hot path; without it, it i
 
 from __future__ import annotations
 
+import msgspec
+
 from llmrelay.cost.catalog import Catalog, ModelInfo, with_prices
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.cost.units import image_price_picos
@@ -44,26 +46,24 @@ class Pricer:
         return cost_micros(usage, info) if info is not None else 0
 
 
-class DeploymentPrices:
+class DeploymentPrices(msgspec.Struct):
     """The prices of one deployment for one call (calls/prices.py's `Prices`), which an Operation
-    row's price rule reads: looked up only when the rule asks."""
+    row's price rule reads: looked up only when the rule asks. A Struct, made once per answered call:
+    its constructor runs in C, with no Python frame on the hot path (ADR 0009)."""
 
-    __slots__ = ("_adapter", "_deployment", "_pricer")
-
-    def __init__(self, pricer: Pricer, deployment: Deployment, adapter: Provider) -> None:
-        self._pricer = pricer
-        self._deployment = deployment
-        self._adapter = adapter
+    pricer: Pricer
+    deployment: Deployment
+    adapter: Provider
 
     def info(self) -> ModelInfo | None:
-        return self._pricer.model_info(self._deployment, self._adapter)
+        return self.pricer.model_info(self.deployment, self.adapter)
 
     def tokens(self, usage: Usage | None) -> int:
-        return self._pricer.price(usage, self._deployment, self._adapter)
+        return self.pricer.price(usage, self.deployment, self.adapter)
 
     def per_image(self, size: str | None, quality: str | None) -> int | None:
-        deployment = self._deployment
+        deployment = self.deployment
         if deployment.prices is not None:  # the deployment's own prices replace the catalog's
             return deployment.prices.per_image
-        model = self._adapter.catalog_model(deployment)
-        return image_price_picos(self._pricer.catalog, model, deployment.provider, size, quality)
+        model = self.adapter.catalog_model(deployment)
+        return image_price_picos(self.pricer.catalog, model, deployment.provider, size, quality)
