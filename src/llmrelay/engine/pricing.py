@@ -5,8 +5,6 @@ passed on so pricing does not resolve it again on the hot path; without it, it i
 
 from __future__ import annotations
 
-import msgspec
-
 from llmrelay.cost.catalog import Catalog, ModelInfo, with_prices
 from llmrelay.cost.pricing import cost_micros
 from llmrelay.cost.units import image_price_picos
@@ -46,14 +44,17 @@ class Pricer:
         return cost_micros(usage, info) if info is not None else 0
 
 
-class DeploymentPrices(msgspec.Struct):
+class DeploymentPrices:
     """The prices of one deployment for one call (calls/prices.py's `Prices`), which an Operation
-    row's price rule reads: looked up only when the rule asks. A Struct, made once per answered call:
-    its constructor runs in C, with no Python frame on the hot path (ADR 0009)."""
+    row's price rule reads: looked up only when the rule asks. (A msgspec Struct here counted more
+    instructions per call than this slotted class: ADR 0009.)"""
 
-    pricer: Pricer
-    deployment: Deployment
-    adapter: Provider
+    __slots__ = ("adapter", "deployment", "pricer")
+
+    def __init__(self, pricer: Pricer, deployment: Deployment, adapter: Provider) -> None:
+        self.pricer = pricer
+        self.deployment = deployment
+        self.adapter = adapter
 
     def info(self) -> ModelInfo | None:
         return self.pricer.model_info(self.deployment, self.adapter)
