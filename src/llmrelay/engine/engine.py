@@ -13,6 +13,7 @@ from typing import Any, TypeVar, overload
 
 from llmrelay.calls.context import NO_STREAM_TIMEOUTS, StreamTimeouts
 from llmrelay.calls.operation import Operation
+from llmrelay.calls.served import attach_served
 from llmrelay.core.deployment_mock import refuse_mocked
 from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.scrub import Scrubber
@@ -22,7 +23,7 @@ from llmrelay.cost.catalog import Catalog, ModelInfo
 from llmrelay.engine.codecs import ENGINE_ROWS, PLAIN_ROW, engine_row
 from llmrelay.engine.exchange import Exchange, stray_stream
 from llmrelay.engine.pricing import DeploymentPrices, Pricer
-from llmrelay.engine.served import attach, served_by
+from llmrelay.engine.served import served_by
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import HttpTransport
@@ -120,7 +121,7 @@ class Engine:
                 raise stray_stream(adapter, deployment)
             result: R = codec.parse(response, request)
             prices = DeploymentPrices(self.pricer, deployment, adapter)
-            attach(result, served_by(deployment, operation.price(prices, request, result)))
+            attach_served(result, served_by(deployment, operation.price(prices, request, result)))
             return result
         except LLMError as exc:
             self.scrubber(deployment).error(exc)

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Window, free_after
+from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Settlement, Window, free_after
 
 
 @dataclass(slots=True)
@@ -95,14 +95,21 @@ class MemoryLimiter:
         if reservation.settled:
             return
         reservation.settled = True
-        delta = 0 if actual_tokens is None else actual_tokens - reservation.tokens
+        self._apply(Settlement.of(reservation, actual_tokens))
+
+    async def settle_all(self, settlements: Sequence[Settlement], *, now: float) -> None:
+        for settlement in settlements:
+            self._apply(settlement)
+
+    def _apply(self, settlement: Settlement) -> None:
+        delta = settlement.delta
         with self._lock:
-            for key in reservation.keys:
+            for key in settlement.keys:
                 state = self._keys.get(key)
                 if state is None:
                     continue
-                state.leases.pop(reservation.id, None)
-                counts = state.buckets.get(reservation.bucket)
+                state.leases.pop(settlement.id, None)
+                counts = state.buckets.get(settlement.bucket)
                 if counts is not None and delta:
                     counts[1] = max(0, counts[1] + delta)
 

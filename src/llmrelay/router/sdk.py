@@ -2,7 +2,8 @@
 one piece declared once for the Client, the Router and the module-level functions (`OneShotCalls`),
 and the Router's face (`KeywordCalls`), whose calls become a `Call` (the typed request, and a
 CallContext from the routing keywords) for `Router.route`; sync twins run on the owner's loop
-thread."""
+thread. This is an SDK edge: answers leave with LiteLLM's `_hidden_params` view of their Served
+record, which `Router.route` (the gateway's path) never builds."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from llmrelay.calls.operation import (
     Operation,
 )
 from llmrelay.core.controls import call_with_fallbacks, take_controls
+from llmrelay.core.litellm_view import with_hidden_params
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
@@ -125,7 +127,7 @@ class KeywordCalls(OneShotCalls):
         metadata = params.pop("metadata", None)
         request = build_request(operation.request_type, params)
         result: R = await self.route(Call(operation, request, _context(routing, metadata)))
-        return result
+        return with_hidden_params(result)
 
     async def acompletion(
         self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
@@ -156,7 +158,7 @@ class KeywordCalls(OneShotCalls):
         result: ChatResponse | ChatStream = await self.route(
             Call(CHAT, request, _context(routing, request.metadata))
         )
-        return result
+        return with_hidden_params(result)
 
     def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
         result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
@@ -187,7 +189,7 @@ class KeywordCalls(OneShotCalls):
         result: TextCompletionResponse | TextStream = await self.route(
             Call(TEXT_COMPLETION, request, _context(routing, metadata))
         )
-        return result
+        return with_hidden_params(result)
 
     def text_completion(
         self, model: str, prompt: Any, **kwargs: Any
