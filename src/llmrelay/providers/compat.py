@@ -9,7 +9,9 @@ from importlib import resources
 import msgspec
 
 
-class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
+# forbid_unknown_fields: a row naming a field that does not exist (a misspelling, a flag that was
+# renamed) fails when the rows are read, rather than being silently ignored
+class CompatSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     api_base: str = ""
     api_key_env: tuple[str, ...] = ()
