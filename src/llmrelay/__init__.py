@@ -15,18 +15,8 @@ _EXPORTS: dict[str, str] = {
     "acompletion": "llmrelay.functions",
     "responses": "llmrelay.functions",
     "aresponses": "llmrelay.functions",
-    "embedding": "llmrelay.functions",
-    "aembedding": "llmrelay.functions",
     "text_completion": "llmrelay.functions",
     "atext_completion": "llmrelay.functions",
-    "rerank": "llmrelay.functions",
-    "arerank": "llmrelay.functions",
-    "moderation": "llmrelay.functions",
-    "amoderation": "llmrelay.functions",
-    "image_generation": "llmrelay.functions",
-    "aimage_generation": "llmrelay.functions",
-    "speech": "llmrelay.functions",
-    "aspeech": "llmrelay.functions",
     "completion_cost": "llmrelay.functions",
     "cost_per_token": "llmrelay.functions",
     "register_model": "llmrelay.functions",
@@ -43,10 +33,6 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingResponse": "llmrelay.types.embedding",
     "Response": "llmrelay.types.responses",
     "ResponsesStream": "llmrelay.core.responses_api",
-    "RerankResponse": "llmrelay.types.rerank",
-    "ModerationResponse": "llmrelay.types.moderation",
-    "ImageResponse": "llmrelay.types.image",
-    "SpeechResponse": "llmrelay.types.speech",
     "Usage": "llmrelay.types.response",
     "ChatStream": "llmrelay.core.streaming",
     "TextStream": "llmrelay.core.text_stream",
@@ -76,21 +62,46 @@ _ERRORS = [
 ]
 _EXPORTS.update(dict.fromkeys(_ERRORS, "llmrelay.types.errors"))
 
-__all__ = sorted([*_EXPORTS, "__version__"])
-
 
 def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
-    module = importlib.import_module(module_name)
-    value = module if name == "exceptions" else getattr(module, name)
+    if name == "__all__":
+        value: Any = sorted({*_EXPORTS, "__version__", *_derived_names()})
+    else:
+        module_name = _EXPORTS.get(name)
+        if module_name is None:
+            value = _derived(name)
+        else:
+            module = importlib.import_module(module_name)
+            value = module if name == "exceptions" else getattr(module, name)
     globals()[name] = value  # cache: later accesses skip __getattr__
     return value
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return list(__getattr__("__all__"))
+
+
+# Not listed above, derived on first use (so a new call type adds no line here): the SDK calls
+# answered in one piece (llmrelay.functions.ONE_SHOT_CALLS: `speech`, `aspeech`...) and the
+# response type of every call type (`SpeechResponse`...), from the operation table.
+def _derived_names() -> set[str]:
+    functions = importlib.import_module("llmrelay.functions")
+    operation = importlib.import_module("llmrelay.calls.operation")
+    responses = {op.response_type.__name__ for op in operation.OPERATIONS}
+    return {*functions.ONE_SHOT_CALLS, *responses}
+
+
+def _derived(name: str) -> Any:
+    if name.startswith("_"):  # a probe (`__wrapped__`, `__test__`...): nothing to load for it
+        raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
+    functions = importlib.import_module("llmrelay.functions")
+    if name in functions.ONE_SHOT_CALLS:
+        return getattr(functions, name)
+    operation = importlib.import_module("llmrelay.calls.operation")
+    for op in operation.OPERATIONS:
+        if op.response_type.__name__ == name:
+            return op.response_type
+    raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
 
 
 if TYPE_CHECKING:
@@ -105,32 +116,18 @@ if TYPE_CHECKING:
     from llmrelay.events.record import CallRecord
     from llmrelay.functions import (
         acompletion,
-        aembedding,
-        aimage_generation,
-        amoderation,
-        arerank,
         aresponses,
-        aspeech,
         atext_completion,
         completion,
         completion_cost,
         cost_per_token,
-        embedding,
         get_model_info,
-        image_generation,
-        moderation,
         register_model,
-        rerank,
         responses,
-        speech,
         text_completion,
     )
     from llmrelay.router import Router
     from llmrelay.types.embedding import EmbeddingResponse
     from llmrelay.types.errors import *
-    from llmrelay.types.image import ImageResponse
-    from llmrelay.types.moderation import ModerationResponse
-    from llmrelay.types.rerank import RerankResponse
     from llmrelay.types.response import ChatChunk, ChatResponse, Usage
     from llmrelay.types.responses import Response
-    from llmrelay.types.speech import SpeechResponse

@@ -1,9 +1,11 @@
 """The SDK: `Client` owns its transport pools, provider adapters, catalog and callbacks; the
 module-level `completion()` & co. use one default Client created on first use.
 
-Every call type takes one path: its keywords are read into the call seam's values (sdk/keywords.py)
-and the call runs through the router's CallRunner as a group of one deployment (sdk/run.py), which
-retries, books and reports it as it does a Router's calls.
+The call types answered in one piece are declared once, for the Client, the Router and the module
+functions, in router/sdk.py (`OneShotCalls`). Every call type takes one path: its keywords are read
+into the call seam's values (sdk/keywords.py) and the call runs through the router's CallRunner as
+a group of one deployment (sdk/run.py), which retries, books and reports it as it does a Router's
+calls.
 
 Async is the source of truth; every sync method runs its async twin on the client's loop thread."""
 
@@ -15,19 +17,10 @@ import functools
 import itertools
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from llmrelay.calls.context import StreamTimeouts
-from llmrelay.calls.operation import (
-    CHAT,
-    EMBEDDING,
-    IMAGE_GENERATION,
-    MODERATION,
-    RERANK,
-    SPEECH,
-    TEXT_COMPLETION,
-    Operation,
-)
+from llmrelay.calls.operation import CHAT, TEXT_COMPLETION, Operation
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
 from llmrelay.core.retry import Backoff, RetryPolicy
@@ -38,24 +31,23 @@ from llmrelay.engine import Engine
 from llmrelay.loop_thread import LoopThread
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.records import CallReporter
+from llmrelay.router.sdk import OneShotCalls
 from llmrelay.sdk.keywords import read_call
 from llmrelay.sdk.run import SdkRunner
 from llmrelay.sdk.targets import Targets
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types.completion import TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingResponse
-from llmrelay.types.image import ImageResponse
-from llmrelay.types.moderation import DEFAULT_MODERATION_MODEL, ModerationResponse
-from llmrelay.types.rerank import RerankResponse
+from llmrelay.types.errors import BadRequestError
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
-from llmrelay.types.speech import SpeechResponse
+
+R = TypeVar("R")
 
 # `RetryPolicy` stays importable from here (user code does `llmrelay.client.RetryPolicy(base, cap)`)
 __all__ = ["Backoff", "Client", "RetryPolicy", "default_client"]
 
 
-class Client:
+class Client(OneShotCalls):
     """One door to every provider. Two clients share nothing: not pools, not callbacks, not prices.
 
     `num_retries` and `timeout` are defaults for every call (each call may override them);
@@ -129,10 +121,16 @@ class Client:
             drop_params=self.drop_params,
         )
 
-    async def _aone_shot(self, operation: Operation[Any, Any], params: dict[str, Any]) -> Any:
-        """A call type without per-call fallbacks (all but chat)."""
+    async def _one_shot(self, operation: Operation[Any, R], params: dict[str, Any]) -> R:
+        """A call type answered in one piece (router/sdk.py's OneShotCalls): no per-call fallbacks;
+        without a model, the row's default for a client (a client has no model groups to pick)."""
         take_controls(params).refuse_fallbacks(operation.call_type)
-        return await self._acall(operation, params)
+        if not params.get("model"):
+            if operation.client_default_model is None:
+                raise BadRequestError(f"{operation.call_type}: pass model=", param="model")
+            params["model"] = operation.client_default_model
+        result: R = await self._acall(operation, params)
+        return result
 
     # ---- chat
     async def acompletion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | ChatStream:
@@ -180,50 +178,6 @@ class Client:
         if isinstance(result, ResponsesStream):
             return SyncResponsesStream(result, self._loop_thread)
         return result
-
-    # ---- embeddings, rerank, moderations, image generation: the call options as chat's, less
-    # drop_params, mock_response and stream_timeouts; `metadata` goes to callbacks only
-    async def aembedding(self, model: str, input: str | list[Any], **params: Any) -> EmbeddingResponse:
-        return await self._aone_shot(EMBEDDING, {**params, "model": model, "input": input})  # type: ignore[no-any-return]
-
-    def embedding(self, model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
-        return self._loop_thread.run(self.aembedding(model, input, **kwargs))
-
-    async def arerank(self, model: str, query: str, documents: list[Any], **params: Any) -> RerankResponse:
-        """Rank `documents` (strings or objects, see `rank_fields`) by relevance to `query`."""
-        fields = {**params, "model": model, "query": query, "documents": documents}
-        return await self._aone_shot(RERANK, fields)  # type: ignore[no-any-return]
-
-    def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
-        return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
-
-    async def amoderation(
-        self, input: str | list[Any], model: str | None = None, **params: Any
-    ) -> ModerationResponse:
-        """OpenAI's moderations; without `model`, OpenAI's `omni-moderation-latest`."""
-        fields = {**params, "model": model or DEFAULT_MODERATION_MODEL, "input": input}
-        return await self._aone_shot(MODERATION, fields)  # type: ignore[no-any-return]
-
-    def moderation(
-        self, input: str | list[Any], model: str | None = None, **kwargs: Any
-    ) -> ModerationResponse:
-        return self._loop_thread.run(self.amoderation(input, model, **kwargs))
-
-    async def aimage_generation(self, prompt: str, model: str, **params: Any) -> ImageResponse:
-        fields = {**params, "model": model, "prompt": prompt}
-        return await self._aone_shot(IMAGE_GENERATION, fields)  # type: ignore[no-any-return]
-
-    def image_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
-        return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
-
-    async def aspeech(self, model: str, input: str, voice: str, **params: Any) -> SpeechResponse:
-        """Text to speech: the audio (`.content` bytes, `.stream_to_file(path)`). Keywords: OpenAI's
-        `response_format`, `speed`, `instructions`, and the call options of `aembedding`."""
-        fields = {**params, "model": model, "input": input, "voice": voice}
-        return await self._aone_shot(SPEECH, fields)  # type: ignore[no-any-return]
-
-    def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
-        return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
 
     # ---- legacy text completions
     async def atext_completion(

@@ -1,10 +1,16 @@
 """Module-level SDK functions (`llmrelay.completion(...)` & co.), each served by the default Client.
 
-For callbacks, private price tables or separate pools, create a `llmrelay.Client` instead: the
-default client is only a convenience and holds no callbacks."""
+The call types answered in one piece (`embedding`, `rerank`, `moderation`, `image_generation`,
+`speech`... and their async twins) are not written here: they are declared once for every face of
+the SDK (router/sdk.py's `OneShotCalls`), and this module hands out the default client's (its
+`__getattr__`). For callbacks, private price tables or separate pools, create a `llmrelay.Client`
+instead: the default client is only a convenience and holds no callbacks."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from llmrelay.calls.served import NOT_SERVED, served_of
@@ -14,14 +20,10 @@ from llmrelay.core.stream_view import ChatStreamView
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost import api as cost_api
+from llmrelay.router.sdk import OneShotCalls
 from llmrelay.types.completion import TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingResponse
-from llmrelay.types.image import ImageResponse
-from llmrelay.types.moderation import ModerationResponse
-from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
-from llmrelay.types.speech import SpeechResponse
 
 
 def completion(model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
@@ -39,46 +41,6 @@ def responses(model: str, input: str | list[Any], **kwargs: Any) -> Response | S
 
 async def aresponses(model: str, input: str | list[Any], **kwargs: Any) -> Response | ResponsesStream:
     return await default_client().aresponses(model, input, **kwargs)
-
-
-def embedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
-    return default_client().embedding(model, input, **kwargs)
-
-
-async def aembedding(model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
-    return await default_client().aembedding(model, input, **kwargs)
-
-
-def rerank(model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
-    return default_client().rerank(model, query, documents, **kwargs)
-
-
-async def arerank(model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
-    return await default_client().arerank(model, query, documents, **kwargs)
-
-
-def moderation(input: str | list[Any], model: str | None = None, **kwargs: Any) -> ModerationResponse:
-    return default_client().moderation(input, model, **kwargs)
-
-
-async def amoderation(input: str | list[Any], model: str | None = None, **kwargs: Any) -> ModerationResponse:
-    return await default_client().amoderation(input, model, **kwargs)
-
-
-def image_generation(prompt: str, model: str, **kwargs: Any) -> ImageResponse:
-    return default_client().image_generation(prompt, model, **kwargs)
-
-
-async def aimage_generation(prompt: str, model: str, **kwargs: Any) -> ImageResponse:
-    return await default_client().aimage_generation(prompt, model, **kwargs)
-
-
-def speech(model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
-    return default_client().speech(model, input, voice, **kwargs)
-
-
-async def aspeech(model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
-    return await default_client().aspeech(model, input, voice, **kwargs)
 
 
 def text_completion(
@@ -129,3 +91,40 @@ def register_model(models: dict[str, dict[str, Any]]) -> None:
 def get_model_info(model: str, custom_llm_provider: str | None = None) -> dict[str, Any]:
     """A model's prices, context window and capabilities, in LiteLLM's field names."""
     return cost_api.get_model_info(default_client().catalog, model, custom_llm_provider)
+
+
+# the public methods of OneShotCalls: every call type answered in one piece, async and sync
+ONE_SHOT_CALLS = frozenset(name for name in vars(OneShotCalls) if not name.startswith("_"))
+
+
+def __getattr__(name: str) -> Any:
+    """`llmrelay.functions.speech` & co.: a function calling the default client's method (the
+    client is made on the first call, not here)."""
+    if name not in ONE_SHOT_CALLS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    function = _on_default_client(name)
+    globals()[name] = function  # later accesses skip __getattr__
+    return function
+
+
+def _on_default_client(name: str) -> Callable[..., Any]:
+    method = getattr(OneShotCalls, name)
+    function: Callable[..., Any]
+    if inspect.iscoroutinefunction(method):
+
+        async def function(*args: Any, **kwargs: Any) -> Any:
+            return await getattr(default_client(), name)(*args, **kwargs)
+
+    else:
+
+        def function(*args: Any, **kwargs: Any) -> Any:
+            return getattr(default_client(), name)(*args, **kwargs)
+
+    functools.update_wrapper(function, method)
+    # the method's signature without `self`, for help() and IDEs
+    signature = inspect.signature(method)
+    function.__signature__ = signature.replace(  # type: ignore[union-attr]
+        parameters=list(signature.parameters.values())[1:]
+    )
+    function.__module__ = __name__
+    return function

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from conformance_case import TESTS, AdapterCase
 
-from llmrelay.providers.base import Provider
+from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.testing.bedrock_wire import event, exception
 from llmrelay.types.chat import ChatRequest
@@ -21,25 +21,17 @@ from llmrelay.types.image import ImageGenerationRequest
 from llmrelay.types.moderation import ModerationRequest
 from llmrelay.types.rerank import RerankRequest
 
-# call type → the adapter's prepare and parse methods for it
-_PREPARE: dict[str, Callable[[Provider, Any, Any], HttpRequest]] = {
-    "chat": lambda a, r, d: a.prepare_chat(r, d),
-    "stream": lambda a, r, d: a.prepare_chat(r, d),
-    "embedding": lambda a, r, d: a.prepare_embedding(r, d),
-    "text_completion": lambda a, r, d: a.prepare_text_completion(r, d),
-    "text_stream": lambda a, r, d: a.prepare_text_completion(r, d),
-    "rerank": lambda a, r, d: a.prepare_rerank(r, d),
-    "moderation": lambda a, r, d: a.prepare_moderation(r, d),
-    "image": lambda a, r, d: a.prepare_image_generation(r, d),
-}
-_PARSE: dict[str, Callable[[Provider, HttpResponse, Any], Any]] = {
-    "chat": lambda a, h, r: a.parse_chat(h, r),
-    "embedding": lambda a, h, r: a.parse_embedding(h, r),
-    "text_completion": lambda a, h, r: a.parse_text_completion(h, r),
-    "rerank": lambda a, h, r: a.parse_rerank(h, r),
-    "moderation": lambda a, h, r: a.parse_moderation(h, r),
-    "image": lambda a, h, r: a.parse_image_generation(h, r),
-}
+# call type of a case → the operation whose codec serves it (the adapter's codec table)
+_OPERATION = {
+    "chat": "chat", "stream": "chat", "embedding": "embedding", "text_completion": "text_completion",
+    "text_stream": "text_completion", "rerank": "rerank", "moderation": "moderation",
+    "image": "image_generation",
+}  # fmt: skip
+
+
+def codec(adapter: Provider, call: str) -> Codec[Any, Any]:
+    """The adapter's codec for a case's call type; the engine's refusal when it has none."""
+    return adapter.codec(_OPERATION[call], f"the {call} call")
 
 
 def adapter_for(case: AdapterCase, call: str = "chat") -> Provider:
@@ -56,7 +48,7 @@ def request_of(case: AdapterCase, call: str, adapter: Provider) -> Any:
 
 def prepare(case: AdapterCase, call: str) -> HttpRequest:
     adapter = adapter_for(case, call)
-    return _PREPARE[call](adapter, request_of(case, call, adapter), case.deployment_for(call))
+    return codec(adapter, call).prepare(request_of(case, call, adapter), case.deployment_for(call))
 
 
 def sent_requests(case: AdapterCase, call: str) -> list[HttpRequest]:
@@ -64,7 +56,7 @@ def sent_requests(case: AdapterCase, call: str) -> list[HttpRequest]:
     request its recorded first answer leads to."""
     adapter = adapter_for(case, call)
     deployment = case.deployment_for(call)
-    first = _PREPARE[call](adapter, request_of(case, call, adapter), deployment)
+    first = codec(adapter, call).prepare(request_of(case, call, adapter), deployment)
     sent = [first]
     reference = case.first_answers.get(call)
     if reference is not None:
@@ -78,7 +70,7 @@ def sent_requests(case: AdapterCase, call: str) -> list[HttpRequest]:
 def parse(case: AdapterCase, call: str) -> Any:
     adapter = adapter_for(case, call)
     answer = HttpResponse(status=200, body=recorded_bytes(case.answers[call]), headers={})
-    return _PARSE[call](adapter, answer, request_of(case, call, adapter))
+    return codec(adapter, call).parse(answer, request_of(case, call, adapter))
 
 
 def new_decoder(case: AdapterCase, call: str) -> Callable[[], Any]:

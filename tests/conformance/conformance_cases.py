@@ -51,9 +51,8 @@ def _compat_case(spec: CompatSpec) -> AdapterCase:
     if spec.text_completions:
         answers["text_completion"] = OPENAI_ANSWERS["text_completion"]
         answers["text_stream"] = OPENAI_ANSWERS["text_stream"]
-    if spec.moderations:
+    if spec.whole_api:  # OpenAI's other endpoints (speech has no conformance case: not JSON)
         answers["moderation"] = OPENAI_ANSWERS["moderation"]
-    if spec.images:
         answers["image"] = OPENAI_ANSWERS["image"]
     # rows without a default endpoint (a self-hosted server) are given one
     base = None if spec.api_base else "https://llm.conformance.test/v1"

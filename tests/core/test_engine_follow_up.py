@@ -12,7 +12,7 @@ import pytest
 from llmrelay.calls.operation import CHAT
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
-from llmrelay.providers.base import Provider
+from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
@@ -33,6 +33,9 @@ class JobProvider(Provider):
     def __init__(self, *, delay: float = 0.0, stray_stream: bool = False) -> None:
         self.delay = delay
         self.stray_stream = stray_stream
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {"chat": Codec(self.prepare_chat, self.parse_chat)}
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         return HttpRequest(url="http://jobs.test/jobs", headers={}, body=b"{}")

@@ -1,8 +1,8 @@
-"""The engine's half of the operation table (engine/codecs.py) and its one path: every operation of
-calls.operation has an engine row, an operation without one is a clear error, and every answer and
-stream the engine returns carries the `Served` record of the deployment that served it — and no
-LiteLLM `_hidden_params` view of it, which only the SDK edge builds. A canned transport stands in
-for the network."""
+"""The engine's half of the operation table (engine/codecs.py) and its one path: an operation with no
+engine row of its own takes the plain path (the adapter's codec, the row's price), an adapter
+without a codec for it refuses it by its label, and every answer and stream the engine returns
+carries the `Served` record of the deployment that served it — and no LiteLLM `_hidden_params` view
+of it, which only the SDK edge builds. A canned transport stands in for the network."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from llmrelay.calls.operation import CHAT, EMBEDDING, OPERATIONS, TEXT_COMPLETIO
 from llmrelay.calls.served import Served, served_of
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
-from llmrelay.engine.codecs import ENGINE_ROWS, engine_row, missing_rows
+from llmrelay.engine.codecs import ENGINE_ROWS, PLAIN_ROW, engine_row
+from llmrelay.providers.base import Codec
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
@@ -91,30 +92,59 @@ def chat_request(**fields: Any) -> ChatRequest:
 
 
 # ---- the table
-def test_every_operation_has_an_engine_row() -> None:
-    assert missing_rows() == []
+def test_the_engine_rows_are_operations_with_a_path_of_their_own() -> None:
+    names = {op.name for op in OPERATIONS}
+    assert set(ENGINE_ROWS) <= names
     for operation in OPERATIONS:
         row = engine_row(operation)
-        assert row.name == operation.name
+        assert row is PLAIN_ROW or row.name == operation.name
         # a row opens a stream exactly when its operation streams
         assert (row.opens_stream is not None) == operation.streams, operation.name
-    assert set(ENGINE_ROWS) == {op.name for op in OPERATIONS}
 
 
-UNKNOWN: Operation[Any, Any] = Operation(
-    "audio_speech", "audio_speech", dict, dict, usage=lambda _: None, estimate_tokens=lambda _: 0
-)
+class _Answer:
+    def __init__(self, echo: Any, asked: str) -> None:
+        self.echo, self.asked = echo, asked
 
 
-async def test_an_operation_without_an_engine_row_is_a_clear_error() -> None:
-    with pytest.raises(InternalServerError, match="no path for operation 'audio_speech'"):
-        engine_row(UNKNOWN)
+def _speak(prices: Any, request: dict[str, Any], response: _Answer) -> int:
+    return len(request["text"])
+
+
+# a call type the engine has no row for: it takes the plain one-exchange path
+NEW: Operation[Any, Any] = Operation(
+    "new_call", "new_call", dict, dict, "new calls", usage=lambda _: None, estimate_tokens=lambda _: 0,
+    price=_speak,
+)  # fmt: skip
+
+
+async def test_an_operation_without_an_engine_row_takes_the_plain_path() -> None:
+    assert engine_row(NEW) is PLAIN_ROW
     eng, transport = engine()
-    with pytest.raises(InternalServerError, match="no path for operation 'audio_speech'"):
-        await eng.answer(UNKNOWN, {}, DEPLOYMENT, timeout=1)
-    with pytest.raises(InternalServerError, match="no path for operation 'audio_speech'"):
-        await eng.open_stream(UNKNOWN, {}, DEPLOYMENT, timeout=1)
+    # no adapter has a codec for it: refused by its label, before anything is sent
+    with pytest.raises(BadRequestError, match="provider 'openai' does not support new calls"):
+        await eng.answer(NEW, {"text": "hi"}, DEPLOYMENT, timeout=1)
+    with pytest.raises(InternalServerError, match="'new_call' does not stream"):
+        await eng.open_stream(NEW, {}, DEPLOYMENT, timeout=1)
+    mocked = msgspec.structs.replace(DEPLOYMENT, mock_response="canned")
+    with pytest.raises(BadRequestError, match="not new calls"):
+        await eng.answer(NEW, {"text": "hi"}, mocked, timeout=1)
     assert transport.sent == []
+
+
+async def test_an_adapter_with_a_codec_serves_a_new_operation_priced_by_its_row() -> None:
+    eng, transport = engine({"echo": True})
+    adapter = eng.registry.get("openai")
+    codec = Codec(
+        lambda request, deployment: HttpRequest(url=deployment.api_base + "/new", headers={}, body=b"{}"),
+        lambda response, request: _Answer(msgspec.json.decode(response.body)["echo"], request["text"]),
+    )
+    adapter.codecs = {**adapter.codecs, "new_call": codec}  # type: ignore[misc]
+    result = await eng.answer(NEW, {"text": "four"}, DEPLOYMENT, timeout=1)
+    assert (result.echo, result.asked) == (True, "four")
+    assert transport.sent[0].url == "http://upstream.test/v1/new"
+    # priced by the row's rule; served by the deployment
+    assert served_of(result).cost_micros == 4 and served_of(result).deployment_id == "dep-1"
 
 
 async def test_an_operation_that_does_not_stream_is_refused_a_stream() -> None:

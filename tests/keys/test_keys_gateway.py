@@ -228,8 +228,8 @@ class SpeechRequest(msgspec.Struct, kw_only=True):
 
 
 SPEECH: Operation[SpeechRequest, Any] = Operation(
-    "made_up_speech", "speech", SpeechRequest, object,
-    usage=lambda response: None, estimate_tokens=lambda request: 1,
+    "made_up_speech", "speech", SpeechRequest, object, "made-up speech",
+    usage=lambda response: None, estimate_tokens=lambda request: 1, price=lambda *_: 0,
 )  # fmt: skip
 
 
@@ -245,7 +245,7 @@ async def test_a_new_call_type_is_gated_like_every_other(gateway: GatewayThread)
 
     with pytest.raises(ModelAccessDenied, match="Tried to access gpt-4o"):
         call("gpt-4o")
-    # an allowed model passes the gate and reaches the router (whose engine has no path for it)
-    with pytest.raises(LLMError) as passed:
+    # an allowed model passes the gate and reaches the router, whose adapter has no codec for it
+    with pytest.raises(LLMError, match="does not support made-up speech") as passed:
         call("gpt-4o-mini")
     assert not isinstance(passed.value, ModelAccessDenied)

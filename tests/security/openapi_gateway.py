@@ -22,6 +22,7 @@ def gateway_document(sims: SimulatorGroup, tmp: Path) -> dict[str, Any]:
         ("rerank", "cohere/rerank-v3.5", cohere),
         ("moderation", "openai/omni-moderation-latest", openai),
         ("dall-e-3", "openai/dall-e-3", openai),
+        ("dall-e-2", "openai/dall-e-2", openai),
     ]
     return {
         "model_list": [

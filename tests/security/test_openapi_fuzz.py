@@ -58,6 +58,7 @@ MODELS = {
     "/v1/rerank": ("rerank",),
     "/v1/moderations": ("moderation",),
     "/v1/images/generations": ("dall-e-3",),
+    "/v1/images/variations": ("dall-e-2",),
 }
 
 

@@ -4,10 +4,11 @@ A row says what the layers between the routes and the provider adapter need to k
 type, so that each layer has one path for all of them: the request and response types, the usage
 that limits and spend take, the token estimate the router's tpm limits reserve before the call,
 whether it may answer as a stream, and where a request that names no model goes. A new call type is
-a new row here plus its adapter codecs (`prepare_*`/`parse_*`) and its route.
+a new row here plus its adapter codecs (an entry of the adapter's codec table, keyed by
+`Operation.name`), its route and its SDK function.
 
-The engine's half of a row (which adapter codec prepares and parses it, how it is priced) lives with
-the engine, keyed by `Operation.name`."""
+The engine runs every row on one path; a row with a path of its own there (chat's mock answer, text
+completions through chat, input-length checks) also has an engine row (engine/codecs.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from llmrelay.calls.prices import (
+    Prices,
+    by_characters,
+    by_images,
+    by_search_units,
+    by_text_tokens,
+    image_usage,
+)
 from llmrelay.cost.tokens import token_counter
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
+from llmrelay.types.image_variation import ImageVariationRequest
+from llmrelay.types.moderation import DEFAULT_MODERATION_MODEL, ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse, Usage
 from llmrelay.types.speech import SpeechRequest, SpeechResponse
@@ -35,12 +45,20 @@ class Operation(Generic[Req, Resp]):
     call_type: str  # what a CallRecord and the spend log call it ("completion", "embedding"...)
     request_type: type[Req]
     response_type: type[Resp]
+    # what an adapter's refusal calls it ("provider 'groq' does not support moderations"), and a
+    # mock deployment's
+    label: str
     usage: Callable[[Resp], Usage | None]
     estimate_tokens: Callable[[Req], int]  # before the call, for tpm reservations
+    # the answer's price in micro-USD, from the serving deployment's prices (calls/prices.py)
+    price: Callable[[Prices, Req, Resp], int]
     streams: bool = False  # a request with `stream: true` answers as a stream
     # the catalog mode whose first model group takes a request that names no model (moderations
     # and image generation, as OpenAI's defaults); None = `model` is required
     default_mode: str | None = None
+    # the model an SDK Client call that names none takes (a client has no groups to pick from);
+    # None = `model` is required there
+    client_default_model: str | None = None
 
     def __repr__(self) -> str:
         return f"Operation({self.name})"
@@ -71,14 +89,7 @@ def _rerank_usage(response: RerankResponse) -> Usage:
 
 
 def _image_usage(response: ImageResponse) -> Usage:
-    usage = response.usage
-    if usage is None:
-        return Usage()
-    return Usage(
-        prompt_tokens=usage.input_tokens,
-        completion_tokens=usage.output_tokens,
-        total_tokens=usage.total_tokens,
-    )
+    return image_usage(response.usage)
 
 
 def _no_usage(response: object) -> Usage:
@@ -87,37 +98,54 @@ def _no_usage(response: object) -> Usage:
 
 
 CHAT: Operation[ChatRequest, ChatResponse] = Operation(
-    "chat", "completion", ChatRequest, ChatResponse,
+    "chat", "completion", ChatRequest, ChatResponse, "chat completions",
     usage=lambda r: r.usage, estimate_tokens=_chat_tokens, streams=True,
+    price=lambda prices, _, r: prices.tokens(r.usage),
 )  # fmt: skip
 TEXT_COMPLETION: Operation[TextCompletionRequest, TextCompletionResponse] = Operation(
     "text_completion", "text_completion", TextCompletionRequest, TextCompletionResponse,
+    "text completions",
     usage=lambda r: r.usage, estimate_tokens=lambda q: input_tokens(q.prompt), streams=True,
+    price=lambda prices, _, r: prices.tokens(r.usage),
 )  # fmt: skip
 EMBEDDING: Operation[EmbeddingRequest, EmbeddingResponse] = Operation(
-    "embedding", "embedding", EmbeddingRequest, EmbeddingResponse,
+    "embedding", "embedding", EmbeddingRequest, EmbeddingResponse, "embeddings",
     usage=lambda r: r.usage.as_usage(), estimate_tokens=lambda q: input_tokens(q.input),
+    price=lambda prices, _, r: prices.tokens(r.usage.as_usage()),
 )  # fmt: skip
 RERANK: Operation[RerankRequest, RerankResponse] = Operation(
-    "rerank", "rerank", RerankRequest, RerankResponse,
+    "rerank", "rerank", RerankRequest, RerankResponse, "rerank",
     usage=_rerank_usage, estimate_tokens=_rerank_tokens,
+    price=lambda prices, _, r: by_search_units(prices, r.search_units(), r.input_tokens()),
 )  # fmt: skip
+# free at OpenAI; a price registered for the model applies to the input's text tokens
 MODERATION: Operation[ModerationRequest, ModerationResponse] = Operation(
-    "moderation", "moderation", ModerationRequest, ModerationResponse,
+    "moderation", "moderation", ModerationRequest, ModerationResponse, "moderations",
     usage=_no_usage, estimate_tokens=lambda q: input_tokens(q.texts()), default_mode="moderation",
+    client_default_model=DEFAULT_MODERATION_MODEL,
+    price=lambda prices, q, _: by_text_tokens(prices, q.texts()),
 )  # fmt: skip
 IMAGE_GENERATION: Operation[ImageGenerationRequest, ImageResponse] = Operation(
-    "image_generation", "image_generation", ImageGenerationRequest, ImageResponse,
+    "image_generation", "image_generation", ImageGenerationRequest, ImageResponse, "image generation",
     usage=_image_usage, estimate_tokens=lambda q: input_tokens(q.prompt),
     default_mode="image_generation",
+    price=lambda prices, q, r: by_images(prices, r, q.size, q.quality),
 )  # fmt: skip
 
 # the answer is audio bytes: no usage is reported, the price is per input character (or token)
 SPEECH: Operation[SpeechRequest, SpeechResponse] = Operation(
-    "speech", "speech", SpeechRequest, SpeechResponse,
+    "speech", "speech", SpeechRequest, SpeechResponse, "speech",
     usage=_no_usage, estimate_tokens=lambda q: input_tokens(q.input),
+    price=lambda prices, q, _: by_characters(prices, q.input),
+)  # fmt: skip
+
+# a file in, images out (multipart/form-data); priced per image at the asked size, as generations
+IMAGE_VARIATION: Operation[ImageVariationRequest, ImageResponse] = Operation(
+    "image_variation", "image_variation", ImageVariationRequest, ImageResponse, "image variations",
+    usage=_image_usage, estimate_tokens=lambda _: 0, client_default_model="dall-e-2",
+    price=lambda prices, q, r: by_images(prices, r, q.size, None),
 )  # fmt: skip
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
-    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH,
+    CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH, IMAGE_VARIATION,
 )  # fmt: skip

@@ -1,13 +1,14 @@
-"""The engine's half of the operation table (calls/operation.py): one `EngineRow` per call type,
-keyed by `Operation.name`.
+"""The engine's half of the operation table (calls/operation.py): an `EngineRow` for each call type
+the engine runs with more than the one path, keyed by `Operation.name`.
 
-A row says how the engine's one path (engine.py: defaults → input check → mock → prepare → send →
-parse → price → Served) runs that call type: which adapter codec prepares and parses it, the check
-of its list inputs, whether a deployment's call defaults apply, what a mock deployment does with it
-(refuse it with the row's label, or the row's own `mocked` path), how it is priced, and how it opens
-a stream when it streams. The two special cases are rows' fields, not branches of the path: chat
-answers a mock deployment itself, and a text completion goes through chat when its provider has no
-completions endpoint (or is mocked)."""
+The one path (engine.py: defaults → input check → mock → the adapter's codec: prepare → send →
+parse → the row's price → Served) needs nothing per call type: the adapter's codec table says how
+it is prepared and parsed (or that the adapter does not serve it), the Operation row how it is
+priced and what a refusal calls it. A row here adds what only some call types have: the check of
+list inputs, the deployment's call defaults, a mock answer, parameter checks, a detour and a stream
+opener. The two special cases are rows' fields, not branches of the path: chat answers a mock
+deployment itself, and a text completion goes through chat when its provider has no completions
+endpoint (or is mocked). A call type without a row here takes `PLAIN_ROW`."""
 
 from __future__ import annotations
 
@@ -16,26 +17,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from llmrelay.calls.context import StreamTimeouts
-from llmrelay.calls.operation import CHAT, OPERATIONS, Operation
+from llmrelay.calls.operation import CHAT, Operation
 from llmrelay.calls.served import attach_served
 from llmrelay.core.deployment_mock import mock_answer
 from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.engine import streams
-from llmrelay.engine.pricing import Pricer
 from llmrelay.engine.served import served_by, served_via
 from llmrelay.providers.base import Provider
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.errors import InternalServerError
-from llmrelay.types.http import HttpRequest, HttpResponse
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
 from llmrelay.types.response import ChatResponse
-from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 if TYPE_CHECKING:
     from llmrelay.engine.engine import Engine
@@ -63,13 +59,8 @@ class Detour(Generic[Req, Resp]):
 @dataclass(frozen=True, slots=True, eq=False)
 class EngineRow(Generic[Req, Resp]):
     name: str  # the Operation's name
-    prepare: Callable[[Provider, Req, Deployment], HttpRequest]
-    parse: Callable[[Provider, HttpResponse, Req], Resp]
-    # the answer's price in micro-USD: pricer, answer, request, deployment, the call's adapter
-    price: Callable[[Pricer, Resp, Req, Deployment, Provider], int]
-    # what a mock deployment's refusal calls this call type ("embeddings")
-    mock_label: str
-    # a mock deployment's answer; None = refused (only chat and text completions have mock answers)
+    # a mock deployment's answer; None = refused with the Operation's label (only chat and text
+    # completions have mock answers)
     mocked: SpecialPath[Req, Resp] | None = None
     # raises for a list input longer than the configured limit, before anything is sent
     check_input: Callable[[InputLimits, Req], None] | None = None
@@ -80,6 +71,10 @@ class EngineRow(Generic[Req, Resp]):
     # when the adapter cannot take the call itself: the path that serves it another way
     detour: Detour[Req, Resp] | None = None
     opens_stream: StreamOpener[Req] | None = None
+
+
+# a call type with nothing of its own in the engine: one exchange, no mock answer
+PLAIN_ROW: EngineRow[Any, Any] = EngineRow("")
 
 
 # ---- chat
@@ -93,10 +88,6 @@ async def _chat_mock(
 
 CHAT_ROW: EngineRow[ChatRequest, ChatResponse] = EngineRow(
     "chat",
-    prepare=lambda adapter, request, deployment: adapter.prepare_chat(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_chat(response, request),
-    price=lambda pricer, result, _, deployment, adapter: pricer.price(result.usage, deployment, adapter),
-    mock_label="chat",
     mocked=_chat_mock,
     takes_defaults=True,
     check_params=lambda adapter, request, drop: adapter.check_params(request, drop),
@@ -123,10 +114,6 @@ async def _text_via_chat(
 
 TEXT_COMPLETION_ROW: EngineRow[TextCompletionRequest, TextCompletionResponse] = EngineRow(
     "text_completion",
-    prepare=lambda adapter, request, deployment: adapter.prepare_text_completion(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_text_completion(response, request),
-    price=lambda pricer, result, _, deployment, adapter: pricer.price(result.usage, deployment, adapter),
-    mock_label="text completions",
     mocked=_text_via_chat,
     check_input=InputLimits.check_text_completion,
     takes_defaults=True,
@@ -135,77 +122,22 @@ TEXT_COMPLETION_ROW: EngineRow[TextCompletionRequest, TextCompletionResponse] = 
 )
 
 
-# ---- one exchange each, no mock answer
-def _embedding_price(
-    pricer: Pricer, result: EmbeddingResponse, _: EmbeddingRequest, deployment: Deployment, adapter: Provider
-) -> int:
-    return pricer.price(result.usage.as_usage(), deployment, adapter)
-
-
+# ---- one exchange each, with list inputs to bound
 EMBEDDING_ROW: EngineRow[EmbeddingRequest, EmbeddingResponse] = EngineRow(
-    "embedding",
-    prepare=lambda adapter, request, deployment: adapter.prepare_embedding(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_embedding(response, request),
-    price=_embedding_price,
-    mock_label="embeddings",
-    check_input=InputLimits.check_embedding,
+    "embedding", check_input=InputLimits.check_embedding
 )
 RERANK_ROW: EngineRow[RerankRequest, RerankResponse] = EngineRow(
-    "rerank",
-    prepare=lambda adapter, request, deployment: adapter.prepare_rerank(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_rerank(response, request),
-    price=lambda pricer, result, _, deployment, adapter: pricer.rerank(result, deployment, adapter),
-    mock_label="rerank",
-    check_input=InputLimits.check_rerank,
+    "rerank", check_input=InputLimits.check_rerank
 )
 MODERATION_ROW: EngineRow[ModerationRequest, ModerationResponse] = EngineRow(
-    "moderation",
-    prepare=lambda adapter, request, deployment: adapter.prepare_moderation(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_moderation(response, request),
-    price=lambda pricer, _, request, deployment, adapter: pricer.moderation(request, deployment, adapter),
-    mock_label="moderations",
-    check_input=InputLimits.check_moderation,
-)
-IMAGE_GENERATION_ROW: EngineRow[ImageGenerationRequest, ImageResponse] = EngineRow(
-    "image_generation",
-    prepare=lambda adapter, request, deployment: adapter.prepare_image_generation(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_image_generation(response, request),
-    price=lambda pricer, result, request, deployment, adapter: pricer.images(
-        result, request, deployment, adapter
-    ),
-    mock_label="image generation",
-)
-SPEECH_ROW: EngineRow[SpeechRequest, SpeechResponse] = EngineRow(
-    "speech",
-    prepare=lambda adapter, request, deployment: adapter.prepare_speech(request, deployment),
-    parse=lambda adapter, response, request: adapter.parse_speech(response, request),
-    price=lambda pricer, _, request, deployment, adapter: pricer.speech(request, deployment, adapter),
-    mock_label="speech",
+    "moderation", check_input=InputLimits.check_moderation
 )
 
 ENGINE_ROWS: dict[str, EngineRow[Any, Any]] = {
-    row.name: row
-    for row in (
-        CHAT_ROW,
-        TEXT_COMPLETION_ROW,
-        EMBEDDING_ROW,
-        RERANK_ROW,
-        MODERATION_ROW,
-        IMAGE_GENERATION_ROW,
-        SPEECH_ROW,
-    )
+    row.name: row for row in (CHAT_ROW, TEXT_COMPLETION_ROW, EMBEDDING_ROW, RERANK_ROW, MODERATION_ROW)
 }
 
 
 def engine_row(operation: Operation[Req, Resp]) -> EngineRow[Req, Resp]:
-    """The engine's row for `operation`; a clear error for an operation the engine has no row for
-    (a new call type whose engine half was not written)."""
-    row = ENGINE_ROWS.get(operation.name)
-    if row is None:
-        raise InternalServerError(f"the engine has no path for operation {operation.name!r}")
-    return row
-
-
-def missing_rows() -> list[str]:
-    """Operations of the table (calls.operation.OPERATIONS) the engine has no row for."""
-    return [op.name for op in OPERATIONS if op.name not in ENGINE_ROWS]
+    """The engine's row for `operation`: its own, or the plain one-exchange path."""
+    return ENGINE_ROWS.get(operation.name, PLAIN_ROW)

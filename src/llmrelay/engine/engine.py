@@ -1,9 +1,10 @@
 """One attempt of one call against one deployment: prepare → send → parse → price → Served.
 
 The engine neither retries nor reports; the Client and the Router wrap it with their own policies
-and emit one CallRecord per logical call. Its two entries take an `Operation` (calls/operation.py);
-the engine's half of each operation — codecs, input check, mock, price — is a row of codecs.py, so
-every call type runs the same path here."""
+and emit one CallRecord per logical call. Its two entries take an `Operation` (calls/operation.py):
+the adapter's codec table prepares and parses it, the row prices it, and what only some call types
+have (input checks, mock answers, streams) is an engine row (codecs.py), so every call type runs
+the same path here."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from llmrelay.core.scrub import Scrubber
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.cost.catalog import Catalog, ModelInfo
-from llmrelay.engine.codecs import ENGINE_ROWS, engine_row
+from llmrelay.engine.codecs import ENGINE_ROWS, PLAIN_ROW, engine_row
 from llmrelay.engine.exchange import Exchange, stray_stream
-from llmrelay.engine.pricing import Pricer
+from llmrelay.engine.pricing import DeploymentPrices, Pricer
 from llmrelay.engine.served import served_by
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
@@ -92,7 +93,7 @@ class Engine:
         """One attempt of a call answered in one piece. Its errors leave with upstream secrets and
         hosts scrubbed from their text: here, where upstream error text enters the process, so
         nothing downstream sees it raw (inline: no wrapper frame on the hottest call)."""
-        row = ENGINE_ROWS.get(operation.name) or engine_row(operation)
+        row = ENGINE_ROWS.get(operation.name, PLAIN_ROW)
         try:
             if row.takes_defaults and deployment.defaults is not None:
                 request = with_defaults(request, deployment.defaults)  # type: ignore[type-var]
@@ -100,7 +101,7 @@ class Engine:
                 row.check_input(self.input_limits, request)
             if deployment.mock_response is not None:
                 if row.mocked is None:
-                    refuse_mocked(deployment, row.mock_label)
+                    refuse_mocked(deployment, operation.label)
                 else:
                     return await row.mocked(self, request, deployment, drop_params, timeout)  # type: ignore[no-any-return]
             adapter = self.registry.get(deployment.provider).for_deployment(deployment)
@@ -109,16 +110,19 @@ class Engine:
                 return await detour.path(self, request, deployment, drop_params, timeout)  # type: ignore[no-any-return]
             if row.check_params is not None:
                 request = row.check_params(adapter, request, drop_params or bool(deployment.drop_params))
+            # the adapter's codec for this call type; one it does not serve has none
+            codec = adapter.codecs.get(operation.name)
+            if codec is None:
+                raise adapter.unsupported(operation.label)
             response = await self.exchange.exchange(
-                adapter, row.prepare(adapter, request, deployment), deployment, timeout
+                adapter, codec.prepare(request, deployment), deployment, timeout
             )
             if isinstance(response, HttpRequest):
                 raise stray_stream(adapter, deployment)
-            result = row.parse(adapter, response, request)
-            attach_served(
-                result, served_by(deployment, row.price(self.pricer, result, request, deployment, adapter))
-            )
-            return result  # type: ignore[no-any-return]
+            result: R = codec.parse(response, request)
+            prices = DeploymentPrices(self.pricer, deployment, adapter)
+            attach_served(result, served_by(deployment, operation.price(prices, request, result)))
+            return result
         except LLMError as exc:
             self.scrubber(deployment).error(exc)
             raise
@@ -172,7 +176,7 @@ class Engine:
         """One streaming attempt of a call whose operation streams, to await: failures up to the
         first chunk raise there, scrubbed as in `answer` (by the row's opener, engine/streams.py:
         the opener's own coroutine is what is awaited, no second frame per stream)."""
-        opener = (ENGINE_ROWS.get(operation.name) or engine_row(operation)).opens_stream
+        opener = engine_row(operation).opens_stream
         if opener is None:
             raise InternalServerError(f"operation {operation.name!r} does not stream")
         return opener(self, request, deployment, drop_params, timeout, stream_timeouts)

@@ -6,17 +6,12 @@ passed on so pricing does not resolve it again on the hot path; without it, it i
 from __future__ import annotations
 
 from llmrelay.cost.catalog import Catalog, ModelInfo, with_prices
-from llmrelay.cost.pricing import cost_micros, picos_to_micros
-from llmrelay.cost.tokens import count_text
-from llmrelay.cost.units import image_price_picos, rerank_cost_micros
+from llmrelay.cost.pricing import cost_micros
+from llmrelay.cost.units import image_price_picos
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest
-from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import Usage
-from llmrelay.types.speech import SpeechRequest
 
 
 class Pricer:
@@ -48,56 +43,28 @@ class Pricer:
         info = self.model_info(deployment, adapter)
         return cost_micros(usage, info) if info is not None else 0
 
-    def rerank(self, response: RerankResponse, deployment: Deployment, adapter: Provider) -> int:
-        info = self.model_info(deployment, adapter)
-        if info is None:
-            return 0
-        return rerank_cost_micros(info, response.search_units(), response.input_tokens())
 
-    def images(
-        self,
-        response: ImageResponse,
-        request: ImageGenerationRequest,
-        deployment: Deployment,
-        adapter: Provider,
-    ) -> int:
-        """Per image at the call's size and quality; else the model's token prices on the reported
-        usage (gpt-image models report one)."""
+class DeploymentPrices:
+    """The prices of one deployment for one call (calls/prices.py's `Prices`), which an Operation
+    row's price rule reads: looked up only when the rule asks. (A msgspec Struct here counted more
+    instructions per call than this slotted class: ADR 0009.)"""
+
+    __slots__ = ("adapter", "deployment", "pricer")
+
+    def __init__(self, pricer: Pricer, deployment: Deployment, adapter: Provider) -> None:
+        self.pricer = pricer
+        self.deployment = deployment
+        self.adapter = adapter
+
+    def info(self) -> ModelInfo | None:
+        return self.pricer.model_info(self.deployment, self.adapter)
+
+    def tokens(self, usage: Usage | None) -> int:
+        return self.pricer.price(usage, self.deployment, self.adapter)
+
+    def per_image(self, size: str | None, quality: str | None) -> int | None:
+        deployment = self.deployment
         if deployment.prices is not None:  # the deployment's own prices replace the catalog's
-            each = deployment.prices.per_image
-        else:
-            model = adapter.catalog_model(deployment)
-            each = image_price_picos(self.catalog, model, deployment.provider, request.size, request.quality)
-        if each is not None:
-            return picos_to_micros(each * len(response.data))
-        usage = response.usage
-        if usage is None:
-            return 0
-        tokens = Usage(
-            prompt_tokens=usage.input_tokens,
-            completion_tokens=usage.output_tokens,
-            total_tokens=usage.total_tokens,
-        )
-        return self.price(tokens, deployment, adapter)
-
-    def moderation(self, request: ModerationRequest, deployment: Deployment, adapter: Provider) -> int:
-        """Free at OpenAI; a price registered for the model applies to the input's text tokens."""
-        info = self.model_info(deployment, adapter)
-        if info is None or not info.input:
-            return 0
-        tokens = sum(count_text(text) for text in request.texts())
-        return cost_micros(Usage(prompt_tokens=tokens, total_tokens=tokens), info)
-
-    def speech(self, request: SpeechRequest, deployment: Deployment, adapter: Provider) -> int:
-        """Per input character (tts-1, tts-1-hd); a model priced per token (gpt-4o-mini-tts) at its
-        input price on the input's text tokens. The answer is audio with no usage, so nothing of the
-        output is priced."""
-        info = self.model_info(deployment, adapter)
-        if info is None:
-            return 0
-        if info.per_character is not None:
-            return picos_to_micros(info.per_character * len(request.input))
-        if not info.input:
-            return 0
-        tokens = count_text(request.input)
-        return cost_micros(Usage(prompt_tokens=tokens, total_tokens=tokens), info)
+            return deployment.prices.per_image
+        model = self.adapter.catalog_model(deployment)
+        return image_price_picos(self.pricer.catalog, model, deployment.provider, size, quality)

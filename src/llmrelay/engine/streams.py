@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from llmrelay.calls.context import StreamTimeouts
+from llmrelay.calls.operation import CHAT, TEXT_COMPLETION
 from llmrelay.core.deployment_mock import mock_stream
 from llmrelay.core.sse_relay import ByteTap, RawUpstream
 from llmrelay.core.streaming import ChatStream, decode_stream
@@ -48,7 +49,7 @@ async def open_chat(
             return mocked
         adapter = engine.registry.get(deployment.provider).for_deployment(deployment)
         request = adapter.check_params(request, drop_params or bool(deployment.drop_params))
-        http_request = adapter.prepare_chat(request, deployment)
+        http_request = adapter.codec(CHAT.name, CHAT.label).prepare(request, deployment)
         started = time.monotonic()
         exchange = engine.exchange
         if not http_request.stream:
@@ -104,7 +105,8 @@ async def open_text(
         if not via_chat:
             if not request.stream:
                 request = msgspec.structs.replace(request, stream=True)
-            http_request = adapter.prepare_text_completion(request, deployment)
+            codec = adapter.codec(TEXT_COMPLETION.name, TEXT_COMPLETION.label)
+            http_request = codec.prepare(request, deployment)
             started = time.monotonic()
             upstream = await engine.exchange.open_upstream(
                 adapter, http_request, deployment, timeout, stream_timeouts

@@ -6,9 +6,11 @@ builds; the adapter parses what comes back. Everything here must be testable wit
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -17,7 +19,6 @@ from llmrelay.providers.grants import Credential, TokenGrant
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest, NamedToolChoice
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import (
     AuthenticationError,
     BadRequestError,
@@ -28,11 +29,7 @@ from llmrelay.types.errors import (
     refine_bad_request,
 )
 from llmrelay.types.http import FollowUp, HttpRequest, HttpResponse
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
-from llmrelay.types.rerank import RerankRequest, RerankResponse
-from llmrelay.types.response import ChatChunk, ChatResponse
-from llmrelay.types.speech import SpeechRequest, SpeechResponse
+from llmrelay.types.response import ChatChunk
 
 
 class StreamDecoder(Protocol):
@@ -52,6 +49,19 @@ class TextStreamDecoder(Protocol):
     def feed(self, data: bytes) -> list[TextCompletionResponse]: ...
 
     def end(self) -> list[TextCompletionResponse]: ...
+
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+
+
+@dataclass(frozen=True, slots=True)
+class Codec(Generic[Req, Resp]):
+    """How an adapter serves one call type: `prepare` builds the HTTP request of a canonical
+    request for a deployment; `parse` reads the provider's answer into the canonical response."""
+
+    prepare: Callable[[Req, Deployment], HttpRequest]
+    parse: Callable[[HttpResponse, Req], Resp]
 
 
 class Provider:
@@ -90,63 +100,34 @@ class Provider:
         request.headers["authorization"] = f"Bearer {token}"
         return request
 
-    # ---- chat
-    def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
-        raise self.unsupported("chat completions")
+    # ---- the call types it serves
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        """Operation name ("chat", "embedding", "speech"...: calls/operation.py) → the codec pair
+        that serves it. A call type the adapter does not serve has no entry, and the engine refuses
+        it ("provider 'x' does not support speech"). Built once per adapter (`codecs`)."""
+        return {}
 
-    def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
-        raise self.unsupported("chat completions")
+    @functools.cached_property
+    def codecs(self) -> Mapping[str, Codec[Any, Any]]:
+        return self.codec_table()
 
+    def codec(self, operation: str, label: str) -> Codec[Any, Any]:
+        """The codec pair for `operation`; a 400 naming the call type (`label`) when the adapter has
+        none."""
+        codec = self.codecs.get(operation)
+        if codec is None:
+            raise self.unsupported(label)
+        return codec
+
+    @property
+    def supports_text_completion(self) -> bool:
+        """Whether it has a completions endpoint (without one the engine serves a text completion
+        through chat)."""
+        return "text_completion" in self.codecs
+
+    # ---- streams (chat, and legacy text completions)
     def chat_stream_decoder(self, request: ChatRequest) -> StreamDecoder:
         raise self.unsupported("streaming")
-
-    # ---- embeddings
-    def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
-        raise self.unsupported("embeddings")
-
-    def parse_embedding(self, response: HttpResponse, request: EmbeddingRequest) -> EmbeddingResponse:
-        raise self.unsupported("embeddings")
-
-    # ---- rerank, moderations, image generation (one exchange each, never streamed)
-    def prepare_rerank(self, request: RerankRequest, deployment: Deployment) -> HttpRequest:
-        raise self.unsupported("rerank")
-
-    def parse_rerank(self, response: HttpResponse, request: RerankRequest) -> RerankResponse:
-        raise self.unsupported("rerank")
-
-    def prepare_moderation(self, request: ModerationRequest, deployment: Deployment) -> HttpRequest:
-        raise self.unsupported("moderations")
-
-    def parse_moderation(self, response: HttpResponse, request: ModerationRequest) -> ModerationResponse:
-        raise self.unsupported("moderations")
-
-    def prepare_image_generation(
-        self, request: ImageGenerationRequest, deployment: Deployment
-    ) -> HttpRequest:
-        raise self.unsupported("image generation")
-
-    def parse_image_generation(
-        self, response: HttpResponse, request: ImageGenerationRequest
-    ) -> ImageResponse:
-        raise self.unsupported("image generation")
-
-    # ---- text-to-speech (one exchange; the answer is the audio's bytes)
-    def prepare_speech(self, request: SpeechRequest, deployment: Deployment) -> HttpRequest:
-        raise self.unsupported("speech")
-
-    def parse_speech(self, response: HttpResponse, request: SpeechRequest) -> SpeechResponse:
-        raise self.unsupported("speech")
-
-    # ---- legacy text completions (providers without them are served through chat by the client)
-    supports_text_completion: bool = False
-
-    def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
-        raise self.unsupported("text completions")
-
-    def parse_text_completion(
-        self, response: HttpResponse, request: TextCompletionRequest
-    ) -> TextCompletionResponse:
-        raise self.unsupported("text completions")
 
     def text_stream_decoder(self, request: TextCompletionRequest) -> TextStreamDecoder:
         raise self.unsupported("text completion streaming")

@@ -9,7 +9,9 @@ from importlib import resources
 import msgspec
 
 
-class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
+# forbid_unknown_fields: a row naming a field that does not exist (a misspelling, a flag that was
+# renamed) fails when the rows are read, rather than being silently ignored
+class CompatSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     api_base: str = ""
     api_key_env: tuple[str, ...] = ()
@@ -19,11 +21,10 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True):
     stream_usage: bool = True
     embeddings: bool = True
     text_completions: bool = False
-    # serves OpenAI's /moderations and /images/generations
-    moderations: bool = False
-    images: bool = False
-    # serves OpenAI's /audio/speech (text-to-speech)
-    speech: bool = False
+    # speaks OpenAI's whole API: every endpoint the OpenAI adapter has a codec for (moderations,
+    # images, audio...), not only chat, embeddings and completions; the adapter's codec table
+    # (OpenAICompatible.codec_table) is the one list of those endpoints
+    whole_api: bool = False
     # ChatRequest fields the provider rejects
     unsupported_params: frozenset[str] = frozenset()
     # "max_tokens" or "max_completion_tokens": which name the provider reads for the output cap

@@ -72,14 +72,12 @@ class GatewayApp:
             if v1_alias and path.startswith("/v1/"):
                 routes[(method, path[3:])] = (handler, dialect)
 
-        add("POST", "/v1/chat/completions", openai.chat_completions, OPENAI)
-        add("POST", "/v1/completions", openai.completions, OPENAI)
-        add("POST", "/v1/embeddings", openai.embeddings, OPENAI)
+        docs = gateway_docs()
+        # the call types' routes, each declared once with its description (proxy/route_table.py)
+        for route in openai.routes:
+            add(route.method, route.path, route.handler, route.auth, v1_alias=route.v1_alias)
+            docs[(route.method, route.path)] = route.doc
         add("POST", "/v1/responses", responses.create, OPENAI)
-        add("POST", "/v1/rerank", openai.rerank, OPENAI)
-        add("POST", "/v1/moderations", openai.moderations, OPENAI)
-        add("POST", "/v1/images/generations", openai.image_generations, OPENAI)
-        add("POST", "/v1/audio/speech", openai.speech, OPENAI)
         add("GET", "/v1/models", openai.list_models, OPENAI)
         add("POST", "/v1/messages", anthropic.messages, ANTHROPIC)
         add("POST", "/v1/messages/count_tokens", anthropic.count_tokens, ANTHROPIC)
@@ -97,7 +95,7 @@ class GatewayApp:
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)
-        docs = {**gateway_docs(), **state.extra_openapi}
+        docs.update(state.extra_openapi)
         if not state.settings.disable_admin_ui:
             # static files, public: the page holds no data; it calls the admin API with the user's key
             for path, handler, content_type in UiRoutes().routes():

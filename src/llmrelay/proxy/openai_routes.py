@@ -4,8 +4,8 @@ rerank (Cohere's shape), moderations, image generations and speech."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -16,7 +16,9 @@ from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
     IMAGE_GENERATION,
+    IMAGE_VARIATION,
     MODERATION,
+    OPERATIONS,
     RERANK,
     SPEECH,
     TEXT_COMPLETION,
@@ -31,14 +33,17 @@ from llmrelay.proxy.body_controls import take_body_controls
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import JSON_ENCODER, Request
+from llmrelay.proxy.multipart import FormDecoder
 from llmrelay.proxy.relay import answer_chat
+from llmrelay.proxy.route_table import Handler, RouteSpec, call_route, takes_files
 from llmrelay.proxy.state import GatewayState
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError, NotFoundError
 from llmrelay.types.response import ChatChunk, ChatResponse
-from llmrelay.types.speech import SpeechRequest
 from llmrelay.wire.sse import DONE
+
+R = TypeVar("R")
 
 
 def call_context(req: Request, principal: Principal, client_metadata: dict[str, Any] | None) -> CallContext:
@@ -70,6 +75,29 @@ class OpenAIRoutes:
     def __init__(self, state: GatewayState) -> None:
         self.state = state
         self._answerer = OpenAIChatAnswerer()
+        # the call types' routes: what the app serves and documents (proxy/route_table.py)
+        whole = self._answers_whole
+        self.routes: tuple[RouteSpec, ...] = (
+            call_route("/v1/chat/completions", CHAT, self.chat_completions,
+                       "Chat completion (OpenAI dialect), any configured model"),
+            call_route("/v1/completions", TEXT_COMPLETION, self.completions, "Legacy text completion"),
+            call_route("/v1/embeddings", EMBEDDING, whole(EMBEDDING), "Embeddings"),
+            call_route("/v1/rerank", RERANK, whole(RERANK),
+                       "Rerank documents by relevance to a query (Cohere's shape)"),
+            call_route("/v1/moderations", MODERATION, whole(MODERATION),
+                       "Moderation; without `model`, the first moderation group"),
+            call_route("/v1/images/generations", IMAGE_GENERATION, whole(IMAGE_GENERATION),
+                       "Image generation"),
+            # the answer: the audio, of the `response_format` asked
+            call_route("/v1/audio/speech", SPEECH, self.speech, "Text to speech", content_type="audio/*"),
+            call_route("/v1/images/variations", IMAGE_VARIATION, whole(IMAGE_VARIATION),
+                       "Variations of an image (multipart/form-data; dall-e-2)"),
+        )  # fmt: skip
+        # one body decoder per call type (msgspec decoders are built once); each enforces its
+        # request type's limits as 400s naming the field
+        self._decoders: dict[str, Decode] = {
+            op.name: _decoder(op.request_type) for op in OPERATIONS if op not in (CHAT, TEXT_COMPLETION)
+        }
 
     async def chat_completions(self, req: Request, principal: Principal) -> None:
         state = self.state
@@ -118,35 +146,27 @@ class OpenAIRoutes:
             result = await _drained(result)
         req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
 
-    async def embeddings(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(req, principal, self.state.embedding_decoder, EMBEDDING)
-
-    async def rerank(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(req, principal, self.state.rerank_decoder, RERANK)
-
-    async def moderations(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(req, principal, self.state.moderation_decoder, MODERATION)
-
-    async def image_generations(self, req: Request, principal: Principal) -> None:
-        await self._answer_whole(req, principal, self.state.image_decoder, IMAGE_GENERATION)
-
     async def speech(self, req: Request, principal: Principal) -> None:
         """Text-to-speech: the answer is the audio's bytes, sent with their content type."""
-        state = self.state
-        request = _SPEECH_DECODER.decode(await req.body(state.body_limit))
-        call = Call(SPEECH, request, call_context(req, principal, None))
-        result = await state.within_deadline(state.call(call))
+        result = await self._route(req, principal, SPEECH)
         req.send_body(200, ("content-type", result.content_type), result.content, result_headers(result))
 
-    async def _answer_whole(
-        self, req: Request, principal: Principal, decoder: BodyDecoder[Any], operation: Operation[Any, Any]
-    ) -> None:
-        """A route answered in one piece: the body decoded, the call routed, its JSON sent."""
+    def _answers_whole(self, operation: Operation[Any, Any]) -> Handler:
+        """The handler of a call type answered in one piece, as JSON."""
+
+        async def answer(req: Request, principal: Principal) -> None:
+            result = await self._route(req, principal, operation)
+            req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+
+        return answer
+
+    async def _route(self, req: Request, principal: Principal, operation: Operation[Any, R]) -> R:
+        """The body decoded into the row's request type, the call routed through the chain."""
         state = self.state
-        request = decoder.decode(await req.body(state.body_limit))
+        body = await req.body(state.body_limit)
+        request = self._decoders[operation.name](body, req.header("content-type"))
         call = Call(operation, request, call_context(req, principal, None))
-        result = await state.within_deadline(state.call(call))
-        req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+        return await state.within_deadline(state.call(call))
 
     async def list_models(self, req: Request, principal: Principal) -> None:
         data = [_model_card(name) for name in self._visible_models(principal)]
@@ -167,6 +187,18 @@ class OpenAIRoutes:
             return names
         # an alias is visible to a key allowed the group it stands for (as it may call it)
         return [n for n in names if n in allowed or router.alias_target(n) in allowed]
+
+
+# a route's body (and its content type) → the call type's request
+Decode = Callable[[bytes, "str | None"], Any]
+
+
+def _decoder(request_type: type[Any]) -> Decode:
+    """JSON, or multipart/form-data for a request that takes a file (proxy/multipart.py)."""
+    if takes_files(request_type):
+        return FormDecoder(request_type).decode
+    decoder = BodyDecoder(request_type)
+    return lambda body, _: decoder.decode(body)
 
 
 async def _settled(stream: ChatStream) -> ChatStream:
@@ -219,11 +251,6 @@ async def _drained(stream: TextStream) -> TextCompletionResponse:
     finally:
         await finish_stream(stream.chat_stream, error)
     return stream.response()
-
-
-# one decoder for every speech request (msgspec decoders are built once); it enforces the body's
-# limits (input length, speed, format) as 400s naming the field
-_SPEECH_DECODER: BodyDecoder[SpeechRequest] = BodyDecoder(SpeechRequest)
 
 
 def _model_card(name: str) -> dict[str, Any]:

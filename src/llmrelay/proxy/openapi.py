@@ -16,14 +16,6 @@ from typing import Any, Literal
 
 import msgspec
 
-from llmrelay.types.chat import ChatRequest
-from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
-from llmrelay.types.rerank import RerankRequest, RerankResponse
-from llmrelay.types.response import ChatResponse
-from llmrelay.types.speech import SpeechRequest
 from llmrelay.wire.anthropic.message import TokenCount
 from llmrelay.wire.anthropic.schema import MessagesRequest
 from llmrelay.wire.responses.schema import ResponsesRequest
@@ -68,6 +60,8 @@ class RouteDoc:
     error_dialect: Literal["openai", "anthropic"] = "openai"
     # a 304 Not Modified answers a matching If-None-Match (static files)
     etag: bool = False
+    # how the body is sent: JSON, or multipart/form-data (a route that takes a file)
+    body_content_type: str = "application/json"
     # fields of `body` this route requires though the Struct does not (a Struct shared by two routes)
     body_requires: tuple[str, ...] = ()
     # the route reads a missing body as `{}` (the admin API's, as LiteLLM's)
@@ -151,28 +145,12 @@ _EVERY_ROUTE_ERRORS = (429,)
 # a call routed to an upstream: the upstream's own failures, relayed
 UPSTREAM_ERRORS = (400, 404, 408, 413, 422, 429, 500, 502, 503, 504)
 
+# the routes that are not a call type's (those are described where they are declared:
+# proxy/route_table.py)
 _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
-    ("POST", "/v1/chat/completions"): RouteDoc(
-        "Chat completion (OpenAI dialect), any configured model", "OpenAI",
-        ChatRequest, ChatResponse, streams=True, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/completions"): RouteDoc(
-        "Legacy text completion", "OpenAI", TextCompletionRequest, TextCompletionResponse,
-        streams=True, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/embeddings"): RouteDoc(
-        "Embeddings", "OpenAI", EmbeddingRequest, EmbeddingResponse, errors=UPSTREAM_ERRORS),
     ("POST", "/v1/responses"): RouteDoc(
         "Responses API (OpenAI dialect), any configured model; stateless", "OpenAI",
         ResponsesRequest, streams=True, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/rerank"): RouteDoc(
-        "Rerank documents by relevance to a query (Cohere's shape)", "OpenAI",
-        RerankRequest, RerankResponse, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/moderations"): RouteDoc(
-        "Moderation; without `model`, the first moderation group", "OpenAI",
-        ModerationRequest, ModerationResponse, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/images/generations"): RouteDoc(
-        "Image generation", "OpenAI", ImageGenerationRequest, ImageResponse, errors=UPSTREAM_ERRORS),
-    ("POST", "/v1/audio/speech"): RouteDoc(  # the answer: the audio, of the `response_format` asked
-        "Text to speech", "OpenAI", SpeechRequest, content_type="audio/*", errors=UPSTREAM_ERRORS),
     ("GET", "/v1/models"): RouteDoc("List the model groups the key may call", "OpenAI", answer=ModelList,
                                     errors=()),
     ("GET", "/v1/models/{model}"): RouteDoc(
@@ -281,7 +259,8 @@ def _operation(
         body = schemas[doc.body]
         if doc.body_requires:
             body = {"allOf": [body, {"required": list(doc.body_requires)}]}
-        op["requestBody"] = {"required": not doc.body_optional, "content": _json_content(body)}
+        content = {doc.body_content_type: {"schema": body}}
+        op["requestBody"] = {"required": not doc.body_optional, "content": content}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS[200]}
     if doc.content_type == "application/json":
         ok["content"] = _json_content(schemas[doc.answer] if doc.answer is not None else {})
@@ -313,6 +292,9 @@ def _schemas(docs: Iterable[RouteDoc]) -> tuple[dict[type, dict[str, Any]], dict
     for doc in docs:
         types += [t for t in (doc.body, doc.answer) if t is not None and t not in types]
     refs, components = msgspec.json.schema_components(types, ref_template=_REF)
+    if "FileUpload" in components:
+        # a file field is only ever a part of a multipart/form-data body: the file's bytes
+        components["FileUpload"] = {"type": "string", "format": "binary", "title": "FileUpload"}
     return dict(zip(types, refs, strict=True)), components
 
 

@@ -18,11 +18,7 @@ from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
-from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import Timeout
-from llmrelay.types.image import ImageGenerationRequest
-from llmrelay.types.moderation import ModerationRequest
-from llmrelay.types.rerank import RerankRequest
 
 T = TypeVar("T")
 
@@ -38,19 +34,11 @@ class GatewayState:
     # the configured model_list with secrets removed, for /model/info
     model_info: list[dict[str, Any]] = field(default_factory=list)
     authenticate: Authenticator | None = None
+    # the two bodies other routes read too (/v1/messages and /v1/responses become chat calls); the
+    # other call types' decoders are their routes' (proxy/openai_routes.py)
     chat_decoder: BodyDecoder[ChatRequest] = field(default_factory=lambda: BodyDecoder(ChatRequest))
-    embedding_decoder: BodyDecoder[EmbeddingRequest] = field(
-        default_factory=lambda: BodyDecoder(EmbeddingRequest)
-    )
     text_decoder: BodyDecoder[TextCompletionRequest] = field(
         default_factory=lambda: BodyDecoder(TextCompletionRequest)
-    )
-    rerank_decoder: BodyDecoder[RerankRequest] = field(default_factory=lambda: BodyDecoder(RerankRequest))
-    moderation_decoder: BodyDecoder[ModerationRequest] = field(
-        default_factory=lambda: BodyDecoder(ModerationRequest)
-    )
-    image_decoder: BodyDecoder[ImageGenerationRequest] = field(
-        default_factory=lambda: BodyDecoder(ImageGenerationRequest)
     )
     # the Prometheus sink when configured (GET /metrics renders it); every sink, to close at shutdown
     metrics: Any = None

@@ -1,13 +1,14 @@
-"""The SDK face of the Router: LiteLLM-style keyword calls (`acompletion(model=, messages=, **params)`)
-turned into a `Call` (the typed request, and a CallContext from the routing keywords) for
-`Router.route`, plus their sync twins, which run on the router's own loop thread. This is an SDK
-edge: answers leave with LiteLLM's `_hidden_params` view of their Served record, which
-`Router.route` (the gateway's path) never builds."""
+"""The SDK's keyword calls (`acompletion(model=, messages=, **params)`): the call types answered in
+one piece declared once for the Client, the Router and the module-level functions (`OneShotCalls`),
+and the Router's face (`KeywordCalls`), whose calls become a `Call` (the typed request, and a
+CallContext from the routing keywords) for `Router.route`; sync twins run on the owner's loop
+thread. This is an SDK edge: answers leave with LiteLLM's `_hidden_params` view of their Served
+record, which `Router.route` (the gateway's path) never builds."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, TypeVar
 
 from llmrelay.calls.call import Call
 from llmrelay.calls.context import CallContext, StreamTimeouts
@@ -15,10 +16,12 @@ from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
     IMAGE_GENERATION,
+    IMAGE_VARIATION,
     MODERATION,
     RERANK,
     SPEECH,
     TEXT_COMPLETION,
+    Operation,
 )
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.litellm_view import with_hidden_params
@@ -29,27 +32,102 @@ from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.loop_thread import LoopThread
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
-from llmrelay.types.image import ImageGenerationRequest, ImageResponse
-from llmrelay.types.moderation import ModerationRequest, ModerationResponse
-from llmrelay.types.rerank import RerankRequest, RerankResponse
+from llmrelay.types.embedding import EmbeddingResponse
+from llmrelay.types.files import as_upload
+from llmrelay.types.image import ImageResponse
+from llmrelay.types.moderation import ModerationResponse
+from llmrelay.types.rerank import RerankResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
-from llmrelay.types.speech import SpeechRequest, SpeechResponse
+from llmrelay.types.speech import SpeechResponse
+
+R = TypeVar("R")
 
 # keyword arguments of acompletion & co. that steer the router rather than the model
 _ROUTING_KWARGS = ("timeout", "stream_timeout", "stream_timeouts", "num_retries", "max_retries", "tags",
                    "drop_params")  # fmt: skip
 
 
-class KeywordCalls(ABC):
-    """The keyword API of a Router (mixed into it): each call becomes a `Call` for `route`."""
+class OneShotCalls(ABC):
+    """The SDK's call types answered in one piece, each declared once for the SDK's three faces: a
+    `Client` and a `Router` inherit these methods (each runs `_one_shot` its own way: the client
+    through its one-deployment runner, the router through `route`), and the module-level
+    functions (`llmrelay.speech`...) are the default client's (functions.py serves every public
+    name here). A new call type of this kind is one async method and its sync twin here.
+
+    The call options of every one: as `acompletion`'s, less drop_params, mock_response and
+    stream_timeouts; `metadata` goes to callbacks only, never to the provider."""
 
     _loop_thread: LoopThread
 
     @abstractmethod
+    async def _one_shot(self, operation: Operation[Any, R], params: dict[str, Any]) -> R:
+        """One call of `operation`: `params` are its keywords, its positional fields included."""
+
+    async def aembedding(self, model: str, input: str | list[Any], **params: Any) -> EmbeddingResponse:
+        return await self._one_shot(EMBEDDING, {**params, "model": model, "input": input})
+
+    def embedding(self, model: str, input: str | list[Any], **kwargs: Any) -> EmbeddingResponse:
+        return self._loop_thread.run(self.aembedding(model, input, **kwargs))
+
+    async def arerank(self, model: str, query: str, documents: list[Any], **params: Any) -> RerankResponse:
+        """Rank `documents` (strings or objects, see `rank_fields`) by relevance to `query`."""
+        fields = {**params, "model": model, "query": query, "documents": documents}
+        return await self._one_shot(RERANK, fields)
+
+    def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
+        return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
+
+    async def amoderation(
+        self, input: str | list[Any], model: str | None = None, **params: Any
+    ) -> ModerationResponse:
+        """OpenAI's moderations. Without `model`: a Router's first moderation group, a Client's
+        OpenAI `omni-moderation-latest`."""
+        return await self._one_shot(MODERATION, {**params, "model": model, "input": input})
+
+    def moderation(
+        self, input: str | list[Any], model: str | None = None, **kwargs: Any
+    ) -> ModerationResponse:
+        return self._loop_thread.run(self.amoderation(input, model, **kwargs))
+
+    async def aimage_generation(self, prompt: str, model: str | None = None, **params: Any) -> ImageResponse:
+        """Without `model`, a Router's first image-generation group answers (a Client needs one)."""
+        return await self._one_shot(IMAGE_GENERATION, {**params, "model": model, "prompt": prompt})
+
+    def image_generation(self, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
+        return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
+
+    async def aspeech(self, model: str, input: str, voice: str, **params: Any) -> SpeechResponse:
+        """Text to speech: the audio (`.content` bytes, `.stream_to_file(path)`). Keywords: OpenAI's
+        `response_format`, `speed`, `instructions`, and the call options."""
+        return await self._one_shot(SPEECH, {**params, "model": model, "input": input, "voice": voice})
+
+    def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
+        return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
+
+    async def aimage_variation(self, image: Any, model: str | None = None, **params: Any) -> ImageResponse:
+        """Variations of `image` (bytes, a path, an open binary file or `(filename, bytes)`): OpenAI's
+        `n`, `size`, `response_format`, `user`. Without `model`, a Client asks for dall-e-2."""
+        fields = {**params, "model": model, "image": as_upload(image, "image")}
+        return await self._one_shot(IMAGE_VARIATION, fields)
+
+    def image_variation(self, image: Any, model: str | None = None, **kwargs: Any) -> ImageResponse:
+        return self._loop_thread.run(self.aimage_variation(image, model, **kwargs))
+
+
+class KeywordCalls(OneShotCalls):
+    """The keyword API of a Router (mixed into it): each call becomes a `Call` for `route`."""
+
+    @abstractmethod
     async def route(self, call: Call[Any]) -> Any:
         """Route one call (Router.route)."""
+
+    async def _one_shot(self, operation: Operation[Any, R], params: dict[str, Any]) -> R:
+        routing = _take_routing(params, operation.call_type)
+        metadata = params.pop("metadata", None)
+        request = build_request(operation.request_type, params)
+        result: R = await self.route(Call(operation, request, _context(routing, metadata)))
+        return with_hidden_params(result)
 
     async def acompletion(
         self, model: str, messages: list[Any], *, stream: bool = False, **params: Any
@@ -100,64 +178,6 @@ class KeywordCalls(ABC):
         if isinstance(result, ResponsesStream):
             return SyncResponsesStream(result, self._loop_thread)
         return result
-
-    async def aembedding(self, model: str, input: Any, **params: Any) -> EmbeddingResponse:
-        routing = _take_routing(params, "embedding")
-        metadata = params.pop("metadata", None)
-        params.update(model=model, input=input)
-        request = build_request(EmbeddingRequest, params)
-        result: EmbeddingResponse = await self.route(Call(EMBEDDING, request, _context(routing, metadata)))
-        return with_hidden_params(result)
-
-    def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
-        return self._loop_thread.run(self.aembedding(model, input, **kwargs))
-
-    async def arerank(self, model: str, query: str, documents: list[Any], **params: Any) -> RerankResponse:
-        routing = _take_routing(params, "rerank")
-        metadata = params.pop("metadata", None)
-        params.update(model=model, query=query, documents=documents)
-        request = build_request(RerankRequest, params)
-        result: RerankResponse = await self.route(Call(RERANK, request, _context(routing, metadata)))
-        return with_hidden_params(result)
-
-    def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
-        return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
-
-    async def amoderation(self, input: Any, model: str | None = None, **params: Any) -> ModerationResponse:
-        """Without `model`, the router's first moderation group answers."""
-        routing = _take_routing(params, "moderation")
-        metadata = params.pop("metadata", None)
-        params.update(model=model, input=input)
-        request = build_request(ModerationRequest, params)
-        result: ModerationResponse = await self.route(Call(MODERATION, request, _context(routing, metadata)))
-        return with_hidden_params(result)
-
-    def moderation(self, input: Any, model: str | None = None, **kwargs: Any) -> ModerationResponse:
-        return self._loop_thread.run(self.amoderation(input, model, **kwargs))
-
-    async def aimage_generation(self, prompt: str, model: str | None = None, **params: Any) -> ImageResponse:
-        """Without `model`, the router's first image-generation group answers."""
-        routing = _take_routing(params, "image_generation")
-        metadata = params.pop("metadata", None)
-        params.update(model=model, prompt=prompt)
-        request = build_request(ImageGenerationRequest, params)
-        result: ImageResponse = await self.route(Call(IMAGE_GENERATION, request, _context(routing, metadata)))
-        return with_hidden_params(result)
-
-    def image_generation(self, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
-        return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
-
-    async def aspeech(self, model: str, input: str, voice: str, **params: Any) -> SpeechResponse:
-        """Text to speech through the model group: the audio (`.content`, `.stream_to_file`)."""
-        routing = _take_routing(params, "speech")
-        metadata = params.pop("metadata", None)
-        params.update(model=model, input=input, voice=voice)
-        request = build_request(SpeechRequest, params)
-        result: SpeechResponse = await self.route(Call(SPEECH, request, _context(routing, metadata)))
-        return with_hidden_params(result)
-
-    def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
-        return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
 
     async def atext_completion(
         self, model: str, prompt: Any, *, stream: bool = False, **params: Any

@@ -8,6 +8,8 @@ parsed request; this base applies the faults around them, so every provider misb
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -204,7 +206,12 @@ class ProviderSimulator:
         headers = {k.lower(): v for k, v in request.headers.items()}
         body: Any = None
         malformed = False
-        if raw:
+        body_kind = "JSON"
+        if raw and headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            body_kind = "multipart/form-data"
+            body = form_fields(headers["content-type"], raw)
+            malformed = body is None
+        elif raw:
             try:
                 body = _decode(raw)
             except msgspec.DecodeError:
@@ -247,7 +254,7 @@ class ProviderSimulator:
             return self._error_response(error, fault.retry_after)
         try:
             if malformed:
-                raise ProviderError(400, "We could not parse the JSON body of your request.")
+                raise ProviderError(400, f"We could not parse the {body_kind} body of your request.")
             if fault.kind is not None:
                 outcome = self.kind_error(fault.kind, call)
                 if isinstance(outcome, ProviderError):
@@ -345,6 +352,31 @@ class ProviderSimulator:
             for r in self.requests.snapshot()
         ]
         return web.Response(body=_encode(items), content_type="application/json")
+
+
+def form_fields(content_type: str, raw: bytes) -> dict[str, Any] | None:
+    """A multipart/form-data body as a dict: a text field as its string, a file as
+    {"filename", "content_type", "data"} (read with the standard library's MIME parser, not
+    llmrelay's); None when it is not a form."""
+    message = email.message_from_bytes(
+        b"content-type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw, policy=email.policy.HTTP
+    )
+    if not message.is_multipart():
+        return None
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            return None
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            return None
+        filename = part.get_filename()
+        if filename is None:
+            fields[name] = data.decode("utf-8", errors="replace")
+        else:
+            fields[name] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+    return fields
 
 
 def encode_json(value: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""The OpenAI simulator's moderations, image generations and speech, deterministic by content.
+"""The OpenAI simulator's moderations, image generations and variations, and speech, deterministic by content.
 
 Moderations flag a category when the text contains its marker word (`MARKERS`), with a score near 1;
 every other score is small and stable. Images are a 1x1 PNG whose colour comes from the prompt, as
@@ -142,6 +142,49 @@ def image_reply(body: Any, model: str) -> dict[str, Any]:
             },
         )
     return reply
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+VARIATION_MAX_IMAGE = 4 * 1024 * 1024
+
+
+def variation_reply(body: Any) -> dict[str, Any]:
+    """OpenAI's /v1/images/variations (multipart/form-data; dall-e-2 only): a square PNG under 4 MB
+    in `image`, `n`, `size` and `response_format` as form fields."""
+    if not isinstance(body, dict):
+        raise ProviderError(400, "The request body must be multipart/form-data.")
+    image = body.get("image")
+    if not isinstance(image, dict):
+        raise ProviderError(400, "Missing required parameter: 'image'.", param="image")
+    data: bytes = image["data"]
+    if not data.startswith(PNG_MAGIC) or len(data) >= VARIATION_MAX_IMAGE:
+        raise ProviderError(
+            400, "Invalid input image - format must be in ['png'] and less than 4 MB.", param="image"
+        )
+    model = body.get("model") or "dall-e-2"
+    if model != "dall-e-2":
+        raise ProviderError(400, f"Invalid model {model}. The model must be 'dall-e-2'.", param="model")
+    try:
+        n = int(body.get("n") or 1)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 10:
+        raise ProviderError(400, f"Invalid value for 'n': {body.get('n')!r}.", param="n")
+    size = body.get("size") or "1024x1024"
+    if size not in _DALL_E_SIZES["dall-e-2"]:
+        raise ProviderError(400, f"Invalid value: '{size}'.", param="size")
+    fmt = body.get("response_format") or "url"
+    if fmt not in ("url", "b64_json"):
+        raise ProviderError(400, f"Invalid value for 'response_format': {fmt!r}.", param="response_format")
+    items = []
+    for index in range(n):
+        image_id = c.stable_id("var-", model, data.hex()[:64], size, str(index))
+        items.append(
+            {"b64_json": base64.b64encode(tiny_png(image_id)).decode("ascii")}
+            if fmt == "b64_json"
+            else {"url": f"{IMAGE_URL_HOST}/{image_id}.png"}
+        )
+    return {"created": int(time.time()), "data": items}
 
 
 def tiny_png(seed: str) -> bytes:

@@ -29,7 +29,7 @@ from llmrelay.testing.base import (
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
 from llmrelay.testing.entra import EntraTokenIssuer
-from llmrelay.testing.openai_media import image_reply, moderation_reply, speech_reply
+from llmrelay.testing.openai_media import image_reply, moderation_reply, speech_reply, variation_reply
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -79,6 +79,7 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", "/v1/embeddings", self.embeddings),
             ("POST", "/v1/moderations", self.moderations),
             ("POST", "/v1/images/generations", self.images),
+            ("POST", "/v1/images/variations", self.variations),
             ("POST", "/v1/audio/speech", self.speech),
             ("GET", "/v1/models", self.list_models),
             ("GET", "/v1/models/{model}", self.get_model),
@@ -297,6 +298,9 @@ class OpenAISimulator(ProviderSimulator):
 
     async def speech(self, call: Call) -> Reply:
         return speech_reply(call.body)
+
+    async def variations(self, call: Call) -> Reply:
+        return JsonReply(variation_reply(call.body))
 
     async def azure_images(self, call: Call) -> Reply:
         body = azure_body(call)

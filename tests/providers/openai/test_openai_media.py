@@ -71,17 +71,16 @@ def test_image_request_for_openai_and_azure() -> None:
     assert azure_sent.headers["api-key"] == "az-1" and "authorization" not in azure_sent.headers
 
 
-def test_rows_without_the_endpoints_refuse_them() -> None:
-    groq = Deployment(provider="groq", model="llama", api_key="k")
-    with pytest.raises(BadRequestError, match="does not support moderations"):
-        REGISTRY.get("groq").prepare_moderation(ModerationRequest(input="x"), groq)
-    with pytest.raises(BadRequestError, match="does not support image generation"):
-        REGISTRY.get("groq").prepare_image_generation(ImageGenerationRequest(prompt="x"), groq)
-    azure = Deployment(provider="azure", model="d", api_key="k", api_base="https://r")
-    with pytest.raises(BadRequestError, match="does not support moderations"):
-        REGISTRY.get("azure").prepare_moderation(ModerationRequest(input="x"), azure)
-    with pytest.raises(BadRequestError, match="does not support rerank"):
-        REGISTRY.get("openai").prepare_rerank(None, groq)  # type: ignore[arg-type]
+def test_rows_without_the_endpoints_have_no_codec_for_them() -> None:
+    """What a row serves is its adapter's codec table; the engine refuses the rest by the call
+    type's label (tests/engine/test_engine_rows.py)."""
+    assert "moderation" not in REGISTRY.get("groq").codecs
+    assert "image_generation" not in REGISTRY.get("groq").codecs
+    assert {"image_generation", "text_completion"} <= set(REGISTRY.get("azure").codecs)
+    assert "moderation" not in REGISTRY.get("azure").codecs
+    assert "rerank" not in REGISTRY.get("openai").codecs
+    with pytest.raises(BadRequestError, match="provider 'groq' does not support moderations"):
+        REGISTRY.get("groq").codec("moderation", "moderations")
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import llmrelay
+from llmrelay.calls.operation import SPEECH
 from llmrelay.calls.served import served_of
 from llmrelay.cost.catalog import Catalog
-from llmrelay.engine.pricing import Pricer
+from llmrelay.engine.pricing import DeploymentPrices, Pricer
 from llmrelay.events.record import CallRecord
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
@@ -20,7 +21,7 @@ from llmrelay.testing import RunningSimulator
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
 from llmrelay.types.http import HttpResponse
-from llmrelay.types.speech import SpeechRequest
+from llmrelay.types.speech import SpeechRequest, SpeechResponse
 
 REGISTRY = ProviderRegistry()
 
@@ -48,12 +49,12 @@ def test_speech_request_and_parse() -> None:
     assert untold.content_type == "audio/flac"
 
 
-def test_rows_without_speech_refuse_it() -> None:
-    groq = Deployment(provider="groq", model="llama", api_key="k")
-    with pytest.raises(BadRequestError, match="speech"):
-        REGISTRY.get("groq").prepare_speech(SpeechRequest(model="m", input="x", voice="v"), groq)
-    with pytest.raises(BadRequestError, match="speech"):
-        REGISTRY.get("anthropic").prepare_speech(SpeechRequest(model="m", input="x", voice="v"), groq)
+def test_rows_without_speech_have_no_codec_for_it() -> None:
+    for provider in ("groq", "anthropic", "azure"):
+        assert "speech" not in REGISTRY.get(provider).codecs, provider
+        with pytest.raises(BadRequestError, match=f"provider '{provider}' does not support speech"):
+            REGISTRY.get(provider).codec("speech", SPEECH.label)
+    assert "speech" in REGISTRY.get("openai").codecs and "speech" in REGISTRY.get("openai_like").codecs
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,8 @@ def test_speech_prices_per_character(model: str, micros: int) -> None:
     pricer = Pricer(REGISTRY, Catalog())
     deployment = Deployment(provider="openai", model=model, api_key="k")
     request = SpeechRequest(model=model, input="0123456789", voice="alloy")
-    assert pricer.speech(request, deployment, pricer.adapter(deployment)) == micros
+    prices = DeploymentPrices(pricer, deployment, pricer.adapter(deployment))
+    assert SPEECH.price(prices, request, SpeechResponse(content=b"", content_type="audio/mpeg")) == micros
 
 
 def test_a_token_priced_speech_model_pays_its_input_tokens() -> None:
@@ -73,7 +75,8 @@ def test_a_token_priced_speech_model_pays_its_input_tokens() -> None:
     request = SpeechRequest(model="m", input="hello " * 100, voice="alloy")
     info = pricer.model_info(deployment)
     assert info is not None and info.per_character is None and info.input
-    assert pricer.speech(request, deployment, pricer.adapter(deployment)) > 0
+    prices = DeploymentPrices(pricer, deployment, pricer.adapter(deployment))
+    assert SPEECH.price(prices, request, SpeechResponse(content=b"", content_type="audio/mpeg")) > 0
 
 
 # ---- the SDK against the simulator

@@ -15,7 +15,7 @@ from llmrelay.providers.anthropic.errors import classify, read_error
 from llmrelay.providers.anthropic.request import SERVICE_TIERS, encode_body, wants_json
 from llmrelay.providers.anthropic.response import to_chat_response
 from llmrelay.providers.anthropic.stream import AnthropicStreamDecoder
-from llmrelay.providers.base import Provider
+from llmrelay.providers.base import Codec, Provider
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import InternalServerError, LLMError
@@ -74,6 +74,11 @@ class AnthropicProvider(Provider):
             # a serving hint without an Anthropic equivalent ("flex", "priority", "scale")
             request = msgspec.structs.replace(request, service_tier=None)
         return super().check_params(request, drop)
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {
+            "chat": Codec(self.prepare_chat, self.parse_chat),
+        }
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         body = encode_body(request, deployment.model)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import msgspec
@@ -23,6 +23,7 @@ from llmrelay.providers.azure.wire import (
     AzureTextStreamDecoder,
     azure_chat_decoder,
 )
+from llmrelay.providers.base import Codec
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.openai.adapter import OpenAICompatible
 from llmrelay.providers.paths import path_part
@@ -49,7 +50,6 @@ AZURE_SPEC = CompatSpec(
     api_key_env=("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
     api_base_env=("AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"),
     text_completions=True,
-    images=True,  # Azure OpenAI has no moderations endpoint (its content filters run on each call)
     # deployments are often named after their model: o-series and gpt-5 take max_completion_tokens
     reasoning_models=("o1", "o3", "o4", "gpt-5"),
     docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
@@ -64,6 +64,14 @@ class AzureOpenAI(OpenAICompatible):
 
     def __init__(self) -> None:
         super().__init__(AZURE_SPEC)
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        # images as OpenAI's; no moderations endpoint (Azure's content filters run on each call),
+        # and its audio deployments are not written (docs/adr/0009-call-seam.md)
+        return {
+            **super().codec_table(),
+            "image_generation": Codec(self.prepare_image_generation, self.parse_image_generation),
+        }
 
     # ---- requests
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:

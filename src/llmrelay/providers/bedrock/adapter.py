@@ -12,10 +12,11 @@ attempt (the signature covers the date), or carry a Bedrock API key as a bearer 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
-from llmrelay.providers.base import Provider
+from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
 from llmrelay.providers.bedrock.errors import classify, decode_payload
@@ -74,6 +75,12 @@ class BedrockProvider(Provider):
         if changes:
             request = msgspec.structs.replace(request, **changes)
         return super().check_params(request, drop)
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {
+            "chat": Codec(self.prepare_chat, self.parse_chat),
+            "embedding": Codec(self.prepare_embedding, self.parse_embedding),
+        }
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         target = self._model(deployment)

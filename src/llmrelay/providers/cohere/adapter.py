@@ -11,10 +11,11 @@ adapter's own paths are always used.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
-from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.cohere.embedding import embedding_body, parse_embedding
 from llmrelay.providers.cohere.errors import classify
 from llmrelay.providers.cohere.request import build_body
@@ -63,6 +64,13 @@ class CohereProvider(Provider):
         if changes:
             request = msgspec.structs.replace(request, **changes)
         return super().check_params(request, drop)
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {
+            "chat": Codec(self.prepare_chat, self.parse_chat),
+            "embedding": Codec(self.prepare_embedding, self.parse_embedding),
+            "rerank": Codec(self.prepare_rerank, self.parse_rerank),
+        }
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         body = build_body(request, deployment.model, self.name)

@@ -9,10 +9,11 @@ end up in logs and error messages.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
-from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.gemini.embedding import embedding_body, embedding_method, parse_embedding
 from llmrelay.providers.gemini.errors import classify, from_rpc_status, parse_status
 from llmrelay.providers.gemini.request import build_body
@@ -52,6 +53,12 @@ class GeminiProvider(Provider):
         if request.parallel_tool_calls is True:
             request = msgspec.structs.replace(request, parallel_tool_calls=None)
         return super().check_params(request, drop)
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {
+            "chat": Codec(self.prepare_chat, self.parse_chat),
+            "embedding": Codec(self.prepare_embedding, self.parse_embedding),
+        }
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
         options = deployment.options or {}

@@ -10,9 +10,11 @@ bearer token. Ollama's OpenAI-compatible API (/v1) is served by `openai_like/` w
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
-from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.ollama.embedding import embedding_body, parse_embedding
 from llmrelay.providers.ollama.request import chat_body, generate_body
 from llmrelay.providers.ollama.response import decode_answer, to_chat_response
@@ -47,6 +49,12 @@ class OllamaChatProvider(Provider):
     requires_api_key = False
     supported_params = OLLAMA_CHAT_PARAMS
     endpoint = "api/chat"
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {
+            "chat": Codec(self.prepare_chat, self.parse_chat),
+            "embedding": Codec(self.prepare_embedding, self.parse_embedding),
+        }
 
     # ---- requests
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:

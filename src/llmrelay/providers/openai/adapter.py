@@ -1,5 +1,5 @@
-"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images,
-speech.
+"""OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images
+(generations and variations), speech.
 
 The canonical types are OpenAI's shapes, so requests encode nearly as they are: the model id is
 rewritten, llmrelay-only fields are removed and `extra_body` is merged into the body.
@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.compat import CompatSpec
+from llmrelay.providers.multipart import encode_form
 from llmrelay.providers.openai.stream import (
     OpenAIChatStreamDecoder,
     OpenAITextStreamDecoder,
@@ -25,6 +26,7 @@ from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.image_variation import ImageVariationRequest
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.speech import CONTENT_TYPES, SpeechRequest, SpeechResponse
@@ -63,7 +65,28 @@ class OpenAICompatible(Provider):
         self.api_base_env = spec.api_base_env
         self.requires_api_key = spec.requires_api_key
         self.supported_params = OPENAI_CHAT_PARAMS - spec.unsupported_params
-        self.supports_text_completion = spec.text_completions
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        """Chat; embeddings and completions as the row says; the rest of OpenAI's API for a row that
+        speaks all of it (`whole_api`: OpenAI itself, and a server of the user's choosing)."""
+        spec = self.spec
+        table: dict[str, Codec[Any, Any]] = {"chat": Codec(self.prepare_chat, self.parse_chat)}
+        if spec.embeddings:
+            table["embedding"] = Codec(self.prepare_embedding, self.parse_embedding)
+        if spec.text_completions:
+            table["text_completion"] = Codec(self.prepare_text_completion, self.parse_text_completion)
+        if spec.whole_api:
+            table.update(self.openai_only_codecs())
+        return table
+
+    def openai_only_codecs(self) -> dict[str, Codec[Any, Any]]:
+        """The endpoints beyond chat, embeddings and completions (moderations, images, audio)."""
+        return {
+            "moderation": Codec(self.prepare_moderation, self.parse_moderation),
+            "image_generation": Codec(self.prepare_image_generation, self.parse_image_generation),
+            "speech": Codec(self.prepare_speech, self.parse_speech),
+            "image_variation": Codec(self.prepare_image_variation, self.parse_image_variation),
+        }
 
     # ---- requests
     def url(self, deployment: Deployment, endpoint: str) -> str:
@@ -117,8 +140,6 @@ class OpenAICompatible(Provider):
         return bool(self.spec.reasoning_models) and model.startswith(self.spec.reasoning_models)
 
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
-        if not self.spec.embeddings:
-            raise self.unsupported("embeddings")
         body = self.encode(
             msgspec.structs.replace(
                 request, model=deployment.model, extra_body=None, task_type=None, cache=None
@@ -137,8 +158,6 @@ class OpenAICompatible(Provider):
         return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
 
     def prepare_moderation(self, request: ModerationRequest, deployment: Deployment) -> HttpRequest:
-        if not self.spec.moderations:
-            raise self.unsupported("moderations")
         body = self.encode(
             msgspec.structs.replace(request, model=deployment.model or None, extra_body=None),
             request.extra_body,
@@ -150,8 +169,6 @@ class OpenAICompatible(Provider):
     def prepare_image_generation(
         self, request: ImageGenerationRequest, deployment: Deployment
     ) -> HttpRequest:
-        if not self.spec.images:
-            raise self.unsupported("image generation")
         body = self.encode(
             msgspec.structs.replace(request, model=deployment.model, extra_body=None), request.extra_body
         )
@@ -159,13 +176,20 @@ class OpenAICompatible(Provider):
         return HttpRequest(url=url, headers=self.headers(deployment), body=body)
 
     def prepare_speech(self, request: SpeechRequest, deployment: Deployment) -> HttpRequest:
-        if not self.spec.speech:
-            raise self.unsupported("speech")
         body = self.encode(
             msgspec.structs.replace(request, model=deployment.model, extra_body=None), request.extra_body
         )
         url = self.url(deployment, "audio/speech")
         return HttpRequest(url=url, headers=self.headers(deployment), body=body)
+
+    def prepare_image_variation(self, request: ImageVariationRequest, deployment: Deployment) -> HttpRequest:
+        # a form: the file, then the fields (the unknown ones as they came)
+        fields = {"model": deployment.model, "n": request.n, "size": request.size,
+                  "response_format": request.response_format, "user": request.user,
+                  **(request.extra_body or {})}  # fmt: skip
+        body, content_type = encode_form(fields, {"image": request.image})
+        headers = {**self.headers(deployment), "content-type": content_type}
+        return HttpRequest(url=self.url(deployment, "images/variations"), headers=headers, body=body)
 
     @staticmethod
     def encode(struct: msgspec.Struct, extra_body: dict[str, Any] | None) -> bytes:
@@ -196,6 +220,9 @@ class OpenAICompatible(Provider):
     def parse_image_generation(
         self, response: HttpResponse, request: ImageGenerationRequest
     ) -> ImageResponse:
+        return self._decode(_image_decoder, response.body)
+
+    def parse_image_variation(self, response: HttpResponse, request: ImageVariationRequest) -> ImageResponse:
         return self._decode(_image_decoder, response.body)
 
     def parse_speech(self, response: HttpResponse, request: SpeechRequest) -> SpeechResponse:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from llmrelay.providers.base import Provider, join_url
+from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.paths import path_part
 from llmrelay.providers.replicate.errors import classify, error_message
 from llmrelay.providers.replicate.models import PROVIDER, parse_model
@@ -55,6 +55,11 @@ class ReplicateProvider(Provider):
     api_key_env = ("REPLICATE_API_KEY", "REPLICATE_API_TOKEN")
     api_base_env = ("REPLICATE_API_BASE",)
     supported_params = REPLICATE_CHAT_PARAMS
+
+    def codec_table(self) -> dict[str, Codec[Any, Any]]:
+        return {
+            "chat": Codec(self.prepare_chat, self.parse_chat),
+        }
 
     # ---- requests
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
