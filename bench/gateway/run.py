@@ -1,12 +1,18 @@
 """Benchmark the gateway against the direct simulator and the floor proxy, with wrk.
 
-    .venv/bin/python -m bench.gateway.run [--duration 3] [--rounds 2] [--asgi-floor]
+    .venv/bin/python -m bench.gateway.run [--duration 3] [--rounds 2] [--asgi-floor] [--keyed]
+                                          [--peers nginx,litellm,portkey]
                                           [--other-gateway "CMD with {port} and {upstream}"]
 
 Targets (each started once, pinned to core 0; the simulator and wrk pinned to core 1):
   direct     the OpenAI simulator itself (the baseline for "latency added")
   floor      bench/gateway/floor_rsgi.py: bare pass-through on Granian RSGI + llmrelay's HttpTransport
   gateway    `llmrelay serve` with a master key and the router, one worker
+  gateway-keyed  the same as production runs it (--keyed): a virtual key with a budget and rpm/tpm
+             limits, spend durable in the embedded store, metrics and the call log on
+  gateway-shared the keyed path on PostgreSQL with Redis-shared limits (--shared), a second instance
+             on the same database and Redis running beside it (not loaded)
+  nginx, litellm, portkey   the peers (--peers; bench/gateway/peers.py says how each is installed)
   floor-asgi the same floor as raw ASGI on uvicorn (--asgi-floor; needs uvicorn installed)
   other      any command given with --other-gateway (e.g. LiteLLM from its own virtualenv)
 Scenarios: 1, 16 and 64 connections non-streamed; 16 connections streaming 20 chunks.
@@ -31,10 +37,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.gateway import peers
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MASTER_KEY = "sk-bench"
 SIM_KEY = "sim-key"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SCENARIOS = [("c1", 1, False), ("c16", 16, False), ("c64", 64, False), ("stream20", 16, True)]
 CHUNKS = 20
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -93,10 +102,10 @@ def body(stream: bool, model: str) -> str:
     return json.dumps(data)
 
 
-def first_answer(url: str, model: str, deadline: float) -> None:
+def first_answer(url: str, model: str, deadline: float, headers: dict[str, str] | None = None) -> None:
     req = urllib.request.Request(
         url + "/v1/chat/completions", data=body(False, model).encode(),
-        headers={"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}"},
+        headers={"content-type": "application/json", **(headers or master_headers())},
     )  # fmt: skip
     while time.monotonic() < deadline:
         try:
@@ -108,6 +117,10 @@ def first_answer(url: str, model: str, deadline: float) -> None:
     raise RuntimeError(f"no answer from {url}")
 
 
+def master_headers() -> dict[str, str]:
+    return {"authorization": f"Bearer {MASTER_KEY}"}
+
+
 @dataclass
 class Target:
     name: str
@@ -115,6 +128,8 @@ class Target:
     port: int
     model: str
     env: dict[str, str] = field(default_factory=dict)
+    # what a client sends besides the body (the key; Portkey's provider and upstream)
+    headers: dict[str, str] = field(default_factory=master_headers)
     proc: subprocess.Popen[bytes] | None = None
     startup_s: float = 0.0
     rss_idle: float = 0.0
@@ -131,7 +146,7 @@ class Target:
             pinned(core, self.cmd), env={**os.environ, **self.env}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        first_answer(self.url, self.model, started + 30)
+        first_answer(self.url, self.model, started + 60, self.headers)
         self.startup_s = time.monotonic() - started
         self.rss_idle = rss_mb(self.proc.pid)
 
@@ -159,7 +174,7 @@ def run_wrk(target: Target, connections: int, stream: bool, duration: float) -> 
             'wrk.method = "POST"\n'
             f"wrk.body = {json.dumps(body(stream, target.model))}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {MASTER_KEY}"\n'
+            + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in target.headers.items())
         )
     assert target.proc is not None
     cpu_before = cpu_seconds(target.proc.pid)
@@ -211,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         "--other-gateway", help="command for another gateway; {port} and {upstream} are filled in"
     )
     parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
+    parser.add_argument("--keyed", action="store_true", help="also run gateway-keyed (the production path)")
+    parser.add_argument(
+        "--shared", action="store_true",
+        help="also run gateway-shared (keyed, PostgreSQL, Redis-shared limits, a second instance beside it)",
+    )  # fmt: skip
+    parser.add_argument("--peers", default="", help="comma-separated peers to run: " + ", ".join(peers.PEERS))
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ", ".join(n for n, _, _ in SCENARIOS)
@@ -237,6 +258,25 @@ def main(argv: list[str] | None = None) -> int:
                                              "--port", "{port}", "--log-level", "warning",
                                              "bench.gateway.floor_asgi:app"],
                               0, "gpt-4o-mini", {"FLOOR_UPSTREAM": upstream}))  # fmt: skip
+    if args.keyed:
+        config = peers.keyed_gateway_config(upstream, MASTER_KEY, SIM_KEY)
+        serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
+        serve += ["--port", "{port}"]
+        targets.append(Target("gateway-keyed", serve, 0, "bench-model"))
+    scratch = peers.ScratchDatabase() if args.shared else None
+    sibling: Target | None = None
+    if scratch is not None:
+        config = peers.shared_gateway_config(upstream, MASTER_KEY, SIM_KEY, scratch.__enter__(), REDIS_URL)
+        serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
+        targets.append(Target("gateway-shared", [*serve, "--port", "{port}"], 0, "bench-model"))
+        sibling = Target("sibling", [*serve, "--port", "{port}"], 0, "bench-model")
+    for name in filter(None, args.peers.split(",")):
+        port = free_port()
+        plan = peers.plan(name, port, sim_port, MASTER_KEY, SIM_KEY)
+        if isinstance(plan, str):
+            print(f"skipped {name}: {plan}", file=sys.stderr)
+            continue
+        targets.append(Target(name, plan.cmd, port, plan.model, plan.env, plan.headers or master_headers()))
     if args.other_gateway:
         targets.append(Target("other", shlex.split(args.other_gateway), 0, args.other_model))
     try:
@@ -246,9 +286,15 @@ def main(argv: list[str] | None = None) -> int:
                 t.proc = sim
                 t.rss_idle = rss_mb(sim.pid)
                 continue
-            t.port = free_port()
+            t.port = t.port or free_port()
             t.cmd = [c.replace("{port}", str(t.port)).replace("{upstream}", upstream) for c in t.cmd]
             t.start(core=0)
+            if t.name == "gateway-shared" and sibling is not None:
+                sibling.port = free_port()
+                sibling.cmd = [c.replace("{port}", str(sibling.port)) for c in sibling.cmd]
+                sibling.start(core=1)
+            if t.name in ("gateway-keyed", "gateway-shared"):
+                t.headers = {"authorization": f"Bearer {peers.issue_virtual_key(t.url, MASTER_KEY)}"}
         chosen = set(args.scenarios.split(",")) if args.scenarios else {n for n, _, _ in SCENARIOS}
         for _ in range(args.rounds):
             for name, conns, stream in [s for s in SCENARIOS if s[0] in chosen]:
@@ -258,9 +304,11 @@ def main(argv: list[str] | None = None) -> int:
             assert t.proc is not None
             t.rss_loaded = rss_mb(t.proc.pid)
     finally:
-        for t in targets:
+        for t in [*targets, *([sibling] if sibling else [])]:
             if t.name != "direct":
                 t.stop()
+        if scratch is not None:
+            scratch.__exit__(None, None, None)
         sim.terminate()
         sim.wait(10)
     report = summarize(targets)
@@ -296,14 +344,38 @@ def render(report: dict[str, dict[str, object]]) -> str:
             m = row.get(scenario)
             if isinstance(m, dict):
                 lines.append(
-                    f"  {name:<10} {m['rps']:>9.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
+                    f"  {name:<13} {m['rps']:>9.0f} {m['p50_ms']:>7.2f} {m['p99_ms']:>7.2f} "
                     f"{m['added_p50_ms']:>6.2f} {m['added_p99_ms']:>6.2f} {m['cpu_us_per_req']:>9.0f} "
                     f"{m['errors']:>5.0f}"
                 )
+    lines += ratios(report)
     lines.append("\ntarget | start to first answer s | RSS idle MB | RSS after load MB")
     for name, row in report.items():
-        lines.append(f"  {name:<10} {row['startup_s']:>6} {row['rss_idle_mb']:>7} {row['rss_loaded_mb']:>7}")
+        lines.append(f"  {name:<13} {row['startup_s']:>6} {row['rss_idle_mb']:>7} {row['rss_loaded_mb']:>7}")
     return "\n".join(lines)
+
+
+def ratios(report: dict[str, dict[str, object]]) -> list[str]:
+    """Issue 13's goals as ratios taken in this run: the production path's CPU against the master
+    key's, and llmrelay's keyed requests/s against the peers' (each target has one core)."""
+    lines = ["\nratios (same run): scenario | CPU us/req against `gateway` | keyed rps against each peer"]
+    for scenario, _, _ in SCENARIOS:
+        master = report.get("gateway", {}).get(scenario)
+        keyed = report.get("gateway-keyed", {}).get(scenario)
+        if not isinstance(master, dict):
+            continue
+        parts = []
+        for name in ("gateway-keyed", "gateway-shared"):
+            m = report.get(name, {}).get(scenario)
+            if isinstance(m, dict):
+                parts.append(f"{name} {m['cpu_us_per_req'] / master['cpu_us_per_req']:.2f}x")
+        if isinstance(keyed, dict):
+            for peer in peers.PEERS:
+                m = report.get(peer, {}).get(scenario)
+                if isinstance(m, dict) and m["rps"]:
+                    parts.append(f"keyed/{peer} rps {keyed['rps'] / m['rps']:.1f}x")
+        lines.append(f"  {scenario:<9} " + " | ".join(parts))
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmrelay.calls.served import NOT_SERVED, served_of
 from llmrelay.client import default_client
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream
+from llmrelay.core.stream_view import ChatStreamView
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost import api as cost_api
@@ -94,7 +96,19 @@ async def atext_completion(
 def completion_cost(completion_response: Any = None, **kwargs: Any) -> float:
     """USD cost of a response, or of `model=` with token counts or prompt/messages/completion text.
     Keywords: model, usage, prompt, messages, completion, prompt_tokens, completion_tokens."""
-    return cost_api.completion_cost(default_client().catalog, completion_response, **kwargs)
+    return cost_api.completion_cost(
+        default_client().catalog, completion_response, recorded_micros=_recorded_cost(completion_response),
+        **kwargs,
+    )  # fmt: skip
+
+
+def _recorded_cost(answer: Any) -> int | None:
+    """What the answer's Served record says it cost; None for an answer with no record, and for a
+    stream, whose record holds no cost (it is known at the end, as `stream.cost_micros`)."""
+    served = served_of(answer)
+    if served is NOT_SERVED or isinstance(answer, ChatStream | ChatStreamView):
+        return None
+    return served.cost_micros
 
 
 def cost_per_token(

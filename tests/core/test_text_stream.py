@@ -3,10 +3,11 @@ without text are not passed to a text client, a whole answer can be read as a st
 
 from __future__ import annotations
 
+from llmrelay.calls.served import Served, attach_served
 from llmrelay.core.text_stream import TextStream, chat_chunk_of_text, text_chunk_of_chat
 from llmrelay.types.chat import StreamOptions
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
-from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, ToolCallDelta, Usage, hidden_params
+from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, ToolCallDelta, Usage
 
 USAGE = Usage(prompt_tokens=3, completion_tokens=4, total_tokens=7)
 
@@ -43,7 +44,7 @@ def test_chat_chunks_without_text_are_dropped() -> None:
 
 async def test_whole_answer_as_a_stream() -> None:
     whole = text_chunk(TextChoice(index=0, text="all of it", finish_reason="stop"), usage=USAGE)
-    hidden_params(whole)["cost_micros"] = 42
+    attach_served(whole, Served(cost_micros=42))
     for include_usage, expected in ((False, 1), (True, 2)):
         options = StreamOptions(include_usage=include_usage)
         request = TextCompletionRequest(model="m", prompt="p", stream=True, stream_options=options)

@@ -1,7 +1,8 @@
 """The engine's half of the operation table (engine/codecs.py) and its one path: every operation of
 calls.operation has an engine row, an operation without one is a clear error, and every answer and
-stream the engine returns carries the `Served` record of the deployment that served it (with the
-LiteLLM `_hidden_params` view readers still take). A canned transport stands in for the network."""
+stream the engine returns carries the `Served` record of the deployment that served it — and no
+LiteLLM `_hidden_params` view of it, which only the SDK edge builds. A canned transport stands in
+for the network."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import BadRequestError, InternalServerError
 from llmrelay.types.http import HttpRequest, HttpResponse
-from llmrelay.types.response import ChatResponse, Usage, hidden_params
+from llmrelay.types.response import ChatResponse, Usage
 
 DEPLOYMENT = Deployment(
     provider="openai", model="gpt-4o-mini", api_key="sk-test-key", api_base="http://upstream.test/v1",
@@ -138,8 +139,8 @@ async def test_an_answer_carries_what_served_it_and_its_price() -> None:
     price = eng.price(Usage(prompt_tokens=8, completion_tokens=4, total_tokens=12), DEPLOYMENT)
     assert price > 0
     assert served_of(result) == _served_by_deployment(price)
-    # the LiteLLM view, for the readers not yet on served_of
-    assert hidden_params(result) == _served_by_deployment(price).hidden_params()
+    # the LiteLLM view is the SDK edge's to build: the gateway's path never pays for it
+    assert getattr(result, "_hidden_params", None) is None
 
 
 async def test_every_one_piece_operation_runs_the_one_path() -> None:
@@ -156,7 +157,7 @@ async def test_a_mock_deployment_answers_chat_and_refuses_the_others_by_their_la
     mocked = msgspec.structs.replace(DEPLOYMENT, mock_response="canned")
     result = await eng.answer(CHAT, chat_request(), mocked, timeout=1)
     assert isinstance(result, ChatResponse) and result.choices[0].message.content == "canned"
-    assert served_of(result).mock and hidden_params(result)["mock"] is True
+    assert served_of(result).mock
     with pytest.raises(BadRequestError, match="not embeddings"):
         await eng.answer(EMBEDDING, EmbeddingRequest(model="m", input="hi"), mocked, timeout=1)
     assert transport.sent == []
@@ -175,11 +176,7 @@ async def test_a_stream_carries_what_serves_it() -> None:
     eng, _ = engine()
     stream = await eng.open_stream(CHAT, chat_request(stream=True), DEPLOYMENT, timeout=1)
     assert served_of(stream) == stream.served == _served_by_deployment(0)
-    # the hidden-params view is what a stream always had: the deployment, no cost (known at the end)
-    assert stream.hidden_params == {
-        "provider": "openai", "model": "openai/gpt-4o-mini", "deployment_id": "dep-1",
-        "model_group": "group-a", "api_base": "http://upstream.test/v1",
-    }  # fmt: skip
+    assert stream.hidden_params == {}  # the SDK edge's view (core/litellm_view.py), not the engine's
     text = [c.choices[0].delta.content or "" async for c in stream if c.choices]
     assert "".join(text) == "hello"
 
@@ -190,7 +187,6 @@ async def test_a_text_stream_carries_what_serves_its_chat_stream() -> None:
     request = TextCompletionRequest(model="gpt-4o-mini", prompt="say", stream=True)
     stream = await eng.open_stream(TEXT_COMPLETION, request, mocked, timeout=1)
     assert served_of(stream) == stream.served == _served_by_deployment(0, mock=True)
-    assert stream.hidden_params["mock"] is True
 
 
 # ---- the engine's parts

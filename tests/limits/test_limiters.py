@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from llmrelay.limits import Limit, MemoryLimiter, Refusal, Reservation
-from llmrelay.limits.base import Limiter
+from llmrelay.limits.base import Limiter, Settlement
 from llmrelay.limits.degrade import DegradingLimiter, RedisGuard
 from llmrelay.limits.redis import RedisLimiter
 
@@ -91,6 +91,20 @@ async def test_concurrent_reservations_never_exceed_rpm(limiter: Limiter) -> Non
     limit = Limit("d1", rpm=50)
     results = await asyncio.gather(*(limiter.reserve([limit], 1, now=T0, lease=60) for _ in range(200)))
     assert sum(isinstance(r, Reservation) for r in results) == 50
+
+
+async def test_settle_all_applies_a_batch_of_settlements(limiter: Limiter) -> None:
+    """The settler's batch (one round trip in Redis): each reservation's tokens corrected and its
+    parallel slot freed, on every key it holds."""
+    key, team = Limit("key:1", tpm=1000, max_parallel=3), Limit("team:1", max_parallel=3)
+    grants = [await limiter.reserve([key, team], 10, now=T0, lease=60) for _ in range(3)]
+    assert all(isinstance(g, Reservation) for g in grants)
+    assert isinstance(await limiter.reserve([key, team], 10, now=T0, lease=60), Refusal)
+    batch = [Settlement.of(g, tokens) for g, tokens in zip(grants, (25, 10, None), strict=True)
+             if isinstance(g, Reservation)]  # fmt: skip
+    await limiter.settle_all(batch, now=T0 + 1)
+    usage = await limiter.usage(["key:1", "team:1"], now=T0 + 1)
+    assert (usage["key:1"].tokens, usage["key:1"].in_flight, usage["team:1"].in_flight) == (45, 0, 0)
 
 
 async def test_redis_down_degrades_to_local_limits_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from llmrelay.calls.call import Call
+from llmrelay.calls.served import Served, attach_served
 from llmrelay.core.streaming import ChatStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
@@ -21,10 +22,10 @@ from llmrelay.types.response import (
     Delta,
     ResponseMessage,
     Usage,
-    hidden_params,
 )
 
-PARAMS = {"provider": "openai", "model": "openai/fake-1", "deployment_id": "dep-1", "model_group": "gpt"}
+# what served every answer (as the real router attaches it); each answer adds its cost
+SERVED = Served(provider="openai", model="openai/fake-1", deployment_id="dep-1", model_group="gpt")
 
 
 class FakeRouter:
@@ -77,10 +78,10 @@ class FakeRouter:
                 choices=[Choice(index=0, message=ResponseMessage(content=text), finish_reason="stop")],
                 usage=Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5),
             )  # fmt: skip
-            hidden_params(response).update(PARAMS, cost_micros=1234)
+            attach_served(response, SERVED.with_cost(1234))
             return response
         stream = ChatStream(self._chunks(text), request, started=time.monotonic(), price=lambda u: 0)
-        stream.hidden_params.update(PARAMS)
+        attach_served(stream, SERVED)
         await stream.prefetch()
         return stream
 
@@ -108,7 +109,7 @@ class FakeRouter:
         response = EmbeddingResponse(
             data=data, model="fake-embed", usage=EmbeddingUsage(prompt_tokens=2, total_tokens=2)
         )
-        hidden_params(response).update(PARAMS, cost_micros=10)
+        attach_served(response, SERVED.with_cost(10))
         return response
 
     async def _text_completion(self, request: TextCompletionRequest) -> TextCompletionResponse:
@@ -117,7 +118,7 @@ class FakeRouter:
             id="cmpl-1", created=1, model="fake-1",
             choices=[TextChoice(index=0, text="echo: " + str(request.prompt), finish_reason="stop")],
         )  # fmt: skip
-        hidden_params(response).update(PARAMS, cost_micros=5)
+        attach_served(response, SERVED.with_cost(5))
         return response
 
     def default_model(self, mode: str) -> str | None:

@@ -22,7 +22,7 @@ from llmrelay.calls.context import CallContext
 from llmrelay.calls.finisher import finish_stream, has_finishers
 from llmrelay.calls.operation import TEXT_COMPLETION
 from llmrelay.calls.principal import ANONYMOUS, Principal
-from llmrelay.calls.served import Served
+from llmrelay.calls.served import Served, attach_served
 from llmrelay.config import parse_config
 from llmrelay.core.text_stream import TextStream
 from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
@@ -31,7 +31,7 @@ from llmrelay.testing import RunningSimulator, SimulatorGroup
 from llmrelay.testing.content import reply_text
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import Usage, hidden_params
+from llmrelay.types.response import Usage
 
 MASTER_KEY = "sk-master-test"
 PROMPT = "Describe a lighthouse"
@@ -226,7 +226,7 @@ class StreamingRouter:
             id="cmpl-g", created=1, model="m", usage=self.usage,
             choices=[TextChoice(index=0, text="gated", finish_reason="stop")],
         )  # fmt: skip
-        hidden_params(whole)["cost_micros"] = 7
+        attach_served(whole, Served(cost_micros=7))
         return await TextStream.of_response(whole, request)
 
 

@@ -12,6 +12,7 @@ from router_upstream import Fault, Upstream
 from llmrelay.calls.call import Call
 from llmrelay.calls.context import CallContext, EndUserRouting
 from llmrelay.calls.operation import CHAT, EMBEDDING
+from llmrelay.calls.served import served_of
 from llmrelay.cost.catalog import Catalog
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
@@ -19,7 +20,6 @@ from llmrelay.router.deployments import parse_model_list
 from llmrelay.router.regions import RegionUnavailableError, classify
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.embedding import EmbeddingRequest
-from llmrelay.types.response import hidden_params
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 EU = EndUserRouting("anna", "eu")
@@ -99,7 +99,7 @@ async def test_every_call_type_is_kept_to_the_region(upstream: Upstream) -> None
     try:
         for _ in range(5):
             response = await chat(router, "gpt", EU)
-            assert hidden_params(response)["deployment_id"] == "eu-a"
+            assert served_of(response).deployment_id == "eu-a"
         stream = await chat(router, "gpt", EU, stream=True)
         async for _ in stream:
             pass
@@ -133,10 +133,10 @@ async def test_retries_and_fallbacks_stay_in_the_region(upstream: Upstream, cloc
     )
     try:
         response = await chat(router, "gpt", EU)
-        assert hidden_params(response)["attempts"] == 2 and upstream.received["eu-a"] == 2
+        assert served_of(response).attempts == 2 and upstream.received["eu-a"] == 2
         assert len(clock.sleeps) == 1 and clock.sleeps[0] > 0  # backed off: no other deployment in the EU
         response = await chat(router, "claude", EU)
-        assert hidden_params(response)["fallback_from"] == "claude"
+        assert served_of(response).fallback_from == "claude"
         assert upstream.received["eu-a"] == 3 and upstream.received["us-a"] == upstream.received["us-b"] == 0
     finally:
         await router.aclose()
@@ -169,10 +169,10 @@ async def test_default_model_and_aliases(upstream: Upstream) -> None:
     try:
         for end_user in (routing, by_alias):
             response = await chat(router, "gpt", end_user)
-            assert hidden_params(response)["deployment_id"] == "eu-a"
+            assert served_of(response).deployment_id == "eu-a"
         # a wildcard group with nothing in the region also falls to the default model
         response = await chat(router, "wild-x", routing)
-        assert hidden_params(response)["deployment_id"] == "eu-a"
+        assert served_of(response).deployment_id == "eu-a"
         # an unknown model stays unknown
         with pytest.raises(Exception, match="no model group named"):
             await chat(router, "nope", routing)

@@ -14,7 +14,7 @@ from llmrelay.cache.controls import parse_controls
 from llmrelay.cache.replay import stream_of_response
 from llmrelay.cache.response_cache import CachePlan, ResponseCache
 from llmrelay.calls.call import Call, Next
-from llmrelay.calls.served import served_view
+from llmrelay.calls.served import served_of
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.types.response import Usage
@@ -59,11 +59,11 @@ class ResponseCacheMiddleware:
         cache = self.cache
         if isinstance(result, TextStream):
             text = result
-            result.chat_stream.on_complete(lambda _: cache.keep(plan, text.response(), served_view(text)))
+            result.chat_stream.on_complete(lambda _: cache.keep(plan, text.response(), served_of(text)))
         elif isinstance(result, ChatStream):
-            result.on_complete(lambda stream: cache.keep(plan, stream.response(), served_view(stream)))
+            result.on_complete(lambda stream: cache.keep(plan, stream.response(), served_of(stream)))
         else:
-            cache.keep(plan, result, served_view(result))
+            cache.keep(plan, result, served_of(result))
 
     # a gateway service (proxy/state.py): started with the worker, stopped at its exit
     async def start(self) -> None:

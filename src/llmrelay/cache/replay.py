@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from llmrelay.calls.served import attach_served, served_view
+from llmrelay.calls.served import attach_served, served_of
 from llmrelay.core.streaming import ChatStream
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.response import (
@@ -16,7 +16,6 @@ from llmrelay.types.response import (
     ToolCallDelta,
     ToolCallDeltaFunction,
     Usage,
-    hidden_params,
 )
 
 
@@ -66,11 +65,9 @@ async def stream_of_response(response: ChatResponse, request: ChatRequest) -> Ch
         for item in chunks:
             yield item
 
-    served = served_view(response)
+    served = served_of(response)
     cost = served.cost_micros
     stream = ChatStream(source(), request, started=time.monotonic(), price=lambda _: cost)
     attach_served(stream, served)
-    # transition: the hidden_params dict, for readers the engine branch moves to Served
-    stream.hidden_params.update(hidden_params(response))
     await stream.prefetch()
     return stream

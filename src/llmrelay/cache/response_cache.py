@@ -15,7 +15,6 @@ from llmrelay.cache.keys import cache_key
 from llmrelay.cache.settings import CacheSettings
 from llmrelay.cache.stores import CacheStore, MemoryStore, RedisStore
 from llmrelay.calls.served import Served, attach_served
-from llmrelay.types.response import hidden_params
 
 log = logging.getLogger("llmrelay.cache")
 
@@ -28,8 +27,18 @@ class CachePlan(msgspec.Struct, frozen=True):
     max_age: float | None
 
 
+class Origin(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Where a kept answer first came from: what a hit still reports (its headers say so). Stored
+    as the object of the names that are set, as it always was: entries written before read the same."""
+
+    model: str | None = None
+    provider: str | None = None
+    deployment_id: str | None = None
+    model_group: str | None = None
+
+
 class CachedAnswer(msgspec.Struct, frozen=True):
-    params: dict[str, Any]
+    params: Origin
     body: msgspec.Raw
 
 
@@ -74,7 +83,7 @@ class ResponseCache:
         )
 
     async def lookup(self, plan: CachePlan, answer_type: type[msgspec.Struct]) -> Any | None:
-        """The cached answer (with hidden params saying it is a hit, costing nothing), or None."""
+        """The cached answer (its Served record saying it is a hit, costing nothing), or None."""
         if not plan.read:
             return None
         try:
@@ -94,12 +103,10 @@ class ResponseCache:
         self.hits += 1
         kept = envelope.params
         served = Served(
-            provider=kept.get("provider"), model=kept.get("model"), deployment_id=kept.get("deployment_id"),
-            model_group=kept.get("model_group"), cache_hit=True, cache_key=plan.key,
+            provider=kept.provider, model=kept.model, deployment_id=kept.deployment_id,
+            model_group=kept.model_group, cache_hit=True, cache_key=plan.key,
         )  # fmt: skip
-        attach_served(answer, served)
-        # transition: the hidden_params dict, for readers the engine branch moves to Served
-        hidden_params(answer).update(kept, cache_hit=True, cache_key=plan.key, cost_micros=0)
+        attach_served(answer, served)  # no attempt was made, and it costs nothing
         return answer
 
     def keep(self, plan: CachePlan, answer: msgspec.Struct, served: Served) -> None:
@@ -109,13 +116,7 @@ class ResponseCache:
         body = _encode(answer)
         if len(body) > self.settings.max_item_bytes:
             return
-        # the routing facts a hit still reports (its headers say where the answer first came from)
-        kept = {
-            name: value
-            for name, value in (("model", served.model), ("provider", served.provider),
-                                ("deployment_id", served.deployment_id), ("model_group", served.model_group))
-            if value is not None
-        }  # fmt: skip
+        kept = Origin(served.model, served.provider, served.deployment_id, served.model_group)
         value = _encode(CachedAnswer(params=kept, body=msgspec.Raw(body)))
         task = asyncio.get_running_loop().create_task(self._store(plan, value))
         self._writes.add(task)

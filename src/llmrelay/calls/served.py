@@ -1,11 +1,12 @@
 """What served a call: the typed record that comes back with every answer.
 
-It replaces the `_hidden_params` dict read by string key across layers. LiteLLM's `_hidden_params`
-is a view of this record, built at the SDK edge (`Served.hidden_params()`)."""
+The engine attaches it to every answer and stream it returns, the router adds what its route did
+(attempts, the group fallen back from), the response cache makes one for a hit. Every reader inside
+the package — the gateway's headers, the key gate's spend rows, the response cache, the cost API —
+takes it with `served_of`. LiteLLM's `_hidden_params` dict is only a view of it, built for SDK
+callers at the SDK edge (core/litellm_view.py)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import msgspec
 
@@ -32,27 +33,6 @@ class Served(msgspec.Struct, frozen=True):
     def with_cost(self, cost_micros: int) -> Served:
         return msgspec.structs.replace(self, cost_micros=cost_micros)
 
-    def hidden_params(self) -> dict[str, Any]:
-        """LiteLLM's `_hidden_params` shape: what SDK users and the gateway's response headers read."""
-        params: dict[str, Any] = {
-            "provider": self.provider,
-            "model": self.model,
-            "deployment_id": self.deployment_id,
-            "model_group": self.model_group,
-            "api_base": self.api_base,
-            "attempts": self.attempts,
-            "fallback_from": self.fallback_from,
-            "cost_micros": self.cost_micros,
-            "response_cost": self.cost_micros / 1_000_000,
-        }
-        if self.mock:
-            params["mock"] = True
-        if self.cache_hit:
-            params["cache_hit"] = True
-        if self.cache_key is not None:
-            params["cache_key"] = self.cache_key
-        return params
-
 
 NOT_SERVED = Served()
 
@@ -62,38 +42,6 @@ def served_of(answer: object) -> Served:
     an empty record for an answer nothing attached one to."""
     found = getattr(answer, "_served", None)
     return found if isinstance(found, Served) else NOT_SERVED
-
-
-def served_view(answer: object) -> Served:  # transition
-    """The answer's Served record, or (until the engine attaches one) a record read from its
-    `hidden_params` dict: a response's `_hidden_params`, a stream's `hidden_params`. The lead removes
-    this once the engine attaches Served everywhere: callers then use `served_of`."""
-    found = getattr(answer, "_served", None)
-    # a stream starts with NOT_SERVED: only a record someone attached wins over the dict
-    if isinstance(found, Served) and found is not NOT_SERVED:
-        return found
-    params = getattr(answer, "_hidden_params", None)
-    if params is None:
-        params = getattr(answer, "hidden_params", None)
-    if not isinstance(params, dict) or not params:
-        return NOT_SERVED
-    try:
-        # in C, ignoring the dict's other keys; once per answer on the gateway's path
-        return msgspec.convert(params, Served)
-    except msgspec.ValidationError:
-        return Served(
-            provider=params.get("provider"),
-            model=params.get("model"),
-            deployment_id=params.get("deployment_id"),
-            model_group=params.get("model_group"),
-            api_base=params.get("api_base"),
-            attempts=int(params.get("attempts") or 1),
-            fallback_from=params.get("fallback_from"),
-            cost_micros=int(params.get("cost_micros") or 0),
-            mock=bool(params.get("mock")),
-            cache_hit=bool(params.get("cache_hit")),
-            cache_key=params.get("cache_key"),
-        )
 
 
 def attach_served(answer: object, served: Served) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llmrelay.calls.served import attach_served, served_of
+from llmrelay.core.litellm_view import with_hidden_params
 from llmrelay.core.stream_view import ChatStreamView
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
@@ -49,8 +50,12 @@ async def run_responses(
         return ResponsesStream(result, parsed, model)
     response = encode_response(result, parsed, model)
     attach_served(response, served_of(result))
-    hidden_params(response).update(hidden_params(result))
-    return response
+    # the adapter's details for SDK callers are the Response's too; the view (this is an SDK edge)
+    # is then written from the record, as on the chat answer
+    found = getattr(result, "_hidden_params", None)
+    if found is not None:
+        hidden_params(response).update(found)
+    return with_hidden_params(response)
 
 
 class ResponsesStream(ChatStreamView):

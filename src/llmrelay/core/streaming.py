@@ -90,9 +90,8 @@ class ChatStream:
         self.error: LLMError | None = None
         # what served the stream (attach_served / served_of; set by the engine, the router...)
         self._served: Served = NOT_SERVED
-        # for the transition: LiteLLM's view of `_served` for the readers not yet on served_of,
-        # filled with the record by whoever attaches it (engine/served.py); what served the stream,
-        # no cost (known at the end, in `cost_micros`). Readers may add to it, as they always did.
+        # LiteLLM's view of `_served` for SDK callers, written at the SDK edge only
+        # (core/litellm_view.py): empty on the gateway's path, where nothing reads it
         self.hidden_params: dict[str, Any] = {}
 
     @property

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
 
 import msgspec
 
-from llmrelay.calls.served import served_of
+from llmrelay.calls.served import attach_served, served_of
 from llmrelay.core.stream_view import ChatStreamView
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.sync_stream import SyncStream
@@ -27,10 +26,7 @@ from llmrelay.providers.base import TextStreamDecoder
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.completion import TextChoice, TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, hidden_params
-
-if TYPE_CHECKING:
-    pass
+from llmrelay.types.response import ChatChunk, ChunkChoice, Delta
 
 TextStreamFinished = Callable[["TextStream", "LLMError | None"], None]
 
@@ -126,14 +122,13 @@ class TextStream(ChatStreamView):
                 yield ChatChunk(id=response.id, created=response.created, model=response.model,
                                 choices=[], usage=response.usage)  # fmt: skip
 
-        # a cached answer carries only hidden params (cache/): they are the stream's, as they were
-        params = hidden_params(response)
-        cost = int(params.get("cost_micros", 0))
+        # what served the answer (a cached one's record, cache/) serves the stream, at its cost
+        served = served_of(response)
+        cost = served.cost_micros
         chat = ChatStream(
             chunks(), bookkeeping_request(request), started=time.monotonic(), price=lambda _: cost
         )
-        chat._served = served_of(response)
-        chat.hidden_params = dict(params)
+        attach_served(chat, served)
         await chat.prefetch()
         return cls(chat, request)
 

@@ -83,10 +83,15 @@ def completion_cost(
     completion: str = "",
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
+    recorded_micros: int | None = None,
 ) -> float:
     """USD cost of a response (its recorded cost when it carries one), or of a model and either token
-    counts or prompt/messages/completion text (counted with token_counter)."""
+    counts or prompt/messages/completion text (counted with token_counter). `recorded_micros`: the
+    response's cost as its Served record says (the SDK functions read it, a room above this one)."""
     if completion_response is not None:
+        if recorded_micros is not None and model is None:
+            return recorded_micros / MICROS_PER_USD
+        # a response with no record (LiteLLM's own, or one built by hand) may carry LiteLLM's view
         hidden = getattr(completion_response, "_hidden_params", None) or {}
         if "cost_micros" in hidden and model is None:
             return float(hidden["cost_micros"]) / MICROS_PER_USD

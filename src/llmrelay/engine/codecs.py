@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from llmrelay.calls.context import StreamTimeouts
 from llmrelay.calls.operation import CHAT, OPERATIONS, Operation
+from llmrelay.calls.served import attach_served
 from llmrelay.core.deployment_mock import mock_answer
 from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.text_via_chat import chat_to_text_response, text_request_to_chat
 from llmrelay.engine import streams
 from llmrelay.engine.pricing import Pricer
-from llmrelay.engine.served import attach, served_by, served_via
+from llmrelay.engine.served import served_by, served_via
 from llmrelay.providers.base import Provider
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
@@ -86,7 +87,7 @@ async def _chat_mock(
     engine: Engine, request: ChatRequest, deployment: Deployment, drop_params: bool, timeout: float | None
 ) -> ChatResponse:
     mocked = mock_answer(request, deployment)
-    attach(mocked, served_by(deployment, engine.pricer.price(mocked.usage, deployment), mock=True))
+    attach_served(mocked, served_by(deployment, engine.pricer.price(mocked.usage, deployment), mock=True))
     return mocked
 
 

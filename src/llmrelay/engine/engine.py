@@ -12,6 +12,7 @@ from typing import Any, TypeVar, overload
 
 from llmrelay.calls.context import NO_STREAM_TIMEOUTS, StreamTimeouts
 from llmrelay.calls.operation import Operation
+from llmrelay.calls.served import attach_served
 from llmrelay.core.deployment_mock import refuse_mocked
 from llmrelay.core.input_limits import InputLimits
 from llmrelay.core.scrub import Scrubber
@@ -21,7 +22,7 @@ from llmrelay.cost.catalog import Catalog, ModelInfo
 from llmrelay.engine.codecs import ENGINE_ROWS, engine_row
 from llmrelay.engine.exchange import Exchange, stray_stream
 from llmrelay.engine.pricing import Pricer
-from llmrelay.engine.served import attach, served_by
+from llmrelay.engine.served import served_by
 from llmrelay.providers.base import Provider
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.transport.http import HttpTransport
@@ -114,7 +115,7 @@ class Engine:
             if isinstance(response, HttpRequest):
                 raise stray_stream(adapter, deployment)
             result = row.parse(adapter, response, request)
-            attach(
+            attach_served(
                 result, served_by(deployment, row.price(self.pricer, result, request, deployment, adapter))
             )
             return result  # type: ignore[no-any-return]

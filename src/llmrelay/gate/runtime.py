@@ -165,6 +165,7 @@ class KeysRuntime:
         if self.writer is not None:
             await self.writer.stop()
         await self.service.stop()
+        await self.gate.settler.aclose()
         await self.limiter.aclose()
         if self._redis is not None:
             await self._redis.aclose()

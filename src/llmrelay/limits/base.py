@@ -38,6 +38,23 @@ class Reservation:
 
 
 @dataclass(frozen=True, slots=True)
+class Settlement:
+    """One reservation's settlement as sent to a backend: free its parallel slot on each key, and
+    correct its bucket's tokens by `delta` (the real count minus the estimate)."""
+
+    id: str
+    keys: tuple[str, ...]
+    bucket: int
+    delta: int
+    origin: str = "memory"
+
+    @classmethod
+    def of(cls, reservation: Reservation, actual_tokens: int | None) -> Settlement:
+        delta = 0 if actual_tokens is None else actual_tokens - reservation.tokens
+        return cls(reservation.id, reservation.keys, reservation.bucket, delta, reservation.origin)
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a reservation was refused: which key and budget, and when capacity should be back
     (None = not known, e.g. waiting on calls in flight)."""
@@ -84,6 +101,12 @@ class Limiter(Protocol):
     async def settle(self, reservation: Reservation, actual_tokens: int | None, *, now: float) -> None:
         """Replace the reserved token estimate by the real count and free the parallel slot.
         Idempotent. actual_tokens None keeps the estimate."""
+        ...
+
+    async def settle_all(self, settlements: Sequence[Settlement], *, now: float) -> None:
+        """Apply settlements already taken from their reservations (limits.settler marks each
+        reservation settled when it queues it): every one in a single round trip where the backend
+        has one."""
         ...
 
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]: ...

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from llmrelay.limits.base import Limit, Limiter, LimitUsage, Refusal, Reservation
+from llmrelay.limits.base import Limit, Limiter, LimitUsage, Refusal, Reservation, Settlement
 
 log = logging.getLogger("llmrelay.limits")
 T = TypeVar("T")
@@ -83,6 +83,16 @@ class DegradingLimiter:
 
         await self.guard.run(lambda: self.primary.settle(reservation, actual_tokens, now=now), skip)
 
+    async def settle_all(self, settlements: Sequence[Settlement], *, now: float) -> None:
+        """Each settlement where its reservation was granted; Redis's in one round trip, skipped while
+        Redis is down (their leases expire on their own, as in `settle`)."""
+        shared = [s for s in settlements if s.origin == "redis"]
+        local = [s for s in settlements if s.origin != "redis"]
+        if local:
+            await self.fallback.settle_all(local, now=now)
+        if shared:
+            await self.guard.run(lambda: self.primary.settle_all(shared, now=now), _nothing)
+
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]:
         return await self.guard.run(
             lambda: self.primary.usage(keys, now=now), lambda: self.fallback.usage(keys, now=now)
@@ -91,3 +101,7 @@ class DegradingLimiter:
     async def aclose(self) -> None:
         await self.primary.aclose()
         await self.fallback.aclose()
+
+
+async def _nothing() -> None:
+    return None

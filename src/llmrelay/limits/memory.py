@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Window, free_after
+from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Settlement, Window, free_after
 
 
 @dataclass(slots=True)
@@ -127,15 +127,22 @@ class MemoryLimiter:
         if reservation.settled:
             return
         reservation.settled = True
-        delta = 0 if actual_tokens is None else actual_tokens - reservation.tokens
+        self._apply(Settlement.of(reservation, actual_tokens))
+
+    async def settle_all(self, settlements: Sequence[Settlement], *, now: float) -> None:
+        for settlement in settlements:
+            self._apply(settlement)
+
+    def _apply(self, settlement: Settlement) -> None:
+        delta = settlement.delta
         with self._lock:
-            for key in reservation.keys:
+            for key in settlement.keys:
                 state = self._keys.get(key)
                 if state is None:
                     continue
-                state.leases.pop(reservation.id, None)
+                state.leases.pop(settlement.id, None)
                 if delta:
-                    state.add_tokens(reservation.bucket, delta)
+                    state.add_tokens(settlement.bucket, delta)
 
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]:
         result: dict[str, LimitUsage] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Window
+from llmrelay.limits.base import Limit, LimitUsage, Refusal, Reservation, Settlement, Window
 from llmrelay.limits.redis_loops import LoopRedis
 
 if TYPE_CHECKING:
@@ -83,21 +83,29 @@ end
 return {1}
 """
 
-# KEYS as above; ARGV: bucket, oldest bucket, token delta, reservation id
+# Any number of settlements in one call (the settler's batch, or a single one). KEYS: each
+# settlement's keys in turn, two per scope as above; ARGV: oldest bucket, then per settlement: its
+# number of scopes, bucket, token delta, reservation id.
 _SETTLE = """
-local bucket = tonumber(ARGV[1])
-local oldest = tonumber(ARGV[2])
-local delta = tonumber(ARGV[3])
-for i = 1, #KEYS / 2 do
-  local ck, lk = KEYS[2 * i - 1], KEYS[2 * i]
-  redis.call('ZREM', lk, ARGV[4])
-  if delta ~= 0 and bucket >= oldest then
-    local field = 't:' .. bucket
-    local current = tonumber(redis.call('HGET', ck, field) or '0')
-    if current + delta <= 0 then
-      redis.call('HDEL', ck, field)
-    else
-      redis.call('HSET', ck, field, current + delta)
+local oldest = tonumber(ARGV[1])
+local k = 1
+for a = 2, #ARGV, 4 do
+  local scopes = tonumber(ARGV[a])
+  local bucket = tonumber(ARGV[a + 1])
+  local delta = tonumber(ARGV[a + 2])
+  local rid = ARGV[a + 3]
+  for _ = 1, scopes do
+    local ck, lk = KEYS[k], KEYS[k + 1]
+    k = k + 2
+    redis.call('ZREM', lk, rid)
+    if delta ~= 0 and bucket >= oldest then
+      local field = 't:' .. bucket
+      local current = tonumber(redis.call('HGET', ck, field) or '0')
+      if current + delta <= 0 then
+        redis.call('HDEL', ck, field)
+      else
+        redis.call('HSET', ck, field, current + delta)
+      end
     end
   end
 end
@@ -169,13 +177,18 @@ class RedisLimiter:
         if reservation.settled:
             return
         reservation.settled = True
-        delta = 0 if actual_tokens is None else actual_tokens - reservation.tokens
-        oldest = self.window.index(now) - self.window.buckets + 1
-        await self._settle(
-            keys=self._keys(reservation.keys),
-            args=[reservation.bucket, oldest, delta, reservation.id],
-            client=self.redis.client,
-        )
+        await self.settle_all([Settlement.of(reservation, actual_tokens)], now=now)
+
+    async def settle_all(self, settlements: Sequence[Settlement], *, now: float) -> None:
+        """Every settlement in one round trip (one EVALSHA)."""
+        if not settlements:
+            return
+        keys: list[str] = []
+        args: list[Any] = [self.window.index(now) - self.window.buckets + 1]
+        for settlement in settlements:
+            keys += self._keys(settlement.keys)
+            args += [len(settlement.keys), settlement.bucket, settlement.delta, settlement.id]
+        await self._settle(keys=keys, args=args, client=self.redis.client)
 
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]:
         if not keys:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmrelay.calls.served import NOT_SERVED, Served, served_view
+from llmrelay.calls.served import NOT_SERVED, Served, served_of
 from llmrelay.core.streaming import ChatStream
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.types.errors import LLMError
@@ -38,7 +38,7 @@ def gateway_headers(served: Served, *, with_cost: bool = True) -> list[tuple[str
 
 
 def result_headers(result: object) -> list[tuple[str, str]]:
-    return gateway_headers(served_view(result))
+    return gateway_headers(served_of(result))
 
 
 def openai_error_body(error: LLMError) -> bytes:
@@ -54,7 +54,7 @@ class HeaderedAnswerer:
     def stream_headers(self, stream: ChatStream | None) -> list[tuple[str, str]]:
         if stream is None:
             return []
-        return gateway_headers(served_view(stream), with_cost=False)
+        return gateway_headers(served_of(stream), with_cost=False)
 
 
 class OpenAIChatAnswerer(HeaderedAnswerer):

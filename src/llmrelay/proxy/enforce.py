@@ -23,7 +23,7 @@ from llmrelay.calls.call import Call, Next
 from llmrelay.calls.context import EndUserRouting
 from llmrelay.calls.finisher import add_finisher
 from llmrelay.calls.principal import Principal
-from llmrelay.calls.served import NOT_SERVED, Served, served_view
+from llmrelay.calls.served import NOT_SERVED, Served, served_of
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
 from llmrelay.proxy.stored_fields import check_call_fields
@@ -106,7 +106,7 @@ class KeyGateMiddleware:
         elif isinstance(result, ChatStream):
             add_finisher(result, _StreamEnd(pass_, result))
         else:
-            await pass_.succeeded(operation.usage(result), served_view(result))
+            await pass_.succeeded(operation.usage(result), served_of(result))
         return result
 
     def _default(self, mode: str) -> str:
@@ -130,7 +130,7 @@ class _StreamEnd:
 
     async def __call__(self, error: LLMError | None) -> None:
         stream = self._stream
-        served = served_view(stream).with_cost(stream.cost_micros)
+        served = served_of(stream).with_cost(stream.cost_micros)
         if error is None:
             await self._pass.succeeded(stream.usage, served)
         elif isinstance(error, StreamClosedEarly):

@@ -33,6 +33,7 @@ from llmrelay.calls.principal import Principal
 from llmrelay.calls.served import Served
 from llmrelay.events.record import CallRecord
 from llmrelay.limits.base import Limit, Limiter, Refusal, Reservation
+from llmrelay.limits.settler import Settler
 from llmrelay.proxy.enforce import CallInfo
 from llmrelay.spend.attribution import Attribution, spend_log_for_call
 from llmrelay.spend.ledger import PendingSpend
@@ -68,6 +69,8 @@ class KeyGate:
     ) -> None:
         self.keys = keys
         self.limiter = limiter
+        # settlements leave the answer's path: queued, sent after it in one round trip per batch
+        self.settler = Settler(limiter)
         self.writer = writer
         self.pending = pending
         self.end_users = end_users
@@ -231,7 +234,7 @@ class KeyPass:
         reservation, self.reservation = self.reservation, None
         if reservation is not None:
             tokens = usage.total_tokens if usage is not None else None
-            await self.gate.limiter.settle(reservation, tokens, now=self.gate.clock())
+            await self.gate.settler.settle(reservation, tokens, now=self.gate.clock())
 
     async def succeeded(self, usage: Usage | None, served: Served) -> None:
         await self._settle(usage)

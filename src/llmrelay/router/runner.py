@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from llmrelay.calls.context import EndUserRouting, StreamTimeouts
-from llmrelay.calls.served import Served, attach_served
+from llmrelay.calls.served import NOT_SERVED, Served
 from llmrelay.core.retry import backoff_delay
 from llmrelay.engine import Engine
 from llmrelay.limits.base import Limiter
@@ -27,7 +27,7 @@ from llmrelay.router.regions import in_region
 from llmrelay.router.run_settings import CallOptions, CooldownSettings, RoutedStream, Timing
 from llmrelay.router.state import Cooldown, RouterState
 from llmrelay.types.errors import LLMError, StreamClosedEarly
-from llmrelay.types.response import Usage, hidden_params
+from llmrelay.types.response import Usage
 
 T = TypeVar("T")
 Answer = TypeVar("Answer", bound=msgspec.Struct)
@@ -177,7 +177,7 @@ class CallRunner:
             return result
 
         response, pick = await self.route_reported(trace, call, options, attempt)
-        cost = _note_routing(response, hidden_params(response), trace)
+        cost = _note_routing(response, trace).cost_micros
         if self.reporter.active:
             self.reporter.emit(
                 "on_success", trace, pick.target, usage=usage_of(response), cost=cost, response=response,
@@ -231,9 +231,14 @@ class CallRunner:
         self, pick: Pick, usage: Usage | None, *, latency: float | None, ttft: float | None
     ) -> None:
         self.last_errors.pop(pick.deployment.id, None)
-        if pick.reservation is not None:
+        reservation = pick.reservation
+        if reservation is not None:
             actual = usage.total_tokens if usage is not None else None
-            await self.limiter.settle(pick.reservation, actual, now=self.clock())
+            if reservation.origin == "redis":
+                # a round trip the answer need not wait for (limits/settler.py); `drain` awaits it
+                self.spawn(self.limiter.settle(reservation, actual, now=self.clock()))
+            else:
+                await self.limiter.settle(reservation, actual, now=self.clock())
         if self.picker.strategy == "latency-based-routing":
             await self.state.record_latency(
                 pick.deployment.id, latency=latency, ttft=ttft, alpha=self.latency_alpha, now=self.clock()
@@ -288,14 +293,7 @@ class CallRunner:
         retries or falls back); the stream's end is booked when it comes, as success or failure.
         The end report is attached only now, so a failed attempt is never booked twice."""
         stream = await open_()
-        # _note_routing's steps inline (once per stream, on every stream's path): the hidden_params
-        # dict is the record until the engine attaches Served (transition), then Served too
-        params = stream.hidden_params
-        params["attempts"] = attempts = max(1, trace.attempts)
-        params["fallback_from"] = trace.fallback_from
-        served: Served | None = getattr(stream, "_served", None)
-        if served is not None:
-            attach_served(stream, served.with_routing(attempts, trace.fallback_from))
+        _note_routing(stream, trace)
         stream.set_on_finish(lambda s, error: self._stream_ended(trace, pick, s, error))
         if pick.reservation is not None:
             # a stream dropped without being read to the end still frees its slot
@@ -352,21 +350,14 @@ class CallRunner:
             )
 
 
-def _note_routing(answer: object, params: dict[str, Any], trace: CallTrace) -> int:
-    """Note what the route did (attempts, the group fallen back from) on the answer's Served; the
-    answer's cost."""
-    attempts = max(1, trace.attempts)
-    # transition: until the engine attaches Served, the hidden_params dict is the record (the layers
-    # above read it through served_view), and it is what SDK users read
-    params["attempts"] = attempts
-    params["fallback_from"] = trace.fallback_from
+def _note_routing(answer: object, trace: CallTrace) -> Served:
+    """Note what the route did (attempts, the group fallen back from) on the answer's Served record
+    (a record of only that for an answer that came with none), and return it."""
     # the attribute served_of reads, read here directly: once per call, on every call's path
-    served: Served | None = getattr(answer, "_served", None)
-    if served is None:
-        cost: int = params.get("cost_micros") or 0
-        return cost
-    attach_served(answer, served.with_routing(attempts, trace.fallback_from))
-    return served.cost_micros
+    served: Served = getattr(answer, "_served", None) or NOT_SERVED
+    served = served.with_routing(max(1, trace.attempts), trace.fallback_from)
+    answer._served = served  # type: ignore[attr-defined]
+    return served
 
 
 async def _gather(tasks: list[asyncio.Task[None]]) -> None:

@@ -1,6 +1,8 @@
 """The SDK face of the Router: LiteLLM-style keyword calls (`acompletion(model=, messages=, **params)`)
 turned into a `Call` (the typed request, and a CallContext from the routing keywords) for
-`Router.route`, plus their sync twins, which run on the router's own loop thread."""
+`Router.route`, plus their sync twins, which run on the router's own loop thread. This is an SDK
+edge: answers leave with LiteLLM's `_hidden_params` view of their Served record, which
+`Router.route` (the gateway's path) never builds."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from llmrelay.calls.operation import (
     TEXT_COMPLETION,
 )
 from llmrelay.core.controls import call_with_fallbacks, take_controls
+from llmrelay.core.litellm_view import with_hidden_params
 from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
@@ -77,7 +80,7 @@ class KeywordCalls(ABC):
         result: ChatResponse | ChatStream = await self.route(
             Call(CHAT, request, _context(routing, request.metadata))
         )
-        return result
+        return with_hidden_params(result)
 
     def completion(self, model: str, messages: list[Any], **kwargs: Any) -> ChatResponse | SyncChatStream:
         result = self._loop_thread.run(self.acompletion(model, messages, **kwargs))
@@ -104,7 +107,7 @@ class KeywordCalls(ABC):
         params.update(model=model, input=input)
         request = build_request(EmbeddingRequest, params)
         result: EmbeddingResponse = await self.route(Call(EMBEDDING, request, _context(routing, metadata)))
-        return result
+        return with_hidden_params(result)
 
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         return self._loop_thread.run(self.aembedding(model, input, **kwargs))
@@ -115,7 +118,7 @@ class KeywordCalls(ABC):
         params.update(model=model, query=query, documents=documents)
         request = build_request(RerankRequest, params)
         result: RerankResponse = await self.route(Call(RERANK, request, _context(routing, metadata)))
-        return result
+        return with_hidden_params(result)
 
     def rerank(self, model: str, query: str, documents: list[Any], **kwargs: Any) -> RerankResponse:
         return self._loop_thread.run(self.arerank(model, query, documents, **kwargs))
@@ -127,7 +130,7 @@ class KeywordCalls(ABC):
         params.update(model=model, input=input)
         request = build_request(ModerationRequest, params)
         result: ModerationResponse = await self.route(Call(MODERATION, request, _context(routing, metadata)))
-        return result
+        return with_hidden_params(result)
 
     def moderation(self, input: Any, model: str | None = None, **kwargs: Any) -> ModerationResponse:
         return self._loop_thread.run(self.amoderation(input, model, **kwargs))
@@ -139,7 +142,7 @@ class KeywordCalls(ABC):
         params.update(model=model, prompt=prompt)
         request = build_request(ImageGenerationRequest, params)
         result: ImageResponse = await self.route(Call(IMAGE_GENERATION, request, _context(routing, metadata)))
-        return result
+        return with_hidden_params(result)
 
     def image_generation(self, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
         return self._loop_thread.run(self.aimage_generation(prompt, model, **kwargs))
@@ -151,7 +154,7 @@ class KeywordCalls(ABC):
         params.update(model=model, input=input, voice=voice)
         request = build_request(SpeechRequest, params)
         result: SpeechResponse = await self.route(Call(SPEECH, request, _context(routing, metadata)))
-        return result
+        return with_hidden_params(result)
 
     def speech(self, model: str, input: str, voice: str, **kwargs: Any) -> SpeechResponse:
         return self._loop_thread.run(self.aspeech(model, input, voice, **kwargs))
@@ -166,7 +169,7 @@ class KeywordCalls(ABC):
         result: TextCompletionResponse | TextStream = await self.route(
             Call(TEXT_COMPLETION, request, _context(routing, metadata))
         )
-        return result
+        return with_hidden_params(result)
 
     def text_completion(
         self, model: str, prompt: Any, **kwargs: Any

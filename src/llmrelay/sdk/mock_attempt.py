@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmrelay.calls.served import attach_served
 from llmrelay.core.mock import mock_chat_chunks, mock_chat_response, mock_content
 from llmrelay.core.options import mock_error
 from llmrelay.core.streaming import ChatStream
 from llmrelay.engine import Engine
+from llmrelay.engine.served import attach_to_stream, served_by
 from llmrelay.router.records import CallTrace
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import ChatResponse, hidden_params
+from llmrelay.types.response import ChatResponse
 
 
 class MockAttempt:
@@ -33,8 +35,9 @@ class MockAttempt:
         response = (
             mock if isinstance(mock, ChatResponse) else mock_chat_response(self._request, self._content)
         )
-        cost = self._engine.price(response.usage, deployment)
-        hidden_params(response).update(cost_micros=cost, response_cost=cost / 1e6, mock=True)
+        attach_served(
+            response, served_by(deployment, self._engine.price(response.usage, deployment), mock=True)
+        )
         return response
 
     async def stream(self, deployment: Deployment) -> ChatStream:
@@ -45,7 +48,7 @@ class MockAttempt:
             started=self._trace.started_mono,
             price=lambda usage: self._engine.price(usage, deployment),
         )
-        stream.hidden_params["mock"] = True
+        attach_to_stream(stream, deployment, mock=True)
         await stream.prefetch()
         return stream
 

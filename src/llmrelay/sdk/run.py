@@ -18,7 +18,7 @@ import random
 import time
 from typing import Any
 
-from llmrelay.calls.served import NOT_SERVED, served_of
+from llmrelay.core.litellm_view import with_hidden_params
 from llmrelay.core.retry import Backoff
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream
@@ -33,7 +33,6 @@ from llmrelay.router.shared import open_backends
 from llmrelay.sdk.keywords import SdkCall
 from llmrelay.sdk.mock_attempt import MockAttempt
 from llmrelay.types.errors import LLMError
-from llmrelay.types.response import hidden_params
 
 
 class SdkRunner:
@@ -128,30 +127,6 @@ class SdkRunner:
     async def drain(self) -> None:
         """Wait for the bookkeeping of ended streams (a failed stream is reported from a task)."""
         await self.runner.drain()
-
-
-def with_hidden_params(answer: Any) -> Any:
-    """The SDK edge: LiteLLM's `_hidden_params` (a stream's `hidden_params`) brought up to date
-    from the answer's Served record when the engine or the router attached one. Until they all do,
-    the hidden params the engine and the runner wrote are the whole story, and are left as they are;
-    keys only the engine's adapters write (citations, usage_estimated...) are never removed.
-
-    For the transition: the engine attaches a record to every answer, but the runner still writes
-    the routing (attempts, fallback_from) to the hidden params only — a record that says nothing
-    beyond one attempt without fallback leaves the runner's routing standing. A stream's record is
-    the one it opened with: its cost is known at its end (`cost_micros`), not in the record."""
-    served = served_of(answer)
-    if served is NOT_SERVED:
-        return answer
-    params = served.hidden_params()
-    if served.attempts == 1 and served.fallback_from is None:
-        del params["attempts"], params["fallback_from"]
-    if isinstance(answer, ChatStream | TextStream):
-        del params["cost_micros"], params["response_cost"]
-        answer.hidden_params.update(params)
-    else:
-        hidden_params(answer).update(params)
-    return answer
 
 
 def _timing(backoff: Backoff) -> Timing:

@@ -82,7 +82,9 @@ class Choice(Model):
 
 
 class ChatResponse(Model, dict=True):
-    """A chat completion. `hidden_params` (not serialized) carries provider, cost and routing facts."""
+    """A chat completion. SDK callers find what served it (provider, deployment, routing) and its cost
+    in `_hidden_params` (not serialized): LiteLLM's view of the record the package keeps
+    (calls/served.py), written at the SDK edge."""
 
     id: str
     created: int
@@ -145,7 +147,10 @@ class ChatChunk(Model, dict=True):
 
 
 def hidden_params(obj: msgspec.Struct) -> dict[str, Any]:
-    """The unserialized side-channel of a response or chunk (provider, cost, deployment...)."""
+    """The unserialized `_hidden_params` dict of a response or chunk: what an adapter notes for SDK
+    callers beyond OpenAI's fields (Gemini's safety ratings, Bedrock's metrics...), and, once the
+    answer leaves the SDK, LiteLLM's view of what served it (provider, deployment, cost: written at
+    the SDK edge, core/litellm_view.py). Nothing inside the package reads those from here."""
     params: dict[str, Any] | None = getattr(obj, "_hidden_params", None)
     if params is None:
         params = {}

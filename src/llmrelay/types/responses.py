@@ -89,8 +89,8 @@ class ResponseError(_Full):
 
 
 class Response(_Full, dict=True):
-    """A Responses API response. `hidden_params` (not serialized) carries provider and cost facts,
-    as on ChatResponse."""
+    """A Responses API response. As on ChatResponse, SDK callers find what served it and its cost
+    in `_hidden_params` (not serialized)."""
 
     id: str
     created_at: int
