@@ -1,8 +1,8 @@
 """Router overhead per call: pick + bookkeeping, without the network.
 
-The router is given an Engine whose `chat` answers at once with a canned response, so what is timed
-is the router alone: group lookup, cooldown read, strategy, limit reservation and settlement,
-hidden params. Baseline: the same fake engine called directly.
+The router is given an Engine whose `answer` answers at once with a canned response, so what is timed
+is the router alone: group lookup, cooldown read, strategy, limit reservation and settlement, the
+Served record's routing. Baseline: the same fake engine called directly.
 
     .venv/bin/python bench/router_overhead.py [--calls 5000] [--redis redis://127.0.0.1:6379/0]
 """
@@ -21,14 +21,16 @@ import msgspec
 from llmrelay.calls.call import Call
 from llmrelay.calls.context import EMPTY_CONTEXT
 from llmrelay.calls.operation import CHAT
+from llmrelay.calls.served import attach_served
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
+from llmrelay.engine.served import served_by
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types.chat import ChatRequest, Message
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage, hidden_params
+from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage
 
 CANNED = ChatResponse(
     id="x", created=0, model="gpt-4o-mini",
@@ -38,10 +40,11 @@ CANNED = ChatResponse(
 
 
 class InstantEngine(Engine):
-    async def chat(self, request: ChatRequest, deployment: Deployment, *, drop_params: bool,
-                   timeout: float | None) -> ChatResponse:  # fmt: skip
+    async def answer(self, operation: Any, request: Any, deployment: Deployment, *, drop_params: bool = False,
+                     timeout: float | None) -> Any:  # fmt: skip
+        # every call the router makes is a chat here; it carries its Served record, as the engine's
         result = msgspec.structs.replace(CANNED)
-        hidden_params(result).update(deployment_id=deployment.id, cost_micros=0, response_cost=0.0)
+        attach_served(result, served_by(deployment, 0))
         return result
 
 

@@ -73,6 +73,11 @@ def vertex_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
+def ollama_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.ollama)
+
+
+@pytest.fixture
 def start_sim() -> Iterator[Callable[..., RunningSimulator]]:
     """Start extra simulators on their own ports for this test: `start_sim("openai", chunks=3)`."""
     threads: list[SimulatorThread] = []

@@ -66,6 +66,22 @@ def test_a_lower_room_importing_a_higher_one_breaks_the_layers(graph: grimp.Impo
     assert not _kept(contract, graph, "llmrelay.cost.pricing", "llmrelay.router.runner")
 
 
+def test_no_import_is_let_up_a_layer() -> None:
+    # the to-do of issue 12 is done: every import goes down (or stays in its room), with no
+    # exception listed, so a new upward import has to be fixed rather than ignored
+    assert "ignore_imports" not in _contract("rooms")
+
+
+def test_the_key_gate_and_the_loop_thread_sit_where_the_contract_says(graph: grimp.ImportGraph) -> None:
+    options = _contract("rooms")
+    contract = LayersContract(name=options["name"], session_options=SESSION, contract_options=options)
+    # key governance is below the web server: the gate may not reach back into it
+    assert not _kept(contract, graph, "llmrelay.gate.key_gate", "llmrelay.proxy.state")
+    # the loop thread is at the bottom: events (and any room) may use it; it may use none of them
+    assert _kept(contract, graph, "llmrelay.events.callbacks", "llmrelay.loop_thread")
+    assert not _kept(contract, graph, "llmrelay.loop_thread", "llmrelay.events.callbacks")
+
+
 def test_the_pure_rooms_may_not_reach_a_network_library(graph: grimp.ImportGraph) -> None:
     options = _contract("pure")
     contract = ForbiddenContract(name=options["name"], session_options=SESSION, contract_options=options)

@@ -30,13 +30,16 @@ from typing import Any
 from llmrelay.auth import display_name, generate_key, hash_key
 from llmrelay.calls.call import Call
 from llmrelay.calls.principal import MASTER
+from llmrelay.calls.served import Served as ServedRecord
+from llmrelay.calls.served import attach_served
+from llmrelay.gate.admission import CallInfo
+from llmrelay.gate.middleware import KeyGateMiddleware
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.app import GatewayApp
-from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage.records import NewKey
-from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage, hidden_params
+from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage
 
 MASTER_KEY = "sk-bench-master"
 BODY = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
@@ -53,7 +56,7 @@ class InstantRouter:
             choices=[Choice(index=0, message=ResponseMessage(content="ok"), finish_reason="stop")],
             usage=Usage(prompt_tokens=5, completion_tokens=2, total_tokens=7),
         )  # fmt: skip
-        hidden_params(response).update({"cost_micros": 3, "provider": "openai", "deployment_id": "d"})
+        attach_served(response, ServedRecord(provider="openai", deployment_id="d", cost_micros=3))
         return response
 
     def alias_target(self, model: str) -> str | None:
@@ -180,16 +183,16 @@ def in_process(calls: int) -> float:
             await runtime.start()
             try:
                 header = {"authorization": f"Bearer {key}"}.get
-                usage, params = (
+                usage, served = (
                     Usage(prompt_tokens=5, completion_tokens=2, total_tokens=7),
-                    {"cost_micros": 3},
+                    ServedRecord(cost_micros=3),
                 )
                 samples = []
                 for _ in range(calls):
                     start = time.perf_counter()
                     principal = runtime.authenticator(header, anthropic_dialect=False)
                     pass_ = await runtime.gate.admit(principal, CallInfo("completion", "m", None))
-                    await pass_.succeeded(usage, params)
+                    await pass_.succeeded(usage, served)
                     samples.append(time.perf_counter() - start)
                 assert principal is not MASTER
                 return statistics.median(samples) * 1e6

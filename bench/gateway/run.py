@@ -10,6 +10,8 @@ Targets (each started once, pinned to core 0; the simulator and wrk pinned to co
   gateway    `llmrelay serve` with a master key and the router, one worker
   gateway-keyed  the same as production runs it (--keyed): a virtual key with a budget and rpm/tpm
              limits, spend durable in the embedded store, metrics and the call log on
+  keyed-var  gateway-keyed served from another source tree (--keyed-variant SRC, first on PYTHONPATH):
+             two versions of the production path in one run
   gateway-shared the keyed path on PostgreSQL with Redis-shared limits (--shared), a second instance
              on the same database and Redis running beside it (not loaded)
   nginx, litellm, portkey   the peers (--peers; bench/gateway/peers.py says how each is installed)
@@ -55,8 +57,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pinned(core: int, cmd: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *cmd] if os.cpu_count() and os.cpu_count() > 1 else cmd  # type: ignore[operator]
+def pinned(core: int | str | None, cmd: list[str]) -> list[str]:
+    """`cmd` pinned to `core` (a core, or a taskset list such as "0-1"); None: not pinned."""
+    if core is None or not (os.cpu_count() or 1) > 1:
+        return cmd
+    return ["taskset", "-c", str(core), *cmd]
 
 
 def tree(pid: int) -> list[int]:
@@ -128,6 +133,8 @@ class Target:
     port: int
     model: str
     env: dict[str, str] = field(default_factory=dict)
+    # the cores it runs on (taskset's list); the default is core 0, the load and simulator on core 1
+    cores: int | str | None = 0
     # what a client sends besides the body (the key; Portkey's provider and upstream)
     headers: dict[str, str] = field(default_factory=master_headers)
     proc: subprocess.Popen[bytes] | None = None
@@ -140,7 +147,7 @@ class Target:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, core: int) -> None:
+    def start(self, core: int | str | None) -> None:
         started = time.monotonic()
         self.proc = subprocess.Popen(
             pinned(core, self.cmd), env={**os.environ, **self.env}, cwd=ROOT,
@@ -227,11 +234,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--other-model", default="bench-model", help="model name the other gateway serves")
     parser.add_argument("--keyed", action="store_true", help="also run gateway-keyed (the production path)")
+    parser.add_argument("--keyed-variant", help="also run keyed-var: gateway-keyed from this source tree")
     parser.add_argument(
         "--shared", action="store_true",
         help="also run gateway-shared (keyed, PostgreSQL, Redis-shared limits, a second instance beside it)",
     )  # fmt: skip
     parser.add_argument("--peers", default="", help="comma-separated peers to run: " + ", ".join(peers.PEERS))
+    parser.add_argument(
+        "--workers", type=int, default=0, metavar="N",
+        help="also run gateway-wN: the gateway with N workers pinned to cores 0..N-1 (ratio to one worker)",
+    )  # fmt: skip
+    parser.add_argument("--workers-unpinned", action="store_true", help="gateway-wN not pinned to cores")
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument(
         "--scenarios", help="comma-separated subset of: " + ", ".join(n for n, _, _ in SCENARIOS)
@@ -258,11 +271,23 @@ def main(argv: list[str] | None = None) -> int:
                                              "--port", "{port}", "--log-level", "warning",
                                              "bench.gateway.floor_asgi:app"],
                               0, "gpt-4o-mini", {"FLOOR_UPSTREAM": upstream}))  # fmt: skip
+    if args.workers > 1:
+        # the same gateway with N workers: on cores 0..N-1 (the last shared with the load and the
+        # simulator), or wherever the kernel puts them (--workers-unpinned)
+        cores = None if args.workers_unpinned else f"0-{args.workers - 1}"
+        one = next(t for t in targets if t.name == "gateway")
+        name = f"gateway-w{args.workers}"
+        targets.append(Target(name, [*one.cmd, "--workers", str(args.workers)], 0, one.model, cores=cores))
     if args.keyed:
         config = peers.keyed_gateway_config(upstream, MASTER_KEY, SIM_KEY)
         serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
         serve += ["--port", "{port}"]
         targets.append(Target("gateway-keyed", serve, 0, "bench-model"))
+    if args.keyed_variant:
+        config = peers.keyed_gateway_config(upstream, MASTER_KEY, SIM_KEY)
+        serve = [str(BIN / "llmrelay"), "serve", "--config", config, "--host", "127.0.0.1"]
+        serve += ["--port", "{port}"]
+        targets.append(Target("keyed-var", serve, 0, "bench-model", {"PYTHONPATH": args.keyed_variant}))
     scratch = peers.ScratchDatabase() if args.shared else None
     sibling: Target | None = None
     if scratch is not None:
@@ -288,12 +313,12 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             t.port = t.port or free_port()
             t.cmd = [c.replace("{port}", str(t.port)).replace("{upstream}", upstream) for c in t.cmd]
-            t.start(core=0)
+            t.start(core=t.cores)
             if t.name == "gateway-shared" and sibling is not None:
                 sibling.port = free_port()
                 sibling.cmd = [c.replace("{port}", str(sibling.port)) for c in sibling.cmd]
                 sibling.start(core=1)
-            if t.name in ("gateway-keyed", "gateway-shared"):
+            if t.name in ("gateway-keyed", "gateway-shared", "keyed-var"):
                 t.headers = {"authorization": f"Bearer {peers.issue_virtual_key(t.url, MASTER_KEY)}"}
         chosen = set(args.scenarios.split(",")) if args.scenarios else {n for n, _, _ in SCENARIOS}
         for _ in range(args.rounds):
@@ -365,7 +390,14 @@ def ratios(report: dict[str, dict[str, object]]) -> list[str]:
         if not isinstance(master, dict):
             continue
         parts = []
-        for name in ("gateway-keyed", "gateway-shared"):
+        for name, row in report.items():
+            m = row.get(scenario)
+            if name.startswith("gateway-w") and isinstance(m, dict):
+                # requests/s against one worker, and CPU per request (1.0: each worker as efficient
+                # as one alone, so N free cores would serve N times as many)
+                parts.append(f"{name} rps {m['rps'] / master['rps']:.2f}x, "
+                             f"CPU/req {m['cpu_us_per_req'] / master['cpu_us_per_req']:.2f}x")  # fmt: skip
+        for name in ("gateway-keyed", "keyed-var", "gateway-shared"):
             m = report.get(name, {}).get(scenario)
             if isinstance(m, dict):
                 parts.append(f"{name} {m['cpu_us_per_req'] / master['cpu_us_per_req']:.2f}x")

@@ -29,13 +29,13 @@ from llmrelay.calls.operation import (
     Operation,
 )
 from llmrelay.core.controls import call_with_fallbacks, take_controls
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
 from llmrelay.core.retry import Backoff, RetryPolicy
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
+from llmrelay.loop_thread import LoopThread
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.records import CallReporter
 from llmrelay.sdk.keywords import read_call

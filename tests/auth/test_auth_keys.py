@@ -8,7 +8,8 @@ import pytest
 
 from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MasterKey, display_name, generate_key, hash_key, looks_like_hash
-from llmrelay.auth.principal import KeyPrincipal, principal_from_record
+from llmrelay.auth.principal import principal_from_record
+from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.storage.records import (
     BudgetRecord,
     KeyRecord,

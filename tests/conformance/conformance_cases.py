@@ -122,6 +122,11 @@ _COHERE_ANSWERS = {
 }
 _COHERE_MORE = {"stream": ("fixtures/cohere/streams/tool_call.sse", "fixtures/cohere/streams/thinking.sse")}
 _COHERE_MODELS = {"embedding": "embed-english-v3.0", "rerank": "rerank-v3.5"}
+# Ollama's answers, from its API reference (docs/api.md); the stream lines are its documented
+# streaming shape, several of them
+_OLLAMA = "conformance/recorded/ollama/"
+_OLLAMA_ERROR = ErrorStream(_OLLAMA + "stream_error.ndjson", "InternalServerError", "unexpected EOF")
+_OLLAMA_MORE = {"stream": (_OLLAMA + "chat_stream_tools.ndjson", _OLLAMA + "chat_stream_thinking.ndjson")}
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
@@ -239,6 +244,33 @@ def _native_cases() -> list[AdapterCase]:
             "huggingface",
             models={"embedding": "sentence-transformers/all-MiniLM-L6-v2"},
             error_stream=OPENAI_ERROR_STREAM,
+        ),
+        AdapterCase(
+            "ollama",
+            "ollama",
+            _deployment("ollama", "ollama", "llama3.2"),
+            {
+                "chat": _OLLAMA + "generate.json",
+                "stream": _OLLAMA + "generate_stream.ndjson",
+                "embedding": _OLLAMA + "embedding.json",
+            },
+            "ollama",
+            models={"embedding": "all-minilm"},
+            error_stream=_OLLAMA_ERROR,
+        ),
+        AdapterCase(
+            "ollama_chat",
+            "ollama_chat",
+            _deployment("ollama_chat", "ollama_chat", "llama3.2"),
+            {
+                "chat": _OLLAMA + "chat.json",
+                "stream": _OLLAMA + "chat_stream.ndjson",
+                "embedding": _OLLAMA + "embedding.json",
+            },
+            "ollama",
+            models={"embedding": "all-minilm"},
+            more_streams=_OLLAMA_MORE,
+            error_stream=_OLLAMA_ERROR,
         ),
         AdapterCase(
             "replicate",

@@ -67,6 +67,9 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
     elif shape == "huggingface":
         # the router and TGI answer {"error": "...", "error_type": "..."}
         body = {"error": message, "error_type": "validation" if status < 500 else "generation"}
+    elif shape == "ollama":
+        # Ollama answers {"error": "..."} whatever the status
+        body = {"error": message}
     else:
         raise AssertionError(f"unknown error shape {shape!r}")
     return ErrorAnswer(headers, json.dumps(body).encode(), code)

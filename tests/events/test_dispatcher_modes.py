@@ -8,9 +8,9 @@ import asyncio
 import threading
 from typing import Any
 
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.events.callbacks import CallbackDispatcher
 from llmrelay.events.record import CallRecord
+from llmrelay.loop_thread import LoopThread
 
 
 def record(n: int) -> CallRecord:

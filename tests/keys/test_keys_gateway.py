@@ -21,8 +21,8 @@ from llmrelay.calls.call import Call
 from llmrelay.calls.context import CallContext
 from llmrelay.calls.operation import Operation
 from llmrelay.calls.principal import Principal
+from llmrelay.gate.key_gate import ModelAccessDenied
 from llmrelay.gate.runtime import KeysRuntime
-from llmrelay.proxy.enforce_keys import ModelAccessDenied
 from llmrelay.storage import Storage
 from llmrelay.storage.records import SpendLogFilter
 from llmrelay.testing import RunningSimulator

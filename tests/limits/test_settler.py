@@ -229,3 +229,32 @@ async def test_two_instances_never_admit_more_than_the_limits(shared_redis: _Red
     assert admitted + sum(isinstance(r, Reservation) for r in rest) == rpm
     for _, settler in instances:
         await settler.aclose()
+
+
+async def test_aclose_sends_what_is_queued(shared_redis: _Redis) -> None:
+    """A worker that stops settles what it queued before it goes."""
+    limiter = shared_redis.limiter()
+    settler = Settler(limiter)
+    limit = Limit("key:c", tpm=1000, max_parallel=5)
+    grants = [await limiter.reserve([limit], 1, now=T0, lease=600) for _ in range(3)]
+    for grant in grants:
+        assert isinstance(grant, Reservation)
+        await settler.settle(grant, 4, now=T0)
+    assert settler.pending == 3
+    await settler.aclose()
+    assert (await limiter.usage(["key:c"], now=T0))["key:c"] == LimitUsage(3, 12, 0)
+
+
+async def test_scripts_missing_from_redis_are_loaded_again(shared_redis: _Redis) -> None:
+    """EVALSHA first; a Redis that lost its scripts (restarted, flushed) answers NOSCRIPT, and the
+    script is loaded and run again in the same call."""
+    limiter = shared_redis.limiter()
+    settler = Settler(limiter)
+    limiter._reserve.sha = limiter._settle.sha = "0" * 40  # as if Redis had forgotten them
+    grant = await limiter.reserve([Limit("key:d", max_parallel=1)], 1, now=T0, lease=60)
+    assert isinstance(grant, Reservation)
+    await settler.settle(grant, None, now=T0)
+    await settler.drain()
+    assert (await limiter.usage(["key:d"], now=T0))["key:d"].in_flight == 0
+    assert limiter._settle.sha != "0" * 40
+    await settler.aclose()

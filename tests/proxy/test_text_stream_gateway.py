@@ -25,7 +25,8 @@ from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.calls.served import Served, attach_served
 from llmrelay.config import parse_config
 from llmrelay.core.text_stream import TextStream
-from llmrelay.proxy.enforce import CallInfo, KeyGateMiddleware
+from llmrelay.gate.admission import CallInfo
+from llmrelay.gate.middleware import KeyGateMiddleware
 from llmrelay.proxy.server import build_app
 from llmrelay.testing import RunningSimulator, SimulatorGroup
 from llmrelay.testing.content import reply_text

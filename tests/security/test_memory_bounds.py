@@ -5,21 +5,21 @@ admission — kept an entry holding that name, up to 100,000 of them per worker.
 
 from __future__ import annotations
 
-from llmrelay.auth.principal import KeyPrincipal
+from llmrelay.calls.key_principal import KeyPrincipal
+from llmrelay.gate.key_limits import KeyLimits
 from llmrelay.limits import Limit
-from llmrelay.proxy.enforce_keys import KeyGate
 
 
-def gate() -> KeyGate:
-    return KeyGate(None, limiter=None, writer=None, pending=None)  # type: ignore[arg-type]
+def gate() -> KeyLimits:
+    return KeyLimits()
 
 
 def test_made_up_model_names_leave_no_cache_entries() -> None:
     keys = gate()
     principal = KeyPrincipal(key_hash="h" * 64, key_name="sk-...abcd")
     for n in range(1000):
-        assert keys._limits_for(principal, f"made-up-model-{n}-" + "x" * 1000) == []
-    assert len(keys._limits) == 1
+        assert keys.of(principal, f"made-up-model-{n}-" + "x" * 1000) == []
+    assert len(keys) == 1
 
 
 def test_per_model_limits_still_apply_per_model() -> None:
@@ -28,10 +28,10 @@ def test_per_model_limits_still_apply_per_model() -> None:
         key_hash="k" * 64, key_name="sk-...wxyz",
         metadata={"model_rpm_limit": {"gpt": 5}, "model_tpm_limit": {"claude": 100}},
     )  # fmt: skip
-    assert keys._limits_for(principal, "gpt") == [Limit(f"key-model:{'k' * 64}:gpt", 5, None)]
-    assert keys._limits_for(principal, "claude") == [Limit(f"key-model:{'k' * 64}:claude", None, 100)]
-    assert keys._limits_for(principal, "other") == []
+    assert keys.of(principal, "gpt") == [Limit(f"key-model:{'k' * 64}:gpt", 5, None)]
+    assert keys.of(principal, "claude") == [Limit(f"key-model:{'k' * 64}:claude", None, 100)]
+    assert keys.of(principal, "other") == []
     for n in range(100):
-        keys._limits_for(principal, f"made-up-{n}")
+        keys.of(principal, f"made-up-{n}")
     # one entry per model with a limit of its own, one for every other name
-    assert len(keys._limits) == 3
+    assert len(keys) == 3

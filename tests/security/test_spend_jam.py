@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from llmrelay.config.loader import parse_config
 from llmrelay.events.record import CallRecord
-from llmrelay.proxy.stored_fields import MAX_END_USER_CHARS, MAX_MODEL_CHARS
+from llmrelay.gate.stored_fields import MAX_END_USER_CHARS, MAX_MODEL_CHARS
 from llmrelay.spend import Attribution, SpendWriter, Spool, drain_orphan_spools, spend_log_for_call
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.quarantine import DEAD_LETTER_NAME, Quarantine

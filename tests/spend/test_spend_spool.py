@@ -132,3 +132,29 @@ def test_a_failed_append_leaves_earlier_and_later_records_readable(tmp_path: Pat
     # what matters is that the torn tail does not hide what was appended after it
     assert ids[0] == "r1" and ids[-1] == "r4" and set(ids[1:-1]) <= {"r2"}
     reader.close()
+
+
+def test_a_segment_being_opened_is_never_listed_as_sealed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drain lists sealed segments on the event loop while the committer's thread may be opening
+    the next one: between the file's creation and the spool taking it as active, it must not be taken
+    for a sealed segment (drained and deleted while records go into it)."""
+    from llmrelay.spend import spool as spool_module
+
+    spool = Spool(tmp_path)
+    spool.append([rec(1)])
+    first = spool.seal()
+    seen: list[list[Path]] = []
+    real_open = spool_module.open_private
+
+    def open_and_look(path: Path, flags: int) -> int:
+        fd = real_open(path, flags)
+        if path.name.startswith("spend-"):
+            seen.append(spool.sealed())  # what a drain running right now would take
+        return fd
+
+    monkeypatch.setattr(spool_module, "open_private", open_and_look)
+    spool.append([rec(2)])  # opens the next segment
+    assert seen == [[first]]
+    spool.close()

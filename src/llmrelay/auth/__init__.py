@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     "KeyAuthService": "llmrelay.auth.service",
     "KeyAuthenticator": "llmrelay.auth.authenticator",
-    "KeyPrincipal": "llmrelay.auth.principal",
+    "KeyPrincipal": "llmrelay.calls.key_principal",
     "MasterKey": "llmrelay.auth.keys",
     "PrincipalCache": "llmrelay.auth.cache",
     "PrincipalSync": "llmrelay.auth.sync",
-    "ScopeLimits": "llmrelay.auth.principal",
+    "ScopeLimits": "llmrelay.calls.key_principal",
     "display_name": "llmrelay.auth.keys",
     "generate_key": "llmrelay.auth.keys",
     "hash_key": "llmrelay.auth.keys",
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from llmrelay.auth.authenticator import KeyAuthenticator
     from llmrelay.auth.cache import PrincipalCache
     from llmrelay.auth.keys import MasterKey, display_name, generate_key, hash_key
-    from llmrelay.auth.principal import KeyPrincipal, ScopeLimits, principal_from_record
+    from llmrelay.auth.principal import principal_from_record
     from llmrelay.auth.service import KeyAuthService
     from llmrelay.auth.sync import PrincipalSync
+    from llmrelay.calls.key_principal import KeyPrincipal, ScopeLimits

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from llmrelay.auth.cache import PrincipalCache
 from llmrelay.auth.keys import MAX_KEY_LENGTH, MasterKey, key_digest
 from llmrelay.auth.presented import HeaderGetter, presented_key
-from llmrelay.auth.principal import KeyPrincipal
 from llmrelay.auth.sync import PrincipalSync
+from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.calls.principal import ADMIN_ROLES, MASTER, Principal
 from llmrelay.types.errors import AuthenticationError
 
@@ -50,6 +50,7 @@ class KeyAuthenticator:
         digest = key_digest(key)
         if self._master is not None and self._master.matches_digest(digest):
             return MASTER
+        generation = self.cache.generation
         found = self.check(digest.hex())
         return Principal(
             kind="virtual_key",
@@ -58,6 +59,8 @@ class KeyAuthenticator:
             team_id=found.team_id,
             models=found.models,
             proxy_admin=found.user_role in ADMIN_ROLES,
+            key=found,
+            key_generation=generation,
         )
 
     def is_master(self, key: str) -> bool:
@@ -79,6 +82,15 @@ class KeyAuthenticator:
     def principal(self, key_hash: str) -> KeyPrincipal | None:
         """The full principal (limits, budgets, spend) for enforcement after authentication."""
         return self.cache.get(key_hash)
+
+    def current(self, principal: Principal) -> KeyPrincipal | None:
+        """The key as it is now, for the gate after the request body was read: the one authentication
+        read while the cache has not changed since (the common case: no second lookup), else the
+        cache's entry now, as a second read would find it (None: deleted meanwhile)."""
+        key = principal.key
+        if key is not None and principal.key_generation == self.cache.generation:
+            return key
+        return None if principal.key_hash is None else self.cache.get(principal.key_hash)
 
     def __repr__(self) -> str:
         return f"KeyAuthenticator(keys={len(self.cache)}, master={'set' if self._master else 'unset'})"

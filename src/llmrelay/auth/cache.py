@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from llmrelay.auth.principal import KeyPrincipal
+from llmrelay.calls.key_principal import KeyPrincipal
 
 Owner = tuple[str, str]  # ("user" | "team" | "organization", id)
 
@@ -38,6 +38,9 @@ class PrincipalCache:
         self._by_hash: dict[str, KeyPrincipal] = {}
         self._by_owner: defaultdict[Owner, set[str]] = defaultdict(set)
         self._unknown: dict[str, float] = {}  # hash → monotonic expiry, insertion-ordered
+        # counts the changes to the table: a principal read at one generation is still the cached
+        # one while the generation is unchanged (the key gate's check, with no second lookup)
+        self.generation = 0
 
     def __len__(self) -> int:
         return len(self._by_hash)
@@ -58,6 +61,7 @@ class PrincipalCache:
 
     def put(self, principal: KeyPrincipal) -> None:
         self.remove(principal.key_hash)
+        self.generation += 1
         self._by_hash[principal.key_hash] = principal
         for owner in _owners(principal):
             self._by_owner[owner].add(principal.key_hash)
@@ -67,6 +71,7 @@ class PrincipalCache:
         old = self._by_hash.pop(key_hash, None)
         if old is None:
             return
+        self.generation += 1
         for owner in _owners(old):
             hashes = self._by_owner.get(owner)
             if hashes is not None:
@@ -88,6 +93,7 @@ class PrincipalCache:
         self._by_hash.clear()
         self._by_owner.clear()
         self._unknown.clear()
+        self.generation += 1
         for principal in principals:
             self.put(principal)
 

@@ -16,9 +16,9 @@ import logging
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from llmrelay.auth.principal import ScopeLimits, scope_limits
-from llmrelay.calls.context import EndUserRouting
-from llmrelay.router.regions import REGIONS
+from llmrelay.auth.principal import scope_limits
+from llmrelay.calls.context import REGIONS, EndUserRouting
+from llmrelay.calls.key_principal import ScopeLimits
 from llmrelay.storage.records import AuthChange, EndUserRecord, LimitFields
 from llmrelay.storage.storage import Storage
 

@@ -1,77 +1,14 @@
-"""`KeyPrincipal`: what one virtual key may do, flattened from its key, user, team and organization
-rows into the shape the request path reads (no database, no datetime arithmetic per request)."""
+"""Builds a `KeyPrincipal` (calls/key_principal.py: what one virtual key may do) from its key,
+user, team and organization rows as storage loads them."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import msgspec
-
+from llmrelay.calls.key_principal import KeyPrincipal, ScopeLimits
 from llmrelay.storage.records import LimitFields, PrincipalRecord
 
 ALL_MODELS = "all-proxy-models"  # LiteLLM's spelling of "no model restriction"
-
-
-class ScopeLimits(msgspec.Struct, frozen=True, kw_only=True):
-    """The budget and rate limits of one scope ("key", "user", "team", "organization", "end_user"), with its
-    spend as of the last load (the spend writer announces a crossed budget, which triggers a reload)."""
-
-    scope: str
-    ident: str
-    spend_micros: int = 0
-    max_budget_micros: int | None = None
-    soft_budget_micros: int | None = None
-    budget_reset_at: float | None = None  # epoch seconds
-    rpm_limit: int | None = None
-    tpm_limit: int | None = None
-    max_parallel_requests: int | None = None
-
-    @property
-    def budget_exceeded(self) -> bool:
-        return self.max_budget_micros is not None and self.spend_micros >= self.max_budget_micros
-
-
-class KeyPrincipal(msgspec.Struct, frozen=True, kw_only=True):
-    key_hash: str
-    key_name: str
-    key_alias: str | None = None
-    user_id: str | None = None
-    team_id: str | None = None
-    organization_id: str | None = None
-    user_role: str | None = None
-    # the models this key may call: the intersection of the key's, team's, user's and organization's
-    # non-empty lists; None = every model
-    models: frozenset[str] | None = None
-    tags: tuple[str, ...] = ()
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-    expires_at: float | None = None  # epoch seconds
-    # why the key may not be used at all (a blocked key, user, team or organization); None = usable
-    blocked_by: str | None = None
-    # outermost last: key, user, team, organization
-    limits: tuple[ScopeLimits, ...] = ()
-
-    def expired(self, now: float) -> bool:
-        return self.expires_at is not None and now >= self.expires_at
-
-    def may_use(self, model: str) -> bool:
-        return self.models is None or model in self.models
-
-    def exceeded_budget(self) -> ScopeLimits | None:
-        """The first scope whose budget is used up, or None."""
-        for scope in self.limits:
-            if scope.budget_exceeded:
-                return scope
-        return None
-
-    def scope(self, name: str) -> ScopeLimits | None:
-        for scope in self.limits:
-            if scope.scope == name:
-                return scope
-        return None
-
-    def __repr__(self) -> str:
-        return f"KeyPrincipal({self.key_name}, user={self.user_id!r}, team={self.team_id!r})"
 
 
 def _epoch(moment: datetime | None) -> float | None:

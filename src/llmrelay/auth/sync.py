@@ -13,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from llmrelay.auth.bus import RedisChangeBus
 from llmrelay.auth.cache import PrincipalCache
-from llmrelay.auth.principal import KeyPrincipal, principal_from_record
+from llmrelay.auth.principal import principal_from_record
+from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.storage.records import AuthChange
 from llmrelay.storage.storage import Storage
 

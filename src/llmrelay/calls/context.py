@@ -37,12 +37,17 @@ class TraceContext:
     tracestate: str | None = None
 
 
+# the regions an end user's calls may be limited to (`allowed_model_region`): the end-user rows
+# (auth/end_users.py) accept these names, the router (router/regions.py) classifies deployments into them
+REGIONS = ("eu", "us")
+
+
 @dataclass(frozen=True, slots=True)
 class EndUserRouting:
     """What an end user's row says about where their calls may go (set by the key gate only)."""
 
     end_user_id: str
-    region: str  # "eu" | "us"
+    region: str  # one of REGIONS
     default_model: str | None = None
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import msgspec
 
+from llmrelay.calls.key_principal import KeyPrincipal
+
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """The authenticated caller. `key_hash` identifies a key without holding it."""
@@ -19,6 +21,12 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     models: frozenset[str] | None = None
     # a virtual key whose user has an admin role (ADMIN_ROLES): an admin of the gateway
     proxy_admin: bool = False
+    # a virtual key: what it may do (limits, budgets, spend, models) as authentication read it, so
+    # the key gate checks the call without looking the key up again; None for any other caller
+    key: KeyPrincipal | None = None
+    # the key cache's generation when `key` was read: the gate reads the key again only if the cache
+    # changed since (a delete, block or budget change that landed while the request body was read)
+    key_generation: int = 0
 
     @property
     def is_admin(self) -> bool:

@@ -15,7 +15,7 @@ class Served(msgspec.Struct, frozen=True):
     """A msgspec Struct rather than a dataclass: one is built per answer on the hottest path, and a
     frozen dataclass's __init__ (one object.__setattr__ per field) costs ~15x a Struct's."""
 
-    provider: str | None = None  # "openai", "anthropic"...; "cache" for a cached answer
+    provider: str | None = None  # "openai", "anthropic"...: a cached answer keeps its first one
     model: str | None = None  # the provider-qualified model that answered ("openai/gpt-4o")
     deployment_id: str | None = None
     model_group: str | None = None  # the group the router picked within
@@ -23,7 +23,7 @@ class Served(msgspec.Struct, frozen=True):
     attempts: int = 1
     fallback_from: str | None = None  # the group first asked, when a fallback group answered
     cost_micros: int = 0
-    mock: bool = False  # a deployment's `mock_response` answered
+    mock: bool = False  # a `mock_response` answered (a deployment's, or an SDK call's)
     cache_hit: bool = False
     cache_key: str | None = None  # the response cache's key of a cached answer
 

@@ -155,10 +155,12 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
     from llmrelay.config.loader import ConfigError, parse_config
     from llmrelay.gate.store import DataDirError, keys_store
     from llmrelay.proxy.server import ServeOptions, check_router_settings, serve
+    from llmrelay.proxy.workers import check_workers
 
     try:
         config = parse_config(document, source=source)
         check_router_settings(config)
+        check_workers(config, ns.num_workers)
     except ConfigError as exc:
         print(f"llmrelay: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from llmrelay.types.response import Usage
 
 if TYPE_CHECKING:
-    from llmrelay.core.loop_thread import LoopThread
+    from llmrelay.loop_thread import LoopThread
 
 ChunkT = TypeVar("ChunkT")
 ResponseT = TypeVar("ResponseT")

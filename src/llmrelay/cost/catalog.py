@@ -20,7 +20,15 @@ __all__ = ["PICO_PER_USD", "Catalog", "CatalogFile", "ModelInfo", "load_catalog_
 # providers that one adapter serves under two names, whose models the price list files under either:
 # LiteLLM lists Cohere's chat models as cohere_chat/ and its embedding models as cohere/, and users
 # write both `cohere/command-a-03-2025` and `cohere_chat/command-a-03-2025`
-SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {"cohere": ("cohere_chat",), "cohere_chat": ("cohere",)}
+SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "cohere": ("cohere_chat",),
+    "cohere_chat": ("cohere",),
+    # LiteLLM's price list has Ollama's and AI21's models under one of the two names only
+    "ollama": ("ollama_chat",),
+    "ollama_chat": ("ollama",),
+    "ai21": ("ai21_chat",),
+    "ai21_chat": ("ai21",),
+}
 
 
 class ModelInfo(Prices, kw_only=True, omit_defaults=True):
@@ -51,8 +59,46 @@ class CatalogFile(msgspec.Struct, kw_only=True):
 
 
 def load_catalog_file() -> CatalogFile:
-    raw = resources.files("llmrelay.cost").joinpath("data/catalog.json").read_bytes()
-    return msgspec.json.decode(raw, type=CatalogFile)
+    """The whole shipped catalog, every entry decoded (≈ 11 MB of objects: see Catalog)."""
+    return msgspec.json.decode(_catalog_bytes(), type=CatalogFile)
+
+
+def _catalog_bytes() -> bytes:
+    return resources.files("llmrelay.cost").joinpath("data/catalog.json").read_bytes()
+
+
+class _RawCatalogFile(msgspec.Struct, kw_only=True):
+    """The shipped catalog with each model's entry left as its JSON text (a slice of the file)."""
+
+    version: int
+    source: str
+    models: dict[str, msgspec.Raw]
+    aliases: dict[str, str]
+
+
+_MODEL_INFO = msgspec.json.Decoder(ModelInfo)
+
+
+class _ShippedModels:
+    """The shipped entries, each decoded on its first lookup. Decoding all ≈ 4,550 of them up front
+    cost each gateway worker ≈ 11 MB of RSS for the few models it serves; the JSON text of the
+    whole file is ≈ 1 MB (docs/adr/0012). Entries are decoded at most once (a race decodes twice,
+    equal values: harmless)."""
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: dict[str, msgspec.Raw]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, ModelInfo] = {}
+
+    def get(self, key: str) -> ModelInfo | None:
+        info = self._decoded.get(key)
+        if info is None:
+            text = self._raw.get(key)
+            if text is None:
+                return None
+            info = self._decoded[key] = _MODEL_INFO.decode(text)
+        return info
 
 
 class Catalog:
@@ -60,6 +106,8 @@ class Catalog:
 
     def __init__(self, data: CatalogFile | None = None) -> None:
         self._data = data
+        # what lookups read: `data`'s tables, or (data None) the shipped file's, decoded per entry
+        self._tables: tuple[dict[str, ModelInfo] | _ShippedModels, dict[str, str]] | None = None
         self._custom: dict[str, ModelInfo] = {}
         # (model, provider) → answer; every call prices its response, so lookups are remembered
         self._memo: dict[tuple[str, str | None], ModelInfo | None] = {}
@@ -67,11 +115,26 @@ class Catalog:
 
     @property
     def data(self) -> CatalogFile:
+        """The whole catalog, every entry decoded (lookups do not need it; see _ShippedModels)."""
         if self._data is None:
             with self._lock:
                 if self._data is None:
                     self._data = load_catalog_file()
         return self._data
+
+    def _lookup_tables(self) -> tuple[dict[str, ModelInfo] | _ShippedModels, dict[str, str]]:
+        tables = self._tables
+        if tables is None:
+            with self._lock:
+                tables = self._tables
+                if tables is None:
+                    if self._data is not None:
+                        tables = (self._data.models, self._data.aliases)
+                    else:
+                        raw = msgspec.json.decode(_catalog_bytes(), type=_RawCatalogFile)
+                        tables = (_ShippedModels(raw.models), raw.aliases)
+                    self._tables = tables
+        return tables
 
     def register(self, model: str, info: ModelInfo) -> None:
         """Add or override a model's entry. `model` is `provider/model` (or a bare name)."""
@@ -99,12 +162,12 @@ class Catalog:
             info = self._custom.get(key)
             if info is not None:
                 return info
-        models = self.data.models
+        models, aliases = self._lookup_tables()
         for key in keys:
             info = models.get(key)
             if info is not None:
                 return info
-        alias = self.data.aliases.get(model)
+        alias = aliases.get(model)
         # LiteLLM files OpenAI's completions-only models (gpt-3.5-turbo-instruct) as text-completion-openai
         if alias is not None and (
             provider is None or alias.startswith((f"{provider}/", f"text-completion-{provider}/"))
@@ -117,7 +180,7 @@ class Catalog:
         info = self._custom.get(bare_model)
         if info is not None:
             return info.provider
-        alias = self.data.aliases.get(bare_model)
+        alias = self._lookup_tables()[1].get(bare_model)
         if alias is not None:
             return alias.partition("/")[0]
         return None

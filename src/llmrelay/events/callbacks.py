@@ -11,8 +11,8 @@ from asyncio.events import _get_running_loop
 from collections.abc import Awaitable
 from typing import Any
 
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.events.record import CallRecord
+from llmrelay.loop_thread import LoopThread
 
 log = logging.getLogger("llmrelay.callbacks")
 

@@ -1,6 +1,7 @@
 """Virtual keys for one gateway worker process: the database, the key cache, the per-call gate, the
 spend writer and its upkeep — built from KeysSettings (gate/settings.py), started and stopped with
-the worker. The server installs it (proxy/keys_setup.py) and adds the admin API over its storage.
+the worker. The server installs it (proxy/keys_setup.py: the gate first in its call chain, the
+authenticator, the admin API over its storage).
 
 Turned on by a database: `general_settings.database_url` or DATABASE_URL, or, with a master key and
 neither, the embedded SQLite store in the data directory (gate/store.py). Without any the gateway
@@ -15,11 +16,13 @@ from typing import Any
 
 from llmrelay.auth.end_users import EndUserBudgets
 from llmrelay.auth.service import KeyAuthService
+from llmrelay.gate.admission import GroupNames
+from llmrelay.gate.key_gate import KeyGate
+from llmrelay.gate.middleware import KeyGateMiddleware
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.limits.base import Limiter
 from llmrelay.limits.memory import MemoryLimiter
 from llmrelay.private_files import make_private_directory
-from llmrelay.proxy.enforce_keys import KeyGate
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.maintenance import SpendMaintenance
 from llmrelay.spend.quarantine import Quarantine
@@ -101,6 +104,11 @@ class KeysRuntime:
     def authenticator(self) -> Any:
         return self.service.gateway_authenticator()
 
+    def middleware(self, names: GroupNames) -> KeyGateMiddleware:
+        """The key gate as a step of the gateway's call chain; `names` is the router it asks which
+        group an alias stands for and which group serves a model-less call."""
+        return KeyGateMiddleware(self.gate, names)
+
     async def start(self) -> None:
         """Migrate, write out spools nobody owns, take a spool of our own, load every key."""
         await self.db.migrate()
@@ -112,7 +120,7 @@ class KeysRuntime:
             if recovered:
                 log.warning("recorded %d spend rows left by a previous run", recovered)
             self.writer = await self._open_writer()
-            self.gate.writer = self.writer
+            self.gate.spend.writer = self.writer
         await self.service.start()
         self.maintenance.start()
 

@@ -22,6 +22,9 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
+    "ollama": "llmrelay.providers.ollama:OllamaProvider",
+    "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
 }

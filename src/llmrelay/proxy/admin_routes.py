@@ -93,7 +93,9 @@ class AdminRoutes:
 
         body = self.state.metrics.render()
         req.started = True
-        req.proto.response_bytes(200, [("content-type", CONTENT_TYPE), *req.response_headers], body)
+        req.proto.response_bytes(
+            200, [("content-type", CONTENT_TYPE), *req.response_headers, req.overhead_header()], body
+        )
 
     async def openapi(self, req: Request, principal: Principal) -> None:
         assert self._document is not None, "the app publishes its document when built"
@@ -103,6 +105,6 @@ class AdminRoutes:
         req.started = True
         req.proto.response_str(
             200,
-            [("content-type", "text/html; charset=utf-8"), *req.response_headers],
+            [("content-type", "text/html; charset=utf-8"), *req.response_headers, req.overhead_header()],
             self._document.page() if self._document is not None else "",
         )

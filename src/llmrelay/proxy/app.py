@@ -23,6 +23,7 @@ from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
+from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError, NotFoundError
 
 log = logging.getLogger("llmrelay.proxy")
@@ -150,6 +151,8 @@ class GatewayApp:
             handler, dialect = route
         busy = self._busy
         address = None
+        # the transport adds this request's upstream waits to its clock (the overhead header)
+        clock_token = UPSTREAM_CLOCK.set(req.clock)
         try:
             if self._clients is None:
                 # the peer's host, cut as a key only: an IPv6 address keeps its brackets
@@ -192,6 +195,7 @@ class GatewayApp:
             log.exception("unhandled error on %s %s (request %s)", scope.method, path, req.request_id)
             self._fail(req, LLMError("internal error in the gateway", code="internal_error"), dialect)
         finally:
+            UPSTREAM_CLOCK.reset(clock_token)
             if address is not None:
                 # the slot given back; an address with nothing in flight leaves the table
                 left = busy[address] - 1

@@ -9,14 +9,18 @@ import itertools
 import os
 import re
 from asyncio import current_task
+from time import perf_counter
 from typing import Any, Protocol
 
 import msgspec
 
 from llmrelay.proxy.body_deadline import BodyDeadlines
+from llmrelay.transport.clock import UpstreamClock
 from llmrelay.types.errors import LLMError, RequestTooLargeError
 
 JSON_HEADERS = ("content-type", "application/json")
+# the gateway's own time on a request, in LiteLLM's spelling (see Request.overhead_header)
+OVERHEAD_HEADER = "x-litellm-overhead-duration-ms"
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 
@@ -52,12 +56,16 @@ class Request:
     """One request in flight. `response_headers` collects what every answer carries (request id...)."""
 
     __slots__ = (
-        "_deadlines", "_headers", "path", "proto", "request_id", "response_headers", "scope", "started",
+        "_deadlines", "_headers", "arrived", "clock", "path", "proto", "request_id", "response_headers",
+        "scope", "started",
     )  # fmt: skip
 
     def __init__(
         self, scope: RSGIScope, proto: RSGIProto, path: str, ids: RequestIds, deadlines: BodyDeadlines
     ) -> None:
+        self.arrived = perf_counter()
+        # the waits on upstreams made for this request (the app puts it where the transport sees it)
+        self.clock = UpstreamClock()
         self.scope = scope
         self._deadlines = deadlines
         self.proto = proto
@@ -72,6 +80,14 @@ class Request:
     def header(self, name: str) -> str | None:
         value: str | None = self._headers.get(name)
         return value
+
+    def overhead_header(self) -> tuple[str, str]:
+        """The gateway's own time on this request so far, in milliseconds: from its arrival to now,
+        less the time spent waiting on upstreams (transport/clock.py). Sent with the status line, so
+        for a stream it counts what is known when the first byte goes out (docs/gateway.md)."""
+        now = perf_counter()
+        own = now - self.arrived - self.clock.waited_until(now)
+        return (OVERHEAD_HEADER, f"{max(0.0, own) * 1000:.3f}")
 
     async def body(self, limit: int) -> bytes:
         """The whole body, refused with 413 past `limit` bytes (checked before reading when declared),
@@ -117,7 +133,7 @@ class Request:
         extra: list[tuple[str, str]] | None = None,
     ) -> None:
         """An answer of any content type (JSON, or the audio of /v1/audio/speech) in one piece."""
-        headers = [content_type, *self.response_headers]
+        headers = [content_type, *self.response_headers, self.overhead_header()]
         if extra:
             headers.extend(extra)
         self.started = True
@@ -137,6 +153,7 @@ class Request:
             ("x-accel-buffering", "no"),
             *self.response_headers,
             *extra,
+            self.overhead_header(),
         ]
         self.started = True
         return self.proto.response_stream(200, headers)

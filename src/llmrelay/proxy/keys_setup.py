@@ -9,7 +9,6 @@ from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
-from llmrelay.proxy.enforce import KeyGateMiddleware
 from llmrelay.proxy.state import GatewayState
 
 
@@ -25,7 +24,7 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     )
     state.authenticate = runtime.authenticator
     # first in the chain: every call, of whatever type, is gated before the cache or the router
-    state.add_middleware(KeyGateMiddleware(runtime.gate, state.router), first=True)
+    state.add_middleware(runtime.middleware(state.router), first=True)
     state.extra_routes.extend(admin.routes())
     state.extra_prefix_routes.extend(admin.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database

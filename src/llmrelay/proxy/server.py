@@ -38,6 +38,8 @@ class ServeOptions(msgspec.Struct, kw_only=True):
     # both set: serve HTTPS with this certificate and key (PEM files)
     ssl_cert: str | None = None
     ssl_key: str | None = None
+    # with several workers: the directory of their metrics files (proxy/workers.py), set by `serve`
+    metrics_dir: str | None = None
     # the raw config document and where it came from (for error messages)
     document: dict[str, Any] = msgspec.field(default_factory=dict)
     source: str = "<config>"
@@ -151,6 +153,9 @@ def app_from_env() -> GatewayApp:
         debug=options.debug or bool(settings.set_verbose),
     )
     app = build_app(config)
+    if options.metrics_dir is not None and app.state.metrics is not None:
+        # /metrics, whichever worker answers it, sums every worker's counts
+        app.state.services.append(app.state.metrics.share_across_workers(options.metrics_dir))
     settle_worker_heap()
     return app
 
@@ -200,14 +205,15 @@ def startup_notes(config: GatewayConfig) -> list[str]:
 
 def serve(options: ServeOptions) -> None:
     """Run until SIGINT/SIGTERM; in-flight requests get general_settings.graceful_shutdown_seconds."""
-    from granian.constants import HTTPModes, Interfaces, Loops
-    from granian.http import HTTP1Settings
-    from granian.log import LogLevels
-    from granian.server import Server
-
     from llmrelay.config.preflight import check_address
+    from llmrelay.proxy.workers import check_workers, metrics_directory, share_before_fork
 
     config = parse_config(options.document, source=options.source)
+    try:
+        check_workers(config, options.workers)
+    except ConfigError as exc:
+        print(f"llmrelay: config error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     unusable = check_address(options.host, options.port)
     if unusable is not None:
         print(f"llmrelay: {unusable}", file=sys.stderr)
@@ -226,9 +232,27 @@ def serve(options: ServeOptions) -> None:
     from llmrelay.gate.store import keys_store
 
     # made once by the parent before any worker starts: a problem is one line, not one per worker
-    keys_store(config.general, os.environ).prepare()
-    os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
-    server = Server(
+    store = keys_store(config.general, os.environ)
+    store.prepare()
+    if store.enabled:
+        from llmrelay.proxy.premigrate import migrate_before_workers
+
+        migrate_before_workers(store)
+    with metrics_directory(options.workers) as metrics_dir:
+        options.metrics_dir = metrics_dir
+        share_before_fork(config, options.workers)
+        os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
+        _server(options, config, connections).serve()
+
+
+def _server(options: ServeOptions, config: GatewayConfig, connections: int) -> Any:
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    general = config.general
+    return Server(
         "llmrelay.proxy.server:app_from_env",
         address=options.host,
         port=options.port,
@@ -251,7 +275,6 @@ def serve(options: ServeOptions) -> None:
         # Granian's backpressure holds one permit per open connection: the per-worker connection cap
         backpressure=connections,
     )
-    server.serve()
 
 
 def _optional_server_settings(options: ServeOptions) -> dict[str, Any]:

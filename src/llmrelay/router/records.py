@@ -11,9 +11,9 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from llmrelay.calls.context import CallContext
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.events.callbacks import CallbackDispatcher
 from llmrelay.events.record import CallRecord
+from llmrelay.loop_thread import LoopThread
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import LLMError
 from llmrelay.types.response import Usage

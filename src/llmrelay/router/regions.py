@@ -22,15 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from llmrelay.calls.context import EndUserRouting
+from llmrelay.calls.context import REGIONS, EndUserRouting
 from llmrelay.types.errors import BadRequestError
 
 if TYPE_CHECKING:
     from llmrelay.providers.registry import ProviderRegistry
     from llmrelay.router.deployments import RouterDeployment
     from llmrelay.types.deployment import Deployment
-
-REGIONS = ("eu", "us")
 
 _AZURE_EU = frozenset(
     {"westeurope", "northeurope", "swedencentral", "swedensouth", "francecentral", "francesouth",

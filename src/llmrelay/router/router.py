@@ -21,9 +21,9 @@ from llmrelay.core.input_limits import (
     DEFAULT_MAX_RERANK_DOCUMENTS,
     InputLimits,
 )
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
+from llmrelay.loop_thread import LoopThread
 from llmrelay.router.aliases import AliasSpec, parse_aliases
 from llmrelay.router.deployments import RouterDeployment, parse_model_list
 from llmrelay.router.groups import ModelGroups

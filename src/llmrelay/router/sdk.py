@@ -22,11 +22,11 @@ from llmrelay.calls.operation import (
 )
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.litellm_view import with_hidden_params
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.core.requests import build_request
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
+from llmrelay.loop_thread import LoopThread
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse

@@ -13,7 +13,9 @@ start; reading resumes at the next intact frame, so one damaged frame never cost
 it.
 
 One process owns a spool directory at a time (an exclusive flock on `<dir>/.lock`). Methods block on
-disk I/O: the writer calls them from a worker thread, never on the event loop.
+disk I/O: the writer calls them from its threads (the group committer appends, spend/commit.py; a
+worker thread seals and drains), never on the event loop. The active segment's state is guarded by a
+lock, so an append and a seal from two threads never interleave.
 
 Spend records say who called what and what it cost: the directory is created 0700 and every file in
 it 0600 (an existing directory is narrowed to 0700 when opened).
@@ -25,8 +27,9 @@ import contextlib
 import fcntl
 import os
 import struct
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -40,6 +43,9 @@ _HEADER = struct.Struct(">II")  # payload length, crc32(payload)
 _MAX_FRAME = 1 << 20
 _PREFIX, _SUFFIX = "spend-", ".spool"
 
+# makes a file's written bytes durable (os.fsync by default; tests inject a counting one)
+Sync = Callable[[int], None]
+
 
 @dataclass
 class SegmentContents:
@@ -52,10 +58,12 @@ class SpoolLocked(RuntimeError):
 
 
 class Spool:
-    def __init__(self, directory: Path, *, fsync: bool = True):
+    def __init__(self, directory: Path, *, fsync: bool = True, sync: Sync = os.fsync):
         self.directory = directory
         make_private_directory(directory)
         self._fsync = fsync
+        self._sync = sync
+        self._guard = threading.Lock()  # the active segment: appends and seals from two threads
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(SpendLogRecord)
         lock_fd = open_private(directory / ".lock", os.O_RDWR)
@@ -67,45 +75,55 @@ class Spool:
             raise SpoolLocked(f"spool directory {directory} is in use by another process") from None
         existing = self.segments()
         self._next_seq = (_seq(existing[-1]) + 1) if existing else 1
+        # the lowest segment number that is, or may become, the active one: one int, read without
+        # the lock (sealed() runs on the event loop while an append may hold the lock for its sync)
+        self._open_from = self._next_seq
         self._active: IO[bytes] | None = None
         self._active_path: Path | None = None
-        self._active_records = 0
 
     # ---- appending (the active segment) ----
 
+    def frame(self, record: SpendLogRecord) -> bytes:
+        """`record` as one frame, ready for `append_frames` (pure CPU: callers encode on their own
+        thread, so the committer's thread only writes)."""
+        payload = self._encoder.encode(record)
+        return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
     def append(self, records: list[SpendLogRecord]) -> None:
         """Write records and make them durable before returning."""
-        if not records:
+        self.append_frames(b"".join(self.frame(record) for record in records))
+
+    def append_frames(self, frames: bytes) -> None:
+        """Write whole frames (from `frame`) with one write and one sync; durable on return."""
+        if not frames:
             return
-        out = self._active if self._active is not None else self._open_segment()
-        frames = bytearray()
-        for record in records:
-            payload = self._encoder.encode(record)
-            frames += _HEADER.pack(len(payload), zlib.crc32(payload))
-            frames += payload
-        try:
-            out.write(frames)
-            out.flush()
-            if self._fsync:
-                os.fsync(out.fileno())
-        except OSError:
-            # the segment may now end in a torn frame; frames appended after it would be unreadable,
-            # so this segment takes no more appends
-            self._abandon_active()
-            raise
-        self._active_records += len(records)
+        with self._guard:
+            out = self._active if self._active is not None else self._open_segment()
+            try:
+                out.write(frames)
+                out.flush()
+                if self._fsync:
+                    self._sync(out.fileno())
+            except OSError:
+                # the segment may now end in a torn frame; frames appended after it would be
+                # unreadable, so this segment takes no more appends
+                self._abandon_active()
+                raise
 
     def seal(self) -> Path | None:
         """Close the active segment so it can be drained; the next append starts a new one."""
-        if self._active is None:
-            return None
-        path, self._active_path = self._active_path, None
-        self._active.close()
-        self._active, self._active_records = None, 0
-        return path
+        with self._guard:
+            if self._active is None:
+                return None
+            path, self._active_path = self._active_path, None
+            self._active.close()
+            self._active = None
+            self._open_from = self._next_seq
+            return path
 
     def _abandon_active(self) -> None:
-        active, self._active, self._active_path, self._active_records = self._active, None, None, 0
+        active, self._active, self._active_path = self._active, None, None
+        self._open_from = self._next_seq
         if active is not None:
             with contextlib.suppress(OSError):  # already failing; the segment is sealed either way
                 active.close()
@@ -127,7 +145,10 @@ class Spool:
         return sorted(self.directory.glob(f"{_PREFIX}*{_SUFFIX}"), key=_seq)
 
     def sealed(self) -> list[Path]:
-        return [path for path in self.segments() if path != self._active_path]
+        """Segments that take no more appends. Lock-free: the bound is read before the listing, so a
+        segment opened meanwhile is never taken for a sealed one."""
+        open_from = self._open_from
+        return [path for path in self.segments() if _seq(path) < open_from]
 
     def read(self, path: Path) -> list[SpendLogRecord]:
         """The segment's records; frames that do not decode are left out (`read_segment` reports

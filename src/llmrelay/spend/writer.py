@@ -4,7 +4,7 @@ a segment replayed after a crash, or retried after an outage, is counted exactly
 database refuses for what it holds is set aside (spend/quarantine.py) and the rest are written: one bad
 record never blocks the records after it, nor a restart.
 
-    record() ──▶ pending list ──(spool task: one write + fsync per group)──▶ active segment
+    record() ──▶ group committer (its thread: one write + sync per group, spend/commit.py) ──▶ active segment
                                                        seal every flush_interval ──▶ sealed segments
                                          (drain task: apply in chunks, then delete) ──▶ database
 """
@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from llmrelay.spend.commit import GroupCommitter
 from llmrelay.spend.quarantine import Quarantine, apply_isolating
-from llmrelay.spend.spool import Spool
+from llmrelay.spend.spool import Spool, Sync
 from llmrelay.storage.records import SpendLogRecord
 
 log = logging.getLogger("llmrelay.spend")
@@ -68,6 +70,10 @@ class SpendWriter:
         fsync: bool = True,
         on_applied: Applied | None = None,
         quarantine: Quarantine | None = None,
+        sync: Sync = os.fsync,
+        max_backlog: int = 16 << 20,
+        stall_after: float = 5.0,
+        retry_after: float = 1.0,
     ):
         if not flush_interval > 0:
             raise ValueError(f"flush_interval must be greater than 0 seconds, got {flush_interval}")
@@ -83,88 +89,80 @@ class SpendWriter:
         # per sealed segment still on disk: what was already set aside, so a drain retried after a
         # transient failure does not set it aside twice
         self._set_aside: dict[Path, _SetAside] = {}
+        self._sync = sync
+        self._max_backlog = max_backlog  # bytes queued for the disk before new calls are refused
+        self._stall_after = stall_after  # seconds one write + sync may take before they are refused
+        self._retry_after = retry_after  # seconds between retries of queued records on a failing disk
         self._spool: Spool | None = None
-        self._pending: list[tuple[SpendLogRecord, asyncio.Future[None] | None]] = []
-        self._wake_spooler = asyncio.Event()
-        self._spool_lock = asyncio.Lock()  # one thread touches the spool files at a time
+        self._committer: GroupCommitter | None = None
+        # the drain's spool operations one at a time (the committer's appends are guarded in the spool)
+        self._spool_lock = asyncio.Lock()
         self._drain_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
-        """Open the spool (taking its lock) and start the background tasks. Segments left by a
-        previous run are drained first, by the same path as new ones."""
-        self._spool = await asyncio.to_thread(Spool, self._spool_dir, fsync=self._fsync)
+        """Open the spool (taking its lock) and start the committer and the drain task. Segments
+        left by a previous run are drained first, by the same path as new ones."""
+        self._spool = await asyncio.to_thread(Spool, self._spool_dir, fsync=self._fsync, sync=self._sync)
+        self._committer = GroupCommitter(
+            self._spool,
+            asyncio.get_running_loop(),
+            on_durable=self._durable,
+            max_backlog=self._max_backlog,
+            stall_after=self._stall_after,
+            retry_after=self._retry_after,
+        )
         self._stopping = False
         self._stop.clear()
-        self._tasks = [
-            asyncio.create_task(self._spool_loop(), name="spend-spool"),
-            asyncio.create_task(self._drain_loop(), name="spend-drain"),
-        ]
+        self._tasks = [asyncio.create_task(self._drain_loop(), name="spend-drain")]
 
     # ---- the request side ----
 
     async def record(self, entry: SpendLogRecord) -> None:
         """Return once `entry` is durable on local disk (it will reach the database even if this
-        process dies now). Concurrent callers share one fsync."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(entry, future)
-        await future
+        process dies now). Concurrent callers share one write + sync. Raises the disk's error (an
+        OSError) if the write or the sync failed: the record is then not known to be durable."""
+        committer = self._running()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        committer.submit(self._spool_frame(entry), waiter)
+        await waiter
 
     def record_nowait(self, entry: SpendLogRecord) -> None:
-        """Queue `entry` without waiting for the disk; it is durable within one spool write."""
-        self._enqueue(entry, None)
+        """Queue `entry` without waiting for the disk; it is durable within one spool write (kept and
+        retried while the disk fails)."""
+        self._running().submit(self._spool_frame(entry), None)
 
-    def _enqueue(self, entry: SpendLogRecord, future: asyncio.Future[None] | None) -> None:
-        if self._spool is None or self._stopping:
+    def accepting(self) -> bool:
+        """False while the disk is not keeping up (too much queued, or a write + sync stalled): new
+        calls should be refused rather than queue more."""
+        committer = self._committer
+        return committer is None or committer.accepting()
+
+    def _running(self) -> GroupCommitter:
+        if self._committer is None or self._stopping:
             raise RuntimeError("spend writer is not running")
-        self._pending.append((entry, future))
-        self._wake_spooler.set()
+        return self._committer
 
-    # ---- background: spool ----
-
-    async def _spool_loop(self) -> None:
-        while not (self._stop.is_set() and not self._pending):
-            await self._wake_spooler.wait()
-            self._wake_spooler.clear()
-            try:
-                await self._write_pending()
-            except OSError:
-                await asyncio.sleep(1.0)  # disk full or failing; _write_pending logged it
-                self._wake_spooler.set()
-
-    async def _write_pending(self) -> None:
-        group, self._pending = self._pending, []
-        if not group:
-            return
+    def _spool_frame(self, entry: SpendLogRecord) -> bytes:
         spool = self._spool
         assert spool is not None
-        try:
-            await self._in_thread(spool.append, [entry for entry, _ in group])
-        except Exception as exc:
-            # never leave a caller waiting: every awaiting record() gets the error
-            waiting = [future for _, future in group if future is not None]
-            for caller in waiting:
-                if not caller.done():
-                    caller.set_exception(exc)
-            if isinstance(exc, OSError):
-                # disk full or failing: queued records are kept and retried
-                queued = [(entry, None) for entry, future in group if future is None]
-                self._pending[:0] = queued
-                log.error(
-                    "spend spool write failed (%s): %d callers told, %d queued records kept for retry",
-                    type(exc).__name__,
-                    len(waiting),
-                    len(queued),
-                )
-                raise
-            log.exception("spend spool write failed unexpectedly; %d records not recorded", len(group))
+        return spool.frame(entry)
+
+    def _durable(self, records: int) -> None:
+        self.stats.spooled += records
+
+    async def _committed(self) -> None:
+        """Wait until everything recorded so far is durable (or its write failed)."""
+        committer = self._committer
+        if committer is None or self._stopping:
+            return  # stop() waits for the committer's thread itself, then drains what it wrote
+        if not committer.busy():
             return
-        self.stats.spooled += len(group)
-        for _, future in group:
-            if future is not None and not future.done():
-                future.set_result(None)
+        barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        committer.submit(b"", barrier)
+        await barrier
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking spool operation in a worker thread, one at a time. If the caller is
@@ -181,9 +179,11 @@ class SpendWriter:
 
     async def _drain_loop(self) -> None:
         backoff = self.flush_interval
+        replay = True  # first what a previous run left; what this one records waits a flush interval
         while not self._stop.is_set():
             try:
-                await self.flush()
+                await (self._drain(wait_for_disk=False, seal=False) if replay else self.flush())
+                replay = False
                 backoff = self.flush_interval
             except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 # the database is unreachable or refused the batch: the segment stays on disk and is
@@ -212,14 +212,18 @@ class SpendWriter:
     async def flush(self) -> int:
         """Write everything spooled so far to the database now; returns how many records were new.
         Raises if the database write fails (what was not written stays spooled)."""
+        return await self._drain(wait_for_disk=True, seal=True)
+
+    async def _drain(self, *, wait_for_disk: bool, seal: bool) -> int:
         async with self._drain_lock:
-            await self._write_pending()
+            if wait_for_disk:
+                await self._committed()
             spool = self._spool
             assert spool is not None
-            await self._in_thread(spool.seal)
-            segments = spool.sealed()
+            if seal:
+                await self._in_thread(spool.seal)
             applied = 0
-            for segment in segments:
+            for segment in spool.sealed():
                 applied += await self._drain_segment(spool, segment)
             return applied
 
@@ -261,14 +265,20 @@ class SpendWriter:
         """Stop accepting records, spool what is queued, give the database one last chance (up to
         `timeout` seconds), release the spool. What the database did not take stays spooled and is
         written after the next start."""
-        if self._spool is None:
+        if self._spool is None or self._committer is None:
             return
         self._stopping = True
         self._stop.set()
-        self._wake_spooler.set()
+        committer = self._committer
+        # the committer writes what is queued, then ends; a disk stuck past `timeout` is left to it
+        finished = await asyncio.to_thread(committer.stop, timeout)
+        if not finished:
+            told = committer.fail_unfinished()
+            log.error("spend spool write still on the disk after %.1fs; %d callers told", timeout, told)
         try:
             await asyncio.wait_for(asyncio.gather(*self._tasks), timeout)
-            await asyncio.wait_for(self.flush(), timeout)
+            if finished:
+                await asyncio.wait_for(self._final_flush(), timeout)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("final spend flush did not finish (%s); records stay spooled", type(exc).__name__)
         finally:
@@ -276,6 +286,12 @@ class SpendWriter:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []
+            self._committer = None
             spool, self._spool = self._spool, None
-            async with self._spool_lock:
-                await asyncio.to_thread(spool.close)
+            if finished:  # else the stuck thread holds the segment; the process's exit releases it
+                async with self._spool_lock:
+                    await asyncio.to_thread(spool.close)
+
+    async def _final_flush(self) -> None:
+        """flush() without the committer (stopped by now: everything queued is on disk)."""
+        await self._drain(wait_for_disk=False, seal=True)

@@ -75,9 +75,12 @@ class Database:
         return self.engine.connect()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (called by the gateway on start)."""
-        from llmrelay.storage.migrate import upgrade_engine
+        """Bring the schema to the newest revision (called by the gateway on start); a database
+        already there is left alone without importing Alembic (storage/migrate.py)."""
+        from llmrelay.storage.migrate import at_head, upgrade_engine
 
+        if await at_head(self.engine):
+            return
         await upgrade_engine(self.engine)
 
     async def data_version(self) -> int | None:

@@ -1,11 +1,17 @@
 """Alembic, driven from code: `upgrade_engine` on gateway start, `upgrade(url)` for `llmrelay db
-upgrade`. The scripts live in llmrelay/storage/migrations and ship inside the package."""
+upgrade`. The scripts live in llmrelay/storage/migrations and ship inside the package.
+
+A gateway worker first asks whether the database is already at the newest revision (`at_head`: the
+revision files read as text, one query): then Alembic is never imported. Alembic brings Mako and
+Pygments with it, ≈ 11 MB that a serving worker would keep for nothing (docs/adr/0012)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +42,45 @@ def _current_sync(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
+
+
+# the two lines each revision file states itself by, in the form the files are written in
+_REVISION_LINE = re.compile(r'^revision = "(\w+)"$', re.M)
+_DOWN_LINE = re.compile(r'^down_revision = (?:None|"(\w+)")$', re.M)
+
+
+def head_from_files(directory: Path = MIGRATIONS_DIR / "versions") -> str | None:
+    """The newest revision, read from the revision files as text; None when any file does not state
+    its revision and parent in the plain one-line form (a merge, say): then Alembic decides."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in directory.glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        content = path.read_text(encoding="utf-8")
+        revision = _REVISION_LINE.findall(content)
+        down = _DOWN_LINE.findall(content)
+        if len(revision) != 1 or len(down) != 1:
+            return None
+        revisions.add(revision[0])
+        if down[0]:
+            parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def at_head(engine: AsyncEngine) -> bool:
+    """The database's revision is the newest one (no version table yet: not at head)."""
+    head = head_from_files()
+    if head is None:
+        return False
+    try:
+        async with engine.connect() as conn:
+            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except sa_exc.DBAPIError:
+        # no version table (a new database): the migration that follows creates it, or says why not
+        return False
+    return current == head
 
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:

@@ -18,7 +18,7 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex")
+KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex", "ollama")
 DEFAULT_KEY = "sim-key"
 
 
@@ -52,6 +52,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.vertex_sim import VertexSimulator
 
         return VertexSimulator(**settings)
+    if kind == "ollama":
+        from llmrelay.testing.ollama_sim import OllamaSimulator
+
+        return OllamaSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -105,7 +109,7 @@ class RunningSimulator:
 
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
-    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`."""
+    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members

@@ -19,6 +19,7 @@ from llmrelay.transport.bounds import (
     UpstreamAnswerTooLarge,
     read_bounded,
 )
+from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.transport.redirects import is_redirect, next_hop
 from llmrelay.types.errors import APIConnectionError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
@@ -47,13 +48,21 @@ class StreamingResponse:
     async def iter_bytes(self) -> AsyncIterator[bytes]:
         content = self._response.content
         guard = EventSizeGuard(self._max_event, self.headers.get("content-type", ""))
+        # the request's clock of upstream waits (transport/clock.py), None outside the gateway
+        clock = UPSTREAM_CLOCK.get()
         try:
             while True:
-                if self._read_timeout is None:
-                    data = await content.readany()
-                else:
-                    async with asyncio.timeout(self._read_timeout):
+                if clock is not None:
+                    clock.enter()
+                try:
+                    if self._read_timeout is None:
                         data = await content.readany()
+                    else:
+                        async with asyncio.timeout(self._read_timeout):
+                            data = await content.readany()
+                finally:
+                    if clock is not None:
+                        clock.leave()
                 if not data:
                     return
                 try:
@@ -68,10 +77,16 @@ class StreamingResponse:
             raise APIConnectionError(f"stream broken: {_reason(exc)}") from exc
 
     async def read(self) -> bytes:
+        clock = UPSTREAM_CLOCK.get()
+        if clock is not None:
+            clock.enter()
         try:
             return await read_bounded(self._response, self._max_body)
         except aiohttp.ClientError as exc:
             raise APIConnectionError(f"reading body failed: {_reason(exc)}") from exc
+        finally:
+            if clock is not None:
+                clock.leave()
 
     async def aclose(self) -> None:
         self._response.release()
@@ -135,6 +150,9 @@ class HttpTransport:
 
     async def send(self, request: HttpRequest, timeout: float | None = DEFAULT_TIMEOUT) -> HttpResponse:
         """Send and read the whole response within `timeout` seconds."""
+        clock = UPSTREAM_CLOCK.get()
+        if clock is not None:
+            clock.enter()
         try:
             async with asyncio.timeout(timeout):
                 async with await self._request(request) as resp:
@@ -145,6 +163,9 @@ class HttpTransport:
             raise Timeout(f"request timed out after {timeout}s") from exc
         except aiohttp.ClientError as exc:
             raise APIConnectionError(_describe(exc, request)) from exc
+        finally:
+            if clock is not None:
+                clock.leave()
 
     async def open_stream(
         self,
@@ -155,6 +176,9 @@ class HttpTransport:
     ) -> StreamingResponse:
         """Send and return once the response head arrives (within `connect_timeout`, which thus
         bounds time to first byte); the body is then read chunk by chunk, each within read_timeout."""
+        clock = UPSTREAM_CLOCK.get()
+        if clock is not None:
+            clock.enter()
         try:
             async with asyncio.timeout(connect_timeout):
                 resp = await self._request(request)
@@ -162,6 +186,9 @@ class HttpTransport:
             raise Timeout(f"no response within {connect_timeout}s") from exc
         except aiohttp.ClientError as exc:
             raise APIConnectionError(_describe(exc, request)) from exc
+        finally:
+            if clock is not None:
+                clock.leave()
         return StreamingResponse(
             resp, read_timeout, max_body_bytes=self.max_body_bytes, max_event_bytes=self.max_event_bytes
         )

@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmrelay.core.loop_thread import LoopThread
 from llmrelay.events.sinks.jsonlog import mask_secrets
 from llmrelay.events.sinks.throttled_log import ThrottledLog
+from llmrelay.loop_thread import LoopThread
 
 log = logging.getLogger("llmrelay.sinks")
 

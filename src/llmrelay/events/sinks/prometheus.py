@@ -206,11 +206,13 @@ class PrometheusSink:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._deployment_states: DeploymentStates | None = None
+        # the directory of every worker's metrics files, once `share_across_workers` was called
+        self._shared_directory: str | None = None
         self._spend_quarantined: Callable[[], int] | None = None
         self._names = LabelNames()
         self._lock = threading.Lock()
         self._tallies: dict[tuple[str, str, str], _Tally] = {}
-        self.registry.register(_FoldBeforeScrape(self._fold))
+        self.registry.register(_FoldBeforeScrape(self.fold))
         labels = ["model", "provider"]
         self.requests = Counter(
             "llmrelay_requests", "Finished calls by model group, provider and status",
@@ -231,8 +233,13 @@ class PrometheusSink:
         self.spend = Counter(
             "llmrelay_spend_usd", "Spend in USD as priced by the catalog", labels, registry=self.registry
         )
-        self.registry.register(_DeploymentStateCollector(lambda: self._deployment_states))
-        self.registry.register(_SpendQuarantineCollector(lambda: self._spend_quarantined))
+        # read at scrape time from this worker's own objects (not summed over workers)
+        self._own_collectors: tuple[Collector, ...] = (
+            _DeploymentStateCollector(lambda: self._deployment_states),
+            _SpendQuarantineCollector(lambda: self._spend_quarantined),
+        )
+        for collector in self._own_collectors:
+            self.registry.register(collector)
 
     def watch_deployments(self, states: DeploymentStates) -> None:
         """Report these deployment states on every scrape (the gateway passes `router.health`)."""
@@ -247,7 +254,25 @@ class PrometheusSink:
         """Label calls only with these names (the gateway passes its configured model names)."""
         self._names = names
 
+    def share_across_workers(self, directory: str) -> Any:
+        """Serve the sum over every worker whose metrics files are in `directory` (prometheus_client's
+        multiprocess mode, which must have been on when it was imported); returns the service that
+        folds this worker's counts into its file (events/sinks/prometheus_shared.py)."""
+        from llmrelay.events.sinks.prometheus_shared import FoldEvery, multiprocess_mode_on
+
+        if not multiprocess_mode_on():
+            raise RuntimeError(
+                "several workers need prometheus_client's multiprocess mode: PROMETHEUS_MULTIPROC_DIR "
+                "must be set before prometheus_client is imported"
+            )
+        self._shared_directory = directory
+        return FoldEvery(self.fold)
+
     def render(self) -> bytes:
+        if self._shared_directory is not None:
+            from llmrelay.events.sinks.prometheus_shared import render_shared
+
+            return render_shared(self._shared_directory, self.fold, self._own_collectors)
         return generate_latest(self.registry)
 
     # ---- router hooks: every one counts its record the same way (one method under three names, not
@@ -291,7 +316,8 @@ class PrometheusSink:
             self.spend.labels(model, provider),
         )
 
-    def _fold(self) -> None:
+    def fold(self) -> None:
+        """Add the counts kept since the last fold to the metrics."""
         with self._lock:
             for tally in self._tallies.values():
                 tally.fold()

@@ -32,7 +32,7 @@ def caller_of(principal: Principal, keys: KeyAuthenticator) -> Caller:
     if principal.kind == "master":
         return Caller(is_admin=True)
     if principal.kind == "virtual_key" and principal.key_hash is not None:
-        found = keys.principal(principal.key_hash)
+        found = keys.current(principal)
         role = found.user_role if found is not None else None
         return Caller(is_admin=role in ADMIN_ROLES, user_id=principal.user_id, key_hash=principal.key_hash)
     raise AuthenticationError(

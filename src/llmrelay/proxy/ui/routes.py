@@ -61,8 +61,12 @@ class UiRoutes:
         async def serve(req: Request, principal: Principal) -> None:
             req.started = True
             if _etag_matches(req.header("if-none-match"), asset.etag):
-                req.proto.response_bytes(304, [*headers[1:], *req.response_headers], b"")
+                req.proto.response_bytes(
+                    304, [*headers[1:], *req.response_headers, req.overhead_header()], b""
+                )
                 return
-            req.proto.response_bytes(200, [*headers, *req.response_headers], asset.body)
+            req.proto.response_bytes(
+                200, [*headers, *req.response_headers, req.overhead_header()], asset.body
+            )
 
         return serve
