@@ -55,7 +55,7 @@ class Database:
         if self.dialect == "sqlite":
             _create_sqlite_file(self.url)
             # a local file has no server to drop a pooled connection: the ping before each checkout
-            # (three round trips to the driver's thread) buys nothing
+            # (four round trips to the driver's thread, counted) buys nothing
             kwargs["pool_pre_ping"] = False
             path = _sqlite_file(self.url)
             self._data_version = DataVersion(path) if path is not None else None
