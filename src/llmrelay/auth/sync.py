@@ -41,6 +41,9 @@ class PrincipalSync:
         self.page_size = page_size
         self.max_background_loads = max_background_loads
         self.version = 0  # the change-log version the cache reflects
+        # the database's data version when the last poll that succeeded began (None: never, or the
+        # database keeps none): while it has not moved, nobody committed anything to poll for
+        self._polled_at: int | None = None
         self._loads: dict[str, asyncio.Future[KeyPrincipal | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[KeyPrincipal | None]] = set()
@@ -167,10 +170,22 @@ class PrincipalSync:
         self.version = changes[-1].version
         return len(changes)
 
+    async def poll_if_changed(self) -> int:
+        """`poll_once`, unless the database says no other connection has committed since the last
+        poll that succeeded began (storage/data_version.py: one cheap read instead of the query).
+        The number is read before the poll, so a commit during the poll moves it for the next one;
+        a poll that fails leaves the old number, so the next round polls again."""
+        mark = await self.storage.db.data_version()
+        if mark is not None and mark == self._polled_at:
+            return 0
+        count = await self.poll_once()
+        self._polled_at = mark
+        return count
+
     async def _poll_loop(self) -> None:
         while True:
             try:
-                await self.poll_once()
+                await self.poll_if_changed()
             except (SQLAlchemyError, OSError) as exc:
                 # database unreachable: cached keys keep working; try again next tick
                 log.warning("auth change poll failed (%s)", type(exc).__name__)

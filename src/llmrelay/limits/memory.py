@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Sequence
@@ -16,19 +17,52 @@ class _KeyState:
     buckets: dict[int, list[int]] = field(default_factory=dict)
     # reservation id → lease expiry
     leases: dict[str, float] = field(default_factory=dict)
+    # the buckets' sums, kept as they change: a check reads two ints instead of summing every bucket
+    # of the window (61 of them once a key has had a minute of traffic)
+    requests: int = 0
+    tokens: int = 0
+    # the lowest bucket index held (None when none is): pruning scans the buckets only when one of
+    # them has left the window, at most once a bucket (a second)
+    first: int | None = None
+    # the earliest lease expiry (inf when none): leases are scanned only when one has run out
+    next_expiry: float = math.inf
 
     def prune(self, oldest: int, now: float) -> None:
-        for index in [i for i in self.buckets if i < oldest]:
-            del self.buckets[index]
-        for rid in [r for r, until in self.leases.items() if until <= now]:
-            del self.leases[rid]
+        if self.first is not None and self.first < oldest:
+            for index in [i for i in self.buckets if i < oldest]:
+                requests, tokens = self.buckets.pop(index)
+                self.requests -= requests
+                self.tokens -= tokens
+            self.first = min(self.buckets, default=None)
+        if self.next_expiry <= now:
+            for rid in [r for r, until in self.leases.items() if until <= now]:
+                del self.leases[rid]
+            self.next_expiry = min(self.leases.values(), default=math.inf)
+
+    def add(self, bucket: int, tokens: int, rid: str, until: float) -> None:
+        counts = self.buckets.get(bucket)
+        if counts is None:
+            counts = self.buckets[bucket] = [0, 0]
+            if self.first is None or bucket < self.first:
+                self.first = bucket
+        counts[0] += 1
+        counts[1] += tokens
+        self.requests += 1
+        self.tokens += tokens
+        self.leases[rid] = until
+        if until < self.next_expiry:
+            self.next_expiry = until
+
+    def add_tokens(self, bucket: int, delta: int) -> None:
+        """Correct a bucket's tokens by `delta` (never below zero), if the bucket is still held."""
+        counts = self.buckets.get(bucket)
+        if counts is not None:
+            fitted = max(0, counts[1] + delta)
+            self.tokens += fitted - counts[1]
+            counts[1] = fitted
 
     def sums(self) -> tuple[int, int]:
-        requests = tokens = 0
-        for r, t in self.buckets.values():
-            requests += r
-            tokens += t
-        return requests, tokens
+        return self.requests, self.tokens
 
     def ordered(self, slot: int) -> list[tuple[int, int]]:
         return [(i, self.buckets[i][slot]) for i in sorted(self.buckets)]
@@ -66,11 +100,9 @@ class MemoryLimiter:
                 if refusal is not None:
                     return refusal
             rid = f"{self._ids.getrandbits(128):032x}"
+            until = now + lease
             for state in states:
-                counts = state.buckets.setdefault(bucket, [0, 0])
-                counts[0] += 1
-                counts[1] += tokens
-                state.leases[rid] = now + lease
+                state.add(bucket, tokens, rid, until)
         return Reservation(rid, tuple(limit.key for limit in limits), tokens, bucket)
 
     def _check(self, limit: Limit, state: _KeyState, tokens: int, now: float) -> Refusal | None:
@@ -109,9 +141,8 @@ class MemoryLimiter:
                 if state is None:
                     continue
                 state.leases.pop(settlement.id, None)
-                counts = state.buckets.get(settlement.bucket)
-                if counts is not None and delta:
-                    counts[1] = max(0, counts[1] + delta)
+                if delta:
+                    state.add_tokens(settlement.bucket, delta)
 
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]:
         result: dict[str, LimitUsage] = {}

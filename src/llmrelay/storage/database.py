@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from llmrelay.private_files import create_private_file
+from llmrelay.storage.data_version import DataVersion
 from llmrelay.storage.url import redact, to_async_driver
 
 
@@ -49,8 +51,14 @@ class Database:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         elif schema:
             raise ValueError("schema is a PostgreSQL option")
+        self._data_version: DataVersion | None = None
         if self.dialect == "sqlite":
             _create_sqlite_file(self.url)
+            # a local file has no server to drop a pooled connection: the ping before each checkout
+            # (four round trips to the driver's thread, counted) buys nothing
+            kwargs["pool_pre_ping"] = False
+            path = _sqlite_file(self.url)
+            self._data_version = DataVersion(path) if path is not None else None
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -75,7 +83,18 @@ class Database:
             return
         await upgrade_engine(self.engine)
 
+    async def data_version(self) -> int | None:
+        """A number that changes whenever another connection commits (SQLite's data version, read
+        in a worker thread; storage/data_version.py), or None where there is none (PostgreSQL, an
+        in-memory SQLite database): then every change must be looked for."""
+        probe = self._data_version
+        if probe is None:
+            return None
+        return await asyncio.to_thread(probe.read)
+
     async def close(self) -> None:
+        if self._data_version is not None:
+            await asyncio.to_thread(self._data_version.close)
         await self.engine.dispose()
 
     def __repr__(self) -> str:
@@ -90,6 +109,14 @@ def _create_sqlite_file(url: str) -> None:
         return
     if os.path.isdir(os.path.dirname(path) or "."):  # else SQLite says what is missing, as before
         create_private_file(path)
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL, or None for an in-memory or URI-named database."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return path
 
 
 def _json_text(value: Any) -> str:
