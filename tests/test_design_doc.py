@@ -31,7 +31,9 @@ NOT_CODE = {"general_settings", "TYPE_CHECKING", "ignore_imports", "_hidden_para
 TOP = ("src/", "tests/", "docs/", "bench/", "scripts/", "examples/")
 
 # a path ends where a word does: "price/capability" or "request/answer" in prose are not paths
-PATH = re.compile(r"(?<![\w./<>-])((?:[A-Za-z_<>][\w<>.-]*/)+(?:[\w<>-]+\.(?:py|md|toml|json|yaml))?)(?![\w<>-])")
+PATH = re.compile(
+    r"(?<![\w./<>-])((?:[A-Za-z_<>][\w<>.-]*/)+(?:[\w<>-]+\.(?:py|md|toml|json|yaml))?)(?![\w<>-])"
+)
 BACKTICKED = re.compile(r"`([^`\n]+)`")
 CAMEL = re.compile(r"(?<![\w.])([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)\b")
 # `Class.member` or `llmrelay.name`; a lower-case owner is some other dotted name (`gen_ai.system`)
@@ -189,5 +191,5 @@ def test_the_rooms_diagram_is_the_layers_contract() -> None:
 
 
 def test_a_diagram_missing_a_room_is_told_apart() -> None:
-    doc = "## Rooms and layers\n```\ncli       the command\n          more of it\nproxy | gate   the edge\n```"
+    doc = "## Rooms and layers\n```\ncli      the command\n         more of it\nproxy | gate  the edge\n```"
     assert diagram_rooms(doc) == ["cli", "proxy | gate"]
