@@ -301,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(plan, str):
             print(f"skipped {name}: {plan}", file=sys.stderr)
             continue
-        targets.append(Target(name, plan.cmd, port, plan.model, plan.env, plan.headers or master_headers()))
+        headers = plan.headers or master_headers()
+        targets.append(Target(name, plan.cmd, port, plan.model, plan.env, headers=headers))
     if args.other_gateway:
         targets.append(Target("other", shlex.split(args.other_gateway), 0, args.other_model))
     try:
