@@ -39,39 +39,48 @@ class Plan:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def keyed_gateway_config(upstream: str, master_key: str, sim_key: str) -> str:
-    """The bench gateway's config with the embedded store on: virtual keys, durable spend."""
+def gateway_config(
+    upstream: str,
+    sim_key: str,
+    general: dict[str, object],
+    *,
+    redis_url: str | None = None,
+    name: str = "bench",
+) -> str:
+    """The bench's llmrelay config — one model group on the simulator, the Router, Prometheus and a
+    JSON-lines call log — with `general` as its general_settings, written to a new folder; in
+    `general`, "{folder}" stands for that folder (the store, the spool)."""
     folder = Path(tempfile.mkdtemp())
-    path = folder / "bench-keyed.yaml"
+    path = folder / f"{name}.yaml"
+    router: dict[str, object] = {"routing_strategy": "simple-shuffle", "num_retries": 1}
+    if redis_url:
+        router["redis_url"] = redis_url
+    here = str(folder)
+    settings = {k: (v.replace("{folder}", here) if isinstance(v, str) else v) for k, v in general.items()}
     path.write_text(json.dumps({
         "model_list": [{"model_name": "bench-model",
                         "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": upstream,
                                            "api_key": sim_key}}],
-        "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
+        "router_settings": router,
         "litellm_settings": {"callbacks": ["prometheus", "json_log"],
                              "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
-        "general_settings": {"master_key": master_key,
-                             "database_url": f"sqlite:///{folder / 'bench.db'}",
-                             "spend_spool_dir": str(folder / "spool")},
+        "general_settings": settings,
     }))  # fmt: skip
     return str(path)
+
+
+def keyed_gateway_config(upstream: str, master_key: str, sim_key: str) -> str:
+    """The bench gateway's config with the embedded store on: virtual keys, durable spend."""
+    general = {"master_key": master_key, "database_url": "sqlite:///{folder}/bench.db",
+               "spend_spool_dir": "{folder}/spool"}  # fmt: skip
+    return gateway_config(upstream, sim_key, general, name="bench-keyed")
 
 
 def shared_gateway_config(upstream: str, master_key: str, sim_key: str, database: str, redis_url: str) -> str:
     """The keyed gateway as several instances run it: PostgreSQL for keys and spend, Redis for limits."""
-    folder = Path(tempfile.mkdtemp())
-    path = folder / "bench-shared.yaml"
-    path.write_text(json.dumps({
-        "model_list": [{"model_name": "bench-model",
-                        "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": upstream,
-                                           "api_key": sim_key}}],
-        "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1, "redis_url": redis_url},
-        "litellm_settings": {"callbacks": ["prometheus", "json_log"],
-                             "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
-        "general_settings": {"master_key": master_key, "database_url": f"postgresql://127.0.0.1:5432/{database}",
-                             "spend_spool_dir": str(folder / "spool")},
-    }))  # fmt: skip
-    return str(path)
+    general = {"master_key": master_key, "database_url": f"postgresql://127.0.0.1:5432/{database}",
+               "spend_spool_dir": "{folder}/spool"}  # fmt: skip
+    return gateway_config(upstream, sim_key, general, redis_url=redis_url, name="bench-shared")
 
 
 class ScratchDatabase:

@@ -206,20 +206,9 @@ def run_wrk(target: Target, connections: int, stream: bool, duration: float) -> 
 
 def gateway_config(upstream: str) -> str:
     """Master key on, routing through the Router, events on (Prometheus + a JSON-lines call log)."""
-    folder = Path(tempfile.mkdtemp())
-    path = folder / "bench.yaml"
-    path.write_text(json.dumps({
-        "model_list": [{"model_name": "bench-model",
-                        "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": upstream,
-                                           "api_key": SIM_KEY}}],
-        "router_settings": {"routing_strategy": "simple-shuffle", "num_retries": 1},
-        "litellm_settings": {"callbacks": ["prometheus", "json_log"],
-                             "callback_settings": {"json_log": {"path": str(folder / "calls.jsonl")}}},
-        # the master key alone: without embedded_database: false a master key and no database_url
-        # would open the embedded store (virtual keys and spend), another path than the one measured
-        "general_settings": {"master_key": MASTER_KEY, "embedded_database": False},
-    }))  # fmt: skip
-    return str(path)
+    # the master key alone: without embedded_database: false a master key and no database_url
+    # would open the embedded store (virtual keys and spend), another path than the one measured
+    return peers.gateway_config(upstream, SIM_KEY, {"master_key": MASTER_KEY, "embedded_database": False})
 
 
 def main(argv: list[str] | None = None) -> int:
