@@ -20,6 +20,7 @@ from llmrelay.proxy.app import GatewayApp
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage import Database, Storage
 from llmrelay.storage.records import NewKey
+from llmrelay.testing.ports import free_port
 from llmrelay.types.errors import NotFoundError
 from llmrelay.types.response import ChatResponse, Choice, ResponseMessage, Usage
 
@@ -54,13 +55,6 @@ class OneModelRouter:
         return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def gateway(database_url: str) -> Iterator[str]:
     """The gateway in a thread with its own loop; its KeyAuthService starts on that loop."""
@@ -71,7 +65,7 @@ def gateway(database_url: str) -> Iterator[str]:
     db = Database(database_url)
     service = KeyAuthService(Storage(db), master_key=MASTER_KEY, poll_interval=0.1)
     app = GatewayApp(GatewayState(router=OneModelRouter(), authenticate=service.gateway_authenticator()))
-    port = _free_port()
+    port = free_port()
     server = Server(app, address="127.0.0.1", port=port, interface=Interfaces.RSGI, log_enabled=False)
     failures: list[BaseException] = []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,14 +17,9 @@ import yaml
 
 from llmrelay import __version__
 from llmrelay.testing import simulators_in_thread
+from llmrelay.testing.ports import free_port
 
 BIN = Path(sys.executable).with_name("llmrelay")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

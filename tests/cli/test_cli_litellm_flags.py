@@ -25,6 +25,7 @@ from llmrelay.cli.quick_start import QuickStart, quick_start_document, served_na
 from llmrelay.config.loader import parse_config
 from llmrelay.router import Router
 from llmrelay.testing import simulators_in_thread
+from llmrelay.testing.ports import free_port
 
 BIN = Path(sys.executable).with_name("llmrelay")
 
@@ -210,12 +211,6 @@ def test_a_port_in_use_is_one_line(capsys):
     err = capsys.readouterr().err.strip()
     expected = f"cannot listen on 127.0.0.1:{port}: the port is in use (choose another with --port or PORT)"
     assert err.endswith(expected)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def chat(port: int, model: str) -> int:

@@ -21,17 +21,10 @@ from typing import Any
 import pytest
 
 from llmrelay.testing import simulators_in_thread
+from llmrelay.testing.ports import free_port
 
 BIN = Path(sys.executable).with_name("llmrelay")
 KEY = "sk-idle-test"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def process_tree(pid: int) -> list[int]:

@@ -26,18 +26,11 @@ from llmrelay.config.errors import ConfigError
 from llmrelay.config.loader import parse_config
 from llmrelay.proxy.workers import check_workers
 from llmrelay.testing import simulators_in_thread
+from llmrelay.testing.ports import free_port
 
 BIN = Path(sys.executable).with_name("llmrelay")
 REDIS_URL = "redis://127.0.0.1:6379/0"
 KEY = "sk-workers-test"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def document(api_base: str, api_key: str, *, rpm: int | None = None, **router: Any) -> dict[str, Any]:

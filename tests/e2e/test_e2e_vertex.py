@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from llmrelay.testing import RunningSimulator, SimulatorGroup
 from llmrelay.testing.content import reply_text
+from llmrelay.testing.ports import free_port
 
 MASTER_KEY = "sk-vertex-e2e-master"
 QUESTION = "What do otters eat?"
@@ -49,13 +49,6 @@ router_settings:
 general_settings:
   master_key: {master_key}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

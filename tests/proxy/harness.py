@@ -10,15 +10,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from llmrelay.testing.ports import free_port
+
 # the master key of the gateways these tests start
 MASTER_KEY = "sk-master-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

@@ -21,13 +21,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmrelay.config.loader import GatewayConfig
+from llmrelay.testing.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["GatewayThread", "free_port", "serving"]
 
 
 class GatewayThread:
