@@ -15,6 +15,9 @@ from llmrelay.private_files import create_private_file
 from llmrelay.storage.data_version import DataVersion
 from llmrelay.storage.url import redact, to_async_driver
 
+# rows per INSERT statement on SQLite (see Database: what bounds the driver's statement cache)
+SQLITE_INSERT_PAGE_ROWS = 32
+
 
 class Database:
     """Owns an `AsyncEngine`. `schema` (PostgreSQL only) puts every table in that schema by setting
@@ -57,6 +60,12 @@ class Database:
             # a local file has no server to drop a pooled connection: the ping before each checkout
             # (four round trips to the driver's thread, counted) buys nothing
             kwargs["pool_pre_ping"] = False
+            # An INSERT of many rows with RETURNING (the spend drain's) is rendered as one statement
+            # per page of rows, a different SQL text for every page size, and the driver keeps up to
+            # 128 prepared statements per connection: with pages of up to 1,000 rows that cache grew
+            # by ~2 KB per request served, to hundreds of MB (the soak in docs/adr/0012). Small pages
+            # bound it: at most PAGE shapes of at most PAGE rows each.
+            kwargs["insertmanyvalues_page_size"] = SQLITE_INSERT_PAGE_ROWS
             path = _sqlite_file(self.url)
             self._data_version = DataVersion(path) if path is not None else None
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
