@@ -129,6 +129,10 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.keys_setup import install_keys
 
         install_keys(state, config)
+    from llmrelay.proxy.passthrough.setup import install_passthrough
+
+    # after the keys: the pass-through routes gate their calls with the key gate
+    install_passthrough(state, config, router)
     return GatewayApp(state, version=__version__)
 
 
