@@ -175,9 +175,11 @@ async def gemini_call(gw: GatewayThread, key: str, *, in_query: bool, stream: bo
     headers = {} if in_query else {"x-goog-api-key": key}
     params = {"key": key} if in_query else {}
     body = {"contents": [{"role": "user", "parts": [{"text": "say hello"}]}]}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, json=body, headers=headers, params=params) as reply:
-            return reply.status, await reply.read()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=body, headers=headers, params=params) as reply,
+    ):
+        return reply.status, await reply.read()
 
 
 async def test_gemini_with_the_key_in_its_header_or_query(

@@ -82,12 +82,17 @@ def gateway(upstream: tuple[Upstream, str], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 async def call(gw: GatewayThread, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, gw.base_url + path, **kwargs) as reply:
-            return reply.status, dict(reply.headers), await reply.read()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, gw.base_url + path, **kwargs) as reply,
+    ):
+        return reply.status, dict(reply.headers), await reply.read()
 
 
-MESSAGE = {"model": "claude-sonnet-4-5", "max_tokens": 8, "stream": True, "messages": [{"role": "user", "content": "hi"}]}  # fmt: skip
+MESSAGE = {
+    "model": "claude-sonnet-4-5", "max_tokens": 8, "stream": True,
+    "messages": [{"role": "user", "content": "hi"}],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -103,7 +108,9 @@ async def test_a_stream_is_relayed_byte_for_byte(
     }  # fmt: skip
     # spaced as no JSON encoder would: the bytes must arrive as they were sent
     sent = b'{"model" :  "claude-sonnet-4-5", "stream": true, "max_tokens": 8, "messages": []}'
-    status, answer_headers, body = await call(gateway, "POST", "/anthropic/v1/messages", data=sent, headers=headers)
+    status, answer_headers, body = await call(
+        gateway, "POST", "/anthropic/v1/messages", data=sent, headers=headers
+    )
     assert status == 200 and body == STREAM
     assert answer_headers["Content-Type"] == "text/event-stream" and answer_headers["request-id"] == "req_1"
     received = scripted.log.items[-1]
@@ -137,8 +144,9 @@ async def test_hostile_bodies_are_refused(gateway: GatewayThread, upstream: tupl
     assert status == 413
     deep = b"[" * 5000 + b"]" * 5000
     status, _, body = await call(
-        gateway, "POST", "/anthropic/v1/messages", data=deep, headers={**key, "content-type": "application/json"}
-    )
+        gateway, "POST", "/anthropic/v1/messages", data=deep,
+        headers={**key, "content-type": "application/json"},
+    )  # fmt: skip
     assert status == 400
     status, _, body = await call(gateway, "POST", "/anthropic/v1/messages", json={"model": 7}, headers=key)
     assert status == 400 and b"model" in body

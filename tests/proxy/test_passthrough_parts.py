@@ -68,8 +68,9 @@ def test_an_unreadable_answer_is_not_metered_and_not_an_error() -> None:
 
 def test_what_is_metered() -> None:
     assert metered_format("openai", "/v1/chat/completions") == "openai"
-    assert metered_format("vertex_ai", "/v1/projects/p/locations/l/publishers/google/models/g:generateContent")
-    assert metered_format("vertex_ai", "/v1/projects/p/locations/l/publishers/anthropic/models/c:rawPredict")
+    vertex = "/v1/projects/p/locations/l/publishers"
+    assert metered_format("vertex_ai", f"{vertex}/google/models/g:generateContent") == "gemini"
+    assert metered_format("vertex_ai", f"{vertex}/anthropic/models/c:rawPredict") == "anthropic"
     assert metered_format("bedrock", "/model/anthropic.claude-v2/converse") == "bedrock"
     assert metered_format("openai", "/v1/files") is None
     assert meter_for(ProviderRegistry(), "anthropic", "/v1/messages", None) is None  # no model named
@@ -103,8 +104,10 @@ def test_headers_each_way() -> None:
         ("x-forwarded-for", "10.0.0.1"), ("content-type", "application/json"),
     ])  # fmt: skip
     assert sent == {"anthropic-beta": "a, b", "content-type": "application/json"}
-    back = relayed_headers({"content-encoding": "gzip", "set-cookie": "a", "request-id": "r",
-                            "transfer-encoding": "chunked", "content-type": "x", "x-request-id": "u"})  # fmt: skip
+    back = relayed_headers({
+        "content-encoding": "gzip", "set-cookie": "a", "request-id": "r", "transfer-encoding": "chunked",
+        "content-type": "x", "x-request-id": "u",
+    })  # fmt: skip
     assert back == [("request-id", "r")]
 
 

@@ -144,7 +144,12 @@ class GatewayApp:
         route = self._routes.get((scope.method, path))
         if route is None:
             handler = None
-            dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+            # Anthropic's error shape on its paths and its pass-through route (Claude Code reads it)
+            anthropic = path.startswith("/anthropic/")
+            if anthropic or path.endswith(("/messages", "/messages/count_tokens")):
+                dialect = ANTHROPIC
+            else:
+                dialect = OPENAI
         else:
             handler, dialect = route
         busy = self._busy

@@ -204,6 +204,12 @@ def startup_notes(config: GatewayConfig) -> list[str]:
         )
     if not config.model_list:
         notes.append("warning: model_list is empty: every model request will get 404")
+    for endpoint in config.general.pass_through_endpoints or ():
+        if not endpoint.auth:
+            notes.append(
+                f"warning: pass-through endpoint {endpoint.path} has auth: false (LiteLLM's default): "
+                "anyone who can reach the gateway may call it"
+            )
     return notes
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 # never forwarded either way (RFC 9110 §7.6.1 hop-by-hop headers, and what the two hops set anew)
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-    "proxy-authenticate", "proxy-authorization", "host", "content-length",
+    "proxy-authenticate", "proxy-authorization", "host", "content-length", "expect",
 })  # fmt: skip
 # the client's credentials and identity for this gateway: the gateway adds the provider's own
 _CLIENT_ONLY = frozenset({
