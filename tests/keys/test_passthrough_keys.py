@@ -198,6 +198,10 @@ async def test_gemini_with_the_key_in_its_header_or_query(
     assert all(r.model_group == "gemini-flash" for r in rows)
     status, _ = await gemini_call(gateway, "sk-wrong", in_query=True)
     assert status == 401
+    other = (await admin(gateway, "/key/generate", {"models": ["gpt-4o-mini"]}))["key"]
+    status, body = await gemini_call(gateway, other, in_query=False)
+    assert status == 401 and b"key_model_access_denied" in body
+    assert gemini_sim.requests.count() == 2
 
 
 async def test_a_custom_pass_through_endpoint(
@@ -230,3 +234,24 @@ async def test_master_key_passes_and_client_key_header_is_dropped(
     async with claude(gateway, MASTER_KEY) as client:
         await client.messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=HELLO)  # type: ignore[arg-type]
     assert anthropic_sim.requests.last.header("x-api-key") == anthropic_sim.api_key
+
+
+async def test_a_model_the_upstream_ignores_does_not_pass_the_check(
+    gateway: GatewayThread, gemini_sim: RunningSimulator, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {"models": ["gemini-flash"]}))["key"]
+    # Gemini reads the model from the path: a `model` in the body is no permission
+    url = f"{gateway.base_url}/gemini/v1beta/models/gemini-2.5-pro:generateContent"
+    body = {"model": "gemini-2.5-flash", "contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=body, headers={"x-goog-api-key": key}) as reply:
+            assert reply.status == 401 and "gemini-2.5-pro" in await reply.text()
+        # a form's model cannot be checked: refused to a key limited to some models
+        form = aiohttp.FormData({"model": "whisper-1"})
+        form.add_field("file", b"RIFF....", filename="a.wav", content_type="audio/wav")
+        headers = {"authorization": f"Bearer {key}"}
+        async with http.post(
+            f"{gateway.base_url}/openai/v1/audio/transcriptions", data=form, headers=headers
+        ) as reply:
+            assert reply.status == 401 and "only JSON bodies" in await reply.text()
+    assert len(gemini_sim.requests) == 0 and openai_sim.requests.count("/audio") == 0

@@ -32,7 +32,7 @@ from llmrelay.proxy.passthrough.upstream import (
 from llmrelay.proxy.state import Authenticate
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.errors import BadRequestError, LLMError
+from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError
 from llmrelay.types.http import HttpRequest
 
 
@@ -60,6 +60,12 @@ _BEDROCK_MODEL = re.compile(r"^/model/([^/]+)/")  # Bedrock runtime: /model/{mod
 _STREAMING_ACTIONS = (
     ":streamGenerateContent", ":streamRawPredict", "/converse-stream", "-with-response-stream",
 )  # fmt: skip
+
+
+class UncheckableModel(AuthenticationError):
+    """The key gate's refusal type (gate/key_gate.py's, not imported: it brings the database in)."""
+
+    error_type = "key_model_access_denied"
 
 
 class _Named(msgspec.Struct):
@@ -93,9 +99,18 @@ def client_key_getter(req: Request, route: ProviderRoute) -> HeaderGetter:
     return header
 
 
+def _is_json(content_type: str | None) -> bool:
+    # a body without a content type is read as JSON (curl -d sends form-urlencoded, SDKs send JSON)
+    return (content_type or "application/json").startswith("application/json")
+
+
+def _restricted(principal: Principal) -> bool:
+    return principal.key is not None and principal.key.models is not None
+
+
 def named_in(body: bytes, content_type: str | None) -> _Named:
     """The model (and stream flag) a JSON body names; 400 for a JSON body that is not one."""
-    if not body or not (content_type or "application/json").startswith("application/json"):
+    if not body or not _is_json(content_type):
         return _Named()
     check_nesting(body)
     try:
@@ -138,8 +153,18 @@ class ProviderRoutes:
         principal = authenticate(client_key_getter(req, route), True)
         subpath = req.path[len(route.prefix) :]
         body = await req.body(self.body_limit)
-        named = named_in(body, req.header("content-type"))
-        model = named.model or _model_in_path(route.provider, subpath)
+        content_type = req.header("content-type")
+        named = named_in(body, content_type)
+        # where the path names the model (Gemini, Vertex AI, Bedrock) the upstream reads it there: a
+        # `model` in the body would be ignored upstream, so it is not what the key is checked against
+        in_path = _model_in_path(route.provider, subpath)
+        model = in_path or named.model
+        if model is None and body and not _is_json(content_type) and _restricted(principal):
+            raise UncheckableModel(
+                "a key limited to some models may send only JSON bodies on pass-through routes: the "
+                f"model of a {content_type or 'untyped'} body cannot be checked",
+                code="401",
+            )
         qualified = f"{route.provider}/{model}" if model else None
         configured = self.served_by.get(qualified) if qualified else None
         deployment = configured[0] if configured is not None else self._credential(route.provider)
