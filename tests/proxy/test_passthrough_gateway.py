@@ -5,6 +5,7 @@ cap, and a route with no credential refused with a 503 naming what is missing.""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,11 @@ class Upstream:
         self.log.add(await read_received(request))
         raise web.HTTPFound("http://169.254.169.254/latest/meta-data")
 
+    async def slow(self, request: web.Request) -> web.StreamResponse:
+        self.log.add(await read_received(request))
+        await asyncio.sleep(5)  # an upstream that does not answer within the endpoint's timeout
+        return web.json_response({})
+
     async def refuse(self, request: web.Request) -> web.StreamResponse:
         self.log.add(await read_received(request))
         body = {"error": {"message": f"invalid x-api-key {GATEWAY_KEY} at {request.host}"}}
@@ -57,6 +63,7 @@ def upstream() -> Iterator[tuple[Upstream, str]]:
         ("POST", "/v1/messages", scripted.messages),
         ("GET", "/v1/models", scripted.redirect),
         ("POST", "/v1/messages/count_tokens", scripted.refuse),
+        ("POST", "/slow", scripted.slow),
     ])  # fmt: skip
     base = receiver.start()
     try:
@@ -72,7 +79,9 @@ def gateway(upstream: tuple[Upstream, str], monkeypatch: pytest.MonkeyPatch) -> 
     document: dict[str, Any] = {
         "model_list": [{"model_name": "claude", "litellm_params": {
             "model": "anthropic/claude-sonnet-4-5", "api_base": upstream[1], "api_key": GATEWAY_KEY}}],
-        "general_settings": {"master_key": MASTER, "embedded_database": False, "max_request_size_mb": 0.01},
+        "general_settings": {"master_key": MASTER, "embedded_database": False, "max_request_size_mb": 0.01,
+            "pass_through_endpoints": [{"path": "/slow", "target": upstream[1] + "/slow", "timeout": 0.3,
+                                        "methods": ["POST"]}]},
     }  # fmt: skip
     gw = GatewayThread(parse_config(document, source="<test>"), name="passthrough-gateway").start()
     try:
@@ -86,7 +95,7 @@ async def call(gw: GatewayThread, method: str, path: str, **kwargs: Any) -> tupl
         aiohttp.ClientSession() as http,
         http.request(method, gw.base_url + path, **kwargs) as reply,
     ):
-        return reply.status, dict(reply.headers), await reply.read()
+        return reply.status, {k.lower(): v for k, v in reply.headers.items()}, await reply.read()
 
 
 MESSAGE = {
@@ -112,7 +121,7 @@ async def test_a_stream_is_relayed_byte_for_byte(
         gateway, "POST", "/anthropic/v1/messages", data=sent, headers=headers
     )
     assert status == 200 and body == STREAM
-    assert answer_headers["Content-Type"] == "text/event-stream" and answer_headers["request-id"] == "req_1"
+    assert answer_headers["content-type"] == "text/event-stream" and answer_headers["request-id"] == "req_1"
     received = scripted.log.items[-1]
     assert received.headers["x-api-key"] == GATEWAY_KEY
     assert received.headers["anthropic-beta"] == "a-beta,b-beta"
@@ -172,3 +181,13 @@ async def test_a_provider_without_credentials_says_what_is_missing(gateway: Gate
         headers={"authorization": f"Bearer {MASTER}"},
     )  # fmt: skip
     assert status == 503 and b"/cohere" in body and b"COHERE_API_KEY" in body
+
+
+async def test_a_custom_endpoint_keeps_its_timeout_and_methods(
+    gateway: GatewayThread, upstream: tuple[Upstream, str]
+) -> None:
+    status, _, body = await call(gateway, "POST", "/slow", json={})
+    assert status == 408 and b"0.3" in body
+    status, headers, _ = await call(gateway, "GET", "/slow")
+    assert status == 405 and headers["allow"] == "POST"
+    assert len(upstream[0].log.items) == 1

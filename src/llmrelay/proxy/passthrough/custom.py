@@ -17,10 +17,15 @@ from llmrelay.proxy.passthrough.upstream import forwarded_headers, forwarded_que
 from llmrelay.proxy.state import Authenticate
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.errors import LLMError, NotFoundError
+from llmrelay.types.errors import LLMError
 from llmrelay.types.http import HttpRequest
 
 MICROS_PER_USD = 1_000_000
+
+
+class MethodNotAllowed(LLMError):
+    status_code = 405
+    error_type = "invalid_request_error"
 
 
 class CustomEndpoint:
@@ -50,7 +55,9 @@ class CustomEndpoint:
         principal = authenticate(req.header, True) if endpoint.auth else ANONYMOUS
         method = req.scope.method
         if not endpoint.serves(method):
-            raise NotFoundError(f"no route {method} {req.path}", code="not_found")
+            # RFC 9110: a 405 says which methods the path does take
+            req.response_headers.append(("allow", ", ".join(endpoint.methods or ())))
+            raise MethodNotAllowed(f"method {method} not allowed on {req.path}", code="method_not_allowed")
         subpath = req.path[len(endpoint.path) :]
         body = await req.body(self.body_limit)
         headers = forwarded_headers(req.scope.headers.items()) if endpoint.forward_headers else {}

@@ -49,7 +49,8 @@ async def exchange(
 ) -> Outcome:
     """Send `request`, relay its answer to `req`'s client, and say how it went. Raises (before any
     byte went to the client) when the upstream cannot be reached or answers a redirect."""
-    upstream = await _open(request, transport, timeout)
+    limit = DEFAULT_TIMEOUT if timeout is None else timeout
+    upstream = await _open(request, transport, limit)
     async with upstream:
         status = upstream.status
         if 300 <= status < 400:
@@ -60,15 +61,19 @@ async def exchange(
         content_type = upstream.headers.get("content-type", "application/octet-stream")
         extra = relayed_headers(upstream.headers)
         if status >= 400 or content_type.startswith("application/json"):
-            return await _whole(req, upstream, status, content_type, extra, scrubber, meter)
+            try:
+                async with asyncio.timeout(limit):
+                    return await _whole(req, upstream, status, content_type, extra, scrubber, meter)
+            except TimeoutError as exc:
+                raise Timeout(f"the upstream's answer did not arrive within {limit}s") from exc
         return await _stream(req, upstream, status, content_type, extra, meter)
 
 
-async def _open(request: HttpRequest, transport: HttpTransport, timeout: float | None) -> StreamingResponse:
+async def _open(request: HttpRequest, transport: HttpTransport, limit: float) -> StreamingResponse:
+    """The answer's head within `limit` seconds; then each piece of its body within `limit` too."""
     clock = UPSTREAM_CLOCK.get()
     if clock is not None:
         clock.enter()
-    limit = DEFAULT_TIMEOUT if timeout is None else timeout
     try:
         async with asyncio.timeout(limit):
             response = await transport.session().request(
@@ -84,7 +89,7 @@ async def _open(request: HttpRequest, transport: HttpTransport, timeout: float |
         if clock is not None:
             clock.leave()
     return StreamingResponse(
-        response, None, max_body_bytes=transport.max_body_bytes, max_event_bytes=transport.max_event_bytes
+        response, limit, max_body_bytes=transport.max_body_bytes, max_event_bytes=transport.max_event_bytes
     )
 
 
