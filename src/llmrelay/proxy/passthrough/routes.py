@@ -116,7 +116,8 @@ def named_in(body: bytes, content_type: str | None) -> _Named:
     try:
         return _NAMED.decode(body)
     except msgspec.ValidationError as exc:
-        raise BadRequestError(f"invalid request body: {exc}", param="model") from None
+        field = "stream" if "$.stream" in str(exc) else "model"
+        raise BadRequestError(f"invalid request body: {exc}", param=field) from None
     except msgspec.DecodeError:
         raise BadRequestError("the request body is not a JSON object", code="invalid_json") from None
 
