@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class Upstream:
     def __init__(self) -> None:
         self.log = ReceiverLog()
         self.seed = 0
+        self.first_seen = threading.Event()
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         self.log.add(await read_received(request))
@@ -44,6 +46,18 @@ class Upstream:
     async def redirect(self, request: web.Request) -> web.StreamResponse:
         self.log.add(await read_received(request))
         raise web.HTTPFound("http://169.254.169.254/latest/meta-data")
+
+    async def held(self, request: web.Request) -> web.StreamResponse:
+        """The first event, then the rest only once the test saw that first event arrive."""
+        self.log.add(await read_received(request))
+        reply = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await reply.prepare(request)
+        first, rest = STREAM.split(b"\n\n", 1)
+        await reply.write(first + b"\n\n")
+        assert await asyncio.to_thread(self.first_seen.wait, 10)
+        await reply.write(rest)
+        await reply.write_eof()
+        return reply
 
     async def slow(self, request: web.Request) -> web.StreamResponse:
         self.log.add(await read_received(request))
@@ -64,6 +78,7 @@ def upstream() -> Iterator[tuple[Upstream, str]]:
         ("GET", "/v1/models", scripted.redirect),
         ("POST", "/v1/messages/count_tokens", scripted.refuse),
         ("POST", "/slow", scripted.slow),
+        ("POST", "/v1/complete", scripted.held),
     ])  # fmt: skip
     base = receiver.start()
     try:
@@ -191,3 +206,23 @@ async def test_a_custom_endpoint_keeps_its_timeout_and_methods(
     status, headers, _ = await call(gateway, "GET", "/slow")
     assert status == 405 and headers["allow"] == "POST"
     assert len(upstream[0].log.items) == 1
+
+
+async def test_a_stream_is_relayed_as_it_arrives(
+    gateway: GatewayThread, upstream: tuple[Upstream, str]
+) -> None:
+    scripted, _ = upstream
+    first = STREAM.split(b"\n\n", 1)[0] + b"\n\n"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            gateway.base_url + "/anthropic/v1/complete", json={}, headers={"x-api-key": MASTER}
+        ) as reply,
+    ):
+        got = b""
+        while len(got) < len(first):
+            got += await reply.content.readany()
+        # the upstream holds the rest until this first event reached the client
+        assert got == first
+        scripted.first_seen.set()
+        assert got + await reply.content.read() == STREAM
