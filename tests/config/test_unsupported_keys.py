@@ -34,8 +34,8 @@ def load(extra: dict[str, Any], environ: dict[str, str] | None = None) -> Any:
             "general_settings.admin_only_routes",
         ),
         (
-            {"general_settings": {"pass_through_endpoints": [{"path": "/x"}]}},
-            "general_settings.pass_through_endpoints",
+            {"general_settings": {"use_client_credentials_pass_through_routes": True}},
+            "general_settings.use_client_credentials_pass_through_routes",
         ),
         ({"general_settings": {"max_budget": 100}}, "general_settings.max_budget"),
         ({"litellm_settings": {"max_budget": 100}}, "litellm_settings.max_budget"),

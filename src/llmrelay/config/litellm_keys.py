@@ -40,7 +40,9 @@ _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
 _NO_JWT = _r("no JWT / OAuth2 / SSO authentication: only the master key and virtual keys authenticate")
 _NO_ACCESS = _r("no route or IP access control: every route stays open to any valid key")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
-_NO_PASS_THROUGH = _r("no pass-through endpoints: those routes would answer 404")
+_PASS_THROUGH_SECTION = _r(
+    "LiteLLM reads pass-through endpoints from general_settings.pass_through_endpoints; move them there"
+)
 _NO_BUDGET = _r("no such budget or limit: spend would not be bounded as configured")
 _NO_ROUTING = _r("no such routing feature: calls would be routed without it")
 _NO_ALERTS = _i("no alerting channels (Slack, email...): use /metrics and the call log")
@@ -59,7 +61,7 @@ SECTIONS: dict[str, KeyRule] = {
     "files_settings": _NO_FILES,
     "finetune_settings": _NO_FILES,
     "assistant_settings": _r("no Assistants API: those calls would answer 404"),
-    "pass_through_endpoints": _NO_PASS_THROUGH,
+    "pass_through_endpoints": _PASS_THROUGH_SECTION,
     "mcp_servers": _MCP,
     "mcp_tools": _MCP,
     "vector_store_registry": _r("no vector stores: retrieval calls would answer 404"),
@@ -93,7 +95,6 @@ LITELLM_PARAMS: dict[str, KeyRule] = {
     "quality_router_config": _NO_ROUTING,
     "quality_router_default_model": _NO_ROUTING,
     "cache_control_injection_points": _r("no prompt-cache injection: calls would cost their uncached price"),
-    "use_in_pass_through": _i("no pass-through endpoints"),
     "use_litellm_proxy": _INTERNAL,
     "use_chat_completions_api": _INTERNAL,
     "merge_reasoning_content_in_choices": _i("reasoning stays in `reasoning_content`, apart from the answer"),
@@ -232,8 +233,9 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "enforced_params": _r("required request params are not enforced"),
     "reject_clientside_metadata_tags": _r("client metadata tags are not refused"),
     "default_team_disabled": _r("personal keys (no team) are not refused"),
-    "pass_through_endpoints": _NO_PASS_THROUGH,
-    "use_client_credentials_pass_through_routes": _NO_PASS_THROUGH,
+    "use_client_credentials_pass_through_routes": _r(
+        "pass-through routes always send the gateway's own provider credentials, never the client's"
+    ),
     "key_management_system": _NO_SECRETS,
     "key_management_settings": _NO_SECRETS,
     "use_azure_key_vault": _NO_SECRETS,

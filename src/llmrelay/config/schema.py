@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from llmrelay.config.pass_through import PassThroughEndpoint
 from llmrelay.providers.registry import declared_names
 
 # limits and times are never negative; a timeout or a size of 0 would refuse everything
@@ -201,6 +202,8 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     data_dir: str | None = None
     # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
     embedded_database: bool | None = None
+    # LiteLLM's: custom routes forwarded to a fixed target (config/pass_through.py)
+    pass_through_endpoints: list[PassThroughEndpoint] | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:

@@ -84,7 +84,11 @@ class KeyGate:
             if found is None:  # deleted between authentication and now
                 raise AuthenticationError("invalid API key", code="invalid_api_key")
             # as in LiteLLM, a key allowed a model group may also call it by any of its aliases
-            if not found.may_use(call.model) and not (call.alias_of and found.may_use(call.alias_of)):
+            if (
+                call.names_model
+                and not found.may_use(call.model)
+                and not (call.alias_of and found.may_use(call.alias_of))
+            ):
                 allowed = sorted(found.models or ())
                 raise ModelAccessDenied(
                     f"key not allowed to access model. This key can only access models={allowed}. "

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llmrelay.auth.master import open_access
-from llmrelay.auth.presented import refuse_ambiguous_credentials
+from llmrelay.auth.presented import HeaderGetter, refuse_ambiguous_credentials
 from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
@@ -21,7 +21,7 @@ from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import ApiDocument, Auth, ServedRoute, gateway_docs, static_file_doc
 from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
-from llmrelay.proxy.state import GatewayState
+from llmrelay.proxy.state import Authenticate, GatewayState
 from llmrelay.proxy.ui import UiRoutes
 from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError, NotFoundError
@@ -144,7 +144,12 @@ class GatewayApp:
         route = self._routes.get((scope.method, path))
         if route is None:
             handler = None
-            dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+            # Anthropic's error shape on its paths and its pass-through route (Claude Code reads it)
+            anthropic = path.startswith("/anthropic/")
+            if anthropic or path.endswith(("/messages", "/messages/count_tokens")):
+                dialect = ANTHROPIC
+            else:
+                dialect = OPENAI
         else:
             handler, dialect = route
         busy = self._busy
@@ -213,6 +218,10 @@ class GatewayApp:
             principal = self._authenticate(req, anthropic_dialect=False)
             await self._models_route(req, principal, path[len(model_prefix) :])
             return
+        for forward in self.state.forward_routes:
+            if forward.matches(path):
+                await forward(req, self._authenticator(req))
+                return
         for route_method, prefix, handler in self.state.extra_prefix_routes:
             if method == route_method and path.startswith(prefix):
                 await handler(req, self._authenticate(req, anthropic_dialect=False))
@@ -237,6 +246,20 @@ class GatewayApp:
         except AuthenticationError:
             self._failed_authentication(req.scope)
             raise
+
+    def _authenticator(self, req: Request) -> Authenticate:
+        """Authentication for a route that finds the key itself (a pass-through route)."""
+
+        def authenticate(header: HeaderGetter, anthropic_dialect: bool) -> Principal:
+            assert self.state.authenticate is not None
+            refuse_ambiguous_credentials(req.scope.headers)
+            try:
+                return self.state.authenticate(header, anthropic_dialect=anthropic_dialect)
+            except AuthenticationError:
+                self._failed_authentication(req.scope)
+                raise
+
+        return authenticate
 
     def _failed_authentication(self, scope: RSGIScope) -> None:
         # only failures are counted: past the address's limit this raises 429 instead

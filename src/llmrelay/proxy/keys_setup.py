@@ -24,7 +24,9 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     )
     state.authenticate = runtime.authenticator
     # first in the chain: every call, of whatever type, is gated before the cache or the router
-    state.add_middleware(runtime.middleware(state.router), first=True)
+    middleware = runtime.middleware(state.router)
+    state.add_middleware(middleware, first=True)
+    state.call_gate = middleware.gate
     state.extra_routes.extend(admin.routes())
     state.extra_prefix_routes.extend(admin.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database

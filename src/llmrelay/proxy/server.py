@@ -129,6 +129,10 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.keys_setup import install_keys
 
         install_keys(state, config)
+    from llmrelay.proxy.passthrough.setup import install_passthrough
+
+    # after the keys: the pass-through routes gate their calls with the key gate
+    install_passthrough(state, config, router)
     return GatewayApp(state, version=__version__)
 
 
@@ -200,6 +204,12 @@ def startup_notes(config: GatewayConfig) -> list[str]:
         )
     if not config.model_list:
         notes.append("warning: model_list is empty: every model request will get 404")
+    for endpoint in config.general.pass_through_endpoints or ():
+        if not endpoint.auth:
+            notes.append(
+                f"warning: pass-through endpoint {endpoint.path} has auth: false (LiteLLM's default): "
+                "anyone who can reach the gateway may call it"
+            )
     return notes
 
 
