@@ -151,3 +151,25 @@ def test_the_signer_matches_botocore(monkeypatch: pytest.MonkeyPatch) -> None:
         botocore_auth.SigV4Auth(credentials, "secretsmanager", REGION).add_auth(request)
         assert ours["x-amz-date"] == request.headers["X-Amz-Date"] == "20261207T210000Z"
         assert ours["authorization"] == request.headers["Authorization"]
+
+
+def test_an_aws_error_echoing_the_secret_never_reaches_the_message_or_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from aiohttp import web
+
+    from llmrelay.testing.receiver import ReceiverThread
+
+    async def echoing(request: web.Request) -> web.StreamResponse:
+        text = f"cannot decrypt {OPENAI_SECRET} for {request.headers.get('authorization')}"
+        return web.json_response({"__type": "InternalServiceError", "message": text}, status=500)
+
+    caplog.set_level(logging.DEBUG)
+    with ReceiverThread([("POST", "/", echoing)]) as server:
+        with pytest.raises(ConfigError) as refused:
+            parse_config(_document(), source="c.yaml", environ=_env(server.base_url))
+    message = str(refused.value)
+    assert "GetSecretValue for 'OPENAI_API_KEY' failed: HTTP 500 InternalServiceError" in message
+    for text in (message, repr(refused.value), caplog.text):
+        assert OPENAI_SECRET not in text and "Signature=" not in text
+        assert CREDENTIALS["AWS_SECRET_ACCESS_KEY"] not in text

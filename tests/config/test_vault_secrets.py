@@ -223,3 +223,18 @@ def test_a_token_is_required() -> None:
     with pytest.raises(ConfigError) as refused:
         parse_config(_document(), source="c.yaml", environ={"OPENAI_API_KEY": "x"})
     assert "HCP_VAULT_TOKEN" in str(refused.value)
+
+
+def test_a_gateway_with_a_manager_refreshes_it_as_a_worker_service(vault: VaultSimulator) -> None:
+    from llmrelay.proxy.server import build_app
+
+    vault.put("OPENAI_API_KEY", {"key": OPENAI_SECRET})
+    config = parse_config(_document(), source="c.yaml", environ=_env(vault))
+    app = build_app(config)
+    refreshers = [s for s in app.state.services if isinstance(s, SecretRefresher)]
+    assert len(refreshers) == 1 and refreshers[0].managed is config.secrets
+    (deployment,) = app.state.model_info
+    assert "api_key" not in deployment["litellm_params"]  # the value read is never shown
+    # a manager the config reads nothing from: nothing to refresh
+    plain = build_app(parse_config(_document(key_ref="sk-inline"), source="c.yaml", environ=_env(vault)))
+    assert not [s for s in plain.state.services if isinstance(s, SecretRefresher)]

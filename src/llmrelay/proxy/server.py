@@ -125,7 +125,7 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.background import RouterHealthChecks
 
         state.services.append(RouterHealthChecks(router))
-    if config.secrets is not None:
+    if config.secrets is not None and config.secrets.names():
         from llmrelay.config.secrets.refresh import SecretRefresher
 
         # reads the manager's secrets again off the request path; tells when one was rotated
