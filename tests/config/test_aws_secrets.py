@@ -108,6 +108,11 @@ def test_one_json_secret_holds_many_names(endpoint: str, secrets: Any) -> None:
     )
     assert config.model_list[0]["litellm_params"]["api_key"] == OPENAI_SECRET
     assert config.general.master_key == "sk-master-in-bundle"
+    # a refresh reads the bundle again: no change, then the rotated name
+    assert config.secrets is not None and config.secrets.refresh().changed == []
+    bundle["OPENAI_API_KEY"] = "sk-rotated"
+    secrets.put_secret_value(SecretId="litellm_secrets", SecretString=json.dumps(bundle))
+    assert config.secrets.refresh().changed == ["OPENAI_API_KEY"]
 
 
 def test_refused_credentials_stop_the_start_without_values(

@@ -31,6 +31,8 @@ class ManagedSecrets:
         # name → the value the config was loaded with; name → where the config refers to it
         self._values: dict[str, str] = {}
         self.uses: dict[str, list[str]] = {}
+        # primary_secret_name's JSON object, read once while the config loads (None: not read yet)
+        self._bundle: dict[str, object] | None = None
 
     def handles(self, name: str) -> bool:
         """Whether `os.environ/<name>` is looked up in the manager."""
@@ -47,7 +49,12 @@ class ManagedSecrets:
         Raises SecretError."""
         with self._lock:
             cached = self._values.get(name)
-        value = cached if cached is not None else self._fetch(name, self._primary_bundle())
+        if cached is not None:
+            value: str | None = cached
+        else:
+            if self._primary and self._bundle is None:
+                self._bundle = self._primary_bundle()
+            value = self._fetch(name, self._bundle)
         if value is not None:
             with self._lock:
                 self._values.setdefault(name, value)
