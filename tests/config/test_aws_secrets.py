@@ -170,9 +170,8 @@ def test_an_aws_error_echoing_the_secret_never_reaches_the_message_or_the_log(
         return web.json_response({"__type": "InternalServiceError", "message": text}, status=500)
 
     caplog.set_level(logging.DEBUG)
-    with ReceiverThread([("POST", "/", echoing)]) as server:
-        with pytest.raises(ConfigError) as refused:
-            parse_config(_document(), source="c.yaml", environ=_env(server.base_url))
+    with ReceiverThread([("POST", "/", echoing)]) as server, pytest.raises(ConfigError) as refused:
+        parse_config(_document(), source="c.yaml", environ=_env(server.base_url))
     message = str(refused.value)
     assert "GetSecretValue for 'OPENAI_API_KEY' failed: HTTP 500 InternalServiceError" in message
     for text in (message, repr(refused.value), caplog.text):
