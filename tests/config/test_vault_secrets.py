@@ -6,6 +6,7 @@ value ever in an error or a log line, also when Vault's error echoes it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from llmrelay.config import ConfigError, parse_config
 from llmrelay.config.secrets.refresh import SecretRefresher
+from llmrelay.config.secrets.vault import VaultKv2
 from llmrelay.testing.vault_sim import VaultSimulator
 
 TOKEN = "hvs.vault-test-token"
@@ -191,7 +193,8 @@ def test_the_refresher_runs_on_its_interval_off_the_request_path(vault: VaultSim
         ({"access_mode": "write_only"}, {}, "write_only"),
         ({"primary_secret_name": "bundle"}, {}, "primary_secret_name is for aws_secret_manager only"),
         ({"hosted_key": ["X"]}, {}, "unknown setting"),
-        ({}, {"HCP_VAULT_APPROLE_ROLE_ID": "role"}, "only token authentication"),
+        ({}, {"HCP_VAULT_CLIENT_CERT": "cert.pem"}, "TLS-certificate sign-in is not supported"),
+        ({}, {"HCP_VAULT_APPROLE_ROLE_ID": "role"}, "AppRole needs both"),
     ],
 )
 def test_what_is_not_implemented_stops_the_start(
@@ -238,3 +241,56 @@ def test_a_gateway_with_a_manager_refreshes_it_as_a_worker_service(vault: VaultS
     # a manager the config reads nothing from: nothing to refresh
     plain = build_app(parse_config(_document(key_ref="sk-inline"), source="c.yaml", environ=_env(vault)))
     assert not [s for s in plain.state.services if isinstance(s, SecretRefresher)]
+
+
+ROLE_ID, SECRET_ID = "role-0001", "secret-id-held-by-the-gateway"
+
+
+def test_approle_signs_in_and_reads_with_its_token(vault: VaultSimulator) -> None:
+    vault.approles[ROLE_ID] = SECRET_ID
+    vault.put("OPENAI_API_KEY", {"key": OPENAI_SECRET})
+    env = {"HCP_VAULT_ADDR": vault.base_url, "HCP_VAULT_APPROLE_ROLE_ID": ROLE_ID,
+           "HCP_VAULT_APPROLE_SECRET_ID": SECRET_ID}  # fmt: skip
+    config = parse_config(_document(), source="c.yaml", environ=env)
+    assert _api_key(config) == OPENAI_SECRET
+    login, read = vault.requests
+    assert (login.method, login.path) == ("POST", "/v1/auth/approle/login")
+    assert json.loads(login.body) == {"role_id": ROLE_ID, "secret_id": SECRET_ID}
+    assert read.headers["x-vault-token"].startswith("hvs.approle-")
+
+
+def test_approle_signs_in_again_when_its_lease_runs_out() -> None:
+    now = [1000.0]
+    with VaultSimulator(
+        token=TOKEN, approles={ROLE_ID: SECRET_ID}, lease_seconds=60, clock=lambda: now[0]
+    ) as sim:
+        sim.put("A", {"key": "a-value"})
+        env = {
+            "HCP_VAULT_ADDR": sim.base_url,
+            "HCP_VAULT_APPROLE_ROLE_ID": ROLE_ID,
+            "HCP_VAULT_APPROLE_SECRET_ID": SECRET_ID,
+        }
+        store = VaultKv2(env, clock=lambda: now[0])
+        assert store.read("A") == "a-value" and store.read("A") == "a-value"
+        assert sim.logins == 1
+        now[0] += 31  # within the lease, but inside the renewal margin
+        assert store.read("A") == "a-value"
+        assert sim.logins == 2
+        now[0] += 61  # the server has forgotten the token: a new sign-in, not a 403
+        assert store.read("A") == "a-value" and sim.logins == 3
+
+
+def test_a_refused_approle_names_the_failure_not_the_secret_id(
+    vault: VaultSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    vault.approles[ROLE_ID] = "another-secret-id"
+    env = {
+        "HCP_VAULT_ADDR": vault.base_url,
+        "HCP_VAULT_APPROLE_ROLE_ID": ROLE_ID,
+        "HCP_VAULT_APPROLE_SECRET_ID": SECRET_ID,
+    }
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConfigError) as refused:
+        parse_config(_document(), source="c.yaml", environ=env)
+    assert "AppRole sign-in failed: HTTP 400" in str(refused.value)
+    assert SECRET_ID not in str(refused.value) and SECRET_ID not in caplog.text

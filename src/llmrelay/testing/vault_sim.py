@@ -6,12 +6,18 @@ here).
     POST   /v1/<mount>/data/<path>               write a new version: {"data": {...}, "options": {"cas": N}}
     PUT    (the same as POST)
     DELETE /v1/<mount>/data/<path>               soft-delete the latest version (204)
+    POST   /v1/auth/<approle mount>/login        AppRole sign-in: {"role_id", "secret_id"} → auth.client_token
 
 As Vault: every request needs `X-Vault-Token` (403 `{"errors": ["permission denied"]}` without a
 known one); `X-Vault-Namespace` selects the namespace (Vault Enterprise), whose secrets are apart
 from the root's; a missing or deleted secret is a 404 `{"errors": []}` (a deleted one with its
 metadata); an unknown mount is a 404 naming the route; a read answers the envelope Vault does
 (`request_id`, `lease_*`, `data: {data, metadata}`, `mount_type: "kv"`...).
+
+AppRole: `approles` (role id → secret id) are the roles accepted at `/v1/auth/approle/login` (400
+`invalid role or secret ID` otherwise); each sign-in issues a new token valid for `lease_seconds`
+(Vault's `lease_duration`), after which requests with it are refused 403 as Vault refuses an expired
+token; `logins` counts the sign-ins.
 
 Faults: `fail_next(status, errors)` answers the next requests with that status and `errors` list
 (to test that a client never prints what a server's error echoes).
@@ -23,8 +29,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,9 +61,22 @@ def _now() -> str:
 
 
 class VaultSimulator:
-    def __init__(self, token: str = "hvs.test-token", mounts: tuple[str, ...] = ("secret",)) -> None:
-        self.tokens = {token}
+    def __init__(
+        self,
+        token: str = "hvs.test-token",
+        mounts: tuple[str, ...] = ("secret",),
+        *,
+        approles: dict[str, str] | None = None,
+        lease_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clock = clock
+        # token → until when it is valid (a static token: forever)
+        self.tokens: dict[str, float] = {token: float("inf")}
         self.mounts = set(mounts)
+        self.approles = dict(approles or {})
+        self.lease_seconds = lease_seconds
+        self.logins = 0
         self.log = ReceiverLog()
         self._lock = threading.Lock()
         # (namespace, mount, path) → its versions
@@ -93,9 +114,13 @@ class VaultSimulator:
             fault = self._faults.popleft() if self._faults else None
         if fault is not None:
             return _errors(fault[0], fault[1])
-        if headers.get("x-vault-token") not in self.tokens:
-            return _errors(403, ["permission denied"])
         tail = request.match_info["tail"]
+        if request.method == "POST" and tail == "auth/approle/login":
+            return self._login(body)
+        with self._lock:
+            until = self.tokens.get(headers.get("x-vault-token", ""), 0.0)
+        if self._clock() >= until:
+            return _errors(403, ["permission denied"])
         mount, marker, path = tail.partition("/data/")
         if not marker or mount not in self.mounts or not path:
             return _errors(404, [f'no handler for route "{tail}". route entry not found.'])
@@ -105,6 +130,29 @@ class VaultSimulator:
         if request.method == "DELETE":
             return self._delete(key)
         return self._write(key, body)
+
+    def _login(self, body: bytes) -> web.StreamResponse:
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            return _errors(400, ["error parsing JSON"])
+        role_id = document.get("role_id") if isinstance(document, dict) else None
+        secret_id = document.get("secret_id") if isinstance(document, dict) else None
+        if not role_id or self.approles.get(role_id) != secret_id:
+            return _errors(400, ["invalid role or secret ID"])
+        token = f"hvs.approle-{uuid.uuid4().hex}"
+        with self._lock:
+            self.tokens[token] = self._clock() + self.lease_seconds
+            self.logins += 1
+        auth = {
+            "client_token": token,
+            "accessor": uuid.uuid4().hex,
+            "policies": ["default"],
+            "token_policies": ["default"],
+            "lease_duration": int(self.lease_seconds),
+            "renewable": True,
+        }
+        return web.json_response({"request_id": str(uuid.uuid4()), "auth": auth, "data": None})
 
     def _read(self, key: tuple[str, str, str], version: str | None) -> web.StreamResponse:
         with self._lock:
