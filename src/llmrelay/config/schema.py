@@ -190,8 +190,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay: open connections one worker process accepts at once (more wait in the listen
     # backlog); lowered to fit the process's file-descriptor limit
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
-    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle and
-    # max_requests_per_client) comes from X-Forwarded-For — believed only from trusted_proxies
+    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle,
+    # max_requests_per_client and allowed_ips) comes from X-Forwarded-For — believed only from
+    # trusted_proxies
     use_x_forwarded_for: bool | None = None
     # llmrelay: the front proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
     trusted_proxies: list[str] | None = None
