@@ -81,4 +81,5 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         expires_at=_epoch(key.expires),
         blocked_by=blocked_by,
         limits=tuple(limits),
+        allowed_routes=tuple(key.allowed_routes or ()),
     )

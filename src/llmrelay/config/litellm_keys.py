@@ -38,7 +38,7 @@ def _i(why: str) -> KeyRule:
 
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
 _NO_JWT = _r("no JWT / OAuth2 / SSO authentication: only the master key and virtual keys authenticate")
-_NO_ACCESS = _r("no route or IP access control: every route stays open to any valid key")
+_NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
 _PASS_THROUGH_SECTION = _r(
     "LiteLLM reads pass-through endpoints from general_settings.pass_through_endpoints; move them there"
@@ -46,7 +46,7 @@ _PASS_THROUGH_SECTION = _r(
 _NO_BUDGET = _r("no such budget or limit: spend would not be bounded as configured")
 _NO_ROUTING = _r("no such routing feature: calls would be routed without it")
 _NO_ALERTS = _i("no alerting channels (Slack, email...): use /metrics and the call log")
-_NO_SECRETS = _r("no secret manager: keys are read from os.environ/ references only")
+_NO_SECRETS = _r("no such secret manager: use key_management_system aws_secret_manager or hashicorp_vault")
 _NO_FILES = _r("no files, batches or fine-tuning API: those calls would answer 404")
 _LOGGING = _i("logging detail llmrelay does not have; calls are logged by its own sinks")
 _UI = _i("the admin UI has no such option")
@@ -223,9 +223,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "enable_oauth2_auth": _NO_JWT,
     "enable_oauth2_proxy_auth": _NO_JWT,
     "oauth2_config_mappings": _NO_JWT,
-    "allowed_ips": _NO_ACCESS,
-    "allowed_routes": _NO_ACCESS,
-    "admin_only_routes": _NO_ACCESS,
     "public_routes": _NO_ACCESS,
     "ui_access_mode": _NO_ACCESS,
     "allow_client_side_credentials": _r("clients cannot send provider credentials (they would be refused)"),
@@ -236,8 +233,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "use_client_credentials_pass_through_routes": _r(
         "pass-through routes always send the gateway's own provider credentials, never the client's"
     ),
-    "key_management_system": _NO_SECRETS,
-    "key_management_settings": _NO_SECRETS,
     "use_azure_key_vault": _NO_SECRETS,
     "use_google_kms": _NO_SECRETS,
     "max_budget": _r("no proxy-wide budget: spend would not be bounded"),

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 
 from llmrelay.config.pass_through import PassThroughEndpoint
+from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
 
 # limits and times are never negative; a timeout or a size of 0 would refuse everything
@@ -190,8 +191,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay: open connections one worker process accepts at once (more wait in the listen
     # backlog); lowered to fit the process's file-descriptor limit
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
-    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle and
-    # max_requests_per_client) comes from X-Forwarded-For — believed only from trusted_proxies
+    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle,
+    # max_requests_per_client and allowed_ips) comes from X-Forwarded-For — believed only from
+    # trusted_proxies
     use_x_forwarded_for: bool | None = None
     # llmrelay: the front proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
     trusted_proxies: list[str] | None = None
@@ -204,6 +206,18 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     embedded_database: bool | None = None
     # LiteLLM's: custom routes forwarded to a fixed target (config/pass_through.py)
     pass_through_endpoints: list[PassThroughEndpoint] | None = None
+    # LiteLLM's: the secret manager `os.environ/NAME` references are read from (config/secrets/);
+    # read while the config loads (config/secrets/setup.py), kept here for the record
+    key_management_system: str | None = None
+    key_management_settings: KeyManagementSettings | None = None
+    # LiteLLM's: the client addresses and CIDR networks the gateway answers (proxy/network_policy.py)
+    allowed_ips: list[str] | None = None
+    # LiteLLM's: routes (paths, `/prefix/*`, or LiteLLM's route groups: config/route_rules.py) only
+    # admins may call, and the only routes other callers may call
+    admin_only_routes: list[str] | None = None
+    allowed_routes: list[str] | None = None
+    # llmrelay: the only routes the users of a role may call, e.g. {"internal_user_viewer": ["info_routes"]}
+    role_allowed_routes: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
@@ -215,6 +229,22 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
             from llmrelay.config.networks import trusted_networks
 
             trusted_networks(self.trusted_proxies)
+        if self.allowed_ips is not None:
+            from llmrelay.config.networks import trusted_networks
+
+            if not self.allowed_ips:
+                raise ValueError(
+                    "allowed_ips is empty: it would refuse every client (leave it out to allow all)"
+                )
+            trusted_networks(self.allowed_ips)
+        from llmrelay.config.route_rules import check_entry, check_role
+
+        for entry in [*(self.admin_only_routes or ()), *(self.allowed_routes or ())]:
+            check_entry(entry)
+        for role, entries in (self.role_allowed_routes or {}).items():
+            check_role(role)
+            for entry in entries:
+                check_entry(entry)
 
     def forwarding_proxies(self) -> list[str]:
         """The proxies whose X-Forwarded-For names the client; empty: the TCP peer is the client."""

@@ -17,6 +17,7 @@ from llmrelay.proxy.body_deadline import BodyDeadlines
 from llmrelay.proxy.client_address import ClientAddresses, peer_host
 from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
+from llmrelay.proxy.network_policy import NetworkPolicy
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import ApiDocument, Auth, ServedRoute, gateway_docs, static_file_doc
 from llmrelay.proxy.paths import check_path, slash_redirect
@@ -60,6 +61,10 @@ class GatewayApp:
         # without trusted proxies the client is the peer: no resolver on the hot path
         self._clients = ClientAddresses(proxies) if proxies else None
         self._client_of = self._clients.of if self._clients is not None else _peer_of
+        # allowed_ips and the route rules (keys' own allowed_routes included); None: nothing to check
+        self._policy = NetworkPolicy.from_settings(
+            state.settings, key_routes=state.authenticate is not open_access
+        )
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -168,6 +173,9 @@ class GatewayApp:
                 raise self._slots.refusal()
             busy[taker] = taken + 1
             address = taker
+            policy = self._policy
+            if policy is not None:
+                policy.check_address(taker, path)
             if handler is None:
                 await self._unrouted(req, scope.method, path)
                 return
@@ -190,6 +198,8 @@ class GatewayApp:
                 except AuthenticationError:
                     self._failed_authentication(scope)
                     raise
+                if policy is not None and policy.checks_routes:
+                    policy.check_route(principal, path)
             await handler(req, principal)
         except LLMError as error:
             self._fail(req, error, dialect)
@@ -242,10 +252,13 @@ class GatewayApp:
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.scope.headers)
         try:
-            return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
+            principal = self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
         except AuthenticationError:
             self._failed_authentication(req.scope)
             raise
+        if self._policy is not None and self._policy.checks_routes:
+            self._policy.check_route(principal, req.scope.path)
+        return principal
 
     def _authenticator(self, req: Request) -> Authenticate:
         """Authentication for a route that finds the key itself (a pass-through route)."""

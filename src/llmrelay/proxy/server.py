@@ -125,6 +125,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.background import RouterHealthChecks
 
         state.services.append(RouterHealthChecks(router))
+    if config.secrets is not None and config.secrets.names():
+        from llmrelay.config.secrets.refresh import SecretRefresher
+
+        # reads the manager's secrets again off the request path; tells when one was rotated
+        state.services.append(SecretRefresher(config.secrets))
     if keys_enabled(config):
         from llmrelay.proxy.keys_setup import install_keys
 
