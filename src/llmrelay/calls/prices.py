@@ -78,3 +78,17 @@ def image_usage(usage: ImageUsage | None) -> Usage:
         completion_tokens=usage.output_tokens,
         total_tokens=usage.total_tokens,
     )
+
+
+def by_audio_seconds(prices: Prices, seconds: float | None, usage: Usage | None) -> int:
+    """A transcription: per second of input audio when the upstream reported its length and the
+    model has a per-second price (whisper-1, Groq's and Deepgram's models); else its reported token
+    usage at the model's token prices (gpt-4o-transcribe); else 0 (see docs/gateway.md)."""
+    info = prices.info()
+    if info is None:
+        return 0
+    if seconds is not None and info.per_second is not None:
+        return picos_to_micros(round(info.per_second * seconds))
+    if usage is not None and usage.total_tokens:
+        return prices.tokens(usage)
+    return 0
