@@ -40,10 +40,11 @@ def wav_seconds(data: bytes) -> float | None:
     for _ in range(64):
         if offset + 8 > len(data):
             return None
-        kind, size = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
+        kind = data[offset : offset + 4]
+        size = int(struct.unpack_from("<I", data, offset + 4)[0])
         body = offset + 8
         if kind == b"fmt " and size >= 16 and body + 16 <= len(data):
-            byte_rate = struct.unpack_from("<I", data, body + 8)[0]
+            byte_rate = int(struct.unpack_from("<I", data, body + 8)[0])
         elif kind == b"data":
             if byte_rate <= 0:
                 return None

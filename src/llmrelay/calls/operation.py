@@ -167,7 +167,9 @@ def _transcription_usage(response: TranscriptionResponse) -> Usage:
                  total_tokens=usage.total_tokens)  # fmt: skip
 
 
-def _price_transcript(prices: Prices, q: TranscriptionRequest | TranslationRequest, r: TranscriptionResponse) -> int:
+def _price_transcript(
+    prices: Prices, q: TranscriptionRequest | TranslationRequest, r: TranscriptionResponse
+) -> int:
     """The reported seconds, else the reported tokens, else the seconds measured (audio_length.py)."""
     usage, seconds = _transcription_usage(r), r.audio_seconds()
     if seconds is None and not usage.total_tokens:

@@ -31,7 +31,9 @@ def encode_form(
         for upload in uploads:
             key = name + "[]" if isinstance(given, list) else name
             head = _head(boundary, key, upload.filename)
-            parts.append(head + f"content-type: {upload.content_type}\r\n\r\n".encode() + upload.data + b"\r\n")
+            parts.append(
+                head + f"content-type: {upload.content_type}\r\n\r\n".encode() + upload.data + b"\r\n"
+            )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 

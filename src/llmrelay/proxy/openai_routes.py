@@ -172,7 +172,9 @@ class OpenAIRoutes:
             if content_type is None:
                 req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
             else:
-                req.send_body(200, ("content-type", content_type), result.text.encode(), result_headers(result))
+                req.send_body(
+                    200, ("content-type", content_type), result.text.encode(), result_headers(result)
+                )
 
         return answer
 

@@ -124,7 +124,9 @@ class OneShotCalls(ABC):
         """Edit `image` (a file as for image_variation, or a list of them) as `prompt` says: OpenAI's
         `mask` (a file), `n`, `size`, `quality`, `response_format`, `user`. Without `model`, a
         Client asks for dall-e-2."""
-        files = [as_upload(i, "image") for i in image] if isinstance(image, list) else as_upload(image, "image")
+        files = (
+            [as_upload(i, "image") for i in image] if isinstance(image, list) else as_upload(image, "image")
+        )
         fields = {**params, "model": model, "image": files, "prompt": prompt}
         if params.get("mask") is not None:
             fields["mask"] = as_upload(params["mask"], "mask")

@@ -56,7 +56,7 @@ def _reply(body: Any, task: str, deployment_model: str | None) -> Reply:
     file = body.get("file")
     if not isinstance(file, dict):
         raise ProviderError(400, "Missing required parameter: 'file'.", param="file")
-    model = deployment_model or body.get("model")
+    model = str(deployment_model or body.get("model") or "")
     allowed = WHISPERS if task == "translate" else (*WHISPERS, *TOKEN_MODELS)
     if model not in allowed:
         raise ProviderError(400, f"Invalid model '{model}' for audio {task}.", param="model")
@@ -80,7 +80,9 @@ def _reply(body: Any, task: str, deployment_model: str | None) -> Reply:
     granularities = [granularities] if isinstance(granularities, str) else granularities
     if granularities and fmt != "verbose_json":
         raise ProviderError(
-            400, "timestamp_granularities requires response_format=verbose_json.", param="timestamp_granularities"
+            400,
+            "timestamp_granularities requires response_format=verbose_json.",
+            param="timestamp_granularities",
         )
     text, seconds = heard(file["data"])
     if fmt == "text":
@@ -160,7 +162,8 @@ def _verbose(task: str, text: str, seconds: float, granularities: list[str]) -> 
         words = text.split()
         step = seconds / max(1, len(words))
         reply["words"] = [
-            {"word": w, "start": round(i * step, 2), "end": round((i + 1) * step, 2)} for i, w in enumerate(words)
+            {"word": w, "start": round(i * step, 2), "end": round((i + 1) * step, 2)}
+            for i, w in enumerate(words)
         ]
     reply["usage"] = {"type": "duration", "seconds": math.ceil(seconds)}
     return reply

@@ -205,12 +205,12 @@ def edit_reply(body: Any, deployment_model: str | None = None) -> dict[str, Any]
     gpt_image = model.startswith(("gpt-image", "chatgpt-image"))
     if not gpt_image and (len(images) > 1 or model != "dall-e-2"):
         raise ProviderError(400, f"Invalid value for 'image': {model} edits one PNG image.", param="image")
-    for image in images[:EDIT_MAX_IMAGES + 1]:
+    for image in images[: EDIT_MAX_IMAGES + 1]:
         data: bytes = image["data"]
         cap = GPT_IMAGE_MAX_IMAGE if gpt_image else VARIATION_MAX_IMAGE
         if len(images) > EDIT_MAX_IMAGES or not data.startswith(PNG_MAGIC) or len(data) >= cap:
-            raise ProviderError(400, "Invalid input image - format must be in ['png'] and under the size limit.",
-                                param="image")  # fmt: skip
+            message = "Invalid input image - format must be in ['png'] and under the size limit."
+            raise ProviderError(400, message, param="image")
     mask = body.get("mask")
     if mask is not None and (not isinstance(mask, dict) or not mask["data"].startswith(PNG_MAGIC)):
         raise ProviderError(400, "Invalid mask image - format must be png.", param="mask")

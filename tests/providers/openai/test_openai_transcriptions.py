@@ -45,7 +45,9 @@ def form_of(sent: HttpRequest) -> dict[str, list[email.message.Message]]:
 
 
 def test_the_adapter_sends_a_form_with_arrays_as_openai_spells_them() -> None:
-    deployment = Deployment(provider="openai", model="whisper-1", api_key="sk-1", api_base="https://up.test/v1")
+    deployment = Deployment(
+        provider="openai", model="whisper-1", api_key="sk-1", api_base="https://up.test/v1"
+    )
     request = TranscriptionRequest(
         file=FileUpload(data=WAV, filename="fox.wav", content_type="audio/wav"), model="group",
         language="en", response_format="verbose_json", temperature=0.2,
@@ -64,12 +66,16 @@ def test_the_adapter_sends_a_form_with_arrays_as_openai_spells_them() -> None:
 
 def test_azure_and_groq_urls() -> None:
     request = TranscriptionRequest(file=FileUpload(data=WAV, filename="a.wav"), model="g")
-    azure = Deployment(provider="azure", model="my-whisper", api_key="az-1", api_base="https://r.openai.azure.com")
+    azure = Deployment(
+        provider="azure", model="my-whisper", api_key="az-1", api_base="https://r.openai.azure.com"
+    )
     sent = REGISTRY.get("azure").codec("transcription", TRANSCRIPTION.label).prepare(request, azure)
     assert sent.url == (
         "https://r.openai.azure.com/openai/deployments/my-whisper/audio/transcriptions?api-version=2024-10-21"
     )
-    assert sent.headers["api-key"] == "az-1" and sent.headers["content-type"].startswith("multipart/form-data")
+    assert sent.headers["api-key"] == "az-1" and sent.headers["content-type"].startswith(
+        "multipart/form-data"
+    )
     groq = Deployment(provider="groq", model="whisper-large-v3", api_key="gsk-1")
     sent = REGISTRY.get("groq").codec("translation", TRANSLATION.label).prepare(request, groq)
     assert sent.url == "https://api.groq.com/openai/v1/audio/translations"
@@ -79,7 +85,9 @@ def test_which_rows_serve_speech_to_text() -> None:
     for provider in ("openai", "openai_like", "azure", "groq"):
         assert {"transcription", "translation"} <= set(REGISTRY.get(provider).codecs), provider
     for provider in ("anthropic", "together_ai", "mistral"):
-        with pytest.raises(BadRequestError, match=f"provider '{provider}' does not support audio transcriptions"):
+        with pytest.raises(
+            BadRequestError, match=f"provider '{provider}' does not support audio transcriptions"
+        ):
             REGISTRY.get(provider).codec("transcription", TRANSCRIPTION.label)
 
 
@@ -106,7 +114,8 @@ def test_bad_requests_name_their_field() -> None:
     for fields, param in (({"file": too_big}, "file"), ({"file": upload, "stream": True}, "stream"),
                           ({"file": upload, "temperature": 1.5}, "temperature"),
                           ({"file": upload, "response_format": "mp3"}, "response_format"),
-                          ({"file": upload, "timestamp_granularities": ["char"]}, "timestamp_granularities[0]"),
+                          ({"file": upload, "timestamp_granularities": ["char"]},
+                           "timestamp_granularities[0]"),
                           ({"file": upload, "language": "en us"}, "language")):  # fmt: skip
         with pytest.raises(BadRequestError) as bad:
             llmrelay.transcription("openai/whisper-1", **fields, api_key="sk-never-sent")
@@ -208,13 +217,19 @@ async def test_router_atranscription_is_retried_and_recorded(openai_sim: Running
         def on_success(self, record: CallRecord) -> None:
             records.append(record)
 
-    group = [{"model_name": "stt", "litellm_params": {"model": "openai/whisper-1", **openai_sim.sdk_kwargs()}}]
+    group = [
+        {"model_name": "stt", "litellm_params": {"model": "openai/whisper-1", **openai_sim.sdk_kwargs()}}
+    ]
     router = Router(model_list=group, callbacks=[Sink()])
     openai_sim.faults.fail_next(1, 500)
     try:
         answer = await router.atranscription("stt", FILE, num_retries=1)
         served = served_of(answer)
-        assert (served.attempts, served.model_group, served.cost_micros) == (2, "stt", 13 * WHISPER_PER_SECOND)
+        assert (served.attempts, served.model_group, served.cost_micros) == (
+            2,
+            "stt",
+            13 * WHISPER_PER_SECOND,
+        )
         said = router.translation("stt", FILE)
         assert said.text == SAID
         await router.aflush()

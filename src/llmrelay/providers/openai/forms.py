@@ -71,7 +71,9 @@ def parse_transcript(
         raise InternalServerError(f"malformed response from provider: {exc}", provider=provider) from exc
 
 
-def prepare_image_edit(adapter: OpenAICompatible, request: ImageEditRequest, deployment: Deployment) -> HttpRequest:
+def prepare_image_edit(
+    adapter: OpenAICompatible, request: ImageEditRequest, deployment: Deployment
+) -> HttpRequest:
     fields = {"prompt": request.prompt, "n": request.n, "size": request.size, "quality": request.quality,
               "response_format": request.response_format, "user": request.user,
               **(request.extra_body or {})}  # fmt: skip
