@@ -23,6 +23,7 @@ T = TypeVar("T", bound=msgspec.Struct)
 MAX_PARTS = 64
 MAX_HEADER_BYTES = 4096
 _BOUNDARY = re.compile(r'boundary=(?:"([^"]{1,70})"|([^\s;,"]{1,70}))', re.IGNORECASE)
+_MISSING = re.compile(r"Object missing required field `([^`]+)`$")
 _PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
 
 
@@ -39,7 +40,8 @@ class FormDecoder(Generic[T]):
         try:
             return msgspec.convert(fields, self.cls, strict=False)
         except msgspec.ValidationError as exc:
-            where = re.search(r"at `\$\.([^`\[]+)", str(exc))
+            # the field at the error's path, or the missing one (a form without its file)
+            where = re.search(r"at `\$\.([^`\[]+)", str(exc)) or _MISSING.match(str(exc))
             raise BadRequestError(f"invalid request: {exc}", param=where.group(1) if where else None) from exc
 
 
