@@ -76,7 +76,7 @@ async def test_a_custom_price_on_a_stream(openai_sim: RunningSimulator) -> None:
 @pytest.mark.parametrize(
     ("field", "where", "says"),
     [
-        ("output_cost_per_second", "litellm_params", "not by second"),
+        ("output_cost_per_second_1080p", "litellm_params", "not by second"),
         ("output_cost_per_character", "model_info", "not by character"),
         ("input_cost_per_audio_token", "litellm_params", "audio"),
         ("input_cost_per_token_flex", "litellm_params", "service tiers"),
@@ -100,11 +100,11 @@ def test_a_negative_price_is_refused(openai_sim: RunningSimulator) -> None:
 
 
 def test_config_loader_names_file_and_path_of_an_unpriceable_field(openai_sim: RunningSimulator) -> None:
-    document = {"model_list": [priced(openai_sim, output_cost_per_second=0.001)]}
+    document = {"model_list": [priced(openai_sim, output_cost_per_second_1080p=0.001)]}
     with pytest.raises(ConfigError) as refused:
         parse_config(document, source="prices.yaml")
     assert str(refused.value).startswith(
-        "prices.yaml: model_list[0].litellm_params.output_cost_per_second: cannot be applied"
+        "prices.yaml: model_list[0].litellm_params.output_cost_per_second_1080p: cannot be applied"
     )
 
 

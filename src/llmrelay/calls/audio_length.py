@@ -4,7 +4,8 @@ and JSON from an upstream that reports no usage.
 
 What can be read exactly: the last cue's end of an `srt` / `vtt` answer (the speech's end: trailing
 silence is not counted), else the length a WAV upload's header declares. Anything else is None, and
-the call is not priced (docs/gateway.md)."""
+the call is not priced (docs/gateway.md). And the length of a text-to-speech answer, for a model
+that bills its audio out by the second (gpt-4o-mini-tts)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,21 @@ def measured_seconds(text: str, file: FileUpload, response_format: str | None) -
             hours, minutes, seconds, millis = ends[-1]
             return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
     return wav_seconds(file.data)
+
+
+# OpenAI's pcm: 24 kHz, 16-bit, mono
+_PCM_BYTES_PER_SECOND = 24_000 * 2
+
+
+def speech_seconds(content: bytes, content_type: str) -> float | None:
+    """The length of a text-to-speech answer whose format says it exactly: raw pcm (OpenAI's
+    24 kHz 16-bit mono) or wav; None for the compressed formats (mp3, opus, aac, flac)."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "audio/pcm":
+        return len(content) / _PCM_BYTES_PER_SECOND
+    if kind in ("audio/wav", "audio/x-wav", "audio/wave"):
+        return wav_seconds(content)
+    return None
 
 
 def wav_seconds(data: bytes) -> float | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from llmrelay.calls.audio_length import measured_seconds
+from llmrelay.calls.audio_length import measured_seconds, speech_seconds
 from llmrelay.calls.prices import (
     Prices,
     by_audio_seconds,
@@ -136,11 +136,12 @@ IMAGE_GENERATION: Operation[ImageGenerationRequest, ImageResponse] = Operation(
     price=lambda prices, q, r: by_images(prices, r, q.size, q.quality),
 )  # fmt: skip
 
-# the answer is audio bytes: no usage is reported, the price is per input character (or token)
+# the answer is audio bytes: no usage is reported, the price is per input character (or token, and
+# per second of a pcm or wav answer)
 SPEECH: Operation[SpeechRequest, SpeechResponse] = Operation(
     "speech", "speech", SpeechRequest, SpeechResponse, "speech",
     usage=_no_usage, estimate_tokens=lambda q: input_tokens(q.input),
-    price=lambda prices, q, _: by_characters(prices, q.input),
+    price=lambda prices, q, r: by_characters(prices, q.input, speech_seconds(r.content, r.content_type)),
 )  # fmt: skip
 
 # a file in, images out (multipart/form-data); priced per image at the asked size, as generations

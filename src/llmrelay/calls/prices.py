@@ -58,15 +58,19 @@ def by_images(prices: Prices, response: ImageResponse, size: str | None, quality
     return prices.tokens(image_usage(response.usage)) if response.usage is not None else 0
 
 
-def by_characters(prices: Prices, text: str) -> int:
+def by_characters(prices: Prices, text: str, audio_seconds: float | None = None) -> int:
     """Per input character (tts-1, tts-1-hd); a model priced per token (gpt-4o-mini-tts) at its
-    input price on the text's tokens."""
+    input price on the text's tokens, plus its price per second of the audio out when the answer's
+    length is known (`audio_seconds`: pcm and wav answers, calls/audio_length.py)."""
     info = prices.info()
     if info is None:
         return 0
     if info.per_character is not None:
         return picos_to_micros(info.per_character * len(text))
-    return by_text_tokens(prices, [text])
+    spoken = 0
+    if audio_seconds is not None and info.output_per_second is not None:
+        spoken = picos_to_micros(round(info.output_per_second * audio_seconds))
+    return by_text_tokens(prices, [text]) + spoken
 
 
 def image_usage(usage: ImageUsage | None) -> Usage:
