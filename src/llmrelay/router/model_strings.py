@@ -26,7 +26,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "custom",
         "databricks",
         "datarobot",
-        "deepgram",
         "dotprompt",
         "elevenlabs",
         "fal_ai",

@@ -111,6 +111,9 @@ class ProviderSimulator:
     api_base_path: ClassVar[str] = ""
     stream_content_type: ClassVar[str] = "text/event-stream"
     default_context_window: ClassVar[int] = 128_000
+    # an API that takes a file's bytes as the body (Deepgram's /v1/listen): a body whose content type
+    # is not JSON is left to the handler (`Call.raw_body`), not refused as malformed JSON
+    takes_binary_bodies: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -211,6 +214,8 @@ class ProviderSimulator:
             body_kind = "multipart/form-data"
             body = form_fields(headers["content-type"], raw)
             malformed = body is None
+        elif raw and self.takes_binary_bodies and "json" not in headers.get("content-type", "json"):
+            body_kind = "binary"
         elif raw:
             try:
                 body = _decode(raw)
