@@ -16,7 +16,7 @@ from keys_helpers import GatewayThread, admin, gateway_document
 
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.storage import Storage
-from llmrelay.testing import RunningSimulator
+from llmrelay.testing import RunningSimulator, SimulatorGroup
 from llmrelay.testing.openai_audio import spoken_wav
 from llmrelay.testing.openai_media import tiny_png
 
@@ -27,7 +27,11 @@ PNG = tiny_png("a chair")
 
 @pytest.fixture
 def gateway(
-    storage: Storage, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+    storage: Storage,
+    database_url: str,
+    openai_sim: RunningSimulator,
+    simulators: SimulatorGroup,
+    tmp_path: Path,
 ) -> Iterator[GatewayThread]:
     document = gateway_document(
         database_url, openai_sim.api_base, openai_sim.api_key, spend_spool_dir=str(tmp_path / "spool"),
@@ -39,6 +43,10 @@ def gateway(
         {"model_name": "stt-4o", "litellm_params": {"model": "openai/gpt-4o-transcribe", **sim}},
         {"model_name": "edit", "litellm_params": {"model": "openai/dall-e-2", **sim}},
         {"model_name": "tts", "litellm_params": {"model": "openai/tts-1", **sim}},
+        {
+            "model_name": "nova",
+            "litellm_params": {"model": "deepgram/nova-3", **simulators.deepgram.sdk_kwargs()},
+        },
     ]
     gw = GatewayThread(document).start()
     try:
@@ -165,3 +173,22 @@ async def test_a_keys_image_edits_are_billed_per_image(
     assert sent.path == "/v1/images/edits" and sent.body["mask"]["filename"] == "mask.png"
     (row,) = [r for r in await spend_rows(gateway) if r["call_type"] == "image_edit"]
     assert row["model_group"] == "edit" and row["spend"] == pytest.approx(2 * 0.018)
+
+
+async def test_a_deepgram_group_answers_the_openai_client_and_is_billed(
+    gateway: GatewayThread, simulators: SimulatorGroup
+) -> None:
+    simulators.deepgram.reset()
+    key = (await admin(gateway, "/key/generate", {"models": ["nova"]}))["key"]
+    async with client(gateway, key) as c:
+        answer = await c.audio.transcriptions.create(
+            model="nova", file=FILE, extra_body={"smart_format": True}
+        )
+        assert answer.text == SAID
+        with pytest.raises(openai.BadRequestError) as refused:
+            await c.audio.translations.create(model="nova", file=FILE)
+        assert "does not support audio translations" in refused.value.message
+    assert simulators.deepgram.requests.last.query == {"model": "nova-3", "smart_format": "true"}
+    (row,) = [r for r in await spend_rows(gateway) if r["model_group"] == "nova" and r["spend"]]
+    # nova-3 at $0.0043 a minute, 4.2 s
+    assert row["call_type"] == "transcription" and row["spend"] == round(4.2 * 71.67) / 1e6
