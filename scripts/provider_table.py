@@ -28,6 +28,7 @@ PAGES = {
     "cohere": "cohere.md",
     "cohere_chat": "cohere.md",
     "deepgram": "deepgram.md",
+    "elevenlabs": "elevenlabs.md",
     "gemini": "gemini.md",
     "huggingface": "huggingface.md",
     "ollama": "ollama.md",

@@ -27,7 +27,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "databricks",
         "datarobot",
         "dotprompt",
-        "elevenlabs",
         "fal_ai",
         "gigachat",
         "github_copilot",
