@@ -77,8 +77,8 @@ def test_a_voice_never_leaves_its_path_segment() -> None:
 
 def test_the_transcription_form_and_its_refusals() -> None:
     request = TranscriptionRequest(
-        file=FileUpload(data=WAV, filename="a.wav"), model="g", language="en", timestamp_granularities=["word"],
-        extra_body={"diarize": True},
+        file=FileUpload(data=WAV, filename="a.wav"), model="g", language="en",
+        timestamp_granularities=["word"], extra_body={"diarize": True},
     )  # fmt: skip
     sent = REGISTRY.get("elevenlabs").codec("transcription", TRANSCRIPTION.label).prepare(request, STT)
     assert sent.url == "https://api.elevenlabs.io/v1/speech-to-text"
@@ -118,8 +118,8 @@ async def test_speech_against_the_simulator_is_priced_per_character(elevenlabs_s
 
 def test_transcription_against_the_simulator_is_priced_per_second(elevenlabs_sim: RunningSimulator) -> None:
     answer = llmrelay.transcription(
-        "elevenlabs/scribe_v1", ("a.wav", WAV), response_format="verbose_json", timestamp_granularities=["word"],
-        **elevenlabs_sim.sdk_kwargs(),
+        "elevenlabs/scribe_v1", ("a.wav", WAV), response_format="verbose_json",
+        timestamp_granularities=["word"], **elevenlabs_sim.sdk_kwargs(),
     )  # fmt: skip
     assert answer.text == SAID and answer.duration == 6.0
     assert answer.words is not None and [w["word"] for w in answer.words] == SAID.split()
