@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _transcript = msgspec.json.Decoder(TranscriptionResponse)
 # an answer in one of these formats is JSON; the others are the transcript's text as it is
-JSON_FORMATS = frozenset({"json", "verbose_json", "diarized_json", None})
+JSON_FORMATS = frozenset({"json", "verbose_json", None})
 
 
 def form_request(
