@@ -47,6 +47,13 @@ def gateway(
             "model_name": "nova",
             "litellm_params": {"model": "deepgram/nova-3", **simulators.deepgram.sdk_kwargs()},
         },
+        {
+            "model_name": "voice",
+            "litellm_params": {
+                "model": "elevenlabs/eleven_multilingual_v2",
+                **simulators.elevenlabs.sdk_kwargs(),
+            },
+        },
     ]
     gw = GatewayThread(document).start()
     try:
@@ -192,3 +199,22 @@ async def test_a_deepgram_group_answers_the_openai_client_and_is_billed(
     (row,) = [r for r in await spend_rows(gateway) if r["model_group"] == "nova" and r["spend"]]
     # nova-3 at $0.0043 a minute, 4.2 s
     assert row["call_type"] == "transcription" and row["spend"] == round(4.2 * 71.67) / 1e6
+
+
+async def test_an_elevenlabs_voice_answers_the_openai_client_and_is_billed_per_character(
+    gateway: GatewayThread, simulators: SimulatorGroup
+) -> None:
+    simulators.elevenlabs.reset()
+    key = (await admin(gateway, "/key/generate", {"models": ["voice"]}))["key"]
+    async with client(gateway, key) as c:
+        raw = await c.audio.speech.with_raw_response.create(
+            model="voice", input="good evening", voice="Rachel"
+        )
+        assert raw.headers["content-type"] == "audio/mpeg" and raw.content.endswith(b"good evening")
+        with pytest.raises(openai.BadRequestError) as refused:
+            await c.audio.speech.create(model="voice", input="hi", voice="Rachel", response_format="flac")
+        assert refused.value.body["param"] == "response_format"  # type: ignore[index]
+    assert simulators.elevenlabs.requests.last.path == "/v1/text-to-speech/Rachel"
+    (row,) = [r for r in await spend_rows(gateway) if r["model_group"] == "voice" and r["spend"]]
+    # eleven_multilingual_v2: 80 micro-USD a character
+    assert row["call_type"] == "speech" and row["spend"] == pytest.approx(12 * 80e-6)
