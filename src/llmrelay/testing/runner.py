@@ -18,7 +18,18 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex", "ollama")
+KINDS = (
+    "openai",
+    "anthropic",
+    "gemini",
+    "bedrock",
+    "cohere",
+    "replicate",
+    "vertex",
+    "ollama",
+    "deepgram",
+    "elevenlabs",
+)
 DEFAULT_KEY = "sim-key"
 
 
@@ -56,6 +67,14 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.ollama_sim import OllamaSimulator
 
         return OllamaSimulator(**settings)
+    if kind == "deepgram":
+        from llmrelay.testing.deepgram_sim import DeepgramSimulator
+
+        return DeepgramSimulator(**settings)
+    if kind == "elevenlabs":
+        from llmrelay.testing.elevenlabs_sim import ElevenLabsSimulator
+
+        return ElevenLabsSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -109,7 +128,8 @@ class RunningSimulator:
 
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
-    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`."""
+    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
+    `group.deepgram`, `group.elevenlabs`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
