@@ -37,7 +37,7 @@ def _i(why: str) -> KeyRule:
 
 
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
-_NO_JWT = _r("no JWT / OAuth2 / SSO authentication: only the master key and virtual keys authenticate")
+_NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
 _NO_ACCESS = _r("no route or IP access control: every route stays open to any valid key")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
 _NO_PASS_THROUGH = _r("no pass-through endpoints: those routes would answer 404")
@@ -217,8 +217,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "custom_auth": _r("no custom auth hook: only the master key and virtual keys authenticate"),
     "custom_key_generate": _r("no custom key generation hook"),
     "custom_sso": _NO_JWT,
-    "enable_jwt_auth": _NO_JWT,
-    "litellm_jwtauth": _NO_JWT,
     "enable_oauth2_auth": _NO_JWT,
     "enable_oauth2_proxy_auth": _NO_JWT,
     "oauth2_config_mappings": _NO_JWT,

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from llmrelay.auth.jwt_settings import JwtAuthSettings
 from llmrelay.providers.registry import declared_names
 
 # limits and times are never negative; a timeout or a size of 0 would refuse everything
@@ -157,6 +158,10 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     health_check_interval: PositiveNumber | None = None
     # the same as litellm_settings.require_auth_for_metrics_endpoint (LiteLLM's place for it)
     require_auth_for_metrics_endpoint: bool | None = None
+    # LiteLLM's JWT auth: tokens signed by the keys at JWT_PUBLIC_KEY_URL, mapped by litellm_jwtauth
+    # (docs/security.md); virtual keys keep working beside them
+    enable_jwt_auth: bool | None = None
+    litellm_jwtauth: JwtAuthSettings | None = None
     # llmrelay: failed authentications (401s) one client address may have per window before its
     # further failures are answered 429 until the window ends (0 = off); good keys are never
     # throttled. The throttle remembers at most auth_failure_max_addresses addresses.

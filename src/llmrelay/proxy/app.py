@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llmrelay.auth.master import open_access
-from llmrelay.auth.presented import refuse_ambiguous_credentials
+from llmrelay.auth.presented import CredentialPending, refuse_ambiguous_credentials
 from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
@@ -24,7 +24,13 @@ from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import GatewayState
 from llmrelay.proxy.ui import UiRoutes
 from llmrelay.transport.clock import UPSTREAM_CLOCK
-from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError, NotFoundError
+from llmrelay.types.errors import (
+    AuthenticationError,
+    BadRequestError,
+    LLMError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 log = logging.getLogger("llmrelay.proxy")
 
@@ -45,6 +51,11 @@ _MODEL_PREFIXES = ("/v1/models/", "/models/")
 class _MethodNotAllowed(LLMError):
     status_code = 405
     error_type = "invalid_request_error"
+
+
+def _route_refused(path: str) -> PermissionDeniedError:
+    # a JWT's role (litellm_jwtauth.*_allowed_routes) does not take in this route
+    return PermissionDeniedError(f"this token's role may not call {path}", code="route_not_allowed")
 
 
 class GatewayApp:
@@ -181,10 +192,15 @@ class GatewayApp:
                 authenticate = self.state.authenticate
                 assert authenticate is not None
                 try:
-                    principal = authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                    try:
+                        principal = authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                    except CredentialPending as pending:  # a JWT whose key or rows must be read first
+                        principal = await pending.resolve()
                 except AuthenticationError:
                     self._failed_authentication(scope)
                     raise
+                if principal.routes is not None and not principal.routes.allows(path):
+                    raise _route_refused(path)
             await handler(req, principal)
         except LLMError as error:
             self._fail(req, error, dialect)
@@ -210,12 +226,12 @@ class GatewayApp:
         check_path(path)
         model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
-            principal = self._authenticate(req, anthropic_dialect=False)
+            principal = await self._authenticate(req, path)
             await self._models_route(req, principal, path[len(model_prefix) :])
             return
         for route_method, prefix, handler in self.state.extra_prefix_routes:
             if method == route_method and path.startswith(prefix):
-                await handler(req, self._authenticate(req, anthropic_dialect=False))
+                await handler(req, await self._authenticate(req, path))
                 return
         allowed = set(self._methods.get(path, ()))
         if model_prefix is not None:
@@ -227,16 +243,23 @@ class GatewayApp:
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
 
-    def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
-        """Who is calling: one unambiguous credential, checked by the configured authenticator (the
-        routes matched by prefix; __rsgi__ does the same inline for the exact routes)."""
+    async def _authenticate(self, req: Request, path: str) -> Principal:
+        """Who is calling: one unambiguous credential, checked by the configured authenticator, and
+        allowed this route (the routes matched by prefix; __rsgi__ does the same inline for the
+        exact routes)."""
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.scope.headers)
         try:
-            return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
+            try:
+                principal = self.state.authenticate(req.header, anthropic_dialect=False)
+            except CredentialPending as pending:
+                principal = await pending.resolve()
         except AuthenticationError:
             self._failed_authentication(req.scope)
             raise
+        if principal.routes is not None and not principal.routes.allows(path):
+            raise _route_refused(path)
+        return principal
 
     def _failed_authentication(self, scope: RSGIScope) -> None:
         # only failures are counted: past the address's limit this raises 429 instead

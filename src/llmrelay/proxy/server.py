@@ -79,6 +79,9 @@ def check_router_settings(config: GatewayConfig) -> None:
     except LLMError as exc:
         raise ConfigError(config.source, "", exc.message) from None
     check_database(config.source, config.general.database_url, os.environ)
+    from llmrelay.proxy.jwt_setup import check_jwt
+
+    check_jwt(config)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
