@@ -40,7 +40,9 @@ class SigningKey:
     def token(self, *, alg: str | None = None, headers: dict[str, Any] | None = None, **claims: Any) -> str:
         now = int(time.time())
         payload = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300, **claims}
-        return jwt.encode(payload, self.private, algorithm=alg or self.alg, headers={"kid": self.kid, **(headers or {})})
+        return jwt.encode(
+            payload, self.private, algorithm=alg or self.alg, headers={"kid": self.kid, **(headers or {})}
+        )
 
 
 class JwksServer:
@@ -52,7 +54,7 @@ class JwksServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 owner.fetches += 1
                 body = json.dumps({"keys": [k.jwk() for k in owner.keys]}).encode()
                 self.send_response(200)
@@ -61,7 +63,7 @@ class JwksServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -106,7 +106,9 @@ async def chat(gw: GatewayThread, token: str, model: str = "gpt-4o-mini") -> Any
         return await client.chat.completions.create(model=model, messages=HELLO)  # type: ignore[arg-type]
 
 
-async def raw(gw: GatewayThread, token: str, path: str = "/v1/chat/completions", body: Any = None) -> tuple[int, Any]:
+async def raw(
+    gw: GatewayThread, token: str, path: str = "/v1/chat/completions", body: Any = None
+) -> tuple[int, Any]:
     body = body if body is not None else {"model": "gpt-4o-mini", "messages": HELLO}
     async with aiohttp.ClientSession(gw.base_url) as http:
         method = "GET" if path.startswith(("/key/list", "/v1/models")) else "POST"

@@ -27,7 +27,7 @@ def load(extra: dict[str, Any], environ: dict[str, str] | None = None) -> Any:
     [
         ({"general_settings": {"store_model_in_db": True}}, "general_settings.store_model_in_db"),
         ({"general_settings": {"custom_auth": "auth.handler"}}, "general_settings.custom_auth"),
-        ({"general_settings": {"enable_jwt_auth": True}}, "general_settings.enable_jwt_auth"),
+        ({"general_settings": {"enable_oauth2_auth": True}}, "general_settings.enable_oauth2_auth"),
         ({"general_settings": {"allowed_ips": ["10.0.0.1"]}}, "general_settings.allowed_ips"),
         (
             {"general_settings": {"admin_only_routes": ["/key/generate"]}},
@@ -97,10 +97,10 @@ def test_the_escape_hatch_in_the_config_turns_refusals_into_warnings() -> None:
 
 
 def test_the_escape_hatch_in_the_environment() -> None:
-    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": "general_settings.enable_jwt_auth, litellm_params.max_budget"}
+    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": "general_settings.enable_oauth2_auth, litellm_params.max_budget"}
     entry = {**MODEL, "litellm_params": {**MODEL["litellm_params"], "max_budget": 10}}
     config = parse_config(
-        {"model_list": [entry], "general_settings": {"enable_jwt_auth": True}},
+        {"model_list": [entry], "general_settings": {"enable_oauth2_auth": True}},
         source="c.yaml",
         environ=environ,
     )

@@ -79,7 +79,7 @@ class JwksKeys:
         self._without_kid: list[PublicKey] = []
         self._last_fetch = -float("inf")
         self._last_refetch = -float("inf")
-        self._refetch: asyncio.Task[None] | None = None
+        self._refetch: asyncio.Task[bool] | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self.fetches = 0  # how many times the key set was fetched (for tests and logs)
 
@@ -106,7 +106,7 @@ class JwksKeys:
         self._loop_task = self._refetch = None
         await self._transport.aclose()
 
-    def refetch_for_unknown_kid(self) -> asyncio.Task[None] | None:
+    def refetch_for_unknown_kid(self) -> asyncio.Task[bool] | None:
         """The fetch a token with an unknown key id may wait for: the one in flight, or a new one if
         none ran in the last `min_refetch_interval` seconds; None when rate-limited."""
         if self._refetch is not None and not self._refetch.done():

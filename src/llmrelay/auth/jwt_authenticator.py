@@ -32,7 +32,11 @@ class JwtAuthenticator:
     __slots__ = ("keys", "mapper", "principals", "verifier")
 
     def __init__(
-        self, keys: KeyAuthenticator, verifier: TokenVerifier, mapper: IdentityMapper, principals: JwtPrincipals
+        self,
+        keys: KeyAuthenticator,
+        verifier: TokenVerifier,
+        mapper: IdentityMapper,
+        principals: JwtPrincipals,
     ) -> None:
         self.keys = keys
         self.verifier = verifier
@@ -100,4 +104,3 @@ class JwtAuthenticator:
 
     def __repr__(self) -> str:
         return f"JwtAuthenticator(public_keys={len(self.jwks)}, keys={self.keys!r})"
-

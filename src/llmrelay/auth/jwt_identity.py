@@ -92,9 +92,10 @@ class IdentityMapper:
         s = self.settings
         user_id = _ident(claims, s.user_id_jwt_field, "user id")
         email = _ident(claims, s.user_email_jwt_field, "user email")
-        if s.user_allowed_email_domain is not None and email is not None:
-            if not email.lower().endswith("@" + s.user_allowed_email_domain.lower()):
-                raise PermissionDeniedError("the token's email domain is not allowed", code="jwt_not_allowed")
+        domain = s.user_allowed_email_domain
+        # stricter than LiteLLM, which lets a token without an email through: the domain is required
+        if domain is not None and (email is None or not email.lower().endswith("@" + domain.lower())):
+            raise PermissionDeniedError("the token's email domain is not allowed", code="jwt_not_allowed")
         team_id = _ident(claims, s.team_id_jwt_field, "team id") or s.team_id_default
         allowed_role = False
         if s.user_roles_jwt_field is not None and s.user_allowed_roles is not None:

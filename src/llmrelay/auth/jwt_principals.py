@@ -62,7 +62,9 @@ class JwtPrincipals:
         org_id = identity.organization_id or (team.organization_id if team is not None else None)
         org = await self.storage.organizations.get(org_id) if org_id is not None else None
         if org_id is not None and org is None:
-            raise AuthenticationError("the token's organization is not known to the gateway", code="jwt_unknown")
+            raise AuthenticationError(
+                "the token's organization is not known to the gateway", code="jwt_unknown"
+            )
         for scope, row in (("user", user), ("team", team), ("organization", org)):
             if row is not None and row.blocked:
                 raise AuthenticationError(f"the token's {scope} is blocked", code="key_blocked")

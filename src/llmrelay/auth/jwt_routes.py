@@ -19,14 +19,34 @@ _VERSIONS = ("", "/v1", "/v2", "/openai", "/openai/v1")
 ROUTE_GROUPS: Mapping[str, RouteRule] = {
     "openai_routes": RouteRule(prefixes=tuple(v + p for v in _VERSIONS for p in _OPENAI_PREFIXES)),
     "info_routes": RouteRule(
-        paths=frozenset({
-            "/key/info", "/key/list", "/team/info", "/team/list", "/user/info", "/user/list",
-            "/model/info", "/v1/model/info", "/v2/model/info", "/model_group/info", "/health",
-        })
-    ),  # fmt: skip
+        paths=frozenset(
+            {
+                "/key/info",
+                "/key/list",
+                "/team/info",
+                "/team/list",
+                "/user/info",
+                "/user/list",
+                "/model/info",
+                "/v1/model/info",
+                "/v2/model/info",
+                "/model_group/info",
+                "/health",
+            }
+        )
+    ),
     "management_routes": RouteRule(
-        prefixes=("/key/", "/team/", "/user/", "/customer/", "/end_user/", "/organization/", "/budget/",
-                  "/model/", "/audit")  # fmt: skip
+        prefixes=(
+            "/key/",
+            "/team/",
+            "/user/",
+            "/customer/",
+            "/end_user/",
+            "/organization/",
+            "/budget/",
+            "/model/",
+            "/audit",
+        )
     ),
     "spend_tracking_routes": RouteRule(prefixes=("/spend/",)),
     "global_spend_tracking_routes": RouteRule(prefixes=("/global/spend/",)),

@@ -16,7 +16,12 @@ import msgspec
 from llmrelay.auth.jwt_routes import ROUTE_GROUPS
 
 # LiteLLM's defaults
-DEFAULT_ADMIN_ROUTES = ("management_routes", "spend_tracking_routes", "global_spend_tracking_routes", "info_routes")
+DEFAULT_ADMIN_ROUTES = (
+    "management_routes",
+    "spend_tracking_routes",
+    "global_spend_tracking_routes",
+    "info_routes",
+)
 DEFAULT_TEAM_ROUTES = ("openai_routes", "info_routes")
 DEFAULT_PUBLIC_ROUTES = ("public_routes",)
 
@@ -110,7 +115,9 @@ class JwtEnvironment(msgspec.Struct, frozen=True, kw_only=True):
     def read(cls, environ: Mapping[str, str]) -> JwtEnvironment:
         urls = tuple(u.strip() for u in environ.get("JWT_PUBLIC_KEY_URL", "").split(",") if u.strip())
         if not urls:
-            raise ValueError("enable_jwt_auth needs JWT_PUBLIC_KEY_URL: the JWKS address(es), comma-separated")
+            raise ValueError(
+                "enable_jwt_auth needs JWT_PUBLIC_KEY_URL: the JWKS address(es), comma-separated"
+            )
         for url in urls:
             if not url.startswith(("https://", "http://")):
                 raise ValueError(f"JWT_PUBLIC_KEY_URL: {url!r} is not an http(s) address")

@@ -20,7 +20,7 @@ HeaderGetter = Callable[[str], "str | None"]
 OTHER_CREDENTIAL_HEADERS = ("x-api-key", "api-key", "x-goog-api-key")
 
 
-class CredentialPending(Exception):  # noqa: N818 (not an error: a credential that needs an await)
+class CredentialPending(Exception):
     """Raised by an authenticator that cannot answer from memory: a JWT whose signing key rotated in
     and must be fetched first, or whose team's rows are not read yet. The gateway awaits `resolve()`
     for the Principal (or its AuthenticationError). Raised rather than returned so the common,

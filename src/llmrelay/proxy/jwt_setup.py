@@ -35,7 +35,9 @@ def check_jwt(
     where = "general_settings.enable_jwt_auth"
     if not keys_store(general, environ).enabled:
         raise ConfigError(
-            config.source, where, "needs a database (database_url or DATABASE_URL) for the tokens' teams and users"
+            config.source,
+            where,
+            "needs a database (database_url or DATABASE_URL) for the tokens' teams and users",
         )
     if importlib.util.find_spec("jwt") is None:
         raise ConfigError(config.source, where, "needs PyJWT: pip install 'llmrelay[jwt]'")

@@ -10,7 +10,6 @@ from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.calls.principal import ADMIN_ROLES, Principal
 from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
 
-
 JWT_MARK = "jwt"
 
 
