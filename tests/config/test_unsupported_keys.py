@@ -97,7 +97,8 @@ def test_the_escape_hatch_in_the_config_turns_refusals_into_warnings() -> None:
 
 
 def test_the_escape_hatch_in_the_environment() -> None:
-    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": "general_settings.enable_oauth2_auth, litellm_params.max_budget"}
+    accepted = "general_settings.enable_oauth2_auth, litellm_params.max_budget"
+    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": accepted}
     entry = {**MODEL, "litellm_params": {**MODEL["litellm_params"], "max_budget": 10}}
     config = parse_config(
         {"model_list": [entry], "general_settings": {"enable_oauth2_auth": True}},
