@@ -66,8 +66,9 @@ def run_demo(
     store = tempfile.TemporaryDirectory(prefix="llmrelay-demo-")
     try:
         os.environ.update(
-            demo_environment(group.openai.api_base, group.anthropic.api_base, group.gemini.api_base,
-                             group.openai.api_key)
+            demo_environment(
+                group.openai.api_base, group.anthropic.api_base, group.gemini.api_base, group.openai.api_key
+            )
         )
         document = demo_document(store.name)
         shown = "localhost" if host in ("0.0.0.0", "::") else host
