@@ -195,8 +195,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "guardrails": _NO_GUARDRAILS,
     "context_window_fallback_dict": _r("use context_window_fallbacks"),
     "model_group_alias_map": _r("use router_settings.model_group_alias"),
-    "ssl_verify": _r("TLS verification cannot be changed: it stays on"),
-    "ssl_certificate": _r("no custom CA bundle option"),
     "num_retries_per_request": _r("use num_retries"),
     "return_response_headers": _i("upstream response headers are not returned"),
     "global_disable_no_log_param": _LOGGING,
