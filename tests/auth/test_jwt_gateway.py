@@ -25,7 +25,7 @@ from jwt_helpers import AUDIENCE, ISSUER, JwksServer, SigningKey
 from llmrelay.config.loader import parse_config
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.storage import Storage
-from llmrelay.storage.records import NewTeam, NewUser, SpendLogFilter
+from llmrelay.storage.records import NewTeam, NewUser, SpendLogFilter, TeamUpdate
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.gateway import GatewayThread
 
@@ -253,3 +253,20 @@ async def test_team_upsert_creates_the_team(
         assert status == 401 and "blocked" in body["error"]["message"]
     finally:
         gw.stop()
+
+
+async def test_the_team_rows_govern_tokens_and_changes_apply_at_once(
+    gateway: GatewayThread, rsa_key: SigningKey
+) -> None:
+    token = rsa_key.token(sub="alice", client_id="team-a")
+    teams = gateway.storage().teams
+    await chat(gateway, token)  # the team's rows are now held in memory
+    gateway.run(teams.update("team-a", TeamUpdate(models=["gpt-4o"])))
+    assert (await chat(gateway, token, model="gpt-4o")).choices  # the new model list, at once
+    gateway.run(teams.update("team-a", TeamUpdate(max_budget_micros=1)))
+    with pytest.raises(openai.BadRequestError) as over:  # the calls so far used more than that
+        await chat(gateway, token, model="gpt-4o")
+    assert "budget" in over.value.message.lower()
+    gateway.run(teams.update("team-a", TeamUpdate(max_budget_micros=None, blocked=True)))
+    status, body = await raw(gateway, token, body={"model": "gpt-4o", "messages": HELLO})
+    assert status == 401 and "team is blocked" in body["error"]["message"]
