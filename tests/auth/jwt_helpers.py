@@ -51,11 +51,17 @@ class JwksServer:
     def __init__(self, keys: list[SigningKey]) -> None:
         self.keys = keys
         self.fetches = 0
+        self.failing = False  # answer 503 (an identity provider that is down)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.fetches += 1
+                if owner.failing:
+                    self.send_response(503)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 body = json.dumps({"keys": [k.jwk() for k in owner.keys]}).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")

@@ -109,6 +109,28 @@ async def test_tokens_of_each_key_type_and_the_bounded_refetch() -> None:
         verifier.verify("a" * 20_000)
 
 
+async def test_a_provider_down_at_start_is_retried_and_its_keys_kept_while_down() -> None:
+    import asyncio
+
+    key = SigningKey("rsa", "r")
+    with JwksServer([key]).running() as server:
+        server.failing = True
+        jwks = JwksKeys([server.url], ttl=0.2, retry_after_failure=0.05)
+        await jwks.start()  # does not raise: the gateway serves keys and the master key meanwhile
+        assert len(jwks) == 0
+        server.failing = False
+        async with asyncio.timeout(5):
+            while len(jwks) == 0:
+                await asyncio.sleep(0.02)
+        server.failing = True  # down again: the keys held stay usable
+        fetched = server.fetches
+        async with asyncio.timeout(5):
+            while server.fetches < fetched + 2:
+                await asyncio.sleep(0.02)
+        assert jwks.find("r") is not None
+        await jwks.stop()
+
+
 def test_the_identity_follows_litellm_order_and_checks() -> None:
     settings = JwtAuthSettings(
         user_id_jwt_field="sub", team_id_jwt_field="app.team", user_email_jwt_field="email",

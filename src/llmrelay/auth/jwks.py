@@ -67,17 +67,20 @@ class JwksKeys:
         *,
         ttl: float,
         min_refetch_interval: float = 10.0,
+        retry_after_failure: float = RETRY_AFTER_FAILURE,
         transport: HttpTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.urls = tuple(urls)
         self.ttl = ttl
         self.min_refetch_interval = min_refetch_interval
+        self.retry_after_failure = retry_after_failure
         self._transport = transport or HttpTransport(pool_size=8, max_body_bytes=MAX_JWKS_BYTES)
         self._clock = clock
         self._by_kid: dict[str, PublicKey] = {}
         self._without_kid: list[PublicKey] = []
-        self._last_fetch = -float("inf")
+        self._last_fetch = -float("inf")  # the last fetch that got the whole key set
+        self._failed = False  # the last fetch failed: retried every retry_after_failure seconds
         self._last_refetch = -float("inf")
         self._refetch: asyncio.Task[bool] | None = None
         self._loop_task: asyncio.Task[None] | None = None
@@ -120,9 +123,12 @@ class JwksKeys:
 
     async def _refresh_loop(self) -> None:
         while True:
-            ok = await self._fetch_logged() if self._clock() - self._last_fetch >= self.ttl else True
-            wait = self.ttl - (self._clock() - self._last_fetch) if ok else RETRY_AFTER_FAILURE
-            await asyncio.sleep(max(wait, 0.05))
+            wait = self.retry_after_failure if self._failed else self.ttl - (self._clock() - self._last_fetch)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                if not self._failed:
+                    continue  # a refetch may have renewed the set meanwhile: look again
+            await self._fetch_logged()
 
     async def _fetch_logged(self) -> bool:
         try:
@@ -130,12 +136,13 @@ class JwksKeys:
         except (LLMError, ValueError) as exc:
             # the reason names no secret: a status, a size, or what the document lacks
             log.error("JWKS fetch failed (%s); keeping the %d keys held", exc, len(self))
+            self._failed = True
             return False
+        self._failed = False
         return True
 
     async def fetch(self) -> None:
         """Fetch every URL; the key set is replaced only when all answered."""
-        self._last_fetch = self._clock()
         self.fetches += 1
         by_kid: dict[str, PublicKey] = {}
         without_kid: list[PublicKey] = []
@@ -150,6 +157,7 @@ class JwksKeys:
                 else:
                     without_kid.append(key)
         self._by_kid, self._without_kid = by_kid, without_kid
+        self._last_fetch = self._clock()
 
 
 def parse_jwks(body: bytes, where: str) -> list[tuple[str | None, PublicKey]]:

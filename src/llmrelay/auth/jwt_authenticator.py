@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.auth.jwks import JwksKeys
 from llmrelay.auth.jwt_identity import IdentityMapper, JwtIdentity
@@ -21,6 +23,7 @@ from llmrelay.auth.jwt_tokens import TokenVerifier, UnknownKeyId, invalid_token,
 from llmrelay.auth.presented import CredentialPending, HeaderGetter, presented_key
 from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.calls.principal import Principal
+from llmrelay.types.errors import ServiceUnavailableError
 
 # what a token that maps to no role may call: no model
 NO_MODELS = KeyPrincipal(key_hash="jwt::", key_name="jwt", models=frozenset())
@@ -88,7 +91,14 @@ class JwtAuthenticator:
         return identity if found is None else self._of(identity, found)
 
     async def _loaded(self, identity: JwtIdentity) -> Principal:
-        return self._of(identity, await self.principals.load(identity))
+        try:
+            found = await self.principals.load(identity)
+        except (SQLAlchemyError, OSError) as exc:
+            # the database cannot say what the token may do: not the caller's fault, try again
+            raise ServiceUnavailableError(
+                f"cannot read the token's team and user now ({type(exc).__name__})", retry_after=1.0
+            ) from None
+        return self._of(identity, found)
 
     def _of(self, identity: JwtIdentity, found: KeyPrincipal) -> Principal:
         return Principal(
