@@ -120,7 +120,6 @@ async def until(condition: Callable[[], bool], deadline: float = 5.0) -> None:
 
 
 async def test_a_provider_down_at_start_is_retried_and_its_keys_kept_while_down() -> None:
-    import asyncio
 
     key = SigningKey("rsa", "r")
     with JwksServer([key]).running() as server:
