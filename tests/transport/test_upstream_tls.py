@@ -21,7 +21,7 @@ from llmrelay.router.deployments import ModelListError
 from llmrelay.testing import SimulatorThread
 from llmrelay.testing.runner import SimulatorGroup
 from llmrelay.testing.tls import Issued, LocalCA
-from llmrelay.types.errors import APIConnectionError
+from llmrelay.types.errors import APIConnectionError, BadRequestError
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -89,6 +89,29 @@ async def test_litellm_settings_give_every_deployment_its_tls(
     kwargs = config.router_kwargs()
     answer = await ask(kwargs.pop("model_list"), **{k: v for k, v in kwargs.items() if k != "num_retries"})
     assert answer.choices[0].message.content
+
+
+async def test_the_sdk_takes_the_same_keywords(
+    mtls_sims: SimulatorGroup, ca: LocalCA, client_cert: Issued
+) -> None:
+    import llmrelay
+
+    sim = mtls_sims.openai
+    call = {
+        "model": "openai/gpt-4o-mini",
+        "messages": HELLO,
+        "api_base": sim.api_base,
+        "api_key": sim.api_key,
+    }
+    answer = await llmrelay.acompletion(
+        **call, ssl_verify=str(ca.cert), ssl_certificate=str(client_cert.both)
+    )
+    assert answer.choices[0].message.content
+    # never sent as body fields: the simulator saw no ssl_* in what it was asked
+    assert not {"ssl_verify", "ssl_certificate"} & set(sim.requests.last.body)
+    with pytest.raises(BadRequestError) as off:
+        await llmrelay.acompletion(**call, ssl_verify=False)
+    assert off.value.param == "ssl_verify"
 
 
 def test_verification_cannot_be_turned_off_and_bad_files_name_the_field(tmp_path: Path, ca: LocalCA) -> None:
