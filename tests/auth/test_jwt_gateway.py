@@ -246,8 +246,14 @@ async def test_team_upsert_creates_the_team(
 ) -> None:  # fmt: skip
     gw = start_gateway(database_url, openai_sim, tmp_path, {"team_id_upsert": True})
     try:
-        await chat(gw, rsa_key.token(sub="bob", client_id="new-team"))
+        import asyncio
+
+        # the first tokens of a new identity, at once: one read creates team and user, all answered
+        token = rsa_key.token(sub="bob", client_id="new-team")
+        answers = await asyncio.gather(*(chat(gw, token) for _ in range(5)))
+        assert all(a.choices for a in answers)
         assert gw.run(gw.storage().teams.get("new-team")) is not None
+        assert gw.run(gw.storage().users.get("bob")) is not None
         gw.run(gw.storage().users.create(NewUser(user_id="blocked-user", blocked=True)))
         status, body = await raw(gw, rsa_key.token(sub="blocked-user", client_id="new-team"))
         assert status == 401 and "blocked" in body["error"]["message"]

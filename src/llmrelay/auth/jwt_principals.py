@@ -10,6 +10,7 @@ LiteLLM's defaults)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -40,6 +41,7 @@ class JwtPrincipals:
         self.max_entries = max_entries
         self._clock = clock
         self._cache: dict[tuple[str | None, ...], tuple[float, JwtIdentity, KeyPrincipal]] = {}
+        self._loading: dict[tuple[str | None, ...], asyncio.Future[KeyPrincipal]] = {}
 
     def cached(self, identity: JwtIdentity) -> KeyPrincipal | None:
         entry = self._cache.get(identity.cache_key)
@@ -49,7 +51,15 @@ class JwtPrincipals:
 
     async def load(self, identity: JwtIdentity) -> KeyPrincipal:
         """Read (or create, with upsert) the identity's rows; AuthenticationError when a team, user or
-        organization is unknown, or blocked."""
+        organization is unknown, or blocked. Concurrent first tokens of one identity share one read."""
+        key = identity.cache_key
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(identity))
+            loading.add_done_callback(lambda done: self._loading.pop(key, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, identity: JwtIdentity) -> KeyPrincipal:
         found = await self._read(identity)
         if identity.cache_key not in self._cache and len(self._cache) >= self.max_entries:
             del self._cache[next(iter(self._cache))]  # the oldest entry
