@@ -6,6 +6,7 @@ server; virtual keys keep working beside tokens; a team's models and a role's ro
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -201,8 +202,6 @@ async def test_a_rotated_key_is_fetched_once_and_a_dropped_key_stops_working(
 async def test_a_flood_of_forged_key_ids_costs_the_jwks_server_one_fetch(
     gateway: GatewayThread, jwt_env: JwksServer
 ) -> None:
-    import asyncio
-
     fetched = jwt_env.fetches
     forged = [SigningKey("ec", f"forged-{i}").token(sub="x", client_id="team-a") for i in range(15)]
     statuses = await asyncio.gather(*(raw(gateway, token) for token in forged))
@@ -246,8 +245,6 @@ async def test_team_upsert_creates_the_team(
 ) -> None:  # fmt: skip
     gw = start_gateway(database_url, openai_sim, tmp_path, {"team_id_upsert": True})
     try:
-        import asyncio
-
         # the first tokens of a new identity, at once: one read creates team and user, all answered
         token = rsa_key.token(sub="bob", client_id="new-team")
         answers = await asyncio.gather(*(chat(gw, token) for _ in range(5)))
