@@ -42,7 +42,12 @@ OUTCOMES: dict[str, tuple[str, str] | None] = {
     ),
     "litellm_health_check_test_config.yaml": None,
     "litellm_disable_schema_update.yaml": None,
-    "litellm_okta_jwt_auth_config.yaml": ("general_settings.enable_jwt_auth", "not supported by llmrelay"),
+    # public_key_url, audience and issuer are no fields of LiteLLM's litellm_jwtauth either (LiteLLM
+    # refuses them too): they are the environment's JWT_PUBLIC_KEY_URL, JWT_AUDIENCE, JWT_ISSUER
+    "litellm_okta_jwt_auth_config.yaml": (
+        "general_settings.litellm_jwtauth",
+        "Object contains unknown field `public_key_url`",
+    ),
     "litellm_oai_misc_config.yaml": ("files_settings", "not supported by llmrelay"),
     "written_reliability_bedrock_vertex.yaml": None,
     "written_custom_prices.yaml": None,

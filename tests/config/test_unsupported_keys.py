@@ -27,7 +27,7 @@ def load(extra: dict[str, Any], environ: dict[str, str] | None = None) -> Any:
     [
         ({"general_settings": {"store_model_in_db": True}}, "general_settings.store_model_in_db"),
         ({"general_settings": {"custom_auth": "auth.handler"}}, "general_settings.custom_auth"),
-        ({"general_settings": {"enable_jwt_auth": True}}, "general_settings.enable_jwt_auth"),
+        ({"general_settings": {"enable_oauth2_auth": True}}, "general_settings.enable_oauth2_auth"),
         # allowed_ips and admin_only_routes are implemented now (tests/security/test_network_policy.py)
         ({"general_settings": {"public_routes": ["/key/generate"]}}, "general_settings.public_routes"),
         ({"general_settings": {"use_azure_key_vault": True}}, "general_settings.use_azure_key_vault"),
@@ -95,10 +95,11 @@ def test_the_escape_hatch_in_the_config_turns_refusals_into_warnings() -> None:
 
 
 def test_the_escape_hatch_in_the_environment() -> None:
-    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": "general_settings.enable_jwt_auth, litellm_params.max_budget"}
+    accepted = "general_settings.enable_oauth2_auth, litellm_params.max_budget"
+    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": accepted}
     entry = {**MODEL, "litellm_params": {**MODEL["litellm_params"], "max_budget": 10}}
     config = parse_config(
-        {"model_list": [entry], "general_settings": {"enable_jwt_auth": True}},
+        {"model_list": [entry], "general_settings": {"enable_oauth2_auth": True}},
         source="c.yaml",
         environ=environ,
     )

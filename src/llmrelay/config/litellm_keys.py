@@ -37,7 +37,7 @@ def _i(why: str) -> KeyRule:
 
 
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
-_NO_JWT = _r("no JWT / OAuth2 / SSO authentication: only the master key and virtual keys authenticate")
+_NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
 _NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
 _PASS_THROUGH_SECTION = _r(
@@ -196,8 +196,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "guardrails": _NO_GUARDRAILS,
     "context_window_fallback_dict": _r("use context_window_fallbacks"),
     "model_group_alias_map": _r("use router_settings.model_group_alias"),
-    "ssl_verify": _r("TLS verification cannot be changed: it stays on"),
-    "ssl_certificate": _r("no custom CA bundle option"),
     "num_retries_per_request": _r("use num_retries"),
     "return_response_headers": _i("upstream response headers are not returned"),
     "global_disable_no_log_param": _LOGGING,
@@ -218,8 +216,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "custom_auth": _r("no custom auth hook: only the master key and virtual keys authenticate"),
     "custom_key_generate": _r("no custom key generation hook"),
     "custom_sso": _NO_JWT,
-    "enable_jwt_auth": _NO_JWT,
-    "litellm_jwtauth": _NO_JWT,
     "enable_oauth2_auth": _NO_JWT,
     "enable_oauth2_proxy_auth": _NO_JWT,
     "oauth2_config_mappings": _NO_JWT,

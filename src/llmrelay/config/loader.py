@@ -57,7 +57,7 @@ class GatewayConfig:
     def router_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
         rs, ls = self.router_settings, self.litellm_settings
-        kwargs: dict[str, Any] = {"model_list": self.model_list}
+        kwargs: dict[str, Any] = {"model_list": self._with_tls_defaults(self.model_list)}
         chosen = {
             "routing_strategy": rs.routing_strategy,
             "num_retries": _first(rs.num_retries, ls.num_retries),
@@ -89,6 +89,22 @@ class GatewayConfig:
         }
         kwargs.update({k: v for k, v in chosen.items() if v is not None})
         return kwargs
+
+    def _with_tls_defaults(self, model_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """litellm_settings' ssl_verify / ssl_certificate in each deployment that sets none itself."""
+        ls = self.litellm_settings
+        defaults = {k: v for k, v in (("ssl_verify", ls.ssl_verify), ("ssl_certificate", ls.ssl_certificate))
+                    if v is not None}  # fmt: skip
+        if not defaults:
+            return model_list
+        out = []
+        for entry in model_list:
+            params = entry.get("litellm_params") or {}
+            if any(key in params for key in defaults):  # a deployment's own settings win, whole
+                out.append(entry)
+            else:
+                out.append({**entry, "litellm_params": {**params, **defaults}})
+        return out
 
     def _health_check_interval(self) -> float | None:
         general = self.general

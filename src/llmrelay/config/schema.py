@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from llmrelay.auth.jwt_settings import JwtAuthSettings
 from llmrelay.config.pass_through import PassThroughEndpoint
 from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
@@ -43,6 +44,10 @@ class LitellmParams(msgspec.Struct, kw_only=True):
     extra_headers: dict[str, str] | None = None
     input_cost_per_token: float | None = None
     output_cost_per_token: float | None = None
+    # LiteLLM's: a CA bundle path to verify the upstream with (true: the system's; false is refused),
+    # and a client certificate (PEM, certificate and key) for mutual TLS (router/upstream_tls.py)
+    ssl_verify: bool | str | None = None
+    ssl_certificate: str | None = None
 
 
 # litellm_params outside LitellmParams that LiteLLM users set; known, passed through to the router
@@ -142,6 +147,16 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     max_rerank_documents: Annotated[int, msgspec.Meta(ge=1)] | None = None
     # LiteLLM's: GET /metrics asks for a valid key (any key the gateway accepts), else 401
     require_auth_for_metrics_endpoint: bool | None = None
+    # LiteLLM's: every deployment's ssl_verify / ssl_certificate unless it sets its own
+    ssl_verify: bool | str | None = None
+    ssl_certificate: str | None = None
+
+    def __post_init__(self) -> None:
+        from llmrelay.router.upstream_tls import upstream_tls
+
+        _, problem = upstream_tls(self.ssl_verify, self.ssl_certificate)
+        if problem is not None:
+            raise ValueError(problem)
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):
@@ -159,6 +174,10 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     health_check_interval: PositiveNumber | None = None
     # the same as litellm_settings.require_auth_for_metrics_endpoint (LiteLLM's place for it)
     require_auth_for_metrics_endpoint: bool | None = None
+    # LiteLLM's JWT auth: tokens signed by the keys at JWT_PUBLIC_KEY_URL, mapped by litellm_jwtauth
+    # (docs/security.md); virtual keys keep working beside them
+    enable_jwt_auth: bool | None = None
+    litellm_jwtauth: JwtAuthSettings | None = None
     # llmrelay: failed authentications (401s) one client address may have per window before its
     # further failures are answered 429 until the window ends (0 = off); good keys are never
     # throttled. The throttle remembers at most auth_failure_max_addresses addresses.

@@ -9,6 +9,7 @@ from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
+from llmrelay.proxy.jwt_setup import install_jwt
 from llmrelay.proxy.state import GatewayState
 
 
@@ -32,6 +33,7 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     state.readiness_probes["db"] = runtime.ping_database
     state.extra_openapi.update(admin_docs())
     state.services.append(runtime)
+    install_jwt(state, config, runtime)  # after the runtime: its service reads the runtime's database
     if state.metrics is not None:
         state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)
     return runtime

@@ -38,6 +38,8 @@ class ServeOptions(msgspec.Struct, kw_only=True):
     # both set: serve HTTPS with this certificate and key (PEM files)
     ssl_cert: str | None = None
     ssl_key: str | None = None
+    # with TLS: offer HTTP/2 by ALPN besides HTTP/1.1 (Granian's "auto" mode)
+    http2: bool = False
     # with several workers: the directory of their metrics files (proxy/workers.py), set by `serve`
     metrics_dir: str | None = None
     # the raw config document and where it came from (for error messages)
@@ -79,6 +81,9 @@ def check_router_settings(config: GatewayConfig) -> None:
     except LLMError as exc:
         raise ConfigError(config.source, "", exc.message) from None
     check_database(config.source, config.general.database_url, os.environ)
+    from llmrelay.proxy.jwt_setup import check_jwt
+
+    check_jwt(config)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
@@ -280,9 +285,10 @@ def _server(options: ServeOptions, config: GatewayConfig, connections: int) -> A
         workers_kill_timeout=max(1, round(config.general.graceful_shutdown_seconds)),
         backlog=2048,
         **_optional_server_settings(options),
-        # HTTP/1.1 only: in its "auto" mode Granian waits without limit for a silent connection's
-        # first bytes (to tell HTTP/1 from HTTP/2), so header_read_timeout never closed it
-        http=HTTPModes.http1,
+        # HTTP/1.1 only unless --http2: in its "auto" mode Granian waits without limit for a silent
+        # connection's first bytes (to tell HTTP/1 from HTTP/2), so header_read_timeout never closes
+        # it; over TLS, auto takes ALPN's choice (h2 or http/1.1), and that wait is the price
+        http=HTTPModes.auto if options.http2 and options.ssl_cert else HTTPModes.http1,
         http1_settings=HTTP1Settings(
             header_read_timeout=max(1, round(general.connection_idle_timeout_seconds * 1000)),
             keep_alive=True,

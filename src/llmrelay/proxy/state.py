@@ -26,7 +26,7 @@ from llmrelay.types.errors import Timeout
 T = TypeVar("T")
 # (the request's key headers, whether x-api-key counts) → the caller, or 401 (the app's authenticator
 # with its failed-authentication throttle)
-Authenticate = Callable[[HeaderGetter, bool], Principal]
+Authenticate = Callable[[HeaderGetter, bool], Awaitable[Principal]]
 
 
 class ForwardRoute(Protocol):

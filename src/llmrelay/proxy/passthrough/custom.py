@@ -52,7 +52,7 @@ class CustomEndpoint:
 
     async def __call__(self, req: Request, authenticate: Authenticate) -> None:
         endpoint = self.endpoint
-        principal = authenticate(req.header, True) if endpoint.auth else ANONYMOUS
+        principal = await authenticate(req.header, True) if endpoint.auth else ANONYMOUS
         method = req.scope.method
         if not endpoint.serves(method):
             # RFC 9110: a 405 says which methods the path does take

@@ -151,7 +151,7 @@ class ProviderRoutes:
         return [ProviderRouteHandler(self, route) for route in PROVIDER_ROUTES]
 
     async def forward(self, req: Request, route: ProviderRoute, authenticate: Authenticate) -> None:
-        principal = authenticate(client_key_getter(req, route), True)
+        principal = await authenticate(client_key_getter(req, route), True)
         subpath = req.path[len(route.prefix) :]
         body = await req.body(self.body_limit)
         content_type = req.header("content-type")
