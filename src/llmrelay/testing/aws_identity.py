@@ -20,12 +20,17 @@ import secrets
 import threading
 from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from llmrelay.providers.grants import Credential, TokenGrant
 from llmrelay.testing.bedrock_wire import verify_sigv4
+
+if TYPE_CHECKING:
+    from llmrelay.core.credentials import TokenCache
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 CONTAINER_PATH = "/v2/credentials/{id}"
@@ -192,3 +197,18 @@ async def start_aws_identity(simulator: AwsIdentitySimulator) -> AsyncIterator[s
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+async def fetch_credential(grant: TokenGrant, cache: TokenCache | None = None) -> Credential:
+    """The credential the engine's token cache gets for `grant` (a fresh cache over a real transport
+    unless one is given)."""
+    from llmrelay.core.credentials import TokenCache
+    from llmrelay.transport.http import HttpTransport
+
+    transport = HttpTransport()
+    try:
+        cache = cache or TokenCache(lambda request, timeout: transport.send(request, timeout))
+        token, _ = await cache.token(grant)
+        return token
+    finally:
+        await transport.aclose()
