@@ -133,10 +133,13 @@ def recorded_bytes(reference: str) -> bytes:
     if key:
         return msgspec.json.encode(msgspec.json.decode(file.read_bytes())[key])
     if file.name.endswith(".events.json"):
-        # [type, payload] is an event; [type, payload, "exception"] an exception message
+        # [type, payload] is an event; [type, payload, "exception"] an exception message; [type,
+        # text, "raw"] an event whose payload is the text's bytes as they are (SageMaker's PayloadPart)
         frames = msgspec.json.decode(file.read_bytes())
         return b"".join(
-            (exception if kind[2:] == ["exception"] else event)(kind[0], msgspec.json.encode(kind[1]))
+            event(kind[0], kind[1].encode())
+            if kind[2:] == ["raw"]
+            else (exception if kind[2:] == ["exception"] else event)(kind[0], msgspec.json.encode(kind[1]))
             for kind in frames
         )
     return file.read_bytes()

@@ -130,6 +130,49 @@ _OLLAMA_MORE = {"stream": (_OLLAMA + "chat_stream_tools.ndjson", _OLLAMA + "chat
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
 
+def _sagemaker_cases() -> tuple[AdapterCase, ...]:
+    def deployment(case_id: str) -> Deployment:
+        options = {"aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": secret_for(case_id),
+                   "aws_region_name": "us-east-1"}  # fmt: skip
+        return Deployment(provider=case_id, model="my-endpoint", options=options)
+
+    return (
+        AdapterCase(
+            "sagemaker",
+            "sagemaker",
+            deployment("sagemaker"),
+            {
+                "chat": "conformance/recorded/sagemaker/chat.json",
+                "stream": "conformance/recorded/sagemaker/stream.events.json",
+            },
+            "sagemaker",
+            more_streams={"stream": ("conformance/recorded/sagemaker/stream_length.events.json",)},
+            error_stream=ErrorStream(
+                "conformance/recorded/sagemaker/stream_error.events.json",
+                "InternalServerError",
+                "CUDA out of memory",
+                "ModelStreamError",
+            ),
+        ),
+        AdapterCase(
+            "sagemaker_chat",
+            "sagemaker_chat",
+            deployment("sagemaker_chat"),
+            {
+                "chat": "fixtures/openai/responses/text.json",
+                "stream": "conformance/recorded/sagemaker_chat/stream.events.json",
+            },
+            "sagemaker",
+            error_stream=ErrorStream(
+                "conformance/recorded/sagemaker_chat/stream_error.events.json",
+                "InternalServerError",
+                "CUDA out of memory",
+                "ModelStreamError",
+            ),
+        ),
+    )
+
+
 def _native_cases() -> list[AdapterCase]:
     return [
         AdapterCase(
@@ -201,6 +244,7 @@ def _native_cases() -> list[AdapterCase]:
             ),
             embedding_input=("hello world",),
         ),
+        *_sagemaker_cases(),
         AdapterCase(
             "cohere",
             "cohere",

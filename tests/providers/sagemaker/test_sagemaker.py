@@ -147,7 +147,9 @@ def test_tgi_stream_decodes_the_same_however_split() -> None:
     raw = _tgi_stream()
 
     def new() -> PayloadStreamDecoder:
-        return PayloadStreamDecoder(TgiStreamDecoder("sagemaker", "e", "hi", created=1), "sagemaker", "e")
+        return PayloadStreamDecoder(
+            TgiStreamDecoder("sagemaker", "e", "hi", created=1, chunk_id="chatcmpl-test"), "sagemaker", "e"
+        )
 
     decode = decoding_with(new)
     assert_splits_decode_alike(raw, decode, seed="sagemaker-tgi")

@@ -11,6 +11,7 @@ joined back into the container's byte stream and read as what it is:
 from __future__ import annotations
 
 import time
+import uuid
 
 import msgspec
 
@@ -57,13 +58,21 @@ class PayloadStreamDecoder:
 class TgiStreamDecoder:
     """TGI's generate_stream events → chat chunks; the final one → finish reason and usage."""
 
-    def __init__(self, provider: str, model: str, prompt: str, *, created: int | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        prompt: str,
+        *,
+        created: int | None = None,
+        chunk_id: str | None = None,
+    ) -> None:
         self._provider = provider
         self._model = model
         self._prompt = prompt
         self._sse = SSEParser()
         self._created = int(time.time()) if created is None else created
-        self._id = f"chatcmpl-sagemaker-{self._created}"
+        self._id = chunk_id or f"chatcmpl-{uuid.uuid4().hex}"  # TGI names no response id
         self._started = False
         self._finished = False
         self._text: list[str] = []

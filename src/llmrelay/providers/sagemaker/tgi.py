@@ -12,6 +12,7 @@ template). Parameters: max_tokens → max_new_tokens, temperature, top_p, stop, 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import msgspec
@@ -115,7 +116,7 @@ def parse_tgi(body: bytes, request: ChatRequest, provider: str, model: str) -> C
     reason = FINISH_REASONS.get(details.finish_reason if details else "", "stop")
     created = int(time.time())
     return ChatResponse(
-        id=f"chatcmpl-sagemaker-{created}",
+        id=f"chatcmpl-{uuid.uuid4().hex}",
         created=created,
         model=model,
         choices=[
