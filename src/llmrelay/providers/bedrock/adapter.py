@@ -43,8 +43,10 @@ BEDROCK_CHAT_PARAMS = frozenset(
         "tool_choice", "reasoning_effort", "thinking", "response_format",
     }
 )  # fmt: skip
-# LiteLLM's route prefixes: Converse is the only chat route here, so both name the same call
+# LiteLLM's route prefixes: `converse/` (the default route) and `invoke/` (InvokeModel with the model
+# family's own body: invoke/adapter.py)
 ROUTE_PREFIXES = ("converse/", "invoke/")
+INVOKE_PREFIX = "invoke/"
 EVENT_STREAM = "application/vnd.amazon.eventstream"
 
 _encoder = msgspec.json.Encoder()
@@ -63,8 +65,22 @@ class BedrockProvider(Provider):
     deployment_params = BEDROCK_PARAMS
     requires_api_key = False
 
+    # ---- InvokeModel's family adapters (invoke/adapter.py)
+    def for_deployment(self, deployment: Deployment) -> Provider:
+        if deployment.model.startswith(INVOKE_PREFIX):
+            return self._invoke(deployment.model)
+        return self
+
+    def _invoke(self, model: str) -> Provider:
+        from llmrelay.providers.bedrock.invoke.adapter import BedrockInvoke, family
+
+        return BedrockInvoke(family(model_id(model)))
+
     # ---- requests
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        model = request.model.removeprefix(f"{self.name}/")
+        if model.startswith(INVOKE_PREFIX) and type(self) is BedrockProvider:
+            return self._invoke(model).check_params(request, drop)
         # one choice is what Converse gives; models may answer with several tool calls anyway, so
         # parallel_tool_calls=True asks for what happens
         changes: dict[str, None] = {}
