@@ -72,8 +72,8 @@ def test_each_family_body() -> None:
         "max_gen_len": 20,
     }
     mistral = sent_body("mistral", max_tokens=20, top_k=5, stop="\n")
-    assert mistral == {"prompt": "<s>[INST] Be brief.\n\nWhat is the capital of France? [/INST]", "max_tokens": 20,
-                       "top_k": 5, "stop": ["\n"]}  # fmt: skip
+    prompt = "<s>[INST] Be brief.\n\nWhat is the capital of France? [/INST]"
+    assert mistral == {"prompt": prompt, "max_tokens": 20, "top_k": 5, "stop": ["\n"]}
     titan = sent_body("titan", max_tokens=20, top_p=0.9)
     assert titan == {"inputText": "Be brief.\nUser: What is the capital of France?\nBot:",
                      "textGenerationConfig": {"maxTokenCount": 20, "topP": 0.9}}  # fmt: skip
