@@ -272,3 +272,23 @@ def _chat() -> Any:
     from llmrelay.types.chat import ChatRequest
 
     return msgspec.convert({"model": f"bedrock/{MODEL}", "messages": USER}, ChatRequest)
+
+
+async def test_a_profile_signs_the_assume_role(
+    identity: tuple[AwsIdentitySimulator, str], no_aws_credentials: Path, bedrock_sim: RunningSimulator
+) -> None:
+    sim, base = identity
+    (no_aws_credentials / "credentials").write_text(
+        f"[team]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"
+    )
+    await call({"aws_profile_name": "team", "aws_role_name": ROLE, "aws_sts_endpoint": base}, bedrock_sim)
+    assert sim.issued == ["AssumeRole"]
+    signed_by = {r.headers["authorization"].split("Credential=")[1][:4] for r in bedrock_sim.requests}
+    assert signed_by == {"ASIA"}
+
+
+def test_role_settings_without_a_role_are_refused() -> None:
+    for name in ("aws_session_name", "aws_external_id"):
+        with pytest.raises(errors.BadRequestError, match="needs aws_role_name") as caught:
+            resolve(dep(**{name: "x"}), "bedrock", REGION)
+        assert caught.value.param == name

@@ -20,6 +20,7 @@ the shared files are read again every RELOAD_SECONDS.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Generator
@@ -33,7 +34,7 @@ from llmrelay.providers.aws.environment import AwsEnvironment, read_environment
 from llmrelay.providers.aws.profile import profile_keys
 from llmrelay.providers.grants import AccessToken, Blocking, Fetch, FlowSteps, SigningKeys
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.errors import APIConnectionError, AuthenticationError, Timeout
+from llmrelay.types.errors import APIConnectionError, AuthenticationError, BadRequestError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 RELOAD_SECONDS = 900.0
@@ -70,13 +71,9 @@ class AwsChain:
 
     @property
     def cache_key(self) -> str:
-        keys = self.source_keys
-        source = keys and (keys.access_key, keys.secret_key, keys.session_token)
-        env_keys = self.environment.keys
-        material = repr((
-            self.provider, self.region, self.role_arn, self.session_name, self.external_id, self.sts_endpoint,
-            self.web_identity_token, source, self.profile, self.environment, env_keys and env_keys.secret_key,
-        ))  # fmt: skip
+        # every field, secrets included (astuple does not go through the hiding reprs): only the digest
+        # is kept
+        material = repr(dataclasses.astuple(self))
         return "aws-chain:" + hashlib.sha256(material.encode()).hexdigest()[:32]
 
     # ---- the flow
@@ -91,6 +88,8 @@ class AwsChain:
                 # already running as this role (EKS IRSA): its web identity credentials are the role's
                 return (yield from self._default_chain(now))
             source = self.source_keys
+            if source is None and self.profile:
+                source = yield from self._profile(self.profile)
             if source is None:
                 found = yield from self._default_chain(now)
                 source = found.token if isinstance(found.token, SigningKeys) else None
@@ -98,14 +97,17 @@ class AwsChain:
                 raise self._no_credentials()
             return (yield from self._assume_role(source, now))
         if self.profile:
-            keys = yield Blocking(partial(profile_keys, self.profile, self.region, provider=self.provider))
-            if not isinstance(keys, SigningKeys):
-                raise AuthenticationError(
-                    f"AWS profile {self.profile!r} has no access keys in the shared AWS files",
-                    provider=self.provider,
-                )
+            keys = yield from self._profile(self.profile)
             return AccessToken(token=keys, expires_in=RELOAD_SECONDS)
         return (yield from self._default_chain(now))
+
+    def _profile(self, profile: str) -> Steps[SigningKeys]:
+        keys = yield Blocking(partial(profile_keys, profile, self.region, provider=self.provider))
+        if not isinstance(keys, SigningKeys):
+            raise AuthenticationError(
+                f"AWS profile {profile!r} has no access keys in the shared AWS files", provider=self.provider
+            )
+        return keys
 
     def _default_chain(self, now: float) -> FlowSteps:
         env = self.environment
@@ -278,6 +280,13 @@ def resolve(deployment: Deployment, provider: str, region: str) -> SigningKeys |
             provider=provider, model=deployment.model,
         )  # fmt: skip
     profile = _option(options, p.PROFILE_PARAM)
+    for name in (p.SESSION_NAME_PARAM, p.EXTERNAL_ID_PARAM):
+        if options.get(name) and not role:
+            # they name an AssumeRole's session and condition: without a role nothing would use them
+            raise BadRequestError(
+                f"{name} is a setting of assuming a role: it needs aws_role_name",
+                provider=provider, model=deployment.model, param=name,
+            )  # fmt: skip
     if keys is not None and not role:
         return keys
     environment = read_environment(region)
@@ -293,5 +302,6 @@ def resolve(deployment: Deployment, provider: str, region: str) -> SigningKeys |
         sts_endpoint=_option(options, p.STS_ENDPOINT_PARAM),
         web_identity_token=token,
         source_keys=keys,
-        profile=None if role else profile,
+        # with a role, a profile's keys sign the AssumeRole (unless keys are given outright)
+        profile=profile,
     )
