@@ -5,7 +5,6 @@ stream."""
 from __future__ import annotations
 
 import base64
-
 from collections.abc import Callable
 from typing import Any
 

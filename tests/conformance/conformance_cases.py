@@ -198,7 +198,7 @@ def _bedrock_invoke_cases() -> tuple[AdapterCase, ...]:
                 "RateLimitError",
                 "Too many requests",
                 "throttlingException",
-            ),  # fmt: skip
+            ),
         ),
         AdapterCase(
             "bedrock-invoke-llama",
@@ -211,7 +211,7 @@ def _bedrock_invoke_cases() -> tuple[AdapterCase, ...]:
                 "InternalServerError",
                 "The model stream failed",
                 "modelStreamErrorException",
-            ),  # fmt: skip
+            ),
         ),
     )
 

@@ -14,9 +14,10 @@ import pytest
 
 from llmrelay.client import Client
 from llmrelay.providers.aws.chain import AwsChain
+from llmrelay.providers.aws.eventstream import PayloadStreamDecoder
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.providers.sagemaker import SageMakerChatProvider, SageMakerProvider
-from llmrelay.providers.sagemaker.stream import PayloadStreamDecoder, TgiStreamDecoder
+from llmrelay.providers.tgi.stream import TgiStreamDecoder
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.aws_identity import AwsIdentitySimulator, start_aws_identity
 from llmrelay.testing.bedrock_wire import event, exception

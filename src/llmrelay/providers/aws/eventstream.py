@@ -1,13 +1,19 @@
 """AWS's binary event stream (`application/vnd.amazon.eventstream`), as Bedrock's
 InvokeModelWithResponseStream and SageMaker's InvokeEndpointWithResponseStream answer: framing and
 CRC checks are botocore's EventStreamBuffer (sans-IO: bytes in, complete messages out); an exception
-message raises the error it names (`:exception-type`, its JSON payload's message)."""
+message raises the error it names (`:exception-type`, its JSON payload's message).
+
+SageMaker's `PayloadPart` events carry a container's own answer bytes, cut anywhere (an SSE line may
+span two parts): `PayloadStreamDecoder` joins them back and hands them to the decoder of whatever
+the container streams (TGI's SSE, OpenAI's)."""
 
 from __future__ import annotations
 
 from llmrelay.providers.aws.optional import missing_botocore
+from llmrelay.providers.base import StreamDecoder
 from llmrelay.providers.bedrock.errors import build_error, decode_payload
 from llmrelay.types.errors import APIConnectionError, InternalServerError
+from llmrelay.types.response import ChatChunk
 
 # HTTP statuses the service models give the in-stream exceptions
 _STREAM_STATUS = {
@@ -69,3 +75,32 @@ class EventMessages:
         error = build_error(name, message, _STREAM_STATUS.get(name.lower(), 500))
         error.provider, error.model = self._provider, self._model
         raise error
+
+
+class PayloadParts:
+    """The container's bytes, from the PayloadPart events of an event stream."""
+
+    def __init__(self, provider: str, model: str) -> None:
+        self._messages = EventMessages(provider, model)
+
+    def feed(self, data: bytes) -> bytes:  # the container's bytes in these messages
+        return b"".join(payload for kind, payload in self._messages.feed(data) if kind == "PayloadPart")
+
+    def end(self) -> None:
+        self._messages.end()
+
+
+class PayloadStreamDecoder:
+    """A decoder of the container's own stream, fed the bytes of its PayloadPart events."""
+
+    def __init__(self, inner: StreamDecoder, provider: str, model: str) -> None:
+        self._parts = PayloadParts(provider, model)
+        self._inner = inner
+
+    def feed(self, data: bytes) -> list[ChatChunk]:
+        payload = self._parts.feed(data)
+        return self._inner.feed(payload) if payload else []
+
+    def end(self) -> list[ChatChunk]:
+        self._parts.end()
+        return self._inner.end()

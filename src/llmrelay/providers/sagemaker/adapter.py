@@ -1,4 +1,4 @@
-"""The SageMaker adapters, sans-IO: `sagemaker/<endpoint>` (TGI's body, tgi.py) and
+"""The SageMaker adapters, sans-IO: `sagemaker/<endpoint>` (TGI's body, llmrelay.providers.tgi) and
 `sagemaker_chat/<endpoint>` (OpenAI's chat-completion body, for containers with a Messages API: TGI,
 vLLM, LMI). Both POST to the endpoint's invocations (streams: invocations-response-stream) and sign
 with SigV4 (endpoint.py)."""
@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.providers.aws.eventstream import PayloadStreamDecoder
 from llmrelay.providers.aws.optional import require_botocore
 from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.compat import CompatSpec
@@ -16,8 +17,8 @@ from llmrelay.providers.openai.adapter import OpenAICompatible
 from llmrelay.providers.openai.stream import OpenAIChatStreamDecoder
 from llmrelay.providers.sagemaker.endpoint import SageMakerEndpoint
 from llmrelay.providers.sagemaker.params import SAGEMAKER_PARAMS
-from llmrelay.providers.sagemaker.stream import PayloadStreamDecoder, TgiStreamDecoder
-from llmrelay.providers.sagemaker.tgi import TGI_PARAMS, parse_tgi, prompt_of, tgi_body
+from llmrelay.providers.tgi.body import TGI_PARAMS, parse_tgi, prompt_of, tgi_body
+from llmrelay.providers.tgi.stream import TgiStreamDecoder
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.http import HttpRequest, HttpResponse

@@ -1,4 +1,4 @@
-"""The body of a Hugging Face TGI container behind `sagemaker/<endpoint>` (LiteLLM's default SageMaker
+"""The body of a Hugging Face TGI container (behind `sagemaker/<endpoint>`, LiteLLM's default SageMaker
 route): `{"inputs": prompt, "parameters": {...}, "stream": bool}`, answered by
 `[{"generated_text": ...}]` (or `{"generated_text"}`, or `{"generation"}` as some JumpStart models
 answer).

@@ -1,12 +1,6 @@
-"""Streams of InvokeEndpointWithResponseStream: AWS event-stream messages whose `PayloadPart` events
-carry the container's own answer bytes, cut anywhere (an SSE line may span two parts). The parts are
-joined back into the container's byte stream and read as what it is:
-
-- a Messages API container (`sagemaker_chat/`): OpenAI's chat-completion SSE, ending with [DONE];
-- a TGI container (`sagemaker/`): TGI's generate_stream SSE, `data:{"token": {"text", "special"},
-  "generated_text", "details"}`; the last event carries `generated_text` and `details`
-  (`finish_reason`, `generated_tokens`). TGI names no prompt-token count: it is counted locally.
-"""
+"""TGI's generate_stream SSE: `data:{"token": {"text", "special"}, "generated_text", "details"}`
+events; the last carries `generated_text` and `details` (`finish_reason`, `generated_tokens`). TGI
+names no prompt-token count: it is counted locally."""
 
 from __future__ import annotations
 
@@ -16,43 +10,12 @@ import uuid
 import msgspec
 
 from llmrelay.cost.tokens import count_text
-from llmrelay.providers.aws.eventstream import EventMessages
-from llmrelay.providers.base import StreamDecoder
-from llmrelay.providers.sagemaker.tgi import FINISH_REASONS, TgiStreamEvent
+from llmrelay.providers.tgi.body import FINISH_REASONS, TgiStreamEvent
 from llmrelay.types.errors import APIConnectionError, InternalServerError
 from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage
 from llmrelay.wire.sse import SSEParser
 
 _tgi_event = msgspec.json.Decoder(TgiStreamEvent)
-
-
-class PayloadParts:
-    """The container's bytes, from the PayloadPart events of an event stream."""
-
-    def __init__(self, provider: str, model: str) -> None:
-        self._messages = EventMessages(provider, model)
-
-    def feed(self, data: bytes) -> bytes:
-        return b"".join(payload for kind, payload in self._messages.feed(data) if kind == "PayloadPart")
-
-    def end(self) -> None:
-        self._messages.end()
-
-
-class PayloadStreamDecoder:
-    """A decoder of the container's own stream, fed the bytes of its PayloadPart events."""
-
-    def __init__(self, inner: StreamDecoder, provider: str, model: str) -> None:
-        self._parts = PayloadParts(provider, model)
-        self._inner = inner
-
-    def feed(self, data: bytes) -> list[ChatChunk]:
-        payload = self._parts.feed(data)
-        return self._inner.feed(payload) if payload else []
-
-    def end(self) -> list[ChatChunk]:
-        self._parts.end()
-        return self._inner.end()
 
 
 class TgiStreamDecoder:
