@@ -292,3 +292,19 @@ def test_role_settings_without_a_role_are_refused() -> None:
         with pytest.raises(errors.BadRequestError, match="needs aws_role_name") as caught:
             resolve(dep(**{name: "x"}), "bedrock", REGION)
         assert caught.value.param == name
+
+
+def test_sts_answers_without_the_namespace_are_read_too() -> None:
+    from llmrelay.providers.aws.answers import sts_credentials
+
+    plain = (
+        b"<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAPLAIN</AccessKeyId>"
+        b"<SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>"
+        b"<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+    )
+    issued = sts_credentials(200, plain, "AssumeRole", 1_800_000_000.0, REGION, provider="bedrock")
+    assert isinstance(issued.token, SigningKeys) and issued.token.access_key == "ASIAPLAIN"
+    assert issued.expires_in == pytest.approx(1_893_456_000 - 1_800_000_000)
+    error = b"<ErrorResponse><Error><Code>ExpiredToken</Code><Message>expired</Message></Error></ErrorResponse>"
+    with pytest.raises(errors.AuthenticationError, match="ExpiredToken"):
+        sts_credentials(400, error, "AssumeRole", 0.0, REGION, provider="bedrock")

@@ -92,9 +92,8 @@ def _find(element: ET.Element, *names: str) -> ET.Element | None:
     for name in names:
         if current is None:
             return None
-        current = current.find(_STS_NAMESPACE + name)
-        if current is None:
-            return None
+        found = current.find(_STS_NAMESPACE + name)
+        current = found if found is not None else current.find(name)
     return current
 
 
@@ -108,7 +107,7 @@ def sts_credentials(
 ) -> AccessToken:
     """The credentials of an STS `action` answer; an error answer raises what it stands for."""
     root = _xml(body, provider=provider)
-    if status >= 400 or root.tag == _STS_NAMESPACE + "ErrorResponse":
+    if status >= 400 or root.tag in (_STS_NAMESPACE + "ErrorResponse", "ErrorResponse"):
         code = _value(root, "Error", "Code") or f"HTTP {status}"
         message = _value(root, "Error", "Message") or "no message"
         # a refused identity or role (AccessDenied, InvalidIdentityToken, ExpiredToken) is a
