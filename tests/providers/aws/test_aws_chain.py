@@ -305,6 +305,6 @@ def test_sts_answers_without_the_namespace_are_read_too() -> None:
     issued = sts_credentials(200, plain, "AssumeRole", 1_800_000_000.0, REGION, provider="bedrock")
     assert isinstance(issued.token, SigningKeys) and issued.token.access_key == "ASIAPLAIN"
     assert issued.expires_in == pytest.approx(1_893_456_000 - 1_800_000_000)
-    error = b"<ErrorResponse><Error><Code>ExpiredToken</Code><Message>expired</Message></Error></ErrorResponse>"
+    error = b"<ErrorResponse><Error><Code>ExpiredToken</Code><Message>x</Message></Error></ErrorResponse>"
     with pytest.raises(errors.AuthenticationError, match="ExpiredToken"):
         sts_credentials(400, error, "AssumeRole", 0.0, REGION, provider="bedrock")
