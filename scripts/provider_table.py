@@ -34,6 +34,8 @@ PAGES = {
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
     "replicate": "replicate.md",
+    "sagemaker": "sagemaker.md",
+    "sagemaker_chat": "sagemaker.md",
     "vertex_ai": "vertex.md",
 }
 

@@ -130,6 +130,92 @@ _OLLAMA_MORE = {"stream": (_OLLAMA + "chat_stream_tools.ndjson", _OLLAMA + "chat
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
 
+def _sagemaker_cases() -> tuple[AdapterCase, ...]:
+    def deployment(case_id: str) -> Deployment:
+        options = {"aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": secret_for(case_id),
+                   "aws_region_name": "us-east-1"}  # fmt: skip
+        return Deployment(provider=case_id, model="my-endpoint", options=options)
+
+    return (
+        AdapterCase(
+            "sagemaker",
+            "sagemaker",
+            deployment("sagemaker"),
+            {
+                "chat": "conformance/recorded/sagemaker/chat.json",
+                "stream": "conformance/recorded/sagemaker/stream.events.json",
+            },
+            "sagemaker",
+            more_streams={"stream": ("conformance/recorded/sagemaker/stream_length.events.json",)},
+            error_stream=ErrorStream(
+                "conformance/recorded/sagemaker/stream_error.events.json",
+                "InternalServerError",
+                "CUDA out of memory",
+                "ModelStreamError",
+            ),
+        ),
+        AdapterCase(
+            "sagemaker_chat",
+            "sagemaker_chat",
+            deployment("sagemaker_chat"),
+            {
+                "chat": "fixtures/openai/responses/text.json",
+                "stream": "conformance/recorded/sagemaker_chat/stream.events.json",
+            },
+            "sagemaker",
+            error_stream=ErrorStream(
+                "conformance/recorded/sagemaker_chat/stream_error.events.json",
+                "InternalServerError",
+                "CUDA out of memory",
+                "ModelStreamError",
+            ),
+        ),
+    )
+
+
+def _bedrock_invoke_cases() -> tuple[AdapterCase, ...]:
+    """`bedrock/invoke/`: the Bedrock adapter's InvokeModel bodies, one case per kind of family reader
+    (Anthropic's events; a text-prompt family's chunks)."""
+
+    def deployment(case_id: str, model: str) -> Deployment:
+        options = {"aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": secret_for(case_id),
+                   "aws_region_name": "us-east-1"}  # fmt: skip
+        return Deployment(provider="bedrock", model=f"invoke/{model}", options=options)
+
+    recorded = "conformance/recorded/bedrock_invoke"
+    return (
+        AdapterCase(
+            "bedrock-invoke-anthropic",
+            "bedrock",
+            deployment("bedrock-invoke-anthropic", "us.anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            {
+                "chat": "conformance/recorded/anthropic/chat.json",
+                "stream": f"{recorded}/anthropic_stream.events.json",
+            },
+            "bedrock",
+            error_stream=ErrorStream(
+                f"{recorded}/anthropic_stream_error.events.json",
+                "RateLimitError",
+                "Too many requests",
+                "throttlingException",
+            ),
+        ),
+        AdapterCase(
+            "bedrock-invoke-llama",
+            "bedrock",
+            deployment("bedrock-invoke-llama", "meta.llama3-1-8b-instruct-v1:0"),
+            {"chat": f"{recorded}/llama_chat.json", "stream": f"{recorded}/llama_stream.events.json"},
+            "bedrock",
+            error_stream=ErrorStream(
+                f"{recorded}/llama_stream_error.events.json",
+                "InternalServerError",
+                "The model stream failed",
+                "modelStreamErrorException",
+            ),
+        ),
+    )
+
+
 def _native_cases() -> list[AdapterCase]:
     return [
         AdapterCase(
@@ -201,6 +287,8 @@ def _native_cases() -> list[AdapterCase]:
             ),
             embedding_input=("hello world",),
         ),
+        *_sagemaker_cases(),
+        *_bedrock_invoke_cases(),
         AdapterCase(
             "cohere",
             "cohere",

@@ -22,6 +22,10 @@ _BEDROCK_EXCEPTIONS = {400: "ValidationException", 401: "UnrecognizedClientExcep
                        403: "AccessDeniedException", 404: "ResourceNotFoundException",
                        408: "ModelTimeoutException", 429: "ThrottlingException",
                        500: "InternalServerException", 503: "ServiceUnavailableException"}  # fmt: skip
+# SageMaker Runtime's error names per status (docs.aws.amazon.com/sagemaker/latest/APIReference,
+# InvokeEndpoint; AccessDeniedException and ThrottlingException from AWS's common errors)
+_SAGEMAKER_ERRORS = {400: "ValidationError", 403: "AccessDeniedException", 429: "ThrottlingException",
+                     500: "InternalFailure", 503: "ServiceUnavailable"}  # fmt: skip
 # Replicate's problem titles (RFC 7807 bodies)
 _REPLICATE_TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
                      408: "Request timeout", 413: "Payload too large", 422: "Input validation failed",
@@ -58,6 +62,11 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
         code = _BEDROCK_EXCEPTIONS.get(status)
         if code is not None:
             headers["x-amzn-errortype"] = f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+        body = {"message": message}
+    elif shape == "sagemaker":
+        code = _SAGEMAKER_ERRORS.get(status)
+        if code is not None:
+            headers["x-amzn-errortype"] = code
         body = {"message": message}
     elif shape == "cohere":
         body = {"id": "0e0a3c4e-6f3c-4a48-9a47-7d1a2c1f9b10", "message": message}

@@ -24,6 +24,11 @@ from llmrelay.types.errors import LLMError
 MESSAGES = [{"role": "user", "content": "ping"}]
 SENTINEL = "declared-secret-value-7c1e9b04"
 
+_AWS_KEYS = {
+    "aws_access_key_id": "AKIDCOMPANION0001",
+    "aws_secret_access_key": "companion-secret-0002",
+    "aws_region_name": "us-east-1",
+}
 # per provider: the model and the options that make a call reach the upstream; the secret under test
 # replaces its own slot when it has one
 SETUP: dict[str, tuple[str, dict[str, Any]]] = {
@@ -36,6 +41,8 @@ SETUP: dict[str, tuple[str, dict[str, Any]]] = {
             "aws_region_name": "us-east-1",
         },
     ),
+    "sagemaker": ("sagemaker/my-endpoint", _AWS_KEYS),
+    "sagemaker_chat": ("sagemaker_chat/my-endpoint", _AWS_KEYS),
     "vertex_ai": ("vertex_ai/gemini-2.0-flash", {"vertex_project": "p", "vertex_location": "us-central1"}),
 }
 CASES = [(provider, name) for provider, declared in declared_params().items() for name in declared.secrets]

@@ -39,6 +39,7 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "ollama": f"api_base={base_url}",
             "deepgram": f"api_base={base_url}/v1",
             "elevenlabs": f"api_base={base_url}/v1",
+            "sagemaker": f"api_base={base_url}",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})
         with urllib.request.urlopen(models, timeout=10) as resp:

@@ -18,8 +18,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from llmrelay.providers.grants import AccessToken, Credential, LocalGrant, TokenExchange, TokenGrant
-from llmrelay.types.errors import Timeout
+from llmrelay.providers.grants import (
+    AccessToken,
+    Blocking,
+    Credential,
+    CredentialFlow,
+    Fetch,
+    LocalGrant,
+    TokenExchange,
+    TokenGrant,
+)
+from llmrelay.types.errors import LLMError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 # refresh this long before a token runs out, so a call never leaves with a token about to expire
@@ -87,6 +96,8 @@ class TokenCache:
             limit = TOKEN_TIMEOUT if timeout is None else min(timeout, TOKEN_TIMEOUT)
             if isinstance(grant, LocalGrant):
                 issued = await self._load(grant, limit)
+            elif isinstance(grant, CredentialFlow):
+                issued = await self._run_flow(grant, limit)
             else:
                 issued = await self._exchange(grant, limit)
             refresh_at = None
@@ -108,6 +119,40 @@ class TokenCache:
                 return await asyncio.to_thread(grant.load)
         except TimeoutError as exc:
             # the thread cannot be stopped; the call stops waiting for it
+            raise Timeout(f"local credentials were not read within {limit}s") from exc
+
+    async def _run_flow(self, grant: CredentialFlow, limit: float) -> AccessToken:
+        """Run a flow's steps in order: HTTP over the engine's transport, blocking steps in a worker
+        thread. A step's failure is thrown into the flow, which may go on to its next source."""
+        steps = grant.flow(self._wall_clock())
+        deadline = self._clock() + limit
+        answer: object = None
+        failure: BaseException | None = None
+        while True:
+            try:
+                step = steps.send(answer) if failure is None else steps.throw(failure)
+            except StopIteration as done:
+                issued: AccessToken = done.value
+                return issued
+            answer, failure = None, None
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                steps.close()
+                raise Timeout(f"credentials were not fetched within {limit}s")
+            try:
+                if isinstance(step, Fetch):
+                    answer = await self._send(step.request, min(step.timeout, remaining))
+                else:
+                    answer = await self._blocking(step, remaining)
+            except (LLMError, OSError, ValueError) as exc:
+                failure = exc
+
+    @staticmethod
+    async def _blocking(step: Blocking, limit: float) -> object:
+        try:
+            async with asyncio.timeout(limit):
+                return await asyncio.to_thread(step.run)
+        except TimeoutError as exc:
             raise Timeout(f"local credentials were not read within {limit}s") from exc
 
     async def _exchange(self, grant: TokenExchange, limit: float) -> AccessToken:

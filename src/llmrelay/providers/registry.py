@@ -30,6 +30,9 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
+    # SageMaker endpoints: TGI's body, or a container's OpenAI-style Messages API
+    "sagemaker": "llmrelay.providers.sagemaker:SageMakerProvider",
+    "sagemaker_chat": "llmrelay.providers.sagemaker:SageMakerChatProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
 }
 # provider name → "module:NAME" of the ProviderParams its adapter declares (`deployment_params`), for
@@ -37,6 +40,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
 DECLARED_PARAMS: dict[str, str] = {
     "azure": "llmrelay.providers.azure.params:AZURE_PARAMS",
     "bedrock": "llmrelay.providers.bedrock.params:BEDROCK_PARAMS",
+    "sagemaker": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
+    "sagemaker_chat": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
 }
 

@@ -10,8 +10,6 @@ from llmrelay.providers.registry import ProviderRegistry
 # LiteLLM's provider prefixes (its LlmProviders names) that llmrelay has no adapter for
 LITELLM_ONLY_PROVIDERS = frozenset(
     [
-        "sagemaker",
-        "sagemaker_chat",
         "auto_router",
         "azure_ai",
         "azure_text",

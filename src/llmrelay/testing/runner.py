@@ -30,6 +30,7 @@ KINDS = (
     "ollama",
     "deepgram",
     "elevenlabs",
+    "sagemaker",
 )
 DEFAULT_KEY = "sim-key"
 
@@ -76,6 +77,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.elevenlabs_sim import ElevenLabsSimulator
 
         return ElevenLabsSimulator(**settings)
+    if kind == "sagemaker":
+        from llmrelay.testing.sagemaker_sim import SageMakerSimulator
+
+        return SageMakerSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -110,6 +115,12 @@ class RunningSimulator:
     def sdk_kwargs(self) -> dict[str, str]:
         """`api_base` and `api_key` for an llmrelay call aimed at this simulator (for Bedrock the key
         is a Bedrock API key, and the region is given too)."""
+        if self.kind == "sagemaker":
+            from llmrelay.testing.sagemaker_sim import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+
+            # SageMaker takes no API key: SigV4 only
+            return {"api_base": self.api_base, "aws_region_name": REGION, "aws_access_key_id": ACCESS_KEY_ID,
+                    "aws_secret_access_key": SECRET_ACCESS_KEY}  # fmt: skip
         kwargs = {"api_base": self.api_base, "api_key": self.api_key}
         if self.kind == "bedrock":
             from llmrelay.testing.bedrock_sim import REGION
