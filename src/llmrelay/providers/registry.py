@@ -22,6 +22,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    # local Hugging Face models run in this process (the `local` extra)
+    "huggingface_local": "llmrelay.providers.huggingface_local:HuggingFaceLocalProvider",
     # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
@@ -33,6 +35,7 @@ NATIVE_ADAPTERS: dict[str, str] = {
 DECLARED_PARAMS: dict[str, str] = {
     "azure": "llmrelay.providers.azure.params:AZURE_PARAMS",
     "bedrock": "llmrelay.providers.bedrock.params:BEDROCK_PARAMS",
+    "huggingface_local": "llmrelay.providers.huggingface_local.params:HUGGINGFACE_LOCAL_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
 }
 
