@@ -6,6 +6,7 @@ here, when the first model is loaded."""
 
 from __future__ import annotations
 
+import inspect
 import secrets
 import threading
 from collections.abc import Callable
@@ -39,6 +40,11 @@ class CausalModel:
         self.tokenizer = tokenizer
         self.context = context
         self.eos_ids = eos_ids
+        # the key-value cache's keyword: `cache` in transformers 5.2x, `past_key_values` before
+        takes = inspect.signature(model.forward).parameters
+        self.cache_keyword = "cache" if "cache" in takes else "past_key_values"
+        # only the last position's logits are read: models that can, compute only those
+        self.step_options = {"logits_to_keep": 1} if "logits_to_keep" in takes else {}
 
     @classmethod
     def load(cls, path: str) -> CausalModel:
@@ -99,12 +105,12 @@ class CausalModel:
         finish = "length"
         with torch.inference_mode():
             step_input = torch.tensor([prompt_ids])
-            past = None
+            cache: dict[str, Any] = {}
             for _ in range(max_new):
                 if cancelled.is_set():
                     raise GenerationCancelled
-                out = self.model(input_ids=step_input, past_key_values=past, use_cache=True)
-                past = out.past_key_values
+                out = self.model(input_ids=step_input, use_cache=True, **cache, **self.step_options)
+                cache = {self.cache_keyword: out[self.cache_keyword]}
                 token = _pick(out.logits[0, -1], temperature, top_p, generator)
                 produced.append(token)
                 if token in self.eos_ids:

@@ -5,6 +5,9 @@ character split across tokens decodes to U+FFFD until its last byte comes), is h
 from __future__ import annotations
 
 _PARTIAL = "\ufffd"
+# a UTF-8 character is at most 4 bytes: replacement characters still there this many tokens later
+# are the model's own invalid bytes, not half a character, and are handed on
+_PARTIAL_PATIENCE = 4
 
 
 class StopScanner:
@@ -12,6 +15,8 @@ class StopScanner:
         self.stops = stops
         self.text = ""  # the answer so far (cut at a stop sequence once one is seen)
         self._sent = 0
+        self._partial_at = -1  # where the trailing replacement characters begin
+        self._partial_for = 0  # for how many scans they have been there
 
     def scan(self, decoded: str) -> tuple[str, bool]:
         """(new text safe to hand on, whether a stop sequence ended the answer)."""
@@ -23,6 +28,14 @@ class StopScanner:
         ready = len(decoded)
         while ready > self._sent and decoded[ready - 1] == _PARTIAL:
             ready -= 1
+        if ready == len(decoded):
+            self._partial_at, self._partial_for = -1, 0
+        elif ready == self._partial_at:
+            self._partial_for += 1
+            if self._partial_for >= _PARTIAL_PATIENCE:
+                ready = len(decoded)
+        else:
+            self._partial_at, self._partial_for = ready, 1
         held = 0
         for stop in self.stops:
             # the longest end of the ready text that starts this stop sequence (itself not whole)

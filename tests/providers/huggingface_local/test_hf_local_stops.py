@@ -65,3 +65,13 @@ def test_a_possible_stop_start_is_held_until_it_is_not_one() -> None:
     assert scanner.scan("go STAY ST") == ("Y ", False)
     assert scanner.scan("go STAY STOP now") == ("", True)
     assert scanner.text == "go STAY "
+
+
+def test_invalid_bytes_are_handed_on_once_no_character_can_complete_them() -> None:
+    """A model may generate bytes that are no UTF-8 at all (a random model does): replacement
+    characters that stay four tokens are the model's text, not half a character."""
+    scanner = StopScanner(())
+    handed = [scanner.scan("ok \ufffd" + "\ufffd" * n)[0] for n in range(5)]
+    assert handed[:3] == ["ok ", "", ""]
+    assert "".join(handed) == "ok " + "\ufffd" * 4
+    assert scanner.flush() == "\ufffd"  # the fifth: held again, in case it starts a character
