@@ -122,7 +122,7 @@ def test_the_loop_answers_while_a_model_generates(oai: openai.OpenAI, gateway: s
 
     def generate() -> None:
         stream = oai.chat.completions.create(
-            model="slow-chat", messages=MESSAGES, max_tokens=600, temperature=0, stream=True
+            model="slow-chat", messages=MESSAGES, max_tokens=300, temperature=0, stream=True
         )
         for chunk in stream:
             if not begun.is_set():
