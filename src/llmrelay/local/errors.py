@@ -20,3 +20,9 @@ class GenerationCancelled(Exception):
 MISSING_EXTRA = (
     "huggingface_local needs torch, transformers and sentence-transformers: pip install 'llmrelay[local]'"
 )
+
+
+def failure_message(error: BaseException) -> str:
+    """What a model's unexpected failure is called in its error answer (short: torch's can be long)."""
+    text = f"the local model failed: {type(error).__name__}: {error}"
+    return text if len(text) <= 300 else text[:297] + "..."

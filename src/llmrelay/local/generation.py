@@ -56,7 +56,7 @@ class CausalModel:
         source = model_source(path)
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(source, local_files_only=True)
+            model: Any = AutoModelForCausalLM.from_pretrained(source, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise load_failure(path, exc) from exc
         model.eval()
@@ -75,7 +75,12 @@ class CausalModel:
         tokenizer = self.tokenizer
         turns = [{"role": m.role, "content": m.content} for m in messages]
         if getattr(tokenizer, "chat_template", None):
-            text = tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=False)
+            try:
+                text = tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=False)
+            except Exception as exc:  # a template's own refusal (jinja's raise_exception)
+                raise LocalModelError(
+                    400, f"the model's chat template refused the conversation: {exc}", param="messages"
+                ) from exc
             return list(tokenizer(text, add_special_tokens=False)["input_ids"])
         text = "".join(f"{m.role}: {m.content}\n" for m in messages) + "assistant:"
         return list(tokenizer(text)["input_ids"])

@@ -16,7 +16,7 @@ import msgspec
 from llmrelay.local import answers
 from llmrelay.local.answers import AnswerId
 from llmrelay.local.embedding import EmbeddingModel
-from llmrelay.local.errors import LocalModelError
+from llmrelay.local.errors import LocalModelError, failure_message
 from llmrelay.local.generation import (
     DEFAULT_COMPLETION_TOKENS,
     DEFAULT_MAX_TOKENS,
@@ -66,6 +66,8 @@ class LocalModelServer:
             return await self._complete(body)
         except LocalModelError as exc:
             return answers.error_response(exc.status, exc.message, param=exc.param, code=exc.code)
+        except Exception as exc:  # noqa: BLE001 - the model's own failure, answered as a 500
+            return answers.error_response(500, failure_message(exc))
 
     async def open_stream(
         self, request: HttpRequest, read_timeout: float | None
@@ -171,7 +173,14 @@ async def _awaited(waited: asyncio.Future[T], cancelled: threading.Event) -> T:
         return await asyncio.shield(waited)
     except asyncio.CancelledError:
         cancelled.set()
+        # nobody awaits the job any more: its end (GenerationCancelled, most likely) is read here
+        waited.add_done_callback(_retrieve)
         raise
+
+
+def _retrieve(done: asyncio.Future[T]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 def _decode(request: HttpRequest) -> ChatBody | CompletionBody | EmbeddingBody:

@@ -12,7 +12,7 @@ from concurrent.futures import Future
 
 from llmrelay.local import answers
 from llmrelay.local.answers import AnswerId
-from llmrelay.local.errors import GenerationCancelled, LocalModelError
+from llmrelay.local.errors import GenerationCancelled, LocalModelError, failure_message
 from llmrelay.local.generation import Generated
 from llmrelay.types.errors import Timeout
 
@@ -135,5 +135,4 @@ class FixedStream:
 def _message(error: BaseException) -> str:
     if isinstance(error, LocalModelError):
         return error.message
-    text = f"the local model failed: {type(error).__name__}: {error}"
-    return text if len(text) <= 300 else text[:297] + "..."
+    return failure_message(error)

@@ -4,6 +4,7 @@ parameters honoured; cost 0; missing models and refused parameters named."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from hf_local_models import needs_torch
 
 import llmrelay
-from llmrelay.exceptions import BadRequestError, NotFoundError, UnsupportedParamsError
+from llmrelay.exceptions import BadRequestError, NotFoundError, Timeout, UnsupportedParamsError
 
 pytestmark = needs_torch
 MESSAGES: Any = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello otter"}]
@@ -163,3 +164,22 @@ async def test_model_path_setting_and_refusals(client: llmrelay.Client, chat_mod
         await client.acompletion(model=f"huggingface_local/{chat_model}", messages=MESSAGES, temperature=3)
     with pytest.raises(BadRequestError, match="context"):
         await client.acompletion(model=f"huggingface_local/{chat_model}", messages=MESSAGES, max_tokens=5000)
+
+
+async def test_a_timeout_stops_the_generation_and_frees_its_turn(
+    client: llmrelay.Client, slow_model: Path
+) -> None:
+    """A call that times out stops its generation at the next token: the call queued behind it (the
+    model runs one at a time) is served in a fraction of the time the long generation would take."""
+    model = f"huggingface_local/{slow_model}"
+    settings: Any = {"model_path": str(slow_model), "local_concurrency": 1, "local_queue": 1}
+    # loaded, and one token timed: 2,000 of them would take far longer than the whole test allows
+    await client.acompletion(model=model, messages=MESSAGES, max_tokens=1, **settings)
+    with pytest.raises(Timeout):
+        await client.acompletion(
+            model=model, messages=MESSAGES, max_tokens=2000, timeout=0.5, num_retries=0, **settings
+        )
+    started = time.monotonic()
+    answer = await client.acompletion(model=model, messages=MESSAGES, max_tokens=2, **settings)
+    assert answer.usage.completion_tokens == 2
+    assert time.monotonic() - started < 15
