@@ -82,6 +82,9 @@ class LocalModelServer:
         except LocalModelError as exc:
             refused = answers.error_response(exc.status, exc.message, param=exc.param, code=exc.code)
             return FixedStream(refused.status, refused.body)
+        except Exception as exc:  # noqa: BLE001 - the model's own failure (a load), answered as a 500
+            failed = answers.error_response(500, failure_message(exc))
+            return FixedStream(failed.status, failed.body)
 
     # ---- generations
     async def _complete(self, body: Generation) -> HttpResponse:

@@ -42,9 +42,10 @@ def _looks_like_model_id(path: str) -> bool:
 
 
 def load_failure(path: str, exc: Exception) -> LocalModelError:
-    """A model that is there but does not load (a broken or foreign folder): a 500 naming it."""
-    if isinstance(exc, OSError):
-        # transformers' "not found" errors are OSErrors; their text can be long
+    """Why a model did not load: a model id not in the cache is a 404 (transformers' "not found" is
+    an OSError); a folder whose files do not load (broken, foreign) a 500 naming it. In the loader
+    thread, as the folder is looked at again."""
+    if isinstance(exc, OSError) and not Path(path).expanduser().is_dir():
         return missing_model(path, _short(exc))
     return LocalModelError(500, f"cannot load the local model at {path!r}: {_short(exc)}")
 

@@ -4,6 +4,7 @@ parameters honoured; cost 0; missing models and refused parameters named."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,13 @@ import pytest
 from hf_local_models import needs_torch
 
 import llmrelay
-from llmrelay.exceptions import BadRequestError, NotFoundError, Timeout, UnsupportedParamsError
+from llmrelay.exceptions import (
+    BadRequestError,
+    InternalServerError,
+    NotFoundError,
+    Timeout,
+    UnsupportedParamsError,
+)
 
 pytestmark = needs_torch
 MESSAGES: Any = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello otter"}]
@@ -183,3 +190,20 @@ async def test_a_timeout_stops_the_generation_and_frees_its_turn(
     answer = await client.acompletion(model=model, messages=MESSAGES, max_tokens=2, **settings)
     assert answer.usage.completion_tokens == 2
     assert time.monotonic() - started < 15
+
+
+async def test_a_folder_that_does_not_load_is_named_then_tried_again(
+    client: llmrelay.Client, tmp_path: Path, chat_model: Path
+) -> None:
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    (broken / "tokenizer.json").write_text("{not json either")
+    model = f"huggingface_local/{broken}"
+    with pytest.raises(InternalServerError, match=r"cannot load the local model at .*broken-model"):
+        await client.acompletion(model=model, messages=MESSAGES, max_tokens=1, num_retries=0)
+    # a failed load is not remembered: once the folder holds a model, it loads
+    shutil.rmtree(broken)
+    shutil.copytree(chat_model, broken)
+    answer = await client.acompletion(model=model, messages=MESSAGES, max_tokens=1, num_retries=0)
+    assert answer.usage.completion_tokens == 1
