@@ -121,9 +121,7 @@ class CausalModel:
                 if token in self.eos_ids:
                     finish = "stop"
                     break
-                text = self.tokenizer.decode(
-                    [t for t in produced if t not in self.eos_ids], skip_special_tokens=True
-                )
+                text = self.tokenizer.decode(produced, skip_special_tokens=True)
                 ready, stopped = scanner.scan(text)
                 if ready and emit is not None:
                     emit(ready)
@@ -131,7 +129,9 @@ class CausalModel:
                     finish = "stop"
                     break
                 step_input = torch.tensor([[token]])
-        rest = scanner.flush() if finish == "length" else ""
+        # what was held back in case it began a stop sequence or a character (after a stop
+        # sequence, nothing is: the answer ends where it began)
+        rest = scanner.flush()
         if rest and emit is not None:
             emit(rest)
         return Generated(scanner.text, finish, len(prompt_ids), len(produced))
