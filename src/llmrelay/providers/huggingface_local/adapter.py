@@ -92,7 +92,8 @@ class HuggingFaceLocalProvider(OpenAICompatible):
     def prepare_text_completion(self, request: TextCompletionRequest, deployment: Deployment) -> HttpRequest:
         _refuse_extra_body(request.extra_body)
         for field in _TEXT_UNSUPPORTED:
-            if getattr(request, field) is not None:
+            # a false or zero value (echo=false, a 0 penalty) asks for nothing to honour
+            if getattr(request, field) not in (None, False):
                 raise _unsupported(field, request.model)
         for field in ("n", "best_of"):
             if getattr(request, field) not in (None, 1):
