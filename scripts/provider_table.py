@@ -31,6 +31,7 @@ PAGES = {
     "elevenlabs": "elevenlabs.md",
     "gemini": "gemini.md",
     "huggingface": "huggingface.md",
+    "huggingface_local": "huggingface_local.md",
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
     "replicate": "replicate.md",
@@ -61,7 +62,9 @@ def rows() -> list[str]:
         else:
             base = "none: give `api_base`"
         key = _code(adapter.api_key_env)
-        if name in settled:
+        if name in settled and not adapter.requires_api_key and not adapter.api_key_env:
+            key = "none (runs in-process)"
+        elif name in settled:
             listed = "the credentials its page lists"
             key = f"{key}, or {listed}" if adapter.api_key_env else listed
         elif not adapter.requires_api_key:

@@ -67,6 +67,9 @@ class AdapterCase:
     # the query parameter the provider's API requires the key in (none does today; Gemini's `key=`
     # would be declared here)
     key_in_query: str | None = None
+    # a provider with nothing to authenticate to (a model run in this process): the key given to
+    # it must travel nowhere at all
+    keyless: bool = False
 
     @property
     def calls(self) -> frozenset[str]:

@@ -126,6 +126,16 @@ _COHERE_MODELS = {"embedding": "embed-english-v3.0", "rerank": "rerank-v3.5"}
 _OLLAMA = "conformance/recorded/ollama/"
 _OLLAMA_ERROR = ErrorStream(_OLLAMA + "stream_error.ndjson", "InternalServerError", "unexpected EOF")
 _OLLAMA_MORE = {"stream": (_OLLAMA + "chat_stream_tools.ndjson", _OLLAMA + "chat_stream_thinking.ndjson")}
+# the in-process server's own answers (OpenAI's wire format), recorded from a tiny GPT-2 and
+# all-MiniLM-L6-v2 run by llmrelay.local (docs/providers/huggingface_local.md, "Testing")
+_HF_LOCAL = "conformance/recorded/huggingface_local/"
+_HF_LOCAL_ANSWERS = {
+    "chat": "chat.json",
+    "stream": "stream.sse",
+    "embedding": "embedding.json",
+    "text_completion": "text_completion.json",
+    "text_stream": "text_stream.sse",
+}
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
@@ -331,6 +341,16 @@ def _native_cases() -> list[AdapterCase]:
             "huggingface",
             models={"embedding": "sentence-transformers/all-MiniLM-L6-v2"},
             error_stream=OPENAI_ERROR_STREAM,
+        ),
+        AdapterCase(
+            "huggingface_local",
+            "huggingface_local",
+            _deployment("huggingface_local", "huggingface_local", "/models/tiny-gpt2"),
+            {call: _HF_LOCAL + name for call, name in _HF_LOCAL_ANSWERS.items()},
+            "openai",
+            models={"embedding": "/models/all-MiniLM-L6-v2"},
+            error_stream=ErrorStream(_HF_LOCAL + "stream_error.sse", "InternalServerError", "out of memory"),
+            keyless=True,
         ),
         AdapterCase(
             "ollama",

@@ -96,8 +96,9 @@ class Recorder(Callback):
         self.records.append(record)
 
 
-def test_every_declaring_provider_has_a_setup() -> None:
-    assert set(SETUP) == set(declared_params())
+def test_every_provider_declaring_a_secret_has_a_setup() -> None:
+    # (huggingface_local declares settings only: the model's folder and its bounds)
+    assert set(SETUP) == {name for name, declared in declared_params().items() if declared.secrets}
     assert len(CASES) >= 8
 
 

@@ -26,6 +26,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    # local Hugging Face models run in this process (the `local` extra)
+    "huggingface_local": "llmrelay.providers.huggingface_local:HuggingFaceLocalProvider",
     # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
@@ -42,6 +44,7 @@ DECLARED_PARAMS: dict[str, str] = {
     "bedrock": "llmrelay.providers.bedrock.params:BEDROCK_PARAMS",
     "sagemaker": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
     "sagemaker_chat": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
+    "huggingface_local": "llmrelay.providers.huggingface_local.params:HUGGINGFACE_LOCAL_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
 }
 
