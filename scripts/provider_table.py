@@ -33,6 +33,8 @@ PAGES = {
     "ollama_chat": "ollama.md",
     "replicate": "replicate.md",
     "vertex_ai": "vertex.md",
+    "watsonx": "watsonx.md",
+    "watsonx_text": "watsonx.md",
 }
 
 

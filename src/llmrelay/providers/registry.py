@@ -27,6 +27,9 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
+    # IBM watsonx.ai: its chat API, and text generation with the conversation as one prompt
+    "watsonx": "llmrelay.providers.watsonx:WatsonxProvider",
+    "watsonx_text": "llmrelay.providers.watsonx:WatsonxTextProvider",
 }
 # provider name → "module:NAME" of the ProviderParams its adapter declares (`deployment_params`), for
 # the providers that read more than api_key / api_base / api_version; the modules are light
@@ -34,6 +37,8 @@ DECLARED_PARAMS: dict[str, str] = {
     "azure": "llmrelay.providers.azure.params:AZURE_PARAMS",
     "bedrock": "llmrelay.providers.bedrock.params:BEDROCK_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
+    "watsonx": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
+    "watsonx_text": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
 }
 
 

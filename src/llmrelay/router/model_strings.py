@@ -56,8 +56,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "vertex_ai_beta",
         "vllm",
         "voyage",
-        "watsonx",
-        "watsonx_text",
     ]
 )
 

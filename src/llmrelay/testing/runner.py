@@ -18,7 +18,7 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex", "ollama")
+KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex", "ollama", "watsonx")
 DEFAULT_KEY = "sim-key"
 
 
@@ -56,6 +56,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.ollama_sim import OllamaSimulator
 
         return OllamaSimulator(**settings)
+    if kind == "watsonx":
+        from llmrelay.testing.watsonx_sim import WatsonxSimulator
+
+        return WatsonxSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -95,6 +99,12 @@ class RunningSimulator:
             from llmrelay.testing.bedrock_sim import REGION
 
             kwargs["aws_region_name"] = REGION
+        if self.kind == "watsonx":
+            from llmrelay.testing.watsonx_sim import IAM_PATH
+
+            # the key is an IBM Cloud API key, exchanged at the simulator's IAM endpoint
+            kwargs["watsonx_iam_url"] = self.base_url + IAM_PATH
+            kwargs["project_id"] = "sim-project"
         return kwargs
 
     def configure(self, **changes: Any) -> None:
@@ -109,7 +119,8 @@ class RunningSimulator:
 
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
-    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`."""
+    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
+    `group.watsonx`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
@@ -282,6 +293,12 @@ async def _serve_until_cancelled(args: argparse.Namespace) -> None:
             print(
                 f"  vertex takes bearer tokens: {static}, or tokens from POST {base_url}/token for service "
                 "accounts registered with VertexSimulator.register_service_account",
+                flush=True,
+            )
+        if "watsonx" in kinds:
+            print(
+                f"  watsonx takes bearer tokens from POST {base_url}/identity/token (any accepted key as "
+                "apikey; watsonx_iam_url= points the SDK there), and project_id=<any>",
                 flush=True,
             )
         await asyncio.Event().wait()
