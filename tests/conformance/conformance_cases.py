@@ -126,6 +126,38 @@ _COHERE_MODELS = {"embedding": "embed-english-v3.0", "rerank": "rerank-v3.5"}
 _OLLAMA = "conformance/recorded/ollama/"
 _OLLAMA_ERROR = ErrorStream(_OLLAMA + "stream_error.ndjson", "InternalServerError", "unexpected EOF")
 _OLLAMA_MORE = {"stream": (_OLLAMA + "chat_stream_tools.ndjson", _OLLAMA + "chat_stream_thinking.ndjson")}
+# watsonx.ai's answers, from its API reference (cloud.ibm.com/apidocs/watsonx-ai); a ready bearer
+# token (`token`) puts the credential on the request itself, where the suite can see it
+_WATSONX = "conformance/recorded/watsonx/"
+_WATSONX_ERROR = ErrorStream(
+    _WATSONX + "stream_error.sse",
+    "InternalServerError",
+    "model inference timed out",
+    "downstream_request_failed",
+)
+
+
+def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
+    options = {"token": secret_for(provider), "project_id": "proj-1"}
+    return AdapterCase(
+        provider,
+        provider,
+        _deployment(
+            provider,
+            provider,
+            model,
+            api_key=None,
+            api_base="https://us-south.ml.cloud.ibm.com",
+            options=options,
+        ),
+        {"chat": _WATSONX + chat, "stream": _WATSONX + stream, "embedding": _WATSONX + "embedding.json"},
+        "watsonx",
+        models={"embedding": "ibm/slate-30m-english-rtrvr"},
+        more_streams={"stream": (_WATSONX + "chat_stream_tools.sse",)} if provider == "watsonx" else {},
+        error_stream=_WATSONX_ERROR,
+    )
+
+
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
@@ -315,6 +347,8 @@ def _native_cases() -> list[AdapterCase]:
             "anthropic",
             error_stream=_ANTHROPIC_ERROR,
         ),
+        _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
+        _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]
 
 

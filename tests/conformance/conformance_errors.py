@@ -28,6 +28,12 @@ _REPLICATE_TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden
                      429: "Too many requests", 500: "Internal server error",
                      503: "Service unavailable"}  # fmt: skip
 
+# watsonx.ai's error codes per status (cloud.ibm.com/apidocs/watsonx-ai, "Error handling")
+_WATSONX_CODES = {400: "json_validation_error", 401: "authentication_token_not_valid",
+                  403: "authorization_rejected", 404: "model_not_supported", 408: "request_timeout",
+                  413: "payload_too_large", 422: "invalid_input_argument", 429: "token_quota_reached",
+                  500: "internal_server_error", 503: "service_unavailable"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ErrorAnswer:
@@ -67,6 +73,11 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
     elif shape == "huggingface":
         # the router and TGI answer {"error": "...", "error_type": "..."}
         body = {"error": message, "error_type": "validation" if status < 500 else "generation"}
+    elif shape == "watsonx":
+        # watsonx.ai: {"errors": [{"code", "message", "more_info"}], "trace", "status_code"}
+        code = _WATSONX_CODES[status]
+        body = {"errors": [{"code": code, "message": message, "more_info": "https://cloud.ibm.com/apidocs/watsonx-ai"}],
+                "trace": "4d1a3b6c0e8f4a2b9c7d5e3f1a0b2c4d", "status_code": status}  # fmt: skip
     elif shape == "ollama":
         # Ollama answers {"error": "..."} whatever the status
         body = {"error": message}

@@ -6,9 +6,23 @@ import pytest
 
 from llmrelay.testing import RunningSimulator, SimulatorGroup
 
-_ENV = ("WATSONX_APIKEY", "WATSONX_API_KEY", "WX_API_KEY", "WATSONX_TOKEN", "WATSONX_ZENAPIKEY",
-        "WATSONX_IAM_URL", "WATSONX_PROJECT_ID", "WX_PROJECT_ID", "WATSONX_DEPLOYMENT_SPACE_ID",
-        "WATSONX_SPACE_ID", "WX_SPACE_ID", "WATSONX_API_BASE", "WATSONX_URL", "WX_URL", "WML_URL")  # fmt: skip
+_ENV = (
+    "WATSONX_APIKEY",
+    "WATSONX_API_KEY",
+    "WX_API_KEY",
+    "WATSONX_TOKEN",
+    "WATSONX_ZENAPIKEY",
+    "WATSONX_IAM_URL",
+    "WATSONX_PROJECT_ID",
+    "WX_PROJECT_ID",
+    "WATSONX_DEPLOYMENT_SPACE_ID",
+    "WATSONX_SPACE_ID",
+    "WX_SPACE_ID",
+    "WATSONX_API_BASE",
+    "WATSONX_URL",
+    "WX_URL",
+    "WML_URL",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -93,7 +93,9 @@ async def test_stream_assembles_with_usage(client: llmrelay.Client, watsonx_sim:
     chunks = [chunk async for chunk in stream]
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     assert text == reply_text(QUESTION)
-    assert [ch.choices[0].finish_reason for ch in chunks if ch.choices and ch.choices[0].finish_reason] == ["stop"]
+    assert [ch.choices[0].finish_reason for ch in chunks if ch.choices and ch.choices[0].finish_reason] == [
+        "stop"
+    ]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     assert _model_calls(watsonx_sim)[-1].path == "/ml/v1/text/chat_stream"
 
@@ -232,7 +234,9 @@ async def test_project_or_space_is_required(client: llmrelay.Client, watsonx_sim
     assert watsonx_sim.requests.snapshot() == []
 
 
-async def test_a_deployed_model_is_named_by_the_url(client: llmrelay.Client, watsonx_sim: RunningSimulator) -> None:
+async def test_a_deployed_model_is_named_by_the_url(
+    client: llmrelay.Client, watsonx_sim: RunningSimulator
+) -> None:
     kwargs = {k: v for k, v in watsonx_sim.sdk_kwargs().items() if k != "project_id"}
     answer = await client.acompletion("watsonx/deployment/dep-42", MESSAGES, **kwargs)
     assert answer.choices[0].message.content == reply_text(QUESTION)
