@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 
 import llmrelay
+from llmrelay.engine.pricing import Pricer
+from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.content import reply_text
 from llmrelay.testing.watsonx_sim import IAM_PATH, WatsonxSimulator
+from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError, NotFoundError, UnsupportedParamsError
 
 QUESTION = "Why is the sky blue?"
@@ -250,3 +253,18 @@ async def test_errors_keep_watsonx_message(client: llmrelay.Client, watsonx_sim:
         await client.acompletion("watsonx/missing-model", MESSAGES, **watsonx_sim.sdk_kwargs())
     assert "is not supported" in str(missing.value)
     assert missing.value.code == "model_not_supported"
+
+
+def test_both_prefixes_find_the_catalogs_watsonx_prices() -> None:
+    # the catalog lists watsonx models under `watsonx/` only (as LiteLLM's price list does)
+    pricer = Pricer(ProviderRegistry(), llmrelay.Client().catalog)
+    for prefix in ("watsonx", "watsonx_text"):
+        info = pricer.model_info(Deployment(provider=prefix, model="ibm/granite-3-8b-instruct"))
+        assert info is not None and info.input and info.output
+
+
+async def test_a_call_is_priced(client: llmrelay.Client, watsonx_sim: RunningSimulator) -> None:
+    answer = await client.acompletion(
+        "watsonx/ibm/granite-3-8b-instruct", MESSAGES, **watsonx_sim.sdk_kwargs()
+    )
+    assert answer._hidden_params["response_cost"] > 0  # type: ignore[attr-defined]

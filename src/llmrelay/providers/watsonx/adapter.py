@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
+
 from llmrelay.providers.base import Codec, ErrorDetails, Provider, openai_style_error_details
 from llmrelay.providers.paths import path_part
 from llmrelay.providers.watsonx import request as wire
@@ -138,6 +140,12 @@ class WatsonxTextProvider(WatsonxProvider):
     name = "watsonx_text"
     supported_params = WATSONX_TEXT_PARAMS
     endpoint = "generation"
+
+    def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        # n=1 is the one answer text generation gives
+        if request.n == 1:
+            request = msgspec.structs.replace(request, n=None)
+        return super().check_params(request, drop)
 
     def body(self, request: ChatRequest, where: dict[str, str]) -> dict[str, Any]:
         return wire.generation_body(request, where, self.name)
