@@ -29,10 +29,12 @@ PAGES = {
     "cohere_chat": "cohere.md",
     "gemini": "gemini.md",
     "huggingface": "huggingface.md",
+    "jina_ai": "jina_ai.md",
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
     "replicate": "replicate.md",
     "vertex_ai": "vertex.md",
+    "voyage": "voyage.md",
     "watsonx": "watsonx.md",
     "watsonx_text": "watsonx.md",
 }

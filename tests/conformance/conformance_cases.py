@@ -158,6 +158,21 @@ def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
     )
 
 
+# Voyage AI's and Jina AI's answers, from their API references (embeddings and rerank only)
+def _search_case(provider: str, embedding_model: str, rerank_model: str) -> AdapterCase:
+    return AdapterCase(
+        provider,
+        provider,
+        _deployment(provider, provider, embedding_model),
+        {
+            "embedding": f"conformance/recorded/{provider}/embedding.json",
+            "rerank": f"conformance/recorded/{provider}/rerank.json",
+        },
+        "fastapi",
+        models={"rerank": rerank_model},
+    )
+
+
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
@@ -347,6 +362,8 @@ def _native_cases() -> list[AdapterCase]:
             "anthropic",
             error_stream=_ANTHROPIC_ERROR,
         ),
+        _search_case("voyage", "voyage-3.5", "rerank-2.5"),
+        _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
         _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]

@@ -78,6 +78,9 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
         code = _WATSONX_CODES[status]
         body = {"errors": [{"code": code, "message": message, "more_info": "https://cloud.ibm.com/apidocs/watsonx-ai"}],
                 "trace": "4d1a3b6c0e8f4a2b9c7d5e3f1a0b2c4d", "status_code": status}  # fmt: skip
+    elif shape == "fastapi":
+        # Voyage AI and Jina AI: FastAPI's {"detail": "..."}
+        body = {"detail": message}
     elif shape == "ollama":
         # Ollama answers {"error": "..."} whatever the status
         body = {"error": message}

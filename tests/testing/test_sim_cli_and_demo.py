@@ -38,6 +38,8 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "replicate": f"api_base={base_url}/v1",
             "ollama": f"api_base={base_url}",
             "watsonx": f"api_base={base_url}",
+            "voyage": f"api_base={base_url}/voyage/v1",
+            "jina": f"api_base={base_url}/jina/v1",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})
         with urllib.request.urlopen(models, timeout=10) as resp:

@@ -22,11 +22,14 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    # embeddings and rerank only (no chat)
+    "jina_ai": "llmrelay.providers.jina_ai:JinaProvider",
     # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
+    "voyage": "llmrelay.providers.voyage:VoyageProvider",
     # IBM watsonx.ai: its chat API, and text generation with the conversation as one prompt
     "watsonx": "llmrelay.providers.watsonx:WatsonxProvider",
     "watsonx_text": "llmrelay.providers.watsonx:WatsonxTextProvider",

@@ -35,7 +35,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "gradient_ai",
         "humanloop",
         "infinity",
-        "jina_ai",
         "langfuse",
         "maritalk",
         "milvus",
@@ -55,7 +54,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "triton",
         "vertex_ai_beta",
         "vllm",
-        "voyage",
     ]
 )
 

@@ -18,7 +18,19 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex", "ollama", "watsonx")
+KINDS = (
+    "openai",
+    "anthropic",
+    "gemini",
+    "bedrock",
+    "cohere",
+    "replicate",
+    "vertex",
+    "ollama",
+    "watsonx",
+    "voyage",
+    "jina",
+)
 DEFAULT_KEY = "sim-key"
 
 
@@ -60,6 +72,14 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.watsonx_sim import WatsonxSimulator
 
         return WatsonxSimulator(**settings)
+    if kind == "voyage":
+        from llmrelay.testing.search_sim import VoyageSimulator
+
+        return VoyageSimulator(**settings)
+    if kind == "jina":
+        from llmrelay.testing.search_sim import JinaSimulator
+
+        return JinaSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -120,7 +140,7 @@ class RunningSimulator:
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
     `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
-    `group.watsonx`."""
+    `group.watsonx`, `group.voyage`, `group.jina`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
