@@ -25,6 +25,7 @@ PAGES = {
     "anthropic": "anthropic.md",
     "azure": "azure.md",
     "bedrock": "bedrock.md",
+    "cloudflare": "cloudflare.md",
     "cohere": "cohere.md",
     "cohere_chat": "cohere.md",
     "gemini": "gemini.md",

@@ -158,6 +158,10 @@ def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
     )
 
 
+# Cloudflare Workers AI's answers, in its {result, success, errors} envelope (its REST API reference)
+_CLOUDFLARE = "conformance/recorded/cloudflare/"
+
+
 # Voyage AI's and Jina AI's answers, from their API references (embeddings and rerank only)
 def _search_case(provider: str, embedding_model: str, rerank_model: str) -> AdapterCase:
     return AdapterCase(
@@ -361,6 +365,26 @@ def _native_cases() -> list[AdapterCase]:
             _ANTHROPIC_ANSWERS,
             "anthropic",
             error_stream=_ANTHROPIC_ERROR,
+        ),
+        AdapterCase(
+            "cloudflare",
+            "cloudflare",
+            _deployment(
+                "cloudflare",
+                "cloudflare",
+                "@cf/meta/llama-3.1-8b-instruct",
+                api_base="https://api.cloudflare.com/client/v4/accounts/acct-1/ai/run",
+            ),
+            {
+                "chat": _CLOUDFLARE + "chat.json",
+                "stream": _CLOUDFLARE + "stream.sse",
+                "embedding": _CLOUDFLARE + "embedding.json",
+            },
+            "cloudflare",
+            models={"embedding": "@cf/baai/bge-base-en-v1.5"},
+            error_stream=ErrorStream(
+                _CLOUDFLARE + "stream_error.sse", "InternalServerError", "internal server error", "3043"
+            ),
         ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),

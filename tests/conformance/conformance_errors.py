@@ -34,6 +34,10 @@ _WATSONX_CODES = {400: "json_validation_error", 401: "authentication_token_not_v
                   413: "payload_too_large", 422: "invalid_input_argument", 429: "token_quota_reached",
                   500: "internal_server_error", 503: "service_unavailable"}  # fmt: skip
 
+# Cloudflare API error codes per status (Workers AI's 5006 bad input, 10000 authentication...)
+_CLOUDFLARE_CODES = {400: 5006, 401: 10000, 403: 10000, 404: 7003, 408: 3007, 413: 3006, 422: 5006,
+                     429: 3036, 500: 3043, 503: 3040}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ErrorAnswer:
@@ -78,6 +82,11 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
         code = _WATSONX_CODES[status]
         body = {"errors": [{"code": code, "message": message, "more_info": "https://cloud.ibm.com/apidocs/watsonx-ai"}],
                 "trace": "4d1a3b6c0e8f4a2b9c7d5e3f1a0b2c4d", "status_code": status}  # fmt: skip
+    elif shape == "cloudflare":
+        # Cloudflare's API envelope; its error codes are numbers
+        code = str(_CLOUDFLARE_CODES[status])
+        body = {"result": None, "success": False, "errors": [{"code": int(code), "message": message}],
+                "messages": []}  # fmt: skip
     elif shape == "fastapi":
         # Voyage AI and Jina AI: FastAPI's {"detail": "..."}
         body = {"detail": message}

@@ -17,6 +17,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
     "bedrock": "llmrelay.providers.bedrock:BedrockProvider",
+    # Workers AI's own ai/run API, in its {result, success, errors} envelope
+    "cloudflare": "llmrelay.providers.cloudflare:CloudflareProvider",
     "cohere": "llmrelay.providers.cohere:CohereProvider",
     "cohere_chat": "llmrelay.providers.cohere:CohereChatProvider",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",

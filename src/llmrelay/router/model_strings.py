@@ -21,7 +21,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "assemblyai",
         "bytez",
         "chatgpt",
-        "cloudflare",
         "compactifai",
         "custom",
         "databricks",

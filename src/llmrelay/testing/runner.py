@@ -30,6 +30,7 @@ KINDS = (
     "watsonx",
     "voyage",
     "jina",
+    "cloudflare",
 )
 DEFAULT_KEY = "sim-key"
 
@@ -72,6 +73,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.watsonx_sim import WatsonxSimulator
 
         return WatsonxSimulator(**settings)
+    if kind == "cloudflare":
+        from llmrelay.testing.cloudflare_sim import CloudflareSimulator
+
+        return CloudflareSimulator(**settings)
     if kind == "voyage":
         from llmrelay.testing.search_sim import VoyageSimulator
 
@@ -140,7 +145,8 @@ class RunningSimulator:
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
     `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
-    `group.watsonx`, `group.voyage`, `group.jina`."""
+    `group.watsonx`, `group.voyage`, `group.jina`,
+    `group.cloudflare`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
