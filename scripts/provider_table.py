@@ -28,6 +28,7 @@ PAGES = {
     "cloudflare": "cloudflare.md",
     "cohere": "cohere.md",
     "cohere_chat": "cohere.md",
+    "databricks": "databricks.md",
     "gemini": "gemini.md",
     "huggingface": "huggingface.md",
     "jina_ai": "jina_ai.md",

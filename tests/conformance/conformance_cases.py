@@ -386,6 +386,26 @@ def _native_cases() -> list[AdapterCase]:
                 _CLOUDFLARE + "stream_error.sse", "InternalServerError", "internal server error", "3043"
             ),
         ),
+        AdapterCase(
+            "databricks",
+            "databricks",
+            _deployment(
+                "databricks",
+                "databricks",
+                "databricks-claude-3-7-sonnet",
+                api_base="https://adb-1234567890.12.azuredatabricks.net/serving-endpoints",
+            ),
+            {
+                "chat": "conformance/recorded/databricks/chat.json",
+                "stream": "conformance/recorded/databricks/stream.sse",
+                "embedding": OPENAI_ANSWERS["embedding"],
+            },
+            "databricks",
+            models={"embedding": "databricks-gte-large-en"},
+            # OpenAI's own shapes come through unchanged
+            more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),

@@ -38,6 +38,12 @@ _WATSONX_CODES = {400: "json_validation_error", 401: "authentication_token_not_v
 _CLOUDFLARE_CODES = {400: 5006, 401: 10000, 403: 10000, 404: 7003, 408: 3007, 413: 3006, 422: 5006,
                      429: 3036, 500: 3043, 503: 3040}  # fmt: skip
 
+# Databricks' error_code per status (docs.databricks.com, REST API error codes)
+_DATABRICKS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                     404: "NOT_FOUND", 408: "DEADLINE_EXCEEDED", 413: "BAD_REQUEST",
+                     422: "INVALID_PARAMETER_VALUE", 429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
+                     503: "TEMPORARILY_UNAVAILABLE"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ErrorAnswer:
@@ -87,6 +93,10 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
         code = str(_CLOUDFLARE_CODES[status])
         body = {"result": None, "success": False, "errors": [{"code": int(code), "message": message}],
                 "messages": []}  # fmt: skip
+    elif shape == "databricks":
+        # Databricks REST errors: {"error_code": "...", "message": "..."}
+        code = _DATABRICKS_CODES[status]
+        body = {"error_code": code, "message": message}
     elif shape == "fastapi":
         # Voyage AI and Jina AI: FastAPI's {"detail": "..."}
         body = {"detail": message}

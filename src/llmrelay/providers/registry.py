@@ -21,6 +21,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "cloudflare": "llmrelay.providers.cloudflare:CloudflareProvider",
     "cohere": "llmrelay.providers.cohere:CohereProvider",
     "cohere_chat": "llmrelay.providers.cohere:CohereChatProvider",
+    # OpenAI's wire under {workspace}/serving-endpoints, with content blocks in some answers
+    "databricks": "llmrelay.providers.databricks:DatabricksProvider",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",

@@ -23,7 +23,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "chatgpt",
         "compactifai",
         "custom",
-        "databricks",
         "datarobot",
         "deepgram",
         "dotprompt",
