@@ -35,6 +35,7 @@ PAGES = {
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
     "replicate": "replicate.md",
+    "snowflake": "snowflake.md",
     "vertex_ai": "vertex.md",
     "voyage": "voyage.md",
     "watsonx": "watsonx.md",

@@ -406,6 +406,21 @@ def _native_cases() -> list[AdapterCase]:
             more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
             error_stream=OPENAI_ERROR_STREAM,
         ),
+        AdapterCase(
+            "snowflake",
+            "snowflake",
+            _deployment(
+                "snowflake",
+                "snowflake",
+                "llama3.1-70b",
+                api_base="https://myorg-acct1.snowflakecomputing.com/api/v2",
+            ),
+            # the Cortex chat endpoint answers in OpenAI's shapes
+            {"chat": OPENAI_ANSWERS["chat"], "stream": OPENAI_ANSWERS["stream"]},
+            "snowflake",
+            more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),

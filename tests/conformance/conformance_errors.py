@@ -97,6 +97,9 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
         # Databricks REST errors: {"error_code": "...", "message": "..."}
         code = _DATABRICKS_CODES[status]
         body = {"error_code": code, "message": message}
+    elif shape == "snowflake":
+        # Snowflake's REST errors: {"code": "390144", "message", "request_id"}
+        body = {"code": f"390{status}", "message": message, "request_id": "01b2c3d4-0000-1111"}
     elif shape == "fastapi":
         # Voyage AI and Jina AI: FastAPI's {"detail": "..."}
         body = {"detail": message}

@@ -32,6 +32,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
+    # Cortex REST API: OpenAI's chat wire, Snowflake's URL and token-type header
+    "snowflake": "llmrelay.providers.snowflake:SnowflakeProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
     "voyage": "llmrelay.providers.voyage:VoyageProvider",
     # IBM watsonx.ai: its chat API, and text generation with the conversation as one prompt

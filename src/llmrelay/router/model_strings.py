@@ -46,7 +46,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "recraft",
         "runwayml",
         "sagemaker_nova",
-        "snowflake",
         "text-completion-codestral",
         "topaz",
         "triton",

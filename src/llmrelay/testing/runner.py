@@ -31,6 +31,7 @@ KINDS = (
     "voyage",
     "jina",
     "cloudflare",
+    "snowflake",
 )
 DEFAULT_KEY = "sim-key"
 
@@ -77,6 +78,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.cloudflare_sim import CloudflareSimulator
 
         return CloudflareSimulator(**settings)
+    if kind == "snowflake":
+        from llmrelay.testing.snowflake_sim import SnowflakeSimulator
+
+        return SnowflakeSimulator(**settings)
     if kind == "voyage":
         from llmrelay.testing.search_sim import VoyageSimulator
 
@@ -146,7 +151,7 @@ class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
     `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
     `group.watsonx`, `group.voyage`, `group.jina`,
-    `group.cloudflare`."""
+    `group.cloudflare`, `group.snowflake`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
