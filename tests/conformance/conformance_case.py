@@ -81,9 +81,11 @@ class AdapterCase:
 
     @property
     def secret(self) -> str:
-        """The credential that must not leak: the api key, or for SigV4 the secret access key."""
+        """The credential that must not leak: the api key, for SigV4 the secret access key, or a
+        ready bearer token."""
         options = self.deployment.options or {}
-        value = self.deployment.api_key or options.get("aws_secret_access_key")
+        # a ready bearer token (watsonx's `token`) is the credential when there is no key
+        value = self.deployment.api_key or options.get("aws_secret_access_key") or options.get("token")
         assert isinstance(value, str)
         return value
 

@@ -136,6 +136,57 @@ _HF_LOCAL_ANSWERS = {
     "text_completion": "text_completion.json",
     "text_stream": "text_stream.sse",
 }
+# watsonx.ai's answers, from its API reference (cloud.ibm.com/apidocs/watsonx-ai); a ready bearer
+# token (`token`) puts the credential on the request itself, where the suite can see it
+_WATSONX = "conformance/recorded/watsonx/"
+_WATSONX_ERROR = ErrorStream(
+    _WATSONX + "stream_error.sse",
+    "InternalServerError",
+    "model inference timed out",
+    "downstream_request_failed",
+)
+
+
+def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
+    options = {"token": secret_for(provider), "project_id": "proj-1"}
+    return AdapterCase(
+        provider,
+        provider,
+        _deployment(
+            provider,
+            provider,
+            model,
+            api_key=None,
+            api_base="https://us-south.ml.cloud.ibm.com",
+            options=options,
+        ),
+        {"chat": _WATSONX + chat, "stream": _WATSONX + stream, "embedding": _WATSONX + "embedding.json"},
+        "watsonx",
+        models={"embedding": "ibm/slate-30m-english-rtrvr"},
+        more_streams={"stream": (_WATSONX + "chat_stream_tools.sse",)} if provider == "watsonx" else {},
+        error_stream=_WATSONX_ERROR,
+    )
+
+
+# Cloudflare Workers AI's answers, in its {result, success, errors} envelope (its REST API reference)
+_CLOUDFLARE = "conformance/recorded/cloudflare/"
+
+
+# Voyage AI's and Jina AI's answers, from their API references (embeddings and rerank only)
+def _search_case(provider: str, embedding_model: str, rerank_model: str) -> AdapterCase:
+    return AdapterCase(
+        provider,
+        provider,
+        _deployment(provider, provider, embedding_model),
+        {
+            "embedding": f"conformance/recorded/{provider}/embedding.json",
+            "rerank": f"conformance/recorded/{provider}/rerank.json",
+        },
+        "fastapi",
+        models={"rerank": rerank_model},
+    )
+
+
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
 
@@ -427,6 +478,65 @@ def _native_cases() -> list[AdapterCase]:
         # tested in tests/providers/deepgram and tests/providers/elevenlabs); their error mapping is
         _speech_case("deepgram", "nova-3"),
         _speech_case("elevenlabs", "scribe_v1"),
+        AdapterCase(
+            "cloudflare",
+            "cloudflare",
+            _deployment(
+                "cloudflare",
+                "cloudflare",
+                "@cf/meta/llama-3.1-8b-instruct",
+                api_base="https://api.cloudflare.com/client/v4/accounts/acct-1/ai/run",
+            ),
+            {
+                "chat": _CLOUDFLARE + "chat.json",
+                "stream": _CLOUDFLARE + "stream.sse",
+                "embedding": _CLOUDFLARE + "embedding.json",
+            },
+            "cloudflare",
+            models={"embedding": "@cf/baai/bge-base-en-v1.5"},
+            error_stream=ErrorStream(
+                _CLOUDFLARE + "stream_error.sse", "InternalServerError", "internal server error", "3043"
+            ),
+        ),
+        AdapterCase(
+            "databricks",
+            "databricks",
+            _deployment(
+                "databricks",
+                "databricks",
+                "databricks-claude-3-7-sonnet",
+                api_base="https://adb-1234567890.12.azuredatabricks.net/serving-endpoints",
+            ),
+            {
+                "chat": "conformance/recorded/databricks/chat.json",
+                "stream": "conformance/recorded/databricks/stream.sse",
+                "embedding": OPENAI_ANSWERS["embedding"],
+            },
+            "databricks",
+            models={"embedding": "databricks-gte-large-en"},
+            # OpenAI's own shapes come through unchanged
+            more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
+        AdapterCase(
+            "snowflake",
+            "snowflake",
+            _deployment(
+                "snowflake",
+                "snowflake",
+                "llama3.1-70b",
+                api_base="https://myorg-acct1.snowflakecomputing.com/api/v2",
+            ),
+            # the Cortex chat endpoint answers in OpenAI's shapes
+            {"chat": OPENAI_ANSWERS["chat"], "stream": OPENAI_ANSWERS["stream"]},
+            "snowflake",
+            more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
+        _search_case("voyage", "voyage-3.5", "rerank-2.5"),
+        _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
+        _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
+        _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]
 
 

@@ -194,3 +194,41 @@ async def test_a_flow_past_its_time_is_a_timeout() -> None:
 
     with pytest.raises(Timeout, match="not fetched within"):
         await TokenCache(slow, clock=clock).token(Flow())
+
+
+async def test_a_call_near_expiry_renews_in_the_background_without_waiting() -> None:
+    """In the margin before refresh_at, a call gets the cached token at once and the refresh runs off
+    its path (shared with any call that then needs it); the next calls get the renewed token."""
+    upstream, clock = Upstream(expires_in=3600), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    assert await tokens.token(grant) == ("tok-1", True)
+    upstream.gate = asyncio.Event()  # the token endpoint holds its answer
+    upstream.asked.clear()
+    clock.now += 3600 - 2 * 120 + 1  # past renew_at, before refresh_at
+    assert await tokens.token(grant) == ("tok-1", False)
+    await upstream.asked.wait()  # the background refresh asked for a token...
+    assert await tokens.token(grant) == ("tok-1", False)  # ...while calls keep the cached one
+    assert upstream.calls == 2
+    upstream.gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert await tokens.token(grant) == ("tok-2", False)
+    assert upstream.calls == 2
+
+
+async def test_a_failed_background_renewal_is_logged_and_the_token_still_serves(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    upstream, clock = Upstream(expires_in=3600), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    await tokens.token(grant)
+    upstream.failures = 1
+    clock.now += 3600 - 2 * 120 + 1
+    assert await tokens.token(grant) == ("tok-1", False)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert "background token refresh failed" in caplog.text
+    assert await tokens.token(grant) == ("tok-1", False)  # renewed again in the background
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert await tokens.token(grant) == ("tok-3", False)

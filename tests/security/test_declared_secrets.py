@@ -44,6 +44,8 @@ SETUP: dict[str, tuple[str, dict[str, Any]]] = {
     "sagemaker": ("sagemaker/my-endpoint", _AWS_KEYS),
     "sagemaker_chat": ("sagemaker_chat/my-endpoint", _AWS_KEYS),
     "vertex_ai": ("vertex_ai/gemini-2.0-flash", {"vertex_project": "p", "vertex_location": "us-central1"}),
+    "watsonx": ("watsonx/ibm/granite-3-8b-instruct", {"project_id": "p"}),
+    "watsonx_text": ("watsonx_text/ibm/granite-13b-instruct-v2", {"project_id": "p"}),
 }
 CASES = [(provider, name) for provider, declared in declared_params().items() for name in declared.secrets]
 
