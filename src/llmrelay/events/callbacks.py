@@ -188,7 +188,9 @@ class CallbackDispatcher:
                         await self._finish(cb, hook, result)
                 if offload is not None:
                     offload.emit(hook, record)
-            if self._caller_loop:
+            if self._caller_loop and inbox:
+                # more to deliver: let the requests in flight go first. (With the inbox empty the
+                # task waits for records next, which yields anyway: no extra pass of the loop.)
                 await asyncio.sleep(0)
 
     def _offload_for(self, needed: bool) -> CallbackDispatcher | None:

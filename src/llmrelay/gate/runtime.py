@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from operator import attrgetter
 from typing import Any
 
 from llmrelay.auth.end_users import EndUserBudgets
@@ -148,13 +149,14 @@ class KeysRuntime:
     async def _counted(self, rows: list[SpendLogRecord]) -> None:
         """The database now counts `rows`: reload the spend the cache holds for their owners, then
         drop them from the pending ledger (in that order, so they are never counted zero times)."""
-        keys = list(dict.fromkeys(r.key_hash for r in rows if r.key_hash))
+        # each owner column read with map(attrgetter) (C, per row), the Python loop over distinct ids
+        keys = _distinct(rows, "key_hash")
         owners: list[tuple[str, str]] = []
         for kind, attr in (("user", "user_id"), ("team", "team_id"), ("organization", "organization_id")):
-            owners += [(kind, ident) for ident in dict.fromkeys(getattr(r, attr) for r in rows) if ident]
+            owners += [(kind, ident) for ident in _distinct(rows, attr)]
         await self.service.sync.reload(keys, owners)
-        await self.end_users.refresh(list(dict.fromkeys(r.end_user for r in rows if r.end_user)))
-        self.pending.settled(r.request_id for r in rows)
+        await self.end_users.refresh(_distinct(rows, "end_user"))
+        self.pending.settled(map(_REQUEST_ID, rows))
 
     async def ping_database(self) -> None:
         """One round trip to the database (the readiness probe); ConnectionError (or TimeoutError)
@@ -178,3 +180,11 @@ class KeysRuntime:
         if self._redis is not None:
             await self._redis.aclose()
         await self.db.close()
+
+
+_REQUEST_ID = attrgetter("request_id")
+
+
+def _distinct(rows: list[SpendLogRecord], attr: str) -> list[str]:
+    """The distinct non-empty values of one column of `rows`, in first-seen order."""
+    return [ident for ident in dict.fromkeys(map(attrgetter(attr), rows)) if ident]

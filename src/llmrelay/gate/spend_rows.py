@@ -11,13 +11,14 @@ import itertools
 import logging
 import os
 import time
+from datetime import UTC, datetime
 
 from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.calls.principal import Principal
 from llmrelay.calls.served import Served
-from llmrelay.events.record import CallRecord
 from llmrelay.gate.admission import CallInfo
-from llmrelay.spend.attribution import Attribution, spend_log_for_call
+from llmrelay.spend.attribution import error_text
+from llmrelay.spend.fitting import fit_to_columns
 from llmrelay.spend.ledger import PendingSpend
 from llmrelay.spend.writer import SpendWriter
 from llmrelay.storage.records import SpendLogRecord
@@ -45,30 +46,35 @@ class SpendRecorder:
 
     def row(self, call: CallInfo, principal: Principal, found: KeyPrincipal | None, usage: Usage | None,
             served: Served, error: LLMError | None) -> SpendLogRecord:  # fmt: skip
-        end = time.monotonic()
-        record = CallRecord(
-            call_id=self.next_id(),
+        """The call's spend row, built straight from the gate's values (one Struct, no intermediate
+        CallRecord: this runs once per keyed call on the event loop), fitted to its columns."""
+        latency = time.monotonic() - call.started_mono
+        if found is not None:
+            user_id, team_id, organization_id = found.user_id, found.team_id, found.organization_id
+        else:
+            user_id, team_id, organization_id = principal.user_id, principal.team_id, None
+        row = SpendLogRecord(
+            request_id=self.next_id(),
             call_type=call.call_type,
+            start_time=datetime.fromtimestamp(call.started, UTC),
+            end_time=datetime.fromtimestamp(call.started + latency, UTC),
             model=call.model,
-            provider=served.provider,
-            deployment=served.deployment_id or served.model,
-            start_time=call.started,
-            end_time=call.started + (end - call.started_mono),
-            latency_s=end - call.started_mono,
-            stream=call.stream,
-            usage=usage,
-            cost_micros=served.cost_micros,
-            error=error,
             model_group=served.model_group or call.model,
-        )
-        who = Attribution(
+            deployment=served.deployment_id or served.model,
+            provider=served.provider,
+            prompt_tokens=usage.prompt_tokens if usage is not None else 0,
+            completion_tokens=usage.completion_tokens if usage is not None else 0,
+            total_tokens=usage.total_tokens if usage is not None else 0,
+            cost_micros=served.cost_micros,
             key_hash=principal.key_hash,
-            user_id=found.user_id if found else principal.user_id,
-            team_id=found.team_id if found else principal.team_id,
-            organization_id=found.organization_id if found else None,
+            user_id=user_id,
+            team_id=team_id,
+            organization_id=organization_id,
             end_user=call.end_user,
+            status="success" if error is None else "failure",
+            error=error_text(error),
         )
-        return spend_log_for_call(record, who)
+        return fit_to_columns(row)
 
     async def record(self, row: SpendLogRecord, *, wait: bool) -> None:
         """Count the row as pending at once; with `wait`, return once it is on disk."""

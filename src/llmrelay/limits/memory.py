@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,15 +73,19 @@ class MemoryLimiter:
 
     def __init__(self, window: Window | None = None) -> None:
         self.window = window or Window()
+        # the window's geometry as plain numbers: read on every reservation
+        self._bucket = self.window.bucket
+        self._span = self.window.buckets
         self._keys: dict[str, _KeyState] = {}
         self._lock = threading.Lock()
-        self._ids = random.Random()
+        # reservation ids only name leases inside this limiter: a counter is unique enough
+        self._ids = itertools.count(1)
 
     def _state(self, key: str, now: float) -> _KeyState:
         state = self._keys.get(key)
         if state is None:
             state = self._keys[key] = _KeyState()
-        state.prune(self.window.index(now) - self.window.buckets + 1, now)
+        state.prune(math.floor(now / self._bucket) - self._span + 1, now)
         return state
 
     async def reserve(
@@ -92,14 +96,21 @@ class MemoryLimiter:
     def reserve_now(
         self, limits: Sequence[Limit], tokens: int, *, now: float, lease: float
     ) -> Reservation | Refusal:
-        bucket = self.window.index(now)
+        bucket = math.floor(now / self._bucket)
+        oldest = bucket - self._span + 1
+        keys = self._keys
         with self._lock:
-            states = [self._state(limit.key, now) for limit in limits]
-            for limit, state in zip(limits, states, strict=True):
+            states = []
+            for limit in limits:
+                state = keys.get(limit.key)
+                if state is None:
+                    state = keys[limit.key] = _KeyState()
+                state.prune(oldest, now)
                 refusal = self._check(limit, state, tokens, now)
                 if refusal is not None:
                     return refusal
-            rid = f"{self._ids.getrandbits(128):032x}"
+                states.append(state)
+            rid = str(next(self._ids))
             until = now + lease
             for state in states:
                 state.add(bucket, tokens, rid, until)
@@ -127,22 +138,23 @@ class MemoryLimiter:
         if reservation.settled:
             return
         reservation.settled = True
-        self._apply(Settlement.of(reservation, actual_tokens))
+        # Settlement.of's arithmetic, without building the value: this runs once per call
+        delta = 0 if actual_tokens is None else actual_tokens - reservation.tokens
+        self._apply(reservation.id, reservation.keys, reservation.bucket, delta)
 
     async def settle_all(self, settlements: Sequence[Settlement], *, now: float) -> None:
         for settlement in settlements:
-            self._apply(settlement)
+            self._apply(settlement.id, settlement.keys, settlement.bucket, settlement.delta)
 
-    def _apply(self, settlement: Settlement) -> None:
-        delta = settlement.delta
+    def _apply(self, rid: str, keys: tuple[str, ...], bucket: int, delta: int) -> None:
         with self._lock:
-            for key in settlement.keys:
+            for key in keys:
                 state = self._keys.get(key)
                 if state is None:
                     continue
-                state.leases.pop(settlement.id, None)
+                state.leases.pop(rid, None)
                 if delta:
-                    state.add_tokens(settlement.bucket, delta)
+                    state.add_tokens(bucket, delta)
 
     async def usage(self, keys: Sequence[str], *, now: float) -> dict[str, LimitUsage]:
         result: dict[str, LimitUsage] = {}

@@ -7,8 +7,8 @@ here, in the app.
 
 Why not `asyncio.timeout` around the read: with uvloop it costs ≈ 10-20 µs per request here (a timer
 armed and cancelled), a large share of the gateway's own ≈ 55 µs. Instead a read registers its task
-in a dict and one sweeper task per worker, running only while reads are registered, cancels the
-reads that outlive the deadline; the deadline is therefore kept to within `tick` seconds.
+in a dict and one sweeper task per worker, running while reads are registered (until a tick finds
+none), cancels the reads that outlive the deadline; the deadline is therefore kept to within `tick` seconds.
 
 Request.body (proxy/http.py) registers and removes its read in `reading` inline, with no method call
 here: on the path of every request, the calls cost more than the dict writes (ADR 0008)."""
@@ -43,7 +43,7 @@ class BodyDeadlines:
         # the reads in progress: task → the epoch it started in
         self.reading: dict[asyncio.Task[Any], int] = {}
         self._expired: set[asyncio.Task[Any]] = set()
-        # runs only while reads are registered
+        # runs while reads are registered, until a tick finds none
         self.sweeper: asyncio.Task[None] | None = None
 
     def start_sweeper(self) -> None:
@@ -68,8 +68,13 @@ class BodyDeadlines:
 
     async def _sweep(self) -> None:
         try:
-            while self.reading:
+            # it ends at the first tick that finds no read registered, not as soon as the reads end:
+            # a request that waits on anything after its body (a keyed call's spend write) lets
+            # the sweeper run, and ending then would start one task per request
+            while True:
                 await asyncio.sleep(self.tick)
+                if not self.reading:
+                    return
                 self.epoch += 1
                 oldest = self.epoch - self._ticks
                 late = [task for task, started in self.reading.items() if started <= oldest]

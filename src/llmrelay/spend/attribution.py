@@ -9,6 +9,7 @@ import msgspec
 from llmrelay.events.record import CallRecord
 from llmrelay.spend.fitting import fit_to_columns
 from llmrelay.storage.records import SpendLogRecord
+from llmrelay.types.errors import LLMError
 
 MAX_ERROR_CHARS = 1000
 
@@ -27,9 +28,6 @@ def spend_log_for_call(record: CallRecord, who: Attribution) -> SpendLogRecord:
     """One spend log row per logical call, fitted to its columns; `record.call_id` is the idempotency
     key."""
     usage = record.usage
-    error = None
-    if record.error is not None:
-        error = f"{type(record.error).__name__}: {record.error.message}"[:MAX_ERROR_CHARS]
     row = SpendLogRecord(
         request_id=record.call_id,
         call_type=record.call_type,
@@ -49,6 +47,13 @@ def spend_log_for_call(record: CallRecord, who: Attribution) -> SpendLogRecord:
         organization_id=who.organization_id,
         end_user=who.end_user,
         status="success" if record.error is None else "failure",
-        error=error,
+        error=error_text(record.error),
     )
     return fit_to_columns(row)
+
+
+def error_text(error: LLMError | None) -> str | None:
+    """What a failed call's row says about its error (its class and message, bounded)."""
+    if error is None:
+        return None
+    return f"{type(error).__name__}: {error.message}"[:MAX_ERROR_CHARS]

@@ -10,24 +10,19 @@ it may count twice (a stricter check), never zero times.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 
 from llmrelay.storage.records import SpendLogRecord
 
 Owner = tuple[str, str]  # ("key" | "user" | "team" | "organization" | "end_user", id)
 
 
+_KINDS = ("key", "user", "team", "organization", "end_user")
+_OWNER_IDS = attrgetter("key_hash", "user_id", "team_id", "organization_id", "end_user")
+
+
 def owners_of(row: SpendLogRecord) -> list[Owner]:
-    owners: list[Owner] = []
-    for kind, ident in (
-        ("key", row.key_hash),
-        ("user", row.user_id),
-        ("team", row.team_id),
-        ("organization", row.organization_id),
-        ("end_user", row.end_user),
-    ):
-        if ident:
-            owners.append((kind, ident))
-    return owners
+    return [(kind, ident) for kind, ident in zip(_KINDS, _OWNER_IDS(row), strict=True) if ident]
 
 
 class PendingSpend:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC
+from operator import attrgetter
 
 import msgspec
 
@@ -33,6 +34,9 @@ class SpendRollup(msgspec.Struct, kw_only=True):
     daily: list[DailySpendRow]
 
 
+_OWNER_IDS = attrgetter("key_hash", "user_id", "team_id", "organization_id", "end_user")
+
+
 def roll_up(logs: Iterable[SpendLogRecord]) -> SpendRollup:
     keys: defaultdict[str, int] = defaultdict(int)
     users: defaultdict[str, int] = defaultdict(int)
@@ -40,39 +44,40 @@ def roll_up(logs: Iterable[SpendLogRecord]) -> SpendRollup:
     orgs: defaultdict[str, int] = defaultdict(int)
     end_users: defaultdict[str, int] = defaultdict(int)
     daily: dict[tuple[object, ...], DailySpendRow] = {}
-    for log in logs:
-        for counter, owner in (
-            (keys, log.key_hash),
-            (users, log.user_id),
-            (teams, log.team_id),
-            (orgs, log.organization_id),
-            (end_users, log.end_user),
-        ):
-            if owner:
-                counter[owner] += log.cost_micros
+    for log in logs:  # once per spend row written: plain locals, a daily row built only when new
+        cost = log.cost_micros
+        key_hash, user_id, team_id, organization_id, end_user = _OWNER_IDS(log)
+        if key_hash:
+            keys[key_hash] += cost
+        if user_id:
+            users[user_id] += cost
+        if team_id:
+            teams[team_id] += cost
+        if organization_id:
+            orgs[organization_id] += cost
+        if end_user:
+            end_users[end_user] += cost
         day = log.start_time.astimezone(UTC).date()
-        row = DailySpendRow(
-            day=day,
-            key_hash=log.key_hash or "",
-            user_id=log.user_id or "",
-            team_id=log.team_id or "",
-            organization_id=log.organization_id or "",
-            end_user=log.end_user or "",
-            model=log.model,
-            deployment=log.deployment or "",
-            provider=log.provider or "",
-            requests=0,
-            failures=0,
-            prompt_tokens=0,
-            completion_tokens=0,
-            cost_micros=0,
-        )
-        row = daily.setdefault(tuple(getattr(row, name) for name in DAILY_DIMENSIONS), row)
+        key_hash, user_id, team_id = key_hash or "", user_id or "", team_id or ""
+        organization_id, end_user = organization_id or "", end_user or ""
+        deployment, provider = log.deployment or "", log.provider or ""
+        # the row's DAILY_DIMENSIONS, in their order
+        dimensions = (
+            day, key_hash, user_id, team_id, organization_id, end_user, log.model, deployment, provider
+        )  # fmt: skip
+        row = daily.get(dimensions)
+        if row is None:
+            row = daily[dimensions] = DailySpendRow(
+                day=day, key_hash=key_hash, user_id=user_id, team_id=team_id,
+                organization_id=organization_id, end_user=end_user, model=log.model,
+                deployment=deployment, provider=provider,
+                requests=0, failures=0, prompt_tokens=0, completion_tokens=0, cost_micros=0,
+            )  # fmt: skip
         row.requests += 1
         row.failures += log.status != "success"
         row.prompt_tokens += log.prompt_tokens
         row.completion_tokens += log.completion_tokens
-        row.cost_micros += log.cost_micros
+        row.cost_micros += cost
     return SpendRollup(
         keys=dict(keys),
         users=dict(users),
