@@ -92,6 +92,10 @@ def _driver_row(log: SpendLogRecord, naive: bool) -> tuple[Any, ...]:
     return (*values[:_START], start, end, *values[_END + 1 :])
 
 
+# request ids looked up per query (see _insert_new)
+_ID_PAGE = 128
+
+
 class SpendRepository(Repository):
     def __init__(self, db: Database, *, clock: Clock = utc_now, on_change: ChangeListener | None = None):
         super().__init__(db, clock=clock, on_change=on_change)
@@ -135,7 +139,13 @@ class SpendRepository(Repository):
         # into a SQL literal while building the statement, a few hundred bytecodes per row
         stored = select(S.request_id).where(S.request_id.in_(bindparam("ids", expanding=True)))
         ids = [log.request_id for log in unique]
-        known = set((await conn.execute(stored, {"ids": ids})).scalars())
+        known: set[str] = set()
+        for start in range(0, len(ids), _ID_PAGE):
+            page = ids[start : start + _ID_PAGE]
+            # padded with a repeated id: one SQL text whatever the batch's size, so the driver's
+            # statement cache holds one lookup, not one per size (docs/adr/0012, §4b)
+            page += [page[0]] * (_ID_PAGE - len(page))
+            known.update((await conn.execute(stored, {"ids": page})).scalars())
         fresh = [log for log in unique if log.request_id not in known]
         if fresh:
             naive = conn.dialect.name == "sqlite"  # UTCDateTime's storage there: naive UTC text
