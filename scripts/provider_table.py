@@ -27,6 +27,8 @@ PAGES = {
     "bedrock": "bedrock.md",
     "cohere": "cohere.md",
     "cohere_chat": "cohere.md",
+    "deepgram": "deepgram.md",
+    "elevenlabs": "elevenlabs.md",
     "gemini": "gemini.md",
     "huggingface": "huggingface.md",
     "ollama": "ollama.md",

@@ -17,6 +17,7 @@ from llmrelay.storage import Storage
 from llmrelay.storage.records import SpendLogFilter
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.gateway import GatewayThread
+from llmrelay.testing.openai_audio import spoken_wav
 from llmrelay.types.response import hidden_params
 
 HELLO = [{"role": "user", "content": "say hello"}]
@@ -75,7 +76,7 @@ async def test_a_custom_price_on_a_stream(openai_sim: RunningSimulator) -> None:
 @pytest.mark.parametrize(
     ("field", "where", "says"),
     [
-        ("input_cost_per_second", "litellm_params", "not by second"),
+        ("output_cost_per_second_1080p", "litellm_params", "not by second"),
         ("output_cost_per_character", "model_info", "not by character"),
         ("input_cost_per_audio_token", "litellm_params", "audio"),
         ("input_cost_per_token_flex", "litellm_params", "service tiers"),
@@ -99,12 +100,26 @@ def test_a_negative_price_is_refused(openai_sim: RunningSimulator) -> None:
 
 
 def test_config_loader_names_file_and_path_of_an_unpriceable_field(openai_sim: RunningSimulator) -> None:
-    document = {"model_list": [priced(openai_sim, input_cost_per_second=0.001)]}
+    document = {"model_list": [priced(openai_sim, output_cost_per_second_1080p=0.001)]}
     with pytest.raises(ConfigError) as refused:
         parse_config(document, source="prices.yaml")
     assert str(refused.value).startswith(
-        "prices.yaml: model_list[0].litellm_params.input_cost_per_second: cannot be applied"
+        "prices.yaml: model_list[0].litellm_params.output_cost_per_second_1080p: cannot be applied"
     )
+
+
+async def test_a_custom_price_per_second_prices_a_transcription(openai_sim: RunningSimulator) -> None:
+    entry = {
+        "model_name": "stt",
+        "litellm_params": {"model": "openai/whisper-1", **openai_sim.sdk_kwargs()},
+        "model_info": {"input_cost_per_second": 0.001},
+    }
+    router = Router(model_list=[entry])
+    try:
+        answer = await router.atranscription("stt", ("a.wav", spoken_wav("hello", 2.0)))
+    finally:
+        await router.aclose()
+    assert hidden_params(answer)["cost_micros"] == 2 * 1000  # 2 s reported, at $0.001 a second
 
 
 def test_known_price_fields_are_no_unknown_key_warnings(openai_sim: RunningSimulator) -> None:

@@ -27,15 +27,13 @@ def load(extra: dict[str, Any], environ: dict[str, str] | None = None) -> Any:
     [
         ({"general_settings": {"store_model_in_db": True}}, "general_settings.store_model_in_db"),
         ({"general_settings": {"custom_auth": "auth.handler"}}, "general_settings.custom_auth"),
-        ({"general_settings": {"enable_jwt_auth": True}}, "general_settings.enable_jwt_auth"),
-        ({"general_settings": {"allowed_ips": ["10.0.0.1"]}}, "general_settings.allowed_ips"),
+        ({"general_settings": {"enable_oauth2_auth": True}}, "general_settings.enable_oauth2_auth"),
+        # allowed_ips and admin_only_routes are implemented now (tests/security/test_network_policy.py)
+        ({"general_settings": {"public_routes": ["/key/generate"]}}, "general_settings.public_routes"),
+        ({"general_settings": {"use_azure_key_vault": True}}, "general_settings.use_azure_key_vault"),
         (
-            {"general_settings": {"admin_only_routes": ["/key/generate"]}},
-            "general_settings.admin_only_routes",
-        ),
-        (
-            {"general_settings": {"pass_through_endpoints": [{"path": "/x"}]}},
-            "general_settings.pass_through_endpoints",
+            {"general_settings": {"use_client_credentials_pass_through_routes": True}},
+            "general_settings.use_client_credentials_pass_through_routes",
         ),
         ({"general_settings": {"max_budget": 100}}, "general_settings.max_budget"),
         ({"litellm_settings": {"max_budget": 100}}, "litellm_settings.max_budget"),
@@ -73,7 +71,7 @@ def test_refused_keys_in_a_deployment_name_its_path() -> None:
 
 
 def test_a_refused_key_at_its_off_value_asks_for_nothing() -> None:
-    config = load({"general_settings": {"store_model_in_db": False, "allowed_ips": []}, "guardrails": []})
+    config = load({"general_settings": {"store_model_in_db": False, "public_routes": []}, "guardrails": []})
     assert config.warnings == []
 
 
@@ -97,10 +95,11 @@ def test_the_escape_hatch_in_the_config_turns_refusals_into_warnings() -> None:
 
 
 def test_the_escape_hatch_in_the_environment() -> None:
-    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": "general_settings.enable_jwt_auth, litellm_params.max_budget"}
+    accepted = "general_settings.enable_oauth2_auth, litellm_params.max_budget"
+    environ = {"LLMRELAY_ACCEPT_UNSUPPORTED": accepted}
     entry = {**MODEL, "litellm_params": {**MODEL["litellm_params"], "max_budget": 10}}
     config = parse_config(
-        {"model_list": [entry], "general_settings": {"enable_jwt_auth": True}},
+        {"model_list": [entry], "general_settings": {"enable_oauth2_auth": True}},
         source="c.yaml",
         environ=environ,
     )

@@ -315,7 +315,15 @@ def _native_cases() -> list[AdapterCase]:
             "anthropic",
             error_stream=_ANTHROPIC_ERROR,
         ),
+        # speech adapters: none of the suite's call types (their transcriptions and speech are
+        # tested in tests/providers/deepgram and tests/providers/elevenlabs); their error mapping is
+        _speech_case("deepgram", "nova-3"),
+        _speech_case("elevenlabs", "scribe_v1"),
     ]
+
+
+def _speech_case(provider: str, model: str) -> AdapterCase:
+    return AdapterCase(provider, provider, _deployment(provider, provider, model), {}, provider)
 
 
 def all_cases() -> list[AdapterCase]:

@@ -70,6 +70,10 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
     elif shape == "ollama":
         # Ollama answers {"error": "..."} whatever the status
         body = {"error": message}
+    elif shape == "deepgram":
+        body = {"err_code": "REQUEST_FAILED", "err_msg": message, "request_id": "7d2c1f9b-0e0a"}
+    elif shape == "elevenlabs":
+        body = {"detail": {"status": "request_failed", "message": message}}
     else:
         raise AssertionError(f"unknown error shape {shape!r}")
     return ErrorAnswer(headers, json.dumps(body).encode(), code)

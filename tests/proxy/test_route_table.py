@@ -11,7 +11,7 @@ import inspect
 from fake_router import FakeRouter
 
 import llmrelay
-from llmrelay.calls.operation import OPERATIONS
+from llmrelay.calls.operation import IMAGE_VARIATION, OPERATIONS, TRANSCRIPTION
 from llmrelay.config.schema import GeneralSettings
 from llmrelay.functions import ONE_SHOT_CALLS
 from llmrelay.proxy.app import GatewayApp
@@ -45,8 +45,17 @@ def test_every_operation_has_a_route_served_and_documented_from_its_row() -> Non
                 "/" + operation.response_type.__name__
             )
     assert by_operation["image_variation"] == "/v1/images/variations"
-    form = document["paths"]["/v1/images/variations"]["post"]["requestBody"]["content"]
-    assert list(form) == ["multipart/form-data"]
+    assert by_operation["image_edit"] == "/v1/images/edits"
+    assert by_operation["transcription"] == "/v1/audio/transcriptions"
+    assert by_operation["translation"] == "/v1/audio/translations"
+    for path in (
+        "/v1/images/variations",
+        "/v1/images/edits",
+        "/v1/audio/transcriptions",
+        "/v1/audio/translations",
+    ):
+        form = document["paths"][path]["post"]["requestBody"]["content"]
+        assert list(form) == ["multipart/form-data"], path
     assert schemas["FileUpload"] == {"type": "string", "format": "binary", "title": "FileUpload"}
 
 
@@ -63,7 +72,8 @@ def _body_of(operations: dict[str, dict[str, object]]) -> str | None:
 def test_the_one_piece_sdk_calls_are_exported_from_their_one_declaration() -> None:
     public = {name for name in vars(OneShotCalls) if not name.startswith("_")}
     assert public == ONE_SHOT_CALLS
-    assert {"image_variation", "aimage_variation", "speech", "aspeech"} <= public
+    assert {"image_variation", "aimage_variation", "speech", "aspeech", "transcription", "atranscription",
+            "translation", "atranslation", "image_edit", "aimage_edit"} <= public  # fmt: skip
     names = set(llmrelay.__all__)
     assert public <= names
     assert {op.response_type.__name__ for op in OPERATIONS} <= names
@@ -74,4 +84,5 @@ def test_the_one_piece_sdk_calls_are_exported_from_their_one_declaration() -> No
         assert list(inspect.signature(function).parameters) == list(inspect.signature(method).parameters)[1:]
         assert function.__doc__ == method.__doc__
         assert inspect.iscoroutinefunction(function) is inspect.iscoroutinefunction(method)
-    assert llmrelay.ImageResponse is OPERATIONS[-1].response_type
+    assert llmrelay.ImageResponse is IMAGE_VARIATION.response_type
+    assert llmrelay.TranscriptionResponse is TRANSCRIPTION.response_type

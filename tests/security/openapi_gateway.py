@@ -23,6 +23,7 @@ def gateway_document(sims: SimulatorGroup, tmp: Path) -> dict[str, Any]:
         ("moderation", "openai/omni-moderation-latest", openai),
         ("dall-e-3", "openai/dall-e-3", openai),
         ("dall-e-2", "openai/dall-e-2", openai),
+        ("whisper", "openai/whisper-1", openai),
     ]
     return {
         "model_list": [

@@ -59,6 +59,9 @@ MODELS = {
     "/v1/moderations": ("moderation",),
     "/v1/images/generations": ("dall-e-3",),
     "/v1/images/variations": ("dall-e-2",),
+    "/v1/images/edits": ("dall-e-2",),
+    "/v1/audio/transcriptions": ("whisper",),
+    "/v1/audio/translations": ("whisper",),
 }
 
 

@@ -37,6 +37,8 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "vertex": f"api_base={base_url}",
             "replicate": f"api_base={base_url}/v1",
             "ollama": f"api_base={base_url}",
+            "deepgram": f"api_base={base_url}/v1",
+            "elevenlabs": f"api_base={base_url}/v1",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})
         with urllib.request.urlopen(models, timeout=10) as resp:

@@ -8,7 +8,7 @@ so a master-key-only gateway imports it without the `db` extra."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from llmrelay.calls.principal import Principal
@@ -18,6 +18,17 @@ HeaderGetter = Callable[[str], "str | None"]
 # headers a client may put a key in besides Authorization: x-api-key is the Anthropic routes' key;
 # the others are where provider SDKs (Azure, Gemini) put theirs
 OTHER_CREDENTIAL_HEADERS = ("x-api-key", "api-key", "x-goog-api-key")
+
+
+class CredentialPending(Exception):
+    """Raised by an authenticator that cannot answer from memory: a JWT whose signing key rotated in
+    and must be fetched first, or whose team's rows are not read yet. The gateway awaits `resolve()`
+    for the Principal (or its AuthenticationError). Raised rather than returned so the common,
+    in-memory case costs the request path nothing."""
+
+    def __init__(self, resolve: Callable[[], Awaitable[Principal]]) -> None:
+        super().__init__("credential pending")
+        self.resolve = resolve
 
 
 class Authenticator(Protocol):

@@ -29,7 +29,7 @@ def scope_limits(scope: str, ident: str, fields: LimitFields, spend: int) -> Sco
     )
 
 
-def _allowed_models(lists: list[list[str]]) -> frozenset[str] | None:
+def allowed_models(lists: list[list[str]]) -> frozenset[str] | None:
     allowed: frozenset[str] | None = None
     for models in lists:
         if not models or ALL_MODELS in models:
@@ -75,10 +75,11 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         team_id=key.team_id,
         organization_id=org.organization_id if org is not None else key.organization_id,
         user_role=user.user_role if user is not None else None,
-        models=_allowed_models(model_lists),
+        models=allowed_models(model_lists),
         tags=tuple(key.tags),
         metadata=key.metadata,
         expires_at=_epoch(key.expires),
         blocked_by=blocked_by,
         limits=tuple(limits),
+        allowed_routes=tuple(key.allowed_routes or ()),
     )

@@ -49,6 +49,9 @@ class PrincipalSync:
         self._background: set[asyncio.Task[KeyPrincipal | None]] = set()
         # told about every change after the cache applied it (e.g. the end-user budget cache)
         self.listeners: list[Callable[[list[AuthChange]], Awaitable[None]]] = []
+        # told which owners (kind, id) were reloaded — changed, or their spend counted — after the
+        # keys' cache read them again (e.g. the JWT principals, which hold the same rows)
+        self.owner_listeners: list[Callable[[list[tuple[str, str]]], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.full_reload()
@@ -151,6 +154,9 @@ class PrincipalSync:
                 self.cache.remove(stale)
             for record in records:
                 self.cache.put(principal_from_record(record))
+        if owners:
+            for listener in self.owner_listeners:
+                await listener(owners)
 
     async def publish(self, changes: list[AuthChange]) -> None:
         """The storage's change listener on this instance: apply at once here, announce to others."""

@@ -50,6 +50,8 @@ class KeyPrincipal(msgspec.Struct, frozen=True, kw_only=True):
     blocked_by: str | None = None
     # outermost last: key, user, team, organization
     limits: tuple[ScopeLimits, ...] = ()
+    # the only routes the key may call (route entries: config/route_rules.py); empty = every route
+    allowed_routes: tuple[str, ...] = ()
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from llmrelay.calls.audio_length import measured_seconds, speech_seconds
 from llmrelay.calls.prices import (
     Prices,
+    by_audio_seconds,
     by_characters,
     by_images,
     by_search_units,
@@ -25,10 +27,12 @@ from llmrelay.calls.prices import (
     image_usage,
 )
 from llmrelay.cost.tokens import token_counter
+from llmrelay.types.audio import TranscriptionRequest, TranscriptionResponse, TranslationRequest
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.image_edit import ImageEditRequest
 from llmrelay.types.image_variation import ImageVariationRequest
 from llmrelay.types.moderation import DEFAULT_MODERATION_MODEL, ModerationRequest, ModerationResponse
 from llmrelay.types.rerank import RerankRequest, RerankResponse
@@ -132,11 +136,12 @@ IMAGE_GENERATION: Operation[ImageGenerationRequest, ImageResponse] = Operation(
     price=lambda prices, q, r: by_images(prices, r, q.size, q.quality),
 )  # fmt: skip
 
-# the answer is audio bytes: no usage is reported, the price is per input character (or token)
+# the answer is audio bytes: no usage is reported, the price is per input character (or token, and
+# per second of a pcm or wav answer)
 SPEECH: Operation[SpeechRequest, SpeechResponse] = Operation(
     "speech", "speech", SpeechRequest, SpeechResponse, "speech",
     usage=_no_usage, estimate_tokens=lambda q: input_tokens(q.input),
-    price=lambda prices, q, _: by_characters(prices, q.input),
+    price=lambda prices, q, r: by_characters(prices, q.input, speech_seconds(r.content, r.content_type)),
 )  # fmt: skip
 
 # a file in, images out (multipart/form-data); priced per image at the asked size, as generations
@@ -146,6 +151,46 @@ IMAGE_VARIATION: Operation[ImageVariationRequest, ImageResponse] = Operation(
     price=lambda prices, q, r: by_images(prices, r, q.size, None),
 )  # fmt: skip
 
+# images and a prompt in (multipart/form-data), images out; priced as generations
+IMAGE_EDIT: Operation[ImageEditRequest, ImageResponse] = Operation(
+    "image_edit", "image_edit", ImageEditRequest, ImageResponse, "image edits",
+    usage=_image_usage, estimate_tokens=lambda q: input_tokens(q.prompt), client_default_model="dall-e-2",
+    price=lambda prices, q, r: by_images(prices, r, q.size, q.quality),
+)  # fmt: skip
+
+
+def _transcription_usage(response: TranscriptionResponse) -> Usage:
+    """gpt-4o-transcribe's token usage (whisper-1 reports seconds, which are not tokens)."""
+    usage = response.usage
+    if usage is None or usage.type != "tokens" or usage.total_tokens is None:
+        return Usage()
+    return Usage(prompt_tokens=usage.input_tokens or 0, completion_tokens=usage.output_tokens or 0,
+                 total_tokens=usage.total_tokens)  # fmt: skip
+
+
+def _price_transcript(
+    prices: Prices, q: TranscriptionRequest | TranslationRequest, r: TranscriptionResponse
+) -> int:
+    """The reported seconds, else the reported tokens, else the seconds measured (audio_length.py)."""
+    usage, seconds = _transcription_usage(r), r.audio_seconds()
+    if seconds is None and not usage.total_tokens:
+        seconds = measured_seconds(r.text, q.file, q.response_format)
+    return by_audio_seconds(prices, seconds, usage)
+
+
+# an audio file in (multipart/form-data), its text out; priced per second of audio (calls/audio_length.py)
+TRANSCRIPTION: Operation[TranscriptionRequest, TranscriptionResponse] = Operation(
+    "transcription", "transcription", TranscriptionRequest, TranscriptionResponse, "audio transcriptions",
+    usage=_transcription_usage, estimate_tokens=lambda _: 0, client_default_model="whisper-1",
+    price=_price_transcript,
+)  # fmt: skip
+TRANSLATION: Operation[TranslationRequest, TranscriptionResponse] = Operation(
+    "translation", "translation", TranslationRequest, TranscriptionResponse, "audio translations",
+    usage=_transcription_usage, estimate_tokens=lambda _: 0, client_default_model="whisper-1",
+    price=_price_transcript,
+)  # fmt: skip
+
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
     CHAT, TEXT_COMPLETION, EMBEDDING, RERANK, MODERATION, IMAGE_GENERATION, SPEECH, IMAGE_VARIATION,
+    IMAGE_EDIT, TRANSCRIPTION, TRANSLATION,
 )  # fmt: skip

@@ -58,15 +58,19 @@ def by_images(prices: Prices, response: ImageResponse, size: str | None, quality
     return prices.tokens(image_usage(response.usage)) if response.usage is not None else 0
 
 
-def by_characters(prices: Prices, text: str) -> int:
+def by_characters(prices: Prices, text: str, audio_seconds: float | None = None) -> int:
     """Per input character (tts-1, tts-1-hd); a model priced per token (gpt-4o-mini-tts) at its
-    input price on the text's tokens."""
+    input price on the text's tokens, plus its price per second of the audio out when the answer's
+    length is known (`audio_seconds`: pcm and wav answers, calls/audio_length.py)."""
     info = prices.info()
     if info is None:
         return 0
     if info.per_character is not None:
         return picos_to_micros(info.per_character * len(text))
-    return by_text_tokens(prices, [text])
+    spoken = 0
+    if audio_seconds is not None and info.output_per_second is not None:
+        spoken = picos_to_micros(round(info.output_per_second * audio_seconds))
+    return by_text_tokens(prices, [text]) + spoken
 
 
 def image_usage(usage: ImageUsage | None) -> Usage:
@@ -78,3 +82,17 @@ def image_usage(usage: ImageUsage | None) -> Usage:
         completion_tokens=usage.output_tokens,
         total_tokens=usage.total_tokens,
     )
+
+
+def by_audio_seconds(prices: Prices, seconds: float | None, usage: Usage | None) -> int:
+    """A transcription: per second of input audio when the upstream reported its length and the
+    model has a per-second price (whisper-1, Groq's and Deepgram's models); else its reported token
+    usage at the model's token prices (gpt-4o-transcribe); else 0 (see docs/gateway.md)."""
+    info = prices.info()
+    if info is None:
+        return 0
+    if seconds is not None and info.per_second is not None:
+        return picos_to_micros(round(info.per_second * seconds))
+    if usage is not None and usage.total_tokens:
+        return prices.tokens(usage)
+    return 0

@@ -10,10 +10,20 @@ import msgspec
 from llmrelay.calls.key_principal import KeyPrincipal
 
 
+class RouteRule(msgspec.Struct, frozen=True, kw_only=True):
+    """The routes a caller may call: exact paths, and path prefixes."""
+
+    paths: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def allows(self, path: str) -> bool:
+        return path in self.paths or path.startswith(self.prefixes)
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """The authenticated caller. `key_hash` identifies a key without holding it."""
 
-    kind: str  # "master" | "anonymous" | "virtual_key"
+    kind: str  # "master" | "anonymous" | "virtual_key" | "jwt"
     key_hash: str | None = None
     user_id: str | None = None
     team_id: str | None = None
@@ -27,6 +37,11 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     # the key cache's generation when `key` was read: the gate reads the key again only if the cache
     # changed since (a delete, block or budget change that landed while the request body was read)
     key_generation: int = 0
+    # the routes this caller may call (a JWT's role: auth/jwt_routes.py); None = every route
+    routes: RouteRule | None = None
+    # a JWT's end user (litellm_jwtauth.end_user_id_jwt_field): their spend and budget, as a
+    # request's `user` field would name them
+    end_user: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -43,8 +43,8 @@ def demo_document(data_dir: str) -> dict[str, Any]:
     return document
 
 
-def banner(shown: str, port: int) -> list[str]:
-    base = f"http://{shown}:{port}"
+def banner(shown: str, port: int, scheme: str = "http") -> list[str]:
+    base = f"{scheme}://{shown}:{port}"
     return [
         "llmrelay demo: models gpt-4o-mini (OpenAI sim), claude-sonnet (Anthropic sim), "
         "gemini-flash (Gemini sim), text-embedding-3-small",
@@ -54,7 +54,10 @@ def banner(shown: str, port: int) -> list[str]:
     ]
 
 
-def run_demo(*, host: str, port: int, workers: int, debug: bool) -> int:
+def run_demo(
+    *, host: str, port: int, workers: int, debug: bool, ssl_cert: str | None = None,
+    ssl_key: str | None = None, http2: bool = False,
+) -> int:  # fmt: skip
     from llmrelay.proxy.server import ServeOptions, serve
     from llmrelay.testing import SimulatorThread
 
@@ -63,18 +66,27 @@ def run_demo(*, host: str, port: int, workers: int, debug: bool) -> int:
     store = tempfile.TemporaryDirectory(prefix="llmrelay-demo-")
     try:
         os.environ.update(
-            demo_environment(group.openai.api_base, group.anthropic.api_base, group.gemini.api_base,
-                             group.openai.api_key)
-        )  # fmt: skip
+            demo_environment(
+                group.openai.api_base, group.anthropic.api_base, group.gemini.api_base, group.openai.api_key
+            )
+        )
         document = demo_document(store.name)
         shown = "localhost" if host in ("0.0.0.0", "::") else host
         print(f"llmrelay demo: provider simulators at {group.base_url}", file=sys.stderr)
-        for line in banner(shown, port):
+        for line in banner(shown, port, "https" if ssl_cert else "http"):
             print(line, file=sys.stderr)
         print(f"try:\n  {curl_example(port, shown)}\n", file=sys.stderr, flush=True)
         serve(
             ServeOptions(
-                host=host, port=port, workers=workers, debug=debug, document=document, source=str(DEMO_CONFIG)
+                host=host,
+                port=port,
+                workers=workers,
+                debug=debug,
+                document=document,
+                source=str(DEMO_CONFIG),
+                ssl_cert=ssl_cert,
+                ssl_key=ssl_key,
+                http2=http2,
             )
         )
     finally:

@@ -88,9 +88,11 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--num_workers", INT, S, "worker processes", aliases=("--workers",), env="NUM_WORKERS", default=1),
     Flag("--granian_threads", INT, S, "runtime threads per worker process", env="GRANIAN_RUNTIME_THREADS"),
     Flag("--ssl_certfile_path", TXT, S, "TLS certificate (PEM); with --ssl_keyfile_path serves HTTPS",
-         aliases=("--ssl_certfile",), env="SSL_CERTFILE_PATH"),
-    Flag("--ssl_keyfile_path", TXT, S, "TLS private key (PEM)", aliases=("--ssl_keyfile",),
+         aliases=("--ssl_certfile", "--ssl-certfile"), env="SSL_CERTFILE_PATH"),
+    Flag("--ssl_keyfile_path", TXT, S, "TLS private key (PEM)", aliases=("--ssl_keyfile", "--ssl-keyfile"),
          env="SSL_KEYFILE_PATH"),
+    Flag("--http2", SW, S, "with TLS: offer HTTP/2 besides HTTP/1.1 (ALPN); Granian then does not close "
+         "a connection that sends no request (docs/security.md)", env="LLMRELAY_HTTP2"),
     Flag("--debug", SW, S, "debug logs and an access log", env="DEBUG"),
     Flag("--detailed_debug", SW, S, "as --debug", env="DETAILED_DEBUG"),
     # -- one-shot commands

@@ -56,7 +56,10 @@ def _run(ns: argparse.Namespace, serve_command: bool) -> int:
             print(f"llmrelay: {problem}", file=sys.stderr)
             return EXIT_CONFIG
 
-        demo_result: int = run_demo(host=ns.host, port=ns.port, workers=ns.num_workers, debug=_debug(ns))
+        demo_result: int = run_demo(
+            host=ns.host, port=ns.port, workers=ns.num_workers, debug=_debug(ns),
+            ssl_cert=ns.ssl_certfile_path, ssl_key=ns.ssl_keyfile_path, http2=bool(ns.http2),
+        )  # fmt: skip
         return demo_result
     try:
         document, source = _document(ns)
@@ -79,6 +82,8 @@ def _check_combinations(ns: argparse.Namespace) -> None:
             raise UsageError(f"{', '.join(spelled)} only go with --model (a config file sets them per model)")
     if bool(ns.ssl_certfile_path) != bool(ns.ssl_keyfile_path):
         raise UsageError("HTTPS needs both --ssl_certfile_path and --ssl_keyfile_path")
+    if ns.http2 and not ns.ssl_certfile_path:
+        raise UsageError("--http2 is served over TLS only: give --ssl_certfile_path and --ssl_keyfile_path")
     for path in (ns.ssl_certfile_path, ns.ssl_keyfile_path):
         if path and not os.path.isfile(path):
             raise UsageError(f"cannot read {path}: no such file")
@@ -196,7 +201,7 @@ def _check_and_serve(ns: argparse.Namespace, document: dict[str, Any], source: s
         ServeOptions(
             host=ns.host, port=ns.port, workers=ns.num_workers, debug=_debug(ns), document=document,
             source=source, runtime_threads=ns.granian_threads, ssl_cert=ns.ssl_certfile_path,
-            ssl_key=ns.ssl_keyfile_path,
+            ssl_key=ns.ssl_keyfile_path, http2=bool(ns.http2),
         )
     )  # fmt: skip
     return 0

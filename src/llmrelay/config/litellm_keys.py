@@ -37,14 +37,16 @@ def _i(why: str) -> KeyRule:
 
 
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
-_NO_JWT = _r("no JWT / OAuth2 / SSO authentication: only the master key and virtual keys authenticate")
-_NO_ACCESS = _r("no route or IP access control: every route stays open to any valid key")
+_NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
+_NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
-_NO_PASS_THROUGH = _r("no pass-through endpoints: those routes would answer 404")
+_PASS_THROUGH_SECTION = _r(
+    "LiteLLM reads pass-through endpoints from general_settings.pass_through_endpoints; move them there"
+)
 _NO_BUDGET = _r("no such budget or limit: spend would not be bounded as configured")
 _NO_ROUTING = _r("no such routing feature: calls would be routed without it")
 _NO_ALERTS = _i("no alerting channels (Slack, email...): use /metrics and the call log")
-_NO_SECRETS = _r("no secret manager: keys are read from os.environ/ references only")
+_NO_SECRETS = _r("no such secret manager: use key_management_system aws_secret_manager or hashicorp_vault")
 _NO_FILES = _r("no files, batches or fine-tuning API: those calls would answer 404")
 _LOGGING = _i("logging detail llmrelay does not have; calls are logged by its own sinks")
 _UI = _i("the admin UI has no such option")
@@ -59,7 +61,7 @@ SECTIONS: dict[str, KeyRule] = {
     "files_settings": _NO_FILES,
     "finetune_settings": _NO_FILES,
     "assistant_settings": _r("no Assistants API: those calls would answer 404"),
-    "pass_through_endpoints": _NO_PASS_THROUGH,
+    "pass_through_endpoints": _PASS_THROUGH_SECTION,
     "mcp_servers": _MCP,
     "mcp_tools": _MCP,
     "vector_store_registry": _r("no vector stores: retrieval calls would answer 404"),
@@ -93,7 +95,6 @@ LITELLM_PARAMS: dict[str, KeyRule] = {
     "quality_router_config": _NO_ROUTING,
     "quality_router_default_model": _NO_ROUTING,
     "cache_control_injection_points": _r("no prompt-cache injection: calls would cost their uncached price"),
-    "use_in_pass_through": _i("no pass-through endpoints"),
     "use_litellm_proxy": _INTERNAL,
     "use_chat_completions_api": _INTERNAL,
     "merge_reasoning_content_in_choices": _i("reasoning stays in `reasoning_content`, apart from the answer"),
@@ -195,8 +196,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "guardrails": _NO_GUARDRAILS,
     "context_window_fallback_dict": _r("use context_window_fallbacks"),
     "model_group_alias_map": _r("use router_settings.model_group_alias"),
-    "ssl_verify": _r("TLS verification cannot be changed: it stays on"),
-    "ssl_certificate": _r("no custom CA bundle option"),
     "num_retries_per_request": _r("use num_retries"),
     "return_response_headers": _i("upstream response headers are not returned"),
     "global_disable_no_log_param": _LOGGING,
@@ -217,14 +216,9 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "custom_auth": _r("no custom auth hook: only the master key and virtual keys authenticate"),
     "custom_key_generate": _r("no custom key generation hook"),
     "custom_sso": _NO_JWT,
-    "enable_jwt_auth": _NO_JWT,
-    "litellm_jwtauth": _NO_JWT,
     "enable_oauth2_auth": _NO_JWT,
     "enable_oauth2_proxy_auth": _NO_JWT,
     "oauth2_config_mappings": _NO_JWT,
-    "allowed_ips": _NO_ACCESS,
-    "allowed_routes": _NO_ACCESS,
-    "admin_only_routes": _NO_ACCESS,
     "public_routes": _NO_ACCESS,
     "ui_access_mode": _NO_ACCESS,
     "allow_client_side_credentials": _r("clients cannot send provider credentials (they would be refused)"),
@@ -232,10 +226,9 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "enforced_params": _r("required request params are not enforced"),
     "reject_clientside_metadata_tags": _r("client metadata tags are not refused"),
     "default_team_disabled": _r("personal keys (no team) are not refused"),
-    "pass_through_endpoints": _NO_PASS_THROUGH,
-    "use_client_credentials_pass_through_routes": _NO_PASS_THROUGH,
-    "key_management_system": _NO_SECRETS,
-    "key_management_settings": _NO_SECRETS,
+    "use_client_credentials_pass_through_routes": _r(
+        "pass-through routes always send the gateway's own provider credentials, never the client's"
+    ),
     "use_azure_key_vault": _NO_SECRETS,
     "use_google_kms": _NO_SECRETS,
     "max_budget": _r("no proxy-wide budget: spend would not be bounded"),

@@ -26,6 +26,8 @@ from llmrelay.config.schema import (
     ModelEntry,
     RouterSettings,
 )
+from llmrelay.config.secrets.managed import ManagedSecrets
+from llmrelay.config.secrets.setup import secret_resolver
 from llmrelay.config.unsupported import KeyPolicy
 from llmrelay.cost.custom_prices import is_price_field
 from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
@@ -33,8 +35,6 @@ from llmrelay.types.call_defaults import DEFAULT_FIELDS
 
 # ConfigError lives in config/errors.py; importers of it from here keep working
 __all__ = ["ConfigError", "GatewayConfig", "load_config", "parse_config"]
-
-ENV_PREFIX = "os.environ/"
 
 
 @dataclass(slots=True)
@@ -50,11 +50,14 @@ class GatewayConfig:
     warnings: list[str] = field(default_factory=list)
     # litellm_settings.cache: true — the response cache's checked settings
     cache: CacheSettings | None = None
+    # general_settings.key_management_system: the secrets read from the manager (refreshed by a
+    # worker service, config/secrets/refresh.py); None without a manager
+    secrets: ManagedSecrets | None = None
 
     def router_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
         rs, ls = self.router_settings, self.litellm_settings
-        kwargs: dict[str, Any] = {"model_list": self.model_list}
+        kwargs: dict[str, Any] = {"model_list": self._with_tls_defaults(self.model_list)}
         chosen = {
             "routing_strategy": rs.routing_strategy,
             "num_retries": _first(rs.num_retries, ls.num_retries),
@@ -86,6 +89,22 @@ class GatewayConfig:
         }
         kwargs.update({k: v for k, v in chosen.items() if v is not None})
         return kwargs
+
+    def _with_tls_defaults(self, model_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """litellm_settings' ssl_verify / ssl_certificate in each deployment that sets none itself."""
+        ls = self.litellm_settings
+        defaults = {k: v for k, v in (("ssl_verify", ls.ssl_verify), ("ssl_certificate", ls.ssl_certificate))
+                    if v is not None}  # fmt: skip
+        if not defaults:
+            return model_list
+        out = []
+        for entry in model_list:
+            params = entry.get("litellm_params") or {}
+            if any(key in params for key in defaults):  # a deployment's own settings win, whole
+                out.append(entry)
+            else:
+                out.append({**entry, "litellm_params": {**params, **defaults}})
+        return out
 
     def _health_check_interval(self) -> float | None:
         general = self.general
@@ -145,16 +164,18 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     warnings.extend(env_warnings)
     env: dict[str, str] = dict(os.environ if environ is None else environ)
     policy = KeyPolicy(source, data.get("general_settings") or {}, env)
+    resolver = secret_resolver(source, data.get("general_settings"), env)
+    _resolve = resolver.resolve
     for key, value in data.items():
         if key not in TOP_LEVEL_SECTIONS:
             policy.unknown("", str(key), str(key), value, TOP_LEVEL_SECTIONS)
-    env_vars = _resolve(env_vars, env, source, "environment_variables")
+    env_vars = _resolve(env_vars, "environment_variables")
     env.update(env_vars)
 
     raw_models = data.get("model_list") or []
     if not isinstance(raw_models, list):
         raise ConfigError(source, "model_list", f"expected a list of models, got {_kind(raw_models)}")
-    models: list[dict[str, Any]] = _resolve(raw_models, env, source, "model_list")
+    models: list[dict[str, Any]] = _resolve(raw_models, "model_list")
     _check(models, list[ModelEntry], source, "model_list")
     known_params = [*_fields(LitellmParams), *PROVIDER_PARAMS, *DEFAULT_FIELDS]
     for i, entry in enumerate(models):
@@ -178,7 +199,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     _check_deployments(models, source, env)
 
     def section(name: str, cls: type[Any]) -> Any:
-        raw = _resolve(data.get(name) or {}, env, source, name)
+        raw = _resolve(data.get(name) or {}, name)
         if not isinstance(raw, dict):
             raise ConfigError(source, name, f"expected a mapping, got {_kind(raw)}")
         known = _fields(cls)
@@ -217,6 +238,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         environment_variables=env_vars,
         warnings=[*warnings, *policy.warnings],
         cache=cache,
+        secrets=resolver.managed,
     )
 
 
@@ -278,25 +300,6 @@ def _check(value: Any, cls: Any, source: str, path: str) -> Any:
         problem = _MSGSPEC_PATH.sub("", message)
         problem = problem.replace("Expected", "expected").replace("Object missing", "missing")
         raise ConfigError(source, path + inner, problem) from exc
-
-
-def _resolve(value: Any, env: Mapping[str, str], source: str, path: str) -> Any:
-    """Replace every `os.environ/NAME` string with the variable's value, anywhere in the document."""
-    if isinstance(value, str):
-        if not value.startswith(ENV_PREFIX):
-            return value
-        name = value[len(ENV_PREFIX) :]
-        resolved = env.get(name)
-        if resolved is None:
-            raise ConfigError(
-                source, path, f"environment variable {name} is not set (referenced as {ENV_PREFIX}{name})"
-            )
-        return resolved
-    if isinstance(value, dict):
-        return {k: _resolve(v, env, source, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, env, source, f"{path}[{i}]") for i, v in enumerate(value)]
-    return value
 
 
 def _kind(value: Any) -> str:

@@ -11,6 +11,9 @@ from typing import Annotated, Any
 
 import msgspec
 
+from llmrelay.auth.jwt_settings import JwtAuthSettings
+from llmrelay.config.pass_through import PassThroughEndpoint
+from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
 
 # limits and times are never negative; a timeout or a size of 0 would refuse everything
@@ -41,6 +44,10 @@ class LitellmParams(msgspec.Struct, kw_only=True):
     extra_headers: dict[str, str] | None = None
     input_cost_per_token: float | None = None
     output_cost_per_token: float | None = None
+    # LiteLLM's: a CA bundle path to verify the upstream with (true: the system's; false is refused),
+    # and a client certificate (PEM, certificate and key) for mutual TLS (router/upstream_tls.py)
+    ssl_verify: bool | str | None = None
+    ssl_certificate: str | None = None
 
 
 # litellm_params outside LitellmParams that LiteLLM users set; known, passed through to the router
@@ -140,6 +147,16 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     max_rerank_documents: Annotated[int, msgspec.Meta(ge=1)] | None = None
     # LiteLLM's: GET /metrics asks for a valid key (any key the gateway accepts), else 401
     require_auth_for_metrics_endpoint: bool | None = None
+    # LiteLLM's: every deployment's ssl_verify / ssl_certificate unless it sets its own
+    ssl_verify: bool | str | None = None
+    ssl_certificate: str | None = None
+
+    def __post_init__(self) -> None:
+        from llmrelay.router.upstream_tls import upstream_tls
+
+        _, problem = upstream_tls(self.ssl_verify, self.ssl_certificate)
+        if problem is not None:
+            raise ValueError(problem)
 
 
 class GeneralSettings(msgspec.Struct, kw_only=True):
@@ -157,6 +174,10 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     health_check_interval: PositiveNumber | None = None
     # the same as litellm_settings.require_auth_for_metrics_endpoint (LiteLLM's place for it)
     require_auth_for_metrics_endpoint: bool | None = None
+    # LiteLLM's JWT auth: tokens signed by the keys at JWT_PUBLIC_KEY_URL, mapped by litellm_jwtauth
+    # (docs/security.md); virtual keys keep working beside them
+    enable_jwt_auth: bool | None = None
+    litellm_jwtauth: JwtAuthSettings | None = None
     # llmrelay: failed authentications (401s) one client address may have per window before its
     # further failures are answered 429 until the window ends (0 = off); good keys are never
     # throttled. The throttle remembers at most auth_failure_max_addresses addresses.
@@ -189,8 +210,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay: open connections one worker process accepts at once (more wait in the listen
     # backlog); lowered to fit the process's file-descriptor limit
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
-    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle and
-    # max_requests_per_client) comes from X-Forwarded-For — believed only from trusted_proxies
+    # LiteLLM's: behind a front proxy, the client address (for the failed-auth throttle,
+    # max_requests_per_client and allowed_ips) comes from X-Forwarded-For — believed only from
+    # trusted_proxies
     use_x_forwarded_for: bool | None = None
     # llmrelay: the front proxies (addresses or CIDR networks) whose X-Forwarded-For is believed
     trusted_proxies: list[str] | None = None
@@ -201,6 +223,20 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     data_dir: str | None = None
     # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
     embedded_database: bool | None = None
+    # LiteLLM's: custom routes forwarded to a fixed target (config/pass_through.py)
+    pass_through_endpoints: list[PassThroughEndpoint] | None = None
+    # LiteLLM's: the secret manager `os.environ/NAME` references are read from (config/secrets/);
+    # read while the config loads (config/secrets/setup.py), kept here for the record
+    key_management_system: str | None = None
+    key_management_settings: KeyManagementSettings | None = None
+    # LiteLLM's: the client addresses and CIDR networks the gateway answers (proxy/network_policy.py)
+    allowed_ips: list[str] | None = None
+    # LiteLLM's: routes (paths, `/prefix/*`, or LiteLLM's route groups: config/route_rules.py) only
+    # admins may call, and the only routes other callers may call
+    admin_only_routes: list[str] | None = None
+    allowed_routes: list[str] | None = None
+    # llmrelay: the only routes the users of a role may call, e.g. {"internal_user_viewer": ["info_routes"]}
+    role_allowed_routes: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
@@ -212,6 +248,22 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
             from llmrelay.config.networks import trusted_networks
 
             trusted_networks(self.trusted_proxies)
+        if self.allowed_ips is not None:
+            from llmrelay.config.networks import trusted_networks
+
+            if not self.allowed_ips:
+                raise ValueError(
+                    "allowed_ips is empty: it would refuse every client (leave it out to allow all)"
+                )
+            trusted_networks(self.allowed_ips)
+        from llmrelay.config.route_rules import check_entry, check_role
+
+        for entry in [*(self.admin_only_routes or ()), *(self.allowed_routes or ())]:
+            check_entry(entry)
+        for role, entries in (self.role_allowed_routes or {}).items():
+            check_role(role)
+            for entry in entries:
+                check_entry(entry)
 
     def forwarding_proxies(self) -> list[str]:
         """The proxies whose X-Forwarded-For names the client; empty: the TCP peer is the client."""

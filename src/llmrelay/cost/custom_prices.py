@@ -29,6 +29,8 @@ PRICED = frozenset(
         "input_cost_per_query",
         "input_cost_per_pixel",
         "input_cost_per_character",
+        "input_cost_per_second",
+        "output_cost_per_second",
         "input_cost_per_image",
         "output_cost_per_image",
         "input_cost_per_token_above_128k_tokens",
@@ -41,8 +43,6 @@ PRICED = frozenset(
 )
 # LiteLLM price fields llmrelay cannot apply, with the reason the startup error gives
 REFUSED: dict[str, str] = {
-    "input_cost_per_second": "llmrelay prices calls by token, not by second",
-    "output_cost_per_second": "llmrelay prices calls by token, not by second",
     "output_cost_per_second_1080p": "llmrelay prices calls by token, not by second",
     "output_cost_per_character": "llmrelay prices calls by token, not by character",
     "input_cost_per_character_above_128k_tokens": "llmrelay prices calls by token, not by character",

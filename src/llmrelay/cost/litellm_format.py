@@ -15,7 +15,7 @@ PICO_PER_USD = 1_000_000_000_000
 MODES = frozenset(
     {
         "chat", "completion", "embedding", "responses", "rerank", "moderation", "image_generation",
-        "audio_speech",
+        "audio_speech", "audio_transcription",
     }
 )  # fmt: skip
 
@@ -27,10 +27,12 @@ PRICE_FIELDS = {
     "cache_write": "cache_creation_input_token_cost",
     "reasoning": "output_cost_per_reasoning_token",
     # per call rather than per token: a rerank search unit, an image, an image's pixel, a character
-    # of a text-to-speech input
+    # of a text-to-speech input, a second of a transcription's input audio, a second of speech out
     "per_query": "input_cost_per_query",
     "per_pixel": "input_cost_per_pixel",
     "per_character": "input_cost_per_character",
+    "per_second": "input_cost_per_second",
+    "output_per_second": "output_cost_per_second",
 }
 # an image's price: the list files it under either name (output for some makers, input for OpenAI's
 # quality/size entries)

@@ -64,7 +64,10 @@ class Exchange:
             budget = deployment.timeout if deployment.timeout is not None else DEFAULT_TIMEOUT
         deadline = time.monotonic() + budget
         remaining = budget  # the clock was just read: no second read before the first send
+        tls = deployment.tls
         while True:
+            if tls is not None:  # the deployment's CA bundle / client certificate, follow-ups too
+                request.tls = tls
             if remaining <= 0:
                 raise Timeout(f"no answer within {budget}s", provider=adapter.name, model=deployment.model)
             grant = adapter.token_grant(deployment)
@@ -112,6 +115,8 @@ class Exchange:
             else:
                 first_wait = deployment.timeout if deployment.timeout is not None else DEFAULT_TIMEOUT
         grant = adapter.token_grant(deployment)
+        if deployment.tls is not None:
+            request.tls = deployment.tls
         try:
             if grant is None:
                 upstream = await self.transport.open_stream(

@@ -29,6 +29,8 @@ class CallInfo:
     started_mono: float = field(default_factory=time.monotonic)
     # set by the gate: the end user is limited to a region (the router keeps the call there)
     routing: EndUserRouting | None = None
+    # False: the call names no model (a pass-through call listing files...): no model to check
+    names_model: bool = True
 
 
 class Pass(Protocol):

@@ -83,8 +83,15 @@ class KeyGate:
             found = self.keys.current(principal)
             if found is None:  # deleted between authentication and now
                 raise AuthenticationError("invalid API key", code="invalid_api_key")
+        elif principal.kind == "jwt":
+            found = principal.key  # a JWT: its team's and user's rows, as authentication read them
+        if found is not None:
             # as in LiteLLM, a key allowed a model group may also call it by any of its aliases
-            if not found.may_use(call.model) and not (call.alias_of and found.may_use(call.alias_of)):
+            if (
+                call.names_model
+                and not found.may_use(call.model)
+                and not (call.alias_of and found.may_use(call.alias_of))
+            ):
                 allowed = sorted(found.models or ())
                 raise ModelAccessDenied(
                     f"key not allowed to access model. This key can only access models={allowed}. "

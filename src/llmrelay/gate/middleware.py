@@ -44,9 +44,10 @@ class KeyGateMiddleware:
             model = self._default(operation.default_mode)
             call = call.with_request(msgspec.structs.replace(request, model=model))
         model = model or ""
+        # a JWT's end user claim (authenticated) before the request's `user` field (the client's word)
+        end_user = call.context.caller.end_user or getattr(request, "user", None)
         info = CallInfo(
-            operation.call_type, model, getattr(request, "user", None), call.stream,
-            self.names.alias_target(model),
+            operation.call_type, model, end_user, call.stream, self.names.alias_target(model)
         )  # fmt: skip
         # the call's stored strings are checked before anything is reserved, charged or stored
         check_call_fields(info.model, info.end_user)

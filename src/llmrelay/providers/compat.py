@@ -25,6 +25,9 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     # images, audio...), not only chat, embeddings and completions; the adapter's codec table
     # (OpenAICompatible.codec_table) is the one list of those endpoints
     whole_api: bool = False
+    # serves OpenAI's speech to text (/audio/transcriptions, /audio/translations) without the rest
+    # of its whole API (Groq's whisper models)
+    audio_transcriptions: bool = False
     # ChatRequest fields the provider rejects
     unsupported_params: frozenset[str] = frozenset()
     # "max_tokens" or "max_completion_tokens": which name the provider reads for the output cap

@@ -9,24 +9,49 @@ from collections.abc import Mapping
 from llmrelay.types.files import FileUpload
 
 
-def encode_form(fields: Mapping[str, object], files: Mapping[str, FileUpload]) -> tuple[bytes, str]:
+def encode_form(
+    fields: Mapping[str, object], files: Mapping[str, FileUpload | list[FileUpload]]
+) -> tuple[bytes, str]:
     """The body and its content type. `fields` whose value is None are left out; a `FileUpload`
-    among them (a file field the request type does not know, passed on) is sent as a file; others
-    as their text (booleans as `true`/`false`, as JSON and OpenAI's form fields spell them)."""
+    among them (a file field the request type does not know, passed on) is sent as a file; a list
+    as one `name[]` part per item (OpenAI's spelling of an array in a form: `image[]`,
+    `timestamp_granularities[]`); others as their text (booleans as `true`/`false`, as JSON and
+    OpenAI's form fields spell them)."""
     # random, so no file's content can be made to end the part early
     boundary = "llmrelay-" + secrets.token_hex(16)
     parts: list[bytes] = []
-    files = {**{k: v for k, v in fields.items() if isinstance(v, FileUpload)}, **files}
+    files = {**{k: v for k, v in fields.items() if _is_file(v)}, **files}  # type: ignore[misc]
     for name, value in fields.items():
-        if value is None or isinstance(value, FileUpload):
+        if value is None or _is_file(value):
             continue
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        parts.append(_head(boundary, name) + b"\r\n" + text.encode() + b"\r\n")
-    for name, upload in files.items():
-        head = _head(boundary, name, upload.filename)
-        parts.append(head + f"content-type: {upload.content_type}\r\n\r\n".encode() + upload.data + b"\r\n")
+        for key, item in _items(name, value):
+            parts.append(_head(boundary, key) + b"\r\n" + _text(item).encode() + b"\r\n")
+    for name, given in files.items():
+        uploads = given if isinstance(given, list) else [given]
+        for upload in uploads:
+            key = name + "[]" if isinstance(given, list) else name
+            head = _head(boundary, key, upload.filename)
+            parts.append(
+                head + f"content-type: {upload.content_type}\r\n\r\n".encode() + upload.data + b"\r\n"
+            )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _is_file(value: object) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(item, FileUpload) for item in value)
+    return isinstance(value, FileUpload)
+
+
+def _items(name: str, value: object) -> list[tuple[str, object]]:
+    if isinstance(value, list | tuple):
+        return [(name + "[]", item) for item in value]
+    return [(name, value)]
+
+
+def _text(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _head(boundary: str, name: str, filename: str | None = None) -> bytes:

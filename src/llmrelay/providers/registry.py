@@ -19,6 +19,10 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "bedrock": "llmrelay.providers.bedrock:BedrockProvider",
     "cohere": "llmrelay.providers.cohere:CohereProvider",
     "cohere_chat": "llmrelay.providers.cohere:CohereChatProvider",
+    # speech to text only: /v1/listen
+    "deepgram": "llmrelay.providers.deepgram:DeepgramProvider",
+    # text to speech and speech to text
+    "elevenlabs": "llmrelay.providers.elevenlabs:ElevenLabsProvider",
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llmrelay.auth.master import open_access
-from llmrelay.auth.presented import refuse_ambiguous_credentials
+from llmrelay.auth.presented import CredentialPending, HeaderGetter, refuse_ambiguous_credentials
 from llmrelay.calls.principal import ANONYMOUS, Principal
 from llmrelay.proxy.admin_routes import AdminRoutes
 from llmrelay.proxy.answers import openai_error_body
@@ -17,14 +17,21 @@ from llmrelay.proxy.body_deadline import BodyDeadlines
 from llmrelay.proxy.client_address import ClientAddresses, peer_host
 from llmrelay.proxy.client_slots import ClientSlots
 from llmrelay.proxy.http import Request, RequestIds, RSGIProto, RSGIScope
+from llmrelay.proxy.network_policy import NetworkPolicy
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import ApiDocument, Auth, ServedRoute, gateway_docs, static_file_doc
 from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
-from llmrelay.proxy.state import GatewayState
+from llmrelay.proxy.state import Authenticate, GatewayState
 from llmrelay.proxy.ui import UiRoutes
 from llmrelay.transport.clock import UPSTREAM_CLOCK
-from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError, NotFoundError
+from llmrelay.types.errors import (
+    AuthenticationError,
+    BadRequestError,
+    LLMError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 log = logging.getLogger("llmrelay.proxy")
 
@@ -47,6 +54,11 @@ class _MethodNotAllowed(LLMError):
     error_type = "invalid_request_error"
 
 
+def _route_refused(path: str) -> PermissionDeniedError:
+    # a JWT's role (litellm_jwtauth.*_allowed_routes) does not take in this route
+    return PermissionDeniedError(f"this token's role may not call {path}", code="route_not_allowed")
+
+
 class GatewayApp:
     """RSGI entry point (`__rsgi__`). One per worker process; owns its GatewayState."""
 
@@ -60,6 +72,10 @@ class GatewayApp:
         # without trusted proxies the client is the peer: no resolver on the hot path
         self._clients = ClientAddresses(proxies) if proxies else None
         self._client_of = self._clients.of if self._clients is not None else _peer_of
+        # allowed_ips and the route rules (keys' own allowed_routes included); None: nothing to check
+        self._policy = NetworkPolicy.from_settings(
+            state.settings, key_routes=state.authenticate is not open_access
+        )
         openai = OpenAIRoutes(state)
         anthropic = AnthropicRoutes(state)
         responses = ResponsesRoutes(state)
@@ -144,7 +160,12 @@ class GatewayApp:
         route = self._routes.get((scope.method, path))
         if route is None:
             handler = None
-            dialect = ANTHROPIC if path.endswith(("/messages", "/messages/count_tokens")) else OPENAI
+            # Anthropic's error shape on its paths and its pass-through route (Claude Code reads it)
+            anthropic = path.startswith("/anthropic/")
+            if anthropic or path.endswith(("/messages", "/messages/count_tokens")):
+                dialect = ANTHROPIC
+            else:
+                dialect = OPENAI
         else:
             handler, dialect = route
         busy = self._busy
@@ -163,6 +184,9 @@ class GatewayApp:
                 raise self._slots.refusal()
             busy[taker] = taken + 1
             address = taker
+            policy = self._policy
+            if policy is not None:
+                policy.check_address(taker, path)
             if handler is None:
                 await self._unrouted(req, scope.method, path)
                 return
@@ -181,10 +205,14 @@ class GatewayApp:
                 authenticate = self.state.authenticate
                 assert authenticate is not None
                 try:
-                    principal = authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                    try:
+                        principal = authenticate(req.header, anthropic_dialect=dialect == ANTHROPIC)
+                    except CredentialPending as pending:  # a JWT whose key or rows must be read first
+                        principal = await pending.resolve()
                 except AuthenticationError:
                     self._failed_authentication(scope)
                     raise
+                self._check_route(principal, path)
             await handler(req, principal)
         except LLMError as error:
             self._fail(req, error, dialect)
@@ -210,12 +238,16 @@ class GatewayApp:
         check_path(path)
         model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
-            principal = self._authenticate(req, anthropic_dialect=False)
+            principal = await self._authenticate(req, path)
             await self._models_route(req, principal, path[len(model_prefix) :])
             return
+        for forward in self.state.forward_routes:
+            if forward.matches(path):
+                await forward(req, self._authenticator(req))
+                return
         for route_method, prefix, handler in self.state.extra_prefix_routes:
             if method == route_method and path.startswith(prefix):
-                await handler(req, self._authenticate(req, anthropic_dialect=False))
+                await handler(req, await self._authenticate(req, path))
                 return
         allowed = set(self._methods.get(path, ()))
         if model_prefix is not None:
@@ -227,16 +259,49 @@ class GatewayApp:
             raise _MethodNotAllowed(f"method {method} not allowed on {path}", code="method_not_allowed")
         raise NotFoundError(f"no route {method} {path}", code="not_found")
 
-    def _authenticate(self, req: Request, *, anthropic_dialect: bool) -> Principal:
-        """Who is calling: one unambiguous credential, checked by the configured authenticator (the
-        routes matched by prefix; __rsgi__ does the same inline for the exact routes)."""
+    async def _authenticate(self, req: Request, path: str) -> Principal:
+        """Who is calling: one unambiguous credential, checked by the configured authenticator, and
+        allowed this route (the routes matched by prefix; __rsgi__ does the same inline for the
+        exact routes)."""
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.scope.headers)
         try:
-            return self.state.authenticate(req.header, anthropic_dialect=anthropic_dialect)
+            principal = await self._credential(req.header, anthropic_dialect=False)
         except AuthenticationError:
             self._failed_authentication(req.scope)
             raise
+        self._check_route(principal, path)
+        return principal
+
+    async def _credential(self, header: HeaderGetter, *, anthropic_dialect: bool) -> Principal:
+        assert self.state.authenticate is not None
+        try:
+            return self.state.authenticate(header, anthropic_dialect=anthropic_dialect)
+        except CredentialPending as pending:  # a JWT whose key or rows must be read first
+            return await pending.resolve()
+
+    def _check_route(self, principal: Principal, path: str) -> None:
+        """The route rules: the network policy's (admin_only_routes, allowed_routes, a key's own
+        allowed_routes) and a JWT role's."""
+        if self._policy is not None and self._policy.checks_routes:
+            self._policy.check_route(principal, path)
+        if principal.routes is not None and not principal.routes.allows(path):
+            raise _route_refused(path)
+
+    def _authenticator(self, req: Request) -> Authenticate:
+        """Authentication for a route that finds the key itself (a pass-through route)."""
+
+        async def authenticate(header: HeaderGetter, anthropic_dialect: bool) -> Principal:
+            refuse_ambiguous_credentials(req.scope.headers)
+            try:
+                principal = await self._credential(header, anthropic_dialect=anthropic_dialect)
+            except AuthenticationError:
+                self._failed_authentication(req.scope)
+                raise
+            self._check_route(principal, req.scope.path)
+            return principal
+
+        return authenticate
 
     def _failed_authentication(self, scope: RSGIScope) -> None:
         # only failures are counted: past the address's limit this raises 429 instead

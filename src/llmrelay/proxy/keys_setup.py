@@ -9,6 +9,7 @@ from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
+from llmrelay.proxy.jwt_setup import install_jwt
 from llmrelay.proxy.state import GatewayState
 
 
@@ -24,12 +25,15 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     )
     state.authenticate = runtime.authenticator
     # first in the chain: every call, of whatever type, is gated before the cache or the router
-    state.add_middleware(runtime.middleware(state.router), first=True)
+    middleware = runtime.middleware(state.router)
+    state.add_middleware(middleware, first=True)
+    state.call_gate = middleware.gate
     state.extra_routes.extend(admin.routes())
     state.extra_prefix_routes.extend(admin.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database
     state.extra_openapi.update(admin_docs())
     state.services.append(runtime)
+    install_jwt(state, config, runtime)  # after the runtime: its service reads the runtime's database
     if state.metrics is not None:
         state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)
     return runtime

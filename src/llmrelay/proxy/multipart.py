@@ -4,7 +4,7 @@ size cap; every failure is a 400 that says what is wrong.
 
 Text fields are read as the request type's fields (`n=2` becomes an int, as the OpenAI API reads
 form fields); fields the type does not know are passed to the provider (`extra_body`), as in JSON
-bodies; a file part becomes a `FileUpload`."""
+bodies; a file part becomes a `FileUpload`; `name[]` parts (and a repeated name) become a list."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ T = TypeVar("T", bound=msgspec.Struct)
 MAX_PARTS = 64
 MAX_HEADER_BYTES = 4096
 _BOUNDARY = re.compile(r'boundary=(?:"([^"]{1,70})"|([^\s;,"]{1,70}))', re.IGNORECASE)
+_MISSING = re.compile(r"Object missing required field `([^`]+)`$")
 _PARAM = re.compile(r';\s*([a-zA-Z*]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
 
 
@@ -34,13 +35,31 @@ class FormDecoder(Generic[T]):
         self._known = cls.__struct_fields__
 
     def decode(self, body: bytes, content_type: str | None) -> T:
-        fields: dict[str, Any] = dict(parse_form(body, content_type))
+        fields = form_values(parse_form(body, content_type))
         move_extras(fields, self._known)
         try:
             return msgspec.convert(fields, self.cls, strict=False)
         except msgspec.ValidationError as exc:
-            where = re.search(r"at `\$\.([^`\[]+)", str(exc))
+            # the field at the error's path, or the missing one (a form without its file)
+            where = re.search(r"at `\$\.([^`\[]+)", str(exc)) or _MISSING.match(str(exc))
             raise BadRequestError(f"invalid request: {exc}", param=where.group(1) if where else None) from exc
+
+
+def form_values(parts: list[tuple[str, str | FileUpload]]) -> dict[str, Any]:
+    """The parts as fields: an array's items (`image[]`, `timestamp_granularities[]`, as the OpenAI
+    SDK spells them, or a name given more than once) become one list under the bare name."""
+    fields: dict[str, Any] = {}
+    arrays: set[str] = set()
+    for name, value in parts:
+        bare = name.removesuffix("[]")
+        if bare in fields or bare != name:
+            if bare not in arrays:
+                fields[bare] = [fields[bare]] if bare in fields else []
+                arrays.add(bare)
+            fields[bare].append(value)
+        else:
+            fields[bare] = value
+    return fields
 
 
 def parse_form(body: bytes, content_type: str | None) -> list[tuple[str, str | FileUpload]]:

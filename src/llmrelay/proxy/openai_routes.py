@@ -1,5 +1,6 @@
 """The OpenAI-compatible routes: chat completions, completions, embeddings, models, and LiteLLM's
-rerank (Cohere's shape), moderations, image generations and speech."""
+rerank (Cohere's shape), moderations, images (generations, variations, edits), speech, and
+transcriptions and translations."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from llmrelay.calls.finisher import finish_stream
 from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
+    IMAGE_EDIT,
     IMAGE_GENERATION,
     IMAGE_VARIATION,
     MODERATION,
@@ -22,6 +24,8 @@ from llmrelay.calls.operation import (
     RERANK,
     SPEECH,
     TEXT_COMPLETION,
+    TRANSCRIPTION,
+    TRANSLATION,
     Operation,
 )
 from llmrelay.calls.principal import Principal
@@ -37,6 +41,7 @@ from llmrelay.proxy.multipart import FormDecoder
 from llmrelay.proxy.relay import answer_chat
 from llmrelay.proxy.route_table import Handler, RouteSpec, call_route, takes_files
 from llmrelay.proxy.state import GatewayState
+from llmrelay.types.audio import TEXT_CONTENT_TYPES, TranscriptionResponse
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.errors import LLMError, NotFoundError
@@ -92,6 +97,13 @@ class OpenAIRoutes:
             call_route("/v1/audio/speech", SPEECH, self.speech, "Text to speech", content_type="audio/*"),
             call_route("/v1/images/variations", IMAGE_VARIATION, whole(IMAGE_VARIATION),
                        "Variations of an image (multipart/form-data; dall-e-2)"),
+            call_route("/v1/images/edits", IMAGE_EDIT, whole(IMAGE_EDIT),
+                       "Edit images from a prompt (multipart/form-data: `image` or `image[]`, `mask`)"),
+            # the answer: JSON, or the transcript as text for `text`, `srt` and `vtt`
+            call_route("/v1/audio/transcriptions", TRANSCRIPTION, self.transcript(TRANSCRIPTION),
+                       "Speech to text (multipart/form-data: the audio `file`, at most 25 MB)"),
+            call_route("/v1/audio/translations", TRANSLATION, self.transcript(TRANSLATION),
+                       "Speech in any language to English text (multipart/form-data, at most 25 MB)"),
         )  # fmt: skip
         # one body decoder per call type (msgspec decoders are built once); each enforces its
         # request type's limits as 400s naming the field
@@ -151,6 +163,21 @@ class OpenAIRoutes:
         result = await self._route(req, principal, SPEECH)
         req.send_body(200, ("content-type", result.content_type), result.content, result_headers(result))
 
+    def transcript(self, operation: Operation[Any, TranscriptionResponse]) -> Handler:
+        """Speech to text: JSON for the JSON formats, else the transcript as text of its format."""
+
+        async def answer(req: Request, principal: Principal) -> None:
+            request, result = await self._call(req, principal, operation)
+            content_type = TEXT_CONTENT_TYPES.get(request.response_format or "json")
+            if content_type is None:
+                req.send_json(200, JSON_ENCODER.encode(result), result_headers(result))
+            else:
+                req.send_body(
+                    200, ("content-type", content_type), result.text.encode(), result_headers(result)
+                )
+
+        return answer
+
     def _answers_whole(self, operation: Operation[Any, Any]) -> Handler:
         """The handler of a call type answered in one piece, as JSON."""
 
@@ -162,11 +189,15 @@ class OpenAIRoutes:
 
     async def _route(self, req: Request, principal: Principal, operation: Operation[Any, R]) -> R:
         """The body decoded into the row's request type, the call routed through the chain."""
+        return (await self._call(req, principal, operation))[1]
+
+    async def _call(self, req: Request, principal: Principal, operation: Operation[Any, R]) -> tuple[Any, R]:
+        """The request decoded from the body, and its call's answer."""
         state = self.state
         body = await req.body(state.body_limit)
         request = self._decoders[operation.name](body, req.header("content-type"))
         call = Call(operation, request, call_context(req, principal, None))
-        return await state.within_deadline(state.call(call))
+        return request, await state.within_deadline(state.call(call))
 
     async def list_models(self, req: Request, principal: Principal) -> None:
         data = [_model_card(name) for name in self._visible_models(principal)]

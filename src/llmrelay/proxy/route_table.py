@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
@@ -24,8 +24,13 @@ MULTIPART = "multipart/form-data"
 
 
 def takes_files(request_type: type) -> bool:
-    """Whether the request has a file field (and so comes as multipart/form-data)."""
-    return any(f.type is FileUpload for f in msgspec.structs.fields(request_type))
+    """Whether the request has a file field, or one of files (and so comes as multipart/form-data)."""
+    return any(_holds_file(f.type) for f in msgspec.structs.fields(request_type))
+
+
+def _holds_file(annotation: Any) -> bool:
+    # FileUpload itself, or inside an Optional, a union, a list or an Annotated
+    return annotation is FileUpload or any(_holds_file(arg) for arg in get_args(annotation))
 
 
 @dataclass(frozen=True, slots=True)

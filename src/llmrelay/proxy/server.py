@@ -38,6 +38,8 @@ class ServeOptions(msgspec.Struct, kw_only=True):
     # both set: serve HTTPS with this certificate and key (PEM files)
     ssl_cert: str | None = None
     ssl_key: str | None = None
+    # with TLS: offer HTTP/2 by ALPN besides HTTP/1.1 (Granian's "auto" mode)
+    http2: bool = False
     # with several workers: the directory of their metrics files (proxy/workers.py), set by `serve`
     metrics_dir: str | None = None
     # the raw config document and where it came from (for error messages)
@@ -79,6 +81,9 @@ def check_router_settings(config: GatewayConfig) -> None:
     except LLMError as exc:
         raise ConfigError(config.source, "", exc.message) from None
     check_database(config.source, config.general.database_url, os.environ)
+    from llmrelay.proxy.jwt_setup import check_jwt
+
+    check_jwt(config)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
@@ -125,10 +130,19 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.background import RouterHealthChecks
 
         state.services.append(RouterHealthChecks(router))
+    if config.secrets is not None and config.secrets.names():
+        from llmrelay.config.secrets.refresh import SecretRefresher
+
+        # reads the manager's secrets again off the request path; tells when one was rotated
+        state.services.append(SecretRefresher(config.secrets))
     if keys_enabled(config):
         from llmrelay.proxy.keys_setup import install_keys
 
         install_keys(state, config)
+    from llmrelay.proxy.passthrough.setup import install_passthrough
+
+    # after the keys: the pass-through routes gate their calls with the key gate
+    install_passthrough(state, config, router)
     return GatewayApp(state, version=__version__)
 
 
@@ -200,6 +214,12 @@ def startup_notes(config: GatewayConfig) -> list[str]:
         )
     if not config.model_list:
         notes.append("warning: model_list is empty: every model request will get 404")
+    for endpoint in config.general.pass_through_endpoints or ():
+        if not endpoint.auth:
+            notes.append(
+                f"warning: pass-through endpoint {endpoint.path} has auth: false (LiteLLM's default): "
+                "anyone who can reach the gateway may call it"
+            )
     return notes
 
 
@@ -265,9 +285,10 @@ def _server(options: ServeOptions, config: GatewayConfig, connections: int) -> A
         workers_kill_timeout=max(1, round(config.general.graceful_shutdown_seconds)),
         backlog=2048,
         **_optional_server_settings(options),
-        # HTTP/1.1 only: in its "auto" mode Granian waits without limit for a silent connection's
-        # first bytes (to tell HTTP/1 from HTTP/2), so header_read_timeout never closed it
-        http=HTTPModes.http1,
+        # HTTP/1.1 only unless --http2: in its "auto" mode Granian waits without limit for a silent
+        # connection's first bytes (to tell HTTP/1 from HTTP/2), so header_read_timeout never closes
+        # it; over TLS, auto takes ALPN's choice (h2 or http/1.1), and that wait is the price
+        http=HTTPModes.auto if options.http2 and options.ssl_cert else HTTPModes.http1,
         http1_settings=HTTP1Settings(
             header_read_timeout=max(1, round(general.connection_idle_timeout_seconds * 1000)),
             keep_alive=True,

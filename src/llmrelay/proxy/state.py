@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from llmrelay.auth.master import authenticator_for
-from llmrelay.auth.presented import Authenticator
+from llmrelay.auth.presented import Authenticator, HeaderGetter
 from llmrelay.calls.call import Middleware, Next, chain
+from llmrelay.calls.principal import Principal
 from llmrelay.config.schema import GeneralSettings
+from llmrelay.gate.admission import CallGate
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
+from llmrelay.proxy.http import Request
 from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
@@ -21,6 +24,18 @@ from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.errors import Timeout
 
 T = TypeVar("T")
+# (the request's key headers, whether x-api-key counts) → the caller, or 401 (the app's authenticator
+# with its failed-authentication throttle)
+Authenticate = Callable[[HeaderGetter, bool], Awaitable[Principal]]
+
+
+class ForwardRoute(Protocol):
+    """A pass-through route (proxy/passthrough/): it authenticates its callers itself, since each
+    provider's clients send their key their own way (x-api-key, x-goog-api-key, ?key=)."""
+
+    def matches(self, path: str) -> bool: ...
+
+    async def __call__(self, req: Request, authenticate: Authenticate) -> None: ...
 
 
 @dataclass(slots=True)
@@ -60,6 +75,10 @@ class GatewayState:
     # failed authentications per client address (general_settings.auth_failures_per_window...);
     # None = not throttled
     auth_throttle: FailedAuthThrottle | None = None
+    # the key gate (virtual keys), for the routes that gate calls outside the chain (pass-through)
+    call_gate: CallGate | None = None
+    # pass-through routes, matched after the exact routes
+    forward_routes: list[ForwardRoute] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

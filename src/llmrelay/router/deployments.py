@@ -21,6 +21,7 @@ from llmrelay.cost.custom_prices import custom_prices, is_price_field
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.model_strings import model_string_problem
 from llmrelay.router.regions import deployment_region
+from llmrelay.router.upstream_tls import TLS_KEYS, upstream_tls
 from llmrelay.types.call_defaults import DEFAULT_FIELDS, CallDefaults
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
@@ -158,6 +159,11 @@ def _parse_one(
     if not isinstance(model, str) or not model:
         raise ModelListError(f"{where}.litellm_params.model", "required: `provider/model`")
     params = {k: _env(v) for k, v in params.items()}
+    # TLS to the upstream: the transport's business, never a provider option
+    tls, problem = upstream_tls(*(params.pop(key, None) for key in TLS_KEYS))
+    if problem is not None:
+        key, _, text = problem.partition(": ")
+        raise ModelListError(f"{where}.litellm_params.{key}", text)
     custom_provider = params.pop("custom_llm_provider", None)
     if custom_provider and not model.startswith(f"{custom_provider}/"):
         model = f"{custom_provider}/{model}"
@@ -206,6 +212,7 @@ def _parse_one(
         defaults=defaults,
         drop_params=drop_params,
         mock_response=mock,
+        tls=tls,
         id=deployment_id,
         model_name=model_name,
         **call,

@@ -15,12 +15,15 @@ from llmrelay.calls.context import CallContext, StreamTimeouts
 from llmrelay.calls.operation import (
     CHAT,
     EMBEDDING,
+    IMAGE_EDIT,
     IMAGE_GENERATION,
     IMAGE_VARIATION,
     MODERATION,
     RERANK,
     SPEECH,
     TEXT_COMPLETION,
+    TRANSCRIPTION,
+    TRANSLATION,
     Operation,
 )
 from llmrelay.core.controls import call_with_fallbacks, take_controls
@@ -30,6 +33,7 @@ from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, ru
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.loop_thread import LoopThread
+from llmrelay.types.audio import TranscriptionResponse
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.embedding import EmbeddingResponse
@@ -113,6 +117,43 @@ class OneShotCalls(ABC):
 
     def image_variation(self, image: Any, model: str | None = None, **kwargs: Any) -> ImageResponse:
         return self._loop_thread.run(self.aimage_variation(image, model, **kwargs))
+
+    async def aimage_edit(
+        self, image: Any, prompt: str, model: str | None = None, **params: Any
+    ) -> ImageResponse:
+        """Edit `image` (a file as for image_variation, or a list of them) as `prompt` says: OpenAI's
+        `mask` (a file), `n`, `size`, `quality`, `response_format`, `user`. Without `model`, a
+        Client asks for dall-e-2."""
+        files = (
+            [as_upload(i, "image") for i in image] if isinstance(image, list) else as_upload(image, "image")
+        )
+        fields = {**params, "model": model, "image": files, "prompt": prompt}
+        if params.get("mask") is not None:
+            fields["mask"] = as_upload(params["mask"], "mask")
+        return await self._one_shot(IMAGE_EDIT, fields)
+
+    def image_edit(self, image: Any, prompt: str, model: str | None = None, **kwargs: Any) -> ImageResponse:
+        return self._loop_thread.run(self.aimage_edit(image, prompt, model, **kwargs))
+
+    async def atranscription(self, model: str | None, file: Any, **params: Any) -> TranscriptionResponse:
+        """Speech to text of `file` (bytes, a path, an open binary file or `(filename, bytes)`; at
+        most 25 MB): OpenAI's `language`, `prompt`, `response_format` (json, text, srt,
+        verbose_json, vtt: `.text` holds a text format's body), `temperature`,
+        `timestamp_granularities`. With `model=None`, a Client asks for whisper-1."""
+        fields = {**params, "model": model, "file": as_upload(file, "file")}
+        return await self._one_shot(TRANSCRIPTION, fields)
+
+    def transcription(self, model: str | None, file: Any, **kwargs: Any) -> TranscriptionResponse:
+        return self._loop_thread.run(self.atranscription(model, file, **kwargs))
+
+    async def atranslation(self, model: str | None, file: Any, **params: Any) -> TranscriptionResponse:
+        """Speech in any language to English text: as `atranscription`, with `prompt`,
+        `response_format` and `temperature`."""
+        fields = {**params, "model": model, "file": as_upload(file, "file")}
+        return await self._one_shot(TRANSLATION, fields)
+
+    def translation(self, model: str | None, file: Any, **kwargs: Any) -> TranscriptionResponse:
+        return self._loop_thread.run(self.atranslation(model, file, **kwargs))
 
 
 class KeywordCalls(OneShotCalls):

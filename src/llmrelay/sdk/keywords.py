@@ -16,7 +16,10 @@ from llmrelay.calls.context import EMPTY_CONTEXT, CallContext
 from llmrelay.calls.operation import CHAT, Operation
 from llmrelay.core.options import take_credentials
 from llmrelay.core.requests import build_request
+from llmrelay.router.upstream_tls import upstream_tls
 from llmrelay.sdk.targets import Target, Targets
+from llmrelay.types.errors import BadRequestError
+from llmrelay.types.http import UpstreamTls
 
 # keywords that steer any call rather than fill its body, in LiteLLM's and the OpenAI SDK's
 # spellings (`base_url` is `api_base`, `max_retries` is `num_retries`, `headers` merge under
@@ -50,6 +53,7 @@ def read_call(operation: Operation[Any, Any], params: dict[str, Any], targets: T
     mock = params.pop("mock_response", None) if operation is CHAT else None
     metadata = None if operation is CHAT else params.pop("metadata", None)
     credentials = take_credentials(params)
+    tls = _call_tls(params)
     request = build_request(operation.request_type, params)
     if operation is CHAT:
         metadata = request.metadata
@@ -66,6 +70,7 @@ def read_call(operation: Operation[Any, Any], params: dict[str, Any], targets: T
         extra_headers={**headers, **(extra_headers or {})} if headers else extra_headers,
         organization=steering.get("organization"),
         credentials=credentials,
+        tls=tls,
     )
     if num_retries is None:
         num_retries = steering.get("max_retries")
@@ -81,3 +86,15 @@ def read_call(operation: Operation[Any, Any], params: dict[str, Any], targets: T
             drop_params=drop_params,
         )
     return SdkCall(Call(operation, request, context), target, mock)
+
+
+def _call_tls(params: dict[str, Any]) -> UpstreamTls | None:
+    """LiteLLM's `ssl_verify` / `ssl_certificate` keywords: TLS to the upstream, never body fields
+    (router/upstream_tls.py; `ssl_verify=False` is refused, verification is never turned off)."""
+    if "ssl_verify" not in params and "ssl_certificate" not in params:
+        return None
+    tls, problem = upstream_tls(params.pop("ssl_verify", None), params.pop("ssl_certificate", None))
+    if problem is not None:
+        name, _, text = problem.partition(": ")
+        raise BadRequestError(f"{name}: {text}", param=name)
+    return tls

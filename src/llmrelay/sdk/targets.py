@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from llmrelay.core.resolve import resolve_deployment
 from llmrelay.cost.catalog import Catalog
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.picking import PickRequest
 from llmrelay.types.deployment import Deployment
+from llmrelay.types.http import UpstreamTls
 
 # bounded: model names and keys come from callers; a full memo starts over
 _MAX_REMEMBERED = 256
@@ -52,9 +55,15 @@ class Targets:
         extra_headers: dict[str, str] | None,
         organization: str | None,
         credentials: dict[str, Any] | None,
+        tls: UpstreamTls | None = None,
     ) -> Target:
         key: tuple[Any, ...] | None = None
-        if extra_headers is None and credentials is None and self._names_provider(model, provider):
+        if (
+            extra_headers is None
+            and credentials is None
+            and tls is None
+            and self._names_provider(model, provider)
+        ):
             key = (model, provider, api_key, api_base, api_version, timeout, organization)
             try:
                 found = self._remembered.get(key)
@@ -67,6 +76,8 @@ class Targets:
             api_base=api_base, api_version=api_version, timeout=timeout, extra_headers=extra_headers,
             organization=organization, options=credentials,
         )  # fmt: skip
+        if tls is not None:  # the call's ssl_verify / ssl_certificate (sdk/keywords.py)
+            deployment = msgspec.structs.replace(deployment, tls=tls)
         target = _target(model, deployment)
         if key is not None:
             if len(self._remembered) >= _MAX_REMEMBERED:

@@ -52,6 +52,7 @@ class KeyRecord(LimitFields, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     blocked: bool = False
     created_by: str | None = None
+    allowed_routes: list[str] | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -69,6 +70,7 @@ class NewKey(LimitFields, kw_only=True):
     tags: list[str] = msgspec.field(default_factory=list)
     blocked: bool = False
     created_by: str | None = None
+    allowed_routes: list[str] | None = None
 
 
 class KeyUpdate(LimitUpdate, kw_only=True):
@@ -82,6 +84,7 @@ class KeyUpdate(LimitUpdate, kw_only=True):
     metadata: dict[str, Any] | UnsetType = UNSET
     tags: list[str] | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
+    allowed_routes: list[str] | UnsetType | None = UNSET
 
 
 # ---- users, teams, organizations --------------------------------------------------------------

@@ -165,6 +165,8 @@ virtual_keys = Table(
     Column("tags", json_type(), nullable=False),
     Column("blocked", Boolean, nullable=False, server_default=false()),
     Column("created_by", String(ID), nullable=True),
+    # LiteLLM's: the only routes the key may call (paths or route groups); NULL = no restriction
+    Column("allowed_routes", json_type(), nullable=True),
     *_stamps(),
     UniqueConstraint("key_alias"),
     Index(None, "user_id"),

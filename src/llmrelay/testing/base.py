@@ -111,6 +111,9 @@ class ProviderSimulator:
     api_base_path: ClassVar[str] = ""
     stream_content_type: ClassVar[str] = "text/event-stream"
     default_context_window: ClassVar[int] = 128_000
+    # an API that takes a file's bytes as the body (Deepgram's /v1/listen): a body whose content type
+    # is not JSON is left to the handler (`Call.raw_body`), not refused as malformed JSON
+    takes_binary_bodies: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -211,6 +214,8 @@ class ProviderSimulator:
             body_kind = "multipart/form-data"
             body = form_fields(headers["content-type"], raw)
             malformed = body is None
+        elif raw and self.takes_binary_bodies and "json" not in headers.get("content-type", "json"):
+            body_kind = "binary"
         elif raw:
             try:
                 body = _decode(raw)
@@ -356,8 +361,8 @@ class ProviderSimulator:
 
 def form_fields(content_type: str, raw: bytes) -> dict[str, Any] | None:
     """A multipart/form-data body as a dict: a text field as its string, a file as
-    {"filename", "content_type", "data"} (read with the standard library's MIME parser, not
-    llmrelay's); None when it is not a form."""
+    {"filename", "content_type", "data"}, an array's `name[]` parts as a list under `name[]` (read
+    with the standard library's MIME parser, not llmrelay's); None when it is not a form."""
     message = email.message_from_bytes(
         b"content-type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw, policy=email.policy.HTTP
     )
@@ -373,9 +378,13 @@ def form_fields(content_type: str, raw: bytes) -> dict[str, Any] | None:
             return None
         filename = part.get_filename()
         if filename is None:
-            fields[name] = data.decode("utf-8", errors="replace")
+            value: Any = data.decode("utf-8", errors="replace")
         else:
-            fields[name] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+            value = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+        if name.endswith("[]"):
+            fields.setdefault(name, []).append(value)
+        else:
+            fields[name] = value
     return fields
 
 

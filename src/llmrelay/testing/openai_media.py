@@ -1,4 +1,5 @@
-"""The OpenAI simulator's moderations, image generations and variations, and speech, deterministic by content.
+"""The OpenAI simulator's moderations, image generations, variations and edits, and speech,
+deterministic by content.
 
 Moderations flag a category when the text contains its marker word (`MARKERS`), with a score near 1;
 every other score is small and stable. Images are a 1x1 PNG whose colour comes from the prompt, as
@@ -185,6 +186,48 @@ def variation_reply(body: Any) -> dict[str, Any]:
             else {"url": f"{IMAGE_URL_HOST}/{image_id}.png"}
         )
     return {"created": int(time.time()), "data": items}
+
+
+EDIT_MAX_IMAGES = 16
+GPT_IMAGE_MAX_IMAGE = 50 * 1024 * 1024
+
+
+def edit_reply(body: Any, deployment_model: str | None = None) -> dict[str, Any]:
+    """OpenAI's /v1/images/edits (multipart/form-data): dall-e-2 takes one square PNG under 4 MB in
+    `image`; gpt-image models up to 16 images (PNG, WEBP or JPEG under 50 MB) as `image[]`; an
+    optional PNG `mask`. Answered as a generation of the prompt and the images."""
+    if not isinstance(body, dict):
+        raise ProviderError(400, "The request body must be multipart/form-data.")
+    model = deployment_model or body.get("model") or "dall-e-2"
+    images = body.get("image[]") or ([body["image"]] if isinstance(body.get("image"), dict) else [])
+    if not images:
+        raise ProviderError(400, "Missing required parameter: 'image'.", param="image")
+    gpt_image = model.startswith(("gpt-image", "chatgpt-image"))
+    if not gpt_image and (len(images) > 1 or model != "dall-e-2"):
+        raise ProviderError(400, f"Invalid value for 'image': {model} edits one PNG image.", param="image")
+    for image in images[: EDIT_MAX_IMAGES + 1]:
+        data: bytes = image["data"]
+        cap = GPT_IMAGE_MAX_IMAGE if gpt_image else VARIATION_MAX_IMAGE
+        if len(images) > EDIT_MAX_IMAGES or not data.startswith(PNG_MAGIC) or len(data) >= cap:
+            message = "Invalid input image - format must be in ['png'] and under the size limit."
+            raise ProviderError(400, message, param="image")
+    mask = body.get("mask")
+    if mask is not None and (not isinstance(mask, dict) or not mask["data"].startswith(PNG_MAGIC)):
+        raise ProviderError(400, "Invalid mask image - format must be png.", param="mask")
+    try:
+        n = int(body.get("n") or 1)
+    except ValueError:
+        raise ProviderError(400, f"Invalid value for 'n': {body.get('n')!r}.", param="n") from None
+    digest = c.stable_id("", *(i["data"].hex()[:64] for i in images), length=8)
+    generation = {"prompt": body.get("prompt"), "n": n, "size": body.get("size"),
+                  "response_format": body.get("response_format"), "quality": body.get("quality")}  # fmt: skip
+    reply = image_reply({k: v for k, v in generation.items() if v is not None}, model)
+    for item in reply["data"]:
+        # an edit's images differ from a generation's of the same prompt
+        if "url" in item:
+            item["url"] = item["url"].replace(".png", f"-edit-{digest}.png")
+        item.pop("revised_prompt", None)
+    return reply
 
 
 def tiny_png(seed: str) -> bytes:

@@ -1,5 +1,6 @@
 """A simulator of OpenAI's API: chat completions (JSON and SSE, tools, JSON mode, n), legacy
-completions, embeddings (float and base64) and the model list, with OpenAI's checks and errors.
+completions, embeddings (float and base64), the model list, moderations, images (generations,
+variations, edits), speech, and transcriptions and translations, with OpenAI's checks and errors.
 
 The same server answers as Azure OpenAI under `/openai/deployments/{deployment}/...?api-version=`:
 the same bodies, `api-key` (or Entra ID `Bearer`) auth, and Azure's content-filter annotations; and as
@@ -29,7 +30,14 @@ from llmrelay.testing.base import (
 from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
 from llmrelay.testing.entra import EntraTokenIssuer
-from llmrelay.testing.openai_media import image_reply, moderation_reply, speech_reply, variation_reply
+from llmrelay.testing.openai_audio import transcription_reply, translation_reply
+from llmrelay.testing.openai_media import (
+    edit_reply,
+    image_reply,
+    moderation_reply,
+    speech_reply,
+    variation_reply,
+)
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -81,12 +89,18 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", "/v1/images/generations", self.images),
             ("POST", "/v1/images/variations", self.variations),
             ("POST", "/v1/audio/speech", self.speech),
+            ("POST", "/v1/images/edits", self.edits),
+            ("POST", "/v1/audio/transcriptions", self.transcriptions),
+            ("POST", "/v1/audio/translations", self.translations),
             ("GET", "/v1/models", self.list_models),
             ("GET", "/v1/models/{model}", self.get_model),
             ("POST", AZURE_PREFIX + "{deployment}/chat/completions", self.azure_chat),
             ("POST", AZURE_PREFIX + "{deployment}/completions", self.azure_completions),
             ("POST", AZURE_PREFIX + "{deployment}/embeddings", self.azure_embeddings),
             ("POST", AZURE_PREFIX + "{deployment}/images/generations", self.azure_images),
+            ("POST", AZURE_PREFIX + "{deployment}/images/edits", self.azure_edits),
+            ("POST", AZURE_PREFIX + "{deployment}/audio/transcriptions", self.azure_transcriptions),
+            ("POST", AZURE_PREFIX + "{deployment}/audio/translations", self.azure_translations),
             ("POST", HF_FEATURE_EXTRACTION, self.hf_feature_extraction),
         ]
 
@@ -301,6 +315,27 @@ class OpenAISimulator(ProviderSimulator):
 
     async def variations(self, call: Call) -> Reply:
         return JsonReply(variation_reply(call.body))
+
+    async def edits(self, call: Call) -> Reply:
+        return JsonReply(edit_reply(call.body))
+
+    async def transcriptions(self, call: Call) -> Reply:
+        return transcription_reply(call.body)
+
+    async def translations(self, call: Call) -> Reply:
+        return translation_reply(call.body)
+
+    async def azure_edits(self, call: Call) -> Reply:
+        body = azure_body(call)
+        return JsonReply(edit_reply(body, body["model"]))
+
+    async def azure_transcriptions(self, call: Call) -> Reply:
+        body = azure_body(call)
+        return transcription_reply(body, body["model"])
+
+    async def azure_translations(self, call: Call) -> Reply:
+        body = azure_body(call)
+        return translation_reply(body, body["model"])
 
     async def azure_images(self, call: Call) -> Reply:
         body = azure_body(call)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ssl
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -18,7 +19,18 @@ from llmrelay.testing.base import ProviderSimulator
 from llmrelay.testing.faults import FaultControls
 from llmrelay.testing.recorder import RequestLog
 
-KINDS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "replicate", "vertex", "ollama")
+KINDS = (
+    "openai",
+    "anthropic",
+    "gemini",
+    "bedrock",
+    "cohere",
+    "replicate",
+    "vertex",
+    "ollama",
+    "deepgram",
+    "elevenlabs",
+)
 DEFAULT_KEY = "sim-key"
 
 
@@ -56,6 +68,14 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.ollama_sim import OllamaSimulator
 
         return OllamaSimulator(**settings)
+    if kind == "deepgram":
+        from llmrelay.testing.deepgram_sim import DeepgramSimulator
+
+        return DeepgramSimulator(**settings)
+    if kind == "elevenlabs":
+        from llmrelay.testing.elevenlabs_sim import ElevenLabsSimulator
+
+        return ElevenLabsSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -109,7 +129,8 @@ class RunningSimulator:
 
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
-    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`."""
+    `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
+    `group.deepgram`, `group.elevenlabs`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
@@ -136,14 +157,17 @@ def build_app(simulators: Sequence[ProviderSimulator]) -> web.Application:
     return app
 
 
-async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+async def _serve(
+    app: web.Application, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context)
     await site.start()
     bound_port = runner.addresses[0][1]
     shown = f"[{host}]" if ":" in host else host
-    return runner, f"http://{shown}:{bound_port}"
+    scheme = "https" if ssl_context is not None else "http"
+    return runner, f"{scheme}://{shown}:{bound_port}"
 
 
 def _group(simulators: Sequence[ProviderSimulator], base_url: str) -> SimulatorGroup:
@@ -183,9 +207,13 @@ class SimulatorThread:
     (faults, requests) are thread-safe."""
 
     def __init__(
-        self, kinds: Sequence[str] = KINDS, host: str = "127.0.0.1", port: int = 0, **settings: Any
-    ) -> None:
+        self, kinds: Sequence[str] = KINDS, host: str = "127.0.0.1", port: int = 0,
+        ssl_context: ssl.SSLContext | None = None, **settings: Any,
+    ) -> None:  # fmt: skip
+        """`ssl_context`: serve over TLS with it (a server context; one that requires client
+        certificates makes the simulators an mTLS upstream)."""
         self._simulators = [make_simulator(k, **settings) for k in kinds]
+        self._ssl_context = ssl_context
         self._host = host
         self._port = port
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -199,7 +227,9 @@ class SimulatorThread:
         self._thread = threading.Thread(target=loop.run_forever, name="llmrelay-simulators", daemon=True)
         self._thread.start()
         app = build_app(self._simulators)
-        future = asyncio.run_coroutine_threadsafe(_serve(app, self._host, self._port), loop)
+        future = asyncio.run_coroutine_threadsafe(
+            _serve(app, self._host, self._port, self._ssl_context), loop
+        )
         self._runner, base_url = future.result(timeout=30)
         self.group = _group(self._simulators, base_url)
         return self.group

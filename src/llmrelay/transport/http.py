@@ -21,6 +21,7 @@ from llmrelay.transport.bounds import (
 )
 from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.transport.redirects import is_redirect, next_hop
+from llmrelay.transport.tls import tls_context
 from llmrelay.types.errors import APIConnectionError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
@@ -199,10 +200,13 @@ class HttpTransport:
         session = self.session()
         target: str | URL = request.url
         hops = 0
+        # a deployment's own CA bundle / client certificate; else aiohttp's default (system CAs)
+        tls = True if request.tls is None else tls_context(request.tls)
         while True:
             resp = await session.request(
-                request.method, target, data=request.body, headers=request.headers, allow_redirects=False
-            )
+                request.method, target, data=request.body, headers=request.headers, allow_redirects=False,
+                ssl=tls,
+            )  # fmt: skip
             if not is_redirect(resp.status):
                 return resp
             resp.release()

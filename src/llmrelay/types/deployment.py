@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from llmrelay.types.call_defaults import CallDefaults
+from llmrelay.types.http import UpstreamTls
 from llmrelay.types.prices import Prices
 
 
@@ -34,6 +35,9 @@ class Deployment(msgspec.Struct, kw_only=True):
     # LiteLLM's per-deployment mock_response: answer this text (or raise "litellm.<Error>") without
     # calling the upstream
     mock_response: str | None = None
+    # LiteLLM's ssl_verify (a CA bundle path) and ssl_certificate (a client certificate): TLS to the
+    # upstream; None: the system's CA store, no client certificate
+    tls: UpstreamTls | None = None
     # identity for routing, logs and metrics; never contains the key
     id: str | None = None
     model_name: str | None = None

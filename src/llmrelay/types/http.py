@@ -7,12 +7,23 @@ from collections.abc import Mapping
 import msgspec
 
 
+class UpstreamTls(msgspec.Struct, frozen=True, kw_only=True):
+    """A deployment's own TLS settings (LiteLLM's `ssl_verify` as a path, `ssl_certificate`): the CA
+    bundle its server's certificate must chain to (None: the system's), and the client certificate
+    it presents (mutual TLS: one PEM file holding the certificate and its private key)."""
+
+    ca_bundle: str | None = None
+    client_certificate: str | None = None
+
+
 class HttpRequest(msgspec.Struct, kw_only=True):
     url: str
     headers: dict[str, str]
     body: bytes | None = None
     method: str = "POST"
     stream: bool = False
+    # the deployment's TLS settings (set by the engine's exchange); None: the system's CA store
+    tls: UpstreamTls | None = None
 
     def __repr__(self) -> str:
         # headers carry credentials: never print them

@@ -21,11 +21,14 @@ class Prices(msgspec.Struct, kw_only=True, omit_defaults=True):
     cache_read_above: int | None = None
     cache_write_above: int | None = None
     # per unit: a rerank query (Cohere's search unit), an image, an image pixel, an input character
-    # (text-to-speech)
+    # (text-to-speech), a second of input audio (speech-to-text), a second of output audio
+    # (gpt-4o-mini-tts)
     per_query: int | None = None
     per_image: int | None = None
     per_pixel: int | None = None
     per_character: int | None = None
+    per_second: int | None = None
+    output_per_second: int | None = None
 
 
 PRICE_FIELDS: tuple[str, ...] = Prices.__struct_fields__

@@ -33,6 +33,9 @@ class SpeechRequest(Model):
     response_format: AudioFormat | None = None  # OpenAI's default: mp3
     speed: Annotated[float, msgspec.Meta(ge=0.25, le=4.0)] | None = None
     instructions: Annotated[str, msgspec.Meta(max_length=4096)] | None = None  # gpt-4o-mini-tts only
+    # OpenAI's "sse" streams the audio as speech.audio.delta events; the gateway answers audio in
+    # one piece, so only "audio" (the default) is taken: "sse" is a 400 naming `stream_format`
+    stream_format: Literal["audio"] | None = None
     extra_body: dict[str, Any] | None = None
 
 

@@ -18,6 +18,7 @@ from llmrelay.events.record import CallRecord
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router import Router
 from llmrelay.testing import RunningSimulator
+from llmrelay.testing.openai_audio import spoken_wav
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
 from llmrelay.types.http import HttpResponse
@@ -77,6 +78,27 @@ def test_a_token_priced_speech_model_pays_its_input_tokens() -> None:
     assert info is not None and info.per_character is None and info.input
     prices = DeploymentPrices(pricer, deployment, pricer.adapter(deployment))
     assert SPEECH.price(prices, request, SpeechResponse(content=b"", content_type="audio/mpeg")) > 0
+
+
+def test_gpt_4o_mini_tts_pays_its_audio_out_by_the_second_when_the_format_tells_it() -> None:
+    pricer = Pricer(REGISTRY, Catalog())
+    deployment = Deployment(provider="openai", model="gpt-4o-mini-tts", api_key="k")
+    prices = DeploymentPrices(pricer, deployment, pricer.adapter(deployment))
+    request = SpeechRequest(model="m", input="hello " * 100, voice="alloy")
+    words = SPEECH.price(prices, request, SpeechResponse(content=b"ID3" + b"\0" * 96_000))
+    # pcm: 24 kHz 16-bit mono, so 96 000 bytes are 2 s; $0.015 a minute is 250 micro-USD a second
+    pcm = SpeechResponse(content=b"\0" * 96_000, content_type="audio/pcm")
+    assert SPEECH.price(prices, request, pcm) == words + 2 * 250
+    # a wav's header says its length (OpenAI's streamed wav declares more than it sends)
+    wav = spoken_wav("", 3.0)
+    assert (
+        SPEECH.price(prices, request, SpeechResponse(content=wav, content_type="audio/wav"))
+        == words + 3 * 250
+    )
+    # tts-1 is priced per character only
+    tts = Deployment(provider="openai", model="tts-1", api_key="k")
+    per_character = DeploymentPrices(pricer, tts, pricer.adapter(tts))
+    assert SPEECH.price(per_character, request, pcm) == 600 * 15
 
 
 # ---- the SDK against the simulator

@@ -27,6 +27,7 @@ from llmrelay.providers.base import Codec
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.openai.adapter import OpenAICompatible
 from llmrelay.providers.paths import path_part
+from llmrelay.types.audio import TranscriptionRequest, TranslationRequest
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.deployment import Deployment
@@ -34,6 +35,7 @@ from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import AuthenticationError, BadRequestError
 from llmrelay.types.http import HttpRequest
 from llmrelay.types.image import ImageGenerationRequest
+from llmrelay.types.image_edit import ImageEditRequest
 
 # the latest GA version of the data-plane inference API (takes stream_options)
 DEFAULT_API_VERSION = "2024-10-21"
@@ -55,7 +57,10 @@ AZURE_SPEC = CompatSpec(
     docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
 )
 
-R = TypeVar("R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGenerationRequest)
+R = TypeVar(
+    "R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGenerationRequest, ImageEditRequest,
+    TranscriptionRequest, TranslationRequest,
+)  # fmt: skip
 
 
 class AzureOpenAI(OpenAICompatible):
@@ -66,11 +71,14 @@ class AzureOpenAI(OpenAICompatible):
         super().__init__(AZURE_SPEC)
 
     def codec_table(self) -> dict[str, Codec[Any, Any]]:
-        # images as OpenAI's; no moderations endpoint (Azure's content filters run on each call),
-        # and its audio deployments are not written (docs/adr/0009-call-seam.md)
+        # image generations and edits, transcriptions and translations as OpenAI's, at the
+        # deployment's URL; no moderations endpoint (Azure's content filters run on each call), and
+        # its speech and image-variation deployments are not written (docs/adr/0009-call-seam.md)
         return {
             **super().codec_table(),
             "image_generation": Codec(self.prepare_image_generation, self.parse_image_generation),
+            "image_edit": Codec(self.prepare_image_edit, self.parse_image_generation),
+            **self.transcription_codecs(),
         }
 
     # ---- requests
@@ -92,6 +100,18 @@ class AzureOpenAI(OpenAICompatible):
         # `/openai/deployments/{deployment}/images/generations`; the deployment names the model
         request, deployment = _take_call_token(request, deployment)
         return super().prepare_image_generation(request, deployment)
+
+    def prepare_image_edit(self, request: ImageEditRequest, deployment: Deployment) -> HttpRequest:
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_image_edit(request, deployment)
+
+    def prepare_transcription(self, request: TranscriptionRequest, deployment: Deployment) -> HttpRequest:
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_transcription(request, deployment)
+
+    def prepare_translation(self, request: TranslationRequest, deployment: Deployment) -> HttpRequest:
+        request, deployment = _take_call_token(request, deployment)
+        return super().prepare_translation(request, deployment)
 
     def url(self, deployment: Deployment, endpoint: str) -> str:
         if not deployment.model:

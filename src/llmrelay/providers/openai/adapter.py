@@ -1,5 +1,6 @@
 """OpenAI's wire format: chat completions, legacy completions, embeddings, moderations, images
-(generations and variations), speech.
+(generations, variations and edits), speech, transcriptions and translations (the forms:
+providers/openai/forms.py).
 
 The canonical types are OpenAI's shapes, so requests encode nearly as they are: the model id is
 rewritten, llmrelay-only fields are removed and `extra_body` is merged into the body.
@@ -14,11 +15,13 @@ import msgspec
 from llmrelay.providers.base import Codec, Provider, join_url
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.multipart import encode_form
+from llmrelay.providers.openai import forms
 from llmrelay.providers.openai.stream import (
     OpenAIChatStreamDecoder,
     OpenAITextStreamDecoder,
     adopt_reasoning_spelling,
 )
+from llmrelay.types.audio import TranscriptionRequest, TranscriptionResponse, TranslationRequest
 from llmrelay.types.chat import ChatRequest, StreamOptions
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
@@ -26,6 +29,7 @@ from llmrelay.types.embedding import EmbeddingRequest, EmbeddingResponse
 from llmrelay.types.errors import InternalServerError
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.image import ImageGenerationRequest, ImageResponse
+from llmrelay.types.image_edit import ImageEditRequest
 from llmrelay.types.image_variation import ImageVariationRequest
 from llmrelay.types.moderation import ModerationRequest, ModerationResponse
 from llmrelay.types.response import ChatResponse
@@ -77,6 +81,8 @@ class OpenAICompatible(Provider):
             table["text_completion"] = Codec(self.prepare_text_completion, self.parse_text_completion)
         if spec.whole_api:
             table.update(self.openai_only_codecs())
+        elif spec.audio_transcriptions:
+            table.update(self.transcription_codecs())
         return table
 
     def openai_only_codecs(self) -> dict[str, Codec[Any, Any]]:
@@ -86,6 +92,15 @@ class OpenAICompatible(Provider):
             "image_generation": Codec(self.prepare_image_generation, self.parse_image_generation),
             "speech": Codec(self.prepare_speech, self.parse_speech),
             "image_variation": Codec(self.prepare_image_variation, self.parse_image_variation),
+            "image_edit": Codec(self.prepare_image_edit, self.parse_image_generation),
+            **self.transcription_codecs(),
+        }
+
+    def transcription_codecs(self) -> dict[str, Codec[Any, Any]]:
+        """Speech to text: /audio/transcriptions and /audio/translations."""
+        return {
+            "transcription": Codec(self.prepare_transcription, self.parse_transcript),
+            "translation": Codec(self.prepare_translation, self.parse_transcript),
         }
 
     # ---- requests
@@ -191,6 +206,15 @@ class OpenAICompatible(Provider):
         headers = {**self.headers(deployment), "content-type": content_type}
         return HttpRequest(url=self.url(deployment, "images/variations"), headers=headers, body=body)
 
+    def prepare_transcription(self, request: TranscriptionRequest, deployment: Deployment) -> HttpRequest:
+        return forms.prepare_transcription(self, request, deployment)
+
+    def prepare_translation(self, request: TranslationRequest, deployment: Deployment) -> HttpRequest:
+        return forms.prepare_translation(self, request, deployment)
+
+    def prepare_image_edit(self, request: ImageEditRequest, deployment: Deployment) -> HttpRequest:
+        return forms.prepare_image_edit(self, request, deployment)
+
     @staticmethod
     def encode(struct: msgspec.Struct, extra_body: dict[str, Any] | None) -> bytes:
         if not extra_body:
@@ -224,6 +248,11 @@ class OpenAICompatible(Provider):
 
     def parse_image_variation(self, response: HttpResponse, request: ImageVariationRequest) -> ImageResponse:
         return self._decode(_image_decoder, response.body)
+
+    def parse_transcript(
+        self, response: HttpResponse, request: TranscriptionRequest | TranslationRequest
+    ) -> TranscriptionResponse:
+        return forms.parse_transcript(self.name, response, request)
 
     def parse_speech(self, response: HttpResponse, request: SpeechRequest) -> SpeechResponse:
         # the provider's content type when it sends one; else the one of the format asked for

@@ -1,5 +1,6 @@
-"""Who may use the admin API: the master key or a key of a `proxy_admin` user manage everything; an
-internal user's key manages only that user's own keys and reads only that user's spend."""
+"""Who may use the admin API: the master key, a key of a `proxy_admin` user or a JWT with the admin
+scope manage everything; an internal user's key (or JWT) manages only that user's own keys and reads
+only that user's spend."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import msgspec
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.calls.principal import ADMIN_ROLES, Principal
 from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
+
+JWT_MARK = "jwt"
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,6 +38,10 @@ def caller_of(principal: Principal, keys: KeyAuthenticator) -> Caller:
         found = keys.current(principal)
         role = found.user_role if found is not None else None
         return Caller(is_admin=role in ADMIN_ROLES, user_id=principal.user_id, key_hash=principal.key_hash)
+    if principal.kind == "jwt":
+        # a JWT: an admin by the admin scope (litellm_jwtauth.admin_jwt_scope), else its user; the
+        # audit log names it JWT_MARK where a key's hash would be
+        return Caller(is_admin=principal.proxy_admin, user_id=principal.user_id, key_hash=JWT_MARK)
     raise AuthenticationError(
         "the admin API needs a master key to be configured and sent", code="no_master_key"
     )

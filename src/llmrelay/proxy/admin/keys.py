@@ -27,6 +27,7 @@ from llmrelay.proxy.admin.io import (
     to_micros,
 )
 from llmrelay.proxy.admin.key_metadata import check_key_metadata
+from llmrelay.proxy.admin.key_routes import checked_routes
 from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteKeysRequest,
@@ -114,6 +115,7 @@ class KeyRoutes:
             metadata=body.metadata,
             tags=body.tags,
             blocked=body.blocked,
+            allowed_routes=checked_routes(body.allowed_routes) or None,
             created_by=caller.user_id or ("master" if caller.is_admin else None),
             **limit_fields(body, now, creating=True),
         )
@@ -135,6 +137,8 @@ class KeyRoutes:
         if body.metadata is not UNSET:
             check_key_metadata(body.metadata)
         changes: dict[str, Any] = {}
+        if body.allowed_routes is not UNSET:
+            changes["allowed_routes"] = checked_routes(body.allowed_routes or []) or None
         for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
             value = getattr(body, name)
             if value is not UNSET:

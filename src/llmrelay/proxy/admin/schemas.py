@@ -61,6 +61,8 @@ class GenerateKeyRequest(LimitsIn, kw_only=True):
     team_id: Id | None = None
     organization_id: Id | None = None
     blocked: bool = False
+    # LiteLLM's: the only routes the key may call (paths, `/prefix/*` or route groups)
+    allowed_routes: list[Name] = msgspec.field(default_factory=list)
 
 
 class UpdateKeyRequest(LimitsIn, kw_only=True):
@@ -74,6 +76,7 @@ class UpdateKeyRequest(LimitsIn, kw_only=True):
     team_id: Id | UnsetType | None = UNSET
     blocked: bool | UnsetType = UNSET
     spend: Usd | UnsetType = UNSET
+    allowed_routes: list[Name] | UnsetType | None = UNSET
 
 
 class KeyRef(msgspec.Struct, kw_only=True):

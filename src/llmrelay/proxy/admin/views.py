@@ -49,6 +49,7 @@ def key_view(key: KeyRecord) -> dict[str, Any]:
         "organization_id": key.organization_id,
         "expires": _iso(key.expires),
         "tags": key.tags,
+        "allowed_routes": key.allowed_routes or [],
         "created_by": key.created_by,
         **_limits(key),
     }
