@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 RUN_EXTRAS := proxy,db,metrics
+# the CPU build of PyTorch the `local` extra's tests run on (see pyproject.toml)
+TORCH_VERSION := 2.13.0
 # The system Python's pip installs into .venv when it can (pip >= 22.3, `--python`): a venv without
 # a pip of its own is made in a fraction of the time (seconds saved on every fresh clone). Otherwise
 # .venv gets its own pip.
@@ -29,7 +31,9 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	touch $(RUN_STAMP)
 
 # the development install includes everything running needs
+# torch first, pinned: the `local` extra's range would otherwise take a multi-GB CUDA build
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) 'torch==$(TORCH_VERSION)'
 	$(PIP) -e '.[dev]'
 	touch $(STAMP) $(RUN_STAMP)
 

@@ -25,16 +25,26 @@ PAGES = {
     "anthropic": "anthropic.md",
     "azure": "azure.md",
     "bedrock": "bedrock.md",
+    "cloudflare": "cloudflare.md",
     "cohere": "cohere.md",
     "cohere_chat": "cohere.md",
+    "databricks": "databricks.md",
     "deepgram": "deepgram.md",
     "elevenlabs": "elevenlabs.md",
     "gemini": "gemini.md",
     "huggingface": "huggingface.md",
+    "huggingface_local": "huggingface_local.md",
+    "jina_ai": "jina_ai.md",
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
     "replicate": "replicate.md",
+    "sagemaker": "sagemaker.md",
+    "sagemaker_chat": "sagemaker.md",
+    "snowflake": "snowflake.md",
     "vertex_ai": "vertex.md",
+    "voyage": "voyage.md",
+    "watsonx": "watsonx.md",
+    "watsonx_text": "watsonx.md",
 }
 
 
@@ -59,7 +69,9 @@ def rows() -> list[str]:
         else:
             base = "none: give `api_base`"
         key = _code(adapter.api_key_env)
-        if name in settled:
+        if name in settled and not adapter.requires_api_key and not adapter.api_key_env:
+            key = "none (runs in-process)"
+        elif name in settled:
             listed = "the credentials its page lists"
             key = f"{key}, or {listed}" if adapter.api_key_env else listed
         elif not adapter.requires_api_key:

@@ -78,6 +78,11 @@ def ollama_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
+def sagemaker_sim(simulators: SimulatorGroup) -> Iterator[RunningSimulator]:
+    yield from _fresh(simulators.sagemaker)
+
+
+@pytest.fixture
 def start_sim() -> Iterator[Callable[..., RunningSimulator]]:
     """Start extra simulators on their own ports for this test: `start_sim("openai", chunks=3)`."""
     threads: list[SimulatorThread] = []

@@ -35,8 +35,8 @@ def model(name: str, model_string: str, **params: Any) -> dict[str, Any]:
     ("model_string", "says"),
     [
         (
-            "sagemaker/jumpstart-llama-2",
-            "provider 'sagemaker' (a LiteLLM provider) is not served by llmrelay",
+            "sagemaker_nova/my-nova-endpoint",
+            "provider 'sagemaker_nova' (a LiteLLM provider) is not served by llmrelay",
         ),
         ("auto_router/router-1", "provider 'auto_router' (a LiteLLM provider) is not served by llmrelay"),
         ("azure", "expected `azure/<model>`: the model string names the provider 'azure' but no model"),

@@ -52,10 +52,8 @@ OUTCOMES: dict[str, tuple[str, str] | None] = {
     "written_reliability_bedrock_vertex.yaml": None,
     "written_custom_prices.yaml": None,
     "written_caching_callbacks_defaults.yaml": None,
-    "written_sagemaker_and_budget.yaml": (
-        "model_list[0].litellm_params.model",
-        "provider 'sagemaker' (a LiteLLM provider) is not served",
-    ),
+    # SageMaker is served: what stops this file now is its proxy-wide budget
+    "written_sagemaker_and_budget.yaml": ("litellm_settings.max_budget", "not supported by llmrelay"),
     "written_disable_cooldowns_cost_routing.yaml": None,
 }
 

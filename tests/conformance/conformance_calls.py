@@ -4,6 +4,7 @@ stream."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -125,6 +126,15 @@ def canonical_request(case: AdapterCase, call: str) -> Any:
     raise AssertionError(f"unknown call type {call!r}")
 
 
+def _frame(kind: str, payload: Any, form: str = "event") -> bytes:
+    if form == "raw":
+        return event(kind, payload.encode())
+    if form == "invoke":
+        inner = base64.b64encode(msgspec.json.encode(payload)).decode()
+        return event(kind, msgspec.json.encode({"bytes": inner}))
+    return (exception if form == "exception" else event)(kind, msgspec.json.encode(payload))
+
+
 def recorded_bytes(reference: str) -> bytes:
     """A recorded answer: a file under tests/, or (`path#key`) one key of a JSON file, re-encoded.
     Bedrock's binary event stream is recorded as a list of [event type, payload] and framed here."""
@@ -133,10 +143,9 @@ def recorded_bytes(reference: str) -> bytes:
     if key:
         return msgspec.json.encode(msgspec.json.decode(file.read_bytes())[key])
     if file.name.endswith(".events.json"):
-        # [type, payload] is an event; [type, payload, "exception"] an exception message
+        # [type, payload] is an event; [type, payload, "exception"] an exception message; [type,
+        # text, "raw"] an event whose payload is the text's bytes as they are (SageMaker's PayloadPart);
+        # [type, payload, "invoke"] an InvokeModel stream event carrying the payload as base64 `bytes`
         frames = msgspec.json.decode(file.read_bytes())
-        return b"".join(
-            (exception if kind[2:] == ["exception"] else event)(kind[0], msgspec.json.encode(kind[1]))
-            for kind in frames
-        )
+        return b"".join(_frame(*kind) for kind in frames)
     return file.read_bytes()

@@ -67,6 +67,9 @@ class AdapterCase:
     # the query parameter the provider's API requires the key in (none does today; Gemini's `key=`
     # would be declared here)
     key_in_query: str | None = None
+    # a provider with nothing to authenticate to (a model run in this process): the key given to
+    # it must travel nowhere at all
+    keyless: bool = False
 
     @property
     def calls(self) -> frozenset[str]:
@@ -78,9 +81,11 @@ class AdapterCase:
 
     @property
     def secret(self) -> str:
-        """The credential that must not leak: the api key, or for SigV4 the secret access key."""
+        """The credential that must not leak: the api key, for SigV4 the secret access key, or a
+        ready bearer token."""
         options = self.deployment.options or {}
-        value = self.deployment.api_key or options.get("aws_secret_access_key")
+        # a ready bearer token (watsonx's `token`) is the credential when there is no key
+        value = self.deployment.api_key or options.get("aws_secret_access_key") or options.get("token")
         assert isinstance(value, str)
         return value
 

@@ -126,8 +126,155 @@ _COHERE_MODELS = {"embedding": "embed-english-v3.0", "rerank": "rerank-v3.5"}
 _OLLAMA = "conformance/recorded/ollama/"
 _OLLAMA_ERROR = ErrorStream(_OLLAMA + "stream_error.ndjson", "InternalServerError", "unexpected EOF")
 _OLLAMA_MORE = {"stream": (_OLLAMA + "chat_stream_tools.ndjson", _OLLAMA + "chat_stream_thinking.ndjson")}
+# the in-process server's own answers (OpenAI's wire format), recorded from a tiny GPT-2 and
+# all-MiniLM-L6-v2 run by llmrelay.local (docs/providers/huggingface_local.md, "Testing")
+_HF_LOCAL = "conformance/recorded/huggingface_local/"
+_HF_LOCAL_ANSWERS = {
+    "chat": "chat.json",
+    "stream": "stream.sse",
+    "embedding": "embedding.json",
+    "text_completion": "text_completion.json",
+    "text_stream": "text_stream.sse",
+}
+# watsonx.ai's answers, from its API reference (cloud.ibm.com/apidocs/watsonx-ai); a ready bearer
+# token (`token`) puts the credential on the request itself, where the suite can see it
+_WATSONX = "conformance/recorded/watsonx/"
+_WATSONX_ERROR = ErrorStream(
+    _WATSONX + "stream_error.sse",
+    "InternalServerError",
+    "model inference timed out",
+    "downstream_request_failed",
+)
+
+
+def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
+    options = {"token": secret_for(provider), "project_id": "proj-1"}
+    return AdapterCase(
+        provider,
+        provider,
+        _deployment(
+            provider,
+            provider,
+            model,
+            api_key=None,
+            api_base="https://us-south.ml.cloud.ibm.com",
+            options=options,
+        ),
+        {"chat": _WATSONX + chat, "stream": _WATSONX + stream, "embedding": _WATSONX + "embedding.json"},
+        "watsonx",
+        models={"embedding": "ibm/slate-30m-english-rtrvr"},
+        more_streams={"stream": (_WATSONX + "chat_stream_tools.sse",)} if provider == "watsonx" else {},
+        error_stream=_WATSONX_ERROR,
+    )
+
+
+# Cloudflare Workers AI's answers, in its {result, success, errors} envelope (its REST API reference)
+_CLOUDFLARE = "conformance/recorded/cloudflare/"
+
+
+# Voyage AI's and Jina AI's answers, from their API references (embeddings and rerank only)
+def _search_case(provider: str, embedding_model: str, rerank_model: str) -> AdapterCase:
+    return AdapterCase(
+        provider,
+        provider,
+        _deployment(provider, provider, embedding_model),
+        {
+            "embedding": f"conformance/recorded/{provider}/embedding.json",
+            "rerank": f"conformance/recorded/{provider}/rerank.json",
+        },
+        "fastapi",
+        models={"rerank": rerank_model},
+    )
+
+
 # Replicate answers input its model's schema rejects with 422: the caller's bad request
 _REPLICATE_CLASSES = {422: "BadRequestError"}
+
+
+def _sagemaker_cases() -> tuple[AdapterCase, ...]:
+    def deployment(case_id: str) -> Deployment:
+        options = {"aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": secret_for(case_id),
+                   "aws_region_name": "us-east-1"}  # fmt: skip
+        return Deployment(provider=case_id, model="my-endpoint", options=options)
+
+    return (
+        AdapterCase(
+            "sagemaker",
+            "sagemaker",
+            deployment("sagemaker"),
+            {
+                "chat": "conformance/recorded/sagemaker/chat.json",
+                "stream": "conformance/recorded/sagemaker/stream.events.json",
+            },
+            "sagemaker",
+            more_streams={"stream": ("conformance/recorded/sagemaker/stream_length.events.json",)},
+            error_stream=ErrorStream(
+                "conformance/recorded/sagemaker/stream_error.events.json",
+                "InternalServerError",
+                "CUDA out of memory",
+                "ModelStreamError",
+            ),
+        ),
+        AdapterCase(
+            "sagemaker_chat",
+            "sagemaker_chat",
+            deployment("sagemaker_chat"),
+            {
+                "chat": "fixtures/openai/responses/text.json",
+                "stream": "conformance/recorded/sagemaker_chat/stream.events.json",
+            },
+            "sagemaker",
+            error_stream=ErrorStream(
+                "conformance/recorded/sagemaker_chat/stream_error.events.json",
+                "InternalServerError",
+                "CUDA out of memory",
+                "ModelStreamError",
+            ),
+        ),
+    )
+
+
+def _bedrock_invoke_cases() -> tuple[AdapterCase, ...]:
+    """`bedrock/invoke/`: the Bedrock adapter's InvokeModel bodies, one case per kind of family reader
+    (Anthropic's events; a text-prompt family's chunks)."""
+
+    def deployment(case_id: str, model: str) -> Deployment:
+        options = {"aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": secret_for(case_id),
+                   "aws_region_name": "us-east-1"}  # fmt: skip
+        return Deployment(provider="bedrock", model=f"invoke/{model}", options=options)
+
+    recorded = "conformance/recorded/bedrock_invoke"
+    return (
+        AdapterCase(
+            "bedrock-invoke-anthropic",
+            "bedrock",
+            deployment("bedrock-invoke-anthropic", "us.anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            {
+                "chat": "conformance/recorded/anthropic/chat.json",
+                "stream": f"{recorded}/anthropic_stream.events.json",
+            },
+            "bedrock",
+            error_stream=ErrorStream(
+                f"{recorded}/anthropic_stream_error.events.json",
+                "RateLimitError",
+                "Too many requests",
+                "throttlingException",
+            ),
+        ),
+        AdapterCase(
+            "bedrock-invoke-llama",
+            "bedrock",
+            deployment("bedrock-invoke-llama", "meta.llama3-1-8b-instruct-v1:0"),
+            {"chat": f"{recorded}/llama_chat.json", "stream": f"{recorded}/llama_stream.events.json"},
+            "bedrock",
+            error_stream=ErrorStream(
+                f"{recorded}/llama_stream_error.events.json",
+                "InternalServerError",
+                "The model stream failed",
+                "modelStreamErrorException",
+            ),
+        ),
+    )
 
 
 def _native_cases() -> list[AdapterCase]:
@@ -201,6 +348,8 @@ def _native_cases() -> list[AdapterCase]:
             ),
             embedding_input=("hello world",),
         ),
+        *_sagemaker_cases(),
+        *_bedrock_invoke_cases(),
         AdapterCase(
             "cohere",
             "cohere",
@@ -243,6 +392,16 @@ def _native_cases() -> list[AdapterCase]:
             "huggingface",
             models={"embedding": "sentence-transformers/all-MiniLM-L6-v2"},
             error_stream=OPENAI_ERROR_STREAM,
+        ),
+        AdapterCase(
+            "huggingface_local",
+            "huggingface_local",
+            _deployment("huggingface_local", "huggingface_local", "/models/tiny-gpt2"),
+            {call: _HF_LOCAL + name for call, name in _HF_LOCAL_ANSWERS.items()},
+            "openai",
+            models={"embedding": "/models/all-MiniLM-L6-v2"},
+            error_stream=ErrorStream(_HF_LOCAL + "stream_error.sse", "InternalServerError", "out of memory"),
+            keyless=True,
         ),
         AdapterCase(
             "ollama",
@@ -319,6 +478,65 @@ def _native_cases() -> list[AdapterCase]:
         # tested in tests/providers/deepgram and tests/providers/elevenlabs); their error mapping is
         _speech_case("deepgram", "nova-3"),
         _speech_case("elevenlabs", "scribe_v1"),
+        AdapterCase(
+            "cloudflare",
+            "cloudflare",
+            _deployment(
+                "cloudflare",
+                "cloudflare",
+                "@cf/meta/llama-3.1-8b-instruct",
+                api_base="https://api.cloudflare.com/client/v4/accounts/acct-1/ai/run",
+            ),
+            {
+                "chat": _CLOUDFLARE + "chat.json",
+                "stream": _CLOUDFLARE + "stream.sse",
+                "embedding": _CLOUDFLARE + "embedding.json",
+            },
+            "cloudflare",
+            models={"embedding": "@cf/baai/bge-base-en-v1.5"},
+            error_stream=ErrorStream(
+                _CLOUDFLARE + "stream_error.sse", "InternalServerError", "internal server error", "3043"
+            ),
+        ),
+        AdapterCase(
+            "databricks",
+            "databricks",
+            _deployment(
+                "databricks",
+                "databricks",
+                "databricks-claude-3-7-sonnet",
+                api_base="https://adb-1234567890.12.azuredatabricks.net/serving-endpoints",
+            ),
+            {
+                "chat": "conformance/recorded/databricks/chat.json",
+                "stream": "conformance/recorded/databricks/stream.sse",
+                "embedding": OPENAI_ANSWERS["embedding"],
+            },
+            "databricks",
+            models={"embedding": "databricks-gte-large-en"},
+            # OpenAI's own shapes come through unchanged
+            more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
+        AdapterCase(
+            "snowflake",
+            "snowflake",
+            _deployment(
+                "snowflake",
+                "snowflake",
+                "llama3.1-70b",
+                api_base="https://myorg-acct1.snowflakecomputing.com/api/v2",
+            ),
+            # the Cortex chat endpoint answers in OpenAI's shapes
+            {"chat": OPENAI_ANSWERS["chat"], "stream": OPENAI_ANSWERS["stream"]},
+            "snowflake",
+            more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+            error_stream=OPENAI_ERROR_STREAM,
+        ),
+        _search_case("voyage", "voyage-3.5", "rerank-2.5"),
+        _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
+        _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
+        _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]
 
 

@@ -14,7 +14,18 @@ import pytest
 from llmrelay.providers.registry import ProviderRegistry
 
 # environment variables adapters read besides their key and base (api versions, clouds' settings)
-_PREFIXES = ("AWS_", "AZURE_", "VERTEX", "GOOGLE_", "GEMINI_", "OPENAI_", "HF_", "HUGGINGFACE_")
+_PREFIXES = (
+    "AWS_",
+    "AZURE_",
+    "VERTEX",
+    "GOOGLE_",
+    "GEMINI_",
+    "OPENAI_",
+    "HF_",
+    "HUGGINGFACE_",
+    "WATSONX_",
+    "WX_",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from llmrelay.core.credentials import TokenCache
-from llmrelay.providers.grants import AccessToken
-from llmrelay.types.errors import APIConnectionError
+from llmrelay.providers.grants import AccessToken, Blocking, Fetch, FlowSteps
+from llmrelay.types.errors import APIConnectionError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 
@@ -148,3 +148,87 @@ async def test_invalidate_forgets_only_the_refused_token() -> None:
     assert await tokens.token(grant) == ("tok-1", False)
     tokens.invalidate(grant, "tok-1")
     assert await tokens.token(grant) == ("tok-2", True)
+
+
+@dataclass
+class Flow:
+    """A credential flow: a file read, then an endpoint that may fail, then a fallback endpoint."""
+
+    cache_key: str = "flow-a"
+    seen: list[str] = field(default_factory=list)
+
+    def flow(self, now: float) -> FlowSteps:
+        read = yield Blocking(lambda: b"token-from-file")
+        self.seen.append(f"read {read!r}")
+        try:
+            yield Fetch(HttpRequest(url="https://first.test/", headers={}, method="GET"), timeout=1.0)
+        except APIConnectionError as exc:
+            self.seen.append(f"thrown {exc.message}")
+        answer = yield Fetch(HttpRequest(url="https://second.test/", headers={}, method="GET"), timeout=5.0)
+        assert isinstance(answer, HttpResponse)
+        return AccessToken(token=json.loads(answer.body)["token"], expires_in=600)
+
+
+async def test_a_flow_runs_its_steps_and_a_failed_step_is_thrown_into_it() -> None:
+    upstream = Upstream()
+    upstream.failures = 1
+    timeouts: list[float] = []
+
+    async def send(request: HttpRequest, timeout: float) -> HttpResponse:
+        timeouts.append(timeout)
+        return await upstream.send(request, timeout)
+
+    flow = Flow()
+    token, fresh = await TokenCache(send, clock=Clock()).token(flow)
+    assert (token, fresh) == ("tok-2", True)
+    assert flow.seen == ["read b'token-from-file'", "thrown token endpoint unreachable"]
+    assert timeouts == [1.0, 5.0]  # each step's own timeout, within the refresh's
+
+
+async def test_a_flow_past_its_time_is_a_timeout() -> None:
+    clock = Clock()
+
+    async def slow(request: HttpRequest, timeout: float) -> HttpResponse:
+        clock.now += 31  # past TOKEN_TIMEOUT before the next step
+        raise APIConnectionError("no answer")
+
+    with pytest.raises(Timeout, match="not fetched within"):
+        await TokenCache(slow, clock=clock).token(Flow())
+
+
+async def test_a_call_near_expiry_renews_in_the_background_without_waiting() -> None:
+    """In the margin before refresh_at, a call gets the cached token at once and the refresh runs off
+    its path (shared with any call that then needs it); the next calls get the renewed token."""
+    upstream, clock = Upstream(expires_in=3600), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    assert await tokens.token(grant) == ("tok-1", True)
+    upstream.gate = asyncio.Event()  # the token endpoint holds its answer
+    upstream.asked.clear()
+    clock.now += 3600 - 2 * 120 + 1  # past renew_at, before refresh_at
+    assert await tokens.token(grant) == ("tok-1", False)
+    await upstream.asked.wait()  # the background refresh asked for a token...
+    assert await tokens.token(grant) == ("tok-1", False)  # ...while calls keep the cached one
+    assert upstream.calls == 2
+    upstream.gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert await tokens.token(grant) == ("tok-2", False)
+    assert upstream.calls == 2
+
+
+async def test_a_failed_background_renewal_is_logged_and_the_token_still_serves(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    upstream, clock = Upstream(expires_in=3600), Clock()
+    tokens, grant = cache(upstream, clock), Grant()
+    await tokens.token(grant)
+    upstream.failures = 1
+    clock.now += 3600 - 2 * 120 + 1
+    assert await tokens.token(grant) == ("tok-1", False)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert "background token refresh failed" in caplog.text
+    assert await tokens.token(grant) == ("tok-1", False)  # renewed again in the background
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert await tokens.token(grant) == ("tok-3", False)

@@ -43,7 +43,10 @@ def test_declarations_are_read_without_importing_an_adapter() -> None:
 
 
 def test_the_providers_with_parameters_of_their_own() -> None:
-    assert set(declared_params()) == {"azure", "bedrock", "vertex_ai"}
+    assert set(declared_params()) == {
+        "azure", "bedrock", "huggingface_local", "sagemaker", "sagemaker_chat", "vertex_ai", "watsonx",
+        "watsonx_text",
+    }  # fmt: skip
     assert set(declared_params()) <= set(NATIVE_ADAPTERS)
     bedrock = declared_params()["bedrock"]
     assert "aws_secret_access_key" in bedrock.secrets and "aws_profile_name" in bedrock.settings

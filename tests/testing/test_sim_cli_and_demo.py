@@ -39,6 +39,12 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "ollama": f"api_base={base_url}",
             "deepgram": f"api_base={base_url}/v1",
             "elevenlabs": f"api_base={base_url}/v1",
+            "sagemaker": f"api_base={base_url}",
+            "watsonx": f"api_base={base_url}",
+            "voyage": f"api_base={base_url}/voyage/v1",
+            "jina": f"api_base={base_url}/jina/v1",
+            "cloudflare": f"api_base={base_url}/client/v4/accounts/sim-account/ai/run",
+            "snowflake": f"api_base={base_url}/api/v2",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})
         with urllib.request.urlopen(models, timeout=10) as resp:

@@ -107,7 +107,7 @@ LITELLM_PARAMS: dict[str, KeyRule] = {
     "vector_store_id": _r("no vector stores"),
     "s3_bucket_name": _NO_FILES,
     "gcs_bucket_name": _NO_FILES,
-    "watsonx_region_name": _i("no watsonx provider"),
+    "watsonx_region_name": _i("watsonx takes its region from api_base (https://<region>.ml.cloud.ibm.com)"),
 }
 
 MODEL_INFO: dict[str, KeyRule] = {

@@ -28,6 +28,8 @@ SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {
     "ollama_chat": ("ollama",),
     "ai21": ("ai21_chat",),
     "ai21_chat": ("ai21",),
+    # watsonx_text/ reaches the same models as watsonx/, which the price list files them under
+    "watsonx_text": ("watsonx",),
 }
 
 

@@ -14,7 +14,8 @@ from llmrelay.calls.context import StreamTimeouts
 from llmrelay.core.credentials import TokenCache
 from llmrelay.providers.base import Provider
 from llmrelay.providers.grants import TokenGrant
-from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport, StreamingResponse
+from llmrelay.transport.http import DEFAULT_TIMEOUT, HttpTransport
+from llmrelay.transport.in_process import UpstreamStream
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import InternalServerError, LLMError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
@@ -106,7 +107,7 @@ class Exchange:
         deployment: Deployment,
         timeout: float | None,
         stream_timeouts: StreamTimeouts,
-    ) -> StreamingResponse:
+    ) -> UpstreamStream:
         """The upstream's response head; an error status raises the provider's error."""
         first_wait = stream_timeouts.first_token
         if not first_wait:  # else the call's timeout, the deployment's, the default (as in `exchange`)
@@ -142,8 +143,8 @@ class Exchange:
         request: HttpRequest,
         first_wait: float,
         stream_timeouts: StreamTimeouts,
-    ) -> StreamingResponse:
-        def open_stream(authorized: HttpRequest) -> Awaitable[StreamingResponse]:
+    ) -> UpstreamStream:
+        def open_stream(authorized: HttpRequest) -> Awaitable[UpstreamStream]:
             return self.transport.open_stream(
                 authorized, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
             )
@@ -175,7 +176,7 @@ async def _refused(response: HttpResponse) -> bool:
     return response.status == 401
 
 
-async def _refused_stream(upstream: StreamingResponse) -> bool:
+async def _refused_stream(upstream: UpstreamStream) -> bool:
     """A 401 head: the response is released, as the request will be sent again."""
     if upstream.status != 401:
         return False

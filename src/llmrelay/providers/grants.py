@@ -14,6 +14,7 @@ before it expires, shares one refresh among concurrent calls, and hands the cred
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -92,8 +93,47 @@ class LocalGrant(Protocol):
     def load(self) -> AccessToken: ...
 
 
-# what `Provider.token_grant` returns: an exchange the engine sends, or a load it runs off the loop
-TokenGrant = TokenExchange | LocalGrant
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """A flow's HTTP step: the engine sends `request` within `timeout` seconds (a metadata endpoint
+    that is not there must be given up quickly) and sends the flow the HttpResponse, or throws the
+    transport's LLMError into it (so the flow may try its next source)."""
+
+    request: HttpRequest
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """A flow's blocking step (a file read): the engine runs `run` in a worker thread and sends the
+    flow its result, or throws its exception into it."""
+
+    run: Callable[[], object]
+
+
+# what a flow yields, what it is sent back, and what it ends with
+FlowSteps = Generator[Fetch | Blocking, object, AccessToken]
+
+
+@runtime_checkable
+class CredentialFlow(Protocol):
+    """Credentials that take several steps to get, each of them I/O the engine does (a chain of
+    sources tried in order, an instance-metadata token before the credentials it unlocks).
+
+    cache_key       as for a TokenExchange: names the credential, never holds a secret
+    flow            a generator of steps, given the wall-clock Unix time; it returns the credential
+                    or raises the LLMError a failure stands for, without secrets
+    """
+
+    @property
+    def cache_key(self) -> str: ...
+
+    def flow(self, now: float) -> FlowSteps: ...
+
+
+# what `Provider.token_grant` returns: an exchange the engine sends, a load it runs off the loop, or
+# a flow of such steps
+TokenGrant = TokenExchange | LocalGrant | CredentialFlow
 
 
 class _TokenAnswer(msgspec.Struct):

@@ -17,8 +17,12 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
     "bedrock": "llmrelay.providers.bedrock:BedrockProvider",
+    # Workers AI's own ai/run API, in its {result, success, errors} envelope
+    "cloudflare": "llmrelay.providers.cloudflare:CloudflareProvider",
     "cohere": "llmrelay.providers.cohere:CohereProvider",
     "cohere_chat": "llmrelay.providers.cohere:CohereChatProvider",
+    # OpenAI's wire under {workspace}/serving-endpoints, with content blocks in some answers
+    "databricks": "llmrelay.providers.databricks:DatabricksProvider",
     # speech to text only: /v1/listen
     "deepgram": "llmrelay.providers.deepgram:DeepgramProvider",
     # text to speech and speech to text
@@ -26,18 +30,36 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gemini": "llmrelay.providers.gemini:GeminiProvider",
     # an OpenAI-compatible row (openai_compat.toml) with its own model ids and embeddings
     "huggingface": "llmrelay.providers.huggingface:HuggingFaceProvider",
+    # local Hugging Face models run in this process (the `local` extra)
+    "huggingface_local": "llmrelay.providers.huggingface_local:HuggingFaceLocalProvider",
+    # embeddings and rerank only (no chat)
+    "jina_ai": "llmrelay.providers.jina_ai:JinaProvider",
     # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
+    # SageMaker endpoints: TGI's body, or a container's OpenAI-style Messages API
+    "sagemaker": "llmrelay.providers.sagemaker:SageMakerProvider",
+    "sagemaker_chat": "llmrelay.providers.sagemaker:SageMakerChatProvider",
+    # Cortex REST API: OpenAI's chat wire, Snowflake's URL and token-type header
+    "snowflake": "llmrelay.providers.snowflake:SnowflakeProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
+    "voyage": "llmrelay.providers.voyage:VoyageProvider",
+    # IBM watsonx.ai: its chat API, and text generation with the conversation as one prompt
+    "watsonx": "llmrelay.providers.watsonx:WatsonxProvider",
+    "watsonx_text": "llmrelay.providers.watsonx:WatsonxTextProvider",
 }
 # provider name → "module:NAME" of the ProviderParams its adapter declares (`deployment_params`), for
 # the providers that read more than api_key / api_base / api_version; the modules are light
 DECLARED_PARAMS: dict[str, str] = {
     "azure": "llmrelay.providers.azure.params:AZURE_PARAMS",
     "bedrock": "llmrelay.providers.bedrock.params:BEDROCK_PARAMS",
+    "sagemaker": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
+    "sagemaker_chat": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
+    "huggingface_local": "llmrelay.providers.huggingface_local.params:HUGGINGFACE_LOCAL_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
+    "watsonx": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
+    "watsonx_text": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
 }
 
 

@@ -10,8 +10,6 @@ from llmrelay.providers.registry import ProviderRegistry
 # LiteLLM's provider prefixes (its LlmProviders names) that llmrelay has no adapter for
 LITELLM_ONLY_PROVIDERS = frozenset(
     [
-        "sagemaker",
-        "sagemaker_chat",
         "auto_router",
         "azure_ai",
         "azure_text",
@@ -21,10 +19,8 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "assemblyai",
         "bytez",
         "chatgpt",
-        "cloudflare",
         "compactifai",
         "custom",
-        "databricks",
         "datarobot",
         "dotprompt",
         "fal_ai",
@@ -33,7 +29,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "gradient_ai",
         "humanloop",
         "infinity",
-        "jina_ai",
         "langfuse",
         "maritalk",
         "milvus",
@@ -47,15 +42,11 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "recraft",
         "runwayml",
         "sagemaker_nova",
-        "snowflake",
         "text-completion-codestral",
         "topaz",
         "triton",
         "vertex_ai_beta",
         "vllm",
-        "voyage",
-        "watsonx",
-        "watsonx_text",
     ]
 )
 

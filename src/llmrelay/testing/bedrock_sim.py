@@ -28,6 +28,7 @@ from llmrelay.testing.base import (
     StreamReply,
 )
 from llmrelay.testing.base import encode_json as _json
+from llmrelay.testing.bedrock_invoke_sim import invoke_chat
 from llmrelay.testing.bedrock_validate import (
     VALIDATION,
     check_converse_request,
@@ -54,7 +55,7 @@ _ERROR_TYPES = {
     500: "InternalServerException",
     503: "ServiceUnavailableException",
 }
-_OPERATIONS = ("converse", "converse-stream", "invoke")
+_OPERATIONS = ("converse", "converse-stream", "invoke", "invoke-with-response-stream")
 
 
 class BedrockSimulator(ProviderSimulator):
@@ -142,7 +143,12 @@ class BedrockSimulator(ProviderSimulator):
         model, operation = _split(call.match["target"])
         if operation not in _OPERATIONS or not model:
             raise ProviderError(404, f"Unknown operation {call.path}", error_type="UnknownOperationException")
-        if operation == "invoke":
+        if operation in ("invoke", "invoke-with-response-stream"):
+            chat = invoke_chat(model, call.body, operation != "invoke", call.chunks)
+            if chat is not None:
+                return chat
+            if operation != "invoke":
+                raise invalid(f"The simulator streams InvokeModel for chat models only, not {model}.")
             return self.invoke(model, call.body)
         check_converse_request(call.body)
         prompt_tokens = _prompt_tokens(call.body)

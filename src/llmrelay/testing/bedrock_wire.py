@@ -70,9 +70,11 @@ def verify_sigv4(
     body: bytes,
     secrets: Mapping[str, str],
     now: dt.datetime | None = None,
+    service: str = SIGNING_NAME,
 ) -> AuthFailure | None:
     """None when `headers` (lower-cased) carry a valid SigV4 signature of this request by one of
-    `secrets` (access key id → secret key); else the failure AWS would report."""
+    `secrets` (access key id → secret key) for `service` (its signing name); else the failure AWS
+    would report."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
@@ -92,15 +94,15 @@ def verify_sigv4(
             "IncompleteSignatureException",
             "Authorization header requires 'Credential', 'Signature', 'SignedHeaders' and an X-Amz-Date.",
         )
-    access_key, day, region, service = scope[:4]
+    access_key, day, region = scope[:3]
     secret = secrets.get(access_key)
     if secret is None:
         return AuthFailure(
             "UnrecognizedClientException", "The security token included in the request is invalid."
         )
-    if service != SIGNING_NAME or not timestamp.startswith(day) or "host" not in signed:
+    if scope[3] != service or not timestamp.startswith(day) or "host" not in signed:
         return AuthFailure(
-            "InvalidSignatureException", f"Credential should be scoped to correct service: '{SIGNING_NAME}'."
+            "InvalidSignatureException", f"Credential should be scoped to correct service: '{service}'."
         )
     try:
         when = dt.datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
@@ -120,9 +122,7 @@ def verify_sigv4(
         )
     request = AWSRequest(method=method, url=url, data=body, headers={h: headers[h] for h in signed})
     request.context["timestamp"] = timestamp
-    signer = SigV4Auth(
-        Credentials(access_key, secret, headers.get("x-amz-security-token")), SIGNING_NAME, region
-    )
+    signer = SigV4Auth(Credentials(access_key, secret, headers.get("x-amz-security-token")), service, region)
     expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
     if not hmac.compare_digest(expected, signature):
         return AuthFailure(

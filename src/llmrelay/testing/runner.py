@@ -30,6 +30,12 @@ KINDS = (
     "ollama",
     "deepgram",
     "elevenlabs",
+    "sagemaker",
+    "watsonx",
+    "voyage",
+    "jina",
+    "cloudflare",
+    "snowflake",
 )
 DEFAULT_KEY = "sim-key"
 
@@ -76,6 +82,30 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.elevenlabs_sim import ElevenLabsSimulator
 
         return ElevenLabsSimulator(**settings)
+    if kind == "sagemaker":
+        from llmrelay.testing.sagemaker_sim import SageMakerSimulator
+
+        return SageMakerSimulator(**settings)
+    if kind == "watsonx":
+        from llmrelay.testing.watsonx_sim import WatsonxSimulator
+
+        return WatsonxSimulator(**settings)
+    if kind == "cloudflare":
+        from llmrelay.testing.cloudflare_sim import CloudflareSimulator
+
+        return CloudflareSimulator(**settings)
+    if kind == "snowflake":
+        from llmrelay.testing.snowflake_sim import SnowflakeSimulator
+
+        return SnowflakeSimulator(**settings)
+    if kind == "voyage":
+        from llmrelay.testing.search_sim import VoyageSimulator
+
+        return VoyageSimulator(**settings)
+    if kind == "jina":
+        from llmrelay.testing.search_sim import JinaSimulator
+
+        return JinaSimulator(**settings)
     raise ValueError(f"unknown simulator {kind!r}; choose from {', '.join(KINDS)}")
 
 
@@ -110,11 +140,23 @@ class RunningSimulator:
     def sdk_kwargs(self) -> dict[str, str]:
         """`api_base` and `api_key` for an llmrelay call aimed at this simulator (for Bedrock the key
         is a Bedrock API key, and the region is given too)."""
+        if self.kind == "sagemaker":
+            from llmrelay.testing.sagemaker_sim import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+
+            # SageMaker takes no API key: SigV4 only
+            return {"api_base": self.api_base, "aws_region_name": REGION, "aws_access_key_id": ACCESS_KEY_ID,
+                    "aws_secret_access_key": SECRET_ACCESS_KEY}  # fmt: skip
         kwargs = {"api_base": self.api_base, "api_key": self.api_key}
         if self.kind == "bedrock":
             from llmrelay.testing.bedrock_sim import REGION
 
             kwargs["aws_region_name"] = REGION
+        if self.kind == "watsonx":
+            from llmrelay.testing.watsonx_sim import IAM_PATH
+
+            # the key is an IBM Cloud API key, exchanged at the simulator's IAM endpoint
+            kwargs["watsonx_iam_url"] = self.base_url + IAM_PATH
+            kwargs["project_id"] = "sim-project"
         return kwargs
 
     def configure(self, **changes: Any) -> None:
@@ -130,7 +172,8 @@ class RunningSimulator:
 class SimulatorGroup:
     """Several simulators on one server (one port): `group.openai`, `group.anthropic`, `group.gemini`,
     `group.bedrock`, `group.cohere`, `group.replicate`, `group.vertex`, `group.ollama`,
-    `group.deepgram`, `group.elevenlabs`."""
+    `group.deepgram`, `group.elevenlabs`, `group.sagemaker`, `group.watsonx`, `group.voyage`,
+    `group.jina`, `group.cloudflare`, `group.snowflake`."""
 
     def __init__(self, members: dict[str, RunningSimulator], base_url: str) -> None:
         self.members = members
@@ -312,6 +355,12 @@ async def _serve_until_cancelled(args: argparse.Namespace) -> None:
             print(
                 f"  vertex takes bearer tokens: {static}, or tokens from POST {base_url}/token for service "
                 "accounts registered with VertexSimulator.register_service_account",
+                flush=True,
+            )
+        if "watsonx" in kinds:
+            print(
+                f"  watsonx takes bearer tokens from POST {base_url}/identity/token (any accepted key as "
+                "apikey; watsonx_iam_url= points the SDK there), and project_id=<any>",
                 flush=True,
             )
         await asyncio.Event().wait()

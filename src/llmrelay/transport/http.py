@@ -20,6 +20,7 @@ from llmrelay.transport.bounds import (
     read_bounded,
 )
 from llmrelay.transport.clock import UPSTREAM_CLOCK
+from llmrelay.transport.in_process import IN_PROCESS_SCHEME, InProcessUpstreams, UpstreamStream
 from llmrelay.transport.redirects import is_redirect, next_hop
 from llmrelay.transport.tls import tls_context
 from llmrelay.types.errors import APIConnectionError, Timeout
@@ -120,6 +121,8 @@ class HttpTransport:
         self.max_body_bytes = max_body_bytes
         self.max_event_bytes = max_event_bytes
         self._pool_size = pool_size
+        # upstreams answered inside this process (local models), built on first use
+        self.in_process = InProcessUpstreams()
         self._per_host = pool_size_per_host
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
@@ -151,6 +154,8 @@ class HttpTransport:
 
     async def send(self, request: HttpRequest, timeout: float | None = DEFAULT_TIMEOUT) -> HttpResponse:
         """Send and read the whole response within `timeout` seconds."""
+        if request.url.startswith(IN_PROCESS_SCHEME):
+            return await self.in_process.send(request, timeout)
         clock = UPSTREAM_CLOCK.get()
         if clock is not None:
             clock.enter()
@@ -174,9 +179,13 @@ class HttpTransport:
         *,
         connect_timeout: float | None = DEFAULT_TIMEOUT,
         read_timeout: float | None = None,
-    ) -> StreamingResponse:
+    ) -> UpstreamStream:
         """Send and return once the response head arrives (within `connect_timeout`, which thus
         bounds time to first byte); the body is then read chunk by chunk, each within read_timeout."""
+        if request.url.startswith(IN_PROCESS_SCHEME):
+            return await self.in_process.open_stream(
+                request, connect_timeout=connect_timeout, read_timeout=read_timeout
+            )
         clock = UPSTREAM_CLOCK.get()
         if clock is not None:
             clock.enter()
@@ -214,6 +223,7 @@ class HttpTransport:
             hops += 1
 
     async def aclose(self) -> None:
+        self.in_process.close()
         sessions = list(self._sessions.values())
         self._sessions.clear()
         for session in sessions:

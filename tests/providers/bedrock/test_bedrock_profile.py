@@ -15,35 +15,26 @@ from helpers import MODEL, chat, dep
 
 from llmrelay.client import Client
 from llmrelay.core.credentials import TokenCache
+from llmrelay.providers.aws.chain import RELOAD_SECONDS, AwsChain
 from llmrelay.providers.bedrock import BedrockProvider
-from llmrelay.providers.bedrock.profile import RELOAD_SECONDS, ProfileGrant
 from llmrelay.providers.grants import SigningKeys
 from llmrelay.testing import RunningSimulator
+from llmrelay.testing.aws_identity import fetch_credential as fetch
 from llmrelay.testing.bedrock_sim import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from llmrelay.types import errors
 from llmrelay.types.http import HttpRequest, HttpResponse
 from llmrelay.types.response import ChatResponse
 
 USER = [{"role": "user", "content": "What is the capital of France?"}]
-_AWS_ENV = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
-    "AWS_BEARER_TOKEN_BEDROCK", "AWS_BEDROCK_RUNTIME_ENDPOINT", "AWS_PROFILE",
-)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
-def shared_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in _AWS_ENV:
-        monkeypatch.delenv(name, raising=False)
-    credentials = tmp_path / "credentials"
+def shared_files(no_aws_credentials: Path) -> Path:
+    credentials = no_aws_credentials / "credentials"
     credentials.write_text(
         f"[team]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"
         "[empty]\nregion = us-east-1\n"
     )
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    # an instance-metadata lookup would be a network call: it must not happen (it would time out here)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "false")
     return credentials
 
 
@@ -67,18 +58,18 @@ def profile_options(**extra: Any) -> dict[str, Any]:
     return {"aws_profile_name": "team", "aws_region_name": REGION, **extra}
 
 
-def test_a_profile_request_is_prepared_unsigned_and_signed_with_the_loaded_keys() -> None:
+async def test_a_profile_request_is_prepared_unsigned_and_signed_with_the_loaded_keys() -> None:
     adapter = BedrockProvider()
     deployment = dep(options=profile_options(), extra_headers={"authorization": "Bearer forged"})
     http = adapter.prepare_chat(chat(), deployment)
     assert http.headers["authorization"] == "Bearer forged"  # not signed yet: authorize replaces it
     grant = adapter.token_grant(deployment)
-    assert isinstance(grant, ProfileGrant) and grant.cache_key == f"aws-profile:team@{REGION}"
-    issued = grant.load()
-    assert issued.expires_in == RELOAD_SECONDS
-    assert isinstance(issued.token, SigningKeys) and issued.token.region == REGION
-    assert SECRET_ACCESS_KEY not in repr(issued.token) and SECRET_ACCESS_KEY not in repr(issued)
-    signed = adapter.authorize(http, issued.token)
+    assert isinstance(grant, AwsChain) and grant.cache_key.startswith("aws-chain:")
+    assert grant.profile == "team" and "team" not in grant.cache_key
+    keys = await fetch(grant)
+    assert isinstance(keys, SigningKeys) and keys.region == REGION
+    assert SECRET_ACCESS_KEY not in repr(keys) and SECRET_ACCESS_KEY not in repr(grant)
+    signed = adapter.authorize(http, keys)
     assert f"Credential={ACCESS_KEY_ID}/" in signed.headers["authorization"]
     assert signed.headers["authorization"].startswith("AWS4-HMAC-SHA256 ") and "x-amz-date" in signed.headers
 
@@ -89,12 +80,12 @@ def test_other_credentials_need_no_grant() -> None:
     assert adapter.token_grant(dep(api_key="bedrock-api-key", options=profile_options())) is None
 
 
-def test_unknown_or_keyless_profiles_are_authentication_errors() -> None:
+async def test_unknown_or_keyless_profiles_are_authentication_errors() -> None:
     for profile, message in (("missing", "could not be found"), ("empty", "no access keys")):
         grant = BedrockProvider().token_grant(dep(options=profile_options(aws_profile_name=profile)))
         assert grant is not None
         with pytest.raises(errors.AuthenticationError, match=message):
-            grant.load()
+            await fetch(grant)
 
 
 async def test_many_requests_read_the_profile_once_off_the_event_loop(
@@ -125,7 +116,8 @@ async def test_the_keys_are_read_again_after_a_while(monkeypatch: pytest.MonkeyP
         raise AssertionError("a profile grant sends nothing")
 
     cache = TokenCache(no_http, clock=lambda: now[0])
-    grant = ProfileGrant("team", REGION)
+    grant = BedrockProvider().token_grant(dep(options=profile_options()))
+    assert grant is not None
     first, fresh = await cache.token(grant)
     assert fresh and isinstance(first, SigningKeys)
     assert (await cache.token(grant)) == (first, False)

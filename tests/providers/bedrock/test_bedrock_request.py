@@ -12,20 +12,16 @@ from helpers import MODEL, SIGV4_OPTIONS, body_of, chat, dep
 from llmrelay.core.options import CREDENTIAL_PARAMS
 from llmrelay.providers.bedrock import BedrockProvider
 from llmrelay.providers.registry import ProviderRegistry
+from llmrelay.testing.aws_identity import fetch_credential
 from llmrelay.testing.bedrock_sim import SECRET_ACCESS_KEY
 from llmrelay.types import errors
 
-_AWS_ENV = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
-    "AWS_BEARER_TOKEN_BEDROCK", "AWS_BEDROCK_RUNTIME_ENDPOINT",
-)  # fmt: skip
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
 
 
 @pytest.fixture(autouse=True)
-def _clean_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _AWS_ENV:
-        monkeypatch.delenv(name, raising=False)
+def _clean_aws_env(no_aws_credentials: object) -> None:
+    """No AWS credentials but the ones a test gives."""
 
 
 # ---- registry, URLs, credentials
@@ -110,17 +106,22 @@ def test_deployment_keys_win_over_the_environment(monkeypatch: pytest.MonkeyPatc
     assert "Credential=AKIASIMULATOR0000001/" in http.headers["authorization"]
 
 
-def test_missing_credentials_region_or_half_a_key_pair() -> None:
-    with pytest.raises(errors.AuthenticationError, match="no AWS credentials"):
-        BedrockProvider().prepare_chat(chat(), dep(options={"aws_region_name": "us-east-1"}))
+async def test_missing_credentials_region_or_half_a_key_pair() -> None:
+    # no credentials named: the AWS chain looks for them before the call, and finds none
+    deployment = dep(options={"aws_region_name": "us-east-1"})
+    BedrockProvider().prepare_chat(chat(), deployment)
+    grant = BedrockProvider().token_grant(deployment)
+    assert grant is not None
+    with pytest.raises(errors.AuthenticationError, match="no AWS credentials for bedrock"):
+        await fetch_credential(grant)
     with pytest.raises(errors.BadRequestError, match="no AWS region"):
         BedrockProvider().prepare_chat(chat(), dep(api_key="k", options={"base_model": "x"}))
     with pytest.raises(errors.AuthenticationError, match="both aws_access_key_id and aws_secret_access_key"):
         BedrockProvider().prepare_chat(
             chat(), dep(options={"aws_access_key_id": "AK", "aws_region_name": "x"})
         )
-    with pytest.raises(errors.BadRequestError, match="assume-role"):
-        BedrockProvider().prepare_chat(chat(), dep(options={**SIGV4_OPTIONS, "aws_role_name": "arn:role"}))
+    with pytest.raises(errors.AuthenticationError, match="aws_web_identity_token needs aws_role_name"):
+        BedrockProvider().prepare_chat(chat(), dep(options={**SIGV4_OPTIONS, "aws_web_identity_token": "t"}))
 
 
 def test_endpoint_override_and_region_from_an_aws_endpoint() -> None:

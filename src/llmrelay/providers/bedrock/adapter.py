@@ -16,13 +16,13 @@ from typing import Any
 
 import msgspec
 
+from llmrelay.providers.aws.chain import AwsChain
 from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
 from llmrelay.providers.bedrock.errors import classify, decode_payload
 from llmrelay.providers.bedrock.optional import require_botocore
 from llmrelay.providers.bedrock.params import BEDROCK_PARAMS
-from llmrelay.providers.bedrock.profile import ProfileGrant
 from llmrelay.providers.bedrock.request import build_body
 from llmrelay.providers.bedrock.response import to_chat_response
 from llmrelay.providers.bedrock.signing import auth_headers, sigv4_headers
@@ -43,8 +43,10 @@ BEDROCK_CHAT_PARAMS = frozenset(
         "tool_choice", "reasoning_effort", "thinking", "response_format",
     }
 )  # fmt: skip
-# LiteLLM's route prefixes: Converse is the only chat route here, so both name the same call
+# LiteLLM's route prefixes: `converse/` (the default route) and `invoke/` (InvokeModel with the model
+# family's own body: invoke/adapter.py)
 ROUTE_PREFIXES = ("converse/", "invoke/")
+INVOKE_PREFIX = "invoke/"
 EVENT_STREAM = "application/vnd.amazon.eventstream"
 
 _encoder = msgspec.json.Encoder()
@@ -63,8 +65,22 @@ class BedrockProvider(Provider):
     deployment_params = BEDROCK_PARAMS
     requires_api_key = False
 
+    # ---- InvokeModel's family adapters (invoke/adapter.py)
+    def for_deployment(self, deployment: Deployment) -> Provider:
+        if deployment.model.startswith(INVOKE_PREFIX):
+            return self._invoke(deployment.model)
+        return self
+
+    def _invoke(self, model: str) -> Provider:
+        from llmrelay.providers.bedrock.invoke.adapter import BedrockInvoke, family
+
+        return BedrockInvoke(family(model_id(model)))
+
     # ---- requests
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        model = request.model.removeprefix(f"{self.name}/")
+        if model.startswith(INVOKE_PREFIX) and type(self) is BedrockProvider:
+            return self._invoke(model).check_params(request, drop)
         # one choice is what Converse gives; models may answer with several tool calls anyway, so
         # parallel_tool_calls=True asks for what happens
         changes: dict[str, None] = {}
@@ -113,8 +129,8 @@ class BedrockProvider(Provider):
         # decodes %3A): the signature must cover the path exactly as it is sent. '/' (in ARNs) stays %2F.
         url = f"{base}/model/{path_part(target, provider=self.name, safe=':@')}/{operation}"
         headers = {"content-type": "application/json", "accept": accept}
-        if not isinstance(credentials, creds.Profile):
-            # a profile's keys are read by the engine off the event loop, then `authorize` signs
+        if not isinstance(credentials, AwsChain):
+            # a chain's keys are fetched by the engine off the event loop, then `authorize` signs
             headers.update(auth_headers(credentials, region, "POST", url, headers, body))
         if deployment.extra_headers:
             # after signing and never over its headers: extra headers are not part of the signature
@@ -129,18 +145,15 @@ class BedrockProvider(Provider):
             )
         return target
 
-    # ---- a profile's keys (profile.py)
-    def token_grant(self, deployment: Deployment) -> ProfileGrant | None:
+    # ---- keys the AWS chain fetches (llmrelay.providers.aws.chain)
+    def token_grant(self, deployment: Deployment) -> AwsChain | None:
         credentials = creds.credentials(deployment)
-        if not isinstance(credentials, creds.Profile):
-            return None
-        region = creds.region(deployment, creds.endpoint(deployment))
-        return ProfileGrant(credentials.name, region, deployment.model)
+        return credentials if isinstance(credentials, AwsChain) else None
 
     def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
-        """Sign `request` with a profile's keys (the SigV4 signature covers its exact URL and body)."""
+        """Sign `request` with the chain's keys (the SigV4 signature covers its exact URL and body)."""
         if not isinstance(token, SigningKeys) or token.region is None:
-            raise TypeError("a Bedrock request is signed with the keys of a ProfileGrant")
+            raise TypeError("a Bedrock request is signed with the keys of an AwsChain")
         request.headers.update(
             sigv4_headers(
                 token, token.region, request.method, request.url, request.headers, request.body or b""

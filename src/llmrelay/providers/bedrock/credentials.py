@@ -1,10 +1,10 @@
 """Where a Bedrock call goes and how it authenticates, from the deployment and the environment.
 
-LiteLLM's names: `aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`, `aws_region_name`,
-`aws_profile_name`, `aws_bedrock_runtime_endpoint` (deployment options: litellm_params or SDK keywords,
-never the request body), `api_key` for a Bedrock API key (bearer token), `api_base` for the endpoint.
-Environment: AWS_BEARER_TOKEN_BEDROCK, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
-AWS_REGION / AWS_DEFAULT_REGION, AWS_BEDROCK_RUNTIME_ENDPOINT.
+LiteLLM's names: `api_key` for a Bedrock API key (bearer token), `api_base` or
+`aws_bedrock_runtime_endpoint` for the endpoint, `aws_region_name`, and the AWS credential parameters
+the chain reads (llmrelay.providers.aws.chain: keys, a profile, a role to assume, a web identity
+token). Environment: AWS_BEARER_TOKEN_BEDROCK, AWS_REGION / AWS_DEFAULT_REGION,
+AWS_BEDROCK_RUNTIME_ENDPOINT, and what the AWS chain reads.
 
 A deployment's own credentials win over the environment's, so a configured deployment never signs
 with whatever a process happens to have in its environment.
@@ -12,23 +12,17 @@ with whatever a process happens to have in its environment.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from llmrelay.providers.bedrock.params import (
-    ACCESS_KEY_PARAM,
-    ENDPOINT_PARAM,
-    PROFILE_PARAM,
-    REGION_PARAM,
-    SECRET_KEY_PARAM,
-    SESSION_TOKEN_PARAM,
-    UNSUPPORTED_PARAMS,
-)
+from llmrelay.providers.aws.chain import AwsChain, resolve
+from llmrelay.providers.aws.environment import env as _env
+from llmrelay.providers.aws.params import AWS_SECRETS, AWS_SETTINGS
+from llmrelay.providers.bedrock.params import ENDPOINT_PARAM, REGION_PARAM
 from llmrelay.providers.grants import SigningKeys
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.errors import AuthenticationError, BadRequestError
+from llmrelay.types.errors import BadRequestError
 
 PROVIDER = "bedrock"
 
@@ -36,10 +30,8 @@ BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
 ENDPOINT_ENV = "AWS_BEDROCK_RUNTIME_ENDPOINT"
 _HOST_REGION = re.compile(r"bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
-
-
-# SigV4 keys; their region is found by runtime_base (keys from a profile carry it: profile.py)
-AwsKeys = SigningKeys
+# the parameters that name AWS credentials (a region alone names none)
+_CREDENTIAL_PARAMS = tuple(n for n in (*AWS_SECRETS, *AWS_SETTINGS) if n != REGION_PARAM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +44,11 @@ class BearerToken:
         return "BearerToken(hidden)"
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """A named profile of the shared AWS files: its keys are read by the engine, in a worker thread
-    and once for many calls (profile.ProfileGrant), and the request is signed in `authorize`."""
+# SigV4 keys, under the name Bedrock's callers know
+AwsKeys = SigningKeys
 
-    name: str
-
-
-Credentials = AwsKeys | BearerToken | Profile
+# keys that sign in prepare_*, or the chain the engine runs first (then `authorize` signs)
+Credentials = SigningKeys | BearerToken | AwsChain
 
 
 def _option(options: dict[str, Any], name: str) -> str | None:
@@ -68,53 +56,18 @@ def _option(options: dict[str, Any], name: str) -> str | None:
     return str(value) if value else None
 
 
-def _env(*names: str) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
-
-
 def credentials(deployment: Deployment) -> Credentials:
-    """The deployment's API key or keys, its profile, then the environment's bearer token or keys."""
+    """The deployment's API key, its AWS credentials, the environment's bearer token, then the
+    AWS default chain (environment keys, web identity, shared files, container, instance metadata)."""
     options = deployment.options or {}
-    for name in UNSUPPORTED_PARAMS:
-        if options.get(name):
-            raise BadRequestError(
-                f"{name} (assume-role) is not supported for Bedrock: pass temporary credentials as "
-                "aws_access_key_id, aws_secret_access_key and aws_session_token",
-                provider=PROVIDER,
-                model=deployment.model,
-                param=name,
-            )
     if deployment.api_key:
         return BearerToken(deployment.api_key)
-    access, secret = _option(options, ACCESS_KEY_PARAM), _option(options, SECRET_KEY_PARAM)
-    if access or secret:
-        if not (access and secret):
-            raise AuthenticationError(
-                "Bedrock needs both aws_access_key_id and aws_secret_access_key",
-                provider=PROVIDER,
-                model=deployment.model,
-            )
-        return AwsKeys(access, secret, _option(options, SESSION_TOKEN_PARAM))
-    profile = _option(options, PROFILE_PARAM)
-    if profile:
-        return Profile(profile)
-    token = _env(BEARER_ENV)
-    if token:
-        return BearerToken(token)
-    access, secret = _env("AWS_ACCESS_KEY_ID"), _env("AWS_SECRET_ACCESS_KEY")
-    if access and secret:
-        return AwsKeys(access, secret, _env("AWS_SESSION_TOKEN"))
-    raise AuthenticationError(
-        "no AWS credentials for Bedrock: pass aws_access_key_id and aws_secret_access_key (or "
-        "aws_profile_name), or a Bedrock API key as api_key; or set AWS_ACCESS_KEY_ID and "
-        f"AWS_SECRET_ACCESS_KEY, or {BEARER_ENV}",
-        provider=PROVIDER,
-        model=deployment.model,
-    )
+    named = any(options.get(name) for name in _CREDENTIAL_PARAMS)
+    if not named:
+        token = _env(BEARER_ENV)
+        if token:
+            return BearerToken(token)
+    return resolve(deployment, PROVIDER, region(deployment, endpoint(deployment)))
 
 
 def region(deployment: Deployment, endpoint: str | None = None) -> str:

@@ -44,6 +44,12 @@ _CLASSES: dict[str, type[LLMError]] = {
     "internalfailure": InternalServerError,
     "modelerrorexception": InternalServerError,
     "modelstreamerrorexception": InternalServerError,
+    # SageMaker Runtime's names (its adapters read AWS errors with this table too)
+    "validationerror": BadRequestError,
+    "modelstreamerror": InternalServerError,
+    "internalstreamfailure": InternalServerError,
+    "internaldependencyexception": InternalServerError,
+    "serviceunavailable": ServiceUnavailableError,
     # SigV4 / credential failures (AWS common errors)
     "invalidsignatureexception": AuthenticationError,
     "signaturedoesnotmatch": AuthenticationError,

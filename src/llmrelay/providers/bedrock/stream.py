@@ -88,6 +88,11 @@ class BedrockStreamDecoder:
             )
         return []
 
+    def on_event(self, name: str, payload: bytes) -> ChatChunk | None:
+        """One event given by name and JSON payload rather than framed (Nova's InvokeModel stream
+        carries ConverseStream's events inside its chunks)."""
+        return self._event({":event-type": name}, payload)
+
     # ---- events
     def _event(self, headers: dict[str, Any], payload: bytes) -> ChatChunk | None:
         kind = headers.get(":message-type", "event")

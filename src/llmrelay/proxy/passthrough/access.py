@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from llmrelay.core.credentials import TokenCache
 from llmrelay.core.scrub import Scrubber
+from llmrelay.providers.aws.chain import AwsChain
 from llmrelay.providers.base import Provider
 from llmrelay.providers.bedrock import credentials as bedrock_credentials
 from llmrelay.providers.bedrock.signing import auth_headers
@@ -89,10 +90,10 @@ class ProviderAccess:
             _, region = self._bedrock_base()
         except (AuthenticationError, BadRequestError) as exc:
             raise self._missing(exc.message) from None
-        if isinstance(creds, bedrock_credentials.Profile):
-            grant = self.adapter.token_grant(self.deployment)
-            assert grant is not None  # a profile's keys come from its grant
-            keys, _ = await self.tokens.token(grant)
+        if isinstance(creds, AwsChain):
+            # keys from a profile, a role, web identity or instance metadata: the engine's token
+            # cache runs the chain (off the request path once cached), the adapter signs
+            keys, _ = await self.tokens.token(creds)
             return self.adapter.authorize(request, keys)
         request.headers.update(
             auth_headers(creds, region, request.method, request.url, request.headers, request.body or b"")
