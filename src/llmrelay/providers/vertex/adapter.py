@@ -1,6 +1,7 @@
-"""Google Vertex AI (`vertex_ai/<model>`): Gemini and Claude models, each in its maker's wire format.
+"""Google Vertex AI (`vertex_ai/<model>`): Gemini and Claude models, each in its maker's wire format,
+and the partner models in OpenAI's (providers/vertex/partners.py).
 
-`vertex_ai` names one provider but two wire formats, so `VertexAI.for_deployment` hands each call to
+`vertex_ai` names one provider but several wire formats, so `VertexAI.for_deployment` hands each call to
 the adapter of the model's publisher:
 
 - `VertexGemini` — the Gemini adapter's bodies, responses and stream decoding, at
@@ -151,17 +152,36 @@ class VertexAI(VertexEndpoint):
     """The registered `vertex_ai` adapter: picks the publisher's adapter per deployment."""
 
     def __init__(self) -> None:
+        # the partner adapters build on VertexEndpoint, defined here: imported once this module is
+        from llmrelay.providers.vertex import partners
+
         super().__init__()
         self.gemini = VertexGemini(self._projects)
         self.anthropic = VertexAnthropic(self._projects)
+        self._partners: dict[str, Provider] = {
+            "open_model": partners.VertexOpenModel(self._projects),
+            "mistral": partners.VertexMistral(self._projects),
+        }
+        self._partner_family = partners.partner_family
+        self._served_family = partners.served_family
 
     def for_deployment(self, deployment: Deployment) -> Provider:
-        if deployment.model.startswith(ANTHROPIC_PREFIXES):
+        return self._for_model(deployment.model)
+
+    def _for_model(self, model: str) -> Provider:
+        family = self._partner_family(model)
+        if family is not None:
+            return self._partners[family]
+        if model.startswith(ANTHROPIC_PREFIXES):
             return self.anthropic
         return self.gemini
 
     # the registry's adapter answers too (parameter checks before a deployment is known, SDK helpers)
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        # request.model may be a gateway's alias: only a model id it names decides
+        family = self._served_family(request.model.removeprefix(settings.PROVIDER + "/"))
+        if family is not None:
+            return self._partners[family].check_params(request, drop)
         model = request.model.rsplit("/", 1)[-1]
         inner = self.anthropic if model.startswith(ANTHROPIC_PREFIXES) else self.gemini
         return inner.check_params(request, drop)
