@@ -194,7 +194,9 @@ def test_partner_models_through_the_gateway(
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     _, call = upstream_calls(vertex_sim)
     assert call.path == path and call.header("authorization").startswith("Bearer ya29.sim-")
-    assert call.body["model"] == ("meta/llama-3.3-70b-instruct-maas" if model == "llama" else "mistral-small-2503")
+    assert call.body["model"] == (
+        "meta/llama-3.3-70b-instruct-maas" if model == "llama" else "mistral-small-2503"
+    )
 
 
 def test_embeddings_with_settings_from_the_environment(

@@ -1,10 +1,10 @@
 """A simulator of Google Vertex AI: Gemini (`publishers/google`: generateContent, streamGenerateContent,
 countTokens, and `predict` for text embeddings), Claude (`publishers/anthropic`: rawPredict,
 streamRawPredict), Mistral (`publishers/mistralai`: rawPredict, streamRawPredict, Mistral's chat body)
-and the open models' OpenAI-compatible `endpoints/openapi/chat/completions` (Llama, DeepSeek, Qwen) under `/v1/projects/{project}/locations/{location}/...`, plus an OAuth2 token
-endpoint (`POST /token`).
+and the open models' OpenAI-compatible `endpoints/openapi/chat/completions` (Llama, DeepSeek, Qwen)
+under `/v1/projects/{project}/locations/{location}/...`, plus an OAuth2 token endpoint (`POST /token`).
 
-Answers come from the Gemini and Anthropic simulators' builders; what Vertex adds is checked here:
+Answers come from the Gemini, Anthropic and OpenAI simulators' builders; what Vertex adds is checked here:
 every model route needs `Authorization: Bearer <token>` with a token this simulator issued (and that
 has not expired or been revoked) or a static one (the simulator's api keys, default `sim-key`); Claude
 bodies must carry `anthropic_version: vertex-2023-10-16` and no `model`. The token endpoint takes

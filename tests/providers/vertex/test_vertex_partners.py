@@ -93,6 +93,7 @@ def test_mistral_goes_to_raw_predict_with_its_unversioned_id_in_the_body(stream:
     [
         ("jamba-1.5-large@001", "not served"),
         ("ai21/jamba-1.5-mini", "not served"),
+        ("moonshotai/kimi-k2-thinking-maas", "not served"),
         ("openai/gpt-oss-120b-maas", "not served"),
         ("llama-3.3-70b-instruct-maas", "vertex_ai/meta/"),
     ],

@@ -57,7 +57,7 @@ class VertexEndpoint(Provider):
         # project_id read from a credentials file, per source (so the file is read once, not per call)
         self._projects = projects if projects is not None else {}
 
-    def url(self, deployment: Deployment, publisher: str, method: str) -> str:
+    def publisher_url(self, deployment: Deployment, publisher: str, method: str) -> str:
         return settings.placement(deployment, self._projects).model_url(publisher, deployment.model, method)
 
     def vertex_headers(self, deployment: Deployment) -> dict[str, str]:
@@ -88,7 +88,7 @@ class VertexGemini(VertexEndpoint, GeminiProvider):
         )
         method = "streamGenerateContent?alt=sse" if request.stream else "generateContent"
         return HttpRequest(
-            url=self.url(deployment, "google", method),
+            url=self.publisher_url(deployment, "google", method),
             headers=self.vertex_headers(deployment),
             body=_encoder.encode(body),
             stream=bool(request.stream),
@@ -96,7 +96,7 @@ class VertexGemini(VertexEndpoint, GeminiProvider):
 
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         return HttpRequest(
-            url=self.url(deployment, "google", "predict"),
+            url=self.publisher_url(deployment, "google", "predict"),
             headers=self.vertex_headers(deployment),
             body=_encoder.encode(predict_body(request, deployment.model)),
         )
@@ -124,7 +124,7 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
         body["anthropic_version"] = VERTEX_ANTHROPIC_VERSION
         method = "streamRawPredict" if request.stream else "rawPredict"
         return HttpRequest(
-            url=self.url(deployment, "anthropic", method),
+            url=self.publisher_url(deployment, "anthropic", method),
             # Vertex AI takes Claude's beta features in the same header as Anthropic's API
             headers=with_betas(self.vertex_headers(deployment), request.anthropic_beta),
             body=_encoder.encode(body),

@@ -29,6 +29,8 @@ from llmrelay.types.http import HttpRequest
 # publishers served on the OpenAI-compatible endpoint, as Google spells them in model ids
 OPEN_MODEL_PUBLISHERS = ("meta/", "deepseek-ai/", "qwen/")
 MISTRAL_PREFIXES = ("mistral", "codestral")
+# Model Garden partner families not served here, refused by name rather than sent to a wrong URL
+REFUSED_PREFIXES = ("jamba", "ai21/", "openai/", "moonshotai/", "minimaxai/", "zai-org/")
 # OpenAI-only fields the OpenAI-compatible endpoint does not document
 _OPEN_MODEL_UNSUPPORTED = frozenset(
     {"audio", "modalities", "store", "service_tier", "safety_identifier", "prompt_cache_key",
@@ -37,7 +39,7 @@ _OPEN_MODEL_UNSUPPORTED = frozenset(
 
 
 def served_family(model: str) -> str | None:
-    """"open_model" or "mistral" for a partner model served here, else None."""
+    """ "open_model" or "mistral" for a partner model served here, else None."""
     if model.startswith(OPEN_MODEL_PUBLISHERS):
         return "open_model"
     if model.startswith(MISTRAL_PREFIXES):
@@ -52,8 +54,10 @@ def partner_family(model: str) -> str | None:
     if family is not None:
         return family
     bare = model.startswith(("llama", "deepseek", "qwen"))
-    if "/" in model or bare or model.startswith("jamba"):
-        hint = " (write it with its publisher, e.g. vertex_ai/meta/llama-3.3-70b-instruct-maas)" if bare else ""
+    if bare or model.startswith(REFUSED_PREFIXES):
+        hint = (
+            " (write it with its publisher, e.g. vertex_ai/meta/llama-3.3-70b-instruct-maas)" if bare else ""
+        )
         raise BadRequestError(
             f"Vertex AI model {model!r} is not served by llmrelay{hint}: its partner models served are "
             "Llama (meta/), DeepSeek (deepseek-ai/), Qwen (qwen/) and Mistral/Codestral",
@@ -121,7 +125,7 @@ class VertexMistral(_VertexOpenAIDialect):
     )  # fmt: skip
 
     def chat_url(self, deployment: Deployment, stream: bool) -> str:
-        return self.url(deployment, "mistralai", "streamRawPredict" if stream else "rawPredict")
+        return self.publisher_url(deployment, "mistralai", "streamRawPredict" if stream else "rawPredict")
 
     def body_model(self, deployment: Deployment) -> str:
         # the URL takes the versioned id (`mistral-small-2503@001`); Mistral's body names the model

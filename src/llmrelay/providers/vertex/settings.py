@@ -49,7 +49,8 @@ class Placement:
         """Vertex's OpenAI-compatible chat endpoint for the open models (MaaS): the model is in the body."""
         project = path_part(self.project, provider=PROVIDER, param="vertex_project")
         location = path_part(self.location, provider=PROVIDER, param="vertex_location")
-        return f"{self.base}/{API_VERSION}/projects/{project}/locations/{location}/endpoints/openapi/chat/completions"
+        where = f"{self.base}/{API_VERSION}/projects/{project}/locations/{location}"
+        return where + "/endpoints/openapi/chat/completions"
 
 
 def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placement:
