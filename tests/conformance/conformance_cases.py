@@ -326,7 +326,7 @@ def _native_cases() -> list[AdapterCase]:
 
 
 def _vertex_partner_case(family: str, model: str) -> AdapterCase:
-    """A Vertex AI partner model: OpenAI's chat answers and streams; Vertex's own errors (google.rpc.Status)."""
+    """A Vertex AI partner model: OpenAI's chat answers and streams; Vertex's errors (google.rpc.Status)."""
     case_id = f"vertex_ai-{family}"
     deployment = _deployment(case_id, "vertex_ai", model, options=_VERTEX)
     answers = {call: OPENAI_ANSWERS[call] for call in ("chat", "stream")}
