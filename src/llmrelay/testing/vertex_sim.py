@@ -45,7 +45,7 @@ VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
 STATIC_TOKEN = "sim-key"
 _MODEL_ROUTE = "/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{target}"
 _GEMINI_ACTIONS = frozenset({"generateContent", "streamGenerateContent", "countTokens"})
-_CLAUDE_ACTIONS = frozenset({"rawPredict", "streamRawPredict"})
+_RAW_PREDICT_ACTIONS = frozenset({"rawPredict", "streamRawPredict"})
 _OPENAPI_ROUTE = "/{version}/projects/{project}/locations/{location}/endpoints/openapi/chat/completions"
 # the open models' publishers on the OpenAI-compatible endpoint (the model id's prefix)
 OPEN_MODEL_PUBLISHERS = frozenset({"meta", "deepseek-ai", "qwen", "openai"})
@@ -182,14 +182,14 @@ class VertexSimulator(ProviderSimulator):
             return await self.gemini.dispatch(call)
         if publisher == "google" and action == "predict":
             return self.predict(model, call.body)
-        if publisher == "anthropic" and action in _CLAUDE_ACTIONS:
+        if publisher == "anthropic" and action in _RAW_PREDICT_ACTIONS:
             claude = self._claude_call(call)
             try:
                 return await self.anthropic.messages(claude)
             except ProviderError as exc:
                 exc.detail["envelope"] = "anthropic"  # Claude's own errors pass through unchanged
                 raise
-        if publisher == "mistralai" and action in _CLAUDE_ACTIONS:
+        if publisher == "mistralai" and action in _RAW_PREDICT_ACTIONS:
             return await self.mistral_chat(model, action, call)
         raise ProviderError(
             404,

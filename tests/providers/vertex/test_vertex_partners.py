@@ -144,6 +144,8 @@ async def test_answer_and_stream_with_a_minted_token(
     assert isinstance(whole, ChatResponse)
     assert whole.choices[0].message.content and whole.choices[0].finish_reason == "stop"
     assert whole.usage is not None and whole.usage.prompt_tokens > 0
+    # priced by the catalog's vertex_ai/ entry for the model
+    assert whole._hidden_params["cost_micros"] > 0  # type: ignore[attr-defined]
     call = vertex_sim.requests.last
     assert call.header("authorization").startswith("Bearer ya29.sim-")
     if model == LLAMA:

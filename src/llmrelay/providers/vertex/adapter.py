@@ -152,7 +152,7 @@ class VertexAI(VertexEndpoint):
     """The registered `vertex_ai` adapter: picks the publisher's adapter per deployment."""
 
     def __init__(self) -> None:
-        # the partner adapters build on VertexEndpoint, defined here: imported once this module is
+        # imported here, not at the top: partners.py builds on VertexEndpoint from this module
         from llmrelay.providers.vertex import partners
 
         super().__init__()
