@@ -42,6 +42,7 @@ def model(name: str, model_string: str, **params: Any) -> dict[str, Any]:
         ("azure", "expected `azure/<model>`: the model string names the provider 'azure' but no model"),
         ("azure/", "expected `azure/<model>`"),
         ("opeanai/gpt-4o", "unknown provider 'opeanai' (did you mean `openai/gpt-4o`?)"),
+        ("vertex_ai/jamba-1.5-large@001", "Vertex AI model 'jamba-1.5-large@001' is not served by llmrelay"),
     ],
 )
 def test_unservable_model_strings(

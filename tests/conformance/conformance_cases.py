@@ -1,5 +1,6 @@
 """Every registered adapter as the conformance suite sees it: one AdapterCase (conformance_case.py)
-per adapter (two for Vertex AI, which serves Gemini and Claude in their makers' formats), saying which
+per adapter (four for Vertex AI, which serves Gemini and Claude in their makers' formats and its
+partner models in OpenAI's), saying which
 deployment it is called with, which call types it serves (each with a recorded answer in the
 provider's real wire format) and what its error bodies look like.
 
@@ -474,6 +475,8 @@ def _native_cases() -> list[AdapterCase]:
             "anthropic",
             error_stream=_ANTHROPIC_ERROR,
         ),
+        _vertex_partner_case("llama", "meta/llama-3.3-70b-instruct-maas"),
+        _vertex_partner_case("mistral", "mistral-small-2503@001"),
         # speech adapters: none of the suite's call types (their transcriptions and speech are
         # tested in tests/providers/deepgram and tests/providers/elevenlabs); their error mapping is
         _speech_case("deepgram", "nova-3"),
@@ -538,6 +541,23 @@ def _native_cases() -> list[AdapterCase]:
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
         _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]
+
+
+def _vertex_partner_case(family: str, model: str) -> AdapterCase:
+    """A Vertex AI partner model: OpenAI's chat answers and streams; Vertex's errors (google.rpc.Status)."""
+    case_id = f"vertex_ai-{family}"
+    deployment = _deployment(case_id, "vertex_ai", model, options=_VERTEX)
+    answers = {call: OPENAI_ANSWERS[call] for call in ("chat", "stream")}
+    more = {"stream": OPENAI_MORE_STREAMS["stream"]}
+    return AdapterCase(
+        case_id,
+        "vertex_ai",
+        deployment,
+        answers,
+        "gemini",
+        more_streams=more,
+        error_stream=OPENAI_ERROR_STREAM,
+    )
 
 
 def _speech_case(provider: str, model: str) -> AdapterCase:

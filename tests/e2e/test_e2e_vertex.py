@@ -44,6 +44,14 @@ model_list:
     litellm_params:
       model: vertex_ai/text-embedding-005
       api_base: {api_base}
+  - model_name: llama
+    litellm_params:
+      model: vertex_ai/meta/llama-3.3-70b-instruct-maas
+      api_base: {api_base}
+  - model_name: mistral
+    litellm_params:
+      model: vertex_ai/mistral-small-2503@001
+      api_base: {api_base}
 router_settings:
   num_retries: 0
 general_settings:
@@ -162,6 +170,33 @@ def test_streams_through_the_gateway(oai: openai.OpenAI, vertex_sim: RunningSimu
     )
     [call] = upstream_calls(vertex_sim)
     assert call.path.endswith(":streamGenerateContent" if model == "gemini-flash" else ":streamRawPredict")
+
+
+@pytest.mark.parametrize(
+    ("model", "path"),
+    [
+        ("llama", "/v1/projects/env-project/locations/us-central1/endpoints/openapi/chat/completions"),
+        ("mistral", "/v1/projects/env-project/locations/us-central1/publishers/mistralai/models/"
+                    "mistral-small-2503@001:streamRawPredict"),
+    ],
+)  # fmt: skip
+def test_partner_models_through_the_gateway(
+    oai: openai.OpenAI, vertex_sim: RunningSimulator, model: str, path: str
+) -> None:
+    answer = oai.chat.completions.create(model=model, messages=MESSAGES)
+    assert answer.choices[0].message.content == reply_text(QUESTION)
+    chunks = list(
+        oai.chat.completions.create(
+            model=model, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == reply_text(QUESTION)
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    _, call = upstream_calls(vertex_sim)
+    assert call.path == path and call.header("authorization").startswith("Bearer ya29.sim-")
+    assert call.body["model"] == (
+        "meta/llama-3.3-70b-instruct-maas" if model == "llama" else "mistral-small-2503"
+    )
 
 
 def test_embeddings_with_settings_from_the_environment(

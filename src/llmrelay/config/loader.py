@@ -32,6 +32,7 @@ from llmrelay.config.unsupported import KeyPolicy
 from llmrelay.cost.custom_prices import is_price_field
 from llmrelay.events.sinks.selection import ConfiguredSinks, configure_sinks, resolve_names
 from llmrelay.types.call_defaults import DEFAULT_FIELDS
+from llmrelay.types.errors import LLMError
 
 # ConfigError lives in config/errors.py; importers of it from here keep working
 __all__ = ["ConfigError", "GatewayConfig", "load_config", "parse_config"]
@@ -257,9 +258,15 @@ def _check_deployments(models: list[dict[str, Any]], source: str, env: Mapping[s
         raise ConfigError(source, exc.path, exc.problem) from None
     for i, deployment in enumerate(deployments):
         target = deployment.target
-        if target.provider == "*" or target.api_base:
+        if target.provider == "*":
             continue
-        adapter = registry.get(target.provider).for_deployment(target)
+        try:
+            # a provider that serves several model families refuses one it does not serve
+            adapter = registry.get(target.provider).for_deployment(target)
+        except LLMError as exc:
+            raise ConfigError(source, f"model_list[{i}].litellm_params.model", exc.message) from None
+        if target.api_base:
+            continue
         # providers whose endpoint is the deployment's own (Azure, vLLM...): api_base, else one of
         # their environment variables; those that derive it (a region, a project) are not judged here
         if adapter.default_api_base or not adapter.api_base_env:

@@ -1,9 +1,10 @@
 """A simulator of Google Vertex AI: Gemini (`publishers/google`: generateContent, streamGenerateContent,
-countTokens, and `predict` for text embeddings) and Claude (`publishers/anthropic`: rawPredict,
-streamRawPredict) under `/v1/projects/{project}/locations/{location}/...`, plus an OAuth2 token
-endpoint (`POST /token`).
+countTokens, and `predict` for text embeddings), Claude (`publishers/anthropic`: rawPredict,
+streamRawPredict), Mistral (`publishers/mistralai`: rawPredict, streamRawPredict, Mistral's chat body)
+and the open models' OpenAI-compatible `endpoints/openapi/chat/completions` (Llama, DeepSeek, Qwen)
+under `/v1/projects/{project}/locations/{location}/...`, plus an OAuth2 token endpoint (`POST /token`).
 
-Answers come from the Gemini and Anthropic simulators' builders; what Vertex adds is checked here:
+Answers come from the Gemini, Anthropic and OpenAI simulators' builders; what Vertex adds is checked here:
 every model route needs `Authorization: Bearer <token>` with a token this simulator issued (and that
 has not expired or been revoked) or a static one (the simulator's api keys, default `sim-key`); Claude
 bodies must carry `anthropic_version: vertex-2023-10-16` and no `model`. The token endpoint takes
@@ -33,6 +34,7 @@ from llmrelay.testing.base import (
     Reply,
 )
 from llmrelay.testing.gemini_sim import GeminiSimulator
+from llmrelay.testing.openai_sim import OpenAISimulator
 from llmrelay.testing.recorder import RecordedRequest
 
 TOKEN_PATH = "/token"
@@ -43,7 +45,10 @@ VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
 STATIC_TOKEN = "sim-key"
 _MODEL_ROUTE = "/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{target}"
 _GEMINI_ACTIONS = frozenset({"generateContent", "streamGenerateContent", "countTokens"})
-_CLAUDE_ACTIONS = frozenset({"rawPredict", "streamRawPredict"})
+_RAW_PREDICT_ACTIONS = frozenset({"rawPredict", "streamRawPredict"})
+_OPENAPI_ROUTE = "/{version}/projects/{project}/locations/{location}/endpoints/openapi/chat/completions"
+# the open models' publishers on the OpenAI-compatible endpoint (the model id's prefix)
+OPEN_MODEL_PUBLISHERS = frozenset({"meta", "deepseek-ai", "qwen", "openai"})
 
 
 class VertexSimulator(ProviderSimulator):
@@ -56,6 +61,7 @@ class VertexSimulator(ProviderSimulator):
         # the answer builders of the publishers' own simulators
         self.gemini = GeminiSimulator(**settings)
         self.anthropic = AnthropicSimulator(**settings)
+        self.openai = OpenAISimulator(**settings)
         self.token_lifetime = token_lifetime
         self._lock = threading.Lock()
         self._accounts: dict[str, str] = {}  # client_email → public key PEM
@@ -76,7 +82,7 @@ class VertexSimulator(ProviderSimulator):
             self.tokens_issued = 0
 
     def _share_settings(self) -> None:
-        self.gemini.settings = self.anthropic.settings = self.settings
+        self.gemini.settings = self.anthropic.settings = self.openai.settings = self.settings
 
     def register_service_account(self, client_email: str, public_key_pem: str) -> None:
         """Accept JWT assertions from this account, verified with this public key (PEM)."""
@@ -118,7 +124,7 @@ class VertexSimulator(ProviderSimulator):
 
     # ---- provider definition
     def routes(self) -> list[tuple[str, str, Handler]]:
-        return [("POST", _MODEL_ROUTE, self.dispatch)]
+        return [("POST", _MODEL_ROUTE, self.dispatch), ("POST", _OPENAPI_ROUTE, self.open_model_chat)]
 
     def add_to(self, app: web.Application) -> None:
         super().add_to(app)
@@ -157,6 +163,8 @@ class VertexSimulator(ProviderSimulator):
         return expiry is not None and time.monotonic() < expiry
 
     def kind_error(self, kind: str, call: Call) -> Reply | ProviderError:
+        if call.match.get("publisher", "mistralai") == "mistralai":
+            return self.openai.kind_error(kind, call)
         if call.match["publisher"] == "anthropic":
             outcome = self.anthropic.kind_error(kind, self._claude_call(call))
             if isinstance(outcome, ProviderError):
@@ -174,17 +182,45 @@ class VertexSimulator(ProviderSimulator):
             return await self.gemini.dispatch(call)
         if publisher == "google" and action == "predict":
             return self.predict(model, call.body)
-        if publisher == "anthropic" and action in _CLAUDE_ACTIONS:
+        if publisher == "anthropic" and action in _RAW_PREDICT_ACTIONS:
             claude = self._claude_call(call)
             try:
                 return await self.anthropic.messages(claude)
             except ProviderError as exc:
                 exc.detail["envelope"] = "anthropic"  # Claude's own errors pass through unchanged
                 raise
+        if publisher == "mistralai" and action in _RAW_PREDICT_ACTIONS:
+            return await self.mistral_chat(model, action, call)
         raise ProviderError(
             404,
             f"Publisher Model `projects/{call.match['project']}/locations/{call.match['location']}/"
             f"publishers/{publisher}/models/{model}` not found or action {action!r} not supported.",
+        )
+
+    async def open_model_chat(self, call: Call) -> Reply:
+        """Vertex's OpenAI-compatible endpoint: the model is `publisher/id` in the body."""
+        if call.match["version"] not in ("v1", "v1beta1"):
+            raise ProviderError(404, f"API version {call.match['version']} not found")
+        model = call.body.get("model") if isinstance(call.body, dict) else None
+        publisher = model.partition("/")[0] if isinstance(model, str) and "/" in model else None
+        if publisher not in OPEN_MODEL_PUBLISHERS:
+            raise ProviderError(400, f"model: {model!r} is not a publisher model served on this endpoint")
+        return await self.openai.chat(call)
+
+    async def mistral_chat(self, model: str, action: str, call: Call) -> Reply:
+        """Mistral's chat API at rawPredict: the body names the model (without its @version) and
+        takes no field Mistral does not know (stream_options among them)."""
+        body = call.body
+        if not isinstance(body, dict) or body.get("model") != model.partition("@")[0]:
+            raise ProviderError(400, f"model: the body must name the model of the URL, {model!r}")
+        if "stream_options" in body:
+            raise ProviderError(422, "stream_options: Extra inputs are not permitted")
+        if bool(body.get("stream")) != (action == "streamRawPredict"):
+            raise ProviderError(400, "stream: true goes with streamRawPredict, and only with it")
+        # Mistral reports a stream's usage in its last chunk unasked
+        usage = {"stream_options": {"include_usage": True}} if body.get("stream") else {}
+        return await self.openai.chat(
+            Call(call.path, call.headers, call.query, {**body, **usage}, call.match, call.chunks)
         )
 
     def _claude_call(self, call: Call) -> Call:

@@ -119,6 +119,12 @@ class OpenAICompatible(Provider):
         return headers
 
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
+        body = self.chat_body(request, deployment)
+        url = self.url(deployment, "chat/completions")
+        return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
+
+    def chat_body(self, request: ChatRequest, deployment: Deployment) -> bytes:
+        """The chat completion body (also sent by adapters that speak OpenAI's chat at other URLs)."""
         # metadata is llmrelay's (callbacks, logs), as in LiteLLM: OpenAI's own goes via extra_body
         changes: dict[str, Any] = {
             "model": deployment.model,
@@ -141,9 +147,7 @@ class OpenAICompatible(Provider):
         elif self.spec.max_tokens_only and request.max_completion_tokens is not None:
             changes["max_tokens"] = request.max_output_tokens()
             changes["max_completion_tokens"] = None
-        body = self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
-        url = self.url(deployment, "chat/completions")
-        return HttpRequest(url=url, headers=self.headers(deployment), body=body, stream=bool(request.stream))
+        return self.encode(msgspec.structs.replace(request, **changes), request.extra_body)
 
     def sends_stream_usage(self, deployment: Deployment) -> bool:
         """Whether streams ask for `stream_options.include_usage` (the provider may reject it)."""

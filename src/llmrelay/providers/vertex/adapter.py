@@ -1,6 +1,7 @@
-"""Google Vertex AI (`vertex_ai/<model>`): Gemini and Claude models, each in its maker's wire format.
+"""Google Vertex AI (`vertex_ai/<model>`): Gemini and Claude models, each in its maker's wire format,
+and the partner models in OpenAI's (providers/vertex/partners.py).
 
-`vertex_ai` names one provider but two wire formats, so `VertexAI.for_deployment` hands each call to
+`vertex_ai` names one provider but several wire formats, so `VertexAI.for_deployment` hands each call to
 the adapter of the model's publisher:
 
 - `VertexGemini` — the Gemini adapter's bodies, responses and stream decoding, at
@@ -56,7 +57,7 @@ class VertexEndpoint(Provider):
         # project_id read from a credentials file, per source (so the file is read once, not per call)
         self._projects = projects if projects is not None else {}
 
-    def url(self, deployment: Deployment, publisher: str, method: str) -> str:
+    def publisher_url(self, deployment: Deployment, publisher: str, method: str) -> str:
         return settings.placement(deployment, self._projects).model_url(publisher, deployment.model, method)
 
     def vertex_headers(self, deployment: Deployment) -> dict[str, str]:
@@ -87,7 +88,7 @@ class VertexGemini(VertexEndpoint, GeminiProvider):
         )
         method = "streamGenerateContent?alt=sse" if request.stream else "generateContent"
         return HttpRequest(
-            url=self.url(deployment, "google", method),
+            url=self.publisher_url(deployment, "google", method),
             headers=self.vertex_headers(deployment),
             body=_encoder.encode(body),
             stream=bool(request.stream),
@@ -95,7 +96,7 @@ class VertexGemini(VertexEndpoint, GeminiProvider):
 
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         return HttpRequest(
-            url=self.url(deployment, "google", "predict"),
+            url=self.publisher_url(deployment, "google", "predict"),
             headers=self.vertex_headers(deployment),
             body=_encoder.encode(predict_body(request, deployment.model)),
         )
@@ -123,7 +124,7 @@ class VertexAnthropic(VertexEndpoint, AnthropicProvider):
         body["anthropic_version"] = VERTEX_ANTHROPIC_VERSION
         method = "streamRawPredict" if request.stream else "rawPredict"
         return HttpRequest(
-            url=self.url(deployment, "anthropic", method),
+            url=self.publisher_url(deployment, "anthropic", method),
             # Vertex AI takes Claude's beta features in the same header as Anthropic's API
             headers=with_betas(self.vertex_headers(deployment), request.anthropic_beta),
             body=_encoder.encode(body),
@@ -151,17 +152,36 @@ class VertexAI(VertexEndpoint):
     """The registered `vertex_ai` adapter: picks the publisher's adapter per deployment."""
 
     def __init__(self) -> None:
+        # imported here, not at the top: partners.py builds on VertexEndpoint from this module
+        from llmrelay.providers.vertex import partners
+
         super().__init__()
         self.gemini = VertexGemini(self._projects)
         self.anthropic = VertexAnthropic(self._projects)
+        self._partners: dict[str, Provider] = {
+            "open_model": partners.VertexOpenModel(self._projects),
+            "mistral": partners.VertexMistral(self._projects),
+        }
+        self._partner_family = partners.partner_family
+        self._served_family = partners.served_family
 
     def for_deployment(self, deployment: Deployment) -> Provider:
-        if deployment.model.startswith(ANTHROPIC_PREFIXES):
+        return self._for_model(deployment.model)
+
+    def _for_model(self, model: str) -> Provider:
+        family = self._partner_family(model)
+        if family is not None:
+            return self._partners[family]
+        if model.startswith(ANTHROPIC_PREFIXES):
             return self.anthropic
         return self.gemini
 
     # the registry's adapter answers too (parameter checks before a deployment is known, SDK helpers)
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
+        # request.model may be a gateway's alias: only a model id it names decides
+        family = self._served_family(request.model.removeprefix(settings.PROVIDER + "/"))
+        if family is not None:
+            return self._partners[family].check_params(request, drop)
         model = request.model.rsplit("/", 1)[-1]
         inner = self.anthropic if model.startswith(ANTHROPIC_PREFIXES) else self.gemini
         return inner.check_params(request, drop)

@@ -45,6 +45,13 @@ class Placement:
             f"/publishers/{publisher}/models/{model_id}:{method}"
         )
 
+    def openapi_url(self) -> str:
+        """Vertex's OpenAI-compatible chat endpoint for the open models (MaaS): the model is in the body."""
+        project = path_part(self.project, provider=PROVIDER, param="vertex_project")
+        location = path_part(self.location, provider=PROVIDER, param="vertex_location")
+        where = f"{self.base}/{API_VERSION}/projects/{project}/locations/{location}"
+        return where + "/endpoints/openapi/chat/completions"
+
 
 def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placement:
     """`projects` remembers the project_id read from each credentials source (the caller's memo)."""
