@@ -318,16 +318,14 @@ class PeopleRoutes:
         changes its models."""
         if organization_id is UNSET and models is UNSET:
             return
+        team = await self.storage.teams.get(team_id)
+        if team is None:
+            return  # the update answers 404
         if organization_id is UNSET:
-            team = await self.storage.teams.get(team_id)
-            organization_id = team.organization_id if team is not None else None
-        if organization_id is None:
-            return
-        org = await organization_of_team(self.storage, organization_id)
-        if models is UNSET:
-            team = await self.storage.teams.get(team_id)
-            models = team.models if team is not None else []
-        check_team_models(org, models)
+            organization_id = team.organization_id
+        if organization_id is not None:
+            org = await organization_of_team(self.storage, organization_id)
+            check_team_models(org, team.models if models is UNSET else models)
 
     async def _team_view(self, team_id: str) -> dict[str, Any] | None:
         team = await self.storage.teams.get(team_id)
