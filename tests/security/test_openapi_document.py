@@ -126,8 +126,9 @@ def test_a_405_allows_exactly_the_documented_methods(
 ) -> None:
     # RFC 9110: a 405 carries Allow (Schemathesis' "wrong response to undeclared method" found it missing)
     for path, operations in document["paths"].items():
+        undeclared = "PUT" if "patch" in operations else "PATCH"  # /organization/update serves PATCH
         status, body, headers = _call_with_headers(
-            gateway.base_url, "PATCH", path.replace("{", "").replace("}", "")
+            gateway.base_url, undeclared, path.replace("{", "").replace("}", "")
         )
         assert status == 405, (path, status, body)
         assert headers["allow"] == ", ".join(sorted(m.upper() for m in operations)), path

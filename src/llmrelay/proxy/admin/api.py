@@ -16,6 +16,7 @@ from llmrelay.proxy.admin.access import Caller, caller_of
 from llmrelay.proxy.admin.audit import AUDIT_PREFIX, CHANGED_BY_HEADER, AuditRoutes, AuditTrail
 from llmrelay.proxy.admin.end_users import EndUserRoutes
 from llmrelay.proxy.admin.keys import KeyRoutes
+from llmrelay.proxy.admin.organizations import OrganizationRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
 from llmrelay.proxy.admin.permissions import owner_routes
 from llmrelay.proxy.admin.spend import SpendRoutes
@@ -45,6 +46,7 @@ class AdminApi:
         self._spend = SpendRoutes(storage)
         self._end_users = EndUserRoutes(storage, trail, model_names)
         self._audit = AuditRoutes(storage)
+        self._orgs = OrganizationRoutes(storage, trail)
 
     def _guarded(self, method: str, path: str, handler: AdminHandler) -> Handler:
         # a write route the permission table gives owners none of is an admin's, whatever the handler
@@ -86,6 +88,14 @@ class AdminApi:
             ("POST", "/team/delete", p.team_delete),
             ("POST", "/team/member_add", p.member_add),
             ("POST", "/team/member_delete", p.member_delete),
+            ("POST", "/organization/new", self._orgs.new),
+            ("GET", "/organization/info", self._orgs.info),
+            ("GET", "/organization/list", self._orgs.list_all),
+            # LiteLLM serves update as PATCH; POST too, as every other llmrelay update route
+            ("PATCH", "/organization/update", self._orgs.update),
+            ("POST", "/organization/update", self._orgs.update),
+            ("DELETE", "/organization/delete", self._orgs.delete),
+            ("POST", "/organization/member_add", self._orgs.member_add),
             ("GET", "/spend/logs", s.logs),
             ("GET", "/spend/daily", s.daily),
             ("GET", "/audit", self._audit.list_entries),

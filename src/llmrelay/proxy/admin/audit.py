@@ -31,6 +31,7 @@ TABLE_NAMES = {
     "user": "LiteLLM_UserTable",
     "team": "LiteLLM_TeamTable",
     "end_user": "LiteLLM_EndUserTable",
+    "organization": "LiteLLM_OrganizationTable",
 }
 # on whose behalf an admin acts (LiteLLM's header): kept as a note beside the authenticated caller,
 # never as the actor; a non-admin sending it is refused (AdminApi)

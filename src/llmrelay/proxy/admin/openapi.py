@@ -90,6 +90,18 @@ _DOCS: dict[tuple[str, str], RouteDoc] = {
     ("POST", "/team/delete"): _doc("Delete teams and their keys", s.DeleteTeamsRequest),
     ("POST", "/team/member_add"): _doc("Add members to a team", s.MemberAddRequest),
     ("POST", "/team/member_delete"): _doc("Remove a member from a team", s.MemberDeleteRequest),
+    ("POST", "/organization/new"): _doc(f"Create an organization; limits make its budget ({_LIMITS}), "
+                                        "budget_id links an existing one", s.NewOrganizationRequest),
+    ("GET", "/organization/info"): _doc("An organization, its budget, teams and members",
+                                        params=_required("organization_id")),
+    ("GET", "/organization/list"): _doc("Every organization"),
+    ("PATCH", "/organization/update"): _doc("Change an organization; limits change its budget",
+                                            s.UpdateOrganizationRequest),
+    ("POST", "/organization/update"): _doc("Change an organization (as PATCH)", s.UpdateOrganizationRequest),
+    ("DELETE", "/organization/delete"): _doc("Delete organizations that have no team",
+                                             s.DeleteOrganizationsRequest),
+    ("POST", "/organization/member_add"): _doc("Place users in an organization (created if unknown)",
+                                               s.OrganizationMemberAddRequest),
     ("GET", "/spend/logs"): _doc("One row per call; dates inclusive (YYYY-MM-DD)", params=_SPEND_FILTERS),
     ("GET", "/spend/daily"): _doc("Daily totals grouped by model, key_hash, user_id, team_id, "
                                   "organization_id, end_user, deployment or provider", params=_DAILY_FILTERS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from llmrelay.auth.keys import display_name, generate_key, hash_key
 from llmrelay.proxy.admin.access import Caller
@@ -20,6 +20,7 @@ from llmrelay.proxy.admin.io import (
     to_micros,
 )
 from llmrelay.proxy.admin.keys import conflict
+from llmrelay.proxy.admin.organizations import check_team_models, organization_of_team
 from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteTeamsRequest,
@@ -184,6 +185,8 @@ class PeopleRoutes:
             for m in body.members_with_roles
         ]
         team_id = body.team_id or str(uuid.uuid4())
+        if body.organization_id is not None:
+            check_team_models(await organization_of_team(self.storage, body.organization_id), body.models)
         try:
             for member in members:
                 if await self.storage.users.get(member.user_id) is None:
@@ -240,6 +243,7 @@ class PeopleRoutes:
         if not caller.is_admin:
             await self._require_team_admin(caller, body.team_id)
         changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
+        await self._check_team_organization(body.team_id, body.organization_id, body.models)
         if body.spend is not UNSET:
             changes["spend_micros"] = to_micros(body.spend, "spend")
         changes |= limit_fields(body, self.storage.teams.clock(), creating=False)
@@ -306,6 +310,22 @@ class PeopleRoutes:
                 param="team_id",
                 code="not_team_admin",
             )
+
+    async def _check_team_organization(
+        self, team_id: str, organization_id: str | UnsetType | None, models: list[str] | UnsetType
+    ) -> None:
+        """A team's models stay within its organization's, whether the update moves the team or
+        changes its models."""
+        if organization_id is UNSET and models is UNSET:
+            return
+        team = await self.storage.teams.get(team_id)
+        if team is None:
+            return  # the update answers 404
+        if organization_id is UNSET:
+            organization_id = team.organization_id
+        if organization_id is not None:
+            org = await organization_of_team(self.storage, organization_id)
+            check_team_models(org, team.models if models is UNSET else models)
 
     async def _team_view(self, team_id: str) -> dict[str, Any] | None:
         team = await self.storage.teams.get(team_id)

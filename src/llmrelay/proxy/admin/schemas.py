@@ -200,3 +200,42 @@ class EndUserIds(msgspec.Struct, kw_only=True):
     """The body of /end_user/delete, /block and /unblock."""
 
     user_ids: Annotated[list[EndUserId], msgspec.Meta(min_length=1)]
+
+
+# ---- organizations: LiteLLM's bodies. Fields it has that llmrelay does not implement yet
+# (model_rpm_limit, model_tpm_limit, model_max_budget, object_permission, tags...) are refused with a
+# 400 naming them (forbid_unknown_fields), never dropped. Limits make the organization's budget.
+
+
+class NewOrganizationRequest(LimitsIn, kw_only=True, forbid_unknown_fields=True):
+    organization_id: Id | None = None
+    organization_alias: Name | None = None
+    budget_id: BudgetId | None = None  # link an existing budget instead of giving limits
+    models: list[Name] = msgspec.field(default_factory=list)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    blocked: bool = False
+
+
+class UpdateOrganizationRequest(LimitsIn, kw_only=True, forbid_unknown_fields=True):
+    organization_id: Id
+    organization_alias: Name | UnsetType | None = UNSET
+    budget_id: BudgetId | UnsetType | None = UNSET
+    models: list[Name] | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    blocked: bool | UnsetType = UNSET
+    spend: Usd | UnsetType = UNSET
+
+
+class DeleteOrganizationsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    organization_ids: Annotated[list[Id], msgspec.Meta(min_length=1)]
+
+
+class OrganizationMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    user_id: Id
+    # LiteLLM's organization roles; only `internal_user` has a meaning here (see organizations.py)
+    role: Name = "internal_user"
+
+
+class OrganizationMemberAddRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    organization_id: Id
+    member: OrganizationMember | list[OrganizationMember]

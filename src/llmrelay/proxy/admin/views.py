@@ -10,6 +10,7 @@ from llmrelay.storage.records import (
     BudgetRecord,
     EndUserRecord,
     KeyRecord,
+    OrganizationRecord,
     SpendLogRecord,
     TeamMember,
     TeamRecord,
@@ -131,4 +132,20 @@ def spend_log_view(log: SpendLogRecord) -> dict[str, Any]:
         "end_user": log.end_user,
         "status": log.status,
         "error": log.error,
+    }
+
+
+def organization_view(org: OrganizationRecord, budget: BudgetRecord | None) -> dict[str, Any]:
+    """LiteLLM's organization object: its limits live in its budget (`litellm_budget_table`)."""
+    return {
+        "organization_id": org.organization_id,
+        "organization_alias": org.organization_alias,
+        "budget_id": org.budget_id,
+        "models": org.models,
+        "spend": to_usd(org.spend_micros),
+        "metadata": org.metadata,
+        "blocked": org.blocked,
+        "litellm_budget_table": None if budget is None else budget_view(budget),
+        "created_at": _iso(org.created_at),
+        "updated_at": _iso(org.updated_at),
     }
