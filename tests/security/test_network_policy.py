@@ -44,6 +44,8 @@ MASTER_KEY = "sk-network-policy-tests-master"
         (["info_routes"], "/key/info", True),
         (["info_routes"], "/key/generate", False),
         (["management_routes"], "/team/new", True),
+        (["management_routes"], "/organization/new", True),
+        (["management_routes"], "/organization/chat", False),
         ([], "/chat/completions", False),
     ],
 )

@@ -37,7 +37,9 @@ _INFO = ("/key/info", "/key/health", "/team/info", "/team/list", "/organization/
 _MANAGEMENT = ("/user/new", "/user/update", "/user/delete", "/user/info", "/user/list", "/team/new",
                "/team/update", "/team/delete", "/team/list", "/team/info", "/team/block", "/team/unblock",
                "/team/member_add", "/team/member_delete", "/model/new", "/model/update", "/model/delete",
-               "/model/info", *_KEY_MANAGEMENT)  # fmt: skip
+               "/model/info", "/organization/new", "/organization/update", "/organization/delete",
+               "/organization/member_add", "/organization/info", "/organization/list",
+               *_KEY_MANAGEMENT)  # fmt: skip
 _SPEND = ("/spend/keys", "/spend/users", "/spend/tags", "/spend/calculate", "/spend/logs",
           "/key/spend/report", "/user/spend/report", "/team/spend/report")  # fmt: skip
 _GLOBAL_SPEND = ("/global/spend/logs", "/global/spend", "/global/spend/keys", "/global/spend/teams",
