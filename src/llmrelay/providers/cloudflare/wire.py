@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmrelay.types.errors import APIConnectionError, InternalServerError
+from llmrelay.providers.sse_decoder import SseChunkDecoder
+from llmrelay.types.errors import InternalServerError
 from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage
-from llmrelay.wire.sse import SSEParser
 
 if TYPE_CHECKING:
     from llmrelay.providers.base import Provider
@@ -77,36 +77,20 @@ def new_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
-class CloudflareStreamDecoder:
+class CloudflareStreamDecoder(SseChunkDecoder):
     """Text pieces become content deltas; `[DONE]` ends the answer (finish_reason "stop", unless an
     event said otherwise), after which the usage seen is emitted as a usage-only chunk."""
 
+    _model: str  # always given here
+    _cut_message = "Cloudflare stream ended before [DONE]: the connection was cut"
+
     def __init__(self, provider: Provider, model: str) -> None:
-        self._provider = provider
-        self._model = model
-        self._sse = SSEParser()
+        super().__init__(provider, model)
         self._id = new_id()
         self._created = int(time.time())
         self._started = False
-        self._done = False
         self._finish: str | None = None
         self._usage: Usage | None = None
-
-    def feed(self, data: bytes) -> list[ChatChunk]:
-        return self._events(self._sse.feed(data), at_end=False)
-
-    def end(self) -> list[ChatChunk]:
-        out = self._events(self._sse.end(), at_end=True)
-        if not self._done:
-            raise self._cut()
-        return out
-
-    def _cut(self) -> APIConnectionError:
-        return APIConnectionError(
-            "Cloudflare stream ended before [DONE]: the connection was cut",
-            provider=self._provider.name,
-            model=self._model,
-        )
 
     def _events(self, events: list[Any], *, at_end: bool) -> list[ChatChunk]:
         out: list[ChatChunk] = []
@@ -114,7 +98,7 @@ class CloudflareStreamDecoder:
             if not event.data:
                 continue
             if event.data == "[DONE]":
-                self._done = True
+                self._ended = True
                 out.append(
                     self._chunk(
                         [ChunkChoice(index=0, delta=self._delta(None), finish_reason=self._finish or "stop")]

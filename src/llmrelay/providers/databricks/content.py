@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmrelay.types.errors import APIConnectionError, InternalServerError
+from llmrelay.providers.sse_decoder import SseChunkDecoder
+from llmrelay.types.errors import InternalServerError
 from llmrelay.types.response import ChatChunk, ChatResponse
-from llmrelay.wire.sse import SSEParser
 
 if TYPE_CHECKING:
     from llmrelay.providers.base import Provider
@@ -62,35 +62,21 @@ def flatten(message: dict[str, Any], provider: str) -> None:
         message["reasoning_content"] = (message.get("reasoning_content") or "") + "".join(reasoning)
 
 
-class DatabricksStreamDecoder:
+class DatabricksStreamDecoder(SseChunkDecoder):
     """OpenAI's chat SSE (`data: {chunk}` ... `data: [DONE]`), with blocks flattened. It declares no
     `wire_dialect`: its bytes may hold blocks an OpenAI client cannot read, so they are never relayed
     as they came."""
 
+    _cut_message = "stream ended before [DONE]: the connection was cut"
+
     def __init__(self, provider: Provider) -> None:
-        self._provider = provider
-        self._sse = SSEParser()
-        self._done = False
-
-    def feed(self, data: bytes) -> list[ChatChunk]:
-        return self._events(self._sse.feed(data), at_end=False)
-
-    def end(self) -> list[ChatChunk]:
-        out = self._events(self._sse.end(), at_end=True)
-        if not self._done:
-            raise self._cut()
-        return out
-
-    def _cut(self) -> APIConnectionError:
-        return APIConnectionError(
-            "stream ended before [DONE]: the connection was cut", provider=self._provider.name
-        )
+        super().__init__(provider)
 
     def _events(self, events: list[Any], *, at_end: bool) -> list[ChatChunk]:
         out: list[ChatChunk] = []
         for event in events:
             if event.data == "[DONE]":
-                self._done = True
+                self._ended = True
                 continue
             if not event.data:
                 continue

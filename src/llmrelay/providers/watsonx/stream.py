@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from llmrelay.providers.sse_decoder import SseChunkDecoder
 from llmrelay.providers.watsonx.response import (
     GenerationWire,
     chunk_decoder,
@@ -19,39 +20,22 @@ from llmrelay.providers.watsonx.response import (
     generation_usage,
     new_id,
 )
-from llmrelay.types.errors import APIConnectionError, InternalServerError
+from llmrelay.types.errors import InternalServerError
 from llmrelay.types.response import ChatChunk, ChunkChoice, Delta, Usage
-from llmrelay.wire.sse import SSEParser
 
 if TYPE_CHECKING:
     from llmrelay.providers.base import Provider
 
 
-class WatsonxStreamDecoder:
+class WatsonxStreamDecoder(SseChunkDecoder):
+    _model: str  # always given here
+    _cut_message = "watsonx stream ended before its last answer: the connection was cut"
+
     def __init__(self, provider: Provider, model: str) -> None:
-        self._provider = provider
-        self._model = model
-        self._sse = SSEParser()
+        super().__init__(provider, model)
         self._id = new_id()
         self._created = int(time.time())
-        self._finished = False
         self._started = False
-
-    def feed(self, data: bytes) -> list[ChatChunk]:
-        return self._events(self._sse.feed(data), at_end=False)
-
-    def end(self) -> list[ChatChunk]:
-        out = self._events(self._sse.end(), at_end=True)
-        if not self._finished:
-            raise self._cut()
-        return out
-
-    def _cut(self) -> APIConnectionError:
-        return APIConnectionError(
-            "watsonx stream ended before its last answer: the connection was cut",
-            provider=self._provider.name,
-            model=self._model,
-        )
 
     def _events(self, events: list[Any], *, at_end: bool) -> list[ChatChunk]:
         out: list[ChatChunk] = []
@@ -64,7 +48,7 @@ class WatsonxStreamDecoder:
             try:
                 out.extend(self._decode(raw))
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                if at_end and not self._finished:
+                if at_end and not self._ended:
                     raise self._cut() from exc
                 raise InternalServerError(
                     f"malformed stream event from watsonx: {exc}",
@@ -90,7 +74,7 @@ class WatsonxChatStreamDecoder(WatsonxStreamDecoder):
             self._started = True
         for choice in wire.choices:
             choice.finish_reason = finish_reason(choice.finish_reason, self._provider.name, self._model)
-            self._finished = self._finished or choice.finish_reason is not None
+            self._ended = self._ended or choice.finish_reason is not None
         out = [self.chunk(wire.choices)] if wire.choices else []
         if wire.usage is not None:
             out.append(self.chunk([], wire.usage))
@@ -119,7 +103,7 @@ class WatsonxGenerationStreamDecoder(WatsonxStreamDecoder):
             if delta.content or delta.role or reason:
                 out.append(self.chunk([ChunkChoice(index=0, delta=delta, finish_reason=reason)]))
             if reason is not None:
-                self._finished = True
+                self._ended = True
                 u = self._usage
                 u.total_tokens = u.prompt_tokens + u.completion_tokens
                 out.append(self.chunk([], u))
