@@ -12,11 +12,7 @@ from dataclasses import dataclass
 
 from llmrelay.core.credentials import TokenCache
 from llmrelay.core.scrub import Scrubber
-from llmrelay.providers.aws.chain import AwsChain
 from llmrelay.providers.base import Provider
-from llmrelay.providers.bedrock import credentials as bedrock_credentials
-from llmrelay.providers.bedrock.signing import auth_headers
-from llmrelay.providers.vertex import settings as vertex_settings
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError, ServiceUnavailableError
 from llmrelay.types.http import HttpRequest
@@ -79,12 +75,22 @@ class ProviderAccess:
             return await self._vertex_token(request)
         raise self._missing(f"provider {provider!r} has no pass-through credential")
 
+    # Bedrock's and Vertex AI's modules are imported by their routes' first call, not at start:
+    # every gateway installs these routes, and the AWS chain alone (its XML parser) added ~1 MB to
+    # an idle worker that may never serve either (tests/cli/test_idle_memory.py)
+
     def _bedrock_base(self) -> tuple[str, str | None]:
+        from llmrelay.providers.bedrock import credentials as bedrock_credentials
+
         creds = bedrock_credentials.credentials(self.deployment)
         signing = not isinstance(creds, bedrock_credentials.BearerToken)
         return bedrock_credentials.runtime_base(self.deployment, signing)
 
     async def _sign_bedrock(self, request: HttpRequest) -> HttpRequest:
+        from llmrelay.providers.aws.chain import AwsChain
+        from llmrelay.providers.bedrock import credentials as bedrock_credentials
+        from llmrelay.providers.bedrock.signing import auth_headers
+
         try:
             creds = bedrock_credentials.credentials(self.deployment)
             _, region = self._bedrock_base()
@@ -101,6 +107,8 @@ class ProviderAccess:
         return request
 
     def _vertex_base(self) -> str:
+        from llmrelay.providers.vertex import settings as vertex_settings
+
         deployment = self.deployment
         if deployment.api_base:
             return deployment.api_base.rstrip("/").removesuffix("/" + vertex_settings.API_VERSION)
@@ -114,6 +122,8 @@ class ProviderAccess:
             # a ready access token in the config
             request.headers["authorization"] = f"Bearer {self.deployment.api_key}"
             return request
+        from llmrelay.providers.vertex import settings as vertex_settings
+
         try:
             grant = vertex_settings.token_grant(self.deployment)
         except (AuthenticationError, BadRequestError) as exc:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 import msgspec
@@ -23,6 +22,7 @@ from llmrelay.proxy.passthrough.access import ProviderAccess
 from llmrelay.proxy.passthrough.billing import Metered, PassThroughBilling
 from llmrelay.proxy.passthrough.forward import exchange
 from llmrelay.proxy.passthrough.meter import meter_for
+from llmrelay.proxy.passthrough.prefixes import PROVIDER_ROUTES, ProviderRoute
 from llmrelay.proxy.passthrough.upstream import (
     forwarded_headers,
     forwarded_query,
@@ -35,26 +35,6 @@ from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError, BadRequestError, LLMError
 from llmrelay.types.http import HttpRequest
 
-
-@dataclass(frozen=True, slots=True)
-class ProviderRoute:
-    prefix: str  # "/anthropic"
-    provider: str  # the registry's name
-    # where a client may put its virtual key besides `Authorization: Bearer` (as the provider's SDK
-    # puts a key), and whether `?key=` is one (Gemini's)
-    key_headers: tuple[str, ...] = ("x-api-key",)
-    key_in_query: bool = False
-
-
-PROVIDER_ROUTES = (
-    ProviderRoute("/anthropic", "anthropic"),
-    ProviderRoute("/openai", "openai"),
-    ProviderRoute("/gemini", "gemini", ("x-goog-api-key",), key_in_query=True),
-    ProviderRoute("/vertex_ai", "vertex_ai", ("x-goog-api-key",)),
-    ProviderRoute("/vertex-ai", "vertex_ai", ("x-goog-api-key",)),
-    ProviderRoute("/bedrock", "bedrock"),
-    ProviderRoute("/cohere", "cohere"),
-)
 _PATH_MODEL = re.compile(r"/models/([^/:]+):")  # Gemini and Vertex AI: .../models/{model}:{action}
 _BEDROCK_MODEL = re.compile(r"^/model/([^/]+)/")  # Bedrock runtime: /model/{modelId}/{action}
 _STREAMING_ACTIONS = (
