@@ -14,7 +14,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "azure_ai",
         "azure_text",
         "aiohttp_openai",
-        "amazon_nova",
         "anthropic_text",
         "assemblyai",
         "bytez",
