@@ -29,7 +29,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "humanloop",
         "infinity",
         "langfuse",
-        "maritalk",
         "milvus",
         "nlp_cloud",
         "oci",
