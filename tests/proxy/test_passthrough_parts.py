@@ -13,7 +13,7 @@ from llmrelay.config.loader import parse_config
 from llmrelay.config.pass_through import PROVIDER_SEGMENTS
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.proxy.passthrough.meter import meter_for, metered_format
-from llmrelay.proxy.passthrough.routes import PROVIDER_ROUTES
+from llmrelay.proxy.passthrough.prefixes import PROVIDER_ROUTES
 from llmrelay.proxy.passthrough.upstream import (
     forwarded_headers,
     forwarded_query,

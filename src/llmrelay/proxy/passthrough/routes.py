@@ -22,7 +22,7 @@ from llmrelay.proxy.passthrough.access import ProviderAccess
 from llmrelay.proxy.passthrough.billing import Metered, PassThroughBilling
 from llmrelay.proxy.passthrough.forward import exchange
 from llmrelay.proxy.passthrough.meter import meter_for
-from llmrelay.proxy.passthrough.prefixes import PROVIDER_ROUTES, ProviderRoute
+from llmrelay.proxy.passthrough.prefixes import ProviderRoute
 from llmrelay.proxy.passthrough.upstream import (
     forwarded_headers,
     forwarded_query,
@@ -127,9 +127,6 @@ class ProviderRoutes:
         self.body_limit = body_limit
         self.tokens = TokenCache(transport.send)
 
-    def routes(self) -> list[ProviderRouteHandler]:
-        return [ProviderRouteHandler(self, route) for route in PROVIDER_ROUTES]
-
     async def forward(self, req: Request, route: ProviderRoute, authenticate: Authenticate) -> None:
         principal = await authenticate(client_key_getter(req, route), True)
         subpath = req.path[len(route.prefix) :]
@@ -176,23 +173,6 @@ class ProviderRoutes:
         found = self.credentials.get(provider)
         # none configured: the adapter reads the provider's environment variables
         return found if found is not None else Deployment(provider=provider, model="")
-
-
-class ProviderRouteHandler:
-    """One provider's route: every path below its prefix, any method."""
-
-    __slots__ = ("_prefix", "_route", "_routes")
-
-    def __init__(self, routes: ProviderRoutes, route: ProviderRoute) -> None:
-        self._routes = routes
-        self._route = route
-        self._prefix = route.prefix + "/"
-
-    def matches(self, path: str) -> bool:
-        return path.startswith(self._prefix)
-
-    async def __call__(self, req: Request, authenticate: Authenticate) -> None:
-        await self._routes.forward(req, self._route, authenticate)
 
 
 def _model_in_path(provider: str, subpath: str) -> str | None:
