@@ -20,6 +20,7 @@ from llmrelay.providers.aws.chain import AwsChain
 from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
+from llmrelay.providers.bedrock.embedding import family as embedding_family
 from llmrelay.providers.bedrock.errors import classify, decode_payload
 from llmrelay.providers.bedrock.optional import require_botocore
 from llmrelay.providers.bedrock.params import BEDROCK_PARAMS
@@ -106,6 +107,10 @@ class BedrockProvider(Provider):
         operation = "converse-stream" if request.stream else "converse"
         accept = EVENT_STREAM if request.stream else "application/json"
         return self._request(deployment, target, operation, body, accept, stream=bool(request.stream))
+
+    def takes_embedding_task_type(self, deployment: Deployment) -> bool:
+        # Cohere Embed's input_type; Amazon Titan's body has no such field
+        return embedding_family(self._model(deployment)) == "cohere"
 
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         target = self._model(deployment)
