@@ -93,6 +93,12 @@ class Provider:
         llmrelay.providers.grants), or None when its headers carry static credentials."""
         return None
 
+    def credential_refused(self, status: int, headers: Mapping[str, str]) -> bool:
+        """Whether an answer's head says the credential from `token_grant` was refused — the engine
+        then drops it and sends once more with a fresh one. A 401, unless the provider says more
+        (AWS answers an expired session token with a 403)."""
+        return status == 401
+
     def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
         """Put a credential from `token_grant` on a prepared request (default: a token as a bearer
         header; an adapter whose grant yields signing keys signs the request here)."""

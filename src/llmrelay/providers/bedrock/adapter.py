@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from llmrelay.providers.aws.chain import AwsChain
+from llmrelay.providers.aws.refusals import keys_refused
 from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
@@ -154,6 +155,9 @@ class BedrockProvider(Provider):
     def token_grant(self, deployment: Deployment) -> AwsChain | None:
         credentials = creds.credentials(deployment)
         return credentials if isinstance(credentials, AwsChain) else None
+
+    def credential_refused(self, status: int, headers: Mapping[str, str]) -> bool:
+        return keys_refused(status, headers)
 
     def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
         """Sign `request` with the chain's keys (the SigV4 signature covers its exact URL and body)."""
