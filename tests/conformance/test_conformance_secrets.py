@@ -12,8 +12,8 @@ from conformance_case import AdapterCase
 from conformance_cases import CASE_CALL_IDS, CASE_CALLS, CASES
 
 # the headers providers read credentials from (OpenAI and most: authorization; Azure: api-key;
-# Anthropic: x-api-key; Gemini: x-goog-api-key)
-AUTH_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
+# Anthropic: x-api-key; Gemini: x-goog-api-key; Sarvam: api-subscription-key beside authorization)
+AUTH_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "api-subscription-key"})
 
 
 @pytest.mark.parametrize(("case", "call"), CASE_CALLS, ids=CASE_CALL_IDS)

@@ -112,6 +112,8 @@ class OpenAICompatible(Provider):
         key = self.api_key(deployment)
         if key:
             headers["authorization"] = f"Bearer {key}"
+            if self.spec.key_header:
+                headers[self.spec.key_header] = key
         if deployment.organization:
             headers["openai-organization"] = deployment.organization
         if deployment.extra_headers:
