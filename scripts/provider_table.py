@@ -16,7 +16,7 @@ from pathlib import Path
 from llmrelay.cost.catalog import SIBLING_PROVIDERS, Catalog
 from llmrelay.providers.compat import compat_specs
 from llmrelay.providers.coverage import UNPRICED_PROVIDERS, UNSERVED_CATALOG_PROVIDERS
-from llmrelay.providers.registry import NATIVE_ADAPTERS, ProviderRegistry, declared_params
+from llmrelay.providers.registry import NATIVE_ADAPTERS, PROVIDER_ALIASES, ProviderRegistry, declared_params
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "providers" / "index.md"
@@ -104,7 +104,10 @@ def table() -> str:
         "| provider's API |",
         "|---|---|---|---|---|---|---|",
     ]
+    aliases = ", ".join(f"`{alias}/` → `{name}/`" for alias, name in sorted(PROVIDER_ALIASES.items()))
     unserved = [
+        "",
+        f"LiteLLM's other names, read as the provider they name: {aliases}.",
         "",
         "Priced in the catalog but not callable (providers/coverage.py):",
         "",

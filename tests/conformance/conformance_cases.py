@@ -536,6 +536,23 @@ def _native_cases() -> list[AdapterCase]:
             more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
             error_stream=OPENAI_ERROR_STREAM,
         ),
+        *(
+            AdapterCase(
+                name,
+                name,
+                _deployment(name, name, model, **fields),
+                # OpenAI's chat wire at URLs of their own (providers/openai_hosted/)
+                {"chat": OPENAI_ANSWERS["chat"], "stream": OPENAI_ANSWERS["stream"]},
+                "openai",
+                more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+                error_stream=OPENAI_ERROR_STREAM,
+            )
+            for name, model, fields in (
+                ("datarobot", "azure/gpt-4o-mini", {}),
+                ("gradient_ai", "llama3.3-70b-instruct", {}),
+                ("ragflow", "chat/f1b2c3/deepseek-chat", {"api_base": "http://ragflow.conformance.test/v1"}),
+            )
+        ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),

@@ -26,7 +26,6 @@ UNSERVED_CATALOG_PROVIDERS: dict[str, str] = {
     "gigachat": f"GigaChat's OAuth token grant and API: {_NOT_BUILT}",
     "github_copilot": "a Copilot subscription's sign-in (OAuth device flow for one person's "
     "account), not an API a gateway should hold",
-    "gradient_ai": f"DigitalOcean Gradient's agent endpoints: {_NOT_BUILT}",
     "microsoft_365_copilot": "Microsoft 365 Copilot's Graph API for one tenant's users: not an LLM API",
     "nlp_cloud": f"NLP Cloud's own API: {_NOT_BUILT}",
     "oci": f"OCI Generative AI's signed API: {_NOT_BUILT}",
@@ -45,11 +44,11 @@ UNSERVED_CATALOG_PROVIDERS: dict[str, str] = {
 UNPRICED_PROVIDERS: dict[str, str] = {
     **dict.fromkeys(
         ("custom_openai", "docker_model_runner", "hosted_vllm", "huggingface_local", "litellm_proxy",
-         "llamafile", "lm_studio", "openai_like", "xinference"),
+         "llamafile", "lm_studio", "oobabooga", "openai_like", "ragflow", "xinference"),
         _OWN_SERVER,
     ),
     **dict.fromkeys(
-        ("apertis", "charity_engine", "chutes", "clarifai", "cometapi", "cortecs", "empower",
+        ("apertis", "charity_engine", "chutes", "clarifai", "cometapi", "cortecs", "datarobot", "empower",
          "galadriel", "github", "helicone", "huggingface", "maritalk", "nano-gpt", "neosantara",
          "openrouter", "parasail", "poe", "reka", "sagemaker_chat", "synthetic", "veniceai"),
         _ASK_PRICES,

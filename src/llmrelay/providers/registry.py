@@ -37,6 +37,12 @@ NATIVE_ADAPTERS: dict[str, str] = {
     # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
+    # OpenAI's chat wire at the LLM gateway or a deployment of a DataRobot account
+    "datarobot": "llmrelay.providers.openai_hosted.datarobot:DataRobotProvider",
+    # OpenAI's chat wire at DigitalOcean's serverless endpoint or an agent's own
+    "gradient_ai": "llmrelay.providers.openai_hosted.gradient_ai:GradientAIProvider",
+    # OpenAI's chat wire per chat assistant or agent of a RAGFlow server
+    "ragflow": "llmrelay.providers.openai_hosted.ragflow:RagflowProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     # SageMaker endpoints: TGI's body, or a container's OpenAI-style Messages API
     "sagemaker": "llmrelay.providers.sagemaker:SageMakerProvider",
@@ -49,6 +55,10 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "watsonx": "llmrelay.providers.watsonx:WatsonxProvider",
     "watsonx_text": "llmrelay.providers.watsonx:WatsonxTextProvider",
 }
+# LiteLLM's other names for a provider llmrelay serves under one: the model string's prefix is read as
+# the provider it names (vertex_ai_beta/ was LiteLLM's route to Gemini on Vertex AI)
+PROVIDER_ALIASES: dict[str, str] = {"vertex_ai_beta": "vertex_ai"}
+
 # provider name → "module:NAME" of the ProviderParams its adapter declares (`deployment_params`), for
 # the providers that read more than api_key / api_base / api_version; the modules are light
 DECLARED_PARAMS: dict[str, str] = {
@@ -105,7 +115,14 @@ class ProviderRegistry:
         self._adapters[adapter.name] = adapter
 
     def __contains__(self, name: str) -> bool:
-        return name in self._adapters or name in NATIVE_ADAPTERS or name in compat_specs()
+        if name in self._adapters or name in NATIVE_ADAPTERS or name in PROVIDER_ALIASES:
+            return True
+        return name in compat_specs()
+
+    @staticmethod
+    def canonical(name: str) -> str:
+        """The provider a prefix names: itself, or the one an alias of LiteLLM's stands for."""
+        return PROVIDER_ALIASES.get(name, name)
 
     @staticmethod
     def known() -> list[str]:

@@ -105,13 +105,17 @@ class OpenAICompatible(Provider):
 
     # ---- requests
     def url(self, deployment: Deployment, endpoint: str) -> str:
-        return join_url(self.api_base(deployment), self.spec.path_prefix + endpoint)
+        base, prefix = self.api_base(deployment), self.spec.path_prefix
+        # a base given with the prefix already on it (`http://host:5000/v1`) does not get it twice
+        if prefix and base.endswith("/" + prefix.strip("/")):
+            prefix = ""
+        return join_url(base, prefix + endpoint)
 
     def headers(self, deployment: Deployment) -> dict[str, str]:
         headers = {"content-type": "application/json"}
         key = self.api_key(deployment)
         if key:
-            headers["authorization"] = f"Bearer {key}"
+            headers["authorization"] = f"{self.spec.auth_scheme} {key}"
             if self.spec.key_header:
                 headers[self.spec.key_header] = key
         if deployment.organization:
