@@ -541,16 +541,21 @@ def _native_cases() -> list[AdapterCase]:
                 name,
                 name,
                 _deployment(name, name, model, **fields),
-                # OpenAI's chat wire at URLs of their own (providers/openai_hosted/)
-                {"chat": OPENAI_ANSWERS["chat"], "stream": OPENAI_ANSWERS["stream"]},
+                # OpenAI's wire at URLs of their own (providers/openai_hosted/)
+                {call: OPENAI_ANSWERS[call] for call in calls},
                 "openai",
+                models={"embedding": "Cohere-embed-v3-english"} if "embedding" in calls else {},
                 more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
                 error_stream=OPENAI_ERROR_STREAM,
             )
-            for name, model, fields in (
-                ("datarobot", "azure/gpt-4o-mini", {}),
-                ("gradient_ai", "llama3.3-70b-instruct", {}),
-                ("ragflow", "chat/f1b2c3/deepseek-chat", {"api_base": "http://ragflow.conformance.test/v1"}),
+            for name, model, calls, fields in (
+                ("datarobot", "azure/gpt-4o-mini", ("chat", "stream"), {}),
+                ("gradient_ai", "llama3.3-70b-instruct", ("chat", "stream"), {}),
+                ("ragflow", "chat/f1b2c3/deepseek-chat", ("chat", "stream"),
+                 {"api_base": "http://ragflow.conformance.test/v1"}),
+                ("azure_ai", "Mistral-large-2411", ("chat", "stream", "embedding"),
+                 {"api_base": "https://conformance.services.ai.azure.com",
+                  "api_version": "2024-05-01-preview"}),
             )
         ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),

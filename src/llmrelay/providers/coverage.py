@@ -16,7 +16,6 @@ _OWN_SERVER = "a server of your own: no list price; set prices in model_info to 
 UNSERVED_CATALOG_PROVIDERS: dict[str, str] = {
     "assemblyai": f"AssemblyAI's transcription API: {_NOT_BUILT}",
     "aws_polly": f"Amazon Polly speech: {_NOT_BUILT}",
-    "azure_ai": f"Azure AI Foundry's model inference API: {_NOT_BUILT}",
     "azure_text": f"Azure OpenAI's legacy completions under their own prefix: {_NOT_BUILT}",
     "bedrock_mantle": f"Bedrock's OpenAI-compatible Mantle endpoint: {_NOT_BUILT}",
     "black_forest_labs": f"Black Forest Labs' image API: {_NOT_BUILT}",

@@ -16,6 +16,9 @@ from llmrelay.types.errors import BadRequestError
 NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
+    # Azure AI Foundry's model inference API: OpenAI's wire under a resource's /models, or a
+    # serverless endpoint's root
+    "azure_ai": "llmrelay.providers.openai_hosted.azure_ai:AzureAIProvider",
     "bedrock": "llmrelay.providers.bedrock:BedrockProvider",
     # Workers AI's own ai/run API, in its {result, success, errors} envelope
     "cloudflare": "llmrelay.providers.cloudflare:CloudflareProvider",

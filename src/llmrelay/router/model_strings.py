@@ -11,7 +11,6 @@ from llmrelay.providers.registry import ProviderRegistry
 LITELLM_ONLY_PROVIDERS = frozenset(
     [
         "auto_router",
-        "azure_ai",
         "azure_text",
         "aiohttp_openai",
         "anthropic_text",
