@@ -47,6 +47,7 @@ PAGES = {
     "sagemaker": "sagemaker.md",
     "sagemaker_chat": "sagemaker.md",
     "snowflake": "snowflake.md",
+    "text-completion-codestral": "codestral_fim.md",
     "vertex_ai": "vertex.md",
     "voyage": "voyage.md",
     "watsonx": "watsonx.md",

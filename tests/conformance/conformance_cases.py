@@ -558,6 +558,14 @@ def _native_cases() -> list[AdapterCase]:
                   "api_version": "2024-05-01-preview"}),
             )
         ),
+        AdapterCase(
+            "text-completion-codestral",
+            "text-completion-codestral",
+            _deployment("text-completion-codestral", "text-completion-codestral", "codestral-latest"),
+            # fill-in-the-middle answers and streams are chat-shaped: OpenAI's chat recordings
+            {"text_completion": OPENAI_ANSWERS["chat"], "text_stream": OPENAI_ANSWERS["stream"]},
+            "openai",
+        ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),

@@ -35,8 +35,9 @@ SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {
     "bedrock": ("bedrock_converse",),
     # the price list files Fireworks' embedding models under a provider name of their own
     "fireworks_ai": ("fireworks_ai-embedding-models",),
-    # Mistral's fill-in-the-middle models, priced under LiteLLM's text-completion name
+    # Mistral's Codestral models, priced under either name (chat, and fill-in-the-middle)
     "codestral": ("text-completion-codestral",),
+    "text-completion-codestral": ("codestral",),
 }
 
 

@@ -42,8 +42,6 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     # a header that carries the API key too, besides `Authorization: Bearer` (Sarvam's
     # api-subscription-key)
     key_header: str = ""
-    # the Authorization scheme the key is sent under (text-generation-webui's is `Token`)
-    auth_scheme: str = "Bearer"
     docs: str = ""
 
 

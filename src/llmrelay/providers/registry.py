@@ -52,6 +52,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "sagemaker_chat": "llmrelay.providers.sagemaker:SageMakerChatProvider",
     # Cortex REST API: OpenAI's chat wire, Snowflake's URL and token-type header
     "snowflake": "llmrelay.providers.snowflake:SnowflakeProvider",
+    # Mistral's fill-in-the-middle completions (text completions only)
+    "text-completion-codestral": "llmrelay.providers.codestral_fim:CodestralFimProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
     "voyage": "llmrelay.providers.voyage:VoyageProvider",
     # IBM watsonx.ai: its chat API, and text generation with the conversation as one prompt

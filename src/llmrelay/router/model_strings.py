@@ -35,7 +35,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "recraft",
         "runwayml",
         "sagemaker_nova",
-        "text-completion-codestral",
         "topaz",
         "triton",
         "vllm",

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from llmrelay.providers.base import Codec, Provider, join_url
+from llmrelay.providers.base import Codec, Provider, TextStreamDecoder, join_url
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.multipart import encode_form
 from llmrelay.providers.openai import forms
@@ -115,7 +115,7 @@ class OpenAICompatible(Provider):
         headers = {"content-type": "application/json"}
         key = self.api_key(deployment)
         if key:
-            headers["authorization"] = f"{self.spec.auth_scheme} {key}"
+            headers["authorization"] = f"Bearer {key}"
             if self.spec.key_header:
                 headers[self.spec.key_header] = key
         if deployment.organization:
@@ -272,7 +272,7 @@ class OpenAICompatible(Provider):
     def chat_stream_decoder(self, request: ChatRequest) -> OpenAIChatStreamDecoder:
         return OpenAIChatStreamDecoder(self)
 
-    def text_stream_decoder(self, request: TextCompletionRequest) -> OpenAITextStreamDecoder:
+    def text_stream_decoder(self, request: TextCompletionRequest) -> TextStreamDecoder:
         return OpenAITextStreamDecoder(self)
 
     def _decode(self, decoder: msgspec.json.Decoder[T], body: bytes) -> T:
