@@ -237,6 +237,13 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     allowed_routes: list[str] | None = None
     # llmrelay: the only routes the users of a role may call, e.g. {"internal_user_viewer": ["info_routes"]}
     role_allowed_routes: dict[str, list[str]] | None = None
+    # llmrelay, stored Responses (proxy/responses_store.py; with a database only): false stores no
+    # response (store: true and previous_response_id are then refused); how long a stored response
+    # is kept ("30d" unless set; "never" keeps them until deleted); the largest conversation one may
+    # hold, MB (8 unless set; larger ones are refused with a 400 when store is on)
+    store_responses: bool = True
+    responses_retention_period: str | None = None
+    responses_max_stored_mb: PositiveNumber | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
