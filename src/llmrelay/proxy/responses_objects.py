@@ -46,20 +46,20 @@ class StoredResponseRoutes:
 
     async def get(self, req: Request, principal: Principal) -> None:
         response_id, sub = _target(req.path)
-        store = self._store()
         if sub == "input_items":
             page = _page_query(req.scope.query_string)
-            conversation = await store.read(response_id, principal)
+            conversation = await self._store().read(response_id, principal)
             req.send_json(200, _encoder.encode(page_items(conversation.items, page)))
             return
         _refuse_query(req.scope.query_string, frozenset())
-        conversation = await store.read(response_id, principal)
+        conversation = await self._store().read(response_id, principal)
         req.send_json(200, conversation.response)
 
     async def delete(self, req: Request, principal: Principal) -> None:
         response_id, sub = _target(req.path)
         if sub:
             raise NotFoundError(f"no route DELETE {req.path}", code="not_found")
+        _refuse_query(req.scope.query_string, frozenset())
         await self._store().delete(response_id, principal)
         req.send_json(200, _encoder.encode(Deleted(id=response_id)))
 

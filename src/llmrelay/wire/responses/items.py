@@ -63,7 +63,9 @@ def _item(raw: Item) -> Item:
         item["id"] = f"{_PREFIX.get(kind, 'item')}_{uuid.uuid4().hex}"
     if kind == "message":
         item["content"] = _content(str(item.get("role")), item.get("content"))
-        item.setdefault("status", "completed")
+    # a listed item has a status (the openai SDK's item types require it of most)
+    if item.get("status") is None:
+        item["status"] = "completed"
     return item
 
 
