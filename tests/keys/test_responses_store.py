@@ -184,9 +184,10 @@ async def test_store_false_keeps_nothing(gateway: GatewayThread) -> None:
         assert made.store is False
         with pytest.raises(openai.NotFoundError):
             await c.responses.retrieve(made.id)
-        with pytest.raises(openai.NotFoundError) as refused:
-            await c.responses.create(model="gpt-4o-mini", previous_response_id="resp_" + "0" * 32, input="x")
-        assert refused.value.body["param"] == "previous_response_id"  # type: ignore[index]
+        for unknown in ("resp_" + "0" * 32, "resp_" + "x" * 5000):  # the long one is never looked up
+            with pytest.raises(openai.NotFoundError) as refused:
+                await c.responses.create(model="gpt-4o-mini", previous_response_id=unknown, input="x")
+            assert refused.value.body["param"] == "previous_response_id"  # type: ignore[index]
 
 
 def _text(content: Any) -> str:

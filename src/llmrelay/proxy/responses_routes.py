@@ -67,6 +67,8 @@ class _Saver:
         if isinstance(result, ChatStream):
             add_finisher(result, self._stream_end)
             return
+        # a whole answer (to a stream request too, when the router answered whole: the relay then
+        # sends it as one chunk, with this response id but output item ids of its own)
         response = wire.encode_response(result, self.parsed, self.model)
         response.id = self.response_id
         await self.store.save(response, self.items, self.principal)

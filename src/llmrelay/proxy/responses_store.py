@@ -37,6 +37,7 @@ log = logging.getLogger("llmrelay.proxy")
 T = TypeVar("T")
 
 Item = dict[str, Any]
+MAX_ID = 64  # stored_responses.response_id's length
 DEFAULT_RETENTION = timedelta(days=30)  # as OpenAI keeps stored responses
 DEFAULT_MAX_MB = 8.0
 # seconds between two purges of expired responses (each worker purges; deleting is idempotent)
@@ -107,7 +108,10 @@ class ResponseStore:
 
     async def read(self, response_id: str, principal: Principal, field: str = "response_id") -> Conversation:
         """The response `response_id` of `principal`; NotFoundError naming `field` otherwise."""
-        row = await self._guarded(self.repo.get(response_id, owner_of(principal)))
+        # an id longer than the column cannot exist: no query for it
+        row = None
+        if len(response_id) <= MAX_ID:
+            row = await self._guarded(self.repo.get(response_id, owner_of(principal)))
         if row is None:
             raise NotFoundError(
                 f"{field}: no stored response {response_id!r} (it never existed, was deleted, expired, "
