@@ -16,6 +16,7 @@ import openai
 import pytest
 from keys_helpers import GatewayThread, admin
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from test_responses_store import client, two_provider_document
 
 from llmrelay.proxy.responses_store import ResponseStore
@@ -198,3 +199,49 @@ async def test_store_responses_false_refuses_what_it_cannot_keep(gateway_with: A
         with pytest.raises(openai.NotFoundError) as missing:
             await c.responses.retrieve(made.id)
         assert "keeps no responses" in missing.value.message
+
+
+class _DownRepository:
+    """A response repository whose database is gone: every write fails as a driver error would."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def add(self, row: StoredResponse) -> None:
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("database down"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_response_that_cannot_be_stored_is_a_503_not_an_answer(gateway_with: Any) -> None:
+    gw = gateway_with()
+    key = await new_key(gw)
+    store = gw.app.state.responses
+    store.repo = _DownRepository(store.repo)
+    async with client(gw, key) as c:
+        with pytest.raises(openai.InternalServerError) as refused:
+            await c.responses.create(model="gpt-4o-mini", input="keep this")
+        assert refused.value.status_code == 503
+        assert refused.value.body["code"] == "response_store_unavailable"  # type: ignore[index]
+        assert "database down" not in str(refused.value.body)  # no driver text reaches the client
+        stream = await c.responses.create(model="gpt-4o-mini", input="keep this stream", stream=True)
+        kinds = [event.type async for event in stream]
+        assert kinds[-2:] == ["error", "response.failed"] and "response.completed" not in kinds
+        # store: false does not depend on the store
+        assert (await c.responses.create(model="gpt-4o-mini", input="fine", store=False)).output_text
+
+
+async def test_another_instance_answers_for_a_stored_response(gateway_with: Any) -> None:
+    one, two = gateway_with(), gateway_with()
+    key = await new_key(one)
+    async with client(one, key) as first, client(two, key) as second:
+        made = await first.responses.create(model="gpt-4o-mini", input="asked on one")
+        assert (await second.responses.retrieve(made.id)).output_text == made.output_text
+        follow = await second.responses.create(
+            model="claude", previous_response_id=made.id, input="and on two"
+        )
+        assert follow.previous_response_id == made.id
+        await first.responses.delete(follow.id)
+        with pytest.raises(openai.NotFoundError):
+            await second.responses.retrieve(follow.id)
