@@ -49,7 +49,7 @@ class StoredResponseRoutes:
         if sub == "input_items":
             page = _page_query(req.scope.query_string)
             conversation = await self._store().read(response_id, principal)
-            req.send_json(200, _encoder.encode(page_items(conversation.items, page)))
+            req.send_json(200, _encoder.encode(page_items(conversation.items(), page)))
             return
         _refuse_query(req.scope.query_string, frozenset())
         conversation = await self._store().read(response_id, principal)

@@ -133,10 +133,10 @@ class ResponsesRoutes:
         history = await self._history(store, parsed, principal)
         request = wire.to_chat_request(parsed, history)  # validates every input item
         saver = None
-        if _stores(store, parsed):
-            assert store is not None
-            items = store.check_size([*(history or ()), *request_items(parsed)])
-            saver = _Saver(store, principal, items, parsed, request.model)
+        keeper = _keeper(store, parsed)
+        if keeper is not None:
+            items = keeper.check_size([*(history or ()), *request_items(parsed)])
+            saver = _Saver(keeper, principal, items, parsed, request.model)
         parsed.store = saver is not None  # what the Response says
         model = request.model
 
@@ -166,19 +166,17 @@ class ResponsesRoutes:
                 code="unsupported_parameter",
             )
         previous = await store.read(previous_id, principal, "previous_response_id")
-        return conversation(previous.items, output_items_of(previous.response))
+        return conversation(previous.items(), output_items_of(previous.response))
 
 
-def _stores(store: ResponseStore | None, parsed: wire.ResponsesRequest) -> bool:
-    """Whether this request's response is stored: unless it says `store: false` (OpenAI's default
-    is to store); `store: true` where there is no store is a 400, not a silent no."""
+def _keeper(store: ResponseStore | None, parsed: wire.ResponsesRequest) -> ResponseStore | None:
+    """The store this request's response goes to, or None: stored unless it says `store: false`
+    (OpenAI's default is to store); `store: true` where there is no store is a 400, not a silent no."""
     if parsed.store is False:
-        return False
-    if store is None:
-        if parsed.store:
-            raise BadRequestError(
-                f"store: {_NO_STORE}; send store: false (or leave it out)", param="store",
-                code="unsupported_parameter",
-            )  # fmt: skip
-        return False
-    return True
+        return None
+    if store is None and parsed.store:
+        raise BadRequestError(
+            f"store: {_NO_STORE}; send store: false (or leave it out)", param="store",
+            code="unsupported_parameter",
+        )  # fmt: skip
+    return store

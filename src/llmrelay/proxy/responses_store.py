@@ -93,11 +93,15 @@ def owner_of(principal: Principal) -> str:
 
 
 class Conversation(msgspec.Struct, kw_only=True):
-    """A stored response's conversation, read back for a follow-up or a listing."""
+    """A stored response, read back: the Response's JSON as sent, and its conversation's items
+    (decoded when asked for: GET /v1/responses/{id} sends the Response alone)."""
 
     response_id: str
-    items: list[Item]
-    response: bytes  # the Response's JSON, as sent
+    response: bytes
+    items_json: str
+
+    def items(self) -> list[Item]:
+        return _items_decoder.decode(self.items_json)
 
 
 class ResponseStore:
@@ -113,16 +117,15 @@ class ResponseStore:
         if len(response_id) <= MAX_ID:
             row = await self._guarded(self.repo.get(response_id, owner_of(principal)))
         if row is None:
+            shown = response_id if len(response_id) <= MAX_ID else response_id[:MAX_ID] + "..."
             raise NotFoundError(
-                f"{field}: no stored response {response_id!r} (it never existed, was deleted, expired, "
+                f"{field}: no stored response {shown!r} (it never existed, was deleted, expired, "
                 "or belongs to another key)",
                 param=field,
                 code="response_not_found",
             )
         return Conversation(
-            response_id=row.response_id,
-            items=_items_decoder.decode(row.input_items),
-            response=row.response.encode(),
+            response_id=row.response_id, response=row.response.encode(), items_json=row.input_items
         )
 
     def check_size(self, items: list[Item]) -> bytes:
