@@ -88,6 +88,8 @@ async def test_a_conversation_continues_across_providers(
         assert first.output_text == REPLY_PREFIX + "first question"
         again = await c.responses.retrieve(first.id)
         assert again.model_dump() == first.model_dump()
+        async with openai.AsyncOpenAI(base_url=gateway.base_url, api_key=key, max_retries=0) as plain:
+            assert (await plain.responses.retrieve(first.id)).id == first.id  # also without /v1
 
         second = await c.responses.create(
             model="claude", previous_response_id=first.id, input="second question"
