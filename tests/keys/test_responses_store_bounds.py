@@ -245,3 +245,20 @@ async def test_another_instance_answers_for_a_stored_response(gateway_with: Any)
         await first.responses.delete(follow.id)
         with pytest.raises(openai.NotFoundError):
             await second.responses.retrieve(follow.id)
+
+
+def test_the_settings_are_read_and_checked_at_load() -> None:
+    from llmrelay.config.errors import ConfigError
+    from llmrelay.config.loader import parse_config
+    from llmrelay.proxy.responses_store import ResponsesSettings
+
+    def settings(**general: Any) -> ResponsesSettings:
+        return ResponsesSettings.from_config(parse_config({"general_settings": general}, source="<test>"))
+
+    assert settings().retention == timedelta(days=30) and settings().max_bytes == 8 * 1024 * 1024
+    assert settings(responses_retention_period="never").retention is None
+    assert settings(responses_retention_period="12h", responses_max_stored_mb=0.5).max_bytes == 524288
+    with pytest.raises(ConfigError, match="3 weeks"):
+        settings(responses_retention_period="3 weeks")
+    with pytest.raises(ConfigError, match="responses_max_stored_mb"):
+        settings(responses_max_stored_mb=0)

@@ -263,6 +263,12 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
                     "allowed_ips is empty: it would refuse every client (leave it out to allow all)"
                 )
             trusted_networks(self.allowed_ips)
+        retention = self.responses_retention_period
+        if retention is not None and retention.strip().lower() not in ("never", "forever"):
+            from llmrelay.storage.durations import validate_duration
+
+            # at load: a mistake stops the start with one line naming the key, not each worker
+            validate_duration(retention)
         from llmrelay.config.route_rules import check_entry, check_role
 
         for entry in [*(self.admin_only_routes or ()), *(self.allowed_routes or ())]:
