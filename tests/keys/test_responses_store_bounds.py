@@ -236,6 +236,7 @@ async def test_another_instance_answers_for_a_stored_response(gateway_with: Any)
     one, two = gateway_with(), gateway_with()
     key = await new_key(one)
     async with client(one, key) as first, client(two, key) as second:
+        await _known(second)  # the second instance reads the new key from the database
         made = await first.responses.create(model="gpt-4o-mini", input="asked on one")
         assert (await second.responses.retrieve(made.id)).output_text == made.output_text
         follow = await second.responses.create(
@@ -262,3 +263,15 @@ def test_the_settings_are_read_and_checked_at_load() -> None:
         settings(responses_retention_period="3 weeks")
     with pytest.raises(ConfigError, match="responses_max_stored_mb"):
         settings(responses_max_stored_mb=0)
+
+
+async def _known(c: openai.AsyncOpenAI, timeout: float = 10) -> None:
+    """Wait until the instance behind `c` accepts its key (GET /v1/models counts against no limit)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await c.models.list()
+            return
+        except openai.AuthenticationError:
+            assert time.monotonic() < deadline, "the second instance never learned the key"
+            await asyncio.sleep(0.02)
