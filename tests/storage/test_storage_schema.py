@@ -53,6 +53,16 @@ QUERIES = [
     ("daily by team", "SELECT * FROM daily_spend WHERE team_id = :v AND day >= :d", "daily_spend"),
     ("due key budgets", "SELECT * FROM virtual_keys WHERE budget_reset_at <= :t", "virtual_keys"),
     ("changes since", "SELECT * FROM auth_changes WHERE version > :n", "auth_changes"),
+    (
+        "stored response of its owner",
+        "SELECT * FROM stored_responses WHERE response_id = :v AND owner = :v",
+        "stored_responses",
+    ),
+    (
+        "responses past retention",
+        "SELECT response_id FROM stored_responses WHERE created_at < :t",
+        "stored_responses",
+    ),
 ]
 
 

@@ -247,7 +247,12 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "allow_requests_on_db_unavailable": _i("cached keys keep working while the database is down (always)"),
     "disable_master_key_return": _i("the master key is never returned by the API"),
     "disable_adding_master_key_hash_to_db": _INTERNAL,
-    "disable_responses_id_security": _i("responses are stateless: there are no stored response ids"),
+    "allow_unmanaged_response_ids": _r(
+        "a response id this gateway did not store is never found (404), whoever asks"
+    ),
+    "disable_responses_id_security": _r(
+        "a stored response is only ever found by the key that made it (another key gets 404)"
+    ),
     "forward_client_headers_to_llm_api": _r("client headers are not forwarded upstream"),
     "forward_openai_org_id": _r("the client's OpenAI organization is not forwarded"),
     "database_connection_timeout": _INTERNAL,

@@ -237,6 +237,13 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     allowed_routes: list[str] | None = None
     # llmrelay: the only routes the users of a role may call, e.g. {"internal_user_viewer": ["info_routes"]}
     role_allowed_routes: dict[str, list[str]] | None = None
+    # llmrelay, stored Responses (proxy/responses_store.py; with a database only): false stores no
+    # response (store: true and previous_response_id are then refused); how long a stored response
+    # is kept ("30d" unless set; "never" keeps them until deleted); the largest conversation one may
+    # hold, MB (8 unless set; larger ones are refused with a 400 when store is on)
+    store_responses: bool = True
+    responses_retention_period: str | None = None
+    responses_max_stored_mb: PositiveNumber | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
@@ -256,6 +263,12 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
                     "allowed_ips is empty: it would refuse every client (leave it out to allow all)"
                 )
             trusted_networks(self.allowed_ips)
+        retention = self.responses_retention_period
+        if retention is not None and retention.strip().lower() not in ("never", "forever"):
+            from llmrelay.storage.durations import validate_duration
+
+            # at load: a mistake stops the start with one line naming the key, not each worker
+            validate_duration(retention)
         from llmrelay.config.route_rules import check_entry, check_role
 
         for entry in [*(self.admin_only_routes or ()), *(self.allowed_routes or ())]:

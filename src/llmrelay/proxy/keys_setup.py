@@ -34,6 +34,12 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     state.extra_openapi.update(admin_docs())
     state.services.append(runtime)
     install_jwt(state, config, runtime)  # after the runtime: its service reads the runtime's database
+    if config.general.store_responses:
+        from llmrelay.proxy.responses_store import ResponsesSettings, ResponseStore
+
+        # after the runtime among the services: its start migrates the database the store uses
+        state.responses = ResponseStore(runtime.storage.responses, ResponsesSettings.from_config(config))
+        state.services.append(state.responses)
     if state.metrics is not None:
         state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)
     return runtime

@@ -139,6 +139,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
         from llmrelay.proxy.keys_setup import install_keys
 
         install_keys(state, config)
+    from llmrelay.proxy.responses_objects import DOCS, StoredResponseRoutes
+
+    # with or without a store: without one, each says why there is nothing to find
+    state.extra_prefix_routes.extend(StoredResponseRoutes(state.responses).prefix_routes())
+    state.extra_openapi.update(DOCS)
     from llmrelay.proxy.passthrough.setup import install_passthrough
 
     # after the keys: the pass-through routes gate their calls with the key gate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from llmrelay.auth.master import authenticator_for
 from llmrelay.auth.presented import Authenticator, HeaderGetter
@@ -22,6 +22,9 @@ from llmrelay.proxy.protocol import ModelRouter
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.errors import Timeout
+
+if TYPE_CHECKING:  # imports the database's libraries: only built with a database
+    from llmrelay.proxy.responses_store import ResponseStore
 
 T = TypeVar("T")
 # (the request's key headers, whether x-api-key counts) → the caller, or 401 (the app's authenticator
@@ -79,6 +82,9 @@ class GatewayState:
     call_gate: CallGate | None = None
     # pass-through routes, matched after the exact routes
     forward_routes: list[ForwardRoute] = field(default_factory=list)
+    # stored Responses (store / previous_response_id / GET /v1/responses/{id}); None: no database, or
+    # general_settings.store_responses is false (proxy/responses_store.py)
+    responses: ResponseStore | None = None
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

@@ -305,3 +305,24 @@ auth_changes = Table(
     # pruning old changes
     Index(None, "changed_at"),
 )
+
+# Responses API objects kept for `store: true` (GET/DELETE /v1/responses/{id}, input_items,
+# previous_response_id). `owner` is who may read one: the creating key's hash, or "master" /
+# "anonymous". `input_items` is the whole conversation the response answered (the previous
+# response's items and output, then this request's input), so a follow-up needs one row, not a walk
+# down the chain; both JSON documents are kept as the text the gateway sends (read back as is).
+stored_responses = Table(
+    "stored_responses",
+    metadata,
+    Column("response_id", String(ID), primary_key=True),
+    Column("owner", String(ALIAS), nullable=False),
+    Column("team_id", String(ID), nullable=True),
+    Column("model", String(ALIAS), nullable=False),
+    Column("previous_response_id", String(ID), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("input_items", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    # the retention purge: rows created before a cutoff
+    Index(None, "created_at"),
+)
