@@ -53,6 +53,9 @@ QUERIES = [
     ("daily by team", "SELECT * FROM daily_spend WHERE team_id = :v AND day >= :d", "daily_spend"),
     ("due key budgets", "SELECT * FROM virtual_keys WHERE budget_reset_at <= :t", "virtual_keys"),
     ("changes since", "SELECT * FROM auth_changes WHERE version > :n", "auth_changes"),
+    ("ui session by hash", "SELECT * FROM ui_sessions WHERE session_hash = :v", "ui_sessions"),
+    ("expired ui sessions", "SELECT * FROM ui_sessions WHERE expires_at <= :t", "ui_sessions"),
+    ("ui sessions of user", "SELECT * FROM ui_sessions WHERE user_id = :v", "ui_sessions"),
 ]
 
 

@@ -12,6 +12,7 @@ from llmrelay.storage.repos.organizations import OrganizationRepository
 from llmrelay.storage.repos.principals import PrincipalRepository
 from llmrelay.storage.repos.spend import SpendRepository
 from llmrelay.storage.repos.teams import TeamRepository
+from llmrelay.storage.repos.ui_sessions import UiSessionRepository
 from llmrelay.storage.repos.users import UserRepository
 
 
@@ -30,6 +31,7 @@ class Storage:
         self.principals = PrincipalRepository(db, clock=clock, on_change=on_change)
         self.changes = ChangeLogRepository(db, clock=clock, on_change=on_change)
         self.audit = AuditRepository(db, clock=clock)
+        self.ui_sessions = UiSessionRepository(db, clock=clock)
 
     def set_change_listener(self, on_change: ChangeListener | None) -> None:
         """Late binding, for a listener that needs the storage to exist first."""
