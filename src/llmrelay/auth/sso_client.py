@@ -58,7 +58,11 @@ class LoginRequest:
 
     @classmethod
     def new(cls) -> LoginRequest:
-        return cls(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32), verifier=secrets.token_urlsafe(48))
+        return cls(
+            state=secrets.token_urlsafe(32),
+            nonce=secrets.token_urlsafe(32),
+            verifier=secrets.token_urlsafe(48),
+        )
 
     @property
     def challenge(self) -> str:
@@ -122,7 +126,11 @@ class OidcClient:
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise SsoError("the identity provider's ID token has no subject")
         audiences = claims.get("aud")
-        if isinstance(audiences, list) and len(audiences) > 1 and claims.get("azp") != self.settings.client_id:
+        if (
+            isinstance(audiences, list)
+            and len(audiences) > 1
+            and claims.get("azp") != self.settings.client_id
+        ):
             raise SsoError("the identity provider's ID token was issued to another client (azp)")
         given = claims.get("nonce")
         if not isinstance(given, str) or not hmac.compare_digest(given.encode(), nonce.encode()):
@@ -137,7 +145,9 @@ class OidcClient:
             "code_verifier": login.verifier,
         }
         # client_secret_basic (RFC 6749 §2.3.1: each part form-encoded first)
-        credentials = f"{quote(self.settings.client_id, safe='')}:{quote(self.settings.client_secret, safe='')}"
+        credentials = (
+            f"{quote(self.settings.client_id, safe='')}:{quote(self.settings.client_secret, safe='')}"
+        )
         basic = base64.b64encode(credentials.encode()).decode("ascii")
         request = HttpRequest(
             url=self.metadata.token_endpoint,

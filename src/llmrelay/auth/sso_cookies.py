@@ -61,7 +61,9 @@ class LoginCookies:
         self._key = hmac.new(master_key.encode(), b"llmrelay sso login cookie v1", hashlib.sha256).digest()
 
     def seal(self, login: LoginRequest, now: float) -> str:
-        payload = _b64(json.dumps([login.state, login.nonce, login.verifier, int(now) + LOGIN_SECONDS]).encode())
+        payload = _b64(
+            json.dumps([login.state, login.nonce, login.verifier, int(now) + LOGIN_SECONDS]).encode()
+        )
         return payload + "." + _b64(self._mac(payload))
 
     def open(self, value: str | None, now: float) -> LoginRequest | None:

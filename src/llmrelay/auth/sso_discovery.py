@@ -49,7 +49,9 @@ def metadata_from(body: bytes, settings: SsoSettings) -> ProviderMetadata:
         raise ValueError("the discovery document is not a JSON object")
     issuer = document.get("issuer")
     if issuer != settings.issuer:
-        raise ValueError(f"the discovery document names issuer {str(issuer)[:200]!r}, not {settings.issuer!r}")
+        raise ValueError(
+            f"the discovery document names issuer {str(issuer)[:200]!r}, not {settings.issuer!r}"
+        )
     methods = document.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
         raise ValueError("the provider does not support PKCE with S256")

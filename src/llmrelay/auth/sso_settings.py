@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from llmrelay.storage.durations import validate_duration
+
 # the roles a user may have (LiteLLM's); an identity provider's role claim outside them is not taken
 USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
 # LiteLLM gives a user created by SSO sign-in this role unless told otherwise
@@ -61,6 +63,8 @@ class SsoUserDefaults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     def __post_init__(self) -> None:
         if self.user_role not in USER_ROLES:
             raise ValueError(f"user_role {self.user_role!r} is not one of {', '.join(sorted(USER_ROLES))}")
+        if self.budget_duration is not None:
+            validate_duration(self.budget_duration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +92,7 @@ class SsoSettings:
     def read(cls, environ: Mapping[str, str]) -> SsoSettings | None:
         """The SSO settings in `environ`; None when no provider is configured. ValueError naming
         the variable when they are incomplete, contradictory or not implemented."""
-        configured = [
-            name for name, var in _PROVIDERS.items() if environ.get(var, "").strip()
-        ]
+        configured = [name for name, var in _PROVIDERS.items() if environ.get(var, "").strip()]
         if not configured:
             return None
         if len(configured) > 1:
@@ -119,7 +121,7 @@ class SsoSettings:
             tenant = _required(environ, "MICROSOFT_TENANT")
             if tenant.lower() in _MICROSOFT_SHARED_TENANTS or not _is_segment(tenant):
                 raise ValueError(
-                    f"MICROSOFT_TENANT: {tenant!r} is not one tenant; name the directory's tenant id or domain"
+                    f"MICROSOFT_TENANT: {tenant!r} is not one tenant; name your tenant's id or domain"
                 )
             return cls(
                 provider=provider,
@@ -129,9 +131,13 @@ class SsoSettings:
                 redirect_uri=base + "/sso/callback",
                 user_id_attribute="oid",
             )
-        issuer = _required(environ, "GENERIC_ISSUER", why="the provider's issuer URL (discovery, ID token check)")
+        issuer = _required(
+            environ, "GENERIC_ISSUER", why="the provider's issuer URL (discovery, ID token check)"
+        )
         endpoints = {
-            name: _url(environ, var) for name, var in _GENERIC_ENDPOINTS.items() if environ.get(var, "").strip()
+            name: _url(environ, var)
+            for name, var in _GENERIC_ENDPOINTS.items()
+            if environ.get(var, "").strip()
         }
         return cls(
             provider=provider,
@@ -147,11 +153,17 @@ class SsoSettings:
         )
 
     def __repr__(self) -> str:  # never the client secret
-        return f"SsoSettings(provider={self.provider!r}, issuer={self.issuer!r}, client_id={self.client_id!r})"
+        return (
+            f"SsoSettings(provider={self.provider!r}, issuer={self.issuer!r}, client_id={self.client_id!r})"
+        )
 
 
 # the variable whose presence picks each provider
-_PROVIDERS = {"google": "GOOGLE_CLIENT_ID", "microsoft": "MICROSOFT_CLIENT_ID", "generic": "GENERIC_CLIENT_ID"}
+_PROVIDERS = {
+    "google": "GOOGLE_CLIENT_ID",
+    "microsoft": "MICROSOFT_CLIENT_ID",
+    "generic": "GENERIC_CLIENT_ID",
+}
 _GENERIC_ENDPOINTS = {
     "authorization_endpoint": "GENERIC_AUTHORIZATION_ENDPOINT",
     "token_endpoint": "GENERIC_TOKEN_ENDPOINT",
@@ -168,7 +180,9 @@ def _required(environ: Mapping[str, str], name: str, *, why: str = "") -> str:
 
 def _base_url(environ: Mapping[str, str]) -> str:
     # the redirect URI is built from it, never from a request's Host header (which a client chooses)
-    base = _required(environ, "PROXY_BASE_URL", why="the gateway's public address, e.g. https://llm.example.com")
+    base = _required(
+        environ, "PROXY_BASE_URL", why="the gateway's public address, e.g. https://llm.example.com"
+    )
     return checked_url(base.rstrip("/"), "PROXY_BASE_URL")
 
 

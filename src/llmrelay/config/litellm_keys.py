@@ -188,7 +188,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "max_internal_user_budget": _NO_BUDGET,
     "internal_user_budget_duration": _NO_BUDGET,
     "default_team_settings": _r("no default team settings: teams would get none of them"),
-    "default_internal_user_params": _r("no default user params: users would get none of them"),
     "default_key_generate_params": _r("no default key params: keys would get none of them"),
     "upperbound_key_generate_params": _r("no upper bounds on generated keys"),
     "default_max_internal_user_budget": _NO_BUDGET,
