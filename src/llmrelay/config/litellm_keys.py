@@ -37,7 +37,10 @@ def _i(why: str) -> KeyRule:
 
 
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
-_NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
+_NO_JWT = _r(
+    "no OAuth2 auth or custom SSO hook: the master key, virtual keys, JWTs and the dashboard's OIDC"
+    " sign-in (GENERIC_* / GOOGLE_* / MICROSOFT_* variables) authenticate"
+)
 _NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
 _PASS_THROUGH_SECTION = _r(
