@@ -19,14 +19,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from llmrelay.auth.presented import Authenticator, CredentialPending, HeaderGetter
 from llmrelay.auth.sso_cookies import SESSION_COOKIE, cookie_value
 from llmrelay.calls.principal import ADMIN_ROLES, Principal, RouteRule
 from llmrelay.storage.records import UserRecord
-from llmrelay.storage.repos.base import utc_now
 from llmrelay.storage.storage import Storage
 from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
 
@@ -51,15 +49,17 @@ def _no_session() -> AuthenticationError:
 
 
 class SessionService:
-    def __init__(self, storage: Storage, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self._clock = clock
 
     async def open(self, user_id: str) -> str:
         """A new session for `user_id`; its id (for the cookie only: never logged, stored hashed)."""
         session_id = secrets.token_urlsafe(32)
-        expires = self._clock() + timedelta(seconds=SESSION_SECONDS)
-        await self.storage.ui_sessions.open(session_hash(session_id), user_id, expires)
+        sessions = self.storage.ui_sessions
+        expires = sessions.clock() + timedelta(seconds=SESSION_SECONDS)
+        # expired sessions go at each sign-in (rare, and by an index): the table holds live ones
+        await sessions.prune()
+        await sessions.open(session_hash(session_id), user_id, expires)
         return session_id
 
     async def user(self, session_id: str | None) -> UserRecord:
