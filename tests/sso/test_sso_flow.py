@@ -52,7 +52,7 @@ async def test_sign_in_opens_a_session_for_a_new_user(make_gateway: GatewayFacto
             assert "SameSite=Lax" in login_cookie and "Secure" not in login_cookie  # http here
 
             reply = await sign_in(http, gw.base_url)
-            assert reply.status == 303 and reply.headers["location"] == "/ui"
+            assert reply.status == 303 and reply.headers["location"] == gw.base_url + "/ui"
             cookie = session_cookie(reply)
             assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
             assert int(cookie["max-age"]) == 12 * 3600 and not cookie["secure"]
@@ -197,3 +197,20 @@ async def test_tampered_callbacks_are_refused(make_gateway: GatewayFactory) -> N
                 refused = await reply.json()
                 assert reply.status == 401 and "invalid_grant" in refused["error"]["message"]
                 assert "set-cookie" not in reply.headers
+
+
+async def test_an_unreachable_provider_is_a_503_and_the_gateway_serves_on(
+    make_gateway: GatewayFactory,
+) -> None:
+    from llmrelay.testing.ports import free_port
+
+    with make_gateway(environ={"GENERIC_ISSUER": f"http://127.0.0.1:{free_port()}"}) as gw:
+        async with browser_like() as http:
+            async with http.get(gw.base_url + "/sso/key/generate", allow_redirects=False) as reply:
+                refused = await reply.json()
+                assert reply.status == 503 and refused["error"]["code"] == "sso_unavailable"
+                assert reply.headers["retry-after"] == "5"
+            async with http.get(gw.base_url + "/health/liveliness") as reply:
+                assert reply.status == 200
+            status, _ = await session_info(http, gw.base_url)
+            assert status == 401

@@ -5,22 +5,24 @@ the sessions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from llmrelay.auth.jwks import MAX_JWKS_BYTES, JwksKeys
-from llmrelay.auth.sso_client import OidcClient, SsoError
+from llmrelay.auth.sso_client import OidcClient
 from llmrelay.auth.sso_discovery import discover
 from llmrelay.auth.sso_sessions import SessionService
 from llmrelay.auth.sso_settings import SsoSettings, SsoUserDefaults
 from llmrelay.auth.sso_users import SsoUsers
 from llmrelay.storage.storage import Storage
 from llmrelay.transport.http import HttpTransport
-from llmrelay.types.errors import LLMError
+from llmrelay.types.errors import LLMError, ServiceUnavailableError
 
 log = logging.getLogger("llmrelay.auth")
 
 # how often the provider's keys are fetched again (a key it dropped stops being trusted then)
 KEYS_TTL = 3600.0
+RETRY_AFTER = 5.0
 
 
 class SsoService:
@@ -34,11 +36,9 @@ class SsoService:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        try:
+        # a failure is logged; the gateway serves without SSO, and the next sign-in tries again
+        with contextlib.suppress(ServiceUnavailableError):
             await self.client()
-        except SsoError as exc:
-            # the gateway serves without it; the first sign-in tries again
-            log.error("SSO: %s; sign-in will try again", exc.message)
 
     async def client(self) -> OidcClient:
         """The OIDC client, discovering the provider first if that has not succeeded yet."""
@@ -49,8 +49,15 @@ class SsoService:
                 try:
                     metadata = await discover(self.settings, self._transport)
                 except (LLMError, ValueError) as exc:
+                    # not the person's fault: the provider is down or misconfigured; said once in
+                    # the log with the reason, to the browser without it
                     reason = exc.message if isinstance(exc, LLMError) else str(exc)
-                    raise SsoError(f"the identity provider's discovery failed ({reason})") from None
+                    log.error("SSO: the identity provider's discovery failed (%s)", reason)
+                    raise ServiceUnavailableError(
+                        "the identity provider cannot be reached now; try again shortly",
+                        code="sso_unavailable",
+                        retry_after=RETRY_AFTER,
+                    ) from None
                 keys = JwksKeys([metadata.jwks_uri], ttl=KEYS_TTL, transport=self._transport)
                 await keys.start()
                 self._keys = keys

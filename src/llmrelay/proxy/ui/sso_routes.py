@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -68,6 +68,9 @@ class SsoRoutes:
         self.cookies = LoginCookies(master_key)
         self.secure = service.settings.secure_cookies
         self.logout_url = logout_url
+        # the paths as the browser sees them: PROXY_BASE_URL may carry a prefix a front proxy strips
+        self.callback_cookie_path = urlsplit(service.settings.redirect_uri).path
+        self.dashboard_url = service.settings.redirect_uri.removesuffix(CALLBACK_PATH) + "/ui"
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
@@ -83,7 +86,13 @@ class SsoRoutes:
         sealed = self.cookies.seal(login, time.time())
         headers = [
             ("location", client.authorization_url(login)),
-            set_cookie(LOGIN_COOKIE, sealed, max_age=LOGIN_SECONDS, path=CALLBACK_PATH, secure=self.secure),
+            set_cookie(
+                LOGIN_COOKIE,
+                sealed,
+                max_age=LOGIN_SECONDS,
+                path=self.callback_cookie_path,
+                secure=self.secure,
+            ),
             NO_STORE,
         ]
         req.send_body(302, ("content-type", "text/plain; charset=utf-8"), b"", headers)
@@ -117,9 +126,9 @@ class SsoRoutes:
         user = await self.service.users.user_for(identity, utc_now())
         session_id = await self.service.sessions.open(user.user_id)
         headers = [
-            ("location", "/ui"),
+            ("location", self.dashboard_url),
             set_cookie(SESSION_COOKIE, session_id, max_age=SESSION_SECONDS, path="/", secure=self.secure),
-            clear_cookie(LOGIN_COOKIE, path=CALLBACK_PATH, secure=self.secure),
+            clear_cookie(LOGIN_COOKIE, path=self.callback_cookie_path, secure=self.secure),
             NO_STORE,
         ]
         req.send_body(303, ("content-type", "text/plain; charset=utf-8"), b"", headers)
