@@ -21,12 +21,14 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from llmrelay.auth.presented import Authenticator, CredentialPending, HeaderGetter
 from llmrelay.auth.sso_cookies import SESSION_COOKIE, cookie_value
 from llmrelay.calls.principal import ADMIN_ROLES, Principal, RouteRule
 from llmrelay.storage.records import UserRecord
 from llmrelay.storage.storage import Storage
-from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
+from llmrelay.types.errors import AuthenticationError, PermissionDeniedError, ServiceUnavailableError
 
 SESSION_SECONDS = 12 * 3600
 CSRF_HEADER = "x-llmrelay-csrf"
@@ -112,7 +114,13 @@ class SessionAuthenticator:
         raise CredentialPending(lambda: self._principal(session_id, csrf))
 
     async def _principal(self, session_id: str, csrf: str | None) -> Principal:
-        user = await self.sessions.user(session_id)
+        try:
+            user = await self.sessions.user(session_id)
+        except (SQLAlchemyError, OSError) as exc:
+            # the database cannot say whose session this is: not the caller's fault, try again
+            raise ServiceUnavailableError(
+                f"cannot read the dashboard session now ({type(exc).__name__})", retry_after=1.0
+            ) from None
         check_csrf(session_id, csrf)
         return Principal(
             kind="sso",
