@@ -20,8 +20,6 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from llmrelay.storage.durations import validate_duration
-
 # the roles a user may have (LiteLLM's); an identity provider's role claim outside them is not taken
 USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
 # LiteLLM gives a user created by SSO sign-in this role unless told otherwise
@@ -64,6 +62,10 @@ class SsoUserDefaults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
         if self.user_role not in USER_ROLES:
             raise ValueError(f"user_role {self.user_role!r} is not one of {', '.join(sorted(USER_ROLES))}")
         if self.budget_duration is not None:
+            # here, not at the top: the config schema imports this module, and a gateway without a
+            # database never loads the storage package
+            from llmrelay.storage.durations import validate_duration
+
             validate_duration(self.budget_duration)
 
 
