@@ -4,7 +4,7 @@ SQLite and the real PostgreSQL (tests/database_fixtures.py) configured to sign i
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sso_helpers import OpenIdProvider, SsoGateway, running, sso_document, sso_environment
+from sso_helpers import GatewayFactory, OpenIdProvider, SsoGateway, running, sso_document, sso_environment
 
 from llmrelay.storage import Database
 from llmrelay.testing.ports import free_port
@@ -31,9 +31,6 @@ def provider(gateway_port: int) -> Iterator[OpenIdProvider]:
         yield op
     finally:
         op.stop()
-
-
-GatewayFactory = Callable[..., AbstractContextManager[SsoGateway]]
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -156,6 +156,10 @@ def running(gateway: SsoGateway) -> Iterator[SsoGateway]:
         yield gateway
     finally:
         gateway.stop()
+
+
+# a test's gateway maker (the make_gateway fixture of conftest.py)
+GatewayFactory = Callable[..., AbstractContextManager[SsoGateway]]
 
 
 def browser_like() -> aiohttp.ClientSession:

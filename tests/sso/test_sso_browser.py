@@ -16,9 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sso_helpers import MASTER_KEY, OpenIdProvider, missing
-
-from conftest import GatewayFactory
+from sso_helpers import MASTER_KEY, GatewayFactory, OpenIdProvider, missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()

@@ -11,10 +11,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from sso_helpers import MASTER_KEY, OpenIdProvider, browser_like, query_of, sign_in, walk_to_callback
+from sso_helpers import (
+    MASTER_KEY,
+    GatewayFactory,
+    OpenIdProvider,
+    browser_like,
+    query_of,
+    sign_in,
+    walk_to_callback,
+)
 from yarl import URL
-
-from conftest import GatewayFactory
 
 
 def session_cookie(reply: aiohttp.ClientResponse) -> Any:
