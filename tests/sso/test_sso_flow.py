@@ -133,6 +133,16 @@ async def test_the_providers_role_claim_and_admin_rights(
             status, audit = await admin(http, gw.base_url, "GET", "/audit", csrf=info["csrf_token"])
             entry = audit["audit_logs"][0]
             assert entry["changed_by"] == "root-1" and entry["changed_by_api_key"] == "sso"
+        # the provider is where the role is managed: a later sign-in takes its new role; a sign-in
+        # without a role claim keeps the stored one
+        await provider.set_account("root-1", "root@example.com", role="internal_user")
+        async with browser_like() as http:
+            assert (await sign_in(http, gw.base_url)).status == 303
+            assert (await session_info(http, gw.base_url))[1]["user_role"] == "internal_user"
+        await provider.set_account("root-1", "root@example.com", role="not-a-role")
+        async with browser_like() as http:
+            assert (await sign_in(http, gw.base_url)).status == 303
+            assert (await session_info(http, gw.base_url))[1]["user_role"] == "internal_user"
 
 
 async def test_first_sign_in_maps_an_existing_user_by_email(

@@ -120,3 +120,23 @@ async def test_the_authenticator_takes_a_session_only_with_its_csrf_token(sessio
             auth(headers(cookie=cookie, **wrong), anthropic_dialect=False)
         with pytest.raises(PermissionDeniedError, match="CSRF"):
             await pending.value.resolve()
+
+
+async def test_a_blocked_user_cannot_sign_in(sessions: SessionService, clock: Clock) -> None:
+    from llmrelay.auth.sso_identity import SsoIdentity
+    from llmrelay.auth.sso_settings import SsoUserDefaults
+    from llmrelay.auth.sso_users import SsoUsers
+
+    users = SsoUsers(sessions.storage, SsoUserDefaults())
+    found = await users.user_for(SsoIdentity(user_id="alice", email=None, role=None), clock())
+    assert found.user_role == "proxy_admin"  # an existing user keeps their role without a role claim
+    await sessions.storage.users.update("alice", UserUpdate(blocked=True))
+    with pytest.raises(AuthenticationError, match="blocked"):
+        await users.user_for(SsoIdentity(user_id="alice", email=None, role=None), clock())
+    # a new user by email of a blocked one is that user, still blocked
+    with pytest.raises(AuthenticationError, match="blocked"):
+        await users.user_for(SsoIdentity(user_id="alice-2", email="alice@example.com", role=None), clock())
+    made = await users.user_for(
+        SsoIdentity(user_id="eve", email="eve@example.com", role="internal_user"), clock()
+    )
+    assert (made.user_role, made.metadata) == ("internal_user", {"auth_provider": "sso"})
