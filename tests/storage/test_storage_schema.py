@@ -63,6 +63,9 @@ QUERIES = [
         "SELECT response_id FROM stored_responses WHERE created_at < :t",
         "stored_responses",
     ),
+    ("ui session by hash", "SELECT * FROM ui_sessions WHERE session_hash = :v", "ui_sessions"),
+    ("expired ui sessions", "SELECT * FROM ui_sessions WHERE expires_at <= :t", "ui_sessions"),
+    ("ui sessions of user", "SELECT * FROM ui_sessions WHERE user_id = :v", "ui_sessions"),
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 
 from llmrelay.auth.jwt_settings import JwtAuthSettings
+from llmrelay.auth.sso_settings import SsoUserDefaults
 from llmrelay.config.pass_through import PassThroughEndpoint
 from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
@@ -150,6 +151,9 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: every deployment's ssl_verify / ssl_certificate unless it sets its own
     ssl_verify: bool | str | None = None
     ssl_certificate: str | None = None
+    # LiteLLM's: what a user created by SSO sign-in gets (user_role, max_budget, budget_duration,
+    # models); any other key is refused
+    default_internal_user_params: SsoUserDefaults | None = None
 
     def __post_init__(self) -> None:
         from llmrelay.router.upstream_tls import upstream_tls

@@ -108,6 +108,8 @@ class GatewayApp:
             add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)
         for method, path, handler in state.extra_routes:
             add(method, path, handler, OPENAI, v1_alias=False)
+        for method, path, handler in state.public_routes:
+            add(method, path, handler, PUBLIC, v1_alias=False)
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)

@@ -84,6 +84,9 @@ def check_router_settings(config: GatewayConfig) -> None:
     from llmrelay.proxy.jwt_setup import check_jwt
 
     check_jwt(config)
+    from llmrelay.proxy.sso_setup import check_sso
+
+    check_sso(config)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:

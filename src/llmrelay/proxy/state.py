@@ -71,6 +71,8 @@ class GatewayState:
     extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     # routes with an id in the path: (method, path prefix, handler); the handler reads req.path
     extra_prefix_routes: list[tuple[str, str, Any]] = field(default_factory=list)
+    # routes any client may call without a key, which check what they need themselves (SSO sign-in)
+    public_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     extra_openapi: dict[tuple[str, str], RouteDoc] = field(default_factory=dict)
     services: list[Any] = field(default_factory=list)
     # what /health/readiness checks besides the process: name → a probe that raises when not ready

@@ -326,3 +326,23 @@ stored_responses = Table(
     # the retention purge: rows created before a cutoff
     Index(None, "created_at"),
 )
+
+# The dashboard's sessions opened by SSO sign-in (docs/dashboard.md): the SHA-256 of the session id
+# the browser's cookie holds (never the id itself), whose user, and until when. A user's deletion
+# ends their sessions.
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("session_hash", String(ID), primary_key=True),
+    Column(
+        "user_id",
+        String(ID),
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    # pruning expired sessions; a user's sessions (ended with the user)
+    Index(None, "expires_at"),
+    Index(None, "user_id"),
+)
