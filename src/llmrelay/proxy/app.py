@@ -24,6 +24,7 @@ from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import Authenticate, GatewayState
 from llmrelay.proxy.ui import UiRoutes
+from llmrelay.proxy.websocket import RSGIWebsocketProto, websocket_credentials
 from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.types.errors import (
     AuthenticationError,
@@ -153,6 +154,8 @@ class GatewayApp:
         # than the checks (ADR 0008). The body deadline is kept by Request.body, the nesting bound
         # by BodyDecoder.decode: both run only for requests that read a body.
         if scope.proto != "http":
+            if scope.proto == "ws":
+                await self._upgrade(scope, proto)  # type: ignore[arg-type]
             return
         # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
         path = scope.path
@@ -230,6 +233,48 @@ class GatewayApp:
                 else:
                     del busy[address]
 
+    async def _upgrade(self, scope: RSGIScope, proto: RSGIWebsocketProto) -> None:
+        """A WebSocket upgrade (proxy/websocket.py): the same edge checks as a request — the client's
+        slot (held for the socket's life), its address, its key, the route rules — each refusal an
+        HTTP status, which is all RSGI lets an upgrade be refused with."""
+        path = scope.path
+        route = self.state.websocket_routes.get(path)
+        if route is None:
+            proto.close(404)
+            return
+        taker = self._client_of(scope)
+        busy = self._busy
+        if busy.get(taker, 0) >= self._slots.limit:
+            proto.close(429)
+            return
+        busy[taker] = busy.get(taker, 0) + 1
+        try:
+            try:
+                if self._policy is not None:
+                    self._policy.check_address(taker, path)
+                refuse_ambiguous_credentials(scope.headers)
+                principal = await self._authenticate_with(websocket_credentials(scope.headers.get), scope)
+            except LLMError as error:
+                log.info("WebSocket upgrade on %s refused: %s", path, error.message)
+                proto.close(error.status_code)
+                return
+            await route(scope, proto, principal)
+        finally:
+            left = busy[taker] - 1
+            if left:
+                busy[taker] = left
+            else:
+                del busy[taker]
+
+    async def _authenticate_with(self, header: HeaderGetter, scope: RSGIScope) -> Principal:
+        try:
+            principal = await self._credential(header, anthropic_dialect=False)
+        except AuthenticationError:
+            self._failed_authentication(scope)
+            raise
+        self._check_route(principal, scope.path)
+        return principal
+
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
         redirect = slash_redirect(path)
         if redirect is not None:
@@ -265,13 +310,7 @@ class GatewayApp:
         exact routes)."""
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.scope.headers)
-        try:
-            principal = await self._credential(req.header, anthropic_dialect=False)
-        except AuthenticationError:
-            self._failed_authentication(req.scope)
-            raise
-        self._check_route(principal, path)
-        return principal
+        return await self._authenticate_with(req.header, req.scope)
 
     async def _credential(self, header: HeaderGetter, *, anthropic_dialect: bool) -> Principal:
         assert self.state.authenticate is not None

@@ -28,6 +28,8 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     middleware = runtime.middleware(state.router)
     state.add_middleware(middleware, first=True)
     state.call_gate = middleware.gate
+    # the same gate for the calls admitted once and billed part by part (realtime sessions)
+    state.session_gate = runtime.gate
     state.extra_routes.extend(admin.routes())
     state.extra_prefix_routes.extend(admin.prefix_routes())
     state.readiness_probes["db"] = runtime.ping_database

@@ -12,13 +12,14 @@ from llmrelay.auth.presented import Authenticator, HeaderGetter
 from llmrelay.calls.call import Middleware, Next, chain
 from llmrelay.calls.principal import Principal
 from llmrelay.config.schema import GeneralSettings
-from llmrelay.gate.admission import CallGate
+from llmrelay.gate.admission import CallGate, SessionGate
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
-from llmrelay.proxy.http import Request
+from llmrelay.proxy.http import Request, RSGIScope
 from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.proxy.websocket import RSGIWebsocketProto
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.errors import Timeout
@@ -27,6 +28,10 @@ T = TypeVar("T")
 # (the request's key headers, whether x-api-key counts) → the caller, or 401 (the app's authenticator
 # with its failed-authentication throttle)
 Authenticate = Callable[[HeaderGetter, bool], Awaitable[Principal]]
+
+
+# a WebSocket route: (the upgrade's scope, its protocol, the caller) → the session, to its end
+WebSocketHandler = Callable[[RSGIScope, RSGIWebsocketProto, Principal], Awaitable[None]]
 
 
 class ForwardRoute(Protocol):
@@ -79,6 +84,10 @@ class GatewayState:
     call_gate: CallGate | None = None
     # pass-through routes, matched after the exact routes
     forward_routes: list[ForwardRoute] = field(default_factory=list)
+    # the key gate again, for sessions admitted once and billed part by part (realtime)
+    session_gate: SessionGate | None = None
+    # WebSocket routes by exact path (proxy/realtime/): called with the authenticated caller
+    websocket_routes: dict[str, WebSocketHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.authenticate is None:
