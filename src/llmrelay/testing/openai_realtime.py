@@ -13,7 +13,8 @@ the reply's word pieces (text), and twice that again as audio tokens when the re
 
 Triggers in a user text item (docs/simulators.md): `__drop__` — the next response.create breaks
 the connection without a close frame; `__close__` — it sends an `error` event and closes with 1011;
-`__echo_key__` — it sends an `error` event whose message quotes the credential it was opened with."""
+`__echo_key__` — it sends an `error` event whose message quotes the credential it was opened with;
+`__big__` — it sends one 64 KiB event."""
 
 from __future__ import annotations
 
@@ -177,6 +178,9 @@ class RealtimeEndpoint:
             await self._error(ws, "server_error", "The server had an error while processing your request.")
             await ws.close(code=1011)
             return False
+        if "__big__" in last:
+            await self._send(ws, {"type": "response.output_text.delta", "delta": "x" * 65_536})
+            return True
         if "__echo_key__" in last:
             await self._error(ws, "invalid_api_key", f"Incorrect API key provided: {conv.credential}.")
             return True

@@ -85,12 +85,13 @@ class RealtimeRoute:
             model = _model_of(scope.query_string)
             check_call_fields(model, None)
             alias_of = self._names.alias_target(model)
-            candidates = self._candidates(alias_of or model, model)
             if self._gate is not None:
+                # the key first, as for every call: a key may not learn which groups exist
                 info = CallInfo(CALL_TYPE, model, None, True, alias_of)
                 session = await self._gate.admit_session(
                     principal, info, self._bounds.max_seconds + LEASE_MARGIN
                 )
+            candidates = self._candidates(alias_of or model, model)
             beta = (scope.headers.get(BETA_HEADER) or "").strip().lower() == BETA_VALUE
             upstream, chosen = await self._open(candidates, beta)
         except LLMError as error:
