@@ -15,12 +15,14 @@ from typing import Any
 import openai
 import pytest
 import websockets
+from aiohttp import web
 from websockets.asyncio.client import ClientConnection, connect
 
 from llmrelay.config.loader import parse_config
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing import content as c
 from llmrelay.testing.gateway import GatewayThread
+from llmrelay.testing.receiver import ReceiverThread
 
 MASTER = "sk-realtime-master-key"
 SIM_KEY = "sk-sim-upstream-secret-0123456789abcdef"
@@ -225,3 +227,31 @@ async def test_an_upstream_that_refuses_the_opening(gateway: GatewayThread) -> N
             pass
     assert refused.value.response.status_code == 401
     assert b"sk-bad-upstream" not in (refused.value.response.body or b"")
+
+
+async def test_an_upstream_redirect_is_not_followed(sim: RunningSimulator) -> None:
+    """aiohttp's ws_connect follows redirects with every header but Authorization: an Azure `api-key`
+    would go wherever the Location points. The opening is refused instead (502)."""
+
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPTemporaryRedirect(sim.base_url + "/openai/realtime?" + request.query_string)
+
+    receiver = ReceiverThread([("GET", "/openai/realtime", redirect)])
+    base = receiver.start()
+    document = {
+        "model_list": [{"model_name": "moved", "litellm_params": {
+            "model": "azure/my-realtime", "api_base": base, "api_key": SIM_KEY}}],
+        "general_settings": {"master_key": MASTER, "embedded_database": False},
+    }  # fmt: skip
+    gateway = GatewayThread(parse_config(document, source="<test>")).start()
+    try:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with connect(
+                ws_url(gateway, "moved"), additional_headers={"authorization": f"Bearer {MASTER}"}
+            ):
+                pass
+        assert refused.value.response.status_code == 502
+        assert not [r for r in sim.requests if r.path == "/openai/realtime"]
+    finally:
+        gateway.stop()
+        receiver.stop()

@@ -1,7 +1,13 @@
-"""A WebSocket to an upstream (the Realtime API), opened on the transport's pooled aiohttp session for
-the running loop, with the transport's failure mapping: a refused opening → the LLMError of its
-HTTP status, an unreachable host → APIConnectionError, no answer in time → Timeout. Messages are
-bounded in size; a larger one closes the socket (aiohttp answers it with close code 1009)."""
+"""A WebSocket to an upstream (the Realtime API), with the transport's failure mapping: a refused
+opening → the LLMError of its HTTP status, an unreachable host → APIConnectionError, no answer in
+time → Timeout. Messages are bounded in size; a larger one closes the socket (aiohttp answers it
+with close code 1009).
+
+Each socket has an aiohttp session of its own (a session lives as long as the socket, minutes to an
+hour, so its cost does not count), for one reason: aiohttp's `ws_connect` follows redirects and
+cannot be told not to, and it would carry `api-key` to wherever a redirect points (it strips only
+Authorization). The session's trace hook refuses any redirect before it is followed — the rule
+of transport/redirects.py, stricter: a WebSocket opening is never redirected by OpenAI or Azure."""
 
 from __future__ import annotations
 
@@ -10,9 +16,14 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from llmrelay.transport.http import HttpTransport
 from llmrelay.transport.tls import tls_context
-from llmrelay.types.errors import APIConnectionError, LLMError, Timeout, error_class_for_status
+from llmrelay.types.errors import (
+    APIConnectionError,
+    BadGatewayError,
+    LLMError,
+    Timeout,
+    error_class_for_status,
+)
 from llmrelay.types.http import UpstreamTls
 
 
@@ -28,10 +39,11 @@ class Closed:
 class UpstreamSocket:
     """One open upstream WebSocket. `receive` gives text or bytes messages, or Closed once."""
 
-    __slots__ = ("_ws",)
+    __slots__ = ("_session", "_ws")
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, session: aiohttp.ClientSession) -> None:
         self._ws = ws
+        self._session = session
 
     async def receive(self) -> str | bytes | Closed:
         message = await self._ws.receive()
@@ -57,12 +69,25 @@ class UpstreamSocket:
             await self._ws.send_bytes(data)
 
     async def close(self, code: int = 1000) -> None:
-        if not self._ws.closed:
-            await self._ws.close(code=code)
+        try:
+            if not self._ws.closed:
+                await self._ws.close(code=code)
+        finally:
+            await self._session.close()
+
+
+class _RedirectRefused(aiohttp.ClientError):
+    pass
+
+
+async def _refuse_redirect(
+    session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestRedirectParams
+) -> None:
+    params.response.close()
+    raise _RedirectRefused(f"HTTP {params.response.status}")
 
 
 async def open_websocket(
-    transport: HttpTransport,
     url: str,
     headers: dict[str, str],
     *,
@@ -70,8 +95,28 @@ async def open_websocket(
     connect_timeout: float,
     tls: UpstreamTls | None = None,
 ) -> UpstreamSocket:
-    session = transport.session()
     ssl: bool | object = True if tls is None else tls_context(tls)
+    trace = aiohttp.TraceConfig()
+    trace.on_request_redirect.append(_refuse_redirect)
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=1, enable_cleanup_closed=True),
+        timeout=aiohttp.ClientTimeout(total=None),
+        skip_auto_headers=("User-Agent",),
+        trace_configs=[trace],
+    )
+    try:
+        return UpstreamSocket(
+            await _open(session, url, headers, max_message_bytes, connect_timeout, ssl), session
+        )
+    except BaseException:
+        await session.close()
+        raise
+
+
+async def _open(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], max_message_bytes: int,
+    connect_timeout: float, ssl: bool | object,
+) -> aiohttp.ClientWebSocketResponse:  # fmt: skip
     try:
         async with asyncio.timeout(connect_timeout):
             ws = await session.ws_connect(
@@ -87,9 +132,15 @@ async def open_websocket(
         raise Timeout(f"the upstream's WebSocket did not open within {connect_timeout}s") from exc
     except aiohttp.WSServerHandshakeError as exc:
         raise _refused(exc.status) from None
+    except _RedirectRefused as exc:
+        raise BadGatewayError(
+            f"the upstream redirected the WebSocket opening ({exc}): not followed; set the "
+            "deployment's api_base to the final URL",
+            code="upstream_redirect",
+        ) from None
     except aiohttp.ClientError as exc:
         raise APIConnectionError(f"cannot reach the upstream: {type(exc).__name__}") from exc
-    return UpstreamSocket(ws)
+    return ws
 
 
 def _refused(status: int) -> LLMError:

@@ -160,7 +160,7 @@ class RealtimeRoute:
             try:
                 target = await self._target(candidate.target, beta)
                 socket = await open_websocket(
-                    self._transport, target.url, target.headers,
+                    target.url, target.headers,
                     max_message_bytes=self._bounds.max_message_bytes, connect_timeout=CONNECT_TIMEOUT,
                     tls=candidate.target.tls,
                 )  # fmt: skip
