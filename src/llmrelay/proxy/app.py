@@ -24,7 +24,7 @@ from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import Authenticate, GatewayState
 from llmrelay.proxy.ui import UiRoutes
-from llmrelay.proxy.websocket import RSGIWebsocketProto, websocket_credentials
+from llmrelay.proxy.websocket import WebSocketUpgrades
 from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.types.errors import (
     AuthenticationError,
@@ -82,6 +82,9 @@ class GatewayApp:
         responses = ResponsesRoutes(state)
         admin = AdminRoutes(state, version)
         self._models_route = openai.get_model
+        self._upgrades = WebSocketUpgrades(
+            state.websocket_routes, self._slots, self._client_of, self._policy, self._authenticate_with
+        )
         routes: dict[tuple[str, str], tuple[Handler, Auth]] = {}
 
         def add(method: str, path: str, handler: Handler, dialect: Auth, *, v1_alias: bool = True) -> None:
@@ -155,7 +158,7 @@ class GatewayApp:
         # by BodyDecoder.decode: both run only for requests that read a body.
         if scope.proto != "http":
             if scope.proto == "ws":
-                await self._upgrade(scope, proto)  # type: ignore[arg-type]
+                await self._upgrades(scope, proto)  # type: ignore[arg-type]
             return
         # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
         path = scope.path
@@ -232,39 +235,6 @@ class GatewayApp:
                     busy[address] = left
                 else:
                     del busy[address]
-
-    async def _upgrade(self, scope: RSGIScope, proto: RSGIWebsocketProto) -> None:
-        """A WebSocket upgrade (proxy/websocket.py): the same edge checks as a request — the client's
-        slot (held for the socket's life), its address, its key, the route rules — each refusal an
-        HTTP status, which is all RSGI lets an upgrade be refused with."""
-        path = scope.path
-        route = self.state.websocket_routes.get(path)
-        if route is None:
-            proto.close(404)
-            return
-        taker = self._client_of(scope)
-        busy = self._busy
-        if busy.get(taker, 0) >= self._slots.limit:
-            proto.close(429)
-            return
-        busy[taker] = busy.get(taker, 0) + 1
-        try:
-            try:
-                if self._policy is not None:
-                    self._policy.check_address(taker, path)
-                refuse_ambiguous_credentials(scope.headers)
-                principal = await self._authenticate_with(websocket_credentials(scope.headers.get), scope)
-            except LLMError as error:
-                log.info("WebSocket upgrade on %s refused: %s", path, error.message)
-                proto.close(error.status_code)
-                return
-            await route(scope, proto, principal)
-        finally:
-            left = busy[taker] - 1
-            if left:
-                busy[taker] = left
-            else:
-                del busy[taker]
 
     async def _authenticate_with(self, header: HeaderGetter, scope: RSGIScope) -> Principal:
         try:

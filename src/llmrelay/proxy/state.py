@@ -16,10 +16,10 @@ from llmrelay.gate.admission import CallGate, SessionGate
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
-from llmrelay.proxy.http import Request, RSGIScope
+from llmrelay.proxy.http import Request
 from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
-from llmrelay.proxy.websocket import RSGIWebsocketProto
+from llmrelay.proxy.websocket import WebSocketHandler
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.errors import Timeout
@@ -28,10 +28,6 @@ T = TypeVar("T")
 # (the request's key headers, whether x-api-key counts) → the caller, or 401 (the app's authenticator
 # with its failed-authentication throttle)
 Authenticate = Callable[[HeaderGetter, bool], Awaitable[Principal]]
-
-
-# a WebSocket route: (the upgrade's scope, its protocol, the caller) → the session, to its end
-WebSocketHandler = Callable[[RSGIScope, RSGIWebsocketProto, Principal], Awaitable[None]]
 
 
 class ForwardRoute(Protocol):

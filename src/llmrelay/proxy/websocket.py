@@ -9,10 +9,18 @@ sees it (the gateway's own bound is lower: proxy/realtime/)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from llmrelay.auth.presented import HeaderGetter
-from llmrelay.types.errors import BadRequestError
+from llmrelay.auth.presented import HeaderGetter, refuse_ambiguous_credentials
+from llmrelay.calls.principal import Principal
+from llmrelay.proxy.client_slots import ClientSlots
+from llmrelay.proxy.http import RSGIScope
+from llmrelay.proxy.network_policy import NetworkPolicy
+from llmrelay.types.errors import BadRequestError, LLMError
+
+log = logging.getLogger("llmrelay.proxy")
 
 # RSGI's message kinds
 WS_CLOSED = 0
@@ -81,3 +89,61 @@ def websocket_credentials(header: HeaderGetter) -> HeaderGetter:
         return header(name)
 
     return get
+
+
+# a WebSocket route: (the upgrade's scope, its protocol, the caller) → the session, to its end
+WebSocketHandler = Callable[[RSGIScope, RSGIWebsocketProto, Principal], Awaitable[None]]
+
+
+class WebSocketUpgrades:
+    """The app's WebSocket upgrades: the same edge checks as a request — the client's slot (held for
+    the socket's life), its address, its key (websocket_credentials), the route rules — each
+    refusal an HTTP status, which is all RSGI lets an upgrade be refused with; then the route."""
+
+    def __init__(
+        self,
+        routes: Mapping[str, WebSocketHandler],
+        slots: ClientSlots,
+        client_of: Callable[[RSGIScope], str],
+        policy: NetworkPolicy | None,
+        authenticate: Callable[[HeaderGetter, RSGIScope], Awaitable[Principal]],
+    ) -> None:
+        self._routes = routes
+        self._slots = slots
+        self._client_of = client_of
+        self._policy = policy
+        self._authenticate = authenticate
+
+    async def __call__(self, scope: RSGIScope, proto: RSGIWebsocketProto) -> None:
+        path = scope.path
+        route = self._routes.get(path)
+        if route is None:
+            proto.close(404)
+            return
+        taker = self._client_of(scope)
+        busy = self._slots.busy
+        if busy.get(taker, 0) >= self._slots.limit:
+            proto.close(429)
+            return
+        busy[taker] = busy.get(taker, 0) + 1
+        try:
+            try:
+                if self._policy is not None:
+                    self._policy.check_address(taker, path)
+                refuse_ambiguous_credentials(scope.headers)
+                principal = await self._authenticate(websocket_credentials(scope.headers.get), scope)
+            except LLMError as error:
+                log.info("WebSocket upgrade on %s refused: %s", path, error.message)
+                proto.close(error.status_code)
+                return
+            await route(scope, proto, principal)
+        except Exception:
+            # a bug, not a user error: the upgrade refused (or the socket closed); the worker serves on
+            log.exception("unhandled error on the WebSocket %s", path)
+            proto.close(500)
+        finally:
+            left = busy[taker] - 1
+            if left:
+                busy[taker] = left
+            else:
+                del busy[taker]

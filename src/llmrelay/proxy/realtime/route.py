@@ -82,25 +82,23 @@ class RealtimeRoute:
     async def __call__(self, scope: RSGIScope, proto: RSGIWebsocketProto, principal: Principal) -> None:
         session: Session | None = None
         try:
-            model = _model_of(scope.query_string)
-            check_call_fields(model, None)
-            alias_of = self._names.alias_target(model)
-            if self._gate is not None:
-                # the key first, as for every call: a key may not learn which groups exist
-                info = CallInfo(CALL_TYPE, model, None, True, alias_of)
-                session = await self._gate.admit_session(
-                    principal, info, self._bounds.max_seconds + LEASE_MARGIN
-                )
-            candidates = self._candidates(alias_of or model, model)
-            beta = (scope.headers.get(BETA_HEADER) or "").strip().lower() == BETA_VALUE
-            upstream, chosen = await self._open(candidates, beta)
-        except LLMError as error:
-            log.info("realtime upgrade refused: %s", error.message)
-            if session is not None:
-                session.released()
-            proto.close(error.status_code)
-            return
-        try:
+            try:
+                model = _model_of(scope.query_string)
+                check_call_fields(model, None)
+                alias_of = self._names.alias_target(model)
+                if self._gate is not None:
+                    # the key first, as for every call: a key may not learn which groups exist
+                    info = CallInfo(CALL_TYPE, model, None, True, alias_of)
+                    session = await self._gate.admit_session(
+                        principal, info, self._bounds.max_seconds + LEASE_MARGIN
+                    )
+                candidates = self._candidates(alias_of or model, model)
+                beta = (scope.headers.get(BETA_HEADER) or "").strip().lower() == BETA_VALUE
+                upstream, chosen = await self._open(candidates, beta)
+            except LLMError as error:
+                log.info("realtime upgrade refused: %s", error.message)
+                proto.close(error.status_code)
+                return
             await self._serve(proto, upstream, chosen, session)
         finally:
             if session is not None:
