@@ -164,7 +164,12 @@ async def test_a_used_up_budget_ends_the_session_with_an_error_event_and_refuses
         assert error.type == "budget_exceeded" and "Budget has been exceeded" in error.message
         with pytest.raises(websockets.ConnectionClosed):
             await conn.recv()
-    assert openai_sim.simulator.realtime.open_sessions == 0  # type: ignore[attr-defined]
+    realtime = openai_sim.simulator.realtime  # type: ignore[attr-defined]
+    for _ in range(500):  # the upstream's handler ends once it has read the gateway's close
+        if realtime.open_sessions == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert realtime.open_sessions == 0 and realtime.ended == [1000]
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with client(gateway, key).realtime.connect(model="rt"):
             pass
