@@ -83,6 +83,9 @@ class OpenAISimulator(ProviderSimulator):
         self.entra.add_to(app)
         self.realtime.add_to(app)
 
+    def reset_state(self) -> None:
+        self.realtime.ended.clear()
+
     # ---- provider specifics
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
