@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import openai
 import pytest
 import websockets
@@ -255,3 +256,14 @@ async def test_an_upstream_redirect_is_not_followed(sim: RunningSimulator) -> No
     finally:
         gateway.stop()
         receiver.stop()
+
+
+async def test_a_plain_request_on_the_route_is_told_to_upgrade(gateway: GatewayThread) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            gateway.base_url + "/v1/realtime?model=rt", headers={"authorization": f"Bearer {MASTER}"}
+        ) as reply,
+    ):
+        assert reply.status == 426 and reply.headers["upgrade"] == "websocket"
+        assert (await reply.json())["error"]["code"] == "upgrade_required"

@@ -55,6 +55,11 @@ class _MethodNotAllowed(LLMError):
     error_type = "invalid_request_error"
 
 
+class _UpgradeRequired(LLMError):
+    status_code = 426
+    error_type = "invalid_request_error"
+
+
 def _route_refused(path: str) -> PermissionDeniedError:
     # a JWT's role (litellm_jwtauth.*_allowed_routes) does not take in this route
     return PermissionDeniedError(f"this token's role may not call {path}", code="route_not_allowed")
@@ -251,6 +256,11 @@ class GatewayApp:
             self._redirect(req, redirect)
             return
         check_path(path)
+        if path in self.state.websocket_routes:
+            # RFC 9110 §15.5.22: the route exists, over another protocol
+            req.response_headers.append(("upgrade", "websocket"))
+            message = f"{path} is a WebSocket route: open it with an upgrade"
+            raise _UpgradeRequired(message, code="upgrade_required")
         model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
             principal = await self._authenticate(req, path)
