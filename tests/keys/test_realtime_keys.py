@@ -8,6 +8,7 @@ upstream opened with the gateway's credential, never the client's."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,27 @@ async def test_a_vanished_client_gives_its_parallel_slot_back(
                 assert busy.response.status_code == 429
         await asyncio.sleep(0.01)
     raise AssertionError("the slot was not given back within 5 s")
+
+
+async def test_a_large_audio_input_is_relayed_whole_and_billed_at_the_audio_rate(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    audio = bytes(range(256)) * 4096  # 1 MiB of audio, 1.4 MiB as base64: one message
+    async with client(gateway, key).realtime.connect(model="rt") as conn:
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        await conn.input_audio_buffer.append(audio=base64.b64encode(audio).decode())
+        await conn.input_audio_buffer.commit()
+        await conn.response.create()
+        usage = (await until(conn, "response.done"))[-1].response.usage  # type: ignore[union-attr]
+    audio_tokens = -(-len(audio) // 100)  # the simulator's count: one token per 100 bytes
+    assert usage is not None and usage.input_token_details is not None
+    assert usage.input_token_details.audio_tokens == audio_tokens
+    info = Catalog().get(MODEL)
+    assert info is not None and info.input_audio is not None and info.output is not None
+    answered = len(c.word_pieces(c.reply_text("")))
+    (row,) = [r for r in await spend_rows(gateway) if r["call_type"] == "realtime"]
+    assert (
+        round(row["spend"] * 1_000_000)
+        == (audio_tokens * info.input_audio + answered * info.output + 500_000) // 1_000_000
+    )

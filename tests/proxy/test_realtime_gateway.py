@@ -23,6 +23,7 @@ from llmrelay.config.loader import parse_config
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing import content as c
 from llmrelay.testing.gateway import GatewayThread
+from llmrelay.testing.openai_sim import OpenAISimulator
 from llmrelay.testing.receiver import ReceiverThread
 
 MASTER = "sk-realtime-master-key"
@@ -267,3 +268,41 @@ async def test_a_plain_request_on_the_route_is_told_to_upgrade(gateway: GatewayT
     ):
         assert reply.status == 426 and reply.headers["upgrade"] == "websocket"
         assert (await reply.json())["error"]["code"] == "upgrade_required"
+
+
+async def test_an_azure_app_registration_mints_the_sockets_token(sim: RunningSimulator) -> None:
+    simulator = sim.simulator
+    assert isinstance(simulator, OpenAISimulator)
+    simulator.entra.register_app("contoso-tenant", "app-1234", "s3cr3t-entra-value")
+    params = {"model": "azure/my-realtime", "api_base": sim.base_url, "tenant_id": "contoso-tenant",
+              "client_id": "app-1234", "client_secret": "s3cr3t-entra-value",
+              "azure_authority_host": sim.base_url}  # fmt: skip
+    document = {
+        "model_list": [{"model_name": "entra-rt", "litellm_params": params}],
+        "general_settings": {"master_key": MASTER, "embedded_database": False},
+    }
+    gateway = GatewayThread(parse_config(document, source="<test>")).start()
+    try:
+        for _ in range(2):
+            async with connect(
+                ws_url(gateway, "entra-rt"), additional_headers={"authorization": f"Bearer {MASTER}"}
+            ) as ws:
+                await next_event(ws, "session.created")
+    finally:
+        gateway.stop()
+    assert simulator.entra.tokens_issued == 1  # cached for the second socket
+    received = sim.requests.last
+    assert received.path == "/openai/realtime" and received.headers["authorization"].startswith("Bearer ")
+    assert "api-key" not in received.headers
+
+
+async def test_a_session_ends_at_its_longest_life(sim: RunningSimulator) -> None:
+    gateway = start(sim, realtime_max_session_seconds=0.5)
+    try:
+        async with connect(ws_url(gateway), additional_headers={"authorization": f"Bearer {MASTER}"}) as ws:
+            await next_event(ws, "session.created")
+            await ask(ws, "still talking")  # not idle: the session's age ends it
+            error = await next_event(ws, "error")
+            assert error["error"]["code"] == "session_expired"
+    finally:
+        gateway.stop()
