@@ -116,6 +116,13 @@ async def test_two_different_keys_or_none_are_refused(gateway: GatewayThread, si
             async with connect(ws_url(gateway), additional_headers=headers, subprotocols=protocols):  # type: ignore[arg-type]
                 pass
         assert refused.value.response.status_code == status
+    with pytest.raises(websockets.InvalidStatus) as other_parameter:
+        async with connect(
+            ws_url(gateway) + "&intent=transcription",
+            additional_headers={"authorization": f"Bearer {MASTER}"},
+        ):
+            pass
+    assert other_parameter.value.response.status_code == 400
     with pytest.raises(websockets.InvalidStatus) as no_model:
         async with connect(
             ws_url(gateway).split("?")[0], additional_headers={"authorization": f"Bearer {MASTER}"}
@@ -123,6 +130,13 @@ async def test_two_different_keys_or_none_are_refused(gateway: GatewayThread, si
             pass
     assert no_model.value.response.status_code == 400
     assert not [r for r in sim.requests if r.path.endswith("/realtime")]
+
+
+@pytest.mark.parametrize("path", ["/realtime", "/openai/v1/realtime"])
+async def test_the_other_paths(gateway: GatewayThread, path: str) -> None:
+    url = ws_url(gateway, path=path)
+    async with connect(url, additional_headers={"authorization": f"Bearer {MASTER}"}) as ws:
+        await next_event(ws, "session.created")
 
 
 async def test_an_azure_deployment_is_opened_at_its_url_with_its_header(

@@ -194,7 +194,17 @@ def _scrubber(adapter: Provider, deployment: Deployment) -> Scrubber:
 
 
 def _model_of(query: str) -> str:
-    values = parse_qs(query, keep_blank_values=True).get("model", [])
+    """The one query parameter the route takes. Any other (LiteLLM's `intent` and `guardrails`,
+    the SIP `call_id`) is refused by name rather than dropped unnoticed."""
+    params = parse_qs(query, keep_blank_values=True)
+    others = sorted(name for name in params if name != "model")
+    if others:
+        raise BadRequestError(
+            f"unsupported query parameter {others[0]!r}: /v1/realtime takes `model` only",
+            param=others[0][:64],
+            code="unsupported_parameter",
+        )
+    values = params.get("model", [])
     if len(values) != 1 or not values[0]:
         raise BadRequestError("`model` is required: /v1/realtime?model=<model>", param="model")
     return values[0]

@@ -17,7 +17,9 @@ from llmrelay.transport.http import HttpTransport
 if TYPE_CHECKING:
     from llmrelay.proxy.realtime.route import RealtimeRoute
 
-PATHS = ("/v1/realtime", "/realtime")
+# LiteLLM's three: /openai/v1/realtime is where a client whose base URL is the `/openai` pass-through
+# route (`http://gateway/openai/v1`) connects
+PATHS = ("/v1/realtime", "/realtime", "/openai/v1/realtime")
 
 
 def install_realtime(state: GatewayState, config: GatewayConfig, router: Any) -> None:
