@@ -320,3 +320,21 @@ async def test_a_session_ends_at_its_longest_life(sim: RunningSimulator) -> None
             assert error["error"]["code"] == "session_expired"
     finally:
         gateway.stop()
+
+
+async def test_the_size_bound_counts_utf8_bytes_not_characters(sim: RunningSimulator) -> None:
+    gateway = start(sim, realtime_max_message_bytes=4096)
+    try:
+        async with connect(ws_url(gateway), additional_headers={"authorization": f"Bearer {MASTER}"}) as ws:
+            await next_event(ws, "session.created")
+            # about 1,600 characters, 4,600 bytes (each € is 3): over the bound
+            item = {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "€" * 1500}],
+            }
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}, ensure_ascii=False))
+            error = await next_event(ws, "error")
+            assert error["error"]["code"] == "message_too_large"
+    finally:
+        gateway.stop()

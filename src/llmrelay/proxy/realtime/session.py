@@ -130,7 +130,7 @@ class RealtimeSession:
             if kind == WS_CLOSED:
                 return End("the client closed the session", client_gone=True)
             data: str | bytes = message.data
-            size = len(data.encode()) if kind == WS_TEXT and isinstance(data, str) else len(data)
+            size = _size(data) if kind == WS_TEXT and isinstance(data, str) else len(data)
             if size > limit:
                 error = RequestTooLargeError(
                     f"message of {size} bytes over the gateway's limit of {limit} bytes "
@@ -208,6 +208,12 @@ class RealtimeSession:
                 )
                 return End("idle", POLICY, error)
             await asyncio.sleep(min(deadline, idle_until) - now)
+
+
+def _size(text: str) -> int:
+    """A text message's size in UTF-8 bytes; an ASCII one (JSON events as clients encode them, a large
+    base64 audio append) is measured without being copied."""
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _upstream_gone() -> End:
