@@ -227,6 +227,12 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     data_dir: str | None = None
     # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
     embedded_database: bool | None = None
+    # llmrelay, the Realtime WebSocket (/v1/realtime, docs/gateway.md): the largest message either
+    # side may send (a larger one ends the session), seconds without a message either way before the
+    # session is closed, and a session's longest life (its parallel slot is held that long at most)
+    realtime_max_message_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 16 * 1024 * 1024
+    realtime_idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 600.0
+    realtime_max_session_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 3600.0
     # LiteLLM's: custom routes forwarded to a fixed target (config/pass_through.py)
     pass_through_endpoints: list[PassThroughEndpoint] | None = None
     # LiteLLM's: the secret manager `os.environ/NAME` references are read from (config/secrets/);

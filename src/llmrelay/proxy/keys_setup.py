@@ -29,6 +29,8 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     middleware = runtime.middleware(state.router)
     state.add_middleware(middleware, first=True)
     state.call_gate = middleware.gate
+    # the same gate for the calls admitted once and billed part by part (realtime sessions)
+    state.session_gate = runtime.gate
     admin_routes, admin_prefix_routes = admin.routes(), admin.prefix_routes()
     state.extra_routes.extend(admin_routes)
     state.extra_prefix_routes.extend(admin_prefix_routes)

@@ -151,6 +151,10 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
     # after the keys: the pass-through routes gate their calls with the key gate
     install_passthrough(state, config, router)
+    from llmrelay.proxy.realtime.setup import install_realtime
+
+    # after the keys too: sessions are admitted and billed by the key gate
+    install_realtime(state, config, router)
     return GatewayApp(state, version=__version__)
 
 

@@ -12,13 +12,14 @@ from llmrelay.auth.presented import Authenticator, HeaderGetter
 from llmrelay.calls.call import Middleware, Next, chain
 from llmrelay.calls.principal import Principal
 from llmrelay.config.schema import GeneralSettings
-from llmrelay.gate.admission import CallGate
+from llmrelay.gate.admission import CallGate, SessionGate
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.proxy.websocket import WebSocketHandler
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.errors import Timeout
@@ -87,6 +88,10 @@ class GatewayState:
     # stored Responses (store / previous_response_id / GET /v1/responses/{id}); None: no database, or
     # general_settings.store_responses is false (proxy/responses_store.py)
     responses: ResponseStore | None = None
+    # the key gate again, for sessions admitted once and billed part by part (realtime)
+    session_gate: SessionGate | None = None
+    # WebSocket routes by exact path (proxy/realtime/): called with the authenticated caller
+    websocket_routes: dict[str, WebSocketHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

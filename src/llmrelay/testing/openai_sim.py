@@ -38,6 +38,7 @@ from llmrelay.testing.openai_media import (
     speech_reply,
     variation_reply,
 )
+from llmrelay.testing.openai_realtime import RealtimeEndpoint
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -74,10 +75,16 @@ class OpenAISimulator(ProviderSimulator):
         super().__init__(**settings)
         # Azure's Microsoft Entra ID: app registrations and the tokens issued to them
         self.entra = EntraTokenIssuer()
+        # the Realtime API's WebSocket (testing/openai_realtime.py)
+        self.realtime = RealtimeEndpoint(self)
 
     def add_to(self, app: web.Application) -> None:
         super().add_to(app)
         self.entra.add_to(app)
+        self.realtime.add_to(app)
+
+    def reset_state(self) -> None:
+        self.realtime.ended.clear()
 
     # ---- provider specifics
     def routes(self) -> list[tuple[str, str, Handler]]:

@@ -29,6 +29,12 @@ class Prices(msgspec.Struct, kw_only=True, omit_defaults=True):
     per_character: int | None = None
     per_second: int | None = None
     output_per_second: int | None = None
+    # per audio / image token, where a usage counts them apart from text (the Realtime API's);
+    # None: priced at the text rates
+    input_audio: int | None = None
+    output_audio: int | None = None
+    cache_read_audio: int | None = None
+    input_image: int | None = None
 
 
 PRICE_FIELDS: tuple[str, ...] = Prices.__struct_fields__
