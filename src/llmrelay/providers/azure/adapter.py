@@ -4,7 +4,8 @@
 Azure routes by the deployment in the URL; the body's `model` (the deployment name, as the OpenAI
 SDK's AzureOpenAI client sends it) is ignored there, and kept for Azure-compatible gateways that read
 it. Credentials: an `api-key` header, or a Microsoft Entra ID token as `Authorization: Bearer` — given,
-or minted from an app registration (client-credentials grant, providers/azure/entra.py).
+minted from an app registration (client-credentials grant, providers/azure/entra.py), or from a
+workload or managed identity (providers/azure/identity.py, chosen by ambient.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from urllib.parse import quote
 
 import msgspec
 
+from llmrelay.providers.azure.ambient import ambient_identity, deployment_identity
 from llmrelay.providers.azure.entra import EntraClientCredentialsGrant, entra_grant
+from llmrelay.providers.azure.identity import ManagedIdentity, WorkloadIdentity
 from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS
 from llmrelay.providers.azure.wire import (
     AzureChatStreamDecoder,
@@ -56,6 +59,9 @@ AZURE_SPEC = CompatSpec(
     reasoning_models=("o1", "o3", "o4", "gpt-5"),
     docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
 )
+
+# the token grants an Azure deployment may authenticate with
+AzureGrant = EntraClientCredentialsGrant | WorkloadIdentity | ManagedIdentity
 
 R = TypeVar(
     "R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGenerationRequest, ImageEditRequest,
@@ -138,15 +144,16 @@ class AzureOpenAI(OpenAICompatible):
             headers.update(deployment.extra_headers)
         return headers
 
-    def token_grant(self, deployment: Deployment) -> EntraClientCredentialsGrant | None:
+    def token_grant(self, deployment: Deployment) -> AzureGrant | None:
         credential = self.credential(deployment)
         return None if isinstance(credential, tuple) else credential
 
-    def credential(self, deployment: Deployment) -> tuple[str, str] | EntraClientCredentialsGrant:
-        """(header, value), or the Entra ID grant that mints tokens. The deployment's own credentials
-        first (key, token, app registration), then the environment's (key, token, app registration);
-        a token passed with the call only when there is no other, so a gateway's client cannot swap
-        the credentials of a configured deployment."""
+    def credential(self, deployment: Deployment) -> tuple[str, str] | AzureGrant:
+        """(header, value), or the grant that mints Entra ID tokens. The deployment's own credentials
+        first (key, token, app registration, a workload or managed identity its tenant_id /
+        client_id name), then the environment's (key, token, app registration, workload or managed
+        identity: ambient.py); a token passed with the call only before the environment's
+        identities, so a gateway's client cannot swap the credentials of a configured deployment."""
         options = deployment.options or {}
         if deployment.api_key:
             return "api-key", deployment.api_key
@@ -156,6 +163,9 @@ class AzureOpenAI(OpenAICompatible):
         grant = entra_grant(deployment, from_env=False)
         if grant is not None:
             return grant
+        identity = deployment_identity(deployment)
+        if identity is not None:
+            return identity
         key = _first_env(self.api_key_env)
         if key:
             return "api-key", key
@@ -165,11 +175,16 @@ class AzureOpenAI(OpenAICompatible):
         grant = entra_grant(deployment, from_env=True)
         if grant is not None:
             return grant
+        identity = ambient_identity(deployment)
+        if identity is not None:
+            return identity
         raise AuthenticationError(
             "no Azure credentials: pass api_key= (or set AZURE_API_KEY or AZURE_OPENAI_API_KEY), a "
             "Microsoft Entra ID token as azure_ad_token= (or set AZURE_AD_TOKEN), or an app "
             "registration as tenant_id=, client_id=, client_secret= (or AZURE_TENANT_ID, "
-            "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+            "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET); or use a workload identity "
+            "(AZURE_FEDERATED_TOKEN_FILE) or a managed identity (AZURE_CREDENTIAL="
+            "ManagedIdentityCredential, or client_id= for a user-assigned one)",
             provider=self.name,
             model=deployment.model,
         )
