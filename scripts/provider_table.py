@@ -37,6 +37,7 @@ PAGES = {
     "jina_ai": "jina_ai.md",
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
+    "oci": "oci.md",
     "replicate": "replicate.md",
     "sagemaker": "sagemaker.md",
     "sagemaker_chat": "sagemaker.md",

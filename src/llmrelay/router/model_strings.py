@@ -31,7 +31,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "langfuse",
         "milvus",
         "nlp_cloud",
-        "oci",
         "oobabooga",
         "petals",
         "pg_vector",
