@@ -244,3 +244,49 @@ async def test_a_managed_identity_token_is_renewed_before_it_expires(
         assert fresh and latest not in (first, renewed) and len(sim.issued) == 3
     finally:
         await transport.aclose()
+
+
+# ---- LiteLLM's azure_ad_token_provider (SDK only)
+def _jwt(lifetime: float) -> str:
+    import base64
+    import json
+    import time
+
+    payload = base64.urlsafe_b64encode(json.dumps({"exp": time.time() + lifetime}).encode()).decode()
+    return "eyJ0eXAiOiJKV1QifQ." + payload.rstrip("=") + ".sig"
+
+
+async def test_a_token_provider_callable_is_asked_off_the_loop_and_its_token_kept(
+    locked_sim: RunningSimulator,
+) -> None:
+    import threading
+
+    issuer = entra(locked_sim)
+    asked: list[str] = []
+
+    def provider() -> str:
+        asked.append(threading.current_thread().name)
+        return str(issuer.issue(3600))
+
+    await call(locked_sim, n=3, azure_ad_token_provider=provider)
+    # one token for the three calls, fetched on a worker thread, not the event loop's
+    assert len(asked) == 1 and asked[0] != threading.main_thread().name
+    from llmrelay.providers.azure.token_provider import TokenProviderGrant
+
+    assert TokenProviderGrant(lambda: _jwt(1200)).load().expires_in == pytest.approx(1200, abs=5)
+    assert TokenProviderGrant(lambda: "opaque").load().expires_in == 300
+
+
+async def test_a_failing_or_wrong_token_provider_is_an_authentication_error(
+    locked_sim: RunningSimulator,
+) -> None:
+    def broken() -> str:
+        raise RuntimeError("secret-bearing library message")
+
+    with pytest.raises(errors.AuthenticationError, match="azure_ad_token_provider failed: RuntimeError") as e:
+        await call(locked_sim, azure_ad_token_provider=broken)
+    assert "secret-bearing" not in str(e.value)
+    with pytest.raises(errors.AuthenticationError, match="no usable token"):
+        await call(locked_sim, azure_ad_token_provider=lambda: None)
+    with pytest.raises(errors.BadRequestError, match="is a callable"):
+        grant_of(azure_ad_token_provider="not-callable")

@@ -20,7 +20,8 @@ import msgspec
 from llmrelay.providers.azure.ambient import ambient_identity, deployment_identity
 from llmrelay.providers.azure.entra import EntraClientCredentialsGrant, entra_grant
 from llmrelay.providers.azure.identity import ManagedIdentity, WorkloadIdentity
-from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS
+from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS, TOKEN_PROVIDER_PARAM
+from llmrelay.providers.azure.token_provider import TokenProviderGrant
 from llmrelay.providers.azure.wire import (
     AzureChatStreamDecoder,
     AzureTextStreamDecoder,
@@ -61,7 +62,7 @@ AZURE_SPEC = CompatSpec(
 )
 
 # the token grants an Azure deployment may authenticate with
-AzureGrant = EntraClientCredentialsGrant | WorkloadIdentity | ManagedIdentity
+AzureGrant = EntraClientCredentialsGrant | WorkloadIdentity | ManagedIdentity | TokenProviderGrant
 
 R = TypeVar(
     "R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGenerationRequest, ImageEditRequest,
@@ -160,6 +161,15 @@ class AzureOpenAI(OpenAICompatible):
         token = options.get(AD_TOKEN_PARAM)
         if token:
             return "authorization", f"Bearer {token}"
+        provider = options.get(TOKEN_PROVIDER_PARAM)
+        if provider is not None:
+            if not callable(provider):
+                raise BadRequestError(
+                    "azure_ad_token_provider is a callable returning a token (an SDK keyword): in a "
+                    "config, use azure_ad_token, an app registration or a managed identity",
+                    provider=self.name, model=deployment.model, param=TOKEN_PROVIDER_PARAM,
+                )  # fmt: skip
+            return TokenProviderGrant(provider)
         grant = entra_grant(deployment, from_env=False)
         if grant is not None:
             return grant
