@@ -1,6 +1,7 @@
 """An Azure deployment with no credentials in its config, served by the gateway on a VM whose
-identity is a managed identity (AZURE_CREDENTIAL=ManagedIdentityCredential): the token comes from the
-simulated instance metadata service once for several calls, and none of it shows in /model/info."""
+identity is a managed identity (LiteLLM's `litellm_settings.enable_azure_ad_token_refresh`, which
+takes DefaultAzureCredential's secretless identities): the token comes from the simulated instance
+metadata service once for several calls, and none of it shows in /model/info."""
 
 from __future__ import annotations
 
@@ -31,12 +32,13 @@ def test_a_managed_identity_serves_an_azure_deployment(
     identity = AzureIdentitySimulator(entra=simulator.entra)
     for name in AZURE_ENV:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AZURE_CREDENTIAL", "ManagedIdentityCredential")
+    monkeypatch.delenv("AZURE_CREDENTIAL", raising=False)
     document = {
         "model_list": [
             {"model_name": "gpt-4o", "litellm_params": {"model": "azure/gpt-4o", "api_base": sim.base_url}}
         ],
         "general_settings": {"master_key": "sk-master-mi"},
+        "litellm_settings": {"enable_azure_ad_token_refresh": True},
     }
     with serve_in_thread(identity) as host:
         monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://{host}")

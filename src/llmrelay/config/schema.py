@@ -150,6 +150,10 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: every deployment's ssl_verify / ssl_certificate unless it sets its own
     ssl_verify: bool | str | None = None
     ssl_certificate: str | None = None
+    # LiteLLM's: Azure deployments without credentials of their own take a secretless identity
+    # (azure-identity's DefaultAzureCredential: workload identity, App Service, IMDS), as
+    # AZURE_CREDENTIAL=DefaultAzureCredential would (providers/azure/ambient.py)
+    enable_azure_ad_token_refresh: bool | None = None
 
     def __post_init__(self) -> None:
         from llmrelay.router.upstream_tls import upstream_tls

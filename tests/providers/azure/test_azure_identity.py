@@ -290,3 +290,27 @@ async def test_a_failing_or_wrong_token_provider_is_an_authentication_error(
         await call(locked_sim, azure_ad_token_provider=lambda: None)
     with pytest.raises(errors.BadRequestError, match="is a callable"):
         grant_of(azure_ad_token_provider="not-callable")
+
+
+def test_a_deployment_names_its_azure_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`azure_identity` (what litellm_settings.enable_azure_ad_token_refresh sets) is AZURE_CREDENTIAL
+    for one deployment, and wins over the variable."""
+    assert isinstance(grant_of(azure_identity="DefaultAzureCredential"), ManagedIdentity)
+    monkeypatch.setenv("AZURE_CREDENTIAL", "AzureCliCredential")
+    assert isinstance(grant_of(azure_identity="ManagedIdentityCredential"), ManagedIdentity)
+    from llmrelay.config.loader import parse_config
+
+    document = {
+        "model_list": [
+            {
+                "model_name": "a",
+                "litellm_params": {"model": "azure/gpt-4o", "api_base": "https://r.openai.azure.com"},
+            },
+            {"model_name": "b", "litellm_params": {"model": "openai/gpt-4o"}},
+        ],
+        "litellm_settings": {"enable_azure_ad_token_refresh": True},
+    }
+    config = parse_config(document, source="t")
+    assert config.warnings == []
+    listed = [m["litellm_params"] for m in config.router_kwargs()["model_list"]]
+    assert listed[0]["azure_identity"] == "DefaultAzureCredential" and "azure_identity" not in listed[1]

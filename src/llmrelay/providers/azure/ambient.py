@@ -5,7 +5,8 @@ The deployment's own settings first: `tenant_id` + `client_id` without a `client
 identity (the federated token in AZURE_FEDERATED_TOKEN_FILE); `client_id` alone is that user-assigned
 managed identity. Then, when nothing else in the deployment or the environment gave credentials (keys,
 tokens, an app registration's secret: adapter.py), the environment, with LiteLLM's AZURE_CREDENTIAL
-naming the azure-identity credential to use:
+naming the azure-identity credential to use (or the deployment's `azure_identity`, which
+`litellm_settings.enable_azure_ad_token_refresh: true` sets to DefaultAzureCredential):
 
 - unset: workload identity when AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are
   set (AKS sets them); else the App Service identity when IDENTITY_ENDPOINT and IDENTITY_HEADER are
@@ -80,7 +81,8 @@ def deployment_identity(deployment: Deployment, environ: Mapping[str, str] | Non
 def ambient_identity(deployment: Deployment, environ: Mapping[str, str] | None = None) -> Identity | None:
     """The identity the environment gives (see the module's docstring), or None."""
     env = os.environ if environ is None else environ
-    wanted = env.get("AZURE_CREDENTIAL") or None
+    own = (deployment.options or {}).get("azure_identity")
+    wanted = str(own) if own else env.get("AZURE_CREDENTIAL") or None
     tenant, client, token_file = (
         env.get("AZURE_TENANT_ID"),
         env.get("AZURE_CLIENT_ID"),

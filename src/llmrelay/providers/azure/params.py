@@ -13,5 +13,7 @@ TOKEN_PROVIDER_PARAM = "azure_ad_token_provider"
 AZURE_PARAMS = ProviderParams(
     secrets=(AD_TOKEN_PARAM, TOKEN_PROVIDER_PARAM, "client_secret"),
     # with client_secret: an app registration, for the client-credentials grant (entra.py)
-    settings=("tenant_id", "client_id", "azure_scope", "azure_authority_host"),
+    # azure_identity: AZURE_CREDENTIAL's values for one deployment (ambient.py), what
+    # litellm_settings.enable_azure_ad_token_refresh sets
+    settings=("tenant_id", "client_id", "azure_scope", "azure_authority_host", "azure_identity"),
 )
