@@ -11,6 +11,7 @@ and resource principals (only a user's API key signs), session tokens.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import msgspec
@@ -32,24 +33,42 @@ from llmrelay.types.response import ChatResponse
 _encoder = msgspec.json.Encoder()
 
 
+class _CohereFormat(Provider):
+    """The parameter rules of the COHERE format (top_k; no n, tool_choice, response_format)."""
+
+    name = "oci"
+    supported_params = wire.COHERE_PARAMS
+
+
 class OCIProvider(Provider):
     name = "oci"
     requires_api_key = False
     supported_params = wire.GENERIC_PARAMS
     deployment_params = OCI_PARAMS
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cohere = _CohereFormat()
+        # loaded keys by a digest of their PEM text, so a key is parsed once, not per request
+        self._keys: dict[str, Any] = {}
+
     def codec_table(self) -> dict[str, Codec[Any, Any]]:
         return {"chat": Codec(self.prepare_chat, self.parse_chat)}
 
     def check_params(self, request: ChatRequest, drop: bool) -> ChatRequest:
-        # Cohere's format takes another set of fields (top_k; no n, tool_choice, response_format)
-        model = request.model.removeprefix("oci/")
-        allowed = wire.COHERE_PARAMS if wire.is_cohere(model) else wire.GENERIC_PARAMS
-        if allowed is self.supported_params:
-            return super().check_params(request, drop)
-        other = OCIProvider()
-        other.supported_params = allowed
-        return Provider.check_params(other, request, drop)
+        # request.model may be a gateway's alias: only a model id it names decides
+        if wire.is_cohere(request.model.removeprefix("oci/")):
+            return self._cohere.check_params(request, drop)
+        return super().check_params(request, drop)
+
+    def _key(self, pem: str, source: str) -> Any:
+        digest = hashlib.sha256(pem.encode()).hexdigest()
+        key = self._keys.get(digest)
+        if key is None:
+            if len(self._keys) >= 64:  # keys rotate: the oldest are forgotten
+                self._keys.pop(next(iter(self._keys)))
+            key = self._keys[digest] = load_key(pem, source)
+        return key
 
     # ---- credentials
     def token_grant(self, deployment: Deployment) -> OciKeyFile | None:
@@ -59,7 +78,7 @@ class OCIProvider(Provider):
         """Sign with the key the engine read from the key file."""
         if not isinstance(token, SigningKey):
             raise TypeError("an OCI request is signed with the key of its key file")
-        return sign(request, load_key(token.pem, "oci_key_file"), token.key_id)
+        return sign(request, self._key(token.pem, "oci_key_file"), token.key_id)
 
     # ---- requests
     def prepare_chat(self, request: ChatRequest, deployment: Deployment) -> HttpRequest:
@@ -72,7 +91,7 @@ class OCIProvider(Provider):
                                stream=bool(request.stream))  # fmt: skip
         if signing.key_text is None:
             return prepared  # signed by `authorize`, once the engine has read the key file
-        return sign(prepared, load_key(signing.key_text, "oci_key"), signing.key_id)
+        return sign(prepared, self._key(signing.key_text, "oci_key"), signing.key_id)
 
     # ---- responses
     def parse_chat(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
