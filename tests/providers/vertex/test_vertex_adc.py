@@ -272,3 +272,13 @@ async def test_tokens_are_renewed_in_the_background_before_they_expire(
         assert renewed != first and not fresh
     finally:
         await transport.aclose()
+
+
+async def test_a_well_known_path_that_cannot_be_read_is_an_authentication_error(
+    no_google_credentials: Path,
+) -> None:
+    # a directory where the file should be: reading it fails with an OSError, reported as such
+    (no_google_credentials / "application_default_credentials.json").mkdir()
+    grant = GoogleAdc(well_known=str(no_google_credentials / "application_default_credentials.json"))
+    with pytest.raises(errors.AuthenticationError, match="cannot read the gcloud credentials file"):
+        await fetch_credential(grant)

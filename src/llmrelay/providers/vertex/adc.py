@@ -88,9 +88,13 @@ class GoogleAdc:
             info = yield Blocking(partial(load_credentials, self.source))
             return (yield from credentials_flow(_object(info), self.scope, now))
         if self.well_known is not None:
-            found = yield Blocking(partial(read_file_if_present, self.well_known))
+            where = f"gcloud credentials file {self.well_known!r}"
+            try:
+                found = yield Blocking(partial(read_file_if_present, self.well_known))
+            except (OSError, ValueError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                raise auth_error(f"cannot read the {where}: {reason or type(exc).__name__}") from None
             if isinstance(found, bytes):
-                where = f"gcloud credentials file {self.well_known!r}"
                 info = parse_credentials(found.decode("utf-8-sig", "replace"), where)
                 return (yield from credentials_flow(info, self.scope, now))
         if self.metadata_host is not None:
