@@ -62,7 +62,11 @@ async def complete(
     signing = simulator(sim).default_settings() if settings is None else settings
     kwargs = {"api_base": sim.api_base, **signing, "max_retries": 0, **params}
     async with llmrelay.Client() as client:
-        return await client.acompletion(model, **kwargs)
+        answer = await client.acompletion(model, **kwargs)
+        if params.get("stream"):
+            # read while the client (and its connections) is open
+            return [chunk async for chunk in answer]
+        return answer
 
 
 async def test_generic_chat_is_signed_and_answered(oci: RunningSimulator) -> None:
@@ -153,8 +157,7 @@ async def test_generic_tool_call_round_trip(oci: RunningSimulator) -> None:
 
 @pytest.mark.parametrize("model", [LLAMA, COMMAND])
 async def test_streams_decode_alike_however_split(oci: RunningSimulator, model: str) -> None:
-    stream = await complete(oci, model, stream=True)
-    chunks = [chunk async for chunk in stream]
+    chunks = await complete(oci, model, stream=True)
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     assert text and [ch.choices[0].finish_reason for ch in chunks if ch.choices][-1] == "stop"
     assert oci.requests.last.body["chatRequest"]["isStream"] is True
@@ -198,8 +201,7 @@ async def _stream_bytes(sim: RunningSimulator, model: str) -> bytes:
 
 
 async def test_generic_stream_reports_usage_last(oci: RunningSimulator) -> None:
-    stream = await complete(oci, stream=True, stream_options={"include_usage": True})
-    chunks: list[ChatChunk] = [chunk async for chunk in stream]
+    chunks: list[ChatChunk] = await complete(oci, stream=True, stream_options={"include_usage": True})
     assert (
         chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     )
