@@ -43,6 +43,7 @@ PAGES = {
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
     "ragflow": "openai_hosted.md",
+    "oci": "oci.md",
     "replicate": "replicate.md",
     "sagemaker": "sagemaker.md",
     "sagemaker_chat": "sagemaker.md",

@@ -169,6 +169,39 @@ def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
     )
 
 
+# OCI Generative AI's answers (its API reference: ChatResult, GenericChatResponse, CohereChatResponse
+# and their stream events); the deployment signs with a key made for the suite, whose PEM text is the
+# secret that must travel nowhere (only the signature derived from it)
+_OCI = "conformance/recorded/oci/"
+
+
+def _oci_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _oci(case_id: str, model: str, chat: str, stream: str, error: str, **more: Any) -> AdapterCase:
+    options = {"oci_key": _oci_key(), "oci_user": "ocid1.user.oc1..u", "oci_tenancy": "ocid1.tenancy.oc1..t",
+               "oci_fingerprint": "aa:bb:cc", "oci_compartment_id": "ocid1.compartment.oc1..c",
+               "oci_region": "us-chicago-1"}  # fmt: skip
+    return AdapterCase(
+        case_id,
+        "oci",
+        _deployment(case_id, "oci", model, api_key=None, options=options),
+        {"chat": _OCI + chat, "stream": _OCI + stream},
+        "oci",
+        error_stream=ErrorStream(
+            _OCI + error, "InternalServerError", "the model server timed out", "InternalServerError"
+        ),
+        **more,
+    )
+
+
 # Cloudflare Workers AI's answers, in its {result, success, errors} envelope (its REST API reference)
 _CLOUDFLARE = "conformance/recorded/cloudflare/"
 
@@ -568,6 +601,21 @@ def _native_cases() -> list[AdapterCase]:
         ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
+        _oci(
+            "oci",
+            "meta.llama-3.3-70b-instruct",
+            "chat.json",
+            "stream.sse",
+            "stream_error.sse",
+            more_streams={"stream": (_OCI + "stream_tools.sse",)},
+        ),
+        _oci(
+            "oci-cohere",
+            "cohere.command-r-plus-08-2024",
+            "cohere_chat.json",
+            "cohere_stream.sse",
+            "cohere_stream_error.sse",
+        ),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
         _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]

@@ -154,6 +154,10 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: what a user created by SSO sign-in gets (user_role, max_budget, budget_duration,
     # models); any other key is refused
     default_internal_user_params: SsoUserDefaults | None = None
+    # LiteLLM's: Azure deployments without credentials of their own take a secretless identity
+    # (azure-identity's DefaultAzureCredential: workload identity, App Service, IMDS), as
+    # AZURE_CREDENTIAL=DefaultAzureCredential would (providers/azure/ambient.py)
+    enable_azure_ad_token_refresh: bool | None = None
 
     def __post_init__(self) -> None:
         from llmrelay.router.upstream_tls import upstream_tls

@@ -27,7 +27,6 @@ UNSERVED_CATALOG_PROVIDERS: dict[str, str] = {
     "account), not an API a gateway should hold",
     "microsoft_365_copilot": "Microsoft 365 Copilot's Graph API for one tenant's users: not an LLM API",
     "nlp_cloud": f"NLP Cloud's own API: {_NOT_BUILT}",
-    "oci": f"OCI Generative AI's signed API: {_NOT_BUILT}",
     "opencode_go": f"opencode's hosted models: {_NOT_BUILT}",
     "qwen_ai_platform": f"Alibaba's Qwen AI platform: {_NOT_BUILT} (Dashscope: `dashscope/`)",
     "qwencloud": f"Qwen Cloud: {_NOT_BUILT} (Dashscope: `dashscope/`)",

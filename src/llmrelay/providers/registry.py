@@ -46,6 +46,8 @@ NATIVE_ADAPTERS: dict[str, str] = {
     "gradient_ai": "llmrelay.providers.openai_hosted.gradient_ai:GradientAIProvider",
     # OpenAI's chat wire per chat assistant or agent of a RAGFlow server
     "ragflow": "llmrelay.providers.openai_hosted.ragflow:RagflowProvider",
+    # OCI Generative AI: its ChatDetails bodies (GENERIC, COHERE), each request signed with an API key
+    "oci": "llmrelay.providers.oci:OCIProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     # SageMaker endpoints: TGI's body, or a container's OpenAI-style Messages API
     "sagemaker": "llmrelay.providers.sagemaker:SageMakerProvider",
@@ -72,6 +74,7 @@ DECLARED_PARAMS: dict[str, str] = {
     "sagemaker": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
     "sagemaker_chat": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
     "huggingface_local": "llmrelay.providers.huggingface_local.params:HUGGINGFACE_LOCAL_PARAMS",
+    "oci": "llmrelay.providers.oci.params:OCI_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
     "watsonx": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
     "watsonx_text": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",

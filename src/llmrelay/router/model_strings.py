@@ -28,7 +28,6 @@ LITELLM_ONLY_PROVIDERS = frozenset(
         "langfuse",
         "milvus",
         "nlp_cloud",
-        "oci",
         "petals",
         "pg_vector",
         "predibase",
