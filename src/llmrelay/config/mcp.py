@@ -120,6 +120,7 @@ class McpServer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         for header in self.static_headers:
             if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", header) or header.lower() == "host":
                 raise ValueError(f"static_headers: {header!r} is not a header name to send")
+        _check_costs(self.mcp_info.get("mcp_server_cost_info"))
         if self.alias is not None and not NAME.match(self.alias):
             raise ValueError("alias: letters, digits and '_' only (it prefixes the tools' names)")
 
@@ -150,10 +151,39 @@ class McpServer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             out["Authorization"] = token
         return out
 
+    def cost_micros(self, tool: str) -> int:
+        """What one call of `tool` costs the caller (mcp_info.mcp_server_cost_info; none: 0)."""
+        costs = self.mcp_info.get("mcp_server_cost_info") or {}
+        per_tool = costs.get("tool_name_to_cost_per_query") or {}
+        usd = per_tool.get(tool, costs.get("default_cost_per_query") or 0)
+        return round(float(usd) * 1_000_000)
+
     def secrets(self) -> list[str]:
         """Values to keep out of every error and log: the credential, the env and header values."""
         values = [self.token, *self.env.values(), *self.static_headers.values()]
         return [v for v in values if v]
+
+
+def _check_costs(costs: Any) -> None:
+    """LiteLLM's mcp_info.mcp_server_cost_info: default_cost_per_query and tool_name_to_cost_per_query,
+    in USD per call."""
+    if costs is None:
+        return
+    where = "mcp_info.mcp_server_cost_info"
+    if not isinstance(costs, dict):
+        raise ValueError(f"{where}: expected a mapping")
+    unknown = sorted(set(costs) - {"default_cost_per_query", "tool_name_to_cost_per_query"})
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]}: not supported by llmrelay")
+    prices = [costs.get("default_cost_per_query")]
+    per_tool = costs.get("tool_name_to_cost_per_query") or {}
+    if not isinstance(per_tool, dict):
+        raise ValueError(f"{where}.tool_name_to_cost_per_query: expected a mapping of tool names")
+    prices += list(per_tool.values())
+    for price in prices:
+        if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)
+                                  or not 0 <= price <= 1000):  # fmt: skip
+            raise ValueError(f"{where}: a cost is USD per call, from 0 to 1000, got {price!r}")
 
 
 def _strip(token: str, scheme: str) -> str:

@@ -135,14 +135,19 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
         # reads the manager's secrets again off the request path; tells when one was rotated
         state.services.append(SecretRefresher(config.secrets))
+    runtime = None
     if keys_enabled(config):
         from llmrelay.proxy.keys_setup import install_keys
 
-        install_keys(state, config)
+        runtime = install_keys(state, config)
     from llmrelay.proxy.passthrough.setup import install_passthrough
 
     # after the keys: the pass-through routes gate their calls with the key gate
     install_passthrough(state, config, router)
+    if config.mcp_servers:
+        from llmrelay.proxy.mcp.setup import install_mcp
+
+        install_mcp(state, config, runtime)  # after the keys too: the gate meters tool calls
     return GatewayApp(state, version=__version__)
 
 
