@@ -62,9 +62,12 @@ def gateway(
 @asynccontextmanager
 async def mcp_client(gw: GatewayThread, key: str, *, header: str = "authorization") -> AsyncIterator[Client]:
     value = f"Bearer {key}" if header == "authorization" else key
-    async with httpx2.AsyncClient(headers={header: value}) as http:
-        async with Client(streamable_http_client(gw.base_url + "/mcp", http_client=http), cache=None) as client:
-            yield client
+    # a generous timeout: the stdio server is spawned when the gateway starts, slowly on a busy machine
+    async with (
+        httpx2.AsyncClient(headers={header: value}, timeout=60) as http,
+        Client(streamable_http_client(gw.base_url + "/mcp", http_client=http), cache=None) as client,
+    ):
+        yield client
 
 
 async def tool_names(gw: GatewayThread, key: str) -> set[str]:
@@ -101,3 +104,158 @@ async def test_a_key_lists_and_calls_every_servers_tools(
     seen = [headers for _, _, headers in http_sim.seen]
     assert seen and all(h.get("authorization") == f"Bearer {TOKEN}" for h in seen)
     assert not any(key in str(h) for h in seen)
+
+
+async def test_a_keys_object_permission_bounds_what_it_sees_and_calls(gateway: GatewayThread) -> None:
+    key = (await admin(gateway, "/key/generate", {"object_permission": {
+        "mcp_servers": ["local"], "mcp_tool_permissions": {"local": ["echo", "add"]}}}))["key"]  # fmt: skip
+    assert await tool_names(gateway, key) == {"local-echo", "local-add"}
+    async with mcp_client(gateway, key) as client:
+        assert (await client.call_tool("local-echo", {"text": "ok"})).content[0].text == "ok"  # type: ignore[union-attr]
+        for other in ("remote-echo", "local-whoami", "nowhere-echo", "echo"):
+            with pytest.raises(MCPError) as refused:
+                await client.call_tool(other, {"text": "x"})
+            assert refused.value.code == -32602
+            assert "not available to this key" in refused.value.message
+
+
+async def test_a_teams_list_bounds_its_keys(gateway: GatewayThread) -> None:
+    team = await admin(gateway, "/team/new", {"object_permission": {"mcp_servers": ["remote"]}})
+    assert team["object_permission"] == {"mcp_servers": ["remote"]}
+    key = (await admin(gateway, "/key/generate", {"team_id": team["team_id"]}))["key"]
+    assert {n.split("-")[0] for n in await tool_names(gateway, key)} == {"remote"}
+    # the key's own list intersects with the team's: nothing in common, nothing served
+    narrow = (await admin(gateway, "/key/generate", {
+        "team_id": team["team_id"], "object_permission": {"mcp_servers": ["local"]}}))["key"]  # fmt: skip
+    assert await tool_names(gateway, narrow) == set()
+    # changed on the team, seen by its key
+    await admin(gateway, "/team/update", {"team_id": team["team_id"], "object_permission": None})
+    await wait_for(lambda: tool_names(gateway, narrow), lambda names: "local-echo" in names)
+
+
+async def wait_for(probe: Any, done: Any, timeout: float = 10.0) -> Any:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if done(value) or time.monotonic() > deadline:
+            assert done(value), value
+            return value
+        await asyncio.sleep(0.05)
+
+
+async def test_object_permission_refuses_what_it_does_not_implement(gateway: GatewayThread) -> None:
+    import aiohttp
+
+    headers = {"authorization": f"Bearer {MASTER_KEY}"}
+    async with aiohttp.ClientSession(gateway.base_url) as http:
+        body = {"object_permission": {"vector_stores": ["vs_1"]}}
+        async with http.post("/key/generate", json=body, headers=headers) as reply:
+            assert reply.status == 400
+            assert "vector_stores" in (await reply.json())["error"]["message"]
+        body = {"object_permission": {"mcp_servers": ["bad-name"]}}
+        async with http.post("/key/generate", json=body, headers=headers) as reply:
+            assert reply.status == 400
+
+
+async def test_every_call_is_billed_and_audited(gateway: GatewayThread, storage: Storage) -> None:
+    made = await admin(gateway, "/key/generate", {"object_permission": {"mcp_servers": ["local"]}})
+    key, key_hash = made["key"], made["token"]
+    async with mcp_client(gateway, key) as client:
+        await client.call_tool("local-add", {"a": 1, "b": 1})
+        await client.call_tool("local-echo", {"text": "secret-argument-value"})
+        with pytest.raises(MCPError):
+            await client.call_tool("remote-echo", {"text": "x"})
+    rows = [r for r in await spend_logs(gateway, storage) if r.call_type == "call_mcp_tool"]
+    assert sorted((r.model, r.model_group, r.cost_micros, r.key_hash) for r in rows) == [
+        ("local-add", "local", 250_000, key_hash), ("local-echo", "local", 0, key_hash)]  # fmt: skip
+    info = await admin(gateway, f"/key/info?key={key}")
+    assert info["info"]["spend"] == pytest.approx(0.25)
+    entries = await audit_entries(gateway, storage)
+    outcomes = sorted((e.object_id, e.updated_values["status"]) for e in entries)
+    assert outcomes == [("local-add", "ok"), ("local-echo", "ok"), ("remote-echo", "refused")]
+    assert all(e.changed_by_api_key == key_hash for e in entries)
+    assert "secret-argument-value" not in str([e.updated_values for e in entries])
+
+
+async def test_the_keys_rpm_limit_applies_to_tool_calls(gateway: GatewayThread) -> None:
+    key = (await admin(gateway, "/key/generate", {"rpm_limit": 2}))["key"]
+    async with mcp_client(gateway, key) as client:
+        for _ in range(2):
+            await client.call_tool("local-echo", {"text": "x"})
+        with pytest.raises(MCPError) as limited:
+            await client.call_tool("local-echo", {"text": "x"})
+    assert limited.value.data["status"] == 429
+
+
+async def test_a_crashed_stdio_server_is_spawned_again(gateway: GatewayThread) -> None:
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    async with mcp_client(gateway, key) as client:
+        first = (await client.call_tool("local-whoami", {})).content[0].text  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as lost:
+            await client.call_tool("local-crash", {})
+        assert lost.value.data["status"] == 503
+        again = (await client.call_tool("local-whoami", {})).content[0].text  # type: ignore[union-attr]
+    assert again != first
+    servers = {s["server_name"]: s for s in await admin(gateway, "/v1/mcp/server")}
+    assert servers["local"]["status"] == "ready" and servers["local"]["restarts"] == 1
+
+
+async def test_the_litellm_key_header_and_refusals_at_the_door(gateway: GatewayThread) -> None:
+    import aiohttp
+
+    key = (await admin(gateway, "/key/generate", {"object_permission": {"mcp_servers": ["remote"]}}))["key"]
+    async with mcp_client(gateway, key, header="x-litellm-api-key") as client:
+        assert {t.name.split("-")[0] for t in (await client.list_tools()).tools} == {"remote"}
+    async with aiohttp.ClientSession(gateway.base_url) as http:
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        async with http.post("/mcp", json=ping) as reply:
+            assert reply.status == 401
+        async with http.post("/mcp", json=ping, headers={"authorization": "Bearer sk-wrong"}) as reply:
+            assert reply.status == 401
+        both = {"authorization": f"Bearer {key}", "x-litellm-api-key": "sk-other"}
+        async with http.post("/mcp", json=ping, headers=both) as reply:
+            assert reply.status == 400
+        arguments = {"text": "x", "deep": _nested(200)}
+        deep = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "remote-echo", "arguments": arguments}}  # fmt: skip
+        async with http.post("/mcp", json=deep, headers={"authorization": f"Bearer {key}"}) as reply:
+            assert reply.status == 400
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def test_arguments_and_results_are_bounded(gateway: GatewayThread) -> None:
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    async with mcp_client(gateway, key) as client:
+        with pytest.raises(MCPError) as big_arguments:
+            await client.call_tool("local-echo", {"text": "x" * 300_000})
+        assert big_arguments.value.code == -32602 and "larger than" in big_arguments.value.message
+        with pytest.raises(MCPError) as big_result:
+            await client.call_tool("local-repeat", {"text": "y" * 1000, "times": 2000})
+        assert "larger than" in big_result.value.message
+
+
+async def test_the_server_list_shows_only_the_keys_servers_and_no_secrets(gateway: GatewayThread) -> None:
+    key = (await admin(gateway, "/key/generate", {"object_permission": {"mcp_servers": ["remote"]}}))["key"]
+    import aiohttp
+
+    headers = {"authorization": f"Bearer {key}"}
+    async with (
+        aiohttp.ClientSession(gateway.base_url) as http,
+        http.get("/v1/mcp/server", headers=headers) as reply,
+    ):
+        assert reply.status == 200
+        listed = await reply.json()
+    assert [s["server_name"] for s in listed] == ["remote"]
+    assert listed[0]["auth_type"] == "bearer_token"
+    every = await admin(gateway, "/v1/mcp/server")
+    assert {s["server_name"] for s in every} == {"local", "remote"}
+    assert TOKEN not in str(every)

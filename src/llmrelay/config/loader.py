@@ -253,7 +253,9 @@ def _mcp_servers(raw: Any, resolve: Any, source: str) -> dict[str, McpServer]:
         return {}
     if not isinstance(raw, dict):
         raise ConfigError(source, "mcp_servers", f"expected a mapping of server names, got {_kind(raw)}")
-    servers: dict[str, McpServer] = _check(resolve(raw, "mcp_servers"), dict[str, McpServer], source, "mcp_servers")
+    servers: dict[str, McpServer] = _check(
+        resolve(raw, "mcp_servers"), dict[str, McpServer], source, "mcp_servers"
+    )
     try:
         check_names(servers)
     except ValueError as exc:

@@ -91,7 +91,9 @@ class McpHttpSim:
     def start(self, timeout: float = 20) -> McpHttpSim:
         import uvicorn
 
-        config = uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="error", lifespan="on")
+        config = uvicorn.Config(
+            self._app(), host="127.0.0.1", port=self.port, log_level="error", lifespan="on"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="mcp-http-sim", daemon=True)
         self._thread.start()

@@ -49,7 +49,9 @@ class ObjectPermission(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     server) and, per server, the only tools it may call. LiteLLM's other entries (vector stores,
     agents, access groups) are refused with a 400 naming them."""
 
-    mcp_servers: Annotated[list[ServerName], msgspec.Meta(max_length=64)] = msgspec.field(default_factory=list)
+    mcp_servers: Annotated[list[ServerName], msgspec.Meta(max_length=64)] = msgspec.field(
+        default_factory=list
+    )
     mcp_tool_permissions: Annotated[
         dict[ServerName, Annotated[list[ToolName], msgspec.Meta(max_length=256)]], msgspec.Meta(max_length=64)
     ] = msgspec.field(default_factory=dict)

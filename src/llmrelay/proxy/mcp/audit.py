@@ -9,6 +9,7 @@ never the call."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Any
@@ -59,10 +60,9 @@ class McpAudit:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            # the drain task's own cancellation, asked for just above
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass  # the drain task's own cancellation, asked for just above
         await self.flush()  # what was queued still goes in
 
     async def flush(self) -> None:

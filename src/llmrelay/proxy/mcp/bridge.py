@@ -13,7 +13,9 @@ from llmrelay.proxy.http import Request, StreamTransport
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-AsgiApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+AsgiApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
 
 
 def asgi_scope(req: Request, extra: dict[str, Any]) -> Scope:

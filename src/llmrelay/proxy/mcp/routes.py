@@ -108,7 +108,9 @@ class McpServersRoute:
                     "allowed_tools": config.allowed_tools,
                     "disallowed_tools": config.disallowed_tools,
                     "allow_all_keys": config.allow_all_keys,
-                    "mcp_info": {k: v for k, v in config.mcp_info.items() if isinstance(v, str | int | float | dict)},
+                    "mcp_info": {
+                        k: v for k, v in config.mcp_info.items() if isinstance(v, str | int | float | dict)
+                    },
                     "status": upstream.state,
                     "restarts": upstream.restarts,
                     "last_error": upstream.last_error if principal.is_admin else None,

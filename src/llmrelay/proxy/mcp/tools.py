@@ -109,7 +109,9 @@ class McpTools:
         prefix, sep, tool = full_name.partition(SEPARATOR)
         name = self._by_prefix.get(prefix) if sep else None
         if name is None or not tool or not self.access.may_call(principal, name, tool):
-            raise ToolRefused(f"tool {full_name[:200]!r} is not available to this key", code="mcp_tool_not_allowed")
+            raise ToolRefused(
+                f"tool {full_name[:200]!r} is not available to this key", code="mcp_tool_not_allowed"
+            )
         return name, tool
 
     async def call_tool(
@@ -120,8 +122,9 @@ class McpTools:
         try:
             name, tool = self.resolve(principal, full_name)
             if len(encoded) > self.bounds.max_argument_bytes:
+                limit = self.bounds.max_argument_bytes
                 raise BadRequestError(
-                    f"arguments of {full_name[:200]!r} are larger than {self.bounds.max_argument_bytes} bytes",
+                    f"arguments of {full_name[:200]!r} are larger than {limit} bytes",
                     param="arguments",
                     code="mcp_arguments_too_large",
                 )
@@ -219,5 +222,3 @@ class UpstreamError(LLMError):
 
 def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
-
-

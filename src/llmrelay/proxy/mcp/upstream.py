@@ -121,10 +121,9 @@ class Upstream:
                 return False
             self._opened.clear()
             self.state = RESTARTING
-        elif self._opened:
+        elif self._opened and await self._stopped_within(min(5.0, 0.1 * 2 ** (len(self._opened) - 1))):
             # a little backoff between reopenings: 0.1, 0.2, 0.4... seconds, at most 5
-            if await self._stopped_within(min(5.0, 0.1 * 2 ** (len(self._opened) - 1))):
-                return False
+            return False
         self._opened.append(time.monotonic())
         return True
 
@@ -141,7 +140,9 @@ class Upstream:
 
     def _down(self) -> UpstreamDown:
         why = f": {self.last_error}" if self.last_error else ""
-        return UpstreamDown(f"MCP server {self.name!r} is unavailable ({self.state}){why}", code="mcp_unavailable")
+        return UpstreamDown(
+            f"MCP server {self.name!r} is unavailable ({self.state}){why}", code="mcp_unavailable"
+        )
 
     def _scrubbed(self, exc: BaseException) -> str:
         text = _describe(exc)
