@@ -259,3 +259,31 @@ async def test_the_server_list_shows_only_the_keys_servers_and_no_secrets(gatewa
     every = await admin(gateway, "/v1/mcp/server")
     assert {s["server_name"] for s in every} == {"local", "remote"}
     assert TOKEN not in str(every)
+
+
+async def test_mcp_tools_in_the_responses_api_run_in_the_gateways_loop(
+    gateway: GatewayThread, storage: Storage
+) -> None:
+    import openai
+
+    made = await admin(gateway, "/key/generate", {"object_permission": {"mcp_servers": ["local"]}})
+    client = openai.AsyncOpenAI(base_url=gateway.base_url + "/v1", api_key=made["key"], max_retries=0)
+    mcp_tool: Any = {"type": "mcp", "server_label": "gateway", "server_url": "litellm_proxy/mcp/local",
+                     "require_approval": "never", "allowed_tools": ["echo"]}  # fmt: skip
+    response = await client.responses.create(model="gpt-4o-mini", input="echo mcp words", tools=[mcp_tool])
+    # the simulated model called local-echo, saw its result, and answered from it
+    assert "echo mcp words" in response.output_text
+    rows = await spend_logs(gateway, storage)
+    assert sorted(r.call_type for r in rows if r.key_hash == made["token"]) == [
+        "call_mcp_tool", "completion", "completion"]  # fmt: skip
+    # what the gateway cannot do is refused, naming the field
+    for field, entry in (
+        ("server_url", {**mcp_tool, "server_url": "https://elsewhere.example/mcp"}),
+        ("require_approval", {**mcp_tool, "require_approval": "always"}),
+        ("headers", {**mcp_tool, "headers": {"x": "y"}}),
+    ):
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client.responses.create(model="gpt-4o-mini", input="hi", tools=[entry])
+        assert field in refused.value.message
+    with pytest.raises(openai.BadRequestError):
+        await client.responses.create(model="gpt-4o-mini", input="hi", tools=[mcp_tool], stream=True)

@@ -56,7 +56,11 @@ class ResponsesRoutes:
         self.state = state
 
     async def create(self, req: Request, principal: Principal) -> None:
-        parsed, request = wire.decode_request(await body_of(req, self.state))
+        body = await body_of(req, self.state)
+        tools = self.state.responses_tools
+        if tools is not None and await tools.serve(req, principal, body):
+            return
+        parsed, request = wire.decode_request(body)
         model = request.model
         await serve_dialect_chat(
             self.state, req, principal, request, parsed.metadata,

@@ -38,6 +38,14 @@ class ForwardRoute(Protocol):
     async def __call__(self, req: Request, authenticate: Authenticate) -> None: ...
 
 
+class ResponsesTools(Protocol):
+    """Tools the gateway runs itself in /v1/responses (MCP: proxy/mcp/responses.py)."""
+
+    async def serve(self, req: Request, principal: Principal, body: bytes) -> bool:
+        """Answer the request if its body asks for these tools; False to serve it as usual."""
+        ...
+
+
 @dataclass(slots=True)
 class GatewayState:
     router: ModelRouter
@@ -79,6 +87,8 @@ class GatewayState:
     call_gate: CallGate | None = None
     # pass-through routes, matched after the exact routes
     forward_routes: list[ForwardRoute] = field(default_factory=list)
+    # /v1/responses' gateway-run tools (MCP servers); None: none configured
+    responses_tools: ResponsesTools | None = None
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

@@ -21,6 +21,7 @@ def install_mcp(state: GatewayState, config: GatewayConfig, runtime: KeysRuntime
     from llmrelay.proxy.mcp.access import McpAccess
     from llmrelay.proxy.mcp.audit import McpAudit
     from llmrelay.proxy.mcp.protocol import McpService, build_server
+    from llmrelay.proxy.mcp.responses import ResponsesMcp
     from llmrelay.proxy.mcp.routes import SERVERS_DOC, SERVERS_PATH, McpRoute, McpServersRoute
     from llmrelay.proxy.mcp.tools import McpBounds, McpTools
     from llmrelay.proxy.mcp.upstream import Upstream
@@ -38,3 +39,4 @@ def install_mcp(state: GatewayState, config: GatewayConfig, runtime: KeysRuntime
     state.forward_routes.insert(0, McpRoute(service, state.body_limit))
     state.extra_routes.append(("GET", SERVERS_PATH, McpServersRoute(tools)))
     state.extra_openapi[("GET", SERVERS_PATH)] = SERVERS_DOC
+    state.responses_tools = ResponsesMcp(state, tools)
