@@ -1,0 +1,68 @@
+"""The supervisor of one MCP server: reopens a broken session, bounded — past `max_restarts`
+openings within the window the server is `failed` (calls refused at once, with the scrubbed reason)
+until the window has passed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from llmrelay.config.mcp import McpServer
+from llmrelay.proxy.mcp.upstream import FAILED, READY, Upstream, UpstreamDown
+
+SECRET = "very-secret-token"
+
+
+def server() -> McpServer:
+    return McpServer(url="http://127.0.0.1:1/mcp", auth_type="bearer_token", authentication_token=SECRET)
+
+
+async def test_a_server_that_keeps_failing_is_marked_failed_and_its_secret_kept_out() -> None:
+    opened = 0
+
+    @asynccontextmanager
+    async def failing(_: McpServer) -> AsyncIterator[Any]:
+        nonlocal opened
+        opened += 1
+        raise ConnectionRefusedError(f"refused http://x?token={SECRET}")
+        yield  # pragma: no cover
+
+    up = Upstream("s", server(), max_restarts=2, restart_window=60, connect_timeout=5, client_factory=failing)
+    await up.start()
+    try:
+        async with asyncio.timeout(10):
+            while up.state != FAILED:
+                await asyncio.sleep(0.01)
+        assert opened == 3  # the first opening and two restarts
+        with pytest.raises(UpstreamDown) as down:
+            await up.session()
+        assert "ConnectionRefusedError" in str(down.value) and SECRET not in str(down.value)
+    finally:
+        await up.stop()
+
+
+async def test_a_broken_session_is_reopened() -> None:
+    sessions: list[object] = []
+
+    @asynccontextmanager
+    async def working(_: McpServer) -> AsyncIterator[Any]:
+        session = object()
+        sessions.append(session)
+        yield session
+
+    up = Upstream("s", server(), client_factory=working)
+    await up.start()
+    try:
+        first = await up.session()
+        assert up.state == READY
+        up.broken(first)
+        second = await up.session()
+        assert second is not first and up.restarts == 1
+        up.broken(first)  # a stale report about the old session changes nothing
+        assert await up.session() is second
+    finally:
+        await up.stop()
