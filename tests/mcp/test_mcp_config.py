@@ -21,8 +21,12 @@ def test_stdio_and_http_servers_are_read() -> None:
     read = servers(
         {
             "files": {"transport": "stdio", "command": "npx", "args": ["-y", "server"], "env": {"A": "1"}},
-            "web": {"url": "https://mcp.example/mcp", "auth_type": "bearer_token",
-                    "authentication_token": "os.environ/MCP_TOKEN", "static_headers": {"X-Team": "t1"}},
+            "web": {
+                "url": "https://mcp.example/mcp",
+                "auth_type": "bearer_token",
+                "authentication_token": "os.environ/MCP_TOKEN",
+                "static_headers": {"X-Team": "t1"},
+            },
         },  # fmt: skip
         {"MCP_TOKEN": "tok-123"},
     )
@@ -78,7 +82,9 @@ def test_what_is_not_implemented_or_wrong_stops_the_start(entries: dict[str, Any
 
 
 def test_costs_per_call() -> None:
-    info = {"mcp_server_cost_info": {"default_cost_per_query": 0.01, "tool_name_to_cost_per_query": {"big": 2}}}
+    info = {
+        "mcp_server_cost_info": {"default_cost_per_query": 0.01, "tool_name_to_cost_per_query": {"big": 2}}
+    }
     read = servers({"a": {"url": "http://x/mcp", "mcp_info": info}})["a"]
     assert read.cost_micros("small") == 10_000 and read.cost_micros("big") == 2_000_000
     assert servers({"b": {"url": "http://x/mcp"}})["b"].cost_micros("any") == 0

@@ -25,7 +25,7 @@ async def test_a_server_that_keeps_failing_is_marked_failed_and_its_secret_kept_
     opened = 0
 
     @asynccontextmanager
-    async def failing(_: McpServer) -> AsyncIterator[Any]:
+    async def failing(_: McpServer, __: Any) -> AsyncIterator[Any]:
         nonlocal opened
         opened += 1
         raise ConnectionRefusedError(f"refused http://x?token={SECRET}")
@@ -49,7 +49,7 @@ async def test_a_broken_session_is_reopened() -> None:
     sessions: list[object] = []
 
     @asynccontextmanager
-    async def working(_: McpServer) -> AsyncIterator[Any]:
+    async def working(_: McpServer, __: Any) -> AsyncIterator[Any]:
         session = object()
         sessions.append(session)
         yield session
@@ -64,5 +64,53 @@ async def test_a_broken_session_is_reopened() -> None:
         assert second is not first and up.restarts == 1
         up.broken(first)  # a stale report about the old session changes nothing
         assert await up.session() is second
+    finally:
+        await up.stop()
+
+
+async def test_stopping_does_not_wait_for_a_session_that_never_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llmrelay.proxy.mcp.upstream as upstream_module
+
+    monkeypatch.setattr(upstream_module, "STOP_GRACE", 0.2)
+    entered = asyncio.Event()
+
+    @asynccontextmanager
+    async def hanging(_: McpServer, __: Any) -> AsyncIterator[Any]:
+        entered.set()
+        await asyncio.Event().wait()  # a handshake that is never answered
+        yield None  # pragma: no cover
+
+    up = Upstream("s", server(), client_factory=hanging)
+    await up.start()
+    await entered.wait()
+    async with asyncio.timeout(5):
+        await up.stop()
+    assert up.state == "stopped"
+
+
+async def test_a_stdio_server_killed_between_calls_is_spawned_again_before_the_next_call() -> None:
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    config = McpServer(
+        transport="stdio",
+        command=sys.executable,
+        args=["-m", "llmrelay.testing.mcp_sim"],
+        env={"PYTHONPATH": src},
+    )
+    up = Upstream("sim", config)
+    await up.start()
+    try:
+        client = await up.session()
+        first = int((await client.call_tool("whoami", {})).content[0].text)
+        os.kill(first, signal.SIGKILL)  # no call in flight: the end of its stdout is what tells
+        async with asyncio.timeout(30):
+            while up.restarts < 1 or up.state != READY:
+                await asyncio.sleep(0.02)
+        again = await up.session()
+        assert int((await again.call_tool("whoami", {})).content[0].text) != first
     finally:
         await up.stop()

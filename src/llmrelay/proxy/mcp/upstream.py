@@ -9,6 +9,7 @@ cancel scopes, which must be left in the task that entered them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ log = logging.getLogger("llmrelay.mcp")
 
 # the states /v1/mcp/server shows
 STARTING, READY, RESTARTING, FAILED, STOPPED = "starting", "ready", "restarting", "failed", "stopped"
+STOP_GRACE = 5.0  # seconds a closing session gets at shutdown (a stdio server: time to exit)
 
 
 class UpstreamDown(ServiceUnavailableError):
@@ -37,7 +39,8 @@ class Upstream:
         max_restarts: int = 5,
         restart_window: float = 60.0,
         connect_timeout: float = 30.0,
-        client_factory: Callable[[McpServer], AbstractAsyncContextManager[Any]] | None = None,
+        client_factory: Callable[[McpServer, Callable[[], None]], AbstractAsyncContextManager[Any]]
+        | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -62,8 +65,14 @@ class Upstream:
     async def stop(self) -> None:
         self._stopping.set()
         self._broken.set()
-        if self._task is not None:
-            await self._task
+        task = self._task
+        if task is not None:
+            # a session still opening (a server slow to answer its handshake) is not waited for
+            done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
+            if not done:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self.state = STOPPED
 
     async def session(self) -> Any:
@@ -88,14 +97,17 @@ class Upstream:
         while not self._stopping.is_set():
             if not await self._may_open():
                 return
-            self._broken.clear()
+            # one event per session: a late end-of-stream of an old session cannot end a new one
+            broken = self._broken = asyncio.Event()
+            if self._stopping.is_set():
+                return
             try:
-                async with self._client_factory(self.config) as client:
+                async with self._client_factory(self.config, broken.set) as client:
                     self._client = client
                     self.state = READY
                     self.last_error = None
                     self._ready.set()
-                    await self._broken.wait()
+                    await broken.wait()
             except Exception as exc:  # noqa: BLE001 - any failure to open or hold the session: reopen
                 self.last_error = self._scrubbed(exc)
                 log.warning("MCP server %s: session ended: %s", self.name, self.last_error)
@@ -158,15 +170,20 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def open_client(config: McpServer) -> AbstractAsyncContextManager[Any]:
-    """The official client over the server's transport; the handshake is negotiated (`auto`)."""
+def open_client(config: McpServer, on_end: Callable[[], None]) -> AbstractAsyncContextManager[Any]:
+    """The official client over the server's transport; the handshake is negotiated (`auto`).
+    `on_end` is called when the server's stream ends (a stdio server exited): the supervisor
+    reopens the session then, not at the next call's failure."""
     from mcp import Client, StdioServerParameters
     from mcp.types import Implementation
 
     transport: Any
     if config.transport == "stdio":
+        from mcp.client.stdio import stdio_client
+
         assert config.command is not None
-        transport = StdioServerParameters(command=config.command, args=config.args, env=config.env or None)
+        params = StdioServerParameters(command=config.command, args=config.args, env=config.env or None)
+        transport = stdio_client(params)
     elif config.transport == "sse":
         from mcp.client.sse import sse_client
 
@@ -180,7 +197,7 @@ def open_client(config: McpServer) -> AbstractAsyncContextManager[Any]:
         http = httpx2.AsyncClient(headers=config.headers(), timeout=httpx2.Timeout(30.0, read=config.timeout))
         transport = _owning(http, streamable_http_client(config.url, http_client=http))
     return Client(
-        transport,
+        _Watched(transport, on_end),
         cache=None,  # tools/list is asked of the server each time: its tools may change
         read_timeout_seconds=config.timeout,
         client_info=Implementation(name="llmrelay", version="1"),
@@ -207,3 +224,59 @@ class _owning:
             await self._transport.__aexit__(*exc)
         finally:
             await self._http.__aexit__(None, None, None)
+
+
+class _Watched:
+    """A transport whose read stream reports its end (EOF, or closed under the reader)."""
+
+    def __init__(self, transport: AbstractAsyncContextManager[Any], on_end: Callable[[], None]) -> None:
+        self._transport = transport
+        self._on_end = on_end
+
+    async def __aenter__(self) -> Any:
+        read, write = await self._transport.__aenter__()
+        return _WatchedRead(read, self._on_end), write
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self._transport.__aexit__(*exc)
+
+
+class _WatchedRead:
+    def __init__(self, inner: Any, on_end: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_end = on_end
+
+    @property
+    def last_context(self) -> Any:
+        # the sender's context, which the mcp dispatcher reads when the stream carries one
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        import anyio
+
+        try:
+            return await self._inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._on_end()
+            raise
+
+    def __aiter__(self) -> _WatchedRead:
+        return self
+
+    async def __anext__(self) -> Any:
+        import anyio
+
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _WatchedRead:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self._inner.__aexit__(*exc)
