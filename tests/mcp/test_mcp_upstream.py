@@ -5,8 +5,9 @@ until the window has passed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,16 @@ from llmrelay.config.mcp import McpServer
 from llmrelay.proxy.mcp.upstream import FAILED, READY, Upstream, UpstreamDown
 
 SECRET = "very-secret-token"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+async def until(done: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll the supervisor's state (it has no event to wait on) until `done`, or fail."""
+    for _ in range(int(timeout / 0.02)):
+        if done():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the supervisor did not get there in time")
 
 
 def server() -> McpServer:
@@ -34,9 +45,7 @@ async def test_a_server_that_keeps_failing_is_marked_failed_and_its_secret_kept_
     up = Upstream("s", server(), max_restarts=2, restart_window=60, connect_timeout=5, client_factory=failing)
     await up.start()
     try:
-        async with asyncio.timeout(10):
-            while up.state != FAILED:
-                await asyncio.sleep(0.01)
+        await until(lambda: up.state == FAILED)
         assert opened == 3  # the first opening and two restarts
         with pytest.raises(UpstreamDown) as down:
             await up.session()
@@ -107,9 +116,7 @@ async def test_a_stdio_server_killed_between_calls_is_spawned_again_before_the_n
         client = await up.session()
         first = int((await client.call_tool("whoami", {})).content[0].text)
         os.kill(first, signal.SIGKILL)  # no call in flight: the end of its stdout is what tells
-        async with asyncio.timeout(30):
-            while up.restarts < 1 or up.state != READY:
-                await asyncio.sleep(0.02)
+        await until(lambda: up.restarts >= 1 and up.state == READY)
         again = await up.session()
         assert int((await again.call_tool("whoami", {})).content[0].text) != first
     finally:

@@ -174,8 +174,9 @@ def open_client(config: McpServer, on_end: Callable[[], None]) -> AbstractAsyncC
     """The official client over the server's transport; the handshake is negotiated (`auto`).
     `on_end` is called when the server's stream ends (a stdio server exited): the supervisor
     reopens the session then, not at the next call's failure."""
-    from mcp import Client, StdioServerParameters
     from mcp.types import Implementation
+
+    from mcp import Client, StdioServerParameters
 
     transport: Any
     if config.transport == "stdio":
