@@ -27,7 +27,7 @@ def test_stdio_and_http_servers_are_read() -> None:
                 "authentication_token": "os.environ/MCP_TOKEN",
                 "static_headers": {"X-Team": "t1"},
             },
-        },  # fmt: skip
+        },
         {"MCP_TOKEN": "tok-123"},
     )
     assert read["files"].command == "npx" and read["files"].args == ["-y", "server"]

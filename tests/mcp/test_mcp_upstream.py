@@ -101,14 +101,12 @@ async def test_a_stdio_server_killed_between_calls_is_spawned_again_before_the_n
     import os
     import signal
     import sys
-    from pathlib import Path
 
-    src = str(Path(__file__).resolve().parents[2] / "src")
     config = McpServer(
         transport="stdio",
         command=sys.executable,
         args=["-m", "llmrelay.testing.mcp_sim"],
-        env={"PYTHONPATH": src},
+        env={"PYTHONPATH": SRC},
     )
     up = Upstream("sim", config)
     await up.start()
