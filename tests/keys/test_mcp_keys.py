@@ -287,3 +287,17 @@ async def test_mcp_tools_in_the_responses_api_run_in_the_gateways_loop(
         assert field in refused.value.message
     with pytest.raises(openai.BadRequestError):
         await client.responses.create(model="gpt-4o-mini", input="hi", tools=[mcp_tool], stream=True)
+
+
+async def test_the_servers_own_errors_come_back(gateway: GatewayThread) -> None:
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    async with mcp_client(gateway, key) as client:
+        try:
+            result = await client.call_tool("local-no_such_tool", {})
+        except MCPError as error:  # the server's JSON-RPC error, with its own code
+            assert error.code != -32603 and "no_such_tool" in error.message
+        else:  # or its tool error, as a result
+            assert result.is_error
+        # a tool raising inside the server is a result with isError, which the model can read
+        failed = await client.call_tool("local-add", {"a": "not a number", "b": 1})
+    assert failed.is_error

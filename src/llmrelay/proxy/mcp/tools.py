@@ -180,8 +180,9 @@ class McpTools:
                     f"MCP server {upstream.name!r} did not answer within {upstream.config.timeout}s",
                     code="timeout",
                 ) from None
-            # the server's own JSON-RPC error: passed on as the server said it (its message only)
-            raise UpstreamError(exc.error.code, exc.error.message[:1000]) from None
+            # the server's own JSON-RPC error: passed on with its code and message (bounded, without
+            # the server's secrets should it echo them)
+            raise UpstreamError(exc.error.code, upstream.scrub(exc.error.message[:1000])) from None
         except (OSError, TimeoutError) as exc:
             upstream.broken(client)
             raise upstream.unavailable(_short(exc)) from None

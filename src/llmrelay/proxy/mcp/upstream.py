@@ -157,10 +157,13 @@ class Upstream:
         )
 
     def _scrubbed(self, exc: BaseException) -> str:
-        text = _describe(exc)
+        return self.scrub(_describe(exc))[:300]
+
+    def scrub(self, text: str) -> str:
+        """`text` without the server's credential, header or environment values."""
         for secret in self.config.secrets():
             text = text.replace(secret, "<secret>")
-        return text[:300]
+        return text
 
 
 def _describe(exc: BaseException) -> str:
