@@ -15,7 +15,6 @@ from typing import Any
 import httpx2
 import pytest
 from keys_helpers import MASTER_KEY, GatewayThread, admin, gateway_document
-from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 
 from llmrelay.gate.runtime import KeysRuntime
@@ -24,6 +23,7 @@ from llmrelay.storage import Storage
 from llmrelay.storage.records import AuditFilter, SpendLogFilter, SpendLogRecord
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.mcp_sim import McpHttpSim
+from mcp import Client, MCPError
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 TOKEN = "mcp-upstream-secret-token"
