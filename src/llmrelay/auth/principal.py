@@ -68,7 +68,7 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         model_lists.append(user.models)
     if org is not None:
         model_lists.append(org.models)
-    team_servers = [_mcp_servers(team.object_permission)] if team is not None else []
+    team_servers = [mcp_servers_of(team.object_permission)] if team is not None else []
     return KeyPrincipal(
         key_hash=key.key_hash,
         key_name=key.key_name,
@@ -84,17 +84,17 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         blocked_by=blocked_by,
         limits=tuple(limits),
         allowed_routes=tuple(key.allowed_routes or ()),
-        mcp_servers=allowed_models([_mcp_servers(key.object_permission), *team_servers]),
-        mcp_tools=_mcp_tools([key.object_permission, team.object_permission if team is not None else None]),
+        mcp_servers=allowed_models([mcp_servers_of(key.object_permission), *team_servers]),
+        mcp_tools=mcp_tools_of([key.object_permission, team.object_permission if team is not None else None]),
     )
 
 
-def _mcp_servers(permission: dict[str, Any] | None) -> list[str]:
+def mcp_servers_of(permission: dict[str, Any] | None) -> list[str]:
     servers = (permission or {}).get("mcp_servers") or []
     return [str(s) for s in servers]
 
 
-def _mcp_tools(permissions: list[dict[str, Any] | None]) -> dict[str, frozenset[str]]:
+def mcp_tools_of(permissions: list[dict[str, Any] | None]) -> dict[str, frozenset[str]]:
     """Per server, the tools every level that names the server allows (intersected)."""
     out: dict[str, frozenset[str]] = {}
     for permission in permissions:
