@@ -301,3 +301,21 @@ async def test_the_servers_own_errors_come_back(gateway: GatewayThread) -> None:
         # a tool raising inside the server is a result with isError, which the model can read
         failed = await client.call_tool("local-add", {"a": "not a number", "b": 1})
     assert failed.is_error
+
+
+async def test_a_keys_allowed_routes_cover_mcp_through_litellms_groups(gateway: GatewayThread) -> None:
+    import aiohttp
+
+    llm = (await admin(gateway, "/key/generate", {"allowed_routes": ["llm_api_routes"]}))["key"]
+    assert "local-echo" in await tool_names(gateway, llm)
+    chat_only = (await admin(gateway, "/key/generate", {"allowed_routes": ["openai_routes"]}))["key"]
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    async with aiohttp.ClientSession(gateway.base_url) as http:
+        async with http.post("/mcp", json=ping, headers={"authorization": f"Bearer {chat_only}"}) as reply:
+            assert reply.status == 403
+        mcp_only = (await admin(gateway, "/key/generate", {"allowed_routes": ["mcp_routes"]}))["key"]
+        headers = {"authorization": f"Bearer {mcp_only}"}
+        async with http.get("/v1/mcp/server", headers=headers) as reply:
+            assert reply.status == 200
+        async with http.post("/v1/chat/completions", json={}, headers=headers) as reply:
+            assert reply.status == 403
