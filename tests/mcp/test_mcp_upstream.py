@@ -119,3 +119,20 @@ async def test_a_stdio_server_killed_between_calls_is_spawned_again_before_the_n
         assert int((await again.call_tool("whoami", {})).content[0].text) != first
     finally:
         await up.stop()
+
+
+async def test_an_sse_server_with_its_credential() -> None:
+    from llmrelay.testing.mcp_sim import McpHttpSim
+
+    sim = McpHttpSim(token=SECRET, sse=True).start()
+    up = Upstream(
+        "old", McpServer(url=sim.url, transport="sse", auth_type="bearer_token", authentication_token=SECRET)
+    )
+    await up.start()
+    try:
+        client = await up.session()
+        assert (await client.call_tool("echo", {"text": "over sse"})).content[0].text == "over sse"
+        assert sim.seen and all(h.get("authorization") == f"Bearer {SECRET}" for _, _, h in sim.seen)
+    finally:
+        await up.stop()
+        sim.stop()

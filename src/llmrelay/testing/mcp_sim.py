@@ -52,10 +52,12 @@ def build_server(name: str = "sim") -> Any:
 
 
 class McpHttpSim:
-    """The same server over Streamable HTTP at `{base_url}/mcp`, on a uvicorn thread of its own."""
+    """The same server over Streamable HTTP at `.url` (`/mcp`), or over the older SSE transport
+    (`sse=True`: `/sse`), on a uvicorn thread of its own."""
 
-    def __init__(self, *, token: str | None = None) -> None:
+    def __init__(self, *, token: str | None = None, sse: bool = False) -> None:
         self.token = token
+        self.sse = sse
         self.port = free_port()
         # (method, path, headers) of every request, for asserting what the gateway sent
         self.seen: list[tuple[str, str, dict[str, str]]] = []
@@ -64,16 +66,19 @@ class McpHttpSim:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
+        return f"http://127.0.0.1:{self.port}/{'sse' if self.sse else 'mcp'}"
 
     def _app(self) -> Any:
         from mcp.server.transport_security import TransportSecuritySettings
 
-        inner = build_server("http-sim").streamable_http_app(
-            stateless_http=True,
-            json_response=True,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
+        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+        server = build_server("http-sim")
+        if self.sse:
+            inner = server.sse_app(transport_security=security)
+        else:
+            inner = server.streamable_http_app(
+                stateless_http=True, json_response=True, transport_security=security
+            )
         sim = self
 
         async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
