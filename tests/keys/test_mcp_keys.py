@@ -319,3 +319,19 @@ async def test_a_keys_allowed_routes_cover_mcp_through_litellms_groups(gateway: 
             assert reply.status == 200
         async with http.post("/v1/chat/completions", json={}, headers=headers) as reply:
             assert reply.status == 403
+
+
+async def test_only_post_is_served_at_mcp(gateway: GatewayThread) -> None:
+    import aiohttp
+
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    headers = {"authorization": f"Bearer {key}", "accept": "text/event-stream"}
+    timeout = aiohttp.ClientTimeout(total=20)
+    async with aiohttp.ClientSession(gateway.base_url, timeout=timeout) as http:
+        # stateless: no standing event stream and no session to delete
+        async with http.get("/mcp", headers=headers) as reply:
+            assert reply.status == 405
+        async with http.delete("/mcp", headers=headers) as reply:
+            assert reply.status == 405
+        async with http.put("/mcp", headers=headers) as reply:
+            assert reply.status == 405 and reply.headers["allow"] == "POST"

@@ -1,5 +1,5 @@
-"""The gateway's MCP routes: `/mcp` (the protocol, Streamable HTTP: POST, GET and DELETE handed to
-the mcp package's session manager once the caller is authenticated) and LiteLLM's read-only admin
+"""The gateway's MCP routes: `/mcp` (the protocol, Streamable HTTP: each POST handed to the mcp
+package's session manager once the caller is authenticated) and LiteLLM's read-only admin
 list `GET /v1/mcp/server`.
 
 /mcp takes the key as every route does (`Authorization: Bearer`) or in LiteLLM's
@@ -23,7 +23,9 @@ from llmrelay.types.errors import BadRequestError, LLMError
 
 MCP_PATH = "/mcp"
 LITELLM_KEY_HEADER = "x-litellm-api-key"
-METHODS = ("GET", "POST", "DELETE")
+# stateless: the server never speaks first, so no standing GET stream, and there is no session for a
+# DELETE to end; the protocol's answer to both is 405 (clients go on with POST alone)
+METHODS = ("POST",)
 SERVERS_PATH = "/v1/mcp/server"
 SERVERS_DOC = RouteDoc(
     "The MCP servers this key may use (LiteLLM's list), with their state", "MCP", errors=(401,)
@@ -51,7 +53,7 @@ class McpRoute:
         if method not in METHODS:
             req.response_headers.append(("allow", ", ".join(METHODS)))
             raise _MethodNotAllowed(f"method {method} not allowed on {MCP_PATH}", code="method_not_allowed")
-        body = await req.body(self.body_limit) if method == "POST" else b""
+        body = await req.body(self.body_limit)
         if body:
             check_nesting(body)
         await call_asgi(self.service.manager.handle_request, req, body, {PRINCIPAL_SCOPE_KEY: principal})
