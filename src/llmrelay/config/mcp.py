@@ -117,9 +117,13 @@ class McpServer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(f"authentication_token: auth_type {self.auth_type} needs a token")
         if self.token is not None and self.transport == "stdio":
             raise ValueError("authentication_token: a stdio server takes its secrets in env")
-        for header in self.static_headers:
+        for header, value in self.static_headers.items():
             if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", header) or header.lower() == "host":
                 raise ValueError(f"static_headers: {header!r} is not a header name to send")
+            if not value.isprintable():  # a line break would smuggle another header in
+                raise ValueError(f"static_headers.{header}: the value holds control characters")
+        if self.token is not None and not self.token.isprintable():
+            raise ValueError("authentication_token: the value holds control characters")
         _check_costs(self.mcp_info.get("mcp_server_cost_info"))
         if self.alias is not None and not NAME.match(self.alias):
             raise ValueError("alias: letters, digits and '_' only (it prefixes the tools' names)")
