@@ -180,11 +180,11 @@ async def test_every_call_is_billed_and_audited(gateway: GatewayThread, storage:
     assert "secret-argument-value" not in str([e.updated_values for e in entries])
 
 
-async def test_the_keys_rpm_limit_applies_to_tool_calls(gateway: GatewayThread) -> None:
+async def test_the_keys_rpm_limit_applies_to_tool_calls_and_listings(gateway: GatewayThread) -> None:
     key = (await admin(gateway, "/key/generate", {"rpm_limit": 2}))["key"]
     async with mcp_client(gateway, key) as client:
-        for _ in range(2):
-            await client.call_tool("local-echo", {"text": "x"})
+        await client.list_tools()
+        await client.call_tool("local-echo", {"text": "x"})
         with pytest.raises(MCPError) as limited:
             await client.call_tool("local-echo", {"text": "x"})
     assert limited.value.data["status"] == 429

@@ -46,6 +46,7 @@ def build_server(tools: McpTools, version: str) -> Any:
         description="MCP servers shared through the llmrelay gateway",
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        get_tool_input_schema=tools.input_schema,
     )
 
 

@@ -26,6 +26,7 @@ from llmrelay.types.errors import BadRequestError, LLMError, Timeout
 log = logging.getLogger("llmrelay.mcp")
 
 CALL_TYPE = "call_mcp_tool"
+LIST_TYPE = "list_mcp_tools"  # LiteLLM's call type of a listing
 SEPARATOR = "-"
 MAX_PAGES = 20  # pages of one server's tools/list
 MAX_TOOLS = 1000  # tools taken from one server
@@ -65,6 +66,8 @@ class McpTools:
         self.bounds = bounds
         # tool prefix (the alias, else the name) → server name
         self._by_prefix = {(u.config.alias or name): name for name, u in upstreams.items()}
+        # prefixed tool name → its input schema, as last listed (for the protocol's header checks)
+        self._schemas: dict[str, Any] = {}
 
     def prefix(self, name: str) -> str:
         return self.upstreams[name].config.alias or name
@@ -73,7 +76,18 @@ class McpTools:
         """The tools of every server the caller may use, renamed with their prefix. A server that
         cannot answer is left out of the list (and logged), not the whole answer failed."""
         names = self.access.servers_for(principal)
-        listed = await asyncio.gather(*(self._server_tools(name) for name in names), return_exceptions=True)
+        pass_ = None
+        if self.gate is not None and names:
+            # a listing asks every server: it counts against the key's rpm (and a key over budget or
+            # blocked cannot list), without a spend row — it costs nothing
+            pass_ = await self.gate.admit(principal, CallInfo(LIST_TYPE, LIST_TYPE, None, names_model=False))
+        try:
+            listed = await asyncio.gather(
+                *(self._server_tools(name) for name in names), return_exceptions=True
+            )
+        finally:
+            if pass_ is not None:
+                pass_.abandoned(None, Served())
         tools: list[Any] = []
         for name, result in zip(names, listed, strict=True):
             if isinstance(result, BaseException):
@@ -83,9 +97,19 @@ class McpTools:
                 continue
             prefix = self.prefix(name)
             for tool in result:
+                full_name = f"{prefix}{SEPARATOR}{tool.name}"
+                if len(self._schemas) >= MAX_TOOLS * len(self.upstreams):
+                    self._schemas.clear()  # servers that renamed their tools: start over, bounded
+                self._schemas[full_name] = tool.input_schema
                 if self.access.may_call(principal, name, tool.name):
-                    tools.append(tool.model_copy(update={"name": f"{prefix}{SEPARATOR}{tool.name}"}))
+                    tools.append(tool.model_copy(update={"name": full_name}))
         return tools
+
+    def input_schema(self, full_name: str) -> Any:
+        """The tool's input schema as last listed, or None. The mcp server checks a call's
+        `Mcp-Param-*` headers against it; without this it would list every server's tools before
+        each call."""
+        return self._schemas.get(full_name)
 
     async def _server_tools(self, name: str) -> list[Any]:
         upstream = self.upstreams[name]
