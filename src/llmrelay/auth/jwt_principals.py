@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from llmrelay.auth.jwt_identity import JwtIdentity
 from llmrelay.auth.jwt_settings import JwtAuthSettings
-from llmrelay.auth.principal import allowed_models, scope_limits
+from llmrelay.auth.principal import allowed_models, mcp_servers_of, mcp_tools_of, scope_limits
 from llmrelay.calls.key_principal import KeyPrincipal
 from llmrelay.storage.errors import StorageConflict
 from llmrelay.storage.records import LimitFields, NewTeam, NewUser, TeamRecord, UserRecord
@@ -90,6 +90,7 @@ class JwtPrincipals:
             limits.append(scope_limits("organization", org.organization_id, org_limits, org.spend_micros))
             model_lists.append(org.models)
         admin = identity.role == "proxy_admin"
+        permission = team.object_permission if team is not None else None
         return KeyPrincipal(
             key_hash=f"jwt:{identity.user_id or ''}:{identity.team_id or ''}",
             key_name="jwt",
@@ -100,6 +101,9 @@ class JwtPrincipals:
             # an admin token is not narrowed by a team; LiteLLM's admins call every model
             models=None if admin else allowed_models(model_lists),
             limits=tuple(limits),
+            # the team's MCP servers and tools (object_permission), as for its keys
+            mcp_servers=allowed_models([mcp_servers_of(permission)]),
+            mcp_tools=mcp_tools_of([permission]),
         )
 
     async def _team(self, team_id: str) -> TeamRecord:

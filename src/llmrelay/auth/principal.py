@@ -4,6 +4,7 @@ user, team and organization rows as storage loads them."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from llmrelay.calls.key_principal import KeyPrincipal, ScopeLimits
 from llmrelay.storage.records import LimitFields, PrincipalRecord
@@ -67,6 +68,7 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         model_lists.append(user.models)
     if org is not None:
         model_lists.append(org.models)
+    team_servers = [mcp_servers_of(team.object_permission)] if team is not None else []
     return KeyPrincipal(
         key_hash=key.key_hash,
         key_name=key.key_name,
@@ -82,4 +84,21 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         blocked_by=blocked_by,
         limits=tuple(limits),
         allowed_routes=tuple(key.allowed_routes or ()),
+        mcp_servers=allowed_models([mcp_servers_of(key.object_permission), *team_servers]),
+        mcp_tools=mcp_tools_of([key.object_permission, team.object_permission if team is not None else None]),
     )
+
+
+def mcp_servers_of(permission: dict[str, Any] | None) -> list[str]:
+    servers = (permission or {}).get("mcp_servers") or []
+    return [str(s) for s in servers]
+
+
+def mcp_tools_of(permissions: list[dict[str, Any] | None]) -> dict[str, frozenset[str]]:
+    """Per server, the tools every level that names the server allows (intersected)."""
+    out: dict[str, frozenset[str]] = {}
+    for permission in permissions:
+        for server, tools in ((permission or {}).get("mcp_tool_permissions") or {}).items():
+            allowed = frozenset(str(t) for t in tools)
+            out[server] = out[server] & allowed if server in out else allowed
+    return out

@@ -52,6 +52,11 @@ class KeyPrincipal(msgspec.Struct, frozen=True, kw_only=True):
     limits: tuple[ScopeLimits, ...] = ()
     # the only routes the key may call (route entries: config/route_rules.py); empty = every route
     allowed_routes: tuple[str, ...] = ()
+    # the MCP servers this key may use (its and its team's object_permission lists intersected);
+    # None = every server
+    mcp_servers: frozenset[str] | None = None
+    # per server, the only tools this key may call (the key's and team's intersected)
+    mcp_tools: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at

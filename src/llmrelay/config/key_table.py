@@ -6,6 +6,8 @@ exactly this table (regenerate: `python -m llmrelay.config.key_table`)."""
 from __future__ import annotations
 
 from llmrelay.config.litellm_keys import TABLES, KeyRule, Status
+from llmrelay.config.mcp import REFUSED_FIELDS as MCP_REFUSED
+from llmrelay.config.mcp import McpServer
 from llmrelay.config.schema import (
     MODEL_INFO_KEYS,
     PROVIDER_PARAMS,
@@ -47,7 +49,10 @@ def markdown() -> str:
     sections = {
         "model_list": "", "router_settings": "", "litellm_settings": "", "general_settings": "",
         "environment_variables": "every variable is exported (strings, numbers, booleans)",
+        "mcp_servers": "MCP servers shared at /mcp (docs/gateway.md)",
     }  # fmt: skip
+    mcp = {key: "" for key in _fields(McpServer) if key not in MCP_REFUSED}
+    mcp_rules = {key: KeyRule(Status.REFUSED, why) for key, why in MCP_REFUSED.items()}
     parts = [
         ("Top-level sections", _rows(sections, TABLES[""])),
         ("`model_list[].litellm_params`", _rows(params, {**price_rules, **TABLES["litellm_params"]})),
@@ -55,6 +60,7 @@ def markdown() -> str:
         ("`router_settings`", _rows(_fields(RouterSettings), TABLES["router_settings"])),
         ("`litellm_settings`", _rows(_fields(LitellmSettings), TABLES["litellm_settings"])),
         ("`general_settings`", _rows(_fields(GeneralSettings), TABLES["general_settings"])),
+        ("`mcp_servers.<name>`", _rows(mcp, mcp_rules)),
     ]
     out = [BEGIN]
     for title, rows in parts:

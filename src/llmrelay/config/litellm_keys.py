@@ -54,7 +54,9 @@ _NO_FILES = _r("no files, batches or fine-tuning API: those calls would answer 4
 _LOGGING = _i("logging detail llmrelay does not have; calls are logged by its own sinks")
 _UI = _i("the admin UI has no such option")
 _INTERNAL = _i("tunes a LiteLLM internal llmrelay does not have")
-_MCP = _i("no MCP gateway: MCP routes answer 404")
+_MCP_TOOLS = _i("no tools defined in config: /mcp serves the tools of the mcp_servers")
+_MCP_ALIASES = _r("no server aliases from litellm_settings: set `alias` on the mcp_servers entry")
+_MCP_UI = _i("the admin UI does not manage MCP servers")
 
 # top-level sections besides model_list / router_settings / litellm_settings / general_settings /
 # environment_variables
@@ -65,8 +67,7 @@ SECTIONS: dict[str, KeyRule] = {
     "finetune_settings": _NO_FILES,
     "assistant_settings": _r("no Assistants API: those calls would answer 404"),
     "pass_through_endpoints": _PASS_THROUGH_SECTION,
-    "mcp_servers": _MCP,
-    "mcp_tools": _MCP,
+    "mcp_tools": _MCP_TOOLS,
     "vector_store_registry": _r("no vector stores: retrieval calls would answer 404"),
     "search_tools": _r("no search API: search calls would answer 404"),
     "prompts": _r("no prompt management: prompt ids in requests would not be resolved"),
@@ -176,7 +177,7 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "force_ipv4": _INTERNAL,
     "modify_params": _i("parameters are mapped per provider by declared rules"),
     "enable_preview_features": _INTERNAL,
-    "mcp_aliases": _MCP,
+    "mcp_aliases": _MCP_ALIASES,
     "disable_end_user_cost_tracking": _i("end users' spend is always tracked"),
     "disable_end_user_cost_tracking_prometheus_only": _i("end users' spend is always tracked"),
     "key_generation_settings": _r("no limits on who may generate keys beyond the master key"),
@@ -273,7 +274,7 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "disable_prisma_schema_update": _i("run `llmrelay db upgrade` to migrate"),
     "litellm_key_header_name": _r("keys are read from Authorization / x-api-key only"),
     "litellm_license": _i("no licence needed"),
-    "user_mcp_management_mode": _MCP,
+    "user_mcp_management_mode": _MCP_UI,
     "allow_user_auth": _INTERNAL,
 }
 

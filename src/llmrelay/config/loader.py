@@ -16,6 +16,7 @@ from llmrelay.cache.settings import CacheConfigError, CacheSettings, cache_setti
 from llmrelay.config.checks import check_fallbacks, check_strategy, did_you_mean, environment_values
 from llmrelay.config.errors import ConfigError
 from llmrelay.config.litellm_keys import LITELLM_PARAMS
+from llmrelay.config.mcp import McpServer, check_names
 from llmrelay.config.schema import (
     MODEL_INFO_KEYS,
     PROVIDER_PARAMS,
@@ -54,6 +55,8 @@ class GatewayConfig:
     # general_settings.key_management_system: the secrets read from the manager (refreshed by a
     # worker service, config/secrets/refresh.py); None without a manager
     secrets: ManagedSecrets | None = None
+    # the MCP servers served at /mcp (config/mcp.py), by name; empty: no /mcp route
+    mcp_servers: dict[str, McpServer] = field(default_factory=dict)
 
     def router_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
@@ -246,6 +249,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     elif ls.cache_params:
         warnings.append(f"{source}: litellm_settings.cache_params: no effect without cache: true")
     general: GeneralSettings = section("general_settings", GeneralSettings)
+    mcp_servers = _mcp_servers(data.get("mcp_servers"), _resolve, source)
     return GatewayConfig(
         source=source,
         model_list=models,
@@ -256,7 +260,23 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         warnings=[*warnings, *policy.warnings],
         cache=cache,
         secrets=resolver.managed,
+        mcp_servers=mcp_servers,
     )
+
+
+def _mcp_servers(raw: Any, resolve: Any, source: str) -> dict[str, McpServer]:
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(source, "mcp_servers", f"expected a mapping of server names, got {_kind(raw)}")
+    servers: dict[str, McpServer] = _check(
+        resolve(raw, "mcp_servers"), dict[str, McpServer], source, "mcp_servers"
+    )
+    try:
+        check_names(servers)
+    except ValueError as exc:
+        raise ConfigError(source, "mcp_servers", str(exc)) from None
+    return servers
 
 
 def _check_deployments(models: list[dict[str, Any]], source: str, env: Mapping[str, str]) -> None:

@@ -7,7 +7,8 @@ An entry is one of
 - a path ending in `*`, `/key/*`: every path starting with what comes before the `*`;
 - a name of one of LiteLLM's route groups (`llm_api_routes`, `openai_routes`, `anthropic_routes`,
   `info_routes`, `management_routes`, `key_management_routes`, `spend_tracking_routes`,
-  `global_spend_tracking_routes`, `model_info_routes`, `public_routes`): every route in it.
+  `global_spend_tracking_routes`, `model_info_routes`, `public_routes`, `mcp_routes`): every route in
+  it (`/mcp` is also in `llm_api_routes`, as in LiteLLM).
 
 In config/ because the config's lists are checked when it loads (an entry that is neither a path nor
 a group stops the start), the key routes check a key's list when it is set, and the web server
@@ -30,6 +31,8 @@ _OPENAI = ("/chat/completions", "/completions", "/embeddings", "/images/generati
            "/openai/deployments/{model}/completions", "/openai/deployments/{model}/embeddings",
            "/utils/token_counter")  # fmt: skip
 _ANTHROPIC = ("/v1/messages", "/v1/messages/count_tokens")
+_MCP = ("/mcp",)  # the MCP gateway's protocol route
+_MCP_MANAGEMENT = ("/v1/mcp/server",)
 _MODEL_INFO = ("/model/info", "/v2/model/info")
 _KEY_MANAGEMENT = ("/key/generate", "/key/update", "/key/delete", "/key/info", "/key/regenerate",
                    "/key/list", "/key/block", "/key/unblock", "/spend/logs")  # fmt: skip
@@ -51,7 +54,8 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
     "openai_routes": _OPENAI,
     "anthropic_routes": _ANTHROPIC,
     "model_info_routes": _MODEL_INFO,
-    "llm_api_routes": (*_OPENAI, *_ANTHROPIC, *_MODEL_INFO, *_LLM_PASS_THROUGH),
+    "llm_api_routes": (*_OPENAI, *_ANTHROPIC, *_MODEL_INFO, *_LLM_PASS_THROUGH, *_MCP),
+    "mcp_routes": (*_MCP, *_MCP_MANAGEMENT),
     "info_routes": _INFO,
     "key_management_routes": _KEY_MANAGEMENT,
     "management_routes": _MANAGEMENT,

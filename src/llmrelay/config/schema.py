@@ -312,6 +312,7 @@ TOP_LEVEL_SECTIONS: dict[str, Any] = {
     "litellm_settings": LitellmSettings,
     "general_settings": GeneralSettings,
     "environment_variables": dict[str, str],
+    "mcp_servers": dict[str, Any],  # config/mcp.py's McpServer per name
 }
 # model_info keys llmrelay reads (besides LiteLLM's price fields and supports_* capability flags)
 MODEL_INFO_KEYS = ("id", "mode", "base_model", "max_tokens", "max_input_tokens", "max_output_tokens",

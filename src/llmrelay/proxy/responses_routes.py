@@ -128,7 +128,11 @@ class ResponsesRoutes:
         self.state = state
 
     async def create(self, req: Request, principal: Principal) -> None:
-        parsed = wire.parse_responses_request(await body_of(req, self.state))
+        body = await body_of(req, self.state)
+        tools = self.state.responses_tools
+        if tools is not None and await tools.serve(req, principal, body):
+            return
+        parsed = wire.parse_responses_request(body)
         store = self.state.responses
         history = await self._history(store, parsed, principal)
         request = wire.to_chat_request(parsed, history)  # validates every input item

@@ -138,10 +138,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
         # reads the manager's secrets again off the request path; tells when one was rotated
         state.services.append(SecretRefresher(config.secrets))
+    runtime = None
     if keys_enabled(config):
         from llmrelay.proxy.keys_setup import install_keys
 
-        install_keys(state, config)
+        runtime = install_keys(state, config)
     from llmrelay.proxy.responses_objects import DOCS, StoredResponseRoutes
 
     # with or without a store: without one, each says why there is nothing to find
@@ -155,6 +156,10 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
     # after the keys too: sessions are admitted and billed by the key gate
     install_realtime(state, config, router)
+    if config.mcp_servers:
+        from llmrelay.proxy.mcp.setup import install_mcp
+
+        install_mcp(state, config, runtime)  # after the keys too: the gate meters tool calls
     return GatewayApp(state, version=__version__)
 
 

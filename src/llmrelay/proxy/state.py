@@ -42,6 +42,14 @@ class ForwardRoute(Protocol):
     async def __call__(self, req: Request, authenticate: Authenticate) -> None: ...
 
 
+class ResponsesTools(Protocol):
+    """Tools the gateway runs itself in /v1/responses (MCP: proxy/mcp/responses.py)."""
+
+    async def serve(self, req: Request, principal: Principal, body: bytes) -> bool:
+        """Answer the request if its body asks for these tools; False to serve it as usual."""
+        ...
+
+
 @dataclass(slots=True)
 class GatewayState:
     router: ModelRouter
@@ -92,6 +100,8 @@ class GatewayState:
     session_gate: SessionGate | None = None
     # WebSocket routes by exact path (proxy/realtime/): called with the authenticated caller
     websocket_routes: dict[str, WebSocketHandler] = field(default_factory=dict)
+    # /v1/responses' gateway-run tools (MCP servers); None: none configured
+    responses_tools: ResponsesTools | None = None
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

@@ -53,6 +53,8 @@ class KeyRecord(LimitFields, kw_only=True):
     blocked: bool = False
     created_by: str | None = None
     allowed_routes: list[str] | None = None
+    # LiteLLM's object_permission (MCP servers and tools this key may use); None = no restriction
+    object_permission: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -71,6 +73,7 @@ class NewKey(LimitFields, kw_only=True):
     blocked: bool = False
     created_by: str | None = None
     allowed_routes: list[str] | None = None
+    object_permission: dict[str, Any] | None = None
 
 
 class KeyUpdate(LimitUpdate, kw_only=True):
@@ -85,6 +88,7 @@ class KeyUpdate(LimitUpdate, kw_only=True):
     tags: list[str] | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
     allowed_routes: list[str] | UnsetType | None = UNSET
+    object_permission: dict[str, Any] | UnsetType | None = UNSET
 
 
 # ---- users, teams, organizations --------------------------------------------------------------
@@ -134,6 +138,7 @@ class TeamRecord(LimitFields, kw_only=True):
     spend_micros: int = 0
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     blocked: bool = False
+    object_permission: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -145,6 +150,7 @@ class NewTeam(LimitFields, kw_only=True):
     models: list[str] = msgspec.field(default_factory=list)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     blocked: bool = False
+    object_permission: dict[str, Any] | None = None
 
 
 class TeamUpdate(LimitUpdate, kw_only=True):
@@ -154,6 +160,7 @@ class TeamUpdate(LimitUpdate, kw_only=True):
     spend_micros: int | UnsetType = UNSET
     metadata: dict[str, Any] | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
+    object_permission: dict[str, Any] | UnsetType | None = UNSET
 
 
 class TeamMember(msgspec.Struct, kw_only=True):

@@ -123,6 +123,7 @@ teams = Table(
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     Column("metadata", json_type(), nullable=False),
     Column("blocked", Boolean, nullable=False, server_default=false()),
+    Column("object_permission", json_type(), nullable=True),
     *_stamps(),
     Index(None, "team_alias"),
     Index(None, "organization_id"),
@@ -167,6 +168,8 @@ virtual_keys = Table(
     Column("created_by", String(ID), nullable=True),
     # LiteLLM's: the only routes the key may call (paths or route groups); NULL = no restriction
     Column("allowed_routes", json_type(), nullable=True),
+    # LiteLLM's object_permission: the MCP servers and tools the key may use; NULL = no restriction
+    Column("object_permission", json_type(), nullable=True),
     *_stamps(),
     UniqueConstraint("key_alias"),
     Index(None, "user_id"),

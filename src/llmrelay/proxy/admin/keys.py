@@ -37,6 +37,7 @@ from llmrelay.proxy.admin.schemas import (
     KeyRef,
     RegenerateKeyRequest,
     UpdateKeyRequest,
+    stored_permission,
 )
 from llmrelay.proxy.admin.views import key_view
 from llmrelay.proxy.http import Request
@@ -117,6 +118,7 @@ class KeyRoutes:
             tags=body.tags,
             blocked=body.blocked,
             allowed_routes=checked_routes(body.allowed_routes) or None,
+            object_permission=stored_permission(body.object_permission),
             created_by=caller.user_id or ("master" if caller.is_admin else None),
             **limit_fields(body, now, creating=True),
         )
@@ -140,6 +142,8 @@ class KeyRoutes:
         changes: dict[str, Any] = {}
         if body.allowed_routes is not UNSET:
             changes["allowed_routes"] = checked_routes(body.allowed_routes or []) or None
+        if body.object_permission is not UNSET:
+            changes["object_permission"] = stored_permission(body.object_permission)
         for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
             value = getattr(body, name)
             if value is not UNSET:

@@ -31,6 +31,7 @@ from llmrelay.proxy.admin.schemas import (
     NewUserRequest,
     UpdateTeamRequest,
     UpdateUserRequest,
+    stored_permission,
 )
 from llmrelay.proxy.admin.views import key_view, team_view, user_view
 from llmrelay.proxy.http import Request
@@ -202,6 +203,7 @@ class PeopleRoutes:
                     models=body.models,
                     metadata=body.metadata,
                     blocked=body.blocked,
+                    object_permission=stored_permission(body.object_permission),
                     **limit_fields(body, self.storage.teams.clock(), creating=True),
                 ),
                 members=members,
@@ -246,6 +248,8 @@ class PeopleRoutes:
         if not caller.is_admin:
             await self._require_team_admin(caller, body.team_id)
         changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
+        if body.object_permission is not UNSET:
+            changes["object_permission"] = stored_permission(body.object_permission)
         await self._check_team_organization(body.team_id, body.organization_id, body.models)
         if body.spend is not UNSET:
             changes["spend_micros"] = to_micros(body.spend, "spend")

@@ -40,6 +40,31 @@ BudgetId = Id
 Region = Literal["eu", "us"]
 
 
+ServerName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+ToolName = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=PRINTABLE)]
+
+
+class ObjectPermission(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """LiteLLM's object_permission, the MCP part: the servers a key or team may use (empty: every
+    server) and, per server, the only tools it may call. LiteLLM's other entries (vector stores,
+    agents, access groups) are refused with a 400 naming them."""
+
+    mcp_servers: Annotated[list[ServerName], msgspec.Meta(max_length=64)] = msgspec.field(
+        default_factory=list
+    )
+    mcp_tool_permissions: Annotated[
+        dict[ServerName, Annotated[list[ToolName], msgspec.Meta(max_length=256)]], msgspec.Meta(max_length=64)
+    ] = msgspec.field(default_factory=dict)
+
+
+def stored_permission(value: ObjectPermission | None) -> dict[str, Any] | None:
+    """The JSON the key's or team's row keeps (None: no restriction)."""
+    if value is None:
+        return None
+    plain: dict[str, Any] = msgspec.to_builtins(value)
+    return plain or None
+
+
 class LimitsIn(msgspec.Struct, kw_only=True):
     max_budget: Usd | UnsetType | None = UNSET
     soft_budget: Usd | UnsetType | None = UNSET
@@ -63,6 +88,7 @@ class GenerateKeyRequest(LimitsIn, kw_only=True):
     blocked: bool = False
     # LiteLLM's: the only routes the key may call (paths, `/prefix/*` or route groups)
     allowed_routes: list[Name] = msgspec.field(default_factory=list)
+    object_permission: ObjectPermission | None = None
 
 
 class UpdateKeyRequest(LimitsIn, kw_only=True):
@@ -77,6 +103,7 @@ class UpdateKeyRequest(LimitsIn, kw_only=True):
     blocked: bool | UnsetType = UNSET
     spend: Usd | UnsetType = UNSET
     allowed_routes: list[Name] | UnsetType | None = UNSET
+    object_permission: ObjectPermission | UnsetType | None = UNSET
 
 
 class KeyRef(msgspec.Struct, kw_only=True):
@@ -141,6 +168,7 @@ class NewTeamRequest(LimitsIn, kw_only=True):
     models: list[Name] = msgspec.field(default_factory=list)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     blocked: bool = False
+    object_permission: ObjectPermission | None = None
 
 
 class UpdateTeamRequest(LimitsIn, kw_only=True):
@@ -151,6 +179,7 @@ class UpdateTeamRequest(LimitsIn, kw_only=True):
     metadata: dict[str, Any] | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
     spend: Usd | UnsetType = UNSET
+    object_permission: ObjectPermission | UnsetType | None = UNSET
 
 
 class DeleteTeamsRequest(msgspec.Struct, kw_only=True):

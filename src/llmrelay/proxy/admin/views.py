@@ -51,6 +51,7 @@ def key_view(key: KeyRecord) -> dict[str, Any]:
         "expires": _iso(key.expires),
         "tags": key.tags,
         "allowed_routes": key.allowed_routes or [],
+        "object_permission": key.object_permission,
         "created_by": key.created_by,
         **_limits(key),
     }
@@ -72,6 +73,7 @@ def team_view(team: TeamRecord, members: list[TeamMember] | None = None) -> dict
         "team_id": team.team_id,
         "team_alias": team.team_alias,
         "organization_id": team.organization_id,
+        "object_permission": team.object_permission,
         **_limits(team),
     }
     if members is not None:
