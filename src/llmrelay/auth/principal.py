@@ -52,6 +52,10 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
             blocked_by = scope
             break
     limits = [scope_limits("key", key.key_hash, key, key.spend_micros)]
+    if record.key_budget is not None:
+        # a shared budget: the spend of every key that names it
+        shared = record.key_budget
+        limits.append(scope_limits("budget", shared.budget_id, shared, shared.spend_micros))
     if user is not None:
         limits.append(scope_limits("user", user.user_id, user, user.spend_micros))
     if team is not None:

@@ -53,6 +53,7 @@ class KeyRecord(LimitFields, kw_only=True):
     blocked: bool = False
     created_by: str | None = None
     allowed_routes: list[str] | None = None
+    budget_id: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -71,6 +72,7 @@ class NewKey(LimitFields, kw_only=True):
     blocked: bool = False
     created_by: str | None = None
     allowed_routes: list[str] | None = None
+    budget_id: str | None = None
 
 
 class KeyUpdate(LimitUpdate, kw_only=True):
@@ -85,6 +87,7 @@ class KeyUpdate(LimitUpdate, kw_only=True):
     tags: list[str] | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
     allowed_routes: list[str] | UnsetType | None = UNSET
+    budget_id: str | UnsetType | None = UNSET
 
 
 # ---- users, teams, organizations --------------------------------------------------------------
@@ -198,6 +201,7 @@ class OrganizationUpdate(msgspec.Struct, kw_only=True):
 
 class BudgetRecord(LimitFields, kw_only=True):
     budget_id: str
+    spend_micros: int = 0  # the spend of the keys naming it
     created_at: datetime
     updated_at: datetime
 
@@ -247,6 +251,7 @@ class PrincipalRecord(msgspec.Struct, kw_only=True, frozen=True):
     team: TeamRecord | None = None
     organization: OrganizationRecord | None = None
     organization_budget: BudgetRecord | None = None
+    key_budget: BudgetRecord | None = None  # the shared budget the key names (budget_id)
 
 
 class AuthChange(msgspec.Struct, kw_only=True, frozen=True):

@@ -64,6 +64,9 @@ budgets = Table(
     metadata,
     Column("budget_id", String(ID), primary_key=True),
     *_limit_columns(),
+    # the spend of the keys that name this budget (a shared budget); organizations and end users
+    # that name it keep their own spend
+    Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     *_stamps(),
     Index(None, "budget_reset_at"),
 )
@@ -167,8 +170,12 @@ virtual_keys = Table(
     Column("created_by", String(ID), nullable=True),
     # LiteLLM's: the only routes the key may call (paths or route groups); NULL = no restriction
     Column("allowed_routes", json_type(), nullable=True),
+    # LiteLLM's: a shared budget the key spends from, with every other key naming it
+    Column("budget_id", String(ID), ForeignKey("budgets.budget_id", ondelete="SET NULL"), nullable=True),
     *_stamps(),
     UniqueConstraint("key_alias"),
+    # "which keys share this budget" (reload after a budget change, /budget/delete)
+    Index(None, "budget_id"),
     Index(None, "user_id"),
     Index(None, "team_id"),
     Index(None, "organization_id"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from msgspec import UNSET, UnsetType
@@ -21,7 +22,8 @@ from llmrelay.proxy.admin.io import (
 )
 from llmrelay.proxy.admin.keys import conflict
 from llmrelay.proxy.admin.organizations import check_team_models, organization_of_team
-from llmrelay.proxy.admin.permissions import check_owner_body
+from llmrelay.proxy.admin.permission_table import USER_ROLES, Scope
+from llmrelay.proxy.admin.permissions import ORG_ADMIN_MAY_NOT_SET, check_fields_not, check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteTeamsRequest,
     DeleteUsersRequest,
@@ -36,11 +38,18 @@ from llmrelay.proxy.admin.views import key_view, team_view, user_view
 from llmrelay.proxy.http import Request
 from llmrelay.storage.durations import next_reset
 from llmrelay.storage.errors import StorageConflict
-from llmrelay.storage.records import NewKey, NewTeam, NewUser, TeamMember, TeamUpdate, UserUpdate
+from llmrelay.storage.records import (
+    NewKey,
+    NewTeam,
+    NewUser,
+    TeamMember,
+    TeamRecord,
+    TeamUpdate,
+    UserUpdate,
+)
 from llmrelay.storage.storage import Storage
 from llmrelay.types.errors import BadRequestError, NotFoundError, PermissionDeniedError
 
-USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
 TEAM_ROLES = frozenset({"admin", "user"})
 # /team/list is not paged (as in LiteLLM); a gateway with more teams than this shows the first ones
 MAX_LISTED_TEAMS = 1000
@@ -104,10 +113,9 @@ class PeopleRoutes:
 
     async def user_info(self, req: Request, caller: Caller) -> None:
         user_id = query(req).get("user_id") or caller.require_user("user info without ?user_id=")
-        if not caller.may_manage(user_id):
-            raise NotFoundError("user not found", code="user_not_found")
         user = await self.storage.users.get(user_id)
-        if user is None:
+        # a user the caller may not see is reported as missing
+        if user is None or not caller.may_reach(user.user_id, None, user.organization_id):
             raise NotFoundError("user not found", code="user_not_found")
         keys = await self.storage.keys.list_keys(user_id=user_id, limit=1000)
         teams = await self.storage.teams.teams_of(user_id)
@@ -123,11 +131,16 @@ class PeopleRoutes:
 
     async def user_list(self, req: Request, caller: Caller) -> None:
         """LiteLLM's paging parameters (`page`, `page_size`); `has_more` instead of a total count."""
-        caller.require_admin("listing users")
         params = query(req)
         page, size = int_param(params, "page", 1, high=10**6), int_param(params, "page_size", 25)
+        organization_id = params.get("organization_id")
+        if not caller.sees_all:
+            # an org admin lists their organization's users
+            organization_id = caller.organization_id
+            if organization_id is None:
+                raise PermissionDeniedError("listing users needs an admin", code="role_not_allowed")
         found = await self.storage.users.list_users(
-            organization_id=params.get("organization_id"), limit=size + 1, offset=(page - 1) * size
+            organization_id=organization_id, limit=size + 1, offset=(page - 1) * size
         )
         send(
             req,
@@ -178,8 +191,15 @@ class PeopleRoutes:
     # ---- teams ----
 
     async def team_new(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("creating teams")
         body = await read_body(req, NewTeamRequest)
+        if not caller.is_admin and not caller.org_admin_of(body.organization_id):
+            raise PermissionDeniedError(
+                "an org admin makes teams in their own organization: set organization_id to it",
+                param="organization_id",
+                code="not_org_admin",
+            )
+        if not caller.is_admin:
+            await self._require_users(body.members_with_roles)
         members = [
             TeamMember(team_id="", user_id=m.user_id, role=self._role(m.role))
             for m in body.members_with_roles
@@ -214,10 +234,8 @@ class PeopleRoutes:
         if not team_id:
             raise BadRequestError("pass ?team_id=", param="team_id")
         members = await self.storage.teams.members(team_id)
-        if not caller.is_admin and all(m.user_id != caller.user_id for m in members):
-            raise NotFoundError("team not found", code="team_not_found")
         team = await self.storage.teams.get(team_id)
-        if team is None:
+        if team is None or not self._sees_team(caller, team, members):
             raise NotFoundError("team not found", code="team_not_found")
         keys = await self.storage.keys.list_keys(team_id=team_id, limit=1000)
         send(
@@ -228,20 +246,31 @@ class PeopleRoutes:
     async def team_list(self, req: Request, caller: Caller) -> None:
         """Every team (an admin) or the caller's own teams, with their members, as LiteLLM lists them."""
         params = query(req)
-        if caller.is_admin:
+        if caller.sees_all:
             found = await self.storage.teams.list_teams(
                 organization_id=params.get("organization_id"), limit=MAX_LISTED_TEAMS
             )
         else:
             own = await self.storage.teams.teams_of(caller.require_user("listing teams"))
             found = [t for m in own if (t := await self.storage.teams.get(m.team_id)) is not None]
+            if caller.organization_id is not None and Scope.ORG in caller.scopes:
+                # an org admin also sees every team of their organization
+                theirs = await self.storage.teams.list_teams(
+                    organization_id=caller.organization_id, limit=MAX_LISTED_TEAMS
+                )
+                seen = {t.team_id for t in found}
+                found += [t for t in theirs if t.team_id not in seen]
         send(req, [team_view(t, await self.storage.teams.members(t.team_id)) for t in found])
 
     async def team_update(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, UpdateTeamRequest)
-        check_owner_body(caller, "/team/update", body)
         if not caller.is_admin:
-            await self._require_team_admin(caller, body.team_id)
+            current = await self.storage.teams.get(body.team_id)
+            if current is not None and caller.org_admin_of(current.organization_id):
+                check_fields_not(body, ORG_ADMIN_MAY_NOT_SET, "an org admin")
+            else:
+                check_owner_body(caller, "/team/update", body)
+                await self._require_team_admin(caller, body.team_id)
         changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
         await self._check_team_organization(body.team_id, body.organization_id, body.models)
         if body.spend is not UNSET:
@@ -259,8 +288,10 @@ class PeopleRoutes:
         send(req, view)
 
     async def team_delete(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("deleting teams")
         body = await read_body(req, DeleteTeamsRequest)
+        if not caller.is_admin:
+            for team_id in body.team_ids:
+                await self._require_team_manager(caller, team_id, org_only=True)
         befores = {t: await self._team_view(t) for t in body.team_ids} if self.audit.enabled else {}
         deleted = await self.storage.teams.delete(body.team_ids)
         await self.audit.record_many(
@@ -269,9 +300,11 @@ class PeopleRoutes:
         send(req, {"deleted_teams": deleted})
 
     async def member_add(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("adding team members")
         body = await read_body(req, MemberAddRequest)
         members = body.member if isinstance(body.member, list) else [body.member]
+        if not caller.is_admin:
+            await self._require_team_manager(caller, body.team_id)
+            await self._require_users(members)
         before = await self._team_view(body.team_id)
         if before is None:
             raise NotFoundError("team not found", code="team_not_found")
@@ -291,8 +324,9 @@ class PeopleRoutes:
         send(req, view)
 
     async def member_delete(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("removing team members")
         body = await read_body(req, MemberDeleteRequest)
+        if not caller.is_admin:
+            await self._require_team_manager(caller, body.team_id)
         before = await self._team_view(body.team_id) if self.audit.enabled else None
         if not await self.storage.teams.remove_member(body.team_id, body.user_id):
             raise NotFoundError("no such member in that team", code="member_not_found")
@@ -310,6 +344,34 @@ class PeopleRoutes:
                 param="team_id",
                 code="not_team_admin",
             )
+
+    @staticmethod
+    def _sees_team(caller: Caller, team: TeamRecord, members: list[TeamMember]) -> bool:
+        if caller.sees_all or caller.org_admin_of(team.organization_id) or caller.team_admin_of(team.team_id):
+            return True
+        return Scope.OWN in caller.scopes and any(m.user_id == caller.user_id for m in members)
+
+    async def _require_team_manager(self, caller: Caller, team_id: str, *, org_only: bool = False) -> None:
+        """A team's admin (unless `org_only`) or its organization's admin; else 403 naming team_id."""
+        team = await self.storage.teams.get(team_id)
+        if team is None:
+            raise NotFoundError("team not found", param="team_id", code="team_not_found")
+        if caller.org_admin_of(team.organization_id) or (not org_only and caller.team_admin_of(team_id)):
+            return
+        who = "its organization's admin" if org_only else "an admin of the team or of its organization"
+        raise PermissionDeniedError(
+            f"team {team_id}: only a proxy admin or {who} may do this", param="team_id", code="not_team_admin"
+        )
+
+    async def _require_users(self, members: Sequence[Any]) -> None:
+        """Only a proxy admin makes users: another manager adds users that exist."""
+        for member in members:
+            if await self.storage.users.get(member.user_id) is None:
+                raise NotFoundError(
+                    f"user {member.user_id} not found; only a proxy admin creates users",
+                    param="user_id",
+                    code="user_not_found",
+                )
 
     async def _check_team_organization(
         self, team_id: str, organization_id: str | UnsetType | None, models: list[str] | UnsetType

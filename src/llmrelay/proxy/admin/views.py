@@ -51,6 +51,7 @@ def key_view(key: KeyRecord) -> dict[str, Any]:
         "expires": _iso(key.expires),
         "tags": key.tags,
         "allowed_routes": key.allowed_routes or [],
+        "budget_id": key.budget_id,
         "created_by": key.created_by,
         **_limits(key),
     }
@@ -84,6 +85,8 @@ def budget_view(budget: BudgetRecord) -> dict[str, Any]:
     return {
         "budget_id": budget.budget_id,
         "max_budget": to_usd(budget.max_budget_micros),
+        # what the keys naming it spent in the current period (a shared budget)
+        "spend": to_usd(budget.spend_micros),
         "soft_budget": to_usd(budget.soft_budget_micros),
         "max_parallel_requests": budget.max_parallel_requests,
         "tpm_limit": budget.tpm_limit,

@@ -183,6 +183,7 @@ class SpendRepository(Repository):
                     continue
                 if row.spend_micros - cost < row.max_budget_micros <= row.spend_micros:
                     crossed.append((kind, owner))
+        crossed += await _add_to_shared_budgets(conn, rollup.keys)
         for org, cost in sorted(rollup.organizations.items()):
             await conn.execute(
                 update(organizations)
@@ -337,9 +338,39 @@ class SpendRepository(Repository):
         return reset
 
 
+async def _add_to_shared_budgets(conn: AsyncConnection, keys: dict[str, int]) -> list[tuple[str, str]]:
+    """Add each key's cost to the shared budget it names (virtual_keys.budget_id); return the budgets
+    this batch used up. One read of the batch's keys' budget ids, one update per budget."""
+    if not keys:
+        return []
+    rows = await conn.execute(
+        select(virtual_keys.c.key_hash, virtual_keys.c.budget_id).where(
+            virtual_keys.c.key_hash.in_(sorted(keys)), virtual_keys.c.budget_id.is_not(None)
+        )
+    )
+    per_budget: dict[str, int] = {}
+    for key_hash, budget_id in rows:
+        per_budget[budget_id] = per_budget.get(budget_id, 0) + keys[key_hash]
+    crossed: list[tuple[str, str]] = []
+    for budget_id, cost in sorted(per_budget.items()):  # one order everywhere: no deadlock
+        row = (
+            await conn.execute(
+                update(budgets)
+                .where(budgets.c.budget_id == budget_id)
+                .values(spend_micros=budgets.c.spend_micros + cost)
+                .returning(budgets.c.spend_micros, budgets.c.max_budget_micros)
+            )
+        ).first()
+        limit = None if row is None else row.max_budget_micros
+        if row is not None and limit is not None and row.spend_micros - cost < limit <= row.spend_micros:
+            crossed.append(("budget", budget_id))
+    return crossed
+
+
 async def _reset_shared_budgets(conn: AsyncConnection, now: datetime) -> list[tuple[str, str]]:
     """A shared budget's period is kept on the budget row; its holders (organizations, end users)
-    keep the spend. A "budget" change makes every instance reload the holders' cached limits."""
+    keep their own spend, the keys naming it spend from the budget's. A "budget" change makes every
+    instance reload the holders' cached limits."""
     B = budgets.c
     due = await conn.execute(select(B.budget_id, B.budget_duration).where(B.budget_reset_at <= now))
     reset: list[tuple[str, str]] = []
@@ -350,7 +381,9 @@ async def _reset_shared_budgets(conn: AsyncConnection, now: datetime) -> list[tu
             )
         after = next_reset(duration, now) if duration else None
         await conn.execute(
-            update(budgets).where(B.budget_id == budget_id).values(budget_reset_at=after, updated_at=now)
+            update(budgets)
+            .where(B.budget_id == budget_id)
+            .values(spend_micros=0, budget_reset_at=after, updated_at=now)
         )
         reset.append(("budget", str(budget_id)))
     return reset
