@@ -120,7 +120,8 @@ RULES: tuple[Rule, ...] = (
     _row("POST", "/budget/new"),
     _row("POST", "/budget/update"),
     _row("POST", "/budget/delete"),
-    _row("POST", "/budget/info"),
+    # a read LiteLLM serves as POST (the ids in the body)
+    _row("POST", "/budget/info", proxy_admin_viewer=ALL),
     _read("/budget/list"),
     _read("/budget/settings"),
     # ---- spend and the audit log ----
