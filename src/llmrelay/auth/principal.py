@@ -29,6 +29,25 @@ def scope_limits(scope: str, ident: str, fields: LimitFields, spend: int) -> Sco
     )
 
 
+def model_budgets(record: PrincipalRecord) -> dict[str, ScopeLimits]:
+    """The key's per-model budgets (model_max_budget) with their spend this period."""
+    key = record.key
+    if not key.model_max_budget:
+        return {}
+    spends = {s.model: s for s in record.model_spend}
+    out = {}
+    for model, budget in key.model_max_budget.items():
+        spent = spends.get(model)
+        out[model] = ScopeLimits(
+            scope="key_model",
+            ident=f"{key.key_hash} {model}",
+            spend_micros=spent.spend_micros if spent is not None else 0,
+            max_budget_micros=budget.get("max_budget_micros"),
+            budget_reset_at=_epoch(spent.budget_reset_at) if spent is not None else None,
+        )
+    return out
+
+
 def allowed_models(lists: list[list[str]]) -> frozenset[str] | None:
     allowed: frozenset[str] | None = None
     for models in lists:
@@ -86,4 +105,5 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         blocked_by=blocked_by,
         limits=tuple(limits),
         allowed_routes=tuple(key.allowed_routes or ()),
+        model_budgets=model_budgets(record),
     )

@@ -54,6 +54,7 @@ class KeyRecord(LimitFields, kw_only=True):
     created_by: str | None = None
     allowed_routes: list[str] | None = None
     budget_id: str | None = None
+    model_max_budget: dict[str, dict[str, Any]] | None = None  # model → MODEL_BUDGET_FIELDS
     created_at: datetime
     updated_at: datetime
 
@@ -73,6 +74,7 @@ class NewKey(LimitFields, kw_only=True):
     created_by: str | None = None
     allowed_routes: list[str] | None = None
     budget_id: str | None = None
+    model_max_budget: dict[str, dict[str, Any]] | None = None
 
 
 class KeyUpdate(LimitUpdate, kw_only=True):
@@ -88,6 +90,7 @@ class KeyUpdate(LimitUpdate, kw_only=True):
     blocked: bool | UnsetType = UNSET
     allowed_routes: list[str] | UnsetType | None = UNSET
     budget_id: str | UnsetType | None = UNSET
+    model_max_budget: dict[str, dict[str, Any]] | UnsetType | None = UNSET
 
 
 # ---- users, teams, organizations --------------------------------------------------------------
@@ -196,6 +199,19 @@ class OrganizationUpdate(msgspec.Struct, kw_only=True):
     blocked: bool | UnsetType = UNSET
 
 
+class KeyModelSpend(msgspec.Struct, kw_only=True, frozen=True):
+    """A key's spend on one model in the current period of its per-model budget."""
+
+    key_hash: str
+    model: str
+    spend_micros: int = 0
+    budget_reset_at: datetime | None = None
+
+
+# a model_max_budget entry as stored: {"max_budget_micros": int, "budget_duration": str | None}
+MODEL_BUDGET_FIELDS = ("max_budget_micros", "budget_duration")
+
+
 # ---- budgets and end users ----------------------------------------------------------------------
 
 
@@ -252,6 +268,8 @@ class PrincipalRecord(msgspec.Struct, kw_only=True, frozen=True):
     organization: OrganizationRecord | None = None
     organization_budget: BudgetRecord | None = None
     key_budget: BudgetRecord | None = None  # the shared budget the key names (budget_id)
+    # the key's spend per model, for the models its model_max_budget names
+    model_spend: tuple[KeyModelSpend, ...] = ()
 
 
 class AuthChange(msgspec.Struct, kw_only=True, frozen=True):

@@ -172,6 +172,9 @@ virtual_keys = Table(
     Column("allowed_routes", json_type(), nullable=True),
     # LiteLLM's: a shared budget the key spends from, with every other key naming it
     Column("budget_id", String(ID), ForeignKey("budgets.budget_id", ondelete="SET NULL"), nullable=True),
+    # LiteLLM's per-model budgets: {model: {"max_budget_micros": int, "budget_duration": str | None}};
+    # NULL = none. Their spend is in key_model_spend.
+    Column("model_max_budget", json_type(), nullable=True),
     *_stamps(),
     UniqueConstraint("key_alias"),
     # "which keys share this budget" (reload after a budget change, /budget/delete)
@@ -181,6 +184,25 @@ virtual_keys = Table(
     Index(None, "organization_id"),
     Index(None, "budget_reset_at"),
     Index(None, "expires"),
+)
+
+# A key's spend per model, for the models its model_max_budget names (no row for others). Follows
+# the key when it is regenerated (its hash changes) and goes with it.
+key_model_spend = Table(
+    "key_model_spend",
+    metadata,
+    Column(
+        "key_hash",
+        String(ID),
+        ForeignKey("virtual_keys.key_hash", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+    ),
+    Column("model", String(ALIAS), nullable=False),
+    Column("spend_micros", BigInteger, nullable=False, server_default="0"),
+    Column("budget_reset_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("key_hash", "model"),
+    # the periodic reset: rows whose period ended
+    Index(None, "budget_reset_at"),
 )
 
 end_users = Table(

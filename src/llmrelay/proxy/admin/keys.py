@@ -26,6 +26,7 @@ from llmrelay.proxy.admin.io import (
     send,
     to_micros,
 )
+from llmrelay.proxy.admin.key_budgets import checked_model_budgets
 from llmrelay.proxy.admin.key_metadata import check_key_metadata
 from llmrelay.proxy.admin.key_routes import checked_routes
 from llmrelay.proxy.admin.permission_table import Scope
@@ -145,6 +146,7 @@ class KeyRoutes:
             blocked=body.blocked,
             allowed_routes=checked_routes(body.allowed_routes) or None,
             budget_id=await self._known_budget(body.budget_id),
+            model_max_budget=checked_model_budgets(body.model_max_budget),
             created_by=caller.user_id or ("master" if caller.is_admin else None),
             **limit_fields(body, now, creating=True),
         )
@@ -170,6 +172,8 @@ class KeyRoutes:
             changes["allowed_routes"] = checked_routes(body.allowed_routes or []) or None
         if body.budget_id is not UNSET:
             changes["budget_id"] = await self._known_budget(body.budget_id)
+        if body.model_max_budget is not UNSET:
+            changes["model_max_budget"] = checked_model_budgets(body.model_max_budget)
         for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
             value = getattr(body, name)
             if value is not UNSET:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from msgspec import UNSET, UnsetType
@@ -34,6 +33,12 @@ from llmrelay.proxy.admin.schemas import (
     UpdateTeamRequest,
     UpdateUserRequest,
 )
+from llmrelay.proxy.admin.team_access import (
+    require_team_admin,
+    require_team_manager,
+    require_users,
+    sees_team,
+)
 from llmrelay.proxy.admin.views import key_view, team_view, user_view
 from llmrelay.proxy.http import Request
 from llmrelay.storage.durations import next_reset
@@ -43,7 +48,6 @@ from llmrelay.storage.records import (
     NewTeam,
     NewUser,
     TeamMember,
-    TeamRecord,
     TeamUpdate,
     UserUpdate,
 )
@@ -199,7 +203,7 @@ class PeopleRoutes:
                 code="not_org_admin",
             )
         if not caller.is_admin:
-            await self._require_users(body.members_with_roles)
+            await require_users(self.storage, body.members_with_roles)
         members = [
             TeamMember(team_id="", user_id=m.user_id, role=self._role(m.role))
             for m in body.members_with_roles
@@ -235,7 +239,7 @@ class PeopleRoutes:
             raise BadRequestError("pass ?team_id=", param="team_id")
         members = await self.storage.teams.members(team_id)
         team = await self.storage.teams.get(team_id)
-        if team is None or not self._sees_team(caller, team, members):
+        if team is None or not sees_team(caller, team, members):
             raise NotFoundError("team not found", code="team_not_found")
         keys = await self.storage.keys.list_keys(team_id=team_id, limit=1000)
         send(
@@ -270,7 +274,7 @@ class PeopleRoutes:
                 check_fields_not(body, ORG_ADMIN_MAY_NOT_SET, "an org admin")
             else:
                 check_owner_body(caller, "/team/update", body)
-                await self._require_team_admin(caller, body.team_id)
+                await require_team_admin(self.storage, caller, body.team_id)
         changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
         await self._check_team_organization(body.team_id, body.organization_id, body.models)
         if body.spend is not UNSET:
@@ -291,7 +295,7 @@ class PeopleRoutes:
         body = await read_body(req, DeleteTeamsRequest)
         if not caller.is_admin:
             for team_id in body.team_ids:
-                await self._require_team_manager(caller, team_id, org_only=True)
+                await require_team_manager(self.storage, caller, team_id, org_only=True)
         befores = {t: await self._team_view(t) for t in body.team_ids} if self.audit.enabled else {}
         deleted = await self.storage.teams.delete(body.team_ids)
         await self.audit.record_many(
@@ -303,8 +307,8 @@ class PeopleRoutes:
         body = await read_body(req, MemberAddRequest)
         members = body.member if isinstance(body.member, list) else [body.member]
         if not caller.is_admin:
-            await self._require_team_manager(caller, body.team_id)
-            await self._require_users(members)
+            await require_team_manager(self.storage, caller, body.team_id)
+            await require_users(self.storage, members)
         before = await self._team_view(body.team_id)
         if before is None:
             raise NotFoundError("team not found", code="team_not_found")
@@ -326,52 +330,13 @@ class PeopleRoutes:
     async def member_delete(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, MemberDeleteRequest)
         if not caller.is_admin:
-            await self._require_team_manager(caller, body.team_id)
+            await require_team_manager(self.storage, caller, body.team_id)
         before = await self._team_view(body.team_id) if self.audit.enabled else None
         if not await self.storage.teams.remove_member(body.team_id, body.user_id):
             raise NotFoundError("no such member in that team", code="member_not_found")
         after = await self._team_view(body.team_id) if self.audit.enabled else None
         await self.audit.record(req, caller, "updated", "team", body.team_id, before=before, after=after)
         send(req, {"team_id": body.team_id, "user_id": body.user_id, "removed": True})
-
-    async def _require_team_admin(self, caller: Caller, team_id: str) -> None:
-        """A non-admin may change a team only as one of its admins (the member role `admin`)."""
-        user_id = caller.require_user("updating a team")
-        members = await self.storage.teams.members(team_id)
-        if not any(m.user_id == user_id and m.role == "admin" for m in members):
-            raise PermissionDeniedError(
-                f"only a proxy admin or an admin of team {team_id} may change it",
-                param="team_id",
-                code="not_team_admin",
-            )
-
-    @staticmethod
-    def _sees_team(caller: Caller, team: TeamRecord, members: list[TeamMember]) -> bool:
-        if caller.sees_all or caller.org_admin_of(team.organization_id) or caller.team_admin_of(team.team_id):
-            return True
-        return Scope.OWN in caller.scopes and any(m.user_id == caller.user_id for m in members)
-
-    async def _require_team_manager(self, caller: Caller, team_id: str, *, org_only: bool = False) -> None:
-        """A team's admin (unless `org_only`) or its organization's admin; else 403 naming team_id."""
-        team = await self.storage.teams.get(team_id)
-        if team is None:
-            raise NotFoundError("team not found", param="team_id", code="team_not_found")
-        if caller.org_admin_of(team.organization_id) or (not org_only and caller.team_admin_of(team_id)):
-            return
-        who = "its organization's admin" if org_only else "an admin of the team or of its organization"
-        raise PermissionDeniedError(
-            f"team {team_id}: only a proxy admin or {who} may do this", param="team_id", code="not_team_admin"
-        )
-
-    async def _require_users(self, members: Sequence[Any]) -> None:
-        """Only a proxy admin makes users: another manager adds users that exist."""
-        for member in members:
-            if await self.storage.users.get(member.user_id) is None:
-                raise NotFoundError(
-                    f"user {member.user_id} not found; only a proxy admin creates users",
-                    param="user_id",
-                    code="user_not_found",
-                )
 
     async def _check_team_organization(
         self, team_id: str, organization_id: str | UnsetType | None, models: list[str] | UnsetType

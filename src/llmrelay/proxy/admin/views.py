@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from llmrelay.proxy.admin.io import to_usd
+from llmrelay.proxy.admin.key_budgets import model_budgets_view
 from llmrelay.storage.records import (
     BudgetRecord,
     EndUserRecord,
@@ -52,6 +53,7 @@ def key_view(key: KeyRecord) -> dict[str, Any]:
         "tags": key.tags,
         "allowed_routes": key.allowed_routes or [],
         "budget_id": key.budget_id,
+        "model_max_budget": model_budgets_view(key.model_max_budget),
         "created_by": key.created_by,
         **_limits(key),
     }

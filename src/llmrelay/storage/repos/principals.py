@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Label, Row, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from llmrelay.storage.records import (
     BudgetRecord,
@@ -17,6 +18,7 @@ from llmrelay.storage.records import (
     UserRecord,
 )
 from llmrelay.storage.repos.base import Repository
+from llmrelay.storage.repos.key_spend import model_spend_of
 from llmrelay.storage.schema import budgets, organizations, teams, users, virtual_keys
 
 # the key's own budget (virtual_keys.budget_id), joined beside the organization's
@@ -69,7 +71,7 @@ class PrincipalRepository(Repository):
         """The auth path's miss: one query by primary key."""
         async with self.db.connect() as conn:
             row = (await conn.execute(_principal_query().where(virtual_keys.c.key_hash == key_hash))).first()
-        return None if row is None else _split(row)
+            return None if row is None else (await _with_model_spend(conn, [_split(row)]))[0]
 
     async def load_page(self, after_hash: str, limit: int = 1000) -> list[PrincipalRecord]:
         """Every key, in key-hash order, a page at a time (a cache warming up)."""
@@ -80,7 +82,7 @@ class PrincipalRepository(Repository):
             .limit(limit)
         )
         async with self.db.connect() as conn:
-            return [_split(row) for row in await conn.execute(query)]
+            return await _with_model_spend(conn, [_split(row) for row in await conn.execute(query)])
 
     async def load_for_owner(self, kind: str, ident: str) -> list[PrincipalRecord]:
         """Every key that depends on a user, team, organization or budget (after that owner changed)."""
@@ -90,7 +92,19 @@ class PrincipalRepository(Repository):
         condition = column if kind in ("organization", "budget") else column == bindparam("ident")
         async with self.db.connect() as conn:
             rows = await conn.execute(_principal_query().where(condition), {"ident": ident})
-            return [_split(row) for row in rows]
+            return await _with_model_spend(conn, [_split(row) for row in rows])
+
+
+async def _with_model_spend(conn: AsyncConnection, records: list[PrincipalRecord]) -> list[PrincipalRecord]:
+    """The per-model spend of the keys that have per-model budgets: a second query, only for them."""
+    budgeted = [r.key.key_hash for r in records if r.key.model_max_budget]
+    if not budgeted:
+        return records
+    spends = await model_spend_of(conn, budgeted)
+    return [
+        msgspec.structs.replace(r, model_spend=spends[r.key.key_hash]) if r.key.key_hash in spends else r
+        for r in records
+    ]
 
 
 def _layout() -> tuple[tuple[str, type[Any], tuple[str, ...], int, int], ...]:

@@ -27,6 +27,7 @@ from llmrelay.storage.repos.base import (
     to_records,
     utc_now,
 )
+from llmrelay.storage.repos.key_spend import add_key_spend, reset_due_model_spend
 from llmrelay.storage.rollup import DAILY_DIMENSIONS, SpendRollup, roll_up
 from llmrelay.storage.schema import (
     budgets,
@@ -183,7 +184,7 @@ class SpendRepository(Repository):
                     continue
                 if row.spend_micros - cost < row.max_budget_micros <= row.spend_micros:
                     crossed.append((kind, owner))
-        crossed += await _add_to_shared_budgets(conn, rollup.keys)
+        crossed += await add_key_spend(conn, rollup.keys, rollup.key_models, self.clock())
         for org, cost in sorted(rollup.organizations.items()):
             await conn.execute(
                 update(organizations)
@@ -333,38 +334,10 @@ class SpendRepository(Repository):
                     )
                     reset.append((kind, str(owner)))
             reset += await _reset_shared_budgets(conn, now)
+            reset += await reset_due_model_spend(conn, now)
             logged = await record_changes(conn, reset, now)
         await self._notify(logged)
         return reset
-
-
-async def _add_to_shared_budgets(conn: AsyncConnection, keys: dict[str, int]) -> list[tuple[str, str]]:
-    """Add each key's cost to the shared budget it names (virtual_keys.budget_id); return the budgets
-    this batch used up. One read of the batch's keys' budget ids, one update per budget."""
-    if not keys:
-        return []
-    rows = await conn.execute(
-        select(virtual_keys.c.key_hash, virtual_keys.c.budget_id).where(
-            virtual_keys.c.key_hash.in_(sorted(keys)), virtual_keys.c.budget_id.is_not(None)
-        )
-    )
-    per_budget: dict[str, int] = {}
-    for key_hash, budget_id in rows:
-        per_budget[budget_id] = per_budget.get(budget_id, 0) + keys[key_hash]
-    crossed: list[tuple[str, str]] = []
-    for budget_id, cost in sorted(per_budget.items()):  # one order everywhere: no deadlock
-        row = (
-            await conn.execute(
-                update(budgets)
-                .where(budgets.c.budget_id == budget_id)
-                .values(spend_micros=budgets.c.spend_micros + cost)
-                .returning(budgets.c.spend_micros, budgets.c.max_budget_micros)
-            )
-        ).first()
-        limit = None if row is None else row.max_budget_micros
-        if row is not None and limit is not None and row.spend_micros - cost < limit <= row.spend_micros:
-            crossed.append(("budget", budget_id))
-    return crossed
 
 
 async def _reset_shared_budgets(conn: AsyncConnection, now: datetime) -> list[tuple[str, str]]:
