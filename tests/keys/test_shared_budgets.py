@@ -154,6 +154,16 @@ async def test_keys_sharing_a_budget_share_its_spend(gateway: GatewayThread, sto
     await chat(gateway, second)
 
 
+async def test_a_budgets_rate_limit_binds_its_keys_together(gateway: GatewayThread) -> None:
+    await admin(gateway, "/budget/new", {"budget_id": "slow", "rpm_limit": 1})
+    first = (await admin(gateway, "/key/generate", {"budget_id": "slow"}))["key"]
+    second = (await admin(gateway, "/key/generate", {"budget_id": "slow"}))["key"]
+    await chat(gateway, first)
+    with pytest.raises(openai.RateLimitError) as error:
+        await chat(gateway, second)
+    assert "budget slow" in error.value.message
+
+
 async def test_model_max_budget_bounds_one_model(gateway: GatewayThread, storage: Storage) -> None:
     cost = await one_call_cost(gateway, storage)
     made = await admin(gateway, "/key/generate", {
