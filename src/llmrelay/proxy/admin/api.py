@@ -4,6 +4,9 @@ route table:
     admin = AdminApi(storage, key_service.authenticator)
     for method, path, handler in admin.routes():
         add(method, path, handler, OPENAI)
+
+Every route runs behind its row of the permission table (permission_table.py): who may call it, in
+which scope; the handler narrows what a scoped caller reaches.
 """
 
 from __future__ import annotations
@@ -84,10 +87,12 @@ class AdminApi:
             caller, scopes=scopes, admin_of_teams=teams, organization_id=organization_id
         )
 
-    def _guarded(
+    def guarded(
         self, method: str, path: str, handler: AdminHandler, *, rule_path: str | None = None
     ) -> Handler:
-        # the permission table's row (a route it lacks is a proxy admin's alone)
+        """`handler` behind the permission table's row for (method, rule_path or path): the caller it
+        receives carries the scopes granted. An admin route served from another module is wrapped
+        with this too, so the table governs it (a route the table lacks is a proxy admin's alone)."""
         rule = rule_for(method, rule_path or path)
         route = f"{method} {rule_path or path}"
 
@@ -149,7 +154,7 @@ class AdminApi:
                 ("POST", f"{prefix}/block", e.block),
                 ("POST", f"{prefix}/unblock", e.unblock),
             ]
-        return [(method, path, self._guarded(method, path, handler)) for method, path, handler in table]
+        return [(method, path, self.guarded(method, path, handler)) for method, path, handler in table]
 
     def prefix_routes(self) -> list[tuple[str, str, Handler]]:
         """Routes with an id in the path: (method, path prefix, handler)."""
@@ -157,6 +162,6 @@ class AdminApi:
             (
                 "GET",
                 AUDIT_PREFIX,
-                self._guarded("GET", AUDIT_PREFIX, self._audit.get_entry, rule_path=AUDIT_PREFIX + "{id}"),
+                self.guarded("GET", AUDIT_PREFIX, self._audit.get_entry, rule_path=AUDIT_PREFIX + "{id}"),
             )
         ]
