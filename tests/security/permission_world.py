@@ -157,7 +157,8 @@ def _end_user_builders(prefix: str) -> dict[tuple[str, str], Callable[[Case], tu
         ("POST", f"{prefix}/new"): lambda c: (f"{prefix}/new", {"user_id": f"e-{c.uid}"}),
         ("GET", f"{prefix}/info"): lambda c: (f"{prefix}/info?end_user_id={c._end_user()}", None),
         ("POST", f"{prefix}/update"): lambda c: (
-            f"{prefix}/update", {"user_id": c._end_user(), "alias": "x"}
+            f"{prefix}/update",
+            {"user_id": c._end_user(), "alias": "x"},
         ),
         ("POST", f"{prefix}/delete"): lambda c: (f"{prefix}/delete", {"user_ids": [c._end_user()]}),
         ("GET", f"{prefix}/list"): lambda c: (f"{prefix}/list", None),
