@@ -154,6 +154,22 @@ async def test_keys_sharing_a_budget_share_its_spend(gateway: GatewayThread, sto
     await chat(gateway, second)
 
 
+async def test_a_key_reads_what_the_others_spent_once_it_is_written(
+    gateway: GatewayThread, storage: Storage
+) -> None:
+    cost = await one_call_cost(gateway, storage)
+    await admin(gateway, "/budget/new", {"budget_id": "pool", "max_budget": 2.5 * cost / 1_000_000})
+    first = (await admin(gateway, "/key/generate", {"budget_id": "pool"}))["key"]
+    second = (await admin(gateway, "/key/generate", {"budget_id": "pool"}))["key"]
+    async with openai.AsyncOpenAI(base_url=gateway.base_url + "/v1", api_key=second, max_retries=0) as c:
+        await c.models.list()  # the second key is known to the gateway, with the budget's spend at 0
+    await chat(gateway, first)
+    await chat(gateway, first)
+    flush(gateway)  # 2 of 2.5 written (no budget crossed): the pending ledger lets go of them
+    await chat(gateway, second)  # under: 2 spent
+    assert "budget=pool" in await refused(gateway, second)  # 3: the second key saw the first's 2
+
+
 async def test_a_budgets_rate_limit_binds_its_keys_together(gateway: GatewayThread) -> None:
     await admin(gateway, "/budget/new", {"budget_id": "slow", "rpm_limit": 1})
     first = (await admin(gateway, "/key/generate", {"budget_id": "slow"}))["key"]
