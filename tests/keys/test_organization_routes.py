@@ -169,7 +169,7 @@ async def test_member_add(gateway: GatewayThread) -> None:
     assert status == 400 and body["error"]["param"] == "user_id" and "acme" in body["error"]["message"]
     status, body = await call(
         gateway, "POST", "/organization/member_add",
-        {"organization_id": "acme", "member": {"user_id": "cid", "role": "org_admin"}},
+        {"organization_id": "acme", "member": {"user_id": "cid", "role": "owner"}},
     )  # fmt: skip
     assert status == 400 and body["error"]["param"] == "role"
     status, _ = await call(gateway, "GET", "/user/info?user_id=cid")

@@ -167,7 +167,7 @@ async def test_team_admins_rename_their_team_only_proxy_admins_limit_it(
         assert status == 403 and answer["error"]["param"] == field, (change, answer)
         assert await storage.teams.get("core") == before, change
     status, answer = await client.call("POST", "/team/update", member, {"team_id": "core", "team_alias": "x"})
-    assert status == 403 and answer["error"]["code"] == "not_team_admin"
+    assert status == 403 and answer["error"]["code"] == "role_not_allowed"
     status, renamed = await client.call(
         "POST", "/team/update", lead, {"team_id": "core", "team_alias": "Core"}
     )
@@ -177,12 +177,13 @@ async def test_team_admins_rename_their_team_only_proxy_admins_limit_it(
 async def test_routes_the_table_gives_owners_nothing_are_admin_only(
     client: AdminClient, storage: Storage
 ) -> None:
+    # a plain member (a team's admin has more: tests/security/test_permission_table.py)
     lead = await _user(client, "lead")
     await client.call(
         "POST",
         "/team/new",
         MASTER,
-        {"team_id": "core", "members_with_roles": [{"user_id": "lead", "role": "admin"}]},
+        {"team_id": "core", "members_with_roles": [{"user_id": "lead", "role": "user"}]},
     )
     own = (await client.call("POST", "/key/generate", lead, {}))[1]["token"]
     attempts: list[tuple[str, dict[str, Any]]] = [

@@ -110,6 +110,11 @@ async def test_a_key_sees_only_the_deployments_of_its_models(gateway: GatewayThr
         gateway, "/user/new", {"user_id": "root", "user_role": "proxy_admin", "auto_create_key": False}
     )
     admin = (await _post(gateway, "/key/generate", {"user_id": "root", "models": ["claude"]}))["key"]
+    await _post(
+        gateway, "/user/new", {"user_id": "ops", "user_role": "proxy_admin_viewer", "auto_create_key": False}
+    )
+    # a proxy admin viewer reads everything: every deployment (never a credential), whatever its models
+    viewer = (await _post(gateway, "/key/generate", {"user_id": "ops", "models": ["claude"]}))["key"]
 
     info = await _get(gateway, "/model/info", limited)
     assert [e["model_name"] for e in info["data"]] == ["claude"]
@@ -118,7 +123,7 @@ async def test_a_key_sees_only_the_deployments_of_its_models(gateway: GatewayThr
     assert _groups(health) == {"claude"} and health["healthy_count"] == 1
     models = await _get(gateway, "/v1/models", limited)
     assert [m["id"] for m in models["data"]] == ["claude"]
-    for key in (unlimited, admin, MASTER_KEY):
+    for key in (unlimited, admin, viewer, MASTER_KEY):
         assert _groups(await _get(gateway, "/health", key)) == {"claude", "gpt-4o", "gemini"}
         assert len((await _get(gateway, "/model/info", key))["data"]) == 3
 

@@ -21,6 +21,7 @@ def _owners(principal: KeyPrincipal) -> list[Owner]:
         owners.append(("team", principal.team_id))
     if principal.organization_id:
         owners.append(("organization", principal.organization_id))
+    owners.extend(("budget", scope.ident) for scope in principal.limits if scope.scope == "budget")
     return owners
 
 

@@ -30,6 +30,25 @@ def scope_limits(scope: str, ident: str, fields: LimitFields, spend: int) -> Sco
     )
 
 
+def model_budgets(record: PrincipalRecord) -> dict[str, ScopeLimits]:
+    """The key's per-model budgets (model_max_budget) with their spend this period."""
+    key = record.key
+    if not key.model_max_budget:
+        return {}
+    spends = {s.model: s for s in record.model_spend}
+    out = {}
+    for model, budget in key.model_max_budget.items():
+        spent = spends.get(model)
+        out[model] = ScopeLimits(
+            scope="key_model",
+            ident=f"{key.key_hash} {model}",
+            spend_micros=spent.spend_micros if spent is not None else 0,
+            max_budget_micros=budget.get("max_budget_micros"),
+            budget_reset_at=_epoch(spent.budget_reset_at) if spent is not None else None,
+        )
+    return out
+
+
 def allowed_models(lists: list[list[str]]) -> frozenset[str] | None:
     allowed: frozenset[str] | None = None
     for models in lists:
@@ -53,6 +72,10 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
             blocked_by = scope
             break
     limits = [scope_limits("key", key.key_hash, key, key.spend_micros)]
+    if record.key_budget is not None:
+        # a shared budget: the spend of every key that names it
+        shared = record.key_budget
+        limits.append(scope_limits("budget", shared.budget_id, shared, shared.spend_micros))
     if user is not None:
         limits.append(scope_limits("user", user.user_id, user, user.spend_micros))
     if team is not None:
@@ -86,6 +109,7 @@ def principal_from_record(record: PrincipalRecord) -> KeyPrincipal:
         allowed_routes=tuple(key.allowed_routes or ()),
         mcp_servers=allowed_models([mcp_servers_of(key.object_permission), *team_servers]),
         mcp_tools=mcp_tools_of([key.object_permission, team.object_permission if team is not None else None]),
+        model_budgets=model_budgets(record),
     )
 
 

@@ -127,6 +127,7 @@ class SessionAuthenticator:
             user_id=user.user_id,
             models=frozenset(user.models) if user.models else None,
             proxy_admin=user.user_role in ADMIN_ROLES,
+            user_role=user.user_role,
             routes=self.routes,
         )
 

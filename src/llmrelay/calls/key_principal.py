@@ -17,7 +17,7 @@ class ScopeLimits(msgspec.Struct, frozen=True, kw_only=True):
     """The budget and rate limits of one scope ("key", "user", "team", "organization", "end_user"), with its
     spend as of the last load (the spend writer announces a crossed budget, which triggers a reload)."""
 
-    scope: str
+    scope: str  # ... or "budget" (a shared budget the key names), "key_model" (a per-model budget)
     ident: str
     spend_micros: int = 0
     max_budget_micros: int | None = None
@@ -57,6 +57,8 @@ class KeyPrincipal(msgspec.Struct, frozen=True, kw_only=True):
     mcp_servers: frozenset[str] | None = None
     # per server, the only tools this key may call (the key's and team's intersected)
     mcp_tools: dict[str, frozenset[str]] = msgspec.field(default_factory=dict)
+    # the key's per-model budgets (LiteLLM's model_max_budget): model → its budget and spend
+    model_budgets: dict[str, ScopeLimits] = msgspec.field(default_factory=dict)
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -70,6 +72,15 @@ class KeyPrincipal(msgspec.Struct, frozen=True, kw_only=True):
             if scope.budget_exceeded:
                 return scope
         return None
+
+    def spend_owners(self, model: str) -> tuple[tuple[str, str], ...]:
+        """What a call to `model` spends from besides the owners a spend row names: the key's
+        shared budget and its budget for that model (the pending ledger counts them too)."""
+        owners = [(s.scope, s.ident) for s in self.limits if s.scope == "budget"]
+        per_model = self.model_budgets.get(model) if self.model_budgets else None
+        if per_model is not None:
+            owners.append((per_model.scope, per_model.ident))
+        return tuple(owners)
 
     def scope(self, name: str) -> ScopeLimits | None:
         for scope in self.limits:

@@ -42,6 +42,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     # a JWT's end user (litellm_jwtauth.end_user_id_jwt_field): their spend and budget, as a
     # request's `user` field would name them
     end_user: str | None = None
+    # a dashboard session's user's stored role (kind "sso"): what the admin API's permission table
+    # reads for it (a session carries no key whose user row would say)
+    user_role: str | None = None
 
     @property
     def is_admin(self) -> bool:

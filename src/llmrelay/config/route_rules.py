@@ -89,7 +89,7 @@ def check_entry(entry: str) -> None:
 
 
 # the roles whose routes role_allowed_routes may narrow (an admin's are never narrowed)
-NARROWABLE_ROLES = ("proxy_admin_viewer", "internal_user", "internal_user_viewer")
+NARROWABLE_ROLES = ("proxy_admin_viewer", "internal_user", "internal_user_viewer", "org_admin")
 
 
 def check_role(role: str) -> None:

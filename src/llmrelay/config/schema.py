@@ -192,6 +192,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     auth_failures_per_window: Annotated[int, msgspec.Meta(ge=0)] = 20
     auth_failure_window_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 60.0
     auth_failure_max_addresses: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = 10_000
+    # llmrelay: requests without a credential (public routes but the probes, unrouted paths) one
+    # client address may send a minute before 429 (0 = off); remembers auth_failure_max_addresses
+    unauthenticated_requests_per_minute: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 0
     # llmrelay: seconds between SSE keep-alive comments while a stream waits for its first token
     stream_keepalive_seconds: float = 10.0
     # llmrelay: overall deadline of one request through the gateway, seconds (None = the router's)

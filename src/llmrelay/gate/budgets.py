@@ -14,6 +14,15 @@ def _usd(micros: int) -> str:
     return f"{micros / 1_000_000:.6f}".rstrip("0").rstrip(".")
 
 
+def _who(scope: ScopeLimits) -> str:
+    if scope.scope == "key":
+        return "key"
+    if scope.scope == "key_model":
+        # ident: "<key hash> <model>"; the hash is not shown
+        return f"key's budget for model={scope.ident.partition(' ')[2]}"
+    return f"{scope.scope}={scope.ident}"
+
+
 class Budgets:
     __slots__ = ("end_users", "pending")
 
@@ -33,7 +42,7 @@ class Budgets:
             return
         spent = self.spent(scope, now)
         if spent >= scope.max_budget_micros:
-            who = "key" if scope.scope == "key" else f"{scope.scope}={scope.ident}"
+            who = _who(scope)
             raise BudgetExceededError(
                 f"Budget has been exceeded! {who} Current cost: {_usd(spent)}, "
                 f"Max budget: {_usd(scope.max_budget_micros)}",

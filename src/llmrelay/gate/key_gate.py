@@ -104,6 +104,8 @@ class KeyGate:
                 )
             for scope in found.limits:
                 self.budgets.check(scope, now)
+            if found.model_budgets:
+                self._check_model_budget(found, call, now)
         end_user = None
         if call.end_user and self.budgets.end_users is not None:
             end_user = await self.budgets.check_end_user(call.end_user, now)
@@ -122,6 +124,12 @@ class KeyGate:
 
     async def admit_session(self, principal: Principal, call: CallInfo, lease: float) -> SessionPass:
         return SessionPass(await self.admit(principal, call, lease=lease))
+    def _check_model_budget(self, found: KeyPrincipal, call: CallInfo, now: float) -> None:
+        """The key's budget for the model asked for (and for the group an alias names)."""
+        for name in (call.model, call.alias_of):
+            scope = found.model_budgets.get(name) if name else None
+            if scope is not None:
+                self.budgets.check(scope, now)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a settlement off the caller's path; the gate holds the task until it ends."""
@@ -154,13 +162,13 @@ class KeyPass:
         await self.settle(usage)
         spend = self.gate.spend
         if spend.writer is not None:
-            await spend.record(self._row(usage, served, None), wait=True)
+            await spend.record(self._row(usage, served, None), wait=True, found=self.found)
 
     async def failed(self, error: LLMError, usage: Usage | None, served: Served) -> None:
         await self.settle(usage if usage is not None else Usage())
         spend = self.gate.spend
         if spend.writer is not None:
-            await spend.record(self._row(usage, served, error), wait=False)
+            await spend.record(self._row(usage, served, error), wait=False, found=self.found)
 
     def abandoned(self, usage: Usage | None, served: Served) -> None:
         if self.reservation is not None:
@@ -168,7 +176,8 @@ class KeyPass:
         if usage is not None or served.cost_micros:
             # an upstream that reported usage was paid for, even if nobody read the answer
             gone = LLMError("the client went away before the answer ended", code="client_disconnected")
-            self.gate.spawn(self.gate.spend.record(self._row(usage, served, gone), wait=False))
+            row = self._row(usage, served, gone)
+            self.gate.spawn(self.gate.spend.record(row, wait=False, found=self.found))
 
 
 def _routing_for(routing: EndUserRouting, found: KeyPrincipal | None) -> EndUserRouting:

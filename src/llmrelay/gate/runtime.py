@@ -154,6 +154,17 @@ class KeysRuntime:
         owners: list[tuple[str, str]] = []
         for kind, attr in (("user", "user_id"), ("team", "team_id"), ("organization", "organization_id")):
             owners += [(kind, ident) for ident in _distinct(rows, attr)]
+        # the shared budgets these keys spend from: every key naming one reads its new spend (a
+        # key of the budget with no call in this batch would otherwise hold its old spend)
+        cache = self.service.cache
+        shared = {
+            scope.ident
+            for key_hash in keys
+            if (found := cache.get(key_hash)) is not None
+            for scope in found.limits
+            if scope.scope == "budget"
+        }
+        owners += [("budget", ident) for ident in sorted(shared)]
         await self.service.sync.reload(keys, owners)
         await self.end_users.refresh(_distinct(rows, "end_user"))
         self.pending.settled(map(_REQUEST_ID, rows))

@@ -76,12 +76,13 @@ class SpendRecorder:
         )
         return fit_to_columns(row)
 
-    async def record(self, row: SpendLogRecord, *, wait: bool) -> None:
-        """Count the row as pending at once; with `wait`, return once it is on disk."""
+    async def record(self, row: SpendLogRecord, *, wait: bool, found: KeyPrincipal | None = None) -> None:
+        """Count the row as pending at once (for the key's shared and per-model budgets too, from
+        `found`); with `wait`, return once it is on disk."""
         writer = self.writer
         if writer is None:
             return
-        self.pending.add(row)
+        self.pending.add(row, found.spend_owners(row.model) if found is not None else ())
         if not wait:
             writer.record_nowait(row)
             return

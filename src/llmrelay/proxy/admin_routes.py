@@ -27,9 +27,11 @@ class AdminRoutes:
 
     def _visible_groups(self, principal: Principal) -> frozenset[str] | None:
         """The model groups whose deployments `principal` may see: those its key may call (an alias
-        it may call shows the group behind it); None = every group (an admin, the master key, an
-        unrestricted key, an open gateway)."""
+        it may call shows the group behind it); None = every group (an admin, the master key, a proxy
+        admin viewer, who reads everything, an unrestricted key, an open gateway)."""
         if principal.is_admin or principal.models is None:
+            return None
+        if principal.key is not None and principal.key.user_role == "proxy_admin_viewer":
             return None
         router = self.state.router
         targets = {target for name in principal.models if (target := router.alias_target(name)) is not None}

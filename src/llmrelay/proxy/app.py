@@ -21,6 +21,7 @@ from llmrelay.proxy.network_policy import NetworkPolicy
 from llmrelay.proxy.openai_routes import OpenAIRoutes
 from llmrelay.proxy.openapi import ApiDocument, Auth, ServedRoute, gateway_docs, static_file_doc
 from llmrelay.proxy.paths import check_path, slash_redirect
+from llmrelay.proxy.public_throttle import PublicThrottle
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import Authenticate, GatewayState
 from llmrelay.proxy.ui import UiRoutes
@@ -78,6 +79,13 @@ class GatewayApp:
         # without trusted proxies the client is the peer: no resolver on the hot path
         self._clients = ClientAddresses(proxies) if proxies else None
         self._client_of = self._clients.of if self._clients is not None else _peer_of
+        # requests without a credential per address (general_settings.unauthenticated_requests_per_minute)
+        per_minute = state.settings.unauthenticated_requests_per_minute
+        self._public = (
+            PublicThrottle(per_minute, max_addresses=state.settings.auth_failure_max_addresses)
+            if per_minute
+            else None
+        )
         # allowed_ips and the route rules (keys' own allowed_routes included); None: nothing to check
         self._policy = NetworkPolicy.from_settings(
             state.settings, key_routes=state.authenticate is not open_access
@@ -201,10 +209,13 @@ class GatewayApp:
             if policy is not None:
                 policy.check_address(taker, path)
             if handler is None:
-                await self._unrouted(req, scope.method, path)
+                await self._unrouted(req, scope.method, path, taker)
                 return
             principal = ANONYMOUS
-            if dialect != PUBLIC:
+            if dialect == PUBLIC:
+                if self._public is not None:
+                    self._public.hit(taker, path)
+            else:
                 headers = scope.headers
                 # one credential header (the common case) needs no more than these tests;
                 # refuse_ambiguous_credentials decides the rest
@@ -252,12 +263,19 @@ class GatewayApp:
         self._check_route(principal, scope.path)
         return principal
 
-    async def _unrouted(self, req: Request, method: str, path: str) -> None:
+    async def _unrouted(self, req: Request, method: str, path: str, client: str) -> None:
         redirect = slash_redirect(path)
         if redirect is not None:
+            if self._public is not None:
+                self._public.hit(client, path)
             self._redirect(req, redirect)
             return
-        check_path(path)
+        try:
+            check_path(path)
+        except LLMError:
+            if self._public is not None:
+                self._public.hit(client, path)  # a refused path is counted as well
+            raise
         if path in self.state.websocket_routes:
             # RFC 9110 §15.5.22: the route exists, over another protocol
             req.response_headers.append(("upgrade", "websocket"))
@@ -276,6 +294,9 @@ class GatewayApp:
             if method == route_method and path.startswith(prefix):
                 await handler(req, await self._authenticate(req, path))
                 return
+        if self._public is not None:
+            # no route took it: a request without a credential (a scanner's probe, a typo)
+            self._public.hit(client, path)
         allowed = set(self._methods.get(path, ()))
         if model_prefix is not None:
             allowed.add("GET")

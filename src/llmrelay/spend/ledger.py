@@ -14,7 +14,8 @@ from operator import attrgetter
 
 from llmrelay.storage.records import SpendLogRecord
 
-Owner = tuple[str, str]  # ("key" | "user" | "team" | "organization" | "end_user", id)
+# ("key" | "user" | "team" | "organization" | "end_user" | "budget" | "key_model", id)
+Owner = tuple[str, str]
 
 
 _KINDS = ("key", "user", "team", "organization", "end_user")
@@ -33,10 +34,13 @@ class PendingSpend:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def add(self, row: SpendLogRecord) -> None:
+    def add(self, row: SpendLogRecord, extra: tuple[Owner, ...] = ()) -> None:
+        """Count a row for the owners it names and `extra` (a key's shared and per-model budgets)."""
         if row.cost_micros <= 0 or row.request_id in self._rows:
             return
         owners = owners_of(row)
+        if extra:
+            owners += extra
         self._rows[row.request_id] = (row.cost_micros, owners)
         for owner in owners:
             self._by_owner[owner] = self._by_owner.get(owner, 0) + row.cost_micros

@@ -55,6 +55,8 @@ class KeyRecord(LimitFields, kw_only=True):
     allowed_routes: list[str] | None = None
     # LiteLLM's object_permission (MCP servers and tools this key may use); None = no restriction
     object_permission: dict[str, Any] | None = None
+    budget_id: str | None = None
+    model_max_budget: dict[str, dict[str, Any]] | None = None  # model → MODEL_BUDGET_FIELDS
     created_at: datetime
     updated_at: datetime
 
@@ -74,6 +76,8 @@ class NewKey(LimitFields, kw_only=True):
     created_by: str | None = None
     allowed_routes: list[str] | None = None
     object_permission: dict[str, Any] | None = None
+    budget_id: str | None = None
+    model_max_budget: dict[str, dict[str, Any]] | None = None
 
 
 class KeyUpdate(LimitUpdate, kw_only=True):
@@ -89,6 +93,8 @@ class KeyUpdate(LimitUpdate, kw_only=True):
     blocked: bool | UnsetType = UNSET
     allowed_routes: list[str] | UnsetType | None = UNSET
     object_permission: dict[str, Any] | UnsetType | None = UNSET
+    budget_id: str | UnsetType | None = UNSET
+    model_max_budget: dict[str, dict[str, Any]] | UnsetType | None = UNSET
 
 
 # ---- users, teams, organizations --------------------------------------------------------------
@@ -200,11 +206,25 @@ class OrganizationUpdate(msgspec.Struct, kw_only=True):
     blocked: bool | UnsetType = UNSET
 
 
+class KeyModelSpend(msgspec.Struct, kw_only=True, frozen=True):
+    """A key's spend on one model in the current period of its per-model budget."""
+
+    key_hash: str
+    model: str
+    spend_micros: int = 0
+    budget_reset_at: datetime | None = None
+
+
+# a model_max_budget entry as stored: {"max_budget_micros": int, "budget_duration": str | None}
+MODEL_BUDGET_FIELDS = ("max_budget_micros", "budget_duration")
+
+
 # ---- budgets and end users ----------------------------------------------------------------------
 
 
 class BudgetRecord(LimitFields, kw_only=True):
     budget_id: str
+    spend_micros: int = 0  # the spend of the keys naming it
     created_at: datetime
     updated_at: datetime
 
@@ -254,6 +274,9 @@ class PrincipalRecord(msgspec.Struct, kw_only=True, frozen=True):
     team: TeamRecord | None = None
     organization: OrganizationRecord | None = None
     organization_budget: BudgetRecord | None = None
+    key_budget: BudgetRecord | None = None  # the shared budget the key names (budget_id)
+    # the key's spend per model, for the models its model_max_budget names
+    model_spend: tuple[KeyModelSpend, ...] = ()
 
 
 class AuthChange(msgspec.Struct, kw_only=True, frozen=True):

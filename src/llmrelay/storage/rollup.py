@@ -32,6 +32,8 @@ class SpendRollup(msgspec.Struct, kw_only=True):
     organizations: dict[str, int]
     end_users: dict[str, int]
     daily: list[DailySpendRow]
+    # (key hash, the model the call asked for) → cost: a key's per-model budgets
+    key_models: dict[tuple[str, str], int] = msgspec.field(default_factory=dict)
 
 
 _OWNER_IDS = attrgetter("key_hash", "user_id", "team_id", "organization_id", "end_user")
@@ -44,11 +46,13 @@ def roll_up(logs: Iterable[SpendLogRecord]) -> SpendRollup:
     orgs: defaultdict[str, int] = defaultdict(int)
     end_users: defaultdict[str, int] = defaultdict(int)
     daily: dict[tuple[object, ...], DailySpendRow] = {}
+    key_models: defaultdict[tuple[str, str], int] = defaultdict(int)
     for log in logs:  # once per spend row written: plain locals, a daily row built only when new
         cost = log.cost_micros
         key_hash, user_id, team_id, organization_id, end_user = _OWNER_IDS(log)
         if key_hash:
             keys[key_hash] += cost
+            key_models[key_hash, log.model] += cost
         if user_id:
             users[user_id] += cost
         if team_id:
@@ -85,4 +89,5 @@ def roll_up(logs: Iterable[SpendLogRecord]) -> SpendRollup:
         organizations=dict(orgs),
         end_users=dict(end_users),
         daily=list(daily.values()),
+        key_models=dict(key_models),
     )

@@ -64,6 +64,9 @@ budgets = Table(
     metadata,
     Column("budget_id", String(ID), primary_key=True),
     *_limit_columns(),
+    # the spend of the keys that name this budget (a shared budget); organizations and end users
+    # that name it keep their own spend
+    Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     *_stamps(),
     Index(None, "budget_reset_at"),
 )
@@ -170,13 +173,39 @@ virtual_keys = Table(
     Column("allowed_routes", json_type(), nullable=True),
     # LiteLLM's object_permission: the MCP servers and tools the key may use; NULL = no restriction
     Column("object_permission", json_type(), nullable=True),
+    # LiteLLM's: a shared budget the key spends from, with every other key naming it
+    Column("budget_id", String(ID), ForeignKey("budgets.budget_id", ondelete="SET NULL"), nullable=True),
+    # LiteLLM's per-model budgets: {model: {"max_budget_micros": int, "budget_duration": str | None}};
+    # NULL = none. Their spend is in key_model_spend.
+    Column("model_max_budget", json_type(), nullable=True),
     *_stamps(),
     UniqueConstraint("key_alias"),
+    # "which keys share this budget" (reload after a budget change, /budget/delete)
+    Index(None, "budget_id"),
     Index(None, "user_id"),
     Index(None, "team_id"),
     Index(None, "organization_id"),
     Index(None, "budget_reset_at"),
     Index(None, "expires"),
+)
+
+# A key's spend per model, for the models its model_max_budget names (no row for others). Follows
+# the key when it is regenerated (its hash changes) and goes with it.
+key_model_spend = Table(
+    "key_model_spend",
+    metadata,
+    Column(
+        "key_hash",
+        String(ID),
+        ForeignKey("virtual_keys.key_hash", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+    ),
+    Column("model", String(ALIAS), nullable=False),
+    Column("spend_micros", BigInteger, nullable=False, server_default="0"),
+    Column("budget_reset_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("key_hash", "model"),
+    # the periodic reset: rows whose period ended
+    Index(None, "budget_reset_at"),
 )
 
 end_users = Table(

@@ -4,21 +4,27 @@ route table:
     admin = AdminApi(storage, key_service.authenticator)
     for method, path, handler in admin.routes():
         add(method, path, handler, OPENAI)
+
+Every route runs behind its row of the permission table (permission_table.py): who may call it, in
+which scope; the handler narrows what a scoped caller reaches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import msgspec
+
 from llmrelay.auth.authenticator import KeyAuthenticator
 from llmrelay.calls.principal import Principal
 from llmrelay.proxy.admin.access import Caller, caller_of
 from llmrelay.proxy.admin.audit import AUDIT_PREFIX, CHANGED_BY_HEADER, AuditRoutes, AuditTrail
+from llmrelay.proxy.admin.budgets import BudgetRoutes
 from llmrelay.proxy.admin.end_users import EndUserRoutes
 from llmrelay.proxy.admin.keys import KeyRoutes
 from llmrelay.proxy.admin.organizations import OrganizationRoutes
 from llmrelay.proxy.admin.people import PeopleRoutes
-from llmrelay.proxy.admin.permissions import owner_routes
+from llmrelay.proxy.admin.permission_table import INTERNAL_USER, ORG_ADMIN, TEAM_ADMIN, Rule, rule_for
 from llmrelay.proxy.admin.spend import SpendRoutes
 from llmrelay.proxy.http import Request
 from llmrelay.storage.storage import Storage
@@ -47,15 +53,51 @@ class AdminApi:
         self._end_users = EndUserRoutes(storage, trail, model_names)
         self._audit = AuditRoutes(storage)
         self._orgs = OrganizationRoutes(storage, trail)
+        self._budgets = BudgetRoutes(storage, trail)
+        self.storage = storage
 
-    def _guarded(self, method: str, path: str, handler: AdminHandler) -> Handler:
-        # a write route the permission table gives owners none of is an admin's, whatever the handler
-        admin_only = method != "GET" and path not in owner_routes()
+    async def _granted(self, principal: Principal, rule: Rule, route: str) -> Caller:
+        """The caller with the scopes the permission table grants them on this route; 403 naming
+        their role when it grants none."""
+        caller = caller_of(principal, self.keys)
+        if caller.is_admin:
+            return caller
+        roles = {caller.role}
+        if caller.role == ORG_ADMIN:
+            roles.add(INTERNAL_USER)  # an org admin is an internal user besides
+        teams: frozenset[str] = frozenset()
+        organization_id = None
+        if caller.user_id is not None:
+            if TEAM_ADMIN in rule.grants:
+                memberships = await self.storage.teams.teams_of(caller.user_id)
+                teams = frozenset(m.team_id for m in memberships if m.role == "admin")
+                if teams:
+                    roles.add(TEAM_ADMIN)
+            if caller.role == ORG_ADMIN and ORG_ADMIN in rule.grants:
+                user = await self.storage.users.get(caller.user_id)
+                organization_id = user.organization_id if user is not None else None
+        scopes = rule.scopes(roles)
+        if not scopes:
+            allowed = ", ".join(sorted(rule.grants))
+            raise PermissionDeniedError(
+                f"{route} is not open to the role {caller.role}; it is open to: {allowed}",
+                code="role_not_allowed",
+            )
+        return msgspec.structs.replace(
+            caller, scopes=scopes, admin_of_teams=teams, organization_id=organization_id
+        )
+
+    def guarded(
+        self, method: str, path: str, handler: AdminHandler, *, rule_path: str | None = None
+    ) -> Handler:
+        """`handler` behind the permission table's row for (method, rule_path or path): the caller it
+        receives carries the scopes granted. An admin route served from another module is wrapped
+        with this too, so the table governs it (a route the table lacks is a proxy admin's alone)."""
+        rule = rule_for(method, rule_path or path)
+        route = f"{method} {rule_path or path}"
 
         async def handle(req: Request, principal: Principal) -> None:
-            caller = caller_of(principal, self.keys)
-            if admin_only:
-                caller.require_admin(path)
+            caller = await self._granted(principal, rule, route)
             if not caller.is_admin and req.header(CHANGED_BY_HEADER):
                 # the audit log names the authenticated caller; only an admin may add on whose behalf
                 raise PermissionDeniedError(
@@ -96,6 +138,7 @@ class AdminApi:
             ("POST", "/organization/update", self._orgs.update),
             ("DELETE", "/organization/delete", self._orgs.delete),
             ("POST", "/organization/member_add", self._orgs.member_add),
+            *self._budgets.routes(),
             ("GET", "/spend/logs", s.logs),
             ("GET", "/spend/daily", s.daily),
             ("GET", "/audit", self._audit.list_entries),
@@ -111,8 +154,14 @@ class AdminApi:
                 ("POST", f"{prefix}/block", e.block),
                 ("POST", f"{prefix}/unblock", e.unblock),
             ]
-        return [(method, path, self._guarded(method, path, handler)) for method, path, handler in table]
+        return [(method, path, self.guarded(method, path, handler)) for method, path, handler in table]
 
     def prefix_routes(self) -> list[tuple[str, str, Handler]]:
         """Routes with an id in the path: (method, path prefix, handler)."""
-        return [("GET", AUDIT_PREFIX, self._guarded("GET", AUDIT_PREFIX, self._audit.get_entry))]
+        return [
+            (
+                "GET",
+                AUDIT_PREFIX,
+                self.guarded("GET", AUDIT_PREFIX, self._audit.get_entry, rule_path=AUDIT_PREFIX + "{id}"),
+            )
+        ]

@@ -27,9 +27,11 @@ from llmrelay.proxy.admin.io import (
     send,
     to_micros,
 )
+from llmrelay.proxy.admin.key_budgets import checked_model_budgets
 from llmrelay.proxy.admin.key_metadata import check_key_metadata
 from llmrelay.proxy.admin.key_routes import checked_routes
 from llmrelay.proxy.admin.organizations import organization_of_team
+from llmrelay.proxy.admin.permission_table import Scope
 from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteKeysRequest,
@@ -81,10 +83,42 @@ class KeyRoutes:
             raise BadRequestError("that key value is taken; choose another", param=param, code="key_taken")
         return key
 
+    async def _check_maker(self, caller: Caller, body: GenerateKeyRequest) -> None:
+        """A non-admin makes a key for themselves (scope own), or as a team's admin a key of that
+        team (scope team) for themselves or one of its members."""
+        me = caller.require_user("creating a key")
+        if body.team_id is not None:
+            if not caller.team_admin_of(body.team_id):
+                raise PermissionDeniedError(
+                    f"only a proxy admin or an admin of team {body.team_id} may make its keys",
+                    param="team_id",
+                    code="not_team_admin",
+                )
+            members = {m.user_id for m in await self.storage.teams.members(body.team_id)}
+            if body.user_id is not None and body.user_id not in members:
+                raise PermissionDeniedError(
+                    f"a team key may belong only to a member of team {body.team_id}",
+                    param="user_id",
+                    code="not_team_member",
+                )
+            return
+        if Scope.OWN not in caller.scopes:
+            raise PermissionDeniedError("your role may not make keys of your own", code="role_not_allowed")
+        if body.user_id not in (None, me):
+            raise PermissionDeniedError(
+                "a key you make is yours: user_id may only name you", param="user_id", code="not_owner"
+            )
+        body.user_id = me
+
+    async def _known_budget(self, budget_id: str | None) -> str | None:
+        if budget_id is not None and await self.storage.budgets.get(budget_id) is None:
+            raise BadRequestError(f"budget_id={budget_id} does not exist", param="budget_id")
+        return budget_id
+
     async def _owned_key(self, caller: Caller, value: str) -> KeyRecord:
         found = await self.storage.keys.get(key_hash_of(value))
         # a key the caller may not manage is reported as missing: its existence is not theirs to learn
-        if found is None or not caller.may_manage(found.user_id):
+        if found is None or not caller.may_reach(found.user_id, found.team_id):
             raise NotFoundError("key not found", code="key_not_found")
         return found
 
@@ -93,12 +127,7 @@ class KeyRoutes:
         check_owner_body(caller, "/key/generate", body, creating=True)
         check_key_metadata(body.metadata)
         if not caller.is_admin:
-            me = caller.require_user("creating a key")
-            if body.user_id not in (None, me):
-                raise PermissionDeniedError(
-                    "a key you make is yours: user_id may only name you", param="user_id", code="not_owner"
-                )
-            body.user_id = me
+            await self._check_maker(caller, body)
         if body.organization_id is not None:
             # a 400 naming the field, not the database's reference conflict
             await organization_of_team(self.storage, body.organization_id)
@@ -119,6 +148,8 @@ class KeyRoutes:
             blocked=body.blocked,
             allowed_routes=checked_routes(body.allowed_routes) or None,
             object_permission=stored_permission(body.object_permission),
+            budget_id=await self._known_budget(body.budget_id),
+            model_max_budget=checked_model_budgets(body.model_max_budget),
             created_by=caller.user_id or ("master" if caller.is_admin else None),
             **limit_fields(body, now, creating=True),
         )
@@ -144,6 +175,10 @@ class KeyRoutes:
             changes["allowed_routes"] = checked_routes(body.allowed_routes or []) or None
         if body.object_permission is not UNSET:
             changes["object_permission"] = stored_permission(body.object_permission)
+        if body.budget_id is not UNSET:
+            changes["budget_id"] = await self._known_budget(body.budget_id)
+        if body.model_max_budget is not UNSET:
+            changes["model_max_budget"] = checked_model_budgets(body.model_max_budget)
         for name in ("key_alias", "models", "metadata", "tags", "blocked", "user_id", "team_id"):
             value = getattr(body, name)
             if value is not UNSET:
@@ -177,12 +212,17 @@ class KeyRoutes:
     async def list_keys(self, req: Request, caller: Caller) -> None:
         params = query(req)
         page, size = int_param(params, "page", 1, high=10**6), int_param(params, "size", 10)
-        user_id = params.get("user_id")
-        if not caller.is_admin:
+        user_id, team_id = params.get("user_id"), params.get("team_id")
+        if not caller.sees_all and not caller.team_admin_of(team_id):
+            # one's own keys; a team's admin lists that team's keys with ?team_id=
             user_id = caller.require_user("listing keys")
+            if Scope.OWN not in caller.scopes:
+                raise PermissionDeniedError(
+                    "pass ?team_id= of a team you are an admin of", param="team_id", code="not_team_admin"
+                )
         keys = await self.storage.keys.list_keys(
             user_id=user_id,
-            team_id=params.get("team_id"),
+            team_id=team_id,
             organization_id=params.get("organization_id"),
             key_alias=params.get("key_alias"),
             limit=size + 1,
@@ -205,7 +245,7 @@ class KeyRoutes:
         records = [await self._owned_key(caller, value) for value in body.keys]
         for alias in body.key_aliases:
             found = await self.storage.keys.get_by_alias(alias)
-            if found is None or not caller.may_manage(found.user_id):
+            if found is None or not caller.may_reach(found.user_id, found.team_id):
                 raise NotFoundError(f"no key with alias {alias!r}", code="key_not_found")
             records.append(found)
         deleted = await self.storage.keys.delete([r.key_hash for r in records])
@@ -240,10 +280,10 @@ class KeyRoutes:
         await self._set_blocked(req, caller, False)
 
     async def _set_blocked(self, req: Request, caller: Caller, blocked: bool) -> None:
-        caller.require_admin("blocking keys")
         body = await read_body(req, KeyRef)
-        key_hash = key_hash_of(body.key)
-        before = await self.storage.keys.get(key_hash) if self.audit.enabled else None
+        # a proxy admin blocks any key, a team's admin that team's keys
+        before = await self._owned_key(caller, body.key)
+        key_hash = before.key_hash
         updated = await self.storage.keys.set_blocked(key_hash, blocked)
         if updated is None:
             raise NotFoundError("key not found", code="key_not_found")

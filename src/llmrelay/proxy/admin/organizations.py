@@ -21,6 +21,7 @@ from llmrelay.auth.principal import ALL_MODELS
 from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import conflict, limit_fields, query, read_body, send, to_micros
+from llmrelay.proxy.admin.permission_table import INTERNAL_USER, ORG_ADMIN, PROXY_ADMIN, PROXY_ADMIN_VIEWER
 from llmrelay.proxy.admin.schemas import (
     DeleteOrganizationsRequest,
     LimitsIn,
@@ -41,10 +42,27 @@ from llmrelay.storage.records import (
     UserUpdate,
 )
 from llmrelay.storage.storage import Storage
-from llmrelay.types.errors import BadRequestError, NotFoundError
+from llmrelay.types.errors import BadRequestError, NotFoundError, PermissionDeniedError
 
 NOT_FOUND = "organization_not_found"
-MEMBER_ROLES = frozenset({"internal_user"})
+# an organization member's role: kept as the user's role (a user belongs to one organization)
+MEMBER_ROLES = frozenset({INTERNAL_USER, ORG_ADMIN})
+# roles an organization's member_add leaves as they are: wider than any it grants
+_KEPT_ROLES = frozenset({PROXY_ADMIN, PROXY_ADMIN_VIEWER})
+
+
+def _role_after(current: str, asked: str) -> str:
+    """`org_admin` makes the user their organization's admin; `internal_user` keeps a role the
+    user has (a viewer stays a viewer); a proxy admin's or viewer's role is never narrowed here."""
+    if current in _KEPT_ROLES or asked == INTERNAL_USER:
+        return current
+    return asked
+
+
+def _member_role(user_role: str) -> str:
+    return ORG_ADMIN if user_role == ORG_ADMIN else INTERNAL_USER
+
+
 MAX_LISTED = 1000  # /organization/list is not paged (as in LiteLLM)
 MAX_SHOWN_MEMBERS = 1000
 
@@ -144,23 +162,26 @@ class OrganizationRoutes:
         send(req, view)
 
     async def info(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("reading organizations")
         organization_id = query(req).get("organization_id")
         if not organization_id:
             raise BadRequestError("pass ?organization_id=", param="organization_id")
+        if not caller.sees_all and not caller.org_admin_of(organization_id):
+            raise _not_found(organization_id)  # not theirs to learn of
         org = await self._require(organization_id)
         teams = await self.storage.teams.list_teams(organization_id=organization_id, limit=MAX_LISTED)
         users = await self.storage.users.list_users(organization_id=organization_id, limit=MAX_SHOWN_MEMBERS)
         view = await self._view(org)
         view["teams"] = [team_view(t) for t in teams]
         view["members"] = [
-            {"user_id": u.user_id, "user_role": "internal_user", "user": user_view(u)} for u in users
+            {"user_id": u.user_id, "user_role": _member_role(u.user_role), "user": user_view(u)}
+            for u in users
         ]
         send(req, view)
 
     async def list_all(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("listing organizations")
         found = await self.storage.organizations.list_organizations(limit=MAX_LISTED)
+        if not caller.sees_all:
+            found = [o for o in found if caller.org_admin_of(o.organization_id)]
         send(req, [await self._view(o) for o in found])
 
     async def update(self, req: Request, caller: Caller) -> None:
@@ -220,14 +241,19 @@ class OrganizationRoutes:
         send(req, [befores[o] for o in gone])
 
     async def member_add(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("adding organization members")
         body = await read_body(req, OrganizationMemberAddRequest)
+        if not caller.is_admin and not caller.org_admin_of(body.organization_id):
+            raise PermissionDeniedError(
+                f"only a proxy admin or an admin of organization {body.organization_id} may add its members",
+                param="organization_id",
+                code="not_org_admin",
+            )
         members = body.member if isinstance(body.member, list) else [body.member]
         for member in members:
             if member.role not in MEMBER_ROLES:
                 raise BadRequestError(
-                    f"organization member role {member.role!r} is not supported: llmrelay has no "
-                    f"per-organization roles; use one of {sorted(MEMBER_ROLES)}",
+                    f"organization member role {member.role!r} is not supported: a user belongs to one "
+                    f"organization here, with one of {sorted(MEMBER_ROLES)}",
                     param="role",
                 )
         await self._require(body.organization_id)
@@ -237,12 +263,19 @@ class OrganizationRoutes:
                 user = await self.storage.users.get(member.user_id)
                 if user is None:
                     user = await self.storage.users.create(
-                        NewUser(user_id=member.user_id, organization_id=body.organization_id)
+                        NewUser(
+                            user_id=member.user_id,
+                            organization_id=body.organization_id,
+                            user_role=member.role,
+                        )
                     )
                     after = user_view(user)
                     await self.audit.record(req, caller, "created", "user", user.user_id, after=after)
-                elif user.organization_id != body.organization_id:
-                    if user.organization_id is not None:
+                elif (
+                    user.organization_id != body.organization_id
+                    or _role_after(user.user_role, member.role) != user.user_role
+                ):
+                    if user.organization_id not in (None, body.organization_id):
                         raise BadRequestError(
                             f"user {member.user_id} already belongs to organization "
                             f"{user.organization_id}; a user belongs to one organization here",
@@ -251,7 +284,11 @@ class OrganizationRoutes:
                         )
                     before = user_view(user)
                     changed = await self.storage.users.update(
-                        member.user_id, UserUpdate(organization_id=body.organization_id)
+                        member.user_id,
+                        UserUpdate(
+                            organization_id=body.organization_id,
+                            user_role=_role_after(user.user_role, member.role),
+                        ),
                     )
                     if changed is None:  # deleted meanwhile
                         raise NotFoundError(f"user {member.user_id} not found", param="user_id")

@@ -21,7 +21,8 @@ from llmrelay.proxy.admin.io import (
     to_micros,
 )
 from llmrelay.proxy.admin.organizations import check_team_models, organization_of_team
-from llmrelay.proxy.admin.permissions import check_owner_body
+from llmrelay.proxy.admin.permission_table import USER_ROLES, Scope
+from llmrelay.proxy.admin.permissions import ORG_ADMIN_MAY_NOT_SET, check_fields_not, check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteTeamsRequest,
     DeleteUsersRequest,
@@ -33,15 +34,27 @@ from llmrelay.proxy.admin.schemas import (
     UpdateUserRequest,
     stored_permission,
 )
+from llmrelay.proxy.admin.team_access import (
+    require_team_admin,
+    require_team_manager,
+    require_users,
+    sees_team,
+)
 from llmrelay.proxy.admin.views import key_view, team_view, user_view
 from llmrelay.proxy.http import Request
 from llmrelay.storage.durations import next_reset
 from llmrelay.storage.errors import StorageConflict
-from llmrelay.storage.records import NewKey, NewTeam, NewUser, TeamMember, TeamUpdate, UserUpdate
+from llmrelay.storage.records import (
+    NewKey,
+    NewTeam,
+    NewUser,
+    TeamMember,
+    TeamUpdate,
+    UserUpdate,
+)
 from llmrelay.storage.storage import Storage
 from llmrelay.types.errors import BadRequestError, NotFoundError, PermissionDeniedError
 
-USER_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"})
 TEAM_ROLES = frozenset({"admin", "user"})
 # /team/list is not paged (as in LiteLLM); a gateway with more teams than this shows the first ones
 MAX_LISTED_TEAMS = 1000
@@ -108,10 +121,9 @@ class PeopleRoutes:
 
     async def user_info(self, req: Request, caller: Caller) -> None:
         user_id = query(req).get("user_id") or caller.require_user("user info without ?user_id=")
-        if not caller.may_manage(user_id):
-            raise NotFoundError("user not found", code="user_not_found")
         user = await self.storage.users.get(user_id)
-        if user is None:
+        # a user the caller may not see is reported as missing
+        if user is None or not caller.may_reach(user.user_id, None, user.organization_id):
             raise NotFoundError("user not found", code="user_not_found")
         keys = await self.storage.keys.list_keys(user_id=user_id, limit=1000)
         teams = await self.storage.teams.teams_of(user_id)
@@ -127,11 +139,16 @@ class PeopleRoutes:
 
     async def user_list(self, req: Request, caller: Caller) -> None:
         """LiteLLM's paging parameters (`page`, `page_size`); `has_more` instead of a total count."""
-        caller.require_admin("listing users")
         params = query(req)
         page, size = int_param(params, "page", 1, high=10**6), int_param(params, "page_size", 25)
+        organization_id = params.get("organization_id")
+        if not caller.sees_all:
+            # an org admin lists their organization's users
+            organization_id = caller.organization_id
+            if organization_id is None:
+                raise PermissionDeniedError("listing users needs an admin", code="role_not_allowed")
         found = await self.storage.users.list_users(
-            organization_id=params.get("organization_id"), limit=size + 1, offset=(page - 1) * size
+            organization_id=organization_id, limit=size + 1, offset=(page - 1) * size
         )
         send(
             req,
@@ -182,8 +199,15 @@ class PeopleRoutes:
     # ---- teams ----
 
     async def team_new(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("creating teams")
         body = await read_body(req, NewTeamRequest)
+        if not caller.is_admin and not caller.org_admin_of(body.organization_id):
+            raise PermissionDeniedError(
+                "an org admin makes teams in their own organization: set organization_id to it",
+                param="organization_id",
+                code="not_org_admin",
+            )
+        if not caller.is_admin:
+            await require_users(self.storage, body.members_with_roles)
         members = [
             TeamMember(team_id="", user_id=m.user_id, role=self._role(m.role))
             for m in body.members_with_roles
@@ -219,10 +243,8 @@ class PeopleRoutes:
         if not team_id:
             raise BadRequestError("pass ?team_id=", param="team_id")
         members = await self.storage.teams.members(team_id)
-        if not caller.is_admin and all(m.user_id != caller.user_id for m in members):
-            raise NotFoundError("team not found", code="team_not_found")
         team = await self.storage.teams.get(team_id)
-        if team is None:
+        if team is None or not sees_team(caller, team, members):
             raise NotFoundError("team not found", code="team_not_found")
         keys = await self.storage.keys.list_keys(team_id=team_id, limit=1000)
         send(
@@ -233,20 +255,31 @@ class PeopleRoutes:
     async def team_list(self, req: Request, caller: Caller) -> None:
         """Every team (an admin) or the caller's own teams, with their members, as LiteLLM lists them."""
         params = query(req)
-        if caller.is_admin:
+        if caller.sees_all:
             found = await self.storage.teams.list_teams(
                 organization_id=params.get("organization_id"), limit=MAX_LISTED_TEAMS
             )
         else:
             own = await self.storage.teams.teams_of(caller.require_user("listing teams"))
             found = [t for m in own if (t := await self.storage.teams.get(m.team_id)) is not None]
+            if caller.organization_id is not None and Scope.ORG in caller.scopes:
+                # an org admin also sees every team of their organization
+                theirs = await self.storage.teams.list_teams(
+                    organization_id=caller.organization_id, limit=MAX_LISTED_TEAMS
+                )
+                seen = {t.team_id for t in found}
+                found += [t for t in theirs if t.team_id not in seen]
         send(req, [team_view(t, await self.storage.teams.members(t.team_id)) for t in found])
 
     async def team_update(self, req: Request, caller: Caller) -> None:
         body = await read_body(req, UpdateTeamRequest)
-        check_owner_body(caller, "/team/update", body)
         if not caller.is_admin:
-            await self._require_team_admin(caller, body.team_id)
+            current = await self.storage.teams.get(body.team_id)
+            if current is not None and caller.org_admin_of(current.organization_id):
+                check_fields_not(body, ORG_ADMIN_MAY_NOT_SET, "an org admin")
+            else:
+                check_owner_body(caller, "/team/update", body)
+                await require_team_admin(self.storage, caller, body.team_id)
         changes = _given(body, ("team_alias", "organization_id", "models", "metadata", "blocked"))
         if body.object_permission is not UNSET:
             changes["object_permission"] = stored_permission(body.object_permission)
@@ -266,8 +299,10 @@ class PeopleRoutes:
         send(req, view)
 
     async def team_delete(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("deleting teams")
         body = await read_body(req, DeleteTeamsRequest)
+        if not caller.is_admin:
+            for team_id in body.team_ids:
+                await require_team_manager(self.storage, caller, team_id, org_only=True)
         befores = {t: await self._team_view(t) for t in body.team_ids} if self.audit.enabled else {}
         deleted = await self.storage.teams.delete(body.team_ids)
         await self.audit.record_many(
@@ -276,9 +311,11 @@ class PeopleRoutes:
         send(req, {"deleted_teams": deleted})
 
     async def member_add(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("adding team members")
         body = await read_body(req, MemberAddRequest)
         members = body.member if isinstance(body.member, list) else [body.member]
+        if not caller.is_admin:
+            await require_team_manager(self.storage, caller, body.team_id)
+            await require_users(self.storage, members)
         before = await self._team_view(body.team_id)
         if before is None:
             raise NotFoundError("team not found", code="team_not_found")
@@ -298,25 +335,15 @@ class PeopleRoutes:
         send(req, view)
 
     async def member_delete(self, req: Request, caller: Caller) -> None:
-        caller.require_admin("removing team members")
         body = await read_body(req, MemberDeleteRequest)
+        if not caller.is_admin:
+            await require_team_manager(self.storage, caller, body.team_id)
         before = await self._team_view(body.team_id) if self.audit.enabled else None
         if not await self.storage.teams.remove_member(body.team_id, body.user_id):
             raise NotFoundError("no such member in that team", code="member_not_found")
         after = await self._team_view(body.team_id) if self.audit.enabled else None
         await self.audit.record(req, caller, "updated", "team", body.team_id, before=before, after=after)
         send(req, {"team_id": body.team_id, "user_id": body.user_id, "removed": True})
-
-    async def _require_team_admin(self, caller: Caller, team_id: str) -> None:
-        """A non-admin may change a team only as one of its admins (the member role `admin`)."""
-        user_id = caller.require_user("updating a team")
-        members = await self.storage.teams.members(team_id)
-        if not any(m.user_id == user_id and m.role == "admin" for m in members):
-            raise PermissionDeniedError(
-                f"only a proxy admin or an admin of team {team_id} may change it",
-                param="team_id",
-                code="not_team_admin",
-            )
 
     async def _check_team_organization(
         self, team_id: str, organization_id: str | UnsetType | None, models: list[str] | UnsetType

@@ -21,12 +21,17 @@ from msgspec import UNSET
 from llmrelay.proxy.admin.access import Caller
 from llmrelay.types.errors import PermissionDeniedError
 
-# what a key owner (an internal user) may set, per route; on /key/generate `user_id` may only name
-# the caller, on /user/update the user must be the caller, on /team/update the caller must be an
-# admin of that team (its `admin` role)
+# what a caller who is not a proxy admin (an internal user, a team's admin, an org admin) may set,
+# per route; which objects they reach is the permission table's (permission_table.py): on
+# /key/generate `user_id` may only name the caller (or, on a team key, a member of the team whose
+# admin the caller is), on /user/update the user must be the caller, on /team/update the caller must
+# be an admin of that team (its `admin` role). An org admin sets more on their organization's teams
+# (ORG_ADMIN_MAY_NOT_SET).
 OWNER_MAY_SET: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "/key/generate": frozenset({"key", "key_alias", "duration", "models", "metadata", "tags", "user_id"}),
+        "/key/generate": frozenset(
+            {"key", "key_alias", "duration", "models", "metadata", "tags", "user_id", "team_id"}
+        ),
         "/key/update": frozenset({"key", "key_alias"}),
         "/key/regenerate": frozenset({"key", "new_key"}),
         "/key/delete": frozenset({"keys", "key_aliases"}),
@@ -34,6 +39,10 @@ OWNER_MAY_SET: Mapping[str, frozenset[str]] = MappingProxyType(
         "/team/update": frozenset({"team_id", "team_alias"}),
     }
 )
+
+
+# what an org admin may not set on their organization's teams: moving a team out, and its spend
+ORG_ADMIN_MAY_NOT_SET = frozenset({"organization_id", "spend"})
 
 
 def fields_set(body: msgspec.Struct, *, creating: bool) -> list[str]:
@@ -73,11 +82,15 @@ def check_owner_fields(caller: Caller, route: str, fields: Iterable[str]) -> Non
             )
 
 
+def check_fields_not(body: msgspec.Struct, refused: frozenset[str], who: str) -> None:
+    """403 naming the first field of an update that `who` may not set."""
+    for name in fields_set(body, creating=False):
+        if name in refused:
+            raise PermissionDeniedError(
+                f"{who} may not set {name}; a proxy admin may", param=name, code="admin_only_field"
+            )
+
+
 def check_owner_body(caller: Caller, route: str, body: msgspec.Struct, *, creating: bool = False) -> None:
     if not caller.is_admin:
         check_owner_fields(caller, route, fields_set(body, creating=creating))
-
-
-def owner_routes() -> frozenset[str]:
-    """The write routes a non-admin may call at all."""
-    return frozenset(OWNER_MAY_SET)

@@ -74,6 +74,24 @@ class LimitsIn(msgspec.Struct, kw_only=True):
     max_parallel_requests: Count32 | UnsetType | None = UNSET
 
 
+class ModelBudgetIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One entry of LiteLLM's `model_max_budget` (its BudgetConfig): `max_budget` (or its older
+    name `budget_limit`) in USD, `budget_duration` (or `time_period`). Per-model rate limits are
+    set in the key's metadata (`model_rpm_limit`, `model_tpm_limit`): here they are refused."""
+
+    max_budget: Usd | None = None
+    budget_limit: Usd | None = None
+    budget_duration: Duration | None = None
+    time_period: Duration | None = None
+    tpm_limit: Count64 | None = None
+    rpm_limit: Count32 | None = None
+
+
+# at most this many models in a key's model_max_budget
+MAX_MODEL_BUDGETS = 100
+ModelBudgets = Annotated[dict[ModelName, ModelBudgetIn], msgspec.Meta(max_length=MAX_MODEL_BUDGETS)]
+
+
 class GenerateKeyRequest(LimitsIn, kw_only=True):
     # a caller-chosen key (must start with sk-); generated otherwise. Only its hash is stored.
     key: Annotated[str, msgspec.Meta(max_length=NAME_CHARS, pattern=PRINTABLE)] | None = None
@@ -89,6 +107,10 @@ class GenerateKeyRequest(LimitsIn, kw_only=True):
     # LiteLLM's: the only routes the key may call (paths, `/prefix/*` or route groups)
     allowed_routes: list[Name] = msgspec.field(default_factory=list)
     object_permission: ObjectPermission | None = None
+    # LiteLLM's: a shared budget (/budget/new) the key spends from
+    budget_id: BudgetId | None = None
+    # LiteLLM's: a budget per model, {model: {max_budget, budget_duration}}
+    model_max_budget: ModelBudgets = msgspec.field(default_factory=dict)
 
 
 class UpdateKeyRequest(LimitsIn, kw_only=True):
@@ -104,6 +126,8 @@ class UpdateKeyRequest(LimitsIn, kw_only=True):
     spend: Usd | UnsetType = UNSET
     allowed_routes: list[Name] | UnsetType | None = UNSET
     object_permission: ObjectPermission | UnsetType | None = UNSET
+    budget_id: BudgetId | UnsetType | None = UNSET
+    model_max_budget: ModelBudgets | UnsetType | None = UNSET
 
 
 class KeyRef(msgspec.Struct, kw_only=True):
@@ -160,6 +184,11 @@ class Member(msgspec.Struct, kw_only=True):
     role: Name = "user"  # "admin" | "user"
 
 
+# LiteLLM's team-wide per-model budgets are not kept on teams here (a key's are): only an empty
+# or null value is accepted, anything else is a 400 naming the field, never stored and ignored
+NoTeamModelBudgets = Annotated[dict[str, Any], msgspec.Meta(max_length=0)]
+
+
 class NewTeamRequest(LimitsIn, kw_only=True):
     team_id: Id | None = None
     team_alias: Name | None = None
@@ -169,6 +198,7 @@ class NewTeamRequest(LimitsIn, kw_only=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     blocked: bool = False
     object_permission: ObjectPermission | None = None
+    model_max_budget: NoTeamModelBudgets | None = None
 
 
 class UpdateTeamRequest(LimitsIn, kw_only=True):
@@ -180,6 +210,7 @@ class UpdateTeamRequest(LimitsIn, kw_only=True):
     blocked: bool | UnsetType = UNSET
     spend: Usd | UnsetType = UNSET
     object_permission: ObjectPermission | UnsetType | None = UNSET
+    model_max_budget: NoTeamModelBudgets | UnsetType | None = UNSET
 
 
 class DeleteTeamsRequest(msgspec.Struct, kw_only=True):
@@ -268,3 +299,29 @@ class OrganizationMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
 class OrganizationMemberAddRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     organization_id: Id
     member: OrganizationMember | list[OrganizationMember]
+
+
+# ---- shared budgets (/budget/*) ----
+
+
+class BudgetNewRequest(LimitsIn, kw_only=True, forbid_unknown_fields=True):
+    """LiteLLM's BudgetNewRequest. `model_max_budget` and `tpd_limit` (and an explicit first
+    `budget_reset_at`) are not kept on a shared budget here: a value other than null is refused
+    (400 naming it) rather than stored and ignored."""
+
+    budget_id: BudgetId | None = None
+    model_max_budget: dict[str, Any] | None = None
+    tpd_limit: int | None = None
+    budget_reset_at: str | None = None
+
+
+class BudgetUpdateRequest(BudgetNewRequest, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class BudgetInfoRequest(msgspec.Struct, kw_only=True):
+    budgets: Annotated[list[BudgetId], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class BudgetDeleteRequest(msgspec.Struct, kw_only=True):
+    id: BudgetId

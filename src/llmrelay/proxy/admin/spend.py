@@ -39,7 +39,7 @@ class SpendRoutes:
         params = query(req)
         request_id = params.get("request_id")
         user_id = params.get("user_id")
-        if not caller.is_admin:
+        if not caller.sees_all:
             user_id = caller.require_user("reading spend")
         if request_id is not None:
             found = await self.storage.spend.get_log(request_id)
@@ -67,7 +67,7 @@ class SpendRoutes:
         if group_by not in GROUPS:
             raise BadRequestError(f"group_by must be one of {sorted(GROUPS)}", param="group_by")
         user_id = params.get("user_id")
-        if not caller.is_admin:
+        if not caller.sees_all:
             user_id = caller.require_user("reading spend")
         api_key = params.get("api_key")
         flt = DailySpendFilter(

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from llmrelay.proxy.admin.io import to_usd
+from llmrelay.proxy.admin.key_budgets import model_budgets_view
 from llmrelay.storage.records import (
     BudgetRecord,
     EndUserRecord,
@@ -52,6 +53,8 @@ def key_view(key: KeyRecord) -> dict[str, Any]:
         "tags": key.tags,
         "allowed_routes": key.allowed_routes or [],
         "object_permission": key.object_permission,
+        "budget_id": key.budget_id,
+        "model_max_budget": model_budgets_view(key.model_max_budget),
         "created_by": key.created_by,
         **_limits(key),
     }
@@ -86,6 +89,8 @@ def budget_view(budget: BudgetRecord) -> dict[str, Any]:
     return {
         "budget_id": budget.budget_id,
         "max_budget": to_usd(budget.max_budget_micros),
+        # what the keys naming it spent in the current period (a shared budget)
+        "spend": to_usd(budget.spend_micros),
         "soft_budget": to_usd(budget.soft_budget_micros),
         "max_parallel_requests": budget.max_parallel_requests,
         "tpm_limit": budget.tpm_limit,

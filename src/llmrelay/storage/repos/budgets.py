@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,7 +27,7 @@ from llmrelay.storage.repos.base import (
     to_record,
     to_records,
 )
-from llmrelay.storage.schema import budgets, end_users
+from llmrelay.storage.schema import budgets, end_users, organizations, virtual_keys
 
 B = budgets.c
 E = end_users.c
@@ -52,6 +52,29 @@ class BudgetRepository(Repository):
         async with self.db.connect() as conn:
             rows = await conn.execute(select(budgets).where(B.budget_id.in_(budget_ids)))
         return {str(row.budget_id): to_record(BudgetRecord, row) for row in rows}
+
+    async def list_budgets(self, limit: int = 1000) -> list[BudgetRecord]:
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(budgets).order_by(B.budget_id).limit(limit))
+            return to_records(BudgetRecord, rows)
+
+    async def holders(self, budget_id: str) -> dict[str, int]:
+        """How many keys, organizations and end users name the budget (kinds with none left out)."""
+        counts: dict[str, int] = {}
+        async with self.db.connect() as conn:
+            for kind, table in (
+                ("keys", virtual_keys),
+                ("organizations", organizations),
+                ("end users", end_users),
+            ):
+                count = (
+                    await conn.execute(
+                        select(func.count()).select_from(table).where(table.c.budget_id == budget_id)
+                    )
+                ).scalar_one()
+                if count:
+                    counts[kind] = int(count)
+        return counts
 
     async def update(self, budget_id: str, changes: BudgetUpdate) -> BudgetRecord | None:
         now = self.clock()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from msgspec import UNSET
 from sqlalchemy import delete, select, update
 
 from llmrelay.storage.errors import conflicts_as
-from llmrelay.storage.records import KeyRecord, KeyUpdate, NewKey
+from llmrelay.storage.records import KeyModelSpend, KeyRecord, KeyUpdate, NewKey
 from llmrelay.storage.repos.base import (
     Repository,
     new_values,
     record_changes,
+    set_fields,
     to_record,
     to_records,
 )
+from llmrelay.storage.repos.key_spend import follow_model_budgets, model_spend_of
 from llmrelay.storage.schema import virtual_keys
 
 K = virtual_keys.c
@@ -66,6 +69,8 @@ class KeyRepository(Repository):
             return to_records(KeyRecord, await conn.execute(query))
 
     async def update(self, key_hash: str, changes: KeyUpdate) -> KeyRecord | None:
+        if changes.model_max_budget is not UNSET:
+            return await self._update_model_budgets(key_hash, changes)
         return await self._update_row(
             virtual_keys,
             K.key_hash,
@@ -75,6 +80,30 @@ class KeyRepository(Repository):
             record=KeyRecord,
             conflict="key alias already in use, or user/team/org unknown",
         )
+
+    async def _update_model_budgets(self, key_hash: str, changes: KeyUpdate) -> KeyRecord | None:
+        """An update that sets model_max_budget: the per-model spend rows follow it in the same
+        transaction (repos/key_spend.follow_model_budgets)."""
+        now = self.clock()
+        values = set_fields(changes) | {"updated_at": now}
+        async with (
+            conflicts_as("key alias already in use, or user/team/org unknown"),
+            self.db.begin() as conn,
+        ):
+            statement = (
+                update(virtual_keys).where(K.key_hash == key_hash).values(values).returning(*virtual_keys.c)
+            )
+            row = (await conn.execute(statement)).first()
+            if row is None:
+                return None
+            await follow_model_budgets(conn, key_hash, values["model_max_budget"], now)
+            logged = await record_changes(conn, [("key", key_hash)], now)
+        await self._notify(logged)
+        return to_record(KeyRecord, row)
+
+    async def model_spend(self, key_hash: str) -> tuple[KeyModelSpend, ...]:
+        async with self.db.connect() as conn:
+            return (await model_spend_of(conn, [key_hash])).get(key_hash, ())
 
     async def set_blocked(self, key_hash: str, blocked: bool) -> KeyRecord | None:
         return await self.update(key_hash, KeyUpdate(blocked=blocked))

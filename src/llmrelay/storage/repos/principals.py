@@ -1,11 +1,13 @@
-"""The auth path's one read: a key with its user, team, organization and organization budget."""
+"""The auth path's one read: a key with its user, team, organization, organization budget and its
+own shared budget."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from sqlalchemy import Label, Row, Table, bindparam, func, or_, select
+from sqlalchemy import Label, Row, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from llmrelay.storage.records import (
     BudgetRecord,
@@ -16,18 +18,23 @@ from llmrelay.storage.records import (
     UserRecord,
 )
 from llmrelay.storage.repos.base import Repository
+from llmrelay.storage.repos.key_spend import model_spend_of
 from llmrelay.storage.schema import budgets, organizations, teams, users, virtual_keys
 
-_PARTS: tuple[tuple[str, Table, type[Any]], ...] = (
+# the key's own budget (virtual_keys.budget_id), joined beside the organization's
+_key_budgets = budgets.alias("key_budgets")
+
+_PARTS: tuple[tuple[str, Any, type[Any]], ...] = (
     ("k", virtual_keys, KeyRecord),
     ("u", users, UserRecord),
     ("t", teams, TeamRecord),
     ("o", organizations, OrganizationRecord),
     ("b", budgets, BudgetRecord),
+    ("kb", _key_budgets, BudgetRecord),
 )
 
 
-def _labelled(prefix: str, table: Table) -> list[Label[Any]]:
+def _labelled(prefix: str, table: Any) -> list[Label[Any]]:
     return [column.label(f"{prefix}__{column.name}") for column in table.c]
 
 
@@ -38,7 +45,9 @@ _OWNER_COLUMNS: dict[str, Any] = {
     "organization": or_(
         virtual_keys.c.organization_id == bindparam("ident"), teams.c.organization_id == bindparam("ident")
     ),
-    "budget": organizations.c.budget_id,
+    "budget": or_(
+        organizations.c.budget_id == bindparam("ident"), virtual_keys.c.budget_id == bindparam("ident")
+    ),
 }
 
 
@@ -53,6 +62,7 @@ def _principal_query() -> Any:
         .outerjoin(teams, teams.c.team_id == virtual_keys.c.team_id)
         .outerjoin(organizations, organizations.c.organization_id == org_id)
         .outerjoin(budgets, budgets.c.budget_id == organizations.c.budget_id)
+        .outerjoin(_key_budgets, _key_budgets.c.budget_id == virtual_keys.c.budget_id)
     )
 
 
@@ -61,7 +71,7 @@ class PrincipalRepository(Repository):
         """The auth path's miss: one query by primary key."""
         async with self.db.connect() as conn:
             row = (await conn.execute(_principal_query().where(virtual_keys.c.key_hash == key_hash))).first()
-        return None if row is None else _split(row)
+            return None if row is None else (await _with_model_spend(conn, [_split(row)]))[0]
 
     async def load_page(self, after_hash: str, limit: int = 1000) -> list[PrincipalRecord]:
         """Every key, in key-hash order, a page at a time (a cache warming up)."""
@@ -72,17 +82,29 @@ class PrincipalRepository(Repository):
             .limit(limit)
         )
         async with self.db.connect() as conn:
-            return [_split(row) for row in await conn.execute(query)]
+            return await _with_model_spend(conn, [_split(row) for row in await conn.execute(query)])
 
     async def load_for_owner(self, kind: str, ident: str) -> list[PrincipalRecord]:
         """Every key that depends on a user, team, organization or budget (after that owner changed)."""
         column = _OWNER_COLUMNS.get(kind)
         if column is None:
             raise ValueError(f"no keys depend on a {kind!r}")
-        condition = column if kind == "organization" else column == bindparam("ident")
+        condition = column if kind in ("organization", "budget") else column == bindparam("ident")
         async with self.db.connect() as conn:
             rows = await conn.execute(_principal_query().where(condition), {"ident": ident})
-            return [_split(row) for row in rows]
+            return await _with_model_spend(conn, [_split(row) for row in rows])
+
+
+async def _with_model_spend(conn: AsyncConnection, records: list[PrincipalRecord]) -> list[PrincipalRecord]:
+    """The per-model spend of the keys that have per-model budgets: a second query, only for them."""
+    budgeted = [r.key.key_hash for r in records if r.key.model_max_budget]
+    if not budgeted:
+        return records
+    spends = await model_spend_of(conn, budgeted)
+    return [
+        msgspec.structs.replace(r, model_spend=spends[r.key.key_hash]) if r.key.key_hash in spends else r
+        for r in records
+    ]
 
 
 def _layout() -> tuple[tuple[str, type[Any], tuple[str, ...], int, int], ...]:
@@ -91,7 +113,7 @@ def _layout() -> tuple[tuple[str, type[Any], tuple[str, ...], int, int], ...]:
     position = 0
     for prefix, table, kind in _PARTS:
         names = tuple(str(column.name) for column in table.c)
-        primary = names.index(next(iter(table.primary_key.columns)).name)
+        primary = names.index(next(iter(table.primary_key)).name)
         layout.append((prefix, kind, names, position, primary))
         position += len(names)
     return tuple(layout)
@@ -113,4 +135,5 @@ def _split(row: Row[Any]) -> PrincipalRecord:
         team=parts["t"],
         organization=parts["o"],
         organization_budget=parts["b"],
+        key_budget=parts["kb"],
     )

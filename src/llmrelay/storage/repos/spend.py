@@ -27,6 +27,7 @@ from llmrelay.storage.repos.base import (
     to_records,
     utc_now,
 )
+from llmrelay.storage.repos.key_spend import add_key_spend, reset_due_model_spend
 from llmrelay.storage.rollup import DAILY_DIMENSIONS, SpendRollup, roll_up
 from llmrelay.storage.schema import (
     budgets,
@@ -183,6 +184,7 @@ class SpendRepository(Repository):
                     continue
                 if row.spend_micros - cost < row.max_budget_micros <= row.spend_micros:
                     crossed.append((kind, owner))
+        crossed += await add_key_spend(conn, rollup.keys, rollup.key_models, self.clock())
         for org, cost in sorted(rollup.organizations.items()):
             await conn.execute(
                 update(organizations)
@@ -332,6 +334,7 @@ class SpendRepository(Repository):
                     )
                     reset.append((kind, str(owner)))
             reset += await _reset_shared_budgets(conn, now)
+            reset += await reset_due_model_spend(conn, now)
             logged = await record_changes(conn, reset, now)
         await self._notify(logged)
         return reset
@@ -339,7 +342,8 @@ class SpendRepository(Repository):
 
 async def _reset_shared_budgets(conn: AsyncConnection, now: datetime) -> list[tuple[str, str]]:
     """A shared budget's period is kept on the budget row; its holders (organizations, end users)
-    keep the spend. A "budget" change makes every instance reload the holders' cached limits."""
+    keep their own spend, the keys naming it spend from the budget's. A "budget" change makes every
+    instance reload the holders' cached limits."""
     B = budgets.c
     due = await conn.execute(select(B.budget_id, B.budget_duration).where(B.budget_reset_at <= now))
     reset: list[tuple[str, str]] = []
@@ -350,7 +354,9 @@ async def _reset_shared_budgets(conn: AsyncConnection, now: datetime) -> list[tu
             )
         after = next_reset(duration, now) if duration else None
         await conn.execute(
-            update(budgets).where(B.budget_id == budget_id).values(budget_reset_at=after, updated_at=now)
+            update(budgets)
+            .where(B.budget_id == budget_id)
+            .values(spend_micros=0, budget_reset_at=after, updated_at=now)
         )
         reset.append(("budget", str(budget_id)))
     return reset
