@@ -39,7 +39,7 @@ def _i(why: str) -> KeyRule:
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
 _NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
 _NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
-_NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
+_NO_DB_MODELS = _r("only models and credentials are kept in the database (store_model_in_db), never other objects")
 _PASS_THROUGH_SECTION = _r(
     "LiteLLM reads pass-through endpoints from general_settings.pass_through_endpoints; move them there"
 )
@@ -57,7 +57,6 @@ _MCP = _i("no MCP gateway: MCP routes answer 404")
 # environment_variables
 SECTIONS: dict[str, KeyRule] = {
     "guardrails": _NO_GUARDRAILS,
-    "credential_list": _r("no credential list: deployments naming litellm_credential_name would have no key"),
     "files_settings": _NO_FILES,
     "finetune_settings": _NO_FILES,
     "assistant_settings": _r("no Assistants API: those calls would answer 404"),
@@ -79,7 +78,6 @@ LITELLM_PARAMS: dict[str, KeyRule] = {
     "default_api_key_rpm_limit": _NO_BUDGET,
     "itpm": _NO_BUDGET,
     "otpm": _NO_BUDGET,
-    "litellm_credential_name": _r("no credential list: this deployment would have no key"),
     "configurable_clientside_auth_params": _r("clients cannot override a deployment's api_base or key"),
     "provider_affinity_header": _NO_ROUTING,
     "tag_regex": _NO_ROUTING,
@@ -208,7 +206,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
 }
 
 GENERAL_SETTINGS: dict[str, KeyRule] = {
-    "store_model_in_db": _NO_DB_MODELS,
     "supported_db_objects": _NO_DB_MODELS,
     "store_prompts_in_spend_logs": _i(
         "spend rows never hold prompts or answers (use a json_log sink with log_messages for them)"

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 
 from llmrelay.auth.jwt_settings import JwtAuthSettings
+from llmrelay.config.credentials import CredentialEntry
 from llmrelay.config.pass_through import PassThroughEndpoint
 from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
@@ -237,6 +238,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     allowed_routes: list[str] | None = None
     # llmrelay: the only routes the users of a role may call, e.g. {"internal_user_viewer": ["info_routes"]}
     role_allowed_routes: dict[str, list[str]] | None = None
+    # LiteLLM's: models and credentials also kept in the database, managed with /model/new,
+    # /model/update, /model/delete and /credentials (docs/admin-api.md); needs the key store
+    store_model_in_db: bool | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
@@ -281,6 +285,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
 
 TOP_LEVEL_SECTIONS: dict[str, Any] = {
     "model_list": list[ModelEntry],
+    "credential_list": list[CredentialEntry],
     "router_settings": RouterSettings,
     "litellm_settings": LitellmSettings,
     "general_settings": GeneralSettings,

@@ -106,6 +106,7 @@ class Router(KeywordCalls):
         self.drop_params = drop_params
         self.clock = clock
         self._groups = ModelGroups(parse_model_list(model_list, self.engine.registry, self.catalog))
+        self._alias_spec = model_group_alias
         aliases = parse_aliases(model_group_alias, self._groups)
         # read on every call: a name that is no alias costs one dict miss
         self._alias_targets = aliases.targets
@@ -159,22 +160,36 @@ class Router(KeywordCalls):
             latency_alpha=float(args.get("latency_alpha", 0.3)),
         )
         self._health = HealthChecker(self, health_check_interval)
-        self._check_fallback_names()
+        self._check_fallback_names(self._groups, self._alias_targets)
 
-    def _check_fallback_names(self) -> None:
+    def _check_fallback_names(self, groups: ModelGroups, alias_targets: Mapping[str, str]) -> None:
         """A fallback naming no group is a config mistake: say so now, not on the first outage."""
         policy = self._runner.fallbacks
         named = {g for table in (policy.fallbacks, policy.context_window, policy.content_policy)
                  for key, targets in table.items() for g in (key, *targets) if g != "*"}  # fmt: skip
         named.update(policy.default)
         # an alias is no group: fallbacks name the group it stands for
-        unknown = sorted(n for n in named if n in self._alias_targets
-                         or self._groups.group_name(n) not in self._groups.names())  # fmt: skip
+        unknown = sorted(n for n in named if n in alias_targets
+                         or groups.group_name(n) not in groups.names())  # fmt: skip
         if unknown:
             raise BadRequestError(
                 f"fallbacks name unknown model groups: {', '.join(unknown)}; "
-                f"known groups: {', '.join(sorted(self._groups.names()))}"
+                f"known groups: {', '.join(sorted(groups.names()))}"
             )
+
+    def replace_models(self, model_list: Sequence[Mapping[str, Any]]) -> None:
+        """Serve `model_list` from now on (models added, changed or removed at runtime). Checked whole
+        first — the deployments, the aliases and fallbacks that must still name a group — so a list
+        that fails (BadRequestError, ValueError) leaves the old one serving. The new groups replace
+        the old ones in one assignment, never in place: a call that already resolved its group keeps
+        that group's deployments for its retries, and a cooldown or counter keyed by a deployment id
+        that stays carries over."""
+        groups = ModelGroups(parse_model_list(model_list, self.engine.registry, self.catalog))
+        aliases = parse_aliases(self._alias_spec, groups)
+        self._check_fallback_names(groups, aliases.targets)
+        self._groups = self._runner.groups = groups
+        self._alias_targets = aliases.targets
+        self._listed_aliases = aliases.listed
 
     # ---- introspection
     def model_names(self) -> list[str]:
