@@ -39,7 +39,9 @@ def _i(why: str) -> KeyRule:
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
 _NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
 _NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
-_NO_DB_MODELS = _r("only models and credentials are kept in the database (store_model_in_db), never other objects")
+_NO_DB_MODELS = _r(
+    "only models and credentials are kept in the database (store_model_in_db), never other objects"
+)
 _PASS_THROUGH_SECTION = _r(
     "LiteLLM reads pass-through endpoints from general_settings.pass_through_endpoints; move them there"
 )
