@@ -52,6 +52,9 @@ class PrincipalSync:
         # told which owners (kind, id) were reloaded — changed, or their spend counted — after the
         # keys' cache read them again (e.g. the JWT principals, which hold the same rows)
         self.owner_listeners: list[Callable[[list[tuple[str, str]]], Awaitable[None]]] = []
+        # told when the poller fell behind a pruned log and reloaded everything: any change may have
+        # been missed (e.g. the models kept in the database, which read their table again)
+        self.resync_listeners: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.full_reload()
@@ -171,6 +174,8 @@ class PrincipalSync:
         if changes[0].version != self.version + 1:
             # the log was pruned past our position: we cannot know what we missed
             await self.full_reload()
+            for resync in self.resync_listeners:
+                await resync()
             return len(changes)
         await self.apply(changes)
         self.version = changes[-1].version

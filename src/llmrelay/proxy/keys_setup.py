@@ -34,6 +34,10 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     state.extra_openapi.update(admin_docs())
     state.services.append(runtime)
     install_jwt(state, config, runtime)  # after the runtime: its service reads the runtime's database
+    if config.general.store_model_in_db:
+        from llmrelay.proxy.models.setup import install_models
+
+        install_models(state, config, runtime, admin)  # after the runtime, which migrates the database
     if state.metrics is not None:
         state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)
     return runtime

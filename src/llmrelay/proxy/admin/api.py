@@ -65,6 +65,11 @@ class AdminApi:
 
         return handle
 
+    def guarded(self, table: list[tuple[str, str, AdminHandler]]) -> list[tuple[str, str, Handler]]:
+        """Routes of another feature (models, credentials) under the same rules as the table below:
+        a write route the permission table gives owners none of is an admin's."""
+        return [(method, path, self._guarded(method, path, handler)) for method, path, handler in table]
+
     def routes(self) -> list[tuple[str, str, Handler]]:
         k, p, s = self._key_routes, self._people, self._spend
         table: list[tuple[str, str, AdminHandler]] = [

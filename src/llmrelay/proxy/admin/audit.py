@@ -32,6 +32,8 @@ TABLE_NAMES = {
     "team": "LiteLLM_TeamTable",
     "end_user": "LiteLLM_EndUserTable",
     "organization": "LiteLLM_OrganizationTable",
+    "model": "LiteLLM_ProxyModelTable",
+    "credential": "LiteLLM_CredentialsTable",
 }
 # on whose behalf an admin acts (LiteLLM's header): kept as a note beside the authenticated caller,
 # never as the actor; a non-admin sending it is refused (AdminApi)
