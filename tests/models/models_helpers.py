@@ -4,9 +4,15 @@ return (status, body), chat calls, and polling without blind sleeps."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -67,3 +73,64 @@ async def within(seconds: float, check: Callable[[], Awaitable[bool]]) -> float:
 async def serves(base_url: str, model: str) -> bool:
     status, _ = await chat(base_url, model)
     return status == 200
+
+
+class GatewayProcess:
+    """`llmrelay serve --config FILE` as its own process group (Granian's parent and its workers)."""
+
+    def __init__(self, config_path: str, *, workers: int = 1, env: dict[str, str] | None = None) -> None:
+        from llmrelay.testing.ports import free_port
+
+        self.config_path = config_path
+        self.port = free_port()
+        self.workers = workers
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> GatewayProcess:
+        code = "import sys; from llmrelay.cli import main; sys.exit(main(sys.argv[1:]))"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, "serve", "--config", self.config_path, "--host", "127.0.0.1",
+             "--port", str(self.port), "--num_workers", str(self.workers)],
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={**os.environ, **(self.env or {})},
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, self.stderr()
+            try:
+                with urllib.request.urlopen(self.base_url + "/health/readiness", timeout=1) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                pass  # not listening yet
+            assert time.monotonic() < deadline, "gateway process did not become ready"
+            time.sleep(0.05)
+
+    def stderr(self) -> str:
+        assert self.proc is not None and self.proc.stderr is not None
+        return self.proc.stderr.read().decode(errors="replace")[-5000:]
+
+    def hangup(self) -> None:
+        """SIGHUP to the server's parent process (which passes it on to its workers)."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def write_config(path: Path, doc: dict[str, Any]) -> str:
+    path.write_text(json.dumps(doc))  # JSON is YAML
+    return str(path)
