@@ -134,3 +134,7 @@ class GatewayProcess:
 def write_config(path: Path, doc: dict[str, Any]) -> str:
     path.write_text(json.dumps(doc))  # JSON is YAML
     return str(path)
+
+
+def write_raw(path: str, text: str) -> None:
+    Path(path).write_text(text)

@@ -144,6 +144,21 @@ class ConfigReloader:
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
             loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
             self._signal_installed = True
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """A worker builds its config from what the server read at start: one started later (or
+        started again after a crash) applies the file as it is now, so that every worker serves the
+        same models. Checked after the SIGHUP handler is in place, so a signal this worker missed
+        while starting is caught up here."""
+        try:
+            loaded = await asyncio.to_thread(load_config, self.path)
+        except ConfigError:
+            return  # the next reload asked for says why
+        running = self.catalog.config
+        if loaded.model_list != running.model_list or loaded.credentials != running.credentials:
+            log.info("%s changed since this worker read its config: reloading", self.path)
+            await self.reload()
 
     async def stop(self) -> None:
         if self._signal_installed:
