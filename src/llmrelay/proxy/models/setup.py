@@ -37,6 +37,15 @@ def check_model_store(config: GatewayConfig, keys_on: bool, environ: Mapping[str
             "needs a database: set general_settings.database_url (or DATABASE_URL), or a master key for "
             "the embedded store",
         )
+    import importlib.util
+
+    if importlib.util.find_spec("cryptography") is None:
+        raise ConfigError(
+            config.source,
+            STORE_KEY,
+            "needs the Python module 'cryptography' (the stored credentials are encrypted): "
+            "pip install 'llmrelay[models]'",
+        )
     if sealing_secret(config.general.master_key, environ) is None:
         raise ConfigError(
             config.source,
