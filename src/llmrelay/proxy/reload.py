@@ -27,6 +27,7 @@ from llmrelay.config.errors import ConfigError
 from llmrelay.config.loader import GatewayConfig, load_config
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.models.catalog import ModelCatalog
+from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.types.errors import LLMError, PermissionDeniedError
 
 log = logging.getLogger("llmrelay.reload")
@@ -35,6 +36,16 @@ RELOAD_PATH = "/config/reload"
 # the sections whose changes a reload applies (beside them: needs_restart)
 RELOADED = ("model_list", "credential_list")
 _RESTART_SECTIONS = ("router_settings", "litellm_settings", "general", "environment_variables")
+
+
+def reload_docs() -> dict[tuple[str, str], RouteDoc]:
+    return {
+        ("POST", RELOAD_PATH): RouteDoc(
+            "Read config.yaml again and apply its model_list and credential_list (admin)",
+            "Admin",
+            errors=(400,),
+        )
+    }
 
 
 class ReloadStatus(msgspec.Struct, kw_only=True):

@@ -12,18 +12,22 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from llmrelay.config.credentials import CredentialProblem, credential_values
 from llmrelay.config.loader import GatewayConfig
 from llmrelay.proxy.state import GatewayState, public_model_info
-from llmrelay.storage.records import AuthChange
-from llmrelay.storage.repos.models import CREDENTIAL_CHANGE, MODEL_CHANGE, StoredCredential, StoredModel
+from llmrelay.storage.records import CREDENTIAL_CHANGE, MODEL_CHANGE, AuthChange
 from llmrelay.storage.sealing import Sealer, SealError
-from llmrelay.storage.storage import Storage
 from llmrelay.types.errors import BadRequestError
+
+if TYPE_CHECKING:
+    # the database's modules only where store_model_in_db is on: a gateway without a database that
+    # reloads its file never imports SQLAlchemy
+    from llmrelay.storage.repos.models import StoredCredential, StoredModel
+    from llmrelay.storage.storage import Storage
 
 log = logging.getLogger("llmrelay.models")
 

@@ -38,13 +38,3 @@ def model_docs() -> dict[tuple[str, str], RouteDoc]:
         ("PUT", "/credentials/{name}"): _doc("Replace a credential's values", CredentialChange, _NAME),
         ("DELETE", "/credentials/{name}"): _doc("Remove a credential no deployment names", params=_NAME),
     }
-
-
-def reload_docs() -> dict[tuple[str, str], RouteDoc]:
-    return {
-        ("POST", "/config/reload"): RouteDoc(
-            "Read config.yaml again and apply its model_list and credential_list (admin)",
-            "Admin",
-            errors=(400,),
-        )
-    }

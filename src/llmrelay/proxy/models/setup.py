@@ -8,20 +8,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmrelay.config.errors import ConfigError
 from llmrelay.config.loader import GatewayConfig, load_config
-from llmrelay.gate.runtime import KeysRuntime
-from llmrelay.proxy.admin.api import AdminApi
-from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.models.catalog import ModelCatalog
-from llmrelay.proxy.models.credential_routes import CREDENTIALS_PREFIX, CredentialRoutes
-from llmrelay.proxy.models.docs import model_docs, reload_docs
-from llmrelay.proxy.models.routes import MODEL_PREFIX, ModelRoutes
-from llmrelay.proxy.reload import RELOAD_PATH, ConfigReloader
+from llmrelay.proxy.reload import RELOAD_PATH, ConfigReloader, reload_docs
 from llmrelay.proxy.state import GatewayState
 from llmrelay.storage.sealing import SALT_KEY_ENV, Sealer, sealing_secret
+
+if TYPE_CHECKING:
+    # the key runtime and the admin API exist only with a database: imported by install_models, so a
+    # gateway without one that reloads its file imports neither
+    from llmrelay.gate.runtime import KeysRuntime
+    from llmrelay.proxy.admin.api import AdminApi
 
 STORE_KEY = "general_settings.store_model_in_db"
 
@@ -60,6 +60,11 @@ def install_models(
 ) -> ModelCatalog:
     """The catalog over the database, applied on every change the change log reports, and its
     routes; started after the key runtime (which migrates the database)."""
+    from llmrelay.proxy.admin.audit import AuditTrail
+    from llmrelay.proxy.models.credential_routes import CREDENTIALS_PREFIX, CredentialRoutes
+    from llmrelay.proxy.models.docs import model_docs
+    from llmrelay.proxy.models.routes import MODEL_PREFIX, ModelRoutes
+
     secret = sealing_secret(config.general.master_key, os.environ)
     assert secret is not None, "check_model_store ran first"
     sealer = Sealer(secret)

@@ -12,11 +12,9 @@ import msgspec
 from sqlalchemy import Table, delete, select, update
 
 from llmrelay.storage.errors import conflicts_as
+from llmrelay.storage.records import CREDENTIAL_CHANGE, MODEL_CHANGE
 from llmrelay.storage.repos.base import Repository, record_changes, to_record, to_records
 from llmrelay.storage.schema import model_deployments, provider_credentials
-
-MODEL_CHANGE = "model"
-CREDENTIAL_CHANGE = "credential"
 
 
 class StoredModel(msgspec.Struct, kw_only=True):
