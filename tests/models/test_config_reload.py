@@ -185,3 +185,44 @@ async def test_sighup_reloads_every_worker_process(tmp_path: Path, openai_sim: R
         assert gw.proc is not None and gw.proc.poll() is None  # SIGHUP ended nothing
     finally:
         gw.stop()
+
+
+async def test_sighup_reloads_under_load_drop_no_request(
+    tmp_path: Path, openai_sim: RunningSimulator, start_sim: Callable[..., RunningSimulator]
+) -> None:
+    """The real server (two worker processes): requests on kept-alive and new connections while the
+    file changes and SIGHUP arrives again and again; every one is answered 200, counted here."""
+    other = start_sim("openai")
+    openai_sim.faults.set(latency=0.02)
+    other.faults.set(latency=0.02)
+    versions = [plain(openai_sim, "a"), plain(other, "a")]
+    path = write_config(tmp_path / "config.yaml", versions[0])
+    gw = GatewayProcess(path, workers=2).start()
+    answered: list[int] = []
+    stop = asyncio.Event()
+    body = {"model": "a", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"authorization": f"Bearer {MASTER_KEY}"}
+
+    async def client(fresh_connections: bool) -> None:
+        connector = aiohttp.TCPConnector(force_close=fresh_connections)
+        async with aiohttp.ClientSession(gw.base_url, connector=connector) as http:
+            while not stop.is_set():
+                async with http.post("/v1/chat/completions", json=body, headers=headers) as reply:
+                    await reply.read()
+                    answered.append(reply.status)
+
+    try:
+        clients = [asyncio.create_task(client(fresh_connections=i % 2 == 0)) for i in range(12)]
+        for i in range(8):
+            write_config(Path(path), versions[(i + 1) % 2])
+            gw.hangup()
+            await asyncio.sleep(0.25)
+        stop.set()
+        await asyncio.gather(*clients)
+        assert len(answered) > 50
+        assert set(answered) == {200}, {s: answered.count(s) for s in set(answered)}
+        assert other.requests.count() > 0  # the reloads took effect
+        health = await ok(gw.base_url, "GET", "/health")
+        assert health["config_reload"]["state"] == "applied"
+    finally:
+        gw.stop()
