@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from models_helpers import MASTER_KEY, call, chat, document, ok
+from models_helpers import MASTER_KEY, call, chat, document, ok, within
 
 from llmrelay.config import parse_config
 from llmrelay.storage import Database, Storage
@@ -201,3 +201,25 @@ async def test_a_model_persists_and_a_changed_secret_leaves_it_out(
         "stored model 'db-1'" in r.getMessage() and "does not open" in r.getMessage() for r in caplog.records
     )
     assert MASTER_KEY not in caplog.text and openai_sim.api_key not in caplog.text
+
+
+async def test_a_call_in_flight_finishes_on_the_deployment_it_started_with(
+    gateway: str, start_sim: Callable[..., RunningSimulator]
+) -> None:
+    import asyncio
+
+    slow, fast = start_sim("openai"), start_sim("openai")
+    await ok(gateway, "POST", "/model/new", new_model(slow))
+    slow.faults.set(latency=0.5, times=1)
+    in_flight = asyncio.create_task(chat(gateway, "db-model"))
+
+    async def arrived() -> bool:
+        return slow.requests.count() == 1
+
+    await within(5.0, arrived)
+    change = {"model_info": {"id": "db-1"}, "litellm_params": {"api_base": fast.api_base}}
+    await ok(gateway, "POST", "/model/update", change)
+    assert (await in_flight)[0] == 200
+    assert (slow.requests.count(), fast.requests.count()) == (1, 0)
+    assert (await chat(gateway, "db-model"))[0] == 200
+    assert (slow.requests.count(), fast.requests.count()) == (1, 1)
