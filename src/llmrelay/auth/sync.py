@@ -88,13 +88,18 @@ class PrincipalSync:
         self.cache.replace_all(principals)
         self.version = version
 
-    async def load_key(self, key_hash: str) -> KeyPrincipal | None:
-        """Load one key into the cache (or drop it); concurrent calls for one hash share one query."""
-        pending = self._loads.get(key_hash)
-        if pending is not None:
-            # shielded: a waiter that is cancelled (as background loads are at stop) must not cancel
-            # the query it shares with the loader and any other waiter
-            return await asyncio.shield(pending)
+    async def load_key(self, key_hash: str, *, fresh: bool = False) -> KeyPrincipal | None:
+        """Load one key into the cache (or drop it); concurrent calls for one hash share one query.
+        `fresh` (applying a change): never share a query that began before the change committed —
+        its answer may predate it (a deleted key put back) — but wait for it to end, then read."""
+        while (pending := self._loads.get(key_hash)) is not None:
+            if not fresh:
+                # shielded: a waiter that is cancelled (as background loads are at stop) must not
+                # cancel the query it shares with the loader and any other waiter
+                return await asyncio.shield(pending)
+            # its outcome is its loader's (asyncio.wait neither raises it nor cancels it); the
+            # query below is written to the cache after it, so last
+            await asyncio.wait({pending})
         future: asyncio.Future[KeyPrincipal | None] = asyncio.get_running_loop().create_future()
         self._loads[key_hash] = future
         try:
@@ -147,7 +152,7 @@ class PrincipalSync:
     async def reload(self, key_hashes: list[str], owners: list[tuple[str, str]]) -> None:
         """Reload these keys, and every key of these owners, from the database."""
         for key_hash in key_hashes:
-            principal = await self.load_key(key_hash)
+            principal = await self.load_key(key_hash, fresh=True)
             if principal is None:
                 self.cache.remove(key_hash)  # deleted: refuse it at once, no negative-TTL wait
         for kind, ident in owners:
