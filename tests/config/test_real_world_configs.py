@@ -32,7 +32,8 @@ OUTCOMES: dict[str, tuple[str, str] | None] = {
     "litellm_otel_test_config.yaml": ("guardrails", "not supported by llmrelay: no guardrails"),
     "litellm_pass_through_config.yaml": ("general_settings.custom_auth", "not supported by llmrelay"),
     "litellm_spend_tracking_config.yaml": ("litellm_settings", "cache_params: type 'redis' needs host"),
-    "litellm_store_model_db_config.yaml": ("general_settings.store_model_in_db", "not supported by llmrelay"),
+    # store_model_in_db is implemented (tests/models/); this file sets no database nor master key
+    "litellm_store_model_db_config.yaml": ("general_settings.store_model_in_db", "needs a database"),
     "litellm_enterprise_config.yaml": None,
     "litellm_prometheus_test_config.yaml": None,
     "litellm_hosted_litellm.yaml": ("line 9, column 1", "not valid YAML"),

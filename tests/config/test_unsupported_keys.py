@@ -25,7 +25,7 @@ def load(extra: dict[str, Any], environ: dict[str, str] | None = None) -> Any:
 @pytest.mark.parametrize(
     ("document", "path"),
     [
-        ({"general_settings": {"store_model_in_db": True}}, "general_settings.store_model_in_db"),
+        ({"general_settings": {"supported_db_objects": ["keys"]}}, "general_settings.supported_db_objects"),
         ({"general_settings": {"custom_auth": "auth.handler"}}, "general_settings.custom_auth"),
         ({"general_settings": {"enable_oauth2_auth": True}}, "general_settings.enable_oauth2_auth"),
         # allowed_ips and admin_only_routes are implemented now (tests/security/test_network_policy.py)
@@ -71,7 +71,7 @@ def test_refused_keys_in_a_deployment_name_its_path() -> None:
 
 
 def test_a_refused_key_at_its_off_value_asks_for_nothing() -> None:
-    config = load({"general_settings": {"store_model_in_db": False, "public_routes": []}, "guardrails": []})
+    config = load({"general_settings": {"supported_db_objects": [], "public_routes": []}, "guardrails": []})
     assert config.warnings == []
 
 
@@ -79,16 +79,16 @@ def test_the_escape_hatch_in_the_config_turns_refusals_into_warnings() -> None:
     config = load(
         {
             "general_settings": {
-                "store_model_in_db": True,
-                "llmrelay_accept_unsupported": ["general_settings.store_model_in_db", "guardrails"],
+                "supported_db_objects": ["keys"],
+                "llmrelay_accept_unsupported": ["general_settings.supported_db_objects", "guardrails"],
             },
             "guardrails": [{"guardrail_name": "pii"}],
         }
     )
     assert sorted(config.warnings) == [
-        "c.yaml: general_settings.store_model_in_db: NOT SUPPORTED, started anyway "
-        "(llmrelay_accept_unsupported): models, credentials and settings are read from config.yaml only, "
-        "never the database",
+        "c.yaml: general_settings.supported_db_objects: NOT SUPPORTED, started anyway "
+        "(llmrelay_accept_unsupported): only models and credentials are kept in the database "
+        "(store_model_in_db), never other objects",
         "c.yaml: guardrails: NOT SUPPORTED, started anyway (llmrelay_accept_unsupported): "
         "no guardrails: requests and answers would pass unchecked",
     ]
@@ -108,10 +108,10 @@ def test_the_escape_hatch_in_the_environment() -> None:
 
 def test_a_typo_in_the_escape_hatch_is_an_error() -> None:
     with pytest.raises(ConfigError) as refused:
-        load({"general_settings": {"llmrelay_accept_unsupported": ["general_settings.store_models_in_db"]}})
+        load({"general_settings": {"llmrelay_accept_unsupported": ["general_settings.supported_db_object"]}})
     assert str(refused.value) == (
-        "c.yaml: general_settings.llmrelay_accept_unsupported: 'general_settings.store_models_in_db' "
-        "is no key llmrelay refuses (did you mean `general_settings.store_model_in_db`?)"
+        "c.yaml: general_settings.llmrelay_accept_unsupported: 'general_settings.supported_db_object' "
+        "is no key llmrelay refuses (did you mean `general_settings.supported_db_objects`?)"
     )
 
 

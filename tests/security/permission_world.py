@@ -139,6 +139,19 @@ class Case:
     def _managed_team(self) -> str:
         return TEAM_ID if self.scope in (TEAM, OWN) else self._team()
 
+    def _model(self) -> str:
+        """A model kept in the database (store_model_in_db), by its id."""
+        body = {"model_name": f"m-{self.uid}", "model_info": {"id": f"m-{self.uid}"},
+                "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "sk-unused",
+                                   "api_base": "http://127.0.0.1:9/v1"}}  # fmt: skip
+        ok(self.gw, "POST", "/model/new", body)
+        return f"m-{self.uid}"
+
+    def _credential(self) -> str:
+        body = {"credential_name": f"c-{self.uid}", "credential_values": {"api_key": "sk-unused"}}
+        ok(self.gw, "POST", "/credentials", body)
+        return f"c-{self.uid}"
+
     def _audit_id(self) -> str:
         self._org()  # one change, so there is an entry
         entries = ok(self.gw, "GET", "/audit?page_size=1")
@@ -239,6 +252,22 @@ BUILDERS: dict[tuple[str, str], Callable[[Case], tuple[str, Any]]] = {
     ("GET", "/spend/daily"): lambda c: ("/spend/daily", None),
     ("GET", "/audit"): lambda c: ("/audit", None),
     ("GET", "/audit/{id}"): lambda c: (f"/audit/{c._audit_id()}", None),
+    ("POST", "/model/new"): lambda c: ("/model/new", {
+        "model_name": f"m-{c.uid}", "litellm_params": {"model": "openai/gpt-4o-mini", "api_key": "sk-unused",
+                                                      "api_base": "http://127.0.0.1:9/v1"}}),
+    ("POST", "/model/update"): lambda c: (
+        "/model/update", {"model_info": {"id": c._model()}, "model_name": f"m2-{c.uid}"}),
+    ("POST", "/model/delete"): lambda c: ("/model/delete", {"id": c._model()}),
+    ("PATCH", "/model/{id}"): lambda c: (f"/model/{c._model()}/update", {"model_name": f"m2-{c.uid}"}),
+    ("POST", "/credentials"): lambda c: (
+        "/credentials", {"credential_name": f"c-{c.uid}", "credential_values": {"api_key": "sk-unused"}}),
+    ("GET", "/credentials"): lambda c: ("/credentials", None),
+    ("GET", "/credentials/{id}"): lambda c: (f"/credentials/{c._credential()}", None),
+    ("PATCH", "/credentials/{id}"): lambda c: (
+        f"/credentials/{c._credential()}", {"credential_info": {"note": "x"}}),
+    ("PUT", "/credentials/{id}"): lambda c: (
+        f"/credentials/{c._credential()}", {"credential_info": {"note": "x"}}),
+    ("DELETE", "/credentials/{id}"): lambda c: (f"/credentials/{c._credential()}", None),
     **_end_user_builders("/end_user"),
     **_end_user_builders("/customer"),
 }  # fmt: skip

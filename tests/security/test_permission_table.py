@@ -59,7 +59,10 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     upgrade(url)
     spool = tmp_path_factory.mktemp("spool")
     # no call reaches an upstream here: the model list only has to parse
-    document = gateway_document(url, "http://127.0.0.1:9/v1", "sk-unused", spend_spool_dir=str(spool))
+    # store_model_in_db: the model and credential admin routes are served, and tested, too
+    document = gateway_document(
+        url, "http://127.0.0.1:9/v1", "sk-unused", spend_spool_dir=str(spool), store_model_in_db=True
+    )
     gw = GatewayThread(document).start()
     try:
         yield World(gw, seed_world(gw))

@@ -52,6 +52,9 @@ class PrincipalSync:
         # told which owners (kind, id) were reloaded — changed, or their spend counted — after the
         # keys' cache read them again (e.g. the JWT principals, which hold the same rows)
         self.owner_listeners: list[Callable[[list[tuple[str, str]]], Awaitable[None]]] = []
+        # told when the poller fell behind a pruned log and reloaded everything: any change may have
+        # been missed (e.g. the models kept in the database, which read their table again)
+        self.resync_listeners: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> None:
         await self.full_reload()
@@ -85,13 +88,18 @@ class PrincipalSync:
         self.cache.replace_all(principals)
         self.version = version
 
-    async def load_key(self, key_hash: str) -> KeyPrincipal | None:
-        """Load one key into the cache (or drop it); concurrent calls for one hash share one query."""
-        pending = self._loads.get(key_hash)
-        if pending is not None:
-            # shielded: a waiter that is cancelled (as background loads are at stop) must not cancel
-            # the query it shares with the loader and any other waiter
-            return await asyncio.shield(pending)
+    async def load_key(self, key_hash: str, *, fresh: bool = False) -> KeyPrincipal | None:
+        """Load one key into the cache (or drop it); concurrent calls for one hash share one query.
+        `fresh` (applying a change): never share a query that began before the change committed —
+        its answer may predate it (a deleted key put back) — but wait for it to end, then read."""
+        while (pending := self._loads.get(key_hash)) is not None:
+            if not fresh:
+                # shielded: a waiter that is cancelled (as background loads are at stop) must not
+                # cancel the query it shares with the loader and any other waiter
+                return await asyncio.shield(pending)
+            # its outcome is its loader's (asyncio.wait neither raises it nor cancels it); the
+            # query below is written to the cache after it, so last
+            await asyncio.wait({pending})
         future: asyncio.Future[KeyPrincipal | None] = asyncio.get_running_loop().create_future()
         self._loads[key_hash] = future
         try:
@@ -144,7 +152,7 @@ class PrincipalSync:
     async def reload(self, key_hashes: list[str], owners: list[tuple[str, str]]) -> None:
         """Reload these keys, and every key of these owners, from the database."""
         for key_hash in key_hashes:
-            principal = await self.load_key(key_hash)
+            principal = await self.load_key(key_hash, fresh=True)
             if principal is None:
                 self.cache.remove(key_hash)  # deleted: refuse it at once, no negative-TTL wait
         for kind, ident in owners:
@@ -171,6 +179,8 @@ class PrincipalSync:
         if changes[0].version != self.version + 1:
             # the log was pruned past our position: we cannot know what we missed
             await self.full_reload()
+            for resync in self.resync_listeners:
+                await resync()
             return len(changes)
         await self.apply(changes)
         self.version = changes[-1].version

@@ -42,7 +42,9 @@ _NO_JWT = _r(
     " sign-in (GENERIC_* / GOOGLE_* / MICROSOFT_* variables) authenticate"
 )
 _NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
-_NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
+_NO_DB_MODELS = _r(
+    "only models and credentials are kept in the database (store_model_in_db), never other objects"
+)
 _PASS_THROUGH_SECTION = _r(
     "LiteLLM reads pass-through endpoints from general_settings.pass_through_endpoints; move them there"
 )
@@ -62,7 +64,6 @@ _MCP_UI = _i("the admin UI does not manage MCP servers")
 # environment_variables
 SECTIONS: dict[str, KeyRule] = {
     "guardrails": _NO_GUARDRAILS,
-    "credential_list": _r("no credential list: deployments naming litellm_credential_name would have no key"),
     "files_settings": _NO_FILES,
     "finetune_settings": _NO_FILES,
     "assistant_settings": _r("no Assistants API: those calls would answer 404"),
@@ -83,7 +84,6 @@ LITELLM_PARAMS: dict[str, KeyRule] = {
     "default_api_key_rpm_limit": _NO_BUDGET,
     "itpm": _NO_BUDGET,
     "otpm": _NO_BUDGET,
-    "litellm_credential_name": _r("no credential list: this deployment would have no key"),
     "configurable_clientside_auth_params": _r("clients cannot override a deployment's api_base or key"),
     "provider_affinity_header": _NO_ROUTING,
     "tag_regex": _NO_ROUTING,
@@ -211,7 +211,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
 }
 
 GENERAL_SETTINGS: dict[str, KeyRule] = {
-    "store_model_in_db": _NO_DB_MODELS,
     "supported_db_objects": _NO_DB_MODELS,
     "store_prompts_in_spend_logs": _i(
         "spend rows never hold prompts or answers (use a json_log sink with log_messages for them)"

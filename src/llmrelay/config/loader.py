@@ -14,6 +14,13 @@ import msgspec
 
 from llmrelay.cache.settings import CacheConfigError, CacheSettings, cache_settings
 from llmrelay.config.checks import check_fallbacks, check_strategy, did_you_mean, environment_values
+from llmrelay.config.credentials import (
+    CREDENTIAL_NAME_KEY,
+    CredentialEntry,
+    CredentialProblem,
+    credential_values,
+    with_credentials,
+)
 from llmrelay.config.errors import ConfigError
 from llmrelay.config.litellm_keys import LITELLM_PARAMS
 from llmrelay.config.mcp import McpServer, check_names
@@ -57,12 +64,25 @@ class GatewayConfig:
     secrets: ManagedSecrets | None = None
     # the MCP servers served at /mcp (config/mcp.py), by name; empty: no /mcp route
     mcp_servers: dict[str, McpServer] = field(default_factory=dict)
+    # credential_list (secrets resolved): what deployments name in litellm_credential_name
+    credentials: list[CredentialEntry] = field(default_factory=list)
+
+    def router_model_list(
+        self,
+        model_list: list[dict[str, Any]] | None = None,
+        credentials: dict[str, dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """A model list as the router takes it (this config's, or one merged with the database's):
+        credentials filled in (config/credentials.py), litellm_settings' TLS defaults applied.
+        Raises CredentialProblem when a deployment names no known credential."""
+        models = self.model_list if model_list is None else model_list
+        known = credential_values(self.credentials) if credentials is None else credentials
+        return self._with_azure_identity(self._with_tls_defaults(with_credentials(models, known)))
 
     def router_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
         rs, ls = self.router_settings, self.litellm_settings
-        model_list = self._with_azure_identity(self._with_tls_defaults(self.model_list))
-        kwargs: dict[str, Any] = {"model_list": model_list}
+        kwargs: dict[str, Any] = {"model_list": self.router_model_list()}
         chosen = {
             "routing_strategy": rs.routing_strategy,
             "num_retries": _first(rs.num_retries, ls.num_retries),
@@ -175,8 +195,16 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> G
     return parse_config(data if data is not None else {}, source=source, environ=environ)
 
 
-def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = None) -> GatewayConfig:
-    """Check an already-parsed config document (a dict) and resolve its secrets."""
+def parse_config(
+    data: Any,
+    *,
+    source: str,
+    environ: Mapping[str, str] | None = None,
+    credentials: Mapping[str, Mapping[str, Any]] | None = None,
+) -> GatewayConfig:
+    """Check an already-parsed config document (a dict) and resolve its secrets. `credentials`:
+    more credentials (name → values, e.g. the database's) the model list may name besides the
+    document's credential_list."""
     if not isinstance(data, dict):
         raise ConfigError(source, "", f"expected a mapping of sections at the top, got {_kind(data)}")
     warnings: list[str] = []
@@ -196,11 +224,17 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
     if not isinstance(raw_models, list):
         raise ConfigError(source, "model_list", f"expected a list of models, got {_kind(raw_models)}")
     models: list[dict[str, Any]] = _resolve(raw_models, "model_list")
-    _check(models, list[ModelEntry], source, "model_list")
-    known_params = [*_fields(LitellmParams), *PROVIDER_PARAMS, *DEFAULT_FIELDS]
+    credential_list = _credential_list(data.get("credential_list"), source, _resolve)
+    known_credentials = {**(credentials or {}), **credential_values(credential_list)}
+    try:
+        merged = with_credentials(models, known_credentials)
+    except CredentialProblem as exc:
+        raise ConfigError(source, exc.path, exc.problem) from None
+    _check(merged, list[ModelEntry], source, "model_list")
+    known_params = [*_fields(LitellmParams), *PROVIDER_PARAMS, *DEFAULT_FIELDS, CREDENTIAL_NAME_KEY]
     for i, entry in enumerate(models):
         warnings.extend(_unknown_keys(entry, ModelEntry, source, f"model_list[{i}]"))
-        params = raw_models[i].get("litellm_params") or {}
+        params = merged[i].get("litellm_params") or {}
         for key, value in params.items():
             if key not in known_params and not is_price_field(key):
                 path = f"model_list[{i}].litellm_params.{key}"
@@ -216,7 +250,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
             if key not in MODEL_INFO_KEYS and not key.startswith("supports_") and not is_price_field(key):
                 policy.unknown("model_info", f"model_list[{i}].model_info.{key}", key, value, MODEL_INFO_KEYS)
 
-    _check_deployments(models, source, env)
+    _check_deployments(merged, source, env)
 
     def section(name: str, cls: type[Any]) -> Any:
         raw = _resolve(data.get(name) or {}, name)
@@ -261,6 +295,7 @@ def parse_config(data: Any, *, source: str, environ: Mapping[str, str] | None = 
         cache=cache,
         secrets=resolver.managed,
         mcp_servers=mcp_servers,
+        credentials=credential_list,
     )
 
 
@@ -277,6 +312,26 @@ def _mcp_servers(raw: Any, resolve: Any, source: str) -> dict[str, McpServer]:
     except ValueError as exc:
         raise ConfigError(source, "mcp_servers", str(exc)) from None
     return servers
+
+
+def _credential_list(raw: Any, source: str, resolve: Any) -> list[CredentialEntry]:
+    """credential_list, checked and its `os.environ/NAME` values resolved."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError(source, "credential_list", f"expected a list of credentials, got {_kind(raw)}")
+    entries: list[CredentialEntry] = _check(resolve(raw, "credential_list"), list[CredentialEntry],
+                                            source, "credential_list")  # fmt: skip
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if entry.credential_name in seen:
+            raise ConfigError(source, f"credential_list[{i}].credential_name",
+                              f"{entry.credential_name!r} is listed twice")  # fmt: skip
+        seen.add(entry.credential_name)
+        if "model" in entry.credential_values:
+            raise ConfigError(source, f"credential_list[{i}].credential_values.model",
+                              "a credential holds connection values, not the model")  # fmt: skip
+    return entries
 
 
 def _check_deployments(models: list[dict[str, Any]], source: str, env: Mapping[str, str]) -> None:

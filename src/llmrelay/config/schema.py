@@ -13,6 +13,7 @@ import msgspec
 
 from llmrelay.auth.jwt_settings import JwtAuthSettings
 from llmrelay.auth.sso_settings import SsoUserDefaults
+from llmrelay.config.credentials import CredentialEntry
 from llmrelay.config.pass_through import PassThroughEndpoint
 from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
@@ -261,6 +262,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     store_responses: bool = True
     responses_retention_period: str | None = None
     responses_max_stored_mb: PositiveNumber | None = None
+    # LiteLLM's: models and credentials also kept in the database, managed with /model/new,
+    # /model/update, /model/delete and /credentials (docs/admin-api.md); needs the key store
+    store_model_in_db: bool | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
@@ -311,6 +315,7 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
 
 TOP_LEVEL_SECTIONS: dict[str, Any] = {
     "model_list": list[ModelEntry],
+    "credential_list": list[CredentialEntry],
     "router_settings": RouterSettings,
     "litellm_settings": LitellmSettings,
     "general_settings": GeneralSettings,

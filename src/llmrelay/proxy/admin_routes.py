@@ -48,12 +48,15 @@ class AdminRoutes:
                 continue
             state = str(entry.get("state", "")).lower()
             (unhealthy if state in _UNHEALTHY_STATES else healthy).append(without_credentials(entry))
-        body = {
+        body: dict[str, Any] = {
             "healthy_endpoints": healthy,
             "unhealthy_endpoints": unhealthy,
             "healthy_count": len(healthy),
             "unhealthy_count": len(unhealthy),
         }
+        if self.state.reload_status is not None:
+            # the last config reload: applied or refused (and why), settings waiting for a restart
+            body["config_reload"] = self.state.reload_status()
         req.send_json(200, JSON_ENCODER.encode(body))
 
     async def liveliness(self, req: Request, principal: Principal) -> None:
@@ -89,6 +92,19 @@ class AdminRoutes:
         if visible is not None:
             entries = [e for e in entries if e.get("model_name") in visible]
         req.send_json(200, JSON_ENCODER.encode({"data": entries}))
+
+    async def model_group_info(self, req: Request, principal: Principal) -> None:
+        """LiteLLM's GET /model_group/info (proxy/model_groups.py), `?model_group=` for one group;
+        the groups the key may call."""
+        from urllib.parse import parse_qs
+
+        from llmrelay.proxy.model_groups import model_group_info
+
+        asked = parse_qs(req.scope.query_string).get("model_group")
+        data = model_group_info(
+            self.state.router, self._visible_groups(principal), asked[0] if asked else None
+        )
+        req.send_json(200, JSON_ENCODER.encode({"data": data}))
 
     async def metrics(self, req: Request, principal: Principal) -> None:
         from llmrelay.events.sinks.prometheus import CONTENT_TYPE

@@ -120,6 +120,7 @@ class GatewayApp:
         add("GET", "/health/readiness", admin.readiness, PUBLIC)
         add("GET", "/model/info", admin.model_info, OPENAI)
         add("GET", "/v1/model/info", admin.model_info, OPENAI)
+        add("GET", "/model_group/info", admin.model_group_info, OPENAI)
         if state.metrics is not None:
             metrics_auth = OPENAI if state.metrics_need_key else PUBLIC
             add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)

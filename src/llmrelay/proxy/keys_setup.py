@@ -44,6 +44,10 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
         # after the runtime among the services: its start migrates the database the store uses
         state.responses = ResponseStore(runtime.storage.responses, ResponsesSettings.from_config(config))
         state.services.append(state.responses)
+    if config.general.store_model_in_db:
+        from llmrelay.proxy.models.setup import install_models
+
+        install_models(state, config, runtime, admin)  # after the runtime, which migrates the database
     # last: dashboard sessions wrap whichever authenticator is in place (keys, or JWTs and keys)
     install_sso(state, config, runtime, admin_routes, admin_prefix_routes)
     if state.metrics is not None:

@@ -172,6 +172,9 @@ _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
         answer_statuses=(503,)),
     ("GET", "/model/info"): RouteDoc("Configured deployments without credentials", "Admin", errors=()),
     ("GET", "/v1/model/info"): RouteDoc("Configured deployments without credentials", "Admin", errors=()),
+    ("GET", "/model_group/info"): RouteDoc(
+        "Model groups: providers, mode, limits, prices per token", "Admin", errors=(),
+        params=(Param("model_group", description="only this group"),)),
     ("GET", "/metrics"): RouteDoc(
         "Prometheus metrics", "Health", content_type="text/plain; version=0.0.4", errors=()),
     ("GET", "/openapi.json"): RouteDoc("This document", "Docs", errors=()),

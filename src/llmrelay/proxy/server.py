@@ -81,6 +81,9 @@ def check_router_settings(config: GatewayConfig) -> None:
     except LLMError as exc:
         raise ConfigError(config.source, "", exc.message) from None
     check_database(config.source, config.general.database_url, os.environ)
+    from llmrelay.proxy.models.setup import check_model_store
+
+    check_model_store(config, keys_enabled(config))
     from llmrelay.proxy.jwt_setup import check_jwt
 
     check_jwt(config)
@@ -89,9 +92,16 @@ def check_router_settings(config: GatewayConfig) -> None:
     check_sso(config)
 
 
-def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
+def build_app(
+    config: GatewayConfig, router: Any | None = None, *, reload_signals_parent: bool = False
+) -> GatewayApp:
+    """`reload_signals_parent`: one of several worker processes, whose reload route asks the parent
+    to pass SIGHUP on to every worker (proxy/reload.py)."""
+    from llmrelay.proxy.models.setup import catalog_of, check_model_store, install_reload
     from llmrelay.version import __version__
 
+    keys_on = keys_enabled(config)
+    check_model_store(config, keys_on)
     config.apply_environment()
     router = router if router is not None else build_router(config)
     sinks = config.sinks()
@@ -138,11 +148,16 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
         # reads the manager's secrets again off the request path; tells when one was rotated
         state.services.append(SecretRefresher(config.secrets))
+    if sinks.metrics is not None:
+        metrics = sinks.metrics
+        # a model added at run time is a label /metrics may show
+        state.models_changed.append(lambda: metrics.limit_labels(metric_label_names(router)))
     runtime = None
-    if keys_enabled(config):
+    if keys_on:
         from llmrelay.proxy.keys_setup import install_keys
 
         runtime = install_keys(state, config)
+    install_reload(state, config, catalog_of(state), signal_parent=reload_signals_parent)
     from llmrelay.proxy.responses_objects import DOCS, StoredResponseRoutes
 
     # with or without a store: without one, each says why there is nothing to find
@@ -183,12 +198,21 @@ def app_from_env() -> GatewayApp:
         json_logs=wants_json(settings.json_logs, os.environ),
         debug=options.debug or bool(settings.set_verbose),
     )
-    app = build_app(config)
+    _ignore_hangup_until_started()
+    app = build_app(config, reload_signals_parent=options.workers > 1)
     if options.metrics_dir is not None and app.state.metrics is not None:
         # /metrics, whichever worker answers it, sums every worker's counts
         app.state.services.append(app.state.metrics.share_across_workers(options.metrics_dir))
     settle_worker_heap()
     return app
+
+
+def _ignore_hangup_until_started() -> None:
+    """SIGHUP asks for a config reload (the parent passes it on to each worker): until the worker's
+    reloader listens for it, one must not end the worker, as the default action would."""
+    import signal
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 # Young objects allowed before a collection runs. A proxied request allocates a few hundred
@@ -279,7 +303,27 @@ def serve(options: ServeOptions) -> None:
         options.metrics_dir = metrics_dir
         share_before_fork(config, options.workers)
         os.environ[SERVE_ENV] = msgspec.json.encode(options).decode()
-        _server(options, config, connections).serve()
+        server = _server(options, config, connections)
+        # read by Granian when it installs its signal handlers, as serve() starts
+        server.signal_handler_reload = _hangup_to_workers(server)
+        server.serve()
+
+
+def _hangup_to_workers(server: Any) -> Any:
+    """The parent's SIGHUP handler: pass the signal on to every worker, which reads its config file
+    again and swaps it in without dropping a connection (proxy/reload.py). Granian's own handler
+    would start new worker processes instead, losing their connections and state."""
+    import contextlib
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        for worker in list(server.wrks):
+            pid = getattr(getattr(worker, "inner", None), "pid", None)
+            if pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
+
+    return handler
 
 
 def _server(options: ServeOptions, config: GatewayConfig, connections: int) -> Any:

@@ -102,6 +102,11 @@ class GatewayState:
     websocket_routes: dict[str, WebSocketHandler] = field(default_factory=dict)
     # /v1/responses' gateway-run tools (MCP servers); None: none configured
     responses_tools: ResponsesTools | None = None
+    # told after the served model list changed at run time (store_model_in_db, a config reload),
+    # e.g. the metrics' known model names
+    models_changed: list[Callable[[], None]] = field(default_factory=list)
+    # the outcome of the last config reload, for /health (proxy/reload.py); None: no reload here
+    reload_status: Callable[[], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

@@ -25,9 +25,8 @@ from llmrelay.core.responses_memory import MemoryResponseStore
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
 from llmrelay.loop_thread import LoopThread
-from llmrelay.router.aliases import AliasSpec, parse_aliases
-from llmrelay.router.deployments import RouterDeployment, parse_model_list
-from llmrelay.router.groups import ModelGroups
+from llmrelay.router.aliases import AliasSpec
+from llmrelay.router.deployments import RouterDeployment
 from llmrelay.router.health import HealthChecker, cooling_report
 from llmrelay.router.picking import Pick, Picker, PickRequest
 from llmrelay.router.policy import DEFAULT_AUTH_COOLDOWN, FallbackPolicy, RetryPolicy, fallback_map
@@ -36,6 +35,7 @@ from llmrelay.router.run_settings import CallOptions, CooldownSettings, Timing
 from llmrelay.router.runner import CallRunner
 from llmrelay.router.sdk import KeywordCalls
 from llmrelay.router.shared import SharedBackends, open_backends
+from llmrelay.router.snapshot import ModelSnapshot, build_snapshot
 from llmrelay.router.strategies import check_strategy
 from llmrelay.router.token_count import upstream_input_tokens
 from llmrelay.transport.bounds import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES
@@ -106,11 +106,20 @@ class Router(KeywordCalls):
         self.routing_strategy = routing_strategy
         self.drop_params = drop_params
         self.clock = clock
-        self._groups = ModelGroups(parse_model_list(model_list, self.engine.registry, self.catalog))
-        aliases = parse_aliases(model_group_alias, self._groups)
+        self._alias_spec = model_group_alias
+        fallback_policy = FallbackPolicy(
+            fallback_map(fallbacks),
+            fallback_map(context_window_fallbacks),
+            fallback_map(content_policy_fallbacks),
+            list(default_fallbacks or ()),
+        )
+        models = build_snapshot(
+            model_list, self.engine.registry, self.catalog, model_group_alias, fallback_policy
+        )
+        self._groups = models.groups
         # read on every call: a name that is no alias costs one dict miss
-        self._alias_targets = aliases.targets
-        self._listed_aliases = aliases.listed
+        self._alias_targets = models.alias_targets
+        self._listed_aliases = models.listed_aliases
         self._loop_thread = LoopThread("llmrelay-router")
         # Router.aresponses' stored Responses (store left on): bounded, in memory, this router's own
         self._response_store: MemoryResponseStore | None = MemoryResponseStore()
@@ -142,12 +151,7 @@ class Router(KeywordCalls):
             limiter=self._backends.limiter,
             reporter=self._reporter,
             retry=RetryPolicy(num_retries, dict(retry_policy or {})),
-            fallbacks=FallbackPolicy(
-                fallback_map(fallbacks),
-                fallback_map(context_window_fallbacks),
-                fallback_map(content_policy_fallbacks),
-                list(default_fallbacks or ()),
-            ),
+            fallbacks=fallback_policy,
             cooldowns=CooldownSettings(
                 allowed_fails,
                 cooldown_time,
@@ -162,22 +166,24 @@ class Router(KeywordCalls):
             latency_alpha=float(args.get("latency_alpha", 0.3)),
         )
         self._health = HealthChecker(self, health_check_interval)
-        self._check_fallback_names()
 
-    def _check_fallback_names(self) -> None:
-        """A fallback naming no group is a config mistake: say so now, not on the first outage."""
-        policy = self._runner.fallbacks
-        named = {g for table in (policy.fallbacks, policy.context_window, policy.content_policy)
-                 for key, targets in table.items() for g in (key, *targets) if g != "*"}  # fmt: skip
-        named.update(policy.default)
-        # an alias is no group: fallbacks name the group it stands for
-        unknown = sorted(n for n in named if n in self._alias_targets
-                         or self._groups.group_name(n) not in self._groups.names())  # fmt: skip
-        if unknown:
-            raise BadRequestError(
-                f"fallbacks name unknown model groups: {', '.join(unknown)}; "
-                f"known groups: {', '.join(sorted(self._groups.names()))}"
-            )
+    def check_models(self, model_list: Sequence[Mapping[str, Any]]) -> ModelSnapshot:
+        """`model_list` read and checked as this router would serve it — its deployments, and the
+        aliases and fallbacks that must still name a group — without serving it. Raises
+        BadRequestError or ValueError."""
+        return build_snapshot(
+            model_list, self.engine.registry, self.catalog, self._alias_spec, self._runner.fallbacks
+        )
+
+    def replace_models(self, model_list: Sequence[Mapping[str, Any]]) -> None:
+        """Serve `model_list` from now on (models added, changed or removed at run time); a list that
+        fails `check_models` leaves the old one serving. The new groups replace the old ones in one
+        assignment, never in place: a call that already resolved its group keeps that group's
+        deployments for its retries, and cooldowns and counters of ids that stay carry over."""
+        models = self.check_models(model_list)
+        self._groups = self._runner.groups = models.groups
+        self._alias_targets = models.alias_targets
+        self._listed_aliases = models.listed_aliases
 
     # ---- introspection
     def model_names(self) -> list[str]:

@@ -279,6 +279,11 @@ class PrincipalRecord(msgspec.Struct, kw_only=True, frozen=True):
     model_spend: tuple[KeyModelSpend, ...] = ()
 
 
+# the change log's kinds for the models and credentials kept in the database (store_model_in_db)
+MODEL_CHANGE = "model"
+CREDENTIAL_CHANGE = "credential"
+
+
 class AuthChange(msgspec.Struct, kw_only=True, frozen=True):
     """One change that may alter what a cached principal allows. `kind` is "key" (ident: key hash),
     "user", "team", "organization" or "end_user"."""

@@ -378,3 +378,31 @@ ui_sessions = Table(
     Index(None, "expires_at"),
     Index(None, "user_id"),
 )
+
+# Models added through the admin API (general_settings.store_model_in_db), served beside config.yaml's
+# model_list. `sealed_params` is the deployment's litellm_params as JSON, encrypted whole
+# (storage/sealing.py): it holds the provider key. model_info holds no secret and stays readable.
+model_deployments = Table(
+    "model_deployments",
+    metadata,
+    Column("model_id", String(ID), primary_key=True),
+    Column("model_name", String(ALIAS), nullable=False),
+    Column("sealed_params", Text, nullable=False),
+    Column("model_info", json_type(), nullable=True),
+    Column("created_by", String(ALIAS), nullable=True),
+    Column("updated_by", String(ALIAS), nullable=True),
+    *_stamps(),
+)
+
+# Reusable credentials added through the admin API (/credentials): `sealed_values` is the values as
+# JSON, encrypted whole; deployments name a credential in litellm_params.litellm_credential_name.
+provider_credentials = Table(
+    "provider_credentials",
+    metadata,
+    Column("credential_name", String(ALIAS), primary_key=True),
+    Column("sealed_values", Text, nullable=False),
+    Column("credential_info", json_type(), nullable=True),
+    Column("created_by", String(ALIAS), nullable=True),
+    Column("updated_by", String(ALIAS), nullable=True),
+    *_stamps(),
+)

@@ -8,6 +8,7 @@ from llmrelay.storage.repos.base import ChangeListener, Clock, utc_now
 from llmrelay.storage.repos.budgets import BudgetRepository
 from llmrelay.storage.repos.changes import ChangeLogRepository
 from llmrelay.storage.repos.keys import KeyRepository
+from llmrelay.storage.repos.models import CredentialRepository, ModelRepository
 from llmrelay.storage.repos.organizations import OrganizationRepository
 from llmrelay.storage.repos.principals import PrincipalRepository
 from llmrelay.storage.repos.responses import ResponseRepository
@@ -34,10 +35,15 @@ class Storage:
         self.audit = AuditRepository(db, clock=clock)
         self.responses = ResponseRepository(db, clock=clock)
         self.ui_sessions = UiSessionRepository(db, clock=clock)
+        # models and credentials of the admin API (store_model_in_db)
+        self.models = ModelRepository(db, clock=clock, on_change=on_change)
+        self.credentials = CredentialRepository(db, clock=clock, on_change=on_change)
 
     def set_change_listener(self, on_change: ChangeListener | None) -> None:
         """Late binding, for a listener that needs the storage to exist first."""
-        for repo in (self.keys, self.users, self.teams, self.organizations, self.budgets, self.spend):
+        repos = (self.keys, self.users, self.teams, self.organizations, self.budgets, self.spend,
+                 self.models, self.credentials)  # fmt: skip
+        for repo in repos:
             repo._on_change = on_change
 
     async def close(self) -> None:

@@ -107,6 +107,17 @@ class AdminApi:
 
         return handle
 
+    def guarded_routes(
+        self, table: list[tuple[str, str, AdminHandler]], *, prefixes: bool = False
+    ) -> list[tuple[str, str, Handler]]:
+        """Routes of another feature (models, credentials) behind the permission table's rows, as
+        the admin API's own are; `prefixes`: prefix routes, whose rows read `<prefix>{id}`."""
+        routes = []
+        for method, path, handler in table:
+            rule_path = f"{path}{{id}}" if prefixes else None
+            routes.append((method, path, self.guarded(method, path, handler, rule_path=rule_path)))
+        return routes
+
     def routes(self) -> list[tuple[str, str, Handler]]:
         k, p, s = self._key_routes, self._people, self._spend
         table: list[tuple[str, str, AdminHandler]] = [

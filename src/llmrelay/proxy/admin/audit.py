@@ -33,6 +33,8 @@ TABLE_NAMES = {
     "end_user": "LiteLLM_EndUserTable",
     "organization": "LiteLLM_OrganizationTable",
     "budget": "LiteLLM_BudgetTable",
+    "model": "LiteLLM_ProxyModelTable",
+    "credential": "LiteLLM_CredentialsTable",
 }
 # on whose behalf an admin acts (LiteLLM's header): kept as a note beside the authenticated caller,
 # never as the actor; a non-admin sending it is refused (AdminApi)

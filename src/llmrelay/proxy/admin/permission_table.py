@@ -129,6 +129,18 @@ RULES: tuple[Rule, ...] = (
     _read("/spend/daily", internal_user=OWN, internal_user_viewer=OWN),
     _read("/audit"),
     _read("/audit/{id}"),
+    # ---- models and reusable credentials kept in the database (store_model_in_db) ----
+    _row("POST", "/model/new"),
+    _row("POST", "/model/update"),
+    _row("POST", "/model/delete"),
+    _row("PATCH", "/model/{id}"),  # LiteLLM's PATCH /model/{id}/update
+    _row("POST", "/credentials"),
+    # credential values are never shown (each reads ***), so a viewer may list them
+    _read("/credentials"),
+    _read("/credentials/{id}"),
+    _row("PATCH", "/credentials/{id}"),
+    _row("PUT", "/credentials/{id}"),
+    _row("DELETE", "/credentials/{id}"),
     # ---- end users (LiteLLM's customers), under both names ----
     *(
         rule

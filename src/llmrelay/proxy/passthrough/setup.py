@@ -25,7 +25,7 @@ def install_passthrough(state: GatewayState, config: GatewayConfig, router: Any)
     registry: ProviderRegistry = engine.registry if engine is not None else ProviderRegistry()
     catalog: Catalog = engine.catalog if engine is not None else Catalog()
     transport: HttpTransport = engine.transport if engine is not None else HttpTransport()
-    credentials, served_by = _configured(config.model_list, registry, catalog)
+    credentials, served_by = _configured(config.router_model_list(), registry, catalog)
 
     def build() -> ProviderRoutes:
         from llmrelay.engine.pricing import Pricer
