@@ -20,7 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 from llmrelay.gate.runtime import KeysRuntime
 from llmrelay.proxy.mcp.audit import McpAudit
 from llmrelay.storage import Storage
-from llmrelay.storage.records import AuditFilter, SpendLogFilter, SpendLogRecord
+from llmrelay.storage.audit_records import AuditFilter
+from llmrelay.storage.records import SpendLogFilter, SpendLogRecord
 from llmrelay.testing import RunningSimulator
 from llmrelay.testing.mcp_sim import McpHttpSim
 from mcp import Client, MCPError

@@ -13,7 +13,7 @@ from llmrelay.auth import KeyAuthService
 from llmrelay.calls.principal import MASTER
 from llmrelay.proxy.admin import AdminApi
 from llmrelay.storage import Storage
-from llmrelay.storage.records import AuditFilter, AuditRecord
+from llmrelay.storage.audit_records import AuditFilter, AuditRecord
 
 HEADER = "LiteLLM-Changed-By"
 

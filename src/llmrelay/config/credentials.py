@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 import msgspec
 
+from llmrelay.config.conversion import checked, kind_of
+from llmrelay.config.errors import ConfigError
+
 CREDENTIAL_NAME_KEY = "litellm_credential_name"
 # a name is an identifier people type, no free text
 CredentialName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -60,3 +63,23 @@ def with_credentials(
         own = {k: v for k, v in params.items() if k != CREDENTIAL_NAME_KEY}
         out.append({**entry, "litellm_params": {**values, **own}})
     return out
+
+
+def parse_credential_list(raw: Any, source: str, resolve: Any) -> list[CredentialEntry]:
+    """credential_list, checked and its `os.environ/NAME` values resolved."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError(source, "credential_list", f"expected a list of credentials, got {kind_of(raw)}")
+    entries: list[CredentialEntry] = checked(resolve(raw, "credential_list"), list[CredentialEntry],
+                                            source, "credential_list")  # fmt: skip
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if entry.credential_name in seen:
+            raise ConfigError(source, f"credential_list[{i}].credential_name",
+                              f"{entry.credential_name!r} is listed twice")  # fmt: skip
+        seen.add(entry.credential_name)
+        if "model" in entry.credential_values:
+            raise ConfigError(source, f"credential_list[{i}].credential_values.model",
+                              "a credential holds connection values, not the model")  # fmt: skip
+    return entries

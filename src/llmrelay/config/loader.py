@@ -4,21 +4,20 @@ unknown keys as warnings. Every error names the file, the path inside it and wha
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from llmrelay.cache.settings import CacheConfigError, CacheSettings, cache_settings
 from llmrelay.config.checks import check_fallbacks, check_strategy, did_you_mean, environment_values
+from llmrelay.config.conversion import checked, kind_of
 from llmrelay.config.credentials import (
     CREDENTIAL_NAME_KEY,
     CredentialEntry,
     CredentialProblem,
     credential_values,
+    parse_credential_list,
     with_credentials,
 )
 from llmrelay.config.errors import ConfigError
@@ -206,7 +205,7 @@ def parse_config(
     more credentials (name → values, e.g. the database's) the model list may name besides the
     document's credential_list."""
     if not isinstance(data, dict):
-        raise ConfigError(source, "", f"expected a mapping of sections at the top, got {_kind(data)}")
+        raise ConfigError(source, "", f"expected a mapping of sections at the top, got {kind_of(data)}")
     warnings: list[str] = []
     env_vars, env_warnings = environment_values(source, data.get("environment_variables"))
     warnings.extend(env_warnings)
@@ -222,15 +221,15 @@ def parse_config(
 
     raw_models = data.get("model_list") or []
     if not isinstance(raw_models, list):
-        raise ConfigError(source, "model_list", f"expected a list of models, got {_kind(raw_models)}")
+        raise ConfigError(source, "model_list", f"expected a list of models, got {kind_of(raw_models)}")
     models: list[dict[str, Any]] = _resolve(raw_models, "model_list")
-    credential_list = _credential_list(data.get("credential_list"), source, _resolve)
+    credential_list = parse_credential_list(data.get("credential_list"), source, _resolve)
     known_credentials = {**(credentials or {}), **credential_values(credential_list)}
     try:
         merged = with_credentials(models, known_credentials)
     except CredentialProblem as exc:
         raise ConfigError(source, exc.path, exc.problem) from None
-    _check(merged, list[ModelEntry], source, "model_list")
+    checked(merged, list[ModelEntry], source, "model_list")
     known_params = [*_fields(LitellmParams), *PROVIDER_PARAMS, *DEFAULT_FIELDS, CREDENTIAL_NAME_KEY]
     for i, entry in enumerate(models):
         warnings.extend(_unknown_keys(entry, ModelEntry, source, f"model_list[{i}]"))
@@ -255,12 +254,12 @@ def parse_config(
     def section(name: str, cls: type[Any]) -> Any:
         raw = _resolve(data.get(name) or {}, name)
         if not isinstance(raw, dict):
-            raise ConfigError(source, name, f"expected a mapping, got {_kind(raw)}")
+            raise ConfigError(source, name, f"expected a mapping, got {kind_of(raw)}")
         known = _fields(cls)
         for key, value in (data.get(name) or {}).items():
             if key not in known:
                 policy.unknown(name, f"{name}.{key}", key, value, known)
-        return _check(raw, cls, source, name)
+        return checked(raw, cls, source, name)
 
     litellm_settings: LitellmSettings = section("litellm_settings", LitellmSettings)
     router_settings: RouterSettings = section("router_settings", RouterSettings)
@@ -303,8 +302,8 @@ def _mcp_servers(raw: Any, resolve: Any, source: str) -> dict[str, McpServer]:
     if not raw:
         return {}
     if not isinstance(raw, dict):
-        raise ConfigError(source, "mcp_servers", f"expected a mapping of server names, got {_kind(raw)}")
-    servers: dict[str, McpServer] = _check(
+        raise ConfigError(source, "mcp_servers", f"expected a mapping of server names, got {kind_of(raw)}")
+    servers: dict[str, McpServer] = checked(
         resolve(raw, "mcp_servers"), dict[str, McpServer], source, "mcp_servers"
     )
     try:
@@ -312,26 +311,6 @@ def _mcp_servers(raw: Any, resolve: Any, source: str) -> dict[str, McpServer]:
     except ValueError as exc:
         raise ConfigError(source, "mcp_servers", str(exc)) from None
     return servers
-
-
-def _credential_list(raw: Any, source: str, resolve: Any) -> list[CredentialEntry]:
-    """credential_list, checked and its `os.environ/NAME` values resolved."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ConfigError(source, "credential_list", f"expected a list of credentials, got {_kind(raw)}")
-    entries: list[CredentialEntry] = _check(resolve(raw, "credential_list"), list[CredentialEntry],
-                                            source, "credential_list")  # fmt: skip
-    seen: set[str] = set()
-    for i, entry in enumerate(entries):
-        if entry.credential_name in seen:
-            raise ConfigError(source, f"credential_list[{i}].credential_name",
-                              f"{entry.credential_name!r} is listed twice")  # fmt: skip
-        seen.add(entry.credential_name)
-        if "model" in entry.credential_values:
-            raise ConfigError(source, f"credential_list[{i}].credential_values.model",
-                              "a credential holds connection values, not the model")  # fmt: skip
-    return entries
 
 
 def _check_deployments(models: list[dict[str, Any]], source: str, env: Mapping[str, str]) -> None:
@@ -383,28 +362,6 @@ def _unknown_keys(raw: dict[str, Any], cls: type[Any], source: str, path: str) -
         for key in raw
         if key not in known
     ]
-
-
-_MSGSPEC_PATH = re.compile(r" - at `\$(.*)`$")
-
-
-def _check(value: Any, cls: Any, source: str, path: str) -> Any:
-    try:
-        return msgspec.convert(value, cls, strict=False)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        match = _MSGSPEC_PATH.search(message)
-        inner = match.group(1) if match else ""
-        problem = _MSGSPEC_PATH.sub("", message)
-        problem = problem.replace("Expected", "expected").replace("Object missing", "missing")
-        raise ConfigError(source, path + inner, problem) from exc
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    kinds: dict[type[Any], str] = {dict: "a mapping", list: "a list", str: "a string"}
-    return kinds.get(type(value), type(value).__name__)
 
 
 def _first(*values: Any) -> Any:

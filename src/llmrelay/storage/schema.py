@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -26,48 +25,19 @@ from sqlalchemy import (
 
 from llmrelay.storage.columns import UTCDateTime, json_type
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING)
-
-ID = 64  # length of every identifier column (ids, aliases are longer)
-ALIAS = 255
-
-
-def _limit_columns() -> list[Column[object]]:
-    """The budget and rate-limit fields shared by keys, users, teams and budgets."""
-    return [
-        Column("max_budget_micros", BigInteger, nullable=True),
-        Column("soft_budget_micros", BigInteger, nullable=True),
-        Column("budget_duration", String(16), nullable=True),
-        Column("budget_reset_at", UTCDateTime, nullable=True),
-        Column("rpm_limit", Integer, nullable=True),
-        Column("tpm_limit", BigInteger, nullable=True),
-        Column("max_parallel_requests", Integer, nullable=True),
-    ]
-
-
-def _stamps() -> list[Column[object]]:
-    return [
-        Column("created_at", UTCDateTime, nullable=False),
-        Column("updated_at", UTCDateTime, nullable=False),
-    ]
-
+# `metadata` is read from here by whoever needs every table registered on it (migrations, tests)
+from llmrelay.storage.schema_parts import ALIAS, ID, limit_columns, stamps
+from llmrelay.storage.schema_parts import metadata as metadata
 
 budgets = Table(
     "budgets",
     metadata,
     Column("budget_id", String(ID), primary_key=True),
-    *_limit_columns(),
+    *limit_columns(),
     # the spend of the keys that name this budget (a shared budget); organizations and end users
     # that name it keep their own spend
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
-    *_stamps(),
+    *stamps(),
     Index(None, "budget_reset_at"),
 )
 
@@ -81,7 +51,7 @@ organizations = Table(
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     Column("metadata", json_type(), nullable=False),
     Column("blocked", Boolean, nullable=False, server_default=false()),
-    *_stamps(),
+    *stamps(),
     Index(None, "organization_alias"),
     Index(None, "budget_id"),
 )
@@ -100,11 +70,11 @@ users = Table(
         nullable=True,
     ),
     Column("models", json_type(), nullable=False),
-    *_limit_columns(),
+    *limit_columns(),
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     Column("metadata", json_type(), nullable=False),
     Column("blocked", Boolean, nullable=False, server_default=false()),
-    *_stamps(),
+    *stamps(),
     Index(None, "user_email"),
     Index(None, "organization_id"),
     Index(None, "budget_reset_at"),
@@ -122,12 +92,12 @@ teams = Table(
         nullable=True,
     ),
     Column("models", json_type(), nullable=False),
-    *_limit_columns(),
+    *limit_columns(),
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     Column("metadata", json_type(), nullable=False),
     Column("blocked", Boolean, nullable=False, server_default=false()),
     Column("object_permission", json_type(), nullable=True),
-    *_stamps(),
+    *stamps(),
     Index(None, "team_alias"),
     Index(None, "organization_id"),
     Index(None, "budget_reset_at"),
@@ -162,7 +132,7 @@ virtual_keys = Table(
         nullable=True,
     ),
     Column("models", json_type(), nullable=False),
-    *_limit_columns(),
+    *limit_columns(),
     Column("spend_micros", BigInteger, nullable=False, server_default="0"),
     Column("expires", UTCDateTime, nullable=True),
     Column("metadata", json_type(), nullable=False),
@@ -178,7 +148,7 @@ virtual_keys = Table(
     # LiteLLM's per-model budgets: {model: {"max_budget_micros": int, "budget_duration": str | None}};
     # NULL = none. Their spend is in key_model_spend.
     Column("model_max_budget", json_type(), nullable=True),
-    *_stamps(),
+    *stamps(),
     UniqueConstraint("key_alias"),
     # "which keys share this budget" (reload after a budget change, /budget/delete)
     Index(None, "budget_id"),
@@ -221,7 +191,7 @@ end_users = Table(
     Column("default_model", String(ALIAS), nullable=True),
     Column("allowed_model_region", String(16), nullable=True),
     Column("metadata", json_type(), nullable=True),
-    *_stamps(),
+    *stamps(),
 )
 
 # One row per call; `request_id` is the idempotency key that makes a replayed spool harmless. With
@@ -391,7 +361,7 @@ model_deployments = Table(
     Column("model_info", json_type(), nullable=True),
     Column("created_by", String(ALIAS), nullable=True),
     Column("updated_by", String(ALIAS), nullable=True),
-    *_stamps(),
+    *stamps(),
 )
 
 # Reusable credentials added through the admin API (/credentials): `sealed_values` is the values as
@@ -404,5 +374,5 @@ provider_credentials = Table(
     Column("credential_info", json_type(), nullable=True),
     Column("created_by", String(ALIAS), nullable=True),
     Column("updated_by", String(ALIAS), nullable=True),
-    *_stamps(),
+    *stamps(),
 )

@@ -19,7 +19,7 @@ from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.io import int_param, query, send
 from llmrelay.proxy.admin.schemas import ID_CHARS
 from llmrelay.proxy.http import Request
-from llmrelay.storage.records import AuditFilter, AuditRecord
+from llmrelay.storage.audit_records import AuditFilter, AuditRecord
 from llmrelay.storage.storage import Storage
 from llmrelay.types.errors import BadRequestError, NotFoundError
 

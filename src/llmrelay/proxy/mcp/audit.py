@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from llmrelay.calls.principal import Principal
-from llmrelay.storage.records import AuditRecord
+from llmrelay.storage.audit_records import AuditRecord
 from llmrelay.storage.storage import Storage
 
 log = logging.getLogger("llmrelay.audit")

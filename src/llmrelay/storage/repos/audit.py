@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from llmrelay.storage.records import AuditFilter, AuditRecord
+from llmrelay.storage.audit_records import AuditFilter, AuditRecord
 from llmrelay.storage.repos.base import Repository, new_values, to_records
 from llmrelay.storage.schema import audit_logs
 
