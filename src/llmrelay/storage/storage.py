@@ -7,6 +7,7 @@ from llmrelay.storage.repos.audit import AuditRepository
 from llmrelay.storage.repos.base import ChangeListener, Clock, utc_now
 from llmrelay.storage.repos.budgets import BudgetRepository
 from llmrelay.storage.repos.changes import ChangeLogRepository
+from llmrelay.storage.repos.files import FileRepository
 from llmrelay.storage.repos.keys import KeyRepository
 from llmrelay.storage.repos.organizations import OrganizationRepository
 from llmrelay.storage.repos.principals import PrincipalRepository
@@ -30,6 +31,7 @@ class Storage:
         self.principals = PrincipalRepository(db, clock=clock, on_change=on_change)
         self.changes = ChangeLogRepository(db, clock=clock, on_change=on_change)
         self.audit = AuditRepository(db, clock=clock)
+        self.files = FileRepository(db, clock=clock)
 
     def set_change_listener(self, on_change: ChangeListener | None) -> None:
         """Late binding, for a listener that needs the storage to exist first."""
