@@ -33,6 +33,9 @@ PRICE_FIELDS = {
     "per_character": "input_cost_per_character",
     "per_second": "input_cost_per_second",
     "output_per_second": "output_cost_per_second",
+    # per token of a Batch API call
+    "input_batch": "input_cost_per_token_batches",
+    "output_batch": "output_cost_per_token_batches",
 }
 # an image's price: the list files it under either name (output for some makers, input for OpenAI's
 # quality/size entries)
