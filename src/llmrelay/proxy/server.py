@@ -138,7 +138,11 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
     if keys_enabled(config):
         from llmrelay.proxy.keys_setup import install_keys
 
-        install_keys(state, config)
+        runtime = install_keys(state, config)
+        from llmrelay.proxy.files.setup import install_files
+
+        # files and batches: their owners and ids live in the key runtime's database
+        install_files(state, config, runtime, router)
     from llmrelay.proxy.passthrough.setup import install_passthrough
 
     # after the keys: the pass-through routes gate their calls with the key gate

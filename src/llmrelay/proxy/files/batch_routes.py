@@ -1,0 +1,193 @@
+"""`/v1/batches` (and `/batches`): create (the input file the caller's, every line's model one its
+key may use), retrieve, list (newest first, `after`/`limit`), cancel. Each read of a batch updates
+its stored status and, once the batch is final, maps its output and error files to gateway ids and
+bills its output (billing.py) — exactly once, however many retrieves see it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from llmrelay.calls.principal import Principal
+from llmrelay.proxy.admin.io import int_param, query, send
+from llmrelay.proxy.files.access import Caller, ModelNotAllowed, caller_of
+from llmrelay.proxy.files.billing import FINAL
+from llmrelay.proxy.files.context import FilesContext
+from llmrelay.proxy.files.targets import Target, not_found
+from llmrelay.proxy.files.views import BATCH_FILES, batch_file_id, batch_object, new_batch_id, page
+from llmrelay.proxy.http import Request
+from llmrelay.proxy.nesting import check_nesting
+from llmrelay.storage.file_records import BILLING_DONE, BatchRecord, FileRecord
+from llmrelay.types.errors import BadGatewayError, BadRequestError
+
+_DECODE = msgspec.json.Decoder(dict[str, Any])
+_PREFIXES = ("/v1/batches/", "/batches/")
+# batch reads of one list page sent to the upstream at once
+LIST_CONCURRENCY = 8
+MAX_METADATA = 16
+
+
+class BatchRoutes:
+    def __init__(self, ctx: FilesContext) -> None:
+        self.ctx = ctx
+
+    async def create(self, req: Request, principal: Principal) -> None:
+        ctx = self.ctx
+        caller = caller_of(principal)
+        body = await req.body(ctx.body_limit)
+        check_nesting(body)
+        try:
+            fields = _DECODE.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise BadRequestError("the request body is not a JSON object", code="invalid_json") from None
+        for name in ("input_file_id", "endpoint", "completion_window"):
+            if not isinstance(fields.get(name), str) or not fields[name]:
+                raise BadRequestError(f"{name} is required (a string)", param=name)
+        _check_metadata(fields.get("metadata"))
+        provider = fields.pop("custom_llm_provider", None)
+        fields.pop("model", None)  # LiteLLM's chooser: a batch goes where its input file went
+        file = await ctx.repo.file(fields["input_file_id"], caller.owner)
+        if file is None:
+            raise not_found("File", fields["input_file_id"])
+        if file.purpose != "batch":
+            raise BadRequestError("the input file's purpose must be batch", param="input_file_id")
+        if provider is not None and provider != file.provider:
+            raise BadRequestError(
+                f"the input file is on {file.provider!r}, not {provider!r}", param="custom_llm_provider"
+            )
+        _check_models(caller, file)
+        target = ctx.targets.resolve(file.target)
+
+        async def work() -> dict[str, Any]:
+            api = ctx.targets.api(target)
+            sent = {**fields, "input_file_id": file.upstream_id}
+            return await ctx.upstream.call(
+                target, api, "POST", api.url("batches"), sent, {file.upstream_id: file.id}
+            )
+
+        answer = await ctx.gate.run(caller, "create_batch", None, target.provider, work)
+        owner = caller.as_owner()
+        upstream_id = answer.get("id")
+        if not isinstance(upstream_id, str) or not upstream_id or len(upstream_id) > 255:
+            raise BadGatewayError("the upstream's answer has no usable id", code="bad_upstream_answer")
+        record = BatchRecord(
+            id=new_batch_id(), upstream_id=upstream_id, provider=target.provider, target=file.target,
+            input_file_id=file.id, endpoint=fields["endpoint"][:64], status=str(answer.get("status"))[:32],
+            created_at=ctx.clock(), key_hash=owner.key_hash, user_id=owner.user_id, team_id=owner.team_id,
+            organization_id=owner.organization_id,
+        )  # fmt: skip
+        await ctx.repo.add_batch(record)
+        send(req, batch_object(answer, record))
+
+    async def list_batches(self, req: Request, principal: Principal) -> None:
+        caller = caller_of(principal)
+        params = query(req)
+        limit = int_param(params, "limit", 20, high=100)
+
+        async def work() -> tuple[list[dict[str, Any]], bool]:
+            found = await self.ctx.repo.batches(caller.owner, after=params.get("after"), limit=limit + 1)
+            gate = asyncio.Semaphore(LIST_CONCURRENCY)
+
+            async def read(record: BatchRecord) -> dict[str, Any]:
+                async with gate:
+                    return await self._read(record, "GET")
+
+            shown = await asyncio.gather(*(read(r) for r in found[:limit]))
+            return list(shown), len(found) > limit
+
+        shown, more = await self.ctx.gate.run(caller, "list_batches", None, "", work)
+        send(req, page(shown, limit, more))
+
+    async def one(self, req: Request, principal: Principal) -> None:
+        """GET /v1/batches/{id}; POST /v1/batches/{id}/cancel."""
+        caller = caller_of(principal)
+        rest = next(req.path[len(p) :] for p in _PREFIXES if req.path.startswith(p))
+        batch_id, _, tail = rest.partition("/")
+        cancel = req.scope.method == "POST"
+        if not batch_id or tail != ("cancel" if cancel else ""):
+            raise not_found("route", req.path)
+        record = await self.ctx.repo.batch(batch_id, caller.owner)
+        if record is None:
+            raise not_found("Batch", batch_id)
+        call_type = "cancel_batch" if cancel else "retrieve_batch"
+        answer = await self.ctx.gate.run(
+            caller, call_type, None, record.provider, lambda: self._read(record, "POST" if cancel else "GET")
+        )
+        send(req, answer)
+
+    async def _read(self, record: BatchRecord, method: str) -> dict[str, Any]:
+        """The batch from its upstream (GET), or cancelled there (POST); what it says is observed."""
+        ctx = self.ctx
+        target = ctx.targets.resolve(record.target)
+        api = ctx.targets.api(target)
+        segments = (
+            ("batches", record.upstream_id, "cancel") if method == "POST" else ("batches", record.upstream_id)
+        )
+        answer = await ctx.upstream.call(
+            target, api, method, api.url(*segments), ids={record.upstream_id: record.id}
+        )
+        await self._observe(record, target, answer)
+        return batch_object(answer, record)
+
+    async def _observe(self, record: BatchRecord, target: Target, answer: dict[str, Any]) -> None:
+        ctx = self.ctx
+        status = answer.get("status")
+        if isinstance(status, str) and status != record.status:
+            await ctx.repo.set_status(record.id, status[:32])
+        if status not in FINAL or record.billing == BILLING_DONE:
+            return
+        for field, purpose in BATCH_FILES.items():
+            upstream_file = answer.get(field)
+            if isinstance(upstream_file, str) and upstream_file:
+                await ctx.repo.add_file_once(
+                    FileRecord(
+                        id=batch_file_id(record.id, field), upstream_id=upstream_file[:255],
+                        provider=record.provider, target=record.target, purpose=purpose,
+                        filename=f"{record.id}_{purpose}.jsonl", bytes=0, created_at=ctx.clock(),
+                        key_hash=record.key_hash, team_id=record.team_id,
+                    )
+                )  # fmt: skip
+        output = answer.get("output_file_id")
+        if isinstance(output, str) and output:
+            await ctx.billing.settle(record, target, self._output, output)
+        else:
+            await ctx.billing.nothing_to_bill(record)
+
+    async def _output(self, target: Target, upstream_file: str) -> AsyncIterator[bytes]:
+        ctx = self.ctx
+        api = ctx.targets.api(target)
+        response = await ctx.upstream.open(target, api, api.url("files", upstream_file, "content"), {})
+        async with response:
+            async for piece in ctx.upstream.pieces(response):
+                yield piece
+
+
+def _check_metadata(metadata: Any) -> None:
+    if metadata is None:
+        return
+    if (
+        not isinstance(metadata, dict)
+        or len(metadata) > MAX_METADATA
+        or not all(isinstance(k, str) and len(k) <= 64 and isinstance(v, str) and len(v) <= 512
+                   for k, v in metadata.items())
+    ):  # fmt: skip
+        raise BadRequestError(
+            f"metadata holds at most {MAX_METADATA} pairs of strings (keys up to 64 characters, values up "
+            "to 512)",
+            param="metadata",
+        )
+
+
+def _check_models(caller: Caller, file: FileRecord) -> None:
+    """Every model the file's lines name must be one the caller's key may use: checked when the batch
+    is created, since the key's models may have changed since the upload."""
+    for model, line in sorted((file.models or {}).items(), key=lambda item: item[1]):
+        if not caller.may_use(model):
+            raise ModelNotAllowed(
+                f"line {line} of the input file names model {model!r}, which this key may not use",
+                param="input_file_id",
+                code="401",
+            )

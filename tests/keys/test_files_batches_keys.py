@@ -1,0 +1,192 @@
+"""/v1/files and /v1/batches behind virtual keys, through the official openai client (whole gateway,
+OpenAI simulator, SQLite and PostgreSQL): upload, create a batch, drive it to completion, retrieve it
+and its results; the batch billed at batch prices exactly once however many retrieves see it end,
+visible in /spend/logs; the gateway's ids, never the upstream's; another key gets 404 for every
+object; a key that may not use a line's model is refused naming the line; an upload over the cap is
+a 413 and a bad line a 400 naming it; file calls count against the key's rpm."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from keys_helpers import GatewayThread, admin, gateway_document
+
+from llmrelay.gate.runtime import KeysRuntime
+from llmrelay.storage import Storage
+from llmrelay.testing import RunningSimulator
+
+PROMPTS = ["Say hello", "Count to three", "Name a colour"]
+
+
+def jsonl(model: str, prompts: list[str] = PROMPTS) -> bytes:
+    lines = [
+        {"custom_id": f"req-{i}", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": model, "messages": [{"role": "user", "content": text}]}}
+        for i, text in enumerate(prompts)
+    ]  # fmt: skip
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
+@pytest.fixture
+def gateway(
+    storage: Storage, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+) -> Iterator[GatewayThread]:
+    document = gateway_document(
+        database_url, openai_sim.api_base, openai_sim.api_key, spend_spool_dir=str(tmp_path / "spool"),
+        max_file_size_mb=0.05,
+    )  # fmt: skip
+    document["model_list"].append(
+        {"model_name": "mini", "litellm_params": {"model": "openai/gpt-4o-mini", **openai_sim.sdk_kwargs()}}
+    )
+    gw = GatewayThread(document).start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
+def client(gateway: GatewayThread, key: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=gateway.base_url + "/v1", api_key=key, max_retries=0)
+
+
+async def spend_rows(gateway: GatewayThread) -> list[dict[str, Any]]:
+    runtime = next(s for s in gateway.app.state.services if isinstance(s, KeysRuntime))
+    gateway.run(runtime.writer.flush())  # type: ignore[union-attr]
+    rows: list[dict[str, Any]] = await admin(gateway, "/spend/logs")
+    return rows
+
+
+def upstream_batch(openai_sim: RunningSimulator) -> str:
+    batches = openai_sim.simulator.batches.batches  # type: ignore[attr-defined]
+    return str(list(batches)[-1])
+
+
+async def test_a_batch_runs_end_to_end_and_is_billed_once_at_batch_prices(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {"models": ["mini"]}))["key"]
+    async with client(gateway, key) as c:
+        uploaded = await c.files.create(file=("in.jsonl", jsonl("mini")), purpose="batch")
+        assert uploaded.purpose == "batch" and uploaded.filename == "in.jsonl"
+        sim_files = openai_sim.simulator.batches.files  # type: ignore[attr-defined]
+        assert uploaded.id not in sim_files  # the gateway's id, not the upstream's
+        (sent,) = sim_files.values()
+        # the model group's name became the deployment's model on the way
+        assert [json.loads(line)["body"]["model"] for line in sent.data.splitlines()] == ["gpt-4o-mini"] * 3
+        assert (await c.files.retrieve(uploaded.id)).bytes == len(sent.data)
+        assert [f.id for f in (await c.files.list()).data] == [uploaded.id]
+
+        batch = await c.batches.create(
+            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h",
+            metadata={"job": "nightly"},
+        )  # fmt: skip
+        assert batch.status == "validating" and batch.input_file_id == uploaded.id
+        assert batch.metadata == {"job": "nightly"}
+        upstream_id = upstream_batch(openai_sim)
+        assert batch.id != upstream_id
+        sim = openai_sim.simulator.batches  # type: ignore[attr-defined]
+        sim.advance(upstream_id, "in_progress")
+        assert (await c.batches.retrieve(batch.id)).status == "in_progress"
+        assert [r for r in await spend_rows(gateway) if r["call_type"] == "batch"] == []
+        sim.advance(upstream_id, "completed")
+        # many retrieves (and a list) see it finish at once: billed once
+        seen = await asyncio.gather(*(c.batches.retrieve(batch.id) for _ in range(6)), c.batches.list())
+        done = seen[0]
+        assert done.status == "completed" and done.output_file_id  # type: ignore[union-attr]
+        assert all(s.output_file_id == done.output_file_id for s in seen[:6])  # type: ignore[union-attr]
+        assert done.output_file_id not in sim.files  # type: ignore[union-attr]
+        content = await c.files.content(done.output_file_id)  # type: ignore[union-attr]
+        results = [json.loads(line) for line in content.content.splitlines()]
+        assert sorted(r["custom_id"] for r in results) == ["req-0", "req-1", "req-2"]
+        prompt = sum(r["response"]["body"]["usage"]["prompt_tokens"] for r in results)
+        completion = sum(r["response"]["body"]["usage"]["completion_tokens"] for r in results)
+        assert [b.id for b in (await c.batches.list()).data] == [batch.id]
+    rows = [r for r in await spend_rows(gateway) if r["call_type"] == "batch"]
+    # gpt-4o-mini's batch prices: $0.075 in, $0.30 out per million tokens (half its own)
+    assert len(rows) == 1
+    assert rows[0]["spend"] == pytest.approx(round(prompt * 0.075 + completion * 0.30) / 1e6)
+    assert (rows[0]["model"], rows[0]["prompt_tokens"], rows[0]["completion_tokens"]) == (
+        "mini",
+        prompt,
+        completion,
+    )
+    calls = sorted({r["call_type"] for r in await spend_rows(gateway)})
+    assert {"create_file", "create_batch", "retrieve_batch", "file_content"} <= set(calls)
+
+
+async def test_another_key_gets_404_for_every_object(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    owner = (await admin(gateway, "/key/generate", {}))["key"]
+    other = (await admin(gateway, "/key/generate", {}))["key"]
+    async with client(gateway, owner) as c:
+        uploaded = await c.files.create(file=("in.jsonl", jsonl("gpt-4o-mini")), purpose="batch")
+        batch = await c.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                       completion_window="24h")  # fmt: skip
+    async with client(gateway, other) as c:
+        for call in (
+            c.files.retrieve(uploaded.id), c.files.content(uploaded.id), c.files.delete(uploaded.id),
+            c.batches.retrieve(batch.id), c.batches.cancel(batch.id),
+            c.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                             completion_window="24h"),
+        ):  # fmt: skip
+            with pytest.raises(openai.NotFoundError):
+                await call
+        assert [f.id async for f in c.files.list()] == []
+        assert [b.id async for b in c.batches.list()] == []
+    async with client(gateway, owner) as c:
+        assert (await c.batches.cancel(batch.id)).status == "cancelling"
+        assert (await c.files.delete(uploaded.id)).deleted
+        with pytest.raises(openai.NotFoundError):
+            await c.files.retrieve(uploaded.id)
+
+
+async def test_a_key_that_may_not_use_a_lines_model_is_refused_naming_the_line(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {"models": ["mini"]}))["key"]
+    mixed = jsonl("mini", ["one", "two"]) + jsonl("gpt-4o", ["three"]).replace(b"req-0", b"req-9")
+    async with client(gateway, key) as c:
+        uploaded = await c.files.create(file=("in.jsonl", mixed), purpose="batch")
+        with pytest.raises(openai.AuthenticationError) as refused:
+            await c.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                   completion_window="24h")  # fmt: skip
+    assert "line 3" in refused.value.message and "gpt-4o" in refused.value.message
+    assert refused.value.body["type"] == "key_model_access_denied"  # type: ignore[index]
+    assert openai_sim.simulator.batches.batches == {}  # type: ignore[attr-defined]
+
+
+async def test_an_oversized_upload_is_413_and_a_bad_line_400(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    async with client(gateway, key) as c:
+        with pytest.raises(openai.APIStatusError) as too_big:
+            await c.files.create(file=("big.txt", b"x" * 60_000), purpose="user_data")
+        assert too_big.value.status_code == 413
+        assert "max_file_size_mb" in too_big.value.message
+        bad = jsonl("gpt-4o-mini") + b'{"custom_id": "x", "method": "POST"}\n'
+        with pytest.raises(openai.BadRequestError) as refused:
+            await c.files.create(file=("in.jsonl", bad), purpose="batch")
+        assert "line 4" in refused.value.message and refused.value.body["param"] == "file"  # type: ignore[index]
+        with pytest.raises(openai.BadRequestError) as purpose:
+            await c.files.create(file=("in.jsonl", b"{}"), purpose="nonsense")  # type: ignore[arg-type]
+        assert purpose.value.body["param"] == "purpose"  # type: ignore[index]
+    assert openai_sim.simulator.batches.files == {}  # type: ignore[attr-defined]
+
+
+async def test_file_calls_count_against_the_keys_rpm(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {"rpm_limit": 2}))["key"]
+    async with client(gateway, key) as c:
+        await c.files.create(file=("notes.txt", b"hello"), purpose="user_data")
+        await c.files.list()
+        with pytest.raises(openai.RateLimitError):
+            await c.files.list()
