@@ -62,7 +62,11 @@ class BatchLines:
         self.lines += 1
         if self.lines > MAX_LINES:
             raise BadRequestError(f"a batch input file holds at most {MAX_LINES} requests", param="file")
-        check_nesting(raw, f"line {number} of the file")
+        try:
+            check_nesting(raw, f"line {number} of the batch input file")
+        except BadRequestError as exc:
+            exc.param = "file"
+            raise
         try:
             line = _DECODE.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):

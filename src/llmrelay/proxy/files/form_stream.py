@@ -93,12 +93,12 @@ class FormStream:
         """What comes before the next delimiter (at most `limit` bytes); the delimiter is consumed."""
         while True:
             at = self._buf.find(self._delimiter)
+            if at > limit or (at < 0 and len(self._buf) > limit + len(self._delimiter)):
+                raise _malformed(f"a form field is longer than {limit} bytes", None)
             if at >= 0:
                 out = self._buf[:at]
                 self._buf = self._buf[at + len(self._delimiter) :]
                 return out
-            if len(self._buf) > limit + len(self._delimiter):
-                raise _malformed(f"a form field is longer than {limit} bytes", None)
             await self._fill()
 
     async def _next_part(self) -> bool:
