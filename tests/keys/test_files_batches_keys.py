@@ -190,3 +190,44 @@ async def test_file_calls_count_against_the_keys_rpm(
         await c.files.list()
         with pytest.raises(openai.RateLimitError):
             await c.files.list()
+
+
+async def test_azure_batches_and_a_budget_spent_by_a_batch(
+    storage: Storage, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+) -> None:
+    document = gateway_document(database_url, openai_sim.api_base, openai_sim.api_key,
+                                spend_spool_dir=str(tmp_path / "spool"))  # fmt: skip
+    document["model_list"] = [{
+        "model_name": "azure-mini",
+        "litellm_params": {"model": "azure/my-mini", "api_base": openai_sim.base_url,
+                           "api_key": openai_sim.api_key, "api_version": "2024-10-21"},
+        "model_info": {"base_model": "azure/gpt-4o-mini"},
+    }]  # fmt: skip
+    gw = GatewayThread(document).start()
+    try:
+        key = (await admin(gw, "/key/generate", {"models": ["azure-mini"], "max_budget": 0.000001}))["key"]
+        async with client(gw, key) as c:
+            uploaded = await c.files.create(
+                file=("in.jsonl", jsonl("azure-mini")),
+                purpose="batch",
+                extra_body={"custom_llm_provider": "azure"},
+            )
+            assert openai_sim.requests.last.path == "/openai/files"
+            assert openai_sim.requests.last.query["api-version"] == "2024-10-21"
+            assert "custom_llm_provider" not in openai_sim.requests.last.body  # read, never sent on
+            sim = openai_sim.simulator.batches  # type: ignore[attr-defined]
+            (sent,) = sim.files.values()
+            assert {json.loads(line)["body"]["model"] for line in sent.data.splitlines()} == {"my-mini"}
+            batch = await c.batches.create(input_file_id=uploaded.id, endpoint="/chat/completions",
+                                           completion_window="24h")  # fmt: skip
+            assert openai_sim.requests.last.path == "/openai/batches"
+            sim.advance(upstream_batch(openai_sim), "completed")
+            assert (await c.batches.retrieve(batch.id)).status == "completed"
+            # the batch's spend went over the key's budget: its next call is refused
+            with pytest.raises(openai.BadRequestError) as over:
+                await c.files.list()
+            assert over.value.body["type"] == "budget_exceeded"  # type: ignore[index]
+        rows = [r for r in await spend_rows(gw) if r["call_type"] == "batch"]
+        assert [(r["model"], r["spend"] > 0) for r in rows] == [("azure-mini", True)]
+    finally:
+        gw.stop()

@@ -20,8 +20,6 @@ from llmrelay.storage.file_records import FileRecord
 from llmrelay.types.errors import BadGatewayError, BadRequestError, LLMError, RequestTooLargeError
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-# LiteLLM's fields that choose the upstream: read here, never sent on
-_CHOOSERS = ("custom_llm_provider", "model")
 _PREFIXES = ("/v1/files/", "/files/")
 
 
@@ -43,7 +41,8 @@ class FileRoutes:
         purpose = fields.pop("purpose", None)
         if purpose not in PURPOSES:
             raise BadRequestError(f"purpose must be one of {', '.join(PURPOSES)}", param="purpose")
-        model, provider = (fields.pop(name, None) or None for name in _CHOOSERS)
+        provider = fields.pop("custom_llm_provider", None) or None
+        model = fields.pop("model", None) or None
         target = ctx.targets.choose(model, provider)
         sent = _Counted(form.file(), ctx.max_file_bytes)
         lines = None
