@@ -17,7 +17,7 @@ import functools
 import itertools
 import os
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmrelay.calls.context import StreamTimeouts
 from llmrelay.calls.operation import CHAT, TEXT_COMPLETION, Operation
@@ -40,6 +40,9 @@ from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.errors import BadRequestError
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
+
+if TYPE_CHECKING:
+    from llmrelay.sdk.files import FileCalls
 
 R = TypeVar("R")
 
@@ -81,6 +84,7 @@ class Client(OneShotCalls):
         # call ids: a random prefix per client and a counter (cheaper than a uuid per call)
         self._id_prefix = os.urandom(6).hex()
         self._call_numbers = itertools.count(1)
+        self._files: FileCalls | None = None
 
     @property
     def retry_policy(self) -> Backoff:
@@ -90,6 +94,16 @@ class Client(OneShotCalls):
     @retry_policy.setter
     def retry_policy(self, backoff: Backoff) -> None:
         self._runner.backoff = backoff
+
+    @property
+    def files(self) -> FileCalls:
+        """Files and batches on the provider's own API (`create_file`, `create_batch`...), sharing
+        this client's connection pools and loop thread; built on first use."""
+        if self._files is None:
+            from llmrelay.sdk.files import FileCalls
+
+            self._files = FileCalls(self.engine.transport, self.registry, self._loop_thread)
+        return self._files
 
     # ---- callbacks
     @property
