@@ -18,6 +18,7 @@ import pytest
 from keys_helpers import GatewayThread, admin, gateway_document
 
 from llmrelay.gate.runtime import KeysRuntime
+from llmrelay.proxy.files.poller import BatchPoller
 from llmrelay.storage import Storage
 from llmrelay.testing import RunningSimulator
 
@@ -39,7 +40,7 @@ def gateway(
 ) -> Iterator[GatewayThread]:
     document = gateway_document(
         database_url, openai_sim.api_base, openai_sim.api_key, spend_spool_dir=str(tmp_path / "spool"),
-        max_file_size_mb=0.05,
+        max_file_size_mb=0.05, proxy_batch_polling_interval=0,
     )  # fmt: skip
     document["model_list"].append(
         {"model_name": "mini", "litellm_params": {"model": "openai/gpt-4o-mini", **openai_sim.sdk_kwargs()}}
@@ -231,3 +232,24 @@ async def test_azure_batches_and_a_budget_spent_by_a_batch(
         assert [(r["model"], r["spend"] > 0) for r in rows] == [("azure-mini", True)]
     finally:
         gw.stop()
+
+
+async def test_the_poll_bills_a_batch_nobody_read_after_it_ended(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    async with client(gateway, key) as c:
+        uploaded = await c.files.create(file=("in.jsonl", jsonl("gpt-4o-mini")), purpose="batch")
+        batch = await c.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                       completion_window="24h")  # fmt: skip
+    poller = next(s for s in gateway.app.state.services if isinstance(s, BatchPoller))
+    assert gateway.run(poller.tick()) == 1  # still validating: read, nothing billed
+    assert [r for r in await spend_rows(gateway) if r["call_type"] == "batch"] == []
+    openai_sim.simulator.batches.advance(upstream_batch(openai_sim), "completed")  # type: ignore[attr-defined]
+    assert gateway.run(poller.tick()) == 1
+    rows = [r for r in await spend_rows(gateway) if r["call_type"] == "batch"]
+    assert [(r["model"], r["model_id"]) for r in rows] == [("gpt-4o-mini", batch.id)]
+    assert gateway.run(poller.tick()) == 0  # billed: no longer polled
+    async with client(gateway, key) as c:
+        assert (await c.batches.retrieve(batch.id)).status == "completed"
+    assert len([r for r in await spend_rows(gateway) if r["call_type"] == "batch"]) == 1

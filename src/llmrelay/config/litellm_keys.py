@@ -265,9 +265,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "health_check_details": _i("health details are always shown to the master key"),
     "proxy_budget_rescheduler_min_time": _INTERNAL,
     "proxy_budget_rescheduler_max_time": _INTERNAL,
-    "proxy_batch_polling_interval": _r(
-        "batches are billed when a retrieve or a list sees them finished, not by a background poll"
-    ),
     "service_account_settings": _r("no service-account key settings"),
     "user_api_key_cache_ttl": _i("keys are invalidated explicitly (docs/keys.md), not by ttl"),
     "disable_prisma_schema_update": _i("run `llmrelay db upgrade` to migrate"),

@@ -211,6 +211,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay: the largest file /v1/files takes, in MB (streamed to the provider, never held
     # whole); larger is a 413. OpenAI takes up to 512 MB a file, 200 MB for a batch's input
     max_file_size_mb: Annotated[float, msgspec.Meta(gt=0, le=10_240)] = 200.0
+    # LiteLLM's: seconds between the polls of the batches not billed yet (0: off; billed only when a
+    # client reads them after they ended)
+    proxy_batch_polling_interval: Annotated[float, msgspec.Meta(ge=0)] = 3600.0
     # llmrelay: open connections one worker process accepts at once (more wait in the listen
     # backlog); lowered to fit the process's file-descriptor limit
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024

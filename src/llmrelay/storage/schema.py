@@ -328,6 +328,8 @@ managed_batches = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # GET /v1/batches: one owner's batches, newest first
     Index(None, "key_hash", "created_at"),
+    # the poller: the batches not billed yet, oldest first
+    Index(None, "billing", "created_at"),
 )
 
 # Serialises auth-relevant writes and numbers them: every change to a key, user, team, organization

@@ -6,7 +6,6 @@ bills its output (billing.py) — exactly once, however many retrieves see it.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -14,13 +13,13 @@ import msgspec
 from llmrelay.calls.principal import Principal
 from llmrelay.proxy.admin.io import int_param, query, send
 from llmrelay.proxy.files.access import Caller, ModelNotAllowed, caller_of
-from llmrelay.proxy.files.billing import FINAL
+from llmrelay.proxy.files.batch_reader import BatchReader
 from llmrelay.proxy.files.context import FilesContext
-from llmrelay.proxy.files.targets import Target, not_found
-from llmrelay.proxy.files.views import BATCH_FILES, batch_file_id, batch_object, new_batch_id, page
+from llmrelay.proxy.files.targets import not_found
+from llmrelay.proxy.files.views import batch_object, new_batch_id, page
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.nesting import check_nesting
-from llmrelay.storage.file_records import BILLING_DONE, BatchRecord, FileRecord
+from llmrelay.storage.file_records import BatchRecord, FileRecord
 from llmrelay.types.errors import BadGatewayError, BadRequestError
 
 _DECODE = msgspec.json.Decoder(dict[str, Any])
@@ -33,6 +32,7 @@ MAX_METADATA = 16
 class BatchRoutes:
     def __init__(self, ctx: FilesContext) -> None:
         self.ctx = ctx
+        self.reader = BatchReader(ctx)
 
     async def create(self, req: Request, principal: Principal) -> None:
         ctx = self.ctx
@@ -93,7 +93,7 @@ class BatchRoutes:
 
             async def read(record: BatchRecord) -> dict[str, Any]:
                 async with gate:
-                    return await self._read(record, "GET")
+                    return await self.reader.read(record, "GET")
 
             shown = await asyncio.gather(*(read(r) for r in found[:limit]))
             return list(shown), len(found) > limit
@@ -114,55 +114,13 @@ class BatchRoutes:
             raise not_found("Batch", batch_id)
         call_type = "cancel_batch" if cancel else "retrieve_batch"
         answer = await self.ctx.gate.run(
-            caller, call_type, None, record.provider, lambda: self._read(record, "POST" if cancel else "GET")
+            caller,
+            call_type,
+            None,
+            record.provider,
+            lambda: self.reader.read(record, "POST" if cancel else "GET"),
         )
         send(req, answer)
-
-    async def _read(self, record: BatchRecord, method: str) -> dict[str, Any]:
-        """The batch from its upstream (GET), or cancelled there (POST); what it says is observed."""
-        ctx = self.ctx
-        target = ctx.targets.resolve(record.target)
-        api = ctx.targets.api(target)
-        segments = (
-            ("batches", record.upstream_id, "cancel") if method == "POST" else ("batches", record.upstream_id)
-        )
-        answer = await ctx.upstream.call(
-            target, api, method, api.url(*segments), ids={record.upstream_id: record.id}
-        )
-        await self._observe(record, target, answer)
-        return batch_object(answer, record)
-
-    async def _observe(self, record: BatchRecord, target: Target, answer: dict[str, Any]) -> None:
-        ctx = self.ctx
-        status = answer.get("status")
-        if isinstance(status, str) and status != record.status:
-            await ctx.repo.set_status(record.id, status[:32])
-        if status not in FINAL or record.billing == BILLING_DONE:
-            return
-        for field, purpose in BATCH_FILES.items():
-            upstream_file = answer.get(field)
-            if isinstance(upstream_file, str) and upstream_file:
-                await ctx.repo.add_file_once(
-                    FileRecord(
-                        id=batch_file_id(record.id, field), upstream_id=upstream_file[:255],
-                        provider=record.provider, target=record.target, purpose=purpose,
-                        filename=f"{record.id}_{purpose}.jsonl", bytes=0, created_at=ctx.clock(),
-                        key_hash=record.key_hash, team_id=record.team_id,
-                    )
-                )  # fmt: skip
-        output = answer.get("output_file_id")
-        if isinstance(output, str) and output:
-            await ctx.billing.settle(record, target, self._output, output)
-        else:
-            await ctx.billing.nothing_to_bill(record)
-
-    async def _output(self, target: Target, upstream_file: str) -> AsyncIterator[bytes]:
-        ctx = self.ctx
-        api = ctx.targets.api(target)
-        response = await ctx.upstream.open(target, api, api.url("files", upstream_file, "content"), {})
-        async with response:
-            async for piece in ctx.upstream.pieces(response):
-                yield piece
 
 
 def _check_metadata(metadata: Any) -> None:

@@ -28,6 +28,7 @@ def install_files(state: GatewayState, config: GatewayConfig, runtime: KeysRunti
     from llmrelay.proxy.files.billing import BatchBilling
     from llmrelay.proxy.files.context import FilesContext
     from llmrelay.proxy.files.file_routes import FileRoutes
+    from llmrelay.proxy.files.poller import BatchPoller
     from llmrelay.proxy.files.targets import FilesTargets
     from llmrelay.proxy.files.upstream import FilesUpstream
     from llmrelay.storage.repos.base import utc_now
@@ -54,6 +55,8 @@ def install_files(state: GatewayState, config: GatewayConfig, runtime: KeysRunti
         clock=utc_now,
     )
     files, batches = FileRoutes(ctx), BatchRoutes(ctx)
+    # the batches nobody read after they ended: billed by the poll
+    state.services.append(BatchPoller(repo, batches.reader, settings.proxy_batch_polling_interval))
     for base in ("/v1", ""):
         state.extra_routes += [
             ("POST", f"{base}/files", files.upload),

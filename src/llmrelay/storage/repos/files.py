@@ -102,6 +102,21 @@ class FileRepository(Repository):
         async with self.db.connect() as conn:
             return to_records(BatchRecord, await conn.execute(query))
 
+    async def unsettled(self, *, after: tuple[datetime, str] | None, limit: int) -> list[BatchRecord]:
+        """Batches of any owner whose billing is not done, oldest first, after (created_at, id)."""
+        conditions: list[ColumnElement[bool]] = [B.billing.in_((BILLING_OPEN, BILLING_CLAIMED))]
+        if after is not None:
+            at, ident = after
+            conditions.append(or_(B.created_at > at, (B.created_at == at) & (B.id > ident)))
+        query = (
+            select(managed_batches)
+            .where(*conditions)
+            .order_by(B.created_at, B.id)
+            .limit(min(limit, MAX_PAGE))
+        )
+        async with self.db.connect() as conn:
+            return to_records(BatchRecord, await conn.execute(query))
+
     async def set_status(self, batch_id: str, status: str) -> None:
         async with self.db.begin() as conn:
             await conn.execute(update(managed_batches).where(B.id == batch_id).values(status=status))

@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_managed_files")),
     )
-    op.create_index(
-        op.f("ix_managed_files_key_hash_created_at"), "managed_files", ["key_hash", "created_at"]
-    )
+    op.create_index(op.f("ix_managed_files_key_hash_created_at"), "managed_files", ["key_hash", "created_at"])
     op.create_table(
         "managed_batches",
         sa.Column("id", sa.String(64), nullable=False),
@@ -63,9 +61,13 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_managed_batches_key_hash_created_at"), "managed_batches", ["key_hash", "created_at"]
     )
+    op.create_index(
+        op.f("ix_managed_batches_billing_created_at"), "managed_batches", ["billing", "created_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_managed_batches_billing_created_at"), table_name="managed_batches")
     op.drop_index(op.f("ix_managed_batches_key_hash_created_at"), table_name="managed_batches")
     op.drop_table("managed_batches")
     op.drop_index(op.f("ix_managed_files_key_hash_created_at"), table_name="managed_files")
