@@ -243,6 +243,7 @@ async def test_the_poll_bills_a_batch_nobody_read_after_it_ended(
         batch = await c.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
                                        completion_window="24h")  # fmt: skip
     poller = next(s for s in gateway.app.state.services if isinstance(s, BatchPoller))
+    assert poller.interval == 0  # off: the test ticks it
     assert gateway.run(poller.tick()) == 1  # still validating: read, nothing billed
     assert [r for r in await spend_rows(gateway) if r["call_type"] == "batch"] == []
     openai_sim.simulator.batches.advance(upstream_batch(openai_sim), "completed")  # type: ignore[attr-defined]

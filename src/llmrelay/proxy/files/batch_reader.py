@@ -5,7 +5,9 @@ billed (billing.py). The routes read a batch this way on each retrieve, list and
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from llmrelay.proxy.files.billing import FINAL
@@ -13,6 +15,11 @@ from llmrelay.proxy.files.context import FilesContext
 from llmrelay.proxy.files.targets import Target
 from llmrelay.proxy.files.views import BATCH_FILES, batch_file_id, batch_object
 from llmrelay.storage.file_records import BILLING_DONE, BatchRecord, FileRecord
+from llmrelay.types.errors import LLMError
+
+log = logging.getLogger("llmrelay.proxy")
+# batches the poll reads per tick and worker
+POLL_PAGE = 50
 
 
 class BatchReader:
@@ -64,3 +71,22 @@ class BatchReader:
         async with response:
             async for piece in ctx.upstream.pieces(response):
                 yield piece
+
+
+class UnsettledPages:
+    """The poll's walk through the batches not billed yet (poller.py): one page per `next()`."""
+
+    def __init__(self, reader: BatchReader) -> None:
+        self.reader = reader
+        self._after: tuple[datetime, str] | None = None
+
+    async def next(self) -> int:
+        """Read one page of unsettled batches from their upstreams; how many were read."""
+        page = await self.reader.ctx.repo.unsettled(after=self._after, limit=POLL_PAGE)
+        self._after = (page[-1].created_at, page[-1].id) if len(page) == POLL_PAGE else None
+        for record in page:
+            try:
+                await self.reader.read(record, "GET")
+            except LLMError as exc:
+                log.warning("batch %s not read: %s", record.id, type(exc).__name__)
+        return len(page)
