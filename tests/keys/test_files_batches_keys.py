@@ -161,6 +161,18 @@ async def test_a_key_that_may_not_use_a_lines_model_is_refused_naming_the_line(
     assert "line 3" in refused.value.message and "gpt-4o" in refused.value.message
     assert refused.value.body["type"] == "key_model_access_denied"  # type: ignore[index]
     assert openai_sim.simulator.batches.batches == {}  # type: ignore[attr-defined]
+    async with client(gateway, key) as c:
+        # a file sent to a model group's deployment (LiteLLM's `model` field): the key must may use it
+        chosen = await c.files.create(
+            file=("n.txt", b"notes"), purpose="user_data", extra_body={"model": "mini"}
+        )
+        assert chosen.filename == "n.txt"
+        with pytest.raises(openai.AuthenticationError) as group:
+            await c.files.create(
+                file=("n.txt", b"notes"), purpose="user_data", extra_body={"model": "gpt-4o"}
+            )
+        assert group.value.body["type"] == "key_model_access_denied"  # type: ignore[index]
+    assert len(openai_sim.simulator.batches.files) == 2  # type: ignore[attr-defined]
 
 
 async def test_an_oversized_upload_is_413_and_a_bad_line_400(
