@@ -53,7 +53,13 @@ QUERIES = [
     ("daily by team", "SELECT * FROM daily_spend WHERE team_id = :v AND day >= :d", "daily_spend"),
     ("due key budgets", "SELECT * FROM virtual_keys WHERE budget_reset_at <= :t", "virtual_keys"),
     ("changes since", "SELECT * FROM auth_changes WHERE version > :n", "auth_changes"),
-]
+    ("files of a key", "SELECT * FROM managed_files WHERE key_hash = :v ORDER BY created_at DESC",
+     "managed_files"),
+    ("batches of a key", "SELECT * FROM managed_batches WHERE key_hash = :v ORDER BY created_at DESC",
+     "managed_batches"),
+    ("batches to poll", "SELECT * FROM managed_batches WHERE billing IN ('open', 'claimed') "
+     "AND created_at >= :t ORDER BY created_at", "managed_batches"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("what", "sql", "table"), QUERIES, ids=[q[0] for q in QUERIES])
