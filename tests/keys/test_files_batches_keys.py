@@ -85,8 +85,9 @@ async def test_a_batch_runs_end_to_end_and_is_billed_once_at_batch_prices(
 
         batch = await c.batches.create(
             input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h",
-            metadata={"job": "nightly"},
+            metadata={"job": "nightly"}, extra_body={"model": "mini"},
         )  # fmt: skip
+        assert "model" not in openai_sim.requests.last.body  # LiteLLM's chooser: checked, not sent
         assert batch.status == "validating" and batch.input_file_id == uploaded.id
         assert batch.metadata == {"job": "nightly"}
         upstream_id = upstream_batch(openai_sim)
@@ -108,6 +109,8 @@ async def test_a_batch_runs_end_to_end_and_is_billed_once_at_batch_prices(
         prompt = sum(r["response"]["body"]["usage"]["prompt_tokens"] for r in results)
         completion = sum(r["response"]["body"]["usage"]["completion_tokens"] for r in results)
         assert [b.id for b in (await c.batches.list()).data] == [batch.id]
+        azure_only = await c.batches.list(extra_query={"custom_llm_provider": "azure"})
+        assert azure_only.data == []
     rows = [r for r in await spend_rows(gateway) if r["call_type"] == "batch"]
     # gpt-4o-mini's batch prices: $0.075 in, $0.30 out per million tokens (half its own)
     assert len(rows) == 1
@@ -173,6 +176,14 @@ async def test_a_key_that_may_not_use_a_lines_model_is_refused_naming_the_line(
             )
         assert group.value.body["type"] == "key_model_access_denied"  # type: ignore[index]
     assert len(openai_sim.simulator.batches.files) == 2  # type: ignore[attr-defined]
+    async with client(gateway, key) as c:
+        allowed = await c.files.create(file=("in.jsonl", jsonl("mini")), purpose="batch")
+        for model, error in (("gpt-4o", openai.AuthenticationError), ("nonsense", openai.BadRequestError)):
+            with pytest.raises(error) as wrong:
+                await c.batches.create(input_file_id=allowed.id, endpoint="/v1/chat/completions",
+                                       completion_window="24h", extra_body={"model": model})  # fmt: skip
+            assert wrong.value.body["param"] == "model"  # type: ignore[index]
+    assert openai_sim.simulator.batches.batches == {}  # type: ignore[attr-defined]
 
 
 async def test_an_oversized_upload_is_413_and_a_bad_line_400(

@@ -48,7 +48,10 @@ class BatchRoutes:
                 raise BadRequestError(f"{name} is required (a string)", param=name)
         _check_metadata(fields.get("metadata"))
         provider = fields.pop("custom_llm_provider", None)
-        fields.pop("model", None)  # LiteLLM's chooser: a batch goes where its input file went
+        # LiteLLM's chooser: a batch runs where its input file went; a `model` is checked, not sent
+        model = fields.pop("model", None)
+        if model is not None and not isinstance(model, str):
+            raise BadRequestError("model must be a string", param="model")
         file = await ctx.repo.file(fields["input_file_id"], caller.owner)
         if file is None:
             raise not_found("File", fields["input_file_id"])
@@ -60,6 +63,12 @@ class BatchRoutes:
             )
         _check_models(caller, file)
         target = ctx.targets.resolve(file.target)
+        if model is not None and ctx.targets.line_model(target, model, param="model") is None:
+            raise BadRequestError(
+                f"model {model!r} names no model group; a batch runs where its input file went "
+                f"({file.target}): leave model out or name a group served there",
+                param="model",
+            )
 
         async def work() -> dict[str, Any]:
             api = ctx.targets.api(target)
@@ -68,7 +77,7 @@ class BatchRoutes:
                 target, api, "POST", api.url("batches"), sent, {file.upstream_id: file.id}
             )
 
-        answer = await ctx.gate.run(caller, "create_batch", None, target.provider, work)
+        answer = await ctx.gate.run(caller, "create_batch", model, target.provider, work)
         owner = caller.as_owner()
         upstream_id = answer.get("id")
         if not isinstance(upstream_id, str) or not upstream_id or len(upstream_id) > 255:
@@ -86,9 +95,12 @@ class BatchRoutes:
         caller = caller_of(principal)
         params = query(req)
         limit = int_param(params, "limit", 20, high=100)
+        provider = params.get("custom_llm_provider")
 
         async def work() -> tuple[list[dict[str, Any]], bool]:
             found = await self.ctx.repo.batches(caller.owner, after=params.get("after"), limit=limit + 1)
+            if provider is not None:
+                found = [b for b in found if b.provider == provider]
             gate = asyncio.Semaphore(LIST_CONCURRENCY)
 
             async def read(record: BatchRecord) -> dict[str, Any]:

@@ -136,6 +136,8 @@ class BatchCreate(msgspec.Struct, kw_only=True):
     completion_window: str
     metadata: dict[str, str] | None = None
     custom_llm_provider: Literal["openai", "azure"] | None = None
+    # LiteLLM's: a model group served where the input file went (checked against the key, not sent)
+    model: str | None = None
 
 
 def files_docs() -> dict[tuple[str, str], RouteDoc]:
@@ -163,7 +165,9 @@ def files_docs() -> dict[tuple[str, str], RouteDoc]:
             "Create a batch from one of the caller's files (every line's model one the key may use)", TAG,
             body=BatchCreate, errors=(400, 404),
         ),
-        ("GET", "/v1/batches"): RouteDoc("The caller's batches, newest first", TAG, params=page),
+        ("GET", "/v1/batches"): RouteDoc(
+            "The caller's batches, newest first", TAG, params=(*page, Param("custom_llm_provider")),
+        ),
         ("GET", "/v1/batches/{batch_id}"): RouteDoc(
             "One of the caller's batches (billed at batch prices once it is final)", TAG, params=batch_id,
             errors=(400, 404),

@@ -99,7 +99,7 @@ class FilesTargets:
         adapter = self.registry.get(deployment.provider).for_deployment(deployment)
         return files_api(adapter, deployment)
 
-    def line_model(self, target: Target, model: str) -> str | None:
+    def line_model(self, target: Target, model: str, param: str = "file") -> str | None:
         """The upstream model a batch line naming `model` is sent with: for a model group, its
         deployment on the same upstream account as `target` (400 when it has none there); None
         for a name that is no model group (sent as written)."""
