@@ -3,7 +3,8 @@ OpenAI simulator, SQLite and PostgreSQL): upload, create a batch, drive it to co
 and its results; the batch billed at batch prices exactly once however many retrieves see it end,
 visible in /spend/logs; the gateway's ids, never the upstream's; another key gets 404 for every
 object; a key that may not use a line's model is refused naming the line; an upload over the cap is
-a 413 and a bad line a 400 naming it; file calls count against the key's rpm."""
+a 413 (declared or streamed) and a bad line a 400 naming it; file calls count against the key's rpm;
+the poll bills a batch nobody reads; two instances seeing a batch end bill it once."""
 
 from __future__ import annotations
 
@@ -277,3 +278,58 @@ async def test_the_poll_bills_a_batch_nobody_read_after_it_ended(
     async with client(gateway, key) as c:
         assert (await c.batches.retrieve(batch.id)).status == "completed"
     assert len([r for r in await spend_rows(gateway) if r["call_type"] == "batch"]) == 1
+
+
+async def test_a_streamed_upload_over_the_cap_is_cut_with_a_413(
+    gateway: GatewayThread, openai_sim: RunningSimulator
+) -> None:
+    """No Content-Length: the cap is kept as the bytes pass, and the upstream upload is abandoned."""
+    import aiohttp
+
+    key = (await admin(gateway, "/key/generate", {}))["key"]
+    boundary = "xyzzy"
+    disposition = "Content-Disposition: form-data; name="
+    head = (
+        f'--{boundary}\r\n{disposition}"purpose"\r\n\r\nuser_data\r\n'
+        f'--{boundary}\r\n{disposition}"file"; filename="big.bin"\r\n\r\n'
+    ).encode()
+
+    async def chunked() -> Any:
+        yield head
+        for _ in range(20):  # 80 KB in all, over the 0.05 MB cap
+            yield b"x" * 4096
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    headers = {"authorization": f"Bearer {key}", "content-type": f"multipart/form-data; boundary={boundary}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(gateway.base_url + "/v1/files", data=chunked(), headers=headers) as reply,
+    ):
+        assert reply.status == 413
+        assert (await reply.json())["error"]["param"] == "file"
+    assert openai_sim.simulator.batches.files == {}  # type: ignore[attr-defined]
+
+
+async def test_two_instances_seeing_a_batch_end_bill_it_once(
+    gateway: GatewayThread, database_url: str, openai_sim: RunningSimulator, tmp_path: Path
+) -> None:
+    document = gateway_document(database_url, openai_sim.api_base, openai_sim.api_key,
+                                spend_spool_dir=str(tmp_path / "spool-2"))  # fmt: skip
+    other = GatewayThread(document).start()
+    try:
+        key = (await admin(gateway, "/key/generate", {}))["key"]
+        async with client(gateway, key) as c:
+            uploaded = await c.files.create(file=("in.jsonl", jsonl("gpt-4o-mini")), purpose="batch")
+            batch = await c.batches.create(input_file_id=uploaded.id, endpoint="/v1/chat/completions",
+                                           completion_window="24h")  # fmt: skip
+        openai_sim.simulator.batches.advance(upstream_batch(openai_sim), "completed")  # type: ignore[attr-defined]
+        async with client(gateway, key) as one, client(other, key) as two:
+            seen = await asyncio.gather(*(c.batches.retrieve(batch.id) for c in (one, two) for _ in range(4)))
+        assert {b.status for b in seen} == {"completed"}
+        assert len({b.output_file_id for b in seen}) == 1
+        for gw in (gateway, other):
+            await spend_rows(gw)  # each instance's spool written to the database
+        rows = [r for r in await spend_rows(gateway) if r["call_type"] == "batch"]
+        assert len(rows) == 1 and rows[0]["spend"] > 0
+    finally:
+        other.stop()
