@@ -15,7 +15,7 @@ from llmrelay.proxy.admin.io import int_param, query, send
 from llmrelay.proxy.files.access import Caller, ModelNotAllowed, caller_of
 from llmrelay.proxy.files.batch_reader import BatchReader
 from llmrelay.proxy.files.context import FilesContext
-from llmrelay.proxy.files.targets import not_found
+from llmrelay.proxy.files.targets import not_found, stored_id
 from llmrelay.proxy.files.views import batch_object, new_batch_id, page
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.nesting import check_nesting
@@ -52,7 +52,8 @@ class BatchRoutes:
         model = fields.pop("model", None)
         if model is not None and not isinstance(model, str):
             raise BadRequestError("model must be a string", param="model")
-        file = await ctx.repo.file(fields["input_file_id"], caller.owner)
+        wanted = fields["input_file_id"]
+        file = await ctx.repo.file(wanted, caller.owner) if stored_id(wanted) else None
         if file is None:
             raise not_found("File", fields["input_file_id"])
         if file.purpose != "batch":
@@ -111,7 +112,7 @@ class BatchRoutes:
             return list(shown), len(found) > limit
 
         shown, more = await self.ctx.gate.run(caller, "list_batches", None, "", work)
-        send(req, page(shown, limit, more))
+        send(req, page(shown, more))
 
     async def one(self, req: Request, principal: Principal) -> None:
         """GET /v1/batches/{id}; POST /v1/batches/{id}/cancel."""
@@ -121,7 +122,7 @@ class BatchRoutes:
         cancel = req.scope.method == "POST"
         if not batch_id or tail != ("cancel" if cancel else ""):
             raise not_found("route", req.path)
-        record = await self.ctx.repo.batch(batch_id, caller.owner)
+        record = await self.ctx.repo.batch(batch_id, caller.owner) if stored_id(batch_id) else None
         if record is None:
             raise not_found("Batch", batch_id)
         call_type = "cancel_batch" if cancel else "retrieve_batch"

@@ -13,13 +13,15 @@ from llmrelay.proxy.files.access import caller_of
 from llmrelay.proxy.files.batch_lines import BatchLines
 from llmrelay.proxy.files.context import FilesContext
 from llmrelay.proxy.files.form_stream import FormStream
-from llmrelay.proxy.files.targets import not_found
+from llmrelay.proxy.files.targets import not_found, stored_id
 from llmrelay.proxy.files.views import file_object, new_file_id, page
 from llmrelay.proxy.http import Request
 from llmrelay.storage.file_records import FileRecord
 from llmrelay.types.errors import BadGatewayError, BadRequestError, LLMError, RequestTooLargeError
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+# the most an upload over the cap is read on before its 413 is sent
+DRAIN_BYTES = 4 * 1024 * 1024
 _PREFIXES = ("/v1/files/", "/files/")
 
 
@@ -28,13 +30,23 @@ class FileRoutes:
         self.ctx = ctx
 
     async def upload(self, req: Request, principal: Principal) -> None:
+        body = self.ctx.chunks(req)
+        try:
+            await self._upload(req, principal, body)
+        except RequestTooLargeError:
+            # read (and drop) what the client is still sending, up to a bound, before answering: a
+            # connection closed with unread bytes is reset, and the reset can take the 413 with it
+            await _drain(body, DRAIN_BYTES)
+            raise
+
+    async def _upload(self, req: Request, principal: Principal, body: AsyncIterator[bytes]) -> None:
         ctx = self.ctx
         caller = caller_of(principal)
         declared = req.header("content-length")
         # the form's own lines around the file are small: 64 KiB of slack over the file's cap
         if declared is not None and declared.isdigit() and int(declared) > ctx.max_file_bytes + 65536:
             raise _too_large(ctx.max_file_bytes)
-        form = FormStream(ctx.chunks(req), req.header("content-type"))
+        form = FormStream(body, req.header("content-type"))
         fields, part = await form.head()
         if part.field != "file":
             raise BadRequestError(f"the file part must be named `file`, not `{part.field}`", param="file")
@@ -86,7 +98,7 @@ class FileRoutes:
 
         found = await self.ctx.gate.run(caller, "list_files", None, provider or "", work)
         shown = found[: min(limit, 100)]
-        send(req, page([file_object(f) for f in shown], limit, len(found) > len(shown)))
+        send(req, page([file_object(f) for f in shown], len(found) > len(shown)))
 
     async def one(self, req: Request, principal: Principal) -> None:
         """GET /v1/files/{id} and /v1/files/{id}/content; DELETE /v1/files/{id}."""
@@ -96,7 +108,7 @@ class FileRoutes:
         if not file_id or tail not in ("", "content") or (tail and req.scope.method != "GET"):
             raise not_found("route", req.path)
         ctx = self.ctx
-        record = await ctx.repo.file(file_id, caller.owner)
+        record = await ctx.repo.file(file_id, caller.owner) if stored_id(file_id) else None
         if record is None:
             raise not_found("File", file_id)
         target = ctx.targets.resolve(record.target)
@@ -140,6 +152,14 @@ class FileRoutes:
                     await client.send_bytes(piece)
                 except RuntimeError:  # granian's ProtocolClosed: the client went away
                     return
+
+
+async def _drain(body: AsyncIterator[bytes], limit: int) -> None:
+    read = 0
+    async for piece in body:
+        read += len(piece)
+        if read > limit:
+            return
 
 
 async def _noop() -> None:

@@ -136,6 +136,12 @@ class FilesTargets:
         return found if found is not None else Deployment(provider=name, model="")
 
 
+def stored_id(value: str) -> bool:
+    """Whether `value` can be one of the gateway's ids: looked up only then (a NUL or a megabyte-long
+    id must not reach the database, which could not even compare it)."""
+    return 0 < len(value) <= 64 and value.isascii() and value.isprintable()
+
+
 def not_found(kind: str, ident: str) -> NotFoundError:
     """The answer for an object that does not exist or that the caller does not own (the same)."""
     shown = ident if len(ident) <= 100 else ident[:100] + "..."

@@ -46,7 +46,7 @@ def batch_object(upstream: Mapping[str, Any], record: BatchRecord) -> dict[str, 
     return out
 
 
-def page(items: list[dict[str, Any]], limit: int, more: bool) -> dict[str, Any]:
+def page(items: list[dict[str, Any]], more: bool) -> dict[str, Any]:
     return {
         "object": "list", "data": items, "first_id": items[0]["id"] if items else None,
         "last_id": items[-1]["id"] if items else None, "has_more": more,
