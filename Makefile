@@ -21,7 +21,7 @@ PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 VENV_FLAGS :=
 endif
 
-.PHONY: run test lint typecheck check bench sim clean
+.PHONY: run test test-setup lint typecheck check bench sim clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -41,10 +41,27 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	$(BIN)/llmrelay serve --demo
 
-test: $(STAMP)
+# What the dashboard's SSO tests (tests/sso) run besides Python: Debian's Chromium (driven by
+# Playwright, whose own browser downloads are never used) and the npm oidc-provider package, the
+# identity provider they sign in against. Each step runs only when its result is missing or stale.
+SSO_NODE := tests/sso/node
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -q && apt-get install -y -q --no-install-recommends chromium
+
+$(SSO_NODE)/node_modules/.installed: $(SSO_NODE)/package-lock.json
+	command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q --no-install-recommends nodejs npm)
+	cd $(SSO_NODE) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-setup: $(CHROMIUM) $(SSO_NODE)/node_modules/.installed
+
+# LLMRELAY_SSO_SETUP: the setup above ran, so the SSO tests fail (never skip) when a piece is missing
+test: $(STAMP) test-setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
-	$(BIN)/pytest
+	LLMRELAY_SSO_SETUP=1 $(BIN)/pytest
 
 # lint-imports: the rooms' layers contract (pyproject.toml); `make test` runs it in tests/test_layers.py
 lint: $(STAMP)

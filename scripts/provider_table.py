@@ -13,8 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from llmrelay.cost.catalog import SIBLING_PROVIDERS, Catalog
 from llmrelay.providers.compat import compat_specs
-from llmrelay.providers.registry import NATIVE_ADAPTERS, ProviderRegistry, declared_params
+from llmrelay.providers.coverage import UNPRICED_PROVIDERS, UNSERVED_CATALOG_PROVIDERS
+from llmrelay.providers.registry import NATIVE_ADAPTERS, PROVIDER_ALIASES, ProviderRegistry, declared_params
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "providers" / "index.md"
@@ -24,23 +26,29 @@ END = "<!-- end of provider table -->"
 PAGES = {
     "anthropic": "anthropic.md",
     "azure": "azure.md",
+    "azure_ai": "openai_hosted.md",
     "bedrock": "bedrock.md",
     "cloudflare": "cloudflare.md",
     "cohere": "cohere.md",
     "cohere_chat": "cohere.md",
     "databricks": "databricks.md",
+    "datarobot": "openai_hosted.md",
     "deepgram": "deepgram.md",
     "elevenlabs": "elevenlabs.md",
     "gemini": "gemini.md",
+    "gradient_ai": "openai_hosted.md",
     "huggingface": "huggingface.md",
     "huggingface_local": "huggingface_local.md",
     "jina_ai": "jina_ai.md",
     "ollama": "ollama.md",
     "ollama_chat": "ollama.md",
+    "ragflow": "openai_hosted.md",
+    "oci": "oci.md",
     "replicate": "replicate.md",
     "sagemaker": "sagemaker.md",
     "sagemaker_chat": "sagemaker.md",
     "snowflake": "snowflake.md",
+    "text-completion-codestral": "codestral_fim.md",
     "vertex_ai": "vertex.md",
     "voyage": "voyage.md",
     "watsonx": "watsonx.md",
@@ -58,6 +66,9 @@ def rows() -> list[str]:
     # providers whose endpoint and credentials come from settings of their own (a region, a
     # project, cloud credentials): their pages say which
     settled = declared_params()
+    priced: dict[str, int] = {}
+    for info in Catalog().data.models.values():
+        priced[info.provider] = priced.get(info.provider, 0) + 1
     out = []
     for name in registry.known():
         adapter = registry.get(name)
@@ -81,16 +92,35 @@ def rows() -> list[str]:
         else:
             kind = "OpenAI-compatible"
         docs = f"[reference]({spec.docs})" if spec is not None and spec.docs else ""
-        out.append(f"| `{name}/` | {kind} | {base} | {key} | {_code(adapter.api_base_env)} | {docs} |")
+        count = sum(priced.get(n, 0) for n in (name, *SIBLING_PROVIDERS.get(name, ())))
+        prices = f"{count} models" if count else f"none: {UNPRICED_PROVIDERS[name]}"
+        out.append(
+            f"| `{name}/` | {kind} | {base} | {key} | {_code(adapter.api_base_env)} | {prices} | {docs} |"
+        )
     return out
+
+
+def unserved_rows() -> list[str]:
+    return [f"| `{name}` | {why} |" for name, why in sorted(UNSERVED_CATALOG_PROVIDERS.items())]
 
 
 def table() -> str:
     head = [
-        "| prefix | adapter | default `api_base` | key variables | base variables | provider's API |",
-        "|---|---|---|---|---|---|",
+        "| prefix | adapter | default `api_base` | key variables | base variables | catalog prices "
+        "| provider's API |",
+        "|---|---|---|---|---|---|---|",
     ]
-    return "\n".join([BEGIN, *head, *rows(), END])
+    aliases = ", ".join(f"`{alias}/` → `{name}/`" for alias, name in sorted(PROVIDER_ALIASES.items()))
+    unserved = [
+        "",
+        f"LiteLLM's other names, read as the provider they name: {aliases}.",
+        "",
+        "Priced in the catalog but not callable (providers/coverage.py):",
+        "",
+        "| catalog provider | why not |",
+        "|---|---|",
+    ]
+    return "\n".join([BEGIN, *head, *rows(), *unserved, *unserved_rows(), END])
 
 
 def render(page: str) -> str:

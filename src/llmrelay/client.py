@@ -23,6 +23,7 @@ from llmrelay.calls.context import StreamTimeouts
 from llmrelay.calls.operation import CHAT, TEXT_COMPLETION, Operation
 from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
+from llmrelay.core.responses_memory import MemoryResponseStore, StoredResponses
 from llmrelay.core.retry import Backoff, RetryPolicy
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
@@ -50,12 +51,14 @@ R = TypeVar("R")
 __all__ = ["Backoff", "Client", "RetryPolicy", "default_client"]
 
 
-class Client(OneShotCalls):
+class Client(OneShotCalls, StoredResponses):
     """One door to every provider. Two clients share nothing: not pools, not callbacks, not prices.
 
     `num_retries` and `timeout` are defaults for every call (each call may override them);
     `drop_params=True` drops parameters a provider cannot take instead of raising; `retry_policy`
-    is the backoff between retries (`Backoff(base, cap)`, also spelled `RetryPolicy`)."""
+    is the backoff between retries (`Backoff(base, cap)`, also spelled `RetryPolicy`);
+    `store_responses=False` keeps no Responses in memory (store=True and previous_response_id are
+    then refused)."""
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class Client(OneShotCalls):
         retry_policy: Backoff | None = None,
         catalog: Catalog | None = None,
         transport: HttpTransport | None = None,
+        store_responses: bool = True,
     ) -> None:
         self.drop_params = drop_params
         self.num_retries = num_retries
@@ -85,6 +89,8 @@ class Client(OneShotCalls):
         self._id_prefix = os.urandom(6).hex()
         self._call_numbers = itertools.count(1)
         self._files: FileCalls | None = None
+        # the Responses this client made (store left on): bounded, in memory, this client's own
+        self._response_store = MemoryResponseStore() if store_responses else None
 
     @property
     def retry_policy(self) -> Backoff:
@@ -183,8 +189,9 @@ class Client(OneShotCalls):
         """OpenAI's Responses API over any provider: the Responses fields (instructions, tools,
         text, reasoning, max_output_tokens, ...) are translated to a chat call; other keywords are
         `acompletion`'s (api_key, api_base, timeout, ...). `stream=True` returns an async iterator of
-        Responses stream events. Stateless: previous_response_id is refused."""
-        return await run_responses(self.acompletion, model, input, stream, params)
+        Responses stream events. Stored in this client's bounded memory unless store=False
+        (`previous_response_id`, `get_responses`, `list_input_items`: core/responses_memory.py)."""
+        return await run_responses(self.acompletion, model, input, stream, params, self._response_store)
 
     def responses(self, model: str, input: str | list[Any], **kwargs: Any) -> Response | SyncResponsesStream:
         """The sync twin of `aresponses` (run on the client's loop thread)."""

@@ -16,6 +16,7 @@ from typing import Any
 from llmrelay.calls.served import NOT_SERVED, served_of
 from llmrelay.client import default_client
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream
+from llmrelay.core.responses_memory import StoredResponses
 from llmrelay.core.stream_view import ChatStreamView
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
@@ -95,6 +96,10 @@ def get_model_info(model: str, custom_llm_provider: str | None = None) -> dict[s
 
 # the public methods of OneShotCalls: every call type answered in one piece, async and sync
 ONE_SHOT_CALLS = frozenset(name for name in vars(OneShotCalls) if not name.startswith("_"))
+# LiteLLM's names for the default client's stored Responses: get_responses, adelete_responses,
+# list_input_items...
+STORED_RESPONSE_CALLS = frozenset(name for name in vars(StoredResponses) if not name.startswith("_"))
+DEFAULT_CLIENT_CALLS = ONE_SHOT_CALLS | STORED_RESPONSE_CALLS
 # LiteLLM's files and batches functions (sdk/files.py), async and sync: the default client's
 FILE_CALLS = frozenset(
     prefix + name
@@ -109,7 +114,7 @@ def __getattr__(name: str) -> Any:
     client is made on the first call, not here)."""
     if name in FILE_CALLS:
         function = _files_of_default_client(name)
-    elif name in ONE_SHOT_CALLS:
+    elif name in DEFAULT_CLIENT_CALLS:
         function = _on_default_client(name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -118,7 +123,7 @@ def __getattr__(name: str) -> Any:
 
 
 def _on_default_client(name: str) -> Callable[..., Any]:
-    method = getattr(OneShotCalls, name)
+    method = getattr(OneShotCalls if name in ONE_SHOT_CALLS else StoredResponses, name)
     function: Callable[..., Any]
     if inspect.iscoroutinefunction(method):
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from llmrelay.config import ConfigError, parse_config
-from llmrelay.config.secrets.files import MAX_SECRET_FILE_BYTES
+from llmrelay.secret_files import MAX_SECRET_FILE_BYTES
 
 
 def _config(api_key: str, **general: object) -> dict[str, object]:

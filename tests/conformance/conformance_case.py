@@ -81,11 +81,12 @@ class AdapterCase:
 
     @property
     def secret(self) -> str:
-        """The credential that must not leak: the api key, for SigV4 the secret access key, or a
-        ready bearer token."""
+        """The credential that must not leak: the api key, for SigV4 the secret access key, for OCI
+        the API signing key, or a ready bearer token."""
         options = self.deployment.options or {}
         # a ready bearer token (watsonx's `token`) is the credential when there is no key
-        value = self.deployment.api_key or options.get("aws_secret_access_key") or options.get("token")
+        value = (self.deployment.api_key or options.get("aws_secret_access_key") or options.get("oci_key")
+                 or options.get("token"))  # fmt: skip
         assert isinstance(value, str)
         return value
 

@@ -169,6 +169,39 @@ def _watsonx(provider: str, model: str, chat: str, stream: str) -> AdapterCase:
     )
 
 
+# OCI Generative AI's answers (its API reference: ChatResult, GenericChatResponse, CohereChatResponse
+# and their stream events); the deployment signs with a key made for the suite, whose PEM text is the
+# secret that must travel nowhere (only the signature derived from it)
+_OCI = "conformance/recorded/oci/"
+
+
+def _oci_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _oci(case_id: str, model: str, chat: str, stream: str, error: str, **more: Any) -> AdapterCase:
+    options = {"oci_key": _oci_key(), "oci_user": "ocid1.user.oc1..u", "oci_tenancy": "ocid1.tenancy.oc1..t",
+               "oci_fingerprint": "aa:bb:cc", "oci_compartment_id": "ocid1.compartment.oc1..c",
+               "oci_region": "us-chicago-1"}  # fmt: skip
+    return AdapterCase(
+        case_id,
+        "oci",
+        _deployment(case_id, "oci", model, api_key=None, options=options),
+        {"chat": _OCI + chat, "stream": _OCI + stream},
+        "oci",
+        error_stream=ErrorStream(
+            _OCI + error, "InternalServerError", "the model server timed out", "InternalServerError"
+        ),
+        **more,
+    )
+
+
 # Cloudflare Workers AI's answers, in its {result, success, errors} envelope (its REST API reference)
 _CLOUDFLARE = "conformance/recorded/cloudflare/"
 
@@ -536,8 +569,53 @@ def _native_cases() -> list[AdapterCase]:
             more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
             error_stream=OPENAI_ERROR_STREAM,
         ),
+        *(
+            AdapterCase(
+                name,
+                name,
+                _deployment(name, name, model, **fields),
+                # OpenAI's wire at URLs of their own (providers/openai_hosted/)
+                {call: OPENAI_ANSWERS[call] for call in calls},
+                "openai",
+                models={"embedding": "Cohere-embed-v3-english"} if "embedding" in calls else {},
+                more_streams={"stream": OPENAI_MORE_STREAMS["stream"]},
+                error_stream=OPENAI_ERROR_STREAM,
+            )
+            for name, model, calls, fields in (
+                ("datarobot", "azure/gpt-4o-mini", ("chat", "stream"), {}),
+                ("gradient_ai", "llama3.3-70b-instruct", ("chat", "stream"), {}),
+                ("ragflow", "chat/f1b2c3/deepseek-chat", ("chat", "stream"),
+                 {"api_base": "http://ragflow.conformance.test/v1"}),
+                ("azure_ai", "Mistral-large-2411", ("chat", "stream", "embedding"),
+                 {"api_base": "https://conformance.services.ai.azure.com",
+                  "api_version": "2024-05-01-preview"}),
+            )
+        ),
+        AdapterCase(
+            "text-completion-codestral",
+            "text-completion-codestral",
+            _deployment("text-completion-codestral", "text-completion-codestral", "codestral-latest"),
+            # fill-in-the-middle answers and streams are chat-shaped: OpenAI's chat recordings
+            {"text_completion": OPENAI_ANSWERS["chat"], "text_stream": OPENAI_ANSWERS["stream"]},
+            "openai",
+        ),
         _search_case("voyage", "voyage-3.5", "rerank-2.5"),
         _search_case("jina_ai", "jina-embeddings-v3", "jina-reranker-v2-base-multilingual"),
+        _oci(
+            "oci",
+            "meta.llama-3.3-70b-instruct",
+            "chat.json",
+            "stream.sse",
+            "stream_error.sse",
+            more_streams={"stream": (_OCI + "stream_tools.sse",)},
+        ),
+        _oci(
+            "oci-cohere",
+            "cohere.command-r-plus-08-2024",
+            "cohere_chat.json",
+            "cohere_stream.sse",
+            "cohere_stream_error.sse",
+        ),
         _watsonx("watsonx", "ibm/granite-3-8b-instruct", "chat.json", "chat_stream.sse"),
         _watsonx("watsonx_text", "ibm/granite-13b-instruct-v2", "generation.json", "generation_stream.sse"),
     ]

@@ -48,6 +48,12 @@ _DATABRICKS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSIO
                      422: "INVALID_PARAMETER_VALUE", 429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
                      503: "TEMPORARILY_UNAVAILABLE"}  # fmt: skip
 
+# OCI's API error codes per status (docs.oracle.com/iaas/Content/API/References/apierrors.htm)
+_OCI_CODES = {400: "InvalidParameter", 401: "NotAuthenticated", 403: "NotAllowed",
+              404: "NotAuthorizedOrNotFound", 408: "RequestTimeout", 413: "RequestEntityTooLarge",
+              422: "InvalidatedRetryToken", 429: "TooManyRequests", 500: "InternalServerError",
+              503: "ServiceUnavailable"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ErrorAnswer:
@@ -109,6 +115,10 @@ def error_response(shape: str, status: int, message: str) -> ErrorAnswer:
     elif shape == "snowflake":
         # Snowflake's REST errors: {"code": "390144", "message", "request_id"}
         body = {"code": f"390{status}", "message": message, "request_id": "01b2c3d4-0000-1111"}
+    elif shape == "oci":
+        # OCI: {"code": "NotAuthenticated", "message": "..."}
+        code = _OCI_CODES[status]
+        body = {"code": code, "message": message}
     elif shape == "fastapi":
         # Voyage AI and Jina AI: FastAPI's {"detail": "..."}
         body = {"detail": message}

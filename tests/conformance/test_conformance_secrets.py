@@ -1,6 +1,7 @@
 """Where every adapter puts the credential, for every call type: only in an auth header (or, for
-SigV4, nowhere but the signature derived from it). Never in the body, never in the URL, unless the
-provider's API requires a query parameter for it, and then the case declares it (key_in_query)."""
+SigV4 and OCI's key, nowhere but the signature derived from it). Never in the body, never in the URL,
+unless the provider's API requires a query parameter for it, and then the case declares it
+(key_in_query)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from conformance_case import AdapterCase
 from conformance_cases import CASE_CALL_IDS, CASE_CALLS, CASES
 
 # the headers providers read credentials from (OpenAI and most: authorization; Azure: api-key;
-# Anthropic: x-api-key; Gemini: x-goog-api-key)
-AUTH_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key"})
+# Anthropic: x-api-key; Gemini: x-goog-api-key; Sarvam: api-subscription-key beside authorization)
+AUTH_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "api-subscription-key"})
 
 
 @pytest.mark.parametrize(("case", "call"), CASE_CALLS, ids=CASE_CALL_IDS)
@@ -29,8 +30,8 @@ def test_key_travels_only_in_the_auth_header(case: AdapterCase, call: str) -> No
         if case.keyless:
             assert not carriers and not in_query
         elif not carriers and not in_query:
-            # signed, not sent: a SigV4 signature is derived from the secret key
-            assert request.headers["authorization"].startswith("AWS4-HMAC-SHA256 ")
+            # signed, not sent: a SigV4 signature (or OCI's RSA signature) is derived from the secret key
+            assert request.headers["authorization"].startswith(("AWS4-HMAC-SHA256 ", 'Signature version="1"'))
 
 
 def test_no_adapter_declares_a_key_in_the_query() -> None:

@@ -81,7 +81,7 @@ def test_module_function_sync_and_stream(openai_sim: RunningSimulator) -> None:
 async def test_mock_response_and_bad_input(client: llmrelay.Client) -> None:
     response = await client.aresponses("openai/gpt-4o-mini", "hi", mock_response="mocked!")
     assert isinstance(response, Response) and response.output_text == "mocked!"
-    with pytest.raises(llmrelay.BadRequestError, match="previous_response_id"):
+    with pytest.raises(llmrelay.NotFoundError, match="previous_response_id"):
         await client.aresponses("openai/gpt-4o-mini", "hi", previous_response_id="resp_1")
     with pytest.raises(llmrelay.BadRequestError, match="file_search"):
         await client.aresponses("openai/gpt-4o-mini", "hi", tools=[{"type": "file_search"}])

@@ -228,6 +228,18 @@ async def test_existing_id_and_unknown_org_refused(gateway: GatewayThread) -> No
     assert (await ok(gateway, "GET", "/organization/info?organization_id=dup"))["organization_id"] == "dup"
 
 
+@pytest.mark.parametrize("path", ["/key/generate", "/user/new"])
+async def test_a_key_or_user_naming_an_unknown_org_is_refused_naming_the_field(
+    gateway: GatewayThread, path: str
+) -> None:
+    """It was the database's reference conflict, a 400 that named no field."""
+    status, body = await call(gateway, "POST", path, {"organization_id": "nope"})
+    assert status == 400, body
+    assert body["error"]["param"] == "organization_id" and "/organization/new" in body["error"]["message"]
+    await ok(gateway, "POST", "/organization/new", {"organization_id": "real"})
+    await ok(gateway, "POST", path, {"organization_id": "real"})
+
+
 async def test_only_admins(gateway: GatewayThread) -> None:
     await ok(gateway, "POST", "/organization/new", {"organization_id": "acme"})
     user = await admin(gateway, "/user/new", {"user_id": "ann"})

@@ -1,4 +1,5 @@
-"""Fixtures for the provider tests that read AWS credentials (Bedrock, SageMaker, the AWS chain)."""
+"""Fixtures for the provider tests that read cloud credentials: AWS (Bedrock, SageMaker, the AWS
+chain) and Google (Vertex AI's application default credentials)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,25 @@ def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return tmp_path
+
+
+GOOGLE_ENV = (
+    "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "GCE_METADATA_HOST", "GCE_METADATA_ROOT",
+    "NO_GCE_CHECK", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT",
+)  # fmt: skip
+
+
+@pytest.fixture
+def no_google_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No Google credentials anywhere: no GOOGLE_APPLICATION_CREDENTIALS, gcloud's configuration in an
+    empty directory (returned: its application_default_credentials.json is the well-known file), and a
+    metadata server host where nothing listens."""
+    from llmrelay.testing.ports import free_port
+
+    for name in GOOGLE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    gcloud = tmp_path / "gcloud"
+    gcloud.mkdir()
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(gcloud))
+    monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{free_port()}")
+    return gcloud

@@ -44,7 +44,7 @@ def test_declarations_are_read_without_importing_an_adapter() -> None:
 
 def test_the_providers_with_parameters_of_their_own() -> None:
     assert set(declared_params()) == {
-        "azure", "bedrock", "huggingface_local", "sagemaker", "sagemaker_chat", "vertex_ai", "watsonx",
+        "azure", "bedrock", "huggingface_local", "oci", "sagemaker", "sagemaker_chat", "vertex_ai", "watsonx",
         "watsonx_text",
     }  # fmt: skip
     assert set(declared_params()) <= set(NATIVE_ADAPTERS)

@@ -35,6 +35,7 @@ class Upstream:
     faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
     received: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     bodies: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    authorizations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     max_in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     hold: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -80,6 +81,7 @@ async def start_upstream() -> Upstream:
         body = await request.json()
         upstream.received[name] += 1
         upstream.bodies[name].append(body)
+        upstream.authorizations[name].append(request.headers.get("Authorization", ""))
         upstream.in_flight[name] += 1
         upstream.max_in_flight[name] = max(upstream.max_in_flight[name], upstream.in_flight[name])
         try:

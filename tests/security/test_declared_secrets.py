@@ -29,6 +29,20 @@ _AWS_KEYS = {
     "aws_secret_access_key": "companion-secret-0002",
     "aws_region_name": "us-east-1",
 }
+
+
+def _oci_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+_OCI = {"oci_user": "ocid1.user.oc1..u", "oci_tenancy": "ocid1.tenancy.oc1..t", "oci_fingerprint": "aa:bb",
+        "oci_compartment_id": "ocid1.compartment.oc1..c", "oci_key": _oci_key()}  # fmt: skip
 # per provider: the model and the options that make a call reach the upstream; the secret under test
 # replaces its own slot when it has one
 SETUP: dict[str, tuple[str, dict[str, Any]]] = {
@@ -41,6 +55,8 @@ SETUP: dict[str, tuple[str, dict[str, Any]]] = {
             "aws_region_name": "us-east-1",
         },
     ),
+    # a key file named by the secret under test is not read: the key given as text signs first
+    "oci": ("oci/meta.llama-3.3-70b-instruct", _OCI),
     "sagemaker": ("sagemaker/my-endpoint", _AWS_KEYS),
     "sagemaker_chat": ("sagemaker_chat/my-endpoint", _AWS_KEYS),
     "vertex_ai": ("vertex_ai/gemini-2.0-flash", {"vertex_project": "p", "vertex_location": "us-central1"}),

@@ -41,6 +41,10 @@ MASTER_KEY = "sk-network-policy-tests-master"
         (["llm_api_routes"], "/v1/messages", True),
         (["llm_api_routes"], "/models/gpt-4o", True),
         (["llm_api_routes"], "/key/generate", False),
+        # stored Responses are OpenAI routes: a key limited to them reads its responses
+        (["openai_routes"], "/v1/responses/resp_1", True),
+        (["openai_routes"], "/responses/resp_1/input_items", True),
+        (["openai_routes"], "/v1/responses/resp_1/other", False),
         (["info_routes"], "/key/info", True),
         (["info_routes"], "/key/generate", False),
         (["management_routes"], "/team/new", True),

@@ -45,6 +45,7 @@ def test_cli_serves_every_kind_and_prints_their_bases() -> None:
             "jina": f"api_base={base_url}/jina/v1",
             "cloudflare": f"api_base={base_url}/client/v4/accounts/sim-account/ai/run",
             "snowflake": f"api_base={base_url}/api/v2",
+            "oci": f"api_base={base_url}",
         }
         models = urllib.request.Request(base_url + "/v1/models", headers={"authorization": "Bearer k"})
         with urllib.request.urlopen(models, timeout=10) as resp:

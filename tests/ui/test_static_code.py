@@ -19,6 +19,14 @@ API_CALL = re.compile(r"""\bapi\.(get|post)\(\s*(["'`])([^"'`]*)\2""")
 # any string literal that looks like a path on the gateway
 PATH_LITERAL = re.compile(r"""(["'`])(/[A-Za-z_][^"'`\s]*)\1""")
 IMPORT = re.compile(r"""\bfrom\s+["']([^"']+)["']""")
+# what api.js calls or navigates to for SSO sign-in, beside the admin API (docs/dashboard.md)
+SSO_CALLS = {("GET", "/sso/session"), ("POST", "/sso/logout"), ("GET", "/sso/key/generate")}
+SSO_ENVIRONMENT = {
+    "GENERIC_CLIENT_ID": "dashboard",
+    "GENERIC_CLIENT_SECRET": "a-client-secret",
+    "GENERIC_ISSUER": "http://127.0.0.1:9",
+    "PROXY_BASE_URL": "http://127.0.0.1:9",
+}
 
 
 def api_calls() -> set[tuple[str, str]]:
@@ -48,6 +56,21 @@ def test_every_admin_call_of_the_dashboard_is_a_gateway_route(tmp_path: Path) ->
     assert not missing, f"the dashboard calls routes the gateway does not have: {missing}"
 
 
+def test_the_sso_paths_of_the_dashboard_are_routes_of_a_gateway_with_sso(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = SCRIPTS["api.js"]
+    assert {path for _, path in SSO_CALLS} == {path for _, path in PATH_LITERAL.findall(source)} - {
+        path for _, path in api_calls()
+    }
+    for name, value in SSO_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    routes = full_gateway_routes(tmp_path)
+    assert routes >= SSO_CALLS
+    monkeypatch.delenv("GENERIC_CLIENT_ID")
+    assert not SSO_CALLS & full_gateway_routes(tmp_path / "without")
+
+
 def test_a_renamed_route_is_caught(tmp_path: Path) -> None:
     # the check above against a table without /team/list fails, naming it
     routes = full_gateway_routes(tmp_path) - {("GET", "/team/list")}
@@ -56,9 +79,12 @@ def test_a_renamed_route_is_caught(tmp_path: Path) -> None:
 
 def test_no_path_is_called_except_through_the_api_helper() -> None:
     called = {path for _, path in api_calls()}
+    sso = {path for _, path in SSO_CALLS}
     for name, source in SCRIPTS.items():
+        # only api.js names the SSO routes
+        allowed = called | sso if name == "api.js" else called
         for _, path in PATH_LITERAL.findall(source):
-            assert path in called or path.startswith("/ui/"), f"{name}: stray path literal {path!r}"
+            assert path in allowed or path.startswith("/ui/"), f"{name}: stray path literal {path!r}"
         if name != "api.js":
             assert "fetch(" not in source and "XMLHttpRequest" not in source, name
 

@@ -37,7 +37,10 @@ def _i(why: str) -> KeyRule:
 
 
 _NO_GUARDRAILS = _r("no guardrails: requests and answers would pass unchecked")
-_NO_JWT = _r("no OAuth2 / SSO authentication: only the master key, virtual keys and JWTs authenticate")
+_NO_JWT = _r(
+    "no OAuth2 auth or custom SSO hook: the master key, virtual keys, JWTs and the dashboard's OIDC"
+    " sign-in (GENERIC_* / GOOGLE_* / MICROSOFT_* variables) authenticate"
+)
 _NO_ACCESS = _r("no such access control (allowed_ips, allowed_routes and admin_only_routes are implemented)")
 _NO_DB_MODELS = _r("models, credentials and settings are read from config.yaml only, never the database")
 _PASS_THROUGH_SECTION = _r(
@@ -193,7 +196,6 @@ LITELLM_SETTINGS: dict[str, KeyRule] = {
     "max_internal_user_budget": _NO_BUDGET,
     "internal_user_budget_duration": _NO_BUDGET,
     "default_team_settings": _r("no default team settings: teams would get none of them"),
-    "default_internal_user_params": _r("no default user params: users would get none of them"),
     "default_key_generate_params": _r("no default key params: keys would get none of them"),
     "upperbound_key_generate_params": _r("no upper bounds on generated keys"),
     "default_max_internal_user_budget": _NO_BUDGET,
@@ -252,7 +254,12 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "allow_requests_on_db_unavailable": _i("cached keys keep working while the database is down (always)"),
     "disable_master_key_return": _i("the master key is never returned by the API"),
     "disable_adding_master_key_hash_to_db": _INTERNAL,
-    "disable_responses_id_security": _i("responses are stateless: there are no stored response ids"),
+    "allow_unmanaged_response_ids": _r(
+        "a response id this gateway did not store is never found (404), whoever asks"
+    ),
+    "disable_responses_id_security": _r(
+        "a stored response is only ever found by the key that made it (another key gets 404)"
+    ),
     "forward_client_headers_to_llm_api": _r("client headers are not forwarded upstream"),
     "forward_openai_org_id": _r("the client's OpenAI organization is not forwarded"),
     "database_connection_timeout": _INTERNAL,

@@ -58,7 +58,8 @@ class GatewayConfig:
     def router_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for llmrelay.router.Router, from router_settings and litellm_settings."""
         rs, ls = self.router_settings, self.litellm_settings
-        kwargs: dict[str, Any] = {"model_list": self._with_tls_defaults(self.model_list)}
+        model_list = self._with_azure_identity(self._with_tls_defaults(self.model_list))
+        kwargs: dict[str, Any] = {"model_list": model_list}
         chosen = {
             "routing_strategy": rs.routing_strategy,
             "num_retries": _first(rs.num_retries, ls.num_retries),
@@ -105,6 +106,21 @@ class GatewayConfig:
                 out.append(entry)
             else:
                 out.append({**entry, "litellm_params": {**params, **defaults}})
+        return out
+
+    def _with_azure_identity(self, model_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """litellm_settings.enable_azure_ad_token_refresh: each Azure deployment that names no
+        azure_identity of its own takes DefaultAzureCredential's secretless identities (ambient.py),
+        used when it has no key, token or app registration."""
+        if not self.litellm_settings.enable_azure_ad_token_refresh:
+            return model_list
+        out = []
+        for entry in model_list:
+            params = entry.get("litellm_params") or {}
+            model = str(params.get("model") or "")
+            if model.startswith("azure/") and "azure_identity" not in params:
+                entry = {**entry, "litellm_params": {**params, "azure_identity": "DefaultAzureCredential"}}
+            out.append(entry)
         return out
 
     def _health_check_interval(self) -> float | None:

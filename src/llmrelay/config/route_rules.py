@@ -24,6 +24,7 @@ _LLM_PASS_THROUGH = ("/anthropic/*", "/openai/*", "/azure/*", "/bedrock/*", "/ve
 _OPENAI = ("/chat/completions", "/completions", "/embeddings", "/images/generations", "/images/edits",
            "/images/variations", "/audio/transcriptions", "/audio/translations", "/audio/speech",
            "/moderations", "/models", "/models/{model}", "/rerank", "/v2/rerank", "/responses",
+           "/responses/{response_id}", "/responses/{response_id}/input_items",
            "/engines/{model}/chat/completions", "/engines/{model}/completions",
            "/engines/{model}/embeddings", "/openai/deployments/{model}/chat/completions",
            "/openai/deployments/{model}/completions", "/openai/deployments/{model}/embeddings",

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 
 from llmrelay.auth.jwt_settings import JwtAuthSettings
+from llmrelay.auth.sso_settings import SsoUserDefaults
 from llmrelay.config.pass_through import PassThroughEndpoint
 from llmrelay.config.secrets.settings import KeyManagementSettings
 from llmrelay.providers.registry import declared_names
@@ -150,6 +151,13 @@ class LitellmSettings(msgspec.Struct, kw_only=True):
     # LiteLLM's: every deployment's ssl_verify / ssl_certificate unless it sets its own
     ssl_verify: bool | str | None = None
     ssl_certificate: str | None = None
+    # LiteLLM's: what a user created by SSO sign-in gets (user_role, max_budget, budget_duration,
+    # models); any other key is refused
+    default_internal_user_params: SsoUserDefaults | None = None
+    # LiteLLM's: Azure deployments without credentials of their own take a secretless identity
+    # (azure-identity's DefaultAzureCredential: workload identity, App Service, IMDS), as
+    # AZURE_CREDENTIAL=DefaultAzureCredential would (providers/azure/ambient.py)
+    enable_azure_ad_token_refresh: bool | None = None
 
     def __post_init__(self) -> None:
         from llmrelay.router.upstream_tls import upstream_tls
@@ -230,6 +238,12 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     data_dir: str | None = None
     # llmrelay: false keeps a gateway without database_url master-key-only (no embedded store)
     embedded_database: bool | None = None
+    # llmrelay, the Realtime WebSocket (/v1/realtime, docs/gateway.md): the largest message either
+    # side may send (a larger one ends the session), seconds without a message either way before the
+    # session is closed, and a session's longest life (its parallel slot is held that long at most)
+    realtime_max_message_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 16 * 1024 * 1024
+    realtime_idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 600.0
+    realtime_max_session_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 3600.0
     # LiteLLM's: custom routes forwarded to a fixed target (config/pass_through.py)
     pass_through_endpoints: list[PassThroughEndpoint] | None = None
     # LiteLLM's: the secret manager `os.environ/NAME` references are read from (config/secrets/);
@@ -244,6 +258,13 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     allowed_routes: list[str] | None = None
     # llmrelay: the only routes the users of a role may call, e.g. {"internal_user_viewer": ["info_routes"]}
     role_allowed_routes: dict[str, list[str]] | None = None
+    # llmrelay, stored Responses (proxy/responses_store.py; with a database only): false stores no
+    # response (store: true and previous_response_id are then refused); how long a stored response
+    # is kept ("30d" unless set; "never" keeps them until deleted); the largest conversation one may
+    # hold, MB (8 unless set; larger ones are refused with a 400 when store is on)
+    store_responses: bool = True
+    responses_retention_period: str | None = None
+    responses_max_stored_mb: PositiveNumber | None = None
 
     def __post_init__(self) -> None:
         if self.use_x_forwarded_for and not self.trusted_proxies:
@@ -263,6 +284,12 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
                     "allowed_ips is empty: it would refuse every client (leave it out to allow all)"
                 )
             trusted_networks(self.allowed_ips)
+        retention = self.responses_retention_period
+        if retention is not None and retention.strip().lower() not in ("never", "forever"):
+            from llmrelay.storage.durations import validate_duration
+
+            # at load: a mistake stops the start with one line naming the key, not each worker
+            validate_duration(retention)
         from llmrelay.config.route_rules import check_entry, check_role
 
         for entry in [*(self.admin_only_routes or ()), *(self.allowed_routes or ())]:

@@ -30,7 +30,7 @@ def split_model(model: str, registry: ProviderRegistry, catalog: Catalog) -> tup
     """(provider, provider's model id). `openrouter/anthropic/claude-x` → (openrouter, anthropic/claude-x)."""
     head, sep, rest = model.partition("/")
     if sep and rest and head in registry:
-        return head, rest
+        return registry.canonical(head), rest
     provider = catalog.provider_for(model)
     if provider is None:
         provider = next((p for prefix, p in _PREFIX_PROVIDERS if model.startswith(prefix)), None)
@@ -68,6 +68,7 @@ def resolve_deployment(
                 param="custom_llm_provider",
             )
         provider_model = model.removeprefix(provider + "/")
+        provider = registry.canonical(provider)
     else:
         provider, provider_model = split_model(model, registry, catalog)
     return Deployment(

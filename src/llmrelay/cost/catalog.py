@@ -30,6 +30,14 @@ SIBLING_PROVIDERS: dict[str, tuple[str, ...]] = {
     "ai21_chat": ("ai21",),
     # watsonx_text/ reaches the same models as watsonx/, which the price list files them under
     "watsonx_text": ("watsonx",),
+    # llmrelay's bedrock/ speaks the Converse API: the price list files the models only Converse
+    # serves under bedrock_converse/
+    "bedrock": ("bedrock_converse",),
+    # the price list files Fireworks' embedding models under a provider name of their own
+    "fireworks_ai": ("fireworks_ai-embedding-models",),
+    # Mistral's Codestral models, priced under either name (chat, and fill-in-the-middle)
+    "codestral": ("text-completion-codestral",),
+    "text-completion-codestral": ("codestral",),
 }
 
 

@@ -15,7 +15,7 @@ PICO_PER_USD = 1_000_000_000_000
 MODES = frozenset(
     {
         "chat", "completion", "embedding", "responses", "rerank", "moderation", "image_generation",
-        "audio_speech", "audio_transcription",
+        "audio_speech", "audio_transcription", "realtime",
     }
 )  # fmt: skip
 
@@ -36,6 +36,12 @@ PRICE_FIELDS = {
     # per token of a Batch API call
     "input_batch": "input_cost_per_token_batches",
     "output_batch": "output_cost_per_token_batches",
+    # audio and image tokens apart from text: only the Realtime API's usage reports them so
+    # (proxy/realtime/; cost/realtime.py prices them); a chat answer's tokens are priced as text
+    "input_audio": "input_cost_per_audio_token",
+    "output_audio": "output_cost_per_audio_token",
+    "cache_read_audio": "cache_read_input_audio_token_cost",
+    "input_image": "input_cost_per_image_token",
 }
 # an image's price: the list files it under either name (output for some makers, input for OpenAI's
 # quality/size entries)

@@ -67,7 +67,7 @@ class EngineRow(Generic[Req, Resp]):
     # the deployment's call defaults (temperature, max_tokens...) fill what the request leaves unset
     takes_defaults: bool = False
     # raises for (or with drop_params, removes) fields the provider cannot take (chat's check_params)
-    check_params: Callable[[Provider, Req, bool], Req] | None = None
+    check_params: Callable[[Provider, Req, Deployment, bool], Req] | None = None
     # when the adapter cannot take the call itself: the path that serves it another way
     detour: Detour[Req, Resp] | None = None
     opens_stream: StreamOpener[Req] | None = None
@@ -90,7 +90,7 @@ CHAT_ROW: EngineRow[ChatRequest, ChatResponse] = EngineRow(
     "chat",
     mocked=_chat_mock,
     takes_defaults=True,
-    check_params=lambda adapter, request, drop: adapter.check_params(request, drop),
+    check_params=lambda adapter, request, deployment, drop: adapter.check_params(request, drop),
     opens_stream=streams.open_chat,
 )
 
@@ -124,7 +124,11 @@ TEXT_COMPLETION_ROW: EngineRow[TextCompletionRequest, TextCompletionResponse] = 
 
 # ---- one exchange each, with list inputs to bound
 EMBEDDING_ROW: EngineRow[EmbeddingRequest, EmbeddingResponse] = EngineRow(
-    "embedding", check_input=InputLimits.check_embedding
+    "embedding",
+    check_input=InputLimits.check_embedding,
+    check_params=lambda adapter, request, deployment, drop: adapter.check_embedding_params(
+        request, deployment, drop
+    ),
 )
 RERANK_ROW: EngineRow[RerankRequest, RerankResponse] = EngineRow(
     "rerank", check_input=InputLimits.check_rerank

@@ -109,7 +109,9 @@ class Engine:
             if detour is not None and detour.when(adapter):
                 return await detour.path(self, request, deployment, drop_params, timeout)  # type: ignore[no-any-return]
             if row.check_params is not None:
-                request = row.check_params(adapter, request, drop_params or bool(deployment.drop_params))
+                request = row.check_params(
+                    adapter, request, deployment, drop_params or bool(deployment.drop_params)
+                )
             # the adapter's codec for this call type; one it does not serve has none
             codec = adapter.codecs.get(operation.name)
             if codec is None:

@@ -97,7 +97,7 @@ class Exchange:
         self, adapter: Provider, grant: TokenGrant, request: HttpRequest, timeout: float
     ) -> HttpResponse:
         return await self._authorized(
-            adapter, grant, request, timeout, lambda r: self.transport.send(r, timeout), _refused
+            adapter, grant, request, timeout, lambda r: self.transport.send(r, timeout), _refused(adapter)
         )
 
     async def open_upstream(
@@ -149,7 +149,9 @@ class Exchange:
                 authorized, connect_timeout=first_wait, read_timeout=stream_timeouts.between_chunks
             )
 
-        return await self._authorized(adapter, grant, request, first_wait, open_stream, _refused_stream)
+        return await self._authorized(
+            adapter, grant, request, first_wait, open_stream, _refused_stream(adapter)
+        )
 
     async def _authorized(
         self,
@@ -160,9 +162,10 @@ class Exchange:
         send: Callable[[HttpRequest], Awaitable[R]],
         refused: Callable[[R], Awaitable[bool]],
     ) -> R:
-        """Send `request` with the token `grant` yields. A cached token the upstream refuses (a 401,
-        told by `refused`) before its time — revoked, clock skew — is dropped and the request sent once
-        more with a fresh one; a freshly minted token refused is the caller's error."""
+        """Send `request` with the token `grant` yields. A cached token the upstream refuses (told by
+        `refused`: a 401, or what the adapter's `credential_refused` says) before its time — revoked,
+        clock skew, an AWS session token past its expiry — is dropped and the request sent once more
+        with a fresh one; a freshly minted token refused is the caller's error."""
         token, fresh = await self.tokens.token(grant, wait)
         result = await send(adapter.authorize(request, token))
         if fresh or not await refused(result):
@@ -172,16 +175,23 @@ class Exchange:
         return await send(adapter.authorize(request, token))
 
 
-async def _refused(response: HttpResponse) -> bool:
-    return response.status == 401
+def _refused(adapter: Provider) -> Callable[[HttpResponse], Awaitable[bool]]:
+    async def refused(response: HttpResponse) -> bool:
+        return adapter.credential_refused(response.status, response.headers)
+
+    return refused
 
 
-async def _refused_stream(upstream: UpstreamStream) -> bool:
-    """A 401 head: the response is released, as the request will be sent again."""
-    if upstream.status != 401:
-        return False
-    await upstream.aclose()
-    return True
+def _refused_stream(adapter: Provider) -> Callable[[UpstreamStream], Awaitable[bool]]:
+    """A refused head: the response is released, as the request will be sent again."""
+
+    async def refused(upstream: UpstreamStream) -> bool:
+        if not adapter.credential_refused(upstream.status, upstream.headers):
+            return False
+        await upstream.aclose()
+        return True
+
+    return refused
 
 
 def stray_stream(adapter: Provider, deployment: Deployment) -> LLMError:

@@ -57,3 +57,22 @@ class GroupNames(Protocol):
     def alias_target(self, model: str) -> str | None: ...
 
     def default_model(self, mode: str) -> str | None: ...
+
+
+class Session(Protocol):
+    """A long-lived call admitted once (a realtime session): billed part by part, ended once."""
+
+    async def billed(self, usage: Usage, served: Served) -> None: ...
+
+    def refusal(self) -> LLMError | None:
+        """Why the session may not go on (a budget used up since it was admitted), or None."""
+        ...
+
+    def released(self) -> None: ...
+
+
+class SessionGate(Protocol):
+    async def admit_session(self, principal: Principal, call: CallInfo, lease: float) -> Session:
+        """Raise an LLMError (which check or limit refused) or admit the session; its parallel
+        slot, if any, outlives a crashed holder by `lease` seconds."""
+        ...

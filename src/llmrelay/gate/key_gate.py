@@ -32,6 +32,7 @@ from llmrelay.calls.served import Served
 from llmrelay.gate.admission import CallInfo
 from llmrelay.gate.budgets import Budgets
 from llmrelay.gate.key_limits import KeyLimits, rate_limited, scope_limit
+from llmrelay.gate.session_pass import SessionPass
 from llmrelay.gate.spend_rows import SpendRecorder
 from llmrelay.limits.base import Limiter, Refusal, Reservation
 from llmrelay.limits.settler import Settler
@@ -69,7 +70,9 @@ class KeyGate:
         self._tasks: set[asyncio.Task[None]] = set()
         self._limits = KeyLimits()
 
-    async def admit(self, principal: Principal, call: CallInfo) -> KeyPass:
+    async def admit(self, principal: Principal, call: CallInfo, *, lease: float | None = None) -> KeyPass:
+        """`lease`: how long the call's parallel slot outlives a crashed holder (default: the gate's);
+        a long-lived call (a realtime session) holds its slot that long at least."""
         now = call.started
         writer = self.spend.writer  # set by the key runtime once its spool is open
         if writer is not None and not writer.accepting():
@@ -111,11 +114,14 @@ class KeyGate:
             limits = [*limits, scope_limit(end_user.limits)]
         reservation: Reservation | None = None
         if limits:
-            got = await self.limiter.reserve(limits, 1, now=now, lease=self.lease)
+            got = await self.limiter.reserve(limits, 1, now=now, lease=lease or self.lease)
             if isinstance(got, Refusal):
                 raise rate_limited(got, limits, found)
             reservation = got
         return KeyPass(self, principal, found, call, reservation)
+
+    async def admit_session(self, principal: Principal, call: CallInfo, lease: float) -> SessionPass:
+        return SessionPass(await self.admit(principal, call, lease=lease))
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a settlement off the caller's path; the gate holds the task until it ends."""
@@ -135,7 +141,7 @@ class KeyPass:
         self.call = call
         self.reservation = reservation
 
-    async def _settle(self, usage: Usage | None) -> None:
+    async def settle(self, usage: Usage | None) -> None:
         reservation, self.reservation = self.reservation, None
         if reservation is not None:
             tokens = usage.total_tokens if usage is not None else None
@@ -145,20 +151,20 @@ class KeyPass:
         return self.gate.spend.row(self.call, self.principal, self.found, usage, served, error)
 
     async def succeeded(self, usage: Usage | None, served: Served) -> None:
-        await self._settle(usage)
+        await self.settle(usage)
         spend = self.gate.spend
         if spend.writer is not None:
             await spend.record(self._row(usage, served, None), wait=True)
 
     async def failed(self, error: LLMError, usage: Usage | None, served: Served) -> None:
-        await self._settle(usage if usage is not None else Usage())
+        await self.settle(usage if usage is not None else Usage())
         spend = self.gate.spend
         if spend.writer is not None:
             await spend.record(self._row(usage, served, error), wait=False)
 
     def abandoned(self, usage: Usage | None, served: Served) -> None:
         if self.reservation is not None:
-            self.gate.spawn(self._settle(usage))
+            self.gate.spawn(self.settle(usage))
         if usage is not None or served.cost_micros:
             # an upstream that reported usage was paid for, even if nobody read the answer
             gone = LLMError("the client went away before the answer ended", code="client_disconnected")

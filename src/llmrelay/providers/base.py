@@ -19,6 +19,7 @@ from llmrelay.providers.grants import Credential, TokenGrant
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest, NamedToolChoice
 from llmrelay.types.completion import TextCompletionRequest, TextCompletionResponse
 from llmrelay.types.deployment import Deployment
+from llmrelay.types.embedding import EmbeddingRequest
 from llmrelay.types.errors import (
     AuthenticationError,
     BadRequestError,
@@ -92,6 +93,12 @@ class Provider:
         llmrelay.providers.grants), or None when its headers carry static credentials."""
         return None
 
+    def credential_refused(self, status: int, headers: Mapping[str, str]) -> bool:
+        """Whether an answer's head says the credential from `token_grant` was refused — the engine
+        then drops it and sends once more with a fresh one. A 401, unless the provider says more
+        (AWS answers an expired session token with a 403)."""
+        return status == 401
+
     def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
         """Put a credential from `token_grant` on a prepared request (default: a token as a bearer
         header; an adapter whose grant yields signing keys signs the request here)."""
@@ -99,6 +106,28 @@ class Provider:
             raise TypeError(f"provider {self.name!r} has no use for signing keys")
         request.headers["authorization"] = f"Bearer {token}"
         return request
+
+    def takes_embedding_task_type(self, deployment: Deployment) -> bool:
+        """Whether this deployment's embedding API has a place for the request's `task_type`
+        (Gemini's taskType, Cohere's input_type, Voyage's and Jina's roles). Where it has none the
+        field is refused, or dropped with drop_params — never silently left out."""
+        return False
+
+    def check_embedding_params(
+        self, request: EmbeddingRequest, deployment: Deployment, drop: bool
+    ) -> EmbeddingRequest:
+        """Raise for (or with `drop`, remove) a `task_type` this deployment cannot take."""
+        if request.task_type is None or self.takes_embedding_task_type(deployment):
+            return request
+        if drop:
+            return msgspec.structs.replace(request, task_type=None)
+        raise UnsupportedParamsError(
+            f"provider {self.name!r} does not support parameter task_type for embeddings of "
+            f"{deployment.model!r}; remove it or pass drop_params=True",
+            provider=self.name,
+            model=request.model,
+            param="task_type",
+        )
 
     # ---- the call types it serves
     def codec_table(self) -> dict[str, Codec[Any, Any]]:

@@ -39,6 +39,9 @@ class CompatSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     reasoning_models: tuple[str, ...] = ()
     # put between api_base and the endpoint path, for providers whose usual base is the host root
     path_prefix: str = ""
+    # a header that carries the API key too, besides `Authorization: Bearer` (Sarvam's
+    # api-subscription-key)
+    key_header: str = ""
     docs: str = ""
 
 

@@ -43,8 +43,21 @@ class SigningKeys:
         )
 
 
-# what a grant yields for `Provider.authorize`: a bearer token, or keys that sign the request
-Credential = str | SigningKeys
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A private key that signs each request itself (OCI's API key, read from its file): the id the
+    provider knows it by and its PEM text, never printed."""
+
+    key_id: str
+    pem: str
+
+    def __repr__(self) -> str:
+        return f"SigningKey(key_id={self.key_id!r}, pem=hidden)"
+
+
+# what a grant yields for `Provider.authorize`: a bearer token, keys that sign the request (AWS), or a
+# private key that does (OCI)
+Credential = str | SigningKeys | SigningKey
 
 
 class AccessToken(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,6 +16,9 @@ from llmrelay.types.errors import BadRequestError
 NATIVE_ADAPTERS: dict[str, str] = {
     "anthropic": "llmrelay.providers.anthropic:AnthropicProvider",
     "azure": "llmrelay.providers.azure:AzureOpenAI",
+    # Azure AI Foundry's model inference API: OpenAI's wire under a resource's /models, or a
+    # serverless endpoint's root
+    "azure_ai": "llmrelay.providers.openai_hosted.azure_ai:AzureAIProvider",
     "bedrock": "llmrelay.providers.bedrock:BedrockProvider",
     # Workers AI's own ai/run API, in its {result, success, errors} envelope
     "cloudflare": "llmrelay.providers.cloudflare:CloudflareProvider",
@@ -37,18 +40,32 @@ NATIVE_ADAPTERS: dict[str, str] = {
     # Ollama's own API: /api/generate and /api/chat (its OpenAI API is reached with openai_like/)
     "ollama": "llmrelay.providers.ollama:OllamaProvider",
     "ollama_chat": "llmrelay.providers.ollama:OllamaChatProvider",
+    # OpenAI's chat wire at the LLM gateway or a deployment of a DataRobot account
+    "datarobot": "llmrelay.providers.openai_hosted.datarobot:DataRobotProvider",
+    # OpenAI's chat wire at DigitalOcean's serverless endpoint or an agent's own
+    "gradient_ai": "llmrelay.providers.openai_hosted.gradient_ai:GradientAIProvider",
+    # OpenAI's chat wire per chat assistant or agent of a RAGFlow server
+    "ragflow": "llmrelay.providers.openai_hosted.ragflow:RagflowProvider",
+    # OCI Generative AI: its ChatDetails bodies (GENERIC, COHERE), each request signed with an API key
+    "oci": "llmrelay.providers.oci:OCIProvider",
     "replicate": "llmrelay.providers.replicate:ReplicateProvider",
     # SageMaker endpoints: TGI's body, or a container's OpenAI-style Messages API
     "sagemaker": "llmrelay.providers.sagemaker:SageMakerProvider",
     "sagemaker_chat": "llmrelay.providers.sagemaker:SageMakerChatProvider",
     # Cortex REST API: OpenAI's chat wire, Snowflake's URL and token-type header
     "snowflake": "llmrelay.providers.snowflake:SnowflakeProvider",
+    # Mistral's fill-in-the-middle completions (text completions only)
+    "text-completion-codestral": "llmrelay.providers.codestral_fim:CodestralFimProvider",
     "vertex_ai": "llmrelay.providers.vertex:VertexAI",
     "voyage": "llmrelay.providers.voyage:VoyageProvider",
     # IBM watsonx.ai: its chat API, and text generation with the conversation as one prompt
     "watsonx": "llmrelay.providers.watsonx:WatsonxProvider",
     "watsonx_text": "llmrelay.providers.watsonx:WatsonxTextProvider",
 }
+# LiteLLM's other names for a provider llmrelay serves under one: the model string's prefix is read as
+# the provider it names (vertex_ai_beta/ was LiteLLM's route to Gemini on Vertex AI)
+PROVIDER_ALIASES: dict[str, str] = {"vertex_ai_beta": "vertex_ai"}
+
 # provider name → "module:NAME" of the ProviderParams its adapter declares (`deployment_params`), for
 # the providers that read more than api_key / api_base / api_version; the modules are light
 DECLARED_PARAMS: dict[str, str] = {
@@ -57,6 +74,7 @@ DECLARED_PARAMS: dict[str, str] = {
     "sagemaker": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
     "sagemaker_chat": "llmrelay.providers.sagemaker.params:SAGEMAKER_PARAMS",
     "huggingface_local": "llmrelay.providers.huggingface_local.params:HUGGINGFACE_LOCAL_PARAMS",
+    "oci": "llmrelay.providers.oci.params:OCI_PARAMS",
     "vertex_ai": "llmrelay.providers.vertex.params:VERTEX_PARAMS",
     "watsonx": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
     "watsonx_text": "llmrelay.providers.watsonx.params:WATSONX_PARAMS",
@@ -105,7 +123,14 @@ class ProviderRegistry:
         self._adapters[adapter.name] = adapter
 
     def __contains__(self, name: str) -> bool:
-        return name in self._adapters or name in NATIVE_ADAPTERS or name in compat_specs()
+        if name in self._adapters or name in NATIVE_ADAPTERS or name in PROVIDER_ALIASES:
+            return True
+        return name in compat_specs()
+
+    @staticmethod
+    def canonical(name: str) -> str:
+        """The provider a prefix names: itself, or the one an alias of LiteLLM's stands for."""
+        return PROVIDER_ALIASES.get(name, name)
 
     @staticmethod
     def known() -> list[str]:

@@ -76,6 +76,9 @@ class SearchApiProvider(Provider):
         return headers
 
     # ---- embeddings
+    def takes_embedding_task_type(self, deployment: Deployment) -> bool:
+        return True  # Voyage's input_type, Jina's task (each checks the value: embedding_options)
+
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         texts = request.texts()
         if not texts or len(texts) != (1 if isinstance(request.input, str) else len(request.input)):

@@ -24,6 +24,7 @@ from llmrelay.proxy.paths import check_path, slash_redirect
 from llmrelay.proxy.responses_routes import ResponsesRoutes
 from llmrelay.proxy.state import Authenticate, GatewayState
 from llmrelay.proxy.ui import UiRoutes
+from llmrelay.proxy.websocket import WebSocketUpgrades
 from llmrelay.transport.clock import UPSTREAM_CLOCK
 from llmrelay.types.errors import (
     AuthenticationError,
@@ -54,6 +55,11 @@ class _MethodNotAllowed(LLMError):
     error_type = "invalid_request_error"
 
 
+class _UpgradeRequired(LLMError):
+    status_code = 426
+    error_type = "invalid_request_error"
+
+
 def _route_refused(path: str) -> PermissionDeniedError:
     # a JWT's role (litellm_jwtauth.*_allowed_routes) does not take in this route
     return PermissionDeniedError(f"this token's role may not call {path}", code="route_not_allowed")
@@ -81,6 +87,9 @@ class GatewayApp:
         responses = ResponsesRoutes(state)
         admin = AdminRoutes(state, version)
         self._models_route = openai.get_model
+        self._upgrades = WebSocketUpgrades(
+            state.websocket_routes, self._slots, self._client_of, self._policy, self._authenticate_with
+        )
         routes: dict[tuple[str, str], tuple[Handler, Auth]] = {}
 
         def add(method: str, path: str, handler: Handler, dialect: Auth, *, v1_alias: bool = True) -> None:
@@ -108,6 +117,8 @@ class GatewayApp:
             add("GET", "/metrics", admin.metrics, metrics_auth, v1_alias=False)
         for method, path, handler in state.extra_routes:
             add(method, path, handler, OPENAI, v1_alias=False)
+        for method, path, handler in state.public_routes:
+            add(method, path, handler, PUBLIC, v1_alias=False)
         if state.settings.enable_docs:
             add("GET", "/openapi.json", admin.openapi, PUBLIC)
             add("GET", "/docs", admin.docs, PUBLIC)
@@ -153,6 +164,8 @@ class GatewayApp:
         # than the checks (ADR 0008). The body deadline is kept by Request.body, the nesting bound
         # by BodyDecoder.decode: both run only for requests that read a body.
         if scope.proto != "http":
+            if scope.proto == "ws":
+                await self._upgrades(scope, proto)  # type: ignore[arg-type]
             return
         # the exact routes are canonical paths; anything else is checked in _unrouted (proxy/paths.py)
         path = scope.path
@@ -230,12 +243,26 @@ class GatewayApp:
                 else:
                     del busy[address]
 
+    async def _authenticate_with(self, header: HeaderGetter, scope: RSGIScope) -> Principal:
+        try:
+            principal = await self._credential(header, anthropic_dialect=False)
+        except AuthenticationError:
+            self._failed_authentication(scope)
+            raise
+        self._check_route(principal, scope.path)
+        return principal
+
     async def _unrouted(self, req: Request, method: str, path: str) -> None:
         redirect = slash_redirect(path)
         if redirect is not None:
             self._redirect(req, redirect)
             return
         check_path(path)
+        if path in self.state.websocket_routes:
+            # RFC 9110 §15.5.22: the route exists, over another protocol
+            req.response_headers.append(("upgrade", "websocket"))
+            message = f"{path} is a WebSocket route: open it with an upgrade"
+            raise _UpgradeRequired(message, code="upgrade_required")
         model_prefix = next((p for p in _MODEL_PREFIXES if path.startswith(p)), None)
         if model_prefix is not None and method == "GET":
             principal = await self._authenticate(req, path)
@@ -265,13 +292,7 @@ class GatewayApp:
         exact routes)."""
         assert self.state.authenticate is not None
         refuse_ambiguous_credentials(req.scope.headers)
-        try:
-            principal = await self._credential(req.header, anthropic_dialect=False)
-        except AuthenticationError:
-            self._failed_authentication(req.scope)
-            raise
-        self._check_route(principal, path)
-        return principal
+        return await self._authenticate_with(req.header, req.scope)
 
     async def _credential(self, header: HeaderGetter, *, anthropic_dialect: bool) -> Principal:
         assert self.state.authenticate is not None

@@ -5,12 +5,32 @@ Unknown body fields go to the provider; these must not (core/controls.py): they 
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from llmrelay.core.controls import Controls, take_controls
 from llmrelay.types.chat import CALL_FIELDS, ChatRequest
 from llmrelay.types.errors import BadRequestError
 
 # per-call retry and timeout settings: the gateway's own (router_settings, request_timeout) govern
 ROUTER_SETTINGS = ("num_retries", "max_retries", "timeout", "request_timeout", "stream_timeout")
+
+
+class _HasExtraBody(Protocol):
+    extra_body: dict[str, Any] | None
+
+
+def take_drop_params(request: _HasExtraBody) -> bool | None:
+    """LiteLLM's per-request `drop_params` (any call type's body): taken out of `extra_body` so it
+    never reaches the provider, and returned for the call's context (None: the gateway's setting)."""
+    extra = request.extra_body
+    if not extra or "drop_params" not in extra:
+        return None
+    rest = dict(extra)
+    value = rest.pop("drop_params")
+    if not isinstance(value, bool):
+        raise BadRequestError("drop_params must be true or false", param="drop_params")
+    request.extra_body = rest or None
+    return value
 
 
 def take_body_controls(request: ChatRequest) -> Controls:

@@ -10,6 +10,7 @@ from llmrelay.gate.settings import KeysSettings
 from llmrelay.proxy.admin.api import AdminApi
 from llmrelay.proxy.admin.openapi import admin_docs
 from llmrelay.proxy.jwt_setup import install_jwt
+from llmrelay.proxy.sso_setup import install_sso
 from llmrelay.proxy.state import GatewayState
 
 
@@ -28,12 +29,23 @@ def install_keys(state: GatewayState, config: GatewayConfig) -> KeysRuntime:
     middleware = runtime.middleware(state.router)
     state.add_middleware(middleware, first=True)
     state.call_gate = middleware.gate
-    state.extra_routes.extend(admin.routes())
-    state.extra_prefix_routes.extend(admin.prefix_routes())
+    # the same gate for the calls admitted once and billed part by part (realtime sessions)
+    state.session_gate = runtime.gate
+    admin_routes, admin_prefix_routes = admin.routes(), admin.prefix_routes()
+    state.extra_routes.extend(admin_routes)
+    state.extra_prefix_routes.extend(admin_prefix_routes)
     state.readiness_probes["db"] = runtime.ping_database
     state.extra_openapi.update(admin_docs())
     state.services.append(runtime)
     install_jwt(state, config, runtime)  # after the runtime: its service reads the runtime's database
+    if config.general.store_responses:
+        from llmrelay.proxy.responses_store import ResponsesSettings, ResponseStore
+
+        # after the runtime among the services: its start migrates the database the store uses
+        state.responses = ResponseStore(runtime.storage.responses, ResponsesSettings.from_config(config))
+        state.services.append(state.responses)
+    # last: dashboard sessions wrap whichever authenticator is in place (keys, or JWTs and keys)
+    install_sso(state, config, runtime, admin_routes, admin_prefix_routes)
     if state.metrics is not None:
         state.metrics.watch_spend_quarantine(lambda: runtime.quarantine.count)
     return runtime

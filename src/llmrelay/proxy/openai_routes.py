@@ -33,7 +33,7 @@ from llmrelay.core.controls import call_with_fallbacks
 from llmrelay.core.streaming import ChatStream
 from llmrelay.core.text_stream import TextStream, text_chunk_of_chat
 from llmrelay.proxy.answers import OpenAIChatAnswerer, OpenAIStreamEncoder, openai_error_body, result_headers
-from llmrelay.proxy.body_controls import take_body_controls
+from llmrelay.proxy.body_controls import take_body_controls, take_drop_params
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.hold_end import closed_early
 from llmrelay.proxy.http import JSON_ENCODER, Request
@@ -51,9 +51,14 @@ from llmrelay.wire.sse import DONE
 R = TypeVar("R")
 
 
-def call_context(req: Request, principal: Principal, client_metadata: dict[str, Any] | None) -> CallContext:
+def call_context(
+    req: Request,
+    principal: Principal,
+    client_metadata: dict[str, Any] | None,
+    drop_params: bool | None = None,
+) -> CallContext:
     """What the chain (gate, cache, router) and the callbacks learn about the call besides its body
-    (never the key itself)."""
+    (never the key itself). `drop_params`: the body's own (take_drop_params), None for the gateway's."""
     # W3C trace context: the OpenTelemetry sink makes the call's span a child of the caller's (the
     # header wins over a `traceparent` the client put in the body's metadata)
     traceparent = req.header("traceparent")
@@ -65,6 +70,7 @@ def call_context(req: Request, principal: Principal, client_metadata: dict[str, 
         tags=request_tags(client_metadata) if client_metadata else _NO_TAGS,
         trace=trace,
         client_metadata=client_metadata,
+        drop_params=drop_params,
     )
 
 
@@ -120,8 +126,9 @@ class OpenAIRoutes:
         state = self.state
         # LiteLLM's controls come in the body's unknown fields: nothing to take without any (taken
         # first: their callback metadata joins request.metadata)
+        drop_params = take_drop_params(request) if request.extra_body else None
         controls = take_body_controls(request) if request.extra_body else None
-        context = call_context(req, principal, request.metadata)
+        context = call_context(req, principal, request.metadata, drop_params)
         if controls is not None and controls.wants_fallbacks():
 
             def route(model: str, _: dict[str, Any]) -> Awaitable[ChatResponse | ChatStream]:
@@ -146,7 +153,9 @@ class OpenAIRoutes:
         state = self.state
         request = state.text_decoder.decode(await req.body(state.body_limit))
         call = state.within_deadline(
-            state.call(Call(TEXT_COMPLETION, request, call_context(req, principal, None)))
+            state.call(
+                Call(TEXT_COMPLETION, request, call_context(req, principal, None, take_drop_params(request)))
+            )
         )
         if request.stream:
             # relayed like a chat stream (keep-alives, errors, disconnects), in text-completion chunks
@@ -196,7 +205,7 @@ class OpenAIRoutes:
         state = self.state
         body = await req.body(state.body_limit)
         request = self._decoders[operation.name](body, req.header("content-type"))
-        call = Call(operation, request, call_context(req, principal, None))
+        call = Call(operation, request, call_context(req, principal, None, take_drop_params(request)))
         return request, await state.within_deadline(state.call(call))
 
     async def list_models(self, req: Request, principal: Principal) -> None:

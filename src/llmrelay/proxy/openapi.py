@@ -149,7 +149,8 @@ UPSTREAM_ERRORS = (400, 404, 408, 413, 422, 429, 500, 502, 503, 504)
 # proxy/route_table.py)
 _GATEWAY_DOCS: dict[tuple[str, str], RouteDoc] = {
     ("POST", "/v1/responses"): RouteDoc(
-        "Responses API (OpenAI dialect), any configured model; stateless", "OpenAI",
+        "Responses API (OpenAI dialect), any configured model; stored (store, previous_response_id) "
+        "where the gateway has a database", "OpenAI",
         ResponsesRequest, streams=True, errors=UPSTREAM_ERRORS),
     ("GET", "/v1/models"): RouteDoc("List the model groups the key may call", "OpenAI", answer=ModelList,
                                     errors=()),

@@ -84,6 +84,9 @@ def check_router_settings(config: GatewayConfig) -> None:
     from llmrelay.proxy.jwt_setup import check_jwt
 
     check_jwt(config)
+    from llmrelay.proxy.sso_setup import check_sso
+
+    check_sso(config)
 
 
 def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
@@ -143,10 +146,19 @@ def build_app(config: GatewayConfig, router: Any | None = None) -> GatewayApp:
 
         # files and batches: their owners and ids live in the key runtime's database
         install_files(state, config, runtime, router)
+    from llmrelay.proxy.responses_objects import DOCS, StoredResponseRoutes
+
+    # with or without a store: without one, each says why there is nothing to find
+    state.extra_prefix_routes.extend(StoredResponseRoutes(state.responses).prefix_routes())
+    state.extra_openapi.update(DOCS)
     from llmrelay.proxy.passthrough.setup import install_passthrough
 
     # after the keys: the pass-through routes gate their calls with the key gate
     install_passthrough(state, config, router)
+    from llmrelay.proxy.realtime.setup import install_realtime
+
+    # after the keys too: sessions are admitted and billed by the key gate
+    install_realtime(state, config, router)
     return GatewayApp(state, version=__version__)
 
 

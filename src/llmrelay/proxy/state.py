@@ -5,23 +5,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from llmrelay.auth.master import authenticator_for
 from llmrelay.auth.presented import Authenticator, HeaderGetter
 from llmrelay.calls.call import Middleware, Next, chain
 from llmrelay.calls.principal import Principal
 from llmrelay.config.schema import GeneralSettings
-from llmrelay.gate.admission import CallGate
+from llmrelay.gate.admission import CallGate, SessionGate
 from llmrelay.proxy.auth_throttle import FailedAuthThrottle
 from llmrelay.proxy.credentials import without_credentials
 from llmrelay.proxy.decode import BodyDecoder
 from llmrelay.proxy.http import Request
 from llmrelay.proxy.openapi import RouteDoc
 from llmrelay.proxy.protocol import ModelRouter
+from llmrelay.proxy.websocket import WebSocketHandler
 from llmrelay.types.chat import ChatRequest
 from llmrelay.types.completion import TextCompletionRequest
 from llmrelay.types.errors import Timeout
+
+if TYPE_CHECKING:  # imports the database's libraries: only built with a database
+    from llmrelay.proxy.responses_store import ResponseStore
 
 T = TypeVar("T")
 # (the request's key headers, whether x-api-key counts) → the caller, or 401 (the app's authenticator
@@ -68,6 +72,8 @@ class GatewayState:
     extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     # routes with an id in the path: (method, path prefix, handler); the handler reads req.path
     extra_prefix_routes: list[tuple[str, str, Any]] = field(default_factory=list)
+    # routes any client may call without a key, which check what they need themselves (SSO sign-in)
+    public_routes: list[tuple[str, str, Any]] = field(default_factory=list)
     extra_openapi: dict[tuple[str, str], RouteDoc] = field(default_factory=dict)
     services: list[Any] = field(default_factory=list)
     # what /health/readiness checks besides the process: name → a probe that raises when not ready
@@ -79,6 +85,13 @@ class GatewayState:
     call_gate: CallGate | None = None
     # pass-through routes, matched after the exact routes
     forward_routes: list[ForwardRoute] = field(default_factory=list)
+    # stored Responses (store / previous_response_id / GET /v1/responses/{id}); None: no database, or
+    # general_settings.store_responses is false (proxy/responses_store.py)
+    responses: ResponseStore | None = None
+    # the key gate again, for sessions admitted once and billed part by part (realtime)
+    session_gate: SessionGate | None = None
+    # WebSocket routes by exact path (proxy/realtime/): called with the authenticated caller
+    websocket_routes: dict[str, WebSocketHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.authenticate is None:

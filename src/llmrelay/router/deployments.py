@@ -22,6 +22,7 @@ from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.router.model_strings import model_string_problem
 from llmrelay.router.regions import deployment_region
 from llmrelay.router.upstream_tls import TLS_KEYS, upstream_tls
+from llmrelay.secret_files import SecretFileError, read_secret_file
 from llmrelay.types.call_defaults import DEFAULT_FIELDS, CallDefaults
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import BadRequestError
@@ -36,6 +37,7 @@ _DEPLOYMENT_KEYS = frozenset(
      "extra_headers", "organization"}
 )  # fmt: skip
 _ENV_PREFIX = "os.environ/"
+_FILE_PREFIX = "os.file/"
 
 
 _NOT_OPTIONS = DEFAULT_FIELDS | {"drop_params", "mock_response", "num_retries"}
@@ -158,7 +160,7 @@ def _parse_one(
     model = params.pop("model", None)
     if not isinstance(model, str) or not model:
         raise ModelListError(f"{where}.litellm_params.model", "required: `provider/model`")
-    params = {k: _env(v) for k, v in params.items()}
+    params = {k: _secret_reference(f"{where}.litellm_params.{k}", v) for k, v in params.items()}
     # TLS to the upstream: the transport's business, never a provider option
     tls, problem = upstream_tls(*(params.pop(key, None) for key in TLS_KEYS))
     if problem is not None:
@@ -288,10 +290,19 @@ def _refuse_catch_all_credentials(where: str, call: Mapping[str, Any], options: 
         )
 
 
-def _env(value: Any) -> Any:
-    """`os.environ/NAME` → the variable's value (LiteLLM's secret reference syntax)."""
-    if isinstance(value, str) and value.startswith(_ENV_PREFIX):
+def _secret_reference(field_path: str, value: Any) -> Any:
+    """`os.environ/NAME` → the variable's value (LiteLLM's secret reference syntax); `os.file/PATH` →
+    the file's content, as the gateway's config resolves it — an SDK Router given the same model_list
+    must not send the reference itself to a provider as a key."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_ENV_PREFIX):
         return os.environ.get(value[len(_ENV_PREFIX) :])
+    if value.startswith(_FILE_PREFIX):
+        try:
+            return read_secret_file(value[len(_FILE_PREFIX) :])
+        except SecretFileError as exc:
+            raise ModelListError(field_path, str(exc)) from None
     return value
 
 

@@ -21,6 +21,7 @@ from llmrelay.core.input_limits import (
     DEFAULT_MAX_RERANK_DOCUMENTS,
     InputLimits,
 )
+from llmrelay.core.responses_memory import MemoryResponseStore
 from llmrelay.cost.catalog import Catalog
 from llmrelay.engine import Engine
 from llmrelay.loop_thread import LoopThread
@@ -111,6 +112,8 @@ class Router(KeywordCalls):
         self._alias_targets = aliases.targets
         self._listed_aliases = aliases.listed
         self._loop_thread = LoopThread("llmrelay-router")
+        # Router.aresponses' stored Responses (store left on): bounded, in memory, this router's own
+        self._response_store: MemoryResponseStore | None = MemoryResponseStore()
         # callbacks run on the router's own thread, or (a server's choice) as a background task on
         # the loop that made the call: no thread hop per record
         self._reporter = CallReporter(callbacks, None if callbacks_on_caller_loop else self._loop_thread)

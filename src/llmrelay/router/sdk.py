@@ -30,6 +30,7 @@ from llmrelay.core.controls import call_with_fallbacks, take_controls
 from llmrelay.core.litellm_view import with_hidden_params
 from llmrelay.core.requests import build_request
 from llmrelay.core.responses_api import ResponsesStream, SyncResponsesStream, run_responses
+from llmrelay.core.responses_memory import StoredResponses
 from llmrelay.core.streaming import ChatStream, SyncChatStream
 from llmrelay.core.text_stream import SyncTextStream, TextStream
 from llmrelay.loop_thread import LoopThread
@@ -156,8 +157,9 @@ class OneShotCalls(ABC):
         return self._loop_thread.run(self.atranslation(model, file, **kwargs))
 
 
-class KeywordCalls(OneShotCalls):
-    """The keyword API of a Router (mixed into it): each call becomes a `Call` for `route`."""
+class KeywordCalls(OneShotCalls, StoredResponses):
+    """The keyword API of a Router (mixed into it): each call becomes a `Call` for `route`. The
+    Router makes `_response_store`, the Responses its `aresponses` stored."""
 
     @abstractmethod
     async def route(self, call: Call[Any]) -> Any:
@@ -211,8 +213,8 @@ class KeywordCalls(OneShotCalls):
         self, model: str, input: Any, *, stream: bool = False, **params: Any
     ) -> Response | ResponsesStream:
         """OpenAI's Responses API over a model group (see Client.aresponses); routing keywords as
-        for acompletion."""
-        return await run_responses(self.acompletion, model, input, stream, params)
+        for acompletion; stored in this router's bounded memory unless store=False."""
+        return await run_responses(self.acompletion, model, input, stream, params, self._response_store)
 
     def responses(self, model: str, input: Any, **kwargs: Any) -> Response | SyncResponsesStream:
         result = self._loop_thread.run(self.aresponses(model, input, **kwargs))

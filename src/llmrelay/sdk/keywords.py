@@ -3,7 +3,7 @@ request and CallContext), the Deployment its model string and credentials resolv
 SDK-only `mock_response`.
 
 One reading for every call type; what differs between them is read off the Operation row: a
-streaming operation takes `stream`, `drop_params` and `stream_timeouts`; chat's `metadata` is a
+streaming operation takes `stream` and `stream_timeouts`, every one `drop_params`; chat's `metadata` is a
 field of its request (OpenAI's), every other operation's is the caller's, for callbacks only."""
 
 from __future__ import annotations
@@ -45,10 +45,12 @@ def read_call(operation: Operation[Any, Any], params: dict[str, Any], targets: T
     the request body (`extra_body`); provider credentials go to the deployment, never the body."""
     model: str = params["model"]
     steering = {name: params.pop(name) for name in params.keys() & _STEERING_NAMES}
-    drop_params = stream_timeouts = None
+    # drop_params is LiteLLM's keyword on every call type (an embedding's task_type obeys it too);
+    # left in params it would reach the provider as a body field
+    drop_params = params.pop("drop_params", None)
+    stream_timeouts = None
     if operation.streams:
         params["stream"] = params.pop("stream", False) or None
-        drop_params = params.pop("drop_params", None)
         stream_timeouts = params.pop("stream_timeouts", None)
     mock = params.pop("mock_response", None) if operation is CHAT else None
     metadata = None if operation is CHAT else params.pop("metadata", None)

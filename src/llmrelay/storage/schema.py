@@ -353,3 +353,44 @@ auth_changes = Table(
     # pruning old changes
     Index(None, "changed_at"),
 )
+
+# Responses API objects kept for `store: true` (GET/DELETE /v1/responses/{id}, input_items,
+# previous_response_id). `owner` is who may read one: the creating key's hash, or "master" /
+# "anonymous". `input_items` is the whole conversation the response answered (the previous
+# response's items and output, then this request's input), so a follow-up needs one row, not a walk
+# down the chain; both JSON documents are kept as the text the gateway sends (read back as is).
+stored_responses = Table(
+    "stored_responses",
+    metadata,
+    Column("response_id", String(ID), primary_key=True),
+    Column("owner", String(ALIAS), nullable=False),
+    Column("team_id", String(ID), nullable=True),
+    Column("model", String(ALIAS), nullable=False),
+    Column("previous_response_id", String(ID), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("input_items", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    # the retention purge: rows created before a cutoff
+    Index(None, "created_at"),
+)
+
+# The dashboard's sessions opened by SSO sign-in (docs/dashboard.md): the SHA-256 of the session id
+# the browser's cookie holds (never the id itself), whose user, and until when. A user's deletion
+# ends their sessions.
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("session_hash", String(ID), primary_key=True),
+    Column(
+        "user_id",
+        String(ID),
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    # pruning expired sessions; a user's sessions (ended with the user)
+    Index(None, "expires_at"),
+    Index(None, "user_id"),
+)

@@ -11,8 +11,10 @@ from llmrelay.storage.repos.files import FileRepository
 from llmrelay.storage.repos.keys import KeyRepository
 from llmrelay.storage.repos.organizations import OrganizationRepository
 from llmrelay.storage.repos.principals import PrincipalRepository
+from llmrelay.storage.repos.responses import ResponseRepository
 from llmrelay.storage.repos.spend import SpendRepository
 from llmrelay.storage.repos.teams import TeamRepository
+from llmrelay.storage.repos.ui_sessions import UiSessionRepository
 from llmrelay.storage.repos.users import UserRepository
 
 
@@ -32,6 +34,8 @@ class Storage:
         self.changes = ChangeLogRepository(db, clock=clock, on_change=on_change)
         self.audit = AuditRepository(db, clock=clock)
         self.files = FileRepository(db, clock=clock)
+        self.responses = ResponseRepository(db, clock=clock)
+        self.ui_sessions = UiSessionRepository(db, clock=clock)
 
     def set_change_listener(self, on_change: ChangeListener | None) -> None:
         """Late binding, for a listener that needs the storage to exist first."""

@@ -68,6 +68,8 @@ class BedrockSimulator(ProviderSimulator):
         super().__init__(**settings)
         # access key id → secret key: what SigV4 signatures are checked against
         self.aws_keys = dict(aws_keys) if aws_keys is not None else {ACCESS_KEY_ID: SECRET_ACCESS_KEY}
+        # access key ids whose session token has run out: AWS's 403 ExpiredTokenException
+        self.expired_keys: set[str] = set()
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [("POST", "/model/{target:.+}", self.dispatch)]
@@ -108,9 +110,12 @@ class BedrockSimulator(ProviderSimulator):
             )
         url = f"http://{call.headers.get('host', '')}{call.raw_path}"
         failure = verify_sigv4(call.method, url, call.headers, call.raw_body, self.aws_keys)
-        if failure is None:
-            return None
-        return ProviderError(403, failure.message, error_type=failure.error_type)
+        if failure is not None:
+            return ProviderError(403, failure.message, error_type=failure.error_type)
+        if _access_key(auth) in self.expired_keys:
+            message = "The security token included in the request is expired"
+            return ProviderError(403, message, error_type="ExpiredTokenException")
+        return None
 
     def kind_error(self, kind: str, call: Call) -> Reply | ProviderError:
         if kind == "context_window":
@@ -326,3 +331,9 @@ def _block_events(block: dict[str, Any], index: int, chunks: int | None) -> list
 
 
 __all__ = ["ACCESS_KEY_ID", "REGION", "SECRET_ACCESS_KEY", "BedrockSimulator", "frame"]
+
+
+def _access_key(authorization: str) -> str:
+    """The access key id of a SigV4 Authorization header (`Credential=<id>/<scope>`)."""
+    _, _, rest = authorization.partition("Credential=")
+    return rest.split("/", 1)[0]

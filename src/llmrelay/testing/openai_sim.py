@@ -39,6 +39,7 @@ from llmrelay.testing.openai_media import (
     speech_reply,
     variation_reply,
 )
+from llmrelay.testing.openai_realtime import RealtimeEndpoint
 from llmrelay.testing.openai_validate import (
     azure_body,
     check_chat_request,
@@ -77,14 +78,18 @@ class OpenAISimulator(ProviderSimulator):
         self.entra = EntraTokenIssuer()
         # the Files and Batch APIs (testing/openai_batches.py)
         self.batches = FilesAndBatches(self.chat)
+        # the Realtime API's WebSocket (testing/openai_realtime.py)
+        self.realtime = RealtimeEndpoint(self)
 
     def add_to(self, app: web.Application) -> None:
         super().add_to(app)
         self.entra.add_to(app)
         app.router.add_post(f"/_sim/{self.kind}/batches/{{batch_id}}/advance", self._admin_advance)
+        self.realtime.add_to(app)
 
     def reset_state(self) -> None:
         self.batches.reset()
+        self.realtime.ended.clear()
 
     async def _admin_advance(self, request: web.Request) -> web.Response:
         """Move a batch on from another process (`{"status": "completed"}`; not recorded, no auth)."""

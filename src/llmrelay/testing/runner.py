@@ -36,6 +36,7 @@ KINDS = (
     "jina",
     "cloudflare",
     "snowflake",
+    "oci",
 )
 DEFAULT_KEY = "sim-key"
 
@@ -98,6 +99,10 @@ def make_simulator(kind: str, **settings: Any) -> ProviderSimulator:
         from llmrelay.testing.snowflake_sim import SnowflakeSimulator
 
         return SnowflakeSimulator(**settings)
+    if kind == "oci":
+        from llmrelay.testing.oci_sim import OCISimulator
+
+        return OCISimulator(**settings)
     if kind == "voyage":
         from llmrelay.testing.search_sim import VoyageSimulator
 
@@ -146,6 +151,12 @@ class RunningSimulator:
             # SageMaker takes no API key: SigV4 only
             return {"api_base": self.api_base, "aws_region_name": REGION, "aws_access_key_id": ACCESS_KEY_ID,
                     "aws_secret_access_key": SECRET_ACCESS_KEY}  # fmt: skip
+        if self.kind == "oci":
+            from llmrelay.testing.oci_sim import OCISimulator
+
+            assert isinstance(self.simulator, OCISimulator)
+            # OCI takes no API key: each request is signed with the user's API signing key
+            return {"api_base": self.api_base, **self.simulator.default_settings()}
         kwargs = {"api_base": self.api_base, "api_key": self.api_key}
         if self.kind == "bedrock":
             from llmrelay.testing.bedrock_sim import REGION

@@ -117,6 +117,12 @@ class VertexSimulator(ProviderSimulator):
             "token_uri": token_uri,
         }
 
+    def accept_token(self, token: str, lifetime: float) -> None:
+        """Accept `token` for `lifetime` seconds: one another simulated issuer (the metadata server,
+        STS, IAM Credentials: testing/google_identity.py) handed out."""
+        with self._lock:
+            self._tokens[token] = time.monotonic() + lifetime
+
     def revoke_tokens(self) -> None:
         """Invalidate every issued token (as an expiry or a revocation would): calls then get 401."""
         with self._lock:

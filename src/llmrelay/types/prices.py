@@ -33,6 +33,12 @@ class Prices(msgspec.Struct, kw_only=True, omit_defaults=True):
     # provider's discount is applied to the prices above (docs/gateway.md, "Files and batches")
     input_batch: int | None = None
     output_batch: int | None = None
+    # per audio / image token, where a usage counts them apart from text (the Realtime API's);
+    # None: priced at the text rates
+    input_audio: int | None = None
+    output_audio: int | None = None
+    cache_read_audio: int | None = None
+    input_image: int | None = None
 
 
 PRICE_FIELDS: tuple[str, ...] = Prices.__struct_fields__

@@ -241,6 +241,51 @@ async def test_temporary_keys_are_refreshed_once_before_they_expire(
         await transport.aclose()
 
 
+def web_identity_options(bedrock_sim: RunningSimulator, sts: str) -> dict[str, Any]:
+    return {"aws_region_name": REGION, "api_base": bedrock_sim.api_base, "max_retries": 0,
+            "aws_role_name": ROLE, "aws_web_identity_token": WEB_TOKEN, "aws_sts_endpoint": sts}  # fmt: skip
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_keys_refused_as_expired_are_fetched_again_once(
+    identity: tuple[AwsIdentitySimulator, str], bedrock_sim: RunningSimulator, stream: bool
+) -> None:
+    """AWS answers a session token past its expiry with a 403 ExpiredTokenException, not a 401: the
+    cached keys are dropped and the call signed once more with fresh ones (it failed before)."""
+    sim, base = identity
+    options = web_identity_options(bedrock_sim, base)
+    expired: set[str] = bedrock_sim.simulator.expired_keys  # type: ignore[attr-defined]
+    async with Client() as client:
+        await client.acompletion(f"bedrock/{MODEL}", USER, **options)
+        assert len(sim.issued) == 1
+        expired.update(k for k in bedrock_sim.simulator.aws_keys if k.startswith("ASIA"))  # type: ignore[attr-defined]
+        answer = await client.acompletion(f"bedrock/{MODEL}", USER, stream=stream, **options)
+        if stream:
+            chunks = [chunk async for chunk in answer]
+            assert any(c.choices and c.choices[0].delta.content for c in chunks)
+        else:
+            assert answer.choices[0].message.content
+        assert len(sim.issued) == 2  # one fetch for the refused keys, not one per attempt
+    expired.clear()
+
+
+async def test_an_access_denied_403_is_not_sent_again(
+    identity: tuple[AwsIdentitySimulator, str], bedrock_sim: RunningSimulator
+) -> None:
+    """A 403 that is not about stale keys (a wrong signature, access denied) is the caller's error at
+    once: fetching keys again would not change it."""
+    sim, base = identity
+    options = web_identity_options(bedrock_sim, base)
+    keys: dict[str, str] = bedrock_sim.simulator.aws_keys  # type: ignore[attr-defined]
+    async with Client() as client:
+        await client.acompletion(f"bedrock/{MODEL}", USER, **options)
+        for key in [k for k in keys if k.startswith("ASIA")]:
+            keys[key] = "another-secret"  # every signature now fails: InvalidSignatureException
+        with pytest.raises(errors.LLMError):
+            await client.acompletion(f"bedrock/{MODEL}", USER, **options)
+    assert len(sim.issued) == 1
+
+
 async def test_no_secret_is_logged(
     identity: tuple[AwsIdentitySimulator, str],
     caplog: pytest.LogCaptureFixture,

@@ -17,6 +17,7 @@ from llmrelay.engine import Engine
 from llmrelay.providers.registry import ProviderRegistry
 from llmrelay.providers.vertex import VertexAI
 from llmrelay.providers.vertex.adapter import VertexAnthropic, VertexGemini, anthropic_model_id
+from llmrelay.testing.aws_identity import fetch_credential
 from llmrelay.transport.http import HttpTransport
 from llmrelay.types import errors
 from llmrelay.types.chat import ChatRequest
@@ -30,7 +31,7 @@ ENV = ("VERTEXAI_PROJECT", "VERTEX_PROJECT", "VERTEXAI_LOCATION", "VERTEX_LOCATI
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_env(monkeypatch: pytest.MonkeyPatch, no_google_credentials: Path) -> Iterator[None]:
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
     yield
@@ -184,10 +185,13 @@ def test_missing_project_is_a_clear_error() -> None:
     assert info.value.param == "vertex_project"
 
 
-def test_missing_credentials_is_an_authentication_error() -> None:
+async def test_missing_credentials_is_an_authentication_error() -> None:
     deployment = dep(api_key=None)
-    with pytest.raises(errors.AuthenticationError, match="GOOGLE_APPLICATION_CREDENTIALS"):
-        VertexAI().for_deployment(deployment).token_grant(deployment)
+    grant = VertexAI().for_deployment(deployment).token_grant(deployment)
+    assert grant is not None
+    # no file anywhere, and nothing answers at the metadata server's address
+    with pytest.raises(errors.AuthenticationError, match=r"GOOGLE_APPLICATION_CREDENTIALS.*metadata server"):
+        await fetch_credential(grant)
 
 
 def test_a_ready_token_needs_no_grant_and_credentials_env_is_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -326,3 +326,14 @@ async def test_errors_keep_their_classes(
     vertex_sim.faults.set(kind="context_window", times=1, path="/publishers/")
     with pytest.raises(errors.ContextWindowExceededError):
         await complete(client, CLAUDE, vertex_sim, key)
+
+
+async def test_vertex_ai_beta_is_litellms_other_name_for_vertex_ai(
+    client: llmrelay.Client, vertex_sim: RunningSimulator, key: dict[str, Any]
+) -> None:
+    """`vertex_ai_beta/` model strings (LiteLLM's older route to Gemini on Vertex AI) reach the same
+    endpoint as `vertex_ai/` with the same settings."""
+    result = await complete(client, "vertex_ai_beta/gemini-2.0-flash", vertex_sim, key)
+    assert result.choices[0].message.content
+    call = model_requests(vertex_sim)[-1]
+    assert call.path.endswith("/publishers/google/models/gemini-2.0-flash:generateContent")

@@ -3,7 +3,7 @@
 - `os.environ/NAME`: the environment variable NAME — or, when general_settings.key_management_system
   names a manager, the manager's secret NAME first (LiteLLM's rule, config/secrets/managed.py), the
   environment when the manager has no such secret (except for names listed in hosted_keys);
-- `os.file/PATH`: the content of the file at PATH (config/secrets/files.py).
+- `os.file/PATH`: the content of the file at PATH (llmrelay/secret_files.py).
 
 Every failure is a ConfigError naming the path in the config and the reference, never a value."""
 
@@ -14,8 +14,8 @@ from typing import Any
 
 from llmrelay.config.errors import ConfigError
 from llmrelay.config.secrets.errors import SecretError
-from llmrelay.config.secrets.files import read_secret_file
 from llmrelay.config.secrets.managed import ManagedSecrets
+from llmrelay.secret_files import SecretFileError, read_secret_file
 
 ENV_PREFIX = "os.environ/"
 FILE_PREFIX = "os.file/"
@@ -72,7 +72,7 @@ class SecretResolver:
         if file_path not in self._files:
             try:
                 self._files[file_path] = read_secret_file(file_path)
-            except SecretError as exc:
+            except SecretFileError as exc:
                 raise ConfigError(
                     self._source, path, f"{exc} (referenced as {FILE_PREFIX}{file_path})"
                 ) from None

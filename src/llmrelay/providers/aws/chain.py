@@ -23,29 +23,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from llmrelay.providers.aws import answers, requests
 from llmrelay.providers.aws import params as p
 from llmrelay.providers.aws.environment import AwsEnvironment, read_environment
 from llmrelay.providers.aws.profile import profile_keys
-from llmrelay.providers.grants import AccessToken, Blocking, Fetch, FlowSteps, SigningKeys
+from llmrelay.providers.flows import Steps, read_small_file
+from llmrelay.providers.flows import fetch as _fetch
+from llmrelay.providers.grants import AccessToken, Blocking, FlowSteps, SigningKeys
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import APIConnectionError, AuthenticationError, BadRequestError, Timeout
 from llmrelay.types.http import HttpRequest, HttpResponse
 
 RELOAD_SECONDS = 900.0
 STS_TIMEOUT = 10.0
-MAX_TOKEN_FILE_BYTES = 64 * 1024
 _STS_HOST = re.compile(r"^https://sts(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
-
-T = TypeVar("T")
-# a flow's steps that end with a value of their own (an answer, a file's text)
-Steps = Generator[Fetch | Blocking, object, T]
 
 
 def _option(options: dict[str, Any], name: str) -> str | None:
@@ -231,7 +227,7 @@ class AwsChain:
 
     def _read_file(self, path: str, setting: str) -> Steps[str]:
         try:
-            read = yield Blocking(partial(_read_small_file, path))
+            read = yield Blocking(partial(read_small_file, path))
         except (OSError, ValueError) as exc:
             raise AuthenticationError(
                 f"the file {setting} names was not read: {exc}", provider=self.provider
@@ -240,21 +236,6 @@ class AwsChain:
         if not text:
             raise AuthenticationError(f"the file {setting} names is empty", provider=self.provider)
         return text
-
-
-def _fetch(request: HttpRequest, timeout: float) -> Steps[HttpResponse]:
-    answer = yield Fetch(request, timeout)
-    if not isinstance(answer, HttpResponse):
-        raise TypeError("a Fetch step is answered with an HttpResponse")
-    return answer
-
-
-def _read_small_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_TOKEN_FILE_BYTES + 1)
-    if len(data) > MAX_TOKEN_FILE_BYTES:
-        raise ValueError(f"{path} is larger than {MAX_TOKEN_FILE_BYTES} bytes")
-    return data
 
 
 def resolve(deployment: Deployment, provider: str, region: str) -> SigningKeys | AwsChain:

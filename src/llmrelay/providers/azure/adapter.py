@@ -4,7 +4,8 @@
 Azure routes by the deployment in the URL; the body's `model` (the deployment name, as the OpenAI
 SDK's AzureOpenAI client sends it) is ignored there, and kept for Azure-compatible gateways that read
 it. Credentials: an `api-key` header, or a Microsoft Entra ID token as `Authorization: Bearer` — given,
-or minted from an app registration (client-credentials grant, providers/azure/entra.py).
+minted from an app registration (client-credentials grant, providers/azure/entra.py), or from a
+workload or managed identity (providers/azure/identity.py, chosen by ambient.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from urllib.parse import quote
 
 import msgspec
 
+from llmrelay.providers.azure.ambient import ambient_identity, deployment_identity
 from llmrelay.providers.azure.entra import EntraClientCredentialsGrant, entra_grant
-from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS
+from llmrelay.providers.azure.identity import ManagedIdentity, WorkloadIdentity
+from llmrelay.providers.azure.params import AD_TOKEN_PARAM, AZURE_PARAMS, TOKEN_PROVIDER_PARAM
+from llmrelay.providers.azure.token_provider import TokenProviderGrant
 from llmrelay.providers.azure.wire import (
     AzureChatStreamDecoder,
     AzureTextStreamDecoder,
@@ -56,6 +60,9 @@ AZURE_SPEC = CompatSpec(
     reasoning_models=("o1", "o3", "o4", "gpt-5"),
     docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
 )
+
+# the token grants an Azure deployment may authenticate with
+AzureGrant = EntraClientCredentialsGrant | WorkloadIdentity | ManagedIdentity | TokenProviderGrant
 
 R = TypeVar(
     "R", ChatRequest, EmbeddingRequest, TextCompletionRequest, ImageGenerationRequest, ImageEditRequest,
@@ -138,24 +145,37 @@ class AzureOpenAI(OpenAICompatible):
             headers.update(deployment.extra_headers)
         return headers
 
-    def token_grant(self, deployment: Deployment) -> EntraClientCredentialsGrant | None:
+    def token_grant(self, deployment: Deployment) -> AzureGrant | None:
         credential = self.credential(deployment)
         return None if isinstance(credential, tuple) else credential
 
-    def credential(self, deployment: Deployment) -> tuple[str, str] | EntraClientCredentialsGrant:
-        """(header, value), or the Entra ID grant that mints tokens. The deployment's own credentials
-        first (key, token, app registration), then the environment's (key, token, app registration);
-        a token passed with the call only when there is no other, so a gateway's client cannot swap
-        the credentials of a configured deployment."""
+    def credential(self, deployment: Deployment) -> tuple[str, str] | AzureGrant:
+        """(header, value), or the grant that mints Entra ID tokens. The deployment's own credentials
+        first (key, token, app registration, a workload or managed identity its tenant_id /
+        client_id name), then the environment's (key, token, app registration, workload or managed
+        identity: ambient.py); a token passed with the call only before the environment's
+        identities, so a gateway's client cannot swap the credentials of a configured deployment."""
         options = deployment.options or {}
         if deployment.api_key:
             return "api-key", deployment.api_key
         token = options.get(AD_TOKEN_PARAM)
         if token:
             return "authorization", f"Bearer {token}"
+        provider = options.get(TOKEN_PROVIDER_PARAM)
+        if provider is not None:
+            if not callable(provider):
+                raise BadRequestError(
+                    "azure_ad_token_provider is a callable returning a token (an SDK keyword): in a "
+                    "config, use azure_ad_token, an app registration or a managed identity",
+                    provider=self.name, model=deployment.model, param=TOKEN_PROVIDER_PARAM,
+                )  # fmt: skip
+            return TokenProviderGrant(provider)
         grant = entra_grant(deployment, from_env=False)
         if grant is not None:
             return grant
+        identity = deployment_identity(deployment)
+        if identity is not None:
+            return identity
         key = _first_env(self.api_key_env)
         if key:
             return "api-key", key
@@ -165,11 +185,16 @@ class AzureOpenAI(OpenAICompatible):
         grant = entra_grant(deployment, from_env=True)
         if grant is not None:
             return grant
+        identity = ambient_identity(deployment)
+        if identity is not None:
+            return identity
         raise AuthenticationError(
             "no Azure credentials: pass api_key= (or set AZURE_API_KEY or AZURE_OPENAI_API_KEY), a "
             "Microsoft Entra ID token as azure_ad_token= (or set AZURE_AD_TOKEN), or an app "
             "registration as tenant_id=, client_id=, client_secret= (or AZURE_TENANT_ID, "
-            "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+            "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET); or use a workload identity "
+            "(AZURE_FEDERATED_TOKEN_FILE) or a managed identity (AZURE_CREDENTIAL="
+            "ManagedIdentityCredential, or client_id= for a user-assigned one)",
             provider=self.name,
             model=deployment.model,
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from llmrelay.providers.azure.identity import checked_authority
 from llmrelay.providers.grants import AccessToken, parse_token_answer
 from llmrelay.types.deployment import Deployment
 from llmrelay.types.errors import AuthenticationError
@@ -72,7 +73,8 @@ def entra_grant(
             return None
     else:
         given = {name: options.get(name) for name in _ENV}
-        if not any(given.values()):
+        if not given["client_secret"]:
+            # tenant_id / client_id without a secret name a secretless identity (ambient.py)
             return None
     missing = [name for name, value in given.items() if not value]
     if missing:
@@ -82,7 +84,9 @@ def entra_grant(
             provider=PROVIDER,
             model=deployment.model,
         )
-    authority = options.get("azure_authority_host") or env.get("AZURE_AUTHORITY_HOST") or DEFAULT_AUTHORITY
+    authority = checked_authority(
+        str(options.get("azure_authority_host") or env.get("AZURE_AUTHORITY_HOST") or DEFAULT_AUTHORITY)
+    )
     return EntraClientCredentialsGrant(
         tenant_id=str(given["tenant_id"]),
         client_id=str(given["client_id"]),

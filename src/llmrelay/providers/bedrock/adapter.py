@@ -17,9 +17,11 @@ from typing import Any
 import msgspec
 
 from llmrelay.providers.aws.chain import AwsChain
+from llmrelay.providers.aws.refusals import keys_refused
 from llmrelay.providers.base import Codec, Provider
 from llmrelay.providers.bedrock import credentials as creds
 from llmrelay.providers.bedrock.embedding import embedding_body, parse_embedding
+from llmrelay.providers.bedrock.embedding import family as embedding_family
 from llmrelay.providers.bedrock.errors import classify, decode_payload
 from llmrelay.providers.bedrock.optional import require_botocore
 from llmrelay.providers.bedrock.params import BEDROCK_PARAMS
@@ -107,6 +109,10 @@ class BedrockProvider(Provider):
         accept = EVENT_STREAM if request.stream else "application/json"
         return self._request(deployment, target, operation, body, accept, stream=bool(request.stream))
 
+    def takes_embedding_task_type(self, deployment: Deployment) -> bool:
+        # Cohere Embed's input_type; Amazon Titan's body has no such field
+        return embedding_family(self._model(deployment)) == "cohere"
+
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         target = self._model(deployment)
         body = _encoder.encode(embedding_body(request, target))
@@ -149,6 +155,9 @@ class BedrockProvider(Provider):
     def token_grant(self, deployment: Deployment) -> AwsChain | None:
         credentials = creds.credentials(deployment)
         return credentials if isinstance(credentials, AwsChain) else None
+
+    def credential_refused(self, status: int, headers: Mapping[str, str]) -> bool:
+        return keys_refused(status, headers)
 
     def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
         """Sign `request` with the chain's keys (the SigV4 signature covers its exact URL and body)."""

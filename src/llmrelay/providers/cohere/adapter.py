@@ -84,6 +84,9 @@ class CohereProvider(Provider):
             stream=bool(request.stream),
         )
 
+    def takes_embedding_task_type(self, deployment: Deployment) -> bool:
+        return True  # embed's input_type
+
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         body = embedding_body(request, deployment.model, self.name)
         return HttpRequest(

@@ -73,6 +73,9 @@ class GeminiProvider(Provider):
             stream=bool(request.stream),
         )
 
+    def takes_embedding_task_type(self, deployment: Deployment) -> bool:
+        return True  # embedContent's taskType
+
     def prepare_embedding(self, request: EmbeddingRequest, deployment: Deployment) -> HttpRequest:
         body = embedding_body(request, model_path(deployment.model))
         return HttpRequest(

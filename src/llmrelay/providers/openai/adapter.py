@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from llmrelay.providers.base import Codec, Provider, join_url
+from llmrelay.providers.base import Codec, Provider, TextStreamDecoder, join_url
 from llmrelay.providers.compat import CompatSpec
 from llmrelay.providers.multipart import encode_form
 from llmrelay.providers.openai import forms
@@ -105,13 +105,19 @@ class OpenAICompatible(Provider):
 
     # ---- requests
     def url(self, deployment: Deployment, endpoint: str) -> str:
-        return join_url(self.api_base(deployment), self.spec.path_prefix + endpoint)
+        base, prefix = self.api_base(deployment), self.spec.path_prefix
+        # a base given with the prefix already on it (`http://host:5000/v1`) does not get it twice
+        if prefix and base.endswith("/" + prefix.strip("/")):
+            prefix = ""
+        return join_url(base, prefix + endpoint)
 
     def headers(self, deployment: Deployment) -> dict[str, str]:
         headers = {"content-type": "application/json"}
         key = self.api_key(deployment)
         if key:
             headers["authorization"] = f"Bearer {key}"
+            if self.spec.key_header:
+                headers[self.spec.key_header] = key
         if deployment.organization:
             headers["openai-organization"] = deployment.organization
         if deployment.extra_headers:
@@ -266,7 +272,7 @@ class OpenAICompatible(Provider):
     def chat_stream_decoder(self, request: ChatRequest) -> OpenAIChatStreamDecoder:
         return OpenAIChatStreamDecoder(self)
 
-    def text_stream_decoder(self, request: TextCompletionRequest) -> OpenAITextStreamDecoder:
+    def text_stream_decoder(self, request: TextCompletionRequest) -> TextStreamDecoder:
         return OpenAITextStreamDecoder(self)
 
     def _decode(self, decoder: msgspec.json.Decoder[T], body: bytes) -> T:

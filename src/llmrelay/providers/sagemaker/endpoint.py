@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from llmrelay.providers.aws.chain import AwsChain, resolve
 from llmrelay.providers.aws.environment import env
 from llmrelay.providers.aws.params import REGION_PARAM
+from llmrelay.providers.aws.refusals import keys_refused
 from llmrelay.providers.aws.signing import sigv4_headers
 from llmrelay.providers.bedrock.errors import classify
 from llmrelay.providers.grants import Credential, SigningKeys
@@ -94,6 +95,9 @@ class SageMakerEndpoint:
     def token_grant(self, deployment: Deployment) -> AwsChain | None:
         keys = resolve(deployment, self.name, _required_region(deployment, self.name))
         return keys if isinstance(keys, AwsChain) else None
+
+    def credential_refused(self, status: int, headers: Mapping[str, str]) -> bool:
+        return keys_refused(status, headers)
 
     def authorize(self, request: HttpRequest, token: Credential) -> HttpRequest:
         if not isinstance(token, SigningKeys) or token.region is None:

@@ -1,15 +1,18 @@
 """Google credentials → OAuth2 access tokens for Vertex AI, as token grants the engine runs.
 
 `vertex_credentials` (or the file GOOGLE_APPLICATION_CREDENTIALS names) is a Google credentials JSON,
-given as its text or as a file path:
+given as its text or as a file path; the application-default chain that finds it and the other types
+(external_account, impersonated_service_account, the metadata server) are in providers/vertex/adc.py.
+The two types whose token is one request:
 
 - a service-account key (`"type": "service_account"`): a JWT signed with the key (RS256, google-auth's
   signer) is exchanged at the key's `token_uri` (RFC 7523 JWT bearer grant);
 - an authorized user (`"type": "authorized_user"`, what `gcloud auth application-default login`
   writes): its refresh token is exchanged at Google's token endpoint.
 
-A file is read when a token is requested, not when the deployment is built, so a rotated key file is
-picked up at the next refresh. Nothing here ever puts a key, assertion or token in an error message.
+A file is read (in a worker thread) when a token is requested, not when the deployment is built, so a
+rotated key file is picked up at the next refresh. Nothing here ever puts a key, assertion or token
+in an error message.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from llmrelay.providers.flows import read_small_file
 from llmrelay.providers.grants import AccessToken, parse_token_answer
 from llmrelay.types.errors import AuthenticationError, LLMError
 from llmrelay.types.http import HttpRequest, HttpResponse
@@ -44,16 +47,22 @@ def credentials_digest(source: str) -> str:
 
 
 def load_credentials(source: str) -> dict[str, Any]:
-    """The credentials JSON from its text or from the file at `source`."""
+    """The credentials JSON from its text or from the file at `source` (blocking: the ADC flow runs
+    it in a worker thread)."""
     if looks_like_json(source):
         text, where = source.lstrip("\ufeff"), "vertex_credentials (JSON text)"
     else:
         where = f"credentials file {_shown_path(source)}"
         try:
-            with open(os.path.expanduser(source), encoding="utf-8") as f:
-                text = f.read()
-        except OSError as exc:
-            raise _auth_error(f"cannot read the {where}: {exc.strerror or type(exc).__name__}") from None
+            text = read_small_file(os.path.expanduser(source)).decode("utf-8-sig")
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise _auth_error(f"cannot read the {where}: {reason or type(exc).__name__}") from None
+    return parse_credentials(text, where)
+
+
+def parse_credentials(text: str, where: str) -> dict[str, Any]:
+    """A credentials JSON object; `where` names its origin in errors (never its content)."""
     try:
         info = json.loads(text)
     except ValueError:
@@ -80,34 +89,18 @@ def project_of(source: str) -> str | None:
     return project if isinstance(project, str) and project else None
 
 
-@dataclass(frozen=True, slots=True)
-class GoogleCredentialsGrant:
-    """The token grant of one Google credentials JSON (service account or authorized user)."""
-
-    source: str
-    scope: str = SCOPE
-
-    @property
-    def cache_key(self) -> str:
-        return f"google:{credentials_digest(self.source + '|' + self.scope)}"
-
-    def __repr__(self) -> str:
-        return f"GoogleCredentialsGrant({self.cache_key})"
-
-    def token_request(self, now: float) -> HttpRequest:
-        info = load_credentials(self.source)
-        kind = info.get("type", "service_account")
-        if kind == "service_account":
-            return _service_account_request(info, self.scope, now)
-        if kind == "authorized_user":
-            return _authorized_user_request(info)
-        raise _auth_error(
-            f"unsupported Google credentials type {str(kind)[:40]!r}: use a service-account key or "
-            "authorized-user credentials"
-        )
-
-    def parse_token(self, response: HttpResponse) -> AccessToken:
-        return parse_token_response(response)
+def credentials_request(info: dict[str, Any], scope: str, now: float) -> HttpRequest:
+    """The token request of a service-account key or of authorized-user credentials (`info`: the
+    credentials JSON); other types are the ADC flow's (providers/vertex/adc.py)."""
+    kind = info.get("type", "service_account")
+    if kind == "service_account":
+        return _service_account_request(info, scope, now)
+    if kind == "authorized_user":
+        return _authorized_user_request(info)
+    raise _auth_error(
+        f"unsupported Google credentials type {str(kind)[:40]!r}: use a service-account key, "
+        "authorized-user, external_account or impersonated_service_account credentials"
+    )
 
 
 def _service_account_request(info: dict[str, Any], scope: str, now: float) -> HttpRequest:

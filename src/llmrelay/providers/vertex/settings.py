@@ -2,8 +2,9 @@
 
 LiteLLM's names: `vertex_project`, `vertex_location`, `vertex_credentials` (litellm_params or SDK
 keywords, kept in `Deployment.options`); the environment's VERTEXAI_PROJECT, VERTEXAI_LOCATION and
-GOOGLE_APPLICATION_CREDENTIALS. A ready OAuth2 access token may be given as `api_key` instead of
-credentials (e.g. the output of `gcloud auth print-access-token`).
+GOOGLE_APPLICATION_CREDENTIALS (else Application Default Credentials: providers/vertex/adc.py), and
+GOOGLE_CLOUD_PROJECT / GCLOUD_PROJECT for the project as google-auth reads them. A ready OAuth2 access
+token may be given as `api_key` instead of credentials (e.g. `gcloud auth print-access-token`).
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from typing import Any
 from urllib.parse import quote
 
 from llmrelay.providers.paths import path_part
-from llmrelay.providers.vertex.auth import GoogleCredentialsGrant, project_of
+from llmrelay.providers.vertex.adc import GoogleAdc, metadata_host, well_known_file
+from llmrelay.providers.vertex.auth import project_of
 from llmrelay.providers.vertex.params import CREDENTIALS_PARAMS, LOCATION_PARAMS, PROJECT_PARAMS
 from llmrelay.types.deployment import Deployment
-from llmrelay.types.errors import AuthenticationError, BadRequestError
+from llmrelay.types.errors import BadRequestError
 
 PROVIDER = "vertex_ai"
 DEFAULT_LOCATION = "us-central1"
 API_VERSION = "v1"
-PROJECT_ENV = ("VERTEXAI_PROJECT", "VERTEX_PROJECT")
+# LiteLLM's names, then the ones google.auth.default() reads the project from
+PROJECT_ENV = ("VERTEXAI_PROJECT", "VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT")
 LOCATION_ENV = ("VERTEXAI_LOCATION", "VERTEX_LOCATION")
 CREDENTIALS_ENV = ("GOOGLE_APPLICATION_CREDENTIALS",)
 
@@ -66,8 +69,8 @@ def placement(deployment: Deployment, projects: dict[str, str | None]) -> Placem
             project = projects[source]
     if not project:
         raise BadRequestError(
-            "Vertex AI needs a project: pass vertex_project= (or set VERTEXAI_PROJECT), or use "
-            "service-account credentials that name their project_id",
+            "Vertex AI needs a project: pass vertex_project= (or set VERTEXAI_PROJECT or "
+            "GOOGLE_CLOUD_PROJECT), or use service-account credentials that name their project_id",
             provider=PROVIDER,
             model=deployment.model,
             param="vertex_project",
@@ -101,19 +104,16 @@ def credentials_source(deployment: Deployment) -> str | None:
     return _env(CREDENTIALS_ENV)
 
 
-def token_grant(deployment: Deployment) -> GoogleCredentialsGrant | None:
-    """The grant that mints this deployment's tokens; None when a ready token was given as api_key."""
+def token_grant(deployment: Deployment) -> GoogleAdc | None:
+    """The application-default credentials flow that mints this deployment's tokens (adc.py); None
+    when a ready token was given as api_key. Credentials named outright are used alone; else gcloud's
+    well-known file, then the metadata server."""
     if deployment.api_key:
         return None
     source = credentials_source(deployment)
-    if source is None:
-        raise AuthenticationError(
-            "no Vertex AI credentials: pass vertex_credentials= (a service-account key file path or "
-            "its JSON text), set GOOGLE_APPLICATION_CREDENTIALS, or pass an access token as api_key=",
-            provider=PROVIDER,
-            model=deployment.model,
-        )
-    return GoogleCredentialsGrant(source)
+    if source is not None:
+        return GoogleAdc(source=source, well_known=None, metadata_host=None)
+    return GoogleAdc(well_known=well_known_file(), metadata_host=metadata_host())
 
 
 def _first(options: dict[str, Any], names: tuple[str, ...]) -> str | None:

@@ -11,6 +11,7 @@ from llmrelay.calls.principal import ADMIN_ROLES, Principal
 from llmrelay.types.errors import AuthenticationError, PermissionDeniedError
 
 JWT_MARK = "jwt"
+SSO_MARK = "sso"
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,6 +43,10 @@ def caller_of(principal: Principal, keys: KeyAuthenticator) -> Caller:
         # a JWT: an admin by the admin scope (litellm_jwtauth.admin_jwt_scope), else its user; the
         # audit log names it JWT_MARK where a key's hash would be
         return Caller(is_admin=principal.proxy_admin, user_id=principal.user_id, key_hash=JWT_MARK)
+    if principal.kind == "sso":
+        # a dashboard session (auth/sso_sessions.py): its user's role, read with the session on this
+        # request; the audit log names it SSO_MARK where a key's hash would be
+        return Caller(is_admin=principal.proxy_admin, user_id=principal.user_id, key_hash=SSO_MARK)
     raise AuthenticationError(
         "the admin API needs a master key to be configured and sent", code="no_master_key"
     )

@@ -16,6 +16,7 @@ from llmrelay.proxy.admin.schemas import LimitsIn
 from llmrelay.proxy.http import JSON_ENCODER, Request
 from llmrelay.proxy.nesting import check_nesting
 from llmrelay.storage.durations import next_reset, validate_duration
+from llmrelay.storage.errors import StorageConflict
 from llmrelay.types.errors import BadRequestError
 
 T = TypeVar("T")
@@ -150,3 +151,8 @@ def limit_fields(body: LimitsIn, now: datetime, *, creating: bool) -> dict[str, 
     if creating:
         out.setdefault("budget_reset_at", None)
     return out
+
+
+def conflict(exc: StorageConflict) -> BadRequestError:
+    """A storage conflict (a duplicate id or alias, a reference to nothing) as the caller's 400."""
+    return BadRequestError(str(exc), code="conflict")

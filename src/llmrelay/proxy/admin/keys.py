@@ -19,6 +19,7 @@ from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import (
     checked_duration,
+    conflict,
     int_param,
     limit_fields,
     query,
@@ -28,6 +29,7 @@ from llmrelay.proxy.admin.io import (
 )
 from llmrelay.proxy.admin.key_metadata import check_key_metadata
 from llmrelay.proxy.admin.key_routes import checked_routes
+from llmrelay.proxy.admin.organizations import organization_of_team
 from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
     DeleteKeysRequest,
@@ -50,10 +52,6 @@ MIN_CUSTOM_KEY_CHARS = 16  # after the sk- prefix
 def key_hash_of(value: str) -> str:
     """Admin calls name a key by the key itself or by its hash (`token`), as LiteLLM allows."""
     return value if looks_like_hash(value) else hash_key(value)
-
-
-def conflict(exc: StorageConflict) -> BadRequestError:
-    return BadRequestError(str(exc), code="conflict")
 
 
 class KeyRoutes:
@@ -100,6 +98,9 @@ class KeyRoutes:
                     "a key you make is yours: user_id may only name you", param="user_id", code="not_owner"
                 )
             body.user_id = me
+        if body.organization_id is not None:
+            # a 400 naming the field, not the database's reference conflict
+            await organization_of_team(self.storage, body.organization_id)
         key = await self._chosen_key(body.key, "key") if body.key is not None else generate_key()
         now = self.storage.keys.clock()
         duration = checked_duration(body.duration, "duration")

@@ -20,8 +20,7 @@ from msgspec import UNSET
 from llmrelay.auth.principal import ALL_MODELS
 from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.audit import AuditTrail
-from llmrelay.proxy.admin.io import limit_fields, query, read_body, send, to_micros
-from llmrelay.proxy.admin.keys import conflict
+from llmrelay.proxy.admin.io import conflict, limit_fields, query, read_body, send, to_micros
 from llmrelay.proxy.admin.schemas import (
     DeleteOrganizationsRequest,
     LimitsIn,

@@ -12,6 +12,7 @@ from llmrelay.proxy.admin.access import Caller
 from llmrelay.proxy.admin.audit import AuditTrail
 from llmrelay.proxy.admin.io import (
     checked_duration,
+    conflict,
     int_param,
     limit_fields,
     query,
@@ -19,7 +20,6 @@ from llmrelay.proxy.admin.io import (
     send,
     to_micros,
 )
-from llmrelay.proxy.admin.keys import conflict
 from llmrelay.proxy.admin.organizations import check_team_models, organization_of_team
 from llmrelay.proxy.admin.permissions import check_owner_body
 from llmrelay.proxy.admin.schemas import (
@@ -62,6 +62,9 @@ class PeopleRoutes:
         body = await read_body(req, NewUserRequest)
         if body.user_role not in USER_ROLES:
             raise BadRequestError(f"user_role must be one of {sorted(USER_ROLES)}", param="user_role")
+        if body.organization_id is not None:
+            # a 400 naming the field, not the database's reference conflict
+            await organization_of_team(self.storage, body.organization_id)
         now = self.storage.users.clock()
         user_id = body.user_id or str(uuid.uuid4())
         try:

@@ -20,7 +20,7 @@ from llmrelay.storage.file_records import FileRecord
 from llmrelay.types.errors import BadGatewayError, BadRequestError, LLMError, RequestTooLargeError
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-# the most an upload over the cap is read on before its 413 is sent
+# the most of a refused upload read on before the refusal is sent
 DRAIN_BYTES = 4 * 1024 * 1024
 _PREFIXES = ("/v1/files/", "/files/")
 
@@ -33,9 +33,10 @@ class FileRoutes:
         body = self.ctx.chunks(req)
         try:
             await self._upload(req, principal, body)
-        except RequestTooLargeError:
-            # read (and drop) what the client is still sending, up to a bound, before answering: a
-            # connection closed with unread bytes is reset, and the reset can take the 413 with it
+        except LLMError:
+            # refused before the whole form was read (over the cap, a bad field or line): read and
+            # drop what the client is still sending, up to a bound, before answering — a connection
+            # closed with unread bytes is reset, and the reset can take the answer with it
             await _drain(body, DRAIN_BYTES)
             raise
 

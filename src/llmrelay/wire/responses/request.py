@@ -13,8 +13,9 @@
 - text.format json_schema/json_object → response_format; reasoning.effort → reasoning_effort;
   text.verbosity → verbosity; max_output_tokens → max_tokens; user, safety_identifier,
   prompt_cache_key and service_tier as they are (each adapter maps or removes them).
-Stateless: `previous_response_id`, `conversation`, `background` and `prompt` are refused with a 400;
-`store` is accepted and nothing is stored.
+`previous_response_id` needs the stored conversation it names (`history`, given by the gateway's
+store: proxy/responses_store.py); without one it is refused with a 400, as are `conversation`,
+`background` and `prompt`. Storing (`store`) is the caller's business, not this module's.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ _ITEM_TYPES: dict[str, type[msgspec.Struct]] = {
     "reasoning": ReasoningIn,
 }
 _UNSTATEFUL = {
-    "previous_response_id": "previous_response_id is not supported: this gateway stores no responses; "
-    "send the whole conversation in `input`",
+    "previous_response_id": "previous_response_id is not supported here: there is no response store "
+    "to read it from; send the whole conversation in `input`",
     "conversation": "conversation is not supported: this gateway stores no conversations; "
     "send the whole conversation in `input`",
     "background": "background responses are not supported: call without `background`",
@@ -95,15 +96,23 @@ def decode_request(data: bytes | str | dict[str, Any]) -> tuple[ResponsesRequest
     return parsed, to_chat_request(parsed)
 
 
-def to_chat_request(req: ResponsesRequest) -> ChatRequest:
+def to_chat_request(req: ResponsesRequest, history: list[dict[str, Any]] | None = None) -> ChatRequest:
+    """`history`: the stored conversation `previous_response_id` names (items.py), put before the
+    request's input; without it, a `previous_response_id` is refused. The previous response's
+    `instructions` are not in it: only this request's become the system message (OpenAI's rule)."""
     for name, message in _UNSTATEFUL.items():
         value = getattr(req, name)
+        if name == "previous_response_id" and history is not None:
+            continue
         if value is not None and value is not False:
             raise BadRequestError(message, param=name, code="unsupported_parameter")
     messages: list[Message] = []
     if req.instructions:
         messages.append(Message(role="system", content=req.instructions))
-    if isinstance(req.input, str):
+    if history:
+        new = [{"role": "user", "content": req.input}] if isinstance(req.input, str) else req.input
+        messages.extend(_Conversation().build([*history, *new], first=len(history)))
+    elif isinstance(req.input, str):
         messages.append(Message(role="user", content=req.input))
     else:
         messages.extend(_Conversation().build(req.input))
@@ -140,9 +149,11 @@ class _Conversation:
         self._reasoning: list[str] = []
         self._thinking: list[dict[str, Any]] = []
 
-    def build(self, items: list[dict[str, Any]]) -> list[Message]:
+    def build(self, items: list[dict[str, Any]], first: int = 0) -> list[Message]:
+        """`first`: the index of the request's first input item (stored history comes before it)."""
         for i, raw in enumerate(items):
-            self._item(_convert_item(raw, f"input[{i}]"), f"input[{i}]")
+            at = f"input[{i - first}]" if i >= first else f"previous_response_id: item {i}"
+            self._item(_convert_item(raw, at), at)
         self._close()
         return self.messages
 
@@ -225,7 +236,7 @@ def _convert_item(raw: Any, at: str) -> msgspec.Struct:
     kind = raw.get("type", "message")
     cls = _ITEM_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        hint = " (this gateway stores no items to refer to)" if kind == "item_reference" else ""
+        hint = " (refer to a stored response with previous_response_id)" if kind == "item_reference" else ""
         raise BadRequestError(f"{at}.type: input items of type {kind!r} are not supported{hint}", param=at)
     try:
         return msgspec.convert(raw, cls)

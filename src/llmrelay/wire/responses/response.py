@@ -118,6 +118,7 @@ def echo_fields(request: ResponsesRequest | None) -> dict[str, Any]:
         "truncation": request.truncation or "disabled",
         "user": request.user,
         "store": bool(request.store),
+        "previous_response_id": request.previous_response_id,
     }
     fmt = request.text.format if request.text else None
     fields["text"] = {"format": msgspec.to_builtins(fmt) if fmt else {"type": "text"}}

@@ -17,9 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import msgspec
-
-from llmrelay.types.errors import LLMError, RateLimitError
+from llmrelay.types.errors import LLMError
 from llmrelay.types.response import ChatChunk, Delta, ToolCallDelta, Usage
 from llmrelay.types.responses import (
     FunctionCallItem,
@@ -33,6 +31,7 @@ from llmrelay.types.responses import (
     ResponseError,
     SummaryText,
 )
+from llmrelay.wire.responses.events import Event, failure_code
 from llmrelay.wire.responses.response import (
     echo_fields,
     encrypted_thinking,
@@ -42,15 +41,6 @@ from llmrelay.wire.responses.response import (
     usage_of,
 )
 from llmrelay.wire.responses.schema import ResponsesRequest
-from llmrelay.wire.sse import frame
-
-Event = dict[str, Any]
-_encoder = msgspec.json.Encoder()
-
-
-def encode_events(events: list[Event]) -> bytes:
-    """Events as SSE frames: `event: <type>` and `data: <json>`, as OpenAI sends them."""
-    return b"".join(frame(_encoder.encode(e), event=e["type"]) for e in events)
 
 
 class _Call:
@@ -101,6 +91,9 @@ class ResponsesStreamEncoder:
         self._calls: dict[int, _Call] = {}  # open function calls by tool-call index
         self._finish_reason: str | None = None
         self._usage: Usage | None = None
+        # close_output(): the events closing the items, and the final Response, until the end
+        self._closing: list[Event] = []
+        self._final: Response | None = None
 
     # ---- public
 
@@ -118,22 +111,31 @@ class ResponsesStreamEncoder:
                 self._finish_reason = choice.finish_reason
         return out
 
+    def close_output(self) -> Response:
+        """Close the open items (their events are held for `finish()` or `fail()`) and return the
+        final Response `finish()` will send, so a caller can act on it (store it) before the client
+        sees the end; after the last chunk, and at most once before the end."""
+        if self._final is None:
+            if not self._started:
+                self._start(self._closing, None)
+            reason = incomplete_reason(self._finish_reason)
+            self._close_open(self._closing, "incomplete" if reason else "completed")
+            self._close_calls(self._closing)
+            response = self._snapshot("incomplete" if reason else "completed")
+            response.usage = usage_of(self._usage)
+            if reason:
+                response.incomplete_details = IncompleteDetails(reason=reason)  # type: ignore[arg-type]
+            self._final = response
+        return self._final
+
     def finish(self) -> list[Event]:
         """The closing events; call once, after the last chunk."""
         if self._ended:
             return []
+        response = self.close_output()
         self._ended = True
-        out: list[Event] = []
-        if not self._started:
-            self._start(out, None)
-        reason = incomplete_reason(self._finish_reason)
-        self._close_open(out, "incomplete" if reason else "completed")
-        self._close_calls(out)
-        response = self._snapshot("incomplete" if reason else "completed")
-        response.usage = usage_of(self._usage)
-        if reason:
-            response.incomplete_details = IncompleteDetails(reason=reason)  # type: ignore[arg-type]
-        kind = "response.incomplete" if reason else "response.completed"
+        out, self._closing = self._closing, []
+        kind = "response.incomplete" if response.status == "incomplete" else "response.completed"
         self._emit(out, {"type": kind, "response": response})
         return out
 
@@ -142,7 +144,7 @@ class ResponsesStreamEncoder:
         if self._ended:
             return []
         self._ended = True
-        out: list[Event] = []
+        out, self._closing = self._closing, []  # items closed by close_output() stay closed
         if not self._started:
             self._start(out, None)
         code = error.code if isinstance(error.code, str) else None
@@ -389,12 +391,3 @@ class ResponsesStreamEncoder:
                 out, {"type": "response.output_item.done", "output_index": call.output_index, "item": item}
             )
         self._calls = {}
-
-
-def failure_code(error: LLMError) -> str:
-    """The Response's `error.code`, from OpenAI's documented values."""
-    if isinstance(error, RateLimitError):
-        return "rate_limit_exceeded"
-    if error.status_code in (400, 413, 422):
-        return "invalid_prompt"
-    return "server_error"

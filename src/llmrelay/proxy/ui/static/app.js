@@ -1,6 +1,16 @@
 // The dashboard shell: sign-in, navigation between views (#/<view> in the URL fragment), and one
 // place that shows errors. A 401 from the admin API signs out and shows the API's message.
-import { api, ApiError, forgetKey, rememberKey, signedIn } from "./api.js";
+import {
+  api,
+  ApiError,
+  forgetKey,
+  forgetSession,
+  loadSession,
+  rememberKey,
+  SSO_SIGN_IN,
+  signedIn,
+  signOut,
+} from "./api.js";
 import { el } from "./dom.js";
 import * as audit from "./view_audit.js";
 import * as endUsers from "./view_end_users.js";
@@ -25,6 +35,7 @@ function showSignIn(message) {
   byId("app").hidden = true;
   byId("nav").hidden = true;
   byId("sign-out").hidden = true;
+  byId("who").hidden = true;
   byId("view").replaceChildren();
   byId("sign-in").hidden = false;
   byId("sign-in-error").textContent = message ?? "";
@@ -34,6 +45,7 @@ function showSignIn(message) {
 function fail(error) {
   if (error instanceof ApiError && error.status === 401) {
     forgetKey();
+    forgetSession();
     showSignIn(error.message);
     return;
   }
@@ -74,7 +86,10 @@ async function showView() {
   if (mine === renderCount) byId("view").replaceChildren(fresh);
 }
 
-function showApp() {
+function showApp(user) {
+  // signed in by SSO: who (the key's owner is not known to the page)
+  byId("who").textContent = user ? `${user.user_id} (${user.user_role})` : "";
+  byId("who").hidden = !user;
   byId("sign-in").hidden = true;
   byId("sign-in-error").textContent = "";
   byId("app").hidden = false;
@@ -109,20 +124,41 @@ async function signIn(event) {
   showApp();
 }
 
-function start() {
+async function signOutClicked() {
+  let next = null;
+  try {
+    next = await signOut();
+  } catch (error) {
+    byId("status").textContent = error instanceof Error ? error.message : String(error);
+    return;
+  }
+  if (next) window.location.assign(next);
+  else showSignIn("Signed out.");
+}
+
+async function start() {
   byId("nav").append(
     ...VIEWS.map((view) => el("a", { href: `#/${view.id}`, "data-view": view.id }, view.title)),
   );
   byId("sign-in-form").addEventListener("submit", signIn);
-  byId("sign-out").addEventListener("click", () => {
-    forgetKey();
-    showSignIn("Signed out.");
-  });
+  byId("sign-out").addEventListener("click", () => void signOutClicked());
+  byId("sso-button").addEventListener("click", () => window.location.assign(SSO_SIGN_IN));
   window.addEventListener("hashchange", () => {
     if (signedIn()) void showView();
   });
-  if (signedIn()) showApp();
+  if (signedIn()) {
+    showApp();
+    return;
+  }
+  let session = { sso: false, user: null };
+  try {
+    session = await loadSession();
+  } catch (error) {
+    byId("sign-in-error").textContent = error instanceof Error ? error.message : String(error);
+  }
+  byId("sso").hidden = !session.sso;
+  if (session.user) showApp(session.user);
   else showSignIn();
 }
 
-start();
+void start();

@@ -1,8 +1,8 @@
 """Files and batches (issue 15): `managed_files` and `managed_batches`, the gateway's ids for the
 upstream's, with their owners.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-08
 """
 
@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from llmrelay.storage.columns import UTCDateTime
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,3 @@
+from llmrelay.providers.codestral_fim.adapter import CodestralFimProvider
+
+__all__ = ["CodestralFimProvider"]
