@@ -83,20 +83,21 @@ def __dir__() -> list[str]:
 
 # Not listed above, derived on first use (so a new call type adds no line here): the SDK calls
 # answered in one piece (llmrelay.functions.ONE_SHOT_CALLS: `speech`, `aspeech`...), the stored
-# Responses' (STORED_RESPONSE_CALLS: `get_responses`, `list_input_items`...) and the
+# Responses' (STORED_RESPONSE_CALLS: `get_responses`, `list_input_items`...), the files and batches
+# functions (FILE_CALLS: `create_file`, `aretrieve_batch`...) and the
 # response type of every call type (`SpeechResponse`...), from the operation table.
 def _derived_names() -> set[str]:
     functions = importlib.import_module("llmrelay.functions")
     operation = importlib.import_module("llmrelay.calls.operation")
     responses = {op.response_type.__name__ for op in operation.OPERATIONS}
-    return {*functions.DEFAULT_CLIENT_CALLS, *responses}
+    return {*functions.DEFAULT_CLIENT_CALLS, *functions.FILE_CALLS, *responses}
 
 
 def _derived(name: str) -> Any:
     if name.startswith("_"):  # a probe (`__wrapped__`, `__test__`...): nothing to load for it
         raise AttributeError(f"module 'llmrelay' has no attribute {name!r}")
     functions = importlib.import_module("llmrelay.functions")
-    if name in functions.DEFAULT_CLIENT_CALLS:
+    if name in functions.DEFAULT_CLIENT_CALLS or name in functions.FILE_CALLS:
         return getattr(functions, name)
     operation = importlib.import_module("llmrelay.calls.operation")
     for op in operation.OPERATIONS:

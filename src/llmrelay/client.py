@@ -17,7 +17,7 @@ import functools
 import itertools
 import os
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmrelay.calls.context import StreamTimeouts
 from llmrelay.calls.operation import CHAT, TEXT_COMPLETION, Operation
@@ -41,6 +41,9 @@ from llmrelay.types.completion import TextCompletionResponse
 from llmrelay.types.errors import BadRequestError
 from llmrelay.types.response import ChatResponse
 from llmrelay.types.responses import Response
+
+if TYPE_CHECKING:
+    from llmrelay.sdk.files import FileCalls
 
 R = TypeVar("R")
 
@@ -85,6 +88,7 @@ class Client(OneShotCalls, StoredResponses):
         # call ids: a random prefix per client and a counter (cheaper than a uuid per call)
         self._id_prefix = os.urandom(6).hex()
         self._call_numbers = itertools.count(1)
+        self._files: FileCalls | None = None
         # the Responses this client made (store left on): bounded, in memory, this client's own
         self._response_store = MemoryResponseStore() if store_responses else None
 
@@ -96,6 +100,16 @@ class Client(OneShotCalls, StoredResponses):
     @retry_policy.setter
     def retry_policy(self, backoff: Backoff) -> None:
         self._runner.backoff = backoff
+
+    @property
+    def files(self) -> FileCalls:
+        """Files and batches on the provider's own API (`create_file`, `create_batch`...), sharing
+        this client's connection pools and loop thread; built on first use."""
+        if self._files is None:
+            from llmrelay.sdk.files import FileCalls
+
+            self._files = FileCalls(self.engine.transport, self.registry, self._loop_thread)
+        return self._files
 
     # ---- callbacks
     @property

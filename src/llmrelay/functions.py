@@ -100,14 +100,24 @@ ONE_SHOT_CALLS = frozenset(name for name in vars(OneShotCalls) if not name.start
 # list_input_items...
 STORED_RESPONSE_CALLS = frozenset(name for name in vars(StoredResponses) if not name.startswith("_"))
 DEFAULT_CLIENT_CALLS = ONE_SHOT_CALLS | STORED_RESPONSE_CALLS
+# LiteLLM's files and batches functions (sdk/files.py), async and sync: the default client's
+FILE_CALLS = frozenset(
+    prefix + name
+    for name in ("create_file", "file_retrieve", "file_list", "file_content", "file_delete",
+                 "create_batch", "retrieve_batch", "list_batches", "cancel_batch")
+    for prefix in ("", "a")
+)  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     """`llmrelay.functions.speech` & co.: a function calling the default client's method (the
     client is made on the first call, not here)."""
-    if name not in DEFAULT_CLIENT_CALLS:
+    if name in FILE_CALLS:
+        function = _files_of_default_client(name)
+    elif name in DEFAULT_CLIENT_CALLS:
+        function = _on_default_client(name)
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    function = _on_default_client(name)
     globals()[name] = function  # later accesses skip __getattr__
     return function
 
@@ -131,5 +141,25 @@ def _on_default_client(name: str) -> Callable[..., Any]:
     function.__signature__ = signature.replace(  # type: ignore[union-attr]
         parameters=list(signature.parameters.values())[1:]
     )
+    function.__module__ = __name__
+    return function
+
+
+def _files_of_default_client(name: str) -> Callable[..., Any]:
+    from llmrelay.sdk.files import FileCalls
+
+    method = getattr(FileCalls, name)
+    function: Callable[..., Any]
+    if inspect.iscoroutinefunction(method):
+
+        async def function(*args: Any, **kwargs: Any) -> Any:
+            return await getattr(default_client().files, name)(*args, **kwargs)
+
+    else:
+
+        def function(*args: Any, **kwargs: Any) -> Any:
+            return getattr(default_client().files, name)(*args, **kwargs)
+
+    functools.update_wrapper(function, method)
     function.__module__ = __name__
     return function

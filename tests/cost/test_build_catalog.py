@@ -80,6 +80,7 @@ def test_build_converts_prices_to_integer_picos_and_keys_by_provider() -> None:
         "input": 2_500_000,
         "output": 10_000_000,
         "cache_read": 1_250_000,
+        "input_batch": 1_000_000,  # a Batch API price is kept (priced when a batch completes)
         "max_input_tokens": 128000,
         "max_output_tokens": 16384,
         "capabilities": ["function_calling"],

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from edge_helpers import MASTER_KEY, FakeRouter, serving_fake, serving_process
 
-from llmrelay.proxy.server import RESERVED_FILES, connection_cap
+from llmrelay.proxy.connections import RESERVED_FILES, connection_cap
 from llmrelay.testing import RunningSimulator
 
 IDLE_SECONDS = 1.5

@@ -66,7 +66,13 @@ QUERIES = [
     ("ui session by hash", "SELECT * FROM ui_sessions WHERE session_hash = :v", "ui_sessions"),
     ("expired ui sessions", "SELECT * FROM ui_sessions WHERE expires_at <= :t", "ui_sessions"),
     ("ui sessions of user", "SELECT * FROM ui_sessions WHERE user_id = :v", "ui_sessions"),
-]
+    ("files of a key", "SELECT * FROM managed_files WHERE key_hash = :v ORDER BY created_at DESC",
+     "managed_files"),
+    ("batches of a key", "SELECT * FROM managed_batches WHERE key_hash = :v ORDER BY created_at DESC",
+     "managed_batches"),
+    ("batches to poll", "SELECT * FROM managed_batches WHERE billing IN ('open', 'claimed') "
+     "AND created_at >= :t ORDER BY created_at", "managed_batches"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("what", "sql", "table"), QUERIES, ids=[q[0] for q in QUERIES])

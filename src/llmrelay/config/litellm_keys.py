@@ -52,7 +52,12 @@ _NO_BUDGET = _r("no such budget or limit: spend would not be bounded as configur
 _NO_ROUTING = _r("no such routing feature: calls would be routed without it")
 _NO_ALERTS = _i("no alerting channels (Slack, email...): use /metrics and the call log")
 _NO_SECRETS = _r("no such secret manager: use key_management_system aws_secret_manager or hashicorp_vault")
-_NO_FILES = _r("no files, batches or fine-tuning API: those calls would answer 404")
+_NO_FINE_TUNING = _r("no fine-tuning API: those calls would answer 404")
+_FILES_FROM_MODEL_LIST = _r(
+    "files and batches go to the model_list's OpenAI and Azure deployments (custom_llm_provider or "
+    "model, docs/gateway.md); this setting would not be read"
+)
+_NO_FILE_STORAGE = _r("files are kept by the provider a batch runs on, never in a bucket of the gateway's")
 _LOGGING = _i("logging detail llmrelay does not have; calls are logged by its own sinks")
 _UI = _i("the admin UI has no such option")
 _INTERNAL = _i("tunes a LiteLLM internal llmrelay does not have")
@@ -64,8 +69,8 @@ _MCP_UI = _i("the admin UI does not manage MCP servers")
 # environment_variables
 SECTIONS: dict[str, KeyRule] = {
     "guardrails": _NO_GUARDRAILS,
-    "files_settings": _NO_FILES,
-    "finetune_settings": _NO_FILES,
+    "files_settings": _FILES_FROM_MODEL_LIST,
+    "finetune_settings": _NO_FINE_TUNING,
     "assistant_settings": _r("no Assistants API: those calls would answer 404"),
     "pass_through_endpoints": _PASS_THROUGH_SECTION,
     "mcp_tools": _MCP_TOOLS,
@@ -105,12 +110,12 @@ LITELLM_PARAMS: dict[str, KeyRule] = {
     "allowed_openai_params": _i("every OpenAI parameter is passed (or dropped per drop_params) already"),
     "keepalive_seconds": _INTERNAL,
     "allow_client_keepalive_override": _INTERNAL,
-    "max_file_size_mb": _NO_FILES,
+    "max_file_size_mb": _r("one cap for every upload: general_settings.max_file_size_mb"),
     "litellm_trace_id": _LOGGING,
     "mock_timeout": _i("mock_response answers at once"),
     "vector_store_id": _r("no vector stores"),
-    "s3_bucket_name": _NO_FILES,
-    "gcs_bucket_name": _NO_FILES,
+    "s3_bucket_name": _NO_FILE_STORAGE,
+    "gcs_bucket_name": _NO_FILE_STORAGE,
     "watsonx_region_name": _i("watsonx takes its region from api_base (https://<region>.ml.cloud.ibm.com)"),
 }
 
@@ -267,7 +272,6 @@ GENERAL_SETTINGS: dict[str, KeyRule] = {
     "health_check_details": _i("health details are always shown to the master key"),
     "proxy_budget_rescheduler_min_time": _INTERNAL,
     "proxy_budget_rescheduler_max_time": _INTERNAL,
-    "proxy_batch_polling_interval": _NO_FILES,
     "service_account_settings": _r("no service-account key settings"),
     "user_api_key_cache_ttl": _i("keys are invalidated explicitly (docs/keys.md), not by ttl"),
     "disable_prisma_schema_update": _i("run `llmrelay db upgrade` to migrate"),

@@ -217,8 +217,15 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     # llmrelay, connections (docs/security.md): seconds a connection may take to send a request's
     # headers — from its opening, and between two requests on a kept-alive connection — else closed
     connection_idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
-    # llmrelay: seconds a request's whole body may take to arrive after its headers, else 408
+    # llmrelay: seconds a request's whole body may take to arrive after its headers, else 408 (an
+    # upload to /v1/files: the most seconds between two pieces of it)
     request_body_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    # llmrelay: the largest file /v1/files takes, in MB (streamed to the provider, never held
+    # whole); larger is a 413. OpenAI takes up to 512 MB a file, 200 MB for a batch's input
+    max_file_size_mb: Annotated[float, msgspec.Meta(gt=0, le=10_240)] = 200.0
+    # LiteLLM's: seconds between the polls of the batches not billed yet (0: off; billed only when a
+    # client reads them after they ended)
+    proxy_batch_polling_interval: Annotated[float, msgspec.Meta(ge=0)] = 3600.0
     # llmrelay: open connections one worker process accepts at once (more wait in the listen
     # backlog); lowered to fit the process's file-descriptor limit
     max_connections_per_worker: Annotated[int, msgspec.Meta(ge=1)] = 1024
@@ -302,6 +309,9 @@ class GeneralSettings(msgspec.Struct, kw_only=True):
     def forwarding_proxies(self) -> list[str]:
         """The proxies whose X-Forwarded-For names the client; empty: the TCP peer is the client."""
         return list(self.trusted_proxies or ()) if self.use_x_forwarded_for else []
+
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_size_mb * 1024 * 1024)
 
     def max_body_bytes(self) -> int:
         mb = self.max_request_size_mb if self.max_request_size_mb is not None else 10.0

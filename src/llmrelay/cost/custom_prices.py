@@ -39,6 +39,8 @@ PRICED = frozenset(
         "output_cost_per_token_above_200k_tokens",
         "cache_read_input_token_cost_above_200k_tokens",
         "cache_creation_input_token_cost_above_200k_tokens",
+        "input_cost_per_token_batches",
+        "output_cost_per_token_batches",
     }
 )
 # LiteLLM price fields llmrelay cannot apply, with the reason the startup error gives
@@ -72,8 +74,6 @@ REFUSED: dict[str, str] = {
     "citation_cost_per_token": "llmrelay does not meter citation tokens",
     "search_context_cost_per_query": "llmrelay does not meter web-search queries",
     "tiered_pricing": "use the *_above_<N>k_tokens fields instead",
-    "input_cost_per_token_batches": "llmrelay has no batch API",
-    "output_cost_per_token_batches": "llmrelay has no batch API",
 }
 _TIER = re.compile(r"_above_(\d+)k_tokens$")
 _PRICE_NAME = re.compile(r"(_cost_per_|_token_cost)")

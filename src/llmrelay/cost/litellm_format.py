@@ -33,6 +33,9 @@ PRICE_FIELDS = {
     "per_character": "input_cost_per_character",
     "per_second": "input_cost_per_second",
     "output_per_second": "output_cost_per_second",
+    # per token of a Batch API call
+    "input_batch": "input_cost_per_token_batches",
+    "output_batch": "output_cost_per_token_batches",
     # audio and image tokens apart from text: only the Realtime API's usage reports them so
     # (proxy/realtime/; cost/realtime.py prices them); a chat answer's tokens are priced as text
     "input_audio": "input_cost_per_audio_token",

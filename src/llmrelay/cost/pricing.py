@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from llmrelay.cost.catalog import ModelInfo
 from llmrelay.types.response import Usage
 
@@ -47,3 +49,25 @@ def picos_to_micros(picos: int) -> int:
 
 def cost_micros(usage: Usage, info: ModelInfo) -> int:
     return picos_to_micros(cost_picos(usage, info))
+
+
+def _half(price: int | None) -> int | None:
+    return None if price is None else (price + 1) // 2
+
+
+def batch_prices(info: ModelInfo) -> ModelInfo:
+    """The model's prices for a Batch API call: its batch prices per token where the catalog (or the
+    deployment's config) has them, else half its prices — OpenAI's, Azure's and Anthropic's batch
+    discount. Every other per-token price (cached reads, cache writes, reasoning, a tier's) is
+    halved too, as those providers discount the whole call."""
+    half = {
+        name: _half(getattr(info, name))
+        for name in ("cache_read", "cache_write", "reasoning", "input_above", "output_above",
+                     "cache_read_above", "cache_write_above")
+    }  # fmt: skip
+    return msgspec.structs.replace(
+        info,
+        input=info.input_batch if info.input_batch is not None else _half(info.input),
+        output=info.output_batch if info.output_batch is not None else _half(info.output),
+        **half,
+    )

@@ -18,6 +18,7 @@ import msgspec
 from llmrelay.config.errors import ConfigError
 from llmrelay.config.loader import GatewayConfig, parse_config
 from llmrelay.proxy.app import GatewayApp
+from llmrelay.proxy.connections import connection_cap, open_files_limit
 from llmrelay.proxy.state import GatewayState, public_model_info
 
 if TYPE_CHECKING:
@@ -157,6 +158,10 @@ def build_app(
         from llmrelay.proxy.keys_setup import install_keys
 
         runtime = install_keys(state, config)
+        from llmrelay.proxy.files.setup import install_files
+
+        # files and batches: their owners and ids live in the key runtime's database
+        install_files(state, config, runtime, router)
     install_reload(state, config, catalog_of(state), signal_parent=reload_signals_parent)
     from llmrelay.proxy.responses_objects import DOCS, StoredResponseRoutes
 
@@ -373,24 +378,6 @@ def _optional_server_settings(options: ServeOptions) -> dict[str, Any]:
 
 # descriptors a worker keeps for everything but client connections: upstream pools (aiohttp's
 # default is 100 per session), the database, Redis, log and spool files
-RESERVED_FILES = 128
-
-
-def open_files_limit() -> int:
-    import resource
-
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return soft if soft != resource.RLIM_INFINITY else 1 << 20
-
-
-def connection_cap(configured: int, files_limit: int) -> int:
-    """The connections one worker accepts at once: the configured cap, lowered so that client
-    sockets can never use up the descriptors the worker needs for its own work. At the fd limit
-    Granian's accept fails and every request times out; below it, extra connections wait in the
-    listen backlog until an idle one is closed (connection_idle_timeout_seconds)."""
-    return max(16, min(configured, files_limit - RESERVED_FILES))
-
-
 def _has_uvloop() -> bool:
     try:
         import uvloop  # noqa: F401

@@ -25,6 +25,10 @@ from sqlalchemy import (
 
 from llmrelay.storage.columns import UTCDateTime, json_type
 
+# the files and batches tables live in their own module; imported here so that `metadata` has them
+from llmrelay.storage.file_schema import managed_batches as managed_batches
+from llmrelay.storage.file_schema import managed_files as managed_files
+
 # `metadata` is read from here by whoever needs every table registered on it (migrations, tests)
 from llmrelay.storage.schema_parts import ALIAS, ID, limit_columns, stamps
 from llmrelay.storage.schema_parts import metadata as metadata

@@ -7,6 +7,7 @@ from llmrelay.storage.repos.audit import AuditRepository
 from llmrelay.storage.repos.base import ChangeListener, Clock, utc_now
 from llmrelay.storage.repos.budgets import BudgetRepository
 from llmrelay.storage.repos.changes import ChangeLogRepository
+from llmrelay.storage.repos.files import FileRepository
 from llmrelay.storage.repos.keys import KeyRepository
 from llmrelay.storage.repos.models import CredentialRepository, ModelRepository
 from llmrelay.storage.repos.organizations import OrganizationRepository
@@ -33,6 +34,7 @@ class Storage:
         self.principals = PrincipalRepository(db, clock=clock, on_change=on_change)
         self.changes = ChangeLogRepository(db, clock=clock, on_change=on_change)
         self.audit = AuditRepository(db, clock=clock)
+        self.files = FileRepository(db, clock=clock)
         self.responses = ResponseRepository(db, clock=clock)
         self.ui_sessions = UiSessionRepository(db, clock=clock)
         # models and credentials of the admin API (store_model_in_db)

@@ -31,6 +31,7 @@ from llmrelay.testing.base import encode_json as _json
 from llmrelay.testing.base import sse_data as _data
 from llmrelay.testing.entra import EntraTokenIssuer
 from llmrelay.testing.openai_audio import transcription_reply, translation_reply
+from llmrelay.testing.openai_batches import FilesAndBatches
 from llmrelay.testing.openai_media import (
     edit_reply,
     image_reply,
@@ -75,16 +76,29 @@ class OpenAISimulator(ProviderSimulator):
         super().__init__(**settings)
         # Azure's Microsoft Entra ID: app registrations and the tokens issued to them
         self.entra = EntraTokenIssuer()
+        # the Files and Batch APIs (testing/openai_batches.py)
+        self.batches = FilesAndBatches(self.chat)
         # the Realtime API's WebSocket (testing/openai_realtime.py)
         self.realtime = RealtimeEndpoint(self)
 
     def add_to(self, app: web.Application) -> None:
         super().add_to(app)
         self.entra.add_to(app)
+        app.router.add_post(f"/_sim/{self.kind}/batches/{{batch_id}}/advance", self._admin_advance)
         self.realtime.add_to(app)
 
     def reset_state(self) -> None:
+        self.batches.reset()
         self.realtime.ended.clear()
+
+    async def _admin_advance(self, request: web.Request) -> web.Response:
+        """Move a batch on from another process (`{"status": "completed"}`; not recorded, no auth)."""
+        status = msgspec.json.decode(await request.read(), type=dict[str, str]).get("status", "")
+        try:
+            self.batches.advance(request.match_info["batch_id"], status)
+        except (KeyError, ValueError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(self.batches.batches[request.match_info["batch_id"]].body)
 
     # ---- provider specifics
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -109,6 +123,22 @@ class OpenAISimulator(ProviderSimulator):
             ("POST", AZURE_PREFIX + "{deployment}/audio/transcriptions", self.azure_transcriptions),
             ("POST", AZURE_PREFIX + "{deployment}/audio/translations", self.azure_translations),
             ("POST", HF_FEATURE_EXTRACTION, self.hf_feature_extraction),
+            *self._files_routes("/v1"),
+            *self._files_routes("/openai"),  # Azure OpenAI's (?api-version=)
+        ]
+
+    def _files_routes(self, base: str) -> list[tuple[str, str, Handler]]:
+        b = self.batches
+        return [
+            ("POST", base + "/files", b.upload),
+            ("GET", base + "/files", b.list_files),
+            ("GET", base + "/files/{file_id}", b.get_file),
+            ("GET", base + "/files/{file_id}/content", b.file_content),
+            ("DELETE", base + "/files/{file_id}", b.delete_file),
+            ("POST", base + "/batches", b.create_batch),
+            ("GET", base + "/batches", b.list_batches),
+            ("GET", base + "/batches/{batch_id}", b.get_batch),
+            ("POST", base + "/batches/{batch_id}/cancel", b.cancel_batch),
         ]
 
     def error_body(self, status: int, message: str, **detail: Any) -> Any:
@@ -132,7 +162,7 @@ class OpenAISimulator(ProviderSimulator):
         return _data(self.error_body(status, message))
 
     def check_auth(self, call: Call) -> ProviderError | None:
-        if call.path.startswith(AZURE_PREFIX):
+        if call.path.startswith(("/openai/", AZURE_PREFIX)):
             return self._check_azure_auth(call)
         auth = call.headers.get("authorization", "")
         scheme, _, key = auth.partition(" ")

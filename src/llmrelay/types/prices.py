@@ -29,6 +29,10 @@ class Prices(msgspec.Struct, kw_only=True, omit_defaults=True):
     per_character: int | None = None
     per_second: int | None = None
     output_per_second: int | None = None
+    # per token of a Batch API call (OpenAI's, Anthropic's... at about half price); None = the
+    # provider's discount is applied to the prices above (docs/gateway.md, "Files and batches")
+    input_batch: int | None = None
+    output_batch: int | None = None
     # per audio / image token, where a usage counts them apart from text (the Realtime API's);
     # None: priced at the text rates
     input_audio: int | None = None
