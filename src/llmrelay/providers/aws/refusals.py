@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-# lower-cased exception names, the error type header's part before ":" (and after "#", when the
-# namespace is written in front)
+from llmrelay.providers.aws.exceptions import ERROR_TYPE_HEADER, exception_name
+
+# lower-cased exception names (aws/exceptions.py reads them off the header)
 _STALE_KEYS = frozenset({
     "expiredtokenexception", "expiredtoken", "requestexpired",
     "unrecognizedclientexception", "invalidclienttokenid",
@@ -22,6 +23,5 @@ def keys_refused(status: int, headers: Mapping[str, str]) -> bool:
         return True
     if status != 403:
         return False
-    raw = headers.get("x-amzn-errortype") or headers.get("X-Amzn-ErrorType") or ""
-    name = raw.split(":", 1)[0].rsplit("#", 1)[-1].strip().lower()
-    return name in _STALE_KEYS
+    name = exception_name(headers.get(ERROR_TYPE_HEADER))
+    return name is not None and name.lower() in _STALE_KEYS

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from llmrelay.providers.aws.exceptions import ERROR_TYPE_HEADER, exception_name
 from llmrelay.providers.bedrock.wire import ErrorPayload, error_decoder
 from llmrelay.types.errors import (
     AuthenticationError,
@@ -66,11 +67,7 @@ _CONTEXT_MARKERS = ("input is too long", "too many input tokens", "exceed contex
 
 
 def error_name(headers: Mapping[str, str], payload: ErrorPayload | None) -> str | None:
-    raw = headers.get("x-amzn-errortype") or (payload.type if payload is not None else None)
-    if not raw:
-        return None
-    # "ValidationException:http://internal.amazon.com/..." or "com.amazon.coral.service#Name"
-    return raw.split(":", 1)[0].rsplit("#", 1)[-1] or None
+    return exception_name(headers.get(ERROR_TYPE_HEADER) or (payload.type if payload is not None else None))
 
 
 def decode_payload(body: bytes) -> ErrorPayload | None:
